@@ -1,0 +1,106 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { projectPath } from '../paths.js';
+import type { ValueType, WireData } from '../resources/registry-model.js';
+
+export interface CatalogChoice {
+  name: string;
+  data: WireData;
+  meaning: string;
+}
+
+export interface CatalogEntry {
+  id: string;
+  kind: 'SecurityOption';
+  title: string;
+  gpoPath: string;
+  area?: string;
+  registry: { key: string; valueName: string; valueType: ValueType };
+  choices: CatalogChoice[];
+  default?: string;
+  recommended?: string;
+  severity: 'low' | 'medium' | 'high';
+  scope: ('MS' | 'DC')[];
+  platforms: string[];
+  rationale: string;
+  impact: string;
+  references: { stig?: string[]; cis?: string[]; oval?: string[]; cce?: string[] };
+}
+
+export const CATALOG_ENTRIES_DIR = projectPath('src', 'catalog', 'entries');
+export const CATALOG_ENTRY_SCHEMA_FILE = projectPath('src', 'catalog', 'catalog-entry.schema.json');
+
+/** Folds case and runs of blanks, the differences a hand-typed policy name usually has. */
+function titleKey(title: string): string {
+  return title.trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+export class Catalog {
+  private readonly byKey = new Map<string, CatalogEntry>();
+
+  constructor(readonly entries: readonly CatalogEntry[]) {
+    for (const entry of entries) {
+      for (const key of [entry.id, entry.title, ...(entry.references.stig ?? [])]) {
+        const k = titleKey(key);
+        const other = this.byKey.get(k);
+        if (other && other !== entry) throw new Error(`catalog: '${key}' names both ${other.id} and ${entry.id}`);
+        this.byKey.set(k, entry);
+      }
+    }
+  }
+
+  /** By id, exact Group Policy title or STIG id, ignoring case and doubled blanks. */
+  find(nameOrId: string): CatalogEntry | undefined {
+    return this.byKey.get(titleKey(nameOrId));
+  }
+
+  /** The closest titles, for "did you mean" hints. */
+  suggest(name: string, count = 3): string[] {
+    const wanted = titleKey(name);
+    return this.entries
+      .map((e) => ({ title: e.title, score: similarity(wanted, titleKey(e.title)) }))
+      .filter((s) => s.score > 0.4)
+      .sort((a, b) => b.score - a.score || a.title.localeCompare(b.title))
+      .slice(0, count)
+      .map((s) => s.title);
+  }
+}
+
+/** 1 - normalised edit distance. */
+function similarity(a: string, b: string): number {
+  if (a === b) return 1;
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = prev[j]!;
+      prev[j] = Math.min(above + 1, prev[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return 1 - prev[b.length]! / Math.max(a.length, b.length);
+}
+
+let shared: Catalog | undefined;
+
+/** Reads and schema-checks every entry file once per process. */
+export function loadCatalog(dir = CATALOG_ENTRIES_DIR): Catalog {
+  if (dir === CATALOG_ENTRIES_DIR && shared) return shared;
+  const validate = new Ajv2020({ allErrors: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(CATALOG_ENTRY_SCHEMA_FILE, 'utf8')));
+  const entries = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((file) => {
+      const entry = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CatalogEntry;
+      if (!validate(entry)) {
+        const problems = validate.errors!.map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
+        throw new Error(`catalog entry ${join(dir, file)} is invalid: ${problems}`);
+      }
+      return entry;
+    });
+  const catalog = new Catalog(entries);
+  if (dir === CATALOG_ENTRIES_DIR) shared = catalog;
+  return catalog;
+}

@@ -1,0 +1,108 @@
+# Live registry store: the only code that touches the Windows registry.
+# Keys are opened through the 64-bit view so a 32-bit host sees what Group Policy sees.
+
+function Open-WsLiveStore {
+    $onWindows = ([System.Environment]::OSVersion.Platform -eq [System.PlatformID]::Win32NT)
+    if (-not $onWindows) {
+        throw 'The live registry exists only on Windows. Pass -RegistrySnapshot <file.reg> to work on a registry export instead.'
+    }
+    return @{ Kind = 'Live'; Path = $null; Dirty = $false }
+}
+
+function Get-WsLiveBaseKey {
+    param([Parameter(Mandatory = $true)][string] $Hive)
+    $hiveId = switch ($Hive) {
+        'HKEY_LOCAL_MACHINE' { [Microsoft.Win32.RegistryHive]::LocalMachine }
+        'HKEY_CURRENT_USER' { [Microsoft.Win32.RegistryHive]::CurrentUser }
+        'HKEY_USERS' { [Microsoft.Win32.RegistryHive]::Users }
+        'HKEY_CLASSES_ROOT' { [Microsoft.Win32.RegistryHive]::ClassesRoot }
+        'HKEY_CURRENT_CONFIG' { [Microsoft.Win32.RegistryHive]::CurrentConfig }
+        default { throw "Unknown registry hive '$Hive'." }
+    }
+    return [Microsoft.Win32.RegistryKey]::OpenBaseKey($hiveId, [Microsoft.Win32.RegistryView]::Registry64)
+}
+
+function Get-WsLiveState {
+    param($Store, [string] $Hive, [string] $SubKey, [AllowNull()][AllowEmptyString()][string] $ValueName)
+    $state = @{ KeyExists = $false; ValueExists = $false; Kind = $null; TypeCode = $null; Data = $null }
+    $base = Get-WsLiveBaseKey -Hive $Hive
+    try {
+        $key = $base.OpenSubKey($SubKey, $false)
+        if ($null -eq $key) { return $state }
+        try {
+            $state.KeyExists = $true
+            if ($null -eq $ValueName) { return $state }
+            # GetValueNames is the only exact existence test: GetValue cannot tell absent from empty.
+            $found = $false
+            foreach ($name in $key.GetValueNames()) {
+                if ([string]::Equals($name, $ValueName, [System.StringComparison]::OrdinalIgnoreCase)) { $found = $true; break }
+            }
+            if (-not $found) { return $state }
+            $raw = $key.GetValue($ValueName, $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
+            $kind = $key.GetValueKind($ValueName)
+            $state.ValueExists = $true
+            switch ($kind) {
+                'String' { $state.Kind = 'String'; $state.TypeCode = 1; $state.Data = [string]$raw }
+                'ExpandString' { $state.Kind = 'ExpandString'; $state.TypeCode = 2; $state.Data = [string]$raw }
+                'Binary' { $state.Kind = 'Binary'; $state.TypeCode = 3; $state.Data = [byte[]]$raw }
+                'DWord' { $state.Kind = 'DWord'; $state.TypeCode = 4; $state.Data = [System.BitConverter]::ToUInt32([System.BitConverter]::GetBytes([int32]$raw), 0) }
+                'MultiString' { $state.Kind = 'MultiString'; $state.TypeCode = 7; $state.Data = [string[]]$raw }
+                'QWord' { $state.Kind = 'QWord'; $state.TypeCode = 11; $state.Data = [System.BitConverter]::ToUInt64([System.BitConverter]::GetBytes([int64]$raw), 0) }
+                default {
+                    # REG_NONE, REG_LINK, resource lists: .NET hands these back as bytes.
+                    $state.Kind = 'Raw'; $state.TypeCode = -1
+                    if ($raw -is [byte[]]) { $state.Data = $raw } else { $state.Data = [byte[]]@() }
+                }
+            }
+            return $state
+        } finally { $key.Dispose() }
+    } finally { $base.Dispose() }
+}
+
+function Set-WsLiveValue {
+    param($Store, [string] $Hive, [string] $SubKey, [AllowEmptyString()][string] $ValueName, [string] $Kind, $Data)
+    $base = Get-WsLiveBaseKey -Hive $Hive
+    try {
+        $key = $base.CreateSubKey($SubKey)
+        try {
+            switch ($Kind) {
+                'DWord' { $key.SetValue($ValueName, [System.BitConverter]::ToInt32([System.BitConverter]::GetBytes([uint32]$Data), 0), [Microsoft.Win32.RegistryValueKind]::DWord) }
+                'QWord' { $key.SetValue($ValueName, [System.BitConverter]::ToInt64([System.BitConverter]::GetBytes([uint64]$Data), 0), [Microsoft.Win32.RegistryValueKind]::QWord) }
+                'MultiString' { $key.SetValue($ValueName, [string[]]$Data, [Microsoft.Win32.RegistryValueKind]::MultiString) }
+                'Binary' { $key.SetValue($ValueName, [byte[]]$Data, [Microsoft.Win32.RegistryValueKind]::Binary) }
+                'ExpandString' { $key.SetValue($ValueName, [string]$Data, [Microsoft.Win32.RegistryValueKind]::ExpandString) }
+                'String' { $key.SetValue($ValueName, [string]$Data, [Microsoft.Win32.RegistryValueKind]::String) }
+                default { throw "Cannot write registry values of kind '$Kind'." }
+            }
+        } finally { $key.Dispose() }
+    } finally { $base.Dispose() }
+}
+
+function Remove-WsLiveValue {
+    param($Store, [string] $Hive, [string] $SubKey, [AllowEmptyString()][string] $ValueName)
+    $base = Get-WsLiveBaseKey -Hive $Hive
+    try {
+        $key = $base.OpenSubKey($SubKey, $true)
+        if ($null -ne $key) {
+            try { $key.DeleteValue($ValueName, $false) } finally { $key.Dispose() }
+        }
+    } finally { $base.Dispose() }
+}
+
+function New-WsLiveKey {
+    param($Store, [string] $Hive, [string] $SubKey)
+    $base = Get-WsLiveBaseKey -Hive $Hive
+    try { $base.CreateSubKey($SubKey).Dispose() } finally { $base.Dispose() }
+}
+
+function Remove-WsLiveKey {
+    param($Store, [string] $Hive, [string] $SubKey)
+    $base = Get-WsLiveBaseKey -Hive $Hive
+    try { $base.DeleteSubKeyTree($SubKey, $false) } finally { $base.Dispose() }
+}
+
+function Save-WsLiveStore {
+    param($Store)
+    # Live writes take effect immediately; nothing to flush.
+    return $false
+}

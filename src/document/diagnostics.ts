@@ -1,0 +1,40 @@
+/** Problems found in a document, positioned in its source. Made pretty only when printed. */
+
+export type DiagnosticCode =
+  | 'io'
+  | 'yaml-syntax'
+  | 'duplicate-key'
+  | 'schema'
+  | 'unknown-policy'
+  | 'invalid-value'
+  | 'out-of-range'
+  | 'invalid-key-path'
+  | 'duplicate-name'
+  | 'conflict';
+
+export interface SourcePosition {
+  line: number; // 1-based
+  col: number; // 1-based
+}
+
+export interface Diagnostic {
+  file: string;
+  code: DiagnosticCode;
+  message: string;
+  start: SourcePosition;
+  end?: SourcePosition;
+  severity: 'error' | 'warning';
+}
+
+/** `file:line:col: message`, the form editors and CI annotations understand. */
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${d.file}:${d.start.line}:${d.start.col}: ${d.severity}: ${d.message} [${d.code}]`;
+}
+
+/** Thrown by the library when a document is invalid; carries every diagnostic. */
+export class InvalidDocumentError extends Error {
+  constructor(readonly diagnostics: readonly Diagnostic[]) {
+    super(diagnostics.map(formatDiagnostic).join('\n'));
+    this.name = 'InvalidDocumentError';
+  }
+}

@@ -1,0 +1,53 @@
+import { RESOURCE_KINDS } from '../resources/index.js';
+
+export const DOCUMENT_SCHEMA_ID = 'urn:winstate:document:v1';
+
+/** The document JSON Schema, assembled from each resource kind's own part. */
+export function documentSchema(): Record<string, unknown> {
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: DOCUMENT_SCHEMA_ID,
+    title: 'winstate desired-state document',
+    description: 'Desired state of Windows security settings, shaped like a PowerShell DSC v3 configuration document.',
+    type: 'object',
+    additionalProperties: false,
+    required: ['metadata', 'resources'],
+    properties: {
+      $schema: { type: 'string', description: 'Where editors find this schema; any path or URL naming winstate.schema.json.' },
+      metadata: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: {
+          name: {
+            type: 'string',
+            pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$',
+            description: 'Names the generated script (generated-ps/<name>.ps1): letters, digits, ., _ and -.',
+          },
+          description: { type: 'string' },
+          owner: { type: 'string' },
+          tags: { type: 'array', items: { type: 'string' } },
+        },
+      },
+      resources: { type: 'array', minItems: 1, items: { $ref: '#/$defs/resource' } },
+    },
+    $defs: {
+      resource: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'type', 'properties'],
+        properties: {
+          name: { type: 'string', minLength: 1, maxLength: 200, description: 'Unique within the document; reports use it.' },
+          type: { enum: RESOURCE_KINDS.map((k) => k.type) },
+          description: { type: 'string' },
+          properties: { type: 'object' },
+        },
+        allOf: RESOURCE_KINDS.map((kind) => ({
+          if: { properties: { type: { const: kind.type } }, required: ['type'] },
+          then: { properties: { properties: { $ref: `#/$defs/${kind.type}` } } },
+        })),
+      },
+      ...Object.fromEntries(RESOURCE_KINDS.map((kind) => [kind.type, { description: kind.description, ...kind.propertiesSchema }])),
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import { DWORD_MAX, QWORD_MAX, type ValueType, type WireData } from './registry-model.js';
+
+/**
+ * Checks data written in a document against its value type and returns the wire form,
+ * or an error message. Integers arrive as bigint so ranges are checked exactly.
+ */
+export type DataResult = { ok: true; data: WireData } | { ok: false; message: string; outOfRange?: boolean };
+
+export function normaliseData(type: ValueType, data: unknown): DataResult {
+  switch (type) {
+    case 'String':
+    case 'ExpandString':
+      return typeof data === 'string' ? ok(data) : fail(`a ${type} value needs text data, got ${describe(data)}`);
+    case 'DWord':
+    case 'QWord': {
+      const max = type === 'DWord' ? DWORD_MAX : QWORD_MAX;
+      const n = toBigInt(data);
+      if (n === undefined) return fail(`a ${type} value needs an integer, got ${describe(data)}`);
+      if (n < 0n || n > max) return { ok: false, outOfRange: true, message: `${n} is outside the ${type} range 0..${max}` };
+      return ok(type === 'DWord' ? Number(n) : n.toString());
+    }
+    case 'MultiString':
+      if (!Array.isArray(data) || !data.every((s) => typeof s === 'string')) {
+        return fail(`a MultiString value needs a list of strings, got ${describe(data)}`);
+      }
+      return ok([...(data as string[])]);
+    case 'Binary':
+      return binaryHex(data);
+  }
+}
+
+const ok = (data: WireData): DataResult => ({ ok: true, data });
+const fail = (message: string): DataResult => ({ ok: false, message });
+
+function toBigInt(data: unknown): bigint | undefined {
+  if (typeof data === 'bigint') return data;
+  if (typeof data === 'number' && Number.isSafeInteger(data)) return BigInt(data);
+  return undefined;
+}
+
+/** Binary data as hex text ("0a ff", "0a,ff", "0aff") or a list of bytes. */
+function binaryHex(data: unknown): DataResult {
+  if (typeof data === 'string') {
+    const hex = data.replace(/[\s,:]/g, '');
+    if (!/^([0-9a-fA-F]{2})*$/.test(hex)) return fail(`Binary data '${data}' is not a sequence of two-digit hex bytes`);
+    return ok(hex.toLowerCase());
+  }
+  if (Array.isArray(data)) {
+    let hex = '';
+    for (const item of data) {
+      const n = toBigInt(item);
+      if (n === undefined || n < 0n || n > 255n) return fail(`Binary data must list bytes 0..255, got ${describe(item)}`);
+      hex += n.toString(16).padStart(2, '0');
+    }
+    return ok(hex);
+  }
+  return fail(`Binary data needs hex text or a list of bytes, got ${describe(data)}`);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'bigint') return `the integer ${value}`;
+  if (Array.isArray(value)) return 'a list';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `the text '${value.length > 40 ? `${value.slice(0, 40)}...` : value}'`;
+  return `${typeof value} ${String(value)}`;
+}

@@ -1,0 +1,65 @@
+import type { ResourceKind } from './kind.js';
+import { parseKeyPath, VALUE_TYPES, type RegistryDesired, type ValueType } from './registry-model.js';
+import { normaliseData } from './registry-data.js';
+
+/** A raw registry value (or key), as DSC's Registry resource describes it. */
+export const registryKind: ResourceKind = {
+  type: 'Registry',
+  description: 'A registry value (or, without valueName, a key) with its exact type and data.',
+  propertiesSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['key'],
+    properties: {
+      key: {
+        type: 'string',
+        minLength: 1,
+        description: 'Key path with its root: HKLM, HKCU, HKU, HKCR, HKCC or the HKEY_ names, e.g. HKLM\\SOFTWARE\\Policies\\X.',
+      },
+      valueName: { type: 'string', description: "Value name; '' is the key's default value. Omit to manage the key itself." },
+      valueType: { enum: [...VALUE_TYPES], description: 'Registry value type; a value of another type is drift.' },
+      valueData: {
+        type: ['string', 'integer', 'array'],
+        description: 'String/ExpandString: text. DWord 0..4294967295, QWord 0..18446744073709551615: integer. MultiString: list of text. Binary: hex text or a list of bytes.',
+      },
+      ensure: { enum: ['Present', 'Absent'], default: 'Present', description: 'Absent removes the value (or the whole key when valueName is omitted).' },
+    },
+  },
+  resolve(props, ctx) {
+    const target = parseKeyPath(props.key as string);
+    if (typeof target === 'string') {
+      ctx.error(['key'], 'invalid-key-path', target);
+      return undefined;
+    }
+    const ensure = (props.ensure as RegistryDesired['ensure'] | undefined) ?? 'Present';
+    const hasName = 'valueName' in props;
+    const hasType = 'valueType' in props;
+    const hasData = 'valueData' in props;
+    if (!hasName) {
+      if (hasType || hasData) {
+        ctx.error([hasType ? 'valueType' : 'valueData'], 'invalid-value', "valueType and valueData need a valueName (use '' for the key's default value)");
+        return undefined;
+      }
+      return { target, desired: { ensure } };
+    }
+    target.valueName = props.valueName as string;
+    if (ensure === 'Absent') {
+      if (hasType || hasData) {
+        ctx.error([hasType ? 'valueType' : 'valueData'], 'invalid-value', 'ensure: Absent takes no valueType or valueData');
+        return undefined;
+      }
+      return { target, desired: { ensure } };
+    }
+    if (!hasType || !hasData) {
+      ctx.error([], 'invalid-value', `a present value needs ${hasType ? 'valueData' : 'valueType'}`);
+      return undefined;
+    }
+    const valueType = props.valueType as ValueType;
+    const data = normaliseData(valueType, props.valueData);
+    if (!data.ok) {
+      ctx.error(['valueData'], data.outOfRange ? 'out-of-range' : 'invalid-value', data.message);
+      return undefined;
+    }
+    return { target, desired: { ensure, valueType, valueData: data.data } };
+  },
+};
