@@ -1,0 +1,263 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { compilePlan } from '../compile/emit.js';
+import { formatDiagnostic, type Diagnostic } from '../document/diagnostics.js';
+import { validateFile, type Plan } from '../document/validate.js';
+import { documentSchema } from '../document/schema.js';
+import { Engine, WinstateRunError } from '../engine/engine.js';
+import { EXIT, exitCodeOf, type Mode } from '../engine/results.js';
+import { renderApply, renderRun } from '../report/text.js';
+import { writeFileAtomic } from '../fs.js';
+import { VERSION } from '../version.js';
+import { PwshNotFoundError } from '../bridge/locate.js';
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const defaultIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+export const USAGE = `winstate ${VERSION}: keep Windows security settings in a declared state
+
+usage:
+  winstate validate <file.yaml|dir>...            check documents; errors as file:line:col
+  winstate compile <file.yaml|dir>... [--out dir] [--check]
+                                                   write generated-ps/<name>.ps1 (--check: fail if they differ)
+  winstate get|test|set|apply <file.yaml> [--snapshot file.reg] [--what-if] [--json]
+                                                   run through one PowerShell process
+  winstate schema [--out file]                     print the document JSON Schema
+
+options:
+  --snapshot <file.reg>  work on a regedit export instead of the live registry
+  --what-if              describe changes, change nothing (set, apply)
+  --json                 machine-readable result on stdout; human text goes to stderr
+  --pwsh <path>          PowerShell to use (else $WINSTATE_PWSH, .tools/, pwsh on PATH, powershell.exe)
+  --timeout <ms>         per-request limit; a hung PowerShell is killed (default 120000)
+
+exit codes: 0 in desired state / converged, 2 drift found or not converged (or --check found
+differences), 3 invalid input, 1 runtime error`;
+
+interface Args {
+  command: string;
+  files: string[];
+  flags: Map<string, string | true>;
+}
+
+const VALUE_FLAGS = new Set(['--out', '--snapshot', '--pwsh', '--timeout']);
+const BOOLEAN_FLAGS = new Set(['--check', '--what-if', '--json', '--help', '--version']);
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]): Args {
+  const flags = new Map<string, string | true>();
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (VALUE_FLAGS.has(arg)) {
+      const value = argv[++i];
+      if (value === undefined) throw new UsageError(`${arg} needs a value`);
+      flags.set(arg, value);
+    } else if (BOOLEAN_FLAGS.has(arg)) {
+      flags.set(arg, true);
+    } else if (arg.startsWith('--')) {
+      throw new UsageError(`unknown option ${arg}`);
+    } else {
+      positional.push(arg);
+    }
+  }
+  return { command: positional[0] ?? '', files: positional.slice(1), flags };
+}
+
+/** The CLI as a plain function: arguments in, exit code out. */
+export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  let args: Args;
+  try {
+    args = parseArgs(argv);
+  } catch (error) {
+    io.stderr(`winstate: ${(error as Error).message}\n\n${USAGE}\n`);
+    return EXIT.invalidInput;
+  }
+  if (args.flags.has('--version')) {
+    io.stdout(`${VERSION}\n`);
+    return EXIT.ok;
+  }
+  if (args.flags.has('--help') || args.command === '' || args.command === 'help') {
+    io.stdout(`${USAGE}\n`);
+    return args.command === '' && !args.flags.has('--help') ? EXIT.invalidInput : EXIT.ok;
+  }
+  try {
+    switch (args.command) {
+      case 'validate':
+        return validateCommand(args, io);
+      case 'compile':
+        return compileCommand(args, io);
+      case 'schema':
+        return schemaCommand(args, io);
+      case 'get':
+      case 'test':
+      case 'set':
+      case 'apply':
+        return await runCommand(args, io);
+      default:
+        io.stderr(`winstate: unknown command '${args.command}'\n\n${USAGE}\n`);
+        return EXIT.invalidInput;
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`winstate: ${error.message}\n`);
+      return EXIT.invalidInput;
+    }
+    io.stderr(`winstate: ${(error as Error).message}\n`);
+    return EXIT.runtimeError;
+  }
+}
+
+/** Expands directories to the YAML documents in them, in a stable order. */
+function documentFiles(paths: string[]): string[] {
+  if (paths.length === 0) throw new UsageError('name at least one document or directory');
+  return paths.flatMap((p) =>
+    existsSync(p) && statSync(p).isDirectory()
+      ? readdirSync(p).filter((f) => /\.ya?ml$/i.test(f)).sort().map((f) => join(p, f))
+      : [p],
+  );
+}
+
+function loadPlans(files: string[], io: CliIo): { plans: Plan[]; diagnostics: Diagnostic[] } {
+  const plans: Plan[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const file of files) {
+    const result = validateFile(file);
+    diagnostics.push(...result.diagnostics);
+    if (result.plan) plans.push(result.plan);
+  }
+  for (const d of diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
+  return { plans, diagnostics };
+}
+
+function validateCommand(args: Args, io: CliIo): number {
+  const files = documentFiles(args.files);
+  const { plans, diagnostics } = loadPlans(files, io);
+  if (args.flags.has('--json')) io.stdout(`${JSON.stringify({ valid: diagnostics.length === 0, diagnostics }, null, 2)}\n`);
+  if (diagnostics.length > 0) return EXIT.invalidInput;
+  for (const plan of plans) io.stderr(`${plan.file}: valid, ${plan.resources.length} resources\n`);
+  return EXIT.ok;
+}
+
+function compileCommand(args: Args, io: CliIo): number {
+  const files = documentFiles(args.files);
+  const { plans, diagnostics } = loadPlans(files, io);
+  if (diagnostics.length > 0) return EXIT.invalidInput;
+  const out = String(args.flags.get('--out') ?? 'generated-ps');
+  const check = args.flags.has('--check');
+  const names = new Map<string, string>();
+  let differences = 0;
+  for (const plan of plans) {
+    const script = compilePlan(plan);
+    const earlier = names.get(script.fileName);
+    if (earlier) {
+      io.stderr(`${plan.file}: metadata.name '${plan.name}' is also used by ${earlier}; each document needs its own script name\n`);
+      return EXIT.invalidInput;
+    }
+    names.set(script.fileName, plan.file);
+    const target = join(out, script.fileName);
+    if (check) {
+      const current = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
+      if (current !== script.text) {
+        differences++;
+        io.stderr(`${target}: ${current === undefined ? 'missing' : 'differs from what the compiler emits'} (source ${plan.file})\n`);
+      }
+    } else {
+      writeFileAtomic(target, script.text);
+      io.stderr(`${plan.file} -> ${target}\n`);
+    }
+  }
+  if (check) {
+    // A script whose document is gone is stale too.
+    for (const f of existsSync(out) ? readdirSync(out).filter((f) => f.endsWith('.ps1')) : []) {
+      if (!names.has(f)) {
+        differences++;
+        io.stderr(`${join(out, f)}: no document compiles to it any more\n`);
+      }
+    }
+    if (differences > 0) {
+      io.stderr(`${differences} generated script(s) out of date: run npm run compile\n`);
+      return EXIT.drift;
+    }
+    io.stderr(`${names.size} generated script(s) up to date\n`);
+  }
+  return EXIT.ok;
+}
+
+function schemaCommand(args: Args, io: CliIo): number {
+  const text = `${JSON.stringify(documentSchema(), null, 2)}\n`;
+  const out = args.flags.get('--out');
+  if (typeof out !== 'string') {
+    io.stdout(text);
+    return EXIT.ok;
+  }
+  if (args.flags.has('--check')) {
+    if (!existsSync(out) || readFileSync(out, 'utf8') !== text) {
+      io.stderr(`${out}: differs from the schema the resource kinds define: run npm run compile\n`);
+      return EXIT.drift;
+    }
+    return EXIT.ok;
+  }
+  writeFileAtomic(out, text);
+  return EXIT.ok;
+}
+
+async function runCommand(args: Args, io: CliIo): Promise<number> {
+  if (args.files.length !== 1) throw new UsageError(`${args.command} takes exactly one document`);
+  const json = args.flags.has('--json');
+  const whatIf = args.flags.has('--what-if');
+  if (whatIf && (args.command === 'get' || args.command === 'test')) throw new UsageError('--what-if goes with set or apply');
+  const { plans, diagnostics } = loadPlans(args.files, io);
+  if (diagnostics.length > 0 || plans.length === 0) return EXIT.invalidInput;
+  const plan = plans[0]!;
+  const timeout = args.flags.get('--timeout');
+  const timeoutMs = typeof timeout === 'string' ? Number(timeout) : undefined;
+  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) throw new UsageError('--timeout takes a positive number of milliseconds');
+  const snapshot = args.flags.get('--snapshot') as string | undefined;
+  if (snapshot !== undefined && !existsSync(snapshot)) {
+    io.stderr(`winstate: snapshot ${snapshot} does not exist\n`);
+    return EXIT.invalidInput;
+  }
+  let engine: Engine;
+  try {
+    engine = new Engine({ pwshPath: args.flags.get('--pwsh') as string | undefined, timeoutMs });
+    void engine.session;
+  } catch (error) {
+    if (error instanceof PwshNotFoundError) {
+      io.stderr(`winstate: ${error.message}\n`);
+      return EXIT.runtimeError;
+    }
+    throw error;
+  }
+  const human = (text: string) => (json ? io.stderr(`${text}\n`) : io.stdout(`${text}\n`));
+  try {
+    io.stderr(`winstate: ${args.command} ${plan.name} (${plan.resources.length} resources) on ${snapshot ?? 'the live registry'}\n`);
+    if (args.command === 'apply') {
+      const report = await engine.apply(plan, { snapshot, whatIf });
+      human(renderApply(report));
+      if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+      return exitCodeOf(report);
+    }
+    const mode = (args.command[0]!.toUpperCase() + args.command.slice(1)) as Mode;
+    const report = await engine.run(plan, mode, { snapshot, whatIf });
+    human(renderRun(report));
+    if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+    return exitCodeOf(report);
+  } catch (error) {
+    if (error instanceof WinstateRunError) {
+      io.stderr(`winstate: ${error.message}\n`);
+      return EXIT.runtimeError;
+    }
+    throw error;
+  } finally {
+    await engine.close();
+  }
+}
