@@ -1,0 +1,38 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { validateText, type Plan } from '../src/document/validate.js';
+import { formatDiagnostic } from '../src/document/diagnostics.js';
+import { locatePwsh } from '../src/bridge/locate.js';
+
+export function tempDir(prefix = 'winstate-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A regedit-style export: UTF-16LE with BOM, CRLF. */
+export function writeReg(file: string, lines: string[]): void {
+  const text = ['Windows Registry Editor Version 5.00', '', ...lines, '', ''].join('\r\n');
+  writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+}
+
+export function readReg(file: string): string {
+  return readFileSync(file).toString('utf16le').replace(/^\uFEFF/, '');
+}
+
+export function planFromYaml(yaml: string, file = 'test.yaml'): Plan {
+  const { plan, diagnostics } = validateText(file, yaml);
+  if (!plan) throw new Error(`test document invalid:\n${diagnostics.map(formatDiagnostic).join('\n')}`);
+  return plan;
+}
+
+/** Runs a script file the way an admin would: pwsh -File. */
+export function runPwshFile(script: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(locatePwsh(), ['-NoProfile', '-NonInteractive', '-File', script, ...args], { encoding: 'utf8', env: { ...process.env, TERM: 'dumb' } });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** YAML single-quoted scalar: the only escape is a doubled quote. */
+export function yamlQuote(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
