@@ -53,8 +53,13 @@ export class PwshSession {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
-  /** The current process id, for diagnostics (and tests that kill it). */
-  get pid(): number | undefined {
+  /**
+   * PowerShell's own process id ($PID). A .NET tool install starts pwsh through a launcher
+   * process, so the child node spawned is not always the one that must be killed.
+   */
+  powershellPid: number | undefined;
+
+  private get launcherPid(): number | undefined {
     return this.shell ? (this.shell as unknown as { process: ChildProcess }).process.pid : undefined;
   }
 
@@ -74,7 +79,13 @@ export class PwshSession {
   /** Runs PowerShell code (built with the ps`` template) and returns its output as text. */
   async invoke(code: PsCode, timeoutMs = this.timeoutMs): Promise<RequestResult> {
     const restarted = this.everStarted && this.shell === undefined;
-    const shell = (this.shell ??= this.start());
+    if (!this.shell) {
+      this.shell = this.start();
+      const probe = await this.shell.invoke('$PID');
+      this.shell.history.splice(0);
+      this.powershellPid = Number(probe.raw.trim()) || undefined;
+    }
+    const shell = this.shell;
     const started = Date.now();
     const line = ps`& ([scriptblock]::Create([System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String(${toBase64(wrapRequest(code))}))))`;
     let timer: NodeJS.Timeout | undefined;
@@ -121,16 +132,28 @@ $global:WinstateScripts[${hash}] = [scriptblock]::Create([System.Text.Encoding]:
 
   /** Stops the process; the next request starts a new one. */
   async kill(): Promise<void> {
-    const shell = this.shell;
-    this.shell = undefined;
-    this.loadedScripts.clear();
-    if (shell) await shell.dispose('SIGKILL').catch(() => undefined);
+    await this.stop('SIGKILL');
   }
 
   async close(): Promise<void> {
+    await this.stop('SIGTERM');
+  }
+
+  private async stop(signal: NodeJS.Signals): Promise<void> {
     const shell = this.shell;
+    const pid = this.powershellPid;
+    const launcher = this.launcherPid;
     this.shell = undefined;
-    if (shell) await shell.dispose().catch(() => undefined);
+    this.powershellPid = undefined;
+    this.loadedScripts.clear();
+    if (shell) await shell.dispose(signal).catch(() => undefined);
+    if (pid !== undefined && pid !== launcher) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // already gone
+      }
+    }
   }
 }
 

@@ -1,0 +1,88 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readFileSync } from 'node:fs';
+import { PwshSession } from '../../src/bridge/session.js';
+import { locatePwsh, PwshNotFoundError } from '../../src/bridge/locate.js';
+import { ps } from '../../src/compile/quote.js';
+
+const session = new PwshSession({ timeoutMs: 30_000 });
+test.after(() => session.close());
+
+/** Running, not merely a zombie waiting for a parent to reap it. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+  return !/^\d+ \(.*\) Z/.test(stat);
+}
+
+test('many requests share one process and node-powershell history is cleared', async () => {
+  const first = await session.invoke(ps`$PID`);
+  assert.ok(first.ok, first.error?.message);
+  for (let i = 0; i < 5; i++) {
+    const r = await session.invoke(ps`$PID`);
+    assert.is(r.output, first.output);
+  }
+  assert.is(session.starts, 1);
+  const shell = (session as unknown as { shell: { history: unknown[] } }).shell;
+  assert.is(shell.history.length, 0);
+});
+
+test('output objects come back as text; multi-line values survive', async () => {
+  const r = await session.invoke(ps`'line one' + [char]10 + 'line two'; 42`);
+  assert.is(r.output, 'line one\nline two\n42');
+});
+
+test('a failing request reports its error and keeps the session', async () => {
+  const r = await session.invoke(ps`throw 'boom from test'`);
+  assert.is(r.ok, false);
+  assert.match(r.error!.message, /boom from test/);
+  const after = await session.invoke(ps`'still here'`);
+  assert.is(after.output, 'still here');
+  assert.is(session.starts, 1);
+});
+
+test('stderr is kept separately from the result', async () => {
+  const r = await session.invoke(ps`[Console]::Error.WriteLine('trace line'); 'result'`);
+  assert.is(r.output, 'result');
+  assert.match(r.stderr, /trace line/);
+});
+
+test('a timed-out request kills the process; the next request starts a new one', async () => {
+  const before = Number((await session.invoke(ps`$PID`)).output);
+  assert.is(session.powershellPid, before);
+  const r = await session.invoke(ps`Start-Sleep -Seconds 60`, 800);
+  assert.is(r.timedOut, true);
+  assert.is(r.ok, false);
+  assert.ok(r.durationMs < 10_000);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.is(alive(before), false, 'the stuck process is gone');
+  const next = await session.invoke(ps`$PID`);
+  assert.ok(next.ok);
+  assert.is(next.restarted, true);
+  assert.is.not(Number(next.output), before);
+  assert.is(session.starts, 2);
+});
+
+test('a process killed from outside is reported, then replaced', async () => {
+  const pid = Number((await session.invoke(ps`$PID`)).output);
+  process.kill(pid, 'SIGKILL');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const failed = await session.invoke(ps`'x'`);
+  assert.is(failed.ok, false);
+  assert.ok(failed.error);
+  const next = await session.invoke(ps`'back'`);
+  assert.is(next.output, 'back');
+});
+
+test('pwsh discovery: explicit path, environment variable, then a clear install hint', () => {
+  assert.is(locatePwsh(process.execPath), process.execPath);
+  assert.throws(() => locatePwsh('/nonexistent/pwsh'), (e: Error) => e instanceof PwshNotFoundError && /dotnet tool install --tool-path \.tools PowerShell --version 7\.6\.9/.test(e.message));
+  assert.throws(() => locatePwsh(undefined, { WINSTATE_PWSH: '/nonexistent/pwsh', PATH: '' }), /WINSTATE_PWSH/);
+  assert.match(locatePwsh(undefined, { PATH: '' }), /\.tools\/pwsh$/);
+});
+
+test.run();
