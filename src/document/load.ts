@@ -31,8 +31,9 @@ export function loadFile(file: string): { source?: SourceDocument; diagnostics: 
 }
 
 export function loadText(file: string, text: string): { source?: SourceDocument; diagnostics: Diagnostic[] } {
-  if (text.length > MAX_DOCUMENT_BYTES) {
-    return { diagnostics: [fileLevel(file, 'io', `document is ${text.length} characters; the limit is ${MAX_DOCUMENT_BYTES}`)] };
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_DOCUMENT_BYTES) {
+    return { diagnostics: [fileLevel(file, 'io', `document is ${bytes} bytes; the limit is ${MAX_DOCUMENT_BYTES}`)] };
   }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, intAsBigInt: true, uniqueKeys: true, prettyErrors: false, strict: true });

@@ -30,7 +30,7 @@ export interface ValidationResult {
 
 let compiledSchema: ReturnType<Ajv2020['compile']> | undefined;
 function schemaValidator() {
-  compiledSchema ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true }).compile(documentSchema());
+  compiledSchema ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true }).compile(documentSchema());
   return compiledSchema;
 }
 
@@ -62,7 +62,7 @@ export function validateSource(source: SourceDocument, catalog: Catalog): Valida
     }
   }
   const data = source.data as { metadata?: { name?: string; description?: string }; resources?: unknown[] };
-  if (!Array.isArray(data?.resources)) return { diagnostics };
+  if (!Array.isArray(data?.resources)) return { diagnostics: sortDiagnostics(diagnostics) };
 
   const resources: PlannedResource[] = [];
   data.resources.forEach((raw, index) => {
@@ -116,7 +116,8 @@ function checkAcrossResources(
     for (const r of resources) {
       if (r === gone || r.desired.ensure !== 'Present') continue;
       const id = targetIdentity(r.target);
-      if (id === prefix || id.startsWith(`${prefix}\\`) || id.startsWith(`${prefix}!`)) {
+      // The same key named twice is the first loop's conflict; here only what lies below it.
+      if (id.startsWith(`${prefix}\\`) || id.startsWith(`${prefix}!`)) {
         report(['resources', r.index, 'properties'], 'conflict',
           `${r.name}: conflicts with "${gone.name}" (line ${gone.line}), which removes the key ${targetText(gone.target)}`);
       }
@@ -153,7 +154,7 @@ function describeSchemaError(error: ErrorObject): { path: DataPath; which: 'key'
     case 'enum':
       return { path, which: 'value', message: `${where}: must be one of ${(p.allowedValues as unknown[]).map(String).join(', ')}` };
     case 'type':
-      return { path, which: 'value', message: `${where}: must be ${String(p.type).replace(',', ' or ')}` };
+      return { path, which: 'value', message: `${where}: must be ${String(p.type).replace(/,/g, ' or ')}` };
     case 'pattern':
       return { path, which: 'value', message: `${where}: ${(error.parentSchema as { description?: string }).description ?? `must match ${String(p.pattern)}`}` };
     default:
@@ -166,6 +167,13 @@ function pathText(path: DataPath): string {
   return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
 }
 
+/** By position; one problem found by two schema branches is reported once. */
 function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {
-  return list.sort((a, b) => a.start.line - b.start.line || a.start.col - b.start.col);
+  const seen = new Set<string>();
+  return list
+    .filter((d) => {
+      const key = `${d.start.line}:${d.start.col}:${d.message}`;
+      return seen.has(key) ? false : (seen.add(key), true);
+    })
+    .sort((a, b) => a.start.line - b.start.line || a.start.col - b.start.col);
 }

@@ -1,0 +1,245 @@
+// The CLI as a function: argv in, exit code and captured output out. No PowerShell runs here.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main, type CliIo } from '../../src/cli/cli.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SEED = join(ROOT, 'configurations', 'smb-client-signing.yaml');
+const SCHEMA_FILE = join(ROOT, 'schema', 'winstate.schema.json');
+const PACKAGE_VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+interface Captured {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(...argv: string[]): Promise<Captured> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) };
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
+}
+
+const temps: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'winstate-cli-'));
+  temps.push(dir);
+  return dir;
+}
+test.after(() => {
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Three problems, one per resource, at known positions. */
+const BAD = [
+  'metadata:', //                                                   1
+  '  name: bad', //                                                 2
+  'resources:', //                                                  3
+  '  - name: a', //                                                 4
+  '    type: Registry', //                                          5
+  '    properties:', //                                             6
+  '      key: HKXX\\Foo', //                                        7: invalid-key-path at 7:12
+  '  - name: b', //                                                 8
+  '    type: Registry', //                                          9
+  '    properties:', //                                             10
+  '      key: HKLM\\Software\\X', //                                11
+  '      valueName: V', //                                          12
+  '      valueType: DWord', //                                      13
+  '      valueData: 4294967296', //                                 14: out-of-range at 14:18
+  '  - name: c', //                                                 15
+  '    type: SecurityOption', //                                    16
+  '    properties:', //                                             17
+  '      policy: "Microsoft network client: Digitaly sign communications (if server agrees)"', // 18: unknown-policy at 18:15
+  '      value: Enabled', //                                        19
+].join('\n') + '\n';
+
+function writeBad(dir: string, name = 'bad.yaml'): string {
+  const file = join(dir, name);
+  writeFileSync(file, BAD);
+  return file;
+}
+
+/** `file:line:col: ` lines of stderr, as [line, col, rest]. */
+function positioned(stderr: string, file: string): [number, number, string][] {
+  return stderr
+    .split('\n')
+    .filter((l) => l.startsWith(`${file}:`))
+    .map((l) => {
+      const m = /^(\d+):(\d+): (.*)$/.exec(l.slice(file.length + 1));
+      assert.ok(m, `not file:line:col: ${l}`);
+      return [Number(m![1]), Number(m![2]), m![3]!] as [number, number, string];
+    });
+}
+
+// --- validate --------------------------------------------------------------------------------------
+
+test('validate: a bad document exits 3 and reports every problem as file:line:col', async () => {
+  const file = writeBad(tempDir());
+  const r = await run('validate', file);
+  assert.is(r.code, 3);
+  const lines = positioned(r.stderr, file);
+  assert.equal(lines.map(([line, col]) => [line, col]), [[7, 12], [14, 18], [18, 15]], r.stderr);
+  assert.match(lines[0]![2], /unknown registry root 'HKXX'/);
+  assert.match(lines[1]![2], /4294967296 is outside the DWord range/);
+  assert.match(lines[2]![2], /did you mean "Microsoft network client: Digitally sign communications \(if server agrees\)"/);
+});
+
+test('validate: a directory is expanded to its YAML documents', async () => {
+  const dir = tempDir();
+  const file = writeBad(dir);
+  writeFileSync(join(dir, 'notes.txt'), 'not a document: [');
+  const r = await run('validate', dir);
+  assert.is(r.code, 3);
+  assert.is(positioned(r.stderr, file).length, 3);
+  assert.not.ok(r.stderr.includes('notes.txt'), r.stderr);
+});
+
+test('validate: the seed document exits 0', async () => {
+  const r = await run('validate', SEED);
+  assert.is(r.code, 0, r.stderr);
+  assert.ok(r.stderr.includes('valid, 2 resources'), r.stderr);
+  assert.not.match(r.stderr, /:\d+:\d+: error/);
+});
+
+test('validate --json reports validity on stdout', async () => {
+  const file = writeBad(tempDir());
+  const r = await run('validate', file, '--json');
+  assert.is(r.code, 3);
+  const report = JSON.parse(r.stdout) as { valid: boolean; diagnostics: { code: string }[] };
+  assert.is(report.valid, false);
+  assert.equal(report.diagnostics.map((d) => d.code), ['invalid-key-path', 'out-of-range', 'unknown-policy']);
+});
+
+// --- compile ----------------------------------------------------------------------------------------
+
+test('compile: a bad document exits 3 and writes nothing', async () => {
+  const dir = tempDir();
+  const file = writeBad(dir);
+  const out = join(dir, 'out');
+  mkdirSync(out);
+  const r = await run('compile', file, '--out', out);
+  assert.is(r.code, 3);
+  assert.equal(readdirSync(out), []);
+  assert.is(positioned(r.stderr, file).length, 3);
+
+  const missing = join(dir, 'not-created');
+  assert.is((await run('compile', file, '--out', missing)).code, 3);
+  assert.not.ok(existsSync(missing), 'the out dir must not be created for an invalid document');
+});
+
+test('compile: one bad document among good ones writes nothing at all', async () => {
+  const dir = tempDir();
+  const docs = join(dir, 'docs');
+  mkdirSync(docs);
+  writeFileSync(join(docs, 'a-good.yaml'), readFileSync(SEED));
+  writeBad(docs, 'b-bad.yaml');
+  const out = join(dir, 'out');
+  mkdirSync(out);
+  const r = await run('compile', docs, '--out', out);
+  assert.is(r.code, 3);
+  assert.equal(readdirSync(out), []);
+});
+
+test('compile: a good document writes <name>.ps1, byte-identical on a second compile', async () => {
+  const out = tempDir();
+  const first = await run('compile', SEED, '--out', out);
+  assert.is(first.code, 0, first.stderr);
+  assert.equal(readdirSync(out), ['smb-client-signing.ps1']);
+  const script = join(out, 'smb-client-signing.ps1');
+  const bytes = readFileSync(script);
+  assert.ok(bytes.length > 0);
+  assert.ok(bytes.toString('utf8').includes('EnableSecuritySignature'));
+
+  const second = await run('compile', SEED, '--out', out);
+  assert.is(second.code, 0, second.stderr);
+  assert.equal(readdirSync(out), ['smb-client-signing.ps1']);
+  assert.ok(readFileSync(script).equals(bytes), 'second compile must give identical bytes');
+});
+
+test('compile --check: 0 when up to date, 2 when edited, 2 with a stray script, 2 when missing', async () => {
+  const out = tempDir();
+  assert.is((await run('compile', SEED, '--out', out)).code, 0);
+  const script = join(out, 'smb-client-signing.ps1');
+  const original = readFileSync(script);
+
+  const fresh = await run('compile', SEED, '--out', out, '--check');
+  assert.is(fresh.code, 0, fresh.stderr);
+  assert.ok(fresh.stderr.includes('up to date'), fresh.stderr);
+
+  appendFileSync(script, '# hand edit\n');
+  const edited = await run('compile', SEED, '--out', out, '--check');
+  assert.is(edited.code, 2);
+  assert.ok(edited.stderr.includes(`${script}: differs`), edited.stderr);
+  assert.ok(readFileSync(script).toString().endsWith('# hand edit\n'), '--check must not rewrite the script');
+
+  writeFileSync(script, original);
+  assert.is((await run('compile', SEED, '--out', out, '--check')).code, 0);
+
+  const stray = join(out, 'old-document.ps1');
+  writeFileSync(stray, '# stale\n');
+  const withStray = await run('compile', SEED, '--out', out, '--check');
+  assert.is(withStray.code, 2);
+  assert.ok(withStray.stderr.includes(`${stray}: no document compiles to it`), withStray.stderr);
+  assert.ok(existsSync(stray), '--check must not delete anything');
+
+  const empty = tempDir();
+  const missing = await run('compile', SEED, '--out', empty, '--check');
+  assert.is(missing.code, 2);
+  assert.ok(missing.stderr.includes('missing'), missing.stderr);
+  assert.equal(readdirSync(empty), []);
+});
+
+// --- schema, usage, version ----------------------------------------------------------------------------
+
+test('schema prints the document JSON Schema, equal to the committed file', async () => {
+  const r = await run('schema');
+  assert.is(r.code, 0);
+  const printed = JSON.parse(r.stdout) as { $id: string };
+  assert.is(printed.$id, 'urn:winstate:document:v1');
+  const committed = readFileSync(SCHEMA_FILE, 'utf8');
+  assert.equal(printed, JSON.parse(committed));
+  assert.is(r.stdout, committed.replace(/\r\n/g, '\n'));
+});
+
+test('schema --out --check agrees with the committed file', async () => {
+  const r = await run('schema', '--out', SCHEMA_FILE, '--check');
+  assert.is(r.code, 0, r.stderr);
+  const other = join(tempDir(), 'schema.json');
+  writeFileSync(other, '{}\n');
+  assert.is((await run('schema', '--out', other, '--check')).code, 2);
+});
+
+test('an unknown command exits 3', async () => {
+  const r = await run('frobnicate', SEED);
+  assert.is(r.code, 3);
+  assert.ok(r.stderr.includes("unknown command 'frobnicate'"), r.stderr);
+  assert.is(r.stdout, '');
+});
+
+test('an unknown option exits 3', async () => {
+  const r = await run('validate', SEED, '--frobnicate');
+  assert.is(r.code, 3);
+  assert.ok(r.stderr.includes('unknown option --frobnicate'), r.stderr);
+});
+
+test('an option missing its value, and no document at all, exit 3', async () => {
+  assert.is((await run('compile', SEED, '--out')).code, 3);
+  const none = await run('validate');
+  assert.is(none.code, 3);
+  assert.ok(none.stderr.includes('name at least one document'), none.stderr);
+});
+
+test('--version prints the package.json version', async () => {
+  const r = await run('--version');
+  assert.is(r.code, 0);
+  assert.is(r.stdout, `${PACKAGE_VERSION}\n`);
+  assert.is(r.stderr, '');
+});
+
+test.run();
