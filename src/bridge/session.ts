@@ -31,8 +31,8 @@ export interface RequestResult {
 }
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
-const RESULT_MARK = '@@winstate-result ';
-const ERROR_MARK = '@@winstate-error ';
+const RESULT_MARK = '@@winstate-result:';
+const ERROR_MARK = '@@winstate-error:';
 
 /**
  * One persistent PowerShell process. Every request travels as a single line (a base64-encoded

@@ -36,6 +36,12 @@ test('output objects come back as text; multi-line values survive', async () => 
   assert.is(r.output, 'line one\nline two\n42');
 });
 
+test('an empty result is still a result', async () => {
+  const r = await session.invoke(ps`$null`);
+  assert.ok(r.ok, r.error?.message);
+  assert.is(r.output, '');
+});
+
 test('a failing request reports its error and keeps the session', async () => {
   const r = await session.invoke(ps`throw 'boom from test'`);
   assert.is(r.ok, false);

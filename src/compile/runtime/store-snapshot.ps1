@@ -85,7 +85,12 @@ function ConvertFrom-WsRegText {
     $ordinalCi = [System.StringComparison]::OrdinalIgnoreCase
     $reValue = [regex]'^(?:@|"((?:[^"\\]|\\.)*)")\s*=\s*(.*)$'
     $reString = [regex]'^"((?:[^"\\]|\\.)*)"\s*$'
-    $reUnescape = [regex]'\\([\\"])'
+    # Windows' regedit escapes only \ and "; \n, \r and \0 (Wine's escapes) let names keep line breaks.
+    $reUnescape = [regex]'\\([\\"nr0])'
+    $unescape = [System.Text.RegularExpressions.MatchEvaluator] {
+        param($match)
+        switch -CaseSensitive ($match.Groups[1].Value) { 'n' { "`n" } 'r' { "`r" } '0' { [string][char]0 } default { $match.Groups[1].Value } }
+    }
     $reDword = [regex]'^[0-9a-fA-F]{1,8}$'
     $reHex = [regex]'^[hH][eE][xX](?:\(([0-9a-fA-F]{1,8})\))?:(.*)$'
     $reHexBytes = [regex]'^(?:[0-9a-fA-F]{2}(?:,[0-9a-fA-F]{2})*,?)?$'
@@ -157,7 +162,7 @@ function ConvertFrom-WsRegText {
         $name = ''
         if ($m.Groups[1].Success) {
             $name = $m.Groups[1].Value
-            if ($name.IndexOf([char]'\') -ge 0) { $name = $reUnescape.Replace($name, '$1') }
+            if ($name.IndexOf([char]'\') -ge 0) { $name = $reUnescape.Replace($name, $unescape) }
         }
         $d = $m.Groups[2].Value
         if ($d.Length -eq 0) { throw "${file}:${lineNo}: value has no data" }
@@ -166,7 +171,7 @@ function ConvertFrom-WsRegText {
             $sm = $reString.Match($d)
             if (-not $sm.Success) { throw "${file}:${lineNo}: unterminated string or text after its closing quote" }
             $data = $sm.Groups[1].Value
-            if ($data.IndexOf([char]'\') -ge 0) { $data = $reUnescape.Replace($data, '$1') }
+            if ($data.IndexOf([char]'\') -ge 0) { $data = $reUnescape.Replace($data, $unescape) }
             $kind = 'String'
             $code = 1
         } elseif ($c -eq '-' -and $d.Length -eq 1) {
@@ -270,7 +275,12 @@ function ConvertTo-WsRegText {
         $null = $sb.Append('[').Append($key.Path).Append(']').Append($nl)
         foreach ($value in $key.ValueMap.get_Values()) {
             $prefix = '@='
-            if ($value.Name.Length -gt 0) { $prefix = '"' + $value.Name.Replace('\', '\\').Replace('"', '\"') + '"=' }
+            if ($value.Name.Length -gt 0) {
+                # A name has no hex form, so its line breaks and NULs are escaped the way Wine's regedit does.
+                $escaped = $value.Name.Replace('\', '\\').Replace('"', '\"')
+                if ($escaped.IndexOfAny($lineBreakChars) -ge 0) { $escaped = $escaped.Replace("`r", '\r').Replace("`n", '\n').Replace([string][char]0, '\0') }
+                $prefix = '"' + $escaped + '"='
+            }
             $null = $sb.Append($prefix)
             $kind = $value.Kind
             $data = $value.Data

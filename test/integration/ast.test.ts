@@ -1,0 +1,95 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PwshSession } from '../../src/bridge/session.js';
+import { ps } from '../../src/compile/quote.js';
+import { compilePlan } from '../../src/compile/emit.js';
+import { planFromYaml, tempDir } from '../helpers.js';
+
+const session = new PwshSession();
+test.after(() => session.close());
+
+/**
+ * Parses a file with PowerShell's own parser and lists syntax errors and constructs that
+ * Windows PowerShell 5.1 does not have.
+ */
+const CHECK = `
+param([string] $Path)
+$tokens = $null; $errors = $null
+$ast = [System.Management.Automation.Language.Parser]::ParseFile($Path, [ref]$tokens, [ref]$errors)
+$found = New-Object System.Collections.Generic.List[string]
+foreach ($e in $errors) { $found.Add('parse error: ' + $e.Message + ' at line ' + $e.Extent.StartLineNumber) }
+$nodes = $ast.FindAll({ $true }, $true)
+foreach ($n in $nodes) {
+    $t = $n.GetType().Name
+    $line = $n.Extent.StartLineNumber
+    if ($t -eq 'TernaryExpressionAst') { $found.Add("ternary at line $line") }
+    if ($t -eq 'PipelineChainAst') { $found.Add("&&/|| chain at line $line") }
+    if ($t -eq 'BinaryExpressionAst' -and $n.Operator -eq 'QuestionQuestion') { $found.Add("?? at line $line") }
+    if ($t -eq 'AssignmentStatementAst' -and $n.Operator -eq 'QuestionQuestionEquals') { $found.Add("??= at line $line") }
+    if (($t -eq 'MemberExpressionAst' -or $t -eq 'InvokeMemberExpressionAst' -or $t -eq 'IndexExpressionAst') -and $n.NullConditional) { $found.Add("?. or ?[] at line $line") }
+    if ($t -eq 'CommandParameterAst' -and 'Parallel'.StartsWith($n.ParameterName, [System.StringComparison]::OrdinalIgnoreCase) -and $n.ParameterName.Length -ge 3) { $found.Add("-Parallel at line $line") }
+    if ($t -eq 'ScriptBlockAst' -and $null -ne $n.CleanBlock) { $found.Add("clean block at line $line") }
+    if ($t -eq 'TypeDefinitionAst') { $found.Add("class/enum at line $line") }
+}
+foreach ($tok in $tokens) { if ($tok.Text -match '[^\\x00-\\x7F]') { $found.Add('non-ASCII token at line ' + $tok.Extent.StartLineNumber) } }
+$found -join [string][char]10
+`;
+
+async function problems(file: string): Promise<string[]> {
+  const r = await session.invoke(ps`& ([scriptblock]::Create(${CHECK})) -Path ${resolve(file)}`);
+  assert.ok(r.ok, r.error?.message);
+  return r.output.split('\n').filter(Boolean);
+}
+
+test('the 5.1 check finds each construct it looks for (it can fail)', async () => {
+  const dir = tempDir();
+  const bad = join(dir, 'bad.ps1');
+  writeFileSync(bad, [
+    '$a = $b ?? 1',
+    '$c = $true ? 1 : 2',
+    'Get-Item . && Get-Item .',
+    '${x}?.Name',
+    '1..2 | ForEach-Object -Parallel { $_ }',
+    'function f { process { } clean { } }',
+    '$z ??= 3',
+    'class K { }',
+  ].join('\n'));
+  const found = await problems(bad);
+  for (const word of ['??', 'ternary', '&&/||', '?.', '-Parallel', 'clean', '??=', 'class']) {
+    assert.ok(found.some((f) => f.startsWith(word)), `expected ${word} in ${found.join('; ')}`);
+  }
+  const broken = join(dir, 'broken.ps1');
+  writeFileSync(broken, 'function f { ');
+  assert.ok((await problems(broken)).some((f) => f.startsWith('parse error')));
+});
+
+test('every committed generated script parses and uses nothing newer than Windows PowerShell 5.1', async () => {
+  const files = readdirSync('generated-ps').filter((f) => f.endsWith('.ps1'));
+  assert.ok(files.length > 0);
+  for (const f of files) {
+    const text = readFileSync(join('generated-ps', f));
+    assert.ok(!text.some((b) => b > 0x7e || (b < 0x20 && b !== 0x0a && b !== 0x09)), `${f} is printable ASCII`);
+    assert.equal(await problems(join('generated-ps', f)), [], f);
+  }
+});
+
+test('a script with every value type and hostile text also passes the 5.1 check', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'hostile.ps1');
+  const plan = planFromYaml(`
+metadata: { name: hostile, description: "ends a comment #> and starts one <# and has a newline\\nhere" }
+resources:
+  - name: "quote ' right \u2019 and \$(Get-Date) #> <#"
+    type: Registry
+    description: "line one\\nline two #>"
+    properties: { key: 'HKLM\\SOFTWARE\\a''b\u2019c', valueName: "\`n\$x", valueType: MultiString, valueData: ["a\u2018", "\\r\\n", "\u{1F600}"] }
+  - { name: q, type: Registry, properties: { key: 'HKCU\\X', valueName: q, valueType: QWord, valueData: 18446744073709551615 } }
+  - { name: b, type: Registry, properties: { key: 'HKCU\\X', valueName: b, valueType: Binary, valueData: '' } }
+`);
+  writeFileSync(file, compilePlan(plan).text);
+  assert.equal(await problems(file), []);
+});
+
+test.run();
