@@ -5,11 +5,13 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const pattern = process.argv[2] ?? '\\.test\\.js$';
-const child = spawn(process.execPath, [fileURLToPath(new URL('../node_modules/uvu/bin.js', import.meta.url)), 'dist/test', pattern], {
+// --windows runs only the live-registry tests (Windows runners); otherwise everything else.
+const windows = process.argv.includes('--windows');
+const args = windows ? ['dist/test/windows', '\\.test\\.js$'] : ['dist/test', '\\.test\\.js$', '--ignore', 'windows'];
+const child = spawn(process.execPath, [fileURLToPath(new URL('../node_modules/uvu/bin.js', import.meta.url)), ...args], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, FORCE_COLOR: '0' },
+  env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
 });
 let out = '';
 child.stdout.on('data', (chunk) => {

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const PWSH_VERSION = '7.6.9';
-const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+// npm is a .cmd script on Windows, which only a shell can start.
+const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], shell: process.platform === 'win32' });
 const say = (text) => process.stderr.write(`setup: ${text}\n`);
 
 if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {

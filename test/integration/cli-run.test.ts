@@ -1,0 +1,97 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { main, type CliIo } from '../../src/cli/cli.js';
+import type { ApplyReport, RunReport } from '../../src/engine/results.js';
+import { tempDir } from '../helpers.js';
+
+const SEED = 'configurations/smb-client-signing.yaml';
+
+async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) };
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
+}
+
+function demoSnapshot(): string {
+  const file = join(tempDir(), 'server.reg');
+  copyFileSync('examples/demo/server-before.reg', file);
+  return file;
+}
+
+test('test on drift exits 2; --json puts only JSON on stdout and the human report on stderr', async () => {
+  const snapshot = demoSnapshot();
+  const r = await cli(['test', SEED, '--snapshot', snapshot, '--json']);
+  assert.is(r.code, 2);
+  const report = JSON.parse(r.stdout) as RunReport;
+  assert.is(report.summary.drifted, 2);
+  assert.match(r.stderr, /DRIFT\s+SMB client signing \(if server agrees\): Disabled -> Enabled/);
+});
+
+test('apply --what-if prints the plan, exits 2 and leaves the snapshot bytes unchanged', async () => {
+  const snapshot = demoSnapshot();
+  const before = readFileSync(snapshot);
+  const r = await cli(['apply', SEED, '--snapshot', snapshot, '--what-if']);
+  assert.is(r.code, 2);
+  assert.match(r.stdout, /~ SMB client signing \(if server agrees\): Disabled -> Enabled/);
+  assert.match(r.stdout, /what-if: nothing was changed/);
+  assert.ok(readFileSync(snapshot).equals(before));
+});
+
+test('apply converges (exit 0), a second apply changes nothing (exit 0, same bytes)', async () => {
+  const snapshot = demoSnapshot();
+  const first = await cli(['apply', SEED, '--snapshot', snapshot, '--json']);
+  assert.is(first.code, 0, first.stderr);
+  const report = JSON.parse(first.stdout) as ApplyReport;
+  assert.is(report.plan.length, 2);
+  assert.ok(report.converged);
+  assert.equal(report.verify!.summary.inDesiredState, 2);
+  const bytes = readFileSync(snapshot);
+  const second = await cli(['apply', SEED, '--snapshot', snapshot, '--json']);
+  assert.is(second.code, 0);
+  assert.is((JSON.parse(second.stdout) as ApplyReport).plan.length, 0);
+  assert.ok(readFileSync(snapshot).equals(bytes));
+  const t = await cli(['test', SEED, '--snapshot', snapshot]);
+  assert.is(t.code, 0);
+});
+
+test('a broken snapshot is a runtime error (exit 1) naming file and line; a missing one is invalid input (3)', async () => {
+  const dir = tempDir();
+  const broken = join(dir, 'broken.reg');
+  writeFileSync(broken, 'Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\X]\r\n"v"=bogus:1\r\n');
+  const r = await cli(['test', SEED, '--snapshot', broken]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /broken\.reg:4:/);
+  const missing = await cli(['test', SEED, '--snapshot', join(dir, 'nope.reg')]);
+  assert.is(missing.code, 3);
+});
+
+test('an invalid document runs nothing and exits 3', async () => {
+  const dir = tempDir();
+  const doc = join(dir, 'bad.yaml');
+  writeFileSync(doc, 'metadata: { name: bad }\nresources:\n  - name: x\n    type: Registry\n    properties: { key: HKXX\\Foo, valueName: a, valueType: DWord, valueData: 1 }\n');
+  const snapshot = demoSnapshot();
+  const before = readFileSync(snapshot);
+  const r = await cli(['apply', doc, '--snapshot', snapshot]);
+  assert.is(r.code, 3);
+  assert.match(r.stderr, /bad\.yaml:5:\d+: error: .*unknown registry root 'HKXX'/);
+  assert.ok(readFileSync(snapshot).equals(before));
+});
+
+test('no PowerShell found: exit 1 with install instructions', async () => {
+  const r = await cli(['test', SEED, '--snapshot', demoSnapshot(), '--pwsh', '/nonexistent/pwsh']);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /dotnet tool install --tool-path \.tools PowerShell --version 7\.6\.9/);
+});
+
+test('get prints current values and exits 0 even with drift', async () => {
+  const r = await cli(['get', SEED, '--snapshot', demoSnapshot(), '--json']);
+  assert.is(r.code, 0);
+  const report = JSON.parse(r.stdout) as RunReport;
+  assert.equal(report.results[0]!.actual, { ensure: 'Present', valueType: 'DWord', valueData: 0, policyValue: 'Disabled' });
+});
+
+test.run();
