@@ -488,12 +488,14 @@ function Open-WsSnapshotStore {
         # No BOM: UTF-8 if the bytes are valid UTF-8, else the ANSI code page (REGEDIT4 files).
         $encoding = [System.Text.UTF8Encoding]::new($false, $true)
         try {
-            $null = $encoding.GetCharCount($bytes)
+            $text = $encoding.GetString($bytes)
         } catch {
             $encoding = [System.Text.Encoding]::GetEncoding([System.Globalization.CultureInfo]::CurrentCulture.TextInfo.ANSICodePage)
         }
     }
-    $text = $encoding.GetString($bytes, $bomLength, $bytes.Length - $bomLength)
+    if ($bomLength -gt 0 -or $encoding -isnot [System.Text.UTF8Encoding]) {
+        $text = $encoding.GetString($bytes, $bomLength, $bytes.Length - $bomLength)
+    }
     $bom = [byte[]]::new($bomLength)
     [System.Array]::Copy($bytes, $bom, $bomLength)
     $newLine = "`n"
@@ -539,7 +541,12 @@ function ConvertFrom-WsRegText {
     $ordinalCi = [System.StringComparison]::OrdinalIgnoreCase
     $reValue = [regex]'^(?:@|"((?:[^"\\]|\\.)*)")\s*=\s*(.*)$'
     $reString = [regex]'^"((?:[^"\\]|\\.)*)"\s*$'
-    $reUnescape = [regex]'\\([\\"])'
+    # Windows' regedit escapes only \ and "; \n, \r and \0 (Wine's escapes) let names keep line breaks.
+    $reUnescape = [regex]'\\([\\"nr0])'
+    $unescape = [System.Text.RegularExpressions.MatchEvaluator] {
+        param($match)
+        switch -CaseSensitive ($match.Groups[1].Value) { 'n' { "`n" } 'r' { "`r" } '0' { [string][char]0 } default { $match.Groups[1].Value } }
+    }
     $reDword = [regex]'^[0-9a-fA-F]{1,8}$'
     $reHex = [regex]'^[hH][eE][xX](?:\(([0-9a-fA-F]{1,8})\))?:(.*)$'
     $reHexBytes = [regex]'^(?:[0-9a-fA-F]{2}(?:,[0-9a-fA-F]{2})*,?)?$'
@@ -611,7 +618,7 @@ function ConvertFrom-WsRegText {
         $name = ''
         if ($m.Groups[1].Success) {
             $name = $m.Groups[1].Value
-            if ($name.IndexOf([char]'\') -ge 0) { $name = $reUnescape.Replace($name, '$1') }
+            if ($name.IndexOf([char]'\') -ge 0) { $name = $reUnescape.Replace($name, $unescape) }
         }
         $d = $m.Groups[2].Value
         if ($d.Length -eq 0) { throw "${file}:${lineNo}: value has no data" }
@@ -620,7 +627,7 @@ function ConvertFrom-WsRegText {
             $sm = $reString.Match($d)
             if (-not $sm.Success) { throw "${file}:${lineNo}: unterminated string or text after its closing quote" }
             $data = $sm.Groups[1].Value
-            if ($data.IndexOf([char]'\') -ge 0) { $data = $reUnescape.Replace($data, '$1') }
+            if ($data.IndexOf([char]'\') -ge 0) { $data = $reUnescape.Replace($data, $unescape) }
             $kind = 'String'
             $code = 1
         } elseif ($c -eq '-' -and $d.Length -eq 1) {
@@ -659,7 +666,11 @@ function ConvertFrom-WsRegText {
                 $data = $bytes
             } elseif ($code -eq 1 -or $code -eq 2 -or $code -eq 7) {
                 # Decode as RegistryKey.GetValue does: an odd trailing byte is zero-padded.
-                if ($bytes.Length % $charSize -ne 0) { [System.Array]::Resize([ref]$bytes, $bytes.Length + 1) }
+                if ($bytes.Length % $charSize -ne 0) {
+                    $padded = [byte[]]::new($bytes.Length + 1)
+                    [System.Array]::Copy($bytes, $padded, $bytes.Length)
+                    $bytes = $padded
+                }
                 $s = $textEncoding.GetString($bytes)
                 $last = $s.Length - 1
                 if ($code -eq 7) {
@@ -692,8 +703,15 @@ function ConvertFrom-WsRegText {
             }
         }
         if ($null -eq $key) { continue }
-        # Indexer assignment replaces a repeated value in place or appends a new one.
-        $key.ValueMap[$name] = @{ Name = $name; Kind = $kind; TypeCode = $code; Data = $data }
+        # A repeated value is replaced in place, keeping its first spelling.
+        $old = $key.ValueMap[$name]
+        if ($null -eq $old) {
+            $key.ValueMap.Add($name, @{ Name = $name; Kind = $kind; TypeCode = $code; Data = $data })
+        } else {
+            $old.Kind = $kind
+            $old.TypeCode = $code
+            $old.Data = $data
+        }
     }
 }
 
@@ -713,7 +731,12 @@ function ConvertTo-WsRegText {
         $null = $sb.Append('[').Append($key.Path).Append(']').Append($nl)
         foreach ($value in $key.ValueMap.get_Values()) {
             $prefix = '@='
-            if ($value.Name.Length -gt 0) { $prefix = '"' + $value.Name.Replace('\', '\\').Replace('"', '\"') + '"=' }
+            if ($value.Name.Length -gt 0) {
+                # A name has no hex form, so its line breaks and NULs are escaped the way Wine's regedit does.
+                $escaped = $value.Name.Replace('\', '\\').Replace('"', '\"')
+                if ($escaped.IndexOfAny($lineBreakChars) -ge 0) { $escaped = $escaped.Replace("`r", '\r').Replace("`n", '\n').Replace([string][char]0, '\0') }
+                $prefix = '"' + $escaped + '"='
+            }
             $null = $sb.Append($prefix)
             $kind = $value.Kind
             $data = $value.Data
@@ -870,17 +893,17 @@ function ConvertTo-WsSnapshotEntry {
         }
         default { throw "Unknown value kind '$Kind'" }
     }
-    if ($code -eq 1 -or $code -eq 2) {
+    if ($Kind -eq 'String' -or $Kind -eq 'ExpandString') {
         if ($Data -isnot [string]) { throw "Data for ${what} must be a string" }
         $copy = [string]$Data
-    } elseif ($code -eq 4 -or $code -eq 11) {
+    } elseif ($Kind -eq 'DWord' -or $Kind -eq 'QWord') {
         if ($null -eq $Data -or $Data -is [array]) { throw "Data for ${what} must be a single number" }
         try {
-            if ($code -eq 4) { $copy = [uint32]$Data } else { $copy = [uint64]$Data }
+            if ($Kind -eq 'DWord') { $copy = [uint32]$Data } else { $copy = [uint64]$Data }
         } catch {
             throw "Data for ${what} is out of range: $Data"
         }
-    } elseif ($code -eq 7) {
+    } elseif ($Kind -eq 'MultiString') {
         if ($null -eq $Data) {
             $copy = [string[]]::new(0)
         } elseif ($Data -is [string[]]) {
