@@ -11,7 +11,7 @@ const args = windows ? ['dist/test/windows', '\\.test\\.js$'] : ['dist/test', '\
 const child = spawn(process.execPath, [fileURLToPath(new URL('../node_modules/uvu/bin.js', import.meta.url)), ...args], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+  env: { ...process.env, NO_COLOR: '1' },
 });
 let out = '';
 child.stdout.on('data', (chunk) => {

@@ -66,6 +66,7 @@ $WsResources = @(
         Ensure = 'Present'
         ValueType = 'DWord'
         ValueData = [uint32]'1'
+        WireData = 1
         Policy = @{ Title = 'Microsoft network client: Digitally sign communications (if server agrees)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
@@ -82,6 +83,7 @@ $WsResources = @(
         Ensure = 'Present'
         ValueType = 'DWord'
         ValueData = [uint32]'1'
+        WireData = 1
     }
 )
 #endregion
@@ -100,14 +102,6 @@ function Open-WsStore {
         return Open-WsSnapshotStore -LiteralPath $fullPath
     }
     return Open-WsLiveStore
-}
-
-function Get-WsState {
-    param($Store, $Resource)
-    if ($Store.Kind -eq 'Snapshot') {
-        return Get-WsSnapshotState -Store $Store -Hive $Resource.Hive -SubKey $Resource.SubKey -ValueName $Resource.ValueName
-    }
-    return Get-WsLiveState -Store $Store -Hive $Resource.Hive -SubKey $Resource.SubKey -ValueName $Resource.ValueName
 }
 
 function Invoke-WsChange {
@@ -141,18 +135,18 @@ function ConvertTo-WsHex {
 function ConvertTo-WsWireData {
     # JSON-safe form: QWord as a decimal string (exact beyond 2^53), bytes as lowercase hex.
     param([string] $Kind, $Data)
-    switch ($Kind) {
-        'DWord' { return [uint32]$Data }
-        'QWord' { return ([uint64]$Data).ToString([System.Globalization.CultureInfo]::InvariantCulture) }
-        'MultiString' { return , ([object[]]([string[]]$Data)) }
-        'Binary' { return ConvertTo-WsHex -Bytes $Data }
-        'Raw' { return ConvertTo-WsHex -Bytes $Data }
-        default { return [string]$Data }
-    }
+    if ($Kind -eq 'DWord') { return [uint32]$Data }
+    if ($Kind -eq 'String' -or $Kind -eq 'ExpandString') { return [string]$Data }
+    if ($Kind -eq 'QWord') { return ([uint64]$Data).ToString([System.Globalization.CultureInfo]::InvariantCulture) }
+    if ($Kind -eq 'MultiString') { return , ([object[]]([string[]]$Data)) }
+    return ConvertTo-WsHex -Bytes $Data
 }
 
 function Test-WsDataEqual {
+    # Exact comparison per kind: numbers as unsigned, text and lists ordinal, bytes as hex.
     param([string] $Kind, $Left, $Right)
+    if ($Kind -eq 'DWord' -or $Kind -eq 'QWord') { return ([uint64]$Left) -eq ([uint64]$Right) }
+    if ($Kind -eq 'String' -or $Kind -eq 'ExpandString') { return [string]::Equals([string]$Left, [string]$Right, [System.StringComparison]::Ordinal) }
     if ($Kind -eq 'MultiString') {
         $l = [string[]]$Left; $r = [string[]]$Right
         if ($l.Length -ne $r.Length) { return $false }
@@ -161,113 +155,59 @@ function Test-WsDataEqual {
         }
         return $true
     }
-    if ($Kind -eq 'Binary' -or $Kind -eq 'Raw') { return (ConvertTo-WsHex -Bytes $Left) -ceq (ConvertTo-WsHex -Bytes $Right) }
-    if ($Kind -eq 'DWord' -or $Kind -eq 'QWord') { return ([uint64]$Left) -eq ([uint64]$Right) }
-    return [string]::Equals([string]$Left, [string]$Right, [System.StringComparison]::Ordinal)
+    return (ConvertTo-WsHex -Bytes $Left) -ceq (ConvertTo-WsHex -Bytes $Right)
 }
 
-function Get-WsPolicyValue {
-    # The policy's own name for registry data, or $null when the data matches no choice.
-    param($Resource, [string] $Kind, $Data)
-    if ($Kind -ne $Resource.ValueType) { return $null }
-    foreach ($choice in $Resource.Policy.Choices) {
-        if (Test-WsDataEqual -Kind $Kind -Left $choice.Data -Right $Data) { return $choice.Name }
-    }
-    return $null
-}
-
-function Get-WsDesiredView {
-    param($Resource)
-    $view = [ordered]@{ ensure = $Resource.Ensure }
-    if ($null -ne $Resource.ValueName -and $Resource.Ensure -eq 'Present') {
-        $view.valueType = $Resource.ValueType
-        $view.valueData = ConvertTo-WsWireData -Kind $Resource.ValueType -Data $Resource.ValueData
-    }
-    if ($null -ne $Resource.Policy) { $view.policyValue = $Resource.Policy.Value }
-    return $view
-}
-
-function Get-WsActualView {
-    param($Resource, $State)
+function Get-WsResourceState {
+    # One resource's current state as results show it, and what differs from the desired state.
+    # A PowerShell function call costs tens of microseconds, so the common kinds are handled inline.
+    param($Store, $Resource)
+    if ($Store.Kind -eq 'Snapshot') { $state = Get-WsSnapshotState -Store $Store -Hive $Resource.Hive -SubKey $Resource.SubKey -ValueName $Resource.ValueName }
+    else { $state = Get-WsLiveState -Store $Store -Hive $Resource.Hive -SubKey $Resource.SubKey -ValueName $Resource.ValueName }
     if ($null -eq $Resource.ValueName) {
-        if ($State.KeyExists) { return [ordered]@{ ensure = 'Present' } }
-        return [ordered]@{ ensure = 'Absent' }
+        $present = $state.KeyExists
+        $view = [ordered]@{ ensure = 'Absent' }
+        if ($present) { $view.ensure = 'Present' }
+        $differing = @()
+        if ($present -ne ($Resource.Ensure -eq 'Present')) { $differing = @('ensure') }
+        return @{ View = $view; Differing = $differing }
     }
-    if (-not $State.ValueExists) {
+    $kind = $state.Kind
+    $data = $state.Data
+    $equal = $false
+    if (-not $state.ValueExists) {
         $view = [ordered]@{ ensure = 'Absent' }
     } else {
-        $kind = $State.Kind
-        if ($kind -eq 'Raw') { $kind = 'Raw' + $State.TypeCode }
-        $view = [ordered]@{ ensure = 'Present'; valueType = $kind; valueData = ConvertTo-WsWireData -Kind $State.Kind -Data $State.Data }
+        $shownKind = $kind
+        if ($kind -eq 'Raw') { $shownKind = 'Raw' + $state.TypeCode }
+        if ($kind -eq 'DWord') { $wire = [uint32]$data }
+        elseif ($kind -eq 'String') { $wire = $data }
+        else { $wire = ConvertTo-WsWireData -Kind $kind -Data $data }
+        $view = [ordered]@{ ensure = 'Present'; valueType = $shownKind; valueData = $wire }
+        if ($kind -eq $Resource.ValueType) {
+            if ($kind -eq 'DWord') { $equal = ([uint32]$data -eq [uint32]$Resource.ValueData) }
+            else { $equal = Test-WsDataEqual -Kind $kind -Left $data -Right $Resource.ValueData }
+        }
     }
     if ($null -ne $Resource.Policy) {
         $policyValue = $null
-        if ($State.ValueExists) { $policyValue = Get-WsPolicyValue -Resource $Resource -Kind $State.Kind -Data $State.Data }
+        if ($state.ValueExists -and $kind -eq $Resource.ValueType) {
+            foreach ($choice in $Resource.Policy.Choices) {
+                if ($kind -eq 'DWord') { $same = ([uint32]$choice.Data -eq [uint32]$data) }
+                else { $same = Test-WsDataEqual -Kind $kind -Left $choice.Data -Right $data }
+                if ($same) { $policyValue = $choice.Name; break }
+            }
+        }
         $view.policyValue = $policyValue
     }
-    return $view
-}
-
-function Get-WsDifferences {
-    # Names of the properties that differ; empty when the resource is in its desired state.
-    param($Resource, $State)
-    $differing = New-Object -TypeName 'System.Collections.Generic.List[string]'
-    if ($null -eq $Resource.ValueName) {
-        if ($State.KeyExists -ne ($Resource.Ensure -eq 'Present')) { $differing.Add('ensure') }
-        return , $differing.ToArray()
-    }
     if ($Resource.Ensure -eq 'Absent') {
-        if ($State.ValueExists) { $differing.Add('ensure') }
-        return , $differing.ToArray()
-    }
-    if (-not $State.ValueExists) {
-        $differing.Add('ensure'); $differing.Add('valueType'); $differing.Add('valueData')
-        return , $differing.ToArray()
-    }
-    if ($State.Kind -ne $Resource.ValueType) {
-        $differing.Add('valueType'); $differing.Add('valueData')
-    } elseif (-not (Test-WsDataEqual -Kind $State.Kind -Left $State.Data -Right $Resource.ValueData)) {
-        $differing.Add('valueData')
-    }
-    return , $differing.ToArray()
-}
-
-function Invoke-WsResource {
-    param($Store, $Resource, [string] $Mode, $Cmdlet)
-    $result = [ordered]@{ name = $Resource.Name; type = $Resource.Type; target = $Resource.Target }
-    if ($null -ne $Resource.Id) { $result.id = $Resource.Id }
-    $state = Get-WsState -Store $Store -Resource $Resource
-    if ($Mode -eq 'Get') {
-        $result.actual = Get-WsActualView -Resource $Resource -State $state
-        return $result
-    }
-    $differing = Get-WsDifferences -Resource $Resource -State $state
-    if ($Mode -eq 'Test') {
-        $result.desired = Get-WsDesiredView -Resource $Resource
-        $result.actual = Get-WsActualView -Resource $Resource -State $state
-        $result.inDesiredState = ($differing.Length -eq 0)
-        $result.differingProperties = $differing
-        return $result
-    }
-    $result.desired = Get-WsDesiredView -Resource $Resource
-    $result.before = Get-WsActualView -Resource $Resource -State $state
-    $result.changed = $false
-    if ($differing.Length -gt 0) {
-        $action = 'Set to desired state'
-        if ($Resource.Ensure -eq 'Absent') { $action = 'Remove' }
-        if ($Cmdlet.ShouldProcess($result.target, $action)) {
-            Invoke-WsChange -Store $Store -Resource $Resource
-            $state = Get-WsState -Store $Store -Resource $Resource
-            $result.changed = $true
-        } else {
-            $result.whatIf = $true
-        }
-    }
-    $after = Get-WsDifferences -Resource $Resource -State $state
-    $result.after = Get-WsActualView -Resource $Resource -State $state
-    $result.inDesiredState = ($after.Length -eq 0)
-    $result.differingProperties = $differing
-    return $result
+        $differing = @()
+        if ($state.ValueExists) { $differing = @('ensure') }
+    } elseif (-not $state.ValueExists) { $differing = @('ensure', 'valueType', 'valueData') }
+    elseif ($kind -ne $Resource.ValueType) { $differing = @('valueType', 'valueData') }
+    elseif (-not $equal) { $differing = @('valueData') }
+    else { $differing = @() }
+    return @{ View = $view; Differing = $differing }
 }
 
 function ConvertTo-WsAsciiJson {
@@ -306,11 +246,47 @@ function Invoke-WsConfiguration {
     param($Document, $Resources, [string] $Mode, [AllowEmptyString()][string] $RegistrySnapshot, $Cmdlet)
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     $store = Open-WsStore -RegistrySnapshot $RegistrySnapshot
-    $results = New-Object -TypeName 'System.Collections.Generic.List[object]'
+    $results = [System.Collections.Generic.List[object]]::new()
     $summary = [ordered]@{ total = $Resources.Count; inDesiredState = 0; drifted = 0; changed = 0; failed = 0 }
+    # One loop body per resource, no per-resource helper beyond Get-WsResourceState: at 300
+    # resources every PowerShell function call adds about 10 ms to a run.
     foreach ($resource in $Resources) {
+        $result = [ordered]@{ name = $resource.Name; type = $resource.Type; target = $resource.Target }
+        if ($null -ne $resource.Id) { $result.id = $resource.Id }
         try {
-            $result = Invoke-WsResource -Store $store -Resource $resource -Mode $Mode -Cmdlet $Cmdlet
+            $current = Get-WsResourceState -Store $store -Resource $resource
+            if ($Mode -eq 'Get') {
+                $result.actual = $current.View
+            } else {
+                $differing = $current.Differing
+                $desired = [ordered]@{ ensure = $resource.Ensure }
+                if ($null -ne $resource.ValueName -and $resource.Ensure -eq 'Present') {
+                    $desired.valueType = $resource.ValueType
+                    $desired.valueData = $resource.WireData
+                }
+                if ($null -ne $resource.Policy) { $desired.policyValue = $resource.Policy.Value }
+                $result.desired = $desired
+                if ($Mode -eq 'Test') {
+                    $result.actual = $current.View
+                } else {
+                    $result.before = $current.View
+                    $result.changed = $false
+                    if ($differing.Length -gt 0) {
+                        $action = 'Set to desired state'
+                        if ($resource.Ensure -eq 'Absent') { $action = 'Remove' }
+                        if ($Cmdlet.ShouldProcess($resource.Target, $action)) {
+                            Invoke-WsChange -Store $store -Resource $resource
+                            $current = Get-WsResourceState -Store $store -Resource $resource
+                            $result.changed = $true
+                        } else {
+                            $result.whatIf = $true
+                        }
+                    }
+                    $result.after = $current.View
+                }
+                $result.inDesiredState = ($current.Differing.Length -eq 0)
+                $result.differingProperties = $differing
+            }
         } catch {
             $result = [ordered]@{ name = $resource.Name; type = $resource.Type; target = $resource.Target; error = $_.Exception.Message }
         }
@@ -369,7 +345,8 @@ function Get-WsLiveBaseKey {
 }
 
 function Get-WsLiveState {
-    param($Store, [string] $Hive, [string] $SubKey, [AllowNull()][AllowEmptyString()][string] $ValueName)
+    # Untyped ValueName: a [string] parameter would turn $null (the key itself) into '' (the default value).
+    param($Store, [string] $Hive, [string] $SubKey, [AllowNull()][AllowEmptyString()] $ValueName = $null)
     $state = @{ KeyExists = $false; ValueExists = $false; Kind = $null; TypeCode = $null; Data = $null }
     $base = Get-WsLiveBaseKey -Hive $Hive
     try {
@@ -930,15 +907,20 @@ function ConvertTo-WsSnapshotEntry {
 }
 
 function Get-WsSnapshotState {
-    [CmdletBinding()]
+    # Hot path (once per resource and run): a plain function with the key path built inline,
+    # because advanced-function parameter binding costs more than the lookup itself.
     param(
-        [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] [string] $Hive,
-        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string] $SubKey,
+        [hashtable] $Store,
+        [string] $Hive,
+        [AllowEmptyString()] [string] $SubKey,
         # Untyped on purpose: a [string] parameter would turn $null into '' (the default value).
         [AllowNull()] [AllowEmptyString()] $ValueName = $null
     )
-    $path = Get-WsSnapshotKeyPath -Store $Store -Hive $Hive -SubKey $SubKey
+    $root = $Store.Hives[$Hive]
+    if ($null -eq $root) { throw "Unknown registry hive '$Hive'" }
+    $sub = $SubKey.Trim([char]'\')
+    $path = $root
+    if ($sub.Length -gt 0) { $path = $root + '\' + $sub }
     $state = @{ KeyExists = $false; ValueExists = $false; Kind = $null; TypeCode = $null; Data = $null }
     $key = $Store.KeyMap[$path]
     if ($null -eq $key) {

@@ -128,6 +128,8 @@ function resourceRow(r: PlannedResource, i: number): PsCode {
   if (desired.valueType) {
     fields.ValueType = desired.valueType;
     fields.ValueData = psData(desired.valueType, desired.valueData!);
+    // The same data as results report it (JSON-safe), so the runtime need not convert it on every run.
+    fields.WireData = desired.valueData;
   }
   if (policy) {
     fields.Policy = {

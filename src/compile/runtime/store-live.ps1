@@ -23,7 +23,8 @@ function Get-WsLiveBaseKey {
 }
 
 function Get-WsLiveState {
-    param($Store, [string] $Hive, [string] $SubKey, [AllowNull()][AllowEmptyString()][string] $ValueName)
+    # Untyped ValueName: a [string] parameter would turn $null (the key itself) into '' (the default value).
+    param($Store, [string] $Hive, [string] $SubKey, [AllowNull()][AllowEmptyString()] $ValueName = $null)
     $state = @{ KeyExists = $false; ValueExists = $false; Kind = $null; TypeCode = $null; Data = $null }
     $base = Get-WsLiveBaseKey -Hive $Hive
     try {

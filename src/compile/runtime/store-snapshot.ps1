@@ -474,15 +474,20 @@ function ConvertTo-WsSnapshotEntry {
 }
 
 function Get-WsSnapshotState {
-    [CmdletBinding()]
+    # Hot path (once per resource and run): a plain function with the key path built inline,
+    # because advanced-function parameter binding costs more than the lookup itself.
     param(
-        [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] [string] $Hive,
-        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string] $SubKey,
+        [hashtable] $Store,
+        [string] $Hive,
+        [AllowEmptyString()] [string] $SubKey,
         # Untyped on purpose: a [string] parameter would turn $null into '' (the default value).
         [AllowNull()] [AllowEmptyString()] $ValueName = $null
     )
-    $path = Get-WsSnapshotKeyPath -Store $Store -Hive $Hive -SubKey $SubKey
+    $root = $Store.Hives[$Hive]
+    if ($null -eq $root) { throw "Unknown registry hive '$Hive'" }
+    $sub = $SubKey.Trim([char]'\')
+    $path = $root
+    if ($sub.Length -gt 0) { $path = $root + '\' + $sub }
     $state = @{ KeyExists = $false; ValueExists = $false; Kind = $null; TypeCode = $null; Data = $null }
     $key = $Store.KeyMap[$path]
     if ($null -eq $key) {
