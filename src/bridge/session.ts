@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import nodePowershell from 'node-powershell';
 import { ps, PsCode } from '../compile/quote.js';
@@ -31,8 +31,6 @@ export interface RequestResult {
 }
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
-const RESULT_MARK = '@@winstate-result:';
-const ERROR_MARK = '@@winstate-error:';
 
 /**
  * One persistent PowerShell process. Every request travels as a single line (a base64-encoded
@@ -45,108 +43,127 @@ export class PwshSession {
   private shell: Shell | undefined;
   private readonly loadedScripts = new Set<string>();
   private everStarted = false;
+  /** Requests run one at a time; each one's timeout starts when it does, not while it waits. */
+  private queue: Promise<unknown> = Promise.resolve();
   /** How many processes this session has started (1 unless a request timed out or the process died). */
   starts = 0;
-
-  constructor(options: SessionOptions = {}) {
-    this.executable = locatePwsh(options.pwshPath);
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  }
-
   /**
    * PowerShell's own process id ($PID). A .NET tool install starts pwsh through a launcher
    * process, so the child node spawned is not always the one that must be killed.
    */
   powershellPid: number | undefined;
 
-  private get launcherPid(): number | undefined {
-    return this.shell ? (this.shell as unknown as { process: ChildProcess }).process.pid : undefined;
-  }
-
-  private start(): Shell {
-    const shell = new PowerShell({
-      executable: this.executable,
-      executableOptions: { '-NoProfile': true, '-NonInteractive': true },
-      spawnOptions: { env: { ...process.env, TERM: 'dumb', NO_COLOR: '1', POWERSHELL_TELEMETRY_OPTOUT: '1', POWERSHELL_UPDATECHECK: 'Off' } },
-      throwOnInvocationError: false,
-    });
-    this.starts++;
-    this.everStarted = true;
-    this.loadedScripts.clear();
-    return shell;
+  constructor(options: SessionOptions = {}) {
+    this.executable = locatePwsh(options.pwshPath);
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
   /** Runs PowerShell code (built with the ps`` template) and returns its output as text. */
-  async invoke(code: PsCode, timeoutMs = this.timeoutMs): Promise<RequestResult> {
-    const restarted = this.everStarted && this.shell === undefined;
-    if (!this.shell) {
-      this.shell = this.start();
-      const probe = await this.shell.invoke('$PID');
-      this.shell.history.splice(0);
-      this.powershellPid = Number(probe.raw.trim()) || undefined;
-    }
-    const shell = this.shell;
-    const started = Date.now();
-    const line = ps`& ([scriptblock]::Create([System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String(${toBase64(wrapRequest(code))}))))`;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    });
-    const base = { restarted, stderr: '', hostText: '', output: '' };
-    try {
-      const outcome = await Promise.race([shell.invoke(line.text), timeout]);
-      if (outcome === 'timeout') {
-        await this.kill();
-        return { ...base, ok: false, timedOut: true, durationMs: Date.now() - started, error: new Error(`PowerShell request timed out after ${timeoutMs} ms; the process was killed and will be restarted`) };
-      }
-      shell.history.splice(0); // node-powershell keeps every result otherwise
-      return { ...parseOutput(outcome.stdout?.toString('utf8') ?? '', outcome.stderr?.toString('utf8') ?? ''), restarted, timedOut: false, durationMs: Date.now() - started };
-    } catch (error) {
-      await this.kill();
-      return { ...base, ok: false, timedOut: false, durationMs: Date.now() - started, error: new Error(`PowerShell process failed: ${(error as Error).message}`, { cause: error }) };
-    } finally {
-      clearTimeout(timer);
-    }
+  invoke(code: PsCode, timeoutMs = this.timeoutMs): Promise<RequestResult> {
+    return this.enqueue(() => code, timeoutMs);
   }
 
   /**
    * Runs a compiled script with parameters. The script text is sent once per process and kept
    * as a script block, so later runs send only the parameters.
    */
-  async runScript(script: CompiledScript, parameters: Record<string, string | boolean>, timeoutMs?: number): Promise<RequestResult> {
+  runScript(script: CompiledScript, parameters: Record<string, string | boolean>, timeoutMs = this.timeoutMs): Promise<RequestResult> {
     const hash = createHash('sha256').update(script.text).digest('hex');
     const args = new PsCode(
       Object.entries(parameters)
         .map(([name, value]) => (typeof value === 'boolean' ? ps`-${safeParameter(name)}:${value}` : ps`-${safeParameter(name)} ${value}`).text)
         .join(' '),
     );
-    const define = this.loadedScripts.has(hash)
-      ? new PsCode('')
-      : ps`if ($null -eq $global:WinstateScripts) { $global:WinstateScripts = @{} }
+    // Decided when the request runs: a restart in between forgets every loaded script.
+    const build = () => {
+      const define = this.loadedScripts.has(hash)
+        ? new PsCode('')
+        : ps`if ($null -eq $global:WinstateScripts) { $global:WinstateScripts = @{} }
 $global:WinstateScripts[${hash}] = [scriptblock]::Create([System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String(${toBase64(script.text)})))
 `;
-    const result = await this.invoke(ps`${define}& $global:WinstateScripts[${hash}] ${args}`, timeoutMs);
-    if (result.ok) this.loadedScripts.add(hash);
-    return result;
+      return ps`${define}& $global:WinstateScripts[${hash}] ${args}`;
+    };
+    return this.enqueue(build, timeoutMs, () => this.loadedScripts.add(hash));
   }
 
-  /** Stops the process; the next request starts a new one. */
+  private enqueue(build: () => PsCode, timeoutMs: number, onSuccess?: () => void): Promise<RequestResult> {
+    const run = this.queue.then(() => this.execute(build, timeoutMs, onSuccess));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async execute(build: () => PsCode, timeoutMs: number, onSuccess?: () => void): Promise<RequestResult> {
+    const started = Date.now();
+    // A process that exited on its own (or was killed from outside) is replaced before use.
+    if (this.shell && (this.shell as unknown as { isExited: boolean }).isExited) await this.stop(this.shell, 'SIGKILL');
+    const restarted = this.everStarted && this.shell === undefined;
+    const marker = `@@winstate-${randomBytes(8).toString('hex')}`;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const base = { restarted, stderr: '', hostText: '', output: '' };
+    let shell = this.shell;
+    try {
+      const work = (async () => {
+        if (!shell) shell = await this.start();
+        const line = ps`& ([scriptblock]::Create([System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String(${toBase64(wrapRequest(build(), marker))}))))`;
+        return shell.invoke(line.text);
+      })();
+      const outcome = await Promise.race([work, timeout]);
+      if (outcome === 'timeout') {
+        work.catch(() => undefined);
+        if (shell) await this.stop(shell, 'SIGKILL');
+        return { ...base, ok: false, timedOut: true, durationMs: Date.now() - started, error: new Error(`PowerShell request timed out after ${timeoutMs} ms; the process was killed and will be restarted`) };
+      }
+      shell!.history.splice(0); // node-powershell keeps every result otherwise
+      const parsed = parseOutput(outcome.stdout?.toString('utf8') ?? '', outcome.stderr?.toString('utf8') ?? '', marker);
+      if (parsed.ok) onSuccess?.();
+      else if ((shell as unknown as { isExited: boolean }).isExited) await this.stop(shell!, 'SIGKILL');
+      return { ...parsed, restarted, timedOut: false, durationMs: Date.now() - started };
+    } catch (error) {
+      if (shell) await this.stop(shell, 'SIGKILL');
+      return { ...base, ok: false, timedOut: false, durationMs: Date.now() - started, error: new Error(`PowerShell process failed: ${(error as Error).message}`, { cause: error }) };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async start(): Promise<Shell> {
+    const shell = new PowerShell({
+      executable: this.executable,
+      executableOptions: { '-NoProfile': true, '-NonInteractive': true },
+      spawnOptions: { env: { ...process.env, TERM: 'dumb', NO_COLOR: '1', POWERSHELL_TELEMETRY_OPTOUT: '1', POWERSHELL_UPDATECHECK: 'Off' } },
+      throwOnInvocationError: false,
+    });
+    this.shell = shell;
+    this.starts++;
+    this.everStarted = true;
+    this.loadedScripts.clear();
+    const probe = await shell.invoke('$PID');
+    shell.history.splice(0);
+    this.powershellPid = Number(probe.raw.trim()) || undefined;
+    return shell;
+  }
+
+  /** Stops the current process; the next request starts a new one. */
   async kill(): Promise<void> {
-    await this.stop('SIGKILL');
+    if (this.shell) await this.stop(this.shell, 'SIGKILL');
   }
 
   async close(): Promise<void> {
-    await this.stop('SIGTERM');
+    if (this.shell) await this.stop(this.shell, 'SIGTERM');
   }
 
-  private async stop(signal: NodeJS.Signals): Promise<void> {
-    const shell = this.shell;
+  /** Stops one process (only if it is still the current one) and PowerShell's own process behind a launcher. */
+  private async stop(shell: Shell, signal: NodeJS.Signals): Promise<void> {
+    if (shell !== this.shell) return;
     const pid = this.powershellPid;
-    const launcher = this.launcherPid;
+    const launcher = (shell as unknown as { process: ChildProcess }).process.pid;
     this.shell = undefined;
     this.powershellPid = undefined;
     this.loadedScripts.clear();
-    if (shell) await shell.dispose(signal).catch(() => undefined);
+    await shell.dispose(signal).catch(() => undefined);
     if (pid !== undefined && pid !== launcher) {
       try {
         process.kill(pid, signal);
@@ -166,31 +183,34 @@ function toBase64(text: string): string {
   return Buffer.from(text, 'utf8').toString('base64');
 }
 
-/** Runs the request in a child scope and reports its output (or error) on one marked line. */
-function wrapRequest(code: PsCode): string {
+/**
+ * Runs the request in a child scope and reports its output (or error) on one line that starts
+ * with this request's random marker, so no text a script prints can pose as the result.
+ */
+function wrapRequest(code: PsCode, marker: string): string {
   return `$ProgressPreference = 'SilentlyContinue'
 try {
     $wsText = @(& {
 ${code.text}
     }) -join [string][char]10
-    [Console]::Out.WriteLine('${RESULT_MARK}' + [System.Convert]::ToBase64String([System.Text.Encoding]::UTF8.GetBytes($wsText)))
+    $wsLine = '${marker}-result:' + [System.Convert]::ToBase64String([System.Text.Encoding]::UTF8.GetBytes($wsText))
 } catch {
     $wsMessage = $_.Exception.Message
     if ($_.InvocationInfo -and $_.InvocationInfo.PositionMessage) { $wsMessage += [string][char]10 + $_.InvocationInfo.PositionMessage }
-    [Console]::Out.WriteLine('${ERROR_MARK}' + [System.Convert]::ToBase64String([System.Text.Encoding]::UTF8.GetBytes($wsMessage)))
-}`;
+    $wsLine = '${marker}-error:' + [System.Convert]::ToBase64String([System.Text.Encoding]::UTF8.GetBytes($wsMessage))
+}
+[Console]::Out.WriteLine()
+[Console]::Out.WriteLine($wsLine)`;
 }
 
-function parseOutput(stdout: string, stderr: string): Omit<RequestResult, 'durationMs' | 'timedOut' | 'restarted'> {
+function parseOutput(stdout: string, stderr: string, marker: string): Omit<RequestResult, 'durationMs' | 'timedOut' | 'restarted'> {
   const host: string[] = [];
   let output: string | undefined;
   let error: Error | undefined;
   // pwsh may put terminal control sequences around lines even when not interactive.
   for (const line of stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').split(/\r?\n/)) {
-    const result = line.indexOf(RESULT_MARK);
-    const failure = line.indexOf(ERROR_MARK);
-    if (result >= 0) output = Buffer.from(line.slice(result + RESULT_MARK.length), 'base64').toString('utf8');
-    else if (failure >= 0) error = new Error(Buffer.from(line.slice(failure + ERROR_MARK.length), 'base64').toString('utf8'));
+    if (line.startsWith(`${marker}-result:`)) output = Buffer.from(line.slice(marker.length + 8), 'base64').toString('utf8');
+    else if (line.startsWith(`${marker}-error:`)) error = new Error(Buffer.from(line.slice(marker.length + 7), 'base64').toString('utf8'));
     else if (line.trim() !== '') host.push(line);
   }
   if (!error && output === undefined) error = new Error(`PowerShell returned no result${stderr ? `: ${stderr.trim()}` : ''}`);

@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../helpers.js';
 import { PwshSession } from '../../src/bridge/session.js';
 import { locatePwsh, PwshNotFoundError } from '../../src/bridge/locate.js';
 import { ps } from '../../src/compile/quote.js';
@@ -73,15 +75,47 @@ test('a timed-out request kills the process; the next request starts a new one',
   assert.is(session.starts, 2);
 });
 
-test('a process killed from outside is reported, then replaced', async () => {
+test('a process that died between requests is noticed and replaced before the next one', async () => {
   const pid = Number((await session.invoke(ps`$PID`)).output);
+  const startsBefore = session.starts;
   process.kill(pid, 'SIGKILL');
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  const failed = await session.invoke(ps`'x'`);
-  assert.is(failed.ok, false);
-  assert.ok(failed.error);
-  const next = await session.invoke(ps`'back'`);
-  assert.is(next.output, 'back');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const next = await session.invoke(ps`$PID`);
+  assert.ok(next.ok, next.error?.message);
+  assert.is(next.restarted, true);
+  assert.is.not(Number(next.output), pid);
+  assert.is(session.starts, startsBefore + 1);
+});
+
+test('a queued request keeps its own timeout: only the hung request is killed', async () => {
+  const hung = session.invoke(ps`Start-Sleep -Seconds 30`, 1500);
+  const queued = session.invoke(ps`'queued'`, 5000);
+  const [a, b] = await Promise.all([hung, queued]);
+  assert.is(a.timedOut, true);
+  assert.ok(b.ok, b.error?.message);
+  assert.is(b.output, 'queued');
+  assert.is(b.restarted, true);
+});
+
+test('text that imitates the result marker cannot pose as the result', async () => {
+  const r = await session.invoke(ps`[Console]::Out.WriteLine('@@winstate-0000000000000000-error:Ym9vbQ=='); Write-Host '@@winstate-x-result:eA=='; 'real'`);
+  assert.ok(r.ok, r.error?.message);
+  assert.is(r.output, 'real');
+  assert.match(r.hostText, /@@winstate-0000000000000000-error/);
+});
+
+test('a PowerShell that hangs at start-up is bounded by the timeout', async () => {
+  const dir = tempDir();
+  const fake = join(dir, 'pwsh');
+  writeFileSync(fake, '#!/bin/sh\nsleep 30\n');
+  chmodSync(fake, 0o755);
+  const hanging = new PwshSession({ pwshPath: fake, timeoutMs: 1000 });
+  const started = Date.now();
+  const r = await hanging.invoke(ps`1`);
+  assert.is(r.ok, false);
+  assert.is(r.timedOut, true);
+  assert.ok(Date.now() - started < 5000);
+  await hanging.close();
 });
 
 test('pwsh discovery: explicit path, environment variable, then a clear install hint', () => {
