@@ -6,6 +6,9 @@ import { validateText, type Plan } from '../src/document/validate.js';
 import { formatDiagnostic } from '../src/document/diagnostics.js';
 import { locatePwsh } from '../src/bridge/locate.js';
 
+// Runs record backups under the state directory: keep tests out of the user's own.
+process.env.WINSTATE_STATE_DIR ??= mkdtempSync(join(tmpdir(), 'winstate-state-'));
+
 export function tempDir(prefix = 'winstate-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }

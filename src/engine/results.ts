@@ -22,8 +22,10 @@ export interface ResourceResult {
   changed?: boolean;
   /** Set under -WhatIf: the change was only described. */
   whatIf?: boolean;
-  /** The resource failed; the others still ran. */
+  /** The resource failed; the others still ran (unless failFast). */
   error?: string;
+  /** Not attempted: an earlier resource failed under failFast. */
+  skipped?: boolean;
 }
 
 export type Mode = 'Get' | 'Test' | 'Set';
@@ -34,6 +36,8 @@ export interface RunSummary {
   drifted: number;
   changed: number;
   failed: number;
+  /** Not attempted because an earlier setting failed under failFast. */
+  skipped: number;
 }
 
 /** What one run of a generated script reports (its -OutputFormat Json). */
@@ -45,11 +49,17 @@ export interface RunReport {
   target: 'live' | 'snapshot';
   snapshot: string | null;
   whatIf: boolean;
+  /** Set: the prior-state record written before the first change (null when nothing changed). */
+  backup: string | null;
+  /** Set: some settings changed while others failed or were skipped. */
+  partial: boolean;
   psVersion: string;
   psEdition: string;
   durationMs: number;
   summary: RunSummary;
   results: ResourceResult[];
+  /** Added by the engine to a set that changed something: its run record id. */
+  runId?: string;
 }
 
 export interface PlanItem {
@@ -70,12 +80,17 @@ export interface ApplyReport {
   verify?: RunReport;
   converged: boolean;
   failed: number;
+  /** Some settings changed while others failed or were skipped. */
+  partial?: boolean;
+  /** The run record of the set phase (see `winstate runs`), when it changed something. */
+  runId?: string;
 }
 
 /** Documented exit codes. */
-export const EXIT = { ok: 0, runtimeError: 1, drift: 2, invalidInput: 3 } as const;
+export const EXIT = { ok: 0, runtimeError: 1, drift: 2, invalidInput: 3, partial: 4 } as const;
 
 export function exitCodeOf(report: RunReport | ApplyReport): number {
+  if (report.partial) return EXIT.partial;
   if ('plan' in report) {
     if (report.failed > 0) return EXIT.runtimeError;
     return report.converged ? EXIT.ok : EXIT.drift;

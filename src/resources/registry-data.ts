@@ -10,7 +10,8 @@ export function normaliseData(type: ValueType, data: unknown): DataResult {
   switch (type) {
     case 'String':
     case 'ExpandString':
-      return typeof data === 'string' ? ok(data) : fail(`a ${type} value needs text data, got ${describe(data)}`);
+      if (typeof data !== 'string') return fail(`a ${type} value needs text data, got ${describe(data)}`);
+      return data.includes('\0') ? fail(NUL_MESSAGE) : ok(data);
     case 'DWord':
     case 'QWord': {
       const max = type === 'DWord' ? DWORD_MAX : QWORD_MAX;
@@ -23,11 +24,15 @@ export function normaliseData(type: ValueType, data: unknown): DataResult {
       if (!Array.isArray(data) || !data.every((s) => typeof s === 'string')) {
         return fail(`a MultiString value needs a list of strings, got ${describe(data)}`);
       }
+      if (data.some((s) => (s as string).includes('\0'))) return fail(NUL_MESSAGE);
       return ok([...(data as string[])]);
     case 'Binary':
       return binaryHex(data);
   }
 }
+
+/** Windows ends registry strings (and separates multi-string items) at NUL, so one could never round-trip. */
+export const NUL_MESSAGE = 'registry text cannot contain the NUL character (U+0000): Windows ends the string there';
 
 const ok = (data: WireData): DataResult => ({ ok: true, data });
 const fail = (message: string): DataResult => ({ ok: false, message });

@@ -31,6 +31,8 @@ export interface RegistryTarget {
 
 export interface RegistryDesired {
   ensure: 'Present' | 'Absent';
+  /** With ensure Absent on a key: remove it only while it is empty (rollback of keys a run created). */
+  onlyIfEmpty?: boolean;
   valueType?: ValueType;
   valueData?: WireData;
 }

@@ -1,6 +1,6 @@
 import type { ResourceKind } from './kind.js';
 import { parseKeyPath, VALUE_TYPES, type RegistryDesired, type ValueType } from './registry-model.js';
-import { normaliseData } from './registry-data.js';
+import { normaliseData, NUL_MESSAGE } from './registry-data.js';
 
 /** A raw registry value (or key), as DSC's Registry resource describes it. */
 export const registryKind: ResourceKind = {
@@ -23,6 +23,7 @@ export const registryKind: ResourceKind = {
         description: 'String/ExpandString: text. DWord 0..4294967295, QWord 0..18446744073709551615: integer. MultiString: list of text. Binary: hex text or a list of bytes.',
       },
       ensure: { enum: ['Present', 'Absent'], default: 'Present', description: 'Absent removes the value (or the whole key when valueName is omitted).' },
+      onlyIfEmpty: { type: 'boolean', description: 'With ensure: Absent and no valueName: remove the key only while it has no values and no subkeys; a key that holds something is left alone.' },
     },
   },
   resolve(props, ctx) {
@@ -35,14 +36,23 @@ export const registryKind: ResourceKind = {
     const hasName = 'valueName' in props;
     const hasType = 'valueType' in props;
     const hasData = 'valueData' in props;
+    const onlyIfEmpty = props.onlyIfEmpty === true;
+    if (onlyIfEmpty && (hasName || ensure !== 'Absent')) {
+      ctx.error(['onlyIfEmpty'], 'invalid-value', 'onlyIfEmpty goes with ensure: Absent on a key (no valueName)');
+      return undefined;
+    }
     if (!hasName) {
       if (hasType || hasData) {
         ctx.error([hasType ? 'valueType' : 'valueData'], 'invalid-value', "valueType and valueData need a valueName (use '' for the key's default value)");
         return undefined;
       }
-      return { target, desired: { ensure } };
+      return { target, desired: onlyIfEmpty ? { ensure, onlyIfEmpty } : { ensure } };
     }
     target.valueName = props.valueName as string;
+    if (target.valueName.includes('\0')) {
+      ctx.error(['valueName'], 'invalid-value', NUL_MESSAGE);
+      return undefined;
+    }
     if (ensure === 'Absent') {
       if (hasType || hasData) {
         ctx.error([hasType ? 'valueType' : 'valueData'], 'invalid-value', 'ensure: Absent takes no valueType or valueData');

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 const root = process.cwd();
 const pwsh = path.join(root, '.tools', 'pwsh');
 const storePs1 = path.join(root, 'src', 'compile', 'runtime', 'store-snapshot.ps1');
+const corePs1 = path.join(root, 'src', 'compile', 'runtime', 'core.ps1');
 const fixtureName = path.join('reg', 'plus3it_sceWin8.reg');
 const fixture = [path.join(root, 'test', 'fixtures', fixtureName), path.join('/work/shared/fixtures', fixtureName)]
   .find((p) => fs.existsSync(p)) as string;
@@ -90,6 +91,7 @@ function runPs(sb: Sandbox, body: string, input?: unknown): any {
   const script = [
     "$ErrorActionPreference = 'Stop'",
     'Set-StrictMode -Version Latest',
+    `. ${psq(corePs1)}`,
     `. ${psq(storePs1)}`,
     `$InFile = ${psq(inFile)}`,
     `$OutFile = ${psq(outFile)}`,

@@ -4,11 +4,7 @@
 
 function Open-WsStore {
     param([AllowEmptyString()][string] $RegistrySnapshot)
-    if ($RegistrySnapshot) {
-        # Relative to PowerShell's location, which .NET's current directory does not follow.
-        $fullPath = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($RegistrySnapshot)
-        return Open-WsSnapshotStore -LiteralPath $fullPath
-    }
+    if ($RegistrySnapshot) { return Open-WsSnapshotStore -LiteralPath $RegistrySnapshot }
     return Open-WsLiveStore
 }
 
@@ -31,6 +27,25 @@ function Invoke-WsChange {
         else { Set-WsLiveValue @common -Kind $Resource.ValueType -Data $Resource.ValueData }
     } else {
         if ($snapshot) { Remove-WsSnapshotValue @common } else { Remove-WsLiveValue @common }
+    }
+}
+
+function Write-WsFileAtomic {
+    # Writes beside the destination and swaps the file in, so no reader ever sees half of it.
+    param([string] $Path, [byte[]] $Bytes)
+    $tmp = [System.IO.Path]::Combine([System.IO.Path]::GetDirectoryName($Path),
+        '.' + [System.IO.Path]::GetFileName($Path) + '.' + [guid]::NewGuid().ToString('N') + '.tmp')
+    try {
+        [System.IO.File]::WriteAllBytes($tmp, $Bytes)
+        if ([System.IO.File]::Exists($Path)) {
+            # [NullString]: PowerShell would pass $null to a .NET string parameter as ''.
+            [System.IO.File]::Replace($tmp, $Path, [NullString]::Value)
+        } else {
+            [System.IO.File]::Move($tmp, $Path)
+        }
+    } catch {
+        if ([System.IO.File]::Exists($tmp)) { [System.IO.File]::Delete($tmp) }
+        throw
     }
 }
 
@@ -78,6 +93,8 @@ function Get-WsResourceState {
         if ($present) { $view.ensure = 'Present' }
         $differing = @()
         if ($present -ne ($Resource.Ensure -eq 'Present')) { $differing = @('ensure') }
+        # OnlyIfEmpty (rollback of keys a run created): a key that holds something now is left alone.
+        if ($present -and $Resource.OnlyIfEmpty -and -not (Test-WsStoreKeyEmpty -Store $Store -Hive $Resource.Hive -SubKey $Resource.SubKey)) { $differing = @() }
         return @{ View = $view; Differing = $differing }
     }
     $kind = $state.Kind
@@ -150,78 +167,141 @@ function Format-WsText {
     return , $lines.ToArray()
 }
 
+function New-WsResult {
+    param($Resource)
+    $result = [ordered]@{ name = $Resource.Name; type = $Resource.Type; target = $Resource.Target }
+    if ($null -ne $Resource.Id) { $result.id = $Resource.Id }
+    return $result
+}
+
 function Invoke-WsConfiguration {
-    param($Document, $Resources, [string] $Mode, [AllowEmptyString()][string] $RegistrySnapshot, $Cmdlet)
+    param(
+        $Document, $Resources, [string] $Mode, [AllowEmptyString()][string] $RegistrySnapshot, $Cmdlet,
+        [AllowEmptyString()][string] $BackupPath, [bool] $FailFast, [bool] $NoLock
+    )
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     $store = Open-WsStore -RegistrySnapshot $RegistrySnapshot
-    $results = [System.Collections.Generic.List[object]]::new()
-    $summary = [ordered]@{ total = $Resources.Count; inDesiredState = 0; drifted = 0; changed = 0; failed = 0 }
-    # One loop body per resource, no per-resource helper beyond Get-WsResourceState: at 300
-    # resources every PowerShell function call adds about 10 ms to a run.
-    foreach ($resource in $Resources) {
-        $result = [ordered]@{ name = $resource.Name; type = $resource.Type; target = $resource.Target }
-        if ($null -ne $resource.Id) { $result.id = $resource.Id }
-        try {
-            $current = Get-WsResourceState -Store $store -Resource $resource
-            if ($Mode -eq 'Get') {
-                $result.actual = $current.View
-            } else {
-                $differing = $current.Differing
-                $desired = [ordered]@{ ensure = $resource.Ensure }
-                if ($null -ne $resource.ValueName -and $resource.Ensure -eq 'Present') {
-                    $desired.valueType = $resource.ValueType
-                    $desired.valueData = $resource.WireData
-                }
-                if ($null -ne $resource.Policy) { $desired.policyValue = $resource.Policy.Value }
-                $result.desired = $desired
-                if ($Mode -eq 'Test') {
+    $changing = ($Mode -eq 'Set' -and -not $WhatIfPreference)
+    $lockPath = $null
+    if ($changing -and -not $NoLock) {
+        $lockPath = Get-WsLockPath -Store $store
+        Enter-WsLock -Path $lockPath -Document $Document.Name
+    }
+    try {
+        # Read everything first: Set records the prior state of all it will change before changing anything.
+        $results = [System.Collections.Generic.List[object]]::new()
+        $states = [System.Collections.Generic.List[object]]::new()
+        foreach ($resource in $Resources) {
+            # Inline rather than helpers: at 300 resources each extra call per resource costs ~10 ms.
+            $result = [ordered]@{ name = $resource.Name; type = $resource.Type; target = $resource.Target }
+            if ($null -ne $resource.Id) { $result.id = $resource.Id }
+            $current = $null
+            try {
+                $current = Get-WsResourceState -Store $store -Resource $resource
+                if ($Mode -eq 'Get') {
                     $result.actual = $current.View
                 } else {
-                    $result.before = $current.View
-                    $result.changed = $false
-                    if ($differing.Length -gt 0) {
-                        $action = 'Set to desired state'
-                        if ($resource.Ensure -eq 'Absent') { $action = 'Remove' }
+                    $desired = [ordered]@{ ensure = $resource.Ensure }
+                    if ($null -ne $resource.ValueName -and $resource.Ensure -eq 'Present') {
+                        $desired.valueType = $resource.ValueType
+                        $desired.valueData = $resource.WireData
+                    }
+                    if ($null -ne $resource.Policy) { $desired.policyValue = $resource.Policy.Value }
+                    $result.desired = $desired
+                    if ($Mode -eq 'Test') { $result.actual = $current.View } else { $result.before = $current.View }
+                    $result.inDesiredState = ($current.Differing.Length -eq 0)
+                    $result.differingProperties = $current.Differing
+                }
+            } catch {
+                $result = New-WsResult -Resource $resource
+                $result.error = $_.Exception.Message
+                $current = $null
+            }
+            $results.Add($result)
+            $states.Add($current)
+        }
+        $backup = $null
+        $partial = $false
+        if ($Mode -eq 'Set') {
+            $drifted = @(for ($i = 0; $i -lt $Resources.Count; $i++) { if ($null -ne $states[$i] -and $states[$i].Differing.Length -gt 0) { $i } })
+            if ($changing -and $drifted.Count -gt 0) {
+                if (-not $BackupPath) { $BackupPath = Get-WsDefaultBackupPath -Document $Document.Name }
+                $BackupPath = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($BackupPath)
+                $entries = @(foreach ($i in $drifted) { Get-WsBackupEntry -Store $store -Resource $Resources[$i] })
+                Write-WsBackup -Path $BackupPath -Record ([ordered]@{
+                        tool = 'winstate'; version = $Document.WinstateVersion; document = $Document.Name
+                        target = $store.Kind; snapshot = $store.Path; createdAt = [System.DateTime]::UtcNow.ToString('o'); entries = $entries
+                    })
+                $backup = $BackupPath
+            }
+            $journal = $null
+            if ($null -ne $backup) { $journal = $backup + '.journal' }
+            $applied = [System.Collections.Generic.List[object]]::new()
+            $stopped = $false
+            for ($i = 0; $i -lt $Resources.Count; $i++) {
+                $resource = $Resources[$i]
+                $result = $results[$i]
+                if ($result.Contains('error')) { continue }
+                if ($stopped) { $result.skipped = $true; continue }
+                $result.changed = $false
+                if ($states[$i].Differing.Length -gt 0) {
+                    $action = 'Set to desired state'
+                    if ($resource.Ensure -eq 'Absent') { $action = 'Remove' }
+                    try {
                         if ($Cmdlet.ShouldProcess($resource.Target, $action)) {
                             Invoke-WsChange -Store $store -Resource $resource
-                            $current = Get-WsResourceState -Store $store -Resource $resource
                             $result.changed = $true
+                            $change = [ordered]@{ resource = $resource.Name; target = $resource.Target }
+                            # Live changes are real at once; snapshot changes only when the file is saved.
+                            if ($store.Kind -eq 'Live' -and $null -ne $journal) { Add-WsJournal -Path $journal -Entry $change }
+                            $applied.Add($change)
+                            $states[$i] = Get-WsResourceState -Store $store -Resource $resource
                         } else {
                             $result.whatIf = $true
                         }
+                    } catch {
+                        $result.error = $_.Exception.Message
+                        if ($FailFast) { $stopped = $true }
+                        continue
                     }
-                    $result.after = $current.View
                 }
-                $result.inDesiredState = ($current.Differing.Length -eq 0)
-                $result.differingProperties = $differing
+                $result.after = $states[$i].View
+                $result.inDesiredState = ($states[$i].Differing.Length -eq 0)
             }
-        } catch {
-            $result = [ordered]@{ name = $resource.Name; type = $resource.Type; target = $resource.Target; error = $_.Exception.Message }
+            if ($store.Kind -eq 'Snapshot') {
+                $saved = Save-WsSnapshotStore -Store $store
+                if ($saved -and $null -ne $journal) { foreach ($change in $applied) { Add-WsJournal -Path $journal -Entry $change } }
+            }
+            if ($null -ne $journal) { Add-WsJournal -Path $journal -Entry ([ordered]@{ complete = $true; applied = $applied.Count }) }
         }
-        if ($result.Contains('error')) { $summary.failed++ }
-        elseif ($result.Contains('inDesiredState')) {
-            if ($result.inDesiredState) { $summary.inDesiredState++ } else { $summary.drifted++ }
-            if ($result.Contains('changed') -and $result.changed) { $summary.changed++ }
+        $summary = [ordered]@{ total = $Resources.Count; inDesiredState = 0; drifted = 0; changed = 0; failed = 0; skipped = 0 }
+        foreach ($result in $results) {
+            if ($result.Contains('error')) { $summary.failed++ }
+            elseif ($result.Contains('skipped')) { $summary.skipped++ }
+            elseif ($result.Contains('inDesiredState')) {
+                if ($result.inDesiredState) { $summary.inDesiredState++ } else { $summary.drifted++ }
+                if ($result.Contains('changed') -and $result.changed) { $summary.changed++ }
+            }
         }
-        $results.Add($result)
+        # Partial: some changes were made but not all of the run succeeded.
+        $partial = ($summary.changed -gt 0 -and ($summary.failed + $summary.skipped) -gt 0)
+        $target = 'live'
+        if ($store.Kind -eq 'Snapshot') { $target = 'snapshot' }
+        return [ordered]@{
+            tool = 'winstate'; version = $Document.WinstateVersion; document = $Document.Name; mode = $Mode
+            target = $target; snapshot = $store.Path; whatIf = [bool]$WhatIfPreference; backup = $backup; partial = $partial
+            psVersion = $PSVersionTable.PSVersion.ToString(); psEdition = $PSVersionTable.PSEdition
+            durationMs = [int]$clock.ElapsedMilliseconds; summary = $summary; results = $results.ToArray()
+        }
+    } finally {
+        if ($null -ne $lockPath) { Exit-WsLock -Path $lockPath }
     }
-    if ($Mode -eq 'Set') {
-        if ($store.Kind -eq 'Snapshot') { $null = Save-WsSnapshotStore -Store $store } else { $null = Save-WsLiveStore -Store $store }
-    }
-    $target = 'live'
-    if ($store.Kind -eq 'Snapshot') { $target = 'snapshot' }
-    $report = [ordered]@{
-        tool = 'winstate'; version = $Document.WinstateVersion; document = $Document.Name; mode = $Mode
-        target = $target; snapshot = $store.Path; whatIf = [bool]$WhatIfPreference
-        psVersion = $PSVersionTable.PSVersion.ToString(); psEdition = $PSVersionTable.PSEdition
-        durationMs = [int]$clock.ElapsedMilliseconds; summary = $summary; results = $results.ToArray()
-    }
-    return $report
 }
 
 function Get-WsExitCode {
-    # 0 in desired state, 2 drift or not converged, 1 a resource failed.
+    # 0 in desired state, 2 drift or not converged, 1 a resource failed, 4 partly applied.
     param($Report)
+    if ($Report.partial) { return 4 }
     if ($Report.summary.failed -gt 0) { return 1 }
     if ($Report.mode -ne 'Get' -and $Report.summary.drifted -gt 0) { return 2 }
     return 0

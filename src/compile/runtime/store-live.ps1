@@ -46,7 +46,12 @@ function Get-WsLiveState {
                 'String' { $state.Kind = 'String'; $state.TypeCode = 1; $state.Data = [string]$raw }
                 'ExpandString' { $state.Kind = 'ExpandString'; $state.TypeCode = 2; $state.Data = [string]$raw }
                 'Binary' { $state.Kind = 'Binary'; $state.TypeCode = 3; $state.Data = [byte[]]$raw }
-                'DWord' { $state.Kind = 'DWord'; $state.TypeCode = 4; $state.Data = [System.BitConverter]::ToUInt32([System.BitConverter]::GetBytes([int32]$raw), 0) }
+                'DWord' {
+                    # A REG_DWORD whose data is not 4 bytes comes back as long or bytes: keep it raw.
+                    if ($raw -is [int]) { $state.Kind = 'DWord'; $state.TypeCode = 4; $state.Data = [System.BitConverter]::ToUInt32([System.BitConverter]::GetBytes([int32]$raw), 0) }
+                    elseif ($raw -is [byte[]]) { $state.Kind = 'Raw'; $state.TypeCode = 4; $state.Data = $raw }
+                    else { $state.Kind = 'Raw'; $state.TypeCode = 4; $state.Data = [System.BitConverter]::GetBytes([int64]$raw) }
+                }
                 'MultiString' { $state.Kind = 'MultiString'; $state.TypeCode = 7; $state.Data = [string[]]$raw }
                 'QWord' { $state.Kind = 'QWord'; $state.TypeCode = 11; $state.Data = [System.BitConverter]::ToUInt64([System.BitConverter]::GetBytes([int64]$raw), 0) }
                 default {
@@ -106,4 +111,41 @@ function Save-WsLiveStore {
     param($Store)
     # Live writes take effect immediately; nothing to flush.
     return $false
+}
+
+function Get-WsLiveTree {
+    # The key and every key below it, each with its values (depth first, parents before children).
+    param($Store, [string] $Hive, [string] $SubKey)
+    $tree = [System.Collections.Generic.List[object]]::new()
+    $pending = [System.Collections.Generic.Stack[string]]::new()
+    $pending.Push($SubKey)
+    while ($pending.Count -gt 0) {
+        $path = $pending.Pop()
+        $base = Get-WsLiveBaseKey -Hive $Hive
+        try {
+            $key = $base.OpenSubKey($path, $false)
+            if ($null -eq $key) { continue }
+            try {
+                $values = [System.Collections.Generic.List[object]]::new()
+                foreach ($name in $key.GetValueNames()) {
+                    $state = Get-WsLiveState -Store $Store -Hive $Hive -SubKey $path -ValueName $name
+                    $values.Add(@{ Name = $name; Kind = $state.Kind; TypeCode = $state.TypeCode; Data = $state.Data })
+                }
+                $tree.Add(@{ SubKey = $path; Values = $values.ToArray() })
+                $children = $key.GetSubKeyNames()
+                for ($i = $children.Length - 1; $i -ge 0; $i--) { $pending.Push($path + '\' + $children[$i]) }
+            } finally { $key.Dispose() }
+        } finally { $base.Dispose() }
+    }
+    return , $tree.ToArray()
+}
+
+function Test-WsLiveKeyEmpty {
+    param($Store, [string] $Hive, [string] $SubKey)
+    $base = Get-WsLiveBaseKey -Hive $Hive
+    try {
+        $key = $base.OpenSubKey($SubKey, $false)
+        if ($null -eq $key) { return $true }
+        try { return ($key.ValueCount -eq 0 -and $key.SubKeyCount -eq 0) } finally { $key.Dispose() }
+    } finally { $base.Dispose() }
 }

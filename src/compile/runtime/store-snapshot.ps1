@@ -587,22 +587,39 @@ function Save-WsSnapshotStore {
     $bytes = [byte[]]::new($bom.Length + $body.Length)
     [System.Array]::Copy($bom, $bytes, $bom.Length)
     [System.Array]::Copy($body, 0, $bytes, $bom.Length, $body.Length)
-    $dest = $Store.Path
-    # Write beside the destination and swap it in, so readers never see a half-written file.
-    $tmp = [System.IO.Path]::Combine([System.IO.Path]::GetDirectoryName($dest),
-        '.' + [System.IO.Path]::GetFileName($dest) + '.' + [guid]::NewGuid().ToString('N') + '.tmp')
     try {
-        [System.IO.File]::WriteAllBytes($tmp, $bytes)
-        if ([System.IO.File]::Exists($dest)) {
-            # [NullString]: PowerShell would pass $null to a .NET string parameter as ''.
-            [System.IO.File]::Replace($tmp, $dest, [NullString]::Value)
-        } else {
-            [System.IO.File]::Move($tmp, $dest)
-        }
+        Write-WsFileAtomic -Path $Store.Path -Bytes $bytes
     } catch {
-        if ([System.IO.File]::Exists($tmp)) { [System.IO.File]::Delete($tmp) }
-        throw "Cannot save snapshot '$dest': $($_.Exception.Message)"
+        throw "Cannot save snapshot '$($Store.Path)': $($_.Exception.Message)"
     }
     $Store.Dirty = $false
     return $true
+}
+
+function Get-WsSnapshotTree {
+    # The key and every key below it that has a header, each with its values, in file order.
+    param([hashtable] $Store, [string] $Hive, [AllowEmptyString()] [string] $SubKey)
+    $path = Get-WsSnapshotKeyPath -Store $Store -Hive $Hive -SubKey $SubKey
+    $ordinalCi = [System.StringComparison]::OrdinalIgnoreCase
+    $rootLength = $Store.Hives[$Hive].Length + 1
+    $tree = [System.Collections.Generic.List[object]]::new()
+    foreach ($key in $Store.KeyMap.get_Values()) {
+        if ([string]::Equals($key.Path, $path, $ordinalCi) -or $key.Path.StartsWith($path + '\', $ordinalCi)) {
+            $values = [System.Collections.Generic.List[object]]::new()
+            foreach ($v in $key.ValueMap.get_Values()) {
+                $values.Add(@{ Name = $v.Name; Kind = $v.Kind; TypeCode = $v.TypeCode; Data = $v.Data })
+            }
+            $tree.Add(@{ SubKey = $key.Path.Substring($rootLength); Values = $values.ToArray() })
+        }
+    }
+    return , $tree.ToArray()
+}
+
+function Test-WsSnapshotKeyEmpty {
+    # True when the key has no values and no key below it.
+    param([hashtable] $Store, [string] $Hive, [AllowEmptyString()] [string] $SubKey)
+    $path = Get-WsSnapshotKeyPath -Store $Store -Hive $Hive -SubKey $SubKey
+    $key = $Store.KeyMap[$path]
+    if ($null -ne $key -and $key.ValueMap.get_Count() -gt 0) { return $false }
+    return -not (Test-WsSnapshotKeyImplied -Store $Store -Path $path)
 }
