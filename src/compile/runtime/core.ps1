@@ -149,6 +149,7 @@ function Format-WsText {
     $lines = New-Object -TypeName 'System.Collections.Generic.List[string]'
     foreach ($r in $Report.results) {
         if ($r.Contains('error')) { $lines.Add(('[ERROR]   {0}: {1}' -f $r.name, $r.error)); continue }
+        if ($r.Contains('skipped')) { $lines.Add(('[SKIPPED] {0}: not attempted after an earlier failure (-FailFast)' -f $r.name)); continue }
         if ($Report.mode -eq 'Get') { $lines.Add(('[GET]     {0}: {1}' -f $r.name, (ConvertTo-WsAsciiJson -InputObject $r.actual))); continue }
         $tag = '[OK]     '
         if ($r.Contains('changed') -and $r.changed) { $tag = '[CHANGED]' }
@@ -163,7 +164,9 @@ function Format-WsText {
         $lines.Add($line)
     }
     $s = $Report.summary
-    $lines.Add(('{0} resources: {1} in desired state, {2} drifted, {3} changed, {4} failed' -f $s.total, $s.inDesiredState, $s.drifted, $s.changed, $s.failed))
+    $lines.Add(('{0} resources: {1} in desired state, {2} drifted, {3} changed, {4} failed, {5} skipped' -f $s.total, $s.inDesiredState, $s.drifted, $s.changed, $s.failed, $s.skipped))
+    if ($Report.backup) { $lines.Add('Prior state saved to ' + $Report.backup) }
+    if ($Report.partial) { $lines.Add('PARTIAL: some settings changed while others failed; the backup above can undo the changes') }
     return , $lines.ToArray()
 }
 
@@ -223,11 +226,16 @@ function Invoke-WsConfiguration {
         $backup = $null
         $partial = $false
         if ($Mode -eq 'Set') {
-            $drifted = @(for ($i = 0; $i -lt $Resources.Count; $i++) { if ($null -ne $states[$i] -and $states[$i].Differing.Length -gt 0) { $i } })
+            # What this run may touch: what drifts now, and keys to remove once empty, which earlier
+            # resources of the same run may empty.
+            $touched = @(for ($i = 0; $i -lt $Resources.Count; $i++) {
+                    if ($null -ne $states[$i] -and ($states[$i].Differing.Length -gt 0 -or $Resources[$i].OnlyIfEmpty)) { $i }
+                })
+            $drifted = @(foreach ($i in $touched) { if ($states[$i].Differing.Length -gt 0) { $i } })
             if ($changing -and $drifted.Count -gt 0) {
                 if (-not $BackupPath) { $BackupPath = Get-WsDefaultBackupPath -Document $Document.Name }
                 $BackupPath = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($BackupPath)
-                $entries = @(foreach ($i in $drifted) { Get-WsBackupEntry -Store $store -Resource $Resources[$i] })
+                $entries = @(foreach ($i in $touched) { Get-WsBackupEntry -Store $store -Resource $Resources[$i] })
                 Write-WsBackup -Path $BackupPath -Record ([ordered]@{
                         tool = 'winstate'; version = $Document.WinstateVersion; document = $Document.Name
                         target = $store.Kind; snapshot = $store.Path; createdAt = [System.DateTime]::UtcNow.ToString('o'); entries = $entries
@@ -244,6 +252,8 @@ function Invoke-WsConfiguration {
                 if ($result.Contains('error')) { continue }
                 if ($stopped) { $result.skipped = $true; continue }
                 $result.changed = $false
+                # Resources apply in order, so an earlier change can matter here (a key it emptied).
+                if ($resource.OnlyIfEmpty -and $applied.Count -gt 0) { $states[$i] = Get-WsResourceState -Store $store -Resource $resource }
                 if ($states[$i].Differing.Length -gt 0) {
                     $action = 'Set to desired state'
                     if ($resource.Ensure -eq 'Absent') { $action = 'Remove' }
