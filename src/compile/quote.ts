@@ -17,17 +17,26 @@ export class PsCode {
 }
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]$/;
+/** Past this many spliced characters a string is carried as base64 instead (see psString). */
+const MAX_SPLICED_CHARACTERS = 8;
 
-/** `'...'` for a string, with non-printable or non-ASCII characters spliced in by code. */
+/**
+ * `'...'` for a string, with non-printable or non-ASCII characters spliced in by code. A string
+ * that would need more than a few splices (mostly non-Latin text, binary-like data) is carried as
+ * base64 of its UTF-8 instead: still a plain literal, and PowerShell parses it in constant time
+ * where a long chain of concatenations takes seconds to compile.
+ */
 export function psString(value: string): PsCode {
   const parts: string[] = [];
   let run = '';
+  let spliced = 0;
   for (let i = 0; i < value.length; i++) {
     const ch = value[i]!;
     if (PRINTABLE_ASCII.test(ch)) {
       run += ch === "'" ? "''" : ch;
       continue;
     }
+    if (++spliced > MAX_SPLICED_CHARACTERS) return psBase64String(value);
     if (run !== '' || parts.length === 0) parts.push(`'${run}'`);
     run = '';
     // UTF-16 code units, so astral characters become their surrogate pair.
@@ -36,6 +45,12 @@ export function psString(value: string): PsCode {
   if (run !== '' || parts.length === 0) parts.push(`'${run}'`);
   // A leading string operand makes `+` concatenate instead of adding char codes.
   return new PsCode(parts.length === 1 ? parts[0]! : `(${parts.join(' + ')})`);
+}
+
+function psBase64String(value: string): PsCode {
+  // Lone surrogates have no UTF-8 form; validation refuses them before they get here.
+  const base64 = Buffer.from(value, 'utf8').toString('base64');
+  return new PsCode(`[System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String('${base64}'))`);
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;

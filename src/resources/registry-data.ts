@@ -11,7 +11,7 @@ export function normaliseData(type: ValueType, data: unknown): DataResult {
     case 'String':
     case 'ExpandString':
       if (typeof data !== 'string') return fail(`a ${type} value needs text data, got ${describe(data)}`);
-      return data.includes('\0') ? fail(NUL_MESSAGE) : ok(data);
+      return textProblem(data) ? fail(textProblem(data)!) : ok(data);
     case 'DWord':
     case 'QWord': {
       const max = type === 'DWord' ? DWORD_MAX : QWORD_MAX;
@@ -24,7 +24,8 @@ export function normaliseData(type: ValueType, data: unknown): DataResult {
       if (!Array.isArray(data) || !data.every((s) => typeof s === 'string')) {
         return fail(`a MultiString value needs a list of strings, got ${describe(data)}`);
       }
-      if (data.some((s) => (s as string).includes('\0'))) return fail(NUL_MESSAGE);
+      const problem = data.map((s) => textProblem(s as string)).find(Boolean);
+      if (problem) return fail(problem);
       return ok([...(data as string[])]);
     case 'Binary':
       return binaryHex(data);
@@ -33,6 +34,15 @@ export function normaliseData(type: ValueType, data: unknown): DataResult {
 
 /** Windows ends registry strings (and separates multi-string items) at NUL, so one could never round-trip. */
 export const NUL_MESSAGE = 'registry text cannot contain the NUL character (U+0000): Windows ends the string there';
+export const SURROGATE_MESSAGE = 'registry text cannot contain a lone UTF-16 surrogate (U+D800..U+DFFF): it has no UTF-8 or .reg form';
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Why a piece of registry text cannot be stored exactly, or undefined when it can. */
+export function textProblem(text: string): string | undefined {
+  if (text.includes('\0')) return NUL_MESSAGE;
+  if (LONE_SURROGATE.test(text)) return SURROGATE_MESSAGE;
+  return undefined;
+}
 
 const ok = (data: WireData): DataResult => ({ ok: true, data });
 const fail = (message: string): DataResult => ({ ok: false, message });

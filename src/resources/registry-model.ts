@@ -61,6 +61,9 @@ export function parseKeyPath(text: string): RegistryTarget | string {
     if (segment === '') return `registry key path '${text}' has an empty key name (doubled '\\')`;
     if (segment.length > MAX_KEY_NAME) return `registry key name '${segment.slice(0, 40)}...' is longer than ${MAX_KEY_NAME} characters`;
     if (/[\u0000-\u001f]/.test(segment)) return `registry key path '${text}' contains a control character`;
+    if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(segment)) {
+      return `registry key path '${text}' contains a lone UTF-16 surrogate, which has no UTF-8 or .reg form`;
+    }
   }
   return { hive, subKey: segments.join('\\'), valueName: null };
 }

@@ -1,6 +1,6 @@
 import type { ResourceKind } from './kind.js';
 import { parseKeyPath, VALUE_TYPES, type RegistryDesired, type ValueType } from './registry-model.js';
-import { normaliseData, NUL_MESSAGE } from './registry-data.js';
+import { normaliseData, textProblem } from './registry-data.js';
 
 /** A raw registry value (or key), as DSC's Registry resource describes it. */
 export const registryKind: ResourceKind = {
@@ -49,8 +49,9 @@ export const registryKind: ResourceKind = {
       return { target, desired: onlyIfEmpty ? { ensure, onlyIfEmpty } : { ensure } };
     }
     target.valueName = props.valueName as string;
-    if (target.valueName.includes('\0')) {
-      ctx.error(['valueName'], 'invalid-value', NUL_MESSAGE);
+    const nameProblem = textProblem(target.valueName);
+    if (nameProblem) {
+      ctx.error(['valueName'], 'invalid-value', nameProblem);
       return undefined;
     }
     if (ensure === 'Absent') {

@@ -27,6 +27,9 @@ test('psString output is printable ASCII with only doubled quotes inside literal
   assert.is(psString("a'b").text, "'a''b'");
   assert.is(psString('\n').text, "('' + [char]0x000A)");
   assert.is(psString('\u{1F600}').text, "('' + [char]0xD83D + [char]0xDE00)");
+  // Mostly non-ASCII text travels as base64 of its UTF-8: constant-size for the parser.
+  const greek = '\u03B1\u03B2\u03B3'.repeat(10);
+  assert.is(psString(greek).text, `[System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String('${Buffer.from(greek).toString('base64')}'))`);
 });
 
 test('comment text stays on one line and cannot open or close a block comment', () => {
@@ -48,16 +51,18 @@ resources:
   assert.match(help, /Document: \.EXTERNALHELP/);
 });
 
-test('NUL is refused in value names, text data and multi-string items', () => {
+test('NUL and lone surrogates are refused in value names, text data and multi-string items', () => {
   for (const props of [
     `valueName: "a\\0b", valueType: DWord, valueData: 1`,
     `valueName: v, valueType: String, valueData: "a\\0b"`,
     `valueName: v, valueType: ExpandString, valueData: "a\\0"`,
     `valueName: v, valueType: MultiString, valueData: ["ok", "a\\0b"]`,
+    `valueName: "a\\ud834", valueType: DWord, valueData: 1`,
+    `valueName: v, valueType: String, valueData: "x\\udc00y"`,
   ]) {
     const { plan, diagnostics } = validateText('nul.yaml', `metadata: { name: n }\nresources:\n  - { name: r, type: Registry, properties: { key: 'HKLM\\X', ${props} } }\n`);
     assert.is(plan, undefined, props);
-    assert.match(diagnostics[0]!.message, /NUL/);
+    assert.match(diagnostics[0]!.message, /NUL|surrogate/);
     assert.is(diagnostics[0]!.start.line, 3);
   }
 });

@@ -138,6 +138,11 @@ function Get-WsResourceState {
 function ConvertTo-WsAsciiJson {
     # ASCII-only JSON reads the same whatever the console encoding is.
     param($InputObject)
+    if ($PSVersionTable.PSVersion.Major -ge 7) {
+        # Splatted so that Windows PowerShell 5.1, which lacks the parameter, still parses the script.
+        $escaping = @{ EscapeHandling = 'EscapeNonAscii' }
+        return ConvertTo-Json -InputObject $InputObject -Depth 10 -Compress @escaping
+    }
     $json = ConvertTo-Json -InputObject $InputObject -Depth 10 -Compress
     return [System.Text.RegularExpressions.Regex]::Replace($json, '[^\x00-\x7F]', {
             param($m) '\u{0:x4}' -f [int][char]$m.Value
