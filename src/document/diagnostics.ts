@@ -26,9 +26,17 @@ export interface Diagnostic {
   severity: 'error' | 'warning';
 }
 
+/**
+ * Text from a document made safe for a one-line message: control characters, line and paragraph
+ * separators as \\uXXXX, so a name with a line break cannot forge a second diagnostic line.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** `file:line:col: message`, the form editors and CI annotations understand. */
 export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.file}:${d.start.line}:${d.start.col}: ${d.severity}: ${d.message} [${d.code}]`;
+  return `${printable(d.file)}:${d.start.line}:${d.start.col}: ${d.severity}: ${printable(d.message)} [${d.code}]`;
 }
 
 /** Thrown by the library when a document is invalid; carries every diagnostic. */

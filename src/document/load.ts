@@ -1,11 +1,18 @@
 import { readFileSync, statSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import type { Diagnostic, DiagnosticCode, SourcePosition } from './diagnostics.js';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { printable, type Diagnostic, type DiagnosticCode, type SourcePosition } from './diagnostics.js';
 
-/** Documents larger than this are refused before parsing, to bound time and memory. */
-export const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
-/** yaml's guard against alias expansion bombs ("billion laughs"). */
-const MAX_ALIAS_COUNT = 100;
+/**
+ * Documents larger than this are refused before parsing, to bound time and memory (a full STIG
+ * baseline is about 100 KiB; at this size validation stays within about a second).
+ */
+export const MAX_DOCUMENT_BYTES = 2 * 1024 * 1024;
+/** yaml's guard against alias expansion bombs ("billion laughs"): total nodes aliases may expand to. */
+const MAX_ALIAS_COUNT = 10_000;
+/** Deeper flow nesting than this is refused before parsing; the parser recurses per level. */
+const MAX_FLOW_DEPTH = 64;
+/** After this many YAML errors the rest are summarised: one mistake can cascade into hundreds. */
+const MAX_SYNTAX_DIAGNOSTICS = 50;
 
 export type DataPath = (string | number)[];
 
@@ -24,43 +31,112 @@ export function loadFile(file: string): { source?: SourceDocument; diagnostics: 
     if (size > MAX_DOCUMENT_BYTES) {
       return { diagnostics: [fileLevel(file, 'io', `document is ${size} bytes; the limit is ${MAX_DOCUMENT_BYTES}`)] };
     }
-    return loadText(file, readFileSync(file, 'utf8'));
+    const bytes = readFileSync(file);
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      return { diagnostics: [fileLevel(file, 'io', 'the file is not UTF-8 text (is it a binary or a UTF-16 file?)')] };
+    }
+    return loadText(file, text);
   } catch (error) {
     return { diagnostics: [fileLevel(file, 'io', `cannot read the document: ${(error as Error).message}`)] };
   }
 }
 
-export function loadText(file: string, text: string): { source?: SourceDocument; diagnostics: Diagnostic[] } {
-  const bytes = Buffer.byteLength(text, 'utf8');
+export function loadText(file: string, rawText: string): { source?: SourceDocument; diagnostics: Diagnostic[] } {
+  const bytes = Buffer.byteLength(rawText, 'utf8');
   if (bytes > MAX_DOCUMENT_BYTES) {
     return { diagnostics: [fileLevel(file, 'io', `document is ${bytes} bytes; the limit is ${MAX_DOCUMENT_BYTES}`)] };
   }
+  // A byte-order mark is not part of the text: positions count from after it.
+  const text = rawText.replace(/^\uFEFF/, '');
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, intAsBigInt: true, uniqueKeys: true, prettyErrors: false, strict: true });
   const at = (offset: number): SourcePosition => {
     const { line, col } = lineCounter.linePos(Math.min(offset, text.length));
     return { line, col };
   };
-  const diagnostics: Diagnostic[] = [...doc.errors, ...doc.warnings].map((e) => ({
-    file,
-    code: (e.code === 'DUPLICATE_KEY' ? 'duplicate-key' : 'yaml-syntax') as DiagnosticCode,
-    message: e.code === 'DUPLICATE_KEY' ? 'duplicate key: a mapping may name each key only once' : firstLine(e.message),
-    start: at(e.pos[0]),
-    end: at(e.pos[1]),
-    severity: 'error' as const,
-  }));
-  if (diagnostics.length > 0) return { diagnostics };
+  const positioned = (code: DiagnosticCode, message: string, start: number, end = start): Diagnostic => ({
+    file, code, message: printable(message), start: at(start), end: at(end), severity: 'error',
+  });
+
+  // Positions need the line counter, which only the parser fills: so these checks report after a
+  // parse of the text up to the problem (cheap, and the parser itself would choke on it).
+  const control = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.exec(text);
+  const tooDeep = control ? undefined : deepFlowNesting(text);
+  const stop = control?.index ?? tooDeep;
+  let doc: Document;
+  try {
+    doc = parseDocument(stop === undefined ? text : text.slice(0, stop), { lineCounter, intAsBigInt: true, uniqueKeys: true, prettyErrors: false, strict: true });
+  } catch (error) {
+    return { diagnostics: [fileLevel(file, 'yaml-syntax', `cannot parse the document: ${(error as Error).message}`)] };
+  }
+  if (control) {
+    const hex = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    return { diagnostics: [positioned('yaml-syntax', `control character U+${hex} is not allowed in YAML text (is this a binary file?)`, control.index)] };
+  }
+  if (tooDeep !== undefined) {
+    return { diagnostics: [positioned('yaml-syntax', `flow collections nest more than ${MAX_FLOW_DEPTH} levels deep from here`, tooDeep)] };
+  }
+  const syntax = [...doc.errors, ...doc.warnings].map((e) =>
+    e.code === 'DUPLICATE_KEY'
+      ? positioned('duplicate-key', 'duplicate key: a mapping may name each key only once', e.pos[0], e.pos[1])
+      : e.code === 'MULTIPLE_DOCS'
+        ? positioned('yaml-syntax', "a winstate file holds one YAML document; this '---' starts a second one", e.pos[0], e.pos[1])
+        : positioned('yaml-syntax', firstLine(e.message), e.pos[0], e.pos[1]),
+  );
+  if (syntax.length > MAX_SYNTAX_DIAGNOSTICS) {
+    const rest = syntax.length - MAX_SYNTAX_DIAGNOSTICS;
+    syntax.length = MAX_SYNTAX_DIAGNOSTICS;
+    syntax.push({ ...syntax[MAX_SYNTAX_DIAGNOSTICS - 1]!, message: `${rest} more YAML errors follow from the ones above; fix those first` });
+  }
+  if (syntax.length > 0) return { diagnostics: syntax };
+  // An alias to an anchor that does not exist has a position; the expansion error below has none.
+  const undefinedAliases: Diagnostic[] = [];
+  visit(doc, {
+    Alias(_, node) {
+      if (!node.resolve(doc)) undefinedAliases.push(positioned('yaml-syntax', `alias *${node.source} names no anchor defined before it`, node.range?.[0] ?? 0, node.range?.[1] ?? 0));
+    },
+  });
+  if (undefinedAliases.length > 0) return { diagnostics: undefinedAliases };
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
-    return { diagnostics: [{ ...fileLevel(file, 'yaml-syntax', `cannot expand the document: ${(error as Error).message}`) }] };
+    const message = error instanceof RangeError ? 'the document nests too deeply' : `cannot expand the document: ${(error as Error).message}`;
+    return { diagnostics: [fileLevel(file, 'yaml-syntax', message)] };
   }
   const locate = (path: DataPath, which: 'key' | 'value' = 'value') => {
     const range = findRange(doc, path, which) ?? [0, 0];
     return { start: at(range[0]), end: at(range[1]) };
   };
   return { source: { file, data, locate }, diagnostics: [] };
+}
+
+/**
+ * Offset of the outermost '[' or '{' of the first run nested deeper than MAX_FLOW_DEPTH, or
+ * undefined. Quoted text and comments are skipped; an approximation that errs towards parsing.
+ */
+function deepFlowNesting(text: string): number | undefined {
+  const open: number[] = [];
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote) {
+      if (ch === '\\' && quote === '"') i++;
+      else if (ch === quote) quote = undefined;
+      continue;
+    }
+    if (ch === '"' || (ch === "'" && /[\s[{,:]/.test(text[i - 1] ?? ' '))) quote = ch;
+    else if (ch === '#' && /\s/.test(text[i - 1] ?? ' ')) {
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? text.length : end;
+    } else if (ch === '[' || ch === '{') {
+      open.push(i);
+      if (open.length > MAX_FLOW_DEPTH) return open[0];
+    } else if ((ch === ']' || ch === '}') && open.length > 0) open.pop();
+  }
+  return undefined;
 }
 
 function findRange(doc: Document, path: DataPath, which: 'key' | 'value'): [number, number] | undefined {
@@ -94,5 +170,5 @@ function firstLine(message: string): string {
 }
 
 function fileLevel(file: string, code: DiagnosticCode, message: string): Diagnostic {
-  return { file, code, message, start: { line: 1, col: 1 }, severity: 'error' };
+  return { file, code, message: printable(message), start: { line: 1, col: 1 }, severity: 'error' };
 }

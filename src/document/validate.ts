@@ -3,7 +3,7 @@ import { loadCatalog, type Catalog } from '../catalog/catalog.js';
 import { findKind } from '../resources/index.js';
 import type { ResolvedResource } from '../resources/kind.js';
 import { sameDesired, targetIdentity, targetText } from '../resources/registry-model.js';
-import type { Diagnostic, DiagnosticCode } from './diagnostics.js';
+import { printable, type Diagnostic, type DiagnosticCode } from './diagnostics.js';
 import { loadFile, loadText, type DataPath, type SourceDocument } from './load.js';
 import { documentSchema } from './schema.js';
 
@@ -48,7 +48,7 @@ export function validateSource(source: SourceDocument, catalog: Catalog): Valida
   const diagnostics: Diagnostic[] = [];
   const report = (path: DataPath, code: DiagnosticCode, message: string, which: 'key' | 'value' = 'value') => {
     const { start, end } = source.locate(path, which);
-    diagnostics.push({ file: source.file, code, message, start, end, severity: 'error' });
+    diagnostics.push({ file: source.file, code, message: printable(message), start, end, severity: 'error' });
   };
 
   const validate = schemaValidator();
@@ -79,6 +79,7 @@ export function validateSource(source: SourceDocument, catalog: Catalog): Valida
       resources.push({ ...resolved, index, name: r.name, type: r.type, description: r.description, line });
     }
   });
+  checkNames(data.resources, report, (index) => source.locate(['resources', index]).start.line);
   checkAcrossResources(resources, report);
 
   if (diagnostics.length > 0) return { diagnostics: sortDiagnostics(diagnostics) };
@@ -88,19 +89,25 @@ export function validateSource(source: SourceDocument, catalog: Catalog): Valida
   };
 }
 
-/** Duplicate names, and two resources that want different things of one registry location. */
+/** Resource names are unique (ignoring case), whatever else is wrong with the resources. */
+function checkNames(raw: unknown[], report: (path: DataPath, code: DiagnosticCode, message: string) => void, lineOf: (index: number) => number): void {
+  const seen = new Map<string, number>();
+  raw.forEach((r, index) => {
+    const name = (r as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string') return;
+    const first = seen.get(name.toLowerCase());
+    if (first === undefined) seen.set(name.toLowerCase(), index);
+    else report(['resources', index, 'name'], 'duplicate-name', `resource name "${name}" is already used at line ${lineOf(first)}`);
+  });
+}
+
+/** Two resources that want different things of one registry location. */
 function checkAcrossResources(
   resources: PlannedResource[],
   report: (path: DataPath, code: DiagnosticCode, message: string) => void,
 ): void {
-  const byName = new Map<string, PlannedResource>();
   const byTarget = new Map<string, PlannedResource>();
   for (const r of resources) {
-    const nameKey = r.name.toLowerCase();
-    const sameName = byName.get(nameKey);
-    if (sameName) report(['resources', r.index, 'name'], 'duplicate-name', `resource name "${r.name}" is already used at line ${sameName.line}`);
-    else byName.set(nameKey, r);
-
     const identity = targetIdentity(r.target);
     const other = byTarget.get(identity);
     if (other && !sameDesired(other.desired, r.desired)) {

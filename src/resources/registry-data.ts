@@ -4,7 +4,8 @@ import { DWORD_MAX, QWORD_MAX, type ValueType, type WireData } from './registry-
  * Checks data written in a document against its value type and returns the wire form,
  * or an error message. Integers arrive as bigint so ranges are checked exactly.
  */
-export type DataResult = { ok: true; data: WireData } | { ok: false; message: string; outOfRange?: boolean };
+/** On failure, `item` is the index of the offending list element, when there is one. */
+export type DataResult = { ok: true; data: WireData } | { ok: false; message: string; outOfRange?: boolean; item?: number };
 
 export function normaliseData(type: ValueType, data: unknown): DataResult {
   switch (type) {
@@ -21,8 +22,10 @@ export function normaliseData(type: ValueType, data: unknown): DataResult {
       return ok(type === 'DWord' ? Number(n) : n.toString());
     }
     case 'MultiString':
-      if (!Array.isArray(data) || !data.every((s) => typeof s === 'string')) {
-        return fail(`a MultiString value needs a list of strings, got ${describe(data)}`);
+      if (!Array.isArray(data)) return fail(`a MultiString value needs a list of strings, got ${describe(data)}`);
+      {
+        const item = data.findIndex((s) => typeof s !== 'string');
+        if (item >= 0) return { ok: false, item, message: `a MultiString list holds only strings; item ${item} is ${describe(data[item])}` };
       }
       const problem = data.map((s) => textProblem(s as string)).find(Boolean);
       if (problem) return fail(problem);
@@ -62,9 +65,9 @@ function binaryHex(data: unknown): DataResult {
   }
   if (Array.isArray(data)) {
     let hex = '';
-    for (const item of data) {
-      const n = toBigInt(item);
-      if (n === undefined || n < 0n || n > 255n) return fail(`Binary data must list bytes 0..255, got ${describe(item)}`);
+    for (const [item, value] of data.entries()) {
+      const n = toBigInt(value);
+      if (n === undefined || n < 0n || n > 255n) return { ok: false, item, message: `Binary data must list bytes 0..255; item ${item} is ${describe(value)}` };
       hex += n.toString(16).padStart(2, '0');
     }
     return ok(hex);

@@ -68,7 +68,7 @@ export const registryKind: ResourceKind = {
     const valueType = props.valueType as ValueType;
     const data = normaliseData(valueType, props.valueData);
     if (!data.ok) {
-      ctx.error(['valueData'], data.outOfRange ? 'out-of-range' : 'invalid-value', data.message);
+      ctx.error(data.item === undefined ? ['valueData'] : ['valueData', data.item], data.outOfRange ? 'out-of-range' : 'invalid-value', data.message);
       return undefined;
     }
     return { target, desired: { ensure, valueType, valueData: data.data } };

@@ -317,7 +317,7 @@ test('Binary data that is not hex, or a byte above 255, is invalid', () => {
     ...value('b', 'Binary', '[10, 256]', String.raw`HKLM\Software\X`, 'B')));
   assert.is(list.length, 2);
   expectDiagnostic(list[0], 'invalid-value', 10, 18, 'not a sequence of two-digit hex bytes');
-  expectDiagnostic(list[1], 'invalid-value', 17, 18, 'bytes 0..255');
+  expectDiagnostic(list[1], 'invalid-value', 17, 23, 'bytes 0..255'); // at the offending item
 });
 
 test('MultiString given a single string is invalid', () => {
@@ -404,6 +404,14 @@ test('formatDiagnostic gives file:line:col: message', () => {
   assert.ok(line.includes(d!.message), line);
   assert.ok(line.includes('invalid-key-path'), line);
   assert.not.match(line, /\n/);
+});
+
+test('one anchor reused by 150 resources is fine; only alias bombs are refused', () => {
+  const lines = ['metadata: { name: reuse }', 'resources:'];
+  for (let i = 0; i < 150; i++) lines.push(`  - { name: r${i}, type: Registry, properties: { key: ${i === 0 ? '&k ' : '*k'}${i === 0 ? 'HKLM\\Software\\Contoso' : ''}, valueName: v${i}, valueType: DWord, valueData: ${i} } }`);
+  const { plan, diagnostics } = validateText('reuse.yaml', `${lines.join('\n')}\n`);
+  assert.equal(diagnostics, []);
+  assert.is(plan!.resources[149]!.target.subKey, 'Software\\Contoso');
 });
 
 test.run();
