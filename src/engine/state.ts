@@ -45,8 +45,9 @@ export interface RunRecord {
   error?: string;
 }
 
+/** Sortable by time (to the millisecond), unique by its random tail: 20261125T155500123Z-1a2b3c. */
 export function newRunId(now = new Date()): string {
-  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+  return `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
 }
 
 export function runDir(stateDir: string, id: string): string {

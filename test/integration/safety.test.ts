@@ -125,10 +125,10 @@ test('a key the run created is kept by rollback when something else was put in i
   const engine = new Engine({ stateDir });
   try {
     const snapshot = startSnapshot(tempDir());
-    await engine.apply(planFromYaml(DOC), { snapshot });
+    const first = await engine.apply(planFromYaml(DOC), { snapshot });
     const other = planFromYaml(`metadata: { name: other }\nresources:\n  - { name: o, type: Registry, properties: { key: 'HKLM\\SOFTWARE\\S\\New', valueName: Later, valueType: DWord, valueData: 5 } }\n`);
     await engine.set(other, { snapshot });
-    const rb = await engine.rollback(listRuns(stateDir)[0]!.id);
+    const rb = await engine.rollback(first.runId!);
     assert.ok(rb.report.converged);
     const after = (await dump(snapshot)) as string[];
     assert.ok(after.some((l) => l.startsWith('hkey_local_machine\\software\\s\\new {later=DWord:5}')), after.join('\n'));

@@ -65,6 +65,16 @@ function Get-WsLiveState {
     } finally { $base.Dispose() }
 }
 
+function Get-WsLiveStates {
+    param($Store, $Resources)
+    $out = [object[]]::new($Resources.Count)
+    for ($i = 0; $i -lt $Resources.Count; $i++) {
+        $r = $Resources[$i]
+        $out[$i] = Get-WsLiveState -Store $Store -Hive $r.Hive -SubKey $r.SubKey -ValueName $r.ValueName
+    }
+    return , $out
+}
+
 function Set-WsLiveValue {
     param($Store, [string] $Hive, [string] $SubKey, [AllowEmptyString()][string] $ValueName, [string] $Kind, $Data)
     $base = Get-WsLiveBaseKey -Hive $Hive

@@ -473,9 +473,41 @@ function ConvertTo-WsSnapshotEntry {
     return @{ Name = $Name; Kind = $Kind; TypeCode = $code; Data = $copy }
 }
 
+function Get-WsSnapshotStates {
+    # Hot path: the state of every resource in one call, key paths built inline, because
+    # PowerShell parameter binding costs more than the lookups themselves.
+    param([hashtable] $Store, $Resources)
+    $out = [object[]]::new($Resources.Count)
+    for ($i = 0; $i -lt $Resources.Count; $i++) {
+        $r = $Resources[$i]
+        $root = $Store.Hives[$r.Hive]
+        if ($null -eq $root) { throw "Unknown registry hive '$($r.Hive)'" }
+        $sub = $r.SubKey.Trim([char]'\')
+        $path = $root
+        if ($sub.Length -gt 0) { $path = $root + '\' + $sub }
+        $state = @{ KeyExists = $false; ValueExists = $false; Kind = $null; TypeCode = $null; Data = $null }
+        $out[$i] = $state
+        $key = $Store.KeyMap[$path]
+        if ($null -eq $key) {
+            $state.KeyExists = Test-WsSnapshotKeyImplied -Store $Store -Path $path
+            continue
+        }
+        $state.KeyExists = $true
+        if ($null -eq $r.ValueName) { continue }
+        $value = $key.ValueMap[[string]$r.ValueName]
+        if ($null -eq $value) { continue }
+        $data = $value.Data
+        # Arrays are copied so callers cannot change the store through them.
+        if ($data -is [array]) { $data = $data.Clone() }
+        $state.ValueExists = $true
+        $state.Kind = $value.Kind
+        $state.TypeCode = $value.TypeCode
+        $state.Data = $data
+    }
+    return , $out
+}
+
 function Get-WsSnapshotState {
-    # Hot path (once per resource and run): a plain function with the key path built inline,
-    # because advanced-function parameter binding costs more than the lookup itself.
     param(
         [hashtable] $Store,
         [string] $Hive,
@@ -483,29 +515,7 @@ function Get-WsSnapshotState {
         # Untyped on purpose: a [string] parameter would turn $null into '' (the default value).
         [AllowNull()] [AllowEmptyString()] $ValueName = $null
     )
-    $root = $Store.Hives[$Hive]
-    if ($null -eq $root) { throw "Unknown registry hive '$Hive'" }
-    $sub = $SubKey.Trim([char]'\')
-    $path = $root
-    if ($sub.Length -gt 0) { $path = $root + '\' + $sub }
-    $state = @{ KeyExists = $false; ValueExists = $false; Kind = $null; TypeCode = $null; Data = $null }
-    $key = $Store.KeyMap[$path]
-    if ($null -eq $key) {
-        $state.KeyExists = Test-WsSnapshotKeyImplied -Store $Store -Path $path
-        return $state
-    }
-    $state.KeyExists = $true
-    if ($null -eq $ValueName) { return $state }
-    $value = $key.ValueMap[[string]$ValueName]
-    if ($null -eq $value) { return $state }
-    $data = $value.Data
-    # Arrays are copied so callers cannot change the store through them.
-    if ($data -is [array]) { $data = $data.Clone() }
-    $state.ValueExists = $true
-    $state.Kind = $value.Kind
-    $state.TypeCode = $value.TypeCode
-    $state.Data = $data
-    return $state
+    return (Get-WsSnapshotStates -Store $Store -Resources @(@{ Hive = $Hive; SubKey = $SubKey; ValueName = $ValueName }))[0]
 }
 
 function Set-WsSnapshotValue {
