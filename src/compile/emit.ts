@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { projectPath } from '../paths.js';
 import type { PlannedResource, Plan } from '../document/validate.js';
 import { targetText, type ValueType, type WireData } from '../resources/registry-model.js';
+import { conditionView, type Condition } from '../resources/condition.js';
 import { ps, psCommentText, psIdentifier, psJoin, PsCode, PsTyped } from './quote.js';
 import { VERSION } from '../version.js';
 
@@ -150,6 +151,11 @@ function resourceRow(r: PlannedResource, i: number): PsCode {
     // The same data as results report it (JSON-safe), so the runtime need not convert it on every run.
     fields.WireData = desired.valueData;
   }
+  if (desired.condition) {
+    fields.Condition = psCondition(desired.condition, desired.valueType!);
+    fields.ConditionView = conditionView(desired.condition);
+  }
+  if (desired.absentOk) fields.AbsentOk = true;
   if (policy) {
     fields.Policy = {
       Title: policy.title,
@@ -167,7 +173,8 @@ function desiredText(r: PlannedResource): string {
   const d = r.desired;
   if (d.ensure === 'Absent') return ' must be absent';
   if (!d.valueType) return ' must exist';
-  return ` (${d.valueType}) = ${JSON.stringify(d.valueData)}`;
+  const accepts = d.condition ? `; accepts ${JSON.stringify(conditionView(d.condition))}` : '';
+  return ` (${d.valueType}) = ${JSON.stringify(d.valueData)}${accepts}${d.absentOk ? '; absent is fine' : ''}`;
 }
 
 function referencesText(refs: { stig?: string[]; cis?: string[]; oval?: string[]; cce?: string[] }): string {
@@ -193,6 +200,22 @@ function wrap(label: string, text: string): string[] {
   }
   if (line) lines.push(line);
   return lines.map((l, i) => `#     ${i === 0 ? label : ' '.repeat(label.length)}${l}`);
+}
+
+/** A condition with exact unsigned numbers; Numeric marks a String whose text is read as a number. */
+function psCondition(condition: Condition, type: ValueType): Record<string, unknown> {
+  const big = (v: bigint | string) => (typeof v === 'bigint' ? new PsTyped('uint64', v) : v);
+  const out: Record<string, unknown> = {};
+  if (condition.atLeast !== undefined) out.AtLeast = big(condition.atLeast);
+  if (condition.atMost !== undefined) out.AtMost = big(condition.atMost);
+  if (condition.oneOf) out.OneOf = condition.oneOf.map(big);
+  if (condition.not) out.Not = condition.not.map(big);
+  if (condition.bitsSet !== undefined) out.BitsSet = big(condition.bitsSet);
+  if (condition.bitsClear !== undefined) out.BitsClear = big(condition.bitsClear);
+  const textual = type === 'String' || type === 'ExpandString';
+  const numberTests = condition.atLeast !== undefined || condition.atMost !== undefined || [...(condition.oneOf ?? []), ...(condition.not ?? [])].some((v) => typeof v === 'bigint');
+  out.Numeric = !textual || numberTests;
+  return out;
 }
 
 /** Wire-form data as a typed PowerShell value, so the runtime writes the exact registry type. */

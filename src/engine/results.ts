@@ -6,6 +6,10 @@ export interface StateView {
   valueData?: string | number | string[];
   /** For policy resources: the policy's own name for the data, null when it matches no choice. */
   policyValue?: string | null;
+  /** Desired only: what test accepts besides valueData (see Registry `condition`). */
+  condition?: Record<string, unknown>;
+  /** Desired only: absence is accepted too. */
+  absentOk?: boolean;
 }
 
 export interface ResourceResult {

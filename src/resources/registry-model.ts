@@ -31,6 +31,10 @@ export interface RegistryTarget {
 
 export interface RegistryDesired {
   ensure: 'Present' | 'Absent';
+  /** Test accepts any value meeting this (valueData is what set writes); see condition.ts. */
+  condition?: import('./condition.js').Condition;
+  /** Test also accepts the value being absent. */
+  absentOk?: boolean;
   /** With ensure Absent on a key: remove it only while it is empty (rollback of keys a run created). */
   onlyIfEmpty?: boolean;
   valueType?: ValueType;
@@ -81,5 +85,6 @@ export function targetText(t: RegistryTarget): string {
 }
 
 export function sameDesired(a: RegistryDesired, b: RegistryDesired): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  const text = (d: RegistryDesired) => JSON.stringify(d, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+  return text(a) === text(b);
 }

@@ -1,6 +1,7 @@
 import type { ResourceKind } from './kind.js';
 import { parseKeyPath, VALUE_TYPES, type RegistryDesired, type ValueType } from './registry-model.js';
 import { normaliseData, textProblem } from './registry-data.js';
+import { conditionSchema, meetsCondition, parseCondition } from './condition.js';
 
 /** A raw registry value (or key), as DSC's Registry resource describes it. */
 export const registryKind: ResourceKind = {
@@ -23,6 +24,8 @@ export const registryKind: ResourceKind = {
         description: 'String/ExpandString: text. DWord 0..4294967295, QWord 0..18446744073709551615: integer. MultiString: list of text. Binary: hex text or a list of bytes.',
       },
       ensure: { enum: ['Present', 'Absent'], default: 'Present', description: 'Absent removes the value (or the whole key when valueName is omitted).' },
+      condition: conditionSchema,
+      absentOk: { type: 'boolean', description: 'Test also accepts the value being absent (set still writes valueData when the value is present and fails).' },
       onlyIfEmpty: { type: 'boolean', description: 'With ensure: Absent and no valueName: remove the key only while it has no values and no subkeys; a key that holds something is left alone.' },
     },
   },
@@ -55,8 +58,8 @@ export const registryKind: ResourceKind = {
       return undefined;
     }
     if (ensure === 'Absent') {
-      if (hasType || hasData) {
-        ctx.error([hasType ? 'valueType' : 'valueData'], 'invalid-value', 'ensure: Absent takes no valueType or valueData');
+      if (hasType || hasData || 'condition' in props || 'absentOk' in props) {
+        ctx.error([hasType ? 'valueType' : hasData ? 'valueData' : 'condition' in props ? 'condition' : 'absentOk'], 'invalid-value', 'ensure: Absent takes no valueType, valueData, condition or absentOk');
         return undefined;
       }
       return { target, desired: { ensure } };
@@ -71,6 +74,21 @@ export const registryKind: ResourceKind = {
       ctx.error(data.item === undefined ? ['valueData'] : ['valueData', data.item], data.outOfRange ? 'out-of-range' : 'invalid-value', data.message);
       return undefined;
     }
-    return { target, desired: { ensure, valueType, valueData: data.data } };
+    const desired: RegistryDesired = { ensure, valueType, valueData: data.data };
+    if ('condition' in props) {
+      const parsed = parseCondition(props.condition as Record<string, unknown>, valueType);
+      if (!parsed.ok) {
+        ctx.error(['condition', ...parsed.path], 'invalid-value', parsed.message);
+        return undefined;
+      }
+      // set writes valueData when a value fails: it must itself comply, or set could never converge.
+      if (!meetsCondition(parsed.condition, valueType, data.data)) {
+        ctx.error(['valueData'], 'invalid-value', `valueData ${JSON.stringify(data.data)} does not meet the condition, so set would write a failing value`);
+        return undefined;
+      }
+      desired.condition = parsed.condition;
+    }
+    if (props.absentOk === true) desired.absentOk = true;
+    return { target, desired };
   },
 };
