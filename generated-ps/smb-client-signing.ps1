@@ -189,6 +189,36 @@ function Test-WsDataEqual {
     return (ConvertTo-WsHex -Bytes $Left) -ceq (ConvertTo-WsHex -Bytes $Right)
 }
 
+function Test-WsCondition {
+    # Same rules as meetsCondition in src/resources/condition.ts: every listed test must hold;
+    # numbers compare unsigned, a String under numeric tests must be a decimal number.
+    param($Condition, $Data)
+    $value = $Data
+    if ($Condition.Numeric) {
+        if ($Data -is [string]) {
+            $parsed = [uint64]0
+            $text = $Data.Trim()
+            if ($text -notmatch '^[0-9]+$' -or -not [uint64]::TryParse($text, [ref]$parsed)) { return $false }
+            $value = $parsed
+        } else {
+            $value = [uint64]$Data
+        }
+    }
+    if ($null -ne $Condition.AtLeast -and $value -lt $Condition.AtLeast) { return $false }
+    if ($null -ne $Condition.AtMost -and $value -gt $Condition.AtMost) { return $false }
+    if ($null -ne $Condition.OneOf) {
+        $found = $false
+        foreach ($allowed in $Condition.OneOf) { if ([string]$allowed -ceq [string]$value) { $found = $true; break } }
+        if (-not $found) { return $false }
+    }
+    if ($null -ne $Condition.Not) {
+        foreach ($refused in $Condition.Not) { if ([string]$refused -ceq [string]$value) { return $false } }
+    }
+    if ($null -ne $Condition.BitsSet -and ($value -band $Condition.BitsSet) -ne $Condition.BitsSet) { return $false }
+    if ($null -ne $Condition.BitsClear -and ($value -band $Condition.BitsClear) -ne 0) { return $false }
+    return $true
+}
+
 function Get-WsResourceStates {
     # Every resource's current state as results show it, and what differs from its desired state.
     # One store call for all and one loop without helper calls for the common kinds: at 300
@@ -242,8 +272,13 @@ function Get-WsResourceStates {
         if ($Resource.Ensure -eq 'Absent') {
             $differing = @()
             if ($state.ValueExists) { $differing = @('ensure') }
-        } elseif (-not $state.ValueExists) { $differing = @('ensure', 'valueType', 'valueData') }
+        } elseif (-not $state.ValueExists) {
+            if ($Resource.AbsentOk) { $differing = @() } else { $differing = @('ensure', 'valueType', 'valueData') }
+        }
         elseif ($kind -ne $Resource.ValueType) { $differing = @('valueType', 'valueData') }
+        elseif ($null -ne $Resource.Condition) {
+            if (Test-WsCondition -Condition $Resource.Condition -Data $data) { $differing = @() } else { $differing = @('valueData') }
+        }
         elseif (-not $equal) { $differing = @('valueData') }
         else { $differing = @() }
         $out[$i] = @{ View = $view; Differing = $differing }
@@ -338,6 +373,8 @@ function Invoke-WsConfiguration {
                     if ($null -ne $resource.ValueName -and $resource.Ensure -eq 'Present') {
                         $desired.valueType = $resource.ValueType
                         $desired.valueData = $resource.WireData
+                        if ($null -ne $resource.ConditionView) { $desired.condition = $resource.ConditionView }
+                        if ($resource.AbsentOk) { $desired.absentOk = $true }
                     }
                     if ($null -ne $resource.Policy) { $desired.policyValue = $resource.Policy.Value }
                     $result.desired = $desired

@@ -6,7 +6,9 @@ import { validateFile, type Plan } from '../document/validate.js';
 import { documentSchema } from '../document/schema.js';
 import { Engine, WinstateRunError } from '../engine/engine.js';
 import { EXIT, exitCodeOf, type Mode } from '../engine/results.js';
-import { renderApply, renderRun } from '../report/text.js';
+import { renderApply, renderRun, type TextOptions } from '../report/text.js';
+import { buildReportModel, registryArea } from '../report/model.js';
+import { parseReportSpecs, ReportSpecError, REPORT_FORMATS, writeReports, type ReportSpec } from '../report/formats.js';
 import { writeFileAtomic } from '../fs.js';
 import { VERSION } from '../version.js';
 import { PwshNotFoundError } from '../bridge/locate.js';
@@ -14,11 +16,19 @@ import { PwshNotFoundError } from '../bridge/locate.js';
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Whether stdout and stderr are terminals: colour, `→` and a live progress line. Absent: they are not. */
+  isTTY?: { stdout?: boolean; stderr?: boolean };
+  /** Where NO_COLOR is looked up; process.env when absent. */
+  env?: Record<string, string | undefined>;
+  /** Milliseconds between progress messages of a long run (default 1000 on a terminal, 15000 otherwise). */
+  progressIntervalMs?: number;
 }
 
 const defaultIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  isTTY: { stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true },
+  env: process.env,
 };
 
 export const USAGE = `winstate ${VERSION}: keep Windows security settings in a declared state
@@ -28,6 +38,7 @@ usage:
   winstate compile <file.yaml|dir>... [--out dir] [--check]
                                                    write generated-ps/<name>.ps1 (--check: fail if they differ)
   winstate get|test|set|apply <file.yaml> [--snapshot file.reg] [--what-if] [--json]
+                                 [--report <format>:<file>]...
                                                    run through one PowerShell process
   winstate schema [--out file]                     print the document JSON Schema
 
@@ -35,6 +46,8 @@ options:
   --snapshot <file.reg>  work on a regedit export instead of the live registry
   --what-if              describe changes, change nothing (set, apply)
   --json                 machine-readable result on stdout; human text goes to stderr
+  --report <fmt>:<file>  also write a report (test, set, apply; repeatable); formats:
+                         ${REPORT_FORMATS.map((f) => f.name).join(', ')}
   --pwsh <path>          PowerShell to use (else $WINSTATE_PWSH, .tools/, pwsh on PATH, powershell.exe)
   --timeout <ms>         per-request limit; a hung PowerShell is killed (default 120000)
 
@@ -45,6 +58,8 @@ interface Args {
   command: string;
   files: string[];
   flags: Map<string, string | true>;
+  /** --report <format>:<file>, in order. */
+  reports: ReportSpec[];
 }
 
 const VALUE_FLAGS = new Set(['--out', '--snapshot', '--pwsh', '--timeout']);
@@ -55,9 +70,14 @@ class UsageError extends Error {}
 function parseArgs(argv: string[]): Args {
   const flags = new Map<string, string | true>();
   const positional: string[] = [];
+  const reports: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (VALUE_FLAGS.has(arg)) {
+    if (arg === '--report') {
+      const value = argv[++i];
+      if (value === undefined || value.startsWith('--')) throw new UsageError('--report needs a value: <format>:<file>');
+      reports.push(value);
+    } else if (VALUE_FLAGS.has(arg)) {
       const value = argv[++i];
       if (value === undefined) throw new UsageError(`${arg} needs a value`);
       flags.set(arg, value);
@@ -69,7 +89,16 @@ function parseArgs(argv: string[]): Args {
       positional.push(arg);
     }
   }
-  return { command: positional[0] ?? '', files: positional.slice(1), flags };
+  let specs: ReportSpec[];
+  try {
+    specs = parseReportSpecs(reports);
+  } catch (error) {
+    if (error instanceof ReportSpecError) throw new UsageError(error.message);
+    throw error;
+  }
+  const command = positional[0] ?? '';
+  if (specs.length > 0 && !['test', 'set', 'apply'].includes(command)) throw new UsageError('--report goes with test, set or apply');
+  return { command, files: positional.slice(1), flags, reports: specs };
 }
 
 /** The CLI as a plain function: arguments in, exit code out. */
@@ -238,26 +267,97 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
     throw error;
   }
   const human = (text: string) => (json ? io.stderr(`${text}\n`) : io.stdout(`${text}\n`));
+  const text = textOptions(io, json ? 'stderr' : 'stdout', plan);
+  const startedAt = new Date();
+  const progress = startProgress(io, `${args.command} ${plan.name}`);
   try {
     io.stderr(`winstate: ${args.command} ${plan.name} (${plan.resources.length} resources) on ${snapshot ?? 'the live registry'}\n`);
     if (args.command === 'apply') {
       const report = await engine.apply(plan, { snapshot, whatIf });
-      human(renderApply(report));
+      progress.stop();
+      human(renderApply(report, text));
       if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
-      return exitCodeOf(report);
+      return writeRequestedReports(args.reports, 'apply', plan, report, startedAt, exitCodeOf(report), io);
     }
     const mode = (args.command[0]!.toUpperCase() + args.command.slice(1)) as Mode;
     const report = await engine.run(plan, mode, { snapshot, whatIf });
-    human(renderRun(report));
+    progress.stop();
+    human(renderRun(report, text));
     if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
-    return exitCodeOf(report);
+    if (args.command === 'get') return exitCodeOf(report);
+    return writeRequestedReports(args.reports, args.command as 'test' | 'set', plan, report, startedAt, exitCodeOf(report), io);
   } catch (error) {
+    progress.stop();
     if (error instanceof WinstateRunError) {
-      io.stderr(`winstate: ${error.message}\n`);
+      io.stderr(`winstate: ${error.message}\n${args.reports.length ? 'winstate: no report written: the run produced no results\n' : ''}`);
       return EXIT.runtimeError;
     }
     throw error;
   } finally {
+    progress.stop();
     await engine.close();
   }
+}
+
+/** NO_COLOR (https://no-color.org): set and not empty turns colour off. */
+function noColor(io: CliIo): boolean {
+  const value = (io.env ?? process.env).NO_COLOR;
+  return value !== undefined && value !== '';
+}
+
+/** Colour and the Unicode arrow only on a terminal; colour never under NO_COLOR. Settings grouped by area. */
+function textOptions(io: CliIo, stream: 'stdout' | 'stderr', plan: Plan): TextOptions {
+  const tty = io.isTTY?.[stream] === true;
+  const areas = new Map(plan.resources.map((r) => [r.name, r.entry?.area ?? registryArea(r, '')]));
+  return { color: tty && !noColor(io), unicode: tty, areaOf: (name) => areas.get(name) };
+}
+
+/**
+ * Progress of a long run on stderr: on a terminal one line rewritten in place, elsewhere a line
+ * every interval. Nothing at all for runs shorter than one interval.
+ */
+function startProgress(io: CliIo, label: string): { stop(): void } {
+  const tty = io.isTTY?.stderr === true;
+  const interval = io.progressIntervalMs ?? (tty ? 1000 : 15000);
+  const started = Date.now();
+  const spinner = ['|', '/', '-', '\\'];
+  let ticks = 0;
+  let stopped = false;
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  const timer = setInterval(() => {
+    ticks++;
+    if (tty) io.stderr(`\r\x1b[2Kwinstate: ${label} ${spinner[ticks % spinner.length]} ${elapsed()}`);
+    else io.stderr(`winstate: ${label}: still running, ${elapsed()} elapsed\n`);
+  }, interval);
+  timer.unref();
+  return {
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      if (ticks === 0) return;
+      io.stderr(tty ? `\r\x1b[2Kwinstate: ${label} finished in ${elapsed()}\n` : `winstate: ${label}: finished in ${elapsed()}\n`);
+    },
+  };
+}
+
+/** Writes each --report file (atomically); a report that cannot be written is a runtime error. */
+function writeRequestedReports(
+  specs: ReportSpec[],
+  command: 'test' | 'set' | 'apply',
+  plan: Plan,
+  result: Parameters<typeof buildReportModel>[0]['result'],
+  startedAt: Date,
+  exitCode: number,
+  io: CliIo,
+): number {
+  if (specs.length === 0) return exitCode;
+  const model = buildReportModel({ command, plan, result, startedAt, finishedAt: new Date(), exitCode });
+  try {
+    for (const file of writeReports(specs, model)) io.stderr(`winstate: wrote ${file}\n`);
+  } catch (error) {
+    io.stderr(`winstate: could not write a report: ${(error as Error).message}\n`);
+    return EXIT.runtimeError;
+  }
+  return exitCode;
 }

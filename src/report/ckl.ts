@@ -1,0 +1,289 @@
+/**
+ * For STIG auditors: a STIG Viewer checklist (.ckl) of the STIG-referenced settings
+ * (Open / NotAFinding / Not_Reviewed, with finding details), and an XCCDF 1.2 TestResult.
+ */
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
+import { rawStateText, stateText, STATUS_LABEL, stigSettings, type ReportModel, type ReportSetting, type SettingStatus } from './model.js';
+import { xmlAttr, xmlText } from './escape.js';
+
+export type CklStatus = 'Open' | 'NotAFinding' | 'Not_Reviewed';
+
+export const CKL_STATUS: Record<SettingStatus, CklStatus> = {
+  ok: 'NotAFinding',
+  changed: 'NotAFinding',
+  drift: 'Open',
+  whatif: 'Open',
+  error: 'Not_Reviewed',
+  skipped: 'Not_Reviewed',
+};
+
+/** Worst first: one VULN covering several settings takes the worst of their statuses. */
+const CKL_RANK: Record<CklStatus, number> = { Open: 0, Not_Reviewed: 1, NotAFinding: 2 };
+
+export const XCCDF_RESULT: Record<SettingStatus, 'pass' | 'fixed' | 'fail' | 'error' | 'notchecked'> = {
+  ok: 'pass',
+  changed: 'fixed',
+  drift: 'fail',
+  whatif: 'fail',
+  error: 'error',
+  skipped: 'notchecked',
+};
+
+/** The kinds of id a catalog's STIG references hold. */
+export function splitStigIds(ids: string[]): { vuln: string[]; rule: string[]; stigId: string[] } {
+  return {
+    vuln: ids.filter((id) => /^V-\d+$/.test(id)),
+    rule: ids.filter((id) => /^SV-\d+/.test(id)),
+    stigId: ids.filter((id) => !/^S?V-\d+/.test(id)),
+  };
+}
+
+function uuidFrom(text: string): string {
+  const h = createHash('sha256').update(text).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
+}
+
+function targetName(model: ReportModel): string {
+  if (model.target.kind === 'snapshot' && model.target.snapshot) return basename(model.target.snapshot).replace(/\.reg$/i, '');
+  return model.host.hostname;
+}
+
+function targetDescription(model: ReportModel): string {
+  return model.target.kind === 'snapshot'
+    ? `registry snapshot ${model.target.snapshot ?? ''}, evaluated on ${model.host.hostname}`
+    : `live registry of ${model.host.hostname}`;
+}
+
+function withRaw(view: ReportSetting['desired']): string {
+  const words = stateText(view);
+  const raw = rawStateText(view);
+  return view?.policyValue !== undefined && raw ? `${words} (${raw})` : words;
+}
+
+export function findingDetails(model: ReportModel, s: ReportSetting): string {
+  const lines = [
+    `winstate ${model.version} ${model.command}${model.whatIf ? ' (what-if)' : ''} of ${model.document.name} on ${targetDescription(model)} at ${model.finishedAt}`,
+    `Setting: ${s.name} (${s.type}${s.id ? ` ${s.id}` : ''})`,
+    `Registry: ${s.target}`,
+    `Expected: ${withRaw(s.desired)}`,
+    `Actual: ${withRaw(s.actual)}`,
+  ];
+  switch (s.status) {
+    case 'ok':
+      lines.push('Result: in the desired state.');
+      break;
+    case 'changed':
+      lines.push(`Result: changed by winstate from ${withRaw(s.before)} to ${withRaw(s.after)}, then verified in the desired state.`);
+      break;
+    case 'drift':
+      lines.push(`Result: not in the desired state${s.differingProperties.length ? ` (differs in ${s.differingProperties.join(', ')})` : ''}.`);
+      break;
+    case 'whatif':
+      lines.push('Result: not in the desired state; a what-if run would change it.');
+      break;
+    case 'error':
+      lines.push(`Result: could not be evaluated: ${s.error}`);
+      break;
+    case 'skipped':
+      lines.push('Result: not evaluated (an earlier setting failed).');
+      break;
+  }
+  return lines.join('\n');
+}
+
+interface Vuln {
+  num: string;
+  settings: ReportSetting[];
+}
+
+function vulns(model: ReportModel): Vuln[] {
+  const byNum = new Map<string, Vuln>();
+  for (const s of stigSettings(model)) {
+    const ids = splitStigIds(s.references.stig);
+    const num = ids.vuln[0] ?? ids.rule[0] ?? ids.stigId[0] ?? s.references.stig[0]!;
+    const vuln = byNum.get(num) ?? byNum.set(num, { num, settings: [] }).get(num)!;
+    vuln.settings.push(s);
+  }
+  return [...byNum.values()];
+}
+
+function stigData(name: string, value: string): string {
+  return `\t\t\t\t<STIG_DATA>\n\t\t\t\t\t<VULN_ATTRIBUTE>${name}</VULN_ATTRIBUTE>\n\t\t\t\t\t<ATTRIBUTE_DATA>${xmlText(value)}</ATTRIBUTE_DATA>\n\t\t\t\t</STIG_DATA>`;
+}
+
+function vulnXml(model: ReportModel, vuln: Vuln): string {
+  const first = vuln.settings[0]!;
+  const ids = splitStigIds([...new Set(vuln.settings.flatMap((s) => s.references.stig))]);
+  const status = vuln.settings.map((s) => CKL_STATUS[s.status]).sort((a, b) => CKL_RANK[a] - CKL_RANK[b])[0]!;
+  const currentRule = ids.rule.find((id) => /r\d+_rule$/.test(id)) ?? '';
+  const legacy = [...ids.vuln.filter((id) => id !== vuln.num), ...ids.rule.filter((id) => id !== currentRule)];
+  const policy = first.title ? `${first.gpoPath ? `${first.gpoPath} >> ` : ''}${first.title}` : first.target;
+  const data: [string, string][] = [
+    ['Vuln_Num', vuln.num],
+    ['Severity', first.severity === 'unrated' ? 'medium' : first.severity],
+    ['Group_Title', first.title ?? first.name],
+    ['Rule_ID', currentRule],
+    ['Rule_Ver', ids.stigId[0] ?? ''],
+    ['Rule_Title', first.title ?? first.name],
+    ['Vuln_Discuss', first.rationale ?? ''],
+    ['IA_Controls', ''],
+    ['Check_Content', `The registry value ${first.target} must be ${rawStateText(first.desired) || stateText(first.desired)}.`],
+    ['Fix_Text', `Configure the policy value for ${policy} to "${stateText(first.desired)}".`],
+    ['False_Positives', ''],
+    ['False_Negatives', ''],
+    ['Documentable', 'false'],
+    ['Mitigations', ''],
+    ['Potential_Impact', first.impact ?? ''],
+    ['Third_Party_Tools', ''],
+    ['Mitigation_Control', ''],
+    ['Responsibility', ''],
+    ['Security_Override_Guidance', ''],
+    ['Check_Content_Ref', 'M'],
+    ['Weight', '10.0'],
+    ['Class', 'Unclass'],
+    ['STIGRef', `winstate: ${model.document.name}`],
+    ['TargetKey', ''],
+    ['STIG_UUID', uuidFrom(`${model.document.name}\u0000${vuln.num}`)],
+    ...legacy.map((id): [string, string] => ['LEGACY_ID', id]),
+  ];
+  const details = vuln.settings.map((s) => findingDetails(model, s)).join('\n\n');
+  const comments = `Evaluated automatically by winstate from ${model.document.file}; ${vuln.settings.map((s) => `${s.name}: ${STATUS_LABEL[s.status]}`).join('; ')}.`;
+  return [
+    '\t\t\t<VULN>',
+    ...data.map(([name, value]) => stigData(name, value)),
+    `\t\t\t\t<STATUS>${status}</STATUS>`,
+    `\t\t\t\t<FINDING_DETAILS>${xmlText(details)}</FINDING_DETAILS>`,
+    `\t\t\t\t<COMMENTS>${xmlText(comments)}</COMMENTS>`,
+    '\t\t\t\t<SEVERITY_OVERRIDE></SEVERITY_OVERRIDE>',
+    '\t\t\t\t<SEVERITY_JUSTIFICATION></SEVERITY_JUSTIFICATION>',
+    '\t\t\t</VULN>',
+  ].join('\n');
+}
+
+function siData(name: string, value: string): string {
+  return value === ''
+    ? `\t\t\t\t<SI_DATA>\n\t\t\t\t\t<SID_NAME>${name}</SID_NAME>\n\t\t\t\t</SI_DATA>`
+    : `\t\t\t\t<SI_DATA>\n\t\t\t\t\t<SID_NAME>${name}</SID_NAME>\n\t\t\t\t\t<SID_DATA>${xmlText(value)}</SID_DATA>\n\t\t\t\t</SI_DATA>`;
+}
+
+export function renderCkl(model: ReportModel): string {
+  const info: [string, string][] = [
+    ['version', '1'],
+    ['classification', 'UNCLASSIFIED'],
+    ['customname', ''],
+    ['stigid', `winstate_${model.document.name}`],
+    ['description', model.document.description ?? `Settings of the winstate document ${model.document.name}`],
+    ['filename', basename(model.document.file)],
+    ['releaseinfo', `winstate ${model.version} ${model.command} ${model.finishedAt.slice(0, 10)}`],
+    ['title', `winstate: ${model.document.name}`],
+    ['uuid', uuidFrom(`winstate\u0000${model.document.name}`)],
+    ['notice', 'terms-of-use'],
+    ['source', ''],
+  ];
+  const asset: [string, string][] = [
+    ['ROLE', 'None'],
+    ['ASSET_TYPE', 'Computing'],
+    ['MARKING', 'CUI'],
+    ['HOST_NAME', targetName(model)],
+    ['HOST_IP', ''],
+    ['HOST_MAC', ''],
+    ['HOST_FQDN', ''],
+    ['TARGET_COMMENT', targetDescription(model)],
+    ['TECH_AREA', ''],
+    ['TARGET_KEY', ''],
+    ['WEB_OR_DATABASE', 'false'],
+    ['WEB_DB_SITE', ''],
+    ['WEB_DB_INSTANCE', ''],
+  ];
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<!--DISA STIG Viewer :: 2.17-->`,
+    `<!--${xmlText(`written by winstate ${model.version}`).replace(/--/g, '- -')}-->`,
+    '<CHECKLIST>',
+    '\t<ASSET>',
+    ...asset.map(([name, value]) => `\t\t<${name}>${xmlText(value)}</${name}>`),
+    '\t</ASSET>',
+    '\t<STIGS>',
+    '\t\t<iSTIG>',
+    '\t\t\t<STIG_INFO>',
+    ...info.map(([name, value]) => siData(name, value)),
+    '\t\t\t</STIG_INFO>',
+    ...vulns(model).map((v) => vulnXml(model, v)),
+    '\t\t</iSTIG>',
+    '\t</STIGS>',
+    '</CHECKLIST>',
+    '',
+  ].join('\n');
+}
+
+/** XCCDF ids are NCNames of the form xccdf_<reverse DNS>_<kind>_<name>. */
+function xccdfId(kind: string, name: string): string {
+  return `xccdf_io.winstate_${kind}_${name.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+}
+
+const IDENT_SYSTEM = {
+  vuln: 'http://cyber.mil/stig/vuln',
+  legacy: 'http://cyber.mil/legacy',
+  stigId: 'http://cyber.mil/stig/stigid',
+  cce: 'https://ncp.nist.gov/cce',
+  cis: 'https://www.cisecurity.org/benchmark',
+} as const;
+
+function idents(s: ReportSetting): string[] {
+  const ids = splitStigIds(s.references.stig);
+  const out: [string, string][] = [
+    ...ids.vuln.slice(0, 1).map((id): [string, string] => [IDENT_SYSTEM.vuln, id]),
+    ...[...ids.vuln.slice(1), ...ids.rule].map((id): [string, string] => [IDENT_SYSTEM.legacy, id]),
+    ...ids.stigId.map((id): [string, string] => [IDENT_SYSTEM.stigId, id]),
+    ...s.references.cce.map((id): [string, string] => [IDENT_SYSTEM.cce, id]),
+    ...s.references.cis.map((id): [string, string] => [IDENT_SYSTEM.cis, id]),
+  ];
+  return out.map(([system, id]) => `\t\t<ident system="${system}">${xmlText(id)}</ident>`);
+}
+
+function ruleResult(model: ReportModel, s: ReportSetting): string {
+  const stigId = splitStigIds(s.references.stig).stigId[0];
+  const attrs = [
+    `idref="${xmlAttr(xccdfId('rule', s.id ?? `registry-${s.index}`))}"`,
+    `severity="${s.severity === 'unrated' ? 'unknown' : s.severity}"`,
+    `time="${model.finishedAt}"`,
+    ...(stigId ? [`version="${xmlAttr(stigId)}"`] : []),
+  ];
+  const message = s.status === 'error' ? `error: ${s.error}` : findingDetails(model, s);
+  return [
+    `\t<rule-result ${attrs.join(' ')}>`,
+    `\t\t<result>${XCCDF_RESULT[s.status]}</result>`,
+    ...idents(s),
+    `\t\t<message severity="${s.status === 'error' ? 'error' : 'info'}">${xmlText(message)}</message>`,
+    `\t\t<instance context="registry">${xmlText(s.target)}</instance>`,
+    '\t</rule-result>',
+  ].join('\n');
+}
+
+export function renderXccdf(model: ReportModel): string {
+  const evaluated = model.settings.filter((s) => s.status !== 'skipped' && s.status !== 'error');
+  const passed = evaluated.filter((s) => s.status === 'ok' || s.status === 'changed').length;
+  const score = evaluated.length ? (100 * passed) / evaluated.length : 0;
+  const facts: [string, string][] = [
+    ['urn:xccdf:fact:asset:identifier:host_name', model.host.hostname],
+    ['urn:winstate:fact:target', targetDescription(model)],
+    ['urn:winstate:fact:os', model.host.os],
+    ['urn:winstate:fact:powershell', `${model.host.psVersion ?? '?'} ${model.host.psEdition ?? ''}`.trim()],
+  ];
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<TestResult xmlns="http://checklists.nist.gov/xccdf/1.2" id="${xmlAttr(xccdfId('testresult', model.document.name))}" start-time="${model.startedAt}" end-time="${model.finishedAt}" test-system="${xmlAttr(`cpe:/a:winstate:winstate:${model.version}`)}" version="${xmlAttr(model.version)}">`,
+    `\t<benchmark href="${xmlAttr(`urn:winstate:document:${model.document.name}`)}" id="${xmlAttr(xccdfId('benchmark', model.document.name))}"/>`,
+    `\t<title>${xmlText(`winstate ${model.command} of ${model.document.name}`)}</title>`,
+    `\t<remark>${xmlText(`Outcome: ${model.outcome}; ${model.summary.total} settings from ${model.document.file}.`)}</remark>`,
+    `\t<target>${xmlText(targetName(model))}</target>`,
+    '\t<target-facts>',
+    ...facts.map(([name, value]) => `\t\t<fact name="${xmlAttr(name)}" type="string">${xmlText(value)}</fact>`),
+    '\t</target-facts>',
+    ...model.settings.map((s) => ruleResult(model, s)),
+    `\t<score system="urn:xccdf:scoring:default" maximum="100">${score.toFixed(2)}</score>`,
+    '</TestResult>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,89 @@
+/**
+ * JUnit XML as CI systems read it (the Ant/Jenkins schema, test/fixtures/junit.xsd): one testcase
+ * per setting; drift (and a pending what-if change) is a failure, a setting that failed is an error.
+ */
+import { expectedActual, rawStateText, stateText, type ReportModel, type ReportSetting } from './model.js';
+import { xmlAttr, xmlText } from './escape.js';
+
+function seconds(ms: number | null | undefined): string {
+  return ((ms ?? 0) / 1000).toFixed(3);
+}
+
+function details(s: ReportSetting): string {
+  const lines = [
+    `setting:  ${s.name}`,
+    `type:     ${s.type}${s.id ? ` (${s.id})` : ''}`,
+    `target:   ${s.target}`,
+    `expected: ${stateText(s.desired)}${s.desired?.policyValue !== undefined ? ` [${rawStateText(s.desired)}]` : ''}`,
+    `actual:   ${stateText(s.actual)}${s.actual?.policyValue !== undefined ? ` [${rawStateText(s.actual)}]` : ''}`,
+  ];
+  if (s.differingProperties.length) lines.push(`differs:  ${s.differingProperties.join(', ')}`);
+  if (s.error) lines.push(`error:    ${s.error}`);
+  lines.push(`severity: ${s.severity}`, `area:     ${s.area}`);
+  if (s.title) lines.push(`policy:   ${s.gpoPath ? `${s.gpoPath}\\` : ''}${s.title}`);
+  if (s.rationale) lines.push(`why:      ${s.rationale}`);
+  const refs = referenceList(s);
+  if (refs) lines.push(`refs:     ${refs}`);
+  if (s.source) lines.push(`source:   ${s.source.file}:${s.source.line}`);
+  return lines.join('\n');
+}
+
+export function referenceList(s: ReportSetting): string {
+  const r = s.references;
+  return [
+    ...r.stig.map((id) => `STIG ${id}`),
+    ...r.cis.map((id) => `CIS ${id}`),
+    ...r.cce,
+    ...r.oval,
+  ].join(', ');
+}
+
+function testcase(model: ReportModel, s: ReportSetting): string {
+  const open = `    <testcase name="${xmlAttr(s.name)}" classname="${xmlAttr(`winstate.${model.document.name}.${s.area}`)}" time="0.000"`;
+  switch (s.status) {
+    case 'drift':
+      return `${open}>\n      <failure message="${xmlAttr(expectedActual(s))}" type="drift">${xmlText(details(s))}</failure>\n    </testcase>`;
+    case 'whatif':
+      return `${open}>\n      <failure message="${xmlAttr(`would change: ${expectedActual(s)}`)}" type="whatif">${xmlText(details(s))}</failure>\n    </testcase>`;
+    case 'error':
+      return `${open}>\n      <error message="${xmlAttr(s.error ?? 'failed')}" type="error">${xmlText(details(s))}</error>\n    </testcase>`;
+    case 'skipped':
+      return `${open}>\n      <skipped message="not attempted: an earlier setting failed"/>\n    </testcase>`;
+    default:
+      return `${open}/>`;
+  }
+}
+
+export function renderJunit(model: ReportModel): string {
+  const s = model.summary;
+  const properties: [string, string][] = [
+    ['winstate.version', model.version],
+    ['command', model.command],
+    ['document', model.document.file],
+    ['target', model.target.kind === 'live' ? 'live registry' : (model.target.snapshot ?? 'snapshot')],
+    ['whatIf', String(model.whatIf)],
+    ['outcome', model.outcome],
+    ['exitCode', String(model.exitCode)],
+    ['os', model.host.os],
+    ['powershell', `${model.host.psVersion ?? '?'} ${model.host.psEdition ?? ''}`.trim()],
+  ];
+  const changes = model.changes.map((c) => `${c.status === 'changed' ? 'changed' : 'would change'} ${c.name}: ${stateText(c.before)} -> ${stateText(c.after)}`);
+  const out = [
+    `${model.document.name} (${model.command}): ${s.total} settings, ${s.ok} in desired state, ${s.changed} changed, ${s.drift} drifted, ${s.whatif} would change, ${s.error} failed, ${s.skipped} skipped`,
+    ...changes,
+  ].join('\n');
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<testsuites>',
+    `  <testsuite package="winstate" id="0" name="${xmlAttr(`winstate.${model.document.name}`)}" timestamp="${model.startedAt.slice(0, 19)}" hostname="${xmlAttr(model.host.hostname || 'localhost')}" tests="${s.total}" failures="${s.drift + s.whatif}" errors="${s.error}" skipped="${s.skipped}" time="${seconds(model.durationMs)}">`,
+    '    <properties>',
+    ...properties.map(([name, value]) => `      <property name="${xmlAttr(name)}" value="${xmlAttr(value)}"/>`),
+    '    </properties>',
+    ...model.settings.map((setting) => testcase(model, setting)),
+    `    <system-out>${xmlText(out)}</system-out>`,
+    '    <system-err></system-err>',
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,366 @@
+/**
+ * The normalised report model every renderer reads: built once from a run's results, the plan
+ * (names, source lines, catalog entries) and facts about the host. Renderers are pure functions
+ * of this model, so they can be tested without PowerShell and never disagree about a status.
+ */
+import { hostname, release, type, arch, userInfo } from 'node:os';
+import type { Plan, PlannedResource } from '../document/validate.js';
+import type { ApplyReport, ResourceResult, RunReport, StateView } from '../engine/results.js';
+import { VERSION } from '../version.js';
+
+export const REPORT_SCHEMA_ID = 'urn:winstate:report:v1';
+
+/**
+ * ok: in its desired state and left alone; changed: brought into its desired state by this run;
+ * drift: not in its desired state; whatif: would be changed (what-if run); error: the setting failed;
+ * skipped: not attempted (an earlier setting failed under fail-fast).
+ */
+export const STATUSES = ['drift', 'error', 'whatif', 'changed', 'ok', 'skipped'] as const;
+export type SettingStatus = (typeof STATUSES)[number];
+
+export const STATUS_LABEL: Record<SettingStatus, string> = {
+  ok: 'In desired state',
+  changed: 'Changed',
+  drift: 'Drift',
+  whatif: 'Would change',
+  error: 'Error',
+  skipped: 'Skipped',
+};
+
+export const SEVERITIES = ['high', 'medium', 'low', 'unrated'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export type StatusCounts = Record<SettingStatus, number> & { total: number };
+
+export interface References {
+  stig: string[];
+  cis: string[];
+  cce: string[];
+  oval: string[];
+}
+
+export interface ReportSetting {
+  /** Position in the document (0-based). */
+  index: number;
+  name: string;
+  type: string;
+  /** Registry location as the runtime reports it: `HIVE\key!value`. */
+  target: string;
+  /** Catalog id (policy resources). */
+  id: string | null;
+  /** Catalog title: the policy's name in the Group Policy editor. */
+  title: string | null;
+  description: string | null;
+  status: SettingStatus;
+  /** The final desired and actual state (after the verify run of an apply). */
+  desired: StateView | null;
+  actual: StateView | null;
+  /** The change this run made (or, under what-if, would make). */
+  before: StateView | null;
+  after: StateView | null;
+  inDesiredState: boolean | null;
+  differingProperties: string[];
+  changed: boolean;
+  error: string | null;
+  severity: Severity;
+  /** Catalog area, or the registry key holding the value for raw Registry resources. */
+  area: string;
+  gpoPath: string | null;
+  rationale: string | null;
+  impact: string | null;
+  recommended: string | null;
+  references: References;
+  source: { file: string; line: number } | null;
+}
+
+export interface ReportChange {
+  name: string;
+  target: string;
+  status: 'changed' | 'whatif';
+  before: StateView | null;
+  after: StateView | null;
+}
+
+export type Outcome = 'compliant' | 'drift' | 'converged' | 'not-converged' | 'would-change' | 'partial' | 'error';
+
+export interface HostInfo {
+  hostname: string;
+  os: string;
+  user: string | null;
+  node: string;
+  psVersion: string | null;
+  psEdition: string | null;
+}
+
+export interface ReportModel {
+  $schema: typeof REPORT_SCHEMA_ID;
+  tool: 'winstate';
+  version: string;
+  command: 'test' | 'set' | 'apply';
+  document: { name: string; file: string; description: string | null };
+  target: { kind: 'live' | 'snapshot'; snapshot: string | null };
+  whatIf: boolean;
+  host: HostInfo;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  /** Milliseconds PowerShell reported for each run the command made. */
+  timings: { test: number | null; set: number | null; verify: number | null };
+  outcome: Outcome;
+  exitCode: number;
+  summary: StatusCounts;
+  bySeverity: Record<Severity, StatusCounts>;
+  byArea: { area: string; counts: StatusCounts }[];
+  settings: ReportSetting[];
+  changes: ReportChange[];
+}
+
+export interface ReportInput {
+  command: 'test' | 'set' | 'apply';
+  plan: Plan;
+  result: RunReport | ApplyReport;
+  startedAt: Date;
+  finishedAt: Date;
+  exitCode: number;
+  /** Facts about the machine; the current one by default (tests pass fixed ones). */
+  host?: Partial<HostInfo>;
+}
+
+/** Results may carry fields newer than this module's view of them. */
+type AnyResult = ResourceResult & { skipped?: boolean };
+
+export function emptyCounts(): StatusCounts {
+  return { total: 0, ok: 0, changed: 0, drift: 0, whatif: 0, error: 0, skipped: 0 };
+}
+
+const SHORT_HIVE: Record<string, string> = {
+  HKEY_LOCAL_MACHINE: 'HKLM',
+  HKEY_CURRENT_USER: 'HKCU',
+  HKEY_USERS: 'HKU',
+  HKEY_CLASSES_ROOT: 'HKCR',
+  HKEY_CURRENT_CONFIG: 'HKCC',
+};
+
+/** The registry key a raw Registry resource lives under: the key holding its value, or a key's parent key. */
+export function registryArea(resource: PlannedResource | undefined, target: string): string {
+  let hive: string;
+  let path: string[];
+  let isValue: boolean;
+  if (resource) {
+    hive = resource.target.hive;
+    path = resource.target.subKey.split('\\');
+    isValue = resource.target.valueName !== null;
+  } else {
+    const bang = target.indexOf('!');
+    const keyPath = bang >= 0 ? target.slice(0, bang) : target;
+    [hive, ...path] = keyPath.split('\\') as [string, ...string[]];
+    isValue = bang >= 0;
+  }
+  const keys = isValue || path.length <= 1 ? path : path.slice(0, -1);
+  return [SHORT_HIVE[hive] ?? hive, ...keys].join('\\');
+}
+
+function currentHost(): HostInfo {
+  let user: string | null = null;
+  try {
+    user = userInfo().username;
+  } catch {
+    user = null;
+  }
+  return { hostname: hostname() || 'localhost', os: `${type()} ${release()} ${arch()}`, user, node: process.version, psVersion: null, psEdition: null };
+}
+
+/** A state with exactly the properties the report schema knows, whatever else a runtime adds. */
+function view(state: StateView | null | undefined): StateView | null {
+  if (!state) return null;
+  const out: StateView = { ensure: state.ensure };
+  if (state.valueType !== undefined) out.valueType = state.valueType;
+  if (state.valueData !== undefined) out.valueData = state.valueData;
+  if (state.policyValue !== undefined) out.policyValue = state.policyValue;
+  return out;
+}
+
+function statusOfRun(r: AnyResult | undefined, mode: 'Test' | 'Set'): SettingStatus {
+  if (!r) return 'skipped';
+  if (r.error !== undefined) return 'error';
+  if (r.skipped) return 'skipped';
+  if (mode === 'Set') {
+    if (r.changed) return 'changed';
+    if (r.whatIf) return 'whatif';
+  }
+  return r.inDesiredState ? 'ok' : 'drift';
+}
+
+function byName(report: RunReport | undefined): Map<string, AnyResult> {
+  return new Map((report?.results ?? []).map((r) => [r.name, r as AnyResult]));
+}
+
+function isApply(result: RunReport | ApplyReport): result is ApplyReport {
+  return 'plan' in result;
+}
+
+/** Per setting: final status, the state to show, and the change made, from one command's reports. */
+function settle(input: ReportInput, name: string): {
+  status: SettingStatus;
+  final: AnyResult | undefined;
+  change: AnyResult | undefined;
+} {
+  const { result } = input;
+  if (!isApply(result)) {
+    const r = byName(result).get(name);
+    const mode = result.mode === 'Set' ? 'Set' : 'Test';
+    return { status: statusOfRun(r, mode), final: r, change: mode === 'Set' && (r?.changed || r?.whatIf) ? r : undefined };
+  }
+  const test = byName(result.test).get(name);
+  const set = result.set ? byName(result.set).get(name) : undefined;
+  const verify = result.verify ? byName(result.verify).get(name) : undefined;
+  const change = set && (set.changed || set.whatIf) ? set : undefined;
+  for (const phase of [verify, set, test]) {
+    if (phase?.error !== undefined) return { status: 'error', final: phase, change };
+  }
+  if (set?.skipped) return { status: 'skipped', final: test, change };
+  if (result.whatIf) return { status: set?.whatIf ? 'whatif' : statusOfRun(test, 'Test'), final: test, change };
+  if (verify) {
+    const status = verify.inDesiredState ? (set?.changed ? 'changed' : 'ok') : 'drift';
+    return { status, final: verify, change };
+  }
+  if (set) return { status: statusOfRun(set, 'Set'), final: set, change };
+  return { status: statusOfRun(test, 'Test'), final: test, change };
+}
+
+function outcomeOf(input: ReportInput, summary: StatusCounts): Outcome {
+  const { result } = input;
+  if ((result as { partial?: boolean }).partial) return 'partial';
+  if (summary.error > 0) return 'error';
+  if (summary.whatif > 0) return 'would-change';
+  if (summary.drift > 0) return input.command === 'test' ? 'drift' : 'not-converged';
+  if (summary.changed > 0) return 'converged';
+  return 'compliant';
+}
+
+function firstRun(result: RunReport | ApplyReport): RunReport {
+  return isApply(result) ? result.test : result;
+}
+
+export function buildReportModel(input: ReportInput): ReportModel {
+  const { plan, result } = input;
+  const run = firstRun(result);
+  const resources = new Map(plan.resources.map((r) => [r.name, r]));
+  // Every resource of the plan, in document order; anything the runtime reported that the plan lacks goes last.
+  const names = [...plan.resources.map((r) => r.name)];
+  for (const r of run.results) if (!resources.has(r.name)) names.push(r.name);
+
+  const settings: ReportSetting[] = names.map((name, index) => {
+    const resource = resources.get(name);
+    const { status, final, change } = settle(input, name);
+    const entry = resource?.entry;
+    const target = final?.target ?? change?.target ?? run.results.find((r) => r.name === name)?.target ?? '';
+    const desired = view(final?.desired ?? change?.desired);
+    return {
+      index,
+      name,
+      type: final?.type ?? resource?.type ?? 'Registry',
+      target,
+      id: final?.id ?? entry?.id ?? null,
+      title: entry?.title ?? null,
+      description: resource?.description ?? null,
+      status,
+      desired,
+      // Set runs report before/after instead of actual; under what-if, "after" is what it would become.
+      actual: view(final?.actual ?? (final?.whatIf ? final.before : (final?.after ?? final?.before))),
+      before: view(change?.before),
+      after: change ? (change.whatIf ? desired : view(change.after)) : null,
+      inDesiredState: final?.inDesiredState ?? null,
+      differingProperties: final?.differingProperties ?? change?.differingProperties ?? [],
+      changed: Boolean(change?.changed),
+      error: final?.error ?? null,
+      severity: entry?.severity ?? 'unrated',
+      area: entry?.area ?? registryArea(resource, target),
+      gpoPath: entry?.gpoPath ?? null,
+      rationale: entry?.rationale ?? null,
+      impact: entry?.impact ?? null,
+      recommended: entry?.recommended ?? null,
+      references: {
+        stig: [...(entry?.references.stig ?? [])],
+        cis: [...(entry?.references.cis ?? [])],
+        cce: [...(entry?.references.cce ?? [])],
+        oval: [...(entry?.references.oval ?? [])],
+      },
+      source: resource ? { file: plan.file, line: resource.line } : null,
+    };
+  });
+
+  const summary = emptyCounts();
+  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, emptyCounts()])) as Record<Severity, StatusCounts>;
+  const areas = new Map<string, StatusCounts>();
+  for (const s of settings) {
+    for (const counts of [summary, bySeverity[s.severity], areas.get(s.area) ?? areas.set(s.area, emptyCounts()).get(s.area)!]) {
+      counts.total++;
+      counts[s.status]++;
+    }
+  }
+
+  const changes: ReportChange[] = settings
+    .filter((s) => s.before !== null || s.after !== null)
+    .filter((s) => s.changed || s.status === 'whatif')
+    .map((s) => ({ name: s.name, target: s.target, status: s.changed ? 'changed' : 'whatif', before: s.before, after: s.after }));
+
+  const apply = isApply(result) ? result : undefined;
+  const host: HostInfo = { ...currentHost(), psVersion: run.psVersion ?? null, psEdition: run.psEdition ?? null, ...input.host };
+  return {
+    $schema: REPORT_SCHEMA_ID,
+    tool: 'winstate',
+    version: VERSION,
+    command: input.command,
+    document: { name: plan.name, file: plan.file, description: plan.description ?? null },
+    target: { kind: run.target, snapshot: run.snapshot ?? null },
+    whatIf: apply ? apply.whatIf : run.whatIf,
+    host,
+    startedAt: input.startedAt.toISOString(),
+    finishedAt: input.finishedAt.toISOString(),
+    durationMs: Math.max(0, input.finishedAt.getTime() - input.startedAt.getTime()),
+    timings: {
+      test: apply ? apply.test.durationMs : run.mode === 'Test' ? run.durationMs : null,
+      set: apply ? (apply.set?.durationMs ?? null) : run.mode === 'Set' ? run.durationMs : null,
+      verify: apply?.verify?.durationMs ?? null,
+    },
+    outcome: outcomeOf(input, summary),
+    exitCode: input.exitCode,
+    summary,
+    bySeverity,
+    byArea: [...areas].map(([area, counts]) => ({ area, counts })).sort((a, b) => b.counts.total - a.counts.total || a.area.localeCompare(b.area)),
+    settings,
+    changes,
+  };
+}
+
+/** Compact human rendering of a state: the policy's own words when it has them. */
+export function stateText(view: StateView | null | undefined): string {
+  if (!view) return '?';
+  if (view.ensure === 'Absent') return 'absent';
+  if (view.policyValue !== undefined) {
+    const raw = view.valueType ? ` (${view.valueType} ${JSON.stringify(view.valueData)})` : '';
+    return view.policyValue === null ? `not a defined choice${raw}` : view.policyValue;
+  }
+  if (!view.valueType) return 'present';
+  return `${view.valueType} ${JSON.stringify(view.valueData)}`;
+}
+
+/** The registry data behind a state, for reports that show both the policy's words and the raw value. */
+export function rawStateText(view: StateView | null | undefined): string {
+  if (!view) return '';
+  if (view.ensure === 'Absent') return 'absent';
+  if (!view.valueType) return 'key present';
+  return `${view.valueType} ${JSON.stringify(view.valueData)}`;
+}
+
+/** "expected X, actual Y" in a setting's own terms, with the properties that differ. */
+export function expectedActual(s: ReportSetting): string {
+  const differing = s.differingProperties.length ? ` (differs in ${s.differingProperties.join(', ')})` : '';
+  return `expected ${stateText(s.desired)}, actual ${stateText(s.actual)}${differing}`;
+}
+
+/** Settings the STIG checklist covers: those with a STIG reference. */
+export function stigSettings(model: ReportModel): ReportSetting[] {
+  return model.settings.filter((s) => s.references.stig.length > 0);
+}
