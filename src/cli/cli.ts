@@ -1,11 +1,12 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { compilePlan } from '../compile/emit.js';
-import { formatDiagnostic, type Diagnostic } from '../document/diagnostics.js';
+import { formatDiagnostic, printable, type Diagnostic } from '../document/diagnostics.js';
 import { validateFile, type Plan } from '../document/validate.js';
 import { documentSchema } from '../document/schema.js';
 import { Engine, WinstateRunError } from '../engine/engine.js';
-import { EXIT, exitCodeOf, type Mode } from '../engine/results.js';
+import { EXIT, exitCodeOf } from '../engine/results.js';
+import { defaultStateDir, listRuns, TargetLockedError } from '../engine/state.js';
 import { renderApply, renderRun, type TextOptions } from '../report/text.js';
 import { buildReportModel, registryArea } from '../report/model.js';
 import { parseReportSpecs, ReportSpecError, REPORT_FORMATS, writeReports, type ReportSpec } from '../report/formats.js';
@@ -40,6 +41,9 @@ usage:
   winstate get|test|set|apply <file.yaml> [--snapshot file.reg] [--what-if] [--json]
                                  [--report <format>:<file>]...
                                                    run through one PowerShell process
+  winstate runs [--json]                           list past set/apply/rollback runs and what each changed
+  winstate rollback <run-id|latest> [--what-if] [--json]
+                                                   restore what a run changed, from its backup
   winstate schema [--out file]                     print the document JSON Schema
 
 options:
@@ -48,11 +52,15 @@ options:
   --json                 machine-readable result on stdout; human text goes to stderr
   --report <fmt>:<file>  also write a report (test, set, apply; repeatable); formats:
                          ${REPORT_FORMATS.map((f) => f.name).join(', ')}
+  --fail-fast            stop at the first setting that fails (set, apply; default: the others still run)
+  --state-dir <dir>      where runs and backups are kept (else $WINSTATE_STATE_DIR, %ProgramData%\\winstate
+                         on Windows, ~/.local/state/winstate elsewhere)
   --pwsh <path>          PowerShell to use (else $WINSTATE_PWSH, .tools/, pwsh on PATH, powershell.exe)
   --timeout <ms>         per-request limit; a hung PowerShell is killed (default 120000)
 
 exit codes: 0 in desired state / converged, 2 drift found or not converged (or --check found
-differences), 3 invalid input, 1 runtime error`;
+differences), 3 invalid input, 1 runtime error (or target locked), 4 partial: some settings
+changed while others failed or were skipped (see winstate runs / rollback)`;
 
 interface Args {
   command: string;
@@ -62,8 +70,8 @@ interface Args {
   reports: ReportSpec[];
 }
 
-const VALUE_FLAGS = new Set(['--out', '--snapshot', '--pwsh', '--timeout']);
-const BOOLEAN_FLAGS = new Set(['--check', '--what-if', '--json', '--help', '--version']);
+const VALUE_FLAGS = new Set(['--out', '--snapshot', '--pwsh', '--timeout', '--state-dir']);
+const BOOLEAN_FLAGS = new Set(['--check', '--what-if', '--json', '--help', '--version', '--fail-fast']);
 
 class UsageError extends Error {}
 
@@ -131,6 +139,10 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
       case 'set':
       case 'apply':
         return await runCommand(args, io);
+      case 'runs':
+        return runsCommand(args, io);
+      case 'rollback':
+        return await rollbackCommand(args, io);
       default:
         io.stderr(`winstate: unknown command '${args.command}'\n\n${USAGE}\n`);
         return EXIT.invalidInput;
@@ -255,17 +267,9 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
     io.stderr(`winstate: snapshot ${snapshot} does not exist\n`);
     return EXIT.invalidInput;
   }
-  let engine: Engine;
-  try {
-    engine = new Engine({ pwshPath: args.flags.get('--pwsh') as string | undefined, timeoutMs });
-    void engine.session;
-  } catch (error) {
-    if (error instanceof PwshNotFoundError) {
-      io.stderr(`winstate: ${error.message}\n`);
-      return EXIT.runtimeError;
-    }
-    throw error;
-  }
+  const engine = startEngine(args, io, timeoutMs);
+  if (!engine) return EXIT.runtimeError;
+  const failFast = args.flags.has('--fail-fast');
   const human = (text: string) => (json ? io.stderr(`${text}\n`) : io.stdout(`${text}\n`));
   const text = textOptions(io, json ? 'stderr' : 'stdout', plan);
   const startedAt = new Date();
@@ -273,14 +277,15 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
   try {
     io.stderr(`winstate: ${args.command} ${plan.name} (${plan.resources.length} resources) on ${snapshot ?? 'the live registry'}\n`);
     if (args.command === 'apply') {
-      const report = await engine.apply(plan, { snapshot, whatIf });
+      const report = await engine.apply(plan, { snapshot, whatIf, failFast });
       progress.stop();
       human(renderApply(report, text));
       if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
       return writeRequestedReports(args.reports, 'apply', plan, report, startedAt, exitCodeOf(report), io);
     }
-    const mode = (args.command[0]!.toUpperCase() + args.command.slice(1)) as Mode;
-    const report = await engine.run(plan, mode, { snapshot, whatIf });
+    const options = { snapshot, whatIf, failFast };
+    // set goes through the engine's set: target lock, backup before the first change, run record.
+    const report = args.command === 'set' ? await engine.set(plan, options) : await engine.run(plan, args.command === 'get' ? 'Get' : 'Test', options);
     progress.stop();
     human(renderRun(report, text));
     if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
@@ -288,13 +293,78 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
     return writeRequestedReports(args.reports, args.command as 'test' | 'set', plan, report, startedAt, exitCodeOf(report), io);
   } catch (error) {
     progress.stop();
-    if (error instanceof WinstateRunError) {
+    if (error instanceof WinstateRunError || error instanceof TargetLockedError) {
       io.stderr(`winstate: ${error.message}\n${args.reports.length ? 'winstate: no report written: the run produced no results\n' : ''}`);
       return EXIT.runtimeError;
     }
     throw error;
   } finally {
     progress.stop();
+    await engine.close();
+  }
+}
+
+/** An engine for this invocation, or undefined after saying how to install PowerShell. */
+function startEngine(args: Args, io: CliIo, timeoutMs?: number): Engine | undefined {
+  try {
+    const engine = new Engine({ pwshPath: args.flags.get('--pwsh') as string | undefined, timeoutMs, stateDir: args.flags.get('--state-dir') as string | undefined });
+    void engine.session;
+    return engine;
+  } catch (error) {
+    if (error instanceof PwshNotFoundError) {
+      io.stderr(`winstate: ${error.message}\n`);
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+function stateDirOf(args: Args): string {
+  const dir = args.flags.get('--state-dir');
+  return typeof dir === 'string' ? dir : defaultStateDir();
+}
+
+/** `winstate runs`: past changing runs, oldest first. */
+function runsCommand(args: Args, io: CliIo): number {
+  if (args.files.length > 0) throw new UsageError('runs takes no arguments');
+  const runs = listRuns(stateDirOf(args));
+  if (args.flags.has('--json')) {
+    io.stdout(`${JSON.stringify(runs, null, 2)}\n`);
+    return EXIT.ok;
+  }
+  if (runs.length === 0) io.stdout(`no runs recorded in ${stateDirOf(args)}\n`);
+  for (const run of runs) {
+    const target = run.snapshot ?? 'live registry';
+    const what = run.rollbackOf ? ` (rollback of ${run.rollbackOf})` : '';
+    io.stdout(`${run.id}  ${run.command.padEnd(8)} ${run.status.padEnd(13)} ${printable(run.document.name)} on ${printable(target)}${what}\n`);
+    for (const change of run.changes) io.stdout(`    changed ${printable(change.name)}: ${printable(change.target)}\n`);
+    for (const name of run.appliedBeforeInterruption ?? []) io.stdout(`    applied before interruption: ${printable(name)}\n`);
+    for (const failure of run.failures) io.stdout(`    failed ${printable(failure.name)}: ${printable(failure.error)}\n`);
+  }
+  return EXIT.ok;
+}
+
+/** `winstate rollback <run-id|latest>`: applies the generated rollback document to the run's target. */
+async function rollbackCommand(args: Args, io: CliIo): Promise<number> {
+  if (args.files.length !== 1) throw new UsageError('rollback takes one run id, or latest');
+  const engine = startEngine(args, io);
+  if (!engine) return EXIT.runtimeError;
+  const json = args.flags.has('--json');
+  try {
+    const result = await engine.rollback(args.files[0]!, { whatIf: args.flags.has('--what-if'), failFast: args.flags.has('--fail-fast') });
+    const human = (text: string) => (json ? io.stderr(`${text}\n`) : io.stdout(`${text}\n`));
+    human(`rollback of run ${result.of.id} (${result.of.document.name}) using ${result.documentFile}`);
+    for (const item of result.unsupported) human(`  cannot restore ${printable(item)}: its type has no document form`);
+    human(renderApply(result.report, textOptions(io, json ? 'stderr' : 'stdout', undefined)));
+    if (json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+    return result.unsupported.length > 0 && exitCodeOf(result.report) === EXIT.ok ? EXIT.partial : exitCodeOf(result.report);
+  } catch (error) {
+    if (error instanceof WinstateRunError || error instanceof TargetLockedError) {
+      io.stderr(`winstate: ${error.message}\n`);
+      return EXIT.runtimeError;
+    }
+    throw error;
+  } finally {
     await engine.close();
   }
 }
@@ -306,9 +376,9 @@ function noColor(io: CliIo): boolean {
 }
 
 /** Colour and the Unicode arrow only on a terminal; colour never under NO_COLOR. Settings grouped by area. */
-function textOptions(io: CliIo, stream: 'stdout' | 'stderr', plan: Plan): TextOptions {
+function textOptions(io: CliIo, stream: 'stdout' | 'stderr', plan: Plan | undefined): TextOptions {
   const tty = io.isTTY?.[stream] === true;
-  const areas = new Map(plan.resources.map((r) => [r.name, r.entry?.area ?? registryArea(r, '')]));
+  const areas = new Map((plan?.resources ?? []).map((r) => [r.name, r.entry?.area ?? registryArea(r, '')]));
   return { color: tty && !noColor(io), unicode: tty, areaOf: (name) => areas.get(name) };
 }
 

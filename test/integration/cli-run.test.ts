@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { main, type CliIo } from '../../src/cli/cli.js';
 import type { ApplyReport, RunReport } from '../../src/engine/results.js';
 import { tempDir } from '../helpers.js';
@@ -92,6 +93,38 @@ test('get prints current values and exits 0 even with drift', async () => {
   assert.is(r.code, 0);
   const report = JSON.parse(r.stdout) as RunReport;
   assert.equal(report.results[0]!.actual, { ensure: 'Present', valueType: 'DWord', valueData: 0, policyValue: 'Disabled' });
+});
+
+test('runs lists what apply changed; rollback latest restores it; runs shows the rollback too', async () => {
+  const snapshot = demoSnapshot();
+  const stateDir = tempDir('winstate-state-');
+  const before = await cli(['get', SEED, '--snapshot', snapshot, '--json']);
+  const applied = await cli(['apply', SEED, '--snapshot', snapshot, '--state-dir', stateDir]);
+  assert.is(applied.code, 0, applied.stderr);
+  const listed = await cli(['runs', '--state-dir', stateDir]);
+  assert.is(listed.code, 0);
+  assert.match(listed.stdout, /apply\s+converged\s+smb-client-signing on .*server\.reg/);
+  assert.match(listed.stdout, /changed SMB client signing \(if server agrees\)/);
+  const rolled = await cli(['rollback', 'latest', '--state-dir', stateDir, '--json']);
+  assert.is(rolled.code, 0, rolled.stderr);
+  const after = await cli(['get', SEED, '--snapshot', snapshot, '--json']);
+  assert.equal((JSON.parse(after.stdout) as RunReport).results, (JSON.parse(before.stdout) as RunReport).results, 'prior state restored');
+  const runs = JSON.parse((await cli(['runs', '--state-dir', stateDir, '--json'])).stdout) as { id: string; command: string; rollbackOf?: string }[];
+  assert.equal(runs.map((r) => r.command), ['apply', 'rollback']);
+  assert.is(runs[1]!.rollbackOf, runs[0]!.id);
+  const nothing = await cli(['rollback', 'nope', '--state-dir', tempDir('winstate-state-')]);
+  assert.is(nothing.code, 1);
+  assert.match(nothing.stderr, /no run 'nope'/);
+});
+
+test('set through the CLI takes the target lock and names the holder when it cannot', async () => {
+  const snapshot = demoSnapshot();
+  const before = readFileSync(snapshot);
+  writeFileSync(`${snapshot}.lock`, JSON.stringify({ pid: process.pid, host: hostname(), processStarted: new Date().toISOString(), document: 'someone-else', since: '2026-11-25T00:00:00Z' }));
+  const r = await cli(['set', SEED, '--snapshot', snapshot, '--state-dir', tempDir('winstate-state-')]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, new RegExp(`locked by process ${process.pid} .*'someone-else'`));
+  assert.ok(readFileSync(snapshot).equals(before));
 });
 
 test.run();
