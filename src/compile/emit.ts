@@ -4,6 +4,7 @@ import { projectPath } from '../paths.js';
 import type { PlannedResource, Plan } from '../document/validate.js';
 import { targetText, type ValueType, type WireData } from '../resources/registry-model.js';
 import { conditionView, type Condition } from '../resources/condition.js';
+import { settingInfo } from '../resources/info.js';
 import { ps, psCommentText, psIdentifier, psJoin, PsCode, PsTyped } from './quote.js';
 import { VERSION } from '../version.js';
 
@@ -123,16 +124,19 @@ if ($MyInvocation.MyCommand.Path) { exit (Get-WsExitCode -Report $WsReport) }
 
 function resourceRow(r: PlannedResource, i: number): PsCode {
   const { target, desired, policy, entry } = r;
+  const info = settingInfo(r);
+  const references = referencesText(info.references);
   const comments = [
     `# ${'-'.repeat(94)}`,
     `# [${i + 1}] ${r.name} (${r.type}, line ${r.line})`,
     ...(r.description ? [`#     ${r.description}`] : []),
-    ...(policy ? [`#     Policy:     ${policy.title} = ${policy.value}`] : []),
-    ...(entry ? [`#     GPO path:   ${entry.gpoPath}`, `#     Severity:   ${entry.severity}`] : []),
+    ...(policy ? [`#     Policy:     ${policy.title} = ${policy.value}`] : info.title ? [`#     Title:      ${info.title}`] : []),
+    ...(info.gpoPath ? [`#     GPO path:   ${info.gpoPath}`] : []),
+    ...(info.severity ? [`#     Severity:   ${info.severity}`] : []),
     `#     Registry:   ${targetText(target)}${desiredText(r)}`,
-    ...(entry ? wrap('Rationale:  ', entry.rationale) : []),
-    ...(entry ? wrap('Impact:     ', entry.impact) : []),
-    ...(entry ? wrap('References: ', referencesText(entry.references)) : []),
+    ...(info.rationale ? wrap('Rationale:  ', info.rationale) : []),
+    ...(info.impact ? wrap('Impact:     ', info.impact) : []),
+    ...(references ? wrap('References: ', references) : []),
   ].map((line) => `    ${psCommentText(line)}`);
   const fields: Record<string, unknown> = {
     Name: r.name,

@@ -1,4 +1,5 @@
 import { RESOURCE_KINDS } from '../resources/index.js';
+import { resourceMetadataSchema } from '../resources/info.js';
 
 export const DOCUMENT_SCHEMA_ID = 'urn:winstate:document:v1';
 
@@ -40,6 +41,7 @@ export function documentSchema(): Record<string, unknown> {
           name: { type: 'string', minLength: 1, maxLength: 200, description: 'Unique within the document; reports use it.' },
           type: { enum: RESOURCE_KINDS.map((k) => k.type) },
           description: { type: 'string' },
+          metadata: resourceMetadataSchema,
           properties: { type: 'object' },
         },
         allOf: RESOURCE_KINDS.map((kind) => ({

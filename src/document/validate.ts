@@ -2,6 +2,7 @@ import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { loadCatalog, type Catalog } from '../catalog/catalog.js';
 import { findKind } from '../resources/index.js';
 import type { ResolvedResource } from '../resources/kind.js';
+import type { ResourceMetadata } from '../resources/info.js';
 import { sameDesired, targetIdentity, targetText } from '../resources/registry-model.js';
 import { printable, type Diagnostic, type DiagnosticCode } from './diagnostics.js';
 import { loadFile, loadText, type DataPath, type SourceDocument } from './load.js';
@@ -12,6 +13,7 @@ export interface PlannedResource extends ResolvedResource {
   name: string;
   type: string;
   description?: string;
+  metadata?: ResourceMetadata;
   line: number;
 }
 
@@ -67,7 +69,7 @@ export function validateSource(source: SourceDocument, catalog: Catalog): Valida
   const resources: PlannedResource[] = [];
   data.resources.forEach((raw, index) => {
     if (brokenResources.has(index)) return;
-    const r = raw as { name: string; type: string; description?: string; properties: Record<string, unknown> };
+    const r = raw as { name: string; type: string; description?: string; metadata?: ResourceMetadata; properties: Record<string, unknown> };
     const kind = findKind(r.type)!;
     const base: DataPath = ['resources', index, 'properties'];
     const resolved = kind.resolve(r.properties, {
@@ -76,7 +78,7 @@ export function validateSource(source: SourceDocument, catalog: Catalog): Valida
     });
     if (resolved) {
       const line = source.locate(['resources', index]).start.line;
-      resources.push({ ...resolved, index, name: r.name, type: r.type, description: r.description, line });
+      resources.push({ ...resolved, index, name: r.name, type: r.type, description: r.description, metadata: r.metadata, line });
     }
   });
   checkNames(data.resources, report, (index) => source.locate(['resources', index]).start.line);

@@ -4,6 +4,7 @@
  * of this model, so they can be tested without PowerShell and never disagree about a status.
  */
 import { hostname, release, type, arch, userInfo } from 'node:os';
+import { settingInfo } from '../resources/info.js';
 import type { Plan, PlannedResource } from '../document/validate.js';
 import type { ApplyReport, ResourceResult, RunReport, StateView } from '../engine/results.js';
 import { VERSION } from '../version.js';
@@ -253,7 +254,7 @@ export function buildReportModel(input: ReportInput): ReportModel {
   const settings: ReportSetting[] = names.map((name, index) => {
     const resource = resources.get(name);
     const { status, final, change } = settle(input, name);
-    const entry = resource?.entry;
+    const info = settingInfo(resource);
     const target = final?.target ?? change?.target ?? run.results.find((r) => r.name === name)?.target ?? '';
     const desired = view(final?.desired ?? change?.desired);
     return {
@@ -261,8 +262,8 @@ export function buildReportModel(input: ReportInput): ReportModel {
       name,
       type: final?.type ?? resource?.type ?? 'Registry',
       target,
-      id: final?.id ?? entry?.id ?? null,
-      title: entry?.title ?? null,
+      id: final?.id ?? info.id ?? null,
+      title: info.title ?? null,
       description: resource?.description ?? null,
       status,
       desired,
@@ -274,18 +275,13 @@ export function buildReportModel(input: ReportInput): ReportModel {
       differingProperties: final?.differingProperties ?? change?.differingProperties ?? [],
       changed: Boolean(change?.changed),
       error: final?.error ?? null,
-      severity: entry?.severity ?? 'unrated',
-      area: entry?.area ?? registryArea(resource, target),
-      gpoPath: entry?.gpoPath ?? null,
-      rationale: entry?.rationale ?? null,
-      impact: entry?.impact ?? null,
-      recommended: entry?.recommended ?? null,
-      references: {
-        stig: [...(entry?.references.stig ?? [])],
-        cis: [...(entry?.references.cis ?? [])],
-        cce: [...(entry?.references.cce ?? [])],
-        oval: [...(entry?.references.oval ?? [])],
-      },
+      severity: info.severity ?? 'unrated',
+      area: info.area ?? registryArea(resource, target),
+      gpoPath: info.gpoPath ?? null,
+      rationale: info.rationale ?? null,
+      impact: info.impact ?? null,
+      recommended: info.recommended ?? null,
+      references: info.references,
       source: resource ? { file: plan.file, line: resource.line } : null,
     };
   });

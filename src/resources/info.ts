@@ -1,0 +1,63 @@
+import type { CatalogEntry } from '../catalog/catalog.js';
+
+/** What a document may say about a resource itself (imported STIG rules carry their ids here). */
+export interface ResourceMetadata {
+  title?: string;
+  severity?: 'low' | 'medium' | 'high';
+  area?: string;
+  gpoPath?: string;
+  rationale?: string;
+  impact?: string;
+  scope?: ('MS' | 'DC')[];
+  references?: { stig?: string[]; cis?: string[]; cce?: string[]; oval?: string[] };
+}
+
+export const resourceMetadataSchema = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'Facts about the setting for reports and generated comments; a catalog entry, when the resource has one, takes precedence.',
+  properties: {
+    title: { type: 'string' },
+    severity: { enum: ['low', 'medium', 'high'] },
+    area: { type: 'string' },
+    gpoPath: { type: 'string' },
+    rationale: { type: 'string' },
+    impact: { type: 'string' },
+    scope: { type: 'array', items: { enum: ['MS', 'DC'] } },
+    references: {
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(['stig', 'cis', 'cce', 'oval'].map((k) => [k, { type: 'array', items: { type: 'string' } }])),
+    },
+  },
+} as const;
+
+/** Everything known about a setting: its catalog entry first, then the document's own metadata. */
+export interface SettingInfo {
+  id?: string;
+  title?: string;
+  severity?: 'low' | 'medium' | 'high';
+  area?: string;
+  gpoPath?: string;
+  rationale?: string;
+  impact?: string;
+  recommended?: string;
+  references: { stig: string[]; cis: string[]; cce: string[]; oval: string[] };
+}
+
+export function settingInfo(resource: { entry?: CatalogEntry; metadata?: ResourceMetadata } | undefined): SettingInfo {
+  const entry = resource?.entry;
+  const meta = resource?.metadata;
+  const refs = (k: 'stig' | 'cis' | 'cce' | 'oval') => [...(entry?.references[k] ?? meta?.references?.[k] ?? [])];
+  return {
+    id: entry?.id,
+    title: entry?.title ?? meta?.title,
+    severity: entry?.severity ?? meta?.severity,
+    area: entry?.area ?? meta?.area,
+    gpoPath: entry?.gpoPath ?? meta?.gpoPath,
+    rationale: entry?.rationale ?? meta?.rationale,
+    impact: entry?.impact ?? meta?.impact,
+    recommended: entry?.recommended,
+    references: { stig: refs('stig'), cis: refs('cis'), cce: refs('cce'), oval: refs('oval') },
+  };
+}
