@@ -7,6 +7,8 @@ import { documentSchema } from '../document/schema.js';
 import { Engine, WinstateRunError } from '../engine/engine.js';
 import { EXIT, exitCodeOf } from '../engine/results.js';
 import { defaultStateDir, listRuns, TargetLockedError } from '../engine/state.js';
+import { loadCatalog } from '../catalog/catalog.js';
+import { catalogEntryView, renderCatalogEntry } from '../catalog/view.js';
 import { renderApply, renderRun, type TextOptions } from '../report/text.js';
 import { buildReportModel, registryArea } from '../report/model.js';
 import { parseReportSpecs, ReportSpecError, REPORT_FORMATS, writeReports, type ReportSpec } from '../report/formats.js';
@@ -41,6 +43,8 @@ usage:
   winstate get|test|set|apply <file.yaml> [--snapshot file.reg] [--what-if] [--json]
                                  [--report <format>:<file>]...
                                                    run through one PowerShell process
+  winstate catalog list [--json]                   every setting the catalog knows
+  winstate catalog show <id|title|STIG id> [--json] one setting: mapping, choices, rationale, references
   winstate runs [--json]                           list past set/apply/rollback runs and what each changed
   winstate rollback <run-id|latest> [--what-if] [--json]
                                                    restore what a run changed, from its backup
@@ -141,6 +145,8 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         return await runCommand(args, io);
       case 'runs':
         return runsCommand(args, io);
+      case 'catalog':
+        return catalogCommand(args, io);
       case 'rollback':
         return await rollbackCommand(args, io);
       default:
@@ -322,6 +328,29 @@ function startEngine(args: Args, io: CliIo, timeoutMs?: number): Engine | undefi
 function stateDirOf(args: Args): string {
   const dir = args.flags.get('--state-dir');
   return typeof dir === 'string' ? dir : defaultStateDir();
+}
+
+/** `winstate catalog list|show`. */
+function catalogCommand(args: Args, io: CliIo): number {
+  const [verb, ...rest] = args.files;
+  const catalog = loadCatalog();
+  const json = args.flags.has('--json');
+  if (verb === 'list' && rest.length === 0) {
+    if (json) io.stdout(`${JSON.stringify(catalog.entries.map(catalogEntryView), null, 2)}\n`);
+    else for (const e of catalog.entries) io.stdout(`${e.id.padEnd(40)} ${e.severity.padEnd(6)} ${e.title}\n`);
+    return EXIT.ok;
+  }
+  if (verb === 'show' && rest.length === 1) {
+    const entry = catalog.find(rest[0]!);
+    if (!entry) {
+      const hints = catalog.suggest(rest[0]!);
+      io.stderr(`winstate: no catalog entry '${printable(rest[0]!)}'${hints.length ? `; did you mean ${hints.map((h) => `"${h}"`).join(' or ')}?` : ''}\n`);
+      return EXIT.invalidInput;
+    }
+    io.stdout(json ? `${JSON.stringify(catalogEntryView(entry), null, 2)}\n` : `${renderCatalogEntry(entry)}\n`);
+    return EXIT.ok;
+  }
+  throw new UsageError('usage: winstate catalog list [--json] | winstate catalog show <id|title|STIG id> [--json]');
 }
 
 /** `winstate runs`: past changing runs, oldest first. */

@@ -1,0 +1,42 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { main, type CliIo } from '../../src/cli/cli.js';
+import { loadCatalog } from '../../src/catalog/catalog.js';
+
+async function cli(argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) };
+  return { code: await main(argv, io), stdout, stderr };
+}
+
+test('catalog list --json prints the documented shape for every entry', async () => {
+  const r = await cli(['catalog', 'list', '--json']);
+  assert.is(r.code, 0);
+  const list = JSON.parse(r.stdout) as Record<string, unknown>[];
+  assert.is(list.length, loadCatalog().entries.length);
+  for (const e of list) {
+    for (const key of ['id', 'title', 'gpoPath', 'registry', 'desired', 'scope', 'references']) assert.ok(key in e, `${String(e.id)} lacks ${key}`);
+    assert.equal(Object.keys(e.registry as object), ['key', 'valueName', 'valueType']);
+    assert.equal(Object.keys(e.references as object), ['stig', 'cis', 'oval', 'cce']);
+  }
+  const seed = list.find((e) => e.id === 'smb-client-signing-if-server-agrees')!;
+  assert.equal(seed.desired, { choice: 'Enabled', valueData: 1 });
+});
+
+test('catalog show finds an entry by id, title or STIG id; an unknown name exits 3 with a suggestion', async () => {
+  for (const name of ['smb-client-signing-if-server-agrees', 'Microsoft network client: Digitally sign communications (if server agrees)', 'V-73655', 'WN16-SO-000200']) {
+    const r = await cli(['catalog', 'show', name]);
+    assert.is(r.code, 0, name);
+    assert.match(r.stdout, /registry:\s+HKLM\\SYSTEM\\CurrentControlSet\\Services\\LanmanWorkstation\\Parameters!EnableSecuritySignature \(DWord\)/);
+    assert.match(r.stdout, /CCE-46334-9/);
+  }
+  const json = JSON.parse((await cli(['catalog', 'show', 'V-225040', '--json'])).stdout) as { id: string };
+  assert.is(json.id, 'smb-client-signing-if-server-agrees');
+  const missing = await cli(['catalog', 'show', 'Microsoft network client: Digitaly sign communications (if server agrees)']);
+  assert.is(missing.code, 3);
+  assert.match(missing.stderr, /did you mean "Microsoft network client: Digitally sign communications \(if server agrees\)"/);
+  assert.is((await cli(['catalog', 'frobnicate'])).code, 3);
+});
+
+test.run();
