@@ -31,7 +31,7 @@ export function planFromYaml(yaml: string, file = 'test.yaml'): Plan {
 
 /** Runs a script file the way an admin would: pwsh -File. */
 export function runPwshFile(script: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(locatePwsh(), ['-NoProfile', '-NonInteractive', '-File', script, ...args], { encoding: 'utf8', env: { ...process.env, TERM: 'dumb' } });
+  const result = spawnSync(locatePwsh(), ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', script, ...args], { encoding: 'utf8', env: { ...process.env, TERM: 'dumb' } });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
