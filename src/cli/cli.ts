@@ -15,6 +15,7 @@ import { parseReportSpecs, ReportSpecError, REPORT_FORMATS, writeReports, type R
 import { writeFileAtomic } from '../fs.js';
 import { VERSION } from '../version.js';
 import { PwshNotFoundError } from '../bridge/locate.js';
+import { importCommand } from '../catalog/stig/import.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -49,6 +50,9 @@ usage:
   winstate rollback <run-id|latest> [--what-if] [--json]
                                                    restore what a run changed, from its backup
   winstate schema [--out file]                     print the document JSON Schema
+  winstate import stig <xccdf> [--scope MS|DC] [-o file.yaml]
+                                                   a DISA STIG XCCDF as a document: one resource per registry
+                                                   value; rules it cannot express listed at its top
 
 options:
   --snapshot <file.reg>  work on a regedit export instead of the live registry
@@ -61,6 +65,8 @@ options:
                          on Windows, ~/.local/state/winstate elsewhere)
   --pwsh <path>          PowerShell to use (else $WINSTATE_PWSH, .tools/, pwsh on PATH, powershell.exe)
   --timeout <ms>         per-request limit; a hung PowerShell is killed (default 120000)
+  --scope MS|DC          import only rules for member servers (MS) or domain controllers (DC)
+  -o, --out <file>       where import writes the document (atomically; else stdout)
 
 exit codes: 0 in desired state / converged, 2 drift found or not converged (or --check found
 differences), 3 invalid input, 1 runtime error (or target locked), 4 partial: some settings
@@ -74,7 +80,7 @@ interface Args {
   reports: ReportSpec[];
 }
 
-const VALUE_FLAGS = new Set(['--out', '--snapshot', '--pwsh', '--timeout', '--state-dir']);
+const VALUE_FLAGS = new Set(['--out', '-o', '--snapshot', '--pwsh', '--timeout', '--state-dir', '--scope']);
 const BOOLEAN_FLAGS = new Set(['--check', '--what-if', '--json', '--help', '--version', '--fail-fast']);
 
 class UsageError extends Error {}
@@ -92,7 +98,7 @@ function parseArgs(argv: string[]): Args {
     } else if (VALUE_FLAGS.has(arg)) {
       const value = argv[++i];
       if (value === undefined) throw new UsageError(`${arg} needs a value`);
-      flags.set(arg, value);
+      flags.set(arg === '-o' ? '--out' : arg, value);
     } else if (BOOLEAN_FLAGS.has(arg)) {
       flags.set(arg, true);
     } else if (arg.startsWith('--')) {
@@ -110,6 +116,7 @@ function parseArgs(argv: string[]): Args {
   }
   const command = positional[0] ?? '';
   if (specs.length > 0 && !['test', 'set', 'apply'].includes(command)) throw new UsageError('--report goes with test, set or apply');
+  if (flags.has('--scope') && command !== 'import') throw new UsageError('--scope goes with import');
   return { command, files: positional.slice(1), flags, reports: specs };
 }
 
@@ -149,6 +156,8 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         return catalogCommand(args, io);
       case 'rollback':
         return await rollbackCommand(args, io);
+      case 'import':
+        return importCommand({ files: args.files, out: args.flags.get('--out') as string | undefined, scope: args.flags.get('--scope') as string | undefined }, io);
       default:
         io.stderr(`winstate: unknown command '${args.command}'\n\n${USAGE}\n`);
         return EXIT.invalidInput;
@@ -176,12 +185,15 @@ function documentFiles(paths: string[]): string[] {
 function loadPlans(files: string[], io: CliIo): { plans: Plan[]; diagnostics: Diagnostic[] } {
   const plans: Plan[] = [];
   const diagnostics: Diagnostic[] = [];
+  const warnings: Diagnostic[] = [];
   for (const file of files) {
     const result = validateFile(file);
     diagnostics.push(...result.diagnostics);
+    warnings.push(...(result.warnings ?? []));
     if (result.plan) plans.push(result.plan);
   }
-  for (const d of diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
+  // Warnings (an expired waiver) are shown but change nothing: only errors stop a run.
+  for (const d of [...diagnostics, ...warnings]) io.stderr(`${formatDiagnostic(d)}\n`);
   return { plans, diagnostics };
 }
 

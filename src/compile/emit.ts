@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { projectPath } from '../paths.js';
 import type { PlannedResource, Plan } from '../document/validate.js';
-import { targetText, type ValueType, type WireData } from '../resources/registry-model.js';
+import { targetText, type RegistryDesired, type ValueType, type WireData } from '../resources/registry-model.js';
+import type { PolicyBinding } from '../resources/kind.js';
 import { conditionView, type Condition } from '../resources/condition.js';
 import { settingInfo } from '../resources/info.js';
 import { ps, psCommentText, psIdentifier, psJoin, PsCode, PsTyped } from './quote.js';
@@ -137,6 +138,7 @@ function resourceRow(r: PlannedResource, i: number): PsCode {
     ...(info.rationale ? wrap('Rationale:  ', info.rationale) : []),
     ...(info.impact ? wrap('Impact:     ', info.impact) : []),
     ...(references ? wrap('References: ', references) : []),
+    ...(r.waiver ? wrap('Waiver:     ', `until ${r.waiver.expires}${r.waiver.override ? ', enforcing an override' : ', skipped'}${r.waiver.approvedBy ? `, approved by ${r.waiver.approvedBy}` : ''}: ${r.waiver.justification}`) : []),
   ].map((line) => `    ${psCommentText(line)}`);
   const fields: Record<string, unknown> = {
     Name: r.name,
@@ -149,6 +151,25 @@ function resourceRow(r: PlannedResource, i: number): PsCode {
     Ensure: desired.ensure,
   };
   if (desired.onlyIfEmpty) fields.OnlyIfEmpty = true;
+  Object.assign(fields, desiredFields(desired, policy));
+  if (r.waiver) {
+    // Judged by the runtime against the day it runs, so a script compiled earlier still honours the expiry.
+    fields.Waiver = {
+      Justification: r.waiver.justification,
+      Expires: r.waiver.expires,
+      ApprovedBy: r.waiver.approvedBy ?? null,
+      Override: r.waiver.override ? desiredFields(r.waiver.override.desired, r.waiver.override.policy) : null,
+    };
+  }
+  const body = Object.entries(fields)
+    .map(([k, v]) => `        ${ps`${psIdentifier(k)} = ${v}`.text}`)
+    .join('\n');
+  return new PsCode(`${comments.join('\n')}\n    @{\n${body}\n    }`);
+}
+
+/** The columns that say what a resource wants (also what a waiver's override replaces them with). */
+function desiredFields(desired: RegistryDesired, policy: PolicyBinding | undefined): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
   if (desired.valueType) {
     fields.ValueType = desired.valueType;
     fields.ValueData = psData(desired.valueType, desired.valueData!);
@@ -167,10 +188,7 @@ function resourceRow(r: PlannedResource, i: number): PsCode {
       Choices: policy.choices.map((c) => ({ Name: c.name, Data: psData(desired.valueType!, c.data) })),
     };
   }
-  const body = Object.entries(fields)
-    .map(([k, v]) => `        ${ps`${psIdentifier(k)} = ${v}`.text}`)
-    .join('\n');
-  return new PsCode(`${comments.join('\n')}\n    @{\n${body}\n    }`);
+  return fields;
 }
 
 function desiredText(r: PlannedResource): string {

@@ -10,7 +10,8 @@ export type DiagnosticCode =
   | 'out-of-range'
   | 'invalid-key-path'
   | 'duplicate-name'
-  | 'conflict';
+  | 'conflict'
+  | 'waiver';
 
 export interface SourcePosition {
   line: number; // 1-based

@@ -31,8 +31,36 @@ export function documentSchema(): Record<string, unknown> {
         },
       },
       resources: { type: 'array', minItems: 1, items: { $ref: '#/$defs/resource' } },
+      waivers: {
+        type: 'array',
+        description: 'Organisation decisions to skip or relax a resource for a while, with the reason on record.',
+        items: { $ref: '#/$defs/waiver' },
+      },
     },
     $defs: {
+      waiver: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['resource', 'justification', 'expires'],
+        properties: {
+          resource: { type: 'string', minLength: 1, description: 'The name of the resource this waiver is for.' },
+          justification: { type: 'string', minLength: 10, description: 'Why the organisation accepts this; kept in results and reports.' },
+          expires: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'Last day (UTC) the waiver applies, YYYY-MM-DD; after it the resource is enforced again and the expiry is reported.' },
+          approvedBy: { type: 'string' },
+          override: {
+            type: 'object',
+            additionalProperties: false,
+            minProperties: 1,
+            description: 'Instead of skipping: what to enforce meanwhile (Registry: valueData, condition, absentOk; SecurityOption: value).',
+            properties: {
+              valueData: { type: ['string', 'integer', 'array'] },
+              condition: { type: 'object' },
+              absentOk: { type: 'boolean' },
+              value: { type: 'string' },
+            },
+          },
+        },
+      },
       resource: {
         type: 'object',
         additionalProperties: false,

@@ -8,12 +8,25 @@ import { printable, type Diagnostic, type DiagnosticCode } from './diagnostics.j
 import { loadFile, loadText, type DataPath, type SourceDocument } from './load.js';
 import { documentSchema } from './schema.js';
 
+/** An organisation's decision about one resource, judged against the date when the script runs. */
+export interface PlannedWaiver {
+  justification: string;
+  /** Last day (UTC) the waiver applies, YYYY-MM-DD. */
+  expires: string;
+  approvedBy?: string;
+  /** What to enforce meanwhile; without it the resource is skipped. */
+  override?: Pick<ResolvedResource, 'desired' | 'policy'>;
+  /** Already expired when the document was validated. */
+  expired: boolean;
+}
+
 export interface PlannedResource extends ResolvedResource {
   index: number;
   name: string;
   type: string;
   description?: string;
   metadata?: ResourceMetadata;
+  waiver?: PlannedWaiver;
   line: number;
 }
 
@@ -27,7 +40,16 @@ export interface Plan {
 
 export interface ValidationResult {
   plan?: Plan;
+  /** Errors: any one of them means no plan. */
   diagnostics: Diagnostic[];
+  /** Worth saying but not blocking, such as an expired waiver. */
+  warnings?: Diagnostic[];
+}
+
+export interface ValidateOptions {
+  catalog?: Catalog;
+  /** The date waivers are judged against (default: now). */
+  now?: Date;
 }
 
 let compiledSchema: ReturnType<Ajv2020['compile']> | undefined;
@@ -36,17 +58,19 @@ function schemaValidator() {
   return compiledSchema;
 }
 
-export function validateFile(file: string, catalog: Catalog = loadCatalog()): ValidationResult {
+export function validateFile(file: string, options: ValidateOptions = {}): ValidationResult {
   const { source, diagnostics } = loadFile(file);
-  return source ? validateSource(source, catalog) : { diagnostics };
+  return source ? validateSource(source, options) : { diagnostics };
 }
 
-export function validateText(file: string, text: string, catalog: Catalog = loadCatalog()): ValidationResult {
+export function validateText(file: string, text: string, options: ValidateOptions = {}): ValidationResult {
   const { source, diagnostics } = loadText(file, text);
-  return source ? validateSource(source, catalog) : { diagnostics };
+  return source ? validateSource(source, options) : { diagnostics };
 }
 
-export function validateSource(source: SourceDocument, catalog: Catalog): ValidationResult {
+export function validateSource(source: SourceDocument, options: ValidateOptions = {}): ValidationResult {
+  const catalog = options.catalog ?? loadCatalog();
+  const warnings: Diagnostic[] = [];
   const diagnostics: Diagnostic[] = [];
   const report = (path: DataPath, code: DiagnosticCode, message: string, which: 'key' | 'value' = 'value') => {
     const { start, end } = source.locate(path, which);
@@ -83,12 +107,73 @@ export function validateSource(source: SourceDocument, catalog: Catalog): Valida
   });
   checkNames(data.resources, report, (index) => source.locate(['resources', index]).start.line);
   checkAcrossResources(resources, report);
+  const warn = (path: DataPath, message: string) => {
+    const { start, end } = source.locate(path);
+    warnings.push({ file: source.file, code: 'waiver', message: printable(message), start, end, severity: 'warning' });
+  };
+  applyWaivers((data as { waivers?: RawWaiver[] }).waivers ?? [], data.resources as RawResource[], resources, catalog, options.now ?? new Date(), report, warn);
 
-  if (diagnostics.length > 0) return { diagnostics: sortDiagnostics(diagnostics) };
+  if (diagnostics.length > 0) return { diagnostics: sortDiagnostics(diagnostics), warnings };
   return {
     plan: { file: source.file, name: data.metadata!.name!, description: data.metadata!.description, resources },
     diagnostics,
+    warnings,
   };
+}
+
+interface RawResource { name: string; type: string; properties: Record<string, unknown> }
+interface RawWaiver { resource: string; justification: string; expires: string; approvedBy?: string; override?: Record<string, unknown> }
+
+/**
+ * Binds each waiver to its resource. An override is resolved by the resource's own kind, with the
+ * override's fields in place of the document's, so it is checked exactly like the original.
+ */
+function applyWaivers(
+  waivers: RawWaiver[],
+  raw: RawResource[],
+  resources: PlannedResource[],
+  catalog: Catalog,
+  now: Date,
+  report: (path: DataPath, code: DiagnosticCode, message: string) => void,
+  warn: (path: DataPath, message: string) => void,
+): void {
+  const today = now.toISOString().slice(0, 10);
+  waivers.forEach((w, i) => {
+    if (typeof w?.resource !== 'string') return; // the schema has reported it
+    const resource = resources.find((r) => r.name.toLowerCase() === w.resource.toLowerCase());
+    if (!resource) {
+      if (!raw.some((r) => r?.name?.toLowerCase() === w.resource.toLowerCase())) report(['waivers', i, 'resource'], 'invalid-value', `waiver for "${w.resource}": no resource has that name`);
+      return;
+    }
+    if (resource.waiver) {
+      report(['waivers', i, 'resource'], 'invalid-value', `"${w.resource}" already has a waiver; one per resource`);
+      return;
+    }
+    if (Number.isNaN(Date.parse(`${w.expires}T00:00:00Z`)) || new Date(`${w.expires}T00:00:00Z`).toISOString().slice(0, 10) !== w.expires) {
+      report(['waivers', i, 'expires'], 'invalid-value', `waiver for "${w.resource}": ${w.expires} is not a calendar date`);
+      return;
+    }
+    const waiver: PlannedWaiver = { justification: w.justification, expires: w.expires, approvedBy: w.approvedBy, expired: w.expires < today };
+    if (w.override) {
+      const kind = findKind(resource.type)!;
+      const allowed = resource.type === 'SecurityOption' ? ['value'] : ['valueData', 'condition', 'absentOk'];
+      const stray = Object.keys(w.override).find((k) => !allowed.includes(k));
+      if (stray) {
+        report(['waivers', i, 'override', stray], 'invalid-value', `a ${resource.type} override may set ${allowed.join(', ')}, not ${stray}`);
+        return;
+      }
+      const properties = { ...raw[resource.index]!.properties, ...w.override };
+      if (resource.type === 'Registry' && !('condition' in w.override)) delete properties.condition;
+      const resolved = kind.resolve(properties, {
+        catalog,
+        error: (path, code, message) => report(['waivers', i, 'override', ...path], code, `waiver for "${w.resource}": ${message}`),
+      });
+      if (!resolved) return;
+      waiver.override = { desired: resolved.desired, policy: resolved.policy };
+    }
+    if (waiver.expired) warn(['waivers', i, 'expires'], `the waiver for "${w.resource}" expired on ${w.expires}: the resource is enforced again`);
+    resource.waiver = waiver;
+  });
 }
 
 /** Resource names are unique (ignoring case), whatever else is wrong with the resources. */

@@ -28,8 +28,12 @@ export interface ResourceResult {
   whatIf?: boolean;
   /** The resource failed; the others still ran (unless failFast). */
   error?: string;
-  /** Not attempted: an earlier resource failed under failFast. */
+  /** Not attempted: an earlier resource failed under failFast, or an active waiver skips it. */
   skipped?: boolean;
+  /** An active waiver skips this resource (then skipped is true too). */
+  waived?: boolean;
+  /** The resource's waiver, active or expired. */
+  waiver?: { justification: string; expires: string; status: 'active' | 'expired'; approvedBy?: string; override?: boolean };
 }
 
 export type Mode = 'Get' | 'Test' | 'Set';
@@ -42,6 +46,8 @@ export interface RunSummary {
   failed: number;
   /** Not attempted because an earlier setting failed under failFast. */
   skipped: number;
+  /** Left alone under an active waiver. */
+  waived: number;
 }
 
 /** What one run of a generated script reports (its -OutputFormat Json). */

@@ -64,7 +64,7 @@ test('test reports every mismatch with its differing properties, and compliant s
   assert.equal(r['new key']!.actual, { ensure: 'Absent' });
   assert.is(r['case-insensitive name']!.inDesiredState, true);
   assert.equal(r['case-insensitive name']!.differingProperties, []);
-  assert.equal(report.summary, { total: 12, inDesiredState: 1, drifted: 11, changed: 0, failed: 0, skipped: 0 });
+  assert.equal(report.summary, { total: 12, inDesiredState: 1, drifted: 11, changed: 0, failed: 0, skipped: 0, waived: 0 });
 });
 
 test('set writes every value type exactly; get and a fresh test read them back', async () => {
@@ -96,7 +96,7 @@ test('set writes every value type exactly; get and a fresh test read them back',
   assert.not.ok(/Winstate\\Old/.test(text), 'removed key and its child are gone');
   assert.ok(text.includes('"mixedCase"=dword:00000007'), 'untouched value keeps its spelling');
   const retest = await engine.test(plan, { snapshot });
-  assert.equal(retest.summary, { total: 12, inDesiredState: 12, drifted: 0, changed: 0, failed: 0, skipped: 0 });
+  assert.equal(retest.summary, { total: 12, inDesiredState: 12, drifted: 0, changed: 0, failed: 0, skipped: 0, waived: 0 });
 });
 
 test('apply twice: the second run plans nothing and leaves the file byte for byte', async () => {
@@ -140,7 +140,7 @@ test('the generated script run directly by pwsh gives the same results as the br
 
   const setRun = runPwshFile(scriptFile, ['-Mode', 'Set', '-RegistrySnapshot', snapshot]);
   assert.is(setRun.status, 0, setRun.stderr);
-  assert.match(setRun.stdout, /12 resources: 12 in desired state, 0 drifted, 11 changed, 0 failed, 0 skipped/);
+  assert.match(setRun.stdout, /12 resources: 12 in desired state, 0 drifted, 11 changed, 0 failed, 0 skipped, 0 waived/);
   assert.is((await engine.test(plan, { snapshot })).summary.inDesiredState, 12);
 });
 

@@ -202,6 +202,7 @@ function Format-WsText {
     $lines = New-Object -TypeName 'System.Collections.Generic.List[string]'
     foreach ($r in $Report.results) {
         if ($r.Contains('error')) { $lines.Add(('[ERROR]   {0}: {1}' -f $r.name, $r.error)); continue }
+        if ($r.Contains('waived')) { $lines.Add(('[WAIVED]  {0}: until {1}: {2}' -f $r.name, $r.waiver.expires, $r.waiver.justification)); continue }
         if ($r.Contains('skipped')) { $lines.Add(('[SKIPPED] {0}: not attempted after an earlier failure (-FailFast)' -f $r.name)); continue }
         if ($Report.mode -eq 'Get') { $lines.Add(('[GET]     {0}: {1}' -f $r.name, (ConvertTo-WsAsciiJson -InputObject $r.actual))); continue }
         $tag = '[OK]     '
@@ -217,7 +218,7 @@ function Format-WsText {
         $lines.Add($line)
     }
     $s = $Report.summary
-    $lines.Add(('{0} resources: {1} in desired state, {2} drifted, {3} changed, {4} failed, {5} skipped' -f $s.total, $s.inDesiredState, $s.drifted, $s.changed, $s.failed, $s.skipped))
+    $lines.Add(('{0} resources: {1} in desired state, {2} drifted, {3} changed, {4} failed, {5} skipped, {6} waived' -f $s.total, $s.inDesiredState, $s.drifted, $s.changed, $s.failed, $s.skipped, $s.waived))
     if ($Report.backup) { $lines.Add('Prior state saved to ' + $Report.backup) }
     if ($Report.partial) { $lines.Add('PARTIAL: some settings changed while others failed; the backup above can undo the changes') }
     return , $lines.ToArray()
@@ -247,6 +248,31 @@ function Invoke-WsConfiguration {
         # Read everything first: Set records the prior state of all it will change before changing anything.
         $results = [System.Collections.Generic.List[object]]::new()
         $states = [System.Collections.Generic.List[object]]::new()
+        # Waivers are judged against today (UTC): an active one skips its resource or swaps in its
+        # override; an expired one no longer applies and is reported.
+        $today = [System.DateTime]::UtcNow.ToString('yyyy-MM-dd', [System.Globalization.CultureInfo]::InvariantCulture)
+        $waivers = [object[]]::new($Resources.Count)
+        $effective = [object[]]::new($Resources.Count)
+        for ($i = 0; $i -lt $Resources.Count; $i++) {
+            $r = $Resources[$i]
+            if ($null -ne $r.Waiver) {
+                $active = ([string]::CompareOrdinal($today, $r.Waiver.Expires) -le 0)
+                $view = [ordered]@{ justification = $r.Waiver.Justification; expires = $r.Waiver.Expires; status = 'expired' }
+                if ($null -ne $r.Waiver.ApprovedBy) { $view.approvedBy = $r.Waiver.ApprovedBy }
+                if ($active) {
+                    $view.status = 'active'
+                    if ($null -ne $r.Waiver.Override) {
+                        $view.override = $true
+                        $r = $r.Clone()
+                        foreach ($column in @('ValueData', 'WireData', 'Condition', 'ConditionView', 'AbsentOk', 'Policy')) { $r.Remove($column) }
+                        foreach ($column in $r.Waiver.Override.Keys) { $r[$column] = $r.Waiver.Override[$column] }
+                    }
+                }
+                $waivers[$i] = $view
+            }
+            $effective[$i] = $r
+        }
+        $Resources = $effective
         # All at once (fast); if that fails, one by one so that only the failing resource fails.
         $batch = $null
         try { $batch = Get-WsResourceStates -Store $store -Resources $Resources } catch { $batch = $null }
@@ -279,6 +305,17 @@ function Invoke-WsConfiguration {
                 $result.error = $_.Exception.Message
                 $current = $null
             }
+            $waiver = $waivers[$index]
+            if ($null -ne $waiver) {
+                $result.waiver = $waiver
+                if ($waiver.status -eq 'active' -and -not $waiver.Contains('override')) {
+                    # Waived: shown with its current value, neither judged nor changed.
+                    $result.waived = $true
+                    $result.skipped = $true
+                    foreach ($judged in @('inDesiredState', 'differingProperties', 'desired')) { if ($result.Contains($judged)) { $result.Remove($judged) } }
+                    $current = $null
+                }
+            }
             $results.Add($result)
             $states.Add($current)
             $index++
@@ -309,7 +346,7 @@ function Invoke-WsConfiguration {
             for ($i = 0; $i -lt $Resources.Count; $i++) {
                 $resource = $Resources[$i]
                 $result = $results[$i]
-                if ($result.Contains('error')) { continue }
+                if ($result.Contains('error') -or $result.Contains('waived')) { continue }
                 if ($stopped) { $result.skipped = $true; continue }
                 $result.changed = $false
                 # Resources apply in order, so an earlier change can matter here (a key it emptied).
@@ -344,9 +381,10 @@ function Invoke-WsConfiguration {
             }
             if ($null -ne $journal) { Add-WsJournal -Path $journal -Entry ([ordered]@{ complete = $true; applied = $applied.Count }) }
         }
-        $summary = [ordered]@{ total = $Resources.Count; inDesiredState = 0; drifted = 0; changed = 0; failed = 0; skipped = 0 }
+        $summary = [ordered]@{ total = $Resources.Count; inDesiredState = 0; drifted = 0; changed = 0; failed = 0; skipped = 0; waived = 0 }
         foreach ($result in $results) {
             if ($result.Contains('error')) { $summary.failed++ }
+            elseif ($result.Contains('waived')) { $summary.waived++ }
             elseif ($result.Contains('skipped')) { $summary.skipped++ }
             elseif ($result.Contains('inDesiredState')) {
                 if ($result.inDesiredState) { $summary.inDesiredState++ } else { $summary.drifted++ }
