@@ -1,0 +1,456 @@
+// `winstate import stig`: the Windows Server 2016 STIG (V2R10) imported into documents, checked rule
+// by rule against the extractor and against the raw check text, applied with real PowerShell to a
+// registry export that starts out of compliance, and the committed configurations kept fresh.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { main, type CliIo } from '../../src/cli/cli.js';
+import { Engine } from '../../src/engine/engine.js';
+import { validateFile, validateText, type Plan, type PlannedResource } from '../../src/document/validate.js';
+import { compilePlan } from '../../src/compile/emit.js';
+import { meetsCondition } from '../../src/resources/condition.js';
+import type { WireData } from '../../src/resources/registry-model.js';
+import { extractAll, parseXccdf, type Condition } from '../../src/catalog/stig/xccdf.js';
+import { gpoPaths, importStig, mapCondition, SCHEMA_MODELINE } from '../../src/catalog/stig/import.js';
+import { nonCompliantSnapshot } from '../../bench/stig.js';
+import { readReg, tempDir } from '../helpers.js';
+
+const XCCDF = resolve(process.cwd(), '..', 'shared', 'fixtures', 'stig', 'U_MS_Windows_Server_2016_STIG_V2R10_Manual-xccdf.xml');
+const RAW = readFileSync(XCCDF, 'utf8');
+const benchmark = parseXccdf(RAW);
+const extractions = extractAll(benchmark);
+const CONFIG = { MS: 'configurations/windows-server-2016-stig-ms.yaml', DC: 'configurations/windows-server-2016-stig-dc.yaml' } as const;
+const SCRIPT = { MS: 'generated-ps/windows-server-2016-stig-ms.ps1', DC: 'generated-ps/windows-server-2016-stig-dc.ps1' } as const;
+
+const full = importStig(RAW, { sourceFile: XCCDF });
+const fullPlan = planOf(full.yaml);
+
+const engine = new Engine();
+test.after(() => engine.close());
+
+async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) };
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
+}
+
+function planOf(yaml: string, file = 'stig.yaml'): Plan {
+  const { plan, diagnostics } = validateText(file, yaml);
+  if (!plan) throw new Error(diagnostics.map((d) => `${d.start.line}:${d.start.col} ${d.message}`).join('\n'));
+  return plan;
+}
+
+const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
+const stigIdOf = (r: PlannedResource) => r.metadata!.references!.stig!.at(-1)!;
+
+// --- an independent reading of the check text ---------------------------------------------------------------
+
+interface RawValue {
+  hive: string;
+  path: string;
+  name: string;
+  type?: string;
+}
+
+/** Registry Hive / Registry Path / Value Name / (Value) Type lines, read with plain regular expressions. */
+function rawRegistryValues(checkText: string): RawValue[] {
+  const out: RawValue[] = [];
+  const lines = checkText.split('\n');
+  let hive = '';
+  let path = '';
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    let m: RegExpExecArray | null;
+    if ((m = /^\s*Registry\s*Hive\s*:\s*(\S+)/i.exec(line))) hive = m[1]!;
+    else if ((m = /^\s*Registry\s*Path\s*:\s*(.*)$/i.exec(line))) {
+      path = m[1]!.trim();
+      while (path === '' && i + 1 < lines.length) path = lines[++i]!.trim();
+    } else if ((m = /^\s*Value\s*Name\s*:\s*(.+?)\s*$/i.exec(line))) out.push({ hive, path, name: m[1]! });
+    else if ((m = /^\s*(?:Value\s*)?Type\s*:\s*(REG_\w+)/i.exec(line)) && out.length > 0) out[out.length - 1]!.type = m[1]!.toUpperCase();
+  }
+  return out;
+}
+
+const TYPE_OF: Record<string, string> = { REG_DWORD: 'DWord', REG_SZ: 'String', REG_QWORD: 'QWord', REG_MULTI_SZ: 'MultiString', REG_EXPAND_SZ: 'ExpandString', REG_BINARY: 'Binary' };
+const HIVE_SHORT: Record<string, string> = { HKEY_LOCAL_MACHINE: 'HKLM', HKEY_CURRENT_USER: 'HKCU' };
+
+/** `HKLM\A\B` from the raw hive and path: blanks around separators and outer backslashes dropped. */
+function rawKey(v: RawValue): string {
+  const segments = v.path.split('\\').map((s) => s.trim()).filter((s) => s !== '');
+  return `${HIVE_SHORT[v.hive.toUpperCase()] ?? v.hive}\\${segments.join('\\')}`;
+}
+
+// --- the extractor's condition, judged directly ---------------------------------------------------------------
+
+/** Whether the STIG condition accepts a present value (`text` for REG_SZ, a number otherwise). */
+function stigAccepts(c: Condition, value: bigint | string | string[], numericString = false): boolean {
+  const ns = numericString || c.numericString === true;
+  const n = (v: unknown): bigint | undefined => {
+    if (typeof v === 'bigint') return v;
+    if (typeof v === 'number') return BigInt(v);
+    if (typeof v === 'string' && /^\s*\d+\s*$/.test(v)) return BigInt(v.trim());
+    return undefined;
+  };
+  const num = ns || typeof value === 'bigint' ? n(value) : undefined;
+  switch (c.op) {
+    case 'equals':
+      if (Array.isArray(c.value)) return JSON.stringify(c.value) === JSON.stringify(value);
+      return typeof value === 'bigint' || ns ? num !== undefined && num === n(c.value) : value === c.value;
+    case 'atLeast':
+      return num !== undefined && num >= n(c.value)!;
+    case 'atMost':
+      return num !== undefined && num <= n(c.value)!;
+    case 'range':
+      return num !== undefined && num >= n(c.min)! && num <= n(c.max)!;
+    case 'oneOf':
+      return c.values.some((v) => (typeof value === 'bigint' || ns ? num !== undefined && num === n(v) : v === value));
+    case 'not':
+      return typeof value === 'bigint' || ns ? num !== undefined && num !== n(c.value) : value !== c.value;
+    case 'bitsSet':
+      return num !== undefined && (num & n(c.mask)!) === n(c.mask)!;
+    case 'allOf':
+      return c.conditions.every((x) => stigAccepts(x, value, ns));
+  }
+}
+
+/** Whether the document's resource accepts the same present value (its test, as validation computes it). */
+function documentAccepts(r: PlannedResource, value: bigint | string | string[]): boolean {
+  const d = r.desired;
+  const wire: WireData = typeof value === 'bigint' ? (d.valueType === 'QWord' ? value.toString() : Number(value)) : value;
+  if (d.condition) return meetsCondition(d.condition, d.valueType!, wire);
+  return JSON.stringify(wire) === JSON.stringify(d.valueData);
+}
+
+/** Values around every number the condition names, plus the extremes. */
+function samples(c: Condition, r: PlannedResource): (bigint | string | string[])[] {
+  const numbers = new Set<bigint>([0n, 1n, 2n, 3n, 4n, 5n, 7n, 8n, 0xffffffffn]);
+  const visit = (x: Condition): void => {
+    const add = (v: unknown) => {
+      if (typeof v === 'number' || (typeof v === 'string' && /^\d+$/.test(v))) for (const d of [-1n, 0n, 1n]) numbers.add(BigInt(v) + d);
+    };
+    if ('value' in x) add(x.value);
+    if (x.op === 'range') [x.min, x.max].forEach(add);
+    if (x.op === 'oneOf') x.values.forEach(add);
+    if (x.op === 'bitsSet') add(x.mask);
+    if (x.op === 'allOf') x.conditions.forEach(visit);
+  };
+  visit(c);
+  const type = r.desired.valueType;
+  const positive = [...numbers].filter((n) => n >= 0n && n <= 0xffffffffn);
+  if (type === 'DWord' || type === 'QWord') return positive;
+  if (type === 'MultiString') return [r.desired.valueData as string[], ['other']];
+  const data = String(r.desired.valueData);
+  return [data, `${data}x`, '', 'abc', ` ${data}`, ...positive.map(String)];
+}
+
+// --- 1. every rule of the STIG, resource by resource -----------------------------------------------------
+
+test('every registry rule has a resource matching the raw check text (hive, path, value name, type) and the extractor (value or condition)', () => {
+  const registry = extractions.filter((x) => x.extraction.kind === 'registry');
+  assert.is(registry.length, 99, 'the V2R10 fixture has 99 registry rules');
+  let values = 0;
+  for (const { rule, extraction } of registry) {
+    if (extraction.kind !== 'registry') continue;
+    const raw = rawRegistryValues(rule.checkText);
+    assert.is(raw.length, extraction.values.length, `${rule.stigId}: the check text names ${raw.length} values`);
+    const resources = fullPlan.resources.filter((r) => stigIdOf(r) === rule.stigId);
+    assert.is(resources.length, raw.length, `${rule.stigId}: one resource per value`);
+    raw.forEach((rv, i) => {
+      const v = extraction.values[i]!;
+      const r = resources.find((x) => x.target.valueName!.toLowerCase() === rv.name.toLowerCase());
+      assert.ok(r, `${rule.stigId}: no resource for value ${rv.name}`);
+      const doc = full.resources.find((x) => x.name === r!.name)!;
+      // Windows compares key paths and value names case-insensitively; types exactly.
+      assert.is(doc.properties.key.toLowerCase(), rawKey(rv).toLowerCase(), `${rule.stigId}: key`);
+      assert.is(`${r!.target.hive}\\${r!.target.subKey}`.toLowerCase(), `${rv.hive}\\${rawKey(rv).split('\\').slice(1).join('\\')}`.toLowerCase(), `${rule.stigId}: resolved key`);
+      assert.is(r!.desired.valueType, TYPE_OF[rv.type!], `${rule.stigId}: type ${rv.type}`);
+      assert.is(r!.desired.ensure, 'Present');
+      // The extractor is the source of truth for the value: same verdict on every sample, same absence rule.
+      assert.is(r!.desired.absentOk === true, v.condition.absentOk === true, `${rule.stigId}: absentOk`);
+      const data = r!.desired.valueData!;
+      const dataValue = typeof data === 'number' || (r!.desired.valueType === 'QWord' && typeof data === 'string') ? BigInt(data) : data;
+      assert.ok(stigAccepts(v.condition, dataValue), `${rule.stigId}: valueData ${JSON.stringify(data)} does not comply with the STIG`);
+      for (const s of samples(v.condition, r!)) {
+        assert.is(documentAccepts(r!, s), stigAccepts(v.condition, s), `${rule.stigId} ${v.valueName}: verdicts differ on ${JSON.stringify(String(s))}`);
+      }
+      values++;
+    });
+  }
+  assert.is(values, 101);
+  assert.is(fullPlan.resources.length, 101);
+});
+
+test('every rule without a registry requirement is listed at the top of the document with its category and reason', () => {
+  const header = full.yaml.slice(0, full.yaml.indexOf('\nmetadata:'));
+  assert.ok(header.startsWith(`# ${SCHEMA_MODELINE}\n`), 'the modeline comes first');
+  const listed = new Map<string, { category: string; reason: string }>();
+  let category = '';
+  for (const line of header.split('\n')) {
+    const c = /^# {3}([a-z-]+) \((\d+)\):$/.exec(line);
+    if (c) category = c[1]!;
+    const m = /^# {5}(\S+) \((V-\d+)\): (.*)$/.exec(line);
+    if (m) listed.set(m[1]!, { category, reason: m[3]! });
+  }
+  const unsupported = extractions.filter((x) => x.extraction.kind === 'unsupported');
+  assert.is(unsupported.length, 174);
+  assert.is(listed.size, unsupported.length, 'nothing else is listed');
+  for (const { rule, extraction } of unsupported) {
+    if (extraction.kind !== 'unsupported') continue;
+    const entry = listed.get(rule.stigId);
+    assert.ok(entry, `${rule.stigId} is not listed`);
+    assert.is(entry!.category, extraction.category, rule.stigId);
+    assert.is(entry!.reason, oneLine(extraction.reason), rule.stigId);
+    assert.not.ok(full.resources.some((r) => r.rule.stigId === rule.stigId), `${rule.stigId} has no resource`);
+  }
+  assert.match(header, /# 273 rules: 99 imported as 101 Registry resources, 174 not expressible as registry values \(listed below\)\./);
+});
+
+test('metadata: title, severity, scope, STIG ids, GPO path; names unique, prefixed by the STIG id, at most 200 characters', () => {
+  const names = new Set<string>();
+  for (const r of fullPlan.resources) {
+    const { rule, extraction } = extractions.find((x) => x.rule.stigId === stigIdOf(r))!;
+    assert.ok(r.name.startsWith(`${rule.stigId}: `), r.name);
+    assert.ok(r.name.length <= 200, r.name);
+    assert.not.ok(names.has(r.name), `duplicate ${r.name}`);
+    names.add(r.name);
+    assert.is(r.metadata!.title, oneLine(rule.title));
+    assert.is(r.metadata!.severity, rule.severity);
+    assert.equal(r.metadata!.references!.stig, [rule.vulnId, ...rule.legacyIds, rule.stigId]);
+    assert.equal(r.metadata!.scope, extraction.applicability.scope);
+    if (/(?:Computer|User) Configuration\s*>>/.test(rule.fixText)) assert.ok(r.metadata!.gpoPath, `${rule.stigId}: gpoPath`);
+    // Conditions beyond the server role are kept in the description, word for word.
+    for (const c of extraction.applicability.conditions) assert.ok(r.description?.includes(oneLine(c.text)), `${rule.stigId}: description lacks '${c.text}'`);
+    if (extraction.applicability.conditions.length === 0) assert.is(r.description, undefined, rule.stigId);
+  }
+  const byId = (id: string) => fullPlan.resources.find((r) => stigIdOf(r) === id)!;
+  assert.is(byId('WN16-CC-000300').metadata!.gpoPath, 'Computer Configuration\\Administrative Templates\\Windows Components\\Event Log Service\\Application\\Specify the maximum log file size (KB)');
+  assert.is(byId('WN16-SO-000200').metadata!.gpoPath, 'Computer Configuration\\Windows Settings\\Security Settings\\Local Policies\\Security Options\\Microsoft network client: Digitally sign communications (if server agrees)');
+  assert.is(byId('WN16-UC-000030').metadata!.gpoPath, 'User Configuration\\Administrative Templates\\Windows Components\\Attachment Manager\\Do not preserve zone information in file attachments');
+  assert.match(byId('WN16-CC-000300').description!, /audit server, this is NA/);
+  const cc90 = fullPlan.resources.filter((r) => stigIdOf(r) === 'WN16-CC-000090').map((r) => r.name);
+  assert.equal(cc90.map((n) => n.replace(/^.*\(/, '(')), ['(\\\\*\\NETLOGON)', '(\\\\*\\SYSVOL)'], 'a rule with two values: two resources named by value');
+  assert.equal(gpoPaths('Configure Computer Configuration >> A>> B >> "Policy: x" to "Enabled".'), ['Computer Configuration\\A\\B\\Policy: x']);
+});
+
+test('conditions in the document language: the STIG rules that are not a single exact value', () => {
+  const props = (id: string) => full.resources.find((r) => r.rule.stigId === id)!.properties;
+  assert.equal(props('WN16-CC-000300'), { key: 'HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\EventLog\\Application', valueName: 'MaxSize', valueType: 'DWord', valueData: 32768, condition: { atLeast: 32768 } });
+  assert.equal(props('WN16-SO-000120').condition, { atMost: 30, not: 0 });
+  assert.is(props('WN16-SO-000120').valueData, 30);
+  assert.equal(props('WN16-SO-000140').condition, { atMost: 900, not: 0 });
+  // A REG_SZ holding a number stays a String, its data text.
+  assert.equal(props('WN16-MS-000050'), { key: 'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon', valueName: 'CachedLogonsCount', valueType: 'String', valueData: '4', condition: { atMost: 4 } });
+  assert.equal(props('WN16-SO-000180'), { key: 'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon', valueName: 'scremoveoption', valueType: 'String', valueData: '1', condition: { oneOf: [1, 2] } });
+  // oneOf: DISA's first choice (2, the consent prompt the fix text asks for) ...
+  assert.equal(props('WN16-SO-000480').condition, { oneOf: [2, 1] });
+  assert.is(props('WN16-SO-000480').valueData, 2);
+  assert.is(props('WN16-CC-000290').valueData, 0);
+  // ... except a list in numeric order whose fix text names one choice: 3, the Windows default.
+  assert.equal(props('WN16-CC-000140'), { key: 'HKLM\\SYSTEM\\CurrentControlSet\\Policies\\EarlyLaunch', valueName: 'DriverLoadPolicy', valueType: 'DWord', valueData: 3, condition: { oneOf: [1, 3, 8] }, absentOk: true });
+  assert.equal(props('WN16-CC-000340'), { key: 'HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\Explorer', valueName: 'NoDataExecutionPrevention', valueType: 'DWord', valueData: 0, absentOk: true });
+  assert.is(props('WN16-SO-000350').valueData, 2147483640, 'a DWORD past 2^31 stays exact');
+
+  // Forms this release does not use, on made-up conditions.
+  const rule = { checkText: '', fixText: '' };
+  const map = (valueType: 'DWord' | 'QWord' | 'String', condition: Condition) => mapCondition({ valueType, condition }, rule);
+  assert.equal(map('DWord', { op: 'range', min: 1, max: 30 }), { ok: true, valueData: 1, condition: { atLeast: 1, atMost: 30 } });
+  assert.equal(map('String', { op: 'range', min: 5, max: 10, numericString: true }), { ok: true, valueData: '5', condition: { atLeast: 5, atMost: 10 } });
+  assert.equal(map('DWord', { op: 'bitsSet', mask: 0x8000 }), { ok: true, valueData: 0x8000, condition: { bitsSet: 0x8000 } });
+  assert.equal(map('DWord', { op: 'allOf', conditions: [{ op: 'atMost', value: 5 }, { op: 'not', value: 5 }, { op: 'not', value: 4 }] }), { ok: true, valueData: 3, condition: { atMost: 5, not: [5, 4] } });
+  assert.equal(map('DWord', { op: 'allOf', conditions: [{ op: 'atLeast', value: 0 }, { op: 'not', value: 0 }] }), { ok: true, valueData: 1, condition: { atLeast: 0, not: 0 } });
+  assert.equal(map('QWord', { op: 'atLeast', value: '18446744073709551614' }), { ok: true, valueData: 18446744073709551614n, condition: { atLeast: 18446744073709551614n } });
+  assert.equal(map('String', { op: 'equals', value: 4, numericString: true, absentOk: true }), { ok: true, valueData: '4', condition: { oneOf: [4] }, absentOk: true });
+  const notAlone = map('DWord', { op: 'not', value: 0 });
+  assert.ok(!notAlone.ok && /only excludes values/.test(notAlone.reason));
+  const impossible = map('DWord', { op: 'allOf', conditions: [{ op: 'atMost', value: 0 }, { op: 'not', value: 0 }] });
+  assert.ok(!impossible.ok && /cannot be expressed/.test(impossible.reason));
+});
+
+test('--scope keeps the rules for that server role; every rule is a resource, listed as not expressible, or listed as not for the scope', () => {
+  for (const scope of ['MS', 'DC'] as const) {
+    const result = importStig(RAW, { scope, sourceFile: XCCDF });
+    const plan = planOf(result.yaml);
+    const inScope = extractions.filter((x) => x.extraction.applicability.scope.includes(scope));
+    const registry = inScope.filter((x) => x.extraction.kind === 'registry');
+    assert.equal([...new Set(plan.resources.map(stigIdOf))].sort(), registry.map((x) => x.rule.stigId).sort(), `${scope}: the registry rules for ${scope}`);
+    assert.equal(result.notImported.map((n) => n.rule.stigId), inScope.filter((x) => x.extraction.kind === 'unsupported').map((x) => x.rule.stigId));
+    assert.equal(result.outOfScope.map((r) => r.stigId), extractions.filter((x) => !x.extraction.applicability.scope.includes(scope)).map((x) => x.rule.stigId));
+    for (const rule of result.outOfScope) assert.match(result.yaml, new RegExp(`^# {5}${rule.stigId} \\(${rule.vulnId}\\): `, 'm'));
+    assert.is(result.importedRules + result.notImported.length + result.outOfScope.length, benchmark.rules.length);
+    assert.is(plan.name, `windows-server-2016-stig-${scope.toLowerCase()}`);
+  }
+  const names = (scope: 'MS' | 'DC') => new Set(importStig(RAW, { scope }).resources.map((r) => r.rule.stigId));
+  assert.ok(names('MS').has('WN16-MS-000050') && !names('DC').has('WN16-MS-000050'), 'cached logons: member servers only');
+  assert.ok(names('DC').has('WN16-DC-000320') && !names('MS').has('WN16-DC-000320'), 'LDAP server signing: domain controllers only');
+});
+
+test('the committed configurations and scripts equal a fresh import and compile; import is deterministic', async () => {
+  for (const scope of ['MS', 'DC'] as const) {
+    const out = join(tempDir(), 'fresh.yaml');
+    const r = await cli(['import', 'stig', XCCDF, '--scope', scope, '-o', out]);
+    assert.is(r.code, 0, r.stderr);
+    const fresh = readFileSync(out);
+    assert.ok(fresh.equals(readFileSync(CONFIG[scope])), `${CONFIG[scope]} is stale: run winstate import stig ${XCCDF} --scope ${scope} -o ${CONFIG[scope]}`);
+    assert.ok(fresh.equals(Buffer.from(importStig(RAW, { scope, sourceFile: 'elsewhere/U_MS_Windows_Server_2016_STIG_V2R10_Manual-xccdf.xml' }).yaml)), 'same bytes from the library, wherever the file is');
+    const { plan, diagnostics } = validateFile(CONFIG[scope]);
+    assert.equal(diagnostics, []);
+    assert.ok(readFileSync(SCRIPT[scope], 'utf8') === compilePlan(plan!).text, `${SCRIPT[scope]} is stale: run npx tsc -p . && node bin/winstate.js compile configurations --out generated-ps`);
+    assert.ok(fresh.toString('utf8').startsWith(`# ${SCHEMA_MODELINE}\n`));
+  }
+  assert.is(importStig(RAW).yaml, importStig(RAW).yaml);
+});
+
+// --- 2. the whole baseline applied to a registry export that starts out of compliance ----------------------
+
+const UNRELATED = ['[HKEY_LOCAL_MACHINE\\SOFTWARE\\Unrelated]', '"Keep"="me"', '"Count"=dword:00000007', ''];
+
+for (const scope of ['MS', 'DC'] as const) {
+  test(`${scope}: apply brings every registry rule into its desired state from a non-compliant export; a second apply changes nothing`, async () => {
+    const { plan } = validateFile(CONFIG[scope]);
+    const file = join(tempDir(), `stig-${scope}.reg`);
+    const { bytes, kinds } = nonCompliantSnapshot(plan!, UNRELATED);
+    writeFileSync(file, bytes);
+    const counts = [...kinds.values()].reduce<Record<string, number>>((acc, k) => ((acc[k] = (acc[k] ?? 0) + 1), acc), {});
+    assert.ok(counts.missing! > 10 && counts.failing! > 10 && counts['wrong-type']! > 5, JSON.stringify(counts));
+
+    const report = await engine.apply(plan!, { snapshot: file });
+    assert.is(report.test.summary.drifted, plan!.resources.length, 'every setting starts out of compliance');
+    assert.is(report.plan.length, plan!.resources.length);
+    assert.ok(report.converged, JSON.stringify(report.verify?.summary));
+    assert.is(report.verify!.summary.inDesiredState, plan!.resources.length);
+    assert.is(report.verify!.summary.failed, 0);
+    // Per STIG rule: every value of every registry rule for this scope is in its desired state.
+    const inDesired = new Map(report.verify!.results.map((r) => [r.name, r.inDesiredState]));
+    for (const { rule, extraction } of extractions) {
+      if (extraction.kind !== 'registry' || !extraction.applicability.scope.includes(scope)) continue;
+      const resources = plan!.resources.filter((r) => stigIdOf(r) === rule.stigId);
+      assert.is(resources.length, extraction.values.length, rule.stigId);
+      for (const r of resources) assert.is(inDesired.get(r.name), true, r.name);
+    }
+    // Wrong types were rewritten with the right type.
+    const got = await engine.get(plan!, { snapshot: file });
+    for (const r of got.results) assert.is(r.actual!.valueType, plan!.resources.find((p) => p.name === r.name)!.desired.valueType, r.name);
+    const text = readReg(file);
+    assert.match(text, /\[HKEY_LOCAL_MACHINE\\SOFTWARE\\Unrelated\]\r\n"Keep"="me"\r\n"Count"=dword:00000007/, 'other keys are kept');
+
+    const after = readFileSync(file);
+    const again = await engine.apply(plan!, { snapshot: file });
+    assert.is(again.plan.length, 0);
+    assert.is(again.set, undefined);
+    assert.ok(again.converged);
+    assert.ok(readFileSync(file).equals(after), 'a second apply leaves the file byte for byte');
+  });
+}
+
+// --- 3. values the STIG accepts that are not valueData are left alone ------------------------------------
+
+test('compliant values other than valueData (a larger log, fewer cached logons as text, another allowed choice, absence) are left untouched', async () => {
+  const { plan } = validateFile(CONFIG.MS);
+  const base = nonCompliantSnapshot(plan!).bytes.toString('utf16le').replace(/^\uFEFF/, '').split('\r\n');
+  const OK_VALUES: Record<string, string> = {
+    'WN16-CC-000300': '"MaxSize"=dword:00010000',
+    'WN16-CC-000310': '"MaxSize"=dword:00040000',
+    'WN16-MS-000050': '"CachedLogonsCount"="2"',
+    'WN16-SO-000120': '"MaximumPasswordAge"=dword:0000000f',
+    'WN16-SO-000140': '"InactivityTimeoutSecs"=dword:00000258',
+    'WN16-SO-000480': '"ConsentPromptBehaviorAdmin"=dword:00000001',
+    'WN16-SO-000180': '"scremoveoption"="2"',
+    'WN16-CC-000290': '"AllowTelemetry"=dword:00000001',
+    'WN16-CC-000140': '"DriverLoadPolicy"=dword:00000008',
+  };
+  const ABSENT = ['WN16-CC-000340', 'WN16-UC-000030'];
+  const byId = (id: string) => plan!.resources.find((r) => stigIdOf(r) === id)!;
+  // Drop the generated line of those values and put the compliant one under its key.
+  const targets = new Set([...Object.keys(OK_VALUES), ...ABSENT].map((id) => byId(id).target.valueName!.toLowerCase()));
+  let header = '';
+  const lines: string[] = [];
+  for (const line of base) {
+    if (line.startsWith('[')) header = line.toLowerCase();
+    const name = /^"((?:[^"\\]|\\.)*)"=/.exec(line)?.[1]?.replace(/\\\\/g, '\\');
+    const owner = [...Object.keys(OK_VALUES), ...ABSENT].map(byId).find((r) => `[${r.target.hive}\\${r.target.subKey}]`.toLowerCase() === header && r.target.valueName!.toLowerCase() === name?.toLowerCase());
+    if (name && targets.has(name.toLowerCase()) && owner) continue;
+    lines.push(line);
+  }
+  for (const [id, line] of Object.entries(OK_VALUES)) lines.push(`[${byId(id).target.hive}\\${byId(id).target.subKey}]`, line, '');
+  const file = join(tempDir(), 'stig-ok.reg');
+  writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(lines.join('\r\n'), 'utf16le')]));
+
+  const report = await engine.apply(plan!, { snapshot: file });
+  assert.ok(report.converged);
+  const planned = new Set(report.plan.map((p) => p.name));
+  for (const id of [...Object.keys(OK_VALUES), ...ABSENT]) assert.not.ok(planned.has(byId(id).name), `${id} is compliant and must not be planned`);
+  assert.is(report.plan.length, plan!.resources.length - Object.keys(OK_VALUES).length - ABSENT.length, 'everything else was changed');
+  const text = readReg(file);
+  for (const line of Object.values(OK_VALUES)) assert.ok(text.includes(`\r\n${line}\r\n`), `kept: ${line}`);
+  const got = new Map((await engine.get(plan!, { snapshot: file })).results.map((r) => [r.name, r.actual]));
+  assert.equal(got.get(byId('WN16-MS-000050').name), { ensure: 'Present', valueType: 'String', valueData: '2' });
+  assert.equal(got.get(byId('WN16-CC-000300').name), { ensure: 'Present', valueType: 'DWord', valueData: 65536 });
+  for (const id of ABSENT) assert.equal(got.get(byId(id).name), { ensure: 'Absent' }, `${id}: absence is fine, nothing written`);
+});
+
+// --- 4. the command line ---------------------------------------------------------------------------------
+
+test('CLI: a missing file, an unknown scope, an unknown source kind or a file that is no XCCDF exit 3 and write nothing', async () => {
+  const dir = tempDir();
+  const out = join(dir, 'out.yaml');
+  let r = await cli(['import', 'stig', join(dir, 'nope.xml'), '-o', out]);
+  assert.is(r.code, 3);
+  assert.match(r.stderr, /import stig: .*nope\.xml does not exist/);
+  r = await cli(['import', 'stig', XCCDF, '--scope', 'XX', '-o', out]);
+  assert.is(r.code, 3);
+  assert.match(r.stderr, /--scope takes MS \(member servers\) or DC \(domain controllers\), not 'XX'/);
+  r = await cli(['import', 'cis', XCCDF]);
+  assert.is(r.code, 3);
+  assert.match(r.stderr, /one source kind, stig/);
+  r = await cli(['import', 'stig']);
+  assert.is(r.code, 3);
+  r = await cli(['validate', CONFIG.MS, '--scope', 'MS']);
+  assert.is(r.code, 3);
+  assert.match(r.stderr, /--scope goes with import/);
+  const bad = join(dir, 'bad.xml');
+  writeFileSync(bad, '<Benchmark><Group id="V-1"><Rule id="x">');
+  r = await cli(['import', 'stig', bad, '-o', out]);
+  assert.is(r.code, 3);
+  assert.match(r.stderr, /not a readable STIG XCCDF benchmark/);
+  assert.not.ok(existsSync(out), 'nothing written');
+  assert.equal(readdirSync(dir).sort(), ['bad.xml']);
+});
+
+test('CLI: -o replaces the file atomically (a new file renamed over it), counts by category on stderr; without -o the document goes to stdout', async () => {
+  const dir = tempDir();
+  const out = join(dir, 'baseline.yaml');
+  writeFileSync(out, 'old content\n');
+  const before = statSync(out).ino;
+  const r = await cli(['import', 'stig', XCCDF, '--scope', 'ms', '-o', out]);
+  assert.is(r.code, 0, r.stderr);
+  assert.ok(readFileSync(out).equals(readFileSync(CONFIG.MS)));
+  assert.is.not(statSync(out).ino, before, 'renamed over, not rewritten in place');
+  assert.equal(readdirSync(dir), ['baseline.yaml'], 'no temporary file left');
+  assert.match(r.stderr, /273 rules in U_MS_Windows_Server_2016_STIG_V2R10_Manual-xccdf\.xml; 43 not for MS; 97 imported as 99 resources into /);
+  assert.match(r.stderr, /133 not expressible \(listed at the top of the document\): access-control 10, account-policy 9, accounts-directory 7, audit-policy 32, certificate 4, installed-feature 8, manual 22, platform 3, runtime-state 2, security-policy 4, site-defined-value 2, user-right 30\n/);
+  assert.is(r.stdout, '');
+
+  const nested = join(dir, 'a', 'b', 'dc.yaml');
+  const dc = await cli(['import', 'stig', XCCDF, '--scope', 'DC', '--out', nested]);
+  assert.is(dc.code, 0);
+  assert.ok(readFileSync(nested).equals(readFileSync(CONFIG.DC)));
+
+  const std = await cli(['import', 'stig', XCCDF]);
+  assert.is(std.code, 0);
+  assert.is(std.stdout, full.yaml);
+  assert.match(std.stderr, /99 imported as 101 resources\n/);
+
+  // An output path that cannot be written: a runtime error, the directory left as it was.
+  const blocker = join(dir, 'taken');
+  mkdirSync(blocker);
+  writeFileSync(join(blocker, 'inside'), 'x');
+  const failed = await cli(['import', 'stig', XCCDF, '-o', blocker]);
+  assert.is(failed.code, 1);
+  assert.match(failed.stderr, /cannot write/);
+  assert.equal(readdirSync(blocker), ['inside']);
+});
+
+test.run();
