@@ -345,14 +345,15 @@ function Invoke-WsConfiguration {
         [AllowEmptyString()][string] $BackupPath, [bool] $FailFast, [bool] $NoLock
     )
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
-    $store = Open-WsStore -RegistrySnapshot $RegistrySnapshot
     $changing = ($Mode -eq 'Set' -and -not $WhatIfPreference)
     $lockPath = $null
     if ($changing -and -not $NoLock) {
-        $lockPath = Get-WsLockPath -Store $store
+        # Before reading: a second writer must not read what the first is about to replace.
+        $lockPath = Get-WsLockPath -RegistrySnapshot $RegistrySnapshot
         Enter-WsLock -Path $lockPath -Document $Document.Name
     }
     try {
+        $store = Open-WsStore -RegistrySnapshot $RegistrySnapshot
         # Read everything first: Set records the prior state of all it will change before changing anything.
         $results = [System.Collections.Generic.List[object]]::new()
         $states = [System.Collections.Generic.List[object]]::new()
@@ -417,7 +418,8 @@ function Invoke-WsConfiguration {
             if ($null -ne $waiver) {
                 $result.waiver = $waiver
                 if ($waiver.status -eq 'active' -and -not $waiver.Contains('override')) {
-                    # Waived: shown with its current value, neither judged nor changed.
+                    # Waived: shown with its current value (when it could be read), neither judged nor changed.
+                    if ($result.Contains('error')) { $result.Remove('error') }
                     $result.waived = $true
                     $result.skipped = $true
                     foreach ($judged in @('inDesiredState', 'differingProperties', 'desired')) { if ($result.Contains($judged)) { $result.Remove($judged) } }
@@ -457,12 +459,12 @@ function Invoke-WsConfiguration {
                 if ($result.Contains('error') -or $result.Contains('waived')) { continue }
                 if ($stopped) { $result.skipped = $true; continue }
                 $result.changed = $false
-                # Resources apply in order, so an earlier change can matter here (a key it emptied).
-                if ($resource.OnlyIfEmpty -and $applied.Count -gt 0) { $states[$i] = Get-WsResourceState -Store $store -Resource $resource }
-                if ($states[$i].Differing.Length -gt 0) {
-                    $action = 'Set to desired state'
-                    if ($resource.Ensure -eq 'Absent') { $action = 'Remove' }
-                    try {
+                try {
+                    # Resources apply in order, so an earlier change can matter here (a key it emptied).
+                    if ($resource.OnlyIfEmpty -and $applied.Count -gt 0) { $states[$i] = Get-WsResourceState -Store $store -Resource $resource }
+                    if ($states[$i].Differing.Length -gt 0) {
+                        $action = 'Set to desired state'
+                        if ($resource.Ensure -eq 'Absent') { $action = 'Remove' }
                         if ($Cmdlet.ShouldProcess($resource.Target, $action)) {
                             Invoke-WsChange -Store $store -Resource $resource
                             $result.changed = $true
@@ -474,11 +476,11 @@ function Invoke-WsConfiguration {
                         } else {
                             $result.whatIf = $true
                         }
-                    } catch {
-                        $result.error = $_.Exception.Message
-                        if ($FailFast) { $stopped = $true }
-                        continue
                     }
+                } catch {
+                    $result.error = $_.Exception.Message
+                    if ($FailFast) { $stopped = $true }
+                    continue
                 }
                 $result.after = $states[$i].View
                 $result.inDesiredState = ($states[$i].Differing.Length -eq 0)
@@ -491,12 +493,13 @@ function Invoke-WsConfiguration {
         }
         $summary = [ordered]@{ total = $Resources.Count; inDesiredState = 0; drifted = 0; changed = 0; failed = 0; skipped = 0; waived = 0 }
         foreach ($result in $results) {
+            # A change that was made counts even if reading it back then failed: the run is partial.
+            if ($result.Contains('changed') -and $result.changed) { $summary.changed++ }
             if ($result.Contains('error')) { $summary.failed++ }
             elseif ($result.Contains('waived')) { $summary.waived++ }
             elseif ($result.Contains('skipped')) { $summary.skipped++ }
             elseif ($result.Contains('inDesiredState')) {
                 if ($result.inDesiredState) { $summary.inDesiredState++ } else { $summary.drifted++ }
-                if ($result.Contains('changed') -and $result.changed) { $summary.changed++ }
             }
         }
         # Partial: some changes were made but not all of the run succeeded.
@@ -540,8 +543,8 @@ function Get-WsStateDirectory {
 
 function Get-WsLockPath {
     # The CLI uses the same paths (src/engine/state.ts): beside a snapshot, or one per machine.
-    param($Store)
-    if ($Store.Kind -eq 'Snapshot') { return $Store.Path + '.lock' }
+    param([AllowEmptyString()][string] $RegistrySnapshot)
+    if ($RegistrySnapshot) { return $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($RegistrySnapshot) + '.lock' }
     return [System.IO.Path]::Combine($env:ProgramData, 'winstate', 'registry.lock')
 }
 

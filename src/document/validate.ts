@@ -163,7 +163,8 @@ function applyWaivers(
         return;
       }
       const properties = { ...raw[resource.index]!.properties, ...w.override };
-      if (resource.type === 'Registry' && !('condition' in w.override)) delete properties.condition;
+      // A new valueData may not meet the old condition: it replaces the condition unless one is given.
+      if (resource.type === 'Registry' && 'valueData' in w.override && !('condition' in w.override)) delete properties.condition;
       const resolved = kind.resolve(properties, {
         catalog,
         error: (path, code, message) => report(['waivers', i, 'override', ...path], code, `waiver for "${w.resource}": ${message}`),
@@ -173,6 +174,14 @@ function applyWaivers(
     }
     if (waiver.expired) warn(['waivers', i, 'expires'], `the waiver for "${w.resource}" expired on ${w.expires}: the resource is enforced again`);
     resource.waiver = waiver;
+  });
+  // An active override must not make two resources want different things of one location.
+  const effective = (r: PlannedResource) => (r.waiver?.override && !r.waiver.expired ? r.waiver.override.desired : r.desired);
+  waivers.forEach((w, i) => {
+    const resource = resources.find((r) => r.waiver && r.name.toLowerCase() === w?.resource?.toLowerCase?.());
+    if (!resource?.waiver?.override || resource.waiver.expired) return;
+    const other = resources.find((o) => o !== resource && targetIdentity(o.target) === targetIdentity(resource.target) && !sameDesired(effective(o), effective(resource)));
+    if (other) report(['waivers', i, 'override'], 'conflict', `waiver for "${w.resource}": its override conflicts with "${other.name}" (line ${other.line}), which sets ${targetText(other.target)} differently`);
   });
 }
 

@@ -134,7 +134,9 @@ export class Engine {
     if (!of) throw new WinstateRunError(`no run '${idOrLatest}' with changes to roll back in ${join(this.stateDir, 'runs')}`);
     if (!of.backup || !existsSync(of.backup)) throw new WinstateRunError(`run ${of.id} has no backup to restore from`);
     const backup = JSON.parse(readFileSync(of.backup, 'utf8')) as BackupRecord;
-    const { yaml, unsupported } = rollbackDocument(backup, of.id);
+    const applied = new Set([...of.changes.map((c) => c.name), ...(of.appliedBeforeInterruption ?? [])]);
+    const { yaml, unsupported } = rollbackDocument(backup, of.id, applied);
+    if (applied.size === 0) throw new WinstateRunError(`run ${of.id} changed nothing, so there is nothing to roll back`);
     const dir = runDir(this.stateDir, of.id);
     const documentFile = join(dir, 'rollback.yaml');
     writeFileAtomic(documentFile, yaml);

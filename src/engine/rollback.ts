@@ -43,7 +43,9 @@ interface RollbackResource {
  * values that did not exist removed again, removed key trees restored, and keys the run created
  * removed while they are still empty (deepest first).
  */
-export function rollbackDocument(backup: BackupRecord, runId: string): { yaml: string; unsupported: string[] } {
+export function rollbackDocument(backup: BackupRecord, runId: string, applied?: ReadonlySet<string>): { yaml: string; unsupported: string[] } {
+  // Only what the run changed: a setting it failed or skipped may have been changed by others since.
+  const entries = applied ? backup.entries.filter((e) => applied.has(e.resource)) : backup.entries;
   const resources: RollbackResource[] = [];
   const unsupported: string[] = [];
   const seen = new Set<string>();
@@ -63,7 +65,7 @@ export function rollbackDocument(backup: BackupRecord, runId: string): { yaml: s
     return { key: keyPath, valueName: name, valueType: value.valueType, valueData: data };
   };
 
-  for (const entry of backup.entries) {
+  for (const entry of entries) {
     const keyPath = key(entry.hive, entry.subKey);
     if (entry.valueName !== null && entry.value) {
       if (entry.value.exists) {
@@ -82,7 +84,7 @@ export function rollbackDocument(backup: BackupRecord, runId: string): { yaml: s
       }
     }
   }
-  const created = [...new Set(backup.entries.flatMap((e) => (e.createdKeys ?? []).map((k) => key(e.hive, k))))];
+  const created = [...new Set(entries.flatMap((e) => (e.createdKeys ?? []).map((k) => key(e.hive, k))))];
   created.sort((a, b) => b.split('\\').length - a.split('\\').length || a.localeCompare(b));
   for (const path of created) add(`remove created key ${path} if empty`, { key: path, ensure: 'Absent', onlyIfEmpty: true });
 

@@ -68,14 +68,18 @@ export function parseCondition(raw: Record<string, unknown>, type: ValueType): P
   return { ok: true, condition };
 }
 
-/** Whether data (in wire form) meets the condition: the same rules the runtime applies. */
+/**
+ * Whether valueData (in wire form) meets the condition. It decides whether `set` may write that
+ * value, so it is a little stricter than the runtime's Test-WsCondition, never looser: text under
+ * number tests must be plain ASCII digits (no blanks to trim) within 0..2^64-1.
+ */
 export function meetsCondition(condition: Condition, type: ValueType, data: WireData): boolean {
   let value: bigint | string;
   if (type === 'String' || type === 'ExpandString') {
-    const text = (data as string).trim();
+    const text = data as string;
     const needsNumber = condition.atLeast !== undefined || condition.atMost !== undefined || [...(condition.oneOf ?? []), ...(condition.not ?? [])].some((v) => typeof v === 'bigint');
-    if (needsNumber && !/^\d+$/.test(text)) return false;
-    value = needsNumber ? BigInt(text) : (data as string);
+    if (needsNumber && (!/^[0-9]+$/.test(text) || BigInt(text) > QWORD_MAX)) return false;
+    value = needsNumber ? BigInt(text) : text;
   } else {
     value = BigInt(data as number | string);
   }

@@ -90,7 +90,11 @@ test('meetsCondition (validation) and the runtime agree on edge cases', () => {
     if (!parsed.ok) throw new Error(parsed.message);
     return parsed.condition;
   };
-  assert.ok(meetsCondition(c({ atMost: 4n }, 'String'), 'String', ' 4 '));
+  // valueData is what set writes: plain digits only (the runtime itself also accepts ' 600').
+  assert.not.ok(meetsCondition(c({ atMost: 4n }, 'String'), 'String', ' 4 '));
+  assert.ok(meetsCondition(c({ atMost: 4n }, 'String'), 'String', '4'));
+  assert.not.ok(meetsCondition(c({ atLeast: 1n }, 'String'), 'String', '18446744073709551616'), 'past 2^64-1 the runtime cannot read it');
+  assert.not.ok(meetsCondition(c({ atLeast: 1n }, 'String'), 'String', '\uFEFF5'));
   assert.not.ok(meetsCondition(c({ atMost: 4n }, 'String'), 'String', '4x'));
   assert.not.ok(meetsCondition(c({ atMost: 4n }, 'String'), 'String', '-1'));
   assert.ok(meetsCondition(c({ bitsSet: 0x8000n, bitsClear: 1n }, 'DWord'), 'DWord', 0x8002));

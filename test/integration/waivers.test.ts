@@ -96,6 +96,29 @@ test('the CLI prints an expired waiver as a warning and still runs', async () =>
   assert.match(stderr, /w\.yaml:21:\d+: warning: the waiver for "expired one" expired on 2020-01-31/);
 });
 
+test('an override may not make two resources disagree about one value; an absentOk-only override keeps the condition', () => {
+  const twice = `metadata: { name: t }
+resources:
+  - { name: one, type: Registry, properties: { key: 'HKLM\\X', valueName: v, valueType: DWord, valueData: 1 } }
+  - { name: two, type: Registry, properties: { key: 'HKLM\\X', valueName: v, valueType: DWord, valueData: 1 } }
+waivers:
+  - { resource: two, justification: vendor wants two here, expires: 2099-01-01, override: { valueData: 2 } }
+`;
+  const conflict = validateText('t.yaml', twice).diagnostics;
+  assert.is(conflict.length, 1);
+  assert.is(conflict[0]!.code, 'conflict');
+  assert.match(conflict[0]!.message, /override conflicts with "one"/);
+  const relaxed = validateText('r.yaml', `metadata: { name: r }
+resources:
+  - { name: r, type: Registry, properties: { key: 'HKLM\\X', valueName: v, valueType: DWord, valueData: 1, condition: { oneOf: [1, 3] } } }
+waivers:
+  - { resource: r, justification: may be missing for now, expires: 2099-01-01, override: { absentOk: true } }
+`);
+  const override = relaxed.plan!.resources[0]!.waiver!.override!.desired;
+  assert.equal(override.condition?.oneOf, [1n, 3n]);
+  assert.is(override.absentOk, true);
+});
+
 test('waivers are checked: unknown resource, second waiver, impossible date, override of the wrong field or out of range', () => {
   const bad = (waiver: string) => validateText('w.yaml', `${RESOURCES.replace(/waivers:[\s\S]*/, '')}waivers:\n${waiver}`).diagnostics.map((d) => `${d.start.line}: ${d.message}`).join('\n');
   assert.match(bad('  - { resource: nope, justification: some reason here, expires: 2099-01-01 }'), /no resource has that name/);

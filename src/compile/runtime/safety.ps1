@@ -14,8 +14,8 @@ function Get-WsStateDirectory {
 
 function Get-WsLockPath {
     # The CLI uses the same paths (src/engine/state.ts): beside a snapshot, or one per machine.
-    param($Store)
-    if ($Store.Kind -eq 'Snapshot') { return $Store.Path + '.lock' }
+    param([AllowEmptyString()][string] $RegistrySnapshot)
+    if ($RegistrySnapshot) { return $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($RegistrySnapshot) + '.lock' }
     return [System.IO.Path]::Combine($env:ProgramData, 'winstate', 'registry.lock')
 }
 
