@@ -92,4 +92,21 @@ resources:
   assert.equal(await problems(file), []);
 });
 
+test('every catalog entry, with each of its choices, compiles to a script that parses under the 5.1 check', async () => {
+  const { loadCatalog } = await import('../../src/catalog/catalog.js');
+  const entries = loadCatalog().entries;
+  assert.ok(entries.length > 0);
+  // Choices of one entry conflict with each other by design: compile each choice set separately.
+  for (let pick = 0; pick < Math.max(...entries.map((e) => e.choices.length)); pick++) {
+    const picked = ['metadata: { name: catalog-all }', 'resources:'];
+    entries.forEach((entry) => {
+      const choice = entry.choices[pick];
+      if (choice) picked.push(`  - name: ${JSON.stringify(entry.id)}`, '    type: SecurityOption', `    properties: { id: ${JSON.stringify(entry.id)}, value: ${JSON.stringify(choice.name)} }`);
+    });
+    const file = join(tempDir(), `catalog-${pick}.ps1`);
+    writeFileSync(file, compilePlan(planFromYaml(picked.join('\n'))).text);
+    assert.equal(await problems(file), [], `choice set ${pick}`);
+  }
+});
+
 test.run();
