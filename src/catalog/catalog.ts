@@ -10,16 +10,24 @@ export interface CatalogChoice {
   meaning: string;
 }
 
+/** A recommendation stated as registry data, for settings without named choices or with a range. */
+export interface RecommendedData {
+  valueData: WireData;
+  condition?: Record<string, unknown>;
+  absentOk?: boolean;
+  text?: string;
+}
+
 export interface CatalogEntry {
   id: string;
-  kind: 'SecurityOption';
+  kind: 'SecurityOption' | 'AdministrativeTemplate' | 'MSS';
   title: string;
   gpoPath: string;
   area?: string;
   registry: { key: string; valueName: string; valueType: ValueType };
-  choices: CatalogChoice[];
+  choices?: CatalogChoice[];
   default?: string;
-  recommended?: string;
+  recommended?: string | RecommendedData;
   severity: 'low' | 'medium' | 'high';
   scope: ('MS' | 'DC')[];
   platforms: string[];

@@ -11,8 +11,8 @@ export interface CatalogEntryView {
   gpoPath: string;
   area: string | null;
   registry: { key: string; valueName: string; valueType: string };
-  /** The recommended setting: its choice name and registry data. */
-  desired: { choice: string | null; valueData: unknown };
+  /** The recommended setting: its choice name (if any), registry data, and what test accepts. */
+  desired: { choice: string | null; valueData: unknown; condition?: Record<string, unknown>; absentOk?: boolean; text?: string };
   choices: { name: string; valueData: unknown; meaning: string }[];
   default: string | null;
   severity: string;
@@ -24,7 +24,9 @@ export interface CatalogEntryView {
 }
 
 export function catalogEntryView(entry: CatalogEntry): CatalogEntryView {
-  const recommended = entry.choices.find((c) => c.name === entry.recommended);
+  const choices = entry.choices ?? [];
+  const named = typeof entry.recommended === 'string' ? choices.find((c) => c.name === entry.recommended) : undefined;
+  const data = typeof entry.recommended === 'object' ? entry.recommended : undefined;
   return {
     id: entry.id,
     kind: entry.kind,
@@ -32,8 +34,10 @@ export function catalogEntryView(entry: CatalogEntry): CatalogEntryView {
     gpoPath: entry.gpoPath,
     area: entry.area ?? null,
     registry: { ...entry.registry },
-    desired: { choice: recommended?.name ?? null, valueData: recommended?.data ?? null },
-    choices: entry.choices.map((c) => ({ name: c.name, valueData: c.data, meaning: c.meaning })),
+    desired: data
+      ? { choice: null, valueData: data.valueData, ...(data.condition ? { condition: data.condition } : {}), ...(data.absentOk ? { absentOk: true } : {}), ...(data.text ? { text: data.text } : {}) }
+      : { choice: named?.name ?? null, valueData: named?.data ?? null },
+    choices: choices.map((c) => ({ name: c.name, valueData: c.data, meaning: c.meaning })),
     default: entry.default ?? null,
     severity: entry.severity,
     scope: [...entry.scope],
@@ -63,7 +67,7 @@ export function renderCatalogEntry(entry: CatalogEntry): string {
     `  id:          ${v.id} (${v.kind})`,
     `  GPO path:    ${v.gpoPath}`,
     `  registry:    ${v.registry.key}!${v.registry.valueName} (${v.registry.valueType})`,
-    `  recommended: ${v.desired.choice ?? '-'} (${JSON.stringify(v.desired.valueData)})`,
+    `  recommended: ${v.desired.choice ?? v.desired.text ?? '-'} (${JSON.stringify(v.desired.valueData)}${v.desired.condition ? `; accepts ${JSON.stringify(v.desired.condition)}` : ''}${v.desired.absentOk ? '; absent is fine' : ''})`,
     `  default:     ${v.default ?? 'unknown'}`,
     `  choices:`,
     ...v.choices.map((c) => `    ${c.name} = ${JSON.stringify(c.valueData)}: ${c.meaning}`),

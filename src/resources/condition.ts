@@ -68,18 +68,18 @@ export function parseCondition(raw: Record<string, unknown>, type: ValueType): P
   return { ok: true, condition };
 }
 
-/**
- * Whether valueData (in wire form) meets the condition. It decides whether `set` may write that
- * value, so it is a little stricter than the runtime's Test-WsCondition, never looser: text under
- * number tests must be plain ASCII digits (no blanks to trim) within 0..2^64-1.
- */
+/** What .NET's String.Trim() removes (Char.IsWhiteSpace), which the runtime uses; JavaScript's trim() also removes U+FEFF. */
+const DOTNET_SPACE = '\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const DOTNET_TRIM = new RegExp(`^[${DOTNET_SPACE}]+|[${DOTNET_SPACE}]+$`, 'g');
+
+/** Whether data (in wire form) meets the condition: the same rules the runtime's Test-WsCondition applies. */
 export function meetsCondition(condition: Condition, type: ValueType, data: WireData): boolean {
   let value: bigint | string;
   if (type === 'String' || type === 'ExpandString') {
-    const text = data as string;
-    const needsNumber = condition.atLeast !== undefined || condition.atMost !== undefined || [...(condition.oneOf ?? []), ...(condition.not ?? [])].some((v) => typeof v === 'bigint');
+    const text = (data as string).replace(DOTNET_TRIM, '');
+    const needsNumber = numberTests(condition);
     if (needsNumber && (!/^[0-9]+$/.test(text) || BigInt(text) > QWORD_MAX)) return false;
-    value = needsNumber ? BigInt(text) : text;
+    value = needsNumber ? BigInt(text) : (data as string);
   } else {
     value = BigInt(data as number | string);
   }
@@ -91,6 +91,11 @@ export function meetsCondition(condition: Condition, type: ValueType, data: Wire
   if (condition.bitsSet !== undefined && ((value as bigint) & condition.bitsSet) !== condition.bitsSet) return false;
   if (condition.bitsClear !== undefined && ((value as bigint) & condition.bitsClear) !== 0n) return false;
   return true;
+}
+
+/** Whether a String value under this condition is read as a number. */
+export function numberTests(condition: Condition): boolean {
+  return condition.atLeast !== undefined || condition.atMost !== undefined || [...(condition.oneOf ?? []), ...(condition.not ?? [])].some((v) => typeof v === 'bigint');
 }
 
 /** JSON-safe form for results and reports: numbers up to 2^53, larger ones as decimal strings. */

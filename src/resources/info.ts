@@ -57,7 +57,7 @@ export function settingInfo(resource: { entry?: CatalogEntry; metadata?: Resourc
     gpoPath: entry?.gpoPath ?? meta?.gpoPath,
     rationale: entry?.rationale ?? meta?.rationale,
     impact: entry?.impact ?? meta?.impact,
-    recommended: entry?.recommended,
+    recommended: typeof entry?.recommended === 'object' ? (entry.recommended.text ?? JSON.stringify(entry.recommended.valueData)) : entry?.recommended,
     references: { stig: refs('stig'), cis: refs('cis'), cce: refs('cce'), oval: refs('oval') },
   };
 }

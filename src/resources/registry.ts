@@ -1,7 +1,7 @@
 import type { ResourceKind } from './kind.js';
 import { parseKeyPath, VALUE_TYPES, type RegistryDesired, type ValueType } from './registry-model.js';
 import { normaliseData, textProblem } from './registry-data.js';
-import { conditionSchema, meetsCondition, parseCondition } from './condition.js';
+import { conditionSchema, meetsCondition, numberTests, parseCondition } from './condition.js';
 
 /** A raw registry value (or key), as DSC's Registry resource describes it. */
 export const registryKind: ResourceKind = {
@@ -81,8 +81,10 @@ export const registryKind: ResourceKind = {
         ctx.error(['condition', ...parsed.path], 'invalid-value', parsed.message);
         return undefined;
       }
-      // set writes valueData when a value fails: it must itself comply, or set could never converge.
-      if (!meetsCondition(parsed.condition, valueType, data.data)) {
+      // set writes valueData when a value fails: it must itself comply, or set could never converge,
+      // and text the runtime reads as a number must be plain digits (nothing for a trim to decide).
+      const plainNumber = !(valueType === 'String' || valueType === 'ExpandString') || !numberTests(parsed.condition) || /^[0-9]+$/.test(data.data as string);
+      if (!plainNumber || !meetsCondition(parsed.condition, valueType, data.data)) {
         ctx.error(['valueData'], 'invalid-value', `valueData ${JSON.stringify(data.data)} does not meet the condition, so set would write a failing value`);
         return undefined;
       }

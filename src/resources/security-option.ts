@@ -1,48 +1,99 @@
-import type { ResourceKind } from './kind.js';
-import { parseKeyPath } from './registry-model.js';
+import type { CatalogEntry } from '../catalog/catalog.js';
+import type { ResourceKind, ResolveContext, ResolvedResource } from './kind.js';
+import { parseKeyPath, type RegistryDesired } from './registry-model.js';
+import { normaliseData } from './registry-data.js';
+import { meetsCondition, parseCondition } from './condition.js';
 
-/** A Group Policy security option, named as the policy editor shows it and resolved through the catalog. */
-export const securityOptionKind: ResourceKind = {
-  type: 'SecurityOption',
-  description: 'A security policy by its Group Policy name (or catalog id) and a value in the policy\'s own terms.',
-  propertiesSchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['value'],
-    properties: {
-      policy: { type: 'string', minLength: 1, description: 'The exact Group Policy name, e.g. "Microsoft network client: Digitally sign communications (if server agrees)".' },
-      id: { type: 'string', minLength: 1, description: 'A catalog id or STIG id instead of the policy name.' },
-      value: { type: 'string', minLength: 1, description: 'One of the policy\'s choices, e.g. Enabled or Disabled.' },
+/**
+ * A catalog setting named as Group Policy shows it (or by catalog id or STIG id), with a value
+ * in the setting's own terms: one of its choices, `recommended`, or plain data for settings that
+ * take a number or text.
+ */
+function catalogKind(type: string, kinds: CatalogEntry['kind'][] | undefined, description: string): ResourceKind {
+  return {
+    type,
+    description,
+    propertiesSchema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['value'],
+      properties: {
+        policy: { type: 'string', minLength: 1, description: 'The exact Group Policy name, e.g. "Microsoft network client: Digitally sign communications (if server agrees)".' },
+        id: { type: 'string', minLength: 1, description: 'A catalog id or STIG id instead of the policy name.' },
+        value: {
+          type: ['string', 'integer'],
+          description: "One of the setting's choices (e.g. Enabled), `recommended` for the catalog's hardened value, or the data itself for settings that take a number or text.",
+        },
+      },
     },
-  },
-  resolve(props, ctx) {
-    const by = 'policy' in props ? 'policy' : 'id';
-    if ('policy' in props === 'id' in props) {
-      ctx.error([], 'invalid-value', 'give exactly one of policy or id');
+    resolve(props, ctx) {
+      const by = 'policy' in props ? 'policy' : 'id';
+      if ('policy' in props === 'id' in props) {
+        ctx.error([], 'invalid-value', 'give exactly one of policy or id');
+        return undefined;
+      }
+      const name = props[by] as string;
+      const entry = ctx.catalog.find(name);
+      if (!entry || (kinds && !kinds.includes(entry.kind))) {
+        const hints = ctx.catalog.suggest(name);
+        const hint = hints.length ? `; did you mean ${hints.map((h) => `"${h}"`).join(' or ')}?` : '';
+        const other = entry ? `; "${entry.title}" is ${entry.kind === 'AdministrativeTemplate' ? 'an' : 'a'} ${entry.kind} setting: use type: Policy` : hint;
+        ctx.error([by], 'unknown-policy', `unknown policy "${name}"${other}`);
+        return undefined;
+      }
+      return resolveValue(entry, props.value, ctx);
+    },
+  };
+}
+
+function resolveValue(entry: CatalogEntry, value: unknown, ctx: ResolveContext): ResolvedResource | undefined {
+  const target = parseKeyPath(entry.registry.key);
+  if (typeof target === 'string') throw new Error(`catalog entry ${entry.id}: ${target}`);
+  target.valueName = entry.registry.valueName;
+  const type = entry.registry.valueType;
+  const choices = entry.choices ?? [];
+  const policyOf = (label: string) => ({ title: entry.title, value: label, choices: choices.map((c) => ({ name: c.name, data: c.data })) });
+  const wanted = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
+
+  if (wanted === 'recommended') {
+    const recommended = entry.recommended;
+    if (recommended === undefined) {
+      ctx.error(['value'], 'invalid-value', `"${entry.title}" has no recommended value in the catalog`);
       return undefined;
     }
-    const name = props[by] as string;
-    const entry = ctx.catalog.find(name);
-    if (!entry) {
-      const hints = ctx.catalog.suggest(name);
-      const hint = hints.length ? `; did you mean ${hints.map((h) => `"${h}"`).join(' or ')}?` : '';
-      ctx.error([by], 'unknown-policy', `unknown policy "${name}"${hint}`);
-      return undefined;
+    if (typeof recommended === 'string') return resolveValue(entry, recommended, ctx);
+    const desired: RegistryDesired = { ensure: 'Present', valueType: type, valueData: recommended.valueData };
+    if (recommended.condition) {
+      const parsed = parseCondition(recommended.condition, type);
+      if (!parsed.ok || !meetsCondition(parsed.condition, type, recommended.valueData)) throw new Error(`catalog entry ${entry.id}: recommended condition is invalid`);
+      desired.condition = parsed.condition;
     }
-    const wanted = (props.value as string).trim().toLowerCase();
-    const choice = entry.choices.find((c) => c.name.toLowerCase() === wanted);
-    if (!choice) {
-      ctx.error(['value'], 'invalid-value', `"${props.value}" is not a value of "${entry.title}": use ${entry.choices.map((c) => c.name).join(' or ')}`);
-      return undefined;
-    }
-    const target = parseKeyPath(entry.registry.key);
-    if (typeof target === 'string') throw new Error(`catalog entry ${entry.id}: ${target}`);
-    target.valueName = entry.registry.valueName;
-    return {
-      target,
-      desired: { ensure: 'Present', valueType: entry.registry.valueType, valueData: choice.data },
-      policy: { title: entry.title, value: choice.name, choices: entry.choices.map((c) => ({ name: c.name, data: c.data })) },
-      entry,
-    };
-  },
-};
+    if (recommended.absentOk) desired.absentOk = true;
+    return { target, desired, policy: policyOf(recommended.text ?? 'recommended'), entry };
+  }
+  const choice = wanted === undefined ? undefined : choices.find((c) => c.name.toLowerCase() === wanted);
+  if (choice) return { target, desired: { ensure: 'Present', valueType: type, valueData: choice.data }, policy: policyOf(choice.name), entry };
+  if (choices.length > 0) {
+    ctx.error(['value'], 'invalid-value', `"${String(value)}" is not a value of "${entry.title}": use ${choices.map((c) => c.name).join(' or ')}${entry.recommended !== undefined ? ' or recommended' : ''}`);
+    return undefined;
+  }
+  // No named choices: the data itself (a number of seconds, a text), checked like a Registry value.
+  const data = normaliseData(type, typeof value === 'number' ? BigInt(value) : value);
+  if (!data.ok) {
+    ctx.error(['value'], data.outOfRange ? 'out-of-range' : 'invalid-value', `"${entry.title}": ${data.message}`);
+    return undefined;
+  }
+  return { target, desired: { ensure: 'Present', valueType: type, valueData: data.data }, policy: policyOf(String(value)), entry };
+}
+
+export const securityOptionKind = catalogKind(
+  'SecurityOption',
+  ['SecurityOption'],
+  "A security option (Local Policies\\Security Options) by its Group Policy name, catalog id or STIG id, and a value in the policy's own terms.",
+);
+
+export const policyKind = catalogKind(
+  'Policy',
+  undefined,
+  "Any catalog setting (Security Options, Administrative Templates, MSS) by its Group Policy name, catalog id or STIG id, and a value in the setting's own terms.",
+);

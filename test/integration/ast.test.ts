@@ -97,11 +97,12 @@ test('every catalog entry, with each of its choices, compiles to a script that p
   const entries = loadCatalog().entries;
   assert.ok(entries.length > 0);
   // Choices of one entry conflict with each other by design: compile each choice set separately.
-  for (let pick = 0; pick < Math.max(...entries.map((e) => e.choices.length)); pick++) {
+  for (let pick = 0; pick < Math.max(...entries.map((e) => e.choices?.length ?? 0)); pick++) {
     const picked = ['metadata: { name: catalog-all }', 'resources:'];
     entries.forEach((entry) => {
-      const choice = entry.choices[pick];
-      if (choice) picked.push(`  - name: ${JSON.stringify(entry.id)}`, '    type: SecurityOption', `    properties: { id: ${JSON.stringify(entry.id)}, value: ${JSON.stringify(choice.name)} }`);
+      const choice = entry.choices?.[pick];
+      if (choice) picked.push(`  - name: ${JSON.stringify(entry.id)}`, '    type: Policy', `    properties: { id: ${JSON.stringify(entry.id)}, value: ${JSON.stringify(choice.name)} }`);
+      else if (pick === 0 && entry.recommended !== undefined) picked.push(`  - name: ${JSON.stringify(entry.id)}`, '    type: Policy', `    properties: { id: ${JSON.stringify(entry.id)}, value: recommended }`);
     });
     const file = join(tempDir(), `catalog-${pick}.ps1`);
     writeFileSync(file, compilePlan(planFromYaml(picked.join('\n'))).text);

@@ -8,6 +8,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { loadCatalog, type CatalogEntry } from '../../src/catalog/catalog.js';
 import { parseKeyPath, type RegistryTarget } from '../../src/resources/registry-model.js';
 import { normaliseData } from '../../src/resources/registry-data.js';
+import { meetsCondition, parseCondition } from '../../src/resources/condition.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const ENTRIES_DIR = join(ROOT, 'src', 'catalog', 'entries');
@@ -73,9 +74,9 @@ test('every registry key parses', () => {
 
 test("every choice's data normalises for the entry's value type, to itself", () => {
   for (const { entry } of entries) {
-    const names = entry.choices.map((c) => c.name.toLowerCase());
+    const names = (entry.choices ?? []).map((c) => c.name.toLowerCase());
     assert.is(new Set(names).size, names.length, `${entry.id}: choice names must be unique`);
-    for (const choice of entry.choices) {
+    for (const choice of entry.choices ?? []) {
       const result = normaliseData(entry.registry.valueType, choice.data);
       assert.ok(result.ok, `${entry.id} ${choice.name}: ${result.ok ? '' : result.message}`);
       if (result.ok) assert.equal(result.data, choice.data, `${entry.id} ${choice.name}: data must be in wire form`);
@@ -83,10 +84,19 @@ test("every choice's data normalises for the entry's value type, to itself", () 
   }
 });
 
-test('recommended and default name existing choices', () => {
+test('recommended and default name existing choices; recommended data complies with its own condition', () => {
   for (const { entry } of entries) {
-    const names = entry.choices.map((c) => c.name);
-    if (entry.recommended !== undefined) assert.ok(names.includes(entry.recommended), `${entry.id}: recommended ${entry.recommended}`);
+    const names = (entry.choices ?? []).map((c) => c.name);
+    if (typeof entry.recommended === 'string') assert.ok(names.includes(entry.recommended), `${entry.id}: recommended ${entry.recommended}`);
+    if (typeof entry.recommended === 'object') {
+      const data = normaliseData(entry.registry.valueType, entry.recommended.valueData);
+      assert.ok(data.ok, `${entry.id}: recommended data`);
+      if (entry.recommended.condition) {
+        const parsed = parseCondition(entry.recommended.condition, entry.registry.valueType);
+        assert.ok(parsed.ok && meetsCondition(parsed.condition, entry.registry.valueType, entry.recommended.valueData), `${entry.id}: recommended data meets its condition`);
+      }
+    }
+    if (entry.recommended === undefined) assert.ok(names.length > 0, `${entry.id}: a setting with no choices needs a recommended value`);
     if (entry.default !== undefined) assert.ok(names.includes(entry.default), `${entry.id}: default ${entry.default}`);
   }
 });
@@ -108,7 +118,7 @@ test('the seed entry has the facts of the Group Policy setting', () => {
   assert.is(e.registry.key, 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\LanmanWorkstation\\Parameters');
   assert.is(e.registry.valueName, 'EnableSecuritySignature');
   assert.is(e.registry.valueType, 'DWord');
-  assert.equal(e.choices.map((c) => [c.name, c.data]), [['Enabled', 1], ['Disabled', 0]]);
+  assert.equal(e.choices!.map((c) => [c.name, c.data]), [['Enabled', 1], ['Disabled', 0]]);
   assert.is(e.recommended, 'Enabled');
 });
 
@@ -159,7 +169,7 @@ test('the DISA STIG rule WN16-SO-000200 names the same registry value and data',
   const stigValue = /^0x([0-9a-f]+)\s*\((\d+)\)$/i.exec(valueText);
   assert.ok(stigValue, `unexpected Value: ${valueText}`);
   assert.is(parseInt(stigValue![1]!, 16), Number(stigValue![2]));
-  const recommended = e.choices.find((c) => c.name === e.recommended)!;
+  const recommended = e.choices!.find((c) => c.name === e.recommended)!;
   assert.is(recommended.data, Number(stigValue![2]));
   assert.is(recommended.data, 1);
 });
@@ -197,7 +207,7 @@ test('the DISA OVAL definition 1199 checks the same registry value for reg_dword
   assert.is(text(object, 'name'), e.registry.valueName);
   assert.is(text(state, 'type'), 'reg_dword');
   assert.is(e.registry.valueType, 'DWord');
-  const recommended = e.choices.find((c) => c.name === e.recommended)!;
+  const recommended = e.choices!.find((c) => c.name === e.recommended)!;
   assert.is(Number(text(state, 'value')), recommended.data);
   assert.is(recommended.data, 1);
 });
