@@ -49,12 +49,16 @@ export class Catalog {
 
   constructor(readonly entries: readonly CatalogEntry[]) {
     for (const entry of entries) {
-      for (const key of [entry.id, entry.title, ...(entry.references.stig ?? [])]) {
+      for (const key of [entry.id, entry.title]) {
         const k = titleKey(key);
         const other = this.byKey.get(k);
         if (other && other !== entry) throw new Error(`catalog: '${key}' names both ${other.id} and ${entry.id}`);
         this.byKey.set(k, entry);
       }
+    }
+    // A STIG rule can require several values (several entries): its id finds the first of them.
+    for (const entry of entries) {
+      for (const key of entry.references.stig ?? []) if (!this.byKey.has(titleKey(key))) this.byKey.set(titleKey(key), entry);
     }
   }
 

@@ -61,6 +61,16 @@ test('catalog entries that cite a STIG rule match the rule: location, type, seve
   assert.ok(checked >= 1, 'at least the seed entry is checked');
 });
 
+test('every registry value the STIG requires has a catalog entry', () => {
+  const cited = new Set(entries.flatMap((e) => (e.references.stig ?? []).filter((s) => s.startsWith('WN16-')).map((s) => `${s}!${e.registry.valueName.toLowerCase()}`)));
+  const missing: string[] = [];
+  for (const { rule, extraction } of rules) {
+    if (extraction.kind !== 'registry') continue;
+    for (const value of extraction.values) if (!cited.has(`${rule.stigId}!${value.valueName.toLowerCase()}`)) missing.push(`${rule.stigId} ${value.valueName}`);
+  }
+  assert.equal(missing, []);
+});
+
 test('no two catalog entries cite the same STIG rule value', () => {
   const seen = new Map<string, string>();
   for (const entry of entries) {
