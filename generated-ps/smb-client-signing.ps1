@@ -460,8 +460,13 @@ function Invoke-WsConfiguration {
                 if ($stopped) { $result.skipped = $true; continue }
                 $result.changed = $false
                 try {
-                    # Resources apply in order, so an earlier change can matter here (a key it emptied).
-                    if ($resource.OnlyIfEmpty -and $applied.Count -gt 0) { $states[$i] = Get-WsResourceState -Store $store -Resource $resource }
+                    # Resources apply in order, so an earlier change can matter here (the same value
+                    # named twice, a key it emptied): read again once anything has changed.
+                    if ($applied.Count -gt 0) {
+                        $states[$i] = Get-WsResourceState -Store $store -Resource $resource
+                        $result.before = $states[$i].View
+                        $result.differingProperties = $states[$i].Differing
+                    }
                     if ($states[$i].Differing.Length -gt 0) {
                         $action = 'Set to desired state'
                         if ($resource.Ensure -eq 'Absent') { $action = 'Remove' }
