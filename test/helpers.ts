@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { validateText, type Plan } from '../src/document/validate.js';
 import { formatDiagnostic } from '../src/document/diagnostics.js';
 import { locatePwsh } from '../src/bridge/locate.js';
+import { main, type CliIo } from '../src/cli/cli.js';
 
 // Runs record backups under the state directory: keep tests out of the user's own.
 process.env.WINSTATE_STATE_DIR ??= mkdtempSync(join(tmpdir(), 'winstate-state-'));
@@ -38,4 +39,13 @@ export function runPwshFile(script: string, args: string[]): { status: number | 
 /** YAML single-quoted scalar: the only escape is a doubled quote. */
 export function yamlQuote(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
+}
+
+/** The CLI as a function, its output captured; `extra` sets the rest of the io (isTTY, env...). */
+export async function runCli(argv: string[], extra: Partial<CliIo> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), ...extra };
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
 }

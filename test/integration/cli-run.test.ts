@@ -6,16 +6,11 @@ import { hostname } from 'node:os';
 import { main, type CliIo } from '../../src/cli/cli.js';
 import type { ApplyReport, RunReport } from '../../src/engine/results.js';
 import { tempDir } from '../helpers.js';
+import { runCli } from '../helpers.js';
 
 const SEED = 'configurations/smb-client-signing.yaml';
 
-async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+const cli = runCli;
 
 function demoSnapshot(): string {
   const file = join(tempDir(), 'server.reg');

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { main, type CliIo } from '../../src/cli/cli.js';
 import { tempDir } from '../helpers.js';
+import { runCli } from '../helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const JUNIT_XSD = join(ROOT, 'test', 'fixtures', 'junit.xsd');
@@ -27,11 +28,7 @@ interface Step {
   condition?: string;
 }
 
-async function cli(argv: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const io: CliIo = { stdout: () => undefined, stderr: (t) => void (stderr += t) };
-  return { code: await main(argv, io), stderr };
-}
+const cli = runCli;
 
 /** The winstate invocations of some steps, as argument lists (the examples use no shell quoting). */
 function winstateCommands(steps: Step[]): string[][] {

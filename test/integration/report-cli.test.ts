@@ -13,6 +13,7 @@ import addFormatsModule from 'ajv-formats';
 import { main, type CliIo } from '../../src/cli/cli.js';
 import type { ReportModel } from '../../src/report/model.js';
 import { tempDir, writeReg } from '../helpers.js';
+import { runCli } from '../helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SEED = 'configurations/smb-client-signing.yaml';
@@ -31,13 +32,7 @@ interface Run {
   stderr: string;
 }
 
-async function cli(argv: string[], extra: Partial<CliIo> = {}): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), ...extra };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+const cli = runCli;
 
 function demoSnapshot(dir = tempDir()): string {
   const file = join(dir, 'server.reg');

@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { main, type CliIo } from '../../src/cli/cli.js';
 import { tempDir, writeReg } from '../helpers.js';
+import { runCli } from '../helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -69,11 +70,7 @@ const SNAPSHOT = [
 
 const DRIFTED = ['SMB client signing (if server agrees)', 'SMBv1 server off', 'LAN Manager authentication level', 'No LM hash stored', 'Legacy telnet key removed'];
 
-async function cli(argv: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const io: CliIo = { stdout: () => undefined, stderr: (t) => void (stderr += t) };
-  return { code: await main(argv, io), stderr };
-}
+const cli = runCli;
 
 async function report(command: 'test' | 'apply'): Promise<string> {
   const dir = tempDir();

@@ -15,6 +15,7 @@ import { extractAll, parseXccdf, type Condition } from '../../src/catalog/stig/x
 import { gpoPaths, importStig, mapCondition, SCHEMA_MODELINE } from '../../src/catalog/stig/import.js';
 import { nonCompliantSnapshot } from '../../bench/stig.js';
 import { readReg, tempDir } from '../helpers.js';
+import { runCli } from '../helpers.js';
 
 const XCCDF = resolve(process.cwd(), '..', 'shared', 'fixtures', 'stig', 'U_MS_Windows_Server_2016_STIG_V2R10_Manual-xccdf.xml');
 const RAW = readFileSync(XCCDF, 'utf8');
@@ -29,13 +30,7 @@ const fullPlan = planOf(full.yaml);
 const engine = new Engine();
 test.after(() => engine.close());
 
-async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+const cli = runCli;
 
 function planOf(yaml: string, file = 'stig.yaml'): Plan {
   const { plan, diagnostics } = validateText(file, yaml);

@@ -2,13 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { main, type CliIo } from '../../src/cli/cli.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
+import { runCli } from '../helpers.js';
 
-async function cli(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) };
-  return { code: await main(argv, io), stdout, stderr };
-}
+const cli = runCli;
 
 test('catalog list --json prints the documented shape for every entry', async () => {
   const r = await cli(['catalog', 'list', '--json']);
