@@ -4,7 +4,7 @@ import { projectPath } from '../paths.js';
 import type { PlannedResource, Plan } from '../document/validate.js';
 import { targetText, type RegistryDesired, type ValueType, type WireData } from '../resources/registry-model.js';
 import type { PolicyBinding } from '../resources/kind.js';
-import { conditionView, type Condition } from '../resources/condition.js';
+import { conditionView, numberTests, type Condition } from '../resources/condition.js';
 import { settingInfo } from '../resources/info.js';
 import { ps, psCommentText, psIdentifier, psJoin, PsCode, PsTyped } from './quote.js';
 import { VERSION } from '../version.js';
@@ -234,9 +234,7 @@ function psCondition(condition: Condition, type: ValueType): Record<string, unkn
   if (condition.not) out.Not = condition.not.map(big);
   if (condition.bitsSet !== undefined) out.BitsSet = big(condition.bitsSet);
   if (condition.bitsClear !== undefined) out.BitsClear = big(condition.bitsClear);
-  const textual = type === 'String' || type === 'ExpandString';
-  const numberTests = condition.atLeast !== undefined || condition.atMost !== undefined || [...(condition.oneOf ?? []), ...(condition.not ?? [])].some((v) => typeof v === 'bigint');
-  out.Numeric = !textual || numberTests;
+  out.Numeric = !(type === 'String' || type === 'ExpandString') || numberTests(condition);
   return out;
 }
 

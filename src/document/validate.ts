@@ -138,6 +138,7 @@ function applyWaivers(
   warn: (path: DataPath, message: string) => void,
 ): void {
   const today = now.toISOString().slice(0, 10);
+  const overridden: { resource: PlannedResource; index: number }[] = [];
   waivers.forEach((w, i) => {
     if (typeof w?.resource !== 'string') return; // the schema has reported it
     const resource = resources.find((r) => r.name.toLowerCase() === w.resource.toLowerCase());
@@ -174,15 +175,14 @@ function applyWaivers(
     }
     if (waiver.expired) warn(['waivers', i, 'expires'], `the waiver for "${w.resource}" expired on ${w.expires}: the resource is enforced again`);
     resource.waiver = waiver;
+    if (waiver.override && !waiver.expired) overridden.push({ resource, index: i });
   });
   // An active override must not make two resources want different things of one location.
   const effective = (r: PlannedResource) => (r.waiver?.override && !r.waiver.expired ? r.waiver.override.desired : r.desired);
-  waivers.forEach((w, i) => {
-    const resource = resources.find((r) => r.waiver && r.name.toLowerCase() === w?.resource?.toLowerCase?.());
-    if (!resource?.waiver?.override || resource.waiver.expired) return;
+  for (const { resource, index } of overridden) {
     const other = resources.find((o) => o !== resource && targetIdentity(o.target) === targetIdentity(resource.target) && !sameDesired(effective(o), effective(resource)));
-    if (other) report(['waivers', i, 'override'], 'conflict', `waiver for "${w.resource}": its override conflicts with "${other.name}" (line ${other.line}), which sets ${targetText(other.target)} differently`);
-  });
+    if (other) report(['waivers', index, 'override'], 'conflict', `waiver for "${resource.name}": its override conflicts with "${other.name}" (line ${other.line}), which sets ${targetText(other.target)} differently`);
+  }
 }
 
 /** Resource names are unique (ignoring case), whatever else is wrong with the resources. */

@@ -33,14 +33,8 @@ export const resourceMetadataSchema = {
 } as const;
 
 /** Everything known about a setting: its catalog entry first, then the document's own metadata. */
-export interface SettingInfo {
+export interface SettingInfo extends Omit<ResourceMetadata, 'scope' | 'references'> {
   id?: string;
-  title?: string;
-  severity?: 'low' | 'medium' | 'high';
-  area?: string;
-  gpoPath?: string;
-  rationale?: string;
-  impact?: string;
   recommended?: string;
   references: { stig: string[]; cis: string[]; cce: string[]; oval: string[] };
 }
