@@ -1,4 +1,4 @@
-import type { ResourceKind } from './kind.js';
+import type { ResolveContext, ResourceKind } from './kind.js';
 import { parseKeyPath, VALUE_TYPES, type RegistryDesired, type ValueType } from './registry-model.js';
 import { normaliseData, textProblem } from './registry-data.js';
 import { conditionSchema, meetsCondition, numberTests, parseCondition } from './condition.js';
@@ -75,22 +75,32 @@ export const registryKind: ResourceKind = {
       return undefined;
     }
     const desired: RegistryDesired = { ensure, valueType, valueData: data.data };
-    if ('condition' in props) {
-      const parsed = parseCondition(props.condition as Record<string, unknown>, valueType);
-      if (!parsed.ok) {
-        ctx.error(['condition', ...parsed.path], 'invalid-value', parsed.message);
-        return undefined;
-      }
-      // set writes valueData when a value fails: it must itself comply, or set could never converge,
-      // and text the runtime reads as a number must be plain digits (nothing for a trim to decide).
-      const plainNumber = !(valueType === 'String' || valueType === 'ExpandString') || !numberTests(parsed.condition) || /^[0-9]+$/.test(data.data as string);
-      if (!plainNumber || !meetsCondition(parsed.condition, valueType, data.data)) {
-        ctx.error(['valueData'], 'invalid-value', `valueData ${JSON.stringify(data.data)} does not meet the condition, so set would write a failing value`);
-        return undefined;
-      }
-      desired.condition = parsed.condition;
-    }
-    if (props.absentOk === true) desired.absentOk = true;
+    if (!addCondition(desired, props, ['valueData'], ctx)) return undefined;
     return { target, desired };
   },
 };
+
+/**
+ * Adds a document's `condition` and `absentOk` to a present value's desired state. The data that set
+ * writes when a value fails must itself comply, or set could never converge; text the runtime reads as
+ * a number must be plain digits (nothing for a trim to decide). Returns false after reporting an error.
+ */
+export function addCondition(desired: RegistryDesired, props: Record<string, unknown>, dataPath: string[], ctx: ResolveContext): boolean {
+  const valueType = desired.valueType!;
+  if ('condition' in props) {
+    const parsed = parseCondition(props.condition as Record<string, unknown>, valueType);
+    if (!parsed.ok) {
+      ctx.error(['condition', ...parsed.path], 'invalid-value', parsed.message);
+      return false;
+    }
+    const data = desired.valueData!;
+    const plainNumber = !(valueType === 'String' || valueType === 'ExpandString') || !numberTests(parsed.condition) || /^[0-9]+$/.test(data as string);
+    if (!plainNumber || !meetsCondition(parsed.condition, valueType, data)) {
+      ctx.error(dataPath, 'invalid-value', `${dataPath.join('.')} ${JSON.stringify(data)} does not meet the condition, so set would write a failing value`);
+      return false;
+    }
+    desired.condition = parsed.condition;
+  }
+  if (props.absentOk === true) desired.absentOk = true;
+  return true;
+}

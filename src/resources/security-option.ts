@@ -2,7 +2,8 @@ import type { CatalogEntry } from '../catalog/catalog.js';
 import type { ResourceKind, ResolveContext, ResolvedResource } from './kind.js';
 import { parseKeyPath, type RegistryDesired } from './registry-model.js';
 import { normaliseData } from './registry-data.js';
-import { meetsCondition, parseCondition } from './condition.js';
+import { conditionSchema, meetsCondition, parseCondition } from './condition.js';
+import { addCondition } from './registry.js';
 
 /**
  * A catalog setting named as Group Policy shows it (or by catalog id or STIG id), with a value
@@ -24,6 +25,8 @@ function catalogKind(type: string, kinds: CatalogEntry['kind'][] | undefined, de
           type: ['string', 'integer'],
           description: "One of the setting's choices (e.g. Enabled), `recommended` for the catalog's hardened value, or the data itself for settings that take a number or text.",
         },
+        condition: { ...conditionSchema, description: 'What test accepts besides the value itself, e.g. { atMost: 4 }; the value is what set writes when the current one fails. Not with `recommended`, which brings the catalog\'s own condition.' },
+        absentOk: { type: 'boolean', description: 'Test also accepts the value being absent. Not with `recommended`.' },
       },
     },
     resolve(props, ctx) {
@@ -41,12 +44,13 @@ function catalogKind(type: string, kinds: CatalogEntry['kind'][] | undefined, de
         ctx.error([by], 'unknown-policy', `unknown policy "${name}"${other}`);
         return undefined;
       }
-      return resolveValue(entry, props.value, ctx);
+      return resolveValue(entry, props, ctx);
     },
   };
 }
 
-function resolveValue(entry: CatalogEntry, value: unknown, ctx: ResolveContext): ResolvedResource | undefined {
+function resolveValue(entry: CatalogEntry, props: Record<string, unknown>, ctx: ResolveContext): ResolvedResource | undefined {
+  const value = props.value;
   const target = parseKeyPath(entry.registry.key);
   if (typeof target === 'string') throw new Error(`catalog entry ${entry.id}: ${target}`);
   target.valueName = entry.registry.valueName;
@@ -56,12 +60,17 @@ function resolveValue(entry: CatalogEntry, value: unknown, ctx: ResolveContext):
   const wanted = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
 
   if (wanted === 'recommended') {
+    const own = 'condition' in props ? 'condition' : 'absentOk' in props ? 'absentOk' : undefined;
+    if (own) {
+      ctx.error([own], 'invalid-value', `${own} does not go with value: recommended, which brings the catalog's own condition; give the value itself`);
+      return undefined;
+    }
     const recommended = entry.recommended;
     if (recommended === undefined) {
       ctx.error(['value'], 'invalid-value', `"${entry.title}" has no recommended value in the catalog`);
       return undefined;
     }
-    if (typeof recommended === 'string') return resolveValue(entry, recommended, ctx);
+    if (typeof recommended === 'string') return resolveValue(entry, { value: recommended }, ctx);
     const desired: RegistryDesired = { ensure: 'Present', valueType: type, valueData: recommended.valueData };
     if (recommended.condition) {
       const parsed = parseCondition(recommended.condition, type);
@@ -72,7 +81,10 @@ function resolveValue(entry: CatalogEntry, value: unknown, ctx: ResolveContext):
     return { target, desired, policy: policyOf(recommended.text ?? 'recommended'), entry };
   }
   const choice = wanted === undefined ? undefined : choices.find((c) => c.name.toLowerCase() === wanted);
-  if (choice) return { target, desired: { ensure: 'Present', valueType: type, valueData: choice.data }, policy: policyOf(choice.name), entry };
+  if (choice) {
+    const desired: RegistryDesired = { ensure: 'Present', valueType: type, valueData: choice.data };
+    return addCondition(desired, props, ['value'], ctx) ? { target, desired, policy: policyOf(choice.name), entry } : undefined;
+  }
   if (choices.length > 0) {
     ctx.error(['value'], 'invalid-value', `"${String(value)}" is not a value of "${entry.title}": use ${choices.map((c) => c.name).join(' or ')}${entry.recommended !== undefined ? ' or recommended' : ''}`);
     return undefined;
@@ -83,7 +95,8 @@ function resolveValue(entry: CatalogEntry, value: unknown, ctx: ResolveContext):
     ctx.error(['value'], data.outOfRange ? 'out-of-range' : 'invalid-value', `"${entry.title}": ${data.message}`);
     return undefined;
   }
-  return { target, desired: { ensure: 'Present', valueType: type, valueData: data.data }, policy: policyOf(String(value)), entry };
+  const desired: RegistryDesired = { ensure: 'Present', valueType: type, valueData: data.data };
+  return addCondition(desired, props, ['value'], ctx) ? { target, desired, policy: policyOf(String(value)), entry } : undefined;
 }
 
 export const securityOptionKind = catalogKind(

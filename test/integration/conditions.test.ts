@@ -100,4 +100,37 @@ test('meetsCondition (validation) and the runtime agree on edge cases', () => {
   assert.ok(meetsCondition(c({ atLeast: 18446744073709551614n }, 'QWord'), 'QWord', '18446744073709551615'));
 });
 
+
+test('a Policy resource can state its own condition: test accepts the range, set writes the value only on a miss', async () => {
+  const doc = `
+metadata: { name: policy-conditions }
+resources:
+  - { name: cache, type: Policy, properties: { policy: 'Interactive logon: Number of previous logons to cache (in case domain controller is not available)', value: '2', condition: { atMost: 2 } } }
+  - { name: idle, type: Policy, properties: { policy: 'Interactive logon: Machine inactivity limit', value: 600, condition: { atMost: 600, not: 0 }, absentOk: false } }
+`;
+  const file = join(tempDir(), 'policy-cond.reg');
+  writeReg(file, [
+    '[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon]',
+    '"CachedLogonsCount"="1"',
+    '[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System]',
+    '"InactivityTimeoutSecs"=dword:00000384',
+  ]);
+  const plan = planFromYaml(doc);
+  const before = await engine.test(plan, { snapshot: file });
+  assert.equal(Object.fromEntries(before.results.map((r) => [r.name, r.inDesiredState])), { cache: true, idle: false }, '1 cached logon is within 2; 900 s exceeds 600');
+  assert.equal(before.results[0]!.desired!.condition, { atMost: 2 });
+  const set = await engine.set(plan, { snapshot: file });
+  assert.equal(set.results.map((r) => r.changed), [false, true]);
+  const got = (await engine.get(plan, { snapshot: file })).results.map((r) => r.actual!.valueData);
+  assert.equal(got, ['1', 600]);
+});
+
+test('a Policy condition is refused with value: recommended, and when the value itself fails it', () => {
+  const bad = (props: string) => validateText('p.yaml', `metadata: { name: p }\nresources:\n  - { name: r, type: Policy, properties: { policy: 'Interactive logon: Machine inactivity limit', ${props} } }\n`).diagnostics.map((d) => d.message).join('\n');
+  assert.match(bad('value: recommended, condition: { atMost: 600 }'), /condition does not go with value: recommended/);
+  assert.match(bad('value: recommended, absentOk: true'), /absentOk does not go with value: recommended/);
+  assert.match(bad('value: 900, condition: { atMost: 600 }'), /value 900 does not meet the condition/);
+  assert.is(bad('value: 600, condition: { atMost: 600, not: 0 }'), '');
+});
+
 test.run();
