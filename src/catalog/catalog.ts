@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { projectPath } from '../paths.js';
 import type { ValueType, WireData } from '../resources/registry-model.js';
+import { BASELINES_DIR, loadBaselines, type Baseline, type BaselineSetting } from './baseline.js';
 
 export interface CatalogChoice {
   name: string;
@@ -33,7 +34,8 @@ export interface CatalogEntry {
   platforms: string[];
   rationale: string;
   impact: string;
-  references: { stig?: string[]; cis?: string[]; oval?: string[]; cce?: string[] };
+  /** stig, oval and cce come from the entry file; cis and microsoft from the baselines that set it. */
+  references: { stig?: string[]; cis?: string[]; microsoft?: string[]; oval?: string[]; cce?: string[] };
 }
 
 export const CATALOG_ENTRIES_DIR = projectPath('src', 'catalog', 'entries');
@@ -47,7 +49,20 @@ function titleKey(title: string): string {
 export class Catalog {
   private readonly byKey = new Map<string, CatalogEntry>();
 
-  constructor(readonly entries: readonly CatalogEntry[]) {
+  /** Entries are taken as they are; baselines add their references (cis, microsoft) to the entries they set. */
+  constructor(
+    readonly entries: readonly CatalogEntry[],
+    readonly baselines: readonly Baseline[] = [],
+  ) {
+    const byId = new Map(entries.map((e) => [e.id, e]));
+    for (const baseline of baselines) {
+      for (const setting of baseline.settings) {
+        const entry = byId.get(setting.entry);
+        if (!entry) throw new Error(`baseline ${baseline.id}: ${setting.ref} names catalog entry '${setting.entry}', which does not exist`);
+        const refs = (entry.references[baseline.referenceKind] ??= []);
+        if (!refs.includes(setting.ref)) refs.push(setting.ref);
+      }
+    }
     for (const entry of entries) {
       for (const key of [entry.id, entry.title]) {
         const k = titleKey(key);
@@ -65,6 +80,11 @@ export class Catalog {
   /** By id, exact Group Policy title or STIG id, ignoring case and doubled blanks. */
   find(nameOrId: string): CatalogEntry | undefined {
     return this.byKey.get(titleKey(nameOrId));
+  }
+
+  /** The baseline settings that name this entry, each with its baseline. */
+  baselineSettings(entry: CatalogEntry): { baseline: Baseline; setting: BaselineSetting }[] {
+    return this.baselines.flatMap((baseline) => baseline.settings.filter((s) => s.entry === entry.id).map((setting) => ({ baseline, setting })));
   }
 
   /** The closest titles, for "did you mean" hints. */
@@ -97,8 +117,8 @@ function similarity(a: string, b: string): number {
 
 let shared: Catalog | undefined;
 
-/** Reads and schema-checks every entry file once per process. */
-export function loadCatalog(dir = CATALOG_ENTRIES_DIR): Catalog {
+/** Reads and schema-checks every entry file (and, for the shipped catalog, every baseline) once per process. */
+export function loadCatalog(dir = CATALOG_ENTRIES_DIR, baselinesDir = dir === CATALOG_ENTRIES_DIR ? BASELINES_DIR : undefined): Catalog {
   if (dir === CATALOG_ENTRIES_DIR && shared) return shared;
   const validate = new Ajv2020({ allErrors: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(CATALOG_ENTRY_SCHEMA_FILE, 'utf8')));
   const entries = readdirSync(dir)
@@ -112,7 +132,7 @@ export function loadCatalog(dir = CATALOG_ENTRIES_DIR): Catalog {
       }
       return entry;
     });
-  const catalog = new Catalog(entries);
+  const catalog = new Catalog(entries, baselinesDir === undefined ? [] : loadBaselines(baselinesDir));
   if (dir === CATALOG_ENTRIES_DIR) shared = catalog;
   return catalog;
 }

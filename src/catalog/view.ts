@@ -1,4 +1,4 @@
-import type { CatalogEntry } from './catalog.js';
+import type { Catalog, CatalogEntry } from './catalog.js';
 
 /**
  * The published machine-readable shape of a catalog entry (`winstate catalog list --json`):
@@ -20,10 +20,12 @@ export interface CatalogEntryView {
   platforms: string[];
   rationale: string;
   impact: string;
-  references: { stig: string[]; cis: string[]; oval: string[]; cce: string[] };
+  references: { stig: string[]; cis: string[]; microsoft: string[]; oval: string[]; cce: string[] };
+  /** What each shipped baseline that sets this entry wants: its reference, level, roles and value. */
+  baselines: { baseline: string; ref: string; level: string | null; scope: string[]; setting: string | null; value: string | number; condition?: Record<string, unknown>; absentOk?: boolean }[];
 }
 
-export function catalogEntryView(entry: CatalogEntry): CatalogEntryView {
+export function catalogEntryView(entry: CatalogEntry, catalog?: Catalog): CatalogEntryView {
   const choices = entry.choices ?? [];
   const named = typeof entry.recommended === 'string' ? choices.find((c) => c.name === entry.recommended) : undefined;
   const data = typeof entry.recommended === 'object' ? entry.recommended : undefined;
@@ -47,18 +49,30 @@ export function catalogEntryView(entry: CatalogEntry): CatalogEntryView {
     references: {
       stig: [...(entry.references.stig ?? [])],
       cis: [...(entry.references.cis ?? [])],
+      microsoft: [...(entry.references.microsoft ?? [])],
       oval: [...(entry.references.oval ?? [])],
       cce: [...(entry.references.cce ?? [])],
     },
+    baselines: (catalog?.baselineSettings(entry) ?? []).map(({ baseline, setting }) => ({
+      baseline: baseline.id,
+      ref: setting.ref,
+      level: setting.level ?? null,
+      scope: [...setting.scope],
+      setting: setting.setting ?? null,
+      value: setting.value,
+      ...(setting.condition ? { condition: setting.condition } : {}),
+      ...(setting.absentOk ? { absentOk: true } : {}),
+    })),
   };
 }
 
 /** A rule page for people, the way a SCAP rule page reads. */
-export function renderCatalogEntry(entry: CatalogEntry): string {
-  const v = catalogEntryView(entry);
+export function renderCatalogEntry(entry: CatalogEntry, catalog?: Catalog): string {
+  const v = catalogEntryView(entry, catalog);
   const refs = [
     v.references.stig.length ? `STIG ${v.references.stig.join(', ')}` : '',
     v.references.cis.length ? `CIS ${v.references.cis.join(', ')}` : '',
+    v.references.microsoft.length ? `Microsoft baseline ${v.references.microsoft.join(', ')}` : '',
     v.references.cce.length ? v.references.cce.join(', ') : '',
     v.references.oval.length ? `OVAL ${v.references.oval.join(', ')}` : '',
   ].filter(Boolean);
@@ -75,5 +89,11 @@ export function renderCatalogEntry(entry: CatalogEntry): string {
     `  rationale:   ${v.rationale}`,
     `  impact:      ${v.impact}`,
     `  references:  ${refs.join('; ') || '-'}`,
+    ...(v.baselines.length ? ['  baselines:'] : []),
+    ...v.baselines.map(
+      (b) =>
+        `    ${b.baseline} ${b.ref}${b.level ? ` (${b.level})` : ''} [${b.scope.join(', ')}]: ${b.setting ?? JSON.stringify(b.value)}` +
+        `${b.condition ? `; accepts ${JSON.stringify(b.condition)}` : ''}${b.absentOk ? '; absent is fine' : ''}`,
+    ),
   ].join('\n');
 }

@@ -16,6 +16,7 @@ import { writeFileAtomic } from '../fs.js';
 import { VERSION } from '../version.js';
 import { PwshNotFoundError } from '../bridge/locate.js';
 import { importCommand } from '../catalog/stig/import.js';
+import { baselineCommand } from '../catalog/baseline-document.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -53,6 +54,9 @@ usage:
   winstate import stig <xccdf> [--scope MS|DC] [-o file.yaml]
                                                    a DISA STIG XCCDF as a document: one resource per registry
                                                    value; rules it cannot express listed at its top
+  winstate baseline list [--json]                  the CIS and Microsoft baselines the catalog ships
+  winstate baseline <id> [--scope MS|DC] [--level L1|L2] [-o file.yaml]
+                                                   a shipped baseline as a document of Policy resources
 
 options:
   --snapshot <file.reg>  work on a regedit export instead of the live registry
@@ -65,8 +69,9 @@ options:
                          on Windows, ~/.local/state/winstate elsewhere)
   --pwsh <path>          PowerShell to use (else $WINSTATE_PWSH, .tools/, pwsh on PATH, powershell.exe)
   --timeout <ms>         per-request limit; a hung PowerShell is killed (default 120000)
-  --scope MS|DC          import only rules for member servers (MS) or domain controllers (DC)
-  -o, --out <file>       where import writes the document (atomically; else stdout)
+  --scope MS|DC          import/baseline: only rules for member servers (MS) or domain controllers (DC)
+  --level <level>        baseline: that profile level and the ones below it (CIS: L1, L2)
+  -o, --out <file>       where import/baseline write the document (atomically; else stdout)
 
 exit codes: 0 in desired state / converged, 2 drift found or not converged (or --check found
 differences), 3 invalid input, 1 runtime error (or target locked), 4 partial: some settings
@@ -80,7 +85,7 @@ interface Args {
   reports: ReportSpec[];
 }
 
-const VALUE_FLAGS = new Set(['--out', '-o', '--snapshot', '--pwsh', '--timeout', '--state-dir', '--scope']);
+const VALUE_FLAGS = new Set(['--out', '-o', '--snapshot', '--pwsh', '--timeout', '--state-dir', '--scope', '--level']);
 const BOOLEAN_FLAGS = new Set(['--check', '--what-if', '--json', '--help', '--version', '--fail-fast']);
 
 class UsageError extends Error {}
@@ -116,7 +121,8 @@ function parseArgs(argv: string[]): Args {
   }
   const command = positional[0] ?? '';
   if (specs.length > 0 && !['test', 'set', 'apply'].includes(command)) throw new UsageError('--report goes with test, set or apply');
-  if (flags.has('--scope') && command !== 'import') throw new UsageError('--scope goes with import');
+  if (flags.has('--scope') && command !== 'import' && command !== 'baseline') throw new UsageError('--scope goes with import or baseline');
+  if (flags.has('--level') && command !== 'baseline') throw new UsageError('--level goes with baseline');
   return { command, files: positional.slice(1), flags, reports: specs };
 }
 
@@ -158,6 +164,11 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         return await rollbackCommand(args, io);
       case 'import':
         return importCommand({ files: args.files, out: args.flags.get('--out') as string | undefined, scope: args.flags.get('--scope') as string | undefined }, io);
+      case 'baseline':
+        return baselineCommand(
+          { files: args.files, out: args.flags.get('--out') as string | undefined, scope: args.flags.get('--scope') as string | undefined, level: args.flags.get('--level') as string | undefined, json: args.flags.has('--json') },
+          io,
+        );
       default:
         io.stderr(`winstate: unknown command '${args.command}'\n\n${USAGE}\n`);
         return EXIT.invalidInput;
@@ -348,7 +359,7 @@ function catalogCommand(args: Args, io: CliIo): number {
   const catalog = loadCatalog();
   const json = args.flags.has('--json');
   if (verb === 'list' && rest.length === 0) {
-    if (json) io.stdout(`${JSON.stringify(catalog.entries.map(catalogEntryView), null, 2)}\n`);
+    if (json) io.stdout(`${JSON.stringify(catalog.entries.map((e) => catalogEntryView(e, catalog)), null, 2)}\n`);
     else for (const e of catalog.entries) io.stdout(`${e.id.padEnd(40)} ${e.severity.padEnd(6)} ${e.title}\n`);
     return EXIT.ok;
   }
@@ -359,7 +370,7 @@ function catalogCommand(args: Args, io: CliIo): number {
       io.stderr(`winstate: no catalog entry '${printable(rest[0]!)}'${hints.length ? `; did you mean ${hints.map((h) => `"${h}"`).join(' or ')}?` : ''}\n`);
       return EXIT.invalidInput;
     }
-    io.stdout(json ? `${JSON.stringify(catalogEntryView(entry), null, 2)}\n` : `${renderCatalogEntry(entry)}\n`);
+    io.stdout(json ? `${JSON.stringify(catalogEntryView(entry, catalog), null, 2)}\n` : `${renderCatalogEntry(entry, catalog)}\n`);
     return EXIT.ok;
   }
   throw new UsageError('usage: winstate catalog list [--json] | winstate catalog show <id|title|STIG id> [--json]');

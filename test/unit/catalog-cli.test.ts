@@ -12,9 +12,9 @@ test('catalog list --json prints the documented shape for every entry', async ()
   const list = JSON.parse(r.stdout) as Record<string, unknown>[];
   assert.is(list.length, loadCatalog().entries.length);
   for (const e of list) {
-    for (const key of ['id', 'title', 'gpoPath', 'registry', 'desired', 'scope', 'references']) assert.ok(key in e, `${String(e.id)} lacks ${key}`);
+    for (const key of ['id', 'title', 'gpoPath', 'registry', 'desired', 'scope', 'references', 'baselines']) assert.ok(key in e, `${String(e.id)} lacks ${key}`);
     assert.equal(Object.keys(e.registry as object), ['key', 'valueName', 'valueType']);
-    assert.equal(Object.keys(e.references as object), ['stig', 'cis', 'oval', 'cce']);
+    assert.equal(Object.keys(e.references as object), ['stig', 'cis', 'microsoft', 'oval', 'cce']);
   }
   const seed = list.find((e) => e.id === 'smb-client-signing-if-server-agrees')!;
   assert.equal(seed.desired, { choice: 'Enabled', valueData: 1 });

@@ -1,0 +1,76 @@
+/**
+ * Published hardening baselines (CIS benchmarks, Microsoft security baselines) as data: which catalog
+ * settings each one sets and to what. A baseline is the one place its references live: loading the
+ * catalog adds each setting's CIS number or Microsoft GPO name to the entry's references.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { projectPath } from '../paths.js';
+
+export type Scope = 'MS' | 'DC';
+
+export interface BaselineSetting {
+  /** The baseline's own reference: a CIS number, or a Microsoft GPO name. */
+  ref: string;
+  /** Catalog entry id. */
+  entry: string;
+  /** The state in the baseline's words, e.g. "Enabled: Highest protection". */
+  setting?: string;
+  level?: string;
+  scope: Scope[];
+  /** As a Policy resource takes it. */
+  value: string | number;
+  condition?: Record<string, unknown>;
+  absentOk?: boolean;
+}
+
+export interface NotExpressible {
+  ref: string;
+  title: string;
+  level?: string;
+  scope?: Scope[];
+  reason: string;
+}
+
+export interface Baseline {
+  id: string;
+  title: string;
+  publisher: 'CIS' | 'Microsoft';
+  version: string;
+  referenceKind: 'cis' | 'microsoft';
+  source: { description: string; files: { repository: string; path: string; commit: string }[] };
+  levels?: string[];
+  settings: BaselineSetting[];
+  notExpressible: NotExpressible[];
+}
+
+export const BASELINES_DIR = projectPath('src', 'catalog', 'baselines');
+export const BASELINE_SCHEMA_FILE = projectPath('src', 'catalog', 'baseline.schema.json');
+
+/** Reads and schema-checks every baseline file, in file name order. */
+export function loadBaselines(dir = BASELINES_DIR): Baseline[] {
+  const validate = new Ajv2020({ allErrors: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(BASELINE_SCHEMA_FILE, 'utf8')));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((file) => {
+      const baseline = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Baseline;
+      if (!validate(baseline)) {
+        const problems = validate.errors!.map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
+        throw new Error(`baseline ${join(dir, file)} is invalid: ${problems}`);
+      }
+      if (`${baseline.id}.json` !== file) throw new Error(`baseline ${join(dir, file)}: id '${baseline.id}' does not match the file name`);
+      for (const s of baseline.settings) {
+        if (s.level !== undefined && !(baseline.levels ?? []).includes(s.level)) throw new Error(`baseline ${baseline.id}: ${s.ref} has level '${s.level}', not one of its levels`);
+      }
+      return baseline;
+    });
+}
+
+/** The settings of a baseline for one role and level (a level includes the ones listed before it). */
+export function selectSettings<T extends { scope?: Scope[]; level?: string }>(baseline: Baseline, items: readonly T[], scope?: Scope, level?: string): T[] {
+  const levels = baseline.levels ?? [];
+  const allowed = level === undefined ? undefined : new Set(levels.slice(0, levels.indexOf(level) + 1));
+  return items.filter((s) => (scope === undefined || !s.scope || s.scope.includes(scope)) && (allowed === undefined || s.level === undefined || allowed.has(s.level)));
+}
