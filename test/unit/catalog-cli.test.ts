@@ -3,6 +3,9 @@ import * as assert from 'uvu/assert';
 import { main, type CliIo } from '../../src/cli/cli.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { runCli } from '../helpers.js';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 
 const cli = runCli;
 
@@ -16,6 +19,9 @@ test('catalog list --json prints the documented shape for every entry', async ()
     assert.equal(Object.keys(e.registry as object), ['key', 'valueName', 'valueType']);
     assert.equal(Object.keys(e.references as object), ['stig', 'cis', 'microsoft', 'oval', 'cce']);
   }
+  const validate = new Ajv2020({ allErrors: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(resolve(process.cwd(), 'schema', 'catalog.schema.json'), 'utf8')));
+  assert.ok(validate(list), JSON.stringify(validate.errors?.slice(0, 3)));
+  assert.not.ok(validate([{ ...list[0], references: { stig: [] } }]), 'the schema catches a missing reference list');
   const seed = list.find((e) => e.id === 'smb-client-signing-if-server-agrees')!;
   assert.equal(seed.desired, { choice: 'Enabled', valueData: 1 });
 });
