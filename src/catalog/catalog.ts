@@ -21,7 +21,7 @@ export interface RecommendedData {
 
 export interface CatalogEntry {
   id: string;
-  kind: 'SecurityOption' | 'AdministrativeTemplate' | 'MSS';
+  kind: 'SecurityOption' | 'AdministrativeTemplate' | 'MSS' | 'WindowsFirewall';
   title: string;
   gpoPath: string;
   area?: string;
@@ -71,13 +71,13 @@ export class Catalog {
         this.byKey.set(k, entry);
       }
     }
-    // A STIG rule can require several values (several entries): its id finds the first of them.
+    // A STIG rule or CIS recommendation can set several values (several entries): its id finds the first.
     for (const entry of entries) {
-      for (const key of entry.references.stig ?? []) if (!this.byKey.has(titleKey(key))) this.byKey.set(titleKey(key), entry);
+      for (const key of [...(entry.references.stig ?? []), ...(entry.references.cis ?? [])]) if (!this.byKey.has(titleKey(key))) this.byKey.set(titleKey(key), entry);
     }
   }
 
-  /** By id, exact Group Policy title or STIG id, ignoring case and doubled blanks. */
+  /** By id, exact Group Policy title, STIG id or CIS number, ignoring case and doubled blanks. */
   find(nameOrId: string): CatalogEntry | undefined {
     return this.byKey.get(titleKey(nameOrId));
   }
@@ -87,10 +87,11 @@ export class Catalog {
     return this.baselines.flatMap((baseline) => baseline.settings.filter((s) => s.entry === entry.id).map((setting) => ({ baseline, setting })));
   }
 
-  /** The closest titles, for "did you mean" hints. */
-  suggest(name: string, count = 3): string[] {
+  /** The closest titles (of the given kinds), for "did you mean" hints. */
+  suggest(name: string, count = 3, kinds?: readonly CatalogEntry['kind'][]): string[] {
     const wanted = titleKey(name);
     return this.entries
+      .filter((e) => !kinds || kinds.includes(e.kind))
       .map((e) => ({ title: e.title, score: similarity(wanted, titleKey(e.title)) }))
       .filter((s) => s.score > 0.4)
       .sort((a, b) => b.score - a.score || a.title.localeCompare(b.title))

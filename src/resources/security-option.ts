@@ -22,8 +22,9 @@ function catalogKind(type: string, kinds: CatalogEntry['kind'][] | undefined, de
         policy: { type: 'string', minLength: 1, description: 'The exact Group Policy name, e.g. "Microsoft network client: Digitally sign communications (if server agrees)".' },
         id: { type: 'string', minLength: 1, description: 'A catalog id or STIG id instead of the policy name.' },
         value: {
-          type: ['string', 'integer'],
-          description: "One of the setting's choices (e.g. Enabled), `recommended` for the catalog's hardened value, or the data itself for settings that take a number or text.",
+          type: ['string', 'integer', 'array'],
+          items: { type: 'string' },
+          description: "One of the setting's choices (e.g. Enabled), `recommended` for the catalog's hardened value, or the data itself for settings that take a number, a text or (MultiString) a list of texts.",
         },
         condition: { ...conditionSchema, description: 'What test accepts besides the value itself, e.g. { atMost: 4 }; the value is what set writes when the current one fails. Not with `recommended`, which brings the catalog\'s own condition.' },
         absentOk: { type: 'boolean', description: 'Test also accepts the value being absent. Not with `recommended`.' },
@@ -38,7 +39,7 @@ function catalogKind(type: string, kinds: CatalogEntry['kind'][] | undefined, de
       const name = props[by] as string;
       const entry = ctx.catalog.find(name);
       if (!entry || (kinds && !kinds.includes(entry.kind))) {
-        const hints = ctx.catalog.suggest(name);
+        const hints = ctx.catalog.suggest(name, 3, kinds);
         const hint = hints.length ? `; did you mean ${hints.map((h) => `"${h}"`).join(' or ')}?` : '';
         const other = entry ? `; "${entry.title}" is ${entry.kind === 'AdministrativeTemplate' ? 'an' : 'a'} ${entry.kind} setting: use type: Policy` : hint;
         ctx.error([by], 'unknown-policy', `unknown policy "${name}"${other}`);
@@ -96,7 +97,7 @@ function resolveValue(entry: CatalogEntry, props: Record<string, unknown>, ctx: 
     return undefined;
   }
   const desired: RegistryDesired = { ensure: 'Present', valueType: type, valueData: data.data };
-  return addCondition(desired, props, ['value'], ctx) ? { target, desired, policy: policyOf(String(value)), entry } : undefined;
+  return addCondition(desired, props, ['value'], ctx) ? { target, desired, policy: policyOf(Array.isArray(value) ? value.join(', ') : String(value)), entry } : undefined;
 }
 
 export const securityOptionKind = catalogKind(

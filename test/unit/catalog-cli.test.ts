@@ -33,6 +33,10 @@ test('catalog show finds an entry by id, title or STIG id; an unknown name exits
     assert.match(r.stdout, /registry:\s+HKLM\\SYSTEM\\CurrentControlSet\\Services\\LanmanWorkstation\\Parameters!EnableSecuritySignature \(DWord\)/);
     assert.match(r.stdout, /CCE-46334-9/);
   }
+  const byCis = await cli(['catalog', 'show', '18.5.4.1']);
+  assert.is(byCis.code, 0, 'a CIS number finds its entry');
+  assert.match(byCis.stdout, /^Turn off multicast name resolution\n/);
+  assert.match(byCis.stdout, /cis-ws2016 18\.5\.4\.1 \(L1\) \[MS, DC\]: Enabled/);
   const json = JSON.parse((await cli(['catalog', 'show', 'V-225040', '--json'])).stdout) as { id: string };
   assert.is(json.id, 'smb-client-signing-if-server-agrees');
   const missing = await cli(['catalog', 'show', 'Microsoft network client: Digitaly sign communications (if server agrees)']);
