@@ -88,7 +88,7 @@ function wrongTypeLine(r: PlannedResource): string {
   const d = r.desired;
   const name = r.target.valueName!;
   if (d.valueType === 'DWord' || d.valueType === 'QWord') return regLine(name, 'String', String(d.valueData));
-  if (d.valueType === 'String' && /^\d+$/.test(String(d.valueData))) return regLine(name, 'DWord', Number(d.valueData));
+  if (d.valueType === 'String' && /^\d+$/.test(String(d.valueData)) && Number(d.valueData) <= 0xffffffff) return regLine(name, 'DWord', Number(d.valueData));
   return regLine(name, 'Binary', '00');
 }
 

@@ -28,7 +28,7 @@ export function baselineDocument(baseline: Baseline, catalog: Catalog, options: 
   const { scope, level } = options;
   const settings = selectSettings(baseline, baseline.settings, scope, level);
   const skipped = selectSettings(baseline, baseline.notExpressible, scope, level);
-  const documentName = [baseline.id, level?.toLowerCase(), scope?.toLowerCase()].filter(Boolean).join('-');
+  const documentName = [baseline.documentName, level?.toLowerCase(), scope?.toLowerCase()].filter(Boolean).join('-');
   const names = new Set<string>();
   const resources = settings.map((s) => {
     const entry = catalog.find(s.entry)!;

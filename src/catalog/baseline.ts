@@ -20,7 +20,7 @@ export interface BaselineSetting {
   level?: string;
   scope: Scope[];
   /** As a Policy resource takes it. */
-  value: string | number;
+  value: string | number | string[];
   condition?: Record<string, unknown>;
   absentOk?: boolean;
 }
@@ -38,6 +38,8 @@ export interface Baseline {
   title: string;
   publisher: 'CIS' | 'Microsoft';
   version: string;
+  /** metadata.name of a generated document, before the level and scope. */
+  documentName: string;
   referenceKind: 'cis' | 'microsoft';
   source: { description: string; files: { repository: string; path: string; commit: string }[] };
   levels?: string[];

@@ -22,7 +22,7 @@ export interface CatalogEntryView {
   impact: string;
   references: { stig: string[]; cis: string[]; microsoft: string[]; oval: string[]; cce: string[] };
   /** What each shipped baseline that sets this entry wants: its reference, level, roles and value. */
-  baselines: { baseline: string; ref: string; level: string | null; scope: string[]; setting: string | null; value: string | number; condition?: Record<string, unknown>; absentOk?: boolean }[];
+  baselines: { baseline: string; ref: string; level: string | null; scope: string[]; setting: string | null; value: string | number | string[]; condition?: Record<string, unknown>; absentOk?: boolean }[];
 }
 
 export function catalogEntryView(entry: CatalogEntry, catalog?: Catalog): CatalogEntryView {

@@ -46,7 +46,8 @@ usage:
                                  [--report <format>:<file>]...
                                                    run through one PowerShell process
   winstate catalog list [--json]                   every setting the catalog knows
-  winstate catalog show <id|title|STIG id> [--json] one setting: mapping, choices, rationale, references
+  winstate catalog show <id|title|STIG id|CIS number> [--json]
+                                                   one setting: mapping, choices, rationale, references
   winstate runs [--json]                           list past set/apply/rollback runs and what each changed
   winstate rollback <run-id|latest> [--what-if] [--json]
                                                    restore what a run changed, from its backup
@@ -373,7 +374,7 @@ function catalogCommand(args: Args, io: CliIo): number {
     io.stdout(json ? `${JSON.stringify(catalogEntryView(entry, catalog), null, 2)}\n` : `${renderCatalogEntry(entry, catalog)}\n`);
     return EXIT.ok;
   }
-  throw new UsageError('usage: winstate catalog list [--json] | winstate catalog show <id|title|STIG id> [--json]');
+  throw new UsageError('usage: winstate catalog list [--json] | winstate catalog show <id|title|STIG id|CIS number> [--json]');
 }
 
 /** `winstate runs`: past changing runs, oldest first. */

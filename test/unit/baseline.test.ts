@@ -18,6 +18,7 @@ const SAMPLE: Baseline = {
   title: 'Sample benchmark',
   publisher: 'CIS',
   version: 'v9.9.9',
+  documentName: 'sample',
   referenceKind: 'cis',
   source: { description: 'made up for the test', files: [] },
   levels: ['L1', 'L2'],
