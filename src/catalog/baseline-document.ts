@@ -8,7 +8,7 @@ import { formatDiagnostic } from '../document/diagnostics.js';
 import { writeFileAtomic } from '../fs.js';
 import { EXIT } from '../engine/results.js';
 import { loadCatalog, type Catalog } from './catalog.js';
-import { selectSettings, type Baseline, type Scope } from './baseline.js';
+import { baselineResources, selectSettings, type Baseline, type Scope } from './baseline.js';
 import { SCHEMA_MODELINE } from './stig/import.js';
 
 export interface BaselineDocument {
@@ -26,31 +26,9 @@ function oneLine(text: string): string {
 
 export function baselineDocument(baseline: Baseline, catalog: Catalog, options: { scope?: Scope; level?: string } = {}): BaselineDocument {
   const { scope, level } = options;
-  const settings = selectSettings(baseline, baseline.settings, scope, level);
   const skipped = selectSettings(baseline, baseline.notExpressible, scope, level);
   const documentName = [baseline.documentName, level?.toLowerCase(), scope?.toLowerCase()].filter(Boolean).join('-');
-  const names = new Set<string>();
-  const resources = settings.map((s) => {
-    const entry = catalog.find(s.entry)!;
-    let name = baseline.referenceKind === 'cis' ? `${s.ref}: ${entry.title}` : entry.title;
-    if (names.has(name)) name = `${name} (${s.ref})`;
-    names.add(name);
-    const properties: Record<string, unknown> = { policy: entry.title, value: s.value };
-    if (s.condition) properties.condition = s.condition;
-    if (s.absentOk) properties.absentOk = true;
-    const metadata: Record<string, unknown> = { scope: [...s.scope] };
-    if (baseline.referenceKind === 'cis') metadata.references = { cis: [s.ref] };
-    return {
-      name,
-      type: 'Policy',
-      description: [
-        baseline.referenceKind === 'microsoft' ? `Set by the GPO ${s.ref}` : `${baseline.publisher} ${s.ref}${s.level ? ` (${s.level})` : ''}`,
-        s.setting,
-      ].filter(Boolean).join(': '),
-      metadata,
-      properties,
-    };
-  });
+  const resources = baselineResources(baseline, catalog, options);
   const words = [scope ? ROLE_WORDS[scope] : 'member servers and domain controllers', level ? `level ${level}${(baseline.levels ?? []).indexOf(level) > 0 ? ' and below' : ''}` : undefined].filter(Boolean).join(', ');
   const doc = new Document({
     metadata: {

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { projectPath } from '../paths.js';
+import type { Catalog } from './catalog.js';
 
 export type Scope = 'MS' | 'DC';
 
@@ -75,4 +76,23 @@ export function selectSettings<T extends { scope?: Scope[]; level?: string }>(ba
   const levels = baseline.levels ?? [];
   const allowed = level === undefined ? undefined : new Set(levels.slice(0, levels.indexOf(level) + 1));
   return items.filter((s) => (scope === undefined || !s.scope || s.scope.includes(scope)) && (allowed === undefined || s.level === undefined || allowed.has(s.level)));
+}
+
+/** A baseline's settings for one role and level as Policy resources, the way a document writes them. */
+export function baselineResources(baseline: Baseline, catalog: Catalog, options: { scope?: Scope; level?: string } = {}): Record<string, unknown>[] {
+  const names = new Set<string>();
+  return selectSettings(baseline, baseline.settings, options.scope, options.level).map((s) => {
+    const entry = catalog.find(s.entry);
+    if (!entry) throw new Error(`baseline ${baseline.id}: ${s.ref} names catalog entry '${s.entry}', which does not exist`);
+    let name = baseline.referenceKind === 'cis' ? `${s.ref}: ${entry.title}` : entry.title;
+    if (names.has(name.toLowerCase())) name = `${name} (${s.ref})`;
+    names.add(name.toLowerCase());
+    const properties: Record<string, unknown> = { policy: entry.title, value: s.value };
+    if (s.condition) properties.condition = s.condition;
+    if (s.absentOk) properties.absentOk = true;
+    const metadata: Record<string, unknown> = { scope: [...s.scope] };
+    if (baseline.referenceKind === 'cis') metadata.references = { cis: [s.ref] };
+    const description = [baseline.referenceKind === 'microsoft' ? `Set by the GPO ${s.ref}` : `${baseline.publisher} ${s.ref}${s.level ? ` (${s.level})` : ''}`, s.setting].filter(Boolean).join(': ');
+    return { name, type: 'Policy', description, metadata, properties };
+  });
 }

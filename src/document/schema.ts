@@ -12,7 +12,8 @@ export function documentSchema(): Record<string, unknown> {
     description: 'Desired state of Windows security settings, shaped like a PowerShell DSC v3 configuration document.',
     type: 'object',
     additionalProperties: false,
-    required: ['metadata', 'resources'],
+    // resources or include (or both): validate.ts says so in words.
+    required: ['metadata'],
     properties: {
       $schema: { type: 'string', description: 'Where editors find this schema; any path or URL naming winstate.schema.json.' },
       metadata: {
@@ -28,6 +29,21 @@ export function documentSchema(): Record<string, unknown> {
           description: { type: 'string' },
           owner: { type: 'string' },
           tags: { type: 'array', items: { type: 'string' } },
+        },
+      },
+      include: {
+        type: 'array',
+        minItems: 1,
+        description: 'Shipped baselines whose settings become resources of this document (winstate baseline list names them); waivers can skip or relax them by name.',
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['baseline'],
+          properties: {
+            baseline: { type: 'string', minLength: 1, description: 'A baseline id, e.g. cis-ws2016 or msft-ws2016.' },
+            scope: { enum: ['MS', 'DC'], description: 'Only the settings for member servers (MS) or domain controllers (DC).' },
+            level: { type: 'string', minLength: 1, description: 'That profile level and the ones before it, e.g. L1.' },
+          },
         },
       },
       resources: { type: 'array', minItems: 1, items: { $ref: '#/$defs/resource' } },
@@ -51,12 +67,12 @@ export function documentSchema(): Record<string, unknown> {
             type: 'object',
             additionalProperties: false,
             minProperties: 1,
-            description: 'Instead of skipping: what to enforce meanwhile (Registry: valueData, condition, absentOk; SecurityOption: value).',
+            description: 'Instead of skipping: what to enforce meanwhile (Registry: valueData, condition, absentOk; SecurityOption and Policy: value, condition, absentOk).',
             properties: {
               valueData: { type: ['string', 'integer', 'array'] },
               condition: { type: 'object' },
               absentOk: { type: 'boolean' },
-              value: { type: 'string' },
+              value: { type: ['string', 'integer', 'array'] },
             },
           },
         },

@@ -7,6 +7,7 @@ import { sameDesired, targetIdentity, targetText } from '../resources/registry-m
 import { printable, type Diagnostic, type DiagnosticCode } from './diagnostics.js';
 import { loadFile, loadText, type DataPath, type SourceDocument } from './load.js';
 import { documentSchema } from './schema.js';
+import { baselineResources } from '../catalog/baseline.js';
 
 /** An organisation's decision about one resource, judged against the date when the script runs. */
 export interface PlannedWaiver {
@@ -21,7 +22,10 @@ export interface PlannedWaiver {
 }
 
 export interface PlannedResource extends ResolvedResource {
+  /** Position among the document's resources, included ones first. */
   index: number;
+  /** Where the resource is written: ['resources', i], or ['include', j] for a baseline's setting. */
+  path: DataPath;
   name: string;
   type: string;
   description?: string;
@@ -87,31 +91,36 @@ export function validateSource(source: SourceDocument, options: ValidateOptions 
       report(path, 'schema', message, which);
     }
   }
-  const data = source.data as { metadata?: { name?: string; description?: string }; resources?: unknown[] };
-  if (!Array.isArray(data?.resources)) return { diagnostics: sortDiagnostics(diagnostics) };
+  const data = source.data as { metadata?: { name?: string; description?: string }; resources?: unknown[]; include?: unknown[] };
+  if (data && typeof data === 'object' && !Array.isArray(data) && !('resources' in data) && !('include' in data)) {
+    report([], 'schema', "document: missing required property 'resources'");
+  }
+  const own = Array.isArray(data?.resources) ? data.resources : [];
+  const included = Array.isArray(data?.include) && !brokenInclude(validate.errors) ? includedResources(data.include, catalog, report) : [];
+  if (!Array.isArray(data?.resources) && included.length === 0) return { diagnostics: sortDiagnostics(diagnostics) };
 
+  // Included settings first, then the document's own resources, each with where it is written.
+  const all: SourcedResource[] = [...included, ...own.map((raw, i) => ({ raw: raw as RawResource, path: ['resources', i] as DataPath, broken: brokenResources.has(i) }))];
+  const lineOf = (index: number) => source.locate(all[index]!.path).start.line;
   const resources: PlannedResource[] = [];
-  data.resources.forEach((raw, index) => {
-    if (brokenResources.has(index)) return;
-    const r = raw as { name: string; type: string; description?: string; metadata?: ResourceMetadata; properties: Record<string, unknown> };
+  all.forEach(({ raw, path, broken }, index) => {
+    if (broken) return;
+    const r = raw as RawResource & { description?: string; metadata?: ResourceMetadata };
     const kind = findKind(r.type)!;
-    const base: DataPath = ['resources', index, 'properties'];
+    const propertiesPath = (sub: DataPath): DataPath => (path[0] === 'resources' ? [...path, 'properties', ...sub] : path);
     const resolved = kind.resolve(r.properties, {
       catalog,
-      error: (path, code, message) => report([...base, ...path], code, `${r.name}: ${message}`),
+      error: (sub, code, message) => report(propertiesPath(sub), code, `${r.name}: ${message}`),
     });
-    if (resolved) {
-      const line = source.locate(['resources', index]).start.line;
-      resources.push({ ...resolved, index, name: r.name, type: r.type, description: r.description, metadata: r.metadata, line });
-    }
+    if (resolved) resources.push({ ...resolved, index, path, name: r.name, type: r.type, description: r.description, metadata: r.metadata, line: lineOf(index) });
   });
-  checkNames(data.resources, report, (index) => source.locate(['resources', index]).start.line);
+  checkNames(all, report, lineOf);
   checkAcrossResources(resources, report);
   const warn = (path: DataPath, message: string) => {
     const { start, end } = source.locate(path);
     warnings.push({ file: source.file, code: 'waiver', message: printable(message), start, end, severity: 'warning' });
   };
-  applyWaivers((data as { waivers?: RawWaiver[] }).waivers ?? [], data.resources as RawResource[], resources, catalog, options.now ?? new Date(), report, warn);
+  applyWaivers((data as { waivers?: RawWaiver[] }).waivers ?? [], all.map((a) => a.raw), resources, catalog, options.now ?? new Date(), report, warn);
 
   if (diagnostics.length > 0) return { diagnostics: sortDiagnostics(diagnostics), warnings };
   return {
@@ -122,6 +131,31 @@ export function validateSource(source: SourceDocument, options: ValidateOptions 
 }
 
 interface RawResource { name: string; type: string; properties: Record<string, unknown> }
+interface SourcedResource { raw: RawResource; path: DataPath; broken?: boolean }
+
+/** The schema already refused some include entry: nothing is expanded then. */
+function brokenInclude(errors: ErrorObject[] | null | undefined): boolean {
+  return (errors ?? []).some((e) => e.instancePath.startsWith('/include'));
+}
+
+/** A baseline's settings for the chosen role and level, as resources written where the include is. */
+function includedResources(include: unknown[], catalog: Catalog, report: (path: DataPath, code: DiagnosticCode, message: string) => void): SourcedResource[] {
+  return include.flatMap((raw, j) => {
+    const item = raw as { baseline: string; scope?: 'MS' | 'DC'; level?: string };
+    const baseline = catalog.baselines.find((b) => b.id === item.baseline.toLowerCase());
+    if (!baseline) {
+      report(['include', j, 'baseline'], 'invalid-value', `unknown baseline "${item.baseline}"; the catalog has ${catalog.baselines.map((b) => b.id).join(', ')}`);
+      return [];
+    }
+    const levels = baseline.levels ?? [];
+    const level = item.level === undefined ? undefined : levels.find((l) => l.toLowerCase() === item.level!.toLowerCase());
+    if (item.level !== undefined && level === undefined) {
+      report(['include', j, 'level'], 'invalid-value', levels.length ? `${baseline.id} has levels ${levels.join(', ')}, not "${item.level}"` : `${baseline.id} has no levels`);
+      return [];
+    }
+    return baselineResources(baseline, catalog, { scope: item.scope, level }).map((r) => ({ raw: r as unknown as RawResource, path: ['include', j] as DataPath }));
+  });
+}
 interface RawWaiver { resource: string; justification: string; expires: string; approvedBy?: string; override?: Record<string, unknown> }
 
 /**
@@ -157,7 +191,8 @@ function applyWaivers(
     const waiver: PlannedWaiver = { justification: w.justification, expires: w.expires, approvedBy: w.approvedBy, expired: w.expires < today };
     if (w.override) {
       const kind = findKind(resource.type)!;
-      const allowed = resource.type === 'SecurityOption' ? ['value'] : ['valueData', 'condition', 'absentOk'];
+      const byValue = resource.type === 'SecurityOption' || resource.type === 'Policy';
+      const allowed = byValue ? ['value', 'condition', 'absentOk'] : ['valueData', 'condition', 'absentOk'];
       const stray = Object.keys(w.override).find((k) => !allowed.includes(k));
       if (stray) {
         report(['waivers', i, 'override', stray], 'invalid-value', `a ${resource.type} override may set ${allowed.join(', ')}, not ${stray}`);
@@ -165,7 +200,7 @@ function applyWaivers(
       }
       const properties = { ...raw[resource.index]!.properties, ...w.override };
       // A new valueData may not meet the old condition: it replaces the condition unless one is given.
-      if (resource.type === 'Registry' && 'valueData' in w.override && !('condition' in w.override)) delete properties.condition;
+      if ((byValue ? 'value' : 'valueData') in w.override && !('condition' in w.override)) delete properties.condition;
       const resolved = kind.resolve(properties, {
         catalog,
         error: (path, code, message) => report(['waivers', i, 'override', ...path], code, `waiver for "${w.resource}": ${message}`),
@@ -186,16 +221,18 @@ function applyWaivers(
 }
 
 /** Resource names are unique (ignoring case), whatever else is wrong with the resources. */
-function checkNames(raw: unknown[], report: (path: DataPath, code: DiagnosticCode, message: string) => void, lineOf: (index: number) => number): void {
+function checkNames(all: SourcedResource[], report: (path: DataPath, code: DiagnosticCode, message: string) => void, lineOf: (index: number) => number): void {
   const seen = new Map<string, number>();
-  raw.forEach((r, index) => {
-    const name = (r as { name?: unknown } | null)?.name;
+  all.forEach(({ raw, path }, index) => {
+    const name = (raw as { name?: unknown } | null)?.name;
     if (typeof name !== 'string') return;
     const first = seen.get(name.toLowerCase());
     if (first === undefined) seen.set(name.toLowerCase(), index);
-    else report(['resources', index, 'name'], 'duplicate-name', `resource name "${name}" is already used at line ${lineOf(first)}`);
+    else report(path[0] === 'resources' ? [...path, 'name'] : path, 'duplicate-name', `resource name "${name}" is already used at line ${lineOf(first)}`);
   });
 }
+
+const propertiesOf = (r: PlannedResource): DataPath => (r.path[0] === 'resources' ? [...r.path, 'properties'] : r.path);
 
 /** Two resources that want different things of one registry location. */
 function checkAcrossResources(
@@ -207,7 +244,7 @@ function checkAcrossResources(
     const identity = targetIdentity(r.target);
     const other = byTarget.get(identity);
     if (other && !sameDesired(other.desired, r.desired)) {
-      report(['resources', r.index, 'properties'], 'conflict',
+      report(propertiesOf(r), 'conflict',
         `${r.name}: conflicts with "${other.name}" (line ${other.line}): both set ${targetText(r.target)} but to different data`);
     } else if (!other) {
       byTarget.set(identity, r);
@@ -221,7 +258,7 @@ function checkAcrossResources(
       const id = targetIdentity(r.target);
       // The same key named twice is the first loop's conflict; here only what lies below it.
       if (id.startsWith(`${prefix}\\`) || id.startsWith(`${prefix}!`)) {
-        report(['resources', r.index, 'properties'], 'conflict',
+        report(propertiesOf(r), 'conflict',
           `${r.name}: conflicts with "${gone.name}" (line ${gone.line}), which removes the key ${targetText(gone.target)}`);
       }
     }

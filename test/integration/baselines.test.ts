@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Engine } from '../../src/engine/engine.js';
-import { validateFile } from '../../src/document/validate.js';
+import { validateFile, validateText } from '../../src/document/validate.js';
 import { compilePlan } from '../../src/compile/emit.js';
 import { nonCompliantSnapshot } from '../../bench/stig.js';
 import { runCli, tempDir } from '../helpers.js';
@@ -65,6 +65,59 @@ test('CLI: baseline list names both baselines; an unknown id, scope or level exi
   }
   assert.is((await runCli(['baseline', 'cis-ws2016', '--level', 'l2', '--scope', 'dc'])).code, 0, 'level and scope ignore case');
   assert.is((await runCli(['test', 'x.yaml', '--level', 'L1'])).code, 3, '--level goes with baseline only');
+});
+
+const INCLUDING = `
+metadata: { name: web-servers }
+include:
+  - { baseline: cis-ws2016, scope: MS, level: L1 }
+resources:
+  - name: Site rule
+    type: Registry
+    properties: { key: 'HKLM\\SOFTWARE\\Contoso', valueName: Hardened, valueType: DWord, valueData: 1 }
+waivers:
+  - resource: '2.3.7.3: Interactive logon: Machine inactivity limit'
+    justification: Operators watch long console jobs until the batch host moves
+    expires: 2999-12-31
+    override: { value: 1800, condition: { atMost: 1800, not: 0 } }
+  - resource: '18.8.22.1.5: Turn off Internet download for Web publishing and online ordering wizards'
+    justification: Not applicable on this air-gapped network, reviewed by security
+    expires: 2999-12-31
+`;
+
+test('a document can include a baseline: its settings become resources, waivers relax them by name, own resources add to them', async () => {
+  const { plan, diagnostics } = validateText('web.yaml', INCLUDING);
+  assert.equal(diagnostics, []);
+  const generated = validateFile(configPath('windows-server-2016-cis-l1-ms')).plan!;
+  assert.is(plan!.resources.length, generated.resources.length + 1, 'the baseline for MS/L1 plus the site rule');
+  assert.equal(plan!.resources.slice(0, -1).map((r) => r.name), generated.resources.map((r) => r.name));
+  assert.equal(plan!.resources[0]!.line, 4, 'included resources point at their include line');
+  const idle = plan!.resources.find((r) => r.name.startsWith('2.3.7.3:'))!;
+  assert.equal(idle.waiver!.override!.desired.valueData, 1800);
+
+  const snapshot = join(tempDir(), 'web.reg');
+  writeFileSync(snapshot, nonCompliantSnapshot(plan!, []).bytes);
+  const report = await engine.apply(plan!, { snapshot });
+  assert.ok(report.converged, JSON.stringify(report.verify?.summary));
+  const results = new Map(report.verify!.results.map((r) => [r.name, r]));
+  assert.is(results.get(idle.name)!.desired!.valueData, 1800, 'the override is what was enforced');
+  assert.is(results.get('18.8.22.1.5: Turn off Internet download for Web publishing and online ordering wizards')!.waived, true, 'a waiver without override skips');
+  assert.ok(results.get('Site rule')!.inDesiredState);
+});
+
+test('include errors point at the include entry: unknown baseline, unknown level, and a conflict with an own resource', () => {
+  const messages = (text: string) => validateText('x.yaml', text).diagnostics.map((d) => `${d.start.line}:${d.message}`);
+  assert.equal(messages('metadata: { name: x }\ninclude:\n  - { baseline: cis-2099 }\n'), ['3:unknown baseline "cis-2099"; the catalog has cis-ws2016, msft-ws2016']);
+  assert.equal(messages('metadata: { name: x }\ninclude:\n  - { baseline: msft-ws2016, level: L1 }\n'), ['3:msft-ws2016 has no levels']);
+  const conflict = messages(`metadata: { name: x }
+include:
+  - { baseline: msft-ws2016, scope: MS }
+resources:
+  - { name: Weaker, type: Policy, properties: { policy: 'Network security: LAN Manager authentication level', value: 'Send NTLM response only' } }
+`);
+  assert.is(conflict.length, 1);
+  assert.match(conflict[0]!, /^5:Weaker: conflicts with "Network security: LAN Manager authentication level" \(line 3\)/);
+  assert.equal(messages('metadata: { name: x }\n'), ["1:document: missing required property 'resources'"]);
 });
 
 test.run();
