@@ -20,7 +20,8 @@ function catalogKind(type: string, kinds: CatalogEntry['kind'][] | undefined, de
       required: ['value'],
       properties: {
         policy: { type: 'string', minLength: 1, description: 'The exact Group Policy name, e.g. "Microsoft network client: Digitally sign communications (if server agrees)".' },
-        id: { type: 'string', minLength: 1, description: 'A catalog id or STIG id instead of the policy name.' },
+        id: { type: 'string', minLength: 1, description: 'A catalog id, STIG id or CIS number instead of the policy name.' },
+        stig: { type: 'string', pattern: '^(V-\\d+|SV-\\d+(r\\d+_rule)?|WN16-[A-Za-z0-9]{2}-\\d{6})$', description: 'A DISA STIG id (V-73655, WN16-SO-000200) instead of the policy name.' },
         value: {
           type: ['string', 'integer', 'array'],
           items: { type: 'string' },
@@ -31,13 +32,20 @@ function catalogKind(type: string, kinds: CatalogEntry['kind'][] | undefined, de
       },
     },
     resolve(props, ctx) {
-      const by = 'policy' in props ? 'policy' : 'id';
-      if ('policy' in props === 'id' in props) {
-        ctx.error([], 'invalid-value', 'give exactly one of policy or id');
+      const given = (['policy', 'id', 'stig'] as const).filter((k) => k in props);
+      if (given.length !== 1) {
+        ctx.error([], 'invalid-value', 'give exactly one of policy, id or stig');
         return undefined;
       }
+      const by = given[0]!;
       const name = props[by] as string;
-      const entry = ctx.catalog.find(name);
+      const found = ctx.catalog.find(name);
+      // stig: names a rule, so only an entry that cites it will do.
+      const entry = by === 'stig' && !found?.references.stig?.some((id) => id.toLowerCase() === name.toLowerCase()) ? undefined : found;
+      if (by === 'stig' && !entry) {
+        ctx.error([by], 'unknown-policy', `no catalog entry implements STIG rule ${name}`);
+        return undefined;
+      }
       if (!entry || (kinds && !kinds.includes(entry.kind))) {
         const hints = ctx.catalog.suggest(name, 3, kinds);
         const hint = hints.length ? `; did you mean ${hints.map((h) => `"${h}"`).join(' or ')}?` : '';

@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { main, type CliIo } from '../../src/cli/cli.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
+import { validateText } from '../../src/document/validate.js';
 import { runCli } from '../helpers.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -43,6 +44,17 @@ test('catalog show finds an entry by id, title or STIG id; an unknown name exits
   assert.is(missing.code, 3);
   assert.match(missing.stderr, /did you mean "Microsoft network client: Digitally sign communications \(if server agrees\)"/);
   assert.is((await cli(['catalog', 'frobnicate'])).code, 3);
+});
+
+test('a document names a setting by STIG id with stig:, which only accepts an entry that cites the rule', () => {
+  const doc = (props: string) => validateText('s.yaml', `metadata: { name: s }\nresources:\n  - { name: r, type: Policy, properties: { ${props}, value: recommended } }\n`);
+  const ok = doc('stig: V-73655');
+  assert.equal(ok.diagnostics, []);
+  assert.is(ok.plan!.resources[0]!.entry!.id, 'smb-client-signing-if-server-agrees');
+  assert.is(doc('stig: WN16-SO-000200').plan!.resources[0]!.entry!.id, 'smb-client-signing-if-server-agrees');
+  assert.match(doc('stig: V-1').diagnostics[0]!.message, /no catalog entry implements STIG rule V-1/);
+  assert.match(doc("stig: 'smb-client-signing-if-server-agrees'").diagnostics[0]!.message, /stig: A DISA STIG id/);
+  assert.match(doc("stig: V-73655, id: smb-client-signing-if-server-agrees").diagnostics[0]!.message, /give exactly one of policy, id or stig/);
 });
 
 test.run();
