@@ -127,7 +127,9 @@ const ms = (x: number): string => `${x.toFixed(1)} ms`;
 async function main(): Promise<void> {
   const runsArg = process.argv.indexOf('--runs');
   const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
-  const file = 'configurations/windows-server-2016-stig-ms.yaml';
+  // Any baseline document can be measured; the STIG member-server baseline is the default.
+  const fileArg = process.argv.indexOf('--file');
+  const file = fileArg > 0 ? process.argv[fileArg + 1]! : 'configurations/windows-server-2016-stig-ms.yaml';
   const { plan, diagnostics } = validateFile(file);
   if (!plan) throw new Error(`${file} is invalid: ${JSON.stringify(diagnostics[0])}`);
   const dir = mkdtempSync(join(tmpdir(), 'winstate-bench-stig-'));
@@ -163,7 +165,7 @@ async function main(): Promise<void> {
     await e.close();
   }
 
-  console.log(`winstate STIG benchmark: ${plan.name}, ${plan.resources.length} settings, snapshot ${bytes.length} bytes (all drifted), pwsh ${first.psVersion}`);
+  console.log(`winstate baseline benchmark: ${plan.name}, ${plan.resources.length} settings, snapshot ${bytes.length} bytes (all drifted), pwsh ${first.psVersion}`);
   console.log(`  test phase, warm (one pwsh process, median of ${warm.length}):  ${ms(median(warm))}  (min ${ms(Math.min(...warm))}, max ${ms(Math.max(...warm))})`);
   console.log(`    of which the resource loop in PowerShell (script-reported):   ${ms(median(inside))}`);
   console.log(`  first run in the session (script sent and loaded):              ${ms(firstMs)}`);
