@@ -27,6 +27,8 @@ export interface CatalogEntry {
   area?: string;
   registry: { key: string; valueName: string; valueType: ValueType };
   choices?: CatalogChoice[];
+  /** The right value is the organisation's own, so there is no recommendation. */
+  siteDefined?: true;
   default?: string;
   recommended?: string | RecommendedData;
   severity: 'low' | 'medium' | 'high';

@@ -14,6 +14,8 @@ export interface CatalogEntryView {
   /** The recommended setting: its choice name (if any), registry data, and what test accepts. */
   desired: { choice: string | null; valueData: unknown; condition?: Record<string, unknown>; absentOk?: boolean; text?: string };
   choices: { name: string; valueData: unknown; meaning: string }[];
+  /** The value is the organisation's own (banner text, SDDL): desired is then null data. */
+  siteDefined: boolean;
   default: string | null;
   severity: string;
   scope: string[];
@@ -40,6 +42,7 @@ export function catalogEntryView(entry: CatalogEntry, catalog?: Catalog): Catalo
       ? { choice: null, valueData: data.valueData, ...(data.condition ? { condition: data.condition } : {}), ...(data.absentOk ? { absentOk: true } : {}), ...(data.text ? { text: data.text } : {}) }
       : { choice: named?.name ?? null, valueData: named?.data ?? null },
     choices: choices.map((c) => ({ name: c.name, valueData: c.data, meaning: c.meaning })),
+    siteDefined: entry.siteDefined === true,
     default: entry.default ?? null,
     severity: entry.severity,
     scope: [...entry.scope],
@@ -81,7 +84,9 @@ export function renderCatalogEntry(entry: CatalogEntry, catalog?: Catalog): stri
     `  id:          ${v.id} (${v.kind})`,
     `  GPO path:    ${v.gpoPath}`,
     `  registry:    ${v.registry.key}!${v.registry.valueName} (${v.registry.valueType})`,
-    `  recommended: ${v.desired.choice ?? v.desired.text ?? '-'} (${JSON.stringify(v.desired.valueData)}${v.desired.condition ? `; accepts ${JSON.stringify(v.desired.condition)}` : ''}${v.desired.absentOk ? '; absent is fine' : ''})`,
+    v.siteDefined
+      ? '  recommended: none, the value is site-defined'
+      : `  recommended: ${v.desired.choice ?? v.desired.text ?? '-'} (${JSON.stringify(v.desired.valueData)}${v.desired.condition ? `; accepts ${JSON.stringify(v.desired.condition)}` : ''}${v.desired.absentOk ? '; absent is fine' : ''})`,
     `  default:     ${v.default ?? 'unknown'}`,
     `  choices:`,
     ...v.choices.map((c) => `    ${c.name} = ${JSON.stringify(c.valueData)}: ${c.meaning}`),

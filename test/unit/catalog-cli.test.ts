@@ -57,4 +57,12 @@ test('a document names a setting by STIG id with stig:, which only accepts an en
   assert.match(doc("stig: V-73655, id: smb-client-signing-if-server-agrees").diagnostics[0]!.message, /give exactly one of policy, id or stig/);
 });
 
+test('a site-defined setting takes its text as the value and has no recommendation', () => {
+  const doc = (value: string) => validateText('b.yaml', `metadata: { name: b }\nresources:\n  - { name: banner, type: Policy, properties: { policy: 'Interactive logon: Message title for users attempting to log on', value: ${value} } }\n`);
+  const ok = doc("'Authorised use only'");
+  assert.equal(ok.diagnostics, []);
+  assert.equal(ok.plan!.resources[0]!.desired, { ensure: 'Present', valueType: 'String', valueData: 'Authorised use only' });
+  assert.match(doc('recommended').diagnostics[0]!.message, /has no recommended value in the catalog/);
+});
+
 test.run();

@@ -96,7 +96,8 @@ test('recommended and default name existing choices; recommended data complies w
         assert.ok(parsed.ok && meetsCondition(parsed.condition, entry.registry.valueType, entry.recommended.valueData), `${entry.id}: recommended data meets its condition`);
       }
     }
-    if (entry.recommended === undefined) assert.ok(names.length > 0, `${entry.id}: a setting with no choices needs a recommended value`);
+    if (entry.recommended === undefined) assert.ok(names.length > 0 || entry.siteDefined, `${entry.id}: a setting with no choices needs a recommended value, unless it is site-defined`);
+    if (entry.siteDefined) assert.is(entry.recommended, undefined, `${entry.id}: a site-defined setting has no recommendation`);
     if (entry.default !== undefined) assert.ok(names.includes(entry.default), `${entry.id}: default ${entry.default}`);
   }
 });
