@@ -855,7 +855,7 @@ $WsResources = @(
     #     Impact:     Applications that need anonymous access to a pipe stop working. On domain controllers,
     #                 older clients and trusts may need LSARPC, NETLOGON and SAMR, which the empty
     #                 recommended list would remove.
-    #     References: CIS 2.3.10.6, 2.3.10.7
+    #     References: CIS 2.3.10.6
     @{
         Name = '2.3.10.6: Network access: Named Pipes that can be accessed anonymously'
         Type = 'Policy'
@@ -900,10 +900,10 @@ $WsResources = @(
     # ----------------------------------------------------------------------------------------------
     # [31] 2.3.10.9: Network access: Remotely accessible registry paths and subpaths (Policy, line 424)
     #     CIS 2.3.10.9 (L1): Configured
-    #     Policy:     Network access: Remotely accessible registry paths and subpaths = System\CurrentControlSet\Control\Print\Printers, System\CurrentControlSet\Services\Eventlog, Software\Microsoft\OLAP Server, Software\Microsoft\Windows NT\CurrentVersion\Print, Software\Microsoft\Windows NT\CurrentVersion\Windows, System\CurrentControlSet\Control\ContentIndex, System\CurrentControlSet\Control\Terminal Server, System\CurrentControlSet\Control\Terminal Server\UserConfig, System\CurrentControlSet\Control\Terminal Server\DefaultUserConfiguration, Software\Microsoft\Windows NT\CurrentVersion\Perflib, System\CurrentControlSet\Services\WINS, System\CurrentControlSet\Services\CertSvc, System\CurrentControlSet\Services\SysmonLog
+    #     Policy:     Network access: Remotely accessible registry paths and subpaths = System\CurrentControlSet\Control\Print\Printers, System\CurrentControlSet\Services\Eventlog, Software\Microsoft\OLAP Server, Software\Microsoft\Windows NT\CurrentVersion\Print, Software\Microsoft\Windows NT\CurrentVersion\Windows, System\CurrentControlSet\Control\ContentIndex, System\CurrentControlSet\Control\Terminal Server, System\CurrentControlSet\Control\Terminal Server\UserConfig, System\CurrentControlSet\Control\Terminal Server\DefaultUserConfiguration, Software\Microsoft\Windows NT\CurrentVersion\Perflib, System\CurrentControlSet\Services\SysmonLog
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   low
-    #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\SecurePipeServers\Winreg\AllowedPaths!Machine (MultiString) = ["System\\CurrentControlSet\\Control\\Print\\Printers","System\\CurrentControlSet\\Services\\Eventlog","Software\\Microsoft\\OLAP Server","Software\\Microsoft\\Windows NT\\CurrentVersion\\Print","Software\\Microsoft\\Windows NT\\CurrentVersion\\Windows","System\\CurrentControlSet\\Control\\ContentIndex","System\\CurrentControlSet\\Control\\Terminal Server","System\\CurrentControlSet\\Control\\Terminal Server\\UserConfig","System\\CurrentControlSet\\Control\\Terminal Server\\DefaultUserConfiguration","Software\\Microsoft\\Windows NT\\CurrentVersion\\Perflib","System\\CurrentControlSet\\Services\\WINS","System\\CurrentControlSet\\Services\\CertSvc","System\\CurrentControlSet\\Services\\SysmonLog"]
+    #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\SecurePipeServers\Winreg\AllowedPaths!Machine (MultiString) = ["System\\CurrentControlSet\\Control\\Print\\Printers","System\\CurrentControlSet\\Services\\Eventlog","Software\\Microsoft\\OLAP Server","Software\\Microsoft\\Windows NT\\CurrentVersion\\Print","Software\\Microsoft\\Windows NT\\CurrentVersion\\Windows","System\\CurrentControlSet\\Control\\ContentIndex","System\\CurrentControlSet\\Control\\Terminal Server","System\\CurrentControlSet\\Control\\Terminal Server\\UserConfig","System\\CurrentControlSet\\Control\\Terminal Server\\DefaultUserConfiguration","Software\\Microsoft\\Windows NT\\CurrentVersion\\Perflib","System\\CurrentControlSet\\Services\\SysmonLog"]
     #     Rationale:  These keys and everything below them can be read over the network even by users the
     #                 winreg key's permissions would otherwise keep out. Keeping the list to the Windows
     #                 defaults stops it from growing into a way to read sensitive configuration remotely.
@@ -921,12 +921,12 @@ $WsResources = @(
         ValueName = 'Machine'
         Ensure = 'Present'
         ValueType = 'MultiString'
-        ValueData = [string[]]@('System\CurrentControlSet\Control\Print\Printers', 'System\CurrentControlSet\Services\Eventlog', 'Software\Microsoft\OLAP Server', 'Software\Microsoft\Windows NT\CurrentVersion\Print', 'Software\Microsoft\Windows NT\CurrentVersion\Windows', 'System\CurrentControlSet\Control\ContentIndex', 'System\CurrentControlSet\Control\Terminal Server', 'System\CurrentControlSet\Control\Terminal Server\UserConfig', 'System\CurrentControlSet\Control\Terminal Server\DefaultUserConfiguration', 'Software\Microsoft\Windows NT\CurrentVersion\Perflib', 'System\CurrentControlSet\Services\WINS', 'System\CurrentControlSet\Services\CertSvc', 'System\CurrentControlSet\Services\SysmonLog')
-        WireData = @('System\CurrentControlSet\Control\Print\Printers', 'System\CurrentControlSet\Services\Eventlog', 'Software\Microsoft\OLAP Server', 'Software\Microsoft\Windows NT\CurrentVersion\Print', 'Software\Microsoft\Windows NT\CurrentVersion\Windows', 'System\CurrentControlSet\Control\ContentIndex', 'System\CurrentControlSet\Control\Terminal Server', 'System\CurrentControlSet\Control\Terminal Server\UserConfig', 'System\CurrentControlSet\Control\Terminal Server\DefaultUserConfiguration', 'Software\Microsoft\Windows NT\CurrentVersion\Perflib', 'System\CurrentControlSet\Services\WINS', 'System\CurrentControlSet\Services\CertSvc', 'System\CurrentControlSet\Services\SysmonLog')
-        Policy = @{ Title = 'Network access: Remotely accessible registry paths and subpaths'; Value = 'System\CurrentControlSet\Control\Print\Printers, System\CurrentControlSet\Services\Eventlog, Software\Microsoft\OLAP Server, Software\Microsoft\Windows NT\CurrentVersion\Print, Software\Microsoft\Windows NT\CurrentVersion\Windows, System\CurrentControlSet\Control\ContentIndex, System\CurrentControlSet\Control\Terminal Server, System\CurrentControlSet\Control\Terminal Server\UserConfig, System\CurrentControlSet\Control\Terminal Server\DefaultUserConfiguration, Software\Microsoft\Windows NT\CurrentVersion\Perflib, System\CurrentControlSet\Services\WINS, System\CurrentControlSet\Services\CertSvc, System\CurrentControlSet\Services\SysmonLog'; Choices = @() }
+        ValueData = [string[]]@('System\CurrentControlSet\Control\Print\Printers', 'System\CurrentControlSet\Services\Eventlog', 'Software\Microsoft\OLAP Server', 'Software\Microsoft\Windows NT\CurrentVersion\Print', 'Software\Microsoft\Windows NT\CurrentVersion\Windows', 'System\CurrentControlSet\Control\ContentIndex', 'System\CurrentControlSet\Control\Terminal Server', 'System\CurrentControlSet\Control\Terminal Server\UserConfig', 'System\CurrentControlSet\Control\Terminal Server\DefaultUserConfiguration', 'Software\Microsoft\Windows NT\CurrentVersion\Perflib', 'System\CurrentControlSet\Services\SysmonLog')
+        WireData = @('System\CurrentControlSet\Control\Print\Printers', 'System\CurrentControlSet\Services\Eventlog', 'Software\Microsoft\OLAP Server', 'Software\Microsoft\Windows NT\CurrentVersion\Print', 'Software\Microsoft\Windows NT\CurrentVersion\Windows', 'System\CurrentControlSet\Control\ContentIndex', 'System\CurrentControlSet\Control\Terminal Server', 'System\CurrentControlSet\Control\Terminal Server\UserConfig', 'System\CurrentControlSet\Control\Terminal Server\DefaultUserConfiguration', 'Software\Microsoft\Windows NT\CurrentVersion\Perflib', 'System\CurrentControlSet\Services\SysmonLog')
+        Policy = @{ Title = 'Network access: Remotely accessible registry paths and subpaths'; Value = 'System\CurrentControlSet\Control\Print\Printers, System\CurrentControlSet\Services\Eventlog, Software\Microsoft\OLAP Server, Software\Microsoft\Windows NT\CurrentVersion\Print, Software\Microsoft\Windows NT\CurrentVersion\Windows, System\CurrentControlSet\Control\ContentIndex, System\CurrentControlSet\Control\Terminal Server, System\CurrentControlSet\Control\Terminal Server\UserConfig, System\CurrentControlSet\Control\Terminal Server\DefaultUserConfiguration, Software\Microsoft\Windows NT\CurrentVersion\Perflib, System\CurrentControlSet\Services\SysmonLog'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [32] 2.3.10.10: Network access: Restrict anonymous access to Named Pipes and Shares (Policy, line 447)
+    # [32] 2.3.10.10: Network access: Restrict anonymous access to Named Pipes and Shares (Policy, line 445)
     #     CIS 2.3.10.10 (L1): Enabled
     #     Policy:     Network access: Restrict anonymous access to Named Pipes and Shares = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -955,7 +955,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Restrict anonymous access to Named Pipes and Shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [33] 2.3.10.12: Network access: Shares that can be accessed anonymously (Policy, line 457)
+    # [33] 2.3.10.12: Network access: Shares that can be accessed anonymously (Policy, line 455)
     #     CIS 2.3.10.12 (L1): None
     #     Policy:     Network access: Shares that can be accessed anonymously = 
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -980,7 +980,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Shares that can be accessed anonymously'; Value = ''; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [34] 2.3.10.13: Network access: Sharing and security model for local accounts (Policy, line 467)
+    # [34] 2.3.10.13: Network access: Sharing and security model for local accounts (Policy, line 465)
     #     CIS 2.3.10.13 (L1): Classic - local users authenticate as themselves
     #     Policy:     Network access: Sharing and security model for local accounts = Classic - local users authenticate as themselves
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1007,7 +1007,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Sharing and security model for local accounts'; Value = 'Classic - local users authenticate as themselves'; Choices = @(@{ Name = 'Classic - local users authenticate as themselves'; Data = [uint32]'0' }, @{ Name = 'Guest only - local users authenticate as Guest'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [35] 2.3.11.1: Network security: Allow Local System to use computer identity for NTLM (Policy, line 477)
+    # [35] 2.3.11.1: Network security: Allow Local System to use computer identity for NTLM (Policy, line 475)
     #     CIS 2.3.11.1 (L1): Enabled
     #     Policy:     Network security: Allow Local System to use computer identity for NTLM = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1035,7 +1035,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow Local System to use computer identity for NTLM'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [36] 2.3.11.2: Network security: Allow LocalSystem NULL session fallback (Policy, line 487)
+    # [36] 2.3.11.2: Network security: Allow LocalSystem NULL session fallback (Policy, line 485)
     #     CIS 2.3.11.2 (L1): Disabled
     #     Policy:     Network security: Allow LocalSystem NULL session fallback = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1063,7 +1063,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow LocalSystem NULL session fallback'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [37] 2.3.11.3: Network security: Allow PKU2U authentication requests to this computer to use online identities (Policy, line 497)
+    # [37] 2.3.11.3: Network security: Allow PKU2U authentication requests to this computer to use online identities (Policy, line 495)
     #     CIS 2.3.11.3 (L1): Disabled
     #     Policy:     Network security: Allow PKU2U authentication requests to this computer to use online identities = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1090,7 +1090,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow PKU2U authentication requests to this computer to use online identities'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [38] 2.3.11.4: Network security: Configure encryption types allowed for Kerberos (Policy, line 507)
+    # [38] 2.3.11.4: Network security: Configure encryption types allowed for Kerberos (Policy, line 505)
     #     CIS 2.3.11.4 (L1): AES128_HMAC_SHA1, AES256_HMAC_SHA1, Future encryption types
     #     Policy:     Network security: Configure encryption types allowed for Kerberos = 2147483640
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1119,7 +1119,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Configure encryption types allowed for Kerberos'; Value = '2147483640'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [39] 2.3.11.5: Network security: Do not store LAN Manager hash value on next password change (Policy, line 517)
+    # [39] 2.3.11.5: Network security: Do not store LAN Manager hash value on next password change (Policy, line 515)
     #     CIS 2.3.11.5 (L1): Enabled
     #     Policy:     Network security: Do not store LAN Manager hash value on next password change = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1146,7 +1146,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Do not store LAN Manager hash value on next password change'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [40] 2.3.11.7: Network security: LAN Manager authentication level (Policy, line 527)
+    # [40] 2.3.11.7: Network security: LAN Manager authentication level (Policy, line 525)
     #     CIS 2.3.11.7 (L1): Send NTLMv2 response only. Refuse LM & NTLM
     #     Policy:     Network security: LAN Manager authentication level = Send NTLMv2 response only. Refuse LM & NTLM
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1175,7 +1175,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LAN Manager authentication level'; Value = 'Send NTLMv2 response only. Refuse LM & NTLM'; Choices = @(@{ Name = 'Send LM & NTLM responses'; Data = [uint32]'0' }, @{ Name = 'Send LM & NTLM - use NTLMv2 session security if negotiated'; Data = [uint32]'1' }, @{ Name = 'Send NTLM response only'; Data = [uint32]'2' }, @{ Name = 'Send NTLMv2 response only'; Data = [uint32]'3' }, @{ Name = 'Send NTLMv2 response only. Refuse LM'; Data = [uint32]'4' }, @{ Name = 'Send NTLMv2 response only. Refuse LM & NTLM'; Data = [uint32]'5' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [41] 2.3.11.8: Network security: LDAP client signing requirements (Policy, line 537)
+    # [41] 2.3.11.8: Network security: LDAP client signing requirements (Policy, line 535)
     #     CIS 2.3.11.8 (L1): Negotiate signing or higher
     #     Policy:     Network security: LDAP client signing requirements = Negotiate signing
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1205,7 +1205,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LDAP client signing requirements'; Value = 'Negotiate signing'; Choices = @(@{ Name = 'None'; Data = [uint32]'0' }, @{ Name = 'Negotiate signing'; Data = [uint32]'1' }, @{ Name = 'Require signing'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [42] 2.3.11.9: Network security: Minimum session security for NTLM SSP based (including secure RPC) clients (Policy, line 548)
+    # [42] 2.3.11.9: Network security: Minimum session security for NTLM SSP based (including secure RPC) clients (Policy, line 546)
     #     CIS 2.3.11.9 (L1): Require NTLMv2 session security, Require 128-bit encryption
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) clients = 537395200
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1233,7 +1233,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) clients'; Value = '537395200'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [43] 2.3.11.10: Network security: Minimum session security for NTLM SSP based (including secure RPC) servers (Policy, line 558)
+    # [43] 2.3.11.10: Network security: Minimum session security for NTLM SSP based (including secure RPC) servers (Policy, line 556)
     #     CIS 2.3.11.10 (L1): Require NTLMv2 session security, Require 128-bit encryption
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) servers = 537395200
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1261,7 +1261,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) servers'; Value = '537395200'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [44] 2.3.13.1: Shutdown: Allow system to be shut down without having to log on (Policy, line 568)
+    # [44] 2.3.13.1: Shutdown: Allow system to be shut down without having to log on (Policy, line 566)
     #     CIS 2.3.13.1 (L1): Disabled
     #     Policy:     Shutdown: Allow system to be shut down without having to log on = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1288,7 +1288,7 @@ $WsResources = @(
         Policy = @{ Title = 'Shutdown: Allow system to be shut down without having to log on'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [45] 2.3.15.1: System objects: Require case insensitivity for non-Windows subsystems (Policy, line 578)
+    # [45] 2.3.15.1: System objects: Require case insensitivity for non-Windows subsystems (Policy, line 576)
     #     CIS 2.3.15.1 (L1): Enabled
     #     Policy:     System objects: Require case insensitivity for non-Windows subsystems = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1314,7 +1314,7 @@ $WsResources = @(
         Policy = @{ Title = 'System objects: Require case insensitivity for non-Windows subsystems'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [46] 2.3.15.2: System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) (Policy, line 588)
+    # [46] 2.3.15.2: System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) (Policy, line 586)
     #     CIS 2.3.15.2 (L1): Enabled
     #     Policy:     System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1342,7 +1342,7 @@ $WsResources = @(
         Policy = @{ Title = 'System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [47] 2.3.17.1: User Account Control: Admin Approval Mode for the Built-in Administrator account (Policy, line 598)
+    # [47] 2.3.17.1: User Account Control: Admin Approval Mode for the Built-in Administrator account (Policy, line 596)
     #     CIS 2.3.17.1 (L1): Enabled
     #     Policy:     User Account Control: Admin Approval Mode for the Built-in Administrator account = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1370,7 +1370,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Admin Approval Mode for the Built-in Administrator account'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [48] 2.3.17.2: User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode (Policy, line 608)
+    # [48] 2.3.17.2: User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode (Policy, line 606)
     #     CIS 2.3.17.2 (L1): Prompt for consent on the secure desktop
     #     Policy:     User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode = Prompt for consent on the secure desktop
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1398,7 +1398,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode'; Value = 'Prompt for consent on the secure desktop'; Choices = @(@{ Name = 'Elevate without prompting'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for consent on the secure desktop'; Data = [uint32]'2' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }, @{ Name = 'Prompt for consent'; Data = [uint32]'4' }, @{ Name = 'Prompt for consent for non-Windows binaries'; Data = [uint32]'5' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [49] 2.3.17.3: User Account Control: Behavior of the elevation prompt for standard users (Policy, line 618)
+    # [49] 2.3.17.3: User Account Control: Behavior of the elevation prompt for standard users (Policy, line 616)
     #     CIS 2.3.17.3 (L1): Automatically deny elevation requests
     #     Policy:     User Account Control: Behavior of the elevation prompt for standard users = Automatically deny elevation requests
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1427,7 +1427,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for standard users'; Value = 'Automatically deny elevation requests'; Choices = @(@{ Name = 'Automatically deny elevation requests'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [50] 2.3.17.4: User Account Control: Detect application installations and prompt for elevation (Policy, line 628)
+    # [50] 2.3.17.4: User Account Control: Detect application installations and prompt for elevation (Policy, line 626)
     #     CIS 2.3.17.4 (L1): Enabled
     #     Policy:     User Account Control: Detect application installations and prompt for elevation = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1454,7 +1454,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Detect application installations and prompt for elevation'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [51] 2.3.17.5: User Account Control: Only elevate UIAccess applications that are installed in secure locations (Policy, line 638)
+    # [51] 2.3.17.5: User Account Control: Only elevate UIAccess applications that are installed in secure locations (Policy, line 636)
     #     CIS 2.3.17.5 (L1): Enabled
     #     Policy:     User Account Control: Only elevate UIAccess applications that are installed in secure locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1482,7 +1482,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Only elevate UIAccess applications that are installed in secure locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [52] 2.3.17.6: User Account Control: Run all administrators in Admin Approval Mode (Policy, line 648)
+    # [52] 2.3.17.6: User Account Control: Run all administrators in Admin Approval Mode (Policy, line 646)
     #     CIS 2.3.17.6 (L1): Enabled
     #     Policy:     User Account Control: Run all administrators in Admin Approval Mode = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1509,7 +1509,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Run all administrators in Admin Approval Mode'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [53] 2.3.17.7: User Account Control: Switch to the secure desktop when prompting for elevation (Policy, line 658)
+    # [53] 2.3.17.7: User Account Control: Switch to the secure desktop when prompting for elevation (Policy, line 656)
     #     CIS 2.3.17.7 (L1): Enabled
     #     Policy:     User Account Control: Switch to the secure desktop when prompting for elevation = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1536,7 +1536,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Switch to the secure desktop when prompting for elevation'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [54] 2.3.17.8: User Account Control: Virtualize file and registry write failures to per-user locations (Policy, line 668)
+    # [54] 2.3.17.8: User Account Control: Virtualize file and registry write failures to per-user locations (Policy, line 666)
     #     CIS 2.3.17.8 (L1): Enabled
     #     Policy:     User Account Control: Virtualize file and registry write failures to per-user locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1564,7 +1564,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Virtualize file and registry write failures to per-user locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [55] 9.1.1: Windows Firewall: Domain: Firewall state (Policy, line 678)
+    # [55] 9.1.1: Windows Firewall: Domain: Firewall state (Policy, line 676)
     #     CIS 9.1.1 (L1): On (recommended)
     #     Policy:     Windows Firewall: Domain: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1592,7 +1592,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [56] 9.1.2: Windows Firewall: Domain: Inbound connections (Policy, line 688)
+    # [56] 9.1.2: Windows Firewall: Domain: Inbound connections (Policy, line 686)
     #     CIS 9.1.2 (L1): Block (default)
     #     Policy:     Windows Firewall: Domain: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1621,7 +1621,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [57] 9.1.3: Windows Firewall: Domain: Outbound connections (Policy, line 698)
+    # [57] 9.1.3: Windows Firewall: Domain: Outbound connections (Policy, line 696)
     #     CIS 9.1.3 (L1): Allow (default)
     #     Policy:     Windows Firewall: Domain: Outbound connections = Allow (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1649,7 +1649,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Outbound connections'; Value = 'Allow (default)'; Choices = @(@{ Name = 'Allow (default)'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [58] 9.1.4: Windows Firewall: Domain: Settings: Display a notification (Policy, line 708)
+    # [58] 9.1.4: Windows Firewall: Domain: Settings: Display a notification (Policy, line 706)
     #     CIS 9.1.4 (L1): No
     #     Policy:     Windows Firewall: Domain: Settings: Display a notification = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1678,7 +1678,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Settings: Display a notification'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'0' }, @{ Name = 'No'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [59] 9.1.5: Windows Firewall: Domain: Logging: Name (Policy, line 718)
+    # [59] 9.1.5: Windows Firewall: Domain: Logging: Name (Policy, line 716)
     #     CIS 9.1.5 (L1): %SystemRoot%\System32\logfiles\firewall\domainfw.log
     #     Policy:     Windows Firewall: Domain: Logging: Name = %SystemRoot%\System32\logfiles\firewall\domainfw.log
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1706,7 +1706,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Name'; Value = '%SystemRoot%\System32\logfiles\firewall\domainfw.log'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [60] 9.1.6: Windows Firewall: Domain: Logging: Size limit (KB) (Policy, line 728)
+    # [60] 9.1.6: Windows Firewall: Domain: Logging: Size limit (KB) (Policy, line 726)
     #     CIS 9.1.6 (L1): 16,384 KB or greater
     #     Policy:     Windows Firewall: Domain: Logging: Size limit (KB) = 16384
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1735,7 +1735,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Size limit (KB)'; Value = '16384'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [61] 9.1.7: Windows Firewall: Domain: Logging: Log dropped packets (Policy, line 739)
+    # [61] 9.1.7: Windows Firewall: Domain: Logging: Log dropped packets (Policy, line 737)
     #     CIS 9.1.7 (L1): Yes
     #     Policy:     Windows Firewall: Domain: Logging: Log dropped packets = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1762,7 +1762,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Log dropped packets'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [62] 9.1.8: Windows Firewall: Domain: Logging: Log successful connections (Policy, line 749)
+    # [62] 9.1.8: Windows Firewall: Domain: Logging: Log successful connections (Policy, line 747)
     #     CIS 9.1.8 (L1): Yes
     #     Policy:     Windows Firewall: Domain: Logging: Log successful connections = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1789,7 +1789,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Log successful connections'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [63] 9.2.1: Windows Firewall: Private: Firewall state (Policy, line 759)
+    # [63] 9.2.1: Windows Firewall: Private: Firewall state (Policy, line 757)
     #     CIS 9.2.1 (L1): On (recommended)
     #     Policy:     Windows Firewall: Private: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1817,7 +1817,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [64] 9.2.2: Windows Firewall: Private: Inbound connections (Policy, line 769)
+    # [64] 9.2.2: Windows Firewall: Private: Inbound connections (Policy, line 767)
     #     CIS 9.2.2 (L1): Block (default)
     #     Policy:     Windows Firewall: Private: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1846,7 +1846,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [65] 9.2.3: Windows Firewall: Private: Outbound connections (Policy, line 779)
+    # [65] 9.2.3: Windows Firewall: Private: Outbound connections (Policy, line 777)
     #     CIS 9.2.3 (L1): Allow (default)
     #     Policy:     Windows Firewall: Private: Outbound connections = Allow (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1874,7 +1874,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Outbound connections'; Value = 'Allow (default)'; Choices = @(@{ Name = 'Allow (default)'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [66] 9.2.4: Windows Firewall: Private: Settings: Display a notification (Policy, line 789)
+    # [66] 9.2.4: Windows Firewall: Private: Settings: Display a notification (Policy, line 787)
     #     CIS 9.2.4 (L1): No
     #     Policy:     Windows Firewall: Private: Settings: Display a notification = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1903,7 +1903,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Settings: Display a notification'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'0' }, @{ Name = 'No'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [67] 9.2.5: Windows Firewall: Private: Logging: Name (Policy, line 799)
+    # [67] 9.2.5: Windows Firewall: Private: Logging: Name (Policy, line 797)
     #     CIS 9.2.5 (L1): %SystemRoot%\System32\logfiles\firewall\privatefw.log
     #     Policy:     Windows Firewall: Private: Logging: Name = %SystemRoot%\System32\logfiles\firewall\privatefw.log
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1931,7 +1931,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Name'; Value = '%SystemRoot%\System32\logfiles\firewall\privatefw.log'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [68] 9.2.6: Windows Firewall: Private: Logging: Size limit (KB) (Policy, line 809)
+    # [68] 9.2.6: Windows Firewall: Private: Logging: Size limit (KB) (Policy, line 807)
     #     CIS 9.2.6 (L1): 16,384 KB or greater
     #     Policy:     Windows Firewall: Private: Logging: Size limit (KB) = 16384
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1960,7 +1960,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Size limit (KB)'; Value = '16384'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [69] 9.2.7: Windows Firewall: Private: Logging: Log dropped packets (Policy, line 820)
+    # [69] 9.2.7: Windows Firewall: Private: Logging: Log dropped packets (Policy, line 818)
     #     CIS 9.2.7 (L1): Yes
     #     Policy:     Windows Firewall: Private: Logging: Log dropped packets = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1987,7 +1987,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Log dropped packets'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [70] 9.2.8: Windows Firewall: Private: Logging: Log successful connections (Policy, line 830)
+    # [70] 9.2.8: Windows Firewall: Private: Logging: Log successful connections (Policy, line 828)
     #     CIS 9.2.8 (L1): Yes
     #     Policy:     Windows Firewall: Private: Logging: Log successful connections = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -2014,7 +2014,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Log successful connections'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [71] 9.3.1: Windows Firewall: Public: Firewall state (Policy, line 840)
+    # [71] 9.3.1: Windows Firewall: Public: Firewall state (Policy, line 838)
     #     CIS 9.3.1 (L1): On (recommended)
     #     Policy:     Windows Firewall: Public: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2042,7 +2042,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [72] 9.3.2: Windows Firewall: Public: Inbound connections (Policy, line 850)
+    # [72] 9.3.2: Windows Firewall: Public: Inbound connections (Policy, line 848)
     #     CIS 9.3.2 (L1): Block (default)
     #     Policy:     Windows Firewall: Public: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2071,7 +2071,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [73] 9.3.3: Windows Firewall: Public: Outbound connections (Policy, line 860)
+    # [73] 9.3.3: Windows Firewall: Public: Outbound connections (Policy, line 858)
     #     CIS 9.3.3 (L1): Allow (default)
     #     Policy:     Windows Firewall: Public: Outbound connections = Allow (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2099,7 +2099,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Outbound connections'; Value = 'Allow (default)'; Choices = @(@{ Name = 'Allow (default)'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [74] 9.3.4: Windows Firewall: Public: Settings: Display a notification (Policy, line 870)
+    # [74] 9.3.4: Windows Firewall: Public: Settings: Display a notification (Policy, line 868)
     #     CIS 9.3.4 (L1): No
     #     Policy:     Windows Firewall: Public: Settings: Display a notification = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2128,7 +2128,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Settings: Display a notification'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'0' }, @{ Name = 'No'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [75] 9.3.5: Windows Firewall: Public: Settings: Apply local firewall rules (Policy, line 880)
+    # [75] 9.3.5: Windows Firewall: Public: Settings: Apply local firewall rules (Policy, line 878)
     #     CIS 9.3.5 (L1): No
     #     Policy:     Windows Firewall: Public: Settings: Apply local firewall rules = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2157,7 +2157,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Settings: Apply local firewall rules'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [76] 9.3.6: Windows Firewall: Public: Settings: Apply local connection security rules (Policy, line 890)
+    # [76] 9.3.6: Windows Firewall: Public: Settings: Apply local connection security rules (Policy, line 888)
     #     CIS 9.3.6 (L1): No
     #     Policy:     Windows Firewall: Public: Settings: Apply local connection security rules = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2184,7 +2184,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Settings: Apply local connection security rules'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [77] 9.3.7: Windows Firewall: Public: Logging: Name (Policy, line 900)
+    # [77] 9.3.7: Windows Firewall: Public: Logging: Name (Policy, line 898)
     #     CIS 9.3.7 (L1): %SystemRoot%\System32\logfiles\firewall\publicfw.log
     #     Policy:     Windows Firewall: Public: Logging: Name = %SystemRoot%\System32\logfiles\firewall\publicfw.log
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2212,7 +2212,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Name'; Value = '%SystemRoot%\System32\logfiles\firewall\publicfw.log'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [78] 9.3.8: Windows Firewall: Public: Logging: Size limit (KB) (Policy, line 910)
+    # [78] 9.3.8: Windows Firewall: Public: Logging: Size limit (KB) (Policy, line 908)
     #     CIS 9.3.8 (L1): 16,384 KB or greater
     #     Policy:     Windows Firewall: Public: Logging: Size limit (KB) = 16384
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2241,7 +2241,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Size limit (KB)'; Value = '16384'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [79] 9.3.9: Windows Firewall: Public: Logging: Log dropped packets (Policy, line 921)
+    # [79] 9.3.9: Windows Firewall: Public: Logging: Log dropped packets (Policy, line 919)
     #     CIS 9.3.9 (L1): Yes
     #     Policy:     Windows Firewall: Public: Logging: Log dropped packets = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2268,7 +2268,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Log dropped packets'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [80] 9.3.10: Windows Firewall: Public: Logging: Log successful connections (Policy, line 931)
+    # [80] 9.3.10: Windows Firewall: Public: Logging: Log successful connections (Policy, line 929)
     #     CIS 9.3.10 (L1): Yes
     #     Policy:     Windows Firewall: Public: Logging: Log successful connections = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2295,7 +2295,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Log successful connections'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [81] 18.1.1.1: Prevent enabling lock screen camera (Policy, line 941)
+    # [81] 18.1.1.1: Prevent enabling lock screen camera (Policy, line 939)
     #     CIS 18.1.1.1 (L1): Enabled
     #     Policy:     Prevent enabling lock screen camera = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Personalization
@@ -2322,7 +2322,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent enabling lock screen camera'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [82] 18.1.1.2: Prevent enabling lock screen slide show (Policy, line 951)
+    # [82] 18.1.1.2: Prevent enabling lock screen slide show (Policy, line 949)
     #     CIS 18.1.1.2 (L1): Enabled
     #     Policy:     Prevent enabling lock screen slide show = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Personalization
@@ -2351,7 +2351,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent enabling lock screen slide show'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [83] 18.1.2.2: Allow users to enable online speech recognition services (Policy, line 961)
+    # [83] 18.1.2.2: Allow users to enable online speech recognition services (Policy, line 959)
     #     CIS 18.1.2.2 (L1): Disabled
     #     Policy:     Allow users to enable online speech recognition services = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Regional and Language Options
@@ -2378,7 +2378,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow users to enable online speech recognition services'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [84] 18.3.2: Configure SMBv1 client driver (Policy, line 971)
+    # [84] 18.3.2: Configure SMBv1 client driver (Policy, line 969)
     #     CIS 18.3.2 (L1): Enabled: Disable driver (recommended)
     #     Policy:     Configure SMBv1 client driver = Disable driver (recommended)
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2407,7 +2407,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure SMBv1 client driver'; Value = 'Disable driver (recommended)'; Choices = @(@{ Name = 'Disable driver (recommended)'; Data = [uint32]'4' }, @{ Name = 'Manual start (default for Win7/2008/2008R2/2012)'; Data = [uint32]'3' }, @{ Name = 'Automatic start (default for Win8.1/2012R2/newer)'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [85] 18.3.3: Configure SMBv1 Server (Policy, line 981)
+    # [85] 18.3.3: Configure SMBv1 Server (Policy, line 979)
     #     CIS 18.3.3 (L1): Disabled
     #     Policy:     Configure SMBv1 Server = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2437,7 +2437,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure SMBv1 Server'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [86] 18.3.4: Enable Structured Exception Handling Overwrite Protection (SEHOP) (Policy, line 991)
+    # [86] 18.3.4: Enable Structured Exception Handling Overwrite Protection (SEHOP) (Policy, line 989)
     #     CIS 18.3.4 (L1): Enabled
     #     Policy:     Enable Structured Exception Handling Overwrite Protection (SEHOP) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2466,7 +2466,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Structured Exception Handling Overwrite Protection (SEHOP)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [87] 18.3.5: Extended Protection for LDAP Authentication (Domain Controllers only) (Policy, line 1001)
+    # [87] 18.3.5: Extended Protection for LDAP Authentication (Domain Controllers only) (Policy, line 999)
     #     CIS 18.3.5 (L1): Enabled: Enabled, always (recommended)
     #     Policy:     Extended Protection for LDAP Authentication (Domain Controllers only) = Enabled, always (recommended)
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2497,7 +2497,7 @@ $WsResources = @(
         Policy = @{ Title = 'Extended Protection for LDAP Authentication (Domain Controllers only)'; Value = 'Enabled, always (recommended)'; Choices = @(@{ Name = 'Enabled, always (recommended)'; Data = [uint32]'2' }, @{ Name = 'Enabled, when supported'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [88] 18.3.6: NetBT NodeType configuration (Policy, line 1011)
+    # [88] 18.3.6: NetBT NodeType configuration (Policy, line 1009)
     #     CIS 18.3.6 (L1): Enabled: P-node (recommended)
     #     Policy:     NetBT NodeType configuration = P-node (recommended)
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2526,7 +2526,7 @@ $WsResources = @(
         Policy = @{ Title = 'NetBT NodeType configuration'; Value = 'P-node (recommended)'; Choices = @(@{ Name = 'B-node'; Data = [uint32]'1' }, @{ Name = 'P-node (recommended)'; Data = [uint32]'2' }, @{ Name = 'M-node'; Data = [uint32]'4' }, @{ Name = 'H-node'; Data = [uint32]'8' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [89] 18.3.7: WDigest Authentication (disabling may require KB2871997) (Policy, line 1021)
+    # [89] 18.3.7: WDigest Authentication (disabling may require KB2871997) (Policy, line 1019)
     #     CIS 18.3.7 (L1): Disabled
     #     Policy:     WDigest Authentication (disabling may require KB2871997) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2555,7 +2555,7 @@ $WsResources = @(
         Policy = @{ Title = 'WDigest Authentication (disabling may require KB2871997)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [90] 18.4.1: MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended) (Policy, line 1031)
+    # [90] 18.4.1: MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended) (Policy, line 1029)
     #     CIS 18.4.1 (L1): Disabled
     #     Policy:     MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2585,7 +2585,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [91] 18.4.2: MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) (Policy, line 1041)
+    # [91] 18.4.2: MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) (Policy, line 1039)
     #     CIS 18.4.2 (L1): Enabled: Highest protection, source routing is completely disabled
     #     Policy:     MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2614,7 +2614,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [92] 18.4.3: MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) (Policy, line 1051)
+    # [92] 18.4.3: MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) (Policy, line 1049)
     #     CIS 18.4.3 (L1): Enabled: Highest protection, source routing is completely disabled
     #     Policy:     MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2642,7 +2642,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [93] 18.4.4: MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes (Policy, line 1061)
+    # [93] 18.4.4: MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes (Policy, line 1059)
     #     CIS 18.4.4 (L1): Disabled
     #     Policy:     MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2671,7 +2671,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [94] 18.4.6: MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers (Policy, line 1071)
+    # [94] 18.4.6: MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers (Policy, line 1069)
     #     CIS 18.4.6 (L1): Enabled
     #     Policy:     MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2700,7 +2700,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [95] 18.4.8: MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended) (Policy, line 1081)
+    # [95] 18.4.8: MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended) (Policy, line 1079)
     #     CIS 18.4.8 (L1): Enabled
     #     Policy:     MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2729,7 +2729,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [96] 18.4.9: MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended) (Policy, line 1091)
+    # [96] 18.4.9: MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended) (Policy, line 1089)
     #     CIS 18.4.9 (L1): Enabled: 5 or fewer seconds
     #     Policy:     MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended) = 5
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2760,7 +2760,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended)'; Value = '5'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [97] 18.4.12: MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning (Policy, line 1102)
+    # [97] 18.4.12: MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning (Policy, line 1100)
     #     CIS 18.4.12 (L1): Enabled: 90% or less
     #     Policy:     MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning = 90%
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2790,7 +2790,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning'; Value = '90%'; Choices = @(@{ Name = '50%'; Data = [uint32]'50' }, @{ Name = '60%'; Data = [uint32]'60' }, @{ Name = '70%'; Data = [uint32]'70' }, @{ Name = '80%'; Data = [uint32]'80' }, @{ Name = '90%'; Data = [uint32]'90' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [98] 18.5.4.1: Turn off multicast name resolution (Policy, line 1113)
+    # [98] 18.5.4.1: Turn off multicast name resolution (Policy, line 1111)
     #     CIS 18.5.4.1 (L1): Enabled
     #     Policy:     Turn off multicast name resolution = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\DNS Client
@@ -2817,7 +2817,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off multicast name resolution'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [99] 18.5.8.1: Enable insecure guest logons (Policy, line 1123)
+    # [99] 18.5.8.1: Enable insecure guest logons (Policy, line 1121)
     #     CIS 18.5.8.1 (L1): Disabled
     #     Policy:     Enable insecure guest logons = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Lanman Workstation
@@ -2845,7 +2845,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable insecure guest logons'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [100] 18.5.11.2: Prohibit installation and configuration of Network Bridge on your DNS domain network (Policy, line 1133)
+    # [100] 18.5.11.2: Prohibit installation and configuration of Network Bridge on your DNS domain network (Policy, line 1131)
     #     CIS 18.5.11.2 (L1): Enabled
     #     Policy:     Prohibit installation and configuration of Network Bridge on your DNS domain network = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Connections
@@ -2874,7 +2874,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prohibit installation and configuration of Network Bridge on your DNS domain network'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [101] 18.5.11.3: Prohibit use of Internet Connection Sharing on your DNS domain network (Policy, line 1143)
+    # [101] 18.5.11.3: Prohibit use of Internet Connection Sharing on your DNS domain network (Policy, line 1141)
     #     CIS 18.5.11.3 (L1): Enabled
     #     Policy:     Prohibit use of Internet Connection Sharing on your DNS domain network = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Connections
@@ -2902,7 +2902,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prohibit use of Internet Connection Sharing on your DNS domain network'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [102] 18.5.11.4: Require domain users to elevate when setting a network's location (Policy, line 1153)
+    # [102] 18.5.11.4: Require domain users to elevate when setting a network's location (Policy, line 1151)
     #     CIS 18.5.11.4 (L1): Enabled
     #     Policy:     Require domain users to elevate when setting a network's location = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Connections
@@ -2929,7 +2929,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require domain users to elevate when setting a network''s location'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [103] 18.5.14.1: Hardened UNC Paths (NETLOGON) (Policy, line 1163)
+    # [103] 18.5.14.1: Hardened UNC Paths (NETLOGON) (Policy, line 1161)
     #     CIS 18.5.14.1 (L1): Enabled, with "Require Mutual Authentication" and "Require Integrity" set for all NETLOGON and SYSVOL shares
     #     Policy:     Hardened UNC Paths (NETLOGON) = RequireMutualAuthentication=1, RequireIntegrity=1
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider
@@ -2959,7 +2959,7 @@ $WsResources = @(
         Policy = @{ Title = 'Hardened UNC Paths (NETLOGON)'; Value = 'RequireMutualAuthentication=1, RequireIntegrity=1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [104] 18.5.14.1: Hardened UNC Paths (SYSVOL) (Policy, line 1173)
+    # [104] 18.5.14.1: Hardened UNC Paths (SYSVOL) (Policy, line 1171)
     #     CIS 18.5.14.1 (L1): Enabled, with "Require Mutual Authentication" and "Require Integrity" set for all NETLOGON and SYSVOL shares
     #     Policy:     Hardened UNC Paths (SYSVOL) = RequireMutualAuthentication=1, RequireIntegrity=1
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider
@@ -2989,7 +2989,7 @@ $WsResources = @(
         Policy = @{ Title = 'Hardened UNC Paths (SYSVOL)'; Value = 'RequireMutualAuthentication=1, RequireIntegrity=1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [105] 18.5.21.1: Minimize the number of simultaneous connections to the Internet or a Windows Domain (Policy, line 1183)
+    # [105] 18.5.21.1: Minimize the number of simultaneous connections to the Internet or a Windows Domain (Policy, line 1181)
     #     CIS 18.5.21.1 (L1): Enabled: 1 = Minimize simultaneous connections
     #     Policy:     Minimize the number of simultaneous connections to the Internet or a Windows Domain = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Windows Connection Manager
@@ -3017,7 +3017,7 @@ $WsResources = @(
         Policy = @{ Title = 'Minimize the number of simultaneous connections to the Internet or a Windows Domain'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [106] 18.8.3.1: Include command line in process creation events (Policy, line 1193)
+    # [106] 18.8.3.1: Include command line in process creation events (Policy, line 1191)
     #     CIS 18.8.3.1 (L1): Disabled
     #     Policy:     Include command line in process creation events = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Audit Process Creation
@@ -3046,7 +3046,7 @@ $WsResources = @(
         Policy = @{ Title = 'Include command line in process creation events'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [107] 18.8.4.1: Encryption Oracle Remediation (Policy, line 1203)
+    # [107] 18.8.4.1: Encryption Oracle Remediation (Policy, line 1201)
     #     CIS 18.8.4.1 (L1): Enabled: Force Updated Clients
     #     Policy:     Encryption Oracle Remediation = Force Updated Clients
     #     GPO path:   Computer Configuration\Administrative Templates\System\Credentials Delegation
@@ -3075,7 +3075,7 @@ $WsResources = @(
         Policy = @{ Title = 'Encryption Oracle Remediation'; Value = 'Force Updated Clients'; Choices = @(@{ Name = 'Force Updated Clients'; Data = [uint32]'0' }, @{ Name = 'Mitigated'; Data = [uint32]'1' }, @{ Name = 'Vulnerable'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [108] 18.8.4.2: Remote host allows delegation of non-exportable credentials (Policy, line 1213)
+    # [108] 18.8.4.2: Remote host allows delegation of non-exportable credentials (Policy, line 1211)
     #     CIS 18.8.4.2 (L1): Enabled
     #     Policy:     Remote host allows delegation of non-exportable credentials = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Credentials Delegation
@@ -3104,7 +3104,7 @@ $WsResources = @(
         Policy = @{ Title = 'Remote host allows delegation of non-exportable credentials'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [109] 18.8.14.1: Boot-Start Driver Initialization Policy (Policy, line 1223)
+    # [109] 18.8.14.1: Boot-Start Driver Initialization Policy (Policy, line 1221)
     #     CIS 18.8.14.1 (L1): Enabled: Good, unknown and bad but critical
     #     Policy:     Boot-Start Driver Initialization Policy = 3
     #     GPO path:   Computer Configuration\Administrative Templates\System\Early Launch Antimalware
@@ -3133,7 +3133,7 @@ $WsResources = @(
         Policy = @{ Title = 'Boot-Start Driver Initialization Policy'; Value = '3'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [110] 18.8.21.2: Configure registry policy processing (background processing) (Policy, line 1233)
+    # [110] 18.8.21.2: Configure registry policy processing (background processing) (Policy, line 1231)
     #     CIS 18.8.21.2 (L1): Enabled: FALSE
     #     Policy:     Configure registry policy processing (background processing) = Apply during periodic background processing
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3160,7 +3160,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure registry policy processing (background processing)'; Value = 'Apply during periodic background processing'; Choices = @(@{ Name = 'Apply during periodic background processing'; Data = [uint32]'0' }, @{ Name = 'Do not apply during periodic background processing'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [111] 18.8.21.3: Configure registry policy processing (Policy, line 1243)
+    # [111] 18.8.21.3: Configure registry policy processing (Policy, line 1241)
     #     CIS 18.8.21.3 (L1): Enabled: TRUE
     #     Policy:     Configure registry policy processing = Process even if the Group Policy objects have not changed
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3188,7 +3188,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure registry policy processing'; Value = 'Process even if the Group Policy objects have not changed'; Choices = @(@{ Name = 'Process even if the Group Policy objects have not changed'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [112] 18.8.21.4: Continue experiences on this device (Policy, line 1253)
+    # [112] 18.8.21.4: Continue experiences on this device (Policy, line 1251)
     #     CIS 18.8.21.4 (L1): Disabled
     #     Policy:     Continue experiences on this device = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3214,7 +3214,7 @@ $WsResources = @(
         Policy = @{ Title = 'Continue experiences on this device'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [113] 18.8.21.5: Turn off background refresh of Group Policy (Policy, line 1263)
+    # [113] 18.8.21.5: Turn off background refresh of Group Policy (Policy, line 1261)
     #     CIS 18.8.21.5 (L1): Disabled
     #     Policy:     Turn off background refresh of Group Policy = Disabled or Not Configured: the value is absent (or 0), so policy keeps refreshing in the background
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3244,7 +3244,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off background refresh of Group Policy'; Value = 'Disabled or Not Configured: the value is absent (or 0), so policy keeps refreshing in the background'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [114] 18.8.22.1.1: Turn off downloading of print drivers over HTTP (Policy, line 1273)
+    # [114] 18.8.22.1.1: Turn off downloading of print drivers over HTTP (Policy, line 1271)
     #     CIS 18.8.22.1.1 (L1): Enabled
     #     Policy:     Turn off downloading of print drivers over HTTP = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Internet Communication Management\Internet Communication settings
@@ -3272,7 +3272,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off downloading of print drivers over HTTP'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [115] 18.8.22.1.5: Turn off Internet download for Web publishing and online ordering wizards (Policy, line 1283)
+    # [115] 18.8.22.1.5: Turn off Internet download for Web publishing and online ordering wizards (Policy, line 1281)
     #     CIS 18.8.22.1.5 (L1): Enabled
     #     Policy:     Turn off Internet download for Web publishing and online ordering wizards = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Internet Communication Management\Internet Communication settings
@@ -3299,7 +3299,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Internet download for Web publishing and online ordering wizards'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [116] 18.8.28.1: Block user from showing account details on sign-in (Policy, line 1293)
+    # [116] 18.8.28.1: Block user from showing account details on sign-in (Policy, line 1291)
     #     CIS 18.8.28.1 (L1): Enabled
     #     Policy:     Block user from showing account details on sign-in = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -3326,7 +3326,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block user from showing account details on sign-in'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [117] 18.8.28.2: Do not display network selection UI (Policy, line 1303)
+    # [117] 18.8.28.2: Do not display network selection UI (Policy, line 1301)
     #     CIS 18.8.28.2 (L1): Enabled
     #     Policy:     Do not display network selection UI = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -3354,7 +3354,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not display network selection UI'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [118] 18.8.28.3: Do not enumerate connected users on domain-joined computers (Policy, line 1313)
+    # [118] 18.8.28.3: Do not enumerate connected users on domain-joined computers (Policy, line 1311)
     #     CIS 18.8.28.3 (L1): Enabled
     #     Policy:     Do not enumerate connected users on domain-joined computers = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -3381,7 +3381,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not enumerate connected users on domain-joined computers'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [119] 18.8.28.5: Turn off app notifications on the lock screen (Policy, line 1323)
+    # [119] 18.8.28.5: Turn off app notifications on the lock screen (Policy, line 1321)
     #     CIS 18.8.28.5 (L1): Enabled
     #     Policy:     Turn off app notifications on the lock screen = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -3408,7 +3408,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off app notifications on the lock screen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [120] 18.8.28.6: Turn off picture password sign-in (Policy, line 1333)
+    # [120] 18.8.28.6: Turn off picture password sign-in (Policy, line 1331)
     #     CIS 18.8.28.6 (L1): Enabled
     #     Policy:     Turn off picture password sign-in = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -3436,7 +3436,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off picture password sign-in'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [121] 18.8.28.7: Turn on convenience PIN sign-in (Policy, line 1343)
+    # [121] 18.8.28.7: Turn on convenience PIN sign-in (Policy, line 1341)
     #     CIS 18.8.28.7 (L1): Disabled
     #     Policy:     Turn on convenience PIN sign-in = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -3464,7 +3464,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on convenience PIN sign-in'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [122] 18.8.34.6.3: Require a password when a computer wakes (on battery) (Policy, line 1353)
+    # [122] 18.8.34.6.3: Require a password when a computer wakes (on battery) (Policy, line 1351)
     #     CIS 18.8.34.6.3 (L1): Enabled
     #     Policy:     Require a password when a computer wakes (on battery) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Power Management\Sleep Settings
@@ -3491,7 +3491,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require a password when a computer wakes (on battery)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [123] 18.8.34.6.4: Require a password when a computer wakes (plugged in) (Policy, line 1363)
+    # [123] 18.8.34.6.4: Require a password when a computer wakes (plugged in) (Policy, line 1361)
     #     CIS 18.8.34.6.4 (L1): Enabled
     #     Policy:     Require a password when a computer wakes (plugged in) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Power Management\Sleep Settings
@@ -3518,7 +3518,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require a password when a computer wakes (plugged in)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [124] 18.8.36.1: Configure Offer Remote Assistance (Policy, line 1373)
+    # [124] 18.8.36.1: Configure Offer Remote Assistance (Policy, line 1371)
     #     CIS 18.8.36.1 (L1): Disabled
     #     Policy:     Configure Offer Remote Assistance = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Remote Assistance
@@ -3545,7 +3545,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Offer Remote Assistance'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [125] 18.8.36.2: Configure Solicited Remote Assistance (Policy, line 1383)
+    # [125] 18.8.36.2: Configure Solicited Remote Assistance (Policy, line 1381)
     #     CIS 18.8.36.2 (L1): Disabled
     #     Policy:     Configure Solicited Remote Assistance = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Remote Assistance
@@ -3572,7 +3572,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Solicited Remote Assistance'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [126] 18.9.6.1: Allow Microsoft accounts to be optional (Policy, line 1393)
+    # [126] 18.9.6.1: Allow Microsoft accounts to be optional (Policy, line 1391)
     #     CIS 18.9.6.1 (L1): Enabled
     #     Policy:     Allow Microsoft accounts to be optional = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\App runtime
@@ -3599,7 +3599,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Microsoft accounts to be optional'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [127] 18.9.8.1: Disallow Autoplay for non-volume devices (Policy, line 1403)
+    # [127] 18.9.8.1: Disallow Autoplay for non-volume devices (Policy, line 1401)
     #     CIS 18.9.8.1 (L1): Enabled
     #     Policy:     Disallow Autoplay for non-volume devices = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -3627,7 +3627,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Autoplay for non-volume devices'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [128] 18.9.8.2: Set the default behavior for AutoRun (Policy, line 1413)
+    # [128] 18.9.8.2: Set the default behavior for AutoRun (Policy, line 1411)
     #     CIS 18.9.8.2 (L1): Enabled: Do not execute any autorun commands
     #     Policy:     Set the default behavior for AutoRun = Do not execute any autorun commands
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -3655,7 +3655,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set the default behavior for AutoRun'; Value = 'Do not execute any autorun commands'; Choices = @(@{ Name = 'Do not execute any autorun commands'; Data = [uint32]'1' }, @{ Name = 'Automatically execute autorun commands'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [129] 18.9.8.3: Turn off AutoPlay (Policy, line 1423)
+    # [129] 18.9.8.3: Turn off AutoPlay (Policy, line 1421)
     #     CIS 18.9.8.3 (L1): Enabled: All drives
     #     Policy:     Turn off AutoPlay = All drives
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -3683,7 +3683,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off AutoPlay'; Value = 'All drives'; Choices = @(@{ Name = 'All drives'; Data = [uint32]'255' }, @{ Name = 'CD-ROM and removable media drives'; Data = [uint32]'181' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [130] 18.9.10.1.1: Configure enhanced anti-spoofing (Policy, line 1433)
+    # [130] 18.9.10.1.1: Configure enhanced anti-spoofing (Policy, line 1431)
     #     CIS 18.9.10.1.1 (L1): Enabled
     #     Policy:     Configure enhanced anti-spoofing = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Biometrics\Facial Features
@@ -3711,7 +3711,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure enhanced anti-spoofing'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [131] 18.9.13.1: Turn off Microsoft consumer experiences (Policy, line 1443)
+    # [131] 18.9.13.1: Turn off Microsoft consumer experiences (Policy, line 1441)
     #     CIS 18.9.13.1 (L1): Enabled
     #     Policy:     Turn off Microsoft consumer experiences = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -3739,7 +3739,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Microsoft consumer experiences'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [132] 18.9.14.1: Require pin for pairing (Policy, line 1453)
+    # [132] 18.9.14.1: Require pin for pairing (Policy, line 1451)
     #     CIS 18.9.14.1 (L1): Enabled: First Time OR Enabled: Always
     #     Policy:     Require pin for pairing = First Time
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Connect
@@ -3769,7 +3769,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require pin for pairing'; Value = 'First Time'; Choices = @(@{ Name = 'Never'; Data = [uint32]'0' }, @{ Name = 'First Time'; Data = [uint32]'1' }, @{ Name = 'Always'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [133] 18.9.15.1: Do not display the password reveal button (Policy, line 1464)
+    # [133] 18.9.15.1: Do not display the password reveal button (Policy, line 1462)
     #     CIS 18.9.15.1 (L1): Enabled
     #     Policy:     Do not display the password reveal button = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Credential User Interface
@@ -3795,7 +3795,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not display the password reveal button'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [134] 18.9.15.2: Enumerate administrator accounts on elevation (Policy, line 1474)
+    # [134] 18.9.15.2: Enumerate administrator accounts on elevation (Policy, line 1472)
     #     CIS 18.9.15.2 (L1): Disabled
     #     Policy:     Enumerate administrator accounts on elevation = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Credential User Interface
@@ -3822,7 +3822,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enumerate administrator accounts on elevation'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [135] 18.9.16.1: Allow Telemetry (Policy, line 1484)
+    # [135] 18.9.16.1: Allow Telemetry (Policy, line 1482)
     #     CIS 18.9.16.1 (L1): Enabled: 0 - Security [Enterprise Only] or Enabled: 1 - Basic
     #     Policy:     Allow Telemetry = 0
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -3853,7 +3853,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Telemetry'; Value = '0'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [136] 18.9.16.3: Do not show feedback notifications (Policy, line 1495)
+    # [136] 18.9.16.3: Do not show feedback notifications (Policy, line 1493)
     #     CIS 18.9.16.3 (L1): Enabled
     #     Policy:     Do not show feedback notifications = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -3880,7 +3880,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not show feedback notifications'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [137] 18.9.16.4: Toggle user control over Insider builds (Policy, line 1505)
+    # [137] 18.9.16.4: Toggle user control over Insider builds (Policy, line 1503)
     #     CIS 18.9.16.4 (L1): Disabled
     #     Policy:     Toggle user control over Insider builds = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -3907,7 +3907,7 @@ $WsResources = @(
         Policy = @{ Title = 'Toggle user control over Insider builds'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [138] 18.9.26.1.1: Control Event Log behavior when the log file reaches its maximum size (Application) (Policy, line 1515)
+    # [138] 18.9.26.1.1: Control Event Log behavior when the log file reaches its maximum size (Application) (Policy, line 1513)
     #     CIS 18.9.26.1.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (Application) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Application
@@ -3935,7 +3935,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (Application)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [139] 18.9.26.1.2: Specify the maximum log file size (KB) (Application) (Policy, line 1525)
+    # [139] 18.9.26.1.2: Specify the maximum log file size (KB) (Application) (Policy, line 1523)
     #     CIS 18.9.26.1.2 (L1): Enabled: 32,768 or greater
     #     Policy:     Specify the maximum log file size (KB) (Application) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Application
@@ -3965,7 +3965,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Application)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [140] 18.9.26.2.1: Control Event Log behavior when the log file reaches its maximum size (Security) (Policy, line 1536)
+    # [140] 18.9.26.2.1: Control Event Log behavior when the log file reaches its maximum size (Security) (Policy, line 1534)
     #     CIS 18.9.26.2.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (Security) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Security
@@ -3993,7 +3993,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (Security)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [141] 18.9.26.2.2: Specify the maximum log file size (KB) (Security) (Policy, line 1546)
+    # [141] 18.9.26.2.2: Specify the maximum log file size (KB) (Security) (Policy, line 1544)
     #     CIS 18.9.26.2.2 (L1): Enabled: 196,608 or greater
     #     Policy:     Specify the maximum log file size (KB) (Security) = 196608
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Security
@@ -4024,7 +4024,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Security)'; Value = '196608'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [142] 18.9.26.3.1: Control Event Log behavior when the log file reaches its maximum size (Setup) (Policy, line 1557)
+    # [142] 18.9.26.3.1: Control Event Log behavior when the log file reaches its maximum size (Setup) (Policy, line 1555)
     #     CIS 18.9.26.3.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (Setup) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Setup
@@ -4052,7 +4052,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (Setup)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [143] 18.9.26.3.2: Specify the maximum log file size (KB) (Setup) (Policy, line 1567)
+    # [143] 18.9.26.3.2: Specify the maximum log file size (KB) (Setup) (Policy, line 1565)
     #     CIS 18.9.26.3.2 (L1): Enabled: 32,768 or greater
     #     Policy:     Specify the maximum log file size (KB) (Setup) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Setup
@@ -4081,7 +4081,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Setup)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [144] 18.9.26.4.1: Control Event Log behavior when the log file reaches its maximum size (System) (Policy, line 1578)
+    # [144] 18.9.26.4.1: Control Event Log behavior when the log file reaches its maximum size (System) (Policy, line 1576)
     #     CIS 18.9.26.4.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (System) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\System
@@ -4109,7 +4109,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (System)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [145] 18.9.26.4.2: Specify the maximum log file size (KB) (System) (Policy, line 1588)
+    # [145] 18.9.26.4.2: Specify the maximum log file size (KB) (System) (Policy, line 1586)
     #     CIS 18.9.26.4.2 (L1): Enabled: 32,768 or greater
     #     Policy:     Specify the maximum log file size (KB) (System) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\System
@@ -4139,7 +4139,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (System)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [146] 18.9.30.2: Turn off Data Execution Prevention for Explorer (Policy, line 1599)
+    # [146] 18.9.30.2: Turn off Data Execution Prevention for Explorer (Policy, line 1597)
     #     CIS 18.9.30.2 (L1): Disabled
     #     Policy:     Turn off Data Execution Prevention for Explorer = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -4167,7 +4167,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Data Execution Prevention for Explorer'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [147] 18.9.30.3: Turn off heap termination on corruption (Policy, line 1609)
+    # [147] 18.9.30.3: Turn off heap termination on corruption (Policy, line 1607)
     #     CIS 18.9.30.3 (L1): Disabled
     #     Policy:     Turn off heap termination on corruption = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -4195,7 +4195,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off heap termination on corruption'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [148] 18.9.30.4: Turn off shell protocol protected mode (Policy, line 1619)
+    # [148] 18.9.30.4: Turn off shell protocol protected mode (Policy, line 1617)
     #     CIS 18.9.30.4 (L1): Disabled
     #     Policy:     Turn off shell protocol protected mode = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -4223,7 +4223,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off shell protocol protected mode'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [149] 18.9.44.1: Block all consumer Microsoft account user authentication (Policy, line 1629)
+    # [149] 18.9.44.1: Block all consumer Microsoft account user authentication (Policy, line 1627)
     #     CIS 18.9.44.1 (L1): Enabled
     #     Policy:     Block all consumer Microsoft account user authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft account
@@ -4250,7 +4250,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block all consumer Microsoft account user authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [150] 18.9.52.1: Prevent the usage of OneDrive for file storage (Policy, line 1639)
+    # [150] 18.9.52.1: Prevent the usage of OneDrive for file storage (Policy, line 1637)
     #     CIS 18.9.52.1 (L1): Enabled
     #     Policy:     Prevent the usage of OneDrive for file storage = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\OneDrive
@@ -4278,7 +4278,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent the usage of OneDrive for file storage'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [151] 18.9.59.2.2: Do not allow passwords to be saved (Policy, line 1649)
+    # [151] 18.9.59.2.2: Do not allow passwords to be saved (Policy, line 1647)
     #     CIS 18.9.59.2.2 (L1): Enabled
     #     Policy:     Do not allow passwords to be saved = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Connection Client
@@ -4306,7 +4306,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow passwords to be saved'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [152] 18.9.59.3.3.2: Do not allow drive redirection (Policy, line 1659)
+    # [152] 18.9.59.3.3.2: Do not allow drive redirection (Policy, line 1657)
     #     CIS 18.9.59.3.3.2 (L1): Enabled
     #     Policy:     Do not allow drive redirection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Device and Resource Redirection
@@ -4334,7 +4334,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow drive redirection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [153] 18.9.59.3.9.1: Always prompt for password upon connection (Policy, line 1669)
+    # [153] 18.9.59.3.9.1: Always prompt for password upon connection (Policy, line 1667)
     #     CIS 18.9.59.3.9.1 (L1): Enabled
     #     Policy:     Always prompt for password upon connection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -4361,7 +4361,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always prompt for password upon connection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [154] 18.9.59.3.9.2: Require secure RPC communication (Policy, line 1679)
+    # [154] 18.9.59.3.9.2: Require secure RPC communication (Policy, line 1677)
     #     CIS 18.9.59.3.9.2 (L1): Enabled
     #     Policy:     Require secure RPC communication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -4389,7 +4389,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require secure RPC communication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [155] 18.9.59.3.9.3: Require use of specific security layer for remote (RDP) connections (Policy, line 1689)
+    # [155] 18.9.59.3.9.3: Require use of specific security layer for remote (RDP) connections (Policy, line 1687)
     #     CIS 18.9.59.3.9.3 (L1): Enabled: SSL
     #     Policy:     Require use of specific security layer for remote (RDP) connections = SSL
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -4417,7 +4417,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require use of specific security layer for remote (RDP) connections'; Value = 'SSL'; Choices = @(@{ Name = 'RDP'; Data = [uint32]'0' }, @{ Name = 'Negotiate'; Data = [uint32]'1' }, @{ Name = 'SSL'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [156] 18.9.59.3.9.4: Require user authentication for remote connections by using Network Level Authentication (Policy, line 1699)
+    # [156] 18.9.59.3.9.4: Require user authentication for remote connections by using Network Level Authentication (Policy, line 1697)
     #     CIS 18.9.59.3.9.4 (L1): Enabled
     #     Policy:     Require user authentication for remote connections by using Network Level Authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -4446,7 +4446,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require user authentication for remote connections by using Network Level Authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [157] 18.9.59.3.9.5: Set client connection encryption level (Policy, line 1709)
+    # [157] 18.9.59.3.9.5: Set client connection encryption level (Policy, line 1707)
     #     CIS 18.9.59.3.9.5 (L1): Enabled: High Level
     #     Policy:     Set client connection encryption level = High Level
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -4474,7 +4474,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set client connection encryption level'; Value = 'High Level'; Choices = @(@{ Name = 'Low Level'; Data = [uint32]'1' }, @{ Name = 'Client Compatible'; Data = [uint32]'2' }, @{ Name = 'High Level'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [158] 18.9.59.3.11.1: Do not delete temp folders upon exit (Policy, line 1719)
+    # [158] 18.9.59.3.11.1: Do not delete temp folders upon exit (Policy, line 1717)
     #     CIS 18.9.59.3.11.1 (L1): Disabled
     #     Policy:     Do not delete temp folders upon exit = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Temporary folders
@@ -4501,7 +4501,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not delete temp folders upon exit'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [159] 18.9.59.3.11.2: Do not use temporary folders per session (Policy, line 1729)
+    # [159] 18.9.59.3.11.2: Do not use temporary folders per session (Policy, line 1727)
     #     CIS 18.9.59.3.11.2 (L1): Disabled
     #     Policy:     Do not use temporary folders per session = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Temporary folders
@@ -4528,7 +4528,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not use temporary folders per session'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [160] 18.9.60.1: Prevent downloading of enclosures (Policy, line 1739)
+    # [160] 18.9.60.1: Prevent downloading of enclosures (Policy, line 1737)
     #     CIS 18.9.60.1 (L1): Enabled
     #     Policy:     Prevent downloading of enclosures = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\RSS Feeds
@@ -4556,7 +4556,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent downloading of enclosures'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [161] 18.9.61.3: Allow indexing of encrypted files (Policy, line 1749)
+    # [161] 18.9.61.3: Allow indexing of encrypted files (Policy, line 1747)
     #     CIS 18.9.61.3 (L1): Disabled
     #     Policy:     Allow indexing of encrypted files = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Search
@@ -4583,7 +4583,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow indexing of encrypted files'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [162] 18.9.77.3.1: Configure local setting override for reporting to Microsoft MAPS (Policy, line 1759)
+    # [162] 18.9.77.3.1: Configure local setting override for reporting to Microsoft MAPS (Policy, line 1757)
     #     CIS 18.9.77.3.1 (L1): Disabled
     #     Policy:     Configure local setting override for reporting to Microsoft MAPS = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\MAPS
@@ -4610,7 +4610,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure local setting override for reporting to Microsoft MAPS'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [163] 18.9.77.7.1: Turn on behavior monitoring (Policy, line 1769)
+    # [163] 18.9.77.7.1: Turn on behavior monitoring (Policy, line 1767)
     #     CIS 18.9.77.7.1 (L1): Enabled
     #     Policy:     Turn on behavior monitoring = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Real-time Protection
@@ -4637,7 +4637,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on behavior monitoring'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [164] 18.9.77.10.1: Scan removable drives (Policy, line 1779)
+    # [164] 18.9.77.10.1: Scan removable drives (Policy, line 1777)
     #     CIS 18.9.77.10.1 (L1): Enabled
     #     Policy:     Scan removable drives = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Scan
@@ -4664,7 +4664,7 @@ $WsResources = @(
         Policy = @{ Title = 'Scan removable drives'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [165] 18.9.77.10.2: Turn on e-mail scanning (Policy, line 1789)
+    # [165] 18.9.77.10.2: Turn on e-mail scanning (Policy, line 1787)
     #     CIS 18.9.77.10.2 (L1): Enabled
     #     Policy:     Turn on e-mail scanning = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Scan
@@ -4690,7 +4690,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on e-mail scanning'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [166] 18.9.77.13.3.1: Prevent users and apps from accessing dangerous websites (Policy, line 1799)
+    # [166] 18.9.77.13.3.1: Prevent users and apps from accessing dangerous websites (Policy, line 1797)
     #     CIS 18.9.77.13.3.1 (L1): Enabled: Block
     #     Policy:     Prevent users and apps from accessing dangerous websites = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Windows Defender Exploit Guard\Network Protection
@@ -4720,7 +4720,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent users and apps from accessing dangerous websites'; Value = 'Block'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }, @{ Name = 'Audit Mode'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [167] 18.9.77.14: Configure detection for potentially unwanted applications (Policy, line 1809)
+    # [167] 18.9.77.14: Configure detection for potentially unwanted applications (Policy, line 1807)
     #     CIS 18.9.77.14 (L1): Enabled: Block
     #     Policy:     Configure detection for potentially unwanted applications = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender
@@ -4748,7 +4748,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure detection for potentially unwanted applications'; Value = 'Block'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }, @{ Name = 'Audit Mode'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [168] 18.9.77.15: Turn off Windows Defender Antivirus (Policy, line 1819)
+    # [168] 18.9.77.15: Turn off Windows Defender Antivirus (Policy, line 1817)
     #     CIS 18.9.77.15 (L1): Disabled
     #     Policy:     Turn off Windows Defender Antivirus = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender
@@ -4776,7 +4776,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Windows Defender Antivirus'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [169] 18.9.80.1.1: Configure Windows SmartScreen (Policy, line 1829)
+    # [169] 18.9.80.1.1: Configure Windows SmartScreen (Policy, line 1827)
     #     CIS 18.9.80.1.1 (L1): Enabled: Warn and prevent bypass
     #     Policy:     Configure Windows SmartScreen = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -4804,7 +4804,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows SmartScreen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [170] 18.9.80.1.1: Configure Windows SmartScreen (warning level) (Policy, line 1839)
+    # [170] 18.9.80.1.1: Configure Windows SmartScreen (warning level) (Policy, line 1837)
     #     CIS 18.9.80.1.1 (L1): Enabled: Warn and prevent bypass
     #     Policy:     Configure Windows SmartScreen (warning level) = Warn and prevent bypass
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -4832,7 +4832,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows SmartScreen (warning level)'; Value = 'Warn and prevent bypass'; Choices = @(@{ Name = 'Warn and prevent bypass'; Data = 'Block' }, @{ Name = 'Warn'; Data = 'Warn' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [171] 18.9.84.2: Allow Windows Ink Workspace (Policy, line 1849)
+    # [171] 18.9.84.2: Allow Windows Ink Workspace (Policy, line 1847)
     #     CIS 18.9.84.2 (L1): Enabled: On, but disallow access above lock OR Disabled but not Enabled: On
     #     Policy:     Allow Windows Ink Workspace = On, but disallow access above lock
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Ink Workspace
@@ -4862,7 +4862,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Windows Ink Workspace'; Value = 'On, but disallow access above lock'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'On, but disallow access above lock'; Data = [uint32]'1' }, @{ Name = 'On'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [172] 18.9.85.1: Allow user control over installs (Policy, line 1860)
+    # [172] 18.9.85.1: Allow user control over installs (Policy, line 1858)
     #     CIS 18.9.85.1 (L1): Disabled
     #     Policy:     Allow user control over installs = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
@@ -4890,7 +4890,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow user control over installs'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [173] 18.9.85.2: Always install with elevated privileges (Policy, line 1870)
+    # [173] 18.9.85.2: Always install with elevated privileges (Policy, line 1868)
     #     CIS 18.9.85.2 (L1): Disabled
     #     Policy:     Always install with elevated privileges = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
@@ -4918,7 +4918,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always install with elevated privileges'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [174] 18.9.86.1: Sign-in last interactive user automatically after a system-initiated restart (Policy, line 1880)
+    # [174] 18.9.86.1: Sign-in last interactive user automatically after a system-initiated restart (Policy, line 1878)
     #     CIS 18.9.86.1 (L1): Disabled
     #     Policy:     Sign-in last interactive user automatically after a system-initiated restart = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Logon Options
@@ -4946,7 +4946,7 @@ $WsResources = @(
         Policy = @{ Title = 'Sign-in last interactive user automatically after a system-initiated restart'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [175] 18.9.95.1: Turn on PowerShell Script Block Logging (Policy, line 1890)
+    # [175] 18.9.95.1: Turn on PowerShell Script Block Logging (Policy, line 1888)
     #     CIS 18.9.95.1 (L1): Disabled
     #     Policy:     Turn on PowerShell Script Block Logging = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows PowerShell
@@ -4975,7 +4975,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on PowerShell Script Block Logging'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [176] 18.9.95.2: Turn on PowerShell Transcription (Policy, line 1900)
+    # [176] 18.9.95.2: Turn on PowerShell Transcription (Policy, line 1898)
     #     CIS 18.9.95.2 (L1): Disabled
     #     Policy:     Turn on PowerShell Transcription = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows PowerShell
@@ -5002,7 +5002,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on PowerShell Transcription'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [177] 18.9.97.1.1: Allow Basic authentication (WinRM Client) (Policy, line 1910)
+    # [177] 18.9.97.1.1: Allow Basic authentication (WinRM Client) (Policy, line 1908)
     #     CIS 18.9.97.1.1 (L1): Disabled
     #     Policy:     Allow Basic authentication (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -5030,7 +5030,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [178] 18.9.97.1.2: Allow unencrypted traffic (WinRM Client) (Policy, line 1920)
+    # [178] 18.9.97.1.2: Allow unencrypted traffic (WinRM Client) (Policy, line 1918)
     #     CIS 18.9.97.1.2 (L1): Disabled
     #     Policy:     Allow unencrypted traffic (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -5057,7 +5057,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [179] 18.9.97.1.3: Disallow Digest authentication (Policy, line 1930)
+    # [179] 18.9.97.1.3: Disallow Digest authentication (Policy, line 1928)
     #     CIS 18.9.97.1.3 (L1): Enabled
     #     Policy:     Disallow Digest authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -5085,7 +5085,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Digest authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [180] 18.9.97.2.1: Allow Basic authentication (WinRM Service) (Policy, line 1940)
+    # [180] 18.9.97.2.1: Allow Basic authentication (WinRM Service) (Policy, line 1938)
     #     CIS 18.9.97.2.1 (L1): Disabled
     #     Policy:     Allow Basic authentication (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -5113,7 +5113,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [181] 18.9.97.2.3: Allow unencrypted traffic (WinRM Service) (Policy, line 1950)
+    # [181] 18.9.97.2.3: Allow unencrypted traffic (WinRM Service) (Policy, line 1948)
     #     CIS 18.9.97.2.3 (L1): Disabled
     #     Policy:     Allow unencrypted traffic (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -5140,7 +5140,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [182] 18.9.97.2.4: Disallow WinRM from storing RunAs credentials (Policy, line 1960)
+    # [182] 18.9.97.2.4: Disallow WinRM from storing RunAs credentials (Policy, line 1958)
     #     CIS 18.9.97.2.4 (L1): Enabled
     #     Policy:     Disallow WinRM from storing RunAs credentials = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -5168,7 +5168,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow WinRM from storing RunAs credentials'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [183] 18.9.99.2.1: Prevent users from modifying settings (Policy, line 1970)
+    # [183] 18.9.99.2.1: Prevent users from modifying settings (Policy, line 1968)
     #     CIS 18.9.99.2.1 (L1): Enabled
     #     Policy:     Prevent users from modifying settings = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender Security Center\App and browser protection
@@ -5196,7 +5196,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent users from modifying settings'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [184] 18.9.102.1.1: Manage preview builds (policy enabled) (Policy, line 1980)
+    # [184] 18.9.102.1.1: Manage preview builds (policy enabled) (Policy, line 1978)
     #     CIS 18.9.102.1.1 (L1): Enabled: Disable preview builds
     #     Policy:     Manage preview builds (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -5223,7 +5223,7 @@ $WsResources = @(
         Policy = @{ Title = 'Manage preview builds (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [185] 18.9.102.1.1: Manage preview builds (preview build option) (Policy, line 1990)
+    # [185] 18.9.102.1.1: Manage preview builds (preview build option) (Policy, line 1988)
     #     CIS 18.9.102.1.1 (L1): Enabled: Disable preview builds
     #     Policy:     Manage preview builds (preview build option) = Disable preview builds
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -5249,7 +5249,7 @@ $WsResources = @(
         Policy = @{ Title = 'Manage preview builds (preview build option)'; Value = 'Disable preview builds'; Choices = @(@{ Name = 'Disable preview builds'; Data = [uint32]'0' }, @{ Name = 'Disable preview builds once next release is public'; Data = [uint32]'1' }, @{ Name = 'Enable preview builds'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [186] 18.9.102.1.2: Select when Preview Builds and Feature Updates are received (policy enabled) (Policy, line 2000)
+    # [186] 18.9.102.1.2: Select when Preview Builds and Feature Updates are received (policy enabled) (Policy, line 1998)
     #     CIS 18.9.102.1.2 (L1): Enabled: Semi-Annual Channel, 180 or more days
     #     Policy:     Select when Preview Builds and Feature Updates are received (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -5277,7 +5277,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Preview Builds and Feature Updates are received (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [187] 18.9.102.1.2: Select when Preview Builds and Feature Updates are received (deferral days) (Policy, line 2010)
+    # [187] 18.9.102.1.2: Select when Preview Builds and Feature Updates are received (deferral days) (Policy, line 2008)
     #     CIS 18.9.102.1.2 (L1): Enabled: Semi-Annual Channel, 180 or more days
     #     Policy:     Select when Preview Builds and Feature Updates are received (deferral days) = 180
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -5306,7 +5306,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Preview Builds and Feature Updates are received (deferral days)'; Value = '180'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [188] 18.9.102.1.2: Select when Preview Builds and Feature Updates are received (readiness level) (Policy, line 2021)
+    # [188] 18.9.102.1.2: Select when Preview Builds and Feature Updates are received (readiness level) (Policy, line 2019)
     #     CIS 18.9.102.1.2 (L1): Enabled: Semi-Annual Channel, 180 or more days
     #     Policy:     Select when Preview Builds and Feature Updates are received (readiness level) = Semi-Annual Channel
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -5334,7 +5334,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Preview Builds and Feature Updates are received (readiness level)'; Value = 'Semi-Annual Channel'; Choices = @(@{ Name = 'Preview Build - Fast'; Data = [uint32]'2' }, @{ Name = 'Preview Build - Slow'; Data = [uint32]'4' }, @{ Name = 'Release Preview'; Data = [uint32]'8' }, @{ Name = 'Semi-Annual Channel'; Data = [uint32]'16' }, @{ Name = 'Semi-Annual Channel for 1809 and below (Deprecated)'; Data = [uint32]'32' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [189] 18.9.102.1.3: Select when Quality Updates are received (policy enabled) (Policy, line 2031)
+    # [189] 18.9.102.1.3: Select when Quality Updates are received (policy enabled) (Policy, line 2029)
     #     CIS 18.9.102.1.3 (L1): Enabled: 0 days
     #     Policy:     Select when Quality Updates are received (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -5361,7 +5361,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Quality Updates are received (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [190] 18.9.102.1.3: Select when Quality Updates are received (deferral days) (Policy, line 2041)
+    # [190] 18.9.102.1.3: Select when Quality Updates are received (deferral days) (Policy, line 2039)
     #     CIS 18.9.102.1.3 (L1): Enabled: 0 days
     #     Policy:     Select when Quality Updates are received (deferral days) = 0
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -5389,7 +5389,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Quality Updates are received (deferral days)'; Value = '0'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [191] 18.9.102.2: Configure Automatic Updates (policy enabled) (Policy, line 2051)
+    # [191] 18.9.102.2: Configure Automatic Updates (policy enabled) (Policy, line 2049)
     #     CIS 18.9.102.2 (L1): Enabled
     #     Policy:     Configure Automatic Updates (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update
@@ -5417,7 +5417,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Automatic Updates (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [192] 18.9.102.3: Configure Automatic Updates (scheduled install day) (Policy, line 2061)
+    # [192] 18.9.102.3: Configure Automatic Updates (scheduled install day) (Policy, line 2059)
     #     CIS 18.9.102.3 (L1): 0 - Every day
     #     Policy:     Configure Automatic Updates (scheduled install day) = 0 - Every day
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update
@@ -5445,7 +5445,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Automatic Updates (scheduled install day)'; Value = '0 - Every day'; Choices = @(@{ Name = '0 - Every day'; Data = [uint32]'0' }, @{ Name = '1 - Every Sunday'; Data = [uint32]'1' }, @{ Name = '2 - Every Monday'; Data = [uint32]'2' }, @{ Name = '3 - Every Tuesday'; Data = [uint32]'3' }, @{ Name = '4 - Every Wednesday'; Data = [uint32]'4' }, @{ Name = '5 - Every Thursday'; Data = [uint32]'5' }, @{ Name = '6 - Every Friday'; Data = [uint32]'6' }, @{ Name = '7 - Every Saturday'; Data = [uint32]'7' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [193] 18.9.102.4: No auto-restart with logged on users for scheduled automatic updates installations (Policy, line 2071)
+    # [193] 18.9.102.4: No auto-restart with logged on users for scheduled automatic updates installations (Policy, line 2069)
     #     CIS 18.9.102.4 (L1): Disabled
     #     Policy:     No auto-restart with logged on users for scheduled automatic updates installations = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update
@@ -5473,7 +5473,7 @@ $WsResources = @(
         Policy = @{ Title = 'No auto-restart with logged on users for scheduled automatic updates installations'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [194] 19.1.3.1: Enable screen saver (Policy, line 2081)
+    # [194] 19.1.3.1: Enable screen saver (Policy, line 2079)
     #     CIS 19.1.3.1 (L1): Enabled
     #     Policy:     Enable screen saver = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Control Panel\Personalization
@@ -5500,7 +5500,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable screen saver'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [195] 19.1.3.2: Force specific screen saver (Policy, line 2091)
+    # [195] 19.1.3.2: Force specific screen saver (Policy, line 2089)
     #     CIS 19.1.3.2 (L1): Enabled: scrnsave.scr
     #     Policy:     Force specific screen saver = scrnsave.scr
     #     GPO path:   User Configuration\Administrative Templates\Control Panel\Personalization
@@ -5526,7 +5526,7 @@ $WsResources = @(
         Policy = @{ Title = 'Force specific screen saver'; Value = 'scrnsave.scr'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [196] 19.1.3.3: Password protect the screen saver (Policy, line 2101)
+    # [196] 19.1.3.3: Password protect the screen saver (Policy, line 2099)
     #     CIS 19.1.3.3 (L1): Enabled
     #     Policy:     Password protect the screen saver = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Control Panel\Personalization
@@ -5552,7 +5552,7 @@ $WsResources = @(
         Policy = @{ Title = 'Password protect the screen saver'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [197] 19.1.3.4: Screen saver timeout (Policy, line 2111)
+    # [197] 19.1.3.4: Screen saver timeout (Policy, line 2109)
     #     CIS 19.1.3.4 (L1): Enabled: 900 seconds or fewer, but not 0
     #     Policy:     Screen saver timeout = 900
     #     GPO path:   User Configuration\Administrative Templates\Control Panel\Personalization
@@ -5582,7 +5582,7 @@ $WsResources = @(
         Policy = @{ Title = 'Screen saver timeout'; Value = '900'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [198] 19.5.1.1: Turn off toast notifications on the lock screen (Policy, line 2122)
+    # [198] 19.5.1.1: Turn off toast notifications on the lock screen (Policy, line 2120)
     #     CIS 19.5.1.1 (L1): Enabled
     #     Policy:     Turn off toast notifications on the lock screen = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Start Menu and Taskbar\Notifications
@@ -5608,7 +5608,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off toast notifications on the lock screen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [199] 19.7.4.1: Do not preserve zone information in file attachments (Policy, line 2132)
+    # [199] 19.7.4.1: Do not preserve zone information in file attachments (Policy, line 2130)
     #     CIS 19.7.4.1 (L1): Disabled
     #     Policy:     Do not preserve zone information in file attachments = Disabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Attachment Manager
@@ -5635,7 +5635,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not preserve zone information in file attachments'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [200] 19.7.4.2: Notify antivirus programs when opening attachments (Policy, line 2142)
+    # [200] 19.7.4.2: Notify antivirus programs when opening attachments (Policy, line 2140)
     #     CIS 19.7.4.2 (L1): Enabled
     #     Policy:     Notify antivirus programs when opening attachments = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Attachment Manager
@@ -5664,7 +5664,7 @@ $WsResources = @(
         Policy = @{ Title = 'Notify antivirus programs when opening attachments'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'3' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [201] 19.7.7.1: Configure Windows spotlight on lock screen (Policy, line 2152)
+    # [201] 19.7.7.1: Configure Windows spotlight on lock screen (Policy, line 2150)
     #     CIS 19.7.7.1 (L1): Disabled
     #     Policy:     Configure Windows spotlight on lock screen = Disabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -5691,7 +5691,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows spotlight on lock screen'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [202] 19.7.7.2: Do not suggest third-party content in Windows spotlight (Policy, line 2162)
+    # [202] 19.7.7.2: Do not suggest third-party content in Windows spotlight (Policy, line 2160)
     #     CIS 19.7.7.2 (L1): Enabled
     #     Policy:     Do not suggest third-party content in Windows spotlight = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -5718,7 +5718,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not suggest third-party content in Windows spotlight'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [203] 19.7.26.1: Prevent users from sharing files within their profile. (Policy, line 2172)
+    # [203] 19.7.26.1: Prevent users from sharing files within their profile. (Policy, line 2170)
     #     CIS 19.7.26.1 (L1): Enabled
     #     Policy:     Prevent users from sharing files within their profile. = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Network Sharing
@@ -5746,7 +5746,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent users from sharing files within their profile.'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [204] 19.7.41.1: Always install with elevated privileges (User Configuration) (Policy, line 2182)
+    # [204] 19.7.41.1: Always install with elevated privileges (User Configuration) (Policy, line 2180)
     #     CIS 19.7.41.1 (L1): Disabled
     #     Policy:     Always install with elevated privileges (User Configuration) = Disabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Windows Installer

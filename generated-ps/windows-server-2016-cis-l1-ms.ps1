@@ -882,7 +882,7 @@ $WsResources = @(
     #     Impact:     Applications that need anonymous access to a pipe stop working. On domain controllers,
     #                 older clients and trusts may need LSARPC, NETLOGON and SAMR, which the empty
     #                 recommended list would remove.
-    #     References: CIS 2.3.10.6, 2.3.10.7
+    #     References: CIS 2.3.10.7
     @{
         Name = '2.3.10.7: Network access: Named Pipes that can be accessed anonymously'
         Type = 'Policy'
@@ -927,10 +927,10 @@ $WsResources = @(
     # ----------------------------------------------------------------------------------------------
     # [32] 2.3.10.9: Network access: Remotely accessible registry paths and subpaths (Policy, line 433)
     #     CIS 2.3.10.9 (L1): Configured
-    #     Policy:     Network access: Remotely accessible registry paths and subpaths = System\CurrentControlSet\Control\Print\Printers, System\CurrentControlSet\Services\Eventlog, Software\Microsoft\OLAP Server, Software\Microsoft\Windows NT\CurrentVersion\Print, Software\Microsoft\Windows NT\CurrentVersion\Windows, System\CurrentControlSet\Control\ContentIndex, System\CurrentControlSet\Control\Terminal Server, System\CurrentControlSet\Control\Terminal Server\UserConfig, System\CurrentControlSet\Control\Terminal Server\DefaultUserConfiguration, Software\Microsoft\Windows NT\CurrentVersion\Perflib, System\CurrentControlSet\Services\WINS, System\CurrentControlSet\Services\CertSvc, System\CurrentControlSet\Services\SysmonLog
+    #     Policy:     Network access: Remotely accessible registry paths and subpaths = System\CurrentControlSet\Control\Print\Printers, System\CurrentControlSet\Services\Eventlog, Software\Microsoft\OLAP Server, Software\Microsoft\Windows NT\CurrentVersion\Print, Software\Microsoft\Windows NT\CurrentVersion\Windows, System\CurrentControlSet\Control\ContentIndex, System\CurrentControlSet\Control\Terminal Server, System\CurrentControlSet\Control\Terminal Server\UserConfig, System\CurrentControlSet\Control\Terminal Server\DefaultUserConfiguration, Software\Microsoft\Windows NT\CurrentVersion\Perflib, System\CurrentControlSet\Services\SysmonLog
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   low
-    #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\SecurePipeServers\Winreg\AllowedPaths!Machine (MultiString) = ["System\\CurrentControlSet\\Control\\Print\\Printers","System\\CurrentControlSet\\Services\\Eventlog","Software\\Microsoft\\OLAP Server","Software\\Microsoft\\Windows NT\\CurrentVersion\\Print","Software\\Microsoft\\Windows NT\\CurrentVersion\\Windows","System\\CurrentControlSet\\Control\\ContentIndex","System\\CurrentControlSet\\Control\\Terminal Server","System\\CurrentControlSet\\Control\\Terminal Server\\UserConfig","System\\CurrentControlSet\\Control\\Terminal Server\\DefaultUserConfiguration","Software\\Microsoft\\Windows NT\\CurrentVersion\\Perflib","System\\CurrentControlSet\\Services\\WINS","System\\CurrentControlSet\\Services\\CertSvc","System\\CurrentControlSet\\Services\\SysmonLog"]
+    #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\SecurePipeServers\Winreg\AllowedPaths!Machine (MultiString) = ["System\\CurrentControlSet\\Control\\Print\\Printers","System\\CurrentControlSet\\Services\\Eventlog","Software\\Microsoft\\OLAP Server","Software\\Microsoft\\Windows NT\\CurrentVersion\\Print","Software\\Microsoft\\Windows NT\\CurrentVersion\\Windows","System\\CurrentControlSet\\Control\\ContentIndex","System\\CurrentControlSet\\Control\\Terminal Server","System\\CurrentControlSet\\Control\\Terminal Server\\UserConfig","System\\CurrentControlSet\\Control\\Terminal Server\\DefaultUserConfiguration","Software\\Microsoft\\Windows NT\\CurrentVersion\\Perflib","System\\CurrentControlSet\\Services\\SysmonLog"]
     #     Rationale:  These keys and everything below them can be read over the network even by users the
     #                 winreg key's permissions would otherwise keep out. Keeping the list to the Windows
     #                 defaults stops it from growing into a way to read sensitive configuration remotely.
@@ -948,12 +948,12 @@ $WsResources = @(
         ValueName = 'Machine'
         Ensure = 'Present'
         ValueType = 'MultiString'
-        ValueData = [string[]]@('System\CurrentControlSet\Control\Print\Printers', 'System\CurrentControlSet\Services\Eventlog', 'Software\Microsoft\OLAP Server', 'Software\Microsoft\Windows NT\CurrentVersion\Print', 'Software\Microsoft\Windows NT\CurrentVersion\Windows', 'System\CurrentControlSet\Control\ContentIndex', 'System\CurrentControlSet\Control\Terminal Server', 'System\CurrentControlSet\Control\Terminal Server\UserConfig', 'System\CurrentControlSet\Control\Terminal Server\DefaultUserConfiguration', 'Software\Microsoft\Windows NT\CurrentVersion\Perflib', 'System\CurrentControlSet\Services\WINS', 'System\CurrentControlSet\Services\CertSvc', 'System\CurrentControlSet\Services\SysmonLog')
-        WireData = @('System\CurrentControlSet\Control\Print\Printers', 'System\CurrentControlSet\Services\Eventlog', 'Software\Microsoft\OLAP Server', 'Software\Microsoft\Windows NT\CurrentVersion\Print', 'Software\Microsoft\Windows NT\CurrentVersion\Windows', 'System\CurrentControlSet\Control\ContentIndex', 'System\CurrentControlSet\Control\Terminal Server', 'System\CurrentControlSet\Control\Terminal Server\UserConfig', 'System\CurrentControlSet\Control\Terminal Server\DefaultUserConfiguration', 'Software\Microsoft\Windows NT\CurrentVersion\Perflib', 'System\CurrentControlSet\Services\WINS', 'System\CurrentControlSet\Services\CertSvc', 'System\CurrentControlSet\Services\SysmonLog')
-        Policy = @{ Title = 'Network access: Remotely accessible registry paths and subpaths'; Value = 'System\CurrentControlSet\Control\Print\Printers, System\CurrentControlSet\Services\Eventlog, Software\Microsoft\OLAP Server, Software\Microsoft\Windows NT\CurrentVersion\Print, Software\Microsoft\Windows NT\CurrentVersion\Windows, System\CurrentControlSet\Control\ContentIndex, System\CurrentControlSet\Control\Terminal Server, System\CurrentControlSet\Control\Terminal Server\UserConfig, System\CurrentControlSet\Control\Terminal Server\DefaultUserConfiguration, Software\Microsoft\Windows NT\CurrentVersion\Perflib, System\CurrentControlSet\Services\WINS, System\CurrentControlSet\Services\CertSvc, System\CurrentControlSet\Services\SysmonLog'; Choices = @() }
+        ValueData = [string[]]@('System\CurrentControlSet\Control\Print\Printers', 'System\CurrentControlSet\Services\Eventlog', 'Software\Microsoft\OLAP Server', 'Software\Microsoft\Windows NT\CurrentVersion\Print', 'Software\Microsoft\Windows NT\CurrentVersion\Windows', 'System\CurrentControlSet\Control\ContentIndex', 'System\CurrentControlSet\Control\Terminal Server', 'System\CurrentControlSet\Control\Terminal Server\UserConfig', 'System\CurrentControlSet\Control\Terminal Server\DefaultUserConfiguration', 'Software\Microsoft\Windows NT\CurrentVersion\Perflib', 'System\CurrentControlSet\Services\SysmonLog')
+        WireData = @('System\CurrentControlSet\Control\Print\Printers', 'System\CurrentControlSet\Services\Eventlog', 'Software\Microsoft\OLAP Server', 'Software\Microsoft\Windows NT\CurrentVersion\Print', 'Software\Microsoft\Windows NT\CurrentVersion\Windows', 'System\CurrentControlSet\Control\ContentIndex', 'System\CurrentControlSet\Control\Terminal Server', 'System\CurrentControlSet\Control\Terminal Server\UserConfig', 'System\CurrentControlSet\Control\Terminal Server\DefaultUserConfiguration', 'Software\Microsoft\Windows NT\CurrentVersion\Perflib', 'System\CurrentControlSet\Services\SysmonLog')
+        Policy = @{ Title = 'Network access: Remotely accessible registry paths and subpaths'; Value = 'System\CurrentControlSet\Control\Print\Printers, System\CurrentControlSet\Services\Eventlog, Software\Microsoft\OLAP Server, Software\Microsoft\Windows NT\CurrentVersion\Print, Software\Microsoft\Windows NT\CurrentVersion\Windows, System\CurrentControlSet\Control\ContentIndex, System\CurrentControlSet\Control\Terminal Server, System\CurrentControlSet\Control\Terminal Server\UserConfig, System\CurrentControlSet\Control\Terminal Server\DefaultUserConfiguration, Software\Microsoft\Windows NT\CurrentVersion\Perflib, System\CurrentControlSet\Services\SysmonLog'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [33] 2.3.10.10: Network access: Restrict anonymous access to Named Pipes and Shares (Policy, line 456)
+    # [33] 2.3.10.10: Network access: Restrict anonymous access to Named Pipes and Shares (Policy, line 454)
     #     CIS 2.3.10.10 (L1): Enabled
     #     Policy:     Network access: Restrict anonymous access to Named Pipes and Shares = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -982,7 +982,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Restrict anonymous access to Named Pipes and Shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [34] 2.3.10.11: Network access: Restrict clients allowed to make remote calls to SAM (Policy, line 466)
+    # [34] 2.3.10.11: Network access: Restrict clients allowed to make remote calls to SAM (Policy, line 464)
     #     CIS 2.3.10.11 (L1): Administrators: Remote Access: Allow
     #     Policy:     Network access: Restrict clients allowed to make remote calls to SAM = O:BAG:BAD:(A;;RC;;;BA)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1012,7 +1012,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Restrict clients allowed to make remote calls to SAM'; Value = 'O:BAG:BAD:(A;;RC;;;BA)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [35] 2.3.10.12: Network access: Shares that can be accessed anonymously (Policy, line 476)
+    # [35] 2.3.10.12: Network access: Shares that can be accessed anonymously (Policy, line 474)
     #     CIS 2.3.10.12 (L1): None
     #     Policy:     Network access: Shares that can be accessed anonymously = 
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1037,7 +1037,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Shares that can be accessed anonymously'; Value = ''; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [36] 2.3.10.13: Network access: Sharing and security model for local accounts (Policy, line 486)
+    # [36] 2.3.10.13: Network access: Sharing and security model for local accounts (Policy, line 484)
     #     CIS 2.3.10.13 (L1): Classic - local users authenticate as themselves
     #     Policy:     Network access: Sharing and security model for local accounts = Classic - local users authenticate as themselves
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1064,7 +1064,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Sharing and security model for local accounts'; Value = 'Classic - local users authenticate as themselves'; Choices = @(@{ Name = 'Classic - local users authenticate as themselves'; Data = [uint32]'0' }, @{ Name = 'Guest only - local users authenticate as Guest'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [37] 2.3.11.1: Network security: Allow Local System to use computer identity for NTLM (Policy, line 496)
+    # [37] 2.3.11.1: Network security: Allow Local System to use computer identity for NTLM (Policy, line 494)
     #     CIS 2.3.11.1 (L1): Enabled
     #     Policy:     Network security: Allow Local System to use computer identity for NTLM = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1092,7 +1092,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow Local System to use computer identity for NTLM'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [38] 2.3.11.2: Network security: Allow LocalSystem NULL session fallback (Policy, line 506)
+    # [38] 2.3.11.2: Network security: Allow LocalSystem NULL session fallback (Policy, line 504)
     #     CIS 2.3.11.2 (L1): Disabled
     #     Policy:     Network security: Allow LocalSystem NULL session fallback = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1120,7 +1120,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow LocalSystem NULL session fallback'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [39] 2.3.11.3: Network security: Allow PKU2U authentication requests to this computer to use online identities (Policy, line 516)
+    # [39] 2.3.11.3: Network security: Allow PKU2U authentication requests to this computer to use online identities (Policy, line 514)
     #     CIS 2.3.11.3 (L1): Disabled
     #     Policy:     Network security: Allow PKU2U authentication requests to this computer to use online identities = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1147,7 +1147,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow PKU2U authentication requests to this computer to use online identities'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [40] 2.3.11.4: Network security: Configure encryption types allowed for Kerberos (Policy, line 526)
+    # [40] 2.3.11.4: Network security: Configure encryption types allowed for Kerberos (Policy, line 524)
     #     CIS 2.3.11.4 (L1): AES128_HMAC_SHA1, AES256_HMAC_SHA1, Future encryption types
     #     Policy:     Network security: Configure encryption types allowed for Kerberos = 2147483640
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1176,7 +1176,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Configure encryption types allowed for Kerberos'; Value = '2147483640'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [41] 2.3.11.5: Network security: Do not store LAN Manager hash value on next password change (Policy, line 536)
+    # [41] 2.3.11.5: Network security: Do not store LAN Manager hash value on next password change (Policy, line 534)
     #     CIS 2.3.11.5 (L1): Enabled
     #     Policy:     Network security: Do not store LAN Manager hash value on next password change = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1203,7 +1203,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Do not store LAN Manager hash value on next password change'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [42] 2.3.11.7: Network security: LAN Manager authentication level (Policy, line 546)
+    # [42] 2.3.11.7: Network security: LAN Manager authentication level (Policy, line 544)
     #     CIS 2.3.11.7 (L1): Send NTLMv2 response only. Refuse LM & NTLM
     #     Policy:     Network security: LAN Manager authentication level = Send NTLMv2 response only. Refuse LM & NTLM
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1232,7 +1232,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LAN Manager authentication level'; Value = 'Send NTLMv2 response only. Refuse LM & NTLM'; Choices = @(@{ Name = 'Send LM & NTLM responses'; Data = [uint32]'0' }, @{ Name = 'Send LM & NTLM - use NTLMv2 session security if negotiated'; Data = [uint32]'1' }, @{ Name = 'Send NTLM response only'; Data = [uint32]'2' }, @{ Name = 'Send NTLMv2 response only'; Data = [uint32]'3' }, @{ Name = 'Send NTLMv2 response only. Refuse LM'; Data = [uint32]'4' }, @{ Name = 'Send NTLMv2 response only. Refuse LM & NTLM'; Data = [uint32]'5' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [43] 2.3.11.8: Network security: LDAP client signing requirements (Policy, line 556)
+    # [43] 2.3.11.8: Network security: LDAP client signing requirements (Policy, line 554)
     #     CIS 2.3.11.8 (L1): Negotiate signing or higher
     #     Policy:     Network security: LDAP client signing requirements = Negotiate signing
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1262,7 +1262,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LDAP client signing requirements'; Value = 'Negotiate signing'; Choices = @(@{ Name = 'None'; Data = [uint32]'0' }, @{ Name = 'Negotiate signing'; Data = [uint32]'1' }, @{ Name = 'Require signing'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [44] 2.3.11.9: Network security: Minimum session security for NTLM SSP based (including secure RPC) clients (Policy, line 567)
+    # [44] 2.3.11.9: Network security: Minimum session security for NTLM SSP based (including secure RPC) clients (Policy, line 565)
     #     CIS 2.3.11.9 (L1): Require NTLMv2 session security, Require 128-bit encryption
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) clients = 537395200
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1290,7 +1290,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) clients'; Value = '537395200'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [45] 2.3.11.10: Network security: Minimum session security for NTLM SSP based (including secure RPC) servers (Policy, line 577)
+    # [45] 2.3.11.10: Network security: Minimum session security for NTLM SSP based (including secure RPC) servers (Policy, line 575)
     #     CIS 2.3.11.10 (L1): Require NTLMv2 session security, Require 128-bit encryption
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) servers = 537395200
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1318,7 +1318,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) servers'; Value = '537395200'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [46] 2.3.13.1: Shutdown: Allow system to be shut down without having to log on (Policy, line 587)
+    # [46] 2.3.13.1: Shutdown: Allow system to be shut down without having to log on (Policy, line 585)
     #     CIS 2.3.13.1 (L1): Disabled
     #     Policy:     Shutdown: Allow system to be shut down without having to log on = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1345,7 +1345,7 @@ $WsResources = @(
         Policy = @{ Title = 'Shutdown: Allow system to be shut down without having to log on'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [47] 2.3.15.1: System objects: Require case insensitivity for non-Windows subsystems (Policy, line 597)
+    # [47] 2.3.15.1: System objects: Require case insensitivity for non-Windows subsystems (Policy, line 595)
     #     CIS 2.3.15.1 (L1): Enabled
     #     Policy:     System objects: Require case insensitivity for non-Windows subsystems = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1371,7 +1371,7 @@ $WsResources = @(
         Policy = @{ Title = 'System objects: Require case insensitivity for non-Windows subsystems'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [48] 2.3.15.2: System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) (Policy, line 607)
+    # [48] 2.3.15.2: System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) (Policy, line 605)
     #     CIS 2.3.15.2 (L1): Enabled
     #     Policy:     System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1399,7 +1399,7 @@ $WsResources = @(
         Policy = @{ Title = 'System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [49] 2.3.17.1: User Account Control: Admin Approval Mode for the Built-in Administrator account (Policy, line 617)
+    # [49] 2.3.17.1: User Account Control: Admin Approval Mode for the Built-in Administrator account (Policy, line 615)
     #     CIS 2.3.17.1 (L1): Enabled
     #     Policy:     User Account Control: Admin Approval Mode for the Built-in Administrator account = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1427,7 +1427,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Admin Approval Mode for the Built-in Administrator account'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [50] 2.3.17.2: User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode (Policy, line 627)
+    # [50] 2.3.17.2: User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode (Policy, line 625)
     #     CIS 2.3.17.2 (L1): Prompt for consent on the secure desktop
     #     Policy:     User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode = Prompt for consent on the secure desktop
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1455,7 +1455,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode'; Value = 'Prompt for consent on the secure desktop'; Choices = @(@{ Name = 'Elevate without prompting'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for consent on the secure desktop'; Data = [uint32]'2' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }, @{ Name = 'Prompt for consent'; Data = [uint32]'4' }, @{ Name = 'Prompt for consent for non-Windows binaries'; Data = [uint32]'5' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [51] 2.3.17.3: User Account Control: Behavior of the elevation prompt for standard users (Policy, line 637)
+    # [51] 2.3.17.3: User Account Control: Behavior of the elevation prompt for standard users (Policy, line 635)
     #     CIS 2.3.17.3 (L1): Automatically deny elevation requests
     #     Policy:     User Account Control: Behavior of the elevation prompt for standard users = Automatically deny elevation requests
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1484,7 +1484,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for standard users'; Value = 'Automatically deny elevation requests'; Choices = @(@{ Name = 'Automatically deny elevation requests'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [52] 2.3.17.4: User Account Control: Detect application installations and prompt for elevation (Policy, line 647)
+    # [52] 2.3.17.4: User Account Control: Detect application installations and prompt for elevation (Policy, line 645)
     #     CIS 2.3.17.4 (L1): Enabled
     #     Policy:     User Account Control: Detect application installations and prompt for elevation = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1511,7 +1511,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Detect application installations and prompt for elevation'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [53] 2.3.17.5: User Account Control: Only elevate UIAccess applications that are installed in secure locations (Policy, line 657)
+    # [53] 2.3.17.5: User Account Control: Only elevate UIAccess applications that are installed in secure locations (Policy, line 655)
     #     CIS 2.3.17.5 (L1): Enabled
     #     Policy:     User Account Control: Only elevate UIAccess applications that are installed in secure locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1539,7 +1539,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Only elevate UIAccess applications that are installed in secure locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [54] 2.3.17.6: User Account Control: Run all administrators in Admin Approval Mode (Policy, line 667)
+    # [54] 2.3.17.6: User Account Control: Run all administrators in Admin Approval Mode (Policy, line 665)
     #     CIS 2.3.17.6 (L1): Enabled
     #     Policy:     User Account Control: Run all administrators in Admin Approval Mode = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1566,7 +1566,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Run all administrators in Admin Approval Mode'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [55] 2.3.17.7: User Account Control: Switch to the secure desktop when prompting for elevation (Policy, line 677)
+    # [55] 2.3.17.7: User Account Control: Switch to the secure desktop when prompting for elevation (Policy, line 675)
     #     CIS 2.3.17.7 (L1): Enabled
     #     Policy:     User Account Control: Switch to the secure desktop when prompting for elevation = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1593,7 +1593,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Switch to the secure desktop when prompting for elevation'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [56] 2.3.17.8: User Account Control: Virtualize file and registry write failures to per-user locations (Policy, line 687)
+    # [56] 2.3.17.8: User Account Control: Virtualize file and registry write failures to per-user locations (Policy, line 685)
     #     CIS 2.3.17.8 (L1): Enabled
     #     Policy:     User Account Control: Virtualize file and registry write failures to per-user locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1621,7 +1621,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Virtualize file and registry write failures to per-user locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [57] 9.1.1: Windows Firewall: Domain: Firewall state (Policy, line 697)
+    # [57] 9.1.1: Windows Firewall: Domain: Firewall state (Policy, line 695)
     #     CIS 9.1.1 (L1): On (recommended)
     #     Policy:     Windows Firewall: Domain: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1649,7 +1649,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [58] 9.1.2: Windows Firewall: Domain: Inbound connections (Policy, line 707)
+    # [58] 9.1.2: Windows Firewall: Domain: Inbound connections (Policy, line 705)
     #     CIS 9.1.2 (L1): Block (default)
     #     Policy:     Windows Firewall: Domain: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1678,7 +1678,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [59] 9.1.3: Windows Firewall: Domain: Outbound connections (Policy, line 717)
+    # [59] 9.1.3: Windows Firewall: Domain: Outbound connections (Policy, line 715)
     #     CIS 9.1.3 (L1): Allow (default)
     #     Policy:     Windows Firewall: Domain: Outbound connections = Allow (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1706,7 +1706,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Outbound connections'; Value = 'Allow (default)'; Choices = @(@{ Name = 'Allow (default)'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [60] 9.1.4: Windows Firewall: Domain: Settings: Display a notification (Policy, line 727)
+    # [60] 9.1.4: Windows Firewall: Domain: Settings: Display a notification (Policy, line 725)
     #     CIS 9.1.4 (L1): No
     #     Policy:     Windows Firewall: Domain: Settings: Display a notification = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1735,7 +1735,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Settings: Display a notification'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'0' }, @{ Name = 'No'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [61] 9.1.5: Windows Firewall: Domain: Logging: Name (Policy, line 737)
+    # [61] 9.1.5: Windows Firewall: Domain: Logging: Name (Policy, line 735)
     #     CIS 9.1.5 (L1): %SystemRoot%\System32\logfiles\firewall\domainfw.log
     #     Policy:     Windows Firewall: Domain: Logging: Name = %SystemRoot%\System32\logfiles\firewall\domainfw.log
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1763,7 +1763,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Name'; Value = '%SystemRoot%\System32\logfiles\firewall\domainfw.log'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [62] 9.1.6: Windows Firewall: Domain: Logging: Size limit (KB) (Policy, line 747)
+    # [62] 9.1.6: Windows Firewall: Domain: Logging: Size limit (KB) (Policy, line 745)
     #     CIS 9.1.6 (L1): 16,384 KB or greater
     #     Policy:     Windows Firewall: Domain: Logging: Size limit (KB) = 16384
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1792,7 +1792,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Size limit (KB)'; Value = '16384'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [63] 9.1.7: Windows Firewall: Domain: Logging: Log dropped packets (Policy, line 758)
+    # [63] 9.1.7: Windows Firewall: Domain: Logging: Log dropped packets (Policy, line 756)
     #     CIS 9.1.7 (L1): Yes
     #     Policy:     Windows Firewall: Domain: Logging: Log dropped packets = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1819,7 +1819,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Log dropped packets'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [64] 9.1.8: Windows Firewall: Domain: Logging: Log successful connections (Policy, line 768)
+    # [64] 9.1.8: Windows Firewall: Domain: Logging: Log successful connections (Policy, line 766)
     #     CIS 9.1.8 (L1): Yes
     #     Policy:     Windows Firewall: Domain: Logging: Log successful connections = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1846,7 +1846,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Log successful connections'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [65] 9.2.1: Windows Firewall: Private: Firewall state (Policy, line 778)
+    # [65] 9.2.1: Windows Firewall: Private: Firewall state (Policy, line 776)
     #     CIS 9.2.1 (L1): On (recommended)
     #     Policy:     Windows Firewall: Private: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1874,7 +1874,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [66] 9.2.2: Windows Firewall: Private: Inbound connections (Policy, line 788)
+    # [66] 9.2.2: Windows Firewall: Private: Inbound connections (Policy, line 786)
     #     CIS 9.2.2 (L1): Block (default)
     #     Policy:     Windows Firewall: Private: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1903,7 +1903,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [67] 9.2.3: Windows Firewall: Private: Outbound connections (Policy, line 798)
+    # [67] 9.2.3: Windows Firewall: Private: Outbound connections (Policy, line 796)
     #     CIS 9.2.3 (L1): Allow (default)
     #     Policy:     Windows Firewall: Private: Outbound connections = Allow (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1931,7 +1931,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Outbound connections'; Value = 'Allow (default)'; Choices = @(@{ Name = 'Allow (default)'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [68] 9.2.4: Windows Firewall: Private: Settings: Display a notification (Policy, line 808)
+    # [68] 9.2.4: Windows Firewall: Private: Settings: Display a notification (Policy, line 806)
     #     CIS 9.2.4 (L1): No
     #     Policy:     Windows Firewall: Private: Settings: Display a notification = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1960,7 +1960,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Settings: Display a notification'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'0' }, @{ Name = 'No'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [69] 9.2.5: Windows Firewall: Private: Logging: Name (Policy, line 818)
+    # [69] 9.2.5: Windows Firewall: Private: Logging: Name (Policy, line 816)
     #     CIS 9.2.5 (L1): %SystemRoot%\System32\logfiles\firewall\privatefw.log
     #     Policy:     Windows Firewall: Private: Logging: Name = %SystemRoot%\System32\logfiles\firewall\privatefw.log
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1988,7 +1988,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Name'; Value = '%SystemRoot%\System32\logfiles\firewall\privatefw.log'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [70] 9.2.6: Windows Firewall: Private: Logging: Size limit (KB) (Policy, line 828)
+    # [70] 9.2.6: Windows Firewall: Private: Logging: Size limit (KB) (Policy, line 826)
     #     CIS 9.2.6 (L1): 16,384 KB or greater
     #     Policy:     Windows Firewall: Private: Logging: Size limit (KB) = 16384
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -2017,7 +2017,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Size limit (KB)'; Value = '16384'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [71] 9.2.7: Windows Firewall: Private: Logging: Log dropped packets (Policy, line 839)
+    # [71] 9.2.7: Windows Firewall: Private: Logging: Log dropped packets (Policy, line 837)
     #     CIS 9.2.7 (L1): Yes
     #     Policy:     Windows Firewall: Private: Logging: Log dropped packets = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -2044,7 +2044,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Log dropped packets'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [72] 9.2.8: Windows Firewall: Private: Logging: Log successful connections (Policy, line 849)
+    # [72] 9.2.8: Windows Firewall: Private: Logging: Log successful connections (Policy, line 847)
     #     CIS 9.2.8 (L1): Yes
     #     Policy:     Windows Firewall: Private: Logging: Log successful connections = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -2071,7 +2071,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Log successful connections'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [73] 9.3.1: Windows Firewall: Public: Firewall state (Policy, line 859)
+    # [73] 9.3.1: Windows Firewall: Public: Firewall state (Policy, line 857)
     #     CIS 9.3.1 (L1): On (recommended)
     #     Policy:     Windows Firewall: Public: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2099,7 +2099,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [74] 9.3.2: Windows Firewall: Public: Inbound connections (Policy, line 869)
+    # [74] 9.3.2: Windows Firewall: Public: Inbound connections (Policy, line 867)
     #     CIS 9.3.2 (L1): Block (default)
     #     Policy:     Windows Firewall: Public: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2128,7 +2128,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [75] 9.3.3: Windows Firewall: Public: Outbound connections (Policy, line 879)
+    # [75] 9.3.3: Windows Firewall: Public: Outbound connections (Policy, line 877)
     #     CIS 9.3.3 (L1): Allow (default)
     #     Policy:     Windows Firewall: Public: Outbound connections = Allow (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2156,7 +2156,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Outbound connections'; Value = 'Allow (default)'; Choices = @(@{ Name = 'Allow (default)'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [76] 9.3.4: Windows Firewall: Public: Settings: Display a notification (Policy, line 889)
+    # [76] 9.3.4: Windows Firewall: Public: Settings: Display a notification (Policy, line 887)
     #     CIS 9.3.4 (L1): No
     #     Policy:     Windows Firewall: Public: Settings: Display a notification = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2185,7 +2185,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Settings: Display a notification'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'0' }, @{ Name = 'No'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [77] 9.3.5: Windows Firewall: Public: Settings: Apply local firewall rules (Policy, line 899)
+    # [77] 9.3.5: Windows Firewall: Public: Settings: Apply local firewall rules (Policy, line 897)
     #     CIS 9.3.5 (L1): No
     #     Policy:     Windows Firewall: Public: Settings: Apply local firewall rules = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2214,7 +2214,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Settings: Apply local firewall rules'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [78] 9.3.6: Windows Firewall: Public: Settings: Apply local connection security rules (Policy, line 909)
+    # [78] 9.3.6: Windows Firewall: Public: Settings: Apply local connection security rules (Policy, line 907)
     #     CIS 9.3.6 (L1): No
     #     Policy:     Windows Firewall: Public: Settings: Apply local connection security rules = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2241,7 +2241,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Settings: Apply local connection security rules'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [79] 9.3.7: Windows Firewall: Public: Logging: Name (Policy, line 919)
+    # [79] 9.3.7: Windows Firewall: Public: Logging: Name (Policy, line 917)
     #     CIS 9.3.7 (L1): %SystemRoot%\System32\logfiles\firewall\publicfw.log
     #     Policy:     Windows Firewall: Public: Logging: Name = %SystemRoot%\System32\logfiles\firewall\publicfw.log
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2269,7 +2269,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Name'; Value = '%SystemRoot%\System32\logfiles\firewall\publicfw.log'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [80] 9.3.8: Windows Firewall: Public: Logging: Size limit (KB) (Policy, line 929)
+    # [80] 9.3.8: Windows Firewall: Public: Logging: Size limit (KB) (Policy, line 927)
     #     CIS 9.3.8 (L1): 16,384 KB or greater
     #     Policy:     Windows Firewall: Public: Logging: Size limit (KB) = 16384
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2298,7 +2298,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Size limit (KB)'; Value = '16384'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [81] 9.3.9: Windows Firewall: Public: Logging: Log dropped packets (Policy, line 940)
+    # [81] 9.3.9: Windows Firewall: Public: Logging: Log dropped packets (Policy, line 938)
     #     CIS 9.3.9 (L1): Yes
     #     Policy:     Windows Firewall: Public: Logging: Log dropped packets = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2325,7 +2325,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Log dropped packets'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [82] 9.3.10: Windows Firewall: Public: Logging: Log successful connections (Policy, line 950)
+    # [82] 9.3.10: Windows Firewall: Public: Logging: Log successful connections (Policy, line 948)
     #     CIS 9.3.10 (L1): Yes
     #     Policy:     Windows Firewall: Public: Logging: Log successful connections = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2352,7 +2352,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Log successful connections'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [83] 18.1.1.1: Prevent enabling lock screen camera (Policy, line 960)
+    # [83] 18.1.1.1: Prevent enabling lock screen camera (Policy, line 958)
     #     CIS 18.1.1.1 (L1): Enabled
     #     Policy:     Prevent enabling lock screen camera = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Personalization
@@ -2379,7 +2379,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent enabling lock screen camera'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [84] 18.1.1.2: Prevent enabling lock screen slide show (Policy, line 970)
+    # [84] 18.1.1.2: Prevent enabling lock screen slide show (Policy, line 968)
     #     CIS 18.1.1.2 (L1): Enabled
     #     Policy:     Prevent enabling lock screen slide show = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Personalization
@@ -2408,7 +2408,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent enabling lock screen slide show'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [85] 18.1.2.2: Allow users to enable online speech recognition services (Policy, line 980)
+    # [85] 18.1.2.2: Allow users to enable online speech recognition services (Policy, line 978)
     #     CIS 18.1.2.2 (L1): Disabled
     #     Policy:     Allow users to enable online speech recognition services = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Regional and Language Options
@@ -2435,7 +2435,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow users to enable online speech recognition services'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [86] 18.2.2: Do not allow password expiration time longer than required by policy (Policy, line 990)
+    # [86] 18.2.2: Do not allow password expiration time longer than required by policy (Policy, line 988)
     #     CIS 18.2.2 (L1): Enabled
     #     Policy:     Do not allow password expiration time longer than required by policy = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2462,7 +2462,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow password expiration time longer than required by policy'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [87] 18.2.3: Enable Local Admin Password Management (Policy, line 1000)
+    # [87] 18.2.3: Enable Local Admin Password Management (Policy, line 998)
     #     CIS 18.2.3 (L1): Enabled
     #     Policy:     Enable Local Admin Password Management = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2490,7 +2490,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Local Admin Password Management'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [88] 18.2.4: Password Settings (Password Complexity) (Policy, line 1010)
+    # [88] 18.2.4: Password Settings (Password Complexity) (Policy, line 1008)
     #     CIS 18.2.4 (L1): Enabled: Large letters + small letters + numbers + special characters
     #     Policy:     Password Settings (Password Complexity) = Large letters + small letters + numbers + specials
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2517,7 +2517,7 @@ $WsResources = @(
         Policy = @{ Title = 'Password Settings (Password Complexity)'; Value = 'Large letters + small letters + numbers + specials'; Choices = @(@{ Name = 'Large letters'; Data = [uint32]'1' }, @{ Name = 'Large letters + small letters'; Data = [uint32]'2' }, @{ Name = 'Large letters + small letters + numbers'; Data = [uint32]'3' }, @{ Name = 'Large letters + small letters + numbers + specials'; Data = [uint32]'4' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [89] 18.2.5: Password Settings (Password Length) (Policy, line 1020)
+    # [89] 18.2.5: Password Settings (Password Length) (Policy, line 1018)
     #     CIS 18.2.5 (L1): Enabled: 15 or more
     #     Policy:     Password Settings (Password Length) = 15
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2546,7 +2546,7 @@ $WsResources = @(
         Policy = @{ Title = 'Password Settings (Password Length)'; Value = '15'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [90] 18.2.6: Password Settings (Password Age (Days)) (Policy, line 1031)
+    # [90] 18.2.6: Password Settings (Password Age (Days)) (Policy, line 1029)
     #     CIS 18.2.6 (L1): Enabled: 30 or fewer
     #     Policy:     Password Settings (Password Age (Days)) = 30
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2575,7 +2575,7 @@ $WsResources = @(
         Policy = @{ Title = 'Password Settings (Password Age (Days))'; Value = '30'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [91] 18.3.1: Apply UAC restrictions to local accounts on network logons (Policy, line 1042)
+    # [91] 18.3.1: Apply UAC restrictions to local accounts on network logons (Policy, line 1040)
     #     CIS 18.3.1 (L1): Enabled
     #     Policy:     Apply UAC restrictions to local accounts on network logons = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2606,7 +2606,7 @@ $WsResources = @(
         Policy = @{ Title = 'Apply UAC restrictions to local accounts on network logons'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [92] 18.3.2: Configure SMBv1 client driver (Policy, line 1052)
+    # [92] 18.3.2: Configure SMBv1 client driver (Policy, line 1050)
     #     CIS 18.3.2 (L1): Enabled: Disable driver (recommended)
     #     Policy:     Configure SMBv1 client driver = Disable driver (recommended)
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2635,7 +2635,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure SMBv1 client driver'; Value = 'Disable driver (recommended)'; Choices = @(@{ Name = 'Disable driver (recommended)'; Data = [uint32]'4' }, @{ Name = 'Manual start (default for Win7/2008/2008R2/2012)'; Data = [uint32]'3' }, @{ Name = 'Automatic start (default for Win8.1/2012R2/newer)'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [93] 18.3.3: Configure SMBv1 Server (Policy, line 1062)
+    # [93] 18.3.3: Configure SMBv1 Server (Policy, line 1060)
     #     CIS 18.3.3 (L1): Disabled
     #     Policy:     Configure SMBv1 Server = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2665,7 +2665,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure SMBv1 Server'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [94] 18.3.4: Enable Structured Exception Handling Overwrite Protection (SEHOP) (Policy, line 1072)
+    # [94] 18.3.4: Enable Structured Exception Handling Overwrite Protection (SEHOP) (Policy, line 1070)
     #     CIS 18.3.4 (L1): Enabled
     #     Policy:     Enable Structured Exception Handling Overwrite Protection (SEHOP) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2694,7 +2694,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Structured Exception Handling Overwrite Protection (SEHOP)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [95] 18.3.6: NetBT NodeType configuration (Policy, line 1082)
+    # [95] 18.3.6: NetBT NodeType configuration (Policy, line 1080)
     #     CIS 18.3.6 (L1): Enabled: P-node (recommended)
     #     Policy:     NetBT NodeType configuration = P-node (recommended)
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2723,7 +2723,7 @@ $WsResources = @(
         Policy = @{ Title = 'NetBT NodeType configuration'; Value = 'P-node (recommended)'; Choices = @(@{ Name = 'B-node'; Data = [uint32]'1' }, @{ Name = 'P-node (recommended)'; Data = [uint32]'2' }, @{ Name = 'M-node'; Data = [uint32]'4' }, @{ Name = 'H-node'; Data = [uint32]'8' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [96] 18.3.7: WDigest Authentication (disabling may require KB2871997) (Policy, line 1092)
+    # [96] 18.3.7: WDigest Authentication (disabling may require KB2871997) (Policy, line 1090)
     #     CIS 18.3.7 (L1): Disabled
     #     Policy:     WDigest Authentication (disabling may require KB2871997) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2752,7 +2752,7 @@ $WsResources = @(
         Policy = @{ Title = 'WDigest Authentication (disabling may require KB2871997)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [97] 18.4.1: MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended) (Policy, line 1102)
+    # [97] 18.4.1: MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended) (Policy, line 1100)
     #     CIS 18.4.1 (L1): Disabled
     #     Policy:     MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2782,7 +2782,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [98] 18.4.2: MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) (Policy, line 1112)
+    # [98] 18.4.2: MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) (Policy, line 1110)
     #     CIS 18.4.2 (L1): Enabled: Highest protection, source routing is completely disabled
     #     Policy:     MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2811,7 +2811,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [99] 18.4.3: MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) (Policy, line 1122)
+    # [99] 18.4.3: MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) (Policy, line 1120)
     #     CIS 18.4.3 (L1): Enabled: Highest protection, source routing is completely disabled
     #     Policy:     MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2839,7 +2839,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [100] 18.4.4: MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes (Policy, line 1132)
+    # [100] 18.4.4: MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes (Policy, line 1130)
     #     CIS 18.4.4 (L1): Disabled
     #     Policy:     MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2868,7 +2868,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [101] 18.4.6: MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers (Policy, line 1142)
+    # [101] 18.4.6: MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers (Policy, line 1140)
     #     CIS 18.4.6 (L1): Enabled
     #     Policy:     MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2897,7 +2897,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [102] 18.4.8: MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended) (Policy, line 1152)
+    # [102] 18.4.8: MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended) (Policy, line 1150)
     #     CIS 18.4.8 (L1): Enabled
     #     Policy:     MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2926,7 +2926,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [103] 18.4.9: MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended) (Policy, line 1162)
+    # [103] 18.4.9: MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended) (Policy, line 1160)
     #     CIS 18.4.9 (L1): Enabled: 5 or fewer seconds
     #     Policy:     MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended) = 5
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2957,7 +2957,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended)'; Value = '5'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [104] 18.4.12: MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning (Policy, line 1173)
+    # [104] 18.4.12: MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning (Policy, line 1171)
     #     CIS 18.4.12 (L1): Enabled: 90% or less
     #     Policy:     MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning = 90%
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2987,7 +2987,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning'; Value = '90%'; Choices = @(@{ Name = '50%'; Data = [uint32]'50' }, @{ Name = '60%'; Data = [uint32]'60' }, @{ Name = '70%'; Data = [uint32]'70' }, @{ Name = '80%'; Data = [uint32]'80' }, @{ Name = '90%'; Data = [uint32]'90' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [105] 18.5.4.1: Turn off multicast name resolution (Policy, line 1184)
+    # [105] 18.5.4.1: Turn off multicast name resolution (Policy, line 1182)
     #     CIS 18.5.4.1 (L1): Enabled
     #     Policy:     Turn off multicast name resolution = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\DNS Client
@@ -3014,7 +3014,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off multicast name resolution'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [106] 18.5.8.1: Enable insecure guest logons (Policy, line 1194)
+    # [106] 18.5.8.1: Enable insecure guest logons (Policy, line 1192)
     #     CIS 18.5.8.1 (L1): Disabled
     #     Policy:     Enable insecure guest logons = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Lanman Workstation
@@ -3042,7 +3042,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable insecure guest logons'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [107] 18.5.11.2: Prohibit installation and configuration of Network Bridge on your DNS domain network (Policy, line 1204)
+    # [107] 18.5.11.2: Prohibit installation and configuration of Network Bridge on your DNS domain network (Policy, line 1202)
     #     CIS 18.5.11.2 (L1): Enabled
     #     Policy:     Prohibit installation and configuration of Network Bridge on your DNS domain network = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Connections
@@ -3071,7 +3071,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prohibit installation and configuration of Network Bridge on your DNS domain network'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [108] 18.5.11.3: Prohibit use of Internet Connection Sharing on your DNS domain network (Policy, line 1214)
+    # [108] 18.5.11.3: Prohibit use of Internet Connection Sharing on your DNS domain network (Policy, line 1212)
     #     CIS 18.5.11.3 (L1): Enabled
     #     Policy:     Prohibit use of Internet Connection Sharing on your DNS domain network = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Connections
@@ -3099,7 +3099,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prohibit use of Internet Connection Sharing on your DNS domain network'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [109] 18.5.11.4: Require domain users to elevate when setting a network's location (Policy, line 1224)
+    # [109] 18.5.11.4: Require domain users to elevate when setting a network's location (Policy, line 1222)
     #     CIS 18.5.11.4 (L1): Enabled
     #     Policy:     Require domain users to elevate when setting a network's location = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Connections
@@ -3126,7 +3126,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require domain users to elevate when setting a network''s location'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [110] 18.5.14.1: Hardened UNC Paths (NETLOGON) (Policy, line 1234)
+    # [110] 18.5.14.1: Hardened UNC Paths (NETLOGON) (Policy, line 1232)
     #     CIS 18.5.14.1 (L1): Enabled, with "Require Mutual Authentication" and "Require Integrity" set for all NETLOGON and SYSVOL shares
     #     Policy:     Hardened UNC Paths (NETLOGON) = RequireMutualAuthentication=1, RequireIntegrity=1
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider
@@ -3156,7 +3156,7 @@ $WsResources = @(
         Policy = @{ Title = 'Hardened UNC Paths (NETLOGON)'; Value = 'RequireMutualAuthentication=1, RequireIntegrity=1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [111] 18.5.14.1: Hardened UNC Paths (SYSVOL) (Policy, line 1244)
+    # [111] 18.5.14.1: Hardened UNC Paths (SYSVOL) (Policy, line 1242)
     #     CIS 18.5.14.1 (L1): Enabled, with "Require Mutual Authentication" and "Require Integrity" set for all NETLOGON and SYSVOL shares
     #     Policy:     Hardened UNC Paths (SYSVOL) = RequireMutualAuthentication=1, RequireIntegrity=1
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider
@@ -3186,7 +3186,7 @@ $WsResources = @(
         Policy = @{ Title = 'Hardened UNC Paths (SYSVOL)'; Value = 'RequireMutualAuthentication=1, RequireIntegrity=1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [112] 18.5.21.1: Minimize the number of simultaneous connections to the Internet or a Windows Domain (Policy, line 1254)
+    # [112] 18.5.21.1: Minimize the number of simultaneous connections to the Internet or a Windows Domain (Policy, line 1252)
     #     CIS 18.5.21.1 (L1): Enabled: 1 = Minimize simultaneous connections
     #     Policy:     Minimize the number of simultaneous connections to the Internet or a Windows Domain = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Windows Connection Manager
@@ -3214,7 +3214,7 @@ $WsResources = @(
         Policy = @{ Title = 'Minimize the number of simultaneous connections to the Internet or a Windows Domain'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [113] 18.8.3.1: Include command line in process creation events (Policy, line 1264)
+    # [113] 18.8.3.1: Include command line in process creation events (Policy, line 1262)
     #     CIS 18.8.3.1 (L1): Disabled
     #     Policy:     Include command line in process creation events = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Audit Process Creation
@@ -3243,7 +3243,7 @@ $WsResources = @(
         Policy = @{ Title = 'Include command line in process creation events'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [114] 18.8.4.1: Encryption Oracle Remediation (Policy, line 1274)
+    # [114] 18.8.4.1: Encryption Oracle Remediation (Policy, line 1272)
     #     CIS 18.8.4.1 (L1): Enabled: Force Updated Clients
     #     Policy:     Encryption Oracle Remediation = Force Updated Clients
     #     GPO path:   Computer Configuration\Administrative Templates\System\Credentials Delegation
@@ -3272,7 +3272,7 @@ $WsResources = @(
         Policy = @{ Title = 'Encryption Oracle Remediation'; Value = 'Force Updated Clients'; Choices = @(@{ Name = 'Force Updated Clients'; Data = [uint32]'0' }, @{ Name = 'Mitigated'; Data = [uint32]'1' }, @{ Name = 'Vulnerable'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [115] 18.8.4.2: Remote host allows delegation of non-exportable credentials (Policy, line 1284)
+    # [115] 18.8.4.2: Remote host allows delegation of non-exportable credentials (Policy, line 1282)
     #     CIS 18.8.4.2 (L1): Enabled
     #     Policy:     Remote host allows delegation of non-exportable credentials = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Credentials Delegation
@@ -3301,7 +3301,7 @@ $WsResources = @(
         Policy = @{ Title = 'Remote host allows delegation of non-exportable credentials'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [116] 18.8.14.1: Boot-Start Driver Initialization Policy (Policy, line 1294)
+    # [116] 18.8.14.1: Boot-Start Driver Initialization Policy (Policy, line 1292)
     #     CIS 18.8.14.1 (L1): Enabled: Good, unknown and bad but critical
     #     Policy:     Boot-Start Driver Initialization Policy = 3
     #     GPO path:   Computer Configuration\Administrative Templates\System\Early Launch Antimalware
@@ -3330,7 +3330,7 @@ $WsResources = @(
         Policy = @{ Title = 'Boot-Start Driver Initialization Policy'; Value = '3'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [117] 18.8.21.2: Configure registry policy processing (background processing) (Policy, line 1304)
+    # [117] 18.8.21.2: Configure registry policy processing (background processing) (Policy, line 1302)
     #     CIS 18.8.21.2 (L1): Enabled: FALSE
     #     Policy:     Configure registry policy processing (background processing) = Apply during periodic background processing
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3357,7 +3357,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure registry policy processing (background processing)'; Value = 'Apply during periodic background processing'; Choices = @(@{ Name = 'Apply during periodic background processing'; Data = [uint32]'0' }, @{ Name = 'Do not apply during periodic background processing'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [118] 18.8.21.3: Configure registry policy processing (Policy, line 1314)
+    # [118] 18.8.21.3: Configure registry policy processing (Policy, line 1312)
     #     CIS 18.8.21.3 (L1): Enabled: TRUE
     #     Policy:     Configure registry policy processing = Process even if the Group Policy objects have not changed
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3385,7 +3385,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure registry policy processing'; Value = 'Process even if the Group Policy objects have not changed'; Choices = @(@{ Name = 'Process even if the Group Policy objects have not changed'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [119] 18.8.21.4: Continue experiences on this device (Policy, line 1324)
+    # [119] 18.8.21.4: Continue experiences on this device (Policy, line 1322)
     #     CIS 18.8.21.4 (L1): Disabled
     #     Policy:     Continue experiences on this device = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3411,7 +3411,7 @@ $WsResources = @(
         Policy = @{ Title = 'Continue experiences on this device'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [120] 18.8.21.5: Turn off background refresh of Group Policy (Policy, line 1334)
+    # [120] 18.8.21.5: Turn off background refresh of Group Policy (Policy, line 1332)
     #     CIS 18.8.21.5 (L1): Disabled
     #     Policy:     Turn off background refresh of Group Policy = Disabled or Not Configured: the value is absent (or 0), so policy keeps refreshing in the background
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3441,7 +3441,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off background refresh of Group Policy'; Value = 'Disabled or Not Configured: the value is absent (or 0), so policy keeps refreshing in the background'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [121] 18.8.22.1.1: Turn off downloading of print drivers over HTTP (Policy, line 1344)
+    # [121] 18.8.22.1.1: Turn off downloading of print drivers over HTTP (Policy, line 1342)
     #     CIS 18.8.22.1.1 (L1): Enabled
     #     Policy:     Turn off downloading of print drivers over HTTP = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Internet Communication Management\Internet Communication settings
@@ -3469,7 +3469,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off downloading of print drivers over HTTP'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [122] 18.8.22.1.5: Turn off Internet download for Web publishing and online ordering wizards (Policy, line 1354)
+    # [122] 18.8.22.1.5: Turn off Internet download for Web publishing and online ordering wizards (Policy, line 1352)
     #     CIS 18.8.22.1.5 (L1): Enabled
     #     Policy:     Turn off Internet download for Web publishing and online ordering wizards = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Internet Communication Management\Internet Communication settings
@@ -3496,7 +3496,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Internet download for Web publishing and online ordering wizards'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [123] 18.8.28.1: Block user from showing account details on sign-in (Policy, line 1364)
+    # [123] 18.8.28.1: Block user from showing account details on sign-in (Policy, line 1362)
     #     CIS 18.8.28.1 (L1): Enabled
     #     Policy:     Block user from showing account details on sign-in = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -3523,7 +3523,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block user from showing account details on sign-in'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [124] 18.8.28.2: Do not display network selection UI (Policy, line 1374)
+    # [124] 18.8.28.2: Do not display network selection UI (Policy, line 1372)
     #     CIS 18.8.28.2 (L1): Enabled
     #     Policy:     Do not display network selection UI = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -3551,7 +3551,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not display network selection UI'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [125] 18.8.28.3: Do not enumerate connected users on domain-joined computers (Policy, line 1384)
+    # [125] 18.8.28.3: Do not enumerate connected users on domain-joined computers (Policy, line 1382)
     #     CIS 18.8.28.3 (L1): Enabled
     #     Policy:     Do not enumerate connected users on domain-joined computers = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -3578,7 +3578,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not enumerate connected users on domain-joined computers'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [126] 18.8.28.4: Enumerate local users on domain-joined computers (Policy, line 1394)
+    # [126] 18.8.28.4: Enumerate local users on domain-joined computers (Policy, line 1392)
     #     CIS 18.8.28.4 (L1): Disabled
     #     Policy:     Enumerate local users on domain-joined computers = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -3606,7 +3606,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enumerate local users on domain-joined computers'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [127] 18.8.28.5: Turn off app notifications on the lock screen (Policy, line 1404)
+    # [127] 18.8.28.5: Turn off app notifications on the lock screen (Policy, line 1402)
     #     CIS 18.8.28.5 (L1): Enabled
     #     Policy:     Turn off app notifications on the lock screen = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -3633,7 +3633,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off app notifications on the lock screen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [128] 18.8.28.6: Turn off picture password sign-in (Policy, line 1414)
+    # [128] 18.8.28.6: Turn off picture password sign-in (Policy, line 1412)
     #     CIS 18.8.28.6 (L1): Enabled
     #     Policy:     Turn off picture password sign-in = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -3661,7 +3661,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off picture password sign-in'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [129] 18.8.28.7: Turn on convenience PIN sign-in (Policy, line 1424)
+    # [129] 18.8.28.7: Turn on convenience PIN sign-in (Policy, line 1422)
     #     CIS 18.8.28.7 (L1): Disabled
     #     Policy:     Turn on convenience PIN sign-in = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -3689,7 +3689,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on convenience PIN sign-in'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [130] 18.8.34.6.3: Require a password when a computer wakes (on battery) (Policy, line 1434)
+    # [130] 18.8.34.6.3: Require a password when a computer wakes (on battery) (Policy, line 1432)
     #     CIS 18.8.34.6.3 (L1): Enabled
     #     Policy:     Require a password when a computer wakes (on battery) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Power Management\Sleep Settings
@@ -3716,7 +3716,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require a password when a computer wakes (on battery)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [131] 18.8.34.6.4: Require a password when a computer wakes (plugged in) (Policy, line 1444)
+    # [131] 18.8.34.6.4: Require a password when a computer wakes (plugged in) (Policy, line 1442)
     #     CIS 18.8.34.6.4 (L1): Enabled
     #     Policy:     Require a password when a computer wakes (plugged in) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Power Management\Sleep Settings
@@ -3743,7 +3743,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require a password when a computer wakes (plugged in)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [132] 18.8.36.1: Configure Offer Remote Assistance (Policy, line 1454)
+    # [132] 18.8.36.1: Configure Offer Remote Assistance (Policy, line 1452)
     #     CIS 18.8.36.1 (L1): Disabled
     #     Policy:     Configure Offer Remote Assistance = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Remote Assistance
@@ -3770,7 +3770,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Offer Remote Assistance'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [133] 18.8.36.2: Configure Solicited Remote Assistance (Policy, line 1464)
+    # [133] 18.8.36.2: Configure Solicited Remote Assistance (Policy, line 1462)
     #     CIS 18.8.36.2 (L1): Disabled
     #     Policy:     Configure Solicited Remote Assistance = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Remote Assistance
@@ -3797,7 +3797,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Solicited Remote Assistance'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [134] 18.8.37.1: Enable RPC Endpoint Mapper Client Authentication (Policy, line 1474)
+    # [134] 18.8.37.1: Enable RPC Endpoint Mapper Client Authentication (Policy, line 1472)
     #     CIS 18.8.37.1 (L1): Enabled
     #     Policy:     Enable RPC Endpoint Mapper Client Authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Remote Procedure Call
@@ -3825,7 +3825,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable RPC Endpoint Mapper Client Authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [135] 18.9.6.1: Allow Microsoft accounts to be optional (Policy, line 1484)
+    # [135] 18.9.6.1: Allow Microsoft accounts to be optional (Policy, line 1482)
     #     CIS 18.9.6.1 (L1): Enabled
     #     Policy:     Allow Microsoft accounts to be optional = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\App runtime
@@ -3852,7 +3852,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Microsoft accounts to be optional'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [136] 18.9.8.1: Disallow Autoplay for non-volume devices (Policy, line 1494)
+    # [136] 18.9.8.1: Disallow Autoplay for non-volume devices (Policy, line 1492)
     #     CIS 18.9.8.1 (L1): Enabled
     #     Policy:     Disallow Autoplay for non-volume devices = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -3880,7 +3880,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Autoplay for non-volume devices'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [137] 18.9.8.2: Set the default behavior for AutoRun (Policy, line 1504)
+    # [137] 18.9.8.2: Set the default behavior for AutoRun (Policy, line 1502)
     #     CIS 18.9.8.2 (L1): Enabled: Do not execute any autorun commands
     #     Policy:     Set the default behavior for AutoRun = Do not execute any autorun commands
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -3908,7 +3908,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set the default behavior for AutoRun'; Value = 'Do not execute any autorun commands'; Choices = @(@{ Name = 'Do not execute any autorun commands'; Data = [uint32]'1' }, @{ Name = 'Automatically execute autorun commands'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [138] 18.9.8.3: Turn off AutoPlay (Policy, line 1514)
+    # [138] 18.9.8.3: Turn off AutoPlay (Policy, line 1512)
     #     CIS 18.9.8.3 (L1): Enabled: All drives
     #     Policy:     Turn off AutoPlay = All drives
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -3936,7 +3936,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off AutoPlay'; Value = 'All drives'; Choices = @(@{ Name = 'All drives'; Data = [uint32]'255' }, @{ Name = 'CD-ROM and removable media drives'; Data = [uint32]'181' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [139] 18.9.10.1.1: Configure enhanced anti-spoofing (Policy, line 1524)
+    # [139] 18.9.10.1.1: Configure enhanced anti-spoofing (Policy, line 1522)
     #     CIS 18.9.10.1.1 (L1): Enabled
     #     Policy:     Configure enhanced anti-spoofing = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Biometrics\Facial Features
@@ -3964,7 +3964,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure enhanced anti-spoofing'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [140] 18.9.13.1: Turn off Microsoft consumer experiences (Policy, line 1534)
+    # [140] 18.9.13.1: Turn off Microsoft consumer experiences (Policy, line 1532)
     #     CIS 18.9.13.1 (L1): Enabled
     #     Policy:     Turn off Microsoft consumer experiences = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -3992,7 +3992,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Microsoft consumer experiences'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [141] 18.9.14.1: Require pin for pairing (Policy, line 1544)
+    # [141] 18.9.14.1: Require pin for pairing (Policy, line 1542)
     #     CIS 18.9.14.1 (L1): Enabled: First Time OR Enabled: Always
     #     Policy:     Require pin for pairing = First Time
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Connect
@@ -4022,7 +4022,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require pin for pairing'; Value = 'First Time'; Choices = @(@{ Name = 'Never'; Data = [uint32]'0' }, @{ Name = 'First Time'; Data = [uint32]'1' }, @{ Name = 'Always'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [142] 18.9.15.1: Do not display the password reveal button (Policy, line 1555)
+    # [142] 18.9.15.1: Do not display the password reveal button (Policy, line 1553)
     #     CIS 18.9.15.1 (L1): Enabled
     #     Policy:     Do not display the password reveal button = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Credential User Interface
@@ -4048,7 +4048,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not display the password reveal button'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [143] 18.9.15.2: Enumerate administrator accounts on elevation (Policy, line 1565)
+    # [143] 18.9.15.2: Enumerate administrator accounts on elevation (Policy, line 1563)
     #     CIS 18.9.15.2 (L1): Disabled
     #     Policy:     Enumerate administrator accounts on elevation = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Credential User Interface
@@ -4075,7 +4075,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enumerate administrator accounts on elevation'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [144] 18.9.16.1: Allow Telemetry (Policy, line 1575)
+    # [144] 18.9.16.1: Allow Telemetry (Policy, line 1573)
     #     CIS 18.9.16.1 (L1): Enabled: 0 - Security [Enterprise Only] or Enabled: 1 - Basic
     #     Policy:     Allow Telemetry = 0
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4106,7 +4106,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Telemetry'; Value = '0'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [145] 18.9.16.3: Do not show feedback notifications (Policy, line 1586)
+    # [145] 18.9.16.3: Do not show feedback notifications (Policy, line 1584)
     #     CIS 18.9.16.3 (L1): Enabled
     #     Policy:     Do not show feedback notifications = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4133,7 +4133,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not show feedback notifications'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [146] 18.9.16.4: Toggle user control over Insider builds (Policy, line 1596)
+    # [146] 18.9.16.4: Toggle user control over Insider builds (Policy, line 1594)
     #     CIS 18.9.16.4 (L1): Disabled
     #     Policy:     Toggle user control over Insider builds = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4160,7 +4160,7 @@ $WsResources = @(
         Policy = @{ Title = 'Toggle user control over Insider builds'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [147] 18.9.26.1.1: Control Event Log behavior when the log file reaches its maximum size (Application) (Policy, line 1606)
+    # [147] 18.9.26.1.1: Control Event Log behavior when the log file reaches its maximum size (Application) (Policy, line 1604)
     #     CIS 18.9.26.1.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (Application) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Application
@@ -4188,7 +4188,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (Application)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [148] 18.9.26.1.2: Specify the maximum log file size (KB) (Application) (Policy, line 1616)
+    # [148] 18.9.26.1.2: Specify the maximum log file size (KB) (Application) (Policy, line 1614)
     #     CIS 18.9.26.1.2 (L1): Enabled: 32,768 or greater
     #     Policy:     Specify the maximum log file size (KB) (Application) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Application
@@ -4218,7 +4218,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Application)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [149] 18.9.26.2.1: Control Event Log behavior when the log file reaches its maximum size (Security) (Policy, line 1627)
+    # [149] 18.9.26.2.1: Control Event Log behavior when the log file reaches its maximum size (Security) (Policy, line 1625)
     #     CIS 18.9.26.2.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (Security) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Security
@@ -4246,7 +4246,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (Security)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [150] 18.9.26.2.2: Specify the maximum log file size (KB) (Security) (Policy, line 1637)
+    # [150] 18.9.26.2.2: Specify the maximum log file size (KB) (Security) (Policy, line 1635)
     #     CIS 18.9.26.2.2 (L1): Enabled: 196,608 or greater
     #     Policy:     Specify the maximum log file size (KB) (Security) = 196608
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Security
@@ -4277,7 +4277,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Security)'; Value = '196608'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [151] 18.9.26.3.1: Control Event Log behavior when the log file reaches its maximum size (Setup) (Policy, line 1648)
+    # [151] 18.9.26.3.1: Control Event Log behavior when the log file reaches its maximum size (Setup) (Policy, line 1646)
     #     CIS 18.9.26.3.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (Setup) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Setup
@@ -4305,7 +4305,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (Setup)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [152] 18.9.26.3.2: Specify the maximum log file size (KB) (Setup) (Policy, line 1658)
+    # [152] 18.9.26.3.2: Specify the maximum log file size (KB) (Setup) (Policy, line 1656)
     #     CIS 18.9.26.3.2 (L1): Enabled: 32,768 or greater
     #     Policy:     Specify the maximum log file size (KB) (Setup) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Setup
@@ -4334,7 +4334,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Setup)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [153] 18.9.26.4.1: Control Event Log behavior when the log file reaches its maximum size (System) (Policy, line 1669)
+    # [153] 18.9.26.4.1: Control Event Log behavior when the log file reaches its maximum size (System) (Policy, line 1667)
     #     CIS 18.9.26.4.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (System) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\System
@@ -4362,7 +4362,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (System)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [154] 18.9.26.4.2: Specify the maximum log file size (KB) (System) (Policy, line 1679)
+    # [154] 18.9.26.4.2: Specify the maximum log file size (KB) (System) (Policy, line 1677)
     #     CIS 18.9.26.4.2 (L1): Enabled: 32,768 or greater
     #     Policy:     Specify the maximum log file size (KB) (System) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\System
@@ -4392,7 +4392,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (System)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [155] 18.9.30.2: Turn off Data Execution Prevention for Explorer (Policy, line 1690)
+    # [155] 18.9.30.2: Turn off Data Execution Prevention for Explorer (Policy, line 1688)
     #     CIS 18.9.30.2 (L1): Disabled
     #     Policy:     Turn off Data Execution Prevention for Explorer = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -4420,7 +4420,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Data Execution Prevention for Explorer'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [156] 18.9.30.3: Turn off heap termination on corruption (Policy, line 1700)
+    # [156] 18.9.30.3: Turn off heap termination on corruption (Policy, line 1698)
     #     CIS 18.9.30.3 (L1): Disabled
     #     Policy:     Turn off heap termination on corruption = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -4448,7 +4448,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off heap termination on corruption'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [157] 18.9.30.4: Turn off shell protocol protected mode (Policy, line 1710)
+    # [157] 18.9.30.4: Turn off shell protocol protected mode (Policy, line 1708)
     #     CIS 18.9.30.4 (L1): Disabled
     #     Policy:     Turn off shell protocol protected mode = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -4476,7 +4476,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off shell protocol protected mode'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [158] 18.9.44.1: Block all consumer Microsoft account user authentication (Policy, line 1720)
+    # [158] 18.9.44.1: Block all consumer Microsoft account user authentication (Policy, line 1718)
     #     CIS 18.9.44.1 (L1): Enabled
     #     Policy:     Block all consumer Microsoft account user authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft account
@@ -4503,7 +4503,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block all consumer Microsoft account user authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [159] 18.9.52.1: Prevent the usage of OneDrive for file storage (Policy, line 1730)
+    # [159] 18.9.52.1: Prevent the usage of OneDrive for file storage (Policy, line 1728)
     #     CIS 18.9.52.1 (L1): Enabled
     #     Policy:     Prevent the usage of OneDrive for file storage = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\OneDrive
@@ -4531,7 +4531,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent the usage of OneDrive for file storage'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [160] 18.9.59.2.2: Do not allow passwords to be saved (Policy, line 1740)
+    # [160] 18.9.59.2.2: Do not allow passwords to be saved (Policy, line 1738)
     #     CIS 18.9.59.2.2 (L1): Enabled
     #     Policy:     Do not allow passwords to be saved = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Connection Client
@@ -4559,7 +4559,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow passwords to be saved'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [161] 18.9.59.3.3.2: Do not allow drive redirection (Policy, line 1750)
+    # [161] 18.9.59.3.3.2: Do not allow drive redirection (Policy, line 1748)
     #     CIS 18.9.59.3.3.2 (L1): Enabled
     #     Policy:     Do not allow drive redirection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Device and Resource Redirection
@@ -4587,7 +4587,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow drive redirection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [162] 18.9.59.3.9.1: Always prompt for password upon connection (Policy, line 1760)
+    # [162] 18.9.59.3.9.1: Always prompt for password upon connection (Policy, line 1758)
     #     CIS 18.9.59.3.9.1 (L1): Enabled
     #     Policy:     Always prompt for password upon connection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -4614,7 +4614,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always prompt for password upon connection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [163] 18.9.59.3.9.2: Require secure RPC communication (Policy, line 1770)
+    # [163] 18.9.59.3.9.2: Require secure RPC communication (Policy, line 1768)
     #     CIS 18.9.59.3.9.2 (L1): Enabled
     #     Policy:     Require secure RPC communication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -4642,7 +4642,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require secure RPC communication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [164] 18.9.59.3.9.3: Require use of specific security layer for remote (RDP) connections (Policy, line 1780)
+    # [164] 18.9.59.3.9.3: Require use of specific security layer for remote (RDP) connections (Policy, line 1778)
     #     CIS 18.9.59.3.9.3 (L1): Enabled: SSL
     #     Policy:     Require use of specific security layer for remote (RDP) connections = SSL
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -4670,7 +4670,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require use of specific security layer for remote (RDP) connections'; Value = 'SSL'; Choices = @(@{ Name = 'RDP'; Data = [uint32]'0' }, @{ Name = 'Negotiate'; Data = [uint32]'1' }, @{ Name = 'SSL'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [165] 18.9.59.3.9.4: Require user authentication for remote connections by using Network Level Authentication (Policy, line 1790)
+    # [165] 18.9.59.3.9.4: Require user authentication for remote connections by using Network Level Authentication (Policy, line 1788)
     #     CIS 18.9.59.3.9.4 (L1): Enabled
     #     Policy:     Require user authentication for remote connections by using Network Level Authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -4699,7 +4699,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require user authentication for remote connections by using Network Level Authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [166] 18.9.59.3.9.5: Set client connection encryption level (Policy, line 1800)
+    # [166] 18.9.59.3.9.5: Set client connection encryption level (Policy, line 1798)
     #     CIS 18.9.59.3.9.5 (L1): Enabled: High Level
     #     Policy:     Set client connection encryption level = High Level
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -4727,7 +4727,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set client connection encryption level'; Value = 'High Level'; Choices = @(@{ Name = 'Low Level'; Data = [uint32]'1' }, @{ Name = 'Client Compatible'; Data = [uint32]'2' }, @{ Name = 'High Level'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [167] 18.9.59.3.11.1: Do not delete temp folders upon exit (Policy, line 1810)
+    # [167] 18.9.59.3.11.1: Do not delete temp folders upon exit (Policy, line 1808)
     #     CIS 18.9.59.3.11.1 (L1): Disabled
     #     Policy:     Do not delete temp folders upon exit = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Temporary folders
@@ -4754,7 +4754,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not delete temp folders upon exit'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [168] 18.9.59.3.11.2: Do not use temporary folders per session (Policy, line 1820)
+    # [168] 18.9.59.3.11.2: Do not use temporary folders per session (Policy, line 1818)
     #     CIS 18.9.59.3.11.2 (L1): Disabled
     #     Policy:     Do not use temporary folders per session = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Temporary folders
@@ -4781,7 +4781,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not use temporary folders per session'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [169] 18.9.60.1: Prevent downloading of enclosures (Policy, line 1830)
+    # [169] 18.9.60.1: Prevent downloading of enclosures (Policy, line 1828)
     #     CIS 18.9.60.1 (L1): Enabled
     #     Policy:     Prevent downloading of enclosures = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\RSS Feeds
@@ -4809,7 +4809,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent downloading of enclosures'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [170] 18.9.61.3: Allow indexing of encrypted files (Policy, line 1840)
+    # [170] 18.9.61.3: Allow indexing of encrypted files (Policy, line 1838)
     #     CIS 18.9.61.3 (L1): Disabled
     #     Policy:     Allow indexing of encrypted files = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Search
@@ -4836,7 +4836,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow indexing of encrypted files'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [171] 18.9.77.3.1: Configure local setting override for reporting to Microsoft MAPS (Policy, line 1850)
+    # [171] 18.9.77.3.1: Configure local setting override for reporting to Microsoft MAPS (Policy, line 1848)
     #     CIS 18.9.77.3.1 (L1): Disabled
     #     Policy:     Configure local setting override for reporting to Microsoft MAPS = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\MAPS
@@ -4863,7 +4863,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure local setting override for reporting to Microsoft MAPS'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [172] 18.9.77.7.1: Turn on behavior monitoring (Policy, line 1860)
+    # [172] 18.9.77.7.1: Turn on behavior monitoring (Policy, line 1858)
     #     CIS 18.9.77.7.1 (L1): Enabled
     #     Policy:     Turn on behavior monitoring = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Real-time Protection
@@ -4890,7 +4890,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on behavior monitoring'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [173] 18.9.77.10.1: Scan removable drives (Policy, line 1870)
+    # [173] 18.9.77.10.1: Scan removable drives (Policy, line 1868)
     #     CIS 18.9.77.10.1 (L1): Enabled
     #     Policy:     Scan removable drives = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Scan
@@ -4917,7 +4917,7 @@ $WsResources = @(
         Policy = @{ Title = 'Scan removable drives'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [174] 18.9.77.10.2: Turn on e-mail scanning (Policy, line 1880)
+    # [174] 18.9.77.10.2: Turn on e-mail scanning (Policy, line 1878)
     #     CIS 18.9.77.10.2 (L1): Enabled
     #     Policy:     Turn on e-mail scanning = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Scan
@@ -4943,7 +4943,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on e-mail scanning'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [175] 18.9.77.13.3.1: Prevent users and apps from accessing dangerous websites (Policy, line 1890)
+    # [175] 18.9.77.13.3.1: Prevent users and apps from accessing dangerous websites (Policy, line 1888)
     #     CIS 18.9.77.13.3.1 (L1): Enabled: Block
     #     Policy:     Prevent users and apps from accessing dangerous websites = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Windows Defender Exploit Guard\Network Protection
@@ -4973,7 +4973,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent users and apps from accessing dangerous websites'; Value = 'Block'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }, @{ Name = 'Audit Mode'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [176] 18.9.77.14: Configure detection for potentially unwanted applications (Policy, line 1900)
+    # [176] 18.9.77.14: Configure detection for potentially unwanted applications (Policy, line 1898)
     #     CIS 18.9.77.14 (L1): Enabled: Block
     #     Policy:     Configure detection for potentially unwanted applications = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender
@@ -5001,7 +5001,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure detection for potentially unwanted applications'; Value = 'Block'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }, @{ Name = 'Audit Mode'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [177] 18.9.77.15: Turn off Windows Defender Antivirus (Policy, line 1910)
+    # [177] 18.9.77.15: Turn off Windows Defender Antivirus (Policy, line 1908)
     #     CIS 18.9.77.15 (L1): Disabled
     #     Policy:     Turn off Windows Defender Antivirus = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender
@@ -5029,7 +5029,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Windows Defender Antivirus'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [178] 18.9.80.1.1: Configure Windows SmartScreen (Policy, line 1920)
+    # [178] 18.9.80.1.1: Configure Windows SmartScreen (Policy, line 1918)
     #     CIS 18.9.80.1.1 (L1): Enabled: Warn and prevent bypass
     #     Policy:     Configure Windows SmartScreen = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -5057,7 +5057,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows SmartScreen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [179] 18.9.80.1.1: Configure Windows SmartScreen (warning level) (Policy, line 1930)
+    # [179] 18.9.80.1.1: Configure Windows SmartScreen (warning level) (Policy, line 1928)
     #     CIS 18.9.80.1.1 (L1): Enabled: Warn and prevent bypass
     #     Policy:     Configure Windows SmartScreen (warning level) = Warn and prevent bypass
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -5085,7 +5085,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows SmartScreen (warning level)'; Value = 'Warn and prevent bypass'; Choices = @(@{ Name = 'Warn and prevent bypass'; Data = 'Block' }, @{ Name = 'Warn'; Data = 'Warn' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [180] 18.9.84.2: Allow Windows Ink Workspace (Policy, line 1940)
+    # [180] 18.9.84.2: Allow Windows Ink Workspace (Policy, line 1938)
     #     CIS 18.9.84.2 (L1): Enabled: On, but disallow access above lock OR Disabled but not Enabled: On
     #     Policy:     Allow Windows Ink Workspace = On, but disallow access above lock
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Ink Workspace
@@ -5115,7 +5115,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Windows Ink Workspace'; Value = 'On, but disallow access above lock'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'On, but disallow access above lock'; Data = [uint32]'1' }, @{ Name = 'On'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [181] 18.9.85.1: Allow user control over installs (Policy, line 1951)
+    # [181] 18.9.85.1: Allow user control over installs (Policy, line 1949)
     #     CIS 18.9.85.1 (L1): Disabled
     #     Policy:     Allow user control over installs = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
@@ -5143,7 +5143,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow user control over installs'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [182] 18.9.85.2: Always install with elevated privileges (Policy, line 1961)
+    # [182] 18.9.85.2: Always install with elevated privileges (Policy, line 1959)
     #     CIS 18.9.85.2 (L1): Disabled
     #     Policy:     Always install with elevated privileges = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
@@ -5171,7 +5171,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always install with elevated privileges'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [183] 18.9.86.1: Sign-in last interactive user automatically after a system-initiated restart (Policy, line 1971)
+    # [183] 18.9.86.1: Sign-in last interactive user automatically after a system-initiated restart (Policy, line 1969)
     #     CIS 18.9.86.1 (L1): Disabled
     #     Policy:     Sign-in last interactive user automatically after a system-initiated restart = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Logon Options
@@ -5199,7 +5199,7 @@ $WsResources = @(
         Policy = @{ Title = 'Sign-in last interactive user automatically after a system-initiated restart'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [184] 18.9.95.1: Turn on PowerShell Script Block Logging (Policy, line 1981)
+    # [184] 18.9.95.1: Turn on PowerShell Script Block Logging (Policy, line 1979)
     #     CIS 18.9.95.1 (L1): Disabled
     #     Policy:     Turn on PowerShell Script Block Logging = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows PowerShell
@@ -5228,7 +5228,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on PowerShell Script Block Logging'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [185] 18.9.95.2: Turn on PowerShell Transcription (Policy, line 1991)
+    # [185] 18.9.95.2: Turn on PowerShell Transcription (Policy, line 1989)
     #     CIS 18.9.95.2 (L1): Disabled
     #     Policy:     Turn on PowerShell Transcription = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows PowerShell
@@ -5255,7 +5255,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on PowerShell Transcription'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [186] 18.9.97.1.1: Allow Basic authentication (WinRM Client) (Policy, line 2001)
+    # [186] 18.9.97.1.1: Allow Basic authentication (WinRM Client) (Policy, line 1999)
     #     CIS 18.9.97.1.1 (L1): Disabled
     #     Policy:     Allow Basic authentication (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -5283,7 +5283,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [187] 18.9.97.1.2: Allow unencrypted traffic (WinRM Client) (Policy, line 2011)
+    # [187] 18.9.97.1.2: Allow unencrypted traffic (WinRM Client) (Policy, line 2009)
     #     CIS 18.9.97.1.2 (L1): Disabled
     #     Policy:     Allow unencrypted traffic (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -5310,7 +5310,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [188] 18.9.97.1.3: Disallow Digest authentication (Policy, line 2021)
+    # [188] 18.9.97.1.3: Disallow Digest authentication (Policy, line 2019)
     #     CIS 18.9.97.1.3 (L1): Enabled
     #     Policy:     Disallow Digest authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -5338,7 +5338,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Digest authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [189] 18.9.97.2.1: Allow Basic authentication (WinRM Service) (Policy, line 2031)
+    # [189] 18.9.97.2.1: Allow Basic authentication (WinRM Service) (Policy, line 2029)
     #     CIS 18.9.97.2.1 (L1): Disabled
     #     Policy:     Allow Basic authentication (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -5366,7 +5366,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [190] 18.9.97.2.3: Allow unencrypted traffic (WinRM Service) (Policy, line 2041)
+    # [190] 18.9.97.2.3: Allow unencrypted traffic (WinRM Service) (Policy, line 2039)
     #     CIS 18.9.97.2.3 (L1): Disabled
     #     Policy:     Allow unencrypted traffic (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -5393,7 +5393,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [191] 18.9.97.2.4: Disallow WinRM from storing RunAs credentials (Policy, line 2051)
+    # [191] 18.9.97.2.4: Disallow WinRM from storing RunAs credentials (Policy, line 2049)
     #     CIS 18.9.97.2.4 (L1): Enabled
     #     Policy:     Disallow WinRM from storing RunAs credentials = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -5421,7 +5421,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow WinRM from storing RunAs credentials'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [192] 18.9.99.2.1: Prevent users from modifying settings (Policy, line 2061)
+    # [192] 18.9.99.2.1: Prevent users from modifying settings (Policy, line 2059)
     #     CIS 18.9.99.2.1 (L1): Enabled
     #     Policy:     Prevent users from modifying settings = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender Security Center\App and browser protection
@@ -5449,7 +5449,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent users from modifying settings'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [193] 18.9.102.1.1: Manage preview builds (policy enabled) (Policy, line 2071)
+    # [193] 18.9.102.1.1: Manage preview builds (policy enabled) (Policy, line 2069)
     #     CIS 18.9.102.1.1 (L1): Enabled: Disable preview builds
     #     Policy:     Manage preview builds (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -5476,7 +5476,7 @@ $WsResources = @(
         Policy = @{ Title = 'Manage preview builds (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [194] 18.9.102.1.1: Manage preview builds (preview build option) (Policy, line 2081)
+    # [194] 18.9.102.1.1: Manage preview builds (preview build option) (Policy, line 2079)
     #     CIS 18.9.102.1.1 (L1): Enabled: Disable preview builds
     #     Policy:     Manage preview builds (preview build option) = Disable preview builds
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -5502,7 +5502,7 @@ $WsResources = @(
         Policy = @{ Title = 'Manage preview builds (preview build option)'; Value = 'Disable preview builds'; Choices = @(@{ Name = 'Disable preview builds'; Data = [uint32]'0' }, @{ Name = 'Disable preview builds once next release is public'; Data = [uint32]'1' }, @{ Name = 'Enable preview builds'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [195] 18.9.102.1.2: Select when Preview Builds and Feature Updates are received (policy enabled) (Policy, line 2091)
+    # [195] 18.9.102.1.2: Select when Preview Builds and Feature Updates are received (policy enabled) (Policy, line 2089)
     #     CIS 18.9.102.1.2 (L1): Enabled: Semi-Annual Channel, 180 or more days
     #     Policy:     Select when Preview Builds and Feature Updates are received (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -5530,7 +5530,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Preview Builds and Feature Updates are received (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [196] 18.9.102.1.2: Select when Preview Builds and Feature Updates are received (deferral days) (Policy, line 2101)
+    # [196] 18.9.102.1.2: Select when Preview Builds and Feature Updates are received (deferral days) (Policy, line 2099)
     #     CIS 18.9.102.1.2 (L1): Enabled: Semi-Annual Channel, 180 or more days
     #     Policy:     Select when Preview Builds and Feature Updates are received (deferral days) = 180
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -5559,7 +5559,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Preview Builds and Feature Updates are received (deferral days)'; Value = '180'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [197] 18.9.102.1.2: Select when Preview Builds and Feature Updates are received (readiness level) (Policy, line 2112)
+    # [197] 18.9.102.1.2: Select when Preview Builds and Feature Updates are received (readiness level) (Policy, line 2110)
     #     CIS 18.9.102.1.2 (L1): Enabled: Semi-Annual Channel, 180 or more days
     #     Policy:     Select when Preview Builds and Feature Updates are received (readiness level) = Semi-Annual Channel
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -5587,7 +5587,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Preview Builds and Feature Updates are received (readiness level)'; Value = 'Semi-Annual Channel'; Choices = @(@{ Name = 'Preview Build - Fast'; Data = [uint32]'2' }, @{ Name = 'Preview Build - Slow'; Data = [uint32]'4' }, @{ Name = 'Release Preview'; Data = [uint32]'8' }, @{ Name = 'Semi-Annual Channel'; Data = [uint32]'16' }, @{ Name = 'Semi-Annual Channel for 1809 and below (Deprecated)'; Data = [uint32]'32' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [198] 18.9.102.1.3: Select when Quality Updates are received (policy enabled) (Policy, line 2122)
+    # [198] 18.9.102.1.3: Select when Quality Updates are received (policy enabled) (Policy, line 2120)
     #     CIS 18.9.102.1.3 (L1): Enabled: 0 days
     #     Policy:     Select when Quality Updates are received (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -5614,7 +5614,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Quality Updates are received (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [199] 18.9.102.1.3: Select when Quality Updates are received (deferral days) (Policy, line 2132)
+    # [199] 18.9.102.1.3: Select when Quality Updates are received (deferral days) (Policy, line 2130)
     #     CIS 18.9.102.1.3 (L1): Enabled: 0 days
     #     Policy:     Select when Quality Updates are received (deferral days) = 0
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -5642,7 +5642,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Quality Updates are received (deferral days)'; Value = '0'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [200] 18.9.102.2: Configure Automatic Updates (policy enabled) (Policy, line 2142)
+    # [200] 18.9.102.2: Configure Automatic Updates (policy enabled) (Policy, line 2140)
     #     CIS 18.9.102.2 (L1): Enabled
     #     Policy:     Configure Automatic Updates (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update
@@ -5670,7 +5670,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Automatic Updates (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [201] 18.9.102.3: Configure Automatic Updates (scheduled install day) (Policy, line 2152)
+    # [201] 18.9.102.3: Configure Automatic Updates (scheduled install day) (Policy, line 2150)
     #     CIS 18.9.102.3 (L1): 0 - Every day
     #     Policy:     Configure Automatic Updates (scheduled install day) = 0 - Every day
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update
@@ -5698,7 +5698,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Automatic Updates (scheduled install day)'; Value = '0 - Every day'; Choices = @(@{ Name = '0 - Every day'; Data = [uint32]'0' }, @{ Name = '1 - Every Sunday'; Data = [uint32]'1' }, @{ Name = '2 - Every Monday'; Data = [uint32]'2' }, @{ Name = '3 - Every Tuesday'; Data = [uint32]'3' }, @{ Name = '4 - Every Wednesday'; Data = [uint32]'4' }, @{ Name = '5 - Every Thursday'; Data = [uint32]'5' }, @{ Name = '6 - Every Friday'; Data = [uint32]'6' }, @{ Name = '7 - Every Saturday'; Data = [uint32]'7' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [202] 18.9.102.4: No auto-restart with logged on users for scheduled automatic updates installations (Policy, line 2162)
+    # [202] 18.9.102.4: No auto-restart with logged on users for scheduled automatic updates installations (Policy, line 2160)
     #     CIS 18.9.102.4 (L1): Disabled
     #     Policy:     No auto-restart with logged on users for scheduled automatic updates installations = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update
@@ -5726,7 +5726,7 @@ $WsResources = @(
         Policy = @{ Title = 'No auto-restart with logged on users for scheduled automatic updates installations'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [203] 19.1.3.1: Enable screen saver (Policy, line 2172)
+    # [203] 19.1.3.1: Enable screen saver (Policy, line 2170)
     #     CIS 19.1.3.1 (L1): Enabled
     #     Policy:     Enable screen saver = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Control Panel\Personalization
@@ -5753,7 +5753,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable screen saver'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [204] 19.1.3.2: Force specific screen saver (Policy, line 2182)
+    # [204] 19.1.3.2: Force specific screen saver (Policy, line 2180)
     #     CIS 19.1.3.2 (L1): Enabled: scrnsave.scr
     #     Policy:     Force specific screen saver = scrnsave.scr
     #     GPO path:   User Configuration\Administrative Templates\Control Panel\Personalization
@@ -5779,7 +5779,7 @@ $WsResources = @(
         Policy = @{ Title = 'Force specific screen saver'; Value = 'scrnsave.scr'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [205] 19.1.3.3: Password protect the screen saver (Policy, line 2192)
+    # [205] 19.1.3.3: Password protect the screen saver (Policy, line 2190)
     #     CIS 19.1.3.3 (L1): Enabled
     #     Policy:     Password protect the screen saver = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Control Panel\Personalization
@@ -5805,7 +5805,7 @@ $WsResources = @(
         Policy = @{ Title = 'Password protect the screen saver'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [206] 19.1.3.4: Screen saver timeout (Policy, line 2202)
+    # [206] 19.1.3.4: Screen saver timeout (Policy, line 2200)
     #     CIS 19.1.3.4 (L1): Enabled: 900 seconds or fewer, but not 0
     #     Policy:     Screen saver timeout = 900
     #     GPO path:   User Configuration\Administrative Templates\Control Panel\Personalization
@@ -5835,7 +5835,7 @@ $WsResources = @(
         Policy = @{ Title = 'Screen saver timeout'; Value = '900'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [207] 19.5.1.1: Turn off toast notifications on the lock screen (Policy, line 2213)
+    # [207] 19.5.1.1: Turn off toast notifications on the lock screen (Policy, line 2211)
     #     CIS 19.5.1.1 (L1): Enabled
     #     Policy:     Turn off toast notifications on the lock screen = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Start Menu and Taskbar\Notifications
@@ -5861,7 +5861,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off toast notifications on the lock screen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [208] 19.7.4.1: Do not preserve zone information in file attachments (Policy, line 2223)
+    # [208] 19.7.4.1: Do not preserve zone information in file attachments (Policy, line 2221)
     #     CIS 19.7.4.1 (L1): Disabled
     #     Policy:     Do not preserve zone information in file attachments = Disabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Attachment Manager
@@ -5888,7 +5888,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not preserve zone information in file attachments'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [209] 19.7.4.2: Notify antivirus programs when opening attachments (Policy, line 2233)
+    # [209] 19.7.4.2: Notify antivirus programs when opening attachments (Policy, line 2231)
     #     CIS 19.7.4.2 (L1): Enabled
     #     Policy:     Notify antivirus programs when opening attachments = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Attachment Manager
@@ -5917,7 +5917,7 @@ $WsResources = @(
         Policy = @{ Title = 'Notify antivirus programs when opening attachments'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'3' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [210] 19.7.7.1: Configure Windows spotlight on lock screen (Policy, line 2243)
+    # [210] 19.7.7.1: Configure Windows spotlight on lock screen (Policy, line 2241)
     #     CIS 19.7.7.1 (L1): Disabled
     #     Policy:     Configure Windows spotlight on lock screen = Disabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -5944,7 +5944,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows spotlight on lock screen'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [211] 19.7.7.2: Do not suggest third-party content in Windows spotlight (Policy, line 2253)
+    # [211] 19.7.7.2: Do not suggest third-party content in Windows spotlight (Policy, line 2251)
     #     CIS 19.7.7.2 (L1): Enabled
     #     Policy:     Do not suggest third-party content in Windows spotlight = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -5971,7 +5971,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not suggest third-party content in Windows spotlight'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [212] 19.7.26.1: Prevent users from sharing files within their profile. (Policy, line 2263)
+    # [212] 19.7.26.1: Prevent users from sharing files within their profile. (Policy, line 2261)
     #     CIS 19.7.26.1 (L1): Enabled
     #     Policy:     Prevent users from sharing files within their profile. = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Network Sharing
@@ -5999,7 +5999,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent users from sharing files within their profile.'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [213] 19.7.41.1: Always install with elevated privileges (User Configuration) (Policy, line 2273)
+    # [213] 19.7.41.1: Always install with elevated privileges (User Configuration) (Policy, line 2271)
     #     CIS 19.7.41.1 (L1): Disabled
     #     Policy:     Always install with elevated privileges (User Configuration) = Disabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Windows Installer

@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    Keeps the settings of "windows-server-2016-msft-dc" (100 resources) in their desired state.
+    Keeps the settings of "windows-server-2016-msft-dc" (99 resources) in their desired state.
 .DESCRIPTION
     Document: Microsoft security baseline for Windows Server 2016 v1607 (October 2016), domain controllers: the settings the winstate catalog can express
 
@@ -57,7 +57,7 @@ $WsDocument = @{ Name = 'windows-server-2016-msft-dc'; WinstateVersion = '0.1.0'
 #region Resources: one table row per setting; the runtime below interprets them.
 $WsResources = @(
     # ----------------------------------------------------------------------------------------------
-    # [1] Turn off AutoPlay (Policy, line 25)
+    # [1] Turn off AutoPlay (Policy, line 26)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Turn off AutoPlay = All drives
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -85,7 +85,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off AutoPlay'; Value = 'All drives'; Choices = @(@{ Name = 'All drives'; Data = [uint32]'255' }, @{ Name = 'CD-ROM and removable media drives'; Data = [uint32]'181' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [2] Set the default behavior for AutoRun (Policy, line 33)
+    # [2] Set the default behavior for AutoRun (Policy, line 34)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Set the default behavior for AutoRun = Do not execute any autorun commands
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -113,7 +113,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set the default behavior for AutoRun'; Value = 'Do not execute any autorun commands'; Choices = @(@{ Name = 'Do not execute any autorun commands'; Data = [uint32]'1' }, @{ Name = 'Automatically execute autorun commands'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [3] Sign-in last interactive user automatically after a system-initiated restart (Policy, line 41)
+    # [3] Sign-in last interactive user automatically after a system-initiated restart (Policy, line 42)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Sign-in last interactive user automatically after a system-initiated restart = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Logon Options
@@ -141,7 +141,7 @@ $WsResources = @(
         Policy = @{ Title = 'Sign-in last interactive user automatically after a system-initiated restart'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [4] Configure enhanced anti-spoofing (Policy, line 49)
+    # [4] Configure enhanced anti-spoofing (Policy, line 50)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Configure enhanced anti-spoofing = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Biometrics\Facial Features
@@ -169,7 +169,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure enhanced anti-spoofing'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [5] Specify the maximum log file size (KB) (Application) (Policy, line 57)
+    # [5] Specify the maximum log file size (KB) (Application) (Policy, line 58)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Specify the maximum log file size (KB) (Application) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Application
@@ -197,7 +197,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Application)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [6] Specify the maximum log file size (KB) (Security) (Policy, line 65)
+    # [6] Specify the maximum log file size (KB) (Security) (Policy, line 66)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Specify the maximum log file size (KB) (Security) = 196608
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Security
@@ -226,7 +226,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Security)'; Value = '196608'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [7] Specify the maximum log file size (KB) (System) (Policy, line 73)
+    # [7] Specify the maximum log file size (KB) (System) (Policy, line 74)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Specify the maximum log file size (KB) (System) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\System
@@ -254,7 +254,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (System)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [8] Disallow Autoplay for non-volume devices (Policy, line 81)
+    # [8] Disallow Autoplay for non-volume devices (Policy, line 82)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Disallow Autoplay for non-volume devices = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -282,7 +282,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Autoplay for non-volume devices'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [9] Turn off Data Execution Prevention for Explorer (Policy, line 89)
+    # [9] Turn off Data Execution Prevention for Explorer (Policy, line 90)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Turn off Data Execution Prevention for Explorer = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -310,7 +310,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Data Execution Prevention for Explorer'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [10] Turn off heap termination on corruption (Policy, line 97)
+    # [10] Turn off heap termination on corruption (Policy, line 98)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Turn off heap termination on corruption = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -338,7 +338,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off heap termination on corruption'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [11] Configure registry policy processing (background processing) (Policy, line 105)
+    # [11] Configure registry policy processing (background processing) (Policy, line 106)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Configure registry policy processing (background processing) = Apply during periodic background processing
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -365,7 +365,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure registry policy processing (background processing)'; Value = 'Apply during periodic background processing'; Choices = @(@{ Name = 'Apply during periodic background processing'; Data = [uint32]'0' }, @{ Name = 'Do not apply during periodic background processing'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [12] Configure registry policy processing (Policy, line 113)
+    # [12] Configure registry policy processing (Policy, line 114)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Configure registry policy processing = Process even if the Group Policy objects have not changed
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -393,7 +393,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure registry policy processing'; Value = 'Process even if the Group Policy objects have not changed'; Choices = @(@{ Name = 'Process even if the Group Policy objects have not changed'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [13] Always install with elevated privileges (Policy, line 121)
+    # [13] Always install with elevated privileges (Policy, line 122)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Always install with elevated privileges = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
@@ -421,7 +421,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always install with elevated privileges'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [14] Allow user control over installs (Policy, line 129)
+    # [14] Allow user control over installs (Policy, line 130)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Allow user control over installs = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
@@ -449,7 +449,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow user control over installs'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [15] Enable insecure guest logons (Policy, line 137)
+    # [15] Enable insecure guest logons (Policy, line 138)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Enable insecure guest logons = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Lanman Workstation
@@ -477,7 +477,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable insecure guest logons'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [16] Hardened UNC Paths (SYSVOL) (Policy, line 145)
+    # [16] Hardened UNC Paths (SYSVOL) (Policy, line 146)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Hardened UNC Paths (SYSVOL) = RequireMutualAuthentication=1,RequireIntegrity=1
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider
@@ -507,7 +507,7 @@ $WsResources = @(
         Policy = @{ Title = 'Hardened UNC Paths (SYSVOL)'; Value = 'RequireMutualAuthentication=1,RequireIntegrity=1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [17] Hardened UNC Paths (NETLOGON) (Policy, line 153)
+    # [17] Hardened UNC Paths (NETLOGON) (Policy, line 154)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Hardened UNC Paths (NETLOGON) = RequireMutualAuthentication=1,RequireIntegrity=1
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider
@@ -537,7 +537,7 @@ $WsResources = @(
         Policy = @{ Title = 'Hardened UNC Paths (NETLOGON)'; Value = 'RequireMutualAuthentication=1,RequireIntegrity=1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [18] Prevent enabling lock screen camera (Policy, line 161)
+    # [18] Prevent enabling lock screen camera (Policy, line 162)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Prevent enabling lock screen camera = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Personalization
@@ -564,7 +564,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent enabling lock screen camera'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [19] Prevent enabling lock screen slide show (Policy, line 169)
+    # [19] Prevent enabling lock screen slide show (Policy, line 170)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Prevent enabling lock screen slide show = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Personalization
@@ -593,7 +593,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent enabling lock screen slide show'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [20] Turn on PowerShell Script Block Logging (Policy, line 177)
+    # [20] Turn on PowerShell Script Block Logging (Policy, line 178)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Turn on PowerShell Script Block Logging = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows PowerShell
@@ -622,7 +622,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on PowerShell Script Block Logging'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [21] Do not display network selection UI (Policy, line 185)
+    # [21] Do not display network selection UI (Policy, line 186)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Do not display network selection UI = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -650,7 +650,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not display network selection UI'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [22] Configure Windows SmartScreen (Policy, line 193)
+    # [22] Configure Windows SmartScreen (Policy, line 194)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Configure Windows SmartScreen = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -678,7 +678,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows SmartScreen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [23] Allow indexing of encrypted files (Policy, line 201)
+    # [23] Allow indexing of encrypted files (Policy, line 202)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Allow indexing of encrypted files = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Search
@@ -705,7 +705,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow indexing of encrypted files'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [24] Allow Basic authentication (WinRM Client) (Policy, line 209)
+    # [24] Allow Basic authentication (WinRM Client) (Policy, line 210)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Allow Basic authentication (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -733,7 +733,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [25] Allow unencrypted traffic (WinRM Client) (Policy, line 217)
+    # [25] Allow unencrypted traffic (WinRM Client) (Policy, line 218)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Allow unencrypted traffic (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -760,7 +760,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [26] Disallow Digest authentication (Policy, line 225)
+    # [26] Disallow Digest authentication (Policy, line 226)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Disallow Digest authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -788,7 +788,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Digest authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [27] Allow Basic authentication (WinRM Service) (Policy, line 233)
+    # [27] Allow Basic authentication (WinRM Service) (Policy, line 234)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Allow Basic authentication (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -816,7 +816,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [28] Allow unencrypted traffic (WinRM Service) (Policy, line 241)
+    # [28] Allow unencrypted traffic (WinRM Service) (Policy, line 242)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Allow unencrypted traffic (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -843,7 +843,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [29] Disallow WinRM from storing RunAs credentials (Policy, line 249)
+    # [29] Disallow WinRM from storing RunAs credentials (Policy, line 250)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Disallow WinRM from storing RunAs credentials = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -871,7 +871,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow WinRM from storing RunAs credentials'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [30] Untrusted Font Blocking (Policy, line 257)
+    # [30] Untrusted Font Blocking (Policy, line 258)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Untrusted Font Blocking = Block untrusted fonts and log events
     #     GPO path:   Computer Configuration\Administrative Templates\System\Mitigation Options
@@ -898,7 +898,7 @@ $WsResources = @(
         Policy = @{ Title = 'Untrusted Font Blocking'; Value = 'Block untrusted fonts and log events'; Choices = @(@{ Name = 'Block untrusted fonts and log events'; Data = '1000000000000' }, @{ Name = 'Do not block untrusted fonts'; Data = '2000000000000' }, @{ Name = 'Log events without blocking untrusted fonts'; Data = '3000000000000' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [31] Do not allow passwords to be saved (Policy, line 265)
+    # [31] Do not allow passwords to be saved (Policy, line 266)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Do not allow passwords to be saved = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Connection Client
@@ -926,7 +926,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow passwords to be saved'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [32] Do not allow drive redirection (Policy, line 273)
+    # [32] Do not allow drive redirection (Policy, line 274)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Do not allow drive redirection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Device and Resource Redirection
@@ -954,7 +954,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow drive redirection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [33] Always prompt for password upon connection (Policy, line 281)
+    # [33] Always prompt for password upon connection (Policy, line 282)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Always prompt for password upon connection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -981,7 +981,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always prompt for password upon connection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [34] Require secure RPC communication (Policy, line 289)
+    # [34] Require secure RPC communication (Policy, line 290)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Require secure RPC communication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -1009,7 +1009,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require secure RPC communication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [35] Set client connection encryption level (Policy, line 297)
+    # [35] Set client connection encryption level (Policy, line 298)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Set client connection encryption level = High Level
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -1037,7 +1037,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set client connection encryption level'; Value = 'High Level'; Choices = @(@{ Name = 'Low Level'; Data = [uint32]'1' }, @{ Name = 'Client Compatible'; Data = [uint32]'2' }, @{ Name = 'High Level'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [36] Windows Firewall: Domain: Firewall state (Policy, line 305)
+    # [36] Windows Firewall: Domain: Firewall state (Policy, line 306)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Domain: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1065,7 +1065,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [37] Windows Firewall: Domain: Inbound connections (Policy, line 313)
+    # [37] Windows Firewall: Domain: Inbound connections (Policy, line 314)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Domain: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1094,7 +1094,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [38] Windows Firewall: Domain: Outbound connections (Policy, line 321)
+    # [38] Windows Firewall: Domain: Outbound connections (Policy, line 322)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Domain: Outbound connections = Allow (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1122,7 +1122,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Outbound connections'; Value = 'Allow (default)'; Choices = @(@{ Name = 'Allow (default)'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [39] Windows Firewall: Private: Firewall state (Policy, line 329)
+    # [39] Windows Firewall: Private: Firewall state (Policy, line 330)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Private: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1150,7 +1150,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [40] Windows Firewall: Private: Inbound connections (Policy, line 337)
+    # [40] Windows Firewall: Private: Inbound connections (Policy, line 338)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Private: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1179,7 +1179,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [41] Windows Firewall: Private: Outbound connections (Policy, line 345)
+    # [41] Windows Firewall: Private: Outbound connections (Policy, line 346)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Private: Outbound connections = Allow (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1207,7 +1207,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Outbound connections'; Value = 'Allow (default)'; Choices = @(@{ Name = 'Allow (default)'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [42] Windows Firewall: Public: Firewall state (Policy, line 353)
+    # [42] Windows Firewall: Public: Firewall state (Policy, line 354)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Public: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -1235,7 +1235,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [43] Windows Firewall: Public: Inbound connections (Policy, line 361)
+    # [43] Windows Firewall: Public: Inbound connections (Policy, line 362)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Public: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -1264,7 +1264,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [44] Windows Firewall: Public: Outbound connections (Policy, line 369)
+    # [44] Windows Firewall: Public: Outbound connections (Policy, line 370)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Public: Outbound connections = Allow (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -1292,7 +1292,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Outbound connections'; Value = 'Allow (default)'; Choices = @(@{ Name = 'Allow (default)'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [45] WDigest Authentication (disabling may require KB2871997) (Policy, line 377)
+    # [45] WDigest Authentication (disabling may require KB2871997) (Policy, line 378)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     WDigest Authentication (disabling may require KB2871997) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -1321,7 +1321,7 @@ $WsResources = @(
         Policy = @{ Title = 'WDigest Authentication (disabling may require KB2871997)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [46] Boot-Start Driver Initialization Policy (Policy, line 385)
+    # [46] Boot-Start Driver Initialization Policy (Policy, line 386)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Boot-Start Driver Initialization Policy = 3
     #     GPO path:   Computer Configuration\Administrative Templates\System\Early Launch Antimalware
@@ -1350,7 +1350,7 @@ $WsResources = @(
         Policy = @{ Title = 'Boot-Start Driver Initialization Policy'; Value = '3'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [47] MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers (Policy, line 393)
+    # [47] MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers (Policy, line 394)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -1379,7 +1379,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [48] MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes (Policy, line 401)
+    # [48] MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes (Policy, line 402)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -1408,7 +1408,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [49] MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) (Policy, line 409)
+    # [49] MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) (Policy, line 410)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -1436,7 +1436,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [50] MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) (Policy, line 417)
+    # [50] MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) (Policy, line 418)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -1465,7 +1465,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [51] Microsoft Network Client: Send unencrypted password to third-party SMB servers (Policy, line 425)
+    # [51] Microsoft Network Client: Send unencrypted password to third-party SMB servers (Policy, line 426)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Microsoft Network Client: Send unencrypted password to third-party SMB servers = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1493,7 +1493,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft Network Client: Send unencrypted password to third-party SMB servers'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [52] Interactive logon: Smart card removal behavior (Policy, line 433)
+    # [52] Interactive logon: Smart card removal behavior (Policy, line 434)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Interactive logon: Smart card removal behavior = Lock Workstation
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1522,7 +1522,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Smart card removal behavior'; Value = 'Lock Workstation'; Choices = @(@{ Name = 'No Action'; Data = '0' }, @{ Name = 'Lock Workstation'; Data = '1' }, @{ Name = 'Force Logoff'; Data = '2' }, @{ Name = 'Disconnect if a Remote Desktop Services session'; Data = '3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [53] User Account Control: Detect application installations and prompt for elevation (Policy, line 441)
+    # [53] User Account Control: Detect application installations and prompt for elevation (Policy, line 442)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Detect application installations and prompt for elevation = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1549,7 +1549,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Detect application installations and prompt for elevation'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [54] Domain member: Disable machine account password changes (Policy, line 449)
+    # [54] Domain member: Disable machine account password changes (Policy, line 450)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain member: Disable machine account password changes = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1577,7 +1577,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Disable machine account password changes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [55] Microsoft network server: Digitally sign communications (if client agrees) (Policy, line 457)
+    # [55] Microsoft network server: Digitally sign communications (if client agrees) (Policy, line 458)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Microsoft network server: Digitally sign communications (if client agrees) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1604,7 +1604,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Digitally sign communications (if client agrees)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [56] System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) (Policy, line 465)
+    # [56] System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) (Policy, line 466)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1632,7 +1632,7 @@ $WsResources = @(
         Policy = @{ Title = 'System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [57] Domain controller: LDAP server signing requirements (Policy, line 473)
+    # [57] Domain controller: LDAP server signing requirements (Policy, line 474)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain controller: LDAP server signing requirements = Require signing
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1662,7 +1662,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain controller: LDAP server signing requirements'; Value = 'Require signing'; Choices = @(@{ Name = 'None'; Data = [uint32]'1' }, @{ Name = 'Require signing'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [58] User Account Control: Only elevate UIAccess applications that are installed in secure locations (Policy, line 481)
+    # [58] User Account Control: Only elevate UIAccess applications that are installed in secure locations (Policy, line 482)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Only elevate UIAccess applications that are installed in secure locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1690,7 +1690,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Only elevate UIAccess applications that are installed in secure locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [59] Network access: Do not allow anonymous enumeration of SAM accounts (Policy, line 489)
+    # [59] Network access: Do not allow anonymous enumeration of SAM accounts (Policy, line 490)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network access: Do not allow anonymous enumeration of SAM accounts = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1717,7 +1717,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Do not allow anonymous enumeration of SAM accounts'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [60] Network security: Minimum session security for NTLM SSP based (including secure RPC) servers (Policy, line 497)
+    # [60] Network security: Minimum session security for NTLM SSP based (including secure RPC) servers (Policy, line 498)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) servers = 537395200
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1745,7 +1745,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) servers'; Value = '537395200'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [61] System objects: Require case insensitivity for non-Windows subsystems (Policy, line 505)
+    # [61] System objects: Require case insensitivity for non-Windows subsystems (Policy, line 506)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     System objects: Require case insensitivity for non-Windows subsystems = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1771,7 +1771,7 @@ $WsResources = @(
         Policy = @{ Title = 'System objects: Require case insensitivity for non-Windows subsystems'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [62] User Account Control: Behavior of the elevation prompt for standard users (Policy, line 513)
+    # [62] User Account Control: Behavior of the elevation prompt for standard users (Policy, line 514)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Behavior of the elevation prompt for standard users = Automatically deny elevation requests
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1800,7 +1800,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for standard users'; Value = 'Automatically deny elevation requests'; Choices = @(@{ Name = 'Automatically deny elevation requests'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [63] Network access: Let everyone permissions apply to anonymous users (Policy, line 521)
+    # [63] Network access: Let everyone permissions apply to anonymous users (Policy, line 522)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network access: Let everyone permissions apply to anonymous users = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1828,7 +1828,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Let everyone permissions apply to anonymous users'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [64] Network access: Do not allow anonymous enumeration of SAM accounts and shares (Policy, line 529)
+    # [64] Network access: Do not allow anonymous enumeration of SAM accounts and shares (Policy, line 530)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network access: Do not allow anonymous enumeration of SAM accounts and shares = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1857,7 +1857,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Do not allow anonymous enumeration of SAM accounts and shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [65] Microsoft network client: Digitally sign communications (always) (Policy, line 537)
+    # [65] Microsoft network client: Digitally sign communications (always) (Policy, line 538)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Microsoft network client: Digitally sign communications (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1885,7 +1885,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network client: Digitally sign communications (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [66] Network security: Allow Local System to use computer identity for NTLM (Policy, line 545)
+    # [66] Network security: Allow Local System to use computer identity for NTLM (Policy, line 546)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network security: Allow Local System to use computer identity for NTLM = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1913,7 +1913,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow Local System to use computer identity for NTLM'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [67] Network security: Allow LocalSystem NULL session fallback (Policy, line 553)
+    # [67] Network security: Allow LocalSystem NULL session fallback (Policy, line 554)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network security: Allow LocalSystem NULL session fallback = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1941,7 +1941,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow LocalSystem NULL session fallback'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [68] Network security: Do not store LAN Manager hash value on next password change (Policy, line 561)
+    # [68] Network security: Do not store LAN Manager hash value on next password change (Policy, line 562)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network security: Do not store LAN Manager hash value on next password change = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1968,7 +1968,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Do not store LAN Manager hash value on next password change'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [69] Network security: LAN Manager authentication level (Policy, line 569)
+    # [69] Network security: LAN Manager authentication level (Policy, line 570)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network security: LAN Manager authentication level = Send NTLMv2 response only. Refuse LM & NTLM
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1997,7 +1997,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LAN Manager authentication level'; Value = 'Send NTLMv2 response only. Refuse LM & NTLM'; Choices = @(@{ Name = 'Send LM & NTLM responses'; Data = [uint32]'0' }, @{ Name = 'Send LM & NTLM - use NTLMv2 session security if negotiated'; Data = [uint32]'1' }, @{ Name = 'Send NTLM response only'; Data = [uint32]'2' }, @{ Name = 'Send NTLMv2 response only'; Data = [uint32]'3' }, @{ Name = 'Send NTLMv2 response only. Refuse LM'; Data = [uint32]'4' }, @{ Name = 'Send NTLMv2 response only. Refuse LM & NTLM'; Data = [uint32]'5' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [70] Domain member: Digitally encrypt or sign secure channel data (always) (Policy, line 577)
+    # [70] Domain member: Digitally encrypt or sign secure channel data (always) (Policy, line 578)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain member: Digitally encrypt or sign secure channel data (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2026,7 +2026,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally encrypt or sign secure channel data (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [71] Microsoft network client: Digitally sign communications (if server agrees) (Policy, line 585)
+    # [71] Microsoft network client: Digitally sign communications (if server agrees) (Policy, line 586)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Microsoft network client: Digitally sign communications (if server agrees) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2056,7 +2056,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network client: Digitally sign communications (if server agrees)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [72] Network security: Minimum session security for NTLM SSP based (including secure RPC) clients (Policy, line 593)
+    # [72] Network security: Minimum session security for NTLM SSP based (including secure RPC) clients (Policy, line 594)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) clients = 537395200
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2084,7 +2084,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) clients'; Value = '537395200'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [73] Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings (Policy, line 601)
+    # [73] Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings (Policy, line 602)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2113,7 +2113,7 @@ $WsResources = @(
         Policy = @{ Title = 'Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [74] User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode (Policy, line 609)
+    # [74] User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode (Policy, line 610)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode = Prompt for consent on the secure desktop
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2141,7 +2141,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode'; Value = 'Prompt for consent on the secure desktop'; Choices = @(@{ Name = 'Elevate without prompting'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for consent on the secure desktop'; Data = [uint32]'2' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }, @{ Name = 'Prompt for consent'; Data = [uint32]'4' }, @{ Name = 'Prompt for consent for non-Windows binaries'; Data = [uint32]'5' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [75] Microsoft network server: Digitally sign communications (always) (Policy, line 617)
+    # [75] Microsoft network server: Digitally sign communications (always) (Policy, line 618)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Microsoft network server: Digitally sign communications (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2169,7 +2169,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Digitally sign communications (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [76] Domain member: Require strong (Windows 2000 or Later) session key (Policy, line 625)
+    # [76] Domain member: Require strong (Windows 2000 or Later) session key (Policy, line 626)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain member: Require strong (Windows 2000 or Later) session key = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2197,7 +2197,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Require strong (Windows 2000 or Later) session key'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [77] Network access: Restrict anonymous access to Named Pipes and Shares (Policy, line 633)
+    # [77] Network access: Restrict anonymous access to Named Pipes and Shares (Policy, line 634)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network access: Restrict anonymous access to Named Pipes and Shares = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2226,7 +2226,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Restrict anonymous access to Named Pipes and Shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [78] Domain member: Digitally encrypt secure channel data (when possible) (Policy, line 641)
+    # [78] Domain member: Digitally encrypt secure channel data (when possible) (Policy, line 642)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain member: Digitally encrypt secure channel data (when possible) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2254,7 +2254,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally encrypt secure channel data (when possible)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [79] Domain controller: Refuse machine account password changes (Policy, line 649)
+    # [79] Domain controller: Refuse machine account password changes (Policy, line 650)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain controller: Refuse machine account password changes = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2282,7 +2282,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain controller: Refuse machine account password changes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [80] Network security: LDAP client signing requirements (Policy, line 657)
+    # [80] Network security: LDAP client signing requirements (Policy, line 658)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network security: LDAP client signing requirements = Negotiate signing
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2310,7 +2310,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LDAP client signing requirements'; Value = 'Negotiate signing'; Choices = @(@{ Name = 'None'; Data = [uint32]'0' }, @{ Name = 'Negotiate signing'; Data = [uint32]'1' }, @{ Name = 'Require signing'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [81] Domain member: Maximum machine account password age (Policy, line 665)
+    # [81] Domain member: Maximum machine account password age (Policy, line 666)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain member: Maximum machine account password age = 30
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2338,7 +2338,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Maximum machine account password age'; Value = '30'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [82] User Account Control: Run all administrators in Admin Approval Mode (Policy, line 673)
+    # [82] User Account Control: Run all administrators in Admin Approval Mode (Policy, line 674)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Run all administrators in Admin Approval Mode = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2365,7 +2365,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Run all administrators in Admin Approval Mode'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [83] Microsoft network server: Amount of idle time required before suspending session (Policy, line 681)
+    # [83] Microsoft network server: Amount of idle time required before suspending session (Policy, line 682)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Microsoft network server: Amount of idle time required before suspending session = 15
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2391,7 +2391,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Amount of idle time required before suspending session'; Value = '15'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [84] User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop (Policy, line 689)
+    # [84] User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop (Policy, line 690)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2419,7 +2419,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [85] User Account Control: Virtualize file and registry write failures to per-user locations (Policy, line 697)
+    # [85] User Account Control: Virtualize file and registry write failures to per-user locations (Policy, line 698)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Virtualize file and registry write failures to per-user locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2447,7 +2447,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Virtualize file and registry write failures to per-user locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [86] Accounts: Limit local account use of blank passwords to console logon only (Policy, line 705)
+    # [86] Accounts: Limit local account use of blank passwords to console logon only (Policy, line 706)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Accounts: Limit local account use of blank passwords to console logon only = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2476,7 +2476,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Limit local account use of blank passwords to console logon only'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [87] User Account Control: Admin Approval Mode for the Built-in Administrator account (Policy, line 713)
+    # [87] User Account Control: Admin Approval Mode for the Built-in Administrator account (Policy, line 714)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Admin Approval Mode for the Built-in Administrator account = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2504,7 +2504,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Admin Approval Mode for the Built-in Administrator account'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [88] Domain member: Digitally sign secure channel data (when possible) (Policy, line 721)
+    # [88] Domain member: Digitally sign secure channel data (when possible) (Policy, line 722)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain member: Digitally sign secure channel data (when possible) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2531,7 +2531,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally sign secure channel data (when possible)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [89] Interactive logon: Machine inactivity limit (Policy, line 729)
+    # [89] Interactive logon: Machine inactivity limit (Policy, line 730)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Interactive logon: Machine inactivity limit = 900
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2560,7 +2560,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Machine inactivity limit'; Value = '900'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [90] Turn off Windows Defender Antivirus (Policy, line 737)
+    # [90] Turn off Windows Defender Antivirus (Policy, line 738)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Turn off Windows Defender Antivirus = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender
@@ -2588,7 +2588,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Windows Defender Antivirus'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [91] Turn on behavior monitoring (Policy, line 745)
+    # [91] Turn on behavior monitoring (Policy, line 746)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Turn on behavior monitoring = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Real-time Protection
@@ -2615,7 +2615,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on behavior monitoring'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [92] Scan removable drives (Policy, line 753)
+    # [92] Scan removable drives (Policy, line 754)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Scan removable drives = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Scan
@@ -2642,7 +2642,7 @@ $WsResources = @(
         Policy = @{ Title = 'Scan removable drives'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [93] Turn on e-mail scanning (Policy, line 761)
+    # [93] Turn on e-mail scanning (Policy, line 762)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Turn on e-mail scanning = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Scan
@@ -2668,7 +2668,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on e-mail scanning'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [94] Configure local setting override for reporting to Microsoft MAPS (Policy, line 769)
+    # [94] Configure local setting override for reporting to Microsoft MAPS (Policy, line 770)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Configure local setting override for reporting to Microsoft MAPS = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\MAPS
@@ -2695,7 +2695,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure local setting override for reporting to Microsoft MAPS'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [95] Send file samples when further analysis is required (Policy, line 777)
+    # [95] Send file samples when further analysis is required (Policy, line 778)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Send file samples when further analysis is required = Send safe samples
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\MAPS
@@ -2722,7 +2722,7 @@ $WsResources = @(
         Policy = @{ Title = 'Send file samples when further analysis is required'; Value = 'Send safe samples'; Choices = @(@{ Name = 'Always prompt'; Data = [uint32]'0' }, @{ Name = 'Send safe samples'; Data = [uint32]'1' }, @{ Name = 'Never send'; Data = [uint32]'2' }, @{ Name = 'Send all samples'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [96] Join Microsoft MAPS (Policy, line 785)
+    # [96] Join Microsoft MAPS (Policy, line 786)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Join Microsoft MAPS = Advanced MAPS
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\MAPS
@@ -2751,7 +2751,7 @@ $WsResources = @(
         Policy = @{ Title = 'Join Microsoft MAPS'; Value = 'Advanced MAPS'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Basic MAPS'; Data = [uint32]'1' }, @{ Name = 'Advanced MAPS'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [97] Turn On Virtualization Based Security (Policy, line 793)
+    # [97] Turn On Virtualization Based Security (Policy, line 794)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Credential Guard
     #     Policy:     Turn On Virtualization Based Security = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard
@@ -2780,7 +2780,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn On Virtualization Based Security'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [98] Turn On Virtualization Based Security (Select Platform Security Level) (Policy, line 801)
+    # [98] Turn On Virtualization Based Security (Select Platform Security Level) (Policy, line 802)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Credential Guard
     #     Policy:     Turn On Virtualization Based Security (Select Platform Security Level) = Secure Boot and DMA Protection
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard
@@ -2808,7 +2808,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn On Virtualization Based Security (Select Platform Security Level)'; Value = 'Secure Boot and DMA Protection'; Choices = @(@{ Name = 'Secure Boot'; Data = [uint32]'1' }, @{ Name = 'Secure Boot and DMA Protection'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [99] Turn On Virtualization Based Security (Virtualization Based Protection of Code Integrity) (Policy, line 809)
+    # [99] Turn On Virtualization Based Security (Virtualization Based Protection of Code Integrity) (Policy, line 810)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Credential Guard
     #     Policy:     Turn On Virtualization Based Security (Virtualization Based Protection of Code Integrity) = Enabled with UEFI lock
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard
@@ -2835,37 +2835,6 @@ $WsResources = @(
         ValueData = [uint32]'1'
         WireData = 1
         Policy = @{ Title = 'Turn On Virtualization Based Security (Virtualization Based Protection of Code Integrity)'; Value = 'Enabled with UEFI lock'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Enabled with UEFI lock'; Data = [uint32]'1' }, @{ Name = 'Enabled without lock'; Data = [uint32]'2' }, @{ Name = 'Not Configured'; Data = [uint32]'3' }) }
-    },
-    # ----------------------------------------------------------------------------------------------
-    # [100] Turn On Virtualization Based Security (Credential Guard Configuration) (Policy, line 817)
-    #     Set by the GPO SCM Windows 10 and Server 2016 - Credential Guard
-    #     Policy:     Turn On Virtualization Based Security (Credential Guard Configuration) = Enabled with UEFI lock
-    #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard
-    #     Severity:   medium
-    #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DeviceGuard!LsaCfgFlags (DWord) = 1
-    #     Rationale:  Credential Guard moves NTLM hashes and Kerberos ticket-granting secrets out of the LSA
-    #                 process into an isolated environment, so tools that dump LSASS memory cannot collect
-    #                 them for pass-the-hash or pass-the-ticket attacks. The UEFI lock keeps an attacker
-    #                 with administrative rights from simply turning it off.
-    #     Impact:     NTLMv1, MS-CHAPv2, Digest and CredSSP single sign-on with saved credentials, and
-    #                 unconstrained Kerberos delegation stop working for protected accounts. CIS recommends
-    #                 Disabled on domain controllers, where Credential Guard adds no protection to the
-    #                 directory database and can cause compatibility problems; Microsoft's baseline sets it
-    #                 on both roles. Reverting a UEFI-locked setting needs local access.
-    #     References: CIS 18.8.5.5, 18.8.5.6
-    @{
-        Name = 'Turn On Virtualization Based Security (Credential Guard Configuration)'
-        Type = 'Policy'
-        Id = 'credential-guard-uefi-lock'
-        Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DeviceGuard!LsaCfgFlags'
-        Hive = 'HKEY_LOCAL_MACHINE'
-        SubKey = 'SOFTWARE\Policies\Microsoft\Windows\DeviceGuard'
-        ValueName = 'LsaCfgFlags'
-        Ensure = 'Present'
-        ValueType = 'DWord'
-        ValueData = [uint32]'1'
-        WireData = 1
-        Policy = @{ Title = 'Turn On Virtualization Based Security (Credential Guard Configuration)'; Value = 'Enabled with UEFI lock'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Enabled with UEFI lock'; Data = [uint32]'1' }, @{ Name = 'Enabled without lock'; Data = [uint32]'2' }, @{ Name = 'Not Configured'; Data = [uint32]'3' }) }
     }
 )
 #endregion

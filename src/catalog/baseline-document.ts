@@ -66,7 +66,7 @@ export function baselineDocument(baseline: Baseline, catalog: Catalog, options: 
   return { documentName, yaml, resources: resources.length, notExpressible: skipped.length };
 }
 
-export const BASELINE_USAGE = 'winstate baseline list [--json] | winstate baseline <id> [--scope MS|DC] [--level <level>] [-o <file.yaml>]';
+export const BASELINE_USAGE = 'winstate baseline list [--json] | winstate baseline <id> --scope MS|DC [--level <level>] [-o <file.yaml>]';
 
 export function baselineCommand(
   args: { files: string[]; out?: string; scope?: string; level?: string; json: boolean },
@@ -88,12 +88,11 @@ export function baselineCommand(
   }
   const baseline = catalog.baselines.find((b) => b.id === id.toLowerCase());
   if (!baseline) return usage(`no baseline '${id}'; the catalog has ${catalog.baselines.map((b) => b.id).join(', ')}`);
-  let scope: Scope | undefined;
-  if (args.scope !== undefined) {
-    const s = args.scope.toUpperCase();
-    if (s !== 'MS' && s !== 'DC') return usage(`--scope takes MS (member servers) or DC (domain controllers), not '${args.scope}'`);
-    scope = s;
-  }
+  // A server is one or the other, and baselines set some values differently for each role.
+  if (args.scope === undefined) return usage(`baseline ${baseline.id} needs --scope MS (member servers) or --scope DC (domain controllers)`);
+  const upper = args.scope.toUpperCase();
+  if (upper !== 'MS' && upper !== 'DC') return usage(`--scope takes MS (member servers) or DC (domain controllers), not '${args.scope}'`);
+  const scope: Scope = upper;
   const levels = baseline.levels ?? [];
   const level = args.level === undefined ? undefined : levels.find((l) => l.toLowerCase() === args.level!.toLowerCase());
   if (args.level !== undefined && level === undefined) {

@@ -50,6 +50,8 @@ function titleKey(title: string): string {
 
 export class Catalog {
   private readonly byKey = new Map<string, CatalogEntry>();
+  /** STIG ids and CIS numbers, each with every entry that cites it. */
+  private readonly byRef = new Map<string, CatalogEntry[]>();
 
   /** Entries are taken as they are; baselines add their references (cis, microsoft) to the entries they set. */
   constructor(
@@ -73,15 +75,28 @@ export class Catalog {
         this.byKey.set(k, entry);
       }
     }
-    // A STIG rule or CIS recommendation can set several values (several entries): its id finds the first.
+    // A STIG rule or CIS recommendation can set several values (several entries): all are kept.
     for (const entry of entries) {
-      for (const key of [...(entry.references.stig ?? []), ...(entry.references.cis ?? [])]) if (!this.byKey.has(titleKey(key))) this.byKey.set(titleKey(key), entry);
+      for (const key of [...(entry.references.stig ?? []), ...(entry.references.cis ?? [])]) {
+        const k = titleKey(key);
+        if (this.byKey.has(k) && !this.byRef.has(k)) continue; // an id or title wins over a reference
+        const list = this.byRef.get(k) ?? [];
+        if (!list.includes(entry)) list.push(entry);
+        this.byRef.set(k, list);
+        if (!this.byKey.has(k)) this.byKey.set(k, entry);
+      }
     }
   }
 
-  /** By id, exact Group Policy title, STIG id or CIS number, ignoring case and doubled blanks. */
+  /** By id, exact Group Policy title, STIG id or CIS number, ignoring case and doubled blanks (the first, for a reference several entries cite). */
   find(nameOrId: string): CatalogEntry | undefined {
     return this.byKey.get(titleKey(nameOrId));
+  }
+
+  /** Every entry a name finds: one for an id or title, all of them for a STIG id or CIS number. */
+  findAll(nameOrId: string): CatalogEntry[] {
+    const k = titleKey(nameOrId);
+    return this.byRef.get(k) ?? (this.byKey.has(k) ? [this.byKey.get(k)!] : []);
   }
 
   /** The baseline settings that name this entry, each with its baseline. */

@@ -56,7 +56,7 @@ usage:
                                                    a DISA STIG XCCDF as a document: one resource per registry
                                                    value; rules it cannot express listed at its top
   winstate baseline list [--json]                  the CIS and Microsoft baselines the catalog ships
-  winstate baseline <id> [--scope MS|DC] [--level L1|L2] [-o file.yaml]
+  winstate baseline <id> --scope MS|DC [--level L1|L2|NG] [-o file.yaml]
                                                    a shipped baseline as a document of Policy resources
 
 options:
@@ -71,7 +71,7 @@ options:
   --pwsh <path>          PowerShell to use (else $WINSTATE_PWSH, .tools/, pwsh on PATH, powershell.exe)
   --timeout <ms>         per-request limit; a hung PowerShell is killed (default 120000)
   --scope MS|DC          import/baseline: only rules for member servers (MS) or domain controllers (DC)
-  --level <level>        baseline: that profile level and the ones below it (CIS: L1, L2)
+  --level <level>        baseline: that profile level and the ones below it (CIS: L1, L2, NG)
   -o, --out <file>       where import/baseline write the document (atomically; else stdout)
 
 exit codes: 0 in desired state / converged, 2 drift found or not converged (or --check found
@@ -365,13 +365,16 @@ function catalogCommand(args: Args, io: CliIo): number {
     return EXIT.ok;
   }
   if (verb === 'show' && rest.length === 1) {
-    const entry = catalog.find(rest[0]!);
+    const found = catalog.findAll(rest[0]!);
+    const entry = found[0];
     if (!entry) {
       const hints = catalog.suggest(rest[0]!);
       io.stderr(`winstate: no catalog entry '${printable(rest[0]!)}'${hints.length ? `; did you mean ${hints.map((h) => `"${h}"`).join(' or ')}?` : ''}\n`);
       return EXIT.invalidInput;
     }
-    io.stdout(json ? `${JSON.stringify(catalogEntryView(entry, catalog), null, 2)}\n` : `${renderCatalogEntry(entry, catalog)}\n`);
+    // A STIG rule or CIS recommendation that sets several values shows every entry (JSON: an array then).
+    if (json) io.stdout(`${JSON.stringify(found.length === 1 ? catalogEntryView(entry, catalog) : found.map((e) => catalogEntryView(e, catalog)), null, 2)}\n`);
+    else io.stdout(`${found.map((e) => renderCatalogEntry(e, catalog)).join('\n\n')}\n`);
     return EXIT.ok;
   }
   throw new UsageError('usage: winstate catalog list [--json] | winstate catalog show <id|title|STIG id|CIS number> [--json]');

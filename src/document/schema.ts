@@ -38,10 +38,10 @@ export function documentSchema(): Record<string, unknown> {
         items: {
           type: 'object',
           additionalProperties: false,
-          required: ['baseline'],
+          required: ['baseline', 'scope'],
           properties: {
             baseline: { type: 'string', minLength: 1, description: 'A baseline id, e.g. cis-ws2016 or msft-ws2016.' },
-            scope: { enum: ['MS', 'DC'], description: 'Only the settings for member servers (MS) or domain controllers (DC).' },
+            scope: { type: 'string', pattern: '^([Mm][Ss]|[Dd][Cc])$', description: 'The role of the servers: MS (member servers) or DC (domain controllers); baselines set some values differently for each.' },
             level: { type: 'string', minLength: 1, description: 'That profile level and the ones before it, e.g. L1.' },
           },
         },

@@ -115,12 +115,13 @@ export function validateSource(source: SourceDocument, options: ValidateOptions 
     if (resolved) resources.push({ ...resolved, index, path, name: r.name, type: r.type, description: r.description, metadata: r.metadata, line: lineOf(index) });
   });
   checkNames(all, report, lineOf);
-  checkAcrossResources(resources, report);
   const warn = (path: DataPath, message: string) => {
     const { start, end } = source.locate(path);
     warnings.push({ file: source.file, code: 'waiver', message: printable(message), start, end, severity: 'warning' });
   };
   applyWaivers((data as { waivers?: RawWaiver[] }).waivers ?? [], all.map((a) => a.raw), resources, catalog, options.now ?? new Date(), report, warn);
+  // After the waivers: a resource an active waiver skips wants nothing, an override wants what it says.
+  checkAcrossResources(resources, report);
 
   if (diagnostics.length > 0) return { diagnostics: sortDiagnostics(diagnostics), warnings };
   return {
@@ -141,7 +142,7 @@ function brokenInclude(errors: ErrorObject[] | null | undefined): boolean {
 /** A baseline's settings for the chosen role and level, as resources written where the include is. */
 function includedResources(include: unknown[], catalog: Catalog, report: (path: DataPath, code: DiagnosticCode, message: string) => void): SourcedResource[] {
   return include.flatMap((raw, j) => {
-    const item = raw as { baseline: string; scope?: 'MS' | 'DC'; level?: string };
+    const item = raw as { baseline: string; scope: string; level?: string };
     const baseline = catalog.baselines.find((b) => b.id === item.baseline.toLowerCase());
     if (!baseline) {
       report(['include', j, 'baseline'], 'invalid-value', `unknown baseline "${item.baseline}"; the catalog has ${catalog.baselines.map((b) => b.id).join(', ')}`);
@@ -153,7 +154,7 @@ function includedResources(include: unknown[], catalog: Catalog, report: (path: 
       report(['include', j, 'level'], 'invalid-value', levels.length ? `${baseline.id} has levels ${levels.join(', ')}, not "${item.level}"` : `${baseline.id} has no levels`);
       return [];
     }
-    return baselineResources(baseline, catalog, { scope: item.scope, level }).map((r) => ({ raw: r as unknown as RawResource, path: ['include', j] as DataPath }));
+    return baselineResources(baseline, catalog, { scope: item.scope.toUpperCase() as 'MS' | 'DC', level }).map((r) => ({ raw: r as unknown as RawResource, path: ['include', j] as DataPath }));
   });
 }
 interface RawWaiver { resource: string; justification: string; expires: string; approvedBy?: string; override?: Record<string, unknown> }
@@ -172,7 +173,6 @@ function applyWaivers(
   warn: (path: DataPath, message: string) => void,
 ): void {
   const today = now.toISOString().slice(0, 10);
-  const overridden: { resource: PlannedResource; index: number }[] = [];
   waivers.forEach((w, i) => {
     if (typeof w?.resource !== 'string') return; // the schema has reported it
     const resource = resources.find((r) => r.name.toLowerCase() === w.resource.toLowerCase());
@@ -210,14 +210,7 @@ function applyWaivers(
     }
     if (waiver.expired) warn(['waivers', i, 'expires'], `the waiver for "${w.resource}" expired on ${w.expires}: the resource is enforced again`);
     resource.waiver = waiver;
-    if (waiver.override && !waiver.expired) overridden.push({ resource, index: i });
   });
-  // An active override must not make two resources want different things of one location.
-  const effective = (r: PlannedResource) => (r.waiver?.override && !r.waiver.expired ? r.waiver.override.desired : r.desired);
-  for (const { resource, index } of overridden) {
-    const other = resources.find((o) => o !== resource && targetIdentity(o.target) === targetIdentity(resource.target) && !sameDesired(effective(o), effective(resource)));
-    if (other) report(['waivers', index, 'override'], 'conflict', `waiver for "${resource.name}": its override conflicts with "${other.name}" (line ${other.line}), which sets ${targetText(other.target)} differently`);
-  }
 }
 
 /** Resource names are unique (ignoring case), whatever else is wrong with the resources. */
@@ -234,32 +227,46 @@ function checkNames(all: SourcedResource[], report: (path: DataPath, code: Diagn
 
 const propertiesOf = (r: PlannedResource): DataPath => (r.path[0] === 'resources' ? [...r.path, 'properties'] : r.path);
 
-/** Two resources that want different things of one registry location. */
+/** What a resource asks for once its waiver is taken into account; undefined when an active waiver skips it. */
+function effectiveDesired(r: PlannedResource): PlannedResource['desired'] | undefined {
+  if (!r.waiver || r.waiver.expired) return r.desired;
+  return r.waiver.override?.desired;
+}
+
+/** The resource to blame for a conflict: the document's own one rather than one a baseline brought in. */
+const blamed = (a: PlannedResource, b: PlannedResource): PlannedResource => (a.path[0] === 'include' && b.path[0] === 'resources' ? b : a);
+
+/** Two resources that want different things of one registry location (after waivers). */
 function checkAcrossResources(
   resources: PlannedResource[],
   report: (path: DataPath, code: DiagnosticCode, message: string) => void,
 ): void {
+  const active = resources.filter((r) => effectiveDesired(r) !== undefined);
   const byTarget = new Map<string, PlannedResource>();
-  for (const r of resources) {
+  for (const r of active) {
     const identity = targetIdentity(r.target);
     const other = byTarget.get(identity);
-    if (other && !sameDesired(other.desired, r.desired)) {
-      report(propertiesOf(r), 'conflict',
-        `${r.name}: conflicts with "${other.name}" (line ${other.line}): both set ${targetText(r.target)} but to different data`);
+    if (other && !sameDesired(effectiveDesired(other)!, effectiveDesired(r)!)) {
+      const [here, there] = blamed(r, other) === r ? [r, other] : [other, r];
+      report(propertiesOf(here), 'conflict',
+        `${here.name}: conflicts with "${there.name}" (line ${there.line}): both set ${targetText(r.target)} but to different data${r.waiver || other.waiver ? ' (after waivers)' : ''}`);
     } else if (!other) {
       byTarget.set(identity, r);
     }
   }
   // A key that must be absent cannot also hold something that must be present.
-  for (const gone of resources.filter((r) => r.target.valueName === null && r.desired.ensure === 'Absent')) {
+  for (const gone of active.filter((r) => r.target.valueName === null && effectiveDesired(r)!.ensure === 'Absent')) {
     const prefix = targetIdentity(gone.target);
-    for (const r of resources) {
-      if (r === gone || r.desired.ensure !== 'Present') continue;
+    for (const r of active) {
+      if (r === gone || effectiveDesired(r)!.ensure !== 'Present') continue;
       const id = targetIdentity(r.target);
       // The same key named twice is the first loop's conflict; here only what lies below it.
       if (id.startsWith(`${prefix}\\`) || id.startsWith(`${prefix}!`)) {
-        report(propertiesOf(r), 'conflict',
-          `${r.name}: conflicts with "${gone.name}" (line ${gone.line}), which removes the key ${targetText(gone.target)}`);
+        const [here, there] = blamed(r, gone) === r ? [r, gone] : [gone, r];
+        report(propertiesOf(here), 'conflict',
+          here === r
+            ? `${r.name}: conflicts with "${gone.name}" (line ${gone.line}), which removes the key ${targetText(gone.target)}`
+            : `${gone.name}: removes the key ${targetText(gone.target)}, which "${r.name}" (line ${r.line}) needs`);
       }
     }
   }

@@ -5,6 +5,9 @@
  */
 import { hostname, release, type, arch, userInfo } from 'node:os';
 import { settingInfo } from '../resources/info.js';
+import { policyKind } from '../resources/security-option.js';
+import { sameDesired } from '../resources/registry-model.js';
+import { Catalog } from '../catalog/catalog.js';
 import type { Plan, PlannedResource } from '../document/validate.js';
 import type { ApplyReport, ResourceResult, RunReport, StateView } from '../engine/results.js';
 import { VERSION } from '../version.js';
@@ -281,7 +284,7 @@ export function buildReportModel(input: ReportInput): ReportModel {
       rationale: info.rationale ?? null,
       impact: info.impact ?? null,
       recommended: info.recommended ?? null,
-      references: info.references,
+      references: departsFromCatalog(resource) ? { ...info.references, stig: [] } : info.references,
       source: resource ? { file: plan.file, line: resource.line } : null,
     };
   });
@@ -359,4 +362,20 @@ export function expectedActual(s: ReportSetting): string {
 /** Settings the STIG checklist covers: those with a STIG reference. */
 export function stigSettings(model: ReportModel): ReportSetting[] {
   return model.settings.filter((s) => s.references.stig.length > 0);
+}
+
+/**
+ * A catalog setting the document (or an active waiver) sets to something other than the catalog's
+ * recommendation, which for STIG-cited entries is what the STIG requires. Such a setting says nothing
+ * about the STIG rule, so STIG checklists leave it out rather than pass the rule on another baseline's value.
+ */
+function departsFromCatalog(resource: PlannedResource | undefined): boolean {
+  const entry = resource?.entry;
+  if (!resource || !entry?.references.stig?.length) return false;
+  if (entry.recommended === undefined) return true;
+  const effective = resource.waiver && !resource.waiver.expired ? resource.waiver.override?.desired : resource.desired;
+  if (!effective) return true;
+  let failed = false;
+  const recommended = policyKind.resolve({ id: entry.id, value: 'recommended' }, { catalog: new Catalog([entry]), error: () => void (failed = true) });
+  return failed || !recommended || !sameDesired(effective, recommended.desired);
 }

@@ -32,7 +32,7 @@ export const resourceMetadataSchema = {
   },
 } as const;
 
-/** Everything known about a setting: its catalog entry first, then the document's own metadata. */
+/** Everything known about a setting: its catalog entry first, then the document's own metadata (references: the document's first). */
 export interface SettingInfo extends Omit<ResourceMetadata, 'scope' | 'references'> {
   id?: string;
   recommended?: string;
@@ -42,7 +42,9 @@ export interface SettingInfo extends Omit<ResourceMetadata, 'scope' | 'reference
 export function settingInfo(resource: { entry?: CatalogEntry; metadata?: ResourceMetadata } | undefined): SettingInfo {
   const entry = resource?.entry;
   const meta = resource?.metadata;
-  const refs = (k: 'stig' | 'cis' | 'cce' | 'oval') => [...(entry?.references[k] ?? meta?.references?.[k] ?? [])];
+  // The document's own references are the specific ones (a CIS document cites the recommendation it
+  // implements); the catalog's list every baseline that names the setting.
+  const refs = (k: 'stig' | 'cis' | 'cce' | 'oval') => [...(meta?.references?.[k] ?? entry?.references[k] ?? [])];
   return {
     id: entry?.id,
     title: entry?.title ?? meta?.title,

@@ -21,7 +21,7 @@ function catalogKind(type: string, kinds: CatalogEntry['kind'][] | undefined, de
       properties: {
         policy: { type: 'string', minLength: 1, description: 'The exact Group Policy name, e.g. "Microsoft network client: Digitally sign communications (if server agrees)".' },
         id: { type: 'string', minLength: 1, description: 'A catalog id, STIG id or CIS number instead of the policy name.' },
-        stig: { type: 'string', pattern: '^(V-\\d+|SV-\\d+(r\\d+_rule)?|WN16-[A-Za-z0-9]{2}-\\d{6})$', description: 'A DISA STIG id (V-73655, WN16-SO-000200) instead of the policy name.' },
+        stig: { type: 'string', pattern: '^([Vv]-\\d+|[Ss][Vv]-\\d+([Rr]\\d+_[Rr][Uu][Ll][Ee])?|[Ww][Nn]16-[A-Za-z0-9]{2}-\\d{6})$', description: 'A DISA STIG id (V-73655, SV-88319, WN16-SO-000200) instead of the policy name.' },
         value: {
           type: ['string', 'integer', 'array'],
           items: { type: 'string' },
@@ -38,8 +38,14 @@ function catalogKind(type: string, kinds: CatalogEntry['kind'][] | undefined, de
         return undefined;
       }
       const by = given[0]!;
-      const name = props[by] as string;
-      const found = ctx.catalog.find(name);
+      // A STIG rule id may carry its revision (SV-88319r1_rule); entries cite the rule without it.
+      const name = by === 'stig' ? (props[by] as string).replace(/r\d+_rule$/i, '') : (props[by] as string);
+      const all = ctx.catalog.findAll(name);
+      if (all.length > 1) {
+        ctx.error([by], 'invalid-value', `${name} covers ${all.length} settings (${all.map((e) => e.id).join(', ')}): name each by its id or policy`);
+        return undefined;
+      }
+      const found = all[0];
       // stig: names a rule, so only an entry that cites it will do.
       const entry = by === 'stig' && !found?.references.stig?.some((id) => id.toLowerCase() === name.toLowerCase()) ? undefined : found;
       if (by === 'stig' && !entry) {

@@ -58,7 +58,7 @@ test('CLI: baseline list names both baselines; an unknown id, scope or level exi
   const rows = JSON.parse(list.stdout) as { id: string; settings: number }[];
   assert.equal(rows.map((r) => r.id), ['cis-ws2016', 'msft-ws2016']);
   const out = join(tempDir(), 'never.yaml');
-  for (const args of [['nope'], ['cis-ws2016', '--scope', 'XX'], ['cis-ws2016', '--level', 'L9'], ['msft-ws2016', '--level', 'L1']]) {
+  for (const args of [['nope', '--scope', 'MS'], ['cis-ws2016'], ['cis-ws2016', '--scope', 'XX'], ['cis-ws2016', '--scope', 'MS', '--level', 'L9'], ['msft-ws2016', '--scope', 'MS', '--level', 'L1']]) {
     const r = await runCli(['baseline', ...args, '-o', out]);
     assert.is(r.code, 3, args.join(' '));
     assert.match(r.stderr, /usage: winstate baseline/);
@@ -107,8 +107,9 @@ test('a document can include a baseline: its settings become resources, waivers 
 
 test('include errors point at the include entry: unknown baseline, unknown level, and a conflict with an own resource', () => {
   const messages = (text: string) => validateText('x.yaml', text).diagnostics.map((d) => `${d.start.line}:${d.message}`);
-  assert.equal(messages('metadata: { name: x }\ninclude:\n  - { baseline: cis-2099 }\n'), ['3:unknown baseline "cis-2099"; the catalog has cis-ws2016, msft-ws2016']);
-  assert.equal(messages('metadata: { name: x }\ninclude:\n  - { baseline: msft-ws2016, level: L1 }\n'), ['3:msft-ws2016 has no levels']);
+  assert.equal(messages('metadata: { name: x }\ninclude:\n  - { baseline: cis-2099, scope: MS }\n'), ['3:unknown baseline "cis-2099"; the catalog has cis-ws2016, msft-ws2016']);
+  assert.equal(messages('metadata: { name: x }\ninclude:\n  - { baseline: msft-ws2016, scope: dc, level: L1 }\n'), ['3:msft-ws2016 has no levels']);
+  assert.match(messages('metadata: { name: x }\ninclude:\n  - { baseline: cis-ws2016 }\n')[0]!, /^3:.*missing required property 'scope'/);
   const conflict = messages(`metadata: { name: x }
 include:
   - { baseline: msft-ws2016, scope: MS }
@@ -118,6 +119,17 @@ resources:
   assert.is(conflict.length, 1);
   assert.match(conflict[0]!, /^5:Weaker: conflicts with "Network security: LAN Manager authentication level" \(line 3\)/);
   assert.equal(messages('metadata: { name: x }\n'), ["1:document: missing required property 'resources'"]);
+});
+
+test('two baselines together: their disagreements are conflicts, settled by waivers that skip one side', () => {
+  const both = `metadata: { name: both }\ninclude:\n  - { baseline: cis-ws2016, scope: MS, level: L1 }\n  - { baseline: msft-ws2016, scope: MS }\n`;
+  const conflicts = validateText('both.yaml', both).diagnostics;
+  assert.ok(conflicts.length > 0 && conflicts.every((d) => d.code === 'conflict' && d.start.line === 4), JSON.stringify(conflicts.map((d) => d.message)));
+  const names = conflicts.map((d) => /^(.*): conflicts with/.exec(d.message)![1]!);
+  const waivers = names.map((n) => `  - { resource: '${n.replace(/'/g, "''")}', justification: the CIS value is the one we keep, expires: 2999-12-31 }`).join('\n');
+  const settled = validateText('both.yaml', `${both}waivers:\n${waivers}\n`);
+  assert.equal(settled.diagnostics, []);
+  assert.is(settled.plan!.resources.filter((r) => r.waiver).length, names.length);
 });
 
 test.run();

@@ -107,7 +107,7 @@ waivers:
   const conflict = validateText('t.yaml', twice).diagnostics;
   assert.is(conflict.length, 1);
   assert.is(conflict[0]!.code, 'conflict');
-  assert.match(conflict[0]!.message, /override conflicts with "one"/);
+  assert.match(conflict[0]!.message, /^two: conflicts with "one" \(line 3\): both set .* \(after waivers\)$/);
   const relaxed = validateText('r.yaml', `metadata: { name: r }
 resources:
   - { name: r, type: Registry, properties: { key: 'HKLM\\X', valueName: v, valueType: DWord, valueData: 1, condition: { oneOf: [1, 3] } } }

@@ -17,10 +17,13 @@ const CIS = fixture('cis-ws2016.json') as {
   notRegistry: { cis: string }[];
 };
 const MS = fixture('msft-ws2016-baseline.json') as {
-  settings: { gpoDisplayNames: string[]; scope: ('MS' | 'DC')[]; hive: string; key: string; valueName: string; valueType: string; data: unknown; delete?: boolean }[];
+  settings: { gpoDisplayNames: string[]; scope: ('MS' | 'DC')[]; policy: string | null; hive: string; key: string; valueName: string; valueType: string; data: unknown; delete?: boolean }[];
 };
 const catalog = loadCatalog();
 const baseline = (id: string) => catalog.baselines.find((b) => b.id === id)!;
+
+/** The remotely accessible registry paths without WINS and Certificate Services, which belong only on servers with those roles. */
+const REMOTE_PATHS = (CIS.recommendations.find((r) => r.cis === '2.3.10.9')!.data as string[]).filter((p) => !/\\Services\\(WINS|CertSvc)$/i.test(p));
 
 /** Where the shipped CIS baseline departs from the implementation the table records, and why. */
 const CIS_CORRECTED: Record<string, unknown> = {
@@ -30,6 +33,7 @@ const CIS_CORRECTED: Record<string, unknown> = {
   '18.9.59.3.10.1': 900000, // 15 minutes or less: the role writes 60 minutes
   '18.9.59.3.10.2': 60000, // 1 minute: the role writes 8 hours
   '2.3.10.6': ['LSARPC', 'NETLOGON', 'SAMR'], // the DC list: the role writes an empty list
+  '2.3.10.9': REMOTE_PATHS, // the role writes all 13 paths on every server
 };
 /** Table rows deliberately not carried into the baseline's settings. */
 const CIS_LEFT_OUT: Record<string, string> = {
@@ -55,22 +59,38 @@ function tableData(valueType: string, raw: unknown): unknown {
   return data.ok ? data.data : `unreadable ${JSON.stringify(raw)}`;
 }
 
-function checkRows(b: Baseline, rows: { ref: string; path: string; valueType: string; data: unknown; scope: string[] }[]) {
-  const notExpressible = new Set(b.notExpressible.map((n) => n.ref));
+interface Row {
+  ref: string;
+  path: string;
+  /** What a not-expressible listing calls it (Microsoft rows: the policy name or the registry path). */
+  title?: string;
+  valueType: string;
+  data: unknown;
+  scope: string[];
+  level?: string | null;
+  condition?: Record<string, unknown> | null;
+  absentOk?: boolean;
+}
+
+function checkRows(b: Baseline, rows: Row[]) {
   let matched = 0;
   for (const row of rows) {
     const settings = b.settings.filter((s) => s.ref === row.ref && entryKey(catalog.find(s.entry)!) === row.path);
     if (settings.length === 0) {
-      assert.ok(notExpressible.has(row.ref), `${b.id} ${row.ref} ${row.path}: neither a setting nor listed as not expressible`);
+      const listed = b.notExpressible.some((n) => n.ref === row.ref && (row.title === undefined || n.title === row.title));
+      assert.ok(listed, `${b.id} ${row.ref} ${row.path}: neither a setting nor listed as not expressible`);
       continue;
     }
-    for (const s of settings) {
-      const entry = catalog.find(s.entry)!;
-      assert.is(entry.registry.valueType, row.valueType, `${b.id} ${row.ref}: value type`);
-      assert.equal(dataOf(entry, s), tableData(row.valueType, row.data), `${b.id} ${row.ref} ${row.path}: data`);
-      assert.ok(s.scope.every((x) => row.scope.includes(x)), `${b.id} ${row.ref}: scope ${s.scope} within ${row.scope}`);
-      matched++;
-    }
+    assert.is(settings.length, 1, `${b.id} ${row.ref} ${row.path}: one setting`);
+    const s = settings[0]!;
+    const entry = catalog.find(s.entry)!;
+    assert.is(entry.registry.valueType, row.valueType, `${b.id} ${row.ref}: value type`);
+    assert.equal(dataOf(entry, s), tableData(row.valueType, row.data), `${b.id} ${row.ref} ${row.path}: data`);
+    assert.equal([...s.scope].sort(), [...row.scope].sort(), `${b.id} ${row.ref} ${row.path}: scope`);
+    if (row.level !== undefined) assert.is(s.level ?? null, row.level, `${b.id} ${row.ref}: level`);
+    if (row.condition !== undefined) assert.equal(s.condition ?? null, row.condition, `${b.id} ${row.ref}: condition`);
+    if (row.absentOk !== undefined) assert.is(s.absentOk ?? false, row.absentOk, `${b.id} ${row.ref}: absentOk`);
+    matched++;
   }
   // Nothing in the baseline that the table does not have.
   for (const s of b.settings) {
@@ -84,7 +104,16 @@ test('CIS baseline: every registry recommendation of the table is a setting with
   const b = baseline('cis-ws2016');
   const rows = CIS.recommendations
     .filter((r) => !(`${r.cis}|${r.valueName}` in CIS_LEFT_OUT))
-    .map((r) => ({ ref: r.cis, path: keyOf(r.hive, r.key, r.valueName), valueType: r.valueType, data: r.cis in CIS_CORRECTED ? CIS_CORRECTED[r.cis] : r.data, scope: r.scope }));
+    .map((r) => ({
+      ref: r.cis,
+      path: keyOf(r.hive, r.key, r.valueName),
+      valueType: r.valueType,
+      data: r.cis in CIS_CORRECTED ? CIS_CORRECTED[r.cis] : r.data,
+      scope: r.scope,
+      level: r.level ?? r.profile ?? null,
+      condition: r.condition,
+      absentOk: false,
+    }));
   const matched = checkRows(b, rows);
   assert.ok(matched >= 250, `only ${matched} CIS rows are settings`);
   for (const n of CIS.notRegistry) assert.ok(b.notExpressible.some((x) => x.ref === n.cis), `CIS ${n.cis} (not a registry value) is not listed`);
@@ -98,16 +127,22 @@ test('Microsoft baseline: every registry value of the table is a setting per GPO
   const rows = MS.settings
     .filter((r) => !r.delete)
     .flatMap((r) =>
-      r.gpoDisplayNames.map((gpo) => ({
-        ref: gpo,
-        path: keyOf(r.hive, r.key, r.valueName),
-        valueType: r.valueType,
-        data: r.data,
-        scope: r.gpoDisplayNames.length === 2 && r.scope.length === 2 ? [gpo.includes('Domain Controller') ? 'DC' : 'MS'] : r.scope,
-      })),
+      r.gpoDisplayNames.map((gpo) => {
+        const scope = r.gpoDisplayNames.length === 2 && r.scope.length === 2 ? [gpo.includes('Domain Controller') ? 'DC' : 'MS'] : r.scope;
+        return {
+          ref: gpo,
+          path: keyOf(r.hive, r.key, r.valueName),
+          title: r.policy ?? `${r.hive}\\${r.key}!${r.valueName}`,
+          valueType: r.valueType,
+          data: r.data,
+          // Credential Guard is not supported on domain controllers: member servers only (the DC side is listed).
+          scope: r.valueName === 'LsaCfgFlags' ? scope.filter((x) => x === 'MS') : scope,
+        };
+      }),
     );
   const matched = checkRows(b, rows);
   assert.ok(matched >= 120, `only ${matched} Microsoft rows are settings`);
+  assert.ok(b.notExpressible.some((n) => n.scope?.join() === 'DC' && /Credential Guard is not supported on domain controllers/.test(n.reason)), 'Credential Guard on DCs is listed');
   for (const r of MS.settings.filter((x) => x.delete)) assert.ok(b.notExpressible.some((n) => r.gpoDisplayNames.includes(n.ref) && n.reason.includes('deletes')), `${r.valueName}: deletion listed`);
 });
 

@@ -34,6 +34,8 @@ test('catalog show finds an entry by id, title or STIG id; an unknown name exits
     assert.match(r.stdout, /registry:\s+HKLM\\SYSTEM\\CurrentControlSet\\Services\\LanmanWorkstation\\Parameters!EnableSecuritySignature \(DWord\)/);
     assert.match(r.stdout, /CCE-46334-9/);
   }
+  const several = await cli(['catalog', 'show', '18.5.14.1', '--json']);
+  assert.equal((JSON.parse(several.stdout) as { id: string }[]).map((e) => e.id), ['hardened-unc-paths-netlogon', 'hardened-unc-paths-sysvol'], 'a reference that sets two values shows both');
   const byCis = await cli(['catalog', 'show', '18.5.4.1']);
   assert.is(byCis.code, 0, 'a CIS number finds its entry');
   assert.match(byCis.stdout, /^Turn off multicast name resolution\n/);
@@ -55,6 +57,10 @@ test('a document names a setting by STIG id with stig:, which only accepts an en
   assert.match(doc('stig: V-1').diagnostics[0]!.message, /no catalog entry implements STIG rule V-1/);
   assert.match(doc("stig: 'smb-client-signing-if-server-agrees'").diagnostics[0]!.message, /stig: A DISA STIG id/);
   assert.match(doc("stig: V-73655, id: smb-client-signing-if-server-agrees").diagnostics[0]!.message, /give exactly one of policy, id or stig/);
+  assert.is(doc('stig: SV-88319r1_rule').plan!.resources[0]!.entry!.id, 'smb-client-signing-if-server-agrees', 'a rule id with its revision');
+  assert.is(doc('stig: v-73655').plan!.resources[0]!.entry!.id, 'smb-client-signing-if-server-agrees', 'any case');
+  assert.match(doc('stig: WN16-CC-000090').diagnostics[0]!.message, /WN16-CC-000090 covers 2 settings \(hardened-unc-paths-netlogon, hardened-unc-paths-sysvol\)/);
+  assert.match(doc("id: '18.5.14.1'").diagnostics[0]!.message, /18\.5\.14\.1 covers 2 settings/);
 });
 
 test('a site-defined setting takes its text as the value and has no recommendation', () => {

@@ -134,6 +134,15 @@ test('test run: one status per setting, in document order, with catalog metadata
   assertValid(m);
 });
 
+test('a catalog setting set to something other than the STIG value keeps its CIS references but not its STIG ones', () => {
+  const departing = planFromYaml(YAML.replace('value: Enabled', 'value: Disabled'), 'docs/model-test.yaml');
+  const m = buildReportModel({ command: 'test', plan: departing, result: run('Test', { 'SMB signing': 'ok' }), startedAt: new Date(), finishedAt: new Date(), exitCode: 0, host: HOST });
+  const smb = m.settings.find((s) => s.name === 'SMB signing')!;
+  assert.equal(smb.references.stig, [], 'a STIG checklist must not pass WN16-SO-000200 on a Disabled value');
+  assert.equal(smb.references.cis, ['2.3.8.2']);
+  assert.equal(model('test', run('Test', { 'SMB signing': 'ok' })).settings[0]!.references.stig.length, 4, 'the STIG value keeps them');
+});
+
 test('raw Registry settings are unrated and grouped under the key holding the value (a key: its parent)', () => {
   const m = model('test', run('Test', { 'SMB signing': 'ok', 'Value A': 'ok', 'Key only': 'ok', 'Value B': 'drift' }), 2);
   const area = Object.fromEntries(m.settings.map((s) => [s.name, s.area]));
