@@ -119,6 +119,7 @@ resources:
   const before = await engine.test(plan, { snapshot: file });
   assert.equal(Object.fromEntries(before.results.map((r) => [r.name, r.inDesiredState])), { cache: true, idle: false }, '1 cached logon is within 2; 900 s exceeds 600');
   assert.equal(before.results[0]!.desired!.condition, { atMost: 2 });
+  assert.not.ok('policyValue' in before.results[0]!.actual!, 'a setting without named choices has no word for its data');
   const set = await engine.set(plan, { snapshot: file });
   assert.equal(set.results.map((r) => r.changed), [false, true]);
   const got = (await engine.get(plan, { snapshot: file })).results.map((r) => r.actual!.valueData);

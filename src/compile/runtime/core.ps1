@@ -150,7 +150,8 @@ function Get-WsResourceStates {
                 else { $equal = Test-WsDataEqual -Kind $kind -Left $data -Right $Resource.ValueData }
             }
         }
-        if ($null -ne $Resource.Policy) {
+        # Only a setting with named choices has a word for its data; text and numbers speak for themselves.
+        if ($null -ne $Resource.Policy -and @($Resource.Policy.Choices).Count -gt 0) {
             $policyValue = $null
             if ($state.ValueExists -and $kind -eq $Resource.ValueType) {
                 foreach ($choice in $Resource.Policy.Choices) {
