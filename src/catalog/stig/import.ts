@@ -43,13 +43,11 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { Document, isMap, isSeq, type Node } from 'yaml';
 import { meetsCondition, parseCondition } from '../../resources/condition.js';
 import type { ResourceMetadata } from '../../resources/info.js';
 import { targetIdentity, type ValueType, type WireData } from '../../resources/registry-model.js';
-import { validateText } from '../../document/validate.js';
-import { formatDiagnostic } from '../../document/diagnostics.js';
-import { writeFileAtomic } from '../../fs.js';
+import { deliverDocument, oneLine, renderDocument, SCHEMA_MODELINE } from '../../document/write.js';
+import { EXIT } from '../../engine/results.js';
 import {
   extractAll,
   parseXccdf,
@@ -62,7 +60,7 @@ import {
   type UnsupportedCategory,
 } from './xccdf.js';
 
-export const SCHEMA_MODELINE = 'yaml-language-server: $schema=../schema/winstate.schema.json';
+export { SCHEMA_MODELINE };
 const MAX_NAME = 200;
 const SHORT_TITLE = 100;
 
@@ -287,11 +285,6 @@ function walk(from: bigint, step: bigint, acc: Constraints): bigint[] {
 // ---------------------------------------------------------------------------------------------------------
 // Rule texts
 
-/** One line of text: whitespace collapsed, control characters dropped. */
-function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
-}
-
 /** The Group Policy paths the fix text names: `Computer Configuration >> ... >> "Policy"` as `Computer Configuration\...\Policy`. */
 export function gpoPaths(fixText: string): string[] {
   const out: string[] = [];
@@ -437,9 +430,9 @@ export function countsByCategory(items: readonly NotImported[]): [NotImportedCat
 // ---------------------------------------------------------------------------------------------------------
 // YAML
 
-function headerComment(result: StigImport, sourceFile: string | undefined): string {
+function headerComment(result: StigImport, sourceFile: string | undefined): string[] {
   const b = result.benchmark;
-  const lines: string[] = [SCHEMA_MODELINE, ''];
+  const lines: string[] = [];
   const release = [b.versionLabel ?? `version ${b.version}${b.release !== null ? ` release ${b.release}` : ''}`, b.benchmarkDate ? `benchmark date ${b.benchmarkDate}` : undefined]
     .filter((x) => x !== undefined)
     .join(', ');
@@ -467,8 +460,7 @@ function headerComment(result: StigImport, sourceFile: string | undefined): stri
     lines.push(`Not for ${result.scope} (${result.outOfScope.length}), applying to ${result.scope === 'MS' ? SCOPE_WORDS.DC : SCOPE_WORDS.MS} only:`);
     for (const rule of result.outOfScope) lines.push(`    ${rule.stigId} (${rule.vulnId}): ${shortTitle(rule.title, SHORT_TITLE)}`);
   }
-  // yaml prefixes every comment line with '#'; a leading space keeps '# text'.
-  return lines.map((l) => (l === '' ? '' : ` ${l}`)).join('\n');
+  return lines;
 }
 
 function writeDocument(result: StigImport, sourceFile: string | undefined): string {
@@ -477,7 +469,7 @@ function writeDocument(result: StigImport, sourceFile: string | undefined): stri
     `${oneLine(b.title)}${b.versionLabel ? ` ${b.versionLabel}` : ''}` +
     `${result.scope ? `, ${SCOPE_WORDS[result.scope]}` : ''}: the registry rules, imported by winstate import stig`;
   const tags = ['stig', ...(b.versionLabel ? [b.versionLabel] : []), ...(result.scope ? [result.scope] : ['MS', 'DC'])];
-  const doc = new Document({
+  const contents = {
     metadata: { name: result.documentName, description, tags },
     resources: result.resources.map((r) => ({
       name: r.name,
@@ -486,25 +478,11 @@ function writeDocument(result: StigImport, sourceFile: string | undefined): stri
       metadata: r.metadata,
       properties: r.properties,
     })),
-  });
-  // Short lists and conditions on one line; everything else in block style.
-  const flowAt = (node: Node | null | undefined, path: string[]): void => {
-    let n: unknown = node;
-    for (const key of path) n = isMap(n) ? n.get(key, true) : undefined;
-    if (isMap(n) || isSeq(n)) n.flow = true;
   };
-  flowAt(doc.contents as Node, ['metadata', 'tags']);
-  const list = (doc.contents as unknown as { get(k: string, keep: true): unknown }).get('resources', true);
-  if (isSeq(list)) {
-    for (const item of list.items) {
-      flowAt(item as Node, ['metadata', 'scope']);
-      flowAt(item as Node, ['metadata', 'references', 'stig']);
-      flowAt(item as Node, ['properties', 'condition']);
-      flowAt(item as Node, ['properties', 'valueData']);
-    }
-  }
-  doc.commentBefore = headerComment(result, sourceFile);
-  return doc.toString({ lineWidth: 0, defaultStringType: 'QUOTE_SINGLE', defaultKeyType: 'PLAIN', flowCollectionPadding: true, indentSeq: true });
+  return renderDocument(contents, headerComment(result, sourceFile), {
+    document: [['metadata', 'tags']],
+    resource: [['metadata', 'scope'], ['metadata', 'references', 'stig'], ['properties', 'condition'], ['properties', 'valueData']],
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -516,9 +494,6 @@ export interface ImportCommandIo {
 }
 
 export const IMPORT_USAGE = 'winstate import stig <xccdf-file> [--scope MS|DC] [-o <file.yaml>]';
-const EXIT_OK = 0;
-const EXIT_RUNTIME = 1;
-const EXIT_INVALID = 3;
 
 /**
  * `winstate import stig <xccdf> [--scope MS|DC] [-o file.yaml]`: writes the document to the file
@@ -528,7 +503,7 @@ const EXIT_INVALID = 3;
 export function importCommand(args: { files: string[]; out?: string; scope?: string }, io: ImportCommandIo): number {
   const usage = (message: string): number => {
     io.stderr(`winstate: ${message}\nusage: ${IMPORT_USAGE}\n`);
-    return EXIT_INVALID;
+    return EXIT.invalidInput;
   };
   const [kind, file, ...extra] = args.files;
   if (kind === undefined) return usage('import needs a source kind: stig');
@@ -543,39 +518,25 @@ export function importCommand(args: { files: string[]; out?: string; scope?: str
   }
   if (!existsSync(file)) {
     io.stderr(`winstate: import stig: ${file} does not exist\n`);
-    return EXIT_INVALID;
+    return EXIT.invalidInput;
   }
   if (statSync(file).isDirectory()) {
     io.stderr(`winstate: import stig: ${file} is a directory, not an XCCDF file\n`);
-    return EXIT_INVALID;
+    return EXIT.invalidInput;
   }
   let result: StigImport;
   try {
     result = importStig(readFileSync(file, 'utf8'), { scope, sourceFile: file });
   } catch (error) {
     io.stderr(`winstate: import stig: ${file} is not a readable STIG XCCDF benchmark: ${(error as Error).message}\n`);
-    return EXIT_INVALID;
+    return EXIT.invalidInput;
   }
   if (result.resources.length === 0) {
     io.stderr(`winstate: import stig: ${file} has no registry rule${scope ? ` for ${scope}` : ''} to import; nothing written\n`);
-    return EXIT_INVALID;
+    return EXIT.invalidInput;
   }
-  // What is written must load: a document the validator refuses is a bug here, never the user's.
-  const { diagnostics } = validateText(args.out ?? `${result.documentName}.yaml`, result.yaml);
-  if (diagnostics.length > 0) {
-    io.stderr(`winstate: import stig: internal error, the imported document does not validate; nothing written\n${diagnostics.map(formatDiagnostic).join('\n')}\n`);
-    return EXIT_RUNTIME;
-  }
-  if (args.out !== undefined) {
-    try {
-      writeFileAtomic(args.out, result.yaml);
-    } catch (error) {
-      io.stderr(`winstate: import stig: cannot write ${args.out}: ${(error as Error).message}\n`);
-      return EXIT_RUNTIME;
-    }
-  } else {
-    io.stdout(result.yaml);
-  }
+  const failed = deliverDocument('import stig', args.out, result.documentName, result.yaml, io);
+  if (failed !== undefined) return failed;
   const counts = countsByCategory(result.notImported).map(([c, n]) => `${c} ${n}`).join(', ');
   io.stderr(
     `winstate: import stig: ${result.benchmark.rules.length} rules in ${basename(file)}` +
@@ -583,5 +544,5 @@ export function importCommand(args: { files: string[]; out?: string; scope?: str
       `; ${result.importedRules} imported as ${result.resources.length} resources${args.out !== undefined ? ` into ${args.out}` : ''}\n` +
       `winstate: import stig: ${result.notImported.length} not expressible (listed at the top of the document)${counts ? `: ${counts}` : ''}\n`,
   );
-  return EXIT_OK;
+  return EXIT.ok;
 }
