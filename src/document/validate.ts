@@ -228,7 +228,7 @@ function checkNames(all: SourcedResource[], report: (path: DataPath, code: Diagn
 const propertiesOf = (r: PlannedResource): DataPath => (r.path[0] === 'resources' ? [...r.path, 'properties'] : r.path);
 
 /** What a resource asks for once its waiver is taken into account; undefined when an active waiver skips it. */
-function effectiveDesired(r: PlannedResource): PlannedResource['desired'] | undefined {
+export function effectiveDesired(r: PlannedResource): PlannedResource['desired'] | undefined {
   if (!r.waiver || r.waiver.expired) return r.desired;
   return r.waiver.override?.desired;
 }

@@ -5,10 +5,9 @@
  */
 import { hostname, release, type, arch, userInfo } from 'node:os';
 import { settingInfo } from '../resources/info.js';
-import { policyKind } from '../resources/security-option.js';
+import { recommendedDesired } from '../resources/security-option.js';
 import { sameDesired } from '../resources/registry-model.js';
-import { Catalog } from '../catalog/catalog.js';
-import type { Plan, PlannedResource } from '../document/validate.js';
+import { effectiveDesired, type Plan, type PlannedResource } from '../document/validate.js';
 import type { ApplyReport, ResourceResult, RunReport, StateView } from '../engine/results.js';
 import { VERSION } from '../version.js';
 
@@ -372,10 +371,7 @@ export function stigSettings(model: ReportModel): ReportSetting[] {
 function departsFromCatalog(resource: PlannedResource | undefined): boolean {
   const entry = resource?.entry;
   if (!resource || !entry?.references.stig?.length) return false;
-  if (entry.recommended === undefined) return true;
-  const effective = resource.waiver && !resource.waiver.expired ? resource.waiver.override?.desired : resource.desired;
-  if (!effective) return true;
-  let failed = false;
-  const recommended = policyKind.resolve({ id: entry.id, value: 'recommended' }, { catalog: new Catalog([entry]), error: () => void (failed = true) });
-  return failed || !recommended || !sameDesired(effective, recommended.desired);
+  const effective = effectiveDesired(resource);
+  const recommended = recommendedDesired(entry);
+  return !effective || !recommended || !sameDesired(effective, recommended);
 }

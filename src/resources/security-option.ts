@@ -86,14 +86,7 @@ function resolveValue(entry: CatalogEntry, props: Record<string, unknown>, ctx: 
       return undefined;
     }
     if (typeof recommended === 'string') return resolveValue(entry, { value: recommended }, ctx);
-    const desired: RegistryDesired = { ensure: 'Present', valueType: type, valueData: recommended.valueData };
-    if (recommended.condition) {
-      const parsed = parseCondition(recommended.condition, type);
-      if (!parsed.ok || !meetsCondition(parsed.condition, type, recommended.valueData)) throw new Error(`catalog entry ${entry.id}: recommended condition is invalid`);
-      desired.condition = parsed.condition;
-    }
-    if (recommended.absentOk) desired.absentOk = true;
-    return { target, desired, policy: policyOf(recommended.text ?? 'recommended'), entry };
+    return { target, desired: recommendedDesired(entry)!, policy: policyOf(recommended.text ?? 'recommended'), entry };
   }
   const choice = wanted === undefined ? undefined : choices.find((c) => c.name.toLowerCase() === wanted);
   if (choice) {
@@ -112,6 +105,26 @@ function resolveValue(entry: CatalogEntry, props: Record<string, unknown>, ctx: 
   }
   const desired: RegistryDesired = { ensure: 'Present', valueType: type, valueData: data.data };
   return addCondition(desired, props, ['value'], ctx) ? { target, desired, policy: policyOf(Array.isArray(value) ? value.join(', ') : String(value)), entry } : undefined;
+}
+
+/** The desired state of an entry's recommendation (undefined when it has none). */
+export function recommendedDesired(entry: CatalogEntry): RegistryDesired | undefined {
+  const recommended = entry.recommended;
+  const type = entry.registry.valueType;
+  if (recommended === undefined) return undefined;
+  if (typeof recommended === 'string') {
+    const choice = entry.choices?.find((c) => c.name === recommended);
+    if (!choice) throw new Error(`catalog entry ${entry.id}: recommended choice ${recommended} does not exist`);
+    return { ensure: 'Present', valueType: type, valueData: choice.data };
+  }
+  const desired: RegistryDesired = { ensure: 'Present', valueType: type, valueData: recommended.valueData };
+  if (recommended.condition) {
+    const parsed = parseCondition(recommended.condition, type);
+    if (!parsed.ok || !meetsCondition(parsed.condition, type, recommended.valueData)) throw new Error(`catalog entry ${entry.id}: recommended condition is invalid`);
+    desired.condition = parsed.condition;
+  }
+  if (recommended.absentOk) desired.absentOk = true;
+  return desired;
 }
 
 export const securityOptionKind = catalogKind(
