@@ -5,7 +5,7 @@
 import { deliverDocument, oneLine, renderDocument } from '../document/write.js';
 import { EXIT } from '../engine/results.js';
 import { loadCatalog, type Catalog } from './catalog.js';
-import { baselineResources, selectSettings, type Baseline, type Scope } from './baseline.js';
+import { baselineResources, findLevel, selectSettings, type Baseline, type Scope } from './baseline.js';
 
 export interface BaselineDocument {
   documentName: string;
@@ -71,12 +71,9 @@ export function baselineCommand(
   const upper = args.scope.toUpperCase();
   if (upper !== 'MS' && upper !== 'DC') return usage(`--scope takes MS (member servers) or DC (domain controllers), not '${args.scope}'`);
   const scope: Scope = upper;
-  const levels = baseline.levels ?? [];
-  const level = args.level === undefined ? undefined : levels.find((l) => l.toLowerCase() === args.level!.toLowerCase());
-  if (args.level !== undefined && level === undefined) {
-    return usage(levels.length ? `--level for ${baseline.id} takes ${levels.join(' or ')}, not '${args.level}'` : `${baseline.id} has no levels`);
-  }
-  const result = baselineDocument(baseline, catalog, { scope, level });
+  const found = args.level === undefined ? undefined : findLevel(baseline, args.level);
+  if (found && 'problem' in found) return usage(`--level: ${found.problem}`);
+  const result = baselineDocument(baseline, catalog, { scope, level: found?.level });
   if (result.resources === 0) {
     io.stderr(`winstate: baseline ${baseline.id}: no setting for this scope and level; nothing written\n`);
     return EXIT.invalidInput;

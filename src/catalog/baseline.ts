@@ -3,11 +3,10 @@
  * settings each one sets and to what. A baseline is the one place its references live: loading the
  * catalog adds each setting's CIS number or Microsoft GPO name to the entry's references.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { projectPath } from '../paths.js';
 import type { Catalog } from './catalog.js';
+import { readJsonFiles } from './data-files.js';
 
 export type Scope = 'MS' | 'DC';
 
@@ -53,22 +52,21 @@ export const BASELINE_SCHEMA_FILE = projectPath('src', 'catalog', 'baseline.sche
 
 /** Reads and schema-checks every baseline file, in file name order. */
 export function loadBaselines(dir = BASELINES_DIR): Baseline[] {
-  const validate = new Ajv2020({ allErrors: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(BASELINE_SCHEMA_FILE, 'utf8')));
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((file) => {
-      const baseline = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Baseline;
-      if (!validate(baseline)) {
-        const problems = validate.errors!.map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
-        throw new Error(`baseline ${join(dir, file)} is invalid: ${problems}`);
-      }
-      if (`${baseline.id}.json` !== file) throw new Error(`baseline ${join(dir, file)}: id '${baseline.id}' does not match the file name`);
-      for (const s of baseline.settings) {
-        if (s.level !== undefined && !(baseline.levels ?? []).includes(s.level)) throw new Error(`baseline ${baseline.id}: ${s.ref} has level '${s.level}', not one of its levels`);
-      }
-      return baseline;
-    });
+  return readJsonFiles<Baseline>(dir, BASELINE_SCHEMA_FILE, 'baseline').map(({ file, data: baseline }) => {
+    if (`${baseline.id}.json` !== file) throw new Error(`baseline ${join(dir, file)}: id '${baseline.id}' does not match the file name`);
+    for (const s of baseline.settings) {
+      if (s.level !== undefined && !(baseline.levels ?? []).includes(s.level)) throw new Error(`baseline ${baseline.id}: ${s.ref} has level '${s.level}', not one of its levels`);
+    }
+    return baseline;
+  });
+}
+
+/** The baseline's level a user named (in any case), or why there is none. */
+export function findLevel(baseline: Baseline, wanted: string): { level: string } | { problem: string } {
+  const levels = baseline.levels ?? [];
+  const level = levels.find((l) => l.toLowerCase() === wanted.toLowerCase());
+  if (level) return { level };
+  return { problem: levels.length ? `${baseline.id} has levels ${levels.join(', ')}, not "${wanted}"` : `${baseline.id} has no levels` };
 }
 
 /** The settings of a baseline for one role and level (a level includes the ones listed before it). */

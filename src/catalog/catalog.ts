@@ -1,9 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { projectPath } from '../paths.js';
 import type { ValueType, WireData } from '../resources/registry-model.js';
 import { BASELINES_DIR, loadBaselines, type Baseline, type BaselineSetting } from './baseline.js';
+import { readJsonFiles } from './data-files.js';
 
 export interface CatalogChoice {
   name: string;
@@ -49,9 +47,8 @@ function titleKey(title: string): string {
 }
 
 export class Catalog {
-  private readonly byKey = new Map<string, CatalogEntry>();
-  /** STIG ids and CIS numbers, each with every entry that cites it. */
-  private readonly byRef = new Map<string, CatalogEntry[]>();
+  /** Ids and titles (one entry each), then STIG ids and CIS numbers (every entry that cites one). */
+  private readonly byKey = new Map<string, CatalogEntry[]>();
 
   /** Entries are taken as they are; baselines add their references (cis, microsoft) to the entries they set. */
   constructor(
@@ -70,33 +67,32 @@ export class Catalog {
     for (const entry of entries) {
       for (const key of [entry.id, entry.title]) {
         const k = titleKey(key);
-        const other = this.byKey.get(k);
+        const other = this.byKey.get(k)?.[0];
         if (other && other !== entry) throw new Error(`catalog: '${key}' names both ${other.id} and ${entry.id}`);
-        this.byKey.set(k, entry);
+        this.byKey.set(k, [entry]);
       }
     }
     // A STIG rule or CIS recommendation can set several values (several entries): all are kept.
+    const names = new Set(this.byKey.keys());
     for (const entry of entries) {
       for (const key of [...(entry.references.stig ?? []), ...(entry.references.cis ?? [])]) {
         const k = titleKey(key);
-        if (this.byKey.has(k) && !this.byRef.has(k)) continue; // an id or title wins over a reference
-        const list = this.byRef.get(k) ?? [];
+        if (names.has(k)) continue; // an id or title wins over a reference
+        const list = this.byKey.get(k) ?? [];
         if (!list.includes(entry)) list.push(entry);
-        this.byRef.set(k, list);
-        if (!this.byKey.has(k)) this.byKey.set(k, entry);
+        this.byKey.set(k, list);
       }
     }
   }
 
   /** By id, exact Group Policy title, STIG id or CIS number, ignoring case and doubled blanks (the first, for a reference several entries cite). */
   find(nameOrId: string): CatalogEntry | undefined {
-    return this.byKey.get(titleKey(nameOrId));
+    return this.findAll(nameOrId)[0];
   }
 
   /** Every entry a name finds: one for an id or title, all of them for a STIG id or CIS number. */
   findAll(nameOrId: string): CatalogEntry[] {
-    const k = titleKey(nameOrId);
-    return this.byRef.get(k) ?? (this.byKey.has(k) ? [this.byKey.get(k)!] : []);
+    return this.byKey.get(titleKey(nameOrId)) ?? [];
   }
 
   /** The baseline settings that name this entry, each with its baseline. */
@@ -138,18 +134,7 @@ let shared: Catalog | undefined;
 /** Reads and schema-checks every entry file (and, for the shipped catalog, every baseline) once per process. */
 export function loadCatalog(dir = CATALOG_ENTRIES_DIR, baselinesDir = dir === CATALOG_ENTRIES_DIR ? BASELINES_DIR : undefined): Catalog {
   if (dir === CATALOG_ENTRIES_DIR && shared) return shared;
-  const validate = new Ajv2020({ allErrors: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(CATALOG_ENTRY_SCHEMA_FILE, 'utf8')));
-  const entries = readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((file) => {
-      const entry = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CatalogEntry;
-      if (!validate(entry)) {
-        const problems = validate.errors!.map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
-        throw new Error(`catalog entry ${join(dir, file)} is invalid: ${problems}`);
-      }
-      return entry;
-    });
+  const entries = readJsonFiles<CatalogEntry>(dir, CATALOG_ENTRY_SCHEMA_FILE, 'catalog entry').map(({ data }) => data);
   const catalog = new Catalog(entries, baselinesDir === undefined ? [] : loadBaselines(baselinesDir));
   if (dir === CATALOG_ENTRIES_DIR) shared = catalog;
   return catalog;

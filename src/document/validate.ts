@@ -7,7 +7,7 @@ import { sameDesired, targetIdentity, targetText } from '../resources/registry-m
 import { printable, type Diagnostic, type DiagnosticCode } from './diagnostics.js';
 import { loadFile, loadText, type DataPath, type SourceDocument } from './load.js';
 import { documentSchema } from './schema.js';
-import { baselineResources } from '../catalog/baseline.js';
+import { baselineResources, findLevel } from '../catalog/baseline.js';
 
 /** An organisation's decision about one resource, judged against the date when the script runs. */
 export interface PlannedWaiver {
@@ -148,13 +148,12 @@ function includedResources(include: unknown[], catalog: Catalog, report: (path: 
       report(['include', j, 'baseline'], 'invalid-value', `unknown baseline "${item.baseline}"; the catalog has ${catalog.baselines.map((b) => b.id).join(', ')}`);
       return [];
     }
-    const levels = baseline.levels ?? [];
-    const level = item.level === undefined ? undefined : levels.find((l) => l.toLowerCase() === item.level!.toLowerCase());
-    if (item.level !== undefined && level === undefined) {
-      report(['include', j, 'level'], 'invalid-value', levels.length ? `${baseline.id} has levels ${levels.join(', ')}, not "${item.level}"` : `${baseline.id} has no levels`);
+    const found = item.level === undefined ? undefined : findLevel(baseline, item.level);
+    if (found && 'problem' in found) {
+      report(['include', j, 'level'], 'invalid-value', found.problem);
       return [];
     }
-    return baselineResources(baseline, catalog, { scope: item.scope.toUpperCase() as 'MS' | 'DC', level }).map((r) => ({ raw: r as unknown as RawResource, path: ['include', j] as DataPath }));
+    return baselineResources(baseline, catalog, { scope: item.scope.toUpperCase() as 'MS' | 'DC', level: found?.level }).map((r) => ({ raw: r as unknown as RawResource, path: ['include', j] as DataPath }));
   });
 }
 interface RawWaiver { resource: string; justification: string; expires: string; approvedBy?: string; override?: Record<string, unknown> }
