@@ -6,6 +6,7 @@ import { deliverDocument, oneLine, renderDocument } from '../document/write.js';
 import { EXIT } from '../engine/results.js';
 import { loadCatalog, type Catalog } from './catalog.js';
 import { baselineResources, findLevel, selectSettings, type Baseline, type Scope } from './baseline.js';
+import { parseScope } from './stig/xccdf.js';
 
 export interface BaselineDocument {
   documentName: string;
@@ -68,9 +69,9 @@ export function baselineCommand(
   if (!baseline) return usage(`no baseline '${id}'; the catalog has ${catalog.baselines.map((b) => b.id).join(', ')}`);
   // A server is one or the other, and baselines set some values differently for each role.
   if (args.scope === undefined) return usage(`baseline ${baseline.id} needs --scope MS (member servers) or --scope DC (domain controllers)`);
-  const upper = args.scope.toUpperCase();
-  if (upper !== 'MS' && upper !== 'DC') return usage(`--scope takes MS (member servers) or DC (domain controllers), not '${args.scope}'`);
-  const scope: Scope = upper;
+  const parsed = parseScope(args.scope);
+  if ('problem' in parsed) return usage(parsed.problem);
+  const { scope } = parsed;
   const found = args.level === undefined ? undefined : findLevel(baseline, args.level);
   if (found && 'problem' in found) return usage(`--level: ${found.problem}`);
   const result = baselineDocument(baseline, catalog, { scope, level: found?.level });

@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { projectPath } from '../paths.js';
 import type { Catalog } from './catalog.js';
 import { readJsonFiles } from './data-files.js';
+import type { Scope } from './stig/xccdf.js';
 
-export type Scope = 'MS' | 'DC';
+export type { Scope };
 
 export interface BaselineSetting {
   /** The baseline's own reference: a CIS number, or a Microsoft GPO name. */

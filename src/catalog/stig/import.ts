@@ -53,6 +53,7 @@ import {
   parseXccdf,
   type Condition,
   type Extraction,
+  parseScope,
   type Scope,
   type StigBenchmark,
   type StigRegistryValue,
@@ -510,12 +511,9 @@ export function importCommand(args: { files: string[]; out?: string; scope?: str
   if (kind.toLowerCase() !== 'stig') return usage(`import knows one source kind, stig, not '${kind}'`);
   if (file === undefined) return usage('import stig needs the XCCDF file of a DISA STIG');
   if (extra.length > 0) return usage(`import stig takes one XCCDF file (extra: ${extra.join(' ')})`);
-  let scope: Scope | undefined;
-  if (args.scope !== undefined) {
-    const s = args.scope.toUpperCase();
-    if (s !== 'MS' && s !== 'DC') return usage(`--scope takes MS (member servers) or DC (domain controllers), not '${args.scope}'`);
-    scope = s;
-  }
+  const parsed = args.scope === undefined ? undefined : parseScope(args.scope);
+  if (parsed && 'problem' in parsed) return usage(parsed.problem);
+  const scope = parsed?.scope;
   if (!existsSync(file)) {
     io.stderr(`winstate: import stig: ${file} does not exist\n`);
     return EXIT.invalidInput;

@@ -211,6 +211,12 @@ export interface StigRegistryValue {
 }
 
 export type Scope = 'MS' | 'DC';
+
+/** A server role as a user types it (any case), or why it is not one. */
+export function parseScope(text: string): { scope: Scope } | { problem: string } {
+  const upper = text.toUpperCase();
+  return upper === 'MS' || upper === 'DC' ? { scope: upper } : { problem: `--scope takes MS (member servers) or DC (domain controllers), not '${text}'` };
+}
 export type ApplicabilityConditionKind =
   | 'domain-joined-only'
   | 'not-server-core'
