@@ -107,10 +107,9 @@ export function validateSource(source: SourceDocument, options: ValidateOptions 
     if (broken) return;
     const r = raw as RawResource & { description?: string; metadata?: ResourceMetadata };
     const kind = findKind(r.type)!;
-    const propertiesPath = (sub: DataPath): DataPath => (path[0] === 'resources' ? [...path, 'properties', ...sub] : path);
     const resolved = kind.resolve(r.properties, {
       catalog,
-      error: (sub, code, message) => report(propertiesPath(sub), code, `${r.name}: ${message}`),
+      error: (sub, code, message) => report(propertiesAt(path, sub), code, `${r.name}: ${message}`),
     });
     if (resolved) resources.push({ ...resolved, index, path, name: r.name, type: r.type, description: r.description, metadata: r.metadata, line: lineOf(index) });
   });
@@ -224,7 +223,8 @@ function checkNames(all: SourcedResource[], report: (path: DataPath, code: Diagn
   });
 }
 
-const propertiesOf = (r: PlannedResource): DataPath => (r.path[0] === 'resources' ? [...r.path, 'properties'] : r.path);
+/** Where to point at a resource's properties: inside an own resource, or at the include line that brought it in. */
+const propertiesAt = (path: DataPath, sub: DataPath = []): DataPath => (path[0] === 'resources' ? [...path, 'properties', ...sub] : path);
 
 /** What a resource asks for once its waiver is taken into account; undefined when an active waiver skips it. */
 export function effectiveDesired(r: PlannedResource): PlannedResource['desired'] | undefined {
@@ -247,7 +247,7 @@ function checkAcrossResources(
     const other = byTarget.get(identity);
     if (other && !sameDesired(effectiveDesired(other)!, effectiveDesired(r)!)) {
       const [here, there] = blamed(r, other) === r ? [r, other] : [other, r];
-      report(propertiesOf(here), 'conflict',
+      report(propertiesAt(here.path), 'conflict',
         `${here.name}: conflicts with "${there.name}" (line ${there.line}): both set ${targetText(r.target)} but to different data${r.waiver || other.waiver ? ' (after waivers)' : ''}`);
     } else if (!other) {
       byTarget.set(identity, r);
@@ -262,7 +262,7 @@ function checkAcrossResources(
       // The same key named twice is the first loop's conflict; here only what lies below it.
       if (id.startsWith(`${prefix}\\`) || id.startsWith(`${prefix}!`)) {
         const [here, there] = blamed(r, gone) === r ? [r, gone] : [gone, r];
-        report(propertiesOf(here), 'conflict',
+        report(propertiesAt(here.path), 'conflict',
           here === r
             ? `${r.name}: conflicts with "${gone.name}" (line ${gone.line}), which removes the key ${targetText(gone.target)}`
             : `${gone.name}: removes the key ${targetText(gone.target)}, which "${r.name}" (line ${r.line}) needs`);
