@@ -1,35 +1,228 @@
 #!/usr/bin/env node
-// Runs every uvu test file and ends with `N passed, N failed`; fails when no test ran.
-// uvu itself prints totals in another shape and exits 0 when nothing ran.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+// Runs the uvu test files, several at once, each in its own process (group), and ends with
+// `N passed, N failed[, N skipped]`. A file that crashes, fails to import, exits non-zero or
+// leaves processes behind counts as a failure under its own name; no test run at all fails.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-// --windows runs only the live-registry tests (Windows runners); otherwise everything else.
-const windows = process.argv.includes('--windows');
-const args = windows ? ['dist/test/windows', '\\.test\\.js$'] : ['dist/test', '\\.test\\.js$', '--ignore', 'windows'];
-const child = spawn(process.execPath, [fileURLToPath(new URL('../node_modules/uvu/bin.js', import.meta.url)), ...args], {
-  cwd: root,
-  stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, NO_COLOR: '1' },
-});
-let out = '';
-child.stdout.on('data', (chunk) => {
-  out += chunk;
-  process.stdout.write(chunk);
-});
-child.on('close', (code) => {
-  const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
-  const number = (label) => Number((plain.match(new RegExp(`${label}:\\s+(\\d+)`)) ?? [])[1] ?? 0);
+const HELP = `Usage: node bin/run-tests.mjs [options] [file-pattern ...]
+
+Runs the compiled tests (dist/test/**/*.test.js; build first: npm run build).
+
+  file-pattern       run only files whose path contains it, e.g. snapshot-store or unit/
+  -t, --test <re>    run only tests whose name matches the regular expression (others count as skipped)
+  -j, --jobs <n>     test files run at once (default: ${defaultJobs()})
+  --file-timeout <s> a file still running after this many seconds is killed and fails (default 900)
+  --dir <path>       look for test files there instead of dist/test
+  --windows          run the live-registry tests (dist/test/windows) instead of the others
+  --bail             stop starting files after the first failing one
+  -h, --help         this text
+
+Examples:
+  node bin/run-tests.mjs snapshot-store
+  node bin/run-tests.mjs unit/catalog -t "STIG"
+  npm test -- -t "rollback"           (builds first, then passes the options on)`;
+
+function defaultJobs() {
+  return Math.max(2, availableParallelism() + 1);
+}
+
+function parseOptions(argv) {
+  const options = { patterns: [], name: undefined, jobs: defaultJobs(), windows: false, bail: false, fileTimeout: 900, dir: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i];
+    let inline;
+    if (arg.startsWith('--') && arg.includes('=')) [arg, inline] = [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)];
+    const value = () => {
+      if (inline !== undefined) return inline;
+      if (i + 1 >= argv.length) fail(`${arg} needs a value`);
+      return argv[++i];
+    };
+    switch (arg) {
+      case '-h': case '--help': console.log(HELP); process.exit(0); break;
+      case '-t': case '--test': options.name = value(); break;
+      case '-j': case '--jobs': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 1 || n > 64) fail('--jobs takes a whole number from 1 to 64');
+        options.jobs = n;
+        break;
+      }
+      case '--file-timeout': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 1) fail('--file-timeout takes a whole number of seconds');
+        options.fileTimeout = n;
+        break;
+      }
+      case '--dir': options.dir = value(); break;
+      case '--windows': options.windows = true; break;
+      case '--bail': options.bail = true; break;
+      default:
+        if (arg.startsWith('-')) fail(`unknown option ${arg} (see --help)`);
+        options.patterns.push(arg);
+    }
+  }
+  if (options.name !== undefined) {
+    try { new RegExp(options.name); } catch (error) { fail(`--test: ${error.message}`); }
+  }
+  return options;
+}
+
+function fail(message) {
+  console.error(`run-tests: ${message}`);
+  process.exit(2);
+}
+
+function listFiles(dir) {
+  if (!existsSync(dir)) return [];
+  const out = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listFiles(path));
+    else if (entry.name.endsWith('.test.js')) out.push(path);
+  }
+  return out;
+}
+
+// Durations of earlier runs, so the longest files start first and the wall time stays short.
+const TIMES_FILE = join(root, 'node_modules', '.cache', 'winstate-test-times.json');
+function readTimes() {
+  try { return JSON.parse(readFileSync(TIMES_FILE, 'utf8')); } catch { return {}; }
+}
+function writeTimes(times) {
+  try {
+    mkdirSync(dirname(TIMES_FILE), { recursive: true });
+    writeFileSync(TIMES_FILE, JSON.stringify(times, null, 1));
+  } catch { /* a cache only */ }
+}
+
+/** Processes still alive in a process group (Linux/macOS), as "pid command" lines. */
+function survivors(pgid) {
+  if (process.platform === 'win32') return [];
+  try { process.kill(-pgid, 0); } catch { return []; }
+  const ps = spawnSync('ps', ['-o', 'pid=,stat=,args=', '-g', String(pgid)], { encoding: 'utf8' });
+  // Zombies are dead already; only an init that does not reap (some containers) keeps them listed.
+  return (ps.stdout ?? '').split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 2 && !f[1].startsWith('Z')).map((f) => [f[0], ...f.slice(2)].join(' '));
+}
+
+function runFile(file, options) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const args = [];
+    if (options.name !== undefined) args.push('--import', pathToFileURL(join(root, 'bin', 'test-name-filter.mjs')).href);
+    args.push(file);
+    const child = spawn(process.execPath, args, {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: process.platform !== 'win32',
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', WINSTATE_TEST_NAME: options.name ?? '' },
+    });
+    let output = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try { process.kill(process.platform === 'win32' ? child.pid : -child.pid, 'SIGKILL'); } catch { /* gone */ }
+    }, options.fileTimeout * 1000);
+    child.stdout.on('data', (chunk) => { output += chunk; });
+    child.stderr.on('data', (chunk) => { output += chunk; });
+    child.on('error', (error) => { output += `\n${error.message}\n`; });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const left = child.pid ? survivors(child.pid) : [];
+      if (left.length) {
+        try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
+      }
+      resolve({ file, code, signal, output, left, timedOut, ms: Date.now() - started });
+    });
+  });
+}
+
+/** uvu's own totals for one file; undefined when the file never got to print them. */
+function totals(output) {
+  const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
+  const number = (label) => {
+    const m = plain.match(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm'));
+    return m ? Number(m[1]) : undefined;
+  };
   const total = number('Total');
   const passed = number('Passed');
-  const skipped = number('Skipped');
-  // uvu counts skipped tests outside Total.
-  const failed = total - passed;
-  console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-  if (total === 0) {
-    console.error('no tests ran');
+  if (total === undefined || passed === undefined) return undefined;
+  return { total, passed, skipped: number('Skipped') ?? 0 };
+}
+
+async function main() {
+  const options = parseOptions(process.argv.slice(2));
+  const testRoot = options.dir ? resolve(options.dir) : join(root, 'dist', 'test');
+  let files = options.windows
+    ? listFiles(join(testRoot, 'windows'))
+    : listFiles(testRoot).filter((f) => !relative(testRoot, f).startsWith(`windows${sep}`));
+  if (options.patterns.length) {
+    files = files.filter((f) => options.patterns.some((p) => relative(testRoot, f).split(sep).join('/').includes(p)));
+  }
+  if (files.length === 0) {
+    console.error(`run-tests: no test file found${options.patterns.length ? ` matching ${options.patterns.join(', ')}` : ` under ${relative(root, testRoot)} (build first: npm run build)`}`);
+    console.log('0 passed, 1 failed');
     process.exit(1);
   }
-  process.exit(failed > 0 || code !== 0 ? 1 : 0);
+  const times = readTimes();
+  const key = (f) => relative(options.dir ? testRoot : root, f).split(sep).join('/');
+  files.sort((a, b) => (times[key(b)] ?? 1e9) - (times[key(a)] ?? 1e9) || a.localeCompare(b));
+
+  const started = Date.now();
+  let passed = 0, failed = 0, skipped = 0;
+  const broken = [];
+  const queue = [...files];
+  let stop = false;
+  const worker = async () => {
+    while (queue.length && !stop) {
+      const file = queue.shift();
+      const r = await runFile(file, options);
+      const name = key(file);
+      times[name] = r.ms;
+      const t = totals(r.output);
+      const problems = [];
+      if (r.timedOut) problems.push(`still running after ${options.fileTimeout} s: killed (see --file-timeout)`);
+      else if (!t) problems.push(r.signal ? `killed by ${r.signal}` : `crashed before reporting any result (exit code ${r.code})`);
+      else if (t.total === 0 && options.name === undefined) problems.push('ran no test');
+      if (t && r.code !== 0 && t.passed === t.total) problems.push(`exited with code ${r.code} although its tests passed`);
+      if (r.left.length) problems.push(`left ${r.left.length} process(es) running:\n    ${r.left.join('\n    ')}`);
+      if (t) {
+        passed += t.passed;
+        failed += t.total - t.passed;
+        skipped += t.skipped;
+      }
+      if (problems.length) {
+        failed += 1;
+        broken.push(name);
+      } else if (t && t.total !== t.passed) {
+        broken.push(name);
+      }
+      const status = problems.length || (t && t.total !== t.passed) ? 'FAIL' : 'ok';
+      const counts = t ? `${t.passed}/${t.total}${t.skipped ? `, ${t.skipped} skipped` : ''}` : 'no result';
+      process.stdout.write(`\n${status} ${name} (${counts}, ${(r.ms / 1000).toFixed(1)} s)\n`);
+      if (status !== 'ok') {
+        process.stdout.write(r.output.replace(/^/gm, '  ') + '\n');
+        for (const p of problems) process.stdout.write(`  ${name}: ${p}\n`);
+        if (options.bail) stop = true;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.jobs, files.length) }, worker));
+  if (!options.dir) writeTimes(times);
+
+  const wall = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(`\n${files.length} test files in ${wall} s wall time (${options.jobs} at once)`);
+  if (broken.length) console.log(`failing files: ${broken.join(', ')}`);
+  if (passed + failed === 0) console.error('no tests ran');
+  console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  process.exit(failed > 0 || passed === 0 ? 1 : 0);
+}
+
+main().catch((error) => {
+  console.error(error);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
 });

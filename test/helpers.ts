@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { validateText, type Plan } from '../src/document/validate.js';
 import { formatDiagnostic } from '../src/document/diagnostics.js';
@@ -48,4 +48,22 @@ export async function runCli(argv: string[], extra: Partial<CliIo> = {}): Promis
   const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), ...extra };
   const code = await main(argv, io);
   return { code, stdout, stderr };
+}
+
+/** Chromium for the HTML report test: $WINSTATE_CHROMIUM, else chromium (or chromium-browser) on PATH. */
+export function findChromium(): string | undefined {
+  if (process.env.WINSTATE_CHROMIUM) return process.env.WINSTATE_CHROMIUM;
+  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    for (const name of ['chromium', 'chromium-browser']) if (existsSync(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+/** Polls until the condition holds (no fixed sleeps in tests); fails with the message after the limit. */
+export async function waitFor(condition: () => boolean, message: string, limitMs = 30_000, everyMs = 20): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`gave up after ${limitMs} ms waiting: ${message}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
 }

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import nodePowershell from 'node-powershell';
 import { ps, PsCode } from '../compile/quote.js';
@@ -95,7 +96,8 @@ $global:WinstateScripts[${hash}] = [scriptblock]::Create([System.Text.Encoding]:
   private async execute(build: () => PsCode, timeoutMs: number, onSuccess?: () => void): Promise<RequestResult> {
     const started = Date.now();
     // A process that exited on its own (or was killed from outside) is replaced before use.
-    if (this.shell && (this.shell as unknown as { isExited: boolean }).isExited) await this.stop(this.shell, 'SIGKILL');
+    // PowerShell itself may be gone while its launcher has not noticed yet: check both.
+    if (this.shell && ((this.shell as unknown as { isExited: boolean }).isExited || !processRunning(this.powershellPid))) await this.stop(this.shell, 'SIGKILL');
     const restarted = this.everStarted && this.shell === undefined;
     const marker = `@@winstate-${randomBytes(8).toString('hex')}`;
     let timer: NodeJS.Timeout | undefined;
@@ -171,6 +173,24 @@ $global:WinstateScripts[${hash}] = [scriptblock]::Create([System.Text.Encoding]:
         // already gone
       }
     }
+  }
+}
+
+/** Whether a process still runs (a zombie waiting for its parent does not). Unknown pid: assumed running. */
+function processRunning(pid: number | undefined): boolean {
+  if (pid === undefined) return true;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  if (process.platform !== 'linux') return true;
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ...", and comm may hold blanks or parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 

@@ -1,22 +1,17 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { compilePlan } from '../compile/emit.js';
-import { formatDiagnostic, printable, type Diagnostic } from '../document/diagnostics.js';
-import { validateFile, type Plan } from '../document/validate.js';
-import { documentSchema } from '../document/schema.js';
-import { Engine, WinstateRunError } from '../engine/engine.js';
+import { parseArgs as parseNodeArgs } from 'node:util';
+import { printable, type Diagnostic } from '../document/diagnostics.js';
+import type { Plan } from '../document/validate.js';
+import type { Engine } from '../engine/engine.js';
 import { EXIT, exitCodeOf } from '../engine/results.js';
-import { defaultStateDir, listRuns, TargetLockedError } from '../engine/state.js';
-import { loadCatalog } from '../catalog/catalog.js';
-import { catalogEntryView, renderCatalogEntry } from '../catalog/view.js';
-import { renderApply, renderRun, type TextOptions } from '../report/text.js';
-import { buildReportModel, registryArea } from '../report/model.js';
-import { parseReportSpecs, ReportSpecError, REPORT_FORMATS, writeReports, type ReportSpec } from '../report/formats.js';
-import { writeFileAtomic } from '../fs.js';
+import type { TextOptions } from '../report/text.js';
+import type { ReportSpec } from '../report/formats.js';
 import { VERSION } from '../version.js';
-import { PwshNotFoundError } from '../bridge/locate.js';
-import { importCommand } from '../catalog/stig/import.js';
-import { baselineCommand } from '../catalog/baseline-document.js';
+import { closestWord } from './suggest.js';
+
+// Every command loads what it needs when it runs (dynamic import), so `winstate validate` never
+// pays for PowerShell, reports or the catalog it does not use.
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -36,10 +31,13 @@ const defaultIo: CliIo = {
   env: process.env,
 };
 
-export const USAGE = `winstate ${VERSION}: keep Windows security settings in a declared state
+/** The usage text; the report formats come from their own module, loaded only for help. */
+export async function usage(): Promise<string> {
+  const { REPORT_FORMATS } = await import('../report/formats.js');
+  return `winstate ${VERSION}: keep Windows security settings in a declared state
 
 usage:
-  winstate validate <file.yaml|dir>...            check documents; errors as file:line:col
+  winstate validate <file.yaml|dir>... [--json]   check documents; errors as file:line:col
   winstate compile <file.yaml|dir>... [--out dir] [--check]
                                                    write generated-ps/<name>.ps1 (--check: fail if they differ)
   winstate get|test|set|apply <file.yaml> [--snapshot file.reg] [--what-if] [--json]
@@ -51,7 +49,7 @@ usage:
   winstate runs [--json]                           list past set/apply/rollback runs and what each changed
   winstate rollback <run-id|latest> [--what-if] [--json]
                                                    restore what a run changed, from its backup
-  winstate schema [--out file]                     print the document JSON Schema
+  winstate schema [--out file] [--check]           print the document JSON Schema
   winstate import stig <xccdf> [--scope MS|DC] [-o file.yaml]
                                                    a DISA STIG XCCDF as a document: one resource per registry
                                                    value; rules it cannot express listed at its top
@@ -59,120 +57,184 @@ usage:
   winstate baseline <id> --scope MS|DC [--level L1|L2|NG] [-o file.yaml]
                                                    a shipped baseline as a document of Policy resources
 
-options:
+options (each command takes only its own; --name=value works as --name value):
   --snapshot <file.reg>  work on a regedit export instead of the live registry
-  --what-if              describe changes, change nothing (set, apply)
+  --what-if              describe changes, change nothing (set, apply, rollback)
   --json                 machine-readable result on stdout; human text goes to stderr
   --report <fmt>:<file>  also write a report (test, set, apply; repeatable); formats:
                          ${REPORT_FORMATS.map((f) => f.name).join(', ')}
-  --fail-fast            stop at the first setting that fails (set, apply; default: the others still run)
+  --fail-fast            stop at the first setting that fails (set, apply, rollback; default: the others still run)
   --state-dir <dir>      where runs and backups are kept (else $WINSTATE_STATE_DIR, %ProgramData%\\winstate
                          on Windows, ~/.local/state/winstate elsewhere)
   --pwsh <path>          PowerShell to use (else $WINSTATE_PWSH, .tools/, pwsh on PATH, powershell.exe)
-  --timeout <ms>         per-request limit; a hung PowerShell is killed (default 120000)
+  --timeout <ms>         per-request limit, 1 to ${MAX_TIMEOUT_MS}; a hung PowerShell is killed (default 120000)
   --scope MS|DC          import/baseline: only rules for member servers (MS) or domain controllers (DC)
   --level <level>        baseline: that profile level and the ones below it (CIS: L1, L2, NG)
   -o, --out <file>       where import/baseline write the document (atomically; else stdout)
+  -h, --help             this text;  --version  the version
 
 exit codes: 0 in desired state / converged, 2 drift found or not converged (or --check found
 differences), 3 invalid input, 1 runtime error (or target locked), 4 partial: some settings
 changed while others failed or were skipped (see winstate runs / rollback)`;
+}
+
+/** Node's timers hold at most 2^31-1 ms; a longer delay fires at once. */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
 
 interface Args {
   command: string;
   files: string[];
   flags: Map<string, string | true>;
-  /** --report <format>:<file>, in order. */
-  reports: ReportSpec[];
+  /** --report values, in order (parsed when the command runs). */
+  reports: string[];
 }
 
-const VALUE_FLAGS = new Set(['--out', '-o', '--snapshot', '--pwsh', '--timeout', '--state-dir', '--scope', '--level']);
-const BOOLEAN_FLAGS = new Set(['--check', '--what-if', '--json', '--help', '--version', '--fail-fast']);
+type OptionKind = { type: 'string' | 'boolean'; short?: string; multiple?: boolean };
+const OPTIONS = {
+  json: { type: 'boolean' },
+  check: { type: 'boolean' },
+  out: { type: 'string', short: 'o' },
+  snapshot: { type: 'string' },
+  'what-if': { type: 'boolean' },
+  report: { type: 'string', multiple: true },
+  'fail-fast': { type: 'boolean' },
+  'state-dir': { type: 'string' },
+  pwsh: { type: 'string' },
+  timeout: { type: 'string' },
+  scope: { type: 'string' },
+  level: { type: 'string' },
+} satisfies Record<string, OptionKind>;
+type OptionName = keyof typeof OPTIONS;
+
+const RUN_OPTIONS: OptionName[] = ['snapshot', 'json', 'pwsh', 'timeout'];
+const CHANGE_OPTIONS: OptionName[] = [...RUN_OPTIONS, 'what-if', 'report', 'fail-fast', 'state-dir'];
+
+/** Every command and the options it takes: the one place both parsing and the errors read. */
+const COMMANDS: Record<string, OptionName[]> = {
+  validate: ['json'],
+  compile: ['out', 'check'],
+  schema: ['out', 'check'],
+  get: RUN_OPTIONS,
+  test: [...RUN_OPTIONS, 'report'],
+  set: CHANGE_OPTIONS,
+  apply: CHANGE_OPTIONS,
+  runs: ['json', 'state-dir'],
+  rollback: ['what-if', 'json', 'fail-fast', 'state-dir', 'pwsh', 'timeout'],
+  catalog: ['json'],
+  import: ['scope', 'out'],
+  baseline: ['scope', 'level', 'out', 'json'],
+  help: [],
+};
 
 class UsageError extends Error {}
 
-function parseArgs(argv: string[]): Args {
-  const flags = new Map<string, string | true>();
-  const positional: string[] = [];
-  const reports: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--report') {
-      const value = argv[++i];
-      if (value === undefined || value.startsWith('--')) throw new UsageError('--report needs a value: <format>:<file>');
-      reports.push(value);
-    } else if (VALUE_FLAGS.has(arg)) {
-      const value = argv[++i];
-      if (value === undefined) throw new UsageError(`${arg} needs a value`);
-      flags.set(arg === '-o' ? '--out' : arg, value);
-    } else if (BOOLEAN_FLAGS.has(arg)) {
-      flags.set(arg, true);
-    } else if (arg.startsWith('--')) {
-      throw new UsageError(`unknown option ${arg}`);
-    } else {
-      positional.push(arg);
-    }
+function optionText(name: string): string {
+  return name.length === 1 ? `-${name}` : `--${name}`;
+}
+
+/** Strict parsing with node:util's parseArgs, with messages that name the command and suggest a fix. */
+function parseArgs(argv: string[]): Args | { help: true } | { version: true } {
+  if (argv.includes('--help') || argv.includes('-h')) return { help: true };
+  if (argv.includes('--version')) return { version: true };
+  const commandAt = argv.findIndex((a) => !a.startsWith('-'));
+  if (commandAt < 0) throw new UsageError(argv.length ? `name a command before ${argv[0]}` : 'name a command');
+  const command = argv[commandAt]!;
+  const allowed = COMMANDS[command];
+  if (!allowed) {
+    const hint = closestWord(command, Object.keys(COMMANDS));
+    throw new UsageError(`unknown command '${printable(command)}'${hint ? `; did you mean '${hint}'?` : ''}`);
   }
-  let specs: ReportSpec[];
+  const rest = [...argv.slice(0, commandAt), ...argv.slice(commandAt + 1)];
+  const options = Object.fromEntries(allowed.map((name) => [name, OPTIONS[name]]));
+  let parsed: ReturnType<typeof parseNodeArgs>;
   try {
-    specs = parseReportSpecs(reports);
+    parsed = parseNodeArgs({ args: rest, options, allowPositionals: true, strict: true });
   } catch (error) {
-    if (error instanceof ReportSpecError) throw new UsageError(error.message);
-    throw error;
+    throw new UsageError(explainParseError(command, error as Error & { code?: string }, allowed));
   }
-  const command = positional[0] ?? '';
-  if (specs.length > 0 && !['test', 'set', 'apply'].includes(command)) throw new UsageError('--report goes with test, set or apply');
-  if (flags.has('--scope') && command !== 'import' && command !== 'baseline') throw new UsageError('--scope goes with import or baseline');
-  if (flags.has('--level') && command !== 'baseline') throw new UsageError('--level goes with baseline');
-  return { command, files: positional.slice(1), flags, reports: specs };
+  const flags = new Map<string, string | true>();
+  let reports: string[] = [];
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (name === 'report') reports = value as string[];
+    else flags.set(`--${name}`, value as string | true);
+  }
+  return { command, files: parsed.positionals, flags, reports };
+}
+
+function explainParseError(command: string, error: Error & { code?: string }, allowed: OptionName[]): string {
+  const option = /'(-{1,2}[^'\s]+)/.exec(error.message)?.[1];
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) {
+    const bare = option.replace(/^-+/, '').replace(/=.*$/, '');
+    if (bare in OPTIONS) {
+      const takers = Object.entries(COMMANDS).filter(([, names]) => names.includes(bare as OptionName)).map(([c]) => c);
+      return `${command} does not take ${optionText(bare)} (it goes with ${takers.join(', ')})`;
+    }
+    const hint = closestWord(bare, allowed);
+    return `${command} does not take ${option}${hint ? `; did you mean --${hint}?` : allowed.length ? ` (it takes ${allowed.map((o) => `--${o}`).join(', ')})` : ' (it takes no options)'}`;
+  }
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) {
+    const bare = option.replace(/^-+/, '');
+    const name = bare.length === 1 ? Object.entries(OPTIONS).find(([, o]) => (o as OptionKind).short === bare)?.[0] ?? bare : bare;
+    return OPTIONS[name as OptionName]?.type === 'boolean' ? `--${name} takes no value` : `${option} needs a value`;
+  }
+  return error.message;
 }
 
 /** The CLI as a plain function: arguments in, exit code out. */
 export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
   let args: Args;
   try {
-    args = parseArgs(argv);
+    const parsed = parseArgs(argv);
+    if ('version' in parsed) {
+      io.stdout(`${VERSION}\n`);
+      return EXIT.ok;
+    }
+    if ('help' in parsed) {
+      io.stdout(`${await usage()}\n`);
+      return EXIT.ok;
+    }
+    args = parsed;
   } catch (error) {
-    io.stderr(`winstate: ${(error as Error).message}\n\n${USAGE}\n`);
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr(`winstate: ${error.message}\nRun winstate --help for the commands and their options.\n`);
     return EXIT.invalidInput;
   }
-  if (args.flags.has('--version')) {
-    io.stdout(`${VERSION}\n`);
+  if (args.command === 'help') {
+    io.stdout(`${await usage()}\n`);
     return EXIT.ok;
-  }
-  if (args.flags.has('--help') || args.command === '' || args.command === 'help') {
-    io.stdout(`${USAGE}\n`);
-    return args.command === '' && !args.flags.has('--help') ? EXIT.invalidInput : EXIT.ok;
   }
   try {
     switch (args.command) {
       case 'validate':
-        return validateCommand(args, io);
+        return await validateCommand(args, io);
       case 'compile':
-        return compileCommand(args, io);
+        return await compileCommand(args, io);
       case 'schema':
-        return schemaCommand(args, io);
+        return await schemaCommand(args, io);
       case 'get':
       case 'test':
       case 'set':
       case 'apply':
         return await runCommand(args, io);
       case 'runs':
-        return runsCommand(args, io);
+        return await runsCommand(args, io);
       case 'catalog':
-        return catalogCommand(args, io);
+        return await catalogCommand(args, io);
       case 'rollback':
         return await rollbackCommand(args, io);
-      case 'import':
+      case 'import': {
+        const { importCommand } = await import('../catalog/stig/import.js');
         return importCommand({ files: args.files, out: args.flags.get('--out') as string | undefined, scope: args.flags.get('--scope') as string | undefined }, io);
-      case 'baseline':
+      }
+      case 'baseline': {
+        const { baselineCommand } = await import('../catalog/baseline-document.js');
         return baselineCommand(
           { files: args.files, out: args.flags.get('--out') as string | undefined, scope: args.flags.get('--scope') as string | undefined, level: args.flags.get('--level') as string | undefined, json: args.flags.has('--json') },
           io,
         );
+      }
       default:
-        io.stderr(`winstate: unknown command '${args.command}'\n\n${USAGE}\n`);
-        return EXIT.invalidInput;
+        throw new Error(`command ${args.command} has no handler`);
     }
   } catch (error) {
     if (error instanceof UsageError) {
@@ -182,6 +244,17 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     io.stderr(`winstate: ${(error as Error).message}\n`);
     return EXIT.runtimeError;
   }
+}
+
+/** --timeout in milliseconds, bounded by what Node's timers can hold. */
+function timeoutOf(args: Args): number | undefined {
+  const text = args.flags.get('--timeout');
+  if (typeof text !== 'string') return undefined;
+  const ms = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
+  if (!(Number.isSafeInteger(ms) && ms >= 1 && ms <= MAX_TIMEOUT_MS)) {
+    throw new UsageError(`--timeout takes whole milliseconds from 1 to ${MAX_TIMEOUT_MS} (about 24.8 days), not '${printable(text)}'`);
+  }
+  return ms;
 }
 
 /** Expands directories to the YAML documents in them, in a stable order. */
@@ -194,7 +267,9 @@ function documentFiles(paths: string[]): string[] {
   );
 }
 
-function loadPlans(files: string[], io: CliIo): { plans: Plan[]; diagnostics: Diagnostic[] } {
+async function loadPlans(files: string[], io: CliIo): Promise<{ plans: Plan[]; diagnostics: Diagnostic[] }> {
+  const { validateFile } = await import('../document/validate.js');
+  const { formatDiagnostic } = await import('../document/diagnostics.js');
   const plans: Plan[] = [];
   const diagnostics: Diagnostic[] = [];
   const warnings: Diagnostic[] = [];
@@ -209,19 +284,21 @@ function loadPlans(files: string[], io: CliIo): { plans: Plan[]; diagnostics: Di
   return { plans, diagnostics };
 }
 
-function validateCommand(args: Args, io: CliIo): number {
+async function validateCommand(args: Args, io: CliIo): Promise<number> {
   const files = documentFiles(args.files);
-  const { plans, diagnostics } = loadPlans(files, io);
+  const { plans, diagnostics } = await loadPlans(files, io);
   if (args.flags.has('--json')) io.stdout(`${JSON.stringify({ valid: diagnostics.length === 0, diagnostics }, null, 2)}\n`);
   if (diagnostics.length > 0) return EXIT.invalidInput;
   for (const plan of plans) io.stderr(`${plan.file}: valid, ${plan.resources.length} resources\n`);
   return EXIT.ok;
 }
 
-function compileCommand(args: Args, io: CliIo): number {
+async function compileCommand(args: Args, io: CliIo): Promise<number> {
   const files = documentFiles(args.files);
-  const { plans, diagnostics } = loadPlans(files, io);
+  const { plans, diagnostics } = await loadPlans(files, io);
   if (diagnostics.length > 0) return EXIT.invalidInput;
+  const { compilePlan } = await import('../compile/emit.js');
+  const { writeFileAtomic } = await import('../fs.js');
   const out = String(args.flags.get('--out') ?? 'generated-ps');
   const check = args.flags.has('--check');
   const names = new Map<string, string>();
@@ -263,7 +340,10 @@ function compileCommand(args: Args, io: CliIo): number {
   return EXIT.ok;
 }
 
-function schemaCommand(args: Args, io: CliIo): number {
+async function schemaCommand(args: Args, io: CliIo): Promise<number> {
+  if (args.files.length > 0) throw new UsageError('schema takes no arguments');
+  const { documentSchema } = await import('../document/schema.js');
+  const { writeFileAtomic } = await import('../fs.js');
   const text = `${JSON.stringify(documentSchema(), null, 2)}\n`;
   const out = args.flags.get('--out');
   if (typeof out !== 'string') {
@@ -286,22 +366,24 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
   const json = args.flags.has('--json');
   const whatIf = args.flags.has('--what-if');
   if (whatIf && (args.command === 'get' || args.command === 'test')) throw new UsageError('--what-if goes with set or apply');
-  const { plans, diagnostics } = loadPlans(args.files, io);
+  const timeoutMs = timeoutOf(args);
+  const reports = await reportSpecs(args);
+  const { plans, diagnostics } = await loadPlans(args.files, io);
   if (diagnostics.length > 0 || plans.length === 0) return EXIT.invalidInput;
   const plan = plans[0]!;
-  const timeout = args.flags.get('--timeout');
-  const timeoutMs = typeof timeout === 'string' ? Number(timeout) : undefined;
-  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) throw new UsageError('--timeout takes a positive number of milliseconds');
+  const { WinstateRunError } = await import('../engine/engine.js');
+  const { TargetLockedError } = await import('../engine/state.js');
+  const { renderApply, renderRun } = await import('../report/text.js');
   const snapshot = args.flags.get('--snapshot') as string | undefined;
   if (snapshot !== undefined && !existsSync(snapshot)) {
     io.stderr(`winstate: snapshot ${snapshot} does not exist\n`);
     return EXIT.invalidInput;
   }
-  const engine = startEngine(args, io, timeoutMs);
+  const engine = await startEngine(args, io, timeoutMs);
   if (!engine) return EXIT.runtimeError;
   const failFast = args.flags.has('--fail-fast');
   const human = (text: string) => (json ? io.stderr(`${text}\n`) : io.stdout(`${text}\n`));
-  const text = textOptions(io, json ? 'stderr' : 'stdout', plan);
+  const text = await textOptions(io, json ? 'stderr' : 'stdout', plan);
   const startedAt = new Date();
   const progress = startProgress(io, `${args.command} ${plan.name}`);
   try {
@@ -311,7 +393,7 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
       progress.stop();
       human(renderApply(report, text));
       if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
-      return writeRequestedReports(args.reports, 'apply', plan, report, startedAt, exitCodeOf(report), io);
+      return await writeRequestedReports(reports, 'apply', plan, report, startedAt, exitCodeOf(report), io);
     }
     const options = { snapshot, whatIf, failFast };
     // set goes through the engine's set: target lock, backup before the first change, run record.
@@ -320,11 +402,11 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
     human(renderRun(report, text));
     if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
     if (args.command === 'get') return exitCodeOf(report);
-    return writeRequestedReports(args.reports, args.command as 'test' | 'set', plan, report, startedAt, exitCodeOf(report), io);
+    return await writeRequestedReports(reports, args.command as 'test' | 'set', plan, report, startedAt, exitCodeOf(report), io);
   } catch (error) {
     progress.stop();
     if (error instanceof WinstateRunError || error instanceof TargetLockedError) {
-      io.stderr(`winstate: ${error.message}\n${args.reports.length ? 'winstate: no report written: the run produced no results\n' : ''}`);
+      io.stderr(`winstate: ${error.message}\n${reports.length ? 'winstate: no report written: the run produced no results\n' : ''}`);
       return EXIT.runtimeError;
     }
     throw error;
@@ -335,7 +417,9 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
 }
 
 /** An engine for this invocation, or undefined after saying how to install PowerShell. */
-function startEngine(args: Args, io: CliIo, timeoutMs?: number): Engine | undefined {
+async function startEngine(args: Args, io: CliIo, timeoutMs?: number): Promise<Engine | undefined> {
+  const { Engine } = await import('../engine/engine.js');
+  const { PwshNotFoundError } = await import('../bridge/locate.js');
   try {
     const engine = new Engine({ pwshPath: args.flags.get('--pwsh') as string | undefined, timeoutMs, stateDir: args.flags.get('--state-dir') as string | undefined });
     void engine.session;
@@ -349,14 +433,22 @@ function startEngine(args: Args, io: CliIo, timeoutMs?: number): Engine | undefi
   }
 }
 
-function stateDirOf(args: Args): string {
+async function stateDirOf(args: Args): Promise<string> {
   const dir = args.flags.get('--state-dir');
-  return typeof dir === 'string' ? dir : defaultStateDir();
+  if (typeof dir === 'string') return dir;
+  const { defaultStateDir } = await import('../engine/state.js');
+  return defaultStateDir();
 }
 
 /** `winstate catalog list|show`. */
-function catalogCommand(args: Args, io: CliIo): number {
+async function catalogCommand(args: Args, io: CliIo): Promise<number> {
   const [verb, ...rest] = args.files;
+  if (!((verb === 'list' && rest.length === 0) || (verb === 'show' && rest.length === 1))) {
+    const hint = verb && verb !== 'list' && verb !== 'show' ? closestWord(verb, ['list', 'show']) : undefined;
+    throw new UsageError(`${hint ? `unknown catalog command '${printable(verb!)}'; did you mean '${hint}'?\n` : ''}usage: winstate catalog list [--json] | winstate catalog show <id|title|STIG id|CIS number> [--json]`);
+  }
+  const { loadCatalog } = await import('../catalog/catalog.js');
+  const { catalogEntryView, renderCatalogEntry } = await import('../catalog/view.js');
   const catalog = loadCatalog();
   const json = args.flags.has('--json');
   if (verb === 'list' && rest.length === 0) {
@@ -381,14 +473,16 @@ function catalogCommand(args: Args, io: CliIo): number {
 }
 
 /** `winstate runs`: past changing runs, oldest first. */
-function runsCommand(args: Args, io: CliIo): number {
+async function runsCommand(args: Args, io: CliIo): Promise<number> {
   if (args.files.length > 0) throw new UsageError('runs takes no arguments');
-  const runs = listRuns(stateDirOf(args));
+  const { listRuns } = await import('../engine/state.js');
+  const stateDir = await stateDirOf(args);
+  const runs = listRuns(stateDir);
   if (args.flags.has('--json')) {
     io.stdout(`${JSON.stringify(runs, null, 2)}\n`);
     return EXIT.ok;
   }
-  if (runs.length === 0) io.stdout(`no runs recorded in ${stateDirOf(args)}\n`);
+  if (runs.length === 0) io.stdout(`no runs recorded in ${stateDir}\n`);
   for (const run of runs) {
     const target = run.snapshot ?? 'live registry';
     const what = run.rollbackOf ? ` (rollback of ${run.rollbackOf})` : '';
@@ -403,7 +497,11 @@ function runsCommand(args: Args, io: CliIo): number {
 /** `winstate rollback <run-id|latest>`: applies the generated rollback document to the run's target. */
 async function rollbackCommand(args: Args, io: CliIo): Promise<number> {
   if (args.files.length !== 1) throw new UsageError('rollback takes one run id, or latest');
-  const engine = startEngine(args, io);
+  const timeoutMs = timeoutOf(args);
+  const { WinstateRunError } = await import('../engine/engine.js');
+  const { TargetLockedError } = await import('../engine/state.js');
+  const { renderApply } = await import('../report/text.js');
+  const engine = await startEngine(args, io, timeoutMs);
   if (!engine) return EXIT.runtimeError;
   const json = args.flags.has('--json');
   try {
@@ -411,7 +509,7 @@ async function rollbackCommand(args: Args, io: CliIo): Promise<number> {
     const human = (text: string) => (json ? io.stderr(`${text}\n`) : io.stdout(`${text}\n`));
     human(`rollback of run ${result.of.id} (${result.of.document.name}) using ${result.documentFile}`);
     for (const item of result.unsupported) human(`  cannot restore ${printable(item)}: its type has no document form`);
-    human(renderApply(result.report, textOptions(io, json ? 'stderr' : 'stdout', undefined)));
+    human(renderApply(result.report, await textOptions(io, json ? 'stderr' : 'stdout', undefined)));
     if (json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
     return result.unsupported.length > 0 && exitCodeOf(result.report) === EXIT.ok ? EXIT.partial : exitCodeOf(result.report);
   } catch (error) {
@@ -432,7 +530,8 @@ function noColor(io: CliIo): boolean {
 }
 
 /** Colour and the Unicode arrow only on a terminal; colour never under NO_COLOR. Settings grouped by area. */
-function textOptions(io: CliIo, stream: 'stdout' | 'stderr', plan: Plan | undefined): TextOptions {
+async function textOptions(io: CliIo, stream: 'stdout' | 'stderr', plan: Plan | undefined): Promise<TextOptions> {
+  const { registryArea } = await import('../report/model.js');
   const tty = io.isTTY?.[stream] === true;
   const areas = new Map((plan?.resources ?? []).map((r) => [r.name, r.entry?.area ?? registryArea(r, '')]));
   return { color: tty && !noColor(io), unicode: tty, areaOf: (name) => areas.get(name) };
@@ -468,16 +567,30 @@ function startProgress(io: CliIo, label: string): { stop(): void } {
 }
 
 /** Writes each --report file (atomically); a report that cannot be written is a runtime error. */
-function writeRequestedReports(
+/** The --report values, checked before anything runs. */
+async function reportSpecs(args: Args): Promise<ReportSpec[]> {
+  if (args.reports.length === 0) return [];
+  const { parseReportSpecs, ReportSpecError } = await import('../report/formats.js');
+  try {
+    return parseReportSpecs(args.reports);
+  } catch (error) {
+    if (error instanceof ReportSpecError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+async function writeRequestedReports(
   specs: ReportSpec[],
   command: 'test' | 'set' | 'apply',
   plan: Plan,
-  result: Parameters<typeof buildReportModel>[0]['result'],
+  result: Parameters<typeof import('../report/model.js').buildReportModel>[0]['result'],
   startedAt: Date,
   exitCode: number,
   io: CliIo,
-): number {
+): Promise<number> {
   if (specs.length === 0) return exitCode;
+  const { buildReportModel } = await import('../report/model.js');
+  const { writeReports } = await import('../report/formats.js');
   const model = buildReportModel({ command, plan, result, startedAt, finishedAt: new Date(), exitCode });
   try {
     for (const file of writeReports(specs, model)) io.stderr(`winstate: wrote ${file}\n`);

@@ -1,4 +1,5 @@
-import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import type { ErrorObject } from 'ajv';
+import { ajv2020, DOCUMENT_VALIDATOR_OPTIONS, loadStandaloneValidator, type ValidatorFunction } from '../build-artifacts.js';
 import { loadCatalog, type Catalog } from '../catalog/catalog.js';
 import { findKind } from '../resources/index.js';
 import type { ResolvedResource } from '../resources/kind.js';
@@ -56,9 +57,12 @@ export interface ValidateOptions {
   now?: Date;
 }
 
-let compiledSchema: ReturnType<Ajv2020['compile']> | undefined;
-function schemaValidator() {
-  compiledSchema ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true }).compile(documentSchema());
+let compiledSchema: ValidatorFunction | undefined;
+/** The build's standalone validator for today's schema, else one compiled now. */
+function schemaValidator(): ValidatorFunction {
+  if (compiledSchema) return compiledSchema;
+  const schema = documentSchema();
+  compiledSchema = loadStandaloneValidator('document', schema) ?? ajv2020(DOCUMENT_VALIDATOR_OPTIONS).compile(schema);
   return compiledSchema;
 }
 
@@ -73,7 +77,9 @@ export function validateText(file: string, text: string, options: ValidateOption
 }
 
 export function validateSource(source: SourceDocument, options: ValidateOptions = {}): ValidationResult {
-  const catalog = options.catalog ?? loadCatalog();
+  // Read only when a resource, include or waiver names a catalog setting: raw Registry documents never load it.
+  let loaded = options.catalog;
+  const catalog = (): Catalog => (loaded ??= loadCatalog());
   const warnings: Diagnostic[] = [];
   const diagnostics: Diagnostic[] = [];
   const report = (path: DataPath, code: DiagnosticCode, message: string, which: 'key' | 'value' = 'value') => {
@@ -96,7 +102,7 @@ export function validateSource(source: SourceDocument, options: ValidateOptions 
     report([], 'schema', "document: missing required property 'resources'");
   }
   const own = Array.isArray(data?.resources) ? data.resources : [];
-  const included = Array.isArray(data?.include) && !brokenInclude(validate.errors) ? includedResources(data.include, catalog, report) : [];
+  const included = Array.isArray(data?.include) && !brokenInclude(validate.errors) ? includedResources(data.include, catalog(), report) : [];
   if (!Array.isArray(data?.resources) && included.length === 0) return { diagnostics: sortDiagnostics(diagnostics) };
 
   // Included settings first, then the document's own resources, each with where it is written.
@@ -108,7 +114,7 @@ export function validateSource(source: SourceDocument, options: ValidateOptions 
     const r = raw as RawResource & { description?: string; metadata?: ResourceMetadata };
     const kind = findKind(r.type)!;
     const resolved = kind.resolve(r.properties, {
-      catalog,
+      get catalog() { return catalog(); },
       error: (sub, code, message) => report(propertiesAt(path, sub), code, `${r.name}: ${message}`),
     });
     if (resolved) resources.push({ ...resolved, index, path, name: r.name, type: r.type, description: r.description, metadata: r.metadata, line: lineOf(index) });
@@ -165,7 +171,7 @@ function applyWaivers(
   waivers: RawWaiver[],
   raw: RawResource[],
   resources: PlannedResource[],
-  catalog: Catalog,
+  catalog: () => Catalog,
   now: Date,
   report: (path: DataPath, code: DiagnosticCode, message: string) => void,
   warn: (path: DataPath, message: string) => void,
@@ -200,7 +206,7 @@ function applyWaivers(
       // A new valueData may not meet the old condition: it replaces the condition unless one is given.
       if ((byValue ? 'value' : 'valueData') in w.override && !('condition' in w.override)) delete properties.condition;
       const resolved = kind.resolve(properties, {
-        catalog,
+        get catalog() { return catalog(); },
         error: (path, code, message) => report(['waivers', i, 'override', ...path], code, `waiver for "${w.resource}": ${message}`),
       });
       if (!resolved) return;

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from '../helpers.js';
+import { tempDir, waitFor } from '../helpers.js';
 import { PwshSession } from '../../src/bridge/session.js';
 import { locatePwsh, PwshNotFoundError } from '../../src/bridge/locate.js';
 import { ps } from '../../src/compile/quote.js';
@@ -66,8 +66,7 @@ test('a timed-out request kills the process; the next request starts a new one',
   assert.is(r.timedOut, true);
   assert.is(r.ok, false);
   assert.ok(r.durationMs < 10_000);
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  assert.is(alive(before), false, 'the stuck process is gone');
+  await waitFor(() => !alive(before), 'the stuck process is gone');
   const next = await session.invoke(ps`$PID`);
   assert.ok(next.ok);
   assert.is(next.restarted, true);
@@ -79,7 +78,7 @@ test('a process that died between requests is noticed and replaced before the ne
   const pid = Number((await session.invoke(ps`$PID`)).output);
   const startsBefore = session.starts;
   process.kill(pid, 'SIGKILL');
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await waitFor(() => !alive(pid), 'the killed process is gone');
   const next = await session.invoke(ps`$PID`);
   assert.ok(next.ok, next.error?.message);
   assert.is(next.restarted, true);
@@ -88,8 +87,10 @@ test('a process that died between requests is noticed and replaced before the ne
 });
 
 test('a queued request keeps its own timeout: only the hung request is killed', async () => {
-  const hung = session.invoke(ps`Start-Sleep -Seconds 30`, 1500);
-  const queued = session.invoke(ps`'queued'`, 5000);
+  // Had the queued request's clock started while it waited, it would time out before the hung one
+  // is killed (10 s < 12 s); its own 10 s leave room for a restart on a busy machine.
+  const hung = session.invoke(ps`Start-Sleep -Seconds 30`, 12_000);
+  const queued = session.invoke(ps`'queued'`, 10_000);
   const [a, b] = await Promise.all([hung, queued]);
   assert.is(a.timedOut, true);
   assert.ok(b.ok, b.error?.message);
@@ -107,7 +108,8 @@ test('text that imitates the result marker cannot pose as the result', async () 
 test('a PowerShell that hangs at start-up is bounded by the timeout', async () => {
   const dir = tempDir();
   const fake = join(dir, 'pwsh');
-  writeFileSync(fake, '#!/bin/sh\nsleep 30\n');
+  // exec: the hanging process is the one the bridge started, so its kill leaves nothing behind.
+  writeFileSync(fake, '#!/bin/sh\nexec sleep 30\n');
   chmodSync(fake, 0o755);
   const hanging = new PwshSession({ pwshPath: fake, timeoutMs: 1000 });
   const started = Date.now();

@@ -4,17 +4,17 @@
 // Screenshots land in test-artifacts/ (report.png: a test with drift; report-apply.png: an apply).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { main, type CliIo } from '../../src/cli/cli.js';
 import { tempDir, writeReg } from '../helpers.js';
-import { runCli } from '../helpers.js';
+import { findChromium, runCli } from '../helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const ARTIFACTS = join(ROOT, 'test-artifacts');
-const CHROMIUM = process.env.WINSTATE_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM = findChromium();
 
 const DOC = `
 metadata: { name: server-baseline, description: "SMB, LSA and logon settings of a member server" }
@@ -99,7 +99,7 @@ let browser: Browser | undefined;
 let launchError: Error | undefined;
 test.before(async () => {
   try {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (see .ci/run)`);
+    if (!CHROMIUM) throw new Error('Chromium is missing: npm test installs it as root (apt-get install chromium), or set WINSTATE_CHROMIUM to a Chromium or Chrome binary');
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],

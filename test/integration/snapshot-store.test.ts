@@ -1,18 +1,17 @@
 // Integration tests for src/compile/runtime/store-snapshot.ps1, run in real PowerShell.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
+import { PwshSession } from '../../src/bridge/session.js';
+import { PsCode } from '../../src/compile/quote.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
 const root = process.cwd();
-const pwsh = path.join(root, '.tools', 'pwsh');
 const storePs1 = path.join(root, 'src', 'compile', 'runtime', 'store-snapshot.ps1');
 const corePs1 = path.join(root, 'src', 'compile', 'runtime', 'core.ps1');
 const fixtureName = path.join('reg', 'plus3it_sceWin8.reg');
-const fixture = [path.join(root, 'test', 'fixtures', fixtureName), path.join('/work/shared/fixtures', fixtureName)]
-  .find((p) => fs.existsSync(p)) as string;
+const fixture = path.join(root, 'test', 'fixtures', fixtureName);
 
 const SECEDIT = 'SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\SecEdit\\Reg Values';
 const WINLOGON = `${SECEDIT}\\MACHINE/Software/Microsoft/Windows NT/CurrentVersion/Winlogon`;
@@ -52,7 +51,10 @@ function Get-ValueCount($Store) {
 
 interface Sandbox { dir: string; regDir: string }
 const sandboxes: string[] = [];
-test.after(() => {
+// One PowerShell for the whole file (the project's own bridge); each script runs in its own scope.
+const session = new PwshSession({ timeoutMs: 120_000 });
+test.after(async () => {
+  await session.close();
   for (const dir of sandboxes) fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -82,12 +84,13 @@ const utf16 = (s: string): Buffer => Buffer.concat([Buffer.from([0xff, 0xfe]), B
 const utf8Bom = (s: string): Buffer => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(s, 'utf8')]);
 const readUtf16 = (p: string): string => fs.readFileSync(p).subarray(2).toString('utf16le');
 
-/** Runs a script (with the store functions dot-sourced) in pwsh and returns what it passed to Write-Result. */
-function runPs(sb: Sandbox, body: string, input?: unknown): any {
+/** Runs a script (with the store functions dot-sourced) in the session and returns what it passed to Write-Result. */
+async function runPs(sb: Sandbox, body: string, input?: unknown): Promise<any> {
   const inFile = path.join(sb.dir, 'in.json');
   const outFile = path.join(sb.dir, 'out.json');
   fs.writeFileSync(inFile, JSON.stringify(input ?? null), 'utf8');
   fs.rmSync(outFile, { force: true });
+  // Test code written in this file, not user text: it is the request itself.
   const script = [
     "$ErrorActionPreference = 'Stop'",
     'Set-StrictMode -Version Latest',
@@ -98,18 +101,12 @@ function runPs(sb: Sandbox, body: string, input?: unknown): any {
     PRELUDE,
     body,
   ].join('\n');
-  const scriptPath = path.join(sb.dir, 'script.ps1');
-  fs.writeFileSync(scriptPath, script, 'utf8');
-  try {
-    execFileSync(pwsh, ['-NoProfile', '-NonInteractive', '-File', scriptPath], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string };
-    throw new Error(`pwsh failed:\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
-  }
+  const r = await session.invoke(new PsCode(script));
+  if (!r.ok) throw new Error(`pwsh failed:\n${r.error?.message ?? ''}\n${r.hostText}\n${r.stderr}`);
   return JSON.parse(fs.readFileSync(outFile, 'utf8'));
 }
 
-test('store file is ASCII, LF-only, 5.1-safe and uses approved verbs', () => {
+test('store file is ASCII, LF-only, 5.1-safe and uses approved verbs', async () => {
   const src = fs.readFileSync(storePs1);
   assert.ok(src.every((b) => b < 0x80), 'non-ASCII byte in store-snapshot.ps1');
   assert.not.ok(src.includes(0x0d), 'CR in store-snapshot.ps1');
@@ -119,7 +116,7 @@ test('store file is ASCII, LF-only, 5.1-safe and uses approved verbs', () => {
     assert.not.ok(found, `store-snapshot.ps1 contains ${String(bad)}`);
   }
   const sb = sandbox();
-  const r = runPs(sb, String.raw`
+  const r = await runPs(sb, String.raw`
 $names = @((Get-Command -Name '*-Ws*' -CommandType Function).Name)
 $verbs = @(Get-Verb | ForEach-Object Verb)
 Write-Result @{ names = $names; unapproved = @($names | Where-Object { $verbs -notcontains $_.Split('-')[0] }) }
@@ -131,10 +128,10 @@ Write-Result @{ names = $names; unapproved = @($names | Where-Object { $verbs -n
   assert.equal(r.unapproved, []);
 });
 
-test('real regedit export: counts, values of each kind, implied keys, byte-identical re-save', () => {
+test('real regedit export: counts, values of each kind, implied keys, byte-identical re-save', async () => {
   const sb = sandbox();
   const copy = copyIn(sb, fixture, 'sce.reg');
-  const r = runPs(sb, String.raw`
+  const r = await runPs(sb, String.raw`
 $p = (Read-Input).path
 $s = Open-WsSnapshotStore -LiteralPath $p
 $secedit = (Read-Input).secedit; $winlogon = (Read-Input).winlogon
@@ -194,10 +191,10 @@ const KIND_CASES: { name: string; kind: string; data: unknown; typeCode?: number
 ];
 const TYPE_CODES: Record<string, number> = { String: 1, ExpandString: 2, Binary: 3, DWord: 4, MultiString: 7, QWord: 11 };
 
-test('every kind round-trips through Save and a fresh Open, then removes cleanly', () => {
+test('every kind round-trips through Save and a fresh Open, then removes cleanly', async () => {
   const sb = sandbox();
   const copy = copyIn(sb, fixture, 'sce.reg');
-  const r = runPs(sb, String.raw`
+  const r = await runPs(sb, String.raw`
 $in = Read-Input
 $s = Open-WsSnapshotStore -LiteralPath $in.path
 $sub = 'Software\Winstate Test'
@@ -230,7 +227,7 @@ Write-Result $res
   // The written forms, as regedit writes them. The new HKCU key sorts before every HKLM key.
   const sbText = sandbox();
   const copy2 = copyIn(sbText, fixture, 'sce.reg');
-  runPs(sbText, String.raw`
+  await runPs(sbText, String.raw`
 $in = Read-Input
 $s = Open-WsSnapshotStore -LiteralPath $in.path
 foreach ($c in $in.cases) {
@@ -260,10 +257,10 @@ Write-Result (Save-WsSnapshotStore -Store $s)
   assert.ok(text.startsWith('Windows Registry Editor Version 5.00\r\n\r\n[HKEY_CURRENT_USER'));
 });
 
-test('returned and passed-in arrays do not alias the store', () => {
+test('returned and passed-in arrays do not alias the store', async () => {
   const sb = sandbox();
   const file = writeReg(sb, 'a.reg', utf16('Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\Software\\A]\r\n"m"=hex(7):61,00,00,00,00,00\r\n\r\n'));
-  const r = runPs(sb, String.raw`
+  const r = await runPs(sb, String.raw`
 $s = Open-WsSnapshotStore -LiteralPath (Read-Input).path
 $got = (Get-WsSnapshotState -Store $s -Hive HKEY_LOCAL_MACHINE -SubKey 'Software\A' -ValueName 'm').Data
 $got[0] = 'changed'
@@ -287,7 +284,7 @@ Write-Result @{
   assert.equal(r.n.Data, ['x', 'y']);
 });
 
-test('UTF-8 with BOM and LF: comments, short hives, continuation, [-key], =-, repeated headers; written back as UTF-8+BOM+LF', () => {
+test('UTF-8 with BOM and LF: comments, short hives, continuation, [-key], =-, repeated headers; written back as UTF-8+BOM+LF', async () => {
   const sb = sandbox();
   const input = [
     'Windows Registry Editor Version 5.00',
@@ -316,7 +313,7 @@ test('UTF-8 with BOM and LF: comments, short hives, continuation, [-key], =-, re
     '',
   ].join('\n');
   const file = writeReg(sb, 'u8.reg', utf8Bom(input));
-  const r = runPs(sb, String.raw`
+  const r = await runPs(sb, String.raw`
 $s = Open-WsSnapshotStore -LiteralPath (Read-Input).path
 $res = @{
     keys = @($s.KeyMap.get_Keys())
@@ -352,11 +349,11 @@ Write-Result $res
   assert.ok(fs.readFileSync(file).equals(utf8Bom(expected)), 'UTF-8 BOM, LF, regedit layout');
 });
 
-test('UTF-8 without BOM, CRLF, REGEDIT4: header, encoding and newlines are kept; hex(2) is single-byte text', () => {
+test('UTF-8 without BOM, CRLF, REGEDIT4: header, encoding and newlines are kept; hex(2) is single-byte text', async () => {
   const sb = sandbox();
   const input = 'REGEDIT4\r\n\r\n[HKEY_CURRENT_USER\\Software\\B]\r\n"e"=hex(2):25,53,25,00\r\n"n"="\u00fc"\r\n\r\n';
   const file = writeReg(sb, 'r4.reg', Buffer.from(input, 'utf8'));
-  const r = runPs(sb, String.raw`
+  const r = await runPs(sb, String.raw`
 $s = Open-WsSnapshotStore -LiteralPath (Read-Input).path
 $res = @{ e = ConvertTo-Plain (Get-WsSnapshotState -Store $s -Hive HKEY_CURRENT_USER -SubKey 'Software\B' -ValueName 'e') }
 Set-WsSnapshotValue -Store $s -Hive HKEY_CURRENT_USER -SubKey 'Software\B' -ValueName 'd' -Kind DWord -Data 31
@@ -370,7 +367,7 @@ Write-Result $res
     out.toString('utf8'));
 });
 
-test('hex(N) forms decode to their kinds; odd ones stay Raw', () => {
+test('hex(N) forms decode to their kinds; odd ones stay Raw', async () => {
   const sb = sandbox();
   const file = writeReg(sb, 'hex.reg', utf16('Windows Registry Editor Version 5.00\r\n\r\n[HKEY_USERS\\S-1-5-18\\X]\r\n' + [
     '"s"=hex(1):41,00,00,00',
@@ -383,7 +380,7 @@ test('hex(N) forms decode to their kinds; odd ones stay Raw', () => {
     '"a"=hex(a):01',
     '"n"=hex(0):',
   ].join('\r\n') + '\r\n\r\n'));
-  const r = runPs(sb, String.raw`
+  const r = await runPs(sb, String.raw`
 $s = Open-WsSnapshotStore -LiteralPath (Read-Input).path
 $res = @{}
 foreach ($n in 's', 'odd', 'e', 'd', 'q', 'm', 'short', 'a', 'n') {
@@ -403,10 +400,10 @@ Write-Result $res
   assert.equal(r.n, ['Raw', 0, '']);
 });
 
-test('Set rejects bad kinds, data and hives with clear errors', () => {
+test('Set rejects bad kinds, data and hives with clear errors', async () => {
   const sb = sandbox();
   const file = writeReg(sb, 'a.reg', utf16('Windows Registry Editor Version 5.00\r\n\r\n'));
-  const r = runPs(sb, String.raw`
+  const r = await runPs(sb, String.raw`
 $s = Open-WsSnapshotStore -LiteralPath (Read-Input).path
 $attempts = @(
     @{ Kind = 'DWord'; Data = -1 },
@@ -428,12 +425,12 @@ Write-Result @{ errors = $errors; dirty = $s.Dirty; keys = $s.KeyMap.get_Count()
   assert.is(r.keys, 0);
 });
 
-test('new key headers land in sorted position; New on existing or implied keys adds nothing', () => {
+test('new key headers land in sorted position; New on existing or implied keys adds nothing', async () => {
   const sb = sandbox();
   const head = 'Windows Registry Editor Version 5.00\n\n';
   const file = writeReg(sb, 'sort.reg', Buffer.from(head +
     '[HKEY_LOCAL_MACHINE\\Software\\A]\n\n[HKEY_LOCAL_MACHINE\\Software\\A\\B]\n\n[HKEY_LOCAL_MACHINE\\Software\\C]\n\n', 'utf8'));
-  const r = runPs(sb, String.raw`
+  const r = await runPs(sb, String.raw`
 $s = Open-WsSnapshotStore -LiteralPath (Read-Input).path
 New-WsSnapshotKey -Store $s -Hive HKEY_LOCAL_MACHINE -SubKey 'software\a'
 New-WsSnapshotKey -Store $s -Hive HKEY_LOCAL_MACHINE -SubKey 'Software'
@@ -467,12 +464,12 @@ Write-Result $res
   ]);
 });
 
-test('Remove key removes descendants only; removing absent things leaves the store clean', () => {
+test('Remove key removes descendants only; removing absent things leaves the store clean', async () => {
   const sb = sandbox();
   const file = writeReg(sb, 'rm.reg', Buffer.from('Windows Registry Editor Version 5.00\n\n' +
     '[HKEY_LOCAL_MACHINE\\Software\\A]\n"v"=dword:00000001\n\n[HKEY_LOCAL_MACHINE\\Software\\A\\B]\n\n' +
     '[HKEY_LOCAL_MACHINE\\Software\\A\\B\\C]\n\n[HKEY_LOCAL_MACHINE\\Software\\A B]\n\n', 'utf8'));
-  const r = runPs(sb, String.raw`
+  const r = await runPs(sb, String.raw`
 $s = Open-WsSnapshotStore -LiteralPath (Read-Input).path
 Remove-WsSnapshotKey -Store $s -Hive HKEY_LOCAL_MACHINE -SubKey 'Software\Nope'
 Remove-WsSnapshotValue -Store $s -Hive HKEY_LOCAL_MACHINE -SubKey 'Software\Nope' -ValueName 'v'
@@ -492,12 +489,12 @@ Write-Result $res
   assert.equal(r.exists, [false, false, true, true]);
 });
 
-test('Save without changes touches nothing; a save leaves no temp file, even when it fails', () => {
+test('Save without changes touches nothing; a save leaves no temp file, even when it fails', async () => {
   const sb = sandbox();
   const file = copyIn(sb, fixture, 'sce.reg');
   const old = new Date('2001-02-03T04:05:06Z');
   fs.utimesSync(file, old, old);
-  const r = runPs(sb, String.raw`
+  const r = await runPs(sb, String.raw`
 $in = Read-Input
 $s = Open-WsSnapshotStore -LiteralPath $in.path
 $null = Get-WsSnapshotState -Store $s -Hive HKEY_LOCAL_MACHINE -SubKey 'SOFTWARE' -ValueName 'x'
@@ -522,7 +519,7 @@ Write-Result $res
   const sb2 = sandbox();
   const file2 = copyIn(sb2, fixture, 'sce.reg');
   fs.utimesSync(file2, old, old);
-  const r2 = runPs(sb2, String.raw`
+  const r2 = await runPs(sb2, String.raw`
 $s = Open-WsSnapshotStore -LiteralPath (Read-Input).path
 Remove-WsSnapshotKey -Store $s -Hive HKEY_USERS -SubKey 'Nope'
 Write-Result (Save-WsSnapshotStore -Store $s)
@@ -532,11 +529,11 @@ Write-Result (Save-WsSnapshotStore -Store $s)
   assert.ok(fs.readFileSync(file2).equals(fs.readFileSync(fixture)));
 });
 
-test('hex lists wrap like regedit', () => {
+test('hex lists wrap like regedit', async () => {
   const sb = sandbox();
   const file = writeReg(sb, 'wrap.reg', utf16('Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\Software\\W]\r\n\r\n'));
   const longName = 'n'.repeat(80);
-  runPs(sb, String.raw`
+  await runPs(sb, String.raw`
 $in = Read-Input
 $s = Open-WsSnapshotStore -LiteralPath $in.path
 $bytes = [byte[]]::new(100); for ($i = 0; $i -lt 100; $i++) { $bytes[$i] = $i }
@@ -555,7 +552,7 @@ Write-Result (Save-WsSnapshotStore -Store $s)
   assert.equal(lines.slice(x + 5, x + 7), [`"${longName}"=hex:00,\\`, '  01,02']);
 });
 
-test('malformed input names the file and line', () => {
+test('malformed input names the file and line', async () => {
   const sb = sandbox();
   const v5 = 'Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\Software\\X]\r\n';
   const cases: { body: string; line: number; what: RegExp }[] = [
@@ -575,7 +572,7 @@ test('malformed input names the file and line', () => {
   ];
   const files = cases.map((c, i) => writeReg(sb, `bad${i}.reg`, utf16(c.body)));
   const missing = path.join(sb.regDir, 'missing.reg');
-  const r = runPs(sb, String.raw`
+  const r = await runPs(sb, String.raw`
 $in = Read-Input
 $errors = @(foreach ($f in @($in.files) + $in.missing) {
     try { $null = Open-WsSnapshotStore -LiteralPath $f; 'no error' } catch { $_.Exception.Message }
@@ -590,7 +587,7 @@ Write-Result $errors
   assert.is(r[cases.length], `Snapshot file not found: ${missing}`);
 });
 
-test('timing: opening a generated 300-value file in a warm session', () => {
+test('timing: opening a generated 300-value file in a warm session', async () => {
   const sb = sandbox();
   const out: string[] = ['Windows Registry Editor Version 5.00', ''];
   for (let k = 0; k < 30; k++) {
@@ -602,7 +599,7 @@ test('timing: opening a generated 300-value file in a warm session', () => {
     out.push('');
   }
   const file = writeReg(sb, 'gen.reg', utf16(out.join('\r\n') + '\r\n'));
-  const r = runPs(sb, String.raw`
+  const r = await runPs(sb, String.raw`
 $p = (Read-Input).path
 $sw = [System.Diagnostics.Stopwatch]::StartNew()
 $s = Open-WsSnapshotStore -LiteralPath $p

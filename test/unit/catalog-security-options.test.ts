@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadCatalog, type CatalogEntry } from '../../src/catalog/catalog.js';
 
-const REG_FILE = resolve(process.cwd(), '..', 'shared', 'fixtures', 'reg', 'plus3it_sceWin8.reg');
+const REG_FILE = resolve(process.cwd(), 'test', 'fixtures', 'reg', 'plus3it_sceWin8.reg');
 const REG_VALUES = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\SeCEdit\\Reg Values\\';
 
 // Where an entry's type differs from the registration, and why (registry key \ value name, as in the file).

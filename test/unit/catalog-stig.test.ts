@@ -10,7 +10,7 @@ import { mapCondition } from '../../src/catalog/stig/import.js';
 import { meetsCondition, parseCondition } from '../../src/resources/condition.js';
 import { parseKeyPath, type WireData } from '../../src/resources/registry-model.js';
 
-const XCCDF = resolve(process.cwd(), '..', 'shared', 'fixtures', 'stig', 'U_MS_Windows_Server_2016_STIG_V2R10_Manual-xccdf.xml');
+const XCCDF = resolve(process.cwd(), 'test', 'fixtures', 'stig', 'U_MS_Windows_Server_2016_STIG_V2R10_Manual-xccdf.xml');
 const rules = extractAll(parseXccdf(readFileSync(XCCDF, 'utf8')));
 const byStigId = new Map(rules.map((r) => [r.rule.stigId, r]));
 const entries = loadCatalog().entries;

@@ -13,9 +13,9 @@ import { meetsCondition, parseCondition } from '../../src/resources/condition.js
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const ENTRIES_DIR = join(ROOT, 'src', 'catalog', 'entries');
 const ENTRY_SCHEMA = join(ROOT, 'src', 'catalog', 'catalog-entry.schema.json');
-const SHARED_FIXTURES = resolve(process.cwd(), '..', 'shared', 'fixtures');
-const STIG_XCCDF = join(SHARED_FIXTURES, 'stig', 'U_MS_Windows_Server_2016_STIG_V2R10_Manual-xccdf.xml');
-const OVAL_EXCERPT = join(SHARED_FIXTURES, 'oval', 'EnableSecuritySignature_excerpt-oval.xml');
+const FIXTURES = resolve(process.cwd(), 'test', 'fixtures');
+const STIG_XCCDF = join(FIXTURES, 'stig', 'U_MS_Windows_Server_2016_STIG_V2R10_Manual-xccdf.xml');
+const OVAL_EXCERPT = join(FIXTURES, 'oval', 'EnableSecuritySignature_excerpt-oval.xml');
 
 const SEED_ID = 'smb-client-signing-if-server-agrees';
 const SEED_TITLE = 'Microsoft network client: Digitally sign communications (if server agrees)';

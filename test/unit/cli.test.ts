@@ -222,10 +222,52 @@ test('an unknown command exits 3', async () => {
   assert.is(r.stdout, '');
 });
 
-test('an unknown option exits 3', async () => {
+test('an unknown option exits 3 and names the command and what it takes', async () => {
   const r = await run('validate', SEED, '--frobnicate');
   assert.is(r.code, 3);
-  assert.ok(r.stderr.includes('unknown option --frobnicate'), r.stderr);
+  assert.ok(r.stderr.includes('validate does not take --frobnicate (it takes --json)'), r.stderr);
+});
+
+test('options are strict per command: another command\'s option is an error naming who takes it', async () => {
+  const r = await run('validate', SEED, '--check', '--fail-fast');
+  assert.is(r.code, 3);
+  assert.match(r.stderr, /validate does not take --check \(it goes with compile, schema\)/);
+  const t = await run('test', SEED, '--what-if');
+  assert.is(t.code, 3);
+  assert.match(t.stderr, /test does not take --what-if \(it goes with set, apply, rollback\)/);
+});
+
+test('typos get a suggestion: options and commands', async () => {
+  const option = await run('apply', SEED, '--whatif');
+  assert.is(option.code, 3);
+  assert.match(option.stderr, /apply does not take --whatif; did you mean --what-if\?/);
+  const command = await run('tset', SEED);
+  assert.is(command.code, 3);
+  assert.match(command.stderr, /unknown command 'tset'; did you mean 'test'\?/);
+  const verb = await run('catalog', 'lsit');
+  assert.is(verb.code, 3);
+  assert.match(verb.stderr, /unknown catalog command 'lsit'; did you mean 'list'\?/);
+  const far = await run('frobnicate');
+  assert.is(far.code, 3);
+  assert.not.match(far.stderr, /did you mean/);
+});
+
+test('--name=value works like --name value; a flag given a value is an error', async () => {
+  const dir = tempDir();
+  const r = await run('compile', SEED, `--out=${dir}`);
+  assert.is(r.code, 0, r.stderr);
+  assert.ok(existsSync(join(dir, 'smb-client-signing.ps1')));
+  const flag = await run('validate', SEED, '--json=yes');
+  assert.is(flag.code, 3);
+  assert.match(flag.stderr, /--json takes no value/);
+});
+
+test('--timeout is bounded by what a timer can hold, with a clear message', async () => {
+  for (const bad of ['2147483648', '0', '-5', '1.5', 'soon']) {
+    const r = await run('test', SEED, '--snapshot', SEED, `--timeout=${bad}`);
+    assert.is(r.code, 3, bad);
+    assert.match(r.stderr, /--timeout takes whole milliseconds from 1 to 2147483647/, bad);
+  }
 });
 
 test('an option missing its value, and no document at all, exit 3', async () => {
@@ -240,6 +282,19 @@ test('--version prints the package.json version', async () => {
   assert.is(r.code, 0);
   assert.is(r.stdout, `${PACKAGE_VERSION}\n`);
   assert.is(r.stderr, '');
+});
+
+
+test('a reader that stops early (catalog list | head) ends the CLI quietly', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'winstate.js'), 'catalog', 'list'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  // Read the first chunk, then close the pipe as head does.
+  await new Promise<void>((resolve) => child.stdout.once('data', () => { child.stdout.destroy(); resolve(); }));
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.is(code, 0, stderr);
+  assert.is(stderr, '');
 });
 
 test.run();

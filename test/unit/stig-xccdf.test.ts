@@ -20,7 +20,7 @@ import {
 import { parseXml, textContent, XmlError } from '../../src/catalog/stig/xml.js';
 import { parseKeyPath, targetIdentity } from '../../src/resources/registry-model.js';
 
-const STIG_XCCDF = join(resolve(process.cwd(), '..', 'shared', 'fixtures'), 'stig', 'U_MS_Windows_Server_2016_STIG_V2R10_Manual-xccdf.xml');
+const STIG_XCCDF = join(resolve(process.cwd(), 'test', 'fixtures'), 'stig', 'U_MS_Windows_Server_2016_STIG_V2R10_Manual-xccdf.xml');
 const RAW = readFileSync(STIG_XCCDF, 'utf8');
 const benchmark = parseXccdf(RAW);
 const results = extractAll(benchmark);
