@@ -27,10 +27,10 @@ function Read-WsTextFile {
     $full = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($LiteralPath)
     if (-not [System.IO.File]::Exists($full)) { throw "File not found: $full" }
     $bytes = [System.IO.File]::ReadAllBytes($full)
-    return ConvertFrom-WsTextBytes -Bytes $bytes -Path $full
+    return ConvertFrom-WsTextContent -Bytes $bytes -Path $full
 }
 
-function ConvertFrom-WsTextBytes {
+function ConvertFrom-WsTextContent {
     <#
     .SYNOPSIS
     Decodes file bytes into lines that keep their own line endings (see Read-WsTextFile).
@@ -124,7 +124,7 @@ function Get-WsLineNumber {
     return $line
 }
 
-function ConvertTo-WsTextBytes {
+function ConvertTo-WsTextContent {
     <#
     .SYNOPSIS
     The bytes of a text file read by Read-WsTextFile: its byte order mark, then every line with
@@ -149,7 +149,7 @@ function ConvertTo-WsTextBytes {
 function Write-WsTextFile {
     <#
     .SYNOPSIS
-    Writes a text file atomically, byte for byte as ConvertTo-WsTextBytes renders it.
+    Writes a text file atomically, byte for byte as ConvertTo-WsTextContent renders it.
     .PARAMETER File
     A hashtable from Read-WsTextFile or New-WsTextFile.
     .PARAMETER LiteralPath
@@ -162,7 +162,7 @@ function Write-WsTextFile {
     )
     $target = $File.Path
     if ($LiteralPath) { $target = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($LiteralPath) }
-    Write-WsFileAtomic -Path $target -Bytes (ConvertTo-WsTextBytes -File $File)
+    Write-WsFileAtomic -Path $target -Bytes (ConvertTo-WsTextContent -File $File)
 }
 
 function New-WsTextFile {

@@ -159,7 +159,10 @@ function Get-WsSecurityTemplateEntry {
 }
 
 function Assert-WsTemplateText {
-    # Keys and values are written into one line of the file: refuse what would break its syntax.
+    <#
+    .SYNOPSIS
+    Keys and values are written into one line of the file: refuse what would break its syntax.
+    #>
     [CmdletBinding()]
     param(
         [Parameter(Mandatory = $true)] [string] $Section,
@@ -231,7 +234,10 @@ function Set-WsSecurityTemplateEntry {
 }
 
 function Get-WsTemplateSectionEnd {
-    # Index of the section's last line that is neither blank nor past the section (its header when empty).
+    <#
+    .SYNOPSIS
+    Index of the section's last line that is neither blank nor past the section (its header when empty).
+    #>
     [CmdletBinding()]
     [OutputType([int])]
     param(
@@ -284,7 +290,10 @@ function Remove-WsSecurityTemplateEntry {
 }
 
 function Register-WsTemplateChange {
-    # Remembers which entries changed: the live layer configures only those.
+    <#
+    .SYNOPSIS
+    Remembers which entries changed: the live layer configures only those.
+    #>
     [CmdletBinding()]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,

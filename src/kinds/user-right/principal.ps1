@@ -2,7 +2,10 @@
 # checked by a test that feeds both the same cases. Needs principals.generated.ps1.
 
 function Get-WsSqueezedName {
-    # Lower case without anything but letters and digits: how near misses are recognised.
+    <#
+    .SYNOPSIS
+    Lower case without anything but letters and digits: how near misses are recognised.
+    #>
     [CmdletBinding()]
     [OutputType([string])]
     param([Parameter(Mandatory = $true)] [AllowEmptyString()] [string] $Text)
@@ -10,7 +13,10 @@ function Get-WsSqueezedName {
 }
 
 function Get-WsPrincipalIndex {
-    # Lookup tables built once from the generated principal table.
+    <#
+    .SYNOPSIS
+    Lookup tables built once from the generated principal table.
+    #>
     [CmdletBinding()]
     [OutputType([hashtable])]
     param()
