@@ -272,4 +272,16 @@ test('the live layer refuses to run off Windows with a clear message', async () 
   assert.match(await shell.error(ps`Open-WsLiveAuditBackup`), /auditpol exists only on Windows/);
 });
 
+test('mixed line endings and ANSI text (not UTF-8) survive a change byte for byte outside the changed line', async () => {
+  const head = Buffer.from('; Vorlage f', 'ascii');
+  const ansi = Buffer.from([0xfc, 0x72]); // "\u00fcr" in Windows-1252, invalid as UTF-8
+  const rest = Buffer.from(' Server\r\n[Unicode]\nUnicode=yes\r\n[Privilege Rights]\nSeTcbPrivilege = *S-1-5-18\r\nSeDebugPrivilege = *S-1-5-32-544\n[Version]\r\nRevision=1', 'ascii');
+  const bytes = Buffer.concat([head, ansi, rest]);
+  const file = join(dir, 'mixed.inf');
+  writeFileSync(file, bytes);
+  await shell.text(ps`$s = Open-WsSecurityTemplate -LiteralPath ${file}; $null = Set-WsPrivilegeRight -Store $s -Right 'SeTcbPrivilege' -Principal @('*S-1-5-19'); $null = Save-WsSecurityTemplate -Store $s`);
+  const expected = Buffer.concat([head, ansi, Buffer.from(rest.toString('ascii').replace('SeTcbPrivilege = *S-1-5-18', 'SeTcbPrivilege = *S-1-5-19'), 'ascii')]);
+  assert.ok(readFileSync(file).equals(expected), readFileSync(file).toString('latin1'));
+});
+
 test.run();

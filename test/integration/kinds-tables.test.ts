@@ -7,7 +7,7 @@ import { ps } from '../../src/compile/quote.js';
 import { projectPath } from '../../src/paths.js';
 import { findAuditSubcategory, findTemplateKey, findUserRight, tables } from '../../src/kinds/tables.js';
 import { renderPowerShellTables } from '../../src/kinds/generate.js';
-import { canonicalSid, normalisePrincipal, principalSpellings, serviceSid, type PrincipalResult } from '../../src/kinds/user-right/principal.js';
+import { canonicalSid, normalisePrincipal, normalisePrincipalList, principalSpellings, serviceSid, type PrincipalResult } from '../../src/kinds/user-right/principal.js';
 import { fixturePath, KindsShell } from '../kinds-helpers.js';
 
 const shell = new KindsShell();
@@ -133,6 +133,18 @@ test('template keys: every [System Access] key of the fixture has a type, intege
     }
   }
   assert.is(findTemplateKey('MaxClockSkew')?.section, 'Kerberos Policy');
+});
+
+test('a principal list reports bad items and duplicates by identity (SID, RID, account name) with their index', () => {
+  const r = normalisePrincipalList(['*S-1-5-32-544', 'Guests', 'BUILTIN\\Administrators', 'Domain Admins', 'domain admins', 'svc1', 'SVC1', 'NT AUTHORITY\\Nobody']);
+  assert.equal(r.principals.map((p) => (p.kind === 'sid' ? p.sid : p.kind === 'domain' ? p.rid : p.name)), ['*S-1-5-32-544', '*S-1-5-32-546', 512, 'svc1']);
+  assert.equal(r.problems, [
+    { index: 2, message: "'BUILTIN\\Administrators' is the same principal as '*S-1-5-32-544' (item 1)" },
+    { index: 4, message: "'domain admins' is the same principal as 'Domain Admins' (item 4)" },
+    { index: 6, message: "'SVC1' is the same principal as 'svc1' (item 6)" },
+    { index: 7, message: "'NT AUTHORITY\\Nobody' is not a known principal of NT AUTHORITY" },
+  ]);
+  assert.equal(normalisePrincipalList([]), { principals: [], problems: [] });
 });
 
 test.run();

@@ -110,3 +110,37 @@ export function normalisePrincipal(input: string, table: PrincipalTable = tables
   if (near !== undefined) return { ok: false, message: `'${text}' is not a known principal; did you mean '${near}'?` };
   return { ok: true, principal: { kind: 'account', name: text } };
 }
+
+/** What makes two principals the same holder: the SID, the domain RID, or the account name ignoring case. */
+export function principalIdentity(p: Principal): string {
+  if (p.kind === 'sid') return p.sid.toUpperCase();
+  if (p.kind === 'domain') return `${p.forestRoot ? 'forest' : 'domain'}-rid:${p.rid}`;
+  return `account:${p.name.toLowerCase()}`;
+}
+
+/**
+ * A whole principal list: each item normalised, and an item naming a holder already listed
+ * (`Administrators` after `*S-1-5-32-544`) reported as a duplicate. Problems carry the item's index,
+ * so a document validator can point at it.
+ */
+export function normalisePrincipalList(inputs: readonly string[]): { principals: Principal[]; problems: { index: number; message: string }[] } {
+  const principals: Principal[] = [];
+  const problems: { index: number; message: string }[] = [];
+  const seen = new Map<string, number>();
+  inputs.forEach((input, index) => {
+    const r = normalisePrincipal(input);
+    if (!r.ok) {
+      problems.push({ index, message: r.message });
+      return;
+    }
+    const id = principalIdentity(r.principal);
+    const first = seen.get(id);
+    if (first !== undefined) {
+      problems.push({ index, message: `'${input.trim()}' is the same principal as '${inputs[first]!.trim()}' (item ${first + 1})` });
+      return;
+    }
+    seen.set(id, index);
+    principals.push(r.principal);
+  });
+  return { principals, problems };
+}
