@@ -51,3 +51,18 @@ function New-WsWorkDirectory {
     $null = [System.IO.Directory]::CreateDirectory($dir)
     return $dir
 }
+
+function Close-WsLiveStore {
+    <#
+    .SYNOPSIS
+    Deletes a live store's private work directory (the export and any change file); the engine
+    calls it when it is done with the store, after it has kept what it needs for backups.
+    .PARAMETER Store
+    A store from Open-WsLiveSecurityTemplate or Open-WsLiveAuditBackup.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)] [hashtable] $Store)
+    $dir = $Store.WorkDirectory
+    if ($dir -and [System.IO.Directory]::Exists($dir)) { [System.IO.Directory]::Delete($dir, $true) }
+    $Store.WorkDirectory = $null
+}

@@ -267,9 +267,15 @@ $null = Save-WsSecurityTemplate -Store $change.Template
   assert.equal(await shell.json(ps`Get-WsPrivilegeRight -Store (Open-WsSecurityTemplate -LiteralPath ${out}) -Right 'SeDenyNetworkLogonRight'`), [['*S-1-5-32-546']]);
 });
 
-test('the live layer refuses to run off Windows with a clear message', async () => {
+test('the live layer refuses to run off Windows with a clear message; its work directory is removed on close', async () => {
   assert.match(await shell.error(ps`Open-WsLiveSecurityTemplate`), /secedit exists only on Windows/);
   assert.match(await shell.error(ps`Open-WsLiveAuditBackup`), /auditpol exists only on Windows/);
+  // The work directory a live store exports into is private and removed when the store is closed.
+  assert.equal(await shell.json(ps`$d = New-WsWorkDirectory; $s = @{ WorkDirectory = $d }
+[System.IO.File]::WriteAllText([System.IO.Path]::Combine($d, 'export.inf'), '[Unicode]')
+Close-WsLiveStore -Store $s
+[System.IO.Directory]::Exists($d)
+$null -eq $s.WorkDirectory`), [false, true]);
 });
 
 test('mixed line endings and ANSI text (not UTF-8) survive a change byte for byte outside the changed line', async () => {

@@ -20,6 +20,7 @@ function Open-WsLiveAuditBackup {
     Invoke-WsNativeTool -Tool auditpol -Argument @('/backup', "/file:$backup")
     $store = Open-WsAuditBackup -LiteralPath $backup
     $store.Kind = 'LiveAuditBackup'
+    $store.WorkDirectory = $dir
     return $store
 }
 

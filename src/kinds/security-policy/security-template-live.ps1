@@ -81,7 +81,11 @@ function Save-WsLiveSecurityTemplate {
     $change = New-WsSecurityTemplateChangeFile -Store $Store -LiteralPath ([System.IO.Path]::Combine($dir, 'change.inf'))
     $null = Save-WsSecurityTemplate -Store $change.Template
     $arguments = @('/configure', '/db', [System.IO.Path]::Combine($dir, 'winstate.sdb'), '/cfg', $change.Template.Path, '/areas') + $change.Areas + @('/log', [System.IO.Path]::Combine($dir, 'configure.log'), '/quiet')
-    Invoke-WsNativeTool -Tool secedit -Argument $arguments
+    try {
+        Invoke-WsNativeTool -Tool secedit -Argument $arguments
+    } catch {
+        throw "$($_.Exception.Message) (secedit's log: $([System.IO.Path]::Combine($dir, 'configure.log')))"
+    }
     $Store.Changed.Clear()
     $Store.Dirty = $false
     return $true
