@@ -110,4 +110,14 @@ test('every catalog entry, with each of its choices, compiles to a script that p
   }
 });
 
+test('every PowerShell file of the kinds (src/kinds) is printable ASCII, parses and uses nothing newer than Windows PowerShell 5.1', async () => {
+  const files = (readdirSync('src/kinds', { recursive: true }) as string[]).filter((f) => f.endsWith('.ps1')).map((f) => join('src/kinds', f));
+  assert.ok(files.length >= 10);
+  for (const f of files) {
+    const text = readFileSync(f);
+    assert.ok(!text.some((b) => b > 0x7e || (b < 0x20 && b !== 0x0a && b !== 0x09 && b !== 0x0d)), `${f} is printable ASCII`);
+    assert.equal(await problems(f), [], f);
+  }
+});
+
 test.run();
