@@ -3,9 +3,7 @@
 // schema-checked bundles of the catalog folders and an ajv standalone validator for documents
 // (see src/build-artifacts.ts). Node built-ins and the project's own packages only.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -17,30 +15,10 @@ try {
 }
 
 const artifacts = await import(new URL('../dist/src/build-artifacts.js', import.meta.url));
-const { readJsonFiles } = await import(new URL('../dist/src/catalog/data-files.js', import.meta.url));
 const { CATALOG_ENTRIES_DIR, CATALOG_ENTRY_SCHEMA_FILE } = await import(new URL('../dist/src/catalog/catalog.js', import.meta.url));
 const { BASELINES_DIR, BASELINE_SCHEMA_FILE } = await import(new URL('../dist/src/catalog/baseline.js', import.meta.url));
 const { documentSchema } = await import(new URL('../dist/src/document/schema.js', import.meta.url));
 
-function writeAtomic(file, text) {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
-
-for (const [dir, schema, what] of [[CATALOG_ENTRIES_DIR, CATALOG_ENTRY_SCHEMA_FILE, 'catalog entry'], [BASELINES_DIR, BASELINE_SCHEMA_FILE, 'baseline']]) {
-  const stamp = artifacts.folderStamp(dir, schema);
-  const files = readJsonFiles(dir, schema, what, { bundle: false });
-  writeAtomic(artifacts.bundleFile(dir), JSON.stringify({ stamp, files }));
-}
-
-const { Ajv2020 } = require('ajv/dist/2020.js');
-const standaloneCode = require('ajv/dist/standalone').default;
-const schema = documentSchema();
-const ajv = new Ajv2020({ ...artifacts.DOCUMENT_VALIDATOR_OPTIONS, code: { source: true } });
-const code = standaloneCode(ajv, ajv.compile(schema));
-writeAtomic(
-  artifacts.standaloneValidatorFile('document'),
-  `${code}\nconst wsValidate = module.exports;\nmodule.exports = { validate: wsValidate, stamp: ${JSON.stringify(artifacts.schemaStamp(schema))} };\n`,
-);
+await artifacts.writeFolderBundle(CATALOG_ENTRIES_DIR, CATALOG_ENTRY_SCHEMA_FILE, 'catalog entry');
+await artifacts.writeFolderBundle(BASELINES_DIR, BASELINE_SCHEMA_FILE, 'baseline');
+artifacts.writeStandaloneValidator('document', documentSchema(), artifacts.DOCUMENT_VALIDATOR_OPTIONS);

@@ -17,6 +17,7 @@ export class PsCode {
 }
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]$/;
+const ALL_PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 /** Past this many spliced characters a string is carried as base64 instead (see psString). */
 const MAX_SPLICED_CHARACTERS = 8;
 
@@ -27,6 +28,8 @@ const MAX_SPLICED_CHARACTERS = 8;
  * where a long chain of concatenations takes seconds to compile.
  */
 export function psString(value: string): PsCode {
+  // The common case (all printable ASCII: names, paths, base64 payloads) in one pass over the text.
+  if (ALL_PRINTABLE_ASCII.test(value)) return new PsCode(`'${value.replace(/'/g, "''")}'`);
   const parts: string[] = [];
   let run = '';
   let spliced = 0;

@@ -164,7 +164,7 @@ test('usage errors exit 3 before anything runs: unknown format, missing file, --
     [['test', SEED, '--report', 'json'], /name the file to write, as --report json:<file>/],
     [['apply', SEED, '--report', 'html:'], /name the file to write/],
     [['test', SEED, '--report'], /--report needs a value/],
-    [['get', SEED, '--report', `json:${dir}/r.json`], /--report goes with test, set or apply/],
+    [['get', SEED, '--report', `json:${dir}/r.json`], /get does not take --report \(it goes with test, set, apply\)/],
     [['test', SEED, '--report', `json:${dir}/same`, '--report', `junit:${dir}/same`], /written by both json and junit/],
   ];
   for (const [argv, message] of cases) {
