@@ -6062,6 +6062,28 @@ function Invoke-WsChange {
     }
 }
 
+function ConvertFrom-WsPayload {
+    # The bridge passes the document and its resource table as CLIXML data (one deserialisation,
+    # exact types). Lists come back as ArrayList: MultiString data is made string[] again, as the
+    # script's own table literal has it.
+    param([Parameter(Mandatory = $true)][string] $Payload)
+    $data = [System.Management.Automation.PSSerializer]::Deserialize($Payload)
+    $resources = @()
+    if ($null -ne $data.Resources) { $resources = $data.Resources.ToArray() }
+    foreach ($r in $resources) {
+        $parts = @($r)
+        if ($null -ne $r.Waiver -and $null -ne $r.Waiver.Override) { $parts += $r.Waiver.Override }
+        foreach ($part in $parts) {
+            if ($part.ValueType -ne 'MultiString') { continue }
+            if ($null -ne $part.ValueData) { $part.ValueData = [string[]]@($part.ValueData) }
+            if ($null -ne $part.Policy) {
+                foreach ($choice in $part.Policy.Choices) { $choice.Data = [string[]]@($choice.Data) }
+            }
+        }
+    }
+    return @{ Document = $data.Document; Resources = $resources }
+}
+
 function Write-WsFileAtomic {
     # Writes beside the destination and swaps the file in, so no reader ever sees half of it.
     param([string] $Path, [byte[]] $Bytes)

@@ -32,7 +32,9 @@ export function planFromYaml(yaml: string, file = 'test.yaml'): Plan {
 
 /** Runs a script file the way an admin would: pwsh -File. */
 export function runPwshFile(script: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(locatePwsh(), ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', script, ...args], { encoding: 'utf8', env: { ...process.env, TERM: 'dumb' } });
+  // Large documents print megabytes of JSON: past maxBuffer the child would be killed (status null).
+  const result = spawnSync(locatePwsh(), ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', script, ...args], { encoding: 'utf8', env: { ...process.env, TERM: 'dumb' }, maxBuffer: 512 * 2 ** 20 });
+  if (result.error) throw new Error(`pwsh -File ${script} failed to run: ${result.error.message}`, { cause: result.error });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

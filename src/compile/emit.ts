@@ -8,6 +8,7 @@ import { conditionView, numberTests, type Condition } from '../resources/conditi
 import { settingInfo } from '../resources/info.js';
 import { ps, psCommentText, psIdentifier, psJoin, PsCode, PsTyped } from './quote.js';
 import { VERSION } from '../version.js';
+import { toClixml } from '../bridge/clixml.js';
 
 /** Runtime pieces embedded in every script, in this order. store-live.ps1 is the only Windows-only part. */
 const RUNTIME_FILES = ['core.ps1', 'safety.ps1', 'store-live.ps1', 'store-snapshot.ps1'];
@@ -34,7 +35,7 @@ export function compilePlan(plan: Plan): CompiledScript {
     PARAM_BLOCK,
     "$ErrorActionPreference = 'Stop'",
     '',
-    ps`$WsDocument = @{ Name = ${plan.name}; WinstateVersion = ${VERSION} }`.text,
+    ps`$WsDocument = ${documentFields(plan)}`.text,
     '',
     '#region Resources: one table row per setting; the runtime below interprets them.',
     '$WsResources = @(',
@@ -50,6 +51,39 @@ export function compilePlan(plan: Plan): CompiledScript {
   ].join('\n');
   assertAscii(text);
   return { name: plan.name, fileName: `${plan.name}.ps1`, text };
+}
+
+function documentFields(plan: Plan): Record<string, unknown> {
+  return { Name: plan.name, WinstateVersion: VERSION };
+}
+
+/**
+ * The bridge's form of every script: the same parameters, runtime and entry point as a compiled
+ * script, with the document and its resource table passed in as data (-Payload, see
+ * bridge/clixml.ts). Its text is the same for every document, so a session parses it once.
+ */
+export function bridgeScript(): CompiledScript {
+  bridgeScriptText ??= [
+    PARAM_BLOCK.replace(/\n\)$/, ',\n\n    [Parameter(Mandatory = $true)]\n    [string] $Payload\n)'),
+    "$ErrorActionPreference = 'Stop'",
+    '',
+    `#region Runtime (winstate ${VERSION})`,
+    runtime(),
+    '#endregion',
+    '',
+    '$WsData = ConvertFrom-WsPayload -Payload $Payload',
+    '$WsDocument = $WsData.Document',
+    '$WsResources = $WsData.Resources',
+    ENTRY_POINT,
+  ].join('\n');
+  assertAscii(bridgeScriptText);
+  return { name: 'winstate-bridge', fileName: 'winstate-bridge.ps1', text: bridgeScriptText };
+}
+let bridgeScriptText: string | undefined;
+
+/** The document and its resources as the bridge sends them (-Payload of bridgeScript). */
+export function bridgePayload(plan: Plan): string {
+  return toClixml({ Document: documentFields(plan), Resources: plan.resources.map(resourceFields) });
 }
 
 function helpBlock(plan: Plan): string {
@@ -124,7 +158,7 @@ if ($MyInvocation.MyCommand.Path) { exit (Get-WsExitCode -Report $WsReport) }
 `;
 
 function resourceRow(r: PlannedResource, i: number): PsCode {
-  const { target, desired, policy, entry } = r;
+  const { target, policy } = r;
   const info = settingInfo(r);
   const references = referencesText(info.references);
   const comments = [
@@ -140,6 +174,15 @@ function resourceRow(r: PlannedResource, i: number): PsCode {
     ...(references ? wrap('References: ', references) : []),
     ...(r.waiver ? wrap('Waiver:     ', `until ${r.waiver.expires}${r.waiver.override ? ', enforcing an override' : ', skipped'}${r.waiver.approvedBy ? `, approved by ${r.waiver.approvedBy}` : ''}: ${r.waiver.justification}`) : []),
   ].map((line) => `    ${psCommentText(line)}`);
+  const body = Object.entries(resourceFields(r))
+    .map(([k, v]) => `        ${ps`${psIdentifier(k)} = ${v}`.text}`)
+    .join('\n');
+  return new PsCode(`${comments.join('\n')}\n    @{\n${body}\n    }`);
+}
+
+/** One row of the resource table as data: what the script's table literal and the bridge's payload both hold. */
+export function resourceFields(r: PlannedResource): Record<string, unknown> {
+  const { target, desired, policy, entry } = r;
   const fields: Record<string, unknown> = {
     Name: r.name,
     Type: r.type,
@@ -161,10 +204,7 @@ function resourceRow(r: PlannedResource, i: number): PsCode {
       Override: r.waiver.override ? desiredFields(r.waiver.override.desired, r.waiver.override.policy) : null,
     };
   }
-  const body = Object.entries(fields)
-    .map(([k, v]) => `        ${ps`${psIdentifier(k)} = ${v}`.text}`)
-    .join('\n');
-  return new PsCode(`${comments.join('\n')}\n    @{\n${body}\n    }`);
+  return fields;
 }
 
 /** The columns that say what a resource wants (also what a waiver's override replaces them with). */

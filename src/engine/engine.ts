@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
-import { compilePlan, type CompiledScript } from '../compile/emit.js';
+import { bridgePayload, bridgeScript, compilePlan } from '../compile/emit.js';
 import { PwshSession, type SessionOptions } from '../bridge/session.js';
 import { validateText, type Plan } from '../document/validate.js';
 import { formatDiagnostic } from '../document/diagnostics.js';
@@ -56,7 +56,6 @@ export interface RollbackResult {
  */
 export class Engine {
   private sessionInstance: PwshSession | undefined;
-  private readonly scripts = new WeakMap<Plan, CompiledScript>();
   readonly stateDir: string;
 
   constructor(private readonly options: EngineOptions = {}) {
@@ -67,19 +66,15 @@ export class Engine {
     return (this.sessionInstance ??= new PwshSession(this.options));
   }
 
-  private script(plan: Plan): CompiledScript {
-    let script = this.scripts.get(plan);
-    if (!script) this.scripts.set(plan, (script = compilePlan(plan)));
-    return script;
-  }
-
   /** One run of the script; changing runs should go through set/apply, which add lock and records. */
   async run(plan: Plan, mode: Mode, options: RunOptions = {}, extra: Record<string, string | boolean> = {}): Promise<RunReport> {
     const parameters: Record<string, string | boolean> = { Mode: mode, OutputFormat: 'Json', ...extra };
     if (options.snapshot) parameters.RegistrySnapshot = resolvePath(options.snapshot);
     if (options.whatIf) parameters.WhatIf = true;
     if (options.failFast) parameters.FailFast = true;
-    const result = await this.session.runScript(this.script(plan), parameters, options.timeoutMs);
+    // The runtime travels once per session; each run sends only its resources, as data.
+    parameters.Payload = bridgePayload(plan);
+    const result = await this.session.runScript(bridgeScript(), parameters, options.timeoutMs);
     if (!result.ok) {
       throw new WinstateRunError(`${plan.name}: ${mode} failed: ${result.error?.message ?? 'unknown error'}`, { cause: result.error, timedOut: result.timedOut });
     }

@@ -1,6 +1,7 @@
 // Property-based injection test: arbitrary text through every place user text reaches PowerShell
 // (key paths, value names, string and multi-string data, resource names, descriptions), through
-// the snapshot and through the generated script. 100 documents of 100 resources: 10,000 cases.
+// the snapshot and through the generated script. 10 documents of 1,000 cases: 10,000 cases (few large
+// documents, because each new document costs PowerShell a parse of its whole script).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
@@ -15,8 +16,8 @@ import { formatDiagnostic } from '../../src/document/diagnostics.js';
 import type { RunReport } from '../../src/engine/results.js';
 import { runPwshFile, tempDir, writeReg } from '../helpers.js';
 
-const DOCUMENTS = Number(process.env.WINSTATE_FUZZ_DOCUMENTS ?? 100);
-const PER_DOCUMENT = 100;
+const DOCUMENTS = Number(process.env.WINSTATE_FUZZ_DOCUMENTS ?? 10);
+const PER_DOCUMENT = Number(process.env.WINSTATE_FUZZ_PER_DOCUMENT ?? 1000);
 const SEED = Number(process.env.WINSTATE_FUZZ_SEED ?? 20261125);
 const dir = tempDir('winstate-fuzz-');
 const canary = join(dir, 'canary');
