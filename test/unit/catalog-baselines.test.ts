@@ -213,17 +213,18 @@ test('ASR rules: one entry per rule GUID under the Rules key, REG_SZ with Block/
 
 test('Microsoft baseline: every registry value of the table is a setting per GPO with its data, or listed with a reason', () => {
   const b = baseline('msft-ws2016');
-  const rows = MS.settings
-    .filter((r) => !r.delete)
-    .flatMap((r) =>
+  const rows = MS.settings.flatMap((r) =>
       r.gpoDisplayNames.map((gpo) => {
         const scope = r.gpoDisplayNames.length === 2 && r.scope.length === 2 ? [gpo.includes('Domain Controller') ? 'DC' : 'MS'] : r.scope;
         return {
           ref: gpo,
           path: keyOf(r.hive, r.key, r.valueName),
           title: r.policy ?? `${r.hive}\\${r.key}!${r.valueName}`,
-          valueType: r.valueType,
-          data: r.data,
+          // A **del. entry carries no type or data: the baseline wants script block invocation logging off, which the
+          // catalog states as Disabled (0) or absent; the value is a DWord.
+          valueType: r.delete ? 'DWord' : r.valueType,
+          data: r.delete ? 0 : r.data,
+          ...(r.delete ? { absentOk: true } : {}),
           // Credential Guard is not supported on domain controllers: member servers only (the DC side is listed).
           scope: r.valueName === 'LsaCfgFlags' ? scope.filter((x) => x === 'MS') : scope,
         };
@@ -232,7 +233,12 @@ test('Microsoft baseline: every registry value of the table is a setting per GPO
   const matched = checkRows(b, rows);
   assert.ok(matched >= 120, `only ${matched} Microsoft rows are settings`);
   assert.ok(b.notExpressible.some((n) => n.scope?.join() === 'DC' && /Credential Guard is not supported on domain controllers/.test(n.reason)), 'Credential Guard on DCs is listed');
-  for (const r of MS.settings.filter((x) => x.delete)) assert.ok(b.notExpressible.some((n) => r.gpoDisplayNames.includes(n.ref) && n.reason.includes('deletes')), `${r.valueName}: deletion listed`);
+  // The settings issue 14 found missing: the firewall policy version, and script block invocation logging (deleted by the GPO).
+  for (const entry of ['firewall-policy-version', 'powershell-script-block-invocation-logging']) {
+    assert.equal(b.settings.filter((s) => s.entry === entry).flatMap((s) => s.scope).sort(), ['DC', 'MS'], entry);
+  }
+  const left = b.notExpressible.filter((n) => !/AppLocker/.test(n.title) && !/Credential Guard/.test(n.reason));
+  assert.equal(left.map((n) => n.title), [], 'only AppLocker rules and Credential Guard on DCs are left out');
 });
 
 test('every baseline document (each role and level) validates, and catalog references name the baselines', () => {
