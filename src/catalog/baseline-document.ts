@@ -126,9 +126,15 @@ export function baselineSummary(b: Baseline, all: readonly Baseline[]): Baseline
 }
 
 function renderSummary(r: BaselineSummary): string {
-  const perLevel = r.levels.length ? `; per level ${r.levels.map((l) => `${l} ${r.byLevel[l] ?? 0}`).join(', ')}` : '';
+  const perLevel = r.levels.length ? ` (${r.levels.map((l) => `${l} ${r.byLevel[l] ?? 0}`).join(', ')})` : '';
   const perRole = (['MS', 'DC'] as const)
-    .map((scope) => `${scope} ${r.byScope[scope].total}${r.levels.length ? ` (${r.levels.map((l) => `${l} ${r.byScope[scope].byLevel[l]}`).join(', ')})` : ''}`)
+    .map((scope) => `${scope} ${r.levels.length ? r.levels.map((l) => `${l} ${r.byScope[scope].byLevel[l]}`).join(', ') : r.byScope[scope].total}`)
     .join('; ');
-  return `${r.name.padEnd(20)} ${r.version.padEnd(8)} ${r.title}\n` + `${''.padEnd(20)} ${r.settings} settings${perLevel}; ${r.notExpressible} not expressible\n` + `${''.padEnd(20)} --scope ${perRole}\n`;
+  const pad = ''.padEnd(20);
+  return [
+    `${r.name.padEnd(20)} ${r.version.padEnd(8)} ${r.title}`,
+    `${pad} ${r.settings} settings${perLevel}; ${r.notExpressible} not expressible`,
+    `${pad} per document: ${perRole}${r.levels.length ? ' (a level includes the ones before it)' : ''}`,
+    '',
+  ].join('\n');
 }

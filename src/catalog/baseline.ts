@@ -93,9 +93,9 @@ export function findBaseline(all: readonly Baseline[], name: string): Baseline |
   return all.find((b) => b.id === id && bareVersion(b.version).toLowerCase() === bareVersion(version));
 }
 
-/** Every name findBaseline accepts without a version spelled out twice: ids, and id@version for each version. */
+/** The names users give: the id for each baseline's newest version, id@version for each older one. */
 export function baselineNames(all: readonly Baseline[]): string[] {
-  return all.flatMap((b) => (isNewest(b, all) ? [b.id, `${b.id}@${bareVersion(b.version)}`] : [`${b.id}@${bareVersion(b.version)}`]));
+  return all.map((b) => baselineName(b, all));
 }
 
 /** The baseline's level a user named (in any case), or why there is none. */
