@@ -3283,7 +3283,7 @@ $WsResources = @(
     #     Policy:     Configure Redirection Guard = Redirection Guard Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
     #     Severity:   medium
-    #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Printers!RedirectionguardPolicy (DWord) = 1
+    #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Printers!RedirectionGuardPolicy (DWord) = 1
     #     Rationale:  Several spooler privilege escalations worked by making the SYSTEM spooler write
     #                 through a junction into a protected folder. Redirection Guard blocks those
     #                 redirections in the spooler process.
@@ -3294,15 +3294,15 @@ $WsResources = @(
         Name = '18.7.2: Configure Redirection Guard'
         Type = 'Policy'
         Id = 'print-redirection-guard'
-        Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Printers!RedirectionguardPolicy'
+        Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Printers!RedirectionGuardPolicy'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows NT\Printers'
-        ValueName = 'RedirectionguardPolicy'
+        ValueName = 'RedirectionGuardPolicy'
         Ensure = 'Present'
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
-        Policy = @{ Title = 'Configure Redirection Guard'; Value = 'Redirection Guard Enabled'; Choices = @(@{ Name = 'Redirection Guard Enabled'; Data = [uint32]'1' }, @{ Name = 'Redirection Guard Disabled'; Data = [uint32]'0' }, @{ Name = 'Redirection Guard Audit'; Data = [uint32]'2' }) }
+        Policy = @{ Title = 'Configure Redirection Guard'; Value = 'Redirection Guard Enabled'; Choices = @(@{ Name = 'Redirection Guard Enabled'; Data = [uint32]'1' }, @{ Name = 'Redirection Guard Disabled'; Data = [uint32]'0' }, @{ Name = 'Redirection Guard Audit Only'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
     # [116] 18.7.3: Configure RPC connection settings: Protocol to use for outgoing RPC connections (Policy, line 1297)
