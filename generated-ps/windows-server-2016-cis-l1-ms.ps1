@@ -1322,10 +1322,10 @@ $WsResources = @(
     # ----------------------------------------------------------------------------------------------
     # [46] 2.3.11.13: Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers (Policy, line 588)
     #     CIS 2.3.11.13 (L1): Audit all or higher
-    #     Policy:     Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers = Deny all
+    #     Policy:     Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers = Audit all
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
-    #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0!RestrictSendingNTLMTraffic (DWord) = 2; accepts {"oneOf":[1,2]}
+    #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0!RestrictSendingNTLMTraffic (DWord) = 1; accepts {"oneOf":[1,2]}
     #     Rationale:  Outgoing NTLM can leak credentials to a malicious or spoofed server that relays or
     #                 cracks them. Auditing it shows where NTLM is still used, and denying it removes the
     #                 exposure.
@@ -1342,11 +1342,11 @@ $WsResources = @(
         ValueName = 'RestrictSendingNTLMTraffic'
         Ensure = 'Present'
         ValueType = 'DWord'
-        ValueData = [uint32]'2'
-        WireData = 2
+        ValueData = [uint32]'1'
+        WireData = 1
         Condition = @{ OneOf = @([uint64]'1', [uint64]'2'); Numeric = $true }
         ConditionView = @{ oneOf = @(1, 2) }
-        Policy = @{ Title = 'Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers'; Value = 'Deny all'; Choices = @(@{ Name = 'Allow all'; Data = [uint32]'0' }, @{ Name = 'Audit all'; Data = [uint32]'1' }, @{ Name = 'Deny all'; Data = [uint32]'2' }) }
+        Policy = @{ Title = 'Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers'; Value = 'Audit all'; Choices = @(@{ Name = 'Allow all'; Data = [uint32]'0' }, @{ Name = 'Audit all'; Data = [uint32]'1' }, @{ Name = 'Deny all'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
     # [47] 2.3.13.1: Shutdown: Allow system to be shut down without having to log on (Policy, line 599)
@@ -1463,7 +1463,7 @@ $WsResources = @(
     #     Policy:     User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode = Prompt for consent on the secure desktop
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
-    #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!ConsentPromptBehaviorAdmin (DWord) = 2
+    #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!ConsentPromptBehaviorAdmin (DWord) = 2; accepts {"oneOf":[1,2]}
     #     Rationale:  An explicit prompt on the secure desktop ensures an administrator knowingly approves
     #                 each elevation and that other software cannot answer the prompt for them. Silent
     #                 elevation would let malware running in an admin session gain full rights unnoticed.
@@ -1483,10 +1483,12 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'2'
         WireData = 2
+        Condition = @{ OneOf = @([uint64]'1', [uint64]'2'); Numeric = $true }
+        ConditionView = @{ oneOf = @(1, 2) }
         Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode'; Value = 'Prompt for consent on the secure desktop'; Choices = @(@{ Name = 'Elevate without prompting'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for consent on the secure desktop'; Data = [uint32]'2' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }, @{ Name = 'Prompt for consent'; Data = [uint32]'4' }, @{ Name = 'Prompt for consent for non-Windows binaries'; Data = [uint32]'5' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [52] 2.3.17.3: User Account Control: Behavior of the elevation prompt for standard users (Policy, line 649)
+    # [52] 2.3.17.3: User Account Control: Behavior of the elevation prompt for standard users (Policy, line 650)
     #     CIS 2.3.17.3 (L1): Automatically deny elevation requests
     #     Policy:     User Account Control: Behavior of the elevation prompt for standard users = Automatically deny elevation requests
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1515,7 +1517,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for standard users'; Value = 'Automatically deny elevation requests'; Choices = @(@{ Name = 'Automatically deny elevation requests'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [53] 2.3.17.4: User Account Control: Detect application installations and prompt for elevation (Policy, line 659)
+    # [53] 2.3.17.4: User Account Control: Detect application installations and prompt for elevation (Policy, line 660)
     #     CIS 2.3.17.4 (L1): Enabled
     #     Policy:     User Account Control: Detect application installations and prompt for elevation = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1542,7 +1544,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Detect application installations and prompt for elevation'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [54] 2.3.17.5: User Account Control: Only elevate UIAccess applications that are installed in secure locations (Policy, line 669)
+    # [54] 2.3.17.5: User Account Control: Only elevate UIAccess applications that are installed in secure locations (Policy, line 670)
     #     CIS 2.3.17.5 (L1): Enabled
     #     Policy:     User Account Control: Only elevate UIAccess applications that are installed in secure locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1570,7 +1572,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Only elevate UIAccess applications that are installed in secure locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [55] 2.3.17.6: User Account Control: Run all administrators in Admin Approval Mode (Policy, line 679)
+    # [55] 2.3.17.6: User Account Control: Run all administrators in Admin Approval Mode (Policy, line 680)
     #     CIS 2.3.17.6 (L1): Enabled
     #     Policy:     User Account Control: Run all administrators in Admin Approval Mode = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1597,7 +1599,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Run all administrators in Admin Approval Mode'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [56] 2.3.17.7: User Account Control: Switch to the secure desktop when prompting for elevation (Policy, line 689)
+    # [56] 2.3.17.7: User Account Control: Switch to the secure desktop when prompting for elevation (Policy, line 690)
     #     CIS 2.3.17.7 (L1): Enabled
     #     Policy:     User Account Control: Switch to the secure desktop when prompting for elevation = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1624,7 +1626,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Switch to the secure desktop when prompting for elevation'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [57] 2.3.17.8: User Account Control: Virtualize file and registry write failures to per-user locations (Policy, line 699)
+    # [57] 2.3.17.8: User Account Control: Virtualize file and registry write failures to per-user locations (Policy, line 700)
     #     CIS 2.3.17.8 (L1): Enabled
     #     Policy:     User Account Control: Virtualize file and registry write failures to per-user locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1652,7 +1654,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Virtualize file and registry write failures to per-user locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [58] 9.1.1: Windows Firewall: Domain: Firewall state (Policy, line 709)
+    # [58] 9.1.1: Windows Firewall: Domain: Firewall state (Policy, line 710)
     #     CIS 9.1.1 (L1): On (recommended)
     #     Policy:     Windows Firewall: Domain: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1680,7 +1682,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [59] 9.1.2: Windows Firewall: Domain: Inbound connections (Policy, line 719)
+    # [59] 9.1.2: Windows Firewall: Domain: Inbound connections (Policy, line 720)
     #     CIS 9.1.2 (L1): Block (default)
     #     Policy:     Windows Firewall: Domain: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1709,7 +1711,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [60] 9.1.3: Windows Firewall: Domain: Settings: Display a notification (Policy, line 729)
+    # [60] 9.1.3: Windows Firewall: Domain: Settings: Display a notification (Policy, line 730)
     #     CIS 9.1.3 (L1): No
     #     Policy:     Windows Firewall: Domain: Settings: Display a notification = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1738,7 +1740,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Settings: Display a notification'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'0' }, @{ Name = 'No'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [61] 9.1.4: Windows Firewall: Domain: Logging: Name (Policy, line 739)
+    # [61] 9.1.4: Windows Firewall: Domain: Logging: Name (Policy, line 740)
     #     CIS 9.1.4 (L1): %SystemRoot%/System32/logfiles/firewall/domainfw.log
     #     Policy:     Windows Firewall: Domain: Logging: Name = %SystemRoot%\System32\logfiles\firewall\domainfw.log (in any of the usual spellings of that path)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1768,7 +1770,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Name'; Value = '%SystemRoot%\System32\logfiles\firewall\domainfw.log (in any of the usual spellings of that path)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [62] 9.1.5: Windows Firewall: Domain: Logging: Size limit (KB) (Policy, line 749)
+    # [62] 9.1.5: Windows Firewall: Domain: Logging: Size limit (KB) (Policy, line 750)
     #     CIS 9.1.5 (L1): 16,384 KB or greater
     #     Policy:     Windows Firewall: Domain: Logging: Size limit (KB) = 16384
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1797,7 +1799,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Size limit (KB)'; Value = '16384'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [63] 9.1.6: Windows Firewall: Domain: Logging: Log dropped packets (Policy, line 760)
+    # [63] 9.1.6: Windows Firewall: Domain: Logging: Log dropped packets (Policy, line 761)
     #     CIS 9.1.6 (L1): Yes
     #     Policy:     Windows Firewall: Domain: Logging: Log dropped packets = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1824,7 +1826,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Log dropped packets'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [64] 9.1.7: Windows Firewall: Domain: Logging: Log successful connections (Policy, line 770)
+    # [64] 9.1.7: Windows Firewall: Domain: Logging: Log successful connections (Policy, line 771)
     #     CIS 9.1.7 (L1): Yes
     #     Policy:     Windows Firewall: Domain: Logging: Log successful connections = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1851,7 +1853,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Log successful connections'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [65] 9.2.1: Windows Firewall: Private: Firewall state (Policy, line 780)
+    # [65] 9.2.1: Windows Firewall: Private: Firewall state (Policy, line 781)
     #     CIS 9.2.1 (L1): On (recommended)
     #     Policy:     Windows Firewall: Private: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1879,7 +1881,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [66] 9.2.2: Windows Firewall: Private: Inbound connections (Policy, line 790)
+    # [66] 9.2.2: Windows Firewall: Private: Inbound connections (Policy, line 791)
     #     CIS 9.2.2 (L1): Block (default)
     #     Policy:     Windows Firewall: Private: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1908,7 +1910,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [67] 9.2.3: Windows Firewall: Private: Settings: Display a notification (Policy, line 800)
+    # [67] 9.2.3: Windows Firewall: Private: Settings: Display a notification (Policy, line 801)
     #     CIS 9.2.3 (L1): No
     #     Policy:     Windows Firewall: Private: Settings: Display a notification = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1937,7 +1939,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Settings: Display a notification'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'0' }, @{ Name = 'No'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [68] 9.2.4: Windows Firewall: Private: Logging: Name (Policy, line 810)
+    # [68] 9.2.4: Windows Firewall: Private: Logging: Name (Policy, line 811)
     #     CIS 9.2.4 (L1): %SystemRoot%/System32/logfiles/firewall/privatefw.log
     #     Policy:     Windows Firewall: Private: Logging: Name = %SystemRoot%\System32\logfiles\firewall\privatefw.log (in any of the usual spellings of that path)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1967,7 +1969,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Name'; Value = '%SystemRoot%\System32\logfiles\firewall\privatefw.log (in any of the usual spellings of that path)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [69] 9.2.5: Windows Firewall: Private: Logging: Size limit (KB) (Policy, line 820)
+    # [69] 9.2.5: Windows Firewall: Private: Logging: Size limit (KB) (Policy, line 821)
     #     CIS 9.2.5 (L1): 16,384 KB or greater
     #     Policy:     Windows Firewall: Private: Logging: Size limit (KB) = 16384
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1996,7 +1998,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Size limit (KB)'; Value = '16384'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [70] 9.2.6: Windows Firewall: Private: Logging: Log dropped packets (Policy, line 831)
+    # [70] 9.2.6: Windows Firewall: Private: Logging: Log dropped packets (Policy, line 832)
     #     CIS 9.2.6 (L1): Yes
     #     Policy:     Windows Firewall: Private: Logging: Log dropped packets = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -2023,7 +2025,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Log dropped packets'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [71] 9.2.7: Windows Firewall: Private: Logging: Log successful connections (Policy, line 841)
+    # [71] 9.2.7: Windows Firewall: Private: Logging: Log successful connections (Policy, line 842)
     #     CIS 9.2.7 (L1): Yes
     #     Policy:     Windows Firewall: Private: Logging: Log successful connections = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -2050,7 +2052,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Log successful connections'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [72] 9.3.1: Windows Firewall: Public: Firewall state (Policy, line 851)
+    # [72] 9.3.1: Windows Firewall: Public: Firewall state (Policy, line 852)
     #     CIS 9.3.1 (L1): On (recommended)
     #     Policy:     Windows Firewall: Public: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2078,7 +2080,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [73] 9.3.2: Windows Firewall: Public: Inbound connections (Policy, line 861)
+    # [73] 9.3.2: Windows Firewall: Public: Inbound connections (Policy, line 862)
     #     CIS 9.3.2 (L1): Block (default)
     #     Policy:     Windows Firewall: Public: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2107,7 +2109,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [74] 9.3.3: Windows Firewall: Public: Settings: Display a notification (Policy, line 871)
+    # [74] 9.3.3: Windows Firewall: Public: Settings: Display a notification (Policy, line 872)
     #     CIS 9.3.3 (L1): No
     #     Policy:     Windows Firewall: Public: Settings: Display a notification = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2136,7 +2138,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Settings: Display a notification'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'0' }, @{ Name = 'No'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [75] 9.3.4: Windows Firewall: Public: Settings: Apply local firewall rules (Policy, line 881)
+    # [75] 9.3.4: Windows Firewall: Public: Settings: Apply local firewall rules (Policy, line 882)
     #     CIS 9.3.4 (L1): No
     #     Policy:     Windows Firewall: Public: Settings: Apply local firewall rules = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2165,7 +2167,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Settings: Apply local firewall rules'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [76] 9.3.5: Windows Firewall: Public: Settings: Apply local connection security rules (Policy, line 891)
+    # [76] 9.3.5: Windows Firewall: Public: Settings: Apply local connection security rules (Policy, line 892)
     #     CIS 9.3.5 (L1): No
     #     Policy:     Windows Firewall: Public: Settings: Apply local connection security rules = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2192,7 +2194,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Settings: Apply local connection security rules'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [77] 9.3.6: Windows Firewall: Public: Logging: Name (Policy, line 901)
+    # [77] 9.3.6: Windows Firewall: Public: Logging: Name (Policy, line 902)
     #     CIS 9.3.6 (L1): %SystemRoot%/System32/logfiles/firewall/publicfw.log
     #     Policy:     Windows Firewall: Public: Logging: Name = %SystemRoot%\System32\logfiles\firewall\publicfw.log (in any of the usual spellings of that path)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2222,7 +2224,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Name'; Value = '%SystemRoot%\System32\logfiles\firewall\publicfw.log (in any of the usual spellings of that path)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [78] 9.3.7: Windows Firewall: Public: Logging: Size limit (KB) (Policy, line 911)
+    # [78] 9.3.7: Windows Firewall: Public: Logging: Size limit (KB) (Policy, line 912)
     #     CIS 9.3.7 (L1): 16,384 KB or greater
     #     Policy:     Windows Firewall: Public: Logging: Size limit (KB) = 16384
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2251,7 +2253,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Size limit (KB)'; Value = '16384'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [79] 9.3.8: Windows Firewall: Public: Logging: Log dropped packets (Policy, line 922)
+    # [79] 9.3.8: Windows Firewall: Public: Logging: Log dropped packets (Policy, line 923)
     #     CIS 9.3.8 (L1): Yes
     #     Policy:     Windows Firewall: Public: Logging: Log dropped packets = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2278,7 +2280,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Log dropped packets'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [80] 9.3.9: Windows Firewall: Public: Logging: Log successful connections (Policy, line 932)
+    # [80] 9.3.9: Windows Firewall: Public: Logging: Log successful connections (Policy, line 933)
     #     CIS 9.3.9 (L1): Yes
     #     Policy:     Windows Firewall: Public: Logging: Log successful connections = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2305,7 +2307,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Log successful connections'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [81] 18.1.1.1: Prevent enabling lock screen camera (Policy, line 942)
+    # [81] 18.1.1.1: Prevent enabling lock screen camera (Policy, line 943)
     #     CIS 18.1.1.1 (L1): Enabled
     #     Policy:     Prevent enabling lock screen camera = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Personalization
@@ -2332,7 +2334,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent enabling lock screen camera'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [82] 18.1.1.2: Prevent enabling lock screen slide show (Policy, line 952)
+    # [82] 18.1.1.2: Prevent enabling lock screen slide show (Policy, line 953)
     #     CIS 18.1.1.2 (L1): Enabled
     #     Policy:     Prevent enabling lock screen slide show = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Personalization
@@ -2361,7 +2363,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent enabling lock screen slide show'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [83] 18.1.2.2: Allow users to enable online speech recognition services (Policy, line 962)
+    # [83] 18.1.2.2: Allow users to enable online speech recognition services (Policy, line 963)
     #     CIS 18.1.2.2 (L1): Disabled
     #     Policy:     Allow users to enable online speech recognition services = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Regional and Language Options
@@ -2388,7 +2390,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow users to enable online speech recognition services'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [84] 18.3.2: Do not allow password expiration time longer than required by policy (Policy, line 972)
+    # [84] 18.3.2: Do not allow password expiration time longer than required by policy (Policy, line 973)
     #     CIS 18.3.2 (L1): Enabled
     #     Policy:     Do not allow password expiration time longer than required by policy = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2415,7 +2417,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow password expiration time longer than required by policy'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [85] 18.3.3: Enable Local Admin Password Management (Policy, line 982)
+    # [85] 18.3.3: Enable Local Admin Password Management (Policy, line 983)
     #     CIS 18.3.3 (L1): Enabled
     #     Policy:     Enable Local Admin Password Management = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2443,7 +2445,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Local Admin Password Management'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [86] 18.3.4: Password Settings (Password Complexity) (Policy, line 992)
+    # [86] 18.3.4: Password Settings (Password Complexity) (Policy, line 993)
     #     CIS 18.3.4 (L1): Enabled: Large letters + small letters + numbers + special character
     #     Policy:     Password Settings (Password Complexity) = Large letters + small letters + numbers + specials
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2470,7 +2472,7 @@ $WsResources = @(
         Policy = @{ Title = 'Password Settings (Password Complexity)'; Value = 'Large letters + small letters + numbers + specials'; Choices = @(@{ Name = 'Large letters'; Data = [uint32]'1' }, @{ Name = 'Large letters + small letters'; Data = [uint32]'2' }, @{ Name = 'Large letters + small letters + numbers'; Data = [uint32]'3' }, @{ Name = 'Large letters + small letters + numbers + specials'; Data = [uint32]'4' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [87] 18.3.5: Password Settings (Password Length) (Policy, line 1002)
+    # [87] 18.3.5: Password Settings (Password Length) (Policy, line 1003)
     #     CIS 18.3.5 (L1): Enabled: 15 or more
     #     Policy:     Password Settings (Password Length) = 15
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2499,7 +2501,7 @@ $WsResources = @(
         Policy = @{ Title = 'Password Settings (Password Length)'; Value = '15'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [88] 18.3.6: Password Settings (Password Age (Days)) (Policy, line 1013)
+    # [88] 18.3.6: Password Settings (Password Age (Days)) (Policy, line 1014)
     #     CIS 18.3.6 (L1): Enabled: 30 or fewer
     #     Policy:     Password Settings (Password Age (Days)) = 30
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2528,7 +2530,7 @@ $WsResources = @(
         Policy = @{ Title = 'Password Settings (Password Age (Days))'; Value = '30'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [89] 18.4.1: Apply UAC restrictions to local accounts on network logons (Policy, line 1024)
+    # [89] 18.4.1: Apply UAC restrictions to local accounts on network logons (Policy, line 1025)
     #     CIS 18.4.1 (L1): Enabled MS only
     #     Policy:     Apply UAC restrictions to local accounts on network logons = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2559,7 +2561,7 @@ $WsResources = @(
         Policy = @{ Title = 'Apply UAC restrictions to local accounts on network logons'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [90] 18.4.2: Configure RPC packet level privacy setting for incoming connections (Policy, line 1034)
+    # [90] 18.4.2: Configure RPC packet level privacy setting for incoming connections (Policy, line 1035)
     #     CIS 18.4.2 (L1): Enabled
     #     Policy:     Configure RPC packet level privacy setting for incoming connections = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2586,7 +2588,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC packet level privacy setting for incoming connections'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [91] 18.4.3: Configure SMBv1 client driver (Policy, line 1044)
+    # [91] 18.4.3: Configure SMBv1 client driver (Policy, line 1045)
     #     CIS 18.4.3 (L1): Enabled Disable driver recommended
     #     Policy:     Configure SMBv1 client driver = Disable driver (recommended)
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2615,7 +2617,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure SMBv1 client driver'; Value = 'Disable driver (recommended)'; Choices = @(@{ Name = 'Disable driver (recommended)'; Data = [uint32]'4' }, @{ Name = 'Manual start (default for Win7/2008/2008R2/2012)'; Data = [uint32]'3' }, @{ Name = 'Automatic start (default for Win8.1/2012R2/newer)'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [92] 18.4.4: Configure SMBv1 Server (Policy, line 1054)
+    # [92] 18.4.4: Configure SMBv1 Server (Policy, line 1055)
     #     CIS 18.4.4 (L1): Disabled
     #     Policy:     Configure SMBv1 Server = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2645,7 +2647,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure SMBv1 Server'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [93] 18.4.5: Enable Certificate Padding (Policy, line 1064)
+    # [93] 18.4.5: Enable Certificate Padding (Policy, line 1065)
     #     CIS 18.4.5 (L1): Enabled
     #     Policy:     Enable Certificate Padding = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2672,7 +2674,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Certificate Padding'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [94] 18.4.6: Enable Structured Exception Handling Overwrite Protection (SEHOP) (Policy, line 1074)
+    # [94] 18.4.6: Enable Structured Exception Handling Overwrite Protection (SEHOP) (Policy, line 1075)
     #     CIS 18.4.6 (L1): Enabled
     #     Policy:     Enable Structured Exception Handling Overwrite Protection (SEHOP) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2701,7 +2703,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Structured Exception Handling Overwrite Protection (SEHOP)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [95] 18.4.7: LSA Protection (Policy, line 1084)
+    # [95] 18.4.7: LSA Protection (Policy, line 1085)
     #     CIS 18.4.7 (L1): Enabled
     #     Policy:     LSA Protection = Enabled with UEFI Lock
     #     GPO path:   Computer Configuration\Administrative Templates\System\Local Security Authority
@@ -2729,7 +2731,7 @@ $WsResources = @(
         Policy = @{ Title = 'LSA Protection'; Value = 'Enabled with UEFI Lock'; Choices = @(@{ Name = 'Enabled with UEFI Lock'; Data = [uint32]'1' }, @{ Name = 'Enabled without UEFI Lock'; Data = [uint32]'2' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [96] 18.4.8: NetBT NodeType configuration (Policy, line 1094)
+    # [96] 18.4.8: NetBT NodeType configuration (Policy, line 1095)
     #     CIS 18.4.8 (L1): Enabled: P-node recommended
     #     Policy:     NetBT NodeType configuration = P-node (recommended)
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2758,7 +2760,7 @@ $WsResources = @(
         Policy = @{ Title = 'NetBT NodeType configuration'; Value = 'P-node (recommended)'; Choices = @(@{ Name = 'B-node'; Data = [uint32]'1' }, @{ Name = 'P-node (recommended)'; Data = [uint32]'2' }, @{ Name = 'M-node'; Data = [uint32]'4' }, @{ Name = 'H-node'; Data = [uint32]'8' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [97] 18.4.9: WDigest Authentication (disabling may require KB2871997) (Policy, line 1104)
+    # [97] 18.4.9: WDigest Authentication (disabling may require KB2871997) (Policy, line 1105)
     #     CIS 18.4.9 (L1): Disabled
     #     Policy:     WDigest Authentication (disabling may require KB2871997) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2787,7 +2789,7 @@ $WsResources = @(
         Policy = @{ Title = 'WDigest Authentication (disabling may require KB2871997)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [98] 18.5.1: MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended) (Policy, line 1114)
+    # [98] 18.5.1: MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended) (Policy, line 1115)
     #     CIS 18.5.1 (L1): Disabled
     #     Policy:     MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2817,7 +2819,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [99] 18.5.2: MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) (Policy, line 1124)
+    # [99] 18.5.2: MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) (Policy, line 1125)
     #     CIS 18.5.2 (L1): Enabled: Highest protection, source routing is completely disabled
     #     Policy:     MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2846,7 +2848,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [100] 18.5.3: MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) (Policy, line 1134)
+    # [100] 18.5.3: MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) (Policy, line 1135)
     #     CIS 18.5.3 (L1): Enabled: Highest protection, source routing is completely disabled
     #     Policy:     MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2874,7 +2876,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [101] 18.5.4: MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes (Policy, line 1144)
+    # [101] 18.5.4: MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes (Policy, line 1145)
     #     CIS 18.5.4 (L1): Disabled
     #     Policy:     MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2903,7 +2905,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [102] 18.5.6: MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers (Policy, line 1154)
+    # [102] 18.5.6: MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers (Policy, line 1155)
     #     CIS 18.5.6 (L1): Enabled
     #     Policy:     MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2932,7 +2934,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [103] 18.5.8: MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended) (Policy, line 1164)
+    # [103] 18.5.8: MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended) (Policy, line 1165)
     #     CIS 18.5.8 (L1): Enabled
     #     Policy:     MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2961,7 +2963,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [104] 18.5.9: MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended) (Policy, line 1174)
+    # [104] 18.5.9: MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended) (Policy, line 1175)
     #     CIS 18.5.9 (L1): Enabled 5 or fewer seconds
     #     Policy:     MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended) = 5
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2992,7 +2994,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended)'; Value = '5'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [105] 18.5.12: MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning (Policy, line 1185)
+    # [105] 18.5.12: MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning (Policy, line 1186)
     #     CIS 18.5.12 (L1): Enabled: 90 or less
     #     Policy:     MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning = 90%
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -3022,7 +3024,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning'; Value = '90%'; Choices = @(@{ Name = '50%'; Data = [uint32]'50' }, @{ Name = '60%'; Data = [uint32]'60' }, @{ Name = '70%'; Data = [uint32]'70' }, @{ Name = '80%'; Data = [uint32]'80' }, @{ Name = '90%'; Data = [uint32]'90' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [106] 18.6.4.1: Configure NetBIOS settings (Policy, line 1196)
+    # [106] 18.6.4.1: Configure NetBIOS settings (Policy, line 1197)
     #     CIS 18.6.4.1 (L1): Enabled: Disable NetBIOS name resolution on public networks
     #     Policy:     Configure NetBIOS settings = Disable NetBIOS name resolution on public networks
     #     GPO path:   Computer Configuration\Administrative Templates\Network\DNS Client
@@ -3051,7 +3053,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure NetBIOS settings'; Value = 'Disable NetBIOS name resolution on public networks'; Choices = @(@{ Name = 'Disable NetBIOS name resolution'; Data = [uint32]'0' }, @{ Name = 'Allow NetBIOS name resolution'; Data = [uint32]'1' }, @{ Name = 'Disable NetBIOS name resolution on public networks'; Data = [uint32]'2' }, @{ Name = 'NetBIOS learning mode'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [107] 18.6.4.2: Turn off multicast name resolution (Policy, line 1207)
+    # [107] 18.6.4.2: Turn off multicast name resolution (Policy, line 1208)
     #     CIS 18.6.4.2 (L1): Enabled
     #     Policy:     Turn off multicast name resolution = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\DNS Client
@@ -3078,7 +3080,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off multicast name resolution'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [108] 18.6.8.1: Enable insecure guest logons (Policy, line 1217)
+    # [108] 18.6.8.1: Enable insecure guest logons (Policy, line 1218)
     #     CIS 18.6.8.1 (L1): Disabled
     #     Policy:     Enable insecure guest logons = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Lanman Workstation
@@ -3106,7 +3108,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable insecure guest logons'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [109] 18.6.11.2: Prohibit installation and configuration of Network Bridge on your DNS domain network (Policy, line 1227)
+    # [109] 18.6.11.2: Prohibit installation and configuration of Network Bridge on your DNS domain network (Policy, line 1228)
     #     CIS 18.6.11.2 (L1): Enabled
     #     Policy:     Prohibit installation and configuration of Network Bridge on your DNS domain network = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Connections
@@ -3135,7 +3137,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prohibit installation and configuration of Network Bridge on your DNS domain network'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [110] 18.6.11.3: Prohibit use of Internet Connection Sharing on your DNS domain network (Policy, line 1237)
+    # [110] 18.6.11.3: Prohibit use of Internet Connection Sharing on your DNS domain network (Policy, line 1238)
     #     CIS 18.6.11.3 (L1): Enabled
     #     Policy:     Prohibit use of Internet Connection Sharing on your DNS domain network = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Connections
@@ -3163,7 +3165,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prohibit use of Internet Connection Sharing on your DNS domain network'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [111] 18.6.11.4: Require domain users to elevate when setting a network's location (Policy, line 1247)
+    # [111] 18.6.11.4: Require domain users to elevate when setting a network's location (Policy, line 1248)
     #     CIS 18.6.11.4 (L1): Enabled
     #     Policy:     Require domain users to elevate when setting a network's location = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Connections
@@ -3190,7 +3192,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require domain users to elevate when setting a network''s location'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [112] 18.6.14.1: Hardened UNC Paths (NETLOGON) (Policy, line 1257)
+    # [112] 18.6.14.1: Hardened UNC Paths (NETLOGON) (Policy, line 1258)
     #     CIS 18.6.14.1 (L1): Enabled, with Require Mutual Authentication, Require Integrity, and Require Privacy set for all NETLOGON and SYSVOL shares
     #     Policy:     Hardened UNC Paths (NETLOGON) = RequireMutualAuthentication=1, RequireIntegrity=1, RequirePrivacy=1
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider
@@ -3220,7 +3222,7 @@ $WsResources = @(
         Policy = @{ Title = 'Hardened UNC Paths (NETLOGON)'; Value = 'RequireMutualAuthentication=1, RequireIntegrity=1, RequirePrivacy=1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [113] 18.6.14.1: Hardened UNC Paths (SYSVOL) (Policy, line 1267)
+    # [113] 18.6.14.1: Hardened UNC Paths (SYSVOL) (Policy, line 1268)
     #     CIS 18.6.14.1 (L1): Enabled, with Require Mutual Authentication, Require Integrity, and Require Privacy set for all NETLOGON and SYSVOL shares
     #     Policy:     Hardened UNC Paths (SYSVOL) = RequireMutualAuthentication=1, RequireIntegrity=1, RequirePrivacy=1
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider
@@ -3250,7 +3252,7 @@ $WsResources = @(
         Policy = @{ Title = 'Hardened UNC Paths (SYSVOL)'; Value = 'RequireMutualAuthentication=1, RequireIntegrity=1, RequirePrivacy=1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [114] 18.6.21.1: Minimize the number of simultaneous connections to the Internet or a Windows Domain (Policy, line 1277)
+    # [114] 18.6.21.1: Minimize the number of simultaneous connections to the Internet or a Windows Domain (Policy, line 1278)
     #     CIS 18.6.21.1 (L1): Enabled
     #     Policy:     Minimize the number of simultaneous connections to the Internet or a Windows Domain = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Windows Connection Manager
@@ -3278,7 +3280,7 @@ $WsResources = @(
         Policy = @{ Title = 'Minimize the number of simultaneous connections to the Internet or a Windows Domain'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [115] 18.7.2: Configure Redirection Guard (Policy, line 1287)
+    # [115] 18.7.2: Configure Redirection Guard (Policy, line 1288)
     #     CIS 18.7.2 (L1): Enabled Redirection Guard Enabled
     #     Policy:     Configure Redirection Guard = Redirection Guard Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3305,7 +3307,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Redirection Guard'; Value = 'Redirection Guard Enabled'; Choices = @(@{ Name = 'Redirection Guard Enabled'; Data = [uint32]'1' }, @{ Name = 'Redirection Guard Disabled'; Data = [uint32]'0' }, @{ Name = 'Redirection Guard Audit Only'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [116] 18.7.3: Configure RPC connection settings: Protocol to use for outgoing RPC connections (Policy, line 1297)
+    # [116] 18.7.3: Configure RPC connection settings: Protocol to use for outgoing RPC connections (Policy, line 1298)
     #     CIS 18.7.3 (L1): Enabled
     #     Policy:     Configure RPC connection settings: Protocol to use for outgoing RPC connections = RPC over TCP
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3331,7 +3333,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC connection settings: Protocol to use for outgoing RPC connections'; Value = 'RPC over TCP'; Choices = @(@{ Name = 'RPC over TCP'; Data = [uint32]'0' }, @{ Name = 'RPC over named pipes'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [117] 18.7.4: Configure RPC connection settings: Use authentication for outgoing RPC connections (Policy, line 1307)
+    # [117] 18.7.4: Configure RPC connection settings: Use authentication for outgoing RPC connections (Policy, line 1308)
     #     CIS 18.7.4 (L1): Enabled: Default
     #     Policy:     Configure RPC connection settings: Use authentication for outgoing RPC connections = Default
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3357,7 +3359,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC connection settings: Use authentication for outgoing RPC connections'; Value = 'Default'; Choices = @(@{ Name = 'Default'; Data = [uint32]'0' }, @{ Name = 'Authentication enabled'; Data = [uint32]'1' }, @{ Name = 'Authentication disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [118] 18.7.5: Configure RPC listener settings: Protocols to allow for incoming RPC connections (Policy, line 1317)
+    # [118] 18.7.5: Configure RPC listener settings: Protocols to allow for incoming RPC connections (Policy, line 1318)
     #     CIS 18.7.5 (L1): Enabled: RPC over TCP
     #     Policy:     Configure RPC listener settings: Protocols to allow for incoming RPC connections = RPC over TCP
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3383,7 +3385,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC listener settings: Protocols to allow for incoming RPC connections'; Value = 'RPC over TCP'; Choices = @(@{ Name = 'RPC over TCP'; Data = [uint32]'5' }, @{ Name = 'RPC over named pipes'; Data = [uint32]'3' }, @{ Name = 'RPC over named pipes and TCP'; Data = [uint32]'7' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [119] 18.7.6: Configure RPC listener settings: Authentication protocol to use for incoming RPC connections (Policy, line 1327)
+    # [119] 18.7.6: Configure RPC listener settings: Authentication protocol to use for incoming RPC connections (Policy, line 1328)
     #     CIS 18.7.6 (L1): Enabled Negotiate or higher
     #     Policy:     Configure RPC listener settings: Authentication protocol to use for incoming RPC connections = Negotiate
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3411,7 +3413,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC listener settings: Authentication protocol to use for incoming RPC connections'; Value = 'Negotiate'; Choices = @(@{ Name = 'Negotiate'; Data = [uint32]'0' }, @{ Name = 'Kerberos'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [120] 18.7.7: Configure RPC over TCP port (Policy, line 1338)
+    # [120] 18.7.7: Configure RPC over TCP port (Policy, line 1339)
     #     CIS 18.7.7 (L1): Enabled: 0
     #     Policy:     Configure RPC over TCP port = 0: a dynamic port from the RPC endpoint mapper
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3438,7 +3440,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC over TCP port'; Value = '0: a dynamic port from the RPC endpoint mapper'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [121] 18.7.8: Limits print driver installation to Administrators (Policy, line 1348)
+    # [121] 18.7.8: Limits print driver installation to Administrators (Policy, line 1349)
     #     CIS 18.7.8 (L1): Enabled
     #     Policy:     Limits print driver installation to Administrators = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -3465,7 +3467,7 @@ $WsResources = @(
         Policy = @{ Title = 'Limits print driver installation to Administrators'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [122] 18.7.9: Manage processing of Queue-specific files (Policy, line 1358)
+    # [122] 18.7.9: Manage processing of Queue-specific files (Policy, line 1359)
     #     CIS 18.7.9 (L1): Enabled: Limit Queue-specific files to Color profiles
     #     Policy:     Manage processing of Queue-specific files = Limit Queue-specific files to Color profiles
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3491,7 +3493,7 @@ $WsResources = @(
         Policy = @{ Title = 'Manage processing of Queue-specific files'; Value = 'Limit Queue-specific files to Color profiles'; Choices = @(@{ Name = 'Do not allow Queue-specific files'; Data = [uint32]'0' }, @{ Name = 'Limit Queue-specific files to Color profiles'; Data = [uint32]'1' }, @{ Name = 'Allow all Queue-specific files'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [123] 18.7.10: Point and Print Restrictions: When installing drivers for a new connection (Policy, line 1368)
+    # [123] 18.7.10: Point and Print Restrictions: When installing drivers for a new connection (Policy, line 1369)
     #     CIS 18.7.10 (L1): Enabled Show warning and elevation prompt
     #     Policy:     Point and Print Restrictions: When installing drivers for a new connection = Show warning and elevation prompt
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3517,7 +3519,7 @@ $WsResources = @(
         Policy = @{ Title = 'Point and Print Restrictions: When installing drivers for a new connection'; Value = 'Show warning and elevation prompt'; Choices = @(@{ Name = 'Show warning and elevation prompt'; Data = [uint32]'0' }, @{ Name = 'Do not show warning or elevation prompt'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [124] 18.7.11: Point and Print Restrictions: When updating drivers for an existing connection (Policy, line 1378)
+    # [124] 18.7.11: Point and Print Restrictions: When updating drivers for an existing connection (Policy, line 1379)
     #     CIS 18.7.11 (L1): Enabled: Show warning and elevation prompt
     #     Policy:     Point and Print Restrictions: When updating drivers for an existing connection = Show warning and elevation prompt
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3543,7 +3545,7 @@ $WsResources = @(
         Policy = @{ Title = 'Point and Print Restrictions: When updating drivers for an existing connection'; Value = 'Show warning and elevation prompt'; Choices = @(@{ Name = 'Show warning and elevation prompt'; Data = [uint32]'0' }, @{ Name = 'Show warning only'; Data = [uint32]'1' }, @{ Name = 'Do not show warning or elevation prompt'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [125] 18.9.3.1: Include command line in process creation events (Policy, line 1388)
+    # [125] 18.9.3.1: Include command line in process creation events (Policy, line 1389)
     #     CIS 18.9.3.1 (L1): Enabled
     #     Policy:     Include command line in process creation events = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Audit Process Creation
@@ -3572,7 +3574,7 @@ $WsResources = @(
         Policy = @{ Title = 'Include command line in process creation events'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [126] 18.9.4.1: Encryption Oracle Remediation (Policy, line 1398)
+    # [126] 18.9.4.1: Encryption Oracle Remediation (Policy, line 1399)
     #     CIS 18.9.4.1 (L1): Enabled Force Updated Clients
     #     Policy:     Encryption Oracle Remediation = Force Updated Clients
     #     GPO path:   Computer Configuration\Administrative Templates\System\Credentials Delegation
@@ -3601,7 +3603,7 @@ $WsResources = @(
         Policy = @{ Title = 'Encryption Oracle Remediation'; Value = 'Force Updated Clients'; Choices = @(@{ Name = 'Force Updated Clients'; Data = [uint32]'0' }, @{ Name = 'Mitigated'; Data = [uint32]'1' }, @{ Name = 'Vulnerable'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [127] 18.9.4.2: Remote host allows delegation of non-exportable credentials (Policy, line 1408)
+    # [127] 18.9.4.2: Remote host allows delegation of non-exportable credentials (Policy, line 1409)
     #     CIS 18.9.4.2 (L1): Enabled
     #     Policy:     Remote host allows delegation of non-exportable credentials = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Credentials Delegation
@@ -3630,7 +3632,7 @@ $WsResources = @(
         Policy = @{ Title = 'Remote host allows delegation of non-exportable credentials'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [128] 18.9.7.2: Prevent device metadata retrieval from the Internet (Policy, line 1418)
+    # [128] 18.9.7.2: Prevent device metadata retrieval from the Internet (Policy, line 1419)
     #     CIS 18.9.7.2 (L1): Enabled
     #     Policy:     Prevent device metadata retrieval from the Internet = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Installation
@@ -3655,7 +3657,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent device metadata retrieval from the Internet'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [129] 18.9.13.1: Boot-Start Driver Initialization Policy (Policy, line 1428)
+    # [129] 18.9.13.1: Boot-Start Driver Initialization Policy (Policy, line 1429)
     #     CIS 18.9.13.1 (L1): Enabled
     #     Policy:     Boot-Start Driver Initialization Policy = Not configured, or 1, 3 or 8 (any option except initialising all drivers): drivers classified as bad are not started unless critical
     #     GPO path:   Computer Configuration\Administrative Templates\System\Early Launch Antimalware
@@ -3687,7 +3689,7 @@ $WsResources = @(
         Policy = @{ Title = 'Boot-Start Driver Initialization Policy'; Value = 'Not configured, or 1, 3 or 8 (any option except initialising all drivers): drivers classified as bad are not started unless critical'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [130] 18.9.19.2: Configure registry policy processing (background processing) (Policy, line 1438)
+    # [130] 18.9.19.2: Configure registry policy processing (background processing) (Policy, line 1439)
     #     CIS 18.9.19.2 (L1): Enabled
     #     Policy:     Configure registry policy processing (background processing) = Apply during periodic background processing
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3714,7 +3716,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure registry policy processing (background processing)'; Value = 'Apply during periodic background processing'; Choices = @(@{ Name = 'Apply during periodic background processing'; Data = [uint32]'0' }, @{ Name = 'Do not apply during periodic background processing'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [131] 18.9.19.3: Configure registry policy processing (Policy, line 1448)
+    # [131] 18.9.19.3: Configure registry policy processing (Policy, line 1449)
     #     CIS 18.9.19.3 (L1): Enabled TRUE
     #     Policy:     Configure registry policy processing = Process even if the Group Policy objects have not changed
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3742,7 +3744,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure registry policy processing'; Value = 'Process even if the Group Policy objects have not changed'; Choices = @(@{ Name = 'Process even if the Group Policy objects have not changed'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [132] 18.9.19.4: Configure security policy processing: Do not apply during periodic background processing (Policy, line 1458)
+    # [132] 18.9.19.4: Configure security policy processing: Do not apply during periodic background processing (Policy, line 1459)
     #     CIS 18.9.19.4 (L1): Enabled: FALSE
     #     Policy:     Configure security policy processing: Do not apply during periodic background processing = FALSE
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3769,7 +3771,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure security policy processing: Do not apply during periodic background processing'; Value = 'FALSE'; Choices = @(@{ Name = 'FALSE'; Data = [uint32]'0' }, @{ Name = 'TRUE'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [133] 18.9.19.5: Configure security policy processing: Process even if the Group Policy objects have not changed (Policy, line 1468)
+    # [133] 18.9.19.5: Configure security policy processing: Process even if the Group Policy objects have not changed (Policy, line 1469)
     #     CIS 18.9.19.5 (L1): Enabled: TRUE
     #     Policy:     Configure security policy processing: Process even if the Group Policy objects have not changed = TRUE
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3795,7 +3797,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure security policy processing: Process even if the Group Policy objects have not changed'; Value = 'TRUE'; Choices = @(@{ Name = 'TRUE'; Data = [uint32]'0' }, @{ Name = 'FALSE'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [134] 18.9.19.6: Continue experiences on this device (Policy, line 1478)
+    # [134] 18.9.19.6: Continue experiences on this device (Policy, line 1479)
     #     CIS 18.9.19.6 (L1): Disabled
     #     Policy:     Continue experiences on this device = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3821,7 +3823,7 @@ $WsResources = @(
         Policy = @{ Title = 'Continue experiences on this device'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [135] 18.9.19.7: Turn off background refresh of Group Policy (Policy, line 1488)
+    # [135] 18.9.19.7: Turn off background refresh of Group Policy (Policy, line 1489)
     #     CIS 18.9.19.7 (L1): Disabled
     #     Policy:     Turn off background refresh of Group Policy = Disabled or Not Configured: the value is absent (or 0), so policy keeps refreshing in the background
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3851,7 +3853,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off background refresh of Group Policy'; Value = 'Disabled or Not Configured: the value is absent (or 0), so policy keeps refreshing in the background'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [136] 18.9.20.1.1: Turn off downloading of print drivers over HTTP (Policy, line 1498)
+    # [136] 18.9.20.1.1: Turn off downloading of print drivers over HTTP (Policy, line 1499)
     #     CIS 18.9.20.1.1 (L1): Enabled
     #     Policy:     Turn off downloading of print drivers over HTTP = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Internet Communication Management\Internet Communication settings
@@ -3879,7 +3881,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off downloading of print drivers over HTTP'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [137] 18.9.20.1.5: Turn off Internet download for Web publishing and online ordering wizards (Policy, line 1508)
+    # [137] 18.9.20.1.5: Turn off Internet download for Web publishing and online ordering wizards (Policy, line 1509)
     #     CIS 18.9.20.1.5 (L1): Enabled
     #     Policy:     Turn off Internet download for Web publishing and online ordering wizards = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Internet Communication Management\Internet Communication settings
@@ -3906,7 +3908,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Internet download for Web publishing and online ordering wizards'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [138] 18.9.28.1: Block user from showing account details on sign-in (Policy, line 1518)
+    # [138] 18.9.28.1: Block user from showing account details on sign-in (Policy, line 1519)
     #     CIS 18.9.28.1 (L1): Enabled
     #     Policy:     Block user from showing account details on sign-in = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -3933,7 +3935,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block user from showing account details on sign-in'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [139] 18.9.28.2: Do not display network selection UI (Policy, line 1528)
+    # [139] 18.9.28.2: Do not display network selection UI (Policy, line 1529)
     #     CIS 18.9.28.2 (L1): Enabled
     #     Policy:     Do not display network selection UI = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -3961,7 +3963,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not display network selection UI'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [140] 18.9.28.3: Do not enumerate connected users on domain-joined computers (Policy, line 1538)
+    # [140] 18.9.28.3: Do not enumerate connected users on domain-joined computers (Policy, line 1539)
     #     CIS 18.9.28.3 (L1): Enabled
     #     Policy:     Do not enumerate connected users on domain-joined computers = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -3988,7 +3990,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not enumerate connected users on domain-joined computers'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [141] 18.9.28.4: Enumerate local users on domain-joined computers (Policy, line 1548)
+    # [141] 18.9.28.4: Enumerate local users on domain-joined computers (Policy, line 1549)
     #     CIS 18.9.28.4 (L1): Disabled MS only
     #     Policy:     Enumerate local users on domain-joined computers = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -4016,7 +4018,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enumerate local users on domain-joined computers'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [142] 18.9.28.5: Turn off app notifications on the lock screen (Policy, line 1558)
+    # [142] 18.9.28.5: Turn off app notifications on the lock screen (Policy, line 1559)
     #     CIS 18.9.28.5 (L1): Enabled
     #     Policy:     Turn off app notifications on the lock screen = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -4043,7 +4045,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off app notifications on the lock screen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [143] 18.9.28.6: Turn off picture password sign-in (Policy, line 1568)
+    # [143] 18.9.28.6: Turn off picture password sign-in (Policy, line 1569)
     #     CIS 18.9.28.6 (L1): Enabled
     #     Policy:     Turn off picture password sign-in = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -4071,7 +4073,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off picture password sign-in'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [144] 18.9.28.7: Turn on convenience PIN sign-in (Policy, line 1578)
+    # [144] 18.9.28.7: Turn on convenience PIN sign-in (Policy, line 1579)
     #     CIS 18.9.28.7 (L1): Disabled
     #     Policy:     Turn on convenience PIN sign-in = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -4099,7 +4101,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on convenience PIN sign-in'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [145] 18.9.33.6.3: Require a password when a computer wakes (on battery) (Policy, line 1588)
+    # [145] 18.9.33.6.3: Require a password when a computer wakes (on battery) (Policy, line 1589)
     #     CIS 18.9.33.6.3 (L1): Enabled
     #     Policy:     Require a password when a computer wakes (on battery) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Power Management\Sleep Settings
@@ -4126,7 +4128,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require a password when a computer wakes (on battery)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [146] 18.9.33.6.4: Require a password when a computer wakes (plugged in) (Policy, line 1598)
+    # [146] 18.9.33.6.4: Require a password when a computer wakes (plugged in) (Policy, line 1599)
     #     CIS 18.9.33.6.4 (L1): Enabled
     #     Policy:     Require a password when a computer wakes (plugged in) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Power Management\Sleep Settings
@@ -4153,7 +4155,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require a password when a computer wakes (plugged in)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [147] 18.9.35.1: Configure Offer Remote Assistance (Policy, line 1608)
+    # [147] 18.9.35.1: Configure Offer Remote Assistance (Policy, line 1609)
     #     CIS 18.9.35.1 (L1): Disabled
     #     Policy:     Configure Offer Remote Assistance = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Remote Assistance
@@ -4180,7 +4182,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Offer Remote Assistance'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [148] 18.9.35.2: Configure Solicited Remote Assistance (Policy, line 1618)
+    # [148] 18.9.35.2: Configure Solicited Remote Assistance (Policy, line 1619)
     #     CIS 18.9.35.2 (L1): Disabled
     #     Policy:     Configure Solicited Remote Assistance = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Remote Assistance
@@ -4207,7 +4209,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Solicited Remote Assistance'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [149] 18.9.36.1: Enable RPC Endpoint Mapper Client Authentication (Policy, line 1628)
+    # [149] 18.9.36.1: Enable RPC Endpoint Mapper Client Authentication (Policy, line 1629)
     #     CIS 18.9.36.1 (L1): Enabled MS only
     #     Policy:     Enable RPC Endpoint Mapper Client Authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Remote Procedure Call
@@ -4235,7 +4237,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable RPC Endpoint Mapper Client Authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [150] 18.9.51.1.1: Enable Windows NTP Client (Policy, line 1638)
+    # [150] 18.9.51.1.1: Enable Windows NTP Client (Policy, line 1639)
     #     CIS 18.9.51.1.1 (L1): Enabled
     #     Policy:     Enable Windows NTP Client = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Windows Time Service\Time Providers
@@ -4263,7 +4265,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Windows NTP Client'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [151] 18.9.51.1.2: Enable Windows NTP Server (Policy, line 1648)
+    # [151] 18.9.51.1.2: Enable Windows NTP Server (Policy, line 1649)
     #     CIS 18.9.51.1.2 (L1): Disabled MS only
     #     Policy:     Enable Windows NTP Server = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Windows Time Service\Time Providers
@@ -4291,7 +4293,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Windows NTP Server'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [152] 18.10.5.1: Allow Microsoft accounts to be optional (Policy, line 1658)
+    # [152] 18.10.5.1: Allow Microsoft accounts to be optional (Policy, line 1659)
     #     CIS 18.10.5.1 (L1): Enabled
     #     Policy:     Allow Microsoft accounts to be optional = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\App runtime
@@ -4318,7 +4320,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Microsoft accounts to be optional'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [153] 18.10.7.1: Disallow Autoplay for non-volume devices (Policy, line 1668)
+    # [153] 18.10.7.1: Disallow Autoplay for non-volume devices (Policy, line 1669)
     #     CIS 18.10.7.1 (L1): Enabled
     #     Policy:     Disallow Autoplay for non-volume devices = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -4346,7 +4348,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Autoplay for non-volume devices'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [154] 18.10.7.2: Set the default behavior for AutoRun (Policy, line 1678)
+    # [154] 18.10.7.2: Set the default behavior for AutoRun (Policy, line 1679)
     #     CIS 18.10.7.2 (L1): Enabled Do not execute any autorun commands
     #     Policy:     Set the default behavior for AutoRun = Do not execute any autorun commands
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -4374,7 +4376,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set the default behavior for AutoRun'; Value = 'Do not execute any autorun commands'; Choices = @(@{ Name = 'Do not execute any autorun commands'; Data = [uint32]'1' }, @{ Name = 'Automatically execute autorun commands'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [155] 18.10.7.3: Turn off AutoPlay (Policy, line 1688)
+    # [155] 18.10.7.3: Turn off AutoPlay (Policy, line 1689)
     #     CIS 18.10.7.3 (L1): Enabled All drives
     #     Policy:     Turn off AutoPlay = All drives
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -4402,7 +4404,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off AutoPlay'; Value = 'All drives'; Choices = @(@{ Name = 'All drives'; Data = [uint32]'255' }, @{ Name = 'CD-ROM and removable media drives'; Data = [uint32]'181' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [156] 18.10.8.1.1: Configure enhanced anti-spoofing (Policy, line 1698)
+    # [156] 18.10.8.1.1: Configure enhanced anti-spoofing (Policy, line 1699)
     #     CIS 18.10.8.1.1 (L1): Enabled
     #     Policy:     Configure enhanced anti-spoofing = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Biometrics\Facial Features
@@ -4430,7 +4432,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure enhanced anti-spoofing'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [157] 18.10.12.1: Turn off cloud consumer account state content (Policy, line 1708)
+    # [157] 18.10.12.1: Turn off cloud consumer account state content (Policy, line 1709)
     #     CIS 18.10.12.1 (L1): Enabled
     #     Policy:     Turn off cloud consumer account state content = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -4455,7 +4457,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off cloud consumer account state content'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [158] 18.10.12.2: Turn off Microsoft consumer experiences (Policy, line 1718)
+    # [158] 18.10.12.2: Turn off Microsoft consumer experiences (Policy, line 1719)
     #     CIS 18.10.12.2 (L1): Enabled
     #     Policy:     Turn off Microsoft consumer experiences = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -4483,7 +4485,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Microsoft consumer experiences'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [159] 18.10.13.1: Require pin for pairing (Policy, line 1728)
+    # [159] 18.10.13.1: Require pin for pairing (Policy, line 1729)
     #     CIS 18.10.13.1 (L1): Enabled First Time OR Enabled Always
     #     Policy:     Require pin for pairing = First Time
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Connect
@@ -4513,7 +4515,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require pin for pairing'; Value = 'First Time'; Choices = @(@{ Name = 'Never'; Data = [uint32]'0' }, @{ Name = 'First Time'; Data = [uint32]'1' }, @{ Name = 'Always'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [160] 18.10.14.1: Do not display the password reveal button (Policy, line 1739)
+    # [160] 18.10.14.1: Do not display the password reveal button (Policy, line 1740)
     #     CIS 18.10.14.1 (L1): Enabled
     #     Policy:     Do not display the password reveal button = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Credential User Interface
@@ -4539,7 +4541,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not display the password reveal button'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [161] 18.10.14.2: Enumerate administrator accounts on elevation (Policy, line 1749)
+    # [161] 18.10.14.2: Enumerate administrator accounts on elevation (Policy, line 1750)
     #     CIS 18.10.14.2 (L1): Disabled
     #     Policy:     Enumerate administrator accounts on elevation = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Credential User Interface
@@ -4566,7 +4568,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enumerate administrator accounts on elevation'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [162] 18.10.15.1: Allow Telemetry (Policy, line 1759)
+    # [162] 18.10.15.1: Allow Telemetry (Policy, line 1760)
     #     CIS 18.10.15.1 (L1): Enabled: Diagnostic data off (not recommended) or Enabled: Send required diagnostic data
     #     Policy:     Allow Telemetry = 1
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4597,7 +4599,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Telemetry'; Value = '1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [163] 18.10.15.3: Disable OneSettings Downloads (Policy, line 1770)
+    # [163] 18.10.15.3: Disable OneSettings Downloads (Policy, line 1771)
     #     CIS 18.10.15.3 (L1): Enabled
     #     Policy:     Disable OneSettings Downloads = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4622,7 +4624,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disable OneSettings Downloads'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [164] 18.10.15.4: Do not show feedback notifications (Policy, line 1780)
+    # [164] 18.10.15.4: Do not show feedback notifications (Policy, line 1781)
     #     CIS 18.10.15.4 (L1): Enabled
     #     Policy:     Do not show feedback notifications = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4649,7 +4651,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not show feedback notifications'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [165] 18.10.15.5: Enable OneSettings Auditing (Policy, line 1790)
+    # [165] 18.10.15.5: Enable OneSettings Auditing (Policy, line 1791)
     #     CIS 18.10.15.5 (L1): Enabled
     #     Policy:     Enable OneSettings Auditing = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4674,7 +4676,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable OneSettings Auditing'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [166] 18.10.15.6: Limit Diagnostic Log Collection (Policy, line 1800)
+    # [166] 18.10.15.6: Limit Diagnostic Log Collection (Policy, line 1801)
     #     CIS 18.10.15.6 (L1): Enabled
     #     Policy:     Limit Diagnostic Log Collection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4699,7 +4701,7 @@ $WsResources = @(
         Policy = @{ Title = 'Limit Diagnostic Log Collection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [167] 18.10.15.7: Limit Dump Collection (Policy, line 1810)
+    # [167] 18.10.15.7: Limit Dump Collection (Policy, line 1811)
     #     CIS 18.10.15.7 (L1): Enabled
     #     Policy:     Limit Dump Collection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4724,7 +4726,7 @@ $WsResources = @(
         Policy = @{ Title = 'Limit Dump Collection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [168] 18.10.15.8: Toggle user control over Insider builds (Policy, line 1820)
+    # [168] 18.10.15.8: Toggle user control over Insider builds (Policy, line 1821)
     #     CIS 18.10.15.8 (L1): Disabled
     #     Policy:     Toggle user control over Insider builds = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4751,7 +4753,7 @@ $WsResources = @(
         Policy = @{ Title = 'Toggle user control over Insider builds'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [169] 18.10.17.1: Enable App Installer (Policy, line 1830)
+    # [169] 18.10.17.1: Enable App Installer (Policy, line 1831)
     #     CIS 18.10.17.1 (L1): Disabled
     #     Policy:     Enable App Installer = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Desktop App Installer
@@ -4777,7 +4779,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable App Installer'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [170] 18.10.17.2: Enable App Installer Experimental Features (Policy, line 1840)
+    # [170] 18.10.17.2: Enable App Installer Experimental Features (Policy, line 1841)
     #     CIS 18.10.17.2 (L1): Disabled
     #     Policy:     Enable App Installer Experimental Features = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Desktop App Installer
@@ -4803,7 +4805,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable App Installer Experimental Features'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [171] 18.10.17.3: Enable App Installer Hash Override (Policy, line 1850)
+    # [171] 18.10.17.3: Enable App Installer Hash Override (Policy, line 1851)
     #     CIS 18.10.17.3 (L1): Disabled
     #     Policy:     Enable App Installer Hash Override = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Desktop App Installer
@@ -4829,7 +4831,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable App Installer Hash Override'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [172] 18.10.17.4: Enable App Installer ms-appinstaller protocol (Policy, line 1860)
+    # [172] 18.10.17.4: Enable App Installer ms-appinstaller protocol (Policy, line 1861)
     #     CIS 18.10.17.4 (L1): Disabled
     #     Policy:     Enable App Installer ms-appinstaller protocol = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Desktop App Installer
@@ -4855,7 +4857,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable App Installer ms-appinstaller protocol'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [173] 18.10.25.1.1: Control Event Log behavior when the log file reaches its maximum size (Application) (Policy, line 1870)
+    # [173] 18.10.25.1.1: Control Event Log behavior when the log file reaches its maximum size (Application) (Policy, line 1871)
     #     CIS 18.10.25.1.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (Application) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Application
@@ -4883,7 +4885,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (Application)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [174] 18.10.25.1.2: Specify the maximum log file size (KB) (Application) (Policy, line 1880)
+    # [174] 18.10.25.1.2: Specify the maximum log file size (KB) (Application) (Policy, line 1881)
     #     CIS 18.10.25.1.2 (L1): Enabled 32768 or greater
     #     Policy:     Specify the maximum log file size (KB) (Application) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Application
@@ -4913,7 +4915,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Application)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [175] 18.10.25.2.1: Control Event Log behavior when the log file reaches its maximum size (Security) (Policy, line 1891)
+    # [175] 18.10.25.2.1: Control Event Log behavior when the log file reaches its maximum size (Security) (Policy, line 1892)
     #     CIS 18.10.25.2.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (Security) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Security
@@ -4941,7 +4943,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (Security)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [176] 18.10.25.2.2: Specify the maximum log file size (KB) (Security) (Policy, line 1901)
+    # [176] 18.10.25.2.2: Specify the maximum log file size (KB) (Security) (Policy, line 1902)
     #     CIS 18.10.25.2.2 (L1): Enabled 196608 or greater
     #     Policy:     Specify the maximum log file size (KB) (Security) = 196608
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Security
@@ -4972,7 +4974,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Security)'; Value = '196608'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [177] 18.10.25.3.1: Control Event Log behavior when the log file reaches its maximum size (Setup) (Policy, line 1912)
+    # [177] 18.10.25.3.1: Control Event Log behavior when the log file reaches its maximum size (Setup) (Policy, line 1913)
     #     CIS 18.10.25.3.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (Setup) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Setup
@@ -5000,7 +5002,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (Setup)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [178] 18.10.25.3.2: Specify the maximum log file size (KB) (Setup) (Policy, line 1922)
+    # [178] 18.10.25.3.2: Specify the maximum log file size (KB) (Setup) (Policy, line 1923)
     #     CIS 18.10.25.3.2 (L1): Enabled 32768 or greater
     #     Policy:     Specify the maximum log file size (KB) (Setup) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Setup
@@ -5029,7 +5031,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Setup)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [179] 18.10.25.4.1: Control Event Log behavior when the log file reaches its maximum size (System) (Policy, line 1933)
+    # [179] 18.10.25.4.1: Control Event Log behavior when the log file reaches its maximum size (System) (Policy, line 1934)
     #     CIS 18.10.25.4.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (System) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\System
@@ -5057,7 +5059,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (System)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [180] 18.10.25.4.2: Specify the maximum log file size (KB) (System) (Policy, line 1943)
+    # [180] 18.10.25.4.2: Specify the maximum log file size (KB) (System) (Policy, line 1944)
     #     CIS 18.10.25.4.2 (L1): Enabled 32768 or greater
     #     Policy:     Specify the maximum log file size (KB) (System) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\System
@@ -5087,7 +5089,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (System)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [181] 18.10.28.2: Turn off Data Execution Prevention for Explorer (Policy, line 1954)
+    # [181] 18.10.28.2: Turn off Data Execution Prevention for Explorer (Policy, line 1955)
     #     CIS 18.10.28.2 (L1): Disabled
     #     Policy:     Turn off Data Execution Prevention for Explorer = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -5115,7 +5117,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Data Execution Prevention for Explorer'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [182] 18.10.28.3: Turn off heap termination on corruption (Policy, line 1964)
+    # [182] 18.10.28.3: Turn off heap termination on corruption (Policy, line 1965)
     #     CIS 18.10.28.3 (L1): Disabled
     #     Policy:     Turn off heap termination on corruption = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -5143,7 +5145,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off heap termination on corruption'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [183] 18.10.28.4: Turn off shell protocol protected mode (Policy, line 1974)
+    # [183] 18.10.28.4: Turn off shell protocol protected mode (Policy, line 1975)
     #     CIS 18.10.28.4 (L1): Disabled
     #     Policy:     Turn off shell protocol protected mode = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -5171,7 +5173,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off shell protocol protected mode'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [184] 18.10.41.1: Block all consumer Microsoft account user authentication (Policy, line 1984)
+    # [184] 18.10.41.1: Block all consumer Microsoft account user authentication (Policy, line 1985)
     #     CIS 18.10.41.1 (L1): Enabled
     #     Policy:     Block all consumer Microsoft account user authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft account
@@ -5198,7 +5200,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block all consumer Microsoft account user authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [185] 18.10.42.5.1: Configure local setting override for reporting to Microsoft MAPS (Policy, line 1994)
+    # [185] 18.10.42.5.1: Configure local setting override for reporting to Microsoft MAPS (Policy, line 1995)
     #     CIS 18.10.42.5.1 (L1): Disabled
     #     Policy:     Configure local setting override for reporting to Microsoft MAPS = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\MAPS
@@ -5225,7 +5227,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure local setting override for reporting to Microsoft MAPS'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [186] 18.10.42.6.1.1: Configure Attack Surface Reduction rules (Policy, line 2004)
+    # [186] 18.10.42.6.1.1: Configure Attack Surface Reduction rules (Policy, line 2005)
     #     CIS 18.10.42.6.1.1 (L1): Enabled
     #     Policy:     Configure Attack Surface Reduction rules = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5251,7 +5253,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Attack Surface Reduction rules'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [187] 18.10.42.6.1.2: Block Office communication application from creating child processes (Policy, line 2014)
+    # [187] 18.10.42.6.1.2: Block Office communication application from creating child processes (Policy, line 2015)
     #     CIS 18.10.42.6.1.2 (L1): Configured
     #     Policy:     Block Office communication application from creating child processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5279,7 +5281,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block Office communication application from creating child processes'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [188] 18.10.42.6.1.2: Block Office applications from creating executable content (Policy, line 2024)
+    # [188] 18.10.42.6.1.2: Block Office applications from creating executable content (Policy, line 2025)
     #     CIS 18.10.42.6.1.2 (L1): Configured
     #     Policy:     Block Office applications from creating executable content = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5307,7 +5309,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block Office applications from creating executable content'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [189] 18.10.42.6.1.2: Block abuse of exploited vulnerable signed drivers (Policy, line 2034)
+    # [189] 18.10.42.6.1.2: Block abuse of exploited vulnerable signed drivers (Policy, line 2035)
     #     CIS 18.10.42.6.1.2 (L1): Configured
     #     Policy:     Block abuse of exploited vulnerable signed drivers = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5335,7 +5337,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block abuse of exploited vulnerable signed drivers'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [190] 18.10.42.6.1.2: Block execution of potentially obfuscated scripts (Policy, line 2044)
+    # [190] 18.10.42.6.1.2: Block execution of potentially obfuscated scripts (Policy, line 2045)
     #     CIS 18.10.42.6.1.2 (L1): Configured
     #     Policy:     Block execution of potentially obfuscated scripts = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5363,7 +5365,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block execution of potentially obfuscated scripts'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [191] 18.10.42.6.1.2: Block Office applications from injecting code into other processes (Policy, line 2054)
+    # [191] 18.10.42.6.1.2: Block Office applications from injecting code into other processes (Policy, line 2055)
     #     CIS 18.10.42.6.1.2 (L1): Configured
     #     Policy:     Block Office applications from injecting code into other processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5391,7 +5393,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block Office applications from injecting code into other processes'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [192] 18.10.42.6.1.2: Block Adobe Reader from creating child processes (Policy, line 2064)
+    # [192] 18.10.42.6.1.2: Block Adobe Reader from creating child processes (Policy, line 2065)
     #     CIS 18.10.42.6.1.2 (L1): Configured
     #     Policy:     Block Adobe Reader from creating child processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5419,7 +5421,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block Adobe Reader from creating child processes'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [193] 18.10.42.6.1.2: Block Win32 API calls from Office macros (Policy, line 2074)
+    # [193] 18.10.42.6.1.2: Block Win32 API calls from Office macros (Policy, line 2075)
     #     CIS 18.10.42.6.1.2 (L1): Configured
     #     Policy:     Block Win32 API calls from Office macros = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5447,7 +5449,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block Win32 API calls from Office macros'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [194] 18.10.42.6.1.2: Block credential stealing from the Windows local security authority subsystem (Policy, line 2084)
+    # [194] 18.10.42.6.1.2: Block credential stealing from the Windows local security authority subsystem (Policy, line 2085)
     #     CIS 18.10.42.6.1.2 (L1): Configured
     #     Policy:     Block credential stealing from the Windows local security authority subsystem = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5475,7 +5477,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block credential stealing from the Windows local security authority subsystem'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [195] 18.10.42.6.1.2: Block untrusted and unsigned processes that run from USB (Policy, line 2094)
+    # [195] 18.10.42.6.1.2: Block untrusted and unsigned processes that run from USB (Policy, line 2095)
     #     CIS 18.10.42.6.1.2 (L1): Configured
     #     Policy:     Block untrusted and unsigned processes that run from USB = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5503,7 +5505,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block untrusted and unsigned processes that run from USB'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [196] 18.10.42.6.1.2: Block executable content from email client and webmail (Policy, line 2104)
+    # [196] 18.10.42.6.1.2: Block executable content from email client and webmail (Policy, line 2105)
     #     CIS 18.10.42.6.1.2 (L1): Configured
     #     Policy:     Block executable content from email client and webmail = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5531,7 +5533,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block executable content from email client and webmail'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [197] 18.10.42.6.1.2: Block JavaScript or VBScript from launching downloaded executable content (Policy, line 2114)
+    # [197] 18.10.42.6.1.2: Block JavaScript or VBScript from launching downloaded executable content (Policy, line 2115)
     #     CIS 18.10.42.6.1.2 (L1): Configured
     #     Policy:     Block JavaScript or VBScript from launching downloaded executable content = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5559,7 +5561,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block JavaScript or VBScript from launching downloaded executable content'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [198] 18.10.42.6.1.2: Block all Office applications from creating child processes (Policy, line 2124)
+    # [198] 18.10.42.6.1.2: Block all Office applications from creating child processes (Policy, line 2125)
     #     CIS 18.10.42.6.1.2 (L1): Configured
     #     Policy:     Block all Office applications from creating child processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5587,7 +5589,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block all Office applications from creating child processes'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [199] 18.10.42.6.1.2: Block persistence through WMI event subscription (Policy, line 2134)
+    # [199] 18.10.42.6.1.2: Block persistence through WMI event subscription (Policy, line 2135)
     #     CIS 18.10.42.6.1.2 (L1): Configured
     #     Policy:     Block persistence through WMI event subscription = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5615,7 +5617,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block persistence through WMI event subscription'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [200] 18.10.42.6.3.1: Prevent users and apps from accessing dangerous websites (Policy, line 2144)
+    # [200] 18.10.42.6.3.1: Prevent users and apps from accessing dangerous websites (Policy, line 2145)
     #     CIS 18.10.42.6.3.1 (L1): Enabled Block
     #     Policy:     Prevent users and apps from accessing dangerous websites = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Windows Defender Exploit Guard\Network Protection
@@ -5645,7 +5647,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent users and apps from accessing dangerous websites'; Value = 'Block'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }, @{ Name = 'Audit Mode'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [201] 18.10.42.7.1: Enable file hash computation feature (Policy, line 2154)
+    # [201] 18.10.42.7.1: Enable file hash computation feature (Policy, line 2155)
     #     CIS 18.10.42.7.1 (L1): Enabled
     #     Policy:     Enable file hash computation feature = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\MpEngine
@@ -5670,7 +5672,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable file hash computation feature'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [202] 18.10.42.10.1: Scan all downloaded files and attachments (Policy, line 2164)
+    # [202] 18.10.42.10.1: Scan all downloaded files and attachments (Policy, line 2165)
     #     CIS 18.10.42.10.1 (L1): Enabled
     #     Policy:     Scan all downloaded files and attachments = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Real-time Protection
@@ -5695,7 +5697,7 @@ $WsResources = @(
         Policy = @{ Title = 'Scan all downloaded files and attachments'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [203] 18.10.42.10.2: Turn off real-time protection (Policy, line 2174)
+    # [203] 18.10.42.10.2: Turn off real-time protection (Policy, line 2175)
     #     CIS 18.10.42.10.2 (L1): Disabled
     #     Policy:     Turn off real-time protection = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Real-time Protection
@@ -5721,7 +5723,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off real-time protection'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [204] 18.10.42.10.3: Turn on behavior monitoring (Policy, line 2184)
+    # [204] 18.10.42.10.3: Turn on behavior monitoring (Policy, line 2185)
     #     CIS 18.10.42.10.3 (L1): Enabled
     #     Policy:     Turn on behavior monitoring = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Real-time Protection
@@ -5748,7 +5750,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on behavior monitoring'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [205] 18.10.42.10.4: Turn on script scanning (Policy, line 2194)
+    # [205] 18.10.42.10.4: Turn on script scanning (Policy, line 2195)
     #     CIS 18.10.42.10.4 (L1): Enabled
     #     Policy:     Turn on script scanning = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Real-time Protection
@@ -5773,7 +5775,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on script scanning'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [206] 18.10.42.13.1: Scan packed executables (Policy, line 2204)
+    # [206] 18.10.42.13.1: Scan packed executables (Policy, line 2205)
     #     CIS 18.10.42.13.1 (L1): Enabled
     #     Policy:     Scan packed executables = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Scan
@@ -5798,7 +5800,7 @@ $WsResources = @(
         Policy = @{ Title = 'Scan packed executables'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [207] 18.10.42.13.2: Scan removable drives (Policy, line 2214)
+    # [207] 18.10.42.13.2: Scan removable drives (Policy, line 2215)
     #     CIS 18.10.42.13.2 (L1): Enabled
     #     Policy:     Scan removable drives = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Scan
@@ -5825,7 +5827,7 @@ $WsResources = @(
         Policy = @{ Title = 'Scan removable drives'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [208] 18.10.42.13.3: Turn on e-mail scanning (Policy, line 2224)
+    # [208] 18.10.42.13.3: Turn on e-mail scanning (Policy, line 2225)
     #     CIS 18.10.42.13.3 (L1): Enabled
     #     Policy:     Turn on e-mail scanning = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Scan
@@ -5851,7 +5853,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on e-mail scanning'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [209] 18.10.42.16: Configure detection for potentially unwanted applications (Policy, line 2234)
+    # [209] 18.10.42.16: Configure detection for potentially unwanted applications (Policy, line 2235)
     #     CIS 18.10.42.16 (L1): Enabled Block
     #     Policy:     Configure detection for potentially unwanted applications = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender
@@ -5879,7 +5881,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure detection for potentially unwanted applications'; Value = 'Block'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }, @{ Name = 'Audit Mode'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [210] 18.10.42.17: Turn off Windows Defender Antivirus (Policy, line 2244)
+    # [210] 18.10.42.17: Turn off Windows Defender Antivirus (Policy, line 2245)
     #     CIS 18.10.42.17 (L1): Disabled
     #     Policy:     Turn off Windows Defender Antivirus = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender
@@ -5907,7 +5909,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Windows Defender Antivirus'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [211] 18.10.50.1: Prevent the usage of OneDrive for file storage (Policy, line 2254)
+    # [211] 18.10.50.1: Prevent the usage of OneDrive for file storage (Policy, line 2255)
     #     CIS 18.10.50.1 (L1): Enabled
     #     Policy:     Prevent the usage of OneDrive for file storage = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\OneDrive
@@ -5935,7 +5937,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent the usage of OneDrive for file storage'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [212] 18.10.56.2.2: Do not allow passwords to be saved (Policy, line 2264)
+    # [212] 18.10.56.2.2: Do not allow passwords to be saved (Policy, line 2265)
     #     CIS 18.10.56.2.2 (L1): Enabled
     #     Policy:     Do not allow passwords to be saved = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Connection Client
@@ -5963,7 +5965,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow passwords to be saved'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [213] 18.10.56.3.3.2: Do not allow drive redirection (Policy, line 2274)
+    # [213] 18.10.56.3.3.2: Do not allow drive redirection (Policy, line 2275)
     #     CIS 18.10.56.3.3.2 (L1): Enabled
     #     Policy:     Do not allow drive redirection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Device and Resource Redirection
@@ -5991,7 +5993,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow drive redirection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [214] 18.10.56.3.9.1: Always prompt for password upon connection (Policy, line 2284)
+    # [214] 18.10.56.3.9.1: Always prompt for password upon connection (Policy, line 2285)
     #     CIS 18.10.56.3.9.1 (L1): Enabled
     #     Policy:     Always prompt for password upon connection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -6018,7 +6020,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always prompt for password upon connection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [215] 18.10.56.3.9.2: Require secure RPC communication (Policy, line 2294)
+    # [215] 18.10.56.3.9.2: Require secure RPC communication (Policy, line 2295)
     #     CIS 18.10.56.3.9.2 (L1): Enabled
     #     Policy:     Require secure RPC communication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -6046,7 +6048,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require secure RPC communication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [216] 18.10.56.3.9.3: Require use of specific security layer for remote (RDP) connections (Policy, line 2304)
+    # [216] 18.10.56.3.9.3: Require use of specific security layer for remote (RDP) connections (Policy, line 2305)
     #     CIS 18.10.56.3.9.3 (L1): Enabled SSL
     #     Policy:     Require use of specific security layer for remote (RDP) connections = SSL
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -6074,7 +6076,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require use of specific security layer for remote (RDP) connections'; Value = 'SSL'; Choices = @(@{ Name = 'RDP'; Data = [uint32]'0' }, @{ Name = 'Negotiate'; Data = [uint32]'1' }, @{ Name = 'SSL'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [217] 18.10.56.3.9.4: Require user authentication for remote connections by using Network Level Authentication (Policy, line 2314)
+    # [217] 18.10.56.3.9.4: Require user authentication for remote connections by using Network Level Authentication (Policy, line 2315)
     #     CIS 18.10.56.3.9.4 (L1): Enabled
     #     Policy:     Require user authentication for remote connections by using Network Level Authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -6103,7 +6105,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require user authentication for remote connections by using Network Level Authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [218] 18.10.56.3.9.5: Set client connection encryption level (Policy, line 2324)
+    # [218] 18.10.56.3.9.5: Set client connection encryption level (Policy, line 2325)
     #     CIS 18.10.56.3.9.5 (L1): Enabled High Level
     #     Policy:     Set client connection encryption level = High Level
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -6131,7 +6133,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set client connection encryption level'; Value = 'High Level'; Choices = @(@{ Name = 'Low Level'; Data = [uint32]'1' }, @{ Name = 'Client Compatible'; Data = [uint32]'2' }, @{ Name = 'High Level'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [219] 18.10.56.3.11.1: Do not delete temp folders upon exit (Policy, line 2334)
+    # [219] 18.10.56.3.11.1: Do not delete temp folders upon exit (Policy, line 2335)
     #     CIS 18.10.56.3.11.1 (L1): Disabled
     #     Policy:     Do not delete temp folders upon exit = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Temporary folders
@@ -6158,7 +6160,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not delete temp folders upon exit'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [220] 18.10.56.3.11.2: Do not use temporary folders per session (Policy, line 2344)
+    # [220] 18.10.56.3.11.2: Do not use temporary folders per session (Policy, line 2345)
     #     CIS 18.10.56.3.11.2 (L1): Disabled
     #     Policy:     Do not use temporary folders per session = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Temporary folders
@@ -6185,7 +6187,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not use temporary folders per session'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [221] 18.10.57.1: Prevent downloading of enclosures (Policy, line 2354)
+    # [221] 18.10.57.1: Prevent downloading of enclosures (Policy, line 2355)
     #     CIS 18.10.57.1 (L1): Enabled
     #     Policy:     Prevent downloading of enclosures = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\RSS Feeds
@@ -6213,7 +6215,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent downloading of enclosures'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [222] 18.10.58.3: Allow indexing of encrypted files (Policy, line 2364)
+    # [222] 18.10.58.3: Allow indexing of encrypted files (Policy, line 2365)
     #     CIS 18.10.58.3 (L1): Disabled
     #     Policy:     Allow indexing of encrypted files = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Search
@@ -6240,7 +6242,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow indexing of encrypted files'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [223] 18.10.75.2.1: Configure Windows SmartScreen (Policy, line 2374)
+    # [223] 18.10.75.2.1: Configure Windows SmartScreen (Policy, line 2375)
     #     CIS 18.10.75.2.1 (L1): Enabled Warn and prevent bypass
     #     Policy:     Configure Windows SmartScreen = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -6268,7 +6270,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows SmartScreen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [224] 18.10.75.2.1: Configure Windows SmartScreen (warning level) (Policy, line 2384)
+    # [224] 18.10.75.2.1: Configure Windows SmartScreen (warning level) (Policy, line 2385)
     #     CIS 18.10.75.2.1 (L1): Enabled Warn and prevent bypass
     #     Policy:     Configure Windows SmartScreen (warning level) = Warn and prevent bypass
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -6296,7 +6298,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows SmartScreen (warning level)'; Value = 'Warn and prevent bypass'; Choices = @(@{ Name = 'Warn and prevent bypass'; Data = 'Block' }, @{ Name = 'Warn'; Data = 'Warn' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [225] 18.10.79.2: Allow Windows Ink Workspace (Policy, line 2394)
+    # [225] 18.10.79.2: Allow Windows Ink Workspace (Policy, line 2395)
     #     CIS 18.10.79.2 (L1): Disabled
     #     Policy:     Allow Windows Ink Workspace = On, but disallow access above lock
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Ink Workspace
@@ -6326,7 +6328,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Windows Ink Workspace'; Value = 'On, but disallow access above lock'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'On, but disallow access above lock'; Data = [uint32]'1' }, @{ Name = 'On'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [226] 18.10.80.1: Allow user control over installs (Policy, line 2405)
+    # [226] 18.10.80.1: Allow user control over installs (Policy, line 2406)
     #     CIS 18.10.80.1 (L1): Disabled
     #     Policy:     Allow user control over installs = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
@@ -6354,7 +6356,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow user control over installs'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [227] 18.10.80.2: Always install with elevated privileges (Policy, line 2415)
+    # [227] 18.10.80.2: Always install with elevated privileges (Policy, line 2416)
     #     CIS 18.10.80.2 (L1): Disabled
     #     Policy:     Always install with elevated privileges = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
@@ -6382,7 +6384,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always install with elevated privileges'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [228] 18.10.81.1: Sign-in last interactive user automatically after a system-initiated restart (Policy, line 2425)
+    # [228] 18.10.81.1: Sign-in last interactive user automatically after a system-initiated restart (Policy, line 2426)
     #     CIS 18.10.81.1 (L1): Disabled
     #     Policy:     Sign-in last interactive user automatically after a system-initiated restart = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Logon Options
@@ -6410,7 +6412,7 @@ $WsResources = @(
         Policy = @{ Title = 'Sign-in last interactive user automatically after a system-initiated restart'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [229] 18.10.88.1.1: Allow Basic authentication (WinRM Client) (Policy, line 2435)
+    # [229] 18.10.88.1.1: Allow Basic authentication (WinRM Client) (Policy, line 2436)
     #     CIS 18.10.88.1.1 (L1): Disabled
     #     Policy:     Allow Basic authentication (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -6438,7 +6440,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [230] 18.10.88.1.2: Allow unencrypted traffic (WinRM Client) (Policy, line 2445)
+    # [230] 18.10.88.1.2: Allow unencrypted traffic (WinRM Client) (Policy, line 2446)
     #     CIS 18.10.88.1.2 (L1): Disabled
     #     Policy:     Allow unencrypted traffic (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -6465,7 +6467,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [231] 18.10.88.1.3: Disallow Digest authentication (Policy, line 2455)
+    # [231] 18.10.88.1.3: Disallow Digest authentication (Policy, line 2456)
     #     CIS 18.10.88.1.3 (L1): Enabled
     #     Policy:     Disallow Digest authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -6493,7 +6495,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Digest authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [232] 18.10.88.2.1: Allow Basic authentication (WinRM Service) (Policy, line 2465)
+    # [232] 18.10.88.2.1: Allow Basic authentication (WinRM Service) (Policy, line 2466)
     #     CIS 18.10.88.2.1 (L1): Disabled
     #     Policy:     Allow Basic authentication (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -6521,7 +6523,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [233] 18.10.88.2.3: Allow unencrypted traffic (WinRM Service) (Policy, line 2475)
+    # [233] 18.10.88.2.3: Allow unencrypted traffic (WinRM Service) (Policy, line 2476)
     #     CIS 18.10.88.2.3 (L1): Disabled
     #     Policy:     Allow unencrypted traffic (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -6548,7 +6550,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [234] 18.10.88.2.4: Disallow WinRM from storing RunAs credentials (Policy, line 2485)
+    # [234] 18.10.88.2.4: Disallow WinRM from storing RunAs credentials (Policy, line 2486)
     #     CIS 18.10.88.2.4 (L1): Enabled
     #     Policy:     Disallow WinRM from storing RunAs credentials = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -6576,7 +6578,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow WinRM from storing RunAs credentials'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [235] 18.10.91.2.1: Prevent users from modifying settings (Policy, line 2495)
+    # [235] 18.10.91.2.1: Prevent users from modifying settings (Policy, line 2496)
     #     CIS 18.10.91.2.1 (L1): Enabled
     #     Policy:     Prevent users from modifying settings = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender Security Center\App and browser protection
@@ -6604,7 +6606,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent users from modifying settings'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [236] 18.10.92.1.1: No auto-restart with logged on users for scheduled automatic updates installations (Policy, line 2505)
+    # [236] 18.10.92.1.1: No auto-restart with logged on users for scheduled automatic updates installations (Policy, line 2506)
     #     CIS 18.10.92.1.1 (L1): Disabled
     #     Policy:     No auto-restart with logged on users for scheduled automatic updates installations = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update
@@ -6632,7 +6634,7 @@ $WsResources = @(
         Policy = @{ Title = 'No auto-restart with logged on users for scheduled automatic updates installations'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [237] 18.10.92.2.1: Configure Automatic Updates (policy enabled) (Policy, line 2515)
+    # [237] 18.10.92.2.1: Configure Automatic Updates (policy enabled) (Policy, line 2516)
     #     CIS 18.10.92.2.1 (L1): Enabled
     #     Policy:     Configure Automatic Updates (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update
@@ -6660,7 +6662,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Automatic Updates (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [238] 18.10.92.2.2: Configure Automatic Updates (scheduled install day) (Policy, line 2525)
+    # [238] 18.10.92.2.2: Configure Automatic Updates (scheduled install day) (Policy, line 2526)
     #     CIS 18.10.92.2.2 (L1): 0 - Every day
     #     Policy:     Configure Automatic Updates (scheduled install day) = 0 - Every day
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update
@@ -6688,7 +6690,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Automatic Updates (scheduled install day)'; Value = '0 - Every day'; Choices = @(@{ Name = '0 - Every day'; Data = [uint32]'0' }, @{ Name = '1 - Every Sunday'; Data = [uint32]'1' }, @{ Name = '2 - Every Monday'; Data = [uint32]'2' }, @{ Name = '3 - Every Tuesday'; Data = [uint32]'3' }, @{ Name = '4 - Every Wednesday'; Data = [uint32]'4' }, @{ Name = '5 - Every Thursday'; Data = [uint32]'5' }, @{ Name = '6 - Every Friday'; Data = [uint32]'6' }, @{ Name = '7 - Every Saturday'; Data = [uint32]'7' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [239] 18.10.92.4.1: Manage preview builds (policy enabled) (Policy, line 2535)
+    # [239] 18.10.92.4.1: Manage preview builds (policy enabled) (Policy, line 2536)
     #     CIS 18.10.92.4.1 (L1): Disabled
     #     Policy:     Manage preview builds (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -6715,7 +6717,7 @@ $WsResources = @(
         Policy = @{ Title = 'Manage preview builds (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [240] 18.10.92.4.1: Manage preview builds (preview build option) (Policy, line 2545)
+    # [240] 18.10.92.4.1: Manage preview builds (preview build option) (Policy, line 2546)
     #     CIS 18.10.92.4.1 (L1): Disabled
     #     Policy:     Manage preview builds (preview build option) = Disable preview builds once next release is public
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -6741,7 +6743,7 @@ $WsResources = @(
         Policy = @{ Title = 'Manage preview builds (preview build option)'; Value = 'Disable preview builds once next release is public'; Choices = @(@{ Name = 'Disable preview builds'; Data = [uint32]'0' }, @{ Name = 'Disable preview builds once next release is public'; Data = [uint32]'1' }, @{ Name = 'Enable preview builds'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [241] 18.10.92.4.2: Select when Preview Builds and Feature Updates are received (policy enabled) (Policy, line 2555)
+    # [241] 18.10.92.4.2: Select when Preview Builds and Feature Updates are received (policy enabled) (Policy, line 2556)
     #     CIS 18.10.92.4.2 (L1): Enabled: 180 or more days
     #     Policy:     Select when Preview Builds and Feature Updates are received (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -6769,7 +6771,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Preview Builds and Feature Updates are received (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [242] 18.10.92.4.2: Select when Preview Builds and Feature Updates are received (deferral days) (Policy, line 2565)
+    # [242] 18.10.92.4.2: Select when Preview Builds and Feature Updates are received (deferral days) (Policy, line 2566)
     #     CIS 18.10.92.4.2 (L1): Enabled: 180 or more days
     #     Policy:     Select when Preview Builds and Feature Updates are received (deferral days) = 180
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -6798,7 +6800,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Preview Builds and Feature Updates are received (deferral days)'; Value = '180'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [243] 18.10.92.4.3: Select when Quality Updates are received (policy enabled) (Policy, line 2576)
+    # [243] 18.10.92.4.3: Select when Quality Updates are received (policy enabled) (Policy, line 2577)
     #     CIS 18.10.92.4.3 (L1): Enabled 0 days
     #     Policy:     Select when Quality Updates are received (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -6825,7 +6827,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Quality Updates are received (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [244] 18.10.92.4.3: Select when Quality Updates are received (deferral days) (Policy, line 2586)
+    # [244] 18.10.92.4.3: Select when Quality Updates are received (deferral days) (Policy, line 2587)
     #     CIS 18.10.92.4.3 (L1): Enabled 0 days
     #     Policy:     Select when Quality Updates are received (deferral days) = 0 days: quality updates are not deferred
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -6853,7 +6855,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Quality Updates are received (deferral days)'; Value = '0 days: quality updates are not deferred'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [245] 19.5.1.1: Turn off toast notifications on the lock screen (Policy, line 2596)
+    # [245] 19.5.1.1: Turn off toast notifications on the lock screen (Policy, line 2597)
     #     CIS 19.5.1.1 (L1): Enabled
     #     Policy:     Turn off toast notifications on the lock screen = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Start Menu and Taskbar\Notifications
@@ -6879,7 +6881,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off toast notifications on the lock screen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [246] 19.7.5.1: Do not preserve zone information in file attachments (Policy, line 2606)
+    # [246] 19.7.5.1: Do not preserve zone information in file attachments (Policy, line 2607)
     #     CIS 19.7.5.1 (L1): Disabled
     #     Policy:     Do not preserve zone information in file attachments = Disabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Attachment Manager
@@ -6906,7 +6908,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not preserve zone information in file attachments'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [247] 19.7.5.2: Notify antivirus programs when opening attachments (Policy, line 2616)
+    # [247] 19.7.5.2: Notify antivirus programs when opening attachments (Policy, line 2617)
     #     CIS 19.7.5.2 (L1): Enabled
     #     Policy:     Notify antivirus programs when opening attachments = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Attachment Manager
@@ -6935,7 +6937,7 @@ $WsResources = @(
         Policy = @{ Title = 'Notify antivirus programs when opening attachments'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'3' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [248] 19.7.8.1: Configure Windows spotlight on lock screen (Policy, line 2626)
+    # [248] 19.7.8.1: Configure Windows spotlight on lock screen (Policy, line 2627)
     #     CIS 19.7.8.1 (L1): Disabled
     #     Policy:     Configure Windows spotlight on lock screen = Disabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -6962,7 +6964,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows spotlight on lock screen'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [249] 19.7.8.2: Do not suggest third-party content in Windows spotlight (Policy, line 2636)
+    # [249] 19.7.8.2: Do not suggest third-party content in Windows spotlight (Policy, line 2637)
     #     CIS 19.7.8.2 (L1): Enabled
     #     Policy:     Do not suggest third-party content in Windows spotlight = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -6989,7 +6991,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not suggest third-party content in Windows spotlight'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [250] 19.7.8.3: Do not use diagnostic data for tailored experiences (Policy, line 2646)
+    # [250] 19.7.8.3: Do not use diagnostic data for tailored experiences (Policy, line 2647)
     #     CIS 19.7.8.3 (L1): Enabled
     #     Policy:     Do not use diagnostic data for tailored experiences = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -7016,7 +7018,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not use diagnostic data for tailored experiences'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [251] 19.7.8.4: Turn off all Windows spotlight features (Policy, line 2656)
+    # [251] 19.7.8.4: Turn off all Windows spotlight features (Policy, line 2657)
     #     CIS 19.7.8.4 (L1): Enabled
     #     Policy:     Turn off all Windows spotlight features = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -7043,7 +7045,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off all Windows spotlight features'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [252] 19.7.8.5: Turn off Spotlight collection on Desktop (Policy, line 2666)
+    # [252] 19.7.8.5: Turn off Spotlight collection on Desktop (Policy, line 2667)
     #     CIS 19.7.8.5 (L1): Enabled
     #     Policy:     Turn off Spotlight collection on Desktop = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -7068,7 +7070,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Spotlight collection on Desktop'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [253] 19.7.26.1: Prevent users from sharing files within their profile. (Policy, line 2676)
+    # [253] 19.7.26.1: Prevent users from sharing files within their profile. (Policy, line 2677)
     #     CIS 19.7.26.1 (L1): Enabled
     #     Policy:     Prevent users from sharing files within their profile. = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Network Sharing
@@ -7096,7 +7098,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent users from sharing files within their profile.'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [254] 19.7.42.1: Always install with elevated privileges (User Configuration) (Policy, line 2686)
+    # [254] 19.7.42.1: Always install with elevated privileges (User Configuration) (Policy, line 2687)
     #     CIS 19.7.42.1 (L1): Disabled
     #     Policy:     Always install with elevated privileges (User Configuration) = Disabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Windows Installer

@@ -138,6 +138,10 @@ const CIS3_KEY_CORRECTED: Record<string, string> = {
   // The role writes the value under a subkey named after it; the policy value is in ...\Policies\System.
   '18.9.19.7': 'HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System',
 };
+/** Where the shipped baseline writes another value the benchmark accepts than the role does. */
+const CIS3_DATA_CORRECTED: Record<string, unknown> = {
+  '2.3.11.13': 1, // "Audit all or higher": the role writes 2 (Deny all), which blocks outgoing NTLM; set writes the minimum, and the condition keeps a Deny all in place
+};
 const CIS3_NOT_EXPRESSIBLE: Record<string, RegExp> = {
   '2.3.11.6': /ForceLogoffWhenHourExpire/, // the role writes 2.3.9.4's EnableForcedLogOff under this number
   '2.3.5.2': /Not Configured/, // the role writes DWord 0 into an SDDL string value that should be absent
@@ -156,7 +160,7 @@ test('CIS baseline v3.0.0 (cis-ws2016): every registry recommendation of the tab
     ref: r.cis,
     path: keyOf(r.hive, r.cis in CIS3_KEY_CORRECTED ? CIS3_KEY_CORRECTED[r.cis]!.slice(5) : r.key, r.valueName),
     valueType: r.valueType,
-    data: r.data,
+    data: r.cis in CIS3_DATA_CORRECTED ? CIS3_DATA_CORRECTED[r.cis] : r.data,
     scope: r.scope,
     level: r.level ?? r.profile ?? null,
     condition: r.condition,
