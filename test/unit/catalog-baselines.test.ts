@@ -212,7 +212,11 @@ test('ASR rules: one entry per rule GUID under the Rules key, REG_SZ with Block/
   const doc = `metadata: { name: asr }\nresources:\n  - { name: r, type: Policy, properties: { policy: "Block Win32 API calls from Office macros", value: Audit } }\n  - { name: w, type: Policy, properties: { policy: "Block Office applications from creating executable content", value: Warn } }\n`;
   const result = validateText('asr.yaml', doc, { catalog });
   assert.equal(result.diagnostics.map((d) => d.message), []);
-  assert.equal(result.plan!.resources.map((r) => (r as unknown as { desired: { valueData: unknown } }).desired?.valueData ?? null).length, 2);
+  assert.equal(result.plan!.resources.map((r) => r.desired), [
+    { ensure: 'Present', valueType: 'String', valueData: '2' },
+    { ensure: 'Present', valueType: 'String', valueData: '6' },
+  ]);
+  assert.equal(result.plan!.resources.map((r) => r.entry!.registry.valueName), ['92e97fa1-2edf-4476-bdd6-9dd0b4dddc7b', '3b576869-a4ec-4529-8536-b80a7769e899']);
   const bad = validateText('asr.yaml', `metadata: { name: asr }\nresources:\n  - { name: r, type: Policy, properties: { policy: "Use advanced protection against ransomware", value: Warn } }\n`, { catalog });
   assert.ok(bad.diagnostics.length > 0, 'a rule without Warn refuses it');
 });
