@@ -5026,7 +5026,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [179] 18.10.42.6.1.2: Block Office communication application from creating child processes (Policy, line 1935)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Office communication application from creating child processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5054,7 +5054,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [180] 18.10.42.6.1.2: Block Office applications from creating executable content (Policy, line 1945)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Office applications from creating executable content = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5082,7 +5082,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [181] 18.10.42.6.1.2: Block abuse of exploited vulnerable signed drivers (Policy, line 1955)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block abuse of exploited vulnerable signed drivers = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5110,7 +5110,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [182] 18.10.42.6.1.2: Block execution of potentially obfuscated scripts (Policy, line 1965)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block execution of potentially obfuscated scripts = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5138,7 +5138,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [183] 18.10.42.6.1.2: Block Office applications from injecting code into other processes (Policy, line 1975)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Office applications from injecting code into other processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5166,7 +5166,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [184] 18.10.42.6.1.2: Block Adobe Reader from creating child processes (Policy, line 1985)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Adobe Reader from creating child processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5194,7 +5194,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [185] 18.10.42.6.1.2: Block Win32 API calls from Office macros (Policy, line 1995)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Win32 API calls from Office macros = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5222,7 +5222,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [186] 18.10.42.6.1.2: Block credential stealing from the Windows local security authority subsystem (Policy, line 2005)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block credential stealing from the Windows local security authority subsystem = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5250,7 +5250,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [187] 18.10.42.6.1.2: Block untrusted and unsigned processes that run from USB (Policy, line 2015)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block untrusted and unsigned processes that run from USB = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5278,7 +5278,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [188] 18.10.42.6.1.2: Block executable content from email client and webmail (Policy, line 2025)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block executable content from email client and webmail = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5306,7 +5306,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [189] 18.10.42.6.1.2: Block JavaScript or VBScript from launching downloaded executable content (Policy, line 2035)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block JavaScript or VBScript from launching downloaded executable content = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5334,7 +5334,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [190] 18.10.42.6.1.2: Block all Office applications from creating child processes (Policy, line 2045)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block all Office applications from creating child processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5362,7 +5362,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [191] 18.10.42.6.1.2: Block persistence through WMI event subscription (Policy, line 2055)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block persistence through WMI event subscription = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium

@@ -5254,7 +5254,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [187] 18.10.42.6.1.2: Block Office communication application from creating child processes (Policy, line 2015)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Office communication application from creating child processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5282,7 +5282,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [188] 18.10.42.6.1.2: Block Office applications from creating executable content (Policy, line 2025)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Office applications from creating executable content = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5310,7 +5310,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [189] 18.10.42.6.1.2: Block abuse of exploited vulnerable signed drivers (Policy, line 2035)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block abuse of exploited vulnerable signed drivers = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5338,7 +5338,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [190] 18.10.42.6.1.2: Block execution of potentially obfuscated scripts (Policy, line 2045)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block execution of potentially obfuscated scripts = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5366,7 +5366,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [191] 18.10.42.6.1.2: Block Office applications from injecting code into other processes (Policy, line 2055)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Office applications from injecting code into other processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5394,7 +5394,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [192] 18.10.42.6.1.2: Block Adobe Reader from creating child processes (Policy, line 2065)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Adobe Reader from creating child processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5422,7 +5422,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [193] 18.10.42.6.1.2: Block Win32 API calls from Office macros (Policy, line 2075)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Win32 API calls from Office macros = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5450,7 +5450,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [194] 18.10.42.6.1.2: Block credential stealing from the Windows local security authority subsystem (Policy, line 2085)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block credential stealing from the Windows local security authority subsystem = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5478,7 +5478,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [195] 18.10.42.6.1.2: Block untrusted and unsigned processes that run from USB (Policy, line 2095)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block untrusted and unsigned processes that run from USB = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5506,7 +5506,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [196] 18.10.42.6.1.2: Block executable content from email client and webmail (Policy, line 2105)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block executable content from email client and webmail = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5534,7 +5534,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [197] 18.10.42.6.1.2: Block JavaScript or VBScript from launching downloaded executable content (Policy, line 2115)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block JavaScript or VBScript from launching downloaded executable content = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5562,7 +5562,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [198] 18.10.42.6.1.2: Block all Office applications from creating child processes (Policy, line 2125)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block all Office applications from creating child processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
@@ -5590,7 +5590,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [199] 18.10.42.6.1.2: Block persistence through WMI event subscription (Policy, line 2135)
-    #     CIS 18.10.42.6.1.2 (L1): Configured
+    #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block persistence through WMI event subscription = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
     #     Severity:   medium
