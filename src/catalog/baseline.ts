@@ -81,7 +81,7 @@ export function isNewest(baseline: Baseline, all: readonly Baseline[]): boolean 
   return all.every((b) => b === baseline || b.id !== baseline.id || compareVersions(b.version, baseline.version) < 0);
 }
 
-/** How users name a baseline: its id for the newest version, id@version (e.g. cis-ws2016@1.2.0) for any. */
+/** How users name a baseline, and its file's name before .json: the id for the newest version, id@version (e.g. cis-ws2016@1.2.0) for an older one. */
 export function baselineName(baseline: Baseline, all: readonly Baseline[]): string {
   return isNewest(baseline, all) ? baseline.id : `${baseline.id}@${bareVersion(baseline.version)}`;
 }
