@@ -57,7 +57,7 @@ $WsDocument = @{ Name = 'windows-server-2016-cis-l1-ms'; WinstateVersion = '0.1.
 #region Resources: one table row per setting; the runtime below interprets them.
 $WsResources = @(
     # ----------------------------------------------------------------------------------------------
-    # [1] 2.3.1.1: Accounts: Block Microsoft accounts (Policy, line 117)
+    # [1] 2.3.1.1: Accounts: Block Microsoft accounts (Policy, line 115)
     #     CIS 2.3.1.1 (L1): Users can not add or log on with Microsoft accounts
     #     Policy:     Accounts: Block Microsoft accounts = Users can't add or log on with Microsoft accounts
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -84,7 +84,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Block Microsoft accounts'; Value = 'Users can''t add or log on with Microsoft accounts'; Choices = @(@{ Name = 'This policy is disabled'; Data = [uint32]'0' }, @{ Name = 'Users can''t add Microsoft accounts'; Data = [uint32]'1' }, @{ Name = 'Users can''t add or log on with Microsoft accounts'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [2] 2.3.1.3: Accounts: Limit local account use of blank passwords to console logon only (Policy, line 127)
+    # [2] 2.3.1.3: Accounts: Limit local account use of blank passwords to console logon only (Policy, line 125)
     #     CIS 2.3.1.3 (L1): Enabled
     #     Policy:     Accounts: Limit local account use of blank passwords to console logon only = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -113,7 +113,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Limit local account use of blank passwords to console logon only'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [3] 2.3.2.1: Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings (Policy, line 137)
+    # [3] 2.3.2.1: Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings (Policy, line 135)
     #     CIS 2.3.2.1 (L1): Enabled
     #     Policy:     Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -142,7 +142,7 @@ $WsResources = @(
         Policy = @{ Title = 'Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [4] 2.3.2.2: Audit: Shut down system immediately if unable to log security audits (Policy, line 147)
+    # [4] 2.3.2.2: Audit: Shut down system immediately if unable to log security audits (Policy, line 145)
     #     CIS 2.3.2.2 (L1): Disabled
     #     Policy:     Audit: Shut down system immediately if unable to log security audits = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -171,7 +171,7 @@ $WsResources = @(
         Policy = @{ Title = 'Audit: Shut down system immediately if unable to log security audits'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [5] 2.3.4.1: Devices: Prevent users from installing printer drivers (Policy, line 157)
+    # [5] 2.3.4.1: Devices: Prevent users from installing printer drivers (Policy, line 155)
     #     CIS 2.3.4.1 (L1): Enabled
     #     Policy:     Devices: Prevent users from installing printer drivers = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -197,7 +197,7 @@ $WsResources = @(
         Policy = @{ Title = 'Devices: Prevent users from installing printer drivers'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [6] 2.3.6.1: Domain member: Digitally encrypt or sign secure channel data (always) (Policy, line 167)
+    # [6] 2.3.6.1: Domain member: Digitally encrypt or sign secure channel data (always) (Policy, line 165)
     #     CIS 2.3.6.1 (L1): Enabled
     #     Policy:     Domain member: Digitally encrypt or sign secure channel data (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -226,7 +226,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally encrypt or sign secure channel data (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [7] 2.3.6.2: Domain member: Digitally encrypt secure channel data (when possible) (Policy, line 177)
+    # [7] 2.3.6.2: Domain member: Digitally encrypt secure channel data (when possible) (Policy, line 175)
     #     CIS 2.3.6.2 (L1): Enabled
     #     Policy:     Domain member: Digitally encrypt secure channel data (when possible) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -254,7 +254,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally encrypt secure channel data (when possible)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [8] 2.3.6.3: Domain member: Digitally sign secure channel data (when possible) (Policy, line 187)
+    # [8] 2.3.6.3: Domain member: Digitally sign secure channel data (when possible) (Policy, line 185)
     #     CIS 2.3.6.3 (L1): Enabled
     #     Policy:     Domain member: Digitally sign secure channel data (when possible) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -281,7 +281,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally sign secure channel data (when possible)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [9] 2.3.6.4: Domain member: Disable machine account password changes (Policy, line 197)
+    # [9] 2.3.6.4: Domain member: Disable machine account password changes (Policy, line 195)
     #     CIS 2.3.6.4 (L1): Disabled
     #     Policy:     Domain member: Disable machine account password changes = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -309,7 +309,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Disable machine account password changes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [10] 2.3.6.5: Domain member: Maximum machine account password age (Policy, line 207)
+    # [10] 2.3.6.5: Domain member: Maximum machine account password age (Policy, line 205)
     #     CIS 2.3.6.5 (L1): 30 or fewer days, but not 0
     #     Policy:     Domain member: Maximum machine account password age = 30
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -339,7 +339,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Maximum machine account password age'; Value = '30'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [11] 2.3.6.6: Domain member: Require strong (Windows 2000 or Later) session key (Policy, line 218)
+    # [11] 2.3.6.6: Domain member: Require strong (Windows 2000 or Later) session key (Policy, line 216)
     #     CIS 2.3.6.6 (L1): Enabled
     #     Policy:     Domain member: Require strong (Windows 2000 or Later) session key = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -367,7 +367,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Require strong (Windows 2000 or Later) session key'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [12] 2.3.7.1: Interactive logon: Do not display last user name (Policy, line 228)
+    # [12] 2.3.7.1: Interactive logon: Do not display last user name (Policy, line 226)
     #     CIS 2.3.7.1 (L1): Enabled
     #     Policy:     Interactive logon: Do not display last user name = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -392,7 +392,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Do not display last user name'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [13] 2.3.7.2: Interactive logon: Do not require CTRL+ALT+DEL (Policy, line 238)
+    # [13] 2.3.7.2: Interactive logon: Do not require CTRL+ALT+DEL (Policy, line 236)
     #     CIS 2.3.7.2 (L1): Disabled
     #     Policy:     Interactive logon: Do not require CTRL+ALT+DEL = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -419,7 +419,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Do not require CTRL+ALT+DEL'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [14] 2.3.7.3: Interactive logon: Machine inactivity limit (Policy, line 248)
+    # [14] 2.3.7.3: Interactive logon: Machine inactivity limit (Policy, line 246)
     #     CIS 2.3.7.3 (L1): 900 or fewer seconds but not 0
     #     Policy:     Interactive logon: Machine inactivity limit = 900
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -450,7 +450,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Machine inactivity limit'; Value = '900'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [15] 2.3.7.7: Interactive logon: Prompt user to change password before expiration (Policy, line 259)
+    # [15] 2.3.7.7: Interactive logon: Prompt user to change password before expiration (Policy, line 257)
     #     CIS 2.3.7.7 (L1): between 5 and 14 days
     #     Policy:     Interactive logon: Prompt user to change password before expiration = 14
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -478,7 +478,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Prompt user to change password before expiration'; Value = '14'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [16] 2.3.7.8: Interactive logon: Require Domain Controller authentication to unlock workstation (Policy, line 270)
+    # [16] 2.3.7.8: Interactive logon: Require Domain Controller authentication to unlock workstation (Policy, line 268)
     #     CIS 2.3.7.8 (L1): Enabled MS only
     #     Policy:     Interactive logon: Require Domain Controller authentication to unlock workstation = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -505,7 +505,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Require Domain Controller authentication to unlock workstation'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [17] 2.3.7.9: Interactive logon: Smart card removal behavior (Policy, line 280)
+    # [17] 2.3.7.9: Interactive logon: Smart card removal behavior (Policy, line 278)
     #     CIS 2.3.7.9 (L1): Lock Workstation or higher
     #     Policy:     Interactive logon: Smart card removal behavior = Lock Workstation
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -536,7 +536,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Smart card removal behavior'; Value = 'Lock Workstation'; Choices = @(@{ Name = 'No Action'; Data = '0' }, @{ Name = 'Lock Workstation'; Data = '1' }, @{ Name = 'Force Logoff'; Data = '2' }, @{ Name = 'Disconnect if a Remote Desktop Services session'; Data = '3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [18] 2.3.8.1: Microsoft network client: Digitally sign communications (always) (Policy, line 291)
+    # [18] 2.3.8.1: Microsoft network client: Digitally sign communications (always) (Policy, line 289)
     #     CIS 2.3.8.1 (L1): Enabled
     #     Policy:     Microsoft network client: Digitally sign communications (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -564,7 +564,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network client: Digitally sign communications (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [19] 2.3.8.2: Microsoft network client: Digitally sign communications (if server agrees) (Policy, line 301)
+    # [19] 2.3.8.2: Microsoft network client: Digitally sign communications (if server agrees) (Policy, line 299)
     #     CIS 2.3.8.2 (L1): Enabled
     #     Policy:     Microsoft network client: Digitally sign communications (if server agrees) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -594,7 +594,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network client: Digitally sign communications (if server agrees)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [20] 2.3.8.3: Microsoft Network Client: Send unencrypted password to third-party SMB servers (Policy, line 311)
+    # [20] 2.3.8.3: Microsoft Network Client: Send unencrypted password to third-party SMB servers (Policy, line 309)
     #     CIS 2.3.8.3 (L1): Disabled
     #     Policy:     Microsoft Network Client: Send unencrypted password to third-party SMB servers = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -622,7 +622,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft Network Client: Send unencrypted password to third-party SMB servers'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [21] 2.3.9.1: Microsoft network server: Amount of idle time required before suspending session (Policy, line 321)
+    # [21] 2.3.9.1: Microsoft network server: Amount of idle time required before suspending session (Policy, line 319)
     #     CIS 2.3.9.1 (L1): 15 or fewer minutes
     #     Policy:     Microsoft network server: Amount of idle time required before suspending session = 15
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -650,7 +650,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Amount of idle time required before suspending session'; Value = '15'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [22] 2.3.9.2: Microsoft network server: Digitally sign communications (always) (Policy, line 332)
+    # [22] 2.3.9.2: Microsoft network server: Digitally sign communications (always) (Policy, line 330)
     #     CIS 2.3.9.2 (L1): Enabled
     #     Policy:     Microsoft network server: Digitally sign communications (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -678,7 +678,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Digitally sign communications (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [23] 2.3.9.3: Microsoft network server: Digitally sign communications (if client agrees) (Policy, line 342)
+    # [23] 2.3.9.3: Microsoft network server: Digitally sign communications (if client agrees) (Policy, line 340)
     #     CIS 2.3.9.3 (L1): Enabled
     #     Policy:     Microsoft network server: Digitally sign communications (if client agrees) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -705,7 +705,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Digitally sign communications (if client agrees)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [24] 2.3.9.4: Microsoft network server: Disconnect clients when logon hours expire (Policy, line 352)
+    # [24] 2.3.9.4: Microsoft network server: Disconnect clients when logon hours expire (Policy, line 350)
     #     CIS 2.3.9.4 (L1): Enabled
     #     Policy:     Microsoft network server: Disconnect clients when logon hours expire = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -731,7 +731,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Disconnect clients when logon hours expire'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [25] 2.3.9.5: Microsoft network server: Server SPN target name validation level (Policy, line 362)
+    # [25] 2.3.9.5: Microsoft network server: Server SPN target name validation level (Policy, line 360)
     #     CIS 2.3.9.5 (L1): Accept if provided by client or higher
     #     Policy:     Microsoft network server: Server SPN target name validation level = Accept if provided by client
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -759,7 +759,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Server SPN target name validation level'; Value = 'Accept if provided by client'; Choices = @(@{ Name = 'Off'; Data = [uint32]'0' }, @{ Name = 'Accept if provided by client'; Data = [uint32]'1' }, @{ Name = 'Required from client'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [26] 2.3.10.2: Network access: Do not allow anonymous enumeration of SAM accounts (Policy, line 373)
+    # [26] 2.3.10.2: Network access: Do not allow anonymous enumeration of SAM accounts (Policy, line 371)
     #     CIS 2.3.10.2 (L1): Enabled MS only
     #     Policy:     Network access: Do not allow anonymous enumeration of SAM accounts = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -786,7 +786,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Do not allow anonymous enumeration of SAM accounts'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [27] 2.3.10.3: Network access: Do not allow anonymous enumeration of SAM accounts and shares (Policy, line 383)
+    # [27] 2.3.10.3: Network access: Do not allow anonymous enumeration of SAM accounts and shares (Policy, line 381)
     #     CIS 2.3.10.3 (L1): Enabled MS only
     #     Policy:     Network access: Do not allow anonymous enumeration of SAM accounts and shares = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -815,7 +815,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Do not allow anonymous enumeration of SAM accounts and shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [28] 2.3.10.5: Network access: Let everyone permissions apply to anonymous users (Policy, line 393)
+    # [28] 2.3.10.5: Network access: Let everyone permissions apply to anonymous users (Policy, line 391)
     #     CIS 2.3.10.5 (L1): Disabled
     #     Policy:     Network access: Let everyone permissions apply to anonymous users = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -843,7 +843,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Let everyone permissions apply to anonymous users'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [29] 2.3.10.7: Network access: Named Pipes that can be accessed anonymously (Policy, line 403)
+    # [29] 2.3.10.7: Network access: Named Pipes that can be accessed anonymously (Policy, line 401)
     #     CIS 2.3.10.7 (L1): Configured
     #     Policy:     Network access: Named Pipes that can be accessed anonymously = None on member servers (domain controllers: LSARPC, NETLOGON and SAMR where needed)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -872,7 +872,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Named Pipes that can be accessed anonymously'; Value = 'None on member servers (domain controllers: LSARPC, NETLOGON and SAMR where needed)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [30] 2.3.10.8: Network access: Remotely accessible registry paths (Policy, line 413)
+    # [30] 2.3.10.8: Network access: Remotely accessible registry paths (Policy, line 411)
     #     CIS 2.3.10.8 (L1): Configured
     #     Policy:     Network access: Remotely accessible registry paths = SYSTEM\CurrentControlSet\Control\ProductOptions, SYSTEM\CurrentControlSet\Control\Server Applications, SOFTWARE\Microsoft\Windows NT\CurrentVersion
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -899,7 +899,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Remotely accessible registry paths'; Value = 'SYSTEM\CurrentControlSet\Control\ProductOptions, SYSTEM\CurrentControlSet\Control\Server Applications, SOFTWARE\Microsoft\Windows NT\CurrentVersion'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [31] 2.3.10.9: Network access: Remotely accessible registry paths and subpaths (Policy, line 426)
+    # [31] 2.3.10.9: Network access: Remotely accessible registry paths and subpaths (Policy, line 424)
     #     CIS 2.3.10.9 (L1): Configured
     #     Policy:     Network access: Remotely accessible registry paths and subpaths = SYSTEM\CurrentControlSet\Control\Print\Printers, SYSTEM\CurrentControlSet\Services\Eventlog, SOFTWARE\Microsoft\OLAP Server, SOFTWARE\Microsoft\Windows NT\CurrentVersion\Print, SOFTWARE\Microsoft\Windows NT\CurrentVersion\Windows, SYSTEM\CurrentControlSet\Control\ContentIndex, SYSTEM\CurrentControlSet\Control\Terminal Server, SYSTEM\CurrentControlSet\Control\Terminal Server\UserConfig, SYSTEM\CurrentControlSet\Control\Terminal Server\DefaultUserConfiguration, SOFTWARE\Microsoft\Windows NT\CurrentVersion\Perflib, SYSTEM\CurrentControlSet\Services\SysmonLog
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -927,7 +927,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Remotely accessible registry paths and subpaths'; Value = 'SYSTEM\CurrentControlSet\Control\Print\Printers, SYSTEM\CurrentControlSet\Services\Eventlog, SOFTWARE\Microsoft\OLAP Server, SOFTWARE\Microsoft\Windows NT\CurrentVersion\Print, SOFTWARE\Microsoft\Windows NT\CurrentVersion\Windows, SYSTEM\CurrentControlSet\Control\ContentIndex, SYSTEM\CurrentControlSet\Control\Terminal Server, SYSTEM\CurrentControlSet\Control\Terminal Server\UserConfig, SYSTEM\CurrentControlSet\Control\Terminal Server\DefaultUserConfiguration, SOFTWARE\Microsoft\Windows NT\CurrentVersion\Perflib, SYSTEM\CurrentControlSet\Services\SysmonLog'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [32] 2.3.10.10: Network access: Restrict anonymous access to Named Pipes and Shares (Policy, line 447)
+    # [32] 2.3.10.10: Network access: Restrict anonymous access to Named Pipes and Shares (Policy, line 445)
     #     CIS 2.3.10.10 (L1): Enabled
     #     Policy:     Network access: Restrict anonymous access to Named Pipes and Shares = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -956,7 +956,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Restrict anonymous access to Named Pipes and Shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [33] 2.3.10.11: Network access: Restrict clients allowed to make remote calls to SAM (Policy, line 457)
+    # [33] 2.3.10.11: Network access: Restrict clients allowed to make remote calls to SAM (Policy, line 455)
     #     CIS 2.3.10.11 (L1): Administrators Remote Access Allow MS only
     #     Policy:     Network access: Restrict clients allowed to make remote calls to SAM = Only Administrators allowed remote access (O:BAG:BAD:(A;;RC;;;BA))
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -986,7 +986,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Restrict clients allowed to make remote calls to SAM'; Value = 'Only Administrators allowed remote access (O:BAG:BAD:(A;;RC;;;BA))'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [34] 2.3.10.12: Network access: Shares that can be accessed anonymously (Policy, line 467)
+    # [34] 2.3.10.12: Network access: Shares that can be accessed anonymously (Policy, line 465)
     #     CIS 2.3.10.12 (L1): None
     #     Policy:     Network access: Shares that can be accessed anonymously = None
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1012,7 +1012,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Shares that can be accessed anonymously'; Value = 'None'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [35] 2.3.10.13: Network access: Sharing and security model for local accounts (Policy, line 477)
+    # [35] 2.3.10.13: Network access: Sharing and security model for local accounts (Policy, line 475)
     #     CIS 2.3.10.13 (L1): Classic - local users authenticate as themselves
     #     Policy:     Network access: Sharing and security model for local accounts = Classic - local users authenticate as themselves
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1039,7 +1039,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Sharing and security model for local accounts'; Value = 'Classic - local users authenticate as themselves'; Choices = @(@{ Name = 'Classic - local users authenticate as themselves'; Data = [uint32]'0' }, @{ Name = 'Guest only - local users authenticate as Guest'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [36] 2.3.11.1: Network security: Allow Local System to use computer identity for NTLM (Policy, line 487)
+    # [36] 2.3.11.1: Network security: Allow Local System to use computer identity for NTLM (Policy, line 485)
     #     CIS 2.3.11.1 (L1): Enabled
     #     Policy:     Network security: Allow Local System to use computer identity for NTLM = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1067,7 +1067,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow Local System to use computer identity for NTLM'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [37] 2.3.11.2: Network security: Allow LocalSystem NULL session fallback (Policy, line 497)
+    # [37] 2.3.11.2: Network security: Allow LocalSystem NULL session fallback (Policy, line 495)
     #     CIS 2.3.11.2 (L1): Disabled
     #     Policy:     Network security: Allow LocalSystem NULL session fallback = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1095,7 +1095,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow LocalSystem NULL session fallback'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [38] 2.3.11.3: Network security: Allow PKU2U authentication requests to this computer to use online identities (Policy, line 507)
+    # [38] 2.3.11.3: Network security: Allow PKU2U authentication requests to this computer to use online identities (Policy, line 505)
     #     CIS 2.3.11.3 (L1): Disabled
     #     Policy:     Network security: Allow PKU2U authentication requests to this computer to use online identities = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1122,7 +1122,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow PKU2U authentication requests to this computer to use online identities'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [39] 2.3.11.4: Network security: Configure encryption types allowed for Kerberos (Policy, line 517)
+    # [39] 2.3.11.4: Network security: Configure encryption types allowed for Kerberos (Policy, line 515)
     #     CIS 2.3.11.4 (L1): AES128 HMAC SHA1 AES256 HMAC SHA1 Future encryption types
     #     Policy:     Network security: Configure encryption types allowed for Kerberos = AES128_HMAC_SHA1, AES256_HMAC_SHA1 and future encryption types only (0x7ffffff8)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1151,7 +1151,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Configure encryption types allowed for Kerberos'; Value = 'AES128_HMAC_SHA1, AES256_HMAC_SHA1 and future encryption types only (0x7ffffff8)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [40] 2.3.11.5: Network security: Do not store LAN Manager hash value on next password change (Policy, line 527)
+    # [40] 2.3.11.5: Network security: Do not store LAN Manager hash value on next password change (Policy, line 525)
     #     CIS 2.3.11.5 (L1): Enabled
     #     Policy:     Network security: Do not store LAN Manager hash value on next password change = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1178,7 +1178,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Do not store LAN Manager hash value on next password change'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [41] 2.3.11.7: Network security: LAN Manager authentication level (Policy, line 537)
+    # [41] 2.3.11.7: Network security: LAN Manager authentication level (Policy, line 535)
     #     CIS 2.3.11.7 (L1): Send NTLMv2 response only. Refuse LM NTLM
     #     Policy:     Network security: LAN Manager authentication level = Send NTLMv2 response only. Refuse LM & NTLM
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1207,7 +1207,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LAN Manager authentication level'; Value = 'Send NTLMv2 response only. Refuse LM & NTLM'; Choices = @(@{ Name = 'Send LM & NTLM responses'; Data = [uint32]'0' }, @{ Name = 'Send LM & NTLM - use NTLMv2 session security if negotiated'; Data = [uint32]'1' }, @{ Name = 'Send NTLM response only'; Data = [uint32]'2' }, @{ Name = 'Send NTLMv2 response only'; Data = [uint32]'3' }, @{ Name = 'Send NTLMv2 response only. Refuse LM'; Data = [uint32]'4' }, @{ Name = 'Send NTLMv2 response only. Refuse LM & NTLM'; Data = [uint32]'5' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [42] 2.3.11.8: Network security: LDAP client signing requirements (Policy, line 547)
+    # [42] 2.3.11.8: Network security: LDAP client signing requirements (Policy, line 545)
     #     CIS 2.3.11.8 (L1): Negotiate signing or higher
     #     Policy:     Network security: LDAP client signing requirements = Negotiate signing
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1237,7 +1237,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LDAP client signing requirements'; Value = 'Negotiate signing'; Choices = @(@{ Name = 'None'; Data = [uint32]'0' }, @{ Name = 'Negotiate signing'; Data = [uint32]'1' }, @{ Name = 'Require signing'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [43] 2.3.11.9: Network security: Minimum session security for NTLM SSP based (including secure RPC) clients (Policy, line 558)
+    # [43] 2.3.11.9: Network security: Minimum session security for NTLM SSP based (including secure RPC) clients (Policy, line 556)
     #     CIS 2.3.11.9 (L1): Require NTLMv2 session security Require 128-bit encryption
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) clients = Require NTLMv2 session security and 128-bit encryption (0x20080000)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1265,7 +1265,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) clients'; Value = 'Require NTLMv2 session security and 128-bit encryption (0x20080000)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [44] 2.3.11.10: Network security: Minimum session security for NTLM SSP based (including secure RPC) servers (Policy, line 568)
+    # [44] 2.3.11.10: Network security: Minimum session security for NTLM SSP based (including secure RPC) servers (Policy, line 566)
     #     CIS 2.3.11.10 (L1): Require NTLMv2 session security Require 128-bit encryption
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) servers = Require NTLMv2 session security and 128-bit encryption (0x20080000)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1293,7 +1293,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) servers'; Value = 'Require NTLMv2 session security and 128-bit encryption (0x20080000)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [45] 2.3.11.11: Network security: Restrict NTLM: Audit Incoming NTLM Traffic (Policy, line 578)
+    # [45] 2.3.11.11: Network security: Restrict NTLM: Audit Incoming NTLM Traffic (Policy, line 576)
     #     CIS 2.3.11.11 (L1): Enable auditing for all accounts
     #     Policy:     Network security: Restrict NTLM: Audit Incoming NTLM Traffic = Enable auditing for all accounts
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1320,7 +1320,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Restrict NTLM: Audit Incoming NTLM Traffic'; Value = 'Enable auditing for all accounts'; Choices = @(@{ Name = 'Disable'; Data = [uint32]'0' }, @{ Name = 'Enable auditing for domain accounts'; Data = [uint32]'1' }, @{ Name = 'Enable auditing for all accounts'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [46] 2.3.11.13: Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers (Policy, line 588)
+    # [46] 2.3.11.13: Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers (Policy, line 586)
     #     CIS 2.3.11.13 (L1): Audit all or higher
     #     Policy:     Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers = Audit all
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1349,7 +1349,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers'; Value = 'Audit all'; Choices = @(@{ Name = 'Allow all'; Data = [uint32]'0' }, @{ Name = 'Audit all'; Data = [uint32]'1' }, @{ Name = 'Deny all'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [47] 2.3.13.1: Shutdown: Allow system to be shut down without having to log on (Policy, line 599)
+    # [47] 2.3.13.1: Shutdown: Allow system to be shut down without having to log on (Policy, line 597)
     #     CIS 2.3.13.1 (L1): Disabled
     #     Policy:     Shutdown: Allow system to be shut down without having to log on = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1376,7 +1376,7 @@ $WsResources = @(
         Policy = @{ Title = 'Shutdown: Allow system to be shut down without having to log on'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [48] 2.3.15.1: System objects: Require case insensitivity for non-Windows subsystems (Policy, line 609)
+    # [48] 2.3.15.1: System objects: Require case insensitivity for non-Windows subsystems (Policy, line 607)
     #     CIS 2.3.15.1 (L1): Enabled
     #     Policy:     System objects: Require case insensitivity for non-Windows subsystems = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1402,7 +1402,7 @@ $WsResources = @(
         Policy = @{ Title = 'System objects: Require case insensitivity for non-Windows subsystems'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [49] 2.3.15.2: System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) (Policy, line 619)
+    # [49] 2.3.15.2: System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) (Policy, line 617)
     #     CIS 2.3.15.2 (L1): Enabled
     #     Policy:     System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1430,7 +1430,7 @@ $WsResources = @(
         Policy = @{ Title = 'System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [50] 2.3.17.1: User Account Control: Admin Approval Mode for the Built-in Administrator account (Policy, line 629)
+    # [50] 2.3.17.1: User Account Control: Admin Approval Mode for the Built-in Administrator account (Policy, line 627)
     #     CIS 2.3.17.1 (L1): Enabled
     #     Policy:     User Account Control: Admin Approval Mode for the Built-in Administrator account = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1458,7 +1458,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Admin Approval Mode for the Built-in Administrator account'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [51] 2.3.17.2: User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode (Policy, line 639)
+    # [51] 2.3.17.2: User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode (Policy, line 637)
     #     CIS 2.3.17.2 (L1): Prompt for consent on the secure desktop
     #     Policy:     User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode = Prompt for consent on the secure desktop
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1488,7 +1488,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode'; Value = 'Prompt for consent on the secure desktop'; Choices = @(@{ Name = 'Elevate without prompting'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for consent on the secure desktop'; Data = [uint32]'2' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }, @{ Name = 'Prompt for consent'; Data = [uint32]'4' }, @{ Name = 'Prompt for consent for non-Windows binaries'; Data = [uint32]'5' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [52] 2.3.17.3: User Account Control: Behavior of the elevation prompt for standard users (Policy, line 650)
+    # [52] 2.3.17.3: User Account Control: Behavior of the elevation prompt for standard users (Policy, line 648)
     #     CIS 2.3.17.3 (L1): Automatically deny elevation requests
     #     Policy:     User Account Control: Behavior of the elevation prompt for standard users = Automatically deny elevation requests
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1517,7 +1517,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for standard users'; Value = 'Automatically deny elevation requests'; Choices = @(@{ Name = 'Automatically deny elevation requests'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [53] 2.3.17.4: User Account Control: Detect application installations and prompt for elevation (Policy, line 660)
+    # [53] 2.3.17.4: User Account Control: Detect application installations and prompt for elevation (Policy, line 658)
     #     CIS 2.3.17.4 (L1): Enabled
     #     Policy:     User Account Control: Detect application installations and prompt for elevation = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1544,7 +1544,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Detect application installations and prompt for elevation'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [54] 2.3.17.5: User Account Control: Only elevate UIAccess applications that are installed in secure locations (Policy, line 670)
+    # [54] 2.3.17.5: User Account Control: Only elevate UIAccess applications that are installed in secure locations (Policy, line 668)
     #     CIS 2.3.17.5 (L1): Enabled
     #     Policy:     User Account Control: Only elevate UIAccess applications that are installed in secure locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1572,7 +1572,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Only elevate UIAccess applications that are installed in secure locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [55] 2.3.17.6: User Account Control: Run all administrators in Admin Approval Mode (Policy, line 680)
+    # [55] 2.3.17.6: User Account Control: Run all administrators in Admin Approval Mode (Policy, line 678)
     #     CIS 2.3.17.6 (L1): Enabled
     #     Policy:     User Account Control: Run all administrators in Admin Approval Mode = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1599,7 +1599,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Run all administrators in Admin Approval Mode'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [56] 2.3.17.7: User Account Control: Switch to the secure desktop when prompting for elevation (Policy, line 690)
+    # [56] 2.3.17.7: User Account Control: Switch to the secure desktop when prompting for elevation (Policy, line 688)
     #     CIS 2.3.17.7 (L1): Enabled
     #     Policy:     User Account Control: Switch to the secure desktop when prompting for elevation = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1626,7 +1626,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Switch to the secure desktop when prompting for elevation'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [57] 2.3.17.8: User Account Control: Virtualize file and registry write failures to per-user locations (Policy, line 700)
+    # [57] 2.3.17.8: User Account Control: Virtualize file and registry write failures to per-user locations (Policy, line 698)
     #     CIS 2.3.17.8 (L1): Enabled
     #     Policy:     User Account Control: Virtualize file and registry write failures to per-user locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1654,7 +1654,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Virtualize file and registry write failures to per-user locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [58] 9.1.1: Windows Firewall: Domain: Firewall state (Policy, line 710)
+    # [58] 9.1.1: Windows Firewall: Domain: Firewall state (Policy, line 708)
     #     CIS 9.1.1 (L1): On (recommended)
     #     Policy:     Windows Firewall: Domain: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1682,7 +1682,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [59] 9.1.2: Windows Firewall: Domain: Inbound connections (Policy, line 720)
+    # [59] 9.1.2: Windows Firewall: Domain: Inbound connections (Policy, line 718)
     #     CIS 9.1.2 (L1): Block (default)
     #     Policy:     Windows Firewall: Domain: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1711,7 +1711,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [60] 9.1.3: Windows Firewall: Domain: Settings: Display a notification (Policy, line 730)
+    # [60] 9.1.3: Windows Firewall: Domain: Settings: Display a notification (Policy, line 728)
     #     CIS 9.1.3 (L1): No
     #     Policy:     Windows Firewall: Domain: Settings: Display a notification = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1740,7 +1740,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Settings: Display a notification'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'0' }, @{ Name = 'No'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [61] 9.1.4: Windows Firewall: Domain: Logging: Name (Policy, line 740)
+    # [61] 9.1.4: Windows Firewall: Domain: Logging: Name (Policy, line 738)
     #     CIS 9.1.4 (L1): %SystemRoot%/System32/logfiles/firewall/domainfw.log
     #     Policy:     Windows Firewall: Domain: Logging: Name = %SystemRoot%\System32\logfiles\firewall\domainfw.log (in any of the usual spellings of that path)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1770,7 +1770,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Name'; Value = '%SystemRoot%\System32\logfiles\firewall\domainfw.log (in any of the usual spellings of that path)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [62] 9.1.5: Windows Firewall: Domain: Logging: Size limit (KB) (Policy, line 750)
+    # [62] 9.1.5: Windows Firewall: Domain: Logging: Size limit (KB) (Policy, line 748)
     #     CIS 9.1.5 (L1): 16,384 KB or greater
     #     Policy:     Windows Firewall: Domain: Logging: Size limit (KB) = 16384
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1799,7 +1799,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Size limit (KB)'; Value = '16384'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [63] 9.1.6: Windows Firewall: Domain: Logging: Log dropped packets (Policy, line 761)
+    # [63] 9.1.6: Windows Firewall: Domain: Logging: Log dropped packets (Policy, line 759)
     #     CIS 9.1.6 (L1): Yes
     #     Policy:     Windows Firewall: Domain: Logging: Log dropped packets = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1826,7 +1826,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Log dropped packets'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [64] 9.1.7: Windows Firewall: Domain: Logging: Log successful connections (Policy, line 771)
+    # [64] 9.1.7: Windows Firewall: Domain: Logging: Log successful connections (Policy, line 769)
     #     CIS 9.1.7 (L1): Yes
     #     Policy:     Windows Firewall: Domain: Logging: Log successful connections = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1853,7 +1853,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Log successful connections'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [65] 9.2.1: Windows Firewall: Private: Firewall state (Policy, line 781)
+    # [65] 9.2.1: Windows Firewall: Private: Firewall state (Policy, line 779)
     #     CIS 9.2.1 (L1): On (recommended)
     #     Policy:     Windows Firewall: Private: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1881,7 +1881,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [66] 9.2.2: Windows Firewall: Private: Inbound connections (Policy, line 791)
+    # [66] 9.2.2: Windows Firewall: Private: Inbound connections (Policy, line 789)
     #     CIS 9.2.2 (L1): Block (default)
     #     Policy:     Windows Firewall: Private: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1910,7 +1910,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [67] 9.2.3: Windows Firewall: Private: Settings: Display a notification (Policy, line 801)
+    # [67] 9.2.3: Windows Firewall: Private: Settings: Display a notification (Policy, line 799)
     #     CIS 9.2.3 (L1): No
     #     Policy:     Windows Firewall: Private: Settings: Display a notification = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1939,7 +1939,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Settings: Display a notification'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'0' }, @{ Name = 'No'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [68] 9.2.4: Windows Firewall: Private: Logging: Name (Policy, line 811)
+    # [68] 9.2.4: Windows Firewall: Private: Logging: Name (Policy, line 809)
     #     CIS 9.2.4 (L1): %SystemRoot%/System32/logfiles/firewall/privatefw.log
     #     Policy:     Windows Firewall: Private: Logging: Name = %SystemRoot%\System32\logfiles\firewall\privatefw.log (in any of the usual spellings of that path)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1969,7 +1969,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Name'; Value = '%SystemRoot%\System32\logfiles\firewall\privatefw.log (in any of the usual spellings of that path)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [69] 9.2.5: Windows Firewall: Private: Logging: Size limit (KB) (Policy, line 821)
+    # [69] 9.2.5: Windows Firewall: Private: Logging: Size limit (KB) (Policy, line 819)
     #     CIS 9.2.5 (L1): 16,384 KB or greater
     #     Policy:     Windows Firewall: Private: Logging: Size limit (KB) = 16384
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1998,7 +1998,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Size limit (KB)'; Value = '16384'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [70] 9.2.6: Windows Firewall: Private: Logging: Log dropped packets (Policy, line 832)
+    # [70] 9.2.6: Windows Firewall: Private: Logging: Log dropped packets (Policy, line 830)
     #     CIS 9.2.6 (L1): Yes
     #     Policy:     Windows Firewall: Private: Logging: Log dropped packets = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -2025,7 +2025,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Log dropped packets'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [71] 9.2.7: Windows Firewall: Private: Logging: Log successful connections (Policy, line 842)
+    # [71] 9.2.7: Windows Firewall: Private: Logging: Log successful connections (Policy, line 840)
     #     CIS 9.2.7 (L1): Yes
     #     Policy:     Windows Firewall: Private: Logging: Log successful connections = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -2052,7 +2052,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Log successful connections'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [72] 9.3.1: Windows Firewall: Public: Firewall state (Policy, line 852)
+    # [72] 9.3.1: Windows Firewall: Public: Firewall state (Policy, line 850)
     #     CIS 9.3.1 (L1): On (recommended)
     #     Policy:     Windows Firewall: Public: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2080,7 +2080,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [73] 9.3.2: Windows Firewall: Public: Inbound connections (Policy, line 862)
+    # [73] 9.3.2: Windows Firewall: Public: Inbound connections (Policy, line 860)
     #     CIS 9.3.2 (L1): Block (default)
     #     Policy:     Windows Firewall: Public: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2109,7 +2109,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [74] 9.3.3: Windows Firewall: Public: Settings: Display a notification (Policy, line 872)
+    # [74] 9.3.3: Windows Firewall: Public: Settings: Display a notification (Policy, line 870)
     #     CIS 9.3.3 (L1): No
     #     Policy:     Windows Firewall: Public: Settings: Display a notification = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2138,7 +2138,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Settings: Display a notification'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'0' }, @{ Name = 'No'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [75] 9.3.4: Windows Firewall: Public: Settings: Apply local firewall rules (Policy, line 882)
+    # [75] 9.3.4: Windows Firewall: Public: Settings: Apply local firewall rules (Policy, line 880)
     #     CIS 9.3.4 (L1): No
     #     Policy:     Windows Firewall: Public: Settings: Apply local firewall rules = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2167,7 +2167,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Settings: Apply local firewall rules'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [76] 9.3.5: Windows Firewall: Public: Settings: Apply local connection security rules (Policy, line 892)
+    # [76] 9.3.5: Windows Firewall: Public: Settings: Apply local connection security rules (Policy, line 890)
     #     CIS 9.3.5 (L1): No
     #     Policy:     Windows Firewall: Public: Settings: Apply local connection security rules = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2194,7 +2194,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Settings: Apply local connection security rules'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [77] 9.3.6: Windows Firewall: Public: Logging: Name (Policy, line 902)
+    # [77] 9.3.6: Windows Firewall: Public: Logging: Name (Policy, line 900)
     #     CIS 9.3.6 (L1): %SystemRoot%/System32/logfiles/firewall/publicfw.log
     #     Policy:     Windows Firewall: Public: Logging: Name = %SystemRoot%\System32\logfiles\firewall\publicfw.log (in any of the usual spellings of that path)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2224,7 +2224,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Name'; Value = '%SystemRoot%\System32\logfiles\firewall\publicfw.log (in any of the usual spellings of that path)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [78] 9.3.7: Windows Firewall: Public: Logging: Size limit (KB) (Policy, line 912)
+    # [78] 9.3.7: Windows Firewall: Public: Logging: Size limit (KB) (Policy, line 910)
     #     CIS 9.3.7 (L1): 16,384 KB or greater
     #     Policy:     Windows Firewall: Public: Logging: Size limit (KB) = 16384
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2253,7 +2253,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Size limit (KB)'; Value = '16384'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [79] 9.3.8: Windows Firewall: Public: Logging: Log dropped packets (Policy, line 923)
+    # [79] 9.3.8: Windows Firewall: Public: Logging: Log dropped packets (Policy, line 921)
     #     CIS 9.3.8 (L1): Yes
     #     Policy:     Windows Firewall: Public: Logging: Log dropped packets = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2280,7 +2280,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Log dropped packets'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [80] 9.3.9: Windows Firewall: Public: Logging: Log successful connections (Policy, line 933)
+    # [80] 9.3.9: Windows Firewall: Public: Logging: Log successful connections (Policy, line 931)
     #     CIS 9.3.9 (L1): Yes
     #     Policy:     Windows Firewall: Public: Logging: Log successful connections = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2307,7 +2307,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Log successful connections'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [81] 18.1.1.1: Prevent enabling lock screen camera (Policy, line 943)
+    # [81] 18.1.1.1: Prevent enabling lock screen camera (Policy, line 941)
     #     CIS 18.1.1.1 (L1): Enabled
     #     Policy:     Prevent enabling lock screen camera = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Personalization
@@ -2334,7 +2334,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent enabling lock screen camera'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [82] 18.1.1.2: Prevent enabling lock screen slide show (Policy, line 953)
+    # [82] 18.1.1.2: Prevent enabling lock screen slide show (Policy, line 951)
     #     CIS 18.1.1.2 (L1): Enabled
     #     Policy:     Prevent enabling lock screen slide show = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Personalization
@@ -2363,7 +2363,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent enabling lock screen slide show'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [83] 18.1.2.2: Allow users to enable online speech recognition services (Policy, line 963)
+    # [83] 18.1.2.2: Allow users to enable online speech recognition services (Policy, line 961)
     #     CIS 18.1.2.2 (L1): Disabled
     #     Policy:     Allow users to enable online speech recognition services = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Regional and Language Options
@@ -2390,7 +2390,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow users to enable online speech recognition services'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [84] 18.3.2: Do not allow password expiration time longer than required by policy (Policy, line 973)
+    # [84] 18.3.2: Do not allow password expiration time longer than required by policy (Policy, line 971)
     #     CIS 18.3.2 (L1): Enabled
     #     Policy:     Do not allow password expiration time longer than required by policy = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2417,7 +2417,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow password expiration time longer than required by policy'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [85] 18.3.3: Enable Local Admin Password Management (Policy, line 983)
+    # [85] 18.3.3: Enable Local Admin Password Management (Policy, line 981)
     #     CIS 18.3.3 (L1): Enabled
     #     Policy:     Enable Local Admin Password Management = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2445,7 +2445,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Local Admin Password Management'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [86] 18.3.4: Password Settings (Password Complexity) (Policy, line 993)
+    # [86] 18.3.4: Password Settings (Password Complexity) (Policy, line 991)
     #     CIS 18.3.4 (L1): Enabled: Large letters + small letters + numbers + special character
     #     Policy:     Password Settings (Password Complexity) = Large letters + small letters + numbers + specials
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2472,7 +2472,7 @@ $WsResources = @(
         Policy = @{ Title = 'Password Settings (Password Complexity)'; Value = 'Large letters + small letters + numbers + specials'; Choices = @(@{ Name = 'Large letters'; Data = [uint32]'1' }, @{ Name = 'Large letters + small letters'; Data = [uint32]'2' }, @{ Name = 'Large letters + small letters + numbers'; Data = [uint32]'3' }, @{ Name = 'Large letters + small letters + numbers + specials'; Data = [uint32]'4' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [87] 18.3.5: Password Settings (Password Length) (Policy, line 1003)
+    # [87] 18.3.5: Password Settings (Password Length) (Policy, line 1001)
     #     CIS 18.3.5 (L1): Enabled: 15 or more
     #     Policy:     Password Settings (Password Length) = 15
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2501,7 +2501,7 @@ $WsResources = @(
         Policy = @{ Title = 'Password Settings (Password Length)'; Value = '15'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [88] 18.3.6: Password Settings (Password Age (Days)) (Policy, line 1014)
+    # [88] 18.3.6: Password Settings (Password Age (Days)) (Policy, line 1012)
     #     CIS 18.3.6 (L1): Enabled: 30 or fewer
     #     Policy:     Password Settings (Password Age (Days)) = 30
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2530,7 +2530,7 @@ $WsResources = @(
         Policy = @{ Title = 'Password Settings (Password Age (Days))'; Value = '30'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [89] 18.4.1: Apply UAC restrictions to local accounts on network logons (Policy, line 1025)
+    # [89] 18.4.1: Apply UAC restrictions to local accounts on network logons (Policy, line 1023)
     #     CIS 18.4.1 (L1): Enabled MS only
     #     Policy:     Apply UAC restrictions to local accounts on network logons = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2561,7 +2561,7 @@ $WsResources = @(
         Policy = @{ Title = 'Apply UAC restrictions to local accounts on network logons'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [90] 18.4.2: Configure RPC packet level privacy setting for incoming connections (Policy, line 1035)
+    # [90] 18.4.2: Configure RPC packet level privacy setting for incoming connections (Policy, line 1033)
     #     CIS 18.4.2 (L1): Enabled
     #     Policy:     Configure RPC packet level privacy setting for incoming connections = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2588,7 +2588,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC packet level privacy setting for incoming connections'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [91] 18.4.3: Configure SMBv1 client driver (Policy, line 1045)
+    # [91] 18.4.3: Configure SMBv1 client driver (Policy, line 1043)
     #     CIS 18.4.3 (L1): Enabled Disable driver recommended
     #     Policy:     Configure SMBv1 client driver = Disable driver (recommended)
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2617,7 +2617,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure SMBv1 client driver'; Value = 'Disable driver (recommended)'; Choices = @(@{ Name = 'Disable driver (recommended)'; Data = [uint32]'4' }, @{ Name = 'Manual start (default for Win7/2008/2008R2/2012)'; Data = [uint32]'3' }, @{ Name = 'Automatic start (default for Win8.1/2012R2/newer)'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [92] 18.4.4: Configure SMBv1 Server (Policy, line 1055)
+    # [92] 18.4.4: Configure SMBv1 Server (Policy, line 1053)
     #     CIS 18.4.4 (L1): Disabled
     #     Policy:     Configure SMBv1 Server = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2647,7 +2647,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure SMBv1 Server'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [93] 18.4.5: Enable Certificate Padding (Policy, line 1065)
+    # [93] 18.4.5: Enable Certificate Padding (Policy, line 1063)
     #     CIS 18.4.5 (L1): Enabled
     #     Policy:     Enable Certificate Padding = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2674,7 +2674,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Certificate Padding'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [94] 18.4.6: Enable Structured Exception Handling Overwrite Protection (SEHOP) (Policy, line 1075)
+    # [94] 18.4.6: Enable Structured Exception Handling Overwrite Protection (SEHOP) (Policy, line 1073)
     #     CIS 18.4.6 (L1): Enabled
     #     Policy:     Enable Structured Exception Handling Overwrite Protection (SEHOP) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2703,7 +2703,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Structured Exception Handling Overwrite Protection (SEHOP)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [95] 18.4.7: LSA Protection (Policy, line 1085)
+    # [95] 18.4.7: LSA Protection (Policy, line 1083)
     #     CIS 18.4.7 (L1): Enabled
     #     Policy:     LSA Protection = Enabled with UEFI Lock
     #     GPO path:   Computer Configuration\Administrative Templates\System\Local Security Authority
@@ -2731,7 +2731,7 @@ $WsResources = @(
         Policy = @{ Title = 'LSA Protection'; Value = 'Enabled with UEFI Lock'; Choices = @(@{ Name = 'Enabled with UEFI Lock'; Data = [uint32]'1' }, @{ Name = 'Enabled without UEFI Lock'; Data = [uint32]'2' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [96] 18.4.8: NetBT NodeType configuration (Policy, line 1095)
+    # [96] 18.4.8: NetBT NodeType configuration (Policy, line 1093)
     #     CIS 18.4.8 (L1): Enabled: P-node recommended
     #     Policy:     NetBT NodeType configuration = P-node (recommended)
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2760,7 +2760,7 @@ $WsResources = @(
         Policy = @{ Title = 'NetBT NodeType configuration'; Value = 'P-node (recommended)'; Choices = @(@{ Name = 'B-node'; Data = [uint32]'1' }, @{ Name = 'P-node (recommended)'; Data = [uint32]'2' }, @{ Name = 'M-node'; Data = [uint32]'4' }, @{ Name = 'H-node'; Data = [uint32]'8' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [97] 18.4.9: WDigest Authentication (disabling may require KB2871997) (Policy, line 1105)
+    # [97] 18.4.9: WDigest Authentication (disabling may require KB2871997) (Policy, line 1103)
     #     CIS 18.4.9 (L1): Disabled
     #     Policy:     WDigest Authentication (disabling may require KB2871997) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2789,7 +2789,7 @@ $WsResources = @(
         Policy = @{ Title = 'WDigest Authentication (disabling may require KB2871997)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [98] 18.5.1: MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended) (Policy, line 1115)
+    # [98] 18.5.1: MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended) (Policy, line 1113)
     #     CIS 18.5.1 (L1): Disabled
     #     Policy:     MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2819,7 +2819,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [99] 18.5.2: MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) (Policy, line 1125)
+    # [99] 18.5.2: MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) (Policy, line 1123)
     #     CIS 18.5.2 (L1): Enabled: Highest protection, source routing is completely disabled
     #     Policy:     MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2848,7 +2848,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [100] 18.5.3: MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) (Policy, line 1135)
+    # [100] 18.5.3: MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) (Policy, line 1133)
     #     CIS 18.5.3 (L1): Enabled: Highest protection, source routing is completely disabled
     #     Policy:     MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2876,7 +2876,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [101] 18.5.4: MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes (Policy, line 1145)
+    # [101] 18.5.4: MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes (Policy, line 1143)
     #     CIS 18.5.4 (L1): Disabled
     #     Policy:     MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2905,7 +2905,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [102] 18.5.6: MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers (Policy, line 1155)
+    # [102] 18.5.6: MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers (Policy, line 1153)
     #     CIS 18.5.6 (L1): Enabled
     #     Policy:     MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2934,7 +2934,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [103] 18.5.8: MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended) (Policy, line 1165)
+    # [103] 18.5.8: MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended) (Policy, line 1163)
     #     CIS 18.5.8 (L1): Enabled
     #     Policy:     MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2963,7 +2963,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [104] 18.5.9: MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended) (Policy, line 1175)
+    # [104] 18.5.9: MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended) (Policy, line 1173)
     #     CIS 18.5.9 (L1): Enabled 5 or fewer seconds
     #     Policy:     MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended) = 5
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2994,7 +2994,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended)'; Value = '5'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [105] 18.5.12: MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning (Policy, line 1186)
+    # [105] 18.5.12: MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning (Policy, line 1184)
     #     CIS 18.5.12 (L1): Enabled: 90 or less
     #     Policy:     MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning = 90%
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -3024,7 +3024,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning'; Value = '90%'; Choices = @(@{ Name = '50%'; Data = [uint32]'50' }, @{ Name = '60%'; Data = [uint32]'60' }, @{ Name = '70%'; Data = [uint32]'70' }, @{ Name = '80%'; Data = [uint32]'80' }, @{ Name = '90%'; Data = [uint32]'90' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [106] 18.6.4.1: Configure NetBIOS settings (Policy, line 1197)
+    # [106] 18.6.4.1: Configure NetBIOS settings (Policy, line 1195)
     #     CIS 18.6.4.1 (L1): Enabled: Disable NetBIOS name resolution on public networks
     #     Policy:     Configure NetBIOS settings = Disable NetBIOS name resolution on public networks
     #     GPO path:   Computer Configuration\Administrative Templates\Network\DNS Client
@@ -3053,7 +3053,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure NetBIOS settings'; Value = 'Disable NetBIOS name resolution on public networks'; Choices = @(@{ Name = 'Disable NetBIOS name resolution'; Data = [uint32]'0' }, @{ Name = 'Allow NetBIOS name resolution'; Data = [uint32]'1' }, @{ Name = 'Disable NetBIOS name resolution on public networks'; Data = [uint32]'2' }, @{ Name = 'NetBIOS learning mode'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [107] 18.6.4.2: Turn off multicast name resolution (Policy, line 1208)
+    # [107] 18.6.4.2: Turn off multicast name resolution (Policy, line 1206)
     #     CIS 18.6.4.2 (L1): Enabled
     #     Policy:     Turn off multicast name resolution = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\DNS Client
@@ -3080,7 +3080,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off multicast name resolution'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [108] 18.6.8.1: Enable insecure guest logons (Policy, line 1218)
+    # [108] 18.6.8.1: Enable insecure guest logons (Policy, line 1216)
     #     CIS 18.6.8.1 (L1): Disabled
     #     Policy:     Enable insecure guest logons = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Lanman Workstation
@@ -3108,7 +3108,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable insecure guest logons'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [109] 18.6.11.2: Prohibit installation and configuration of Network Bridge on your DNS domain network (Policy, line 1228)
+    # [109] 18.6.11.2: Prohibit installation and configuration of Network Bridge on your DNS domain network (Policy, line 1226)
     #     CIS 18.6.11.2 (L1): Enabled
     #     Policy:     Prohibit installation and configuration of Network Bridge on your DNS domain network = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Connections
@@ -3137,7 +3137,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prohibit installation and configuration of Network Bridge on your DNS domain network'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [110] 18.6.11.3: Prohibit use of Internet Connection Sharing on your DNS domain network (Policy, line 1238)
+    # [110] 18.6.11.3: Prohibit use of Internet Connection Sharing on your DNS domain network (Policy, line 1236)
     #     CIS 18.6.11.3 (L1): Enabled
     #     Policy:     Prohibit use of Internet Connection Sharing on your DNS domain network = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Connections
@@ -3165,7 +3165,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prohibit use of Internet Connection Sharing on your DNS domain network'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [111] 18.6.11.4: Require domain users to elevate when setting a network's location (Policy, line 1248)
+    # [111] 18.6.11.4: Require domain users to elevate when setting a network's location (Policy, line 1246)
     #     CIS 18.6.11.4 (L1): Enabled
     #     Policy:     Require domain users to elevate when setting a network's location = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Connections
@@ -3192,7 +3192,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require domain users to elevate when setting a network''s location'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [112] 18.6.14.1: Hardened UNC Paths (NETLOGON) (Policy, line 1258)
+    # [112] 18.6.14.1: Hardened UNC Paths (NETLOGON) (Policy, line 1256)
     #     CIS 18.6.14.1 (L1): Enabled, with Require Mutual Authentication, Require Integrity, and Require Privacy set for all NETLOGON and SYSVOL shares
     #     Policy:     Hardened UNC Paths (NETLOGON) = RequireMutualAuthentication=1, RequireIntegrity=1, RequirePrivacy=1
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider
@@ -3222,7 +3222,7 @@ $WsResources = @(
         Policy = @{ Title = 'Hardened UNC Paths (NETLOGON)'; Value = 'RequireMutualAuthentication=1, RequireIntegrity=1, RequirePrivacy=1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [113] 18.6.14.1: Hardened UNC Paths (SYSVOL) (Policy, line 1268)
+    # [113] 18.6.14.1: Hardened UNC Paths (SYSVOL) (Policy, line 1266)
     #     CIS 18.6.14.1 (L1): Enabled, with Require Mutual Authentication, Require Integrity, and Require Privacy set for all NETLOGON and SYSVOL shares
     #     Policy:     Hardened UNC Paths (SYSVOL) = RequireMutualAuthentication=1, RequireIntegrity=1, RequirePrivacy=1
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider
@@ -3252,7 +3252,7 @@ $WsResources = @(
         Policy = @{ Title = 'Hardened UNC Paths (SYSVOL)'; Value = 'RequireMutualAuthentication=1, RequireIntegrity=1, RequirePrivacy=1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [114] 18.6.21.1: Minimize the number of simultaneous connections to the Internet or a Windows Domain (Policy, line 1278)
+    # [114] 18.6.21.1: Minimize the number of simultaneous connections to the Internet or a Windows Domain (Policy, line 1276)
     #     CIS 18.6.21.1 (L1): Enabled
     #     Policy:     Minimize the number of simultaneous connections to the Internet or a Windows Domain = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Windows Connection Manager
@@ -3280,7 +3280,7 @@ $WsResources = @(
         Policy = @{ Title = 'Minimize the number of simultaneous connections to the Internet or a Windows Domain'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [115] 18.7.2: Configure Redirection Guard (Policy, line 1288)
+    # [115] 18.7.2: Configure Redirection Guard (Policy, line 1286)
     #     CIS 18.7.2 (L1): Enabled Redirection Guard Enabled
     #     Policy:     Configure Redirection Guard = Redirection Guard Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3307,7 +3307,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Redirection Guard'; Value = 'Redirection Guard Enabled'; Choices = @(@{ Name = 'Redirection Guard Enabled'; Data = [uint32]'1' }, @{ Name = 'Redirection Guard Disabled'; Data = [uint32]'0' }, @{ Name = 'Redirection Guard Audit Only'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [116] 18.7.3: Configure RPC connection settings: Protocol to use for outgoing RPC connections (Policy, line 1298)
+    # [116] 18.7.3: Configure RPC connection settings: Protocol to use for outgoing RPC connections (Policy, line 1296)
     #     CIS 18.7.3 (L1): Enabled
     #     Policy:     Configure RPC connection settings: Protocol to use for outgoing RPC connections = RPC over TCP
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3333,7 +3333,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC connection settings: Protocol to use for outgoing RPC connections'; Value = 'RPC over TCP'; Choices = @(@{ Name = 'RPC over TCP'; Data = [uint32]'0' }, @{ Name = 'RPC over named pipes'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [117] 18.7.4: Configure RPC connection settings: Use authentication for outgoing RPC connections (Policy, line 1308)
+    # [117] 18.7.4: Configure RPC connection settings: Use authentication for outgoing RPC connections (Policy, line 1306)
     #     CIS 18.7.4 (L1): Enabled: Default
     #     Policy:     Configure RPC connection settings: Use authentication for outgoing RPC connections = Default
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3359,7 +3359,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC connection settings: Use authentication for outgoing RPC connections'; Value = 'Default'; Choices = @(@{ Name = 'Default'; Data = [uint32]'0' }, @{ Name = 'Authentication enabled'; Data = [uint32]'1' }, @{ Name = 'Authentication disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [118] 18.7.5: Configure RPC listener settings: Protocols to allow for incoming RPC connections (Policy, line 1318)
+    # [118] 18.7.5: Configure RPC listener settings: Protocols to allow for incoming RPC connections (Policy, line 1316)
     #     CIS 18.7.5 (L1): Enabled: RPC over TCP
     #     Policy:     Configure RPC listener settings: Protocols to allow for incoming RPC connections = RPC over TCP
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3385,7 +3385,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC listener settings: Protocols to allow for incoming RPC connections'; Value = 'RPC over TCP'; Choices = @(@{ Name = 'RPC over TCP'; Data = [uint32]'5' }, @{ Name = 'RPC over named pipes'; Data = [uint32]'3' }, @{ Name = 'RPC over named pipes and TCP'; Data = [uint32]'7' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [119] 18.7.6: Configure RPC listener settings: Authentication protocol to use for incoming RPC connections (Policy, line 1328)
+    # [119] 18.7.6: Configure RPC listener settings: Authentication protocol to use for incoming RPC connections (Policy, line 1326)
     #     CIS 18.7.6 (L1): Enabled Negotiate or higher
     #     Policy:     Configure RPC listener settings: Authentication protocol to use for incoming RPC connections = Negotiate
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3413,7 +3413,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC listener settings: Authentication protocol to use for incoming RPC connections'; Value = 'Negotiate'; Choices = @(@{ Name = 'Negotiate'; Data = [uint32]'0' }, @{ Name = 'Kerberos'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [120] 18.7.7: Configure RPC over TCP port (Policy, line 1339)
+    # [120] 18.7.7: Configure RPC over TCP port (Policy, line 1337)
     #     CIS 18.7.7 (L1): Enabled: 0
     #     Policy:     Configure RPC over TCP port = 0: a dynamic port from the RPC endpoint mapper
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3440,7 +3440,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC over TCP port'; Value = '0: a dynamic port from the RPC endpoint mapper'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [121] 18.7.8: Limits print driver installation to Administrators (Policy, line 1349)
+    # [121] 18.7.8: Limits print driver installation to Administrators (Policy, line 1347)
     #     CIS 18.7.8 (L1): Enabled
     #     Policy:     Limits print driver installation to Administrators = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -3467,7 +3467,7 @@ $WsResources = @(
         Policy = @{ Title = 'Limits print driver installation to Administrators'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [122] 18.7.9: Manage processing of Queue-specific files (Policy, line 1359)
+    # [122] 18.7.9: Manage processing of Queue-specific files (Policy, line 1357)
     #     CIS 18.7.9 (L1): Enabled: Limit Queue-specific files to Color profiles
     #     Policy:     Manage processing of Queue-specific files = Limit Queue-specific files to Color profiles
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3493,7 +3493,7 @@ $WsResources = @(
         Policy = @{ Title = 'Manage processing of Queue-specific files'; Value = 'Limit Queue-specific files to Color profiles'; Choices = @(@{ Name = 'Do not allow Queue-specific files'; Data = [uint32]'0' }, @{ Name = 'Limit Queue-specific files to Color profiles'; Data = [uint32]'1' }, @{ Name = 'Allow all Queue-specific files'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [123] 18.7.10: Point and Print Restrictions: When installing drivers for a new connection (Policy, line 1369)
+    # [123] 18.7.10: Point and Print Restrictions: When installing drivers for a new connection (Policy, line 1367)
     #     CIS 18.7.10 (L1): Enabled Show warning and elevation prompt
     #     Policy:     Point and Print Restrictions: When installing drivers for a new connection = Show warning and elevation prompt
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3519,7 +3519,7 @@ $WsResources = @(
         Policy = @{ Title = 'Point and Print Restrictions: When installing drivers for a new connection'; Value = 'Show warning and elevation prompt'; Choices = @(@{ Name = 'Show warning and elevation prompt'; Data = [uint32]'0' }, @{ Name = 'Do not show warning or elevation prompt'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [124] 18.7.11: Point and Print Restrictions: When updating drivers for an existing connection (Policy, line 1379)
+    # [124] 18.7.11: Point and Print Restrictions: When updating drivers for an existing connection (Policy, line 1377)
     #     CIS 18.7.11 (L1): Enabled: Show warning and elevation prompt
     #     Policy:     Point and Print Restrictions: When updating drivers for an existing connection = Show warning and elevation prompt
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3545,7 +3545,7 @@ $WsResources = @(
         Policy = @{ Title = 'Point and Print Restrictions: When updating drivers for an existing connection'; Value = 'Show warning and elevation prompt'; Choices = @(@{ Name = 'Show warning and elevation prompt'; Data = [uint32]'0' }, @{ Name = 'Show warning only'; Data = [uint32]'1' }, @{ Name = 'Do not show warning or elevation prompt'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [125] 18.9.3.1: Include command line in process creation events (Policy, line 1389)
+    # [125] 18.9.3.1: Include command line in process creation events (Policy, line 1387)
     #     CIS 18.9.3.1 (L1): Enabled
     #     Policy:     Include command line in process creation events = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Audit Process Creation
@@ -3574,7 +3574,7 @@ $WsResources = @(
         Policy = @{ Title = 'Include command line in process creation events'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [126] 18.9.4.1: Encryption Oracle Remediation (Policy, line 1399)
+    # [126] 18.9.4.1: Encryption Oracle Remediation (Policy, line 1397)
     #     CIS 18.9.4.1 (L1): Enabled Force Updated Clients
     #     Policy:     Encryption Oracle Remediation = Force Updated Clients
     #     GPO path:   Computer Configuration\Administrative Templates\System\Credentials Delegation
@@ -3603,7 +3603,7 @@ $WsResources = @(
         Policy = @{ Title = 'Encryption Oracle Remediation'; Value = 'Force Updated Clients'; Choices = @(@{ Name = 'Force Updated Clients'; Data = [uint32]'0' }, @{ Name = 'Mitigated'; Data = [uint32]'1' }, @{ Name = 'Vulnerable'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [127] 18.9.4.2: Remote host allows delegation of non-exportable credentials (Policy, line 1409)
+    # [127] 18.9.4.2: Remote host allows delegation of non-exportable credentials (Policy, line 1407)
     #     CIS 18.9.4.2 (L1): Enabled
     #     Policy:     Remote host allows delegation of non-exportable credentials = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Credentials Delegation
@@ -3632,7 +3632,7 @@ $WsResources = @(
         Policy = @{ Title = 'Remote host allows delegation of non-exportable credentials'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [128] 18.9.7.2: Prevent device metadata retrieval from the Internet (Policy, line 1419)
+    # [128] 18.9.7.2: Prevent device metadata retrieval from the Internet (Policy, line 1417)
     #     CIS 18.9.7.2 (L1): Enabled
     #     Policy:     Prevent device metadata retrieval from the Internet = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Installation
@@ -3657,7 +3657,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent device metadata retrieval from the Internet'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [129] 18.9.13.1: Boot-Start Driver Initialization Policy (Policy, line 1429)
+    # [129] 18.9.13.1: Boot-Start Driver Initialization Policy (Policy, line 1427)
     #     CIS 18.9.13.1 (L1): Enabled
     #     Policy:     Boot-Start Driver Initialization Policy = Not configured, or 1, 3 or 8 (any option except initialising all drivers): drivers classified as bad are not started unless critical
     #     GPO path:   Computer Configuration\Administrative Templates\System\Early Launch Antimalware
@@ -3689,7 +3689,7 @@ $WsResources = @(
         Policy = @{ Title = 'Boot-Start Driver Initialization Policy'; Value = 'Not configured, or 1, 3 or 8 (any option except initialising all drivers): drivers classified as bad are not started unless critical'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [130] 18.9.19.2: Configure registry policy processing (background processing) (Policy, line 1439)
+    # [130] 18.9.19.2: Configure registry policy processing (background processing) (Policy, line 1437)
     #     CIS 18.9.19.2 (L1): Enabled
     #     Policy:     Configure registry policy processing (background processing) = Apply during periodic background processing
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3716,7 +3716,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure registry policy processing (background processing)'; Value = 'Apply during periodic background processing'; Choices = @(@{ Name = 'Apply during periodic background processing'; Data = [uint32]'0' }, @{ Name = 'Do not apply during periodic background processing'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [131] 18.9.19.3: Configure registry policy processing (Policy, line 1449)
+    # [131] 18.9.19.3: Configure registry policy processing (Policy, line 1447)
     #     CIS 18.9.19.3 (L1): Enabled TRUE
     #     Policy:     Configure registry policy processing = Process even if the Group Policy objects have not changed
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3744,7 +3744,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure registry policy processing'; Value = 'Process even if the Group Policy objects have not changed'; Choices = @(@{ Name = 'Process even if the Group Policy objects have not changed'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [132] 18.9.19.4: Configure security policy processing: Do not apply during periodic background processing (Policy, line 1459)
+    # [132] 18.9.19.4: Configure security policy processing: Do not apply during periodic background processing (Policy, line 1457)
     #     CIS 18.9.19.4 (L1): Enabled: FALSE
     #     Policy:     Configure security policy processing: Do not apply during periodic background processing = FALSE
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3771,7 +3771,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure security policy processing: Do not apply during periodic background processing'; Value = 'FALSE'; Choices = @(@{ Name = 'FALSE'; Data = [uint32]'0' }, @{ Name = 'TRUE'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [133] 18.9.19.5: Configure security policy processing: Process even if the Group Policy objects have not changed (Policy, line 1469)
+    # [133] 18.9.19.5: Configure security policy processing: Process even if the Group Policy objects have not changed (Policy, line 1467)
     #     CIS 18.9.19.5 (L1): Enabled: TRUE
     #     Policy:     Configure security policy processing: Process even if the Group Policy objects have not changed = TRUE
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3797,7 +3797,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure security policy processing: Process even if the Group Policy objects have not changed'; Value = 'TRUE'; Choices = @(@{ Name = 'TRUE'; Data = [uint32]'0' }, @{ Name = 'FALSE'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [134] 18.9.19.6: Continue experiences on this device (Policy, line 1479)
+    # [134] 18.9.19.6: Continue experiences on this device (Policy, line 1477)
     #     CIS 18.9.19.6 (L1): Disabled
     #     Policy:     Continue experiences on this device = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3823,7 +3823,7 @@ $WsResources = @(
         Policy = @{ Title = 'Continue experiences on this device'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [135] 18.9.19.7: Turn off background refresh of Group Policy (Policy, line 1489)
+    # [135] 18.9.19.7: Turn off background refresh of Group Policy (Policy, line 1487)
     #     CIS 18.9.19.7 (L1): Disabled
     #     Policy:     Turn off background refresh of Group Policy = Disabled or Not Configured: the value is absent (or 0), so policy keeps refreshing in the background
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3853,7 +3853,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off background refresh of Group Policy'; Value = 'Disabled or Not Configured: the value is absent (or 0), so policy keeps refreshing in the background'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [136] 18.9.20.1.1: Turn off downloading of print drivers over HTTP (Policy, line 1499)
+    # [136] 18.9.20.1.1: Turn off downloading of print drivers over HTTP (Policy, line 1497)
     #     CIS 18.9.20.1.1 (L1): Enabled
     #     Policy:     Turn off downloading of print drivers over HTTP = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Internet Communication Management\Internet Communication settings
@@ -3881,7 +3881,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off downloading of print drivers over HTTP'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [137] 18.9.20.1.5: Turn off Internet download for Web publishing and online ordering wizards (Policy, line 1509)
+    # [137] 18.9.20.1.5: Turn off Internet download for Web publishing and online ordering wizards (Policy, line 1507)
     #     CIS 18.9.20.1.5 (L1): Enabled
     #     Policy:     Turn off Internet download for Web publishing and online ordering wizards = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Internet Communication Management\Internet Communication settings
@@ -3908,7 +3908,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Internet download for Web publishing and online ordering wizards'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [138] 18.9.28.1: Block user from showing account details on sign-in (Policy, line 1519)
+    # [138] 18.9.28.1: Block user from showing account details on sign-in (Policy, line 1517)
     #     CIS 18.9.28.1 (L1): Enabled
     #     Policy:     Block user from showing account details on sign-in = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -3935,7 +3935,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block user from showing account details on sign-in'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [139] 18.9.28.2: Do not display network selection UI (Policy, line 1529)
+    # [139] 18.9.28.2: Do not display network selection UI (Policy, line 1527)
     #     CIS 18.9.28.2 (L1): Enabled
     #     Policy:     Do not display network selection UI = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -3963,7 +3963,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not display network selection UI'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [140] 18.9.28.3: Do not enumerate connected users on domain-joined computers (Policy, line 1539)
+    # [140] 18.9.28.3: Do not enumerate connected users on domain-joined computers (Policy, line 1537)
     #     CIS 18.9.28.3 (L1): Enabled
     #     Policy:     Do not enumerate connected users on domain-joined computers = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -3990,7 +3990,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not enumerate connected users on domain-joined computers'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [141] 18.9.28.4: Enumerate local users on domain-joined computers (Policy, line 1549)
+    # [141] 18.9.28.4: Enumerate local users on domain-joined computers (Policy, line 1547)
     #     CIS 18.9.28.4 (L1): Disabled MS only
     #     Policy:     Enumerate local users on domain-joined computers = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -4018,7 +4018,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enumerate local users on domain-joined computers'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [142] 18.9.28.5: Turn off app notifications on the lock screen (Policy, line 1559)
+    # [142] 18.9.28.5: Turn off app notifications on the lock screen (Policy, line 1557)
     #     CIS 18.9.28.5 (L1): Enabled
     #     Policy:     Turn off app notifications on the lock screen = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -4045,7 +4045,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off app notifications on the lock screen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [143] 18.9.28.6: Turn off picture password sign-in (Policy, line 1569)
+    # [143] 18.9.28.6: Turn off picture password sign-in (Policy, line 1567)
     #     CIS 18.9.28.6 (L1): Enabled
     #     Policy:     Turn off picture password sign-in = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -4073,7 +4073,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off picture password sign-in'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [144] 18.9.28.7: Turn on convenience PIN sign-in (Policy, line 1579)
+    # [144] 18.9.28.7: Turn on convenience PIN sign-in (Policy, line 1577)
     #     CIS 18.9.28.7 (L1): Disabled
     #     Policy:     Turn on convenience PIN sign-in = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -4101,7 +4101,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on convenience PIN sign-in'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [145] 18.9.33.6.3: Require a password when a computer wakes (on battery) (Policy, line 1589)
+    # [145] 18.9.33.6.3: Require a password when a computer wakes (on battery) (Policy, line 1587)
     #     CIS 18.9.33.6.3 (L1): Enabled
     #     Policy:     Require a password when a computer wakes (on battery) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Power Management\Sleep Settings
@@ -4128,7 +4128,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require a password when a computer wakes (on battery)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [146] 18.9.33.6.4: Require a password when a computer wakes (plugged in) (Policy, line 1599)
+    # [146] 18.9.33.6.4: Require a password when a computer wakes (plugged in) (Policy, line 1597)
     #     CIS 18.9.33.6.4 (L1): Enabled
     #     Policy:     Require a password when a computer wakes (plugged in) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Power Management\Sleep Settings
@@ -4155,7 +4155,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require a password when a computer wakes (plugged in)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [147] 18.9.35.1: Configure Offer Remote Assistance (Policy, line 1609)
+    # [147] 18.9.35.1: Configure Offer Remote Assistance (Policy, line 1607)
     #     CIS 18.9.35.1 (L1): Disabled
     #     Policy:     Configure Offer Remote Assistance = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Remote Assistance
@@ -4182,7 +4182,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Offer Remote Assistance'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [148] 18.9.35.2: Configure Solicited Remote Assistance (Policy, line 1619)
+    # [148] 18.9.35.2: Configure Solicited Remote Assistance (Policy, line 1617)
     #     CIS 18.9.35.2 (L1): Disabled
     #     Policy:     Configure Solicited Remote Assistance = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Remote Assistance
@@ -4209,7 +4209,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Solicited Remote Assistance'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [149] 18.9.36.1: Enable RPC Endpoint Mapper Client Authentication (Policy, line 1629)
+    # [149] 18.9.36.1: Enable RPC Endpoint Mapper Client Authentication (Policy, line 1627)
     #     CIS 18.9.36.1 (L1): Enabled MS only
     #     Policy:     Enable RPC Endpoint Mapper Client Authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Remote Procedure Call
@@ -4237,7 +4237,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable RPC Endpoint Mapper Client Authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [150] 18.9.51.1.1: Enable Windows NTP Client (Policy, line 1639)
+    # [150] 18.9.51.1.1: Enable Windows NTP Client (Policy, line 1637)
     #     CIS 18.9.51.1.1 (L1): Enabled
     #     Policy:     Enable Windows NTP Client = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Windows Time Service\Time Providers
@@ -4265,7 +4265,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Windows NTP Client'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [151] 18.9.51.1.2: Enable Windows NTP Server (Policy, line 1649)
+    # [151] 18.9.51.1.2: Enable Windows NTP Server (Policy, line 1647)
     #     CIS 18.9.51.1.2 (L1): Disabled MS only
     #     Policy:     Enable Windows NTP Server = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Windows Time Service\Time Providers
@@ -4293,7 +4293,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Windows NTP Server'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [152] 18.10.5.1: Allow Microsoft accounts to be optional (Policy, line 1659)
+    # [152] 18.10.5.1: Allow Microsoft accounts to be optional (Policy, line 1657)
     #     CIS 18.10.5.1 (L1): Enabled
     #     Policy:     Allow Microsoft accounts to be optional = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\App runtime
@@ -4320,7 +4320,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Microsoft accounts to be optional'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [153] 18.10.7.1: Disallow Autoplay for non-volume devices (Policy, line 1669)
+    # [153] 18.10.7.1: Disallow Autoplay for non-volume devices (Policy, line 1667)
     #     CIS 18.10.7.1 (L1): Enabled
     #     Policy:     Disallow Autoplay for non-volume devices = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -4348,7 +4348,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Autoplay for non-volume devices'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [154] 18.10.7.2: Set the default behavior for AutoRun (Policy, line 1679)
+    # [154] 18.10.7.2: Set the default behavior for AutoRun (Policy, line 1677)
     #     CIS 18.10.7.2 (L1): Enabled Do not execute any autorun commands
     #     Policy:     Set the default behavior for AutoRun = Do not execute any autorun commands
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -4376,7 +4376,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set the default behavior for AutoRun'; Value = 'Do not execute any autorun commands'; Choices = @(@{ Name = 'Do not execute any autorun commands'; Data = [uint32]'1' }, @{ Name = 'Automatically execute autorun commands'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [155] 18.10.7.3: Turn off AutoPlay (Policy, line 1689)
+    # [155] 18.10.7.3: Turn off AutoPlay (Policy, line 1687)
     #     CIS 18.10.7.3 (L1): Enabled All drives
     #     Policy:     Turn off AutoPlay = All drives
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -4404,7 +4404,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off AutoPlay'; Value = 'All drives'; Choices = @(@{ Name = 'All drives'; Data = [uint32]'255' }, @{ Name = 'CD-ROM and removable media drives'; Data = [uint32]'181' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [156] 18.10.8.1.1: Configure enhanced anti-spoofing (Policy, line 1699)
+    # [156] 18.10.8.1.1: Configure enhanced anti-spoofing (Policy, line 1697)
     #     CIS 18.10.8.1.1 (L1): Enabled
     #     Policy:     Configure enhanced anti-spoofing = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Biometrics\Facial Features
@@ -4432,7 +4432,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure enhanced anti-spoofing'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [157] 18.10.12.1: Turn off cloud consumer account state content (Policy, line 1709)
+    # [157] 18.10.12.1: Turn off cloud consumer account state content (Policy, line 1707)
     #     CIS 18.10.12.1 (L1): Enabled
     #     Policy:     Turn off cloud consumer account state content = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -4457,7 +4457,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off cloud consumer account state content'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [158] 18.10.12.2: Turn off Microsoft consumer experiences (Policy, line 1719)
+    # [158] 18.10.12.2: Turn off Microsoft consumer experiences (Policy, line 1717)
     #     CIS 18.10.12.2 (L1): Enabled
     #     Policy:     Turn off Microsoft consumer experiences = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -4485,7 +4485,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Microsoft consumer experiences'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [159] 18.10.13.1: Require pin for pairing (Policy, line 1729)
+    # [159] 18.10.13.1: Require pin for pairing (Policy, line 1727)
     #     CIS 18.10.13.1 (L1): Enabled First Time OR Enabled Always
     #     Policy:     Require pin for pairing = First Time
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Connect
@@ -4515,7 +4515,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require pin for pairing'; Value = 'First Time'; Choices = @(@{ Name = 'Never'; Data = [uint32]'0' }, @{ Name = 'First Time'; Data = [uint32]'1' }, @{ Name = 'Always'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [160] 18.10.14.1: Do not display the password reveal button (Policy, line 1740)
+    # [160] 18.10.14.1: Do not display the password reveal button (Policy, line 1738)
     #     CIS 18.10.14.1 (L1): Enabled
     #     Policy:     Do not display the password reveal button = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Credential User Interface
@@ -4541,7 +4541,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not display the password reveal button'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [161] 18.10.14.2: Enumerate administrator accounts on elevation (Policy, line 1750)
+    # [161] 18.10.14.2: Enumerate administrator accounts on elevation (Policy, line 1748)
     #     CIS 18.10.14.2 (L1): Disabled
     #     Policy:     Enumerate administrator accounts on elevation = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Credential User Interface
@@ -4568,7 +4568,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enumerate administrator accounts on elevation'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [162] 18.10.15.1: Allow Telemetry (Policy, line 1760)
+    # [162] 18.10.15.1: Allow Telemetry (Policy, line 1758)
     #     CIS 18.10.15.1 (L1): Enabled: Diagnostic data off (not recommended) or Enabled: Send required diagnostic data
     #     Policy:     Allow Telemetry = 1
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4599,7 +4599,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Telemetry'; Value = '1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [163] 18.10.15.3: Disable OneSettings Downloads (Policy, line 1771)
+    # [163] 18.10.15.3: Disable OneSettings Downloads (Policy, line 1769)
     #     CIS 18.10.15.3 (L1): Enabled
     #     Policy:     Disable OneSettings Downloads = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4624,7 +4624,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disable OneSettings Downloads'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [164] 18.10.15.4: Do not show feedback notifications (Policy, line 1781)
+    # [164] 18.10.15.4: Do not show feedback notifications (Policy, line 1779)
     #     CIS 18.10.15.4 (L1): Enabled
     #     Policy:     Do not show feedback notifications = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4651,7 +4651,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not show feedback notifications'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [165] 18.10.15.5: Enable OneSettings Auditing (Policy, line 1791)
+    # [165] 18.10.15.5: Enable OneSettings Auditing (Policy, line 1789)
     #     CIS 18.10.15.5 (L1): Enabled
     #     Policy:     Enable OneSettings Auditing = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4676,7 +4676,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable OneSettings Auditing'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [166] 18.10.15.6: Limit Diagnostic Log Collection (Policy, line 1801)
+    # [166] 18.10.15.6: Limit Diagnostic Log Collection (Policy, line 1799)
     #     CIS 18.10.15.6 (L1): Enabled
     #     Policy:     Limit Diagnostic Log Collection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4701,7 +4701,7 @@ $WsResources = @(
         Policy = @{ Title = 'Limit Diagnostic Log Collection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [167] 18.10.15.7: Limit Dump Collection (Policy, line 1811)
+    # [167] 18.10.15.7: Limit Dump Collection (Policy, line 1809)
     #     CIS 18.10.15.7 (L1): Enabled
     #     Policy:     Limit Dump Collection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4726,7 +4726,7 @@ $WsResources = @(
         Policy = @{ Title = 'Limit Dump Collection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [168] 18.10.15.8: Toggle user control over Insider builds (Policy, line 1821)
+    # [168] 18.10.15.8: Toggle user control over Insider builds (Policy, line 1819)
     #     CIS 18.10.15.8 (L1): Disabled
     #     Policy:     Toggle user control over Insider builds = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4753,7 +4753,7 @@ $WsResources = @(
         Policy = @{ Title = 'Toggle user control over Insider builds'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [169] 18.10.17.1: Enable App Installer (Policy, line 1831)
+    # [169] 18.10.17.1: Enable App Installer (Policy, line 1829)
     #     CIS 18.10.17.1 (L1): Disabled
     #     Policy:     Enable App Installer = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Desktop App Installer
@@ -4779,7 +4779,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable App Installer'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [170] 18.10.17.2: Enable App Installer Experimental Features (Policy, line 1841)
+    # [170] 18.10.17.2: Enable App Installer Experimental Features (Policy, line 1839)
     #     CIS 18.10.17.2 (L1): Disabled
     #     Policy:     Enable App Installer Experimental Features = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Desktop App Installer
@@ -4805,7 +4805,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable App Installer Experimental Features'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [171] 18.10.17.3: Enable App Installer Hash Override (Policy, line 1851)
+    # [171] 18.10.17.3: Enable App Installer Hash Override (Policy, line 1849)
     #     CIS 18.10.17.3 (L1): Disabled
     #     Policy:     Enable App Installer Hash Override = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Desktop App Installer
@@ -4831,7 +4831,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable App Installer Hash Override'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [172] 18.10.17.4: Enable App Installer ms-appinstaller protocol (Policy, line 1861)
+    # [172] 18.10.17.4: Enable App Installer ms-appinstaller protocol (Policy, line 1859)
     #     CIS 18.10.17.4 (L1): Disabled
     #     Policy:     Enable App Installer ms-appinstaller protocol = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Desktop App Installer
@@ -4857,7 +4857,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable App Installer ms-appinstaller protocol'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [173] 18.10.25.1.1: Control Event Log behavior when the log file reaches its maximum size (Application) (Policy, line 1871)
+    # [173] 18.10.25.1.1: Control Event Log behavior when the log file reaches its maximum size (Application) (Policy, line 1869)
     #     CIS 18.10.25.1.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (Application) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Application
@@ -4885,7 +4885,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (Application)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [174] 18.10.25.1.2: Specify the maximum log file size (KB) (Application) (Policy, line 1881)
+    # [174] 18.10.25.1.2: Specify the maximum log file size (KB) (Application) (Policy, line 1879)
     #     CIS 18.10.25.1.2 (L1): Enabled 32768 or greater
     #     Policy:     Specify the maximum log file size (KB) (Application) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Application
@@ -4915,7 +4915,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Application)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [175] 18.10.25.2.1: Control Event Log behavior when the log file reaches its maximum size (Security) (Policy, line 1892)
+    # [175] 18.10.25.2.1: Control Event Log behavior when the log file reaches its maximum size (Security) (Policy, line 1890)
     #     CIS 18.10.25.2.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (Security) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Security
@@ -4943,7 +4943,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (Security)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [176] 18.10.25.2.2: Specify the maximum log file size (KB) (Security) (Policy, line 1902)
+    # [176] 18.10.25.2.2: Specify the maximum log file size (KB) (Security) (Policy, line 1900)
     #     CIS 18.10.25.2.2 (L1): Enabled 196608 or greater
     #     Policy:     Specify the maximum log file size (KB) (Security) = 196608
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Security
@@ -4974,7 +4974,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Security)'; Value = '196608'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [177] 18.10.25.3.1: Control Event Log behavior when the log file reaches its maximum size (Setup) (Policy, line 1913)
+    # [177] 18.10.25.3.1: Control Event Log behavior when the log file reaches its maximum size (Setup) (Policy, line 1911)
     #     CIS 18.10.25.3.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (Setup) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Setup
@@ -5002,7 +5002,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (Setup)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [178] 18.10.25.3.2: Specify the maximum log file size (KB) (Setup) (Policy, line 1923)
+    # [178] 18.10.25.3.2: Specify the maximum log file size (KB) (Setup) (Policy, line 1921)
     #     CIS 18.10.25.3.2 (L1): Enabled 32768 or greater
     #     Policy:     Specify the maximum log file size (KB) (Setup) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Setup
@@ -5031,7 +5031,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Setup)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [179] 18.10.25.4.1: Control Event Log behavior when the log file reaches its maximum size (System) (Policy, line 1934)
+    # [179] 18.10.25.4.1: Control Event Log behavior when the log file reaches its maximum size (System) (Policy, line 1932)
     #     CIS 18.10.25.4.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (System) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\System
@@ -5059,7 +5059,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (System)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [180] 18.10.25.4.2: Specify the maximum log file size (KB) (System) (Policy, line 1944)
+    # [180] 18.10.25.4.2: Specify the maximum log file size (KB) (System) (Policy, line 1942)
     #     CIS 18.10.25.4.2 (L1): Enabled 32768 or greater
     #     Policy:     Specify the maximum log file size (KB) (System) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\System
@@ -5089,7 +5089,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (System)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [181] 18.10.28.2: Turn off Data Execution Prevention for Explorer (Policy, line 1955)
+    # [181] 18.10.28.2: Turn off Data Execution Prevention for Explorer (Policy, line 1953)
     #     CIS 18.10.28.2 (L1): Disabled
     #     Policy:     Turn off Data Execution Prevention for Explorer = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -5117,7 +5117,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Data Execution Prevention for Explorer'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [182] 18.10.28.3: Turn off heap termination on corruption (Policy, line 1965)
+    # [182] 18.10.28.3: Turn off heap termination on corruption (Policy, line 1963)
     #     CIS 18.10.28.3 (L1): Disabled
     #     Policy:     Turn off heap termination on corruption = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -5145,7 +5145,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off heap termination on corruption'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [183] 18.10.28.4: Turn off shell protocol protected mode (Policy, line 1975)
+    # [183] 18.10.28.4: Turn off shell protocol protected mode (Policy, line 1973)
     #     CIS 18.10.28.4 (L1): Disabled
     #     Policy:     Turn off shell protocol protected mode = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -5173,7 +5173,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off shell protocol protected mode'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [184] 18.10.41.1: Block all consumer Microsoft account user authentication (Policy, line 1985)
+    # [184] 18.10.41.1: Block all consumer Microsoft account user authentication (Policy, line 1983)
     #     CIS 18.10.41.1 (L1): Enabled
     #     Policy:     Block all consumer Microsoft account user authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft account
@@ -5200,7 +5200,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block all consumer Microsoft account user authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [185] 18.10.42.5.1: Configure local setting override for reporting to Microsoft MAPS (Policy, line 1995)
+    # [185] 18.10.42.5.1: Configure local setting override for reporting to Microsoft MAPS (Policy, line 1993)
     #     CIS 18.10.42.5.1 (L1): Disabled
     #     Policy:     Configure local setting override for reporting to Microsoft MAPS = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\MAPS
@@ -5227,7 +5227,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure local setting override for reporting to Microsoft MAPS'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [186] 18.10.42.6.1.1: Configure Attack Surface Reduction rules (Policy, line 2005)
+    # [186] 18.10.42.6.1.1: Configure Attack Surface Reduction rules (Policy, line 2003)
     #     CIS 18.10.42.6.1.1 (L1): Enabled
     #     Policy:     Configure Attack Surface Reduction rules = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5253,7 +5253,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Attack Surface Reduction rules'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [187] 18.10.42.6.1.2: Block Office communication application from creating child processes (Policy, line 2015)
+    # [187] 18.10.42.6.1.2: Block Office communication application from creating child processes (Policy, line 2013)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Office communication application from creating child processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5281,7 +5281,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block Office communication application from creating child processes'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [188] 18.10.42.6.1.2: Block Office applications from creating executable content (Policy, line 2025)
+    # [188] 18.10.42.6.1.2: Block Office applications from creating executable content (Policy, line 2023)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Office applications from creating executable content = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5309,7 +5309,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block Office applications from creating executable content'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [189] 18.10.42.6.1.2: Block abuse of exploited vulnerable signed drivers (Policy, line 2035)
+    # [189] 18.10.42.6.1.2: Block abuse of exploited vulnerable signed drivers (Policy, line 2033)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block abuse of exploited vulnerable signed drivers = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5337,7 +5337,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block abuse of exploited vulnerable signed drivers'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [190] 18.10.42.6.1.2: Block execution of potentially obfuscated scripts (Policy, line 2045)
+    # [190] 18.10.42.6.1.2: Block execution of potentially obfuscated scripts (Policy, line 2043)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block execution of potentially obfuscated scripts = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5365,7 +5365,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block execution of potentially obfuscated scripts'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [191] 18.10.42.6.1.2: Block Office applications from injecting code into other processes (Policy, line 2055)
+    # [191] 18.10.42.6.1.2: Block Office applications from injecting code into other processes (Policy, line 2053)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Office applications from injecting code into other processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5393,7 +5393,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block Office applications from injecting code into other processes'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [192] 18.10.42.6.1.2: Block Adobe Reader from creating child processes (Policy, line 2065)
+    # [192] 18.10.42.6.1.2: Block Adobe Reader from creating child processes (Policy, line 2063)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Adobe Reader from creating child processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5421,7 +5421,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block Adobe Reader from creating child processes'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [193] 18.10.42.6.1.2: Block Win32 API calls from Office macros (Policy, line 2075)
+    # [193] 18.10.42.6.1.2: Block Win32 API calls from Office macros (Policy, line 2073)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Win32 API calls from Office macros = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5449,7 +5449,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block Win32 API calls from Office macros'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [194] 18.10.42.6.1.2: Block credential stealing from the Windows local security authority subsystem (Policy, line 2085)
+    # [194] 18.10.42.6.1.2: Block credential stealing from the Windows local security authority subsystem (Policy, line 2083)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block credential stealing from the Windows local security authority subsystem = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5477,7 +5477,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block credential stealing from the Windows local security authority subsystem'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [195] 18.10.42.6.1.2: Block untrusted and unsigned processes that run from USB (Policy, line 2095)
+    # [195] 18.10.42.6.1.2: Block untrusted and unsigned processes that run from USB (Policy, line 2093)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block untrusted and unsigned processes that run from USB = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5505,7 +5505,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block untrusted and unsigned processes that run from USB'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [196] 18.10.42.6.1.2: Block executable content from email client and webmail (Policy, line 2105)
+    # [196] 18.10.42.6.1.2: Block executable content from email client and webmail (Policy, line 2103)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block executable content from email client and webmail = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5533,7 +5533,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block executable content from email client and webmail'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [197] 18.10.42.6.1.2: Block JavaScript or VBScript from launching downloaded executable content (Policy, line 2115)
+    # [197] 18.10.42.6.1.2: Block JavaScript or VBScript from launching downloaded executable content (Policy, line 2113)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block JavaScript or VBScript from launching downloaded executable content = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5561,7 +5561,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block JavaScript or VBScript from launching downloaded executable content'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [198] 18.10.42.6.1.2: Block all Office applications from creating child processes (Policy, line 2125)
+    # [198] 18.10.42.6.1.2: Block all Office applications from creating child processes (Policy, line 2123)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block all Office applications from creating child processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5589,7 +5589,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block all Office applications from creating child processes'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [199] 18.10.42.6.1.2: Block persistence through WMI event subscription (Policy, line 2135)
+    # [199] 18.10.42.6.1.2: Block persistence through WMI event subscription (Policy, line 2133)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block persistence through WMI event subscription = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5617,7 +5617,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block persistence through WMI event subscription'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [200] 18.10.42.6.3.1: Prevent users and apps from accessing dangerous websites (Policy, line 2145)
+    # [200] 18.10.42.6.3.1: Prevent users and apps from accessing dangerous websites (Policy, line 2143)
     #     CIS 18.10.42.6.3.1 (L1): Enabled Block
     #     Policy:     Prevent users and apps from accessing dangerous websites = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Windows Defender Exploit Guard\Network Protection
@@ -5647,7 +5647,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent users and apps from accessing dangerous websites'; Value = 'Block'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }, @{ Name = 'Audit Mode'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [201] 18.10.42.7.1: Enable file hash computation feature (Policy, line 2155)
+    # [201] 18.10.42.7.1: Enable file hash computation feature (Policy, line 2153)
     #     CIS 18.10.42.7.1 (L1): Enabled
     #     Policy:     Enable file hash computation feature = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\MpEngine
@@ -5672,7 +5672,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable file hash computation feature'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [202] 18.10.42.10.1: Scan all downloaded files and attachments (Policy, line 2165)
+    # [202] 18.10.42.10.1: Scan all downloaded files and attachments (Policy, line 2163)
     #     CIS 18.10.42.10.1 (L1): Enabled
     #     Policy:     Scan all downloaded files and attachments = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Real-time Protection
@@ -5697,7 +5697,7 @@ $WsResources = @(
         Policy = @{ Title = 'Scan all downloaded files and attachments'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [203] 18.10.42.10.2: Turn off real-time protection (Policy, line 2175)
+    # [203] 18.10.42.10.2: Turn off real-time protection (Policy, line 2173)
     #     CIS 18.10.42.10.2 (L1): Disabled
     #     Policy:     Turn off real-time protection = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Real-time Protection
@@ -5723,7 +5723,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off real-time protection'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [204] 18.10.42.10.3: Turn on behavior monitoring (Policy, line 2185)
+    # [204] 18.10.42.10.3: Turn on behavior monitoring (Policy, line 2183)
     #     CIS 18.10.42.10.3 (L1): Enabled
     #     Policy:     Turn on behavior monitoring = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Real-time Protection
@@ -5750,7 +5750,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on behavior monitoring'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [205] 18.10.42.10.4: Turn on script scanning (Policy, line 2195)
+    # [205] 18.10.42.10.4: Turn on script scanning (Policy, line 2193)
     #     CIS 18.10.42.10.4 (L1): Enabled
     #     Policy:     Turn on script scanning = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Real-time Protection
@@ -5775,7 +5775,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on script scanning'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [206] 18.10.42.13.1: Scan packed executables (Policy, line 2205)
+    # [206] 18.10.42.13.1: Scan packed executables (Policy, line 2203)
     #     CIS 18.10.42.13.1 (L1): Enabled
     #     Policy:     Scan packed executables = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Scan
@@ -5800,7 +5800,7 @@ $WsResources = @(
         Policy = @{ Title = 'Scan packed executables'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [207] 18.10.42.13.2: Scan removable drives (Policy, line 2215)
+    # [207] 18.10.42.13.2: Scan removable drives (Policy, line 2213)
     #     CIS 18.10.42.13.2 (L1): Enabled
     #     Policy:     Scan removable drives = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Scan
@@ -5827,7 +5827,7 @@ $WsResources = @(
         Policy = @{ Title = 'Scan removable drives'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [208] 18.10.42.13.3: Turn on e-mail scanning (Policy, line 2225)
+    # [208] 18.10.42.13.3: Turn on e-mail scanning (Policy, line 2223)
     #     CIS 18.10.42.13.3 (L1): Enabled
     #     Policy:     Turn on e-mail scanning = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Scan
@@ -5853,7 +5853,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on e-mail scanning'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [209] 18.10.42.16: Configure detection for potentially unwanted applications (Policy, line 2235)
+    # [209] 18.10.42.16: Configure detection for potentially unwanted applications (Policy, line 2233)
     #     CIS 18.10.42.16 (L1): Enabled Block
     #     Policy:     Configure detection for potentially unwanted applications = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender
@@ -5881,7 +5881,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure detection for potentially unwanted applications'; Value = 'Block'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }, @{ Name = 'Audit Mode'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [210] 18.10.42.17: Turn off Windows Defender Antivirus (Policy, line 2245)
+    # [210] 18.10.42.17: Turn off Windows Defender Antivirus (Policy, line 2243)
     #     CIS 18.10.42.17 (L1): Disabled
     #     Policy:     Turn off Windows Defender Antivirus = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender
@@ -5909,7 +5909,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Windows Defender Antivirus'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [211] 18.10.50.1: Prevent the usage of OneDrive for file storage (Policy, line 2255)
+    # [211] 18.10.50.1: Prevent the usage of OneDrive for file storage (Policy, line 2253)
     #     CIS 18.10.50.1 (L1): Enabled
     #     Policy:     Prevent the usage of OneDrive for file storage = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\OneDrive
@@ -5937,7 +5937,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent the usage of OneDrive for file storage'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [212] 18.10.56.2.2: Do not allow passwords to be saved (Policy, line 2265)
+    # [212] 18.10.56.2.2: Do not allow passwords to be saved (Policy, line 2263)
     #     CIS 18.10.56.2.2 (L1): Enabled
     #     Policy:     Do not allow passwords to be saved = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Connection Client
@@ -5965,7 +5965,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow passwords to be saved'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [213] 18.10.56.3.3.2: Do not allow drive redirection (Policy, line 2275)
+    # [213] 18.10.56.3.3.2: Do not allow drive redirection (Policy, line 2273)
     #     CIS 18.10.56.3.3.2 (L1): Enabled
     #     Policy:     Do not allow drive redirection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Device and Resource Redirection
@@ -5993,7 +5993,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow drive redirection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [214] 18.10.56.3.9.1: Always prompt for password upon connection (Policy, line 2285)
+    # [214] 18.10.56.3.9.1: Always prompt for password upon connection (Policy, line 2283)
     #     CIS 18.10.56.3.9.1 (L1): Enabled
     #     Policy:     Always prompt for password upon connection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -6020,7 +6020,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always prompt for password upon connection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [215] 18.10.56.3.9.2: Require secure RPC communication (Policy, line 2295)
+    # [215] 18.10.56.3.9.2: Require secure RPC communication (Policy, line 2293)
     #     CIS 18.10.56.3.9.2 (L1): Enabled
     #     Policy:     Require secure RPC communication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -6048,7 +6048,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require secure RPC communication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [216] 18.10.56.3.9.3: Require use of specific security layer for remote (RDP) connections (Policy, line 2305)
+    # [216] 18.10.56.3.9.3: Require use of specific security layer for remote (RDP) connections (Policy, line 2303)
     #     CIS 18.10.56.3.9.3 (L1): Enabled SSL
     #     Policy:     Require use of specific security layer for remote (RDP) connections = SSL
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -6076,7 +6076,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require use of specific security layer for remote (RDP) connections'; Value = 'SSL'; Choices = @(@{ Name = 'RDP'; Data = [uint32]'0' }, @{ Name = 'Negotiate'; Data = [uint32]'1' }, @{ Name = 'SSL'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [217] 18.10.56.3.9.4: Require user authentication for remote connections by using Network Level Authentication (Policy, line 2315)
+    # [217] 18.10.56.3.9.4: Require user authentication for remote connections by using Network Level Authentication (Policy, line 2313)
     #     CIS 18.10.56.3.9.4 (L1): Enabled
     #     Policy:     Require user authentication for remote connections by using Network Level Authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -6105,7 +6105,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require user authentication for remote connections by using Network Level Authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [218] 18.10.56.3.9.5: Set client connection encryption level (Policy, line 2325)
+    # [218] 18.10.56.3.9.5: Set client connection encryption level (Policy, line 2323)
     #     CIS 18.10.56.3.9.5 (L1): Enabled High Level
     #     Policy:     Set client connection encryption level = High Level
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -6133,7 +6133,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set client connection encryption level'; Value = 'High Level'; Choices = @(@{ Name = 'Low Level'; Data = [uint32]'1' }, @{ Name = 'Client Compatible'; Data = [uint32]'2' }, @{ Name = 'High Level'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [219] 18.10.56.3.11.1: Do not delete temp folders upon exit (Policy, line 2335)
+    # [219] 18.10.56.3.11.1: Do not delete temp folders upon exit (Policy, line 2333)
     #     CIS 18.10.56.3.11.1 (L1): Disabled
     #     Policy:     Do not delete temp folders upon exit = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Temporary folders
@@ -6160,7 +6160,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not delete temp folders upon exit'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [220] 18.10.56.3.11.2: Do not use temporary folders per session (Policy, line 2345)
+    # [220] 18.10.56.3.11.2: Do not use temporary folders per session (Policy, line 2343)
     #     CIS 18.10.56.3.11.2 (L1): Disabled
     #     Policy:     Do not use temporary folders per session = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Temporary folders
@@ -6187,7 +6187,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not use temporary folders per session'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [221] 18.10.57.1: Prevent downloading of enclosures (Policy, line 2355)
+    # [221] 18.10.57.1: Prevent downloading of enclosures (Policy, line 2353)
     #     CIS 18.10.57.1 (L1): Enabled
     #     Policy:     Prevent downloading of enclosures = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\RSS Feeds
@@ -6215,7 +6215,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent downloading of enclosures'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [222] 18.10.58.3: Allow indexing of encrypted files (Policy, line 2365)
+    # [222] 18.10.58.3: Allow indexing of encrypted files (Policy, line 2363)
     #     CIS 18.10.58.3 (L1): Disabled
     #     Policy:     Allow indexing of encrypted files = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Search
@@ -6242,7 +6242,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow indexing of encrypted files'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [223] 18.10.75.2.1: Configure Windows SmartScreen (Policy, line 2375)
+    # [223] 18.10.75.2.1: Configure Windows SmartScreen (Policy, line 2373)
     #     CIS 18.10.75.2.1 (L1): Enabled Warn and prevent bypass
     #     Policy:     Configure Windows SmartScreen = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -6270,7 +6270,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows SmartScreen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [224] 18.10.75.2.1: Configure Windows SmartScreen (warning level) (Policy, line 2385)
+    # [224] 18.10.75.2.1: Configure Windows SmartScreen (warning level) (Policy, line 2383)
     #     CIS 18.10.75.2.1 (L1): Enabled Warn and prevent bypass
     #     Policy:     Configure Windows SmartScreen (warning level) = Warn and prevent bypass
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -6298,7 +6298,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows SmartScreen (warning level)'; Value = 'Warn and prevent bypass'; Choices = @(@{ Name = 'Warn and prevent bypass'; Data = 'Block' }, @{ Name = 'Warn'; Data = 'Warn' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [225] 18.10.79.2: Allow Windows Ink Workspace (Policy, line 2395)
+    # [225] 18.10.79.2: Allow Windows Ink Workspace (Policy, line 2393)
     #     CIS 18.10.79.2 (L1): Disabled
     #     Policy:     Allow Windows Ink Workspace = On, but disallow access above lock
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Ink Workspace
@@ -6328,7 +6328,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Windows Ink Workspace'; Value = 'On, but disallow access above lock'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'On, but disallow access above lock'; Data = [uint32]'1' }, @{ Name = 'On'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [226] 18.10.80.1: Allow user control over installs (Policy, line 2406)
+    # [226] 18.10.80.1: Allow user control over installs (Policy, line 2404)
     #     CIS 18.10.80.1 (L1): Disabled
     #     Policy:     Allow user control over installs = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
@@ -6356,7 +6356,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow user control over installs'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [227] 18.10.80.2: Always install with elevated privileges (Policy, line 2416)
+    # [227] 18.10.80.2: Always install with elevated privileges (Policy, line 2414)
     #     CIS 18.10.80.2 (L1): Disabled
     #     Policy:     Always install with elevated privileges = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
@@ -6384,7 +6384,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always install with elevated privileges'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [228] 18.10.81.1: Sign-in last interactive user automatically after a system-initiated restart (Policy, line 2426)
+    # [228] 18.10.81.1: Sign-in last interactive user automatically after a system-initiated restart (Policy, line 2424)
     #     CIS 18.10.81.1 (L1): Disabled
     #     Policy:     Sign-in last interactive user automatically after a system-initiated restart = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Logon Options
@@ -6412,7 +6412,7 @@ $WsResources = @(
         Policy = @{ Title = 'Sign-in last interactive user automatically after a system-initiated restart'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [229] 18.10.88.1.1: Allow Basic authentication (WinRM Client) (Policy, line 2436)
+    # [229] 18.10.88.1.1: Allow Basic authentication (WinRM Client) (Policy, line 2434)
     #     CIS 18.10.88.1.1 (L1): Disabled
     #     Policy:     Allow Basic authentication (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -6440,7 +6440,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [230] 18.10.88.1.2: Allow unencrypted traffic (WinRM Client) (Policy, line 2446)
+    # [230] 18.10.88.1.2: Allow unencrypted traffic (WinRM Client) (Policy, line 2444)
     #     CIS 18.10.88.1.2 (L1): Disabled
     #     Policy:     Allow unencrypted traffic (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -6467,7 +6467,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [231] 18.10.88.1.3: Disallow Digest authentication (Policy, line 2456)
+    # [231] 18.10.88.1.3: Disallow Digest authentication (Policy, line 2454)
     #     CIS 18.10.88.1.3 (L1): Enabled
     #     Policy:     Disallow Digest authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -6495,7 +6495,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Digest authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [232] 18.10.88.2.1: Allow Basic authentication (WinRM Service) (Policy, line 2466)
+    # [232] 18.10.88.2.1: Allow Basic authentication (WinRM Service) (Policy, line 2464)
     #     CIS 18.10.88.2.1 (L1): Disabled
     #     Policy:     Allow Basic authentication (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -6523,7 +6523,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [233] 18.10.88.2.3: Allow unencrypted traffic (WinRM Service) (Policy, line 2476)
+    # [233] 18.10.88.2.3: Allow unencrypted traffic (WinRM Service) (Policy, line 2474)
     #     CIS 18.10.88.2.3 (L1): Disabled
     #     Policy:     Allow unencrypted traffic (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -6550,7 +6550,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [234] 18.10.88.2.4: Disallow WinRM from storing RunAs credentials (Policy, line 2486)
+    # [234] 18.10.88.2.4: Disallow WinRM from storing RunAs credentials (Policy, line 2484)
     #     CIS 18.10.88.2.4 (L1): Enabled
     #     Policy:     Disallow WinRM from storing RunAs credentials = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -6578,7 +6578,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow WinRM from storing RunAs credentials'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [235] 18.10.91.2.1: Prevent users from modifying settings (Policy, line 2496)
+    # [235] 18.10.91.2.1: Prevent users from modifying settings (Policy, line 2494)
     #     CIS 18.10.91.2.1 (L1): Enabled
     #     Policy:     Prevent users from modifying settings = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender Security Center\App and browser protection
@@ -6606,7 +6606,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent users from modifying settings'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [236] 18.10.92.1.1: No auto-restart with logged on users for scheduled automatic updates installations (Policy, line 2506)
+    # [236] 18.10.92.1.1: No auto-restart with logged on users for scheduled automatic updates installations (Policy, line 2504)
     #     CIS 18.10.92.1.1 (L1): Disabled
     #     Policy:     No auto-restart with logged on users for scheduled automatic updates installations = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update
@@ -6634,7 +6634,7 @@ $WsResources = @(
         Policy = @{ Title = 'No auto-restart with logged on users for scheduled automatic updates installations'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [237] 18.10.92.2.1: Configure Automatic Updates (policy enabled) (Policy, line 2516)
+    # [237] 18.10.92.2.1: Configure Automatic Updates (policy enabled) (Policy, line 2514)
     #     CIS 18.10.92.2.1 (L1): Enabled
     #     Policy:     Configure Automatic Updates (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update
@@ -6662,7 +6662,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Automatic Updates (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [238] 18.10.92.2.2: Configure Automatic Updates (scheduled install day) (Policy, line 2526)
+    # [238] 18.10.92.2.2: Configure Automatic Updates (scheduled install day) (Policy, line 2524)
     #     CIS 18.10.92.2.2 (L1): 0 - Every day
     #     Policy:     Configure Automatic Updates (scheduled install day) = 0 - Every day
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update
@@ -6690,7 +6690,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Automatic Updates (scheduled install day)'; Value = '0 - Every day'; Choices = @(@{ Name = '0 - Every day'; Data = [uint32]'0' }, @{ Name = '1 - Every Sunday'; Data = [uint32]'1' }, @{ Name = '2 - Every Monday'; Data = [uint32]'2' }, @{ Name = '3 - Every Tuesday'; Data = [uint32]'3' }, @{ Name = '4 - Every Wednesday'; Data = [uint32]'4' }, @{ Name = '5 - Every Thursday'; Data = [uint32]'5' }, @{ Name = '6 - Every Friday'; Data = [uint32]'6' }, @{ Name = '7 - Every Saturday'; Data = [uint32]'7' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [239] 18.10.92.4.1: Manage preview builds (policy enabled) (Policy, line 2536)
+    # [239] 18.10.92.4.1: Manage preview builds (policy enabled) (Policy, line 2534)
     #     CIS 18.10.92.4.1 (L1): Disabled
     #     Policy:     Manage preview builds (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -6717,7 +6717,7 @@ $WsResources = @(
         Policy = @{ Title = 'Manage preview builds (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [240] 18.10.92.4.1: Manage preview builds (preview build option) (Policy, line 2546)
+    # [240] 18.10.92.4.1: Manage preview builds (preview build option) (Policy, line 2544)
     #     CIS 18.10.92.4.1 (L1): Disabled
     #     Policy:     Manage preview builds (preview build option) = Disable preview builds once next release is public
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -6743,7 +6743,7 @@ $WsResources = @(
         Policy = @{ Title = 'Manage preview builds (preview build option)'; Value = 'Disable preview builds once next release is public'; Choices = @(@{ Name = 'Disable preview builds'; Data = [uint32]'0' }, @{ Name = 'Disable preview builds once next release is public'; Data = [uint32]'1' }, @{ Name = 'Enable preview builds'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [241] 18.10.92.4.2: Select when Preview Builds and Feature Updates are received (policy enabled) (Policy, line 2556)
+    # [241] 18.10.92.4.2: Select when Preview Builds and Feature Updates are received (policy enabled) (Policy, line 2554)
     #     CIS 18.10.92.4.2 (L1): Enabled: 180 or more days
     #     Policy:     Select when Preview Builds and Feature Updates are received (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -6771,7 +6771,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Preview Builds and Feature Updates are received (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [242] 18.10.92.4.2: Select when Preview Builds and Feature Updates are received (deferral days) (Policy, line 2566)
+    # [242] 18.10.92.4.2: Select when Preview Builds and Feature Updates are received (deferral days) (Policy, line 2564)
     #     CIS 18.10.92.4.2 (L1): Enabled: 180 or more days
     #     Policy:     Select when Preview Builds and Feature Updates are received (deferral days) = 180
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -6800,7 +6800,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Preview Builds and Feature Updates are received (deferral days)'; Value = '180'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [243] 18.10.92.4.3: Select when Quality Updates are received (policy enabled) (Policy, line 2577)
+    # [243] 18.10.92.4.3: Select when Quality Updates are received (policy enabled) (Policy, line 2575)
     #     CIS 18.10.92.4.3 (L1): Enabled 0 days
     #     Policy:     Select when Quality Updates are received (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -6827,7 +6827,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Quality Updates are received (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [244] 18.10.92.4.3: Select when Quality Updates are received (deferral days) (Policy, line 2587)
+    # [244] 18.10.92.4.3: Select when Quality Updates are received (deferral days) (Policy, line 2585)
     #     CIS 18.10.92.4.3 (L1): Enabled 0 days
     #     Policy:     Select when Quality Updates are received (deferral days) = 0 days: quality updates are not deferred
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -6855,7 +6855,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Quality Updates are received (deferral days)'; Value = '0 days: quality updates are not deferred'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [245] 19.5.1.1: Turn off toast notifications on the lock screen (Policy, line 2597)
+    # [245] 19.5.1.1: Turn off toast notifications on the lock screen (Policy, line 2595)
     #     CIS 19.5.1.1 (L1): Enabled
     #     Policy:     Turn off toast notifications on the lock screen = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Start Menu and Taskbar\Notifications
@@ -6881,7 +6881,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off toast notifications on the lock screen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [246] 19.7.5.1: Do not preserve zone information in file attachments (Policy, line 2607)
+    # [246] 19.7.5.1: Do not preserve zone information in file attachments (Policy, line 2605)
     #     CIS 19.7.5.1 (L1): Disabled
     #     Policy:     Do not preserve zone information in file attachments = Disabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Attachment Manager
@@ -6908,7 +6908,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not preserve zone information in file attachments'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [247] 19.7.5.2: Notify antivirus programs when opening attachments (Policy, line 2617)
+    # [247] 19.7.5.2: Notify antivirus programs when opening attachments (Policy, line 2615)
     #     CIS 19.7.5.2 (L1): Enabled
     #     Policy:     Notify antivirus programs when opening attachments = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Attachment Manager
@@ -6937,7 +6937,7 @@ $WsResources = @(
         Policy = @{ Title = 'Notify antivirus programs when opening attachments'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'3' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [248] 19.7.8.1: Configure Windows spotlight on lock screen (Policy, line 2627)
+    # [248] 19.7.8.1: Configure Windows spotlight on lock screen (Policy, line 2625)
     #     CIS 19.7.8.1 (L1): Disabled
     #     Policy:     Configure Windows spotlight on lock screen = Disabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -6964,7 +6964,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows spotlight on lock screen'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [249] 19.7.8.2: Do not suggest third-party content in Windows spotlight (Policy, line 2637)
+    # [249] 19.7.8.2: Do not suggest third-party content in Windows spotlight (Policy, line 2635)
     #     CIS 19.7.8.2 (L1): Enabled
     #     Policy:     Do not suggest third-party content in Windows spotlight = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -6991,7 +6991,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not suggest third-party content in Windows spotlight'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [250] 19.7.8.3: Do not use diagnostic data for tailored experiences (Policy, line 2647)
+    # [250] 19.7.8.3: Do not use diagnostic data for tailored experiences (Policy, line 2645)
     #     CIS 19.7.8.3 (L1): Enabled
     #     Policy:     Do not use diagnostic data for tailored experiences = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -7018,7 +7018,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not use diagnostic data for tailored experiences'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [251] 19.7.8.4: Turn off all Windows spotlight features (Policy, line 2657)
+    # [251] 19.7.8.4: Turn off all Windows spotlight features (Policy, line 2655)
     #     CIS 19.7.8.4 (L1): Enabled
     #     Policy:     Turn off all Windows spotlight features = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -7045,7 +7045,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off all Windows spotlight features'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [252] 19.7.8.5: Turn off Spotlight collection on Desktop (Policy, line 2667)
+    # [252] 19.7.8.5: Turn off Spotlight collection on Desktop (Policy, line 2665)
     #     CIS 19.7.8.5 (L1): Enabled
     #     Policy:     Turn off Spotlight collection on Desktop = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -7070,7 +7070,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Spotlight collection on Desktop'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [253] 19.7.26.1: Prevent users from sharing files within their profile. (Policy, line 2677)
+    # [253] 19.7.26.1: Prevent users from sharing files within their profile. (Policy, line 2675)
     #     CIS 19.7.26.1 (L1): Enabled
     #     Policy:     Prevent users from sharing files within their profile. = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Network Sharing
@@ -7098,7 +7098,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent users from sharing files within their profile.'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [254] 19.7.42.1: Always install with elevated privileges (User Configuration) (Policy, line 2687)
+    # [254] 19.7.42.1: Always install with elevated privileges (User Configuration) (Policy, line 2685)
     #     CIS 19.7.42.1 (L1): Disabled
     #     Policy:     Always install with elevated privileges (User Configuration) = Disabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Windows Installer
