@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    Keeps the settings of "windows-server-2016-msft-dc" (99 resources) in their desired state.
+    Keeps the settings of "windows-server-2016-msft-dc" (101 resources) in their desired state.
 .DESCRIPTION
     Document: Microsoft security baseline for Windows Server 2016 v1607 (October 2016), domain controllers: the settings the winstate catalog can express
 
@@ -57,7 +57,7 @@ $WsDocument = @{ Name = 'windows-server-2016-msft-dc'; WinstateVersion = '0.1.0'
 #region Resources: one table row per setting; the runtime below interprets them.
 $WsResources = @(
     # ----------------------------------------------------------------------------------------------
-    # [1] Turn off AutoPlay (Policy, line 26)
+    # [1] Turn off AutoPlay (Policy, line 24)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Turn off AutoPlay = All drives
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -68,7 +68,7 @@ $WsResources = @(
     #                 type removes that exposure entirely.
     #     Impact:     No drive opens an AutoPlay prompt or plays content automatically; users open drives
     #                 and media manually.
-    #     References: STIG V-224934, V-73549, SV-88213, WN16-CC-000270; CIS 18.9.8.3; CCE-46970-0; OVAL
+    #     References: STIG V-224934, V-73549, SV-88213, WN16-CC-000270; CIS 18.10.7.3; CCE-46970-0; OVAL
     #                 oval:mil.disa.stig.windows:def:1099
     @{
         Name = 'Turn off AutoPlay'
@@ -85,7 +85,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off AutoPlay'; Value = 'All drives'; Choices = @(@{ Name = 'All drives'; Data = [uint32]'255' }, @{ Name = 'CD-ROM and removable media drives'; Data = [uint32]'181' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [2] Set the default behavior for AutoRun (Policy, line 34)
+    # [2] Set the default behavior for AutoRun (Policy, line 32)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Set the default behavior for AutoRun = Do not execute any autorun commands
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -96,7 +96,7 @@ $WsResources = @(
     #                 nothing runs until a user chooses to run it.
     #     Impact:     Installers and tools on CDs, DVDs or USB drives no longer start by themselves; users
     #                 launch them manually from File Explorer.
-    #     References: STIG V-224933, V-73547, SV-88211, WN16-CC-000260; CIS 18.9.8.2; CCE-46760-5; OVAL
+    #     References: STIG V-224933, V-73547, SV-88211, WN16-CC-000260; CIS 18.10.7.2; CCE-46760-5; OVAL
     #                 oval:mil.disa.stig.windows:def:1098
     @{
         Name = 'Set the default behavior for AutoRun'
@@ -113,7 +113,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set the default behavior for AutoRun'; Value = 'Do not execute any autorun commands'; Choices = @(@{ Name = 'Do not execute any autorun commands'; Data = [uint32]'1' }, @{ Name = 'Automatically execute autorun commands'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [3] Sign-in last interactive user automatically after a system-initiated restart (Policy, line 42)
+    # [3] Sign-in last interactive user automatically after a system-initiated restart (Policy, line 40)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Sign-in last interactive user automatically after a system-initiated restart = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Logon Options
@@ -124,7 +124,7 @@ $WsResources = @(
     #                 credentials from being stored and used.
     #     Impact:     After an update restart, applications that start at sign-in do not come back until a
     #                 user logs on manually.
-    #     References: STIG V-224956, V-73589, SV-88253, WN16-CC-000480; CIS 18.9.86.1; OVAL
+    #     References: STIG V-224956, V-73589, SV-88253, WN16-CC-000480; CIS 18.10.81.1; OVAL
     #                 oval:mil.disa.stig.windows:def:65
     @{
         Name = 'Sign-in last interactive user automatically after a system-initiated restart'
@@ -141,7 +141,7 @@ $WsResources = @(
         Policy = @{ Title = 'Sign-in last interactive user automatically after a system-initiated restart'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [4] Configure enhanced anti-spoofing (Policy, line 50)
+    # [4] Configure enhanced anti-spoofing (Policy, line 48)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Configure enhanced anti-spoofing = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Biometrics\Facial Features
@@ -153,7 +153,7 @@ $WsResources = @(
     #     Impact:     Face sign-in stops working on cameras that lack anti-spoofing support. Servers rarely
     #                 use Windows Hello face authentication, so usually nothing changes. Microsoft's
     #                 baseline lists this policy as "Use enhanced anti-spoofing when available".
-    #     References: CIS 18.9.10.1.1
+    #     References: CIS 18.10.8.1.1
     @{
         Name = 'Configure enhanced anti-spoofing'
         Type = 'Policy'
@@ -169,7 +169,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure enhanced anti-spoofing'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [5] Specify the maximum log file size (KB) (Application) (Policy, line 58)
+    # [5] Specify the maximum log file size (KB) (Application) (Policy, line 56)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Specify the maximum log file size (KB) (Application) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Application
@@ -180,7 +180,7 @@ $WsResources = @(
     #                 history on the server.
     #     Impact:     The log may use the configured amount of disk space. The STIG does not require this
     #                 where events are forwarded to a central audit server in near real time.
-    #     References: STIG V-224937, V-73553, SV-88217, WN16-CC-000300; CIS 18.9.26.1.2; CCE-44494-3; OVAL
+    #     References: STIG V-224937, V-73553, SV-88217, WN16-CC-000300; CIS 18.10.25.1.2; CCE-44494-3; OVAL
     #                 oval:mil.disa.stig.windows:def:1105
     @{
         Name = 'Specify the maximum log file size (KB) (Application)'
@@ -197,7 +197,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Application)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [6] Specify the maximum log file size (KB) (Security) (Policy, line 66)
+    # [6] Specify the maximum log file size (KB) (Security) (Policy, line 64)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Specify the maximum log file size (KB) (Security) = 196608
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Security
@@ -209,7 +209,7 @@ $WsResources = @(
     #     Impact:     Up to the configured size of disk space is used for the Security log. The STIG does
     #                 not require this where events are forwarded to a central audit server in near real
     #                 time.
-    #     References: STIG V-224938, V-73555, SV-88219, WN16-CC-000310; CIS 18.9.26.2.2; CCE-44526-2; OVAL
+    #     References: STIG V-224938, V-73555, SV-88219, WN16-CC-000310; CIS 18.10.25.2.2; CCE-44526-2; OVAL
     #                 oval:mil.disa.stig.windows:def:1106
     @{
         Name = 'Specify the maximum log file size (KB) (Security)'
@@ -226,7 +226,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Security)'; Value = '196608'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [7] Specify the maximum log file size (KB) (System) (Policy, line 74)
+    # [7] Specify the maximum log file size (KB) (System) (Policy, line 72)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Specify the maximum log file size (KB) (System) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\System
@@ -237,7 +237,7 @@ $WsResources = @(
     #                 preserves that record.
     #     Impact:     The System log may grow to the configured size on disk. The STIG does not require this
     #                 where events are forwarded to a central audit server in near real time.
-    #     References: STIG V-224939, V-73557, SV-88221, WN16-CC-000320; CIS 18.9.26.4.2; CCE-46651-6; OVAL
+    #     References: STIG V-224939, V-73557, SV-88221, WN16-CC-000320; CIS 18.10.25.4.2; CCE-46651-6; OVAL
     #                 oval:mil.disa.stig.windows:def:1107
     @{
         Name = 'Specify the maximum log file size (KB) (System)'
@@ -254,7 +254,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (System)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [8] Disallow Autoplay for non-volume devices (Policy, line 82)
+    # [8] Disallow Autoplay for non-volume devices (Policy, line 80)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Disallow Autoplay for non-volume devices = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -265,7 +265,7 @@ $WsResources = @(
     #                 devices removes that trigger.
     #     Impact:     Connecting a camera, phone or media player no longer opens the AutoPlay prompt; users
     #                 have to open the device in File Explorer themselves.
-    #     References: STIG V-224932, V-73545, SV-88209, WN16-CC-000250; CIS 18.9.8.1; CCE-46805-8; OVAL
+    #     References: STIG V-224932, V-73545, SV-88209, WN16-CC-000250; CIS 18.10.7.1; CCE-46805-8; OVAL
     #                 oval:mil.disa.stig.windows:def:1097
     @{
         Name = 'Disallow Autoplay for non-volume devices'
@@ -282,7 +282,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Autoplay for non-volume devices'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [9] Turn off Data Execution Prevention for Explorer (Policy, line 90)
+    # [9] Turn off Data Execution Prevention for Explorer (Policy, line 88)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Turn off Data Execution Prevention for Explorer = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -293,7 +293,7 @@ $WsResources = @(
     #                 process that handles untrusted files all the time.
     #     Impact:     Very old shell extensions that are not DEP-compatible can crash File Explorer; they
     #                 should be updated or removed rather than weakening Explorer.
-    #     References: STIG V-224941, V-73561, SV-88225, WN16-CC-000340; CIS 18.9.30.2; CCE-45876-0; OVAL
+    #     References: STIG V-224941, V-73561, SV-88225, WN16-CC-000340; CIS 18.10.28.2; CCE-45876-0; OVAL
     #                 oval:mil.disa.stig.windows:def:1109
     @{
         Name = 'Turn off Data Execution Prevention for Explorer'
@@ -310,7 +310,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Data Execution Prevention for Explorer'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [10] Turn off heap termination on corruption (Policy, line 98)
+    # [10] Turn off heap termination on corruption (Policy, line 96)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Turn off heap termination on corruption = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -321,7 +321,7 @@ $WsResources = @(
     #                 make such exploits more reliable.
     #     Impact:     Legacy shell extensions that corrupt the heap can cause File Explorer to close
     #                 abruptly; they should be fixed or removed.
-    #     References: STIG V-224942, V-73563, SV-88227, WN16-CC-000350; CIS 18.9.30.3; CCE-47028-6; OVAL
+    #     References: STIG V-224942, V-73563, SV-88227, WN16-CC-000350; CIS 18.10.28.3; CCE-47028-6; OVAL
     #                 oval:mil.disa.stig.windows:def:1110
     @{
         Name = 'Turn off heap termination on corruption'
@@ -338,7 +338,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off heap termination on corruption'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [11] Configure registry policy processing (background processing) (Policy, line 106)
+    # [11] Configure registry policy processing (background processing) (Policy, line 104)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Configure registry policy processing (background processing) = Apply during periodic background processing
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -349,7 +349,7 @@ $WsResources = @(
     #                 background refresh restores the intended configuration within the refresh interval.
     #     Impact:     Background refreshes do slightly more work. Registry-based settings altered by hand
     #                 are reset at the next refresh.
-    #     References: CIS 18.8.21.2
+    #     References: CIS 18.9.19.2
     @{
         Name = 'Configure registry policy processing (background processing)'
         Type = 'Policy'
@@ -365,7 +365,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure registry policy processing (background processing)'; Value = 'Apply during periodic background processing'; Choices = @(@{ Name = 'Apply during periodic background processing'; Data = [uint32]'0' }, @{ Name = 'Do not apply during periodic background processing'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [12] Configure registry policy processing (Policy, line 114)
+    # [12] Configure registry policy processing (Policy, line 112)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Configure registry policy processing = Process even if the Group Policy objects have not changed
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -376,7 +376,7 @@ $WsResources = @(
     #                 restores the intended configuration within the refresh interval.
     #     Impact:     Each background refresh does slightly more work, as registry policy is rewritten every
     #                 time. Local tweaks to policy-controlled settings are reverted at the next refresh.
-    #     References: STIG V-224925, V-73525, SV-88177, WN16-CC-000150; CIS 18.8.21.3; CCE-46343-0; OVAL
+    #     References: STIG V-224925, V-73525, SV-88177, WN16-CC-000150; CIS 18.9.19.3; CCE-46343-0; OVAL
     #                 oval:mil.disa.stig.windows:def:1090
     @{
         Name = 'Configure registry policy processing'
@@ -393,7 +393,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure registry policy processing'; Value = 'Process even if the Group Policy objects have not changed'; Choices = @(@{ Name = 'Process even if the Group Policy objects have not changed'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [13] Always install with elevated privileges (Policy, line 122)
+    # [13] Always install with elevated privileges (Policy, line 120)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Always install with elevated privileges = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
@@ -404,7 +404,7 @@ $WsResources = @(
     #                 privilege escalation paths.
     #     Impact:     Standard users can no longer install software that needs administrative rights;
     #                 software has to be deployed by administrators or through managed deployment tools.
-    #     References: STIG V-224954, V-73585, SV-88249, WN16-CC-000460; CIS 18.9.85.2; CCE-47225-8; OVAL
+    #     References: STIG V-224954, V-73585, SV-88249, WN16-CC-000460; CIS 18.10.80.2; CCE-47225-8; OVAL
     #                 oval:mil.disa.stig.windows:def:1120
     @{
         Name = 'Always install with elevated privileges'
@@ -421,7 +421,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always install with elevated privileges'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [14] Allow user control over installs (Policy, line 130)
+    # [14] Allow user control over installs (Policy, line 128)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Allow user control over installs = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
@@ -432,7 +432,7 @@ $WsResources = @(
     #                 down. Keeping control with administrators preserves those security choices.
     #     Impact:     Users cannot alter installation settings such as the install folder for elevated
     #                 installs; administrators are not affected.
-    #     References: STIG V-224953, V-73583, SV-88247, WN16-CC-000450; CIS 18.9.85.1; CCE-46993-2; OVAL
+    #     References: STIG V-224953, V-73583, SV-88247, WN16-CC-000450; CIS 18.10.80.1; CCE-46993-2; OVAL
     #                 oval:mil.disa.stig.windows:def:1119
     @{
         Name = 'Allow user control over installs'
@@ -449,7 +449,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow user control over installs'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [15] Enable insecure guest logons (Policy, line 138)
+    # [15] Enable insecure guest logons (Policy, line 136)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Enable insecure guest logons = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Lanman Workstation
@@ -460,7 +460,7 @@ $WsResources = @(
     #                 noticing. Refusing them forces real authentication.
     #     Impact:     Shares on NAS devices or old servers that only offer guest access become unreachable
     #                 until they are configured for authenticated access.
-    #     References: STIG V-224920, V-73507, SV-88159, WN16-CC-000080; CIS 18.5.8.1; OVAL
+    #     References: STIG V-224920, V-73507, SV-88159, WN16-CC-000080; CIS 18.6.8.1; OVAL
     #                 oval:mil.disa.stig.windows:def:1273
     @{
         Name = 'Enable insecure guest logons'
@@ -477,7 +477,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable insecure guest logons'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [16] Hardened UNC Paths (SYSVOL) (Policy, line 146)
+    # [16] Hardened UNC Paths (SYSVOL) (Policy, line 144)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Hardened UNC Paths (SYSVOL) = RequireMutualAuthentication=1,RequireIntegrity=1
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider
@@ -490,7 +490,7 @@ $WsResources = @(
     #     Impact:     Access to the listed paths fails when the server cannot provide Kerberos mutual
     #                 authentication and SMB signing, for example when connecting by IP address. Domain
     #                 controllers support both, so normal domain operation is unaffected.
-    #     References: STIG V-224921, V-73509, SV-88161, WN16-CC-000090; CIS 18.5.14.1; OVAL
+    #     References: STIG V-224921, V-73509, SV-88161, WN16-CC-000090; CIS 18.6.14.1; OVAL
     #                 oval:mil.disa.stig.windows:def:19
     @{
         Name = 'Hardened UNC Paths (SYSVOL)'
@@ -507,7 +507,7 @@ $WsResources = @(
         Policy = @{ Title = 'Hardened UNC Paths (SYSVOL)'; Value = 'RequireMutualAuthentication=1,RequireIntegrity=1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [17] Hardened UNC Paths (NETLOGON) (Policy, line 154)
+    # [17] Hardened UNC Paths (NETLOGON) (Policy, line 152)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Hardened UNC Paths (NETLOGON) = RequireMutualAuthentication=1,RequireIntegrity=1
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider
@@ -520,7 +520,7 @@ $WsResources = @(
     #     Impact:     Connections to NETLOGON fail where Kerberos mutual authentication or SMB signing is
     #                 not available, such as access by IP address; domain controllers provide both, so
     #                 normal logons are unaffected.
-    #     References: STIG V-224921, V-73509, SV-88161, WN16-CC-000090; CIS 18.5.14.1; OVAL
+    #     References: STIG V-224921, V-73509, SV-88161, WN16-CC-000090; CIS 18.6.14.1; OVAL
     #                 oval:mil.disa.stig.windows:def:19
     @{
         Name = 'Hardened UNC Paths (NETLOGON)'
@@ -537,7 +537,7 @@ $WsResources = @(
         Policy = @{ Title = 'Hardened UNC Paths (NETLOGON)'; Value = 'RequireMutualAuthentication=1,RequireIntegrity=1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [18] Prevent enabling lock screen camera (Policy, line 162)
+    # [18] Prevent enabling lock screen camera (Policy, line 160)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Prevent enabling lock screen camera = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Personalization
@@ -564,7 +564,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent enabling lock screen camera'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [19] Prevent enabling lock screen slide show (Policy, line 170)
+    # [19] Prevent enabling lock screen slide show (Policy, line 168)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Prevent enabling lock screen slide show = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Personalization
@@ -593,7 +593,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent enabling lock screen slide show'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [20] Turn on PowerShell Script Block Logging (Policy, line 178)
+    # [20] Turn on PowerShell Script Block Logging (Policy, line 176)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Turn on PowerShell Script Block Logging = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows PowerShell
@@ -605,7 +605,7 @@ $WsResources = @(
     #     Impact:     The PowerShell Operational log fills faster and may capture secrets embedded in
     #                 scripts, so its size and access should be managed; there is a small performance cost
     #                 for script-heavy workloads.
-    #     References: STIG V-224957, V-73591, SV-88255, WN16-CC-000490; CIS 18.9.95.1; OVAL
+    #     References: STIG V-224957, V-73591, SV-88255, WN16-CC-000490; CIS 18.10.86.1; OVAL
     #                 oval:mil.disa.stig.windows:def:137
     @{
         Name = 'Turn on PowerShell Script Block Logging'
@@ -622,7 +622,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on PowerShell Script Block Logging'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [21] Do not display network selection UI (Policy, line 186)
+    # [21] Do not display network selection UI (Policy, line 184)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Do not display network selection UI = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -633,7 +633,7 @@ $WsResources = @(
     #                 connectivity.
     #     Impact:     Network connections can only be changed after signing in. Servers normally use wired,
     #                 preconfigured networking, so there is usually no visible effect.
-    #     References: STIG V-224928, V-73531, SV-88185, WN16-CC-000180; CIS 18.8.28.2; OVAL
+    #     References: STIG V-224928, V-73531, SV-88185, WN16-CC-000180; CIS 18.9.28.2; OVAL
     #                 oval:mil.disa.stig.windows:def:66
     @{
         Name = 'Do not display network selection UI'
@@ -650,7 +650,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not display network selection UI'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [22] Configure Windows SmartScreen (Policy, line 194)
+    # [22] Configure Windows SmartScreen (Policy, line 192)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Configure Windows SmartScreen = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -661,7 +661,7 @@ $WsResources = @(
     #                 cheap extra barrier against downloaded malware.
     #     Impact:     Users see a warning before running unrecognised downloads, and file reputation lookups
     #                 go to Microsoft over the internet. The STIG applies it to unclassified systems only.
-    #     References: STIG V-224940, V-73559, SV-88223, WN16-CC-000330; CIS 18.9.80.1.1; CCE-44884-5; OVAL
+    #     References: STIG V-224940, V-73559, SV-88223, WN16-CC-000330; CIS 18.10.75.2.1; CCE-44884-5; OVAL
     #                 oval:mil.disa.stig.windows:def:1108
     @{
         Name = 'Configure Windows SmartScreen'
@@ -678,7 +678,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows SmartScreen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [23] Allow indexing of encrypted files (Policy, line 202)
+    # [23] Allow indexing of encrypted files (Policy, line 200)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Allow indexing of encrypted files = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Search
@@ -688,7 +688,7 @@ $WsResources = @(
     #                 not protected by the same encryption. Excluding them avoids leaking protected data.
     #     Impact:     Searches no longer find text inside encrypted files; they can still be found by name
     #                 through a non-indexed search.
-    #     References: STIG V-224952, V-73581, SV-88245, WN16-CC-000440; CIS 18.9.61.3; OVAL
+    #     References: STIG V-224952, V-73581, SV-88245, WN16-CC-000440; CIS 18.10.58.3; OVAL
     #                 oval:mil.disa.stig.windows:def:1262
     @{
         Name = 'Allow indexing of encrypted files'
@@ -705,7 +705,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow indexing of encrypted files'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [24] Allow Basic authentication (WinRM Client) (Policy, line 210)
+    # [24] Allow Basic authentication (WinRM Client) (Policy, line 208)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Allow Basic authentication (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -716,7 +716,7 @@ $WsResources = @(
     #                 administrator credentials.
     #     Impact:     Remote management of endpoints that only accept Basic authentication, such as some
     #                 non-Windows devices, stops working from this server.
-    #     References: STIG V-224958, V-73593, SV-88257, WN16-CC-000500; CIS 18.9.97.1.1; CCE-46295-2; OVAL
+    #     References: STIG V-224958, V-73593, SV-88257, WN16-CC-000500; CIS 18.10.88.1.1; CCE-46295-2; OVAL
     #                 oval:mil.disa.stig.windows:def:1123
     @{
         Name = 'Allow Basic authentication (WinRM Client)'
@@ -733,7 +733,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [25] Allow unencrypted traffic (WinRM Client) (Policy, line 218)
+    # [25] Allow unencrypted traffic (WinRM Client) (Policy, line 216)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Allow unencrypted traffic (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -743,7 +743,7 @@ $WsResources = @(
     #                 on the network path. Requiring encryption protects remote management sessions.
     #     Impact:     Connections to endpoints that offer only unencrypted WinRM fail; standard Windows
     #                 WinRM with Kerberos or HTTPS is not affected.
-    #     References: STIG V-224959, V-73595, SV-88259, WN16-CC-000510; CIS 18.9.97.1.2; CCE-46378-6; OVAL
+    #     References: STIG V-224959, V-73595, SV-88259, WN16-CC-000510; CIS 18.10.88.1.2; CCE-46378-6; OVAL
     #                 oval:mil.disa.stig.windows:def:1124
     @{
         Name = 'Allow unencrypted traffic (WinRM Client)'
@@ -760,7 +760,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [26] Disallow Digest authentication (Policy, line 226)
+    # [26] Disallow Digest authentication (Policy, line 224)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Disallow Digest authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -771,7 +771,7 @@ $WsResources = @(
     #                 methods.
     #     Impact:     Remote management of endpoints that accept only Digest authentication no longer works
     #                 from this server.
-    #     References: STIG V-224960, V-73597, SV-88261, WN16-CC-000520; CIS 18.9.97.1.3; CCE-46014-7; OVAL
+    #     References: STIG V-224960, V-73597, SV-88261, WN16-CC-000520; CIS 18.10.88.1.3; CCE-46014-7; OVAL
     #                 oval:mil.disa.stig.windows:def:1125
     @{
         Name = 'Disallow Digest authentication'
@@ -788,7 +788,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Digest authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [27] Allow Basic authentication (WinRM Service) (Policy, line 234)
+    # [27] Allow Basic authentication (WinRM Service) (Policy, line 232)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Allow Basic authentication (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -799,7 +799,7 @@ $WsResources = @(
     #                 remote management to stronger authentication.
     #     Impact:     Management clients that can only use Basic authentication, such as some third-party
     #                 tools, can no longer connect to this server over WinRM.
-    #     References: STIG V-224961, V-73599, SV-88263, WN16-CC-000530; CIS 18.9.97.2.1; CCE-45061-9; OVAL
+    #     References: STIG V-224961, V-73599, SV-88263, WN16-CC-000530; CIS 18.10.88.2.1; CCE-45061-9; OVAL
     #                 oval:mil.disa.stig.windows:def:1126
     @{
         Name = 'Allow Basic authentication (WinRM Service)'
@@ -816,7 +816,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [28] Allow unencrypted traffic (WinRM Service) (Policy, line 242)
+    # [28] Allow unencrypted traffic (WinRM Service) (Policy, line 240)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Allow unencrypted traffic (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -826,7 +826,7 @@ $WsResources = @(
     #                 results to interception. Requiring encryption keeps management sessions confidential.
     #     Impact:     Clients that send unencrypted WinRM traffic are refused; normal PowerShell remoting
     #                 with Kerberos or HTTPS is unaffected.
-    #     References: STIG V-224962, V-73601, SV-88265, WN16-CC-000540; CIS 18.9.97.2.3; CCE-45060-1; OVAL
+    #     References: STIG V-224962, V-73601, SV-88265, WN16-CC-000540; CIS 18.10.88.2.3; CCE-45060-1; OVAL
     #                 oval:mil.disa.stig.windows:def:1127
     @{
         Name = 'Allow unencrypted traffic (WinRM Service)'
@@ -843,7 +843,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [29] Disallow WinRM from storing RunAs credentials (Policy, line 250)
+    # [29] Disallow WinRM from storing RunAs credentials (Policy, line 248)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Disallow WinRM from storing RunAs credentials = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -854,7 +854,7 @@ $WsResources = @(
     #                 removes that stash of secrets.
     #     Impact:     Session configurations or plug-ins that use a RunAs account cannot be created or will
     #                 fail; JEA endpoints using virtual accounts are the usual alternative.
-    #     References: STIG V-224963, V-73603, SV-88267, WN16-CC-000550; CIS 18.9.97.2.4; CCE-46708-4; OVAL
+    #     References: STIG V-224963, V-73603, SV-88267, WN16-CC-000550; CIS 18.10.88.2.4; CCE-46708-4; OVAL
     #                 oval:mil.disa.stig.windows:def:1128
     @{
         Name = 'Disallow WinRM from storing RunAs credentials'
@@ -871,7 +871,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow WinRM from storing RunAs credentials'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [30] Untrusted Font Blocking (Policy, line 258)
+    # [30] Untrusted Font Blocking (Policy, line 256)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Untrusted Font Blocking = Block untrusted fonts and log events
     #     GPO path:   Computer Configuration\Administrative Templates\System\Mitigation Options
@@ -898,7 +898,7 @@ $WsResources = @(
         Policy = @{ Title = 'Untrusted Font Blocking'; Value = 'Block untrusted fonts and log events'; Choices = @(@{ Name = 'Block untrusted fonts and log events'; Data = '1000000000000' }, @{ Name = 'Do not block untrusted fonts'; Data = '2000000000000' }, @{ Name = 'Log events without blocking untrusted fonts'; Data = '3000000000000' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [31] Do not allow passwords to be saved (Policy, line 266)
+    # [31] Do not allow passwords to be saved (Policy, line 264)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Do not allow passwords to be saved = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Connection Client
@@ -909,7 +909,7 @@ $WsResources = @(
     #                 Preventing saving keeps those credentials out of local storage.
     #     Impact:     Users must type their password each time they open a Remote Desktop connection from
     #                 this server.
-    #     References: STIG V-224944, V-73567, SV-88231, WN16-CC-000370; CIS 18.9.59.2.2; CCE-44880-3; OVAL
+    #     References: STIG V-224944, V-73567, SV-88231, WN16-CC-000370; CIS 18.10.56.2.2; CCE-44880-3; OVAL
     #                 oval:mil.disa.stig.windows:def:1112
     @{
         Name = 'Do not allow passwords to be saved'
@@ -926,7 +926,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow passwords to be saved'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [32] Do not allow drive redirection (Policy, line 274)
+    # [32] Do not allow drive redirection (Policy, line 272)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Do not allow drive redirection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Device and Resource Redirection
@@ -937,8 +937,8 @@ $WsResources = @(
     #                 for moving files.
     #     Impact:     Users can no longer copy files through their redirected local drives in a Remote
     #                 Desktop session; file transfer has to use shares or other approved methods.
-    #     References: STIG V-224945, V-73569, SV-88233, WN16-CC-000380; CIS 18.9.59.3.3.2; CCE-46771-2; OVAL
-    #                 oval:mil.disa.stig.windows:def:1113
+    #     References: STIG V-224945, V-73569, SV-88233, WN16-CC-000380; CIS 18.10.56.3.3.2; CCE-46771-2;
+    #                 OVAL oval:mil.disa.stig.windows:def:1113
     @{
         Name = 'Do not allow drive redirection'
         Type = 'Policy'
@@ -954,7 +954,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow drive redirection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [33] Always prompt for password upon connection (Policy, line 282)
+    # [33] Always prompt for password upon connection (Policy, line 280)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Always prompt for password upon connection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -964,8 +964,8 @@ $WsResources = @(
     #                 prompting on the host ensures the person connecting actually knows the password.
     #     Impact:     Users are asked for their password at each Remote Desktop logon even when their client
     #                 has saved credentials, which removes single sign-on to the session.
-    #     References: STIG V-224946, V-73571, SV-88235, WN16-CC-000390; CIS 18.9.59.3.9.1; CCE-45743-2; OVAL
-    #                 oval:mil.disa.stig.windows:def:1114
+    #     References: STIG V-224946, V-73571, SV-88235, WN16-CC-000390; CIS 18.10.56.3.9.1; CCE-45743-2;
+    #                 OVAL oval:mil.disa.stig.windows:def:1114
     @{
         Name = 'Always prompt for password upon connection'
         Type = 'Policy'
@@ -981,7 +981,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always prompt for password upon connection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [34] Require secure RPC communication (Policy, line 290)
+    # [34] Require secure RPC communication (Policy, line 288)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Require secure RPC communication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -992,8 +992,8 @@ $WsResources = @(
     #                 forged. Requiring secure RPC protects that channel.
     #     Impact:     Very old clients that cannot use secure RPC can no longer talk to the Session Host;
     #                 current Remote Desktop clients are unaffected.
-    #     References: STIG V-224947, V-73573, SV-88237, WN16-CC-000400; CIS 18.9.59.3.9.2; CCE-44496-8; OVAL
-    #                 oval:mil.disa.stig.windows:def:1115
+    #     References: STIG V-224947, V-73573, SV-88237, WN16-CC-000400; CIS 18.10.56.3.9.2; CCE-44496-8;
+    #                 OVAL oval:mil.disa.stig.windows:def:1115
     @{
         Name = 'Require secure RPC communication'
         Type = 'Policy'
@@ -1009,7 +1009,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require secure RPC communication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [35] Set client connection encryption level (Policy, line 298)
+    # [35] Set client connection encryption level (Policy, line 296)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Set client connection encryption level = High Level
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -1020,8 +1020,8 @@ $WsResources = @(
     #                 both directions with strong keys.
     #     Impact:     Clients unable to use 128-bit RDP encryption cannot connect. All supported Remote
     #                 Desktop clients meet this, and TLS-secured sessions are not affected.
-    #     References: STIG V-224948, V-73575, SV-88239, WN16-CC-000410; CIS 18.9.59.3.9.5; CCE-47193-8; OVAL
-    #                 oval:mil.disa.stig.windows:def:1116
+    #     References: STIG V-224948, V-73575, SV-88239, WN16-CC-000410; CIS 18.10.56.3.9.5; CCE-47193-8;
+    #                 OVAL oval:mil.disa.stig.windows:def:1116
     @{
         Name = 'Set client connection encryption level'
         Type = 'Policy'
@@ -1037,7 +1037,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set client connection encryption level'; Value = 'High Level'; Choices = @(@{ Name = 'Low Level'; Data = [uint32]'1' }, @{ Name = 'Client Compatible'; Data = [uint32]'2' }, @{ Name = 'High Level'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [36] Windows Firewall: Domain: Firewall state (Policy, line 306)
+    # [36] Windows Firewall: Domain: Firewall state (Policy, line 304)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Domain: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1065,7 +1065,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [37] Windows Firewall: Domain: Inbound connections (Policy, line 314)
+    # [37] Windows Firewall: Domain: Inbound connections (Policy, line 312)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Domain: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1094,7 +1094,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [38] Windows Firewall: Domain: Outbound connections (Policy, line 322)
+    # [38] Windows Firewall: Domain: Outbound connections (Policy, line 320)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Domain: Outbound connections = Allow (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1106,7 +1106,6 @@ $WsResources = @(
     #     Impact:     Outbound traffic stays permitted unless a block rule matches, so nothing changes for
     #                 applications. Organisations that want outbound filtering must switch this to Block and
     #                 maintain allow rules themselves.
-    #     References: CIS 9.1.3
     @{
         Name = 'Windows Firewall: Domain: Outbound connections'
         Type = 'Policy'
@@ -1122,7 +1121,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Outbound connections'; Value = 'Allow (default)'; Choices = @(@{ Name = 'Allow (default)'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [39] Windows Firewall: Private: Firewall state (Policy, line 330)
+    # [39] Windows Firewall: Private: Firewall state (Policy, line 328)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Private: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1150,7 +1149,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [40] Windows Firewall: Private: Inbound connections (Policy, line 338)
+    # [40] Windows Firewall: Private: Inbound connections (Policy, line 336)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Private: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1179,7 +1178,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [41] Windows Firewall: Private: Outbound connections (Policy, line 346)
+    # [41] Windows Firewall: Private: Outbound connections (Policy, line 344)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Private: Outbound connections = Allow (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1191,7 +1190,6 @@ $WsResources = @(
     #     Impact:     Outbound traffic stays permitted unless a block rule matches, so nothing changes for
     #                 applications. Organisations that want outbound filtering must switch this to Block and
     #                 maintain allow rules themselves.
-    #     References: CIS 9.2.3
     @{
         Name = 'Windows Firewall: Private: Outbound connections'
         Type = 'Policy'
@@ -1207,7 +1205,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Outbound connections'; Value = 'Allow (default)'; Choices = @(@{ Name = 'Allow (default)'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [42] Windows Firewall: Public: Firewall state (Policy, line 354)
+    # [42] Windows Firewall: Public: Firewall state (Policy, line 352)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Public: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -1235,7 +1233,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [43] Windows Firewall: Public: Inbound connections (Policy, line 362)
+    # [43] Windows Firewall: Public: Inbound connections (Policy, line 360)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Public: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -1264,7 +1262,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [44] Windows Firewall: Public: Outbound connections (Policy, line 370)
+    # [44] Windows Firewall: Public: Outbound connections (Policy, line 368)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Public: Outbound connections = Allow (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -1276,7 +1274,6 @@ $WsResources = @(
     #     Impact:     Outbound traffic stays permitted unless a block rule matches, so nothing changes for
     #                 applications. Organisations that want outbound filtering must switch this to Block and
     #                 maintain allow rules themselves.
-    #     References: CIS 9.3.3
     @{
         Name = 'Windows Firewall: Public: Outbound connections'
         Type = 'Policy'
@@ -1292,7 +1289,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Outbound connections'; Value = 'Allow (default)'; Choices = @(@{ Name = 'Allow (default)'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [45] WDigest Authentication (disabling may require KB2871997) (Policy, line 378)
+    # [45] WDigest Authentication (disabling may require KB2871997) (Policy, line 376)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     WDigest Authentication (disabling may require KB2871997) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -1304,7 +1301,7 @@ $WsResources = @(
     #     Impact:     Applications that still rely on HTTP Digest authentication through WDigest can no
     #                 longer sign users on transparently. The policy is in the SecGuide administrative
     #                 template, which has to be copied into PolicyDefinitions before the editor shows it.
-    #     References: STIG V-224915, V-73497, SV-88149, WN16-CC-000030; CIS 18.3.7; OVAL
+    #     References: STIG V-224915, V-73497, SV-88149, WN16-CC-000030; CIS 18.4.9; OVAL
     #                 oval:mil.disa.stig.windows:def:148
     @{
         Name = 'WDigest Authentication (disabling may require KB2871997)'
@@ -1321,7 +1318,7 @@ $WsResources = @(
         Policy = @{ Title = 'WDigest Authentication (disabling may require KB2871997)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [46] Boot-Start Driver Initialization Policy (Policy, line 386)
+    # [46] Boot-Start Driver Initialization Policy (Policy, line 384)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Boot-Start Driver Initialization Policy = 3
     #     GPO path:   Computer Configuration\Administrative Templates\System\Early Launch Antimalware
@@ -1333,7 +1330,7 @@ $WsResources = @(
     #     Impact:     A boot driver flagged as bad is not initialised, which could stop the system from
     #                 using that device; the stricter options (good only, or good and unknown) can also
     #                 block legitimate but unclassified drivers.
-    #     References: STIG V-224924, V-73521, SV-88173, WN16-CC-000140; CIS 18.8.14.1; CCE-44468-7; OVAL
+    #     References: STIG V-224924, V-73521, SV-88173, WN16-CC-000140; CIS 18.9.13.1; CCE-44468-7; OVAL
     #                 oval:mil.disa.stig.windows:def:1089
     @{
         Name = 'Boot-Start Driver Initialization Policy'
@@ -1350,7 +1347,7 @@ $WsResources = @(
         Policy = @{ Title = 'Boot-Start Driver Initialization Policy'; Value = '3'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [47] MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers (Policy, line 394)
+    # [47] MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers (Policy, line 392)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -1362,7 +1359,7 @@ $WsResources = @(
     #     Impact:     Name-release requests from ordinary hosts are ignored; WINS-managed name conflicts are
     #                 still handled. The setting appears only after the MSS-Legacy administrative template
     #                 is installed.
-    #     References: STIG V-224919, V-73505, SV-88157, WN16-CC-000070; CIS 18.4.6; CCE-45283-9; OVAL
+    #     References: STIG V-224919, V-73505, SV-88157, WN16-CC-000070; CIS 18.5.6; CCE-45283-9; OVAL
     #                 oval:mil.disa.stig.windows:def:1087
     @{
         Name = 'MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers'
@@ -1379,7 +1376,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [48] MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes (Policy, line 402)
+    # [48] MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes (Policy, line 400)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -1391,7 +1388,7 @@ $WsResources = @(
     #     Impact:     The server no longer learns better first hops from routers through redirects, so
     #                 traffic may take a less direct path on networks with a poorly set default gateway. The
     #                 setting appears only after the MSS-Legacy administrative template is installed.
-    #     References: STIG V-224918, V-73503, SV-88155, WN16-CC-000060; CIS 18.4.4; CCE-45279-7; OVAL
+    #     References: STIG V-224918, V-73503, SV-88155, WN16-CC-000060; CIS 18.5.4; CCE-45279-7; OVAL
     #                 oval:mil.disa.stig.windows:def:1086
     @{
         Name = 'MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes'
@@ -1408,7 +1405,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [49] MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) (Policy, line 410)
+    # [49] MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) (Policy, line 408)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -1419,7 +1416,7 @@ $WsResources = @(
     #                 the replies. Refusing all source-routed packets removes that option.
     #     Impact:     Source-routed IPv4 packets are dropped; normal routing is not affected. The setting
     #                 appears only after the MSS-Legacy administrative template is installed.
-    #     References: STIG V-224917, V-73501, SV-88153, WN16-CC-000050; CIS 18.4.3; CCE-45276-3; OVAL
+    #     References: STIG V-224917, V-73501, SV-88153, WN16-CC-000050; CIS 18.5.3; CCE-45276-3; OVAL
     #                 oval:mil.disa.stig.windows:def:1085
     @{
         Name = 'MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing)'
@@ -1436,7 +1433,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [50] MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) (Policy, line 418)
+    # [50] MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) (Policy, line 416)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -1448,7 +1445,7 @@ $WsResources = @(
     #     Impact:     Source-routed IPv6 packets are discarded; ordinary traffic is unaffected, since
     #                 legitimate use of source routing is practically nonexistent. The setting appears only
     #                 after the MSS-Legacy administrative template is installed.
-    #     References: STIG V-224916, V-73499, SV-88151, WN16-CC-000040; CIS 18.4.2; CCE-45275-5; OVAL
+    #     References: STIG V-224916, V-73499, SV-88151, WN16-CC-000040; CIS 18.5.2; CCE-45275-5; OVAL
     #                 oval:mil.disa.stig.windows:def:1084
     @{
         Name = 'MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing)'
@@ -1465,7 +1462,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [51] Microsoft Network Client: Send unencrypted password to third-party SMB servers (Policy, line 426)
+    # [51] Microsoft Network Client: Send unencrypted password to third-party SMB servers (Policy, line 424)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Microsoft Network Client: Send unencrypted password to third-party SMB servers = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1493,7 +1490,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft Network Client: Send unencrypted password to third-party SMB servers'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [52] Interactive logon: Smart card removal behavior (Policy, line 434)
+    # [52] Interactive logon: Smart card removal behavior (Policy, line 432)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Interactive logon: Smart card removal behavior = Lock Workstation
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1522,7 +1519,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Smart card removal behavior'; Value = 'Lock Workstation'; Choices = @(@{ Name = 'No Action'; Data = '0' }, @{ Name = 'Lock Workstation'; Data = '1' }, @{ Name = 'Force Logoff'; Data = '2' }, @{ Name = 'Disconnect if a Remote Desktop Services session'; Data = '3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [53] User Account Control: Detect application installations and prompt for elevation (Policy, line 442)
+    # [53] User Account Control: Detect application installations and prompt for elevation (Policy, line 440)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Detect application installations and prompt for elevation = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1549,7 +1546,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Detect application installations and prompt for elevation'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [54] Domain member: Disable machine account password changes (Policy, line 450)
+    # [54] Domain member: Disable machine account password changes (Policy, line 448)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain member: Disable machine account password changes = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1577,7 +1574,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Disable machine account password changes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [55] Microsoft network server: Digitally sign communications (if client agrees) (Policy, line 458)
+    # [55] Microsoft network server: Digitally sign communications (if client agrees) (Policy, line 456)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Microsoft network server: Digitally sign communications (if client agrees) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1604,7 +1601,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Digitally sign communications (if client agrees)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [56] System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) (Policy, line 466)
+    # [56] System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) (Policy, line 464)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1632,7 +1629,7 @@ $WsResources = @(
         Policy = @{ Title = 'System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [57] Domain controller: LDAP server signing requirements (Policy, line 474)
+    # [57] Domain controller: LDAP server signing requirements (Policy, line 472)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain controller: LDAP server signing requirements = Require signing
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1645,7 +1642,7 @@ $WsResources = @(
     #                 SASL binds over port 389 will fail until they are moved to signing or LDAPS. Review
     #                 the directory service event log (events 2886/2887/2889) for such clients before
     #                 enforcing it.
-    #     References: STIG V-224995, V-73629, SV-88293, WN16-DC-000320; CIS 2.3.5.2; CCE-46228-3; OVAL
+    #     References: STIG V-224995, V-73629, SV-88293, WN16-DC-000320; CIS 2.3.5.4; CCE-46228-3; OVAL
     #                 oval:mil.disa.stig.windows:def:1160
     @{
         Name = 'Domain controller: LDAP server signing requirements'
@@ -1662,7 +1659,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain controller: LDAP server signing requirements'; Value = 'Require signing'; Choices = @(@{ Name = 'None'; Data = [uint32]'1' }, @{ Name = 'Require signing'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [58] User Account Control: Only elevate UIAccess applications that are installed in secure locations (Policy, line 482)
+    # [58] User Account Control: Only elevate UIAccess applications that are installed in secure locations (Policy, line 480)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Only elevate UIAccess applications that are installed in secure locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1690,7 +1687,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Only elevate UIAccess applications that are installed in secure locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [59] Network access: Do not allow anonymous enumeration of SAM accounts (Policy, line 490)
+    # [59] Network access: Do not allow anonymous enumeration of SAM accounts (Policy, line 488)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network access: Do not allow anonymous enumeration of SAM accounts = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1717,7 +1714,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Do not allow anonymous enumeration of SAM accounts'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [60] Network security: Minimum session security for NTLM SSP based (including secure RPC) servers (Policy, line 498)
+    # [60] Network security: Minimum session security for NTLM SSP based (including secure RPC) servers (Policy, line 496)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) servers = 537395200
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1745,7 +1742,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) servers'; Value = '537395200'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [61] System objects: Require case insensitivity for non-Windows subsystems (Policy, line 506)
+    # [61] System objects: Require case insensitivity for non-Windows subsystems (Policy, line 504)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     System objects: Require case insensitivity for non-Windows subsystems = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1771,7 +1768,7 @@ $WsResources = @(
         Policy = @{ Title = 'System objects: Require case insensitivity for non-Windows subsystems'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [62] User Account Control: Behavior of the elevation prompt for standard users (Policy, line 514)
+    # [62] User Account Control: Behavior of the elevation prompt for standard users (Policy, line 512)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Behavior of the elevation prompt for standard users = Automatically deny elevation requests
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1800,7 +1797,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for standard users'; Value = 'Automatically deny elevation requests'; Choices = @(@{ Name = 'Automatically deny elevation requests'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [63] Network access: Let everyone permissions apply to anonymous users (Policy, line 522)
+    # [63] Network access: Let everyone permissions apply to anonymous users (Policy, line 520)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network access: Let everyone permissions apply to anonymous users = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1828,7 +1825,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Let everyone permissions apply to anonymous users'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [64] Network access: Do not allow anonymous enumeration of SAM accounts and shares (Policy, line 530)
+    # [64] Network access: Do not allow anonymous enumeration of SAM accounts and shares (Policy, line 528)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network access: Do not allow anonymous enumeration of SAM accounts and shares = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1857,7 +1854,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Do not allow anonymous enumeration of SAM accounts and shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [65] Microsoft network client: Digitally sign communications (always) (Policy, line 538)
+    # [65] Microsoft network client: Digitally sign communications (always) (Policy, line 536)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Microsoft network client: Digitally sign communications (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1885,7 +1882,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network client: Digitally sign communications (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [66] Network security: Allow Local System to use computer identity for NTLM (Policy, line 546)
+    # [66] Network security: Allow Local System to use computer identity for NTLM (Policy, line 544)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network security: Allow Local System to use computer identity for NTLM = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1913,7 +1910,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow Local System to use computer identity for NTLM'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [67] Network security: Allow LocalSystem NULL session fallback (Policy, line 554)
+    # [67] Network security: Allow LocalSystem NULL session fallback (Policy, line 552)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network security: Allow LocalSystem NULL session fallback = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1941,7 +1938,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow LocalSystem NULL session fallback'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [68] Network security: Do not store LAN Manager hash value on next password change (Policy, line 562)
+    # [68] Network security: Do not store LAN Manager hash value on next password change (Policy, line 560)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network security: Do not store LAN Manager hash value on next password change = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1968,7 +1965,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Do not store LAN Manager hash value on next password change'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [69] Network security: LAN Manager authentication level (Policy, line 570)
+    # [69] Network security: LAN Manager authentication level (Policy, line 568)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network security: LAN Manager authentication level = Send NTLMv2 response only. Refuse LM & NTLM
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1997,7 +1994,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LAN Manager authentication level'; Value = 'Send NTLMv2 response only. Refuse LM & NTLM'; Choices = @(@{ Name = 'Send LM & NTLM responses'; Data = [uint32]'0' }, @{ Name = 'Send LM & NTLM - use NTLMv2 session security if negotiated'; Data = [uint32]'1' }, @{ Name = 'Send NTLM response only'; Data = [uint32]'2' }, @{ Name = 'Send NTLMv2 response only'; Data = [uint32]'3' }, @{ Name = 'Send NTLMv2 response only. Refuse LM'; Data = [uint32]'4' }, @{ Name = 'Send NTLMv2 response only. Refuse LM & NTLM'; Data = [uint32]'5' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [70] Domain member: Digitally encrypt or sign secure channel data (always) (Policy, line 578)
+    # [70] Domain member: Digitally encrypt or sign secure channel data (always) (Policy, line 576)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain member: Digitally encrypt or sign secure channel data (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2026,7 +2023,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally encrypt or sign secure channel data (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [71] Microsoft network client: Digitally sign communications (if server agrees) (Policy, line 586)
+    # [71] Microsoft network client: Digitally sign communications (if server agrees) (Policy, line 584)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Microsoft network client: Digitally sign communications (if server agrees) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2056,7 +2053,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network client: Digitally sign communications (if server agrees)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [72] Network security: Minimum session security for NTLM SSP based (including secure RPC) clients (Policy, line 594)
+    # [72] Network security: Minimum session security for NTLM SSP based (including secure RPC) clients (Policy, line 592)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) clients = 537395200
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2084,7 +2081,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) clients'; Value = '537395200'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [73] Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings (Policy, line 602)
+    # [73] Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings (Policy, line 600)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2113,7 +2110,7 @@ $WsResources = @(
         Policy = @{ Title = 'Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [74] User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode (Policy, line 610)
+    # [74] User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode (Policy, line 608)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode = Prompt for consent on the secure desktop
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2141,7 +2138,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode'; Value = 'Prompt for consent on the secure desktop'; Choices = @(@{ Name = 'Elevate without prompting'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for consent on the secure desktop'; Data = [uint32]'2' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }, @{ Name = 'Prompt for consent'; Data = [uint32]'4' }, @{ Name = 'Prompt for consent for non-Windows binaries'; Data = [uint32]'5' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [75] Microsoft network server: Digitally sign communications (always) (Policy, line 618)
+    # [75] Microsoft network server: Digitally sign communications (always) (Policy, line 616)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Microsoft network server: Digitally sign communications (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2169,7 +2166,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Digitally sign communications (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [76] Domain member: Require strong (Windows 2000 or Later) session key (Policy, line 626)
+    # [76] Domain member: Require strong (Windows 2000 or Later) session key (Policy, line 624)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain member: Require strong (Windows 2000 or Later) session key = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2197,7 +2194,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Require strong (Windows 2000 or Later) session key'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [77] Network access: Restrict anonymous access to Named Pipes and Shares (Policy, line 634)
+    # [77] Network access: Restrict anonymous access to Named Pipes and Shares (Policy, line 632)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network access: Restrict anonymous access to Named Pipes and Shares = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2226,7 +2223,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Restrict anonymous access to Named Pipes and Shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [78] Domain member: Digitally encrypt secure channel data (when possible) (Policy, line 642)
+    # [78] Domain member: Digitally encrypt secure channel data (when possible) (Policy, line 640)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain member: Digitally encrypt secure channel data (when possible) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2254,7 +2251,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally encrypt secure channel data (when possible)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [79] Domain controller: Refuse machine account password changes (Policy, line 650)
+    # [79] Domain controller: Refuse machine account password changes (Policy, line 648)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain controller: Refuse machine account password changes = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2265,7 +2262,7 @@ $WsResources = @(
     #                 members rotate them keeps that exposure window short.
     #     Impact:     This is the Windows default, so keeping it disabled changes nothing. Enabling it would
     #                 leave every member with its current machine password until the setting is reversed.
-    #     References: STIG V-224996, V-73631, SV-88295, WN16-DC-000330; CIS 2.3.5.3; CCE-47052-6; OVAL
+    #     References: STIG V-224996, V-73631, SV-88295, WN16-DC-000330; CIS 2.3.5.5; CCE-47052-6; OVAL
     #                 oval:mil.disa.stig.windows:def:1161
     @{
         Name = 'Domain controller: Refuse machine account password changes'
@@ -2282,7 +2279,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain controller: Refuse machine account password changes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [80] Network security: LDAP client signing requirements (Policy, line 658)
+    # [80] Network security: LDAP client signing requirements (Policy, line 656)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network security: LDAP client signing requirements = Negotiate signing
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2310,7 +2307,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LDAP client signing requirements'; Value = 'Negotiate signing'; Choices = @(@{ Name = 'None'; Data = [uint32]'0' }, @{ Name = 'Negotiate signing'; Data = [uint32]'1' }, @{ Name = 'Require signing'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [81] Domain member: Maximum machine account password age (Policy, line 666)
+    # [81] Domain member: Maximum machine account password age (Policy, line 664)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain member: Maximum machine account password age = 30
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2338,7 +2335,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Maximum machine account password age'; Value = '30'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [82] User Account Control: Run all administrators in Admin Approval Mode (Policy, line 674)
+    # [82] User Account Control: Run all administrators in Admin Approval Mode (Policy, line 672)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Run all administrators in Admin Approval Mode = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2365,7 +2362,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Run all administrators in Admin Approval Mode'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [83] Microsoft network server: Amount of idle time required before suspending session (Policy, line 682)
+    # [83] Microsoft network server: Amount of idle time required before suspending session (Policy, line 680)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Microsoft network server: Amount of idle time required before suspending session = 15
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2391,7 +2388,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Amount of idle time required before suspending session'; Value = '15'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [84] User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop (Policy, line 690)
+    # [84] User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop (Policy, line 688)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2419,7 +2416,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [85] User Account Control: Virtualize file and registry write failures to per-user locations (Policy, line 698)
+    # [85] User Account Control: Virtualize file and registry write failures to per-user locations (Policy, line 696)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Virtualize file and registry write failures to per-user locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2447,7 +2444,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Virtualize file and registry write failures to per-user locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [86] Accounts: Limit local account use of blank passwords to console logon only (Policy, line 706)
+    # [86] Accounts: Limit local account use of blank passwords to console logon only (Policy, line 704)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Accounts: Limit local account use of blank passwords to console logon only = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2459,7 +2456,7 @@ $WsResources = @(
     #     Impact:     Remote logons (Remote Desktop, network shares, services) with blank-password local
     #                 accounts stop working. This is the Windows default, and domain accounts are not
     #                 affected.
-    #     References: STIG V-225025, V-73621, SV-88285, WN16-SO-000020; CIS 2.3.1.4; CCE-46005-5; OVAL
+    #     References: STIG V-225025, V-73621, SV-88285, WN16-SO-000020; CIS 2.3.1.3; CCE-46005-5; OVAL
     #                 oval:mil.disa.stig.windows:def:1184
     @{
         Name = 'Accounts: Limit local account use of blank passwords to console logon only'
@@ -2476,7 +2473,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Limit local account use of blank passwords to console logon only'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [87] User Account Control: Admin Approval Mode for the Built-in Administrator account (Policy, line 714)
+    # [87] User Account Control: Admin Approval Mode for the Built-in Administrator account (Policy, line 712)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Admin Approval Mode for the Built-in Administrator account = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2504,7 +2501,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Admin Approval Mode for the Built-in Administrator account'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [88] Domain member: Digitally sign secure channel data (when possible) (Policy, line 722)
+    # [88] Domain member: Digitally sign secure channel data (when possible) (Policy, line 720)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain member: Digitally sign secure channel data (when possible) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2531,7 +2528,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally sign secure channel data (when possible)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [89] Interactive logon: Machine inactivity limit (Policy, line 730)
+    # [89] Interactive logon: Machine inactivity limit (Policy, line 728)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Interactive logon: Machine inactivity limit = 900
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2560,7 +2557,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Machine inactivity limit'; Value = '900'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [90] Turn off Windows Defender Antivirus (Policy, line 738)
+    # [90] Turn off Windows Defender Antivirus (Policy, line 736)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Turn off Windows Defender Antivirus = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender
@@ -2572,7 +2569,7 @@ $WsResources = @(
     #     Impact:     Defender keeps running and scanning; organisations that use a different antivirus
     #                 product normally let that product put Defender in passive mode rather than using this
     #                 policy.
-    #     References: CIS 18.9.77.15
+    #     References: CIS 18.10.42.17
     @{
         Name = 'Turn off Windows Defender Antivirus'
         Type = 'Policy'
@@ -2588,7 +2585,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Windows Defender Antivirus'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [91] Turn on behavior monitoring (Policy, line 746)
+    # [91] Turn on behavior monitoring (Policy, line 744)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Turn on behavior monitoring = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Real-time Protection
@@ -2599,7 +2596,7 @@ $WsResources = @(
     #                 preserves a key layer of real-time protection.
     #     Impact:     Defender spends a little CPU watching process activity and may, rarely, flag unusual
     #                 but legitimate behaviour that then needs an exclusion.
-    #     References: CIS 18.9.77.7.1
+    #     References: CIS 18.10.42.10.3
     @{
         Name = 'Turn on behavior monitoring'
         Type = 'Policy'
@@ -2615,7 +2612,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on behavior monitoring'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [92] Scan removable drives (Policy, line 754)
+    # [92] Scan removable drives (Policy, line 752)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Scan removable drives = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Scan
@@ -2626,7 +2623,7 @@ $WsResources = @(
     #                 attached to the server.
     #     Impact:     Full scans run longer while removable media is connected. Real-time protection of
     #                 files opened from removable drives is not affected either way.
-    #     References: CIS 18.9.77.10.1
+    #     References: CIS 18.10.42.13.2
     @{
         Name = 'Scan removable drives'
         Type = 'Policy'
@@ -2642,7 +2639,7 @@ $WsResources = @(
         Policy = @{ Title = 'Scan removable drives'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [93] Turn on e-mail scanning (Policy, line 762)
+    # [93] Turn on e-mail scanning (Policy, line 760)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Turn on e-mail scanning = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Scan
@@ -2652,7 +2649,7 @@ $WsResources = @(
     #                 disk. Letting scans parse mail formats finds those payloads before a user opens them.
     #     Impact:     Scheduled and on-demand scans take longer where large mail stores exist. Servers
     #                 without local mail files see no difference.
-    #     References: CIS 18.9.77.10.2
+    #     References: CIS 18.10.42.13.3
     @{
         Name = 'Turn on e-mail scanning'
         Type = 'Policy'
@@ -2668,7 +2665,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on e-mail scanning'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [94] Configure local setting override for reporting to Microsoft MAPS (Policy, line 770)
+    # [94] Configure local setting override for reporting to Microsoft MAPS (Policy, line 768)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Configure local setting override for reporting to Microsoft MAPS = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\MAPS
@@ -2679,7 +2676,7 @@ $WsResources = @(
     #                 Keeping Group Policy in charge makes the MAPS setting enforceable.
     #     Impact:     Local administrators can no longer change MAPS reporting on the server; changes have
     #                 to go through policy.
-    #     References: CIS 18.9.77.3.1
+    #     References: CIS 18.10.42.5.1
     @{
         Name = 'Configure local setting override for reporting to Microsoft MAPS'
         Type = 'Policy'
@@ -2695,7 +2692,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure local setting override for reporting to Microsoft MAPS'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [95] Send file samples when further analysis is required (Policy, line 778)
+    # [95] Send file samples when further analysis is required (Policy, line 776)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Send file samples when further analysis is required = Send safe samples
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\MAPS
@@ -2722,7 +2719,7 @@ $WsResources = @(
         Policy = @{ Title = 'Send file samples when further analysis is required'; Value = 'Send safe samples'; Choices = @(@{ Name = 'Always prompt'; Data = [uint32]'0' }, @{ Name = 'Send safe samples'; Data = [uint32]'1' }, @{ Name = 'Never send'; Data = [uint32]'2' }, @{ Name = 'Send all samples'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [96] Join Microsoft MAPS (Policy, line 786)
+    # [96] Join Microsoft MAPS (Policy, line 784)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Join Microsoft MAPS = Advanced MAPS
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\MAPS
@@ -2735,7 +2732,7 @@ $WsResources = @(
     #                 server for Microsoft, and the server needs outbound HTTPS to the MAPS service.
     #                 Microsoft's baseline sets Advanced MAPS; the CIS Level 2 profile instead turns
     #                 membership off to keep that data in-house, at the cost of cloud protection.
-    #     References: CIS 18.9.77.3.2
+    #     References: CIS 18.10.42.5.2
     @{
         Name = 'Join Microsoft MAPS'
         Type = 'Policy'
@@ -2751,7 +2748,7 @@ $WsResources = @(
         Policy = @{ Title = 'Join Microsoft MAPS'; Value = 'Advanced MAPS'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Basic MAPS'; Data = [uint32]'1' }, @{ Name = 'Advanced MAPS'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [97] Turn On Virtualization Based Security (Policy, line 794)
+    # [97] Turn On Virtualization Based Security (Policy, line 792)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Credential Guard
     #     Policy:     Turn On Virtualization Based Security = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard
@@ -2764,7 +2761,7 @@ $WsResources = @(
     #     Impact:     Needs 64-bit hardware with virtualization extensions, SLAT, UEFI and Secure Boot, and
     #                 costs some memory and performance. Some drivers, nested hypervisors and virtualization
     #                 software are incompatible, so test before wide deployment.
-    #     References: CIS 18.8.5.1
+    #     References: CIS 18.9.5.1
     @{
         Name = 'Turn On Virtualization Based Security'
         Type = 'Policy'
@@ -2780,7 +2777,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn On Virtualization Based Security'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [98] Turn On Virtualization Based Security (Select Platform Security Level) (Policy, line 802)
+    # [98] Turn On Virtualization Based Security (Select Platform Security Level) (Policy, line 800)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Credential Guard
     #     Policy:     Turn On Virtualization Based Security (Select Platform Security Level) = Secure Boot and DMA Protection
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard
@@ -2792,7 +2789,7 @@ $WsResources = @(
     #     Impact:     On hardware without an IOMMU or with it turned off in firmware, virtualization-based
     #                 security, and so Credential Guard and HVCI, will not start. Check the platform
     #                 supports DMA protection first.
-    #     References: CIS 18.8.5.2
+    #     References: CIS 18.9.5.2
     @{
         Name = 'Turn On Virtualization Based Security (Select Platform Security Level)'
         Type = 'Policy'
@@ -2808,7 +2805,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn On Virtualization Based Security (Select Platform Security Level)'; Value = 'Secure Boot and DMA Protection'; Choices = @(@{ Name = 'Secure Boot'; Data = [uint32]'1' }, @{ Name = 'Secure Boot and DMA Protection'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [99] Turn On Virtualization Based Security (Virtualization Based Protection of Code Integrity) (Policy, line 810)
+    # [99] Turn On Virtualization Based Security (Virtualization Based Protection of Code Integrity) (Policy, line 808)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Credential Guard
     #     Policy:     Turn On Virtualization Based Security (Virtualization Based Protection of Code Integrity) = Enabled with UEFI lock
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard
@@ -2821,7 +2818,7 @@ $WsResources = @(
     #     Impact:     Drivers that are not HVCI-compatible fail to load, which can crash or cripple a
     #                 server; test all drivers first. With the UEFI lock, turning the feature off needs
     #                 local physical access to clear the firmware setting.
-    #     References: CIS 18.8.5.3
+    #     References: CIS 18.9.5.3
     @{
         Name = 'Turn On Virtualization Based Security (Virtualization Based Protection of Code Integrity)'
         Type = 'Policy'
@@ -2835,6 +2832,59 @@ $WsResources = @(
         ValueData = [uint32]'1'
         WireData = 1
         Policy = @{ Title = 'Turn On Virtualization Based Security (Virtualization Based Protection of Code Integrity)'; Value = 'Enabled with UEFI lock'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Enabled with UEFI lock'; Data = [uint32]'1' }, @{ Name = 'Enabled without lock'; Data = [uint32]'2' }, @{ Name = 'Not Configured'; Data = [uint32]'3' }) }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [100] Turn on PowerShell Script Block Logging: Log script block invocation start / stop events (Policy, line 816)
+    #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline: Not set: the GPO deletes the value
+    #     Policy:     Turn on PowerShell Script Block Logging: Log script block invocation start / stop events = Disabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows PowerShell
+    #     Severity:   low
+    #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\PowerShell\ScriptBlockLogging!EnableScriptBlockInvocationLogging (DWord) = 0; absent is fine
+    #     Rationale:  The option of script block logging that records each invocation's start and stop adds
+    #                 a large volume of events with little extra detail; Microsoft's baseline removes it so
+    #                 that the useful script text is not crowded out.
+    #     Impact:     Script block text is still logged when script block logging is on; only the start/stop
+    #                 pairs are absent.
+    @{
+        Name = 'Turn on PowerShell Script Block Logging: Log script block invocation start / stop events'
+        Type = 'Policy'
+        Id = 'powershell-script-block-invocation-logging'
+        Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\PowerShell\ScriptBlockLogging!EnableScriptBlockInvocationLogging'
+        Hive = 'HKEY_LOCAL_MACHINE'
+        SubKey = 'SOFTWARE\Policies\Microsoft\Windows\PowerShell\ScriptBlockLogging'
+        ValueName = 'EnableScriptBlockInvocationLogging'
+        Ensure = 'Present'
+        ValueType = 'DWord'
+        ValueData = [uint32]'0'
+        WireData = 0
+        AbsentOk = $true
+        Policy = @{ Title = 'Turn on PowerShell Script Block Logging: Log script block invocation start / stop events'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [101] Windows Firewall: Policy version (Policy, line 825)
+    #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline: 538
+    #     Policy:     Windows Firewall: Policy version = 538
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security
+    #     Severity:   low
+    #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall!PolicyVersion (DWord) = 538
+    #     Rationale:  The firewall policy editor records the schema version of the policy it wrote; the
+    #                 firewall service reads the policy in that version. Microsoft's baseline carries the
+    #                 Server 2016 value so that its firewall settings are read with the current schema.
+    #     Impact:     None on its own; a lower version can make the firewall ignore settings added in later
+    #                 schemas.
+    @{
+        Name = 'Windows Firewall: Policy version'
+        Type = 'Policy'
+        Id = 'firewall-policy-version'
+        Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall!PolicyVersion'
+        Hive = 'HKEY_LOCAL_MACHINE'
+        SubKey = 'SOFTWARE\Policies\Microsoft\WindowsFirewall'
+        ValueName = 'PolicyVersion'
+        Ensure = 'Present'
+        ValueType = 'DWord'
+        ValueData = [uint32]'538'
+        WireData = 538
+        Policy = @{ Title = 'Windows Firewall: Policy version'; Value = '538'; Choices = @() }
     }
 )
 #endregion

@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    Keeps the settings of "windows-server-2016-msft-ms" (103 resources) in their desired state.
+    Keeps the settings of "windows-server-2016-msft-ms" (105 resources) in their desired state.
 .DESCRIPTION
     Document: Microsoft security baseline for Windows Server 2016 v1607 (October 2016), member servers: the settings the winstate catalog can express
 
@@ -57,7 +57,7 @@ $WsDocument = @{ Name = 'windows-server-2016-msft-ms'; WinstateVersion = '0.1.0'
 #region Resources: one table row per setting; the runtime below interprets them.
 $WsResources = @(
     # ----------------------------------------------------------------------------------------------
-    # [1] Turn off AutoPlay (Policy, line 16)
+    # [1] Turn off AutoPlay (Policy, line 12)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Turn off AutoPlay = All drives
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -68,7 +68,7 @@ $WsResources = @(
     #                 type removes that exposure entirely.
     #     Impact:     No drive opens an AutoPlay prompt or plays content automatically; users open drives
     #                 and media manually.
-    #     References: STIG V-224934, V-73549, SV-88213, WN16-CC-000270; CIS 18.9.8.3; CCE-46970-0; OVAL
+    #     References: STIG V-224934, V-73549, SV-88213, WN16-CC-000270; CIS 18.10.7.3; CCE-46970-0; OVAL
     #                 oval:mil.disa.stig.windows:def:1099
     @{
         Name = 'Turn off AutoPlay'
@@ -85,7 +85,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off AutoPlay'; Value = 'All drives'; Choices = @(@{ Name = 'All drives'; Data = [uint32]'255' }, @{ Name = 'CD-ROM and removable media drives'; Data = [uint32]'181' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [2] Set the default behavior for AutoRun (Policy, line 24)
+    # [2] Set the default behavior for AutoRun (Policy, line 20)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Set the default behavior for AutoRun = Do not execute any autorun commands
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -96,7 +96,7 @@ $WsResources = @(
     #                 nothing runs until a user chooses to run it.
     #     Impact:     Installers and tools on CDs, DVDs or USB drives no longer start by themselves; users
     #                 launch them manually from File Explorer.
-    #     References: STIG V-224933, V-73547, SV-88211, WN16-CC-000260; CIS 18.9.8.2; CCE-46760-5; OVAL
+    #     References: STIG V-224933, V-73547, SV-88211, WN16-CC-000260; CIS 18.10.7.2; CCE-46760-5; OVAL
     #                 oval:mil.disa.stig.windows:def:1098
     @{
         Name = 'Set the default behavior for AutoRun'
@@ -113,7 +113,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set the default behavior for AutoRun'; Value = 'Do not execute any autorun commands'; Choices = @(@{ Name = 'Do not execute any autorun commands'; Data = [uint32]'1' }, @{ Name = 'Automatically execute autorun commands'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [3] Sign-in last interactive user automatically after a system-initiated restart (Policy, line 32)
+    # [3] Sign-in last interactive user automatically after a system-initiated restart (Policy, line 28)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Sign-in last interactive user automatically after a system-initiated restart = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Logon Options
@@ -124,7 +124,7 @@ $WsResources = @(
     #                 credentials from being stored and used.
     #     Impact:     After an update restart, applications that start at sign-in do not come back until a
     #                 user logs on manually.
-    #     References: STIG V-224956, V-73589, SV-88253, WN16-CC-000480; CIS 18.9.86.1; OVAL
+    #     References: STIG V-224956, V-73589, SV-88253, WN16-CC-000480; CIS 18.10.81.1; OVAL
     #                 oval:mil.disa.stig.windows:def:65
     @{
         Name = 'Sign-in last interactive user automatically after a system-initiated restart'
@@ -141,7 +141,7 @@ $WsResources = @(
         Policy = @{ Title = 'Sign-in last interactive user automatically after a system-initiated restart'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [4] Apply UAC restrictions to local accounts on network logons (Policy, line 40)
+    # [4] Apply UAC restrictions to local accounts on network logons (Policy, line 36)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Apply UAC restrictions to local accounts on network logons = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -155,7 +155,7 @@ $WsResources = @(
     #                 with local administrator accounts lose administrative rights over the network; use
     #                 domain accounts for those tasks. Domain accounts in the local Administrators group are
     #                 not affected.
-    #     References: STIG V-225008, V-73495, SV-88147, WN16-MS-000020; CIS 18.3.1; CCE-50915-8; OVAL
+    #     References: STIG V-225008, V-73495, SV-88147, WN16-MS-000020; CIS 18.4.1; CCE-50915-8; OVAL
     #                 oval:mil.disa.stig.windows:def:1172
     @{
         Name = 'Apply UAC restrictions to local accounts on network logons'
@@ -172,7 +172,7 @@ $WsResources = @(
         Policy = @{ Title = 'Apply UAC restrictions to local accounts on network logons'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [5] Configure enhanced anti-spoofing (Policy, line 48)
+    # [5] Configure enhanced anti-spoofing (Policy, line 44)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Configure enhanced anti-spoofing = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Biometrics\Facial Features
@@ -184,7 +184,7 @@ $WsResources = @(
     #     Impact:     Face sign-in stops working on cameras that lack anti-spoofing support. Servers rarely
     #                 use Windows Hello face authentication, so usually nothing changes. Microsoft's
     #                 baseline lists this policy as "Use enhanced anti-spoofing when available".
-    #     References: CIS 18.9.10.1.1
+    #     References: CIS 18.10.8.1.1
     @{
         Name = 'Configure enhanced anti-spoofing'
         Type = 'Policy'
@@ -200,7 +200,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure enhanced anti-spoofing'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [6] Specify the maximum log file size (KB) (Application) (Policy, line 56)
+    # [6] Specify the maximum log file size (KB) (Application) (Policy, line 52)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Specify the maximum log file size (KB) (Application) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Application
@@ -211,7 +211,7 @@ $WsResources = @(
     #                 history on the server.
     #     Impact:     The log may use the configured amount of disk space. The STIG does not require this
     #                 where events are forwarded to a central audit server in near real time.
-    #     References: STIG V-224937, V-73553, SV-88217, WN16-CC-000300; CIS 18.9.26.1.2; CCE-44494-3; OVAL
+    #     References: STIG V-224937, V-73553, SV-88217, WN16-CC-000300; CIS 18.10.25.1.2; CCE-44494-3; OVAL
     #                 oval:mil.disa.stig.windows:def:1105
     @{
         Name = 'Specify the maximum log file size (KB) (Application)'
@@ -228,7 +228,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Application)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [7] Specify the maximum log file size (KB) (Security) (Policy, line 64)
+    # [7] Specify the maximum log file size (KB) (Security) (Policy, line 60)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Specify the maximum log file size (KB) (Security) = 196608
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Security
@@ -240,7 +240,7 @@ $WsResources = @(
     #     Impact:     Up to the configured size of disk space is used for the Security log. The STIG does
     #                 not require this where events are forwarded to a central audit server in near real
     #                 time.
-    #     References: STIG V-224938, V-73555, SV-88219, WN16-CC-000310; CIS 18.9.26.2.2; CCE-44526-2; OVAL
+    #     References: STIG V-224938, V-73555, SV-88219, WN16-CC-000310; CIS 18.10.25.2.2; CCE-44526-2; OVAL
     #                 oval:mil.disa.stig.windows:def:1106
     @{
         Name = 'Specify the maximum log file size (KB) (Security)'
@@ -257,7 +257,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Security)'; Value = '196608'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [8] Specify the maximum log file size (KB) (System) (Policy, line 72)
+    # [8] Specify the maximum log file size (KB) (System) (Policy, line 68)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Specify the maximum log file size (KB) (System) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\System
@@ -268,7 +268,7 @@ $WsResources = @(
     #                 preserves that record.
     #     Impact:     The System log may grow to the configured size on disk. The STIG does not require this
     #                 where events are forwarded to a central audit server in near real time.
-    #     References: STIG V-224939, V-73557, SV-88221, WN16-CC-000320; CIS 18.9.26.4.2; CCE-46651-6; OVAL
+    #     References: STIG V-224939, V-73557, SV-88221, WN16-CC-000320; CIS 18.10.25.4.2; CCE-46651-6; OVAL
     #                 oval:mil.disa.stig.windows:def:1107
     @{
         Name = 'Specify the maximum log file size (KB) (System)'
@@ -285,7 +285,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (System)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [9] Disallow Autoplay for non-volume devices (Policy, line 80)
+    # [9] Disallow Autoplay for non-volume devices (Policy, line 76)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Disallow Autoplay for non-volume devices = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -296,7 +296,7 @@ $WsResources = @(
     #                 devices removes that trigger.
     #     Impact:     Connecting a camera, phone or media player no longer opens the AutoPlay prompt; users
     #                 have to open the device in File Explorer themselves.
-    #     References: STIG V-224932, V-73545, SV-88209, WN16-CC-000250; CIS 18.9.8.1; CCE-46805-8; OVAL
+    #     References: STIG V-224932, V-73545, SV-88209, WN16-CC-000250; CIS 18.10.7.1; CCE-46805-8; OVAL
     #                 oval:mil.disa.stig.windows:def:1097
     @{
         Name = 'Disallow Autoplay for non-volume devices'
@@ -313,7 +313,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Autoplay for non-volume devices'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [10] Turn off Data Execution Prevention for Explorer (Policy, line 88)
+    # [10] Turn off Data Execution Prevention for Explorer (Policy, line 84)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Turn off Data Execution Prevention for Explorer = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -324,7 +324,7 @@ $WsResources = @(
     #                 process that handles untrusted files all the time.
     #     Impact:     Very old shell extensions that are not DEP-compatible can crash File Explorer; they
     #                 should be updated or removed rather than weakening Explorer.
-    #     References: STIG V-224941, V-73561, SV-88225, WN16-CC-000340; CIS 18.9.30.2; CCE-45876-0; OVAL
+    #     References: STIG V-224941, V-73561, SV-88225, WN16-CC-000340; CIS 18.10.28.2; CCE-45876-0; OVAL
     #                 oval:mil.disa.stig.windows:def:1109
     @{
         Name = 'Turn off Data Execution Prevention for Explorer'
@@ -341,7 +341,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Data Execution Prevention for Explorer'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [11] Turn off heap termination on corruption (Policy, line 96)
+    # [11] Turn off heap termination on corruption (Policy, line 92)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Turn off heap termination on corruption = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -352,7 +352,7 @@ $WsResources = @(
     #                 make such exploits more reliable.
     #     Impact:     Legacy shell extensions that corrupt the heap can cause File Explorer to close
     #                 abruptly; they should be fixed or removed.
-    #     References: STIG V-224942, V-73563, SV-88227, WN16-CC-000350; CIS 18.9.30.3; CCE-47028-6; OVAL
+    #     References: STIG V-224942, V-73563, SV-88227, WN16-CC-000350; CIS 18.10.28.3; CCE-47028-6; OVAL
     #                 oval:mil.disa.stig.windows:def:1110
     @{
         Name = 'Turn off heap termination on corruption'
@@ -369,7 +369,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off heap termination on corruption'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [12] Configure registry policy processing (background processing) (Policy, line 104)
+    # [12] Configure registry policy processing (background processing) (Policy, line 100)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Configure registry policy processing (background processing) = Apply during periodic background processing
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -380,7 +380,7 @@ $WsResources = @(
     #                 background refresh restores the intended configuration within the refresh interval.
     #     Impact:     Background refreshes do slightly more work. Registry-based settings altered by hand
     #                 are reset at the next refresh.
-    #     References: CIS 18.8.21.2
+    #     References: CIS 18.9.19.2
     @{
         Name = 'Configure registry policy processing (background processing)'
         Type = 'Policy'
@@ -396,7 +396,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure registry policy processing (background processing)'; Value = 'Apply during periodic background processing'; Choices = @(@{ Name = 'Apply during periodic background processing'; Data = [uint32]'0' }, @{ Name = 'Do not apply during periodic background processing'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [13] Configure registry policy processing (Policy, line 112)
+    # [13] Configure registry policy processing (Policy, line 108)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Configure registry policy processing = Process even if the Group Policy objects have not changed
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -407,7 +407,7 @@ $WsResources = @(
     #                 restores the intended configuration within the refresh interval.
     #     Impact:     Each background refresh does slightly more work, as registry policy is rewritten every
     #                 time. Local tweaks to policy-controlled settings are reverted at the next refresh.
-    #     References: STIG V-224925, V-73525, SV-88177, WN16-CC-000150; CIS 18.8.21.3; CCE-46343-0; OVAL
+    #     References: STIG V-224925, V-73525, SV-88177, WN16-CC-000150; CIS 18.9.19.3; CCE-46343-0; OVAL
     #                 oval:mil.disa.stig.windows:def:1090
     @{
         Name = 'Configure registry policy processing'
@@ -424,7 +424,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure registry policy processing'; Value = 'Process even if the Group Policy objects have not changed'; Choices = @(@{ Name = 'Process even if the Group Policy objects have not changed'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [14] Always install with elevated privileges (Policy, line 120)
+    # [14] Always install with elevated privileges (Policy, line 116)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Always install with elevated privileges = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
@@ -435,7 +435,7 @@ $WsResources = @(
     #                 privilege escalation paths.
     #     Impact:     Standard users can no longer install software that needs administrative rights;
     #                 software has to be deployed by administrators or through managed deployment tools.
-    #     References: STIG V-224954, V-73585, SV-88249, WN16-CC-000460; CIS 18.9.85.2; CCE-47225-8; OVAL
+    #     References: STIG V-224954, V-73585, SV-88249, WN16-CC-000460; CIS 18.10.80.2; CCE-47225-8; OVAL
     #                 oval:mil.disa.stig.windows:def:1120
     @{
         Name = 'Always install with elevated privileges'
@@ -452,7 +452,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always install with elevated privileges'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [15] Allow user control over installs (Policy, line 128)
+    # [15] Allow user control over installs (Policy, line 124)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Allow user control over installs = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
@@ -463,7 +463,7 @@ $WsResources = @(
     #                 down. Keeping control with administrators preserves those security choices.
     #     Impact:     Users cannot alter installation settings such as the install folder for elevated
     #                 installs; administrators are not affected.
-    #     References: STIG V-224953, V-73583, SV-88247, WN16-CC-000450; CIS 18.9.85.1; CCE-46993-2; OVAL
+    #     References: STIG V-224953, V-73583, SV-88247, WN16-CC-000450; CIS 18.10.80.1; CCE-46993-2; OVAL
     #                 oval:mil.disa.stig.windows:def:1119
     @{
         Name = 'Allow user control over installs'
@@ -480,7 +480,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow user control over installs'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [16] Enable insecure guest logons (Policy, line 136)
+    # [16] Enable insecure guest logons (Policy, line 132)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Enable insecure guest logons = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Lanman Workstation
@@ -491,7 +491,7 @@ $WsResources = @(
     #                 noticing. Refusing them forces real authentication.
     #     Impact:     Shares on NAS devices or old servers that only offer guest access become unreachable
     #                 until they are configured for authenticated access.
-    #     References: STIG V-224920, V-73507, SV-88159, WN16-CC-000080; CIS 18.5.8.1; OVAL
+    #     References: STIG V-224920, V-73507, SV-88159, WN16-CC-000080; CIS 18.6.8.1; OVAL
     #                 oval:mil.disa.stig.windows:def:1273
     @{
         Name = 'Enable insecure guest logons'
@@ -508,7 +508,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable insecure guest logons'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [17] Hardened UNC Paths (SYSVOL) (Policy, line 144)
+    # [17] Hardened UNC Paths (SYSVOL) (Policy, line 140)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Hardened UNC Paths (SYSVOL) = RequireMutualAuthentication=1,RequireIntegrity=1
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider
@@ -521,7 +521,7 @@ $WsResources = @(
     #     Impact:     Access to the listed paths fails when the server cannot provide Kerberos mutual
     #                 authentication and SMB signing, for example when connecting by IP address. Domain
     #                 controllers support both, so normal domain operation is unaffected.
-    #     References: STIG V-224921, V-73509, SV-88161, WN16-CC-000090; CIS 18.5.14.1; OVAL
+    #     References: STIG V-224921, V-73509, SV-88161, WN16-CC-000090; CIS 18.6.14.1; OVAL
     #                 oval:mil.disa.stig.windows:def:19
     @{
         Name = 'Hardened UNC Paths (SYSVOL)'
@@ -538,7 +538,7 @@ $WsResources = @(
         Policy = @{ Title = 'Hardened UNC Paths (SYSVOL)'; Value = 'RequireMutualAuthentication=1,RequireIntegrity=1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [18] Hardened UNC Paths (NETLOGON) (Policy, line 152)
+    # [18] Hardened UNC Paths (NETLOGON) (Policy, line 148)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Hardened UNC Paths (NETLOGON) = RequireMutualAuthentication=1,RequireIntegrity=1
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider
@@ -551,7 +551,7 @@ $WsResources = @(
     #     Impact:     Connections to NETLOGON fail where Kerberos mutual authentication or SMB signing is
     #                 not available, such as access by IP address; domain controllers provide both, so
     #                 normal logons are unaffected.
-    #     References: STIG V-224921, V-73509, SV-88161, WN16-CC-000090; CIS 18.5.14.1; OVAL
+    #     References: STIG V-224921, V-73509, SV-88161, WN16-CC-000090; CIS 18.6.14.1; OVAL
     #                 oval:mil.disa.stig.windows:def:19
     @{
         Name = 'Hardened UNC Paths (NETLOGON)'
@@ -568,7 +568,7 @@ $WsResources = @(
         Policy = @{ Title = 'Hardened UNC Paths (NETLOGON)'; Value = 'RequireMutualAuthentication=1,RequireIntegrity=1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [19] Prevent enabling lock screen camera (Policy, line 160)
+    # [19] Prevent enabling lock screen camera (Policy, line 156)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Prevent enabling lock screen camera = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Personalization
@@ -595,7 +595,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent enabling lock screen camera'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [20] Prevent enabling lock screen slide show (Policy, line 168)
+    # [20] Prevent enabling lock screen slide show (Policy, line 164)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Prevent enabling lock screen slide show = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Personalization
@@ -624,7 +624,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent enabling lock screen slide show'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [21] Turn on PowerShell Script Block Logging (Policy, line 176)
+    # [21] Turn on PowerShell Script Block Logging (Policy, line 172)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Turn on PowerShell Script Block Logging = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows PowerShell
@@ -636,7 +636,7 @@ $WsResources = @(
     #     Impact:     The PowerShell Operational log fills faster and may capture secrets embedded in
     #                 scripts, so its size and access should be managed; there is a small performance cost
     #                 for script-heavy workloads.
-    #     References: STIG V-224957, V-73591, SV-88255, WN16-CC-000490; CIS 18.9.95.1; OVAL
+    #     References: STIG V-224957, V-73591, SV-88255, WN16-CC-000490; CIS 18.10.86.1; OVAL
     #                 oval:mil.disa.stig.windows:def:137
     @{
         Name = 'Turn on PowerShell Script Block Logging'
@@ -653,7 +653,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on PowerShell Script Block Logging'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [22] Do not display network selection UI (Policy, line 184)
+    # [22] Do not display network selection UI (Policy, line 180)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Do not display network selection UI = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -664,7 +664,7 @@ $WsResources = @(
     #                 connectivity.
     #     Impact:     Network connections can only be changed after signing in. Servers normally use wired,
     #                 preconfigured networking, so there is usually no visible effect.
-    #     References: STIG V-224928, V-73531, SV-88185, WN16-CC-000180; CIS 18.8.28.2; OVAL
+    #     References: STIG V-224928, V-73531, SV-88185, WN16-CC-000180; CIS 18.9.28.2; OVAL
     #                 oval:mil.disa.stig.windows:def:66
     @{
         Name = 'Do not display network selection UI'
@@ -681,7 +681,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not display network selection UI'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [23] Enumerate local users on domain-joined computers (Policy, line 192)
+    # [23] Enumerate local users on domain-joined computers (Policy, line 188)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Enumerate local users on domain-joined computers = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -692,7 +692,7 @@ $WsResources = @(
     #                 name.
     #     Impact:     Users who sign in with local accounts must type the account name. Domain logon is
     #                 unchanged.
-    #     References: STIG V-225009, V-73533, SV-88187, WN16-MS-000030; CIS 18.8.28.4; CCE-46382-8; OVAL
+    #     References: STIG V-225009, V-73533, SV-88187, WN16-MS-000030; CIS 18.9.28.4; CCE-46382-8; OVAL
     #                 oval:mil.disa.stig.windows:def:1173
     @{
         Name = 'Enumerate local users on domain-joined computers'
@@ -709,7 +709,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enumerate local users on domain-joined computers'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [24] Configure Windows SmartScreen (Policy, line 200)
+    # [24] Configure Windows SmartScreen (Policy, line 196)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Configure Windows SmartScreen = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -720,7 +720,7 @@ $WsResources = @(
     #                 cheap extra barrier against downloaded malware.
     #     Impact:     Users see a warning before running unrecognised downloads, and file reputation lookups
     #                 go to Microsoft over the internet. The STIG applies it to unclassified systems only.
-    #     References: STIG V-224940, V-73559, SV-88223, WN16-CC-000330; CIS 18.9.80.1.1; CCE-44884-5; OVAL
+    #     References: STIG V-224940, V-73559, SV-88223, WN16-CC-000330; CIS 18.10.75.2.1; CCE-44884-5; OVAL
     #                 oval:mil.disa.stig.windows:def:1108
     @{
         Name = 'Configure Windows SmartScreen'
@@ -737,7 +737,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows SmartScreen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [25] Allow indexing of encrypted files (Policy, line 208)
+    # [25] Allow indexing of encrypted files (Policy, line 204)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Allow indexing of encrypted files = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Search
@@ -747,7 +747,7 @@ $WsResources = @(
     #                 not protected by the same encryption. Excluding them avoids leaking protected data.
     #     Impact:     Searches no longer find text inside encrypted files; they can still be found by name
     #                 through a non-indexed search.
-    #     References: STIG V-224952, V-73581, SV-88245, WN16-CC-000440; CIS 18.9.61.3; OVAL
+    #     References: STIG V-224952, V-73581, SV-88245, WN16-CC-000440; CIS 18.10.58.3; OVAL
     #                 oval:mil.disa.stig.windows:def:1262
     @{
         Name = 'Allow indexing of encrypted files'
@@ -764,7 +764,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow indexing of encrypted files'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [26] Allow Basic authentication (WinRM Client) (Policy, line 216)
+    # [26] Allow Basic authentication (WinRM Client) (Policy, line 212)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Allow Basic authentication (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -775,7 +775,7 @@ $WsResources = @(
     #                 administrator credentials.
     #     Impact:     Remote management of endpoints that only accept Basic authentication, such as some
     #                 non-Windows devices, stops working from this server.
-    #     References: STIG V-224958, V-73593, SV-88257, WN16-CC-000500; CIS 18.9.97.1.1; CCE-46295-2; OVAL
+    #     References: STIG V-224958, V-73593, SV-88257, WN16-CC-000500; CIS 18.10.88.1.1; CCE-46295-2; OVAL
     #                 oval:mil.disa.stig.windows:def:1123
     @{
         Name = 'Allow Basic authentication (WinRM Client)'
@@ -792,7 +792,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [27] Allow unencrypted traffic (WinRM Client) (Policy, line 224)
+    # [27] Allow unencrypted traffic (WinRM Client) (Policy, line 220)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Allow unencrypted traffic (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -802,7 +802,7 @@ $WsResources = @(
     #                 on the network path. Requiring encryption protects remote management sessions.
     #     Impact:     Connections to endpoints that offer only unencrypted WinRM fail; standard Windows
     #                 WinRM with Kerberos or HTTPS is not affected.
-    #     References: STIG V-224959, V-73595, SV-88259, WN16-CC-000510; CIS 18.9.97.1.2; CCE-46378-6; OVAL
+    #     References: STIG V-224959, V-73595, SV-88259, WN16-CC-000510; CIS 18.10.88.1.2; CCE-46378-6; OVAL
     #                 oval:mil.disa.stig.windows:def:1124
     @{
         Name = 'Allow unencrypted traffic (WinRM Client)'
@@ -819,7 +819,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [28] Disallow Digest authentication (Policy, line 232)
+    # [28] Disallow Digest authentication (Policy, line 228)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Disallow Digest authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -830,7 +830,7 @@ $WsResources = @(
     #                 methods.
     #     Impact:     Remote management of endpoints that accept only Digest authentication no longer works
     #                 from this server.
-    #     References: STIG V-224960, V-73597, SV-88261, WN16-CC-000520; CIS 18.9.97.1.3; CCE-46014-7; OVAL
+    #     References: STIG V-224960, V-73597, SV-88261, WN16-CC-000520; CIS 18.10.88.1.3; CCE-46014-7; OVAL
     #                 oval:mil.disa.stig.windows:def:1125
     @{
         Name = 'Disallow Digest authentication'
@@ -847,7 +847,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Digest authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [29] Allow Basic authentication (WinRM Service) (Policy, line 240)
+    # [29] Allow Basic authentication (WinRM Service) (Policy, line 236)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Allow Basic authentication (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -858,7 +858,7 @@ $WsResources = @(
     #                 remote management to stronger authentication.
     #     Impact:     Management clients that can only use Basic authentication, such as some third-party
     #                 tools, can no longer connect to this server over WinRM.
-    #     References: STIG V-224961, V-73599, SV-88263, WN16-CC-000530; CIS 18.9.97.2.1; CCE-45061-9; OVAL
+    #     References: STIG V-224961, V-73599, SV-88263, WN16-CC-000530; CIS 18.10.88.2.1; CCE-45061-9; OVAL
     #                 oval:mil.disa.stig.windows:def:1126
     @{
         Name = 'Allow Basic authentication (WinRM Service)'
@@ -875,7 +875,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [30] Allow unencrypted traffic (WinRM Service) (Policy, line 248)
+    # [30] Allow unencrypted traffic (WinRM Service) (Policy, line 244)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Allow unencrypted traffic (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -885,7 +885,7 @@ $WsResources = @(
     #                 results to interception. Requiring encryption keeps management sessions confidential.
     #     Impact:     Clients that send unencrypted WinRM traffic are refused; normal PowerShell remoting
     #                 with Kerberos or HTTPS is unaffected.
-    #     References: STIG V-224962, V-73601, SV-88265, WN16-CC-000540; CIS 18.9.97.2.3; CCE-45060-1; OVAL
+    #     References: STIG V-224962, V-73601, SV-88265, WN16-CC-000540; CIS 18.10.88.2.3; CCE-45060-1; OVAL
     #                 oval:mil.disa.stig.windows:def:1127
     @{
         Name = 'Allow unencrypted traffic (WinRM Service)'
@@ -902,7 +902,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [31] Disallow WinRM from storing RunAs credentials (Policy, line 256)
+    # [31] Disallow WinRM from storing RunAs credentials (Policy, line 252)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Disallow WinRM from storing RunAs credentials = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -913,7 +913,7 @@ $WsResources = @(
     #                 removes that stash of secrets.
     #     Impact:     Session configurations or plug-ins that use a RunAs account cannot be created or will
     #                 fail; JEA endpoints using virtual accounts are the usual alternative.
-    #     References: STIG V-224963, V-73603, SV-88267, WN16-CC-000550; CIS 18.9.97.2.4; CCE-46708-4; OVAL
+    #     References: STIG V-224963, V-73603, SV-88267, WN16-CC-000550; CIS 18.10.88.2.4; CCE-46708-4; OVAL
     #                 oval:mil.disa.stig.windows:def:1128
     @{
         Name = 'Disallow WinRM from storing RunAs credentials'
@@ -930,7 +930,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow WinRM from storing RunAs credentials'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [32] Untrusted Font Blocking (Policy, line 264)
+    # [32] Untrusted Font Blocking (Policy, line 260)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Untrusted Font Blocking = Block untrusted fonts and log events
     #     GPO path:   Computer Configuration\Administrative Templates\System\Mitigation Options
@@ -957,7 +957,7 @@ $WsResources = @(
         Policy = @{ Title = 'Untrusted Font Blocking'; Value = 'Block untrusted fonts and log events'; Choices = @(@{ Name = 'Block untrusted fonts and log events'; Data = '1000000000000' }, @{ Name = 'Do not block untrusted fonts'; Data = '2000000000000' }, @{ Name = 'Log events without blocking untrusted fonts'; Data = '3000000000000' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [33] Restrict Unauthenticated RPC clients (Policy, line 272)
+    # [33] Restrict Unauthenticated RPC clients (Policy, line 268)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Restrict Unauthenticated RPC clients = Authenticated
     #     GPO path:   Computer Configuration\Administrative Templates\System\Remote Procedure Call
@@ -970,7 +970,7 @@ $WsResources = @(
     #                 legacy tools that call RPC without credentials may fail. The stricter "without
     #                 exceptions" choice also blocks interfaces that genuinely need anonymous access and is
     #                 not what the STIG asks for.
-    #     References: STIG V-225010, V-73541, SV-88203, WN16-MS-000040; CIS 18.8.37.2; CCE-46880-1; OVAL
+    #     References: STIG V-225010, V-73541, SV-88203, WN16-MS-000040; CIS 18.9.36.2; CCE-46880-1; OVAL
     #                 oval:mil.disa.stig.windows:def:1174
     @{
         Name = 'Restrict Unauthenticated RPC clients'
@@ -987,7 +987,7 @@ $WsResources = @(
         Policy = @{ Title = 'Restrict Unauthenticated RPC clients'; Value = 'Authenticated'; Choices = @(@{ Name = 'None'; Data = [uint32]'0' }, @{ Name = 'Authenticated'; Data = [uint32]'1' }, @{ Name = 'Authenticated without exceptions'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [34] Do not allow passwords to be saved (Policy, line 280)
+    # [34] Do not allow passwords to be saved (Policy, line 276)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Do not allow passwords to be saved = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Connection Client
@@ -998,7 +998,7 @@ $WsResources = @(
     #                 Preventing saving keeps those credentials out of local storage.
     #     Impact:     Users must type their password each time they open a Remote Desktop connection from
     #                 this server.
-    #     References: STIG V-224944, V-73567, SV-88231, WN16-CC-000370; CIS 18.9.59.2.2; CCE-44880-3; OVAL
+    #     References: STIG V-224944, V-73567, SV-88231, WN16-CC-000370; CIS 18.10.56.2.2; CCE-44880-3; OVAL
     #                 oval:mil.disa.stig.windows:def:1112
     @{
         Name = 'Do not allow passwords to be saved'
@@ -1015,7 +1015,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow passwords to be saved'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [35] Do not allow drive redirection (Policy, line 288)
+    # [35] Do not allow drive redirection (Policy, line 284)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Do not allow drive redirection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Device and Resource Redirection
@@ -1026,8 +1026,8 @@ $WsResources = @(
     #                 for moving files.
     #     Impact:     Users can no longer copy files through their redirected local drives in a Remote
     #                 Desktop session; file transfer has to use shares or other approved methods.
-    #     References: STIG V-224945, V-73569, SV-88233, WN16-CC-000380; CIS 18.9.59.3.3.2; CCE-46771-2; OVAL
-    #                 oval:mil.disa.stig.windows:def:1113
+    #     References: STIG V-224945, V-73569, SV-88233, WN16-CC-000380; CIS 18.10.56.3.3.2; CCE-46771-2;
+    #                 OVAL oval:mil.disa.stig.windows:def:1113
     @{
         Name = 'Do not allow drive redirection'
         Type = 'Policy'
@@ -1043,7 +1043,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow drive redirection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [36] Always prompt for password upon connection (Policy, line 296)
+    # [36] Always prompt for password upon connection (Policy, line 292)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Always prompt for password upon connection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -1053,8 +1053,8 @@ $WsResources = @(
     #                 prompting on the host ensures the person connecting actually knows the password.
     #     Impact:     Users are asked for their password at each Remote Desktop logon even when their client
     #                 has saved credentials, which removes single sign-on to the session.
-    #     References: STIG V-224946, V-73571, SV-88235, WN16-CC-000390; CIS 18.9.59.3.9.1; CCE-45743-2; OVAL
-    #                 oval:mil.disa.stig.windows:def:1114
+    #     References: STIG V-224946, V-73571, SV-88235, WN16-CC-000390; CIS 18.10.56.3.9.1; CCE-45743-2;
+    #                 OVAL oval:mil.disa.stig.windows:def:1114
     @{
         Name = 'Always prompt for password upon connection'
         Type = 'Policy'
@@ -1070,7 +1070,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always prompt for password upon connection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [37] Require secure RPC communication (Policy, line 304)
+    # [37] Require secure RPC communication (Policy, line 300)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Require secure RPC communication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -1081,8 +1081,8 @@ $WsResources = @(
     #                 forged. Requiring secure RPC protects that channel.
     #     Impact:     Very old clients that cannot use secure RPC can no longer talk to the Session Host;
     #                 current Remote Desktop clients are unaffected.
-    #     References: STIG V-224947, V-73573, SV-88237, WN16-CC-000400; CIS 18.9.59.3.9.2; CCE-44496-8; OVAL
-    #                 oval:mil.disa.stig.windows:def:1115
+    #     References: STIG V-224947, V-73573, SV-88237, WN16-CC-000400; CIS 18.10.56.3.9.2; CCE-44496-8;
+    #                 OVAL oval:mil.disa.stig.windows:def:1115
     @{
         Name = 'Require secure RPC communication'
         Type = 'Policy'
@@ -1098,7 +1098,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require secure RPC communication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [38] Set client connection encryption level (Policy, line 312)
+    # [38] Set client connection encryption level (Policy, line 308)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Set client connection encryption level = High Level
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -1109,8 +1109,8 @@ $WsResources = @(
     #                 both directions with strong keys.
     #     Impact:     Clients unable to use 128-bit RDP encryption cannot connect. All supported Remote
     #                 Desktop clients meet this, and TLS-secured sessions are not affected.
-    #     References: STIG V-224948, V-73575, SV-88239, WN16-CC-000410; CIS 18.9.59.3.9.5; CCE-47193-8; OVAL
-    #                 oval:mil.disa.stig.windows:def:1116
+    #     References: STIG V-224948, V-73575, SV-88239, WN16-CC-000410; CIS 18.10.56.3.9.5; CCE-47193-8;
+    #                 OVAL oval:mil.disa.stig.windows:def:1116
     @{
         Name = 'Set client connection encryption level'
         Type = 'Policy'
@@ -1126,7 +1126,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set client connection encryption level'; Value = 'High Level'; Choices = @(@{ Name = 'Low Level'; Data = [uint32]'1' }, @{ Name = 'Client Compatible'; Data = [uint32]'2' }, @{ Name = 'High Level'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [39] Windows Firewall: Domain: Firewall state (Policy, line 320)
+    # [39] Windows Firewall: Domain: Firewall state (Policy, line 316)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Windows Firewall: Domain: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1154,7 +1154,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [40] Windows Firewall: Domain: Inbound connections (Policy, line 328)
+    # [40] Windows Firewall: Domain: Inbound connections (Policy, line 324)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Windows Firewall: Domain: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1183,7 +1183,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [41] Windows Firewall: Domain: Outbound connections (Policy, line 336)
+    # [41] Windows Firewall: Domain: Outbound connections (Policy, line 332)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Windows Firewall: Domain: Outbound connections = Allow (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1195,7 +1195,6 @@ $WsResources = @(
     #     Impact:     Outbound traffic stays permitted unless a block rule matches, so nothing changes for
     #                 applications. Organisations that want outbound filtering must switch this to Block and
     #                 maintain allow rules themselves.
-    #     References: CIS 9.1.3
     @{
         Name = 'Windows Firewall: Domain: Outbound connections'
         Type = 'Policy'
@@ -1211,7 +1210,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Outbound connections'; Value = 'Allow (default)'; Choices = @(@{ Name = 'Allow (default)'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [42] Windows Firewall: Private: Firewall state (Policy, line 344)
+    # [42] Windows Firewall: Private: Firewall state (Policy, line 340)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Windows Firewall: Private: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1239,7 +1238,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [43] Windows Firewall: Private: Inbound connections (Policy, line 352)
+    # [43] Windows Firewall: Private: Inbound connections (Policy, line 348)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Windows Firewall: Private: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1268,7 +1267,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [44] Windows Firewall: Private: Outbound connections (Policy, line 360)
+    # [44] Windows Firewall: Private: Outbound connections (Policy, line 356)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Windows Firewall: Private: Outbound connections = Allow (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1280,7 +1279,6 @@ $WsResources = @(
     #     Impact:     Outbound traffic stays permitted unless a block rule matches, so nothing changes for
     #                 applications. Organisations that want outbound filtering must switch this to Block and
     #                 maintain allow rules themselves.
-    #     References: CIS 9.2.3
     @{
         Name = 'Windows Firewall: Private: Outbound connections'
         Type = 'Policy'
@@ -1296,7 +1294,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Outbound connections'; Value = 'Allow (default)'; Choices = @(@{ Name = 'Allow (default)'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [45] Windows Firewall: Public: Firewall state (Policy, line 368)
+    # [45] Windows Firewall: Public: Firewall state (Policy, line 364)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Windows Firewall: Public: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -1324,7 +1322,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [46] Windows Firewall: Public: Inbound connections (Policy, line 376)
+    # [46] Windows Firewall: Public: Inbound connections (Policy, line 372)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Windows Firewall: Public: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -1353,7 +1351,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [47] Windows Firewall: Public: Outbound connections (Policy, line 384)
+    # [47] Windows Firewall: Public: Outbound connections (Policy, line 380)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Windows Firewall: Public: Outbound connections = Allow (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -1365,7 +1363,6 @@ $WsResources = @(
     #     Impact:     Outbound traffic stays permitted unless a block rule matches, so nothing changes for
     #                 applications. Organisations that want outbound filtering must switch this to Block and
     #                 maintain allow rules themselves.
-    #     References: CIS 9.3.3
     @{
         Name = 'Windows Firewall: Public: Outbound connections'
         Type = 'Policy'
@@ -1381,7 +1378,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Outbound connections'; Value = 'Allow (default)'; Choices = @(@{ Name = 'Allow (default)'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [48] Enable Local Admin Password Management (Policy, line 392)
+    # [48] Enable Local Admin Password Management (Policy, line 388)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Enable Local Admin Password Management = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -1393,7 +1390,7 @@ $WsResources = @(
     #     Impact:     Requires the LAPS client extension on the server and the AD schema extension;
     #                 administrators must read the current password from Active Directory instead of using a
     #                 shared one. Not applicable to domain controllers.
-    #     References: CIS 18.2.3
+    #     References: CIS 18.3.3
     @{
         Name = 'Enable Local Admin Password Management'
         Type = 'Policy'
@@ -1409,7 +1406,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Local Admin Password Management'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [49] WDigest Authentication (disabling may require KB2871997) (Policy, line 400)
+    # [49] WDigest Authentication (disabling may require KB2871997) (Policy, line 396)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     WDigest Authentication (disabling may require KB2871997) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -1421,7 +1418,7 @@ $WsResources = @(
     #     Impact:     Applications that still rely on HTTP Digest authentication through WDigest can no
     #                 longer sign users on transparently. The policy is in the SecGuide administrative
     #                 template, which has to be copied into PolicyDefinitions before the editor shows it.
-    #     References: STIG V-224915, V-73497, SV-88149, WN16-CC-000030; CIS 18.3.7; OVAL
+    #     References: STIG V-224915, V-73497, SV-88149, WN16-CC-000030; CIS 18.4.9; OVAL
     #                 oval:mil.disa.stig.windows:def:148
     @{
         Name = 'WDigest Authentication (disabling may require KB2871997)'
@@ -1438,7 +1435,7 @@ $WsResources = @(
         Policy = @{ Title = 'WDigest Authentication (disabling may require KB2871997)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [50] Boot-Start Driver Initialization Policy (Policy, line 408)
+    # [50] Boot-Start Driver Initialization Policy (Policy, line 404)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Boot-Start Driver Initialization Policy = 3
     #     GPO path:   Computer Configuration\Administrative Templates\System\Early Launch Antimalware
@@ -1450,7 +1447,7 @@ $WsResources = @(
     #     Impact:     A boot driver flagged as bad is not initialised, which could stop the system from
     #                 using that device; the stricter options (good only, or good and unknown) can also
     #                 block legitimate but unclassified drivers.
-    #     References: STIG V-224924, V-73521, SV-88173, WN16-CC-000140; CIS 18.8.14.1; CCE-44468-7; OVAL
+    #     References: STIG V-224924, V-73521, SV-88173, WN16-CC-000140; CIS 18.9.13.1; CCE-44468-7; OVAL
     #                 oval:mil.disa.stig.windows:def:1089
     @{
         Name = 'Boot-Start Driver Initialization Policy'
@@ -1467,7 +1464,7 @@ $WsResources = @(
         Policy = @{ Title = 'Boot-Start Driver Initialization Policy'; Value = '3'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [51] MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers (Policy, line 416)
+    # [51] MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers (Policy, line 412)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -1479,7 +1476,7 @@ $WsResources = @(
     #     Impact:     Name-release requests from ordinary hosts are ignored; WINS-managed name conflicts are
     #                 still handled. The setting appears only after the MSS-Legacy administrative template
     #                 is installed.
-    #     References: STIG V-224919, V-73505, SV-88157, WN16-CC-000070; CIS 18.4.6; CCE-45283-9; OVAL
+    #     References: STIG V-224919, V-73505, SV-88157, WN16-CC-000070; CIS 18.5.6; CCE-45283-9; OVAL
     #                 oval:mil.disa.stig.windows:def:1087
     @{
         Name = 'MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers'
@@ -1496,7 +1493,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [52] MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes (Policy, line 424)
+    # [52] MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes (Policy, line 420)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -1508,7 +1505,7 @@ $WsResources = @(
     #     Impact:     The server no longer learns better first hops from routers through redirects, so
     #                 traffic may take a less direct path on networks with a poorly set default gateway. The
     #                 setting appears only after the MSS-Legacy administrative template is installed.
-    #     References: STIG V-224918, V-73503, SV-88155, WN16-CC-000060; CIS 18.4.4; CCE-45279-7; OVAL
+    #     References: STIG V-224918, V-73503, SV-88155, WN16-CC-000060; CIS 18.5.4; CCE-45279-7; OVAL
     #                 oval:mil.disa.stig.windows:def:1086
     @{
         Name = 'MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes'
@@ -1525,7 +1522,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [53] MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) (Policy, line 432)
+    # [53] MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) (Policy, line 428)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -1536,7 +1533,7 @@ $WsResources = @(
     #                 the replies. Refusing all source-routed packets removes that option.
     #     Impact:     Source-routed IPv4 packets are dropped; normal routing is not affected. The setting
     #                 appears only after the MSS-Legacy administrative template is installed.
-    #     References: STIG V-224917, V-73501, SV-88153, WN16-CC-000050; CIS 18.4.3; CCE-45276-3; OVAL
+    #     References: STIG V-224917, V-73501, SV-88153, WN16-CC-000050; CIS 18.5.3; CCE-45276-3; OVAL
     #                 oval:mil.disa.stig.windows:def:1085
     @{
         Name = 'MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing)'
@@ -1553,7 +1550,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [54] MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) (Policy, line 440)
+    # [54] MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) (Policy, line 436)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -1565,7 +1562,7 @@ $WsResources = @(
     #     Impact:     Source-routed IPv6 packets are discarded; ordinary traffic is unaffected, since
     #                 legitimate use of source routing is practically nonexistent. The setting appears only
     #                 after the MSS-Legacy administrative template is installed.
-    #     References: STIG V-224916, V-73499, SV-88151, WN16-CC-000040; CIS 18.4.2; CCE-45275-5; OVAL
+    #     References: STIG V-224916, V-73499, SV-88151, WN16-CC-000040; CIS 18.5.2; CCE-45275-5; OVAL
     #                 oval:mil.disa.stig.windows:def:1084
     @{
         Name = 'MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing)'
@@ -1582,7 +1579,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [55] Microsoft Network Client: Send unencrypted password to third-party SMB servers (Policy, line 448)
+    # [55] Microsoft Network Client: Send unencrypted password to third-party SMB servers (Policy, line 444)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Microsoft Network Client: Send unencrypted password to third-party SMB servers = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1610,7 +1607,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft Network Client: Send unencrypted password to third-party SMB servers'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [56] Interactive logon: Smart card removal behavior (Policy, line 456)
+    # [56] Interactive logon: Smart card removal behavior (Policy, line 452)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Interactive logon: Smart card removal behavior = Lock Workstation
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1639,7 +1636,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Smart card removal behavior'; Value = 'Lock Workstation'; Choices = @(@{ Name = 'No Action'; Data = '0' }, @{ Name = 'Lock Workstation'; Data = '1' }, @{ Name = 'Force Logoff'; Data = '2' }, @{ Name = 'Disconnect if a Remote Desktop Services session'; Data = '3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [57] User Account Control: Detect application installations and prompt for elevation (Policy, line 464)
+    # [57] User Account Control: Detect application installations and prompt for elevation (Policy, line 460)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     User Account Control: Detect application installations and prompt for elevation = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1666,7 +1663,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Detect application installations and prompt for elevation'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [58] Domain member: Disable machine account password changes (Policy, line 472)
+    # [58] Domain member: Disable machine account password changes (Policy, line 468)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Domain member: Disable machine account password changes = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1694,7 +1691,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Disable machine account password changes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [59] Microsoft network server: Digitally sign communications (if client agrees) (Policy, line 480)
+    # [59] Microsoft network server: Digitally sign communications (if client agrees) (Policy, line 476)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Microsoft network server: Digitally sign communications (if client agrees) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1721,7 +1718,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Digitally sign communications (if client agrees)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [60] System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) (Policy, line 488)
+    # [60] System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) (Policy, line 484)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1749,7 +1746,7 @@ $WsResources = @(
         Policy = @{ Title = 'System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [61] User Account Control: Only elevate UIAccess applications that are installed in secure locations (Policy, line 496)
+    # [61] User Account Control: Only elevate UIAccess applications that are installed in secure locations (Policy, line 492)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     User Account Control: Only elevate UIAccess applications that are installed in secure locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1777,7 +1774,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Only elevate UIAccess applications that are installed in secure locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [62] Network access: Do not allow anonymous enumeration of SAM accounts (Policy, line 504)
+    # [62] Network access: Do not allow anonymous enumeration of SAM accounts (Policy, line 500)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Network access: Do not allow anonymous enumeration of SAM accounts = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1804,7 +1801,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Do not allow anonymous enumeration of SAM accounts'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [63] Network security: Minimum session security for NTLM SSP based (including secure RPC) servers (Policy, line 512)
+    # [63] Network security: Minimum session security for NTLM SSP based (including secure RPC) servers (Policy, line 508)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) servers = 537395200
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1832,7 +1829,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) servers'; Value = '537395200'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [64] System objects: Require case insensitivity for non-Windows subsystems (Policy, line 520)
+    # [64] System objects: Require case insensitivity for non-Windows subsystems (Policy, line 516)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     System objects: Require case insensitivity for non-Windows subsystems = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1858,7 +1855,7 @@ $WsResources = @(
         Policy = @{ Title = 'System objects: Require case insensitivity for non-Windows subsystems'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [65] User Account Control: Behavior of the elevation prompt for standard users (Policy, line 528)
+    # [65] User Account Control: Behavior of the elevation prompt for standard users (Policy, line 524)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     User Account Control: Behavior of the elevation prompt for standard users = Automatically deny elevation requests
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1887,7 +1884,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for standard users'; Value = 'Automatically deny elevation requests'; Choices = @(@{ Name = 'Automatically deny elevation requests'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [66] Network access: Let everyone permissions apply to anonymous users (Policy, line 536)
+    # [66] Network access: Let everyone permissions apply to anonymous users (Policy, line 532)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Network access: Let everyone permissions apply to anonymous users = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1915,7 +1912,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Let everyone permissions apply to anonymous users'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [67] Network access: Do not allow anonymous enumeration of SAM accounts and shares (Policy, line 544)
+    # [67] Network access: Do not allow anonymous enumeration of SAM accounts and shares (Policy, line 540)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Network access: Do not allow anonymous enumeration of SAM accounts and shares = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1944,7 +1941,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Do not allow anonymous enumeration of SAM accounts and shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [68] Microsoft network client: Digitally sign communications (always) (Policy, line 552)
+    # [68] Microsoft network client: Digitally sign communications (always) (Policy, line 548)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Microsoft network client: Digitally sign communications (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1972,7 +1969,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network client: Digitally sign communications (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [69] Network security: Allow Local System to use computer identity for NTLM (Policy, line 560)
+    # [69] Network security: Allow Local System to use computer identity for NTLM (Policy, line 556)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Network security: Allow Local System to use computer identity for NTLM = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2000,7 +1997,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow Local System to use computer identity for NTLM'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [70] Network security: Allow LocalSystem NULL session fallback (Policy, line 568)
+    # [70] Network security: Allow LocalSystem NULL session fallback (Policy, line 564)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Network security: Allow LocalSystem NULL session fallback = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2028,7 +2025,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow LocalSystem NULL session fallback'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [71] Network security: Do not store LAN Manager hash value on next password change (Policy, line 576)
+    # [71] Network security: Do not store LAN Manager hash value on next password change (Policy, line 572)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Network security: Do not store LAN Manager hash value on next password change = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2055,7 +2052,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Do not store LAN Manager hash value on next password change'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [72] Network security: LAN Manager authentication level (Policy, line 584)
+    # [72] Network security: LAN Manager authentication level (Policy, line 580)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Network security: LAN Manager authentication level = Send NTLMv2 response only. Refuse LM & NTLM
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2084,7 +2081,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LAN Manager authentication level'; Value = 'Send NTLMv2 response only. Refuse LM & NTLM'; Choices = @(@{ Name = 'Send LM & NTLM responses'; Data = [uint32]'0' }, @{ Name = 'Send LM & NTLM - use NTLMv2 session security if negotiated'; Data = [uint32]'1' }, @{ Name = 'Send NTLM response only'; Data = [uint32]'2' }, @{ Name = 'Send NTLMv2 response only'; Data = [uint32]'3' }, @{ Name = 'Send NTLMv2 response only. Refuse LM'; Data = [uint32]'4' }, @{ Name = 'Send NTLMv2 response only. Refuse LM & NTLM'; Data = [uint32]'5' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [73] Domain member: Digitally encrypt or sign secure channel data (always) (Policy, line 592)
+    # [73] Domain member: Digitally encrypt or sign secure channel data (always) (Policy, line 588)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Domain member: Digitally encrypt or sign secure channel data (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2113,7 +2110,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally encrypt or sign secure channel data (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [74] Microsoft network client: Digitally sign communications (if server agrees) (Policy, line 600)
+    # [74] Microsoft network client: Digitally sign communications (if server agrees) (Policy, line 596)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Microsoft network client: Digitally sign communications (if server agrees) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2143,7 +2140,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network client: Digitally sign communications (if server agrees)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [75] Network security: Minimum session security for NTLM SSP based (including secure RPC) clients (Policy, line 608)
+    # [75] Network security: Minimum session security for NTLM SSP based (including secure RPC) clients (Policy, line 604)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) clients = 537395200
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2171,7 +2168,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) clients'; Value = '537395200'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [76] Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings (Policy, line 616)
+    # [76] Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings (Policy, line 612)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2200,7 +2197,7 @@ $WsResources = @(
         Policy = @{ Title = 'Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [77] User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode (Policy, line 624)
+    # [77] User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode (Policy, line 620)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode = Prompt for consent on the secure desktop
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2228,7 +2225,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode'; Value = 'Prompt for consent on the secure desktop'; Choices = @(@{ Name = 'Elevate without prompting'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for consent on the secure desktop'; Data = [uint32]'2' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }, @{ Name = 'Prompt for consent'; Data = [uint32]'4' }, @{ Name = 'Prompt for consent for non-Windows binaries'; Data = [uint32]'5' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [78] Microsoft network server: Digitally sign communications (always) (Policy, line 632)
+    # [78] Microsoft network server: Digitally sign communications (always) (Policy, line 628)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Microsoft network server: Digitally sign communications (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2256,7 +2253,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Digitally sign communications (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [79] Domain member: Require strong (Windows 2000 or Later) session key (Policy, line 640)
+    # [79] Domain member: Require strong (Windows 2000 or Later) session key (Policy, line 636)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Domain member: Require strong (Windows 2000 or Later) session key = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2284,7 +2281,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Require strong (Windows 2000 or Later) session key'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [80] Network access: Restrict anonymous access to Named Pipes and Shares (Policy, line 648)
+    # [80] Network access: Restrict anonymous access to Named Pipes and Shares (Policy, line 644)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Network access: Restrict anonymous access to Named Pipes and Shares = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2313,7 +2310,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Restrict anonymous access to Named Pipes and Shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [81] Domain member: Digitally encrypt secure channel data (when possible) (Policy, line 656)
+    # [81] Domain member: Digitally encrypt secure channel data (when possible) (Policy, line 652)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Domain member: Digitally encrypt secure channel data (when possible) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2341,7 +2338,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally encrypt secure channel data (when possible)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [82] Network access: Restrict clients allowed to make remote calls to SAM (Policy, line 664)
+    # [82] Network access: Restrict clients allowed to make remote calls to SAM (Policy, line 660)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Network access: Restrict clients allowed to make remote calls to SAM = O:BAG:BAD:(A;;RC;;;BA)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2371,7 +2368,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Restrict clients allowed to make remote calls to SAM'; Value = 'O:BAG:BAD:(A;;RC;;;BA)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [83] Network security: LDAP client signing requirements (Policy, line 672)
+    # [83] Network security: LDAP client signing requirements (Policy, line 668)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Network security: LDAP client signing requirements = Negotiate signing
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2399,7 +2396,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LDAP client signing requirements'; Value = 'Negotiate signing'; Choices = @(@{ Name = 'None'; Data = [uint32]'0' }, @{ Name = 'Negotiate signing'; Data = [uint32]'1' }, @{ Name = 'Require signing'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [84] Domain member: Maximum machine account password age (Policy, line 680)
+    # [84] Domain member: Maximum machine account password age (Policy, line 676)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Domain member: Maximum machine account password age = 30
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2427,7 +2424,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Maximum machine account password age'; Value = '30'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [85] User Account Control: Run all administrators in Admin Approval Mode (Policy, line 688)
+    # [85] User Account Control: Run all administrators in Admin Approval Mode (Policy, line 684)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     User Account Control: Run all administrators in Admin Approval Mode = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2454,7 +2451,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Run all administrators in Admin Approval Mode'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [86] Microsoft network server: Amount of idle time required before suspending session (Policy, line 696)
+    # [86] Microsoft network server: Amount of idle time required before suspending session (Policy, line 692)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Microsoft network server: Amount of idle time required before suspending session = 15
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2480,7 +2477,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Amount of idle time required before suspending session'; Value = '15'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [87] User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop (Policy, line 704)
+    # [87] User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop (Policy, line 700)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2508,7 +2505,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [88] User Account Control: Virtualize file and registry write failures to per-user locations (Policy, line 712)
+    # [88] User Account Control: Virtualize file and registry write failures to per-user locations (Policy, line 708)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     User Account Control: Virtualize file and registry write failures to per-user locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2536,7 +2533,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Virtualize file and registry write failures to per-user locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [89] Accounts: Limit local account use of blank passwords to console logon only (Policy, line 720)
+    # [89] Accounts: Limit local account use of blank passwords to console logon only (Policy, line 716)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Accounts: Limit local account use of blank passwords to console logon only = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2548,7 +2545,7 @@ $WsResources = @(
     #     Impact:     Remote logons (Remote Desktop, network shares, services) with blank-password local
     #                 accounts stop working. This is the Windows default, and domain accounts are not
     #                 affected.
-    #     References: STIG V-225025, V-73621, SV-88285, WN16-SO-000020; CIS 2.3.1.4; CCE-46005-5; OVAL
+    #     References: STIG V-225025, V-73621, SV-88285, WN16-SO-000020; CIS 2.3.1.3; CCE-46005-5; OVAL
     #                 oval:mil.disa.stig.windows:def:1184
     @{
         Name = 'Accounts: Limit local account use of blank passwords to console logon only'
@@ -2565,7 +2562,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Limit local account use of blank passwords to console logon only'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [90] User Account Control: Admin Approval Mode for the Built-in Administrator account (Policy, line 728)
+    # [90] User Account Control: Admin Approval Mode for the Built-in Administrator account (Policy, line 724)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     User Account Control: Admin Approval Mode for the Built-in Administrator account = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2593,7 +2590,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Admin Approval Mode for the Built-in Administrator account'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [91] Domain member: Digitally sign secure channel data (when possible) (Policy, line 736)
+    # [91] Domain member: Digitally sign secure channel data (when possible) (Policy, line 732)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Domain member: Digitally sign secure channel data (when possible) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2620,7 +2617,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally sign secure channel data (when possible)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [92] Interactive logon: Machine inactivity limit (Policy, line 744)
+    # [92] Interactive logon: Machine inactivity limit (Policy, line 740)
     #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
     #     Policy:     Interactive logon: Machine inactivity limit = 900
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2649,7 +2646,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Machine inactivity limit'; Value = '900'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [93] Turn off Windows Defender Antivirus (Policy, line 752)
+    # [93] Turn off Windows Defender Antivirus (Policy, line 748)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Turn off Windows Defender Antivirus = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender
@@ -2661,7 +2658,7 @@ $WsResources = @(
     #     Impact:     Defender keeps running and scanning; organisations that use a different antivirus
     #                 product normally let that product put Defender in passive mode rather than using this
     #                 policy.
-    #     References: CIS 18.9.77.15
+    #     References: CIS 18.10.42.17
     @{
         Name = 'Turn off Windows Defender Antivirus'
         Type = 'Policy'
@@ -2677,7 +2674,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Windows Defender Antivirus'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [94] Turn on behavior monitoring (Policy, line 760)
+    # [94] Turn on behavior monitoring (Policy, line 756)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Turn on behavior monitoring = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Real-time Protection
@@ -2688,7 +2685,7 @@ $WsResources = @(
     #                 preserves a key layer of real-time protection.
     #     Impact:     Defender spends a little CPU watching process activity and may, rarely, flag unusual
     #                 but legitimate behaviour that then needs an exclusion.
-    #     References: CIS 18.9.77.7.1
+    #     References: CIS 18.10.42.10.3
     @{
         Name = 'Turn on behavior monitoring'
         Type = 'Policy'
@@ -2704,7 +2701,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on behavior monitoring'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [95] Scan removable drives (Policy, line 768)
+    # [95] Scan removable drives (Policy, line 764)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Scan removable drives = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Scan
@@ -2715,7 +2712,7 @@ $WsResources = @(
     #                 attached to the server.
     #     Impact:     Full scans run longer while removable media is connected. Real-time protection of
     #                 files opened from removable drives is not affected either way.
-    #     References: CIS 18.9.77.10.1
+    #     References: CIS 18.10.42.13.2
     @{
         Name = 'Scan removable drives'
         Type = 'Policy'
@@ -2731,7 +2728,7 @@ $WsResources = @(
         Policy = @{ Title = 'Scan removable drives'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [96] Turn on e-mail scanning (Policy, line 776)
+    # [96] Turn on e-mail scanning (Policy, line 772)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Turn on e-mail scanning = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Scan
@@ -2741,7 +2738,7 @@ $WsResources = @(
     #                 disk. Letting scans parse mail formats finds those payloads before a user opens them.
     #     Impact:     Scheduled and on-demand scans take longer where large mail stores exist. Servers
     #                 without local mail files see no difference.
-    #     References: CIS 18.9.77.10.2
+    #     References: CIS 18.10.42.13.3
     @{
         Name = 'Turn on e-mail scanning'
         Type = 'Policy'
@@ -2757,7 +2754,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on e-mail scanning'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [97] Configure local setting override for reporting to Microsoft MAPS (Policy, line 784)
+    # [97] Configure local setting override for reporting to Microsoft MAPS (Policy, line 780)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Configure local setting override for reporting to Microsoft MAPS = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\MAPS
@@ -2768,7 +2765,7 @@ $WsResources = @(
     #                 Keeping Group Policy in charge makes the MAPS setting enforceable.
     #     Impact:     Local administrators can no longer change MAPS reporting on the server; changes have
     #                 to go through policy.
-    #     References: CIS 18.9.77.3.1
+    #     References: CIS 18.10.42.5.1
     @{
         Name = 'Configure local setting override for reporting to Microsoft MAPS'
         Type = 'Policy'
@@ -2784,7 +2781,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure local setting override for reporting to Microsoft MAPS'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [98] Send file samples when further analysis is required (Policy, line 792)
+    # [98] Send file samples when further analysis is required (Policy, line 788)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Send file samples when further analysis is required = Send safe samples
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\MAPS
@@ -2811,7 +2808,7 @@ $WsResources = @(
         Policy = @{ Title = 'Send file samples when further analysis is required'; Value = 'Send safe samples'; Choices = @(@{ Name = 'Always prompt'; Data = [uint32]'0' }, @{ Name = 'Send safe samples'; Data = [uint32]'1' }, @{ Name = 'Never send'; Data = [uint32]'2' }, @{ Name = 'Send all samples'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [99] Join Microsoft MAPS (Policy, line 800)
+    # [99] Join Microsoft MAPS (Policy, line 796)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Join Microsoft MAPS = Advanced MAPS
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\MAPS
@@ -2824,7 +2821,7 @@ $WsResources = @(
     #                 server for Microsoft, and the server needs outbound HTTPS to the MAPS service.
     #                 Microsoft's baseline sets Advanced MAPS; the CIS Level 2 profile instead turns
     #                 membership off to keep that data in-house, at the cost of cloud protection.
-    #     References: CIS 18.9.77.3.2
+    #     References: CIS 18.10.42.5.2
     @{
         Name = 'Join Microsoft MAPS'
         Type = 'Policy'
@@ -2840,7 +2837,7 @@ $WsResources = @(
         Policy = @{ Title = 'Join Microsoft MAPS'; Value = 'Advanced MAPS'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Basic MAPS'; Data = [uint32]'1' }, @{ Name = 'Advanced MAPS'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [100] Turn On Virtualization Based Security (Policy, line 808)
+    # [100] Turn On Virtualization Based Security (Policy, line 804)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Credential Guard
     #     Policy:     Turn On Virtualization Based Security = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard
@@ -2853,7 +2850,7 @@ $WsResources = @(
     #     Impact:     Needs 64-bit hardware with virtualization extensions, SLAT, UEFI and Secure Boot, and
     #                 costs some memory and performance. Some drivers, nested hypervisors and virtualization
     #                 software are incompatible, so test before wide deployment.
-    #     References: CIS 18.8.5.1
+    #     References: CIS 18.9.5.1
     @{
         Name = 'Turn On Virtualization Based Security'
         Type = 'Policy'
@@ -2869,7 +2866,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn On Virtualization Based Security'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [101] Turn On Virtualization Based Security (Select Platform Security Level) (Policy, line 816)
+    # [101] Turn On Virtualization Based Security (Select Platform Security Level) (Policy, line 812)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Credential Guard
     #     Policy:     Turn On Virtualization Based Security (Select Platform Security Level) = Secure Boot and DMA Protection
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard
@@ -2881,7 +2878,7 @@ $WsResources = @(
     #     Impact:     On hardware without an IOMMU or with it turned off in firmware, virtualization-based
     #                 security, and so Credential Guard and HVCI, will not start. Check the platform
     #                 supports DMA protection first.
-    #     References: CIS 18.8.5.2
+    #     References: CIS 18.9.5.2
     @{
         Name = 'Turn On Virtualization Based Security (Select Platform Security Level)'
         Type = 'Policy'
@@ -2897,7 +2894,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn On Virtualization Based Security (Select Platform Security Level)'; Value = 'Secure Boot and DMA Protection'; Choices = @(@{ Name = 'Secure Boot'; Data = [uint32]'1' }, @{ Name = 'Secure Boot and DMA Protection'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [102] Turn On Virtualization Based Security (Virtualization Based Protection of Code Integrity) (Policy, line 824)
+    # [102] Turn On Virtualization Based Security (Virtualization Based Protection of Code Integrity) (Policy, line 820)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Credential Guard
     #     Policy:     Turn On Virtualization Based Security (Virtualization Based Protection of Code Integrity) = Enabled with UEFI lock
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard
@@ -2910,7 +2907,7 @@ $WsResources = @(
     #     Impact:     Drivers that are not HVCI-compatible fail to load, which can crash or cripple a
     #                 server; test all drivers first. With the UEFI lock, turning the feature off needs
     #                 local physical access to clear the firmware setting.
-    #     References: CIS 18.8.5.3
+    #     References: CIS 18.9.5.3
     @{
         Name = 'Turn On Virtualization Based Security (Virtualization Based Protection of Code Integrity)'
         Type = 'Policy'
@@ -2926,7 +2923,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn On Virtualization Based Security (Virtualization Based Protection of Code Integrity)'; Value = 'Enabled with UEFI lock'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Enabled with UEFI lock'; Data = [uint32]'1' }, @{ Name = 'Enabled without lock'; Data = [uint32]'2' }, @{ Name = 'Not Configured'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [103] Turn On Virtualization Based Security (Credential Guard Configuration) (Policy, line 832)
+    # [103] Turn On Virtualization Based Security (Credential Guard Configuration) (Policy, line 828)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Credential Guard
     #     Policy:     Turn On Virtualization Based Security (Credential Guard Configuration) = Enabled with UEFI lock
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard
@@ -2941,7 +2938,7 @@ $WsResources = @(
     #                 Disabled on domain controllers, where Credential Guard adds no protection to the
     #                 directory database and can cause compatibility problems; Microsoft's baseline sets it
     #                 on both roles. Reverting a UEFI-locked setting needs local access.
-    #     References: CIS 18.8.5.5, 18.8.5.6
+    #     References: CIS 18.9.5.5, 18.9.5.6
     @{
         Name = 'Turn On Virtualization Based Security (Credential Guard Configuration)'
         Type = 'Policy'
@@ -2955,6 +2952,59 @@ $WsResources = @(
         ValueData = [uint32]'1'
         WireData = 1
         Policy = @{ Title = 'Turn On Virtualization Based Security (Credential Guard Configuration)'; Value = 'Enabled with UEFI lock'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Enabled with UEFI lock'; Data = [uint32]'1' }, @{ Name = 'Enabled without lock'; Data = [uint32]'2' }, @{ Name = 'Not Configured'; Data = [uint32]'3' }) }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [104] Turn on PowerShell Script Block Logging: Log script block invocation start / stop events (Policy, line 836)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer: Not set: the GPO deletes the value
+    #     Policy:     Turn on PowerShell Script Block Logging: Log script block invocation start / stop events = Disabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows PowerShell
+    #     Severity:   low
+    #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\PowerShell\ScriptBlockLogging!EnableScriptBlockInvocationLogging (DWord) = 0; absent is fine
+    #     Rationale:  The option of script block logging that records each invocation's start and stop adds
+    #                 a large volume of events with little extra detail; Microsoft's baseline removes it so
+    #                 that the useful script text is not crowded out.
+    #     Impact:     Script block text is still logged when script block logging is on; only the start/stop
+    #                 pairs are absent.
+    @{
+        Name = 'Turn on PowerShell Script Block Logging: Log script block invocation start / stop events'
+        Type = 'Policy'
+        Id = 'powershell-script-block-invocation-logging'
+        Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\PowerShell\ScriptBlockLogging!EnableScriptBlockInvocationLogging'
+        Hive = 'HKEY_LOCAL_MACHINE'
+        SubKey = 'SOFTWARE\Policies\Microsoft\Windows\PowerShell\ScriptBlockLogging'
+        ValueName = 'EnableScriptBlockInvocationLogging'
+        Ensure = 'Present'
+        ValueType = 'DWord'
+        ValueData = [uint32]'0'
+        WireData = 0
+        AbsentOk = $true
+        Policy = @{ Title = 'Turn on PowerShell Script Block Logging: Log script block invocation start / stop events'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [105] Windows Firewall: Policy version (Policy, line 845)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer: 538
+    #     Policy:     Windows Firewall: Policy version = 538
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security
+    #     Severity:   low
+    #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall!PolicyVersion (DWord) = 538
+    #     Rationale:  The firewall policy editor records the schema version of the policy it wrote; the
+    #                 firewall service reads the policy in that version. Microsoft's baseline carries the
+    #                 Server 2016 value so that its firewall settings are read with the current schema.
+    #     Impact:     None on its own; a lower version can make the firewall ignore settings added in later
+    #                 schemas.
+    @{
+        Name = 'Windows Firewall: Policy version'
+        Type = 'Policy'
+        Id = 'firewall-policy-version'
+        Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall!PolicyVersion'
+        Hive = 'HKEY_LOCAL_MACHINE'
+        SubKey = 'SOFTWARE\Policies\Microsoft\WindowsFirewall'
+        ValueName = 'PolicyVersion'
+        Ensure = 'Present'
+        ValueType = 'DWord'
+        ValueData = [uint32]'538'
+        WireData = 538
+        Policy = @{ Title = 'Windows Firewall: Policy version'; Value = '538'; Choices = @() }
     }
 )
 #endregion

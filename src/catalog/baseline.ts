@@ -54,12 +54,48 @@ export const BASELINE_SCHEMA_FILE = projectPath('src', 'catalog', 'baseline.sche
 /** Reads and schema-checks every baseline file, in file name order. */
 export function loadBaselines(dir = BASELINES_DIR): Baseline[] {
   return readJsonFiles<Baseline>(dir, BASELINE_SCHEMA_FILE, 'baseline').map(({ file, data: baseline }) => {
-    if (`${baseline.id}.json` !== file) throw new Error(`baseline ${join(dir, file)}: id '${baseline.id}' does not match the file name`);
+    // The newest version of a baseline is <id>.json; an older one kept by request is <id>@<version>.json.
+    if (file !== `${baseline.id}.json` && file !== `${baseline.id}@${bareVersion(baseline.version)}.json`) throw new Error(`baseline ${join(dir, file)}: id '${baseline.id}' and version '${baseline.version}' do not match the file name`);
     for (const s of baseline.settings) {
       if (s.level !== undefined && !(baseline.levels ?? []).includes(s.level)) throw new Error(`baseline ${baseline.id}: ${s.ref} has level '${s.level}', not one of its levels`);
     }
     return baseline;
   });
+}
+
+/** A version without its leading v: v3.0.0 -> 3.0.0. */
+export function bareVersion(version: string): string {
+  return version.replace(/^v/i, '');
+}
+
+function compareVersions(a: string, b: string): number {
+  const parts = (v: string) => bareVersion(v).split('.').map((p) => parseInt(p, 10) || 0);
+  const pa = parts(a);
+  const pb = parts(b);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
+  return 0;
+}
+
+/** Whether no other shipped version of the same baseline is newer: the one a plain id names. */
+export function isNewest(baseline: Baseline, all: readonly Baseline[]): boolean {
+  return all.every((b) => b === baseline || b.id !== baseline.id || compareVersions(b.version, baseline.version) < 0);
+}
+
+/** How users name a baseline, and its file's name before .json: the id for the newest version, id@version (e.g. cis-ws2016@1.2.0) for an older one. */
+export function baselineName(baseline: Baseline, all: readonly Baseline[]): string {
+  return isNewest(baseline, all) ? baseline.id : `${baseline.id}@${bareVersion(baseline.version)}`;
+}
+
+/** The baseline a name means: a plain id is its newest version; id@version (with or without the v) is that version. */
+export function findBaseline(all: readonly Baseline[], name: string): Baseline | undefined {
+  const [id, version] = name.toLowerCase().split('@', 2) as [string, string | undefined];
+  if (version === undefined) return all.find((b) => b.id === id && isNewest(b, all));
+  return all.find((b) => b.id === id && bareVersion(b.version).toLowerCase() === bareVersion(version));
+}
+
+/** The names users give: the id for each baseline's newest version, id@version for each older one. */
+export function baselineNames(all: readonly Baseline[]): string[] {
+  return all.map((b) => baselineName(b, all));
 }
 
 /** The baseline's level a user named (in any case), or why there is none. */

@@ -1,6 +1,6 @@
 import { projectPath } from '../paths.js';
 import type { ValueType, WireData } from '../resources/registry-model.js';
-import { BASELINES_DIR, loadBaselines, type Baseline, type BaselineSetting } from './baseline.js';
+import { BASELINES_DIR, isNewest, loadBaselines, type Baseline, type BaselineSetting } from './baseline.js';
 import { readJsonFiles } from './data-files.js';
 
 export interface CatalogChoice {
@@ -57,9 +57,12 @@ export class Catalog {
   ) {
     const byId = new Map(entries.map((e) => [e.id, e]));
     for (const baseline of baselines) {
+      // Older versions renumber (CIS 18.9.x became 18.10.x): only the newest one's numbers name entries.
+      const newest = isNewest(baseline, baselines);
       for (const setting of baseline.settings) {
         const entry = byId.get(setting.entry);
-        if (!entry) throw new Error(`baseline ${baseline.id}: ${setting.ref} names catalog entry '${setting.entry}', which does not exist`);
+        if (!entry) throw new Error(`baseline ${baseline.id} ${baseline.version}: ${setting.ref} names catalog entry '${setting.entry}', which does not exist`);
+        if (!newest) continue;
         const refs = (entry.references[baseline.referenceKind] ??= []);
         if (!refs.includes(setting.ref)) refs.push(setting.ref);
       }

@@ -23,8 +23,8 @@ export interface CatalogEntryView {
   rationale: string;
   impact: string;
   references: { stig: string[]; cis: string[]; microsoft: string[]; oval: string[]; cce: string[] };
-  /** What each shipped baseline that sets this entry wants: its reference, level, roles and value. */
-  baselines: { baseline: string; ref: string; level: string | null; scope: string[]; setting: string | null; value: string | number | string[]; condition?: Record<string, unknown>; absentOk?: boolean }[];
+  /** What each shipped baseline (every shipped version) that sets this entry wants: its reference, level, roles and value. */
+  baselines: { baseline: string; version: string; ref: string; level: string | null; scope: string[]; setting: string | null; value: string | number | string[]; condition?: Record<string, unknown>; absentOk?: boolean }[];
 }
 
 export function catalogEntryView(entry: CatalogEntry, catalog?: Catalog): CatalogEntryView {
@@ -58,6 +58,7 @@ export function catalogEntryView(entry: CatalogEntry, catalog?: Catalog): Catalo
     },
     baselines: (catalog?.baselineSettings(entry) ?? []).map(({ baseline, setting }) => ({
       baseline: baseline.id,
+      version: baseline.version,
       ref: setting.ref,
       level: setting.level ?? null,
       scope: [...setting.scope],
@@ -97,7 +98,7 @@ export function renderCatalogEntry(entry: CatalogEntry, catalog?: Catalog): stri
     ...(v.baselines.length ? ['  baselines:'] : []),
     ...v.baselines.map(
       (b) =>
-        `    ${b.baseline} ${b.ref}${b.level ? ` (${b.level})` : ''} [${b.scope.join(', ')}]: ${b.setting ?? JSON.stringify(b.value)}` +
+        `    ${b.baseline} ${b.version} ${b.ref}${b.level ? ` (${b.level})` : ''} [${b.scope.join(', ')}]: ${b.setting ?? JSON.stringify(b.value)}` +
         `${b.condition ? `; accepts ${JSON.stringify(b.condition)}` : ''}${b.absentOk ? '; absent is fine' : ''}`,
     ),
   ].join('\n');

@@ -40,7 +40,7 @@ export function documentSchema(): Record<string, unknown> {
           additionalProperties: false,
           required: ['baseline', 'scope'],
           properties: {
-            baseline: { type: 'string', minLength: 1, description: 'A baseline id, e.g. cis-ws2016 or msft-ws2016.' },
+            baseline: { type: 'string', minLength: 1, description: 'A baseline id, e.g. cis-ws2016 or msft-ws2016 (the newest version), or id@version for an older one, e.g. cis-ws2016@1.2.0.' },
             scope: { type: 'string', pattern: '^([Mm][Ss]|[Dd][Cc])$', description: 'The role of the servers: MS (member servers) or DC (domain controllers); baselines set some values differently for each.' },
             level: { type: 'string', minLength: 1, description: 'That profile level and the ones before it, e.g. L1.' },
           },

@@ -8,7 +8,7 @@ import { sameDesired, targetIdentity, targetText } from '../resources/registry-m
 import { printable, type Diagnostic, type DiagnosticCode } from './diagnostics.js';
 import { loadFile, loadText, type DataPath, type SourceDocument } from './load.js';
 import { documentSchema } from './schema.js';
-import { baselineResources, findLevel } from '../catalog/baseline.js';
+import { baselineNames, baselineResources, findBaseline, findLevel } from '../catalog/baseline.js';
 
 /** An organisation's decision about one resource, judged against the date when the script runs. */
 export interface PlannedWaiver {
@@ -148,9 +148,9 @@ function brokenInclude(errors: ErrorObject[] | null | undefined): boolean {
 function includedResources(include: unknown[], catalog: Catalog, report: (path: DataPath, code: DiagnosticCode, message: string) => void): SourcedResource[] {
   return include.flatMap((raw, j) => {
     const item = raw as { baseline: string; scope: string; level?: string };
-    const baseline = catalog.baselines.find((b) => b.id === item.baseline.toLowerCase());
+    const baseline = findBaseline(catalog.baselines, item.baseline);
     if (!baseline) {
-      report(['include', j, 'baseline'], 'invalid-value', `unknown baseline "${item.baseline}"; the catalog has ${catalog.baselines.map((b) => b.id).join(', ')}`);
+      report(['include', j, 'baseline'], 'invalid-value', `unknown baseline "${item.baseline}"; the catalog has ${baselineNames(catalog.baselines).join(', ')}`);
       return [];
     }
     const found = item.level === undefined ? undefined : findLevel(baseline, item.level);

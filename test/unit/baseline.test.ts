@@ -3,7 +3,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Catalog, loadCatalog } from '../../src/catalog/catalog.js';
-import { selectSettings, type Baseline } from '../../src/catalog/baseline.js';
+import { baselineName, findBaseline, isNewest, loadBaselines, selectSettings, type Baseline } from '../../src/catalog/baseline.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../helpers.js';
 import { baselineDocument } from '../../src/catalog/baseline-document.js';
 import { catalogEntryView } from '../../src/catalog/view.js';
 import { validateText } from '../../src/document/validate.js';
@@ -45,6 +48,29 @@ test('a baseline adds its references to the entries it sets, and the catalog vie
   assert.equal(view.references.cis, ['2.3.8.2', '9.9.1']);
   assert.equal(view.baselines.map((b) => `${b.baseline} ${b.ref} ${b.level} ${b.scope.join('+')}`), ['sample 2.3.8.2 L1 MS+DC', 'sample 9.9.1 L2 DC']);
   assert.throws(() => new Catalog(entries(), [{ ...SAMPLE, settings: [{ ...SAMPLE.settings[0]!, entry: 'no-such-entry' }] }]), /names catalog entry 'no-such-entry'/);
+});
+
+test('versions: a plain id names the newest version, id@version any; only the newest version\'s numbers become references', () => {
+  const older: Baseline = { ...SAMPLE, version: 'v1.2.0', settings: [{ ...SAMPLE.settings[0]!, ref: '2.3.8.1' }] };
+  const newer: Baseline = { ...SAMPLE, version: 'v10.0.0' };
+  const all = [older, newer, SAMPLE];
+  assert.is(findBaseline(all, 'sample'), newer, 'v10.0.0 is newer than v9.9.9: numbers, not text');
+  assert.is(findBaseline(all, 'SAMPLE@1.2.0'), older);
+  assert.is(findBaseline(all, 'sample@v9.9.9'), SAMPLE);
+  assert.is(findBaseline(all, 'sample@2.0'), undefined);
+  assert.equal(all.map((b) => [isNewest(b, all), baselineName(b, all)]), [[false, 'sample@1.2.0'], [true, 'sample'], [false, 'sample@9.9.9']]);
+  const catalog = new Catalog(entries(), [older, newer]);
+  assert.equal(catalog.find('smb-client-signing-if-server-agrees')!.references.cis, ['2.3.8.2', '9.9.1']);
+  assert.equal(catalog.findAll('2.3.8.1'), [], 'an older version\'s number names nothing');
+  assert.equal(catalogEntryView(catalog.find('smb-client-signing-if-server-agrees')!, catalog).baselines.map((b) => `${b.version} ${b.ref}`), ['v1.2.0 2.3.8.1', 'v10.0.0 2.3.8.2', 'v10.0.0 9.9.1']);
+  // Files: <id>.json, or <id>@<version>.json for a kept older version; anything else is refused.
+  const dir = join(tempDir(), 'baselines');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'sample.json'), JSON.stringify(newer));
+  writeFileSync(join(dir, 'sample@1.2.0.json'), JSON.stringify(older));
+  assert.equal(loadBaselines(dir).map((b) => b.version), ['v10.0.0', 'v1.2.0']);
+  writeFileSync(join(dir, 'sample@1.3.0.json'), JSON.stringify(older));
+  assert.throws(() => loadBaselines(dir), /id 'sample' and version 'v1.2.0' do not match the file name/);
 });
 
 test('the document: one valid Policy resource per selected setting, CIS number in metadata, the rest listed', () => {

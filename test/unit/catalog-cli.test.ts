@@ -25,6 +25,13 @@ test('catalog list --json prints the documented shape for every entry', async ()
   assert.not.ok(validate([{ ...list[0], references: { stig: [] } }]), 'the schema catches a missing reference list');
   const seed = list.find((e) => e.id === 'smb-client-signing-if-server-agrees')!;
   assert.equal(seed.desired, { choice: 'Enabled', valueData: 1 });
+  assert.not.ok(validate([{ ...seed, baselines: [{ ...(seed.baselines as object[])[0], version: undefined }] }]), 'the schema requires each baseline item\'s version');
+  // Each baseline and version that sets an entry: CIS v3.0.0 and v1.2.0 (renumbered), and Microsoft's.
+  const versions = (e: Record<string, unknown>) => (e.baselines as { baseline: string; version: string; ref: string }[]).map((b) => `${b.baseline} ${b.version} ${b.ref}`);
+  assert.equal(versions(list.find((e) => e.id === 'llmnr-off')!).filter((v) => v.startsWith('cis')), ['cis-ws2016 v3.0.0 18.6.4.2', 'cis-ws2016 v1.2.0 18.5.4.1']);
+  assert.equal(versions(list.find((e) => e.id === 'lsa-protection')!), ['cis-ws2016 v3.0.0 18.4.7'], 'new in v3.0.0');
+  assert.ok(versions(seed).includes('msft-ws2016 v1607 (October 2016) SCM Windows Server 2016 - Member Server Baseline - Computer'));
+  assert.equal((seed.references as { cis: string[] }).cis, ['2.3.8.2'], 'references.cis holds the newest version\'s numbers');
 });
 
 test('catalog show finds an entry by id, title or STIG id; an unknown name exits 3 with a suggestion', async () => {
@@ -34,12 +41,13 @@ test('catalog show finds an entry by id, title or STIG id; an unknown name exits
     assert.match(r.stdout, /registry:\s+HKLM\\SYSTEM\\CurrentControlSet\\Services\\LanmanWorkstation\\Parameters!EnableSecuritySignature \(DWord\)/);
     assert.match(r.stdout, /CCE-46334-9/);
   }
-  const several = await cli(['catalog', 'show', '18.5.14.1', '--json']);
+  const several = await cli(['catalog', 'show', '18.6.14.1', '--json']);
   assert.equal((JSON.parse(several.stdout) as { id: string }[]).map((e) => e.id), ['hardened-unc-paths-netlogon', 'hardened-unc-paths-sysvol'], 'a reference that sets two values shows both');
-  const byCis = await cli(['catalog', 'show', '18.5.4.1']);
-  assert.is(byCis.code, 0, 'a CIS number finds its entry');
+  const byCis = await cli(['catalog', 'show', '18.6.4.2']);
+  assert.is(byCis.code, 0, 'a CIS number (of the newest benchmark version) finds its entry');
   assert.match(byCis.stdout, /^Turn off multicast name resolution\n/);
-  assert.match(byCis.stdout, /cis-ws2016 18\.5\.4\.1 \(L1\) \[MS, DC\]: Enabled/);
+  assert.match(byCis.stdout, /cis-ws2016 v3\.0\.0 18\.6\.4\.2 \(L1\) \[MS, DC\]: Enabled/);
+  assert.match(byCis.stdout, /cis-ws2016 v1\.2\.0 18\.5\.4\.1 \(L1\) \[MS, DC\]: Enabled/);
   const json = JSON.parse((await cli(['catalog', 'show', 'V-225040', '--json'])).stdout) as { id: string };
   assert.is(json.id, 'smb-client-signing-if-server-agrees');
   const missing = await cli(['catalog', 'show', 'Microsoft network client: Digitaly sign communications (if server agrees)']);
@@ -60,7 +68,7 @@ test('a document names a setting by STIG id with stig:, which only accepts an en
   assert.is(doc('stig: SV-88319r1_rule').plan!.resources[0]!.entry!.id, 'smb-client-signing-if-server-agrees', 'a rule id with its revision');
   assert.is(doc('stig: v-73655').plan!.resources[0]!.entry!.id, 'smb-client-signing-if-server-agrees', 'any case');
   assert.match(doc('stig: WN16-CC-000090').diagnostics[0]!.message, /WN16-CC-000090 covers 2 settings \(hardened-unc-paths-netlogon, hardened-unc-paths-sysvol\)/);
-  assert.match(doc("id: '18.5.14.1'").diagnostics[0]!.message, /18\.5\.14\.1 covers 2 settings/);
+  assert.match(doc("id: '18.6.14.1'").diagnostics[0]!.message, /18\.6\.14\.1 covers 2 settings/);
 });
 
 test('a site-defined setting takes its text as the value and has no recommendation', () => {
