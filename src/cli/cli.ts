@@ -54,7 +54,7 @@ usage:
                                                    a DISA STIG XCCDF as a document: one resource per registry
                                                    value; rules it cannot express listed at its top
   winstate baseline list [--json]                  the CIS and Microsoft baselines the catalog ships
-  winstate baseline <id> --scope MS|DC [--level L1|L2|NG] [-o file.yaml]
+  winstate baseline <id>[@version] --scope MS|DC [--level L1|L2|NG] [-o file.yaml]
                                                    a shipped baseline as a document of Policy resources
 
 options (each command takes only its own; --name=value works as --name value):
