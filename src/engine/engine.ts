@@ -1,14 +1,16 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { compilePlan, type CompiledScript } from '../compile/emit.js';
 import { PwshSession, type SessionOptions } from '../bridge/session.js';
+import { PsCode } from '../compile/quote.js';
 import { validateText, type Plan } from '../document/validate.js';
 import { formatDiagnostic } from '../document/diagnostics.js';
 import { writeFileAtomic } from '../fs.js';
 import type { ApplyReport, Mode, PlanItem, RunReport } from './results.js';
 import { rollbackDocument, type BackupRecord } from './rollback.js';
 import {
-  acquireLock, defaultStateDir, findRun, lockPathFor, newRunId, readJournal, runDir, writeRun,
+  acquireLock, defaultStateDir, findRun, lockPathFor, newRunId, readJournal, runDir, wasInterrupted, writeRun,
   type RunRecord, type RunStatus,
 } from './state.js';
 
@@ -100,12 +102,12 @@ export class Engine {
 
   /** Set what differs, under the target lock, with a backup and a run record. */
   async set(plan: Plan, options: RunOptions = {}): Promise<RunReport> {
-    return this.locked(plan, options, () => this.recordedSet(plan, options, 'set'));
+    return this.locked(plan, options, (token) => this.recordedSet(plan, options, 'set', token));
   }
 
   /** Test, plan what drifted, set it (or describe it under whatIf), then test again to verify. */
   async apply(plan: Plan, options: RunOptions = {}, command: RunRecord['command'] = 'apply', rollbackOf?: string): Promise<ApplyReport> {
-    return this.locked(plan, options, async () => {
+    return this.locked(plan, options, async (token) => {
       const whatIf = options.whatIf ?? false;
       const test = await this.test(plan, options);
       const items: PlanItem[] = test.results
@@ -116,7 +118,7 @@ export class Engine {
         report.converged = test.summary.failed === 0;
         return report;
       }
-      report.set = await this.recordedSet(plan, options, command, rollbackOf);
+      report.set = await this.recordedSet(plan, options, command, token, rollbackOf);
       report.runId = report.set.runId;
       report.failed = report.set.summary.failed;
       report.partial = report.set.partial;
@@ -134,9 +136,11 @@ export class Engine {
     if (!of) throw new WinstateRunError(`no run '${idOrLatest}' with changes to roll back in ${join(this.stateDir, 'runs')}`);
     if (!of.backup || !existsSync(of.backup)) throw new WinstateRunError(`run ${of.id} has no backup to restore from`);
     const backup = JSON.parse(readFileSync(of.backup, 'utf8')) as BackupRecord;
-    const applied = new Set([...of.changes.map((c) => c.name), ...(of.appliedBeforeInterruption ?? [])]);
+    // An interrupted run's journal may be short (the process died between a change and its line):
+    // every planned change is restored, and the rollback's own test reads the target to see which differ.
+    const applied = wasInterrupted(of) ? undefined : new Set([...of.changes.map((c) => c.name), ...(of.appliedBeforeInterruption ?? [])]);
+    if (applied?.size === 0 || backup.entries.length === 0) throw new WinstateRunError(`run ${of.id} changed nothing, so there is nothing to roll back`);
     const { yaml, unsupported } = rollbackDocument(backup, of.id, applied);
-    if (applied.size === 0) throw new WinstateRunError(`run ${of.id} changed nothing, so there is nothing to roll back`);
     const dir = runDir(this.stateDir, of.id);
     const documentFile = join(dir, 'rollback.yaml');
     writeFileAtomic(documentFile, yaml);
@@ -161,38 +165,54 @@ export class Engine {
     return record;
   }
 
-  private async locked<T>(plan: Plan, options: RunOptions, body: () => Promise<T>): Promise<T> {
+  /**
+   * Runs body under the target lock. The lock names the PowerShell process that saves (with this
+   * process as its parent) and carries a token that the script checks before every save.
+   */
+  private async locked<T>(plan: Plan, options: RunOptions, body: (token?: string) => Promise<T>): Promise<T> {
     if (options.whatIf) return body();
-    const release = acquireLock(lockPathFor(options.snapshot), plan.name);
+    const lock = acquireLock(lockPathFor(options.snapshot), plan.name, await this.writerProcess());
     try {
-      return await body();
+      return await body(lock.token);
     } finally {
-      release();
+      lock.release();
     }
   }
 
-  /** The Set run itself: backup path in a new run directory, record written afterwards (or on failure). */
-  private async recordedSet(plan: Plan, options: RunOptions, command: RunRecord["command"], rollbackOf?: string): Promise<RunReport> {
+  /** The session's PowerShell process (started if need be): the one that will write the target. */
+  private async writerProcess(): Promise<{ pid: number; processStarted: string }> {
+    const result = await this.session.invoke(new PsCode("$PID; (Get-Process -Id $PID).StartTime.ToUniversalTime().ToString('o')"));
+    const [pid, started] = result.output.split('\n');
+    if (!result.ok || !pid || !started) throw new WinstateRunError(`PowerShell did not start: ${result.error?.message ?? 'no process id'}`, { cause: result.error });
+    return { pid: Number(pid), processStarted: started.trim() };
+  }
+
+  /**
+   * The Set run itself, write-ahead: the record (status running, target, backup path) is on disk
+   * before the script starts, and the script writes the backup before its first change; the
+   * record is completed when the run ends. A record left `running` by a dead process reads as interrupted.
+   */
+  private async recordedSet(plan: Plan, options: RunOptions, command: RunRecord['command'], token?: string, rollbackOf?: string): Promise<RunReport> {
     if (options.whatIf) return this.run(plan, 'Set', options);
     const id = newRunId();
     const backup = join(runDir(this.stateDir, id), 'backup.json');
     const record: RunRecord = {
       id, command, document: { name: plan.name, file: plan.file }, target: options.snapshot ? 'snapshot' : 'live',
       snapshot: options.snapshot ? resolvePath(options.snapshot) : null, startedAt: new Date().toISOString(),
-      status: 'failed', backup: null, changes: [], failures: [], ...(rollbackOf ? { rollbackOf } : {}),
+      status: 'running', backup, changes: [], failures: [], ...(rollbackOf ? { rollbackOf } : {}),
+      owner: { pid: process.pid, host: hostname() },
     };
+    writeRun(this.stateDir, record);
     let report: RunReport;
     try {
-      report = await this.run(plan, 'Set', options, { BackupPath: backup, NoLock: true });
+      report = await this.run(plan, 'Set', options, token ? { BackupPath: backup, LockToken: token } : { BackupPath: backup, NoLock: true });
     } catch (error) {
       // The process died or hung mid-change: the journal tells what reached the target.
       record.finishedAt = new Date().toISOString();
       record.status = 'interrupted';
       record.error = (error as Error).message;
-      if (existsSync(backup)) {
-        record.backup = backup;
-        record.appliedBeforeInterruption = readJournal(backup).applied;
-      }
+      if (existsSync(backup)) record.appliedBeforeInterruption = readJournal(backup).applied;
+      else record.backup = null;
       writeRun(this.stateDir, record);
       const applied = record.appliedBeforeInterruption ?? [];
       throw new WinstateRunError(
@@ -207,6 +227,7 @@ export class Engine {
     record.failures = report.results.filter((r) => r.error !== undefined).map((r) => ({ name: r.name, error: r.error! }));
     record.status = runStatus(report);
     if (report.backup !== null || record.failures.length > 0) writeRun(this.stateDir, record);
+    else rmSync(runDir(this.stateDir, id), { recursive: true, force: true }); // nothing to change: no run
     return { ...report, runId: report.backup !== null ? id : undefined };
   }
 
