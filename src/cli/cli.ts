@@ -87,7 +87,7 @@ interface Args {
 }
 
 const VALUE_FLAGS = new Set(['--out', '-o', '--snapshot', '--pwsh', '--timeout', '--state-dir', '--scope', '--level']);
-const BOOLEAN_FLAGS = new Set(['--check', '--what-if', '--json', '--help', '--version', '--fail-fast']);
+const BOOLEAN_FLAGS = new Set(['--check', '--what-if', '--json', '--help', '--version', '--fail-fast', '--verbose']);
 
 class UsageError extends Error {}
 
@@ -297,6 +297,10 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
     io.stderr(`winstate: snapshot ${snapshot} does not exist\n`);
     return EXIT.invalidInput;
   }
+  if (snapshot !== undefined && statSync(snapshot).isDirectory()) {
+    io.stderr(`winstate: snapshot ${snapshot} is a directory, not a registry export (.reg) file\n`);
+    return EXIT.invalidInput;
+  }
   const engine = startEngine(args, io, timeoutMs);
   if (!engine) return EXIT.runtimeError;
   const failFast = args.flags.has('--fail-fast');
@@ -324,7 +328,7 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
   } catch (error) {
     progress.stop();
     if (error instanceof WinstateRunError || error instanceof TargetLockedError) {
-      io.stderr(`winstate: ${error.message}\n${args.reports.length ? 'winstate: no report written: the run produced no results\n' : ''}`);
+      io.stderr(`winstate: ${error.message}\n${verboseDetail(args, error)}${args.reports.length ? 'winstate: no report written: the run produced no results\n' : ''}`);
       return EXIT.runtimeError;
     }
     throw error;
@@ -380,6 +384,11 @@ function catalogCommand(args: Args, io: CliIo): number {
   throw new UsageError('usage: winstate catalog list [--json] | winstate catalog show <id|title|STIG id|CIS number> [--json]');
 }
 
+/** PowerShell's position of a failure, shown only with --verbose. */
+function verboseDetail(args: Args, error: Error): string {
+  return args.flags.has('--verbose') && error instanceof WinstateRunError && error.detail ? `${error.detail}\n` : '';
+}
+
 /** `winstate runs`: past changing runs, oldest first. */
 function runsCommand(args: Args, io: CliIo): number {
   if (args.files.length > 0) throw new UsageError('runs takes no arguments');
@@ -410,13 +419,13 @@ async function rollbackCommand(args: Args, io: CliIo): Promise<number> {
     const result = await engine.rollback(args.files[0]!, { whatIf: args.flags.has('--what-if'), failFast: args.flags.has('--fail-fast') });
     const human = (text: string) => (json ? io.stderr(`${text}\n`) : io.stdout(`${text}\n`));
     human(`rollback of run ${result.of.id} (${result.of.document.name}) using ${result.documentFile}`);
-    for (const item of result.unsupported) human(`  cannot restore ${printable(item)}: its type has no document form`);
+    for (const item of result.unsupported) human(`  cannot restore ${printable(item)}`);
     human(renderApply(result.report, textOptions(io, json ? 'stderr' : 'stdout', undefined)));
     if (json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
     return result.unsupported.length > 0 && exitCodeOf(result.report) === EXIT.ok ? EXIT.partial : exitCodeOf(result.report);
   } catch (error) {
     if (error instanceof WinstateRunError || error instanceof TargetLockedError) {
-      io.stderr(`winstate: ${error.message}\n`);
+      io.stderr(`winstate: ${error.message}\n${verboseDetail(args, error)}`);
       return EXIT.runtimeError;
     }
     throw error;

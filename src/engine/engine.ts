@@ -31,6 +31,8 @@ export interface EngineOptions extends SessionOptions {
 
 export class WinstateRunError extends Error {
   readonly timedOut: boolean;
+  /** Where in the script PowerShell stopped (its position message): for --verbose, not for everyone. */
+  detail?: string;
   /** Set when a changing run was cut short: its record, with what was applied before it died. */
   readonly run?: RunRecord;
   constructor(message: string, options: { cause?: unknown; timedOut?: boolean; run?: RunRecord } = {}) {
@@ -83,7 +85,12 @@ export class Engine {
     if (options.failFast) parameters.FailFast = true;
     const result = await this.session.runScript(this.script(plan), parameters, options.timeoutMs);
     if (!result.ok) {
-      throw new WinstateRunError(`${plan.name}: ${mode} failed: ${result.error?.message ?? 'unknown error'}`, { cause: result.error, timedOut: result.timedOut });
+      const { message, position } = splitPowerShellError(result.error?.message ?? 'unknown error');
+      // A snapshot that cannot be read says file:line: message; that is all a person needs.
+      const text = /^[^\n]+:\d+: /.test(message) ? message : `${plan.name}: ${mode} failed: ${message}`;
+      const error = new WinstateRunError(text, { cause: result.error, timedOut: result.timedOut });
+      if (position) error.detail = position;
+      throw error;
     }
     try {
       return JSON.parse(result.output) as RunReport;
@@ -134,6 +141,7 @@ export class Engine {
   async rollback(idOrLatest: string, options: Omit<RunOptions, 'snapshot'> = {}): Promise<RollbackResult> {
     const of = findRun(this.stateDir, idOrLatest);
     if (!of) throw new WinstateRunError(`no run '${idOrLatest}' with changes to roll back in ${join(this.stateDir, 'runs')}`);
+    if (of.status === 'running') throw new WinstateRunError(`run ${of.id} is still running (process ${of.owner?.pid ?? '?'}); roll it back once it has ended`);
     if (!of.backup || !existsSync(of.backup)) throw new WinstateRunError(`run ${of.id} has no backup to restore from`);
     const backup = JSON.parse(readFileSync(of.backup, 'utf8')) as BackupRecord;
     // An interrupted run's journal may be short (the process died between a change and its line):
@@ -235,6 +243,17 @@ export class Engine {
     await this.sessionInstance?.close();
     this.sessionInstance = undefined;
   }
+}
+
+/**
+ * PowerShell's message apart from its position ("At line:990 char:43" and the code under it), and
+ * without the "undefined" line a process-exit error of node-powershell carries when it has no cause.
+ */
+export function splitPowerShellError(text: string): { message: string; position?: string } {
+  const lines = text.split('\n').filter((line) => line.trim() !== 'undefined');
+  const at = lines.findIndex((line, i) => i > 0 && /^At (line:\d+|.*:\d+) char:\d+/.test(line.trim()));
+  if (at < 0) return { message: lines.join('\n').trim() };
+  return { message: lines.slice(0, at).join('\n').trim(), position: lines.slice(at).join('\n').trim() };
 }
 
 function runStatus(report: RunReport): RunStatus {

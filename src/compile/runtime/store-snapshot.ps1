@@ -733,6 +733,12 @@ function Save-WsSnapshotStore {
     $bytes = [byte[]]::new($bom.Length + $body.Length)
     [System.Array]::Copy($bom, $bytes, $bom.Length)
     [System.Array]::Copy($body, 0, $bytes, $bom.Length, $body.Length)
+    # A writer killed between writing its temporary file and swapping it in leaves that file
+    # behind; whoever saves next (under the lock) clears it away.
+    $folder = [System.IO.Path]::GetDirectoryName($Store.Path)
+    foreach ($stale in [System.IO.Directory]::GetFiles($folder, '.' + [System.IO.Path]::GetFileName($Store.Path) + '.*.tmp')) {
+        try { [System.IO.File]::Delete($stale) } catch { $null = $_ }
+    }
     try {
         Write-WsFileAtomic -Path $Store.Path -Bytes $bytes -BeforeSwap {
             Step-WsTestHook -Phase 'swap'
