@@ -126,6 +126,26 @@ test('snapshot errors read file:line: message, PowerShell position only with --v
   assert.match(d.stderr, /is a directory, not a registry export/);
 });
 
+test('a real regedit export is written back byte for byte when a run changes nothing in it', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'sce.reg');
+  const original = readFileSync(join('test', 'fixtures', 'reg', 'plus3it_sceWin8.reg'));
+  writeFileSync(file, original);
+  const doc = join(dir, 'add.yaml');
+  writeFileSync(doc, `metadata: { name: add }\nresources:\n  - { name: add, type: Registry, properties: { key: 'HKLM\\SOFTWARE\\Added', valueName: X, valueType: DWord, valueData: 1 } }\n`);
+  const r = await runCli(['set', doc, '--snapshot', file, '--state-dir', join(dir, 'state')]);
+  assert.is(r.code, 0, r.stderr);
+  const added = readFileSync(file);
+  assert.ok(added.length > original.length);
+  // Everything but the new key block is as it was, byte for byte.
+  const block = Buffer.from('[HKEY_LOCAL_MACHINE\\SOFTWARE\\Added]\r\n"X"=dword:00000001\r\n\r\n', 'utf16le');
+  const at = added.indexOf(block);
+  assert.ok(at > 0);
+  assert.ok(Buffer.concat([added.subarray(0, at), added.subarray(at + block.length)]).equals(original));
+  const prior = readRegValues(join('test', 'fixtures', 'reg', 'plus3it_sceWin8.reg'));
+  assert.is([...prior.keys()].filter((k) => k.includes('!')).length, 294);
+});
+
 /** The exact script, run in this session as by hand, with a lock file we write ourselves. */
 async function setWithLock(holder: Record<string, unknown>, token: string): Promise<{ ok: boolean; message: string; file: string; before: Buffer }> {
   const dir = tempDir();
