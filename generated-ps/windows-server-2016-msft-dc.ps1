@@ -4409,11 +4409,15 @@ function Save-WsSnapshotStore {
     foreach ($stale in [System.IO.Directory]::GetFiles($folder, '.' + [System.IO.Path]::GetFileName($Store.Path) + '.*.tmp')) {
         try { [System.IO.File]::Delete($stale) } catch { $null = $_ }
     }
-    try {
-        Write-WsFileAtomic -Path $Store.Path -Bytes $bytes -BeforeSwap {
+    $check = $null
+    if ($null -ne $Fence) {
+        $check = {
             Step-WsTestHook -Phase 'swap'
             Assert-WsFence -Fence $Fence
         }
+    }
+    try {
+        Write-WsFileAtomic -Path $Store.Path -Bytes $bytes -BeforeSwap $check
     } catch {
         throw "Cannot save snapshot '$($Store.Path)': $($_.Exception.Message)"
     }
