@@ -6404,6 +6404,10 @@ function Invoke-WsConfiguration {
             $journal = $null
             if ($null -ne $backup) { $journal = $backup + '.journal' }
             $applied = [System.Collections.Generic.List[object]]::new()
+            # Values this run has changed, and whether it changed a key itself: only resources
+            # those can affect are read again (a read per resource costs milliseconds).
+            $touchedValues = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::OrdinalIgnoreCase)
+            $keyChanged = $false
             $stopped = $false
             for ($i = 0; $i -lt $Resources.Count; $i++) {
                 $resource = $Resources[$i]
@@ -6415,8 +6419,8 @@ function Invoke-WsConfiguration {
                 if ($store.Kind -eq 'Live' -and $changing) { Assert-WsFence -Fence $fence }
                 try {
                     # Resources apply in order, so an earlier change can matter here (the same value
-                    # named twice, a key it emptied): read again once anything has changed.
-                    if ($applied.Count -gt 0) {
+                    # named twice, a key it emptied): read again what an earlier change may have touched.
+                    if ($applied.Count -gt 0 -and ($keyChanged -or $null -eq $resource.ValueName -or $touchedValues.Contains($resource.Hive + '\' + $resource.SubKey.Trim([char]'\') + '!' + $resource.ValueName))) {
                         $states[$i] = Get-WsResourceState -Store $store -Resource $resource
                         $result.before = $states[$i].View
                         $result.differingProperties = $states[$i].Differing
@@ -6426,6 +6430,7 @@ function Invoke-WsConfiguration {
                         if ($resource.Ensure -eq 'Absent') { $action = 'Remove' }
                         if ($Cmdlet.ShouldProcess($resource.Target, $action)) {
                             Invoke-WsChange -Store $store -Resource $resource
+                            if ($null -eq $resource.ValueName) { $keyChanged = $true } else { $null = $touchedValues.Add($resource.Hive + '\' + $resource.SubKey.Trim([char]'\') + '!' + $resource.ValueName) }
                             $result.changed = $true
                             $change = [ordered]@{ resource = $resource.Name; target = $resource.Target }
                             # Live changes are real at once; snapshot changes only when the file is saved.
