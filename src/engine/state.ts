@@ -149,12 +149,18 @@ export function lockPathFor(snapshot: string | undefined): string {
   return join(process.env.ProgramData ?? 'C:\\ProgramData', 'winstate', 'registry.lock');
 }
 
-function alive(pid: number): boolean {
+/** Exported for tests. A zombie (exited, not yet reaped, as orphans in containers often stay) is dead. */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (Windows, macOS): kill(0) is all there is
   }
 }
 

@@ -7,7 +7,7 @@ import { Engine, WinstateRunError } from '../../src/engine/engine.js';
 import { PwshSession } from '../../src/bridge/session.js';
 import { compilePlan } from '../../src/compile/emit.js';
 import { ps } from '../../src/compile/quote.js';
-import { listRuns, type RunRecord } from '../../src/engine/state.js';
+import { alive, listRuns, type RunRecord } from '../../src/engine/state.js';
 import { planFromYaml, tempDir } from '../helpers.js';
 import { readRegValues } from '../reg-reader.js';
 
@@ -82,15 +82,6 @@ async function until<T>(what: string, probe: () => T | undefined | false, ms = 3
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
