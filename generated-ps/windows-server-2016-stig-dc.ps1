@@ -22,7 +22,10 @@
 .PARAMETER FailFast
     Stop at the first setting that fails; by default the others still run.
 .PARAMETER NoLock
-    Do not take the target lock. Only for callers that already hold it (the winstate CLI).
+    Do not take the target lock. Only for callers that already hold it.
+.PARAMETER LockToken
+    The token of a target lock the caller (the winstate CLI) took for this process; every save
+    checks that the lock still carries it, and saves nothing otherwise.
 .EXAMPLE
     .\windows-server-2016-stig-dc.ps1 -Mode Test
 .EXAMPLE
@@ -48,7 +51,9 @@ param(
 
     [switch] $FailFast,
 
-    [switch] $NoLock
+    [switch] $NoLock,
+
+    [string] $LockToken
 )
 $ErrorActionPreference = 'Stop'
 
@@ -2046,6 +2051,13 @@ function Invoke-WsChange {
         return
     }
     $common.ValueName = $Resource.ValueName
+    if ($Resource.Ensure -eq 'Present' -and $null -ne $Resource.TypeCode) {
+        # Raw form: exact bytes with their type code (rollback of any value).
+        if ($snapshot) { Set-WsSnapshotRawValue @common -TypeCode ([int]$Resource.TypeCode) -Bytes $Resource.ValueData }
+        elseif ($Resource.TypeCode -eq 3) { Set-WsLiveValue @common -Kind 'Binary' -Data $Resource.ValueData }
+        else { throw ('Writing a value of registry type code {0} from raw bytes is not supported on the live registry yet' -f $Resource.TypeCode) }
+        return
+    }
     if ($Resource.Ensure -eq 'Present') {
         if ($snapshot) { Set-WsSnapshotValue @common -Kind $Resource.ValueType -Data $Resource.ValueData }
         else { Set-WsLiveValue @common -Kind $Resource.ValueType -Data $Resource.ValueData }
@@ -2078,11 +2090,13 @@ function ConvertFrom-WsPayload {
 
 function Write-WsFileAtomic {
     # Writes beside the destination and swaps the file in, so no reader ever sees half of it.
-    param([string] $Path, [byte[]] $Bytes)
+    # BeforeSwap runs last, right before the swap (the lock check: as late as it can be).
+    param([string] $Path, [byte[]] $Bytes, [scriptblock] $BeforeSwap)
     $tmp = [System.IO.Path]::Combine([System.IO.Path]::GetDirectoryName($Path),
         '.' + [System.IO.Path]::GetFileName($Path) + '.' + [guid]::NewGuid().ToString('N') + '.tmp')
     try {
         [System.IO.File]::WriteAllBytes($tmp, $Bytes)
+        if ($null -ne $BeforeSwap) { & $BeforeSwap }
         if ([System.IO.File]::Exists($Path)) {
             # [NullString]: PowerShell would pass $null to a .NET string parameter as ''.
             [System.IO.File]::Replace($tmp, $Path, [NullString]::Value)
@@ -2214,6 +2228,12 @@ function Get-WsResourceStates {
         } elseif (-not $state.ValueExists) {
             if ($Resource.AbsentOk) { $differing = @() } else { $differing = @('ensure', 'valueType', 'valueData') }
         }
+        elseif ($null -ne $Resource.TypeCode) {
+            # Raw form: the same type code and the same bytes.
+            $differing = @('valueType', 'valueData')
+            if ([int64]$state.TypeCode -eq [int64]$Resource.TypeCode -and
+                (ConvertTo-WsHex -Bytes (ConvertTo-WsValueBytes -Kind $kind -Data $data -Bytes $state.Bytes)) -ceq (ConvertTo-WsHex -Bytes $Resource.ValueData)) { $differing = @() }
+        }
         elseif ($kind -ne $Resource.ValueType) { $differing = @('valueType', 'valueData') }
         elseif ($null -ne $Resource.Condition) {
             if (Test-WsCondition -Condition $Resource.Condition -Data $data) { $differing = @() } else { $differing = @('valueData') }
@@ -2281,16 +2301,21 @@ function New-WsResult {
 function Invoke-WsConfiguration {
     param(
         $Document, $Resources, [string] $Mode, [AllowEmptyString()][string] $RegistrySnapshot, $Cmdlet,
-        [AllowEmptyString()][string] $BackupPath, [bool] $FailFast, [bool] $NoLock
+        [AllowEmptyString()][string] $BackupPath, [bool] $FailFast, [bool] $NoLock, [AllowEmptyString()][string] $LockToken
     )
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     $changing = ($Mode -eq 'Set' -and -not $WhatIfPreference)
     $lockPath = $null
-    if ($changing -and -not $NoLock) {
+    $fence = $null
+    if ($changing -and $LockToken) {
+        # The caller (the winstate CLI) took the lock in this process's name; every save checks it still holds.
+        $fence = @{ Path = (Get-WsLockPath -RegistrySnapshot $RegistrySnapshot); Token = $LockToken }
+    } elseif ($changing -and -not $NoLock) {
         # Before reading: a second writer must not read what the first is about to replace.
         $lockPath = Get-WsLockPath -RegistrySnapshot $RegistrySnapshot
-        Enter-WsLock -Path $lockPath -Document $Document.Name
+        $fence = @{ Path = $lockPath; Token = (Enter-WsLock -Path $lockPath -Document $Document.Name) }
     }
+    if ($changing) { Step-WsTestHook -Phase 'locked' }
     try {
         $store = Open-WsStore -RegistrySnapshot $RegistrySnapshot
         # Read everything first: Set records the prior state of all it will change before changing anything.
@@ -2339,6 +2364,7 @@ function Invoke-WsConfiguration {
                     if ($null -ne $resource.ValueName -and $resource.Ensure -eq 'Present') {
                         $desired.valueType = $resource.ValueType
                         $desired.valueData = $resource.WireData
+                        if ($null -ne $resource.TypeCode) { $desired.typeCode = $resource.TypeCode }
                         if ($null -ne $resource.ConditionView) { $desired.condition = $resource.ConditionView }
                         if ($resource.AbsentOk) { $desired.absentOk = $true }
                     }
@@ -2387,10 +2413,15 @@ function Invoke-WsConfiguration {
                         target = $store.Kind; snapshot = $store.Path; createdAt = [System.DateTime]::UtcNow.ToString('o'); entries = $entries
                     })
                 $backup = $BackupPath
+                Step-WsTestHook -Phase 'backup'
             }
             $journal = $null
             if ($null -ne $backup) { $journal = $backup + '.journal' }
             $applied = [System.Collections.Generic.List[object]]::new()
+            # Values this run has changed, and whether it changed a key itself: only resources
+            # those can affect are read again (a read per resource costs milliseconds).
+            $touchedValues = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::OrdinalIgnoreCase)
+            $keyChanged = $false
             $stopped = $false
             for ($i = 0; $i -lt $Resources.Count; $i++) {
                 $resource = $Resources[$i]
@@ -2398,10 +2429,12 @@ function Invoke-WsConfiguration {
                 if ($result.Contains('error') -or $result.Contains('waived')) { continue }
                 if ($stopped) { $result.skipped = $true; continue }
                 $result.changed = $false
+                # A live change is a save: a writer that lost the lock (or its parent) stops before it.
+                if ($store.Kind -eq 'Live' -and $changing) { Assert-WsFence -Fence $fence }
                 try {
                     # Resources apply in order, so an earlier change can matter here (the same value
-                    # named twice, a key it emptied): read again once anything has changed.
-                    if ($applied.Count -gt 0) {
+                    # named twice, a key it emptied): read again what an earlier change may have touched.
+                    if ($applied.Count -gt 0 -and ($keyChanged -or $null -eq $resource.ValueName -or $touchedValues.Contains($resource.Hive + '\' + $resource.SubKey.Trim([char]'\') + '!' + $resource.ValueName))) {
                         $states[$i] = Get-WsResourceState -Store $store -Resource $resource
                         $result.before = $states[$i].View
                         $result.differingProperties = $states[$i].Differing
@@ -2411,11 +2444,13 @@ function Invoke-WsConfiguration {
                         if ($resource.Ensure -eq 'Absent') { $action = 'Remove' }
                         if ($Cmdlet.ShouldProcess($resource.Target, $action)) {
                             Invoke-WsChange -Store $store -Resource $resource
+                            if ($null -eq $resource.ValueName) { $keyChanged = $true } else { $null = $touchedValues.Add($resource.Hive + '\' + $resource.SubKey.Trim([char]'\') + '!' + $resource.ValueName) }
                             $result.changed = $true
                             $change = [ordered]@{ resource = $resource.Name; target = $resource.Target }
                             # Live changes are real at once; snapshot changes only when the file is saved.
                             if ($store.Kind -eq 'Live' -and $null -ne $journal) { Add-WsJournal -Path $journal -Entry $change }
                             $applied.Add($change)
+                            if ($applied.Count -eq 1) { Step-WsTestHook -Phase 'changed' }
                             $states[$i] = Get-WsResourceState -Store $store -Resource $resource
                         } else {
                             $result.whatIf = $true
@@ -2430,10 +2465,15 @@ function Invoke-WsConfiguration {
                 $result.inDesiredState = ($states[$i].Differing.Length -eq 0)
             }
             if ($store.Kind -eq 'Snapshot') {
-                $saved = Save-WsSnapshotStore -Store $store
+                $saved = Save-WsSnapshotStore -Store $store -Fence $fence
+                if ($saved) { Step-WsTestHook -Phase 'saved' }
                 if ($saved -and $null -ne $journal) { foreach ($change in $applied) { Add-WsJournal -Path $journal -Entry $change } }
             }
-            if ($null -ne $journal) { Add-WsJournal -Path $journal -Entry ([ordered]@{ complete = $true; applied = $applied.Count }) }
+            if ($null -ne $journal) {
+                Step-WsTestHook -Phase 'journal'
+                Add-WsJournal -Path $journal -Entry ([ordered]@{ complete = $true; applied = $applied.Count })
+            }
+            if ($changing) { Step-WsTestHook -Phase 'done' }
         }
         $summary = [ordered]@{ total = $Resources.Count; inDesiredState = 0; drifted = 0; changed = 0; failed = 0; skipped = 0; waived = 0 }
         foreach ($result in $results) {
@@ -2457,7 +2497,7 @@ function Invoke-WsConfiguration {
             durationMs = [int]$clock.ElapsedMilliseconds; summary = $summary; results = $results.ToArray()
         }
     } finally {
-        if ($null -ne $lockPath) { Exit-WsLock -Path $lockPath }
+        if ($null -ne $lockPath) { Exit-WsLock -Path $lockPath -Token $fence.Token }
     }
 }
 
@@ -2493,12 +2533,14 @@ function Get-WsLockPath {
 }
 
 function Enter-WsLock {
-    # Creates the lock file or fails naming its holder; a lock left by a dead process is taken over.
+    # Creates the lock file or fails naming its holder; a stale lock is taken over. Returns the
+    # lock's token, which every save checks (Assert-WsFence).
     param([string] $Path, [string] $Document)
     $me = [System.Diagnostics.Process]::GetCurrentProcess()
+    $token = [guid]::NewGuid().ToString('N')
     $record = [ordered]@{
         pid = $me.Id; host = [System.Environment]::MachineName; processStarted = $me.StartTime.ToUniversalTime().ToString('o')
-        document = $Document; since = [System.DateTime]::UtcNow.ToString('o')
+        document = $Document; since = [System.DateTime]::UtcNow.ToString('o'); token = $token
     }
     $bytes = [System.Text.Encoding]::UTF8.GetBytes((ConvertTo-Json -InputObject $record -Compress))
     $null = [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($Path))
@@ -2506,7 +2548,7 @@ function Enter-WsLock {
         try {
             $stream = [System.IO.File]::Open($Path, [System.IO.FileMode]::CreateNew, [System.IO.FileAccess]::Write, [System.IO.FileShare]::None)
             try { $stream.Write($bytes, 0, $bytes.Length) } finally { $stream.Dispose() }
-            return
+            return $token
         } catch {
             if (-not [System.IO.File]::Exists($Path)) { throw }
         }
@@ -2523,11 +2565,14 @@ function Enter-WsLock {
 }
 
 function Test-WsLockStale {
-    # Only this machine's processes can be checked; a reused process id shows a different start time.
+    # Same rule as stale() in src/engine/state.ts: the writer is gone, or the winstate process that
+    # started it is (its writer then stops before its next save). Only this machine's processes
+    # can be checked; a reused process id shows a different start time.
     param($Holder)
     if ($Holder.host -ne [System.Environment]::MachineName) { return $false }
     $process = Get-Process -Id ([int]$Holder.pid) -ErrorAction SilentlyContinue
     if ($null -eq $process) { return $true }
+    if ($null -ne $Holder.parentPid -and $null -eq (Get-Process -Id ([int]$Holder.parentPid) -ErrorAction SilentlyContinue)) { return $true }
     # The CLI (Node.js) records its start time only to the second or so: allow for that.
     try {
         # PowerShell 7's ConvertFrom-Json already turns ISO dates into DateTime; 5.1 leaves text.
@@ -2540,8 +2585,37 @@ function Test-WsLockStale {
 }
 
 function Exit-WsLock {
-    param([string] $Path)
-    if ([System.IO.File]::Exists($Path)) { [System.IO.File]::Delete($Path) }
+    # Removes the lock only while it is still ours: a lock taken over belongs to its new holder.
+    param([string] $Path, [string] $Token)
+    $holder = $null
+    try { $holder = ConvertFrom-Json -InputObject ([System.IO.File]::ReadAllText($Path)) } catch { return }
+    if ([string]$holder.token -ceq $Token) { [System.IO.File]::Delete($Path) }
+}
+
+function Assert-WsFence {
+    # Called before every save: a writer whose token no longer holds the lock, or whose parent
+    # winstate process is gone, must save nothing. Throws, so the run fails loudly.
+    param($Fence)
+    if ($null -eq $Fence) { return }
+    $holder = $null
+    try { $holder = ConvertFrom-Json -InputObject ([System.IO.File]::ReadAllText($Fence.Path)) } catch { $holder = $null }
+    if ($null -eq $holder -or [string]$holder.token -cne $Fence.Token) {
+        throw ('This run no longer holds the target lock {0}: another writer took it over. Nothing more is saved.' -f $Fence.Path)
+    }
+    if ($null -ne $holder.parentPid -and $null -eq (Get-Process -Id ([int]$holder.parentPid) -ErrorAction SilentlyContinue)) {
+        throw ('The winstate process {0} that started this run is gone; stopping before saving anything.' -f $holder.parentPid)
+    }
+}
+
+function Step-WsTestHook {
+    # Test seam: with WINSTATE_TEST_HOOKS set to a folder, a changing run announces each phase
+    # (<phase>.reached) and waits for <phase>.go, so tests can stop or kill it at exact points.
+    param([string] $Phase)
+    $dir = $env:WINSTATE_TEST_HOOKS
+    if (-not $dir) { return }
+    [System.IO.File]::WriteAllText([System.IO.Path]::Combine($dir, $Phase + '.reached'), [string]$PID)
+    $go = [System.IO.Path]::Combine($dir, $Phase + '.go')
+    while (-not [System.IO.File]::Exists($go)) { Start-Sleep -Milliseconds 10 }
 }
 
 function Get-WsStoreState {
@@ -2558,8 +2632,26 @@ function Test-WsStoreKeyEmpty {
 
 function Get-WsWireValue {
     # A stored value as the backup records it.
-    param($Name, $Kind, $TypeCode, $Data)
-    return [ordered]@{ name = $Name; valueType = $Kind; typeCode = $TypeCode; valueData = (ConvertTo-WsWireData -Kind $Kind -Data $Data) }
+    param($Name, $Kind, $TypeCode, $Data, $Bytes)
+    $value = [ordered]@{ name = $Name; valueType = $Kind; typeCode = $TypeCode; valueData = (ConvertTo-WsWireData -Kind $Kind -Data $Data) }
+    Add-WsRawData -Value $value -Kind $Kind -Data $Data -Bytes $Bytes
+    return $value
+}
+
+function Add-WsRawData {
+    # Adds rawData (the exact bytes, hex) when the typed form cannot put the value back byte for
+    # byte: a type documents have no form for, text with NUL or a lone surrogate, data that
+    # re-encodes differently (no terminating NUL, an odd length, REGEDIT4 text).
+    param($Value, $Kind, $Data, $Bytes)
+    $exact = ConvertTo-WsHex -Bytes (ConvertTo-WsValueBytes -Kind $Kind -Data $Data -Bytes $Bytes)
+    $typed = ($Kind -ne 'Raw')
+    if ($typed -and ($Kind -eq 'String' -or $Kind -eq 'ExpandString' -or $Kind -eq 'MultiString')) {
+        foreach ($text in @($Data)) {
+            if ([regex]::IsMatch([string]$text, '\x00|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]')) { $typed = $false; break }
+        }
+    }
+    if ($typed -and $null -ne $Bytes) { $typed = ($exact -ceq (ConvertTo-WsHex -Bytes (ConvertTo-WsValueBytes -Kind $Kind -Data $Data -Bytes $null))) }
+    if (-not $typed) { $Value.rawData = $exact }
 }
 
 function Get-WsBackupEntry {
@@ -2577,6 +2669,7 @@ function Get-WsBackupEntry {
             $value.valueType = $state.Kind
             $value.typeCode = $state.TypeCode
             $value.valueData = ConvertTo-WsWireData -Kind $state.Kind -Data $state.Data
+            Add-WsRawData -Value $value -Kind $state.Kind -Data $state.Data -Bytes $state.Bytes
         }
         $entry.value = $value
     }
@@ -2595,7 +2688,7 @@ function Get-WsBackupEntry {
         if ($Store.Kind -eq 'Snapshot') { $tree = Get-WsSnapshotTree -Store $Store -Hive $Resource.Hive -SubKey $Resource.SubKey }
         else { $tree = Get-WsLiveTree -Store $Store -Hive $Resource.Hive -SubKey $Resource.SubKey }
         $entry.removedTree = @(foreach ($key in $tree) {
-                [ordered]@{ subKey = $key.SubKey; values = @(foreach ($v in $key.Values) { Get-WsWireValue -Name $v.Name -Kind $v.Kind -TypeCode $v.TypeCode -Data $v.Data }) }
+                [ordered]@{ subKey = $key.SubKey; values = @(foreach ($v in $key.Values) { Get-WsWireValue -Name $v.Name -Kind $v.Kind -TypeCode $v.TypeCode -Data $v.Data -Bytes $v.Bytes }) }
             })
     }
     return $entry
@@ -2791,7 +2884,9 @@ function Test-WsLiveKeyEmpty {
 #   Header, Encoding, Bom, NewLine  - how the file was written, reused on save
 #   TextEncoding                    - encoding of hex(1)/hex(2)/hex(7) text (UTF-16LE in version 5 files)
 #   KeyMap  - OrderedDictionary path -> @{ Path; ValueMap }, in file order, case-insensitive
-#   ValueMap - OrderedDictionary name -> @{ Name; Kind; TypeCode; Data }, in file order
+#   ValueMap - OrderedDictionary name -> @{ Name; Kind; TypeCode; Data; Bytes; Source }, in file order;
+#              Bytes: the exact data of a hex(n) value (or of one set raw), else $null;
+#              Source: the value's lines as read, written back verbatim until the value changes
 #   Hives   - short and long hive names -> long name
 #   Implied - cache: paths that exist only as ancestors of headers ($null = rebuild)
 # OrderedDictionary members are reached through get_Count()/get_Values()/get_Keys() because
@@ -2804,26 +2899,29 @@ function Open-WsSnapshotStore {
     )
     # .NET resolves relative paths against the process directory, not the PowerShell location.
     $full = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($LiteralPath)
+    if ([System.IO.Directory]::Exists($full)) { throw "${full}: is a directory, not a registry export (.reg) file" }
     if (-not [System.IO.File]::Exists($full)) { throw "Snapshot file not found: $full" }
     $bytes = [System.IO.File]::ReadAllBytes($full)
     $bomLength = 0
+    # Encodings used to write: strict, so text a file cannot hold is refused, never replaced by '?'.
     if ($bytes.Length -ge 2 -and $bytes[0] -eq 0xFF -and $bytes[1] -eq 0xFE) {
+        # UTF-16LE is copied char for char (ConvertFrom-WsUtf16): lone surrogates survive.
         $encoding = [System.Text.UnicodeEncoding]::new($false, $false)
         $bomLength = 2
-    } elseif ($bytes.Length -ge 3 -and $bytes[0] -eq 0xEF -and $bytes[1] -eq 0xBB -and $bytes[2] -eq 0xBF) {
-        $encoding = [System.Text.UTF8Encoding]::new($false)
-        $bomLength = 3
+        if ($bytes.Length % 2 -ne 0) { throw "${full}: the file ends in the middle of a UTF-16 character (truncated?)" }
+        $text = ConvertFrom-WsUtf16 -Bytes $bytes -Offset 2
     } else {
-        # No BOM: UTF-8 if the bytes are valid UTF-8, else the ANSI code page (REGEDIT4 files).
+        if ($bytes.Length -ge 3 -and $bytes[0] -eq 0xEF -and $bytes[1] -eq 0xBB -and $bytes[2] -eq 0xBF) { $bomLength = 3 }
+        # UTF-8 if the bytes are valid UTF-8, else the ANSI code page (REGEDIT4 files).
         $encoding = [System.Text.UTF8Encoding]::new($false, $true)
         try {
-            $text = $encoding.GetString($bytes)
+            $text = $encoding.GetString($bytes, $bomLength, $bytes.Length - $bomLength)
         } catch {
-            $encoding = [System.Text.Encoding]::GetEncoding([System.Globalization.CultureInfo]::CurrentCulture.TextInfo.ANSICodePage)
+            if ($bomLength -gt 0) { throw "${full}: the file starts with a UTF-8 byte order mark but is not valid UTF-8" }
+            $codePage = [System.Globalization.CultureInfo]::CurrentCulture.TextInfo.ANSICodePage
+            $encoding = [System.Text.Encoding]::GetEncoding($codePage, [System.Text.EncoderFallback]::ExceptionFallback, [System.Text.DecoderFallback]::ReplacementFallback)
+            $text = $encoding.GetString($bytes)
         }
-    }
-    if ($bomLength -gt 0 -or $encoding -isnot [System.Text.UTF8Encoding]) {
-        $text = $encoding.GetString($bytes, $bomLength, $bytes.Length - $bomLength)
     }
     $bom = [byte[]]::new($bomLength)
     [System.Array]::Copy($bytes, $bom, $bomLength)
@@ -2884,6 +2982,7 @@ function ConvertFrom-WsRegText {
 
     $lines = $Text.Split([char]10)
     $n = $lines.Length
+    $crlf = ($Store.NewLine -eq "`r`n")
     $i = 0
     while ($i -lt $n -and $lines[$i].Trim().Length -eq 0) { $i++ }
     $header = ''
@@ -2894,12 +2993,10 @@ function ConvertFrom-WsRegText {
     $Store.Header = $header
     if ($header -ceq 'REGEDIT4') {
         $Store.TextEncoding = $Store.Encoding
-        $charSize = 1
     } else {
-        $Store.TextEncoding = [System.Text.UnicodeEncoding]::new($false, $false)
-        $charSize = 2
+        # Copied char for char (ConvertFrom-WsUtf16), so lone surrogates survive.
+        $Store.TextEncoding = $null
     }
-    $textEncoding = $Store.TextEncoding
 
     $key = $null
     $skipping = $false
@@ -2944,6 +3041,7 @@ function ConvertFrom-WsRegText {
         if ($null -eq $key -and -not $skipping) { throw "${file}:${lineNo}: value outside a key" }
         $m = $reValue.Match($t)
         if (-not $m.Success) { throw "${file}:${lineNo}: malformed value; expected ""name""=data or @=data" }
+        $first = $i
         $name = ''
         if ($m.Groups[1].Success) {
             $name = $m.Groups[1].Value
@@ -2951,11 +3049,36 @@ function ConvertFrom-WsRegText {
         }
         $d = $m.Groups[2].Value
         if ($d.Length -eq 0) { throw "${file}:${lineNo}: value has no data" }
+        $exact = $null
         $c = $d[0]
         if ($c -eq '"') {
             $sm = $reString.Match($d)
-            if (-not $sm.Success) { throw "${file}:${lineNo}: unterminated string or text after its closing quote" }
-            $data = $sm.Groups[1].Value
+            if ($sm.Success) {
+                $data = $sm.Groups[1].Value
+            } else {
+                # regedit writes a line break inside a string as it is: the string runs on over
+                # physical lines until its closing quote. Scanned once, so linear in its length.
+                $raw = $lines[$i]
+                $sb = [System.Text.StringBuilder]::new($d + $raw.Substring($raw.TrimEnd().Length))
+                $j = 1
+                $close = -1
+                while ($true) {
+                    $len = $sb.Length
+                    while ($j -lt $len) {
+                        $ch = $sb[$j]
+                        if ($ch -eq '\') { $j += 2; continue }
+                        if ($ch -eq '"') { $close = $j; break }
+                        $j++
+                    }
+                    if ($close -ge 0) { break }
+                    $i++
+                    if ($i -ge $n) { throw "${file}:${lineNo}: unterminated string: no closing quote before the end of the file" }
+                    $null = $sb.Append([char]10).Append($lines[$i])
+                }
+                $whole = $sb.ToString()
+                if ($whole.Substring($close + 1).Trim().Length -gt 0) { throw "${file}:${lineNo}: text after the closing quote of a string" }
+                $data = $whole.Substring(1, $close - 1)
+            }
             if ($data.IndexOf([char]'\') -ge 0) { $data = $reUnescape.Replace($data, $unescape) }
             $kind = 'String'
             $code = 1
@@ -2974,11 +3097,19 @@ function ConvertFrom-WsRegText {
             $code = 3
             if ($hm.Groups[1].Success) { $code = [System.Convert]::ToInt32($hm.Groups[1].Value, 16) }
             $body = $hm.Groups[2].Value
-            # A trailing backslash continues the hex list on the next (indented) line.
-            while ($body.Length -gt 0 -and $body[$body.Length - 1] -eq '\') {
-                $i++
-                if ($i -ge $n) { throw "${file}:${lineNo}: hex data continues past the end of the file" }
-                $body = $body.Substring(0, $body.Length - 1) + $lines[$i].Trim()
+            # A trailing backslash continues the hex list on the next (indented) line. The pieces
+            # are joined once at the end: appending line by line would copy the list every time.
+            if ($body.Length -gt 0 -and $body[$body.Length - 1] -eq '\') {
+                $parts = [System.Collections.Generic.List[string]]::new()
+                while ($body.Length -gt 0 -and $body[$body.Length - 1] -eq '\') {
+                    $parts.Add($body.Substring(0, $body.Length - 1))
+                    $i++
+                    if ($i -ge $n) { throw "${file}:$($i): hex data continues past the end of the file" }
+                    $body = $lines[$i].Trim()
+                    if ($body.Length -eq 0) { throw "${file}:$($i): hex data continues with '\' but the next line is empty (truncated?)" }
+                }
+                $parts.Add($body)
+                $body = [string]::Concat($parts)
             }
             $body = $body.Replace(' ', '')
             if (-not $reHexBytes.IsMatch($body)) { throw "${file}:${lineNo}: bad hex data; expected two-digit hex bytes separated by commas" }
@@ -2990,56 +3121,26 @@ function ConvertFrom-WsRegText {
             } else {
                 $bytes = [System.Runtime.Remoting.Metadata.W3cXsd2001.SoapHexBinary]::Parse($hexDigits).Value
             }
-            if ($code -eq 3) {
-                $kind = 'Binary'
-                $data = $bytes
-            } elseif ($code -eq 1 -or $code -eq 2 -or $code -eq 7) {
-                # Decode as RegistryKey.GetValue does: an odd trailing byte is zero-padded.
-                if ($bytes.Length % $charSize -ne 0) {
-                    $padded = [byte[]]::new($bytes.Length + 1)
-                    [System.Array]::Copy($bytes, $padded, $bytes.Length)
-                    $bytes = $padded
-                }
-                $s = $textEncoding.GetString($bytes)
-                $last = $s.Length - 1
-                if ($code -eq 7) {
-                    # Like RegistryKey.GetValue: the final NUL ends the list, and an empty
-                    # last element right before it is the list terminator, not an element.
-                    $kind = 'MultiString'
-                    if ($last -ge 0 -and $s[$last] -eq [char]0) { $s = $s.Substring(0, $last); $last-- }
-                    if ($last -lt 0) {
-                        $data = [string[]]::new(0)
-                    } else {
-                        if ($s[$last] -eq [char]0) { $s = $s.Substring(0, $last) }
-                        $data = $s.Split([char]0)
-                    }
-                } else {
-                    # One terminating NUL is dropped, as RegistryKey.GetValue does.
-                    if ($last -ge 0 -and $s[$last] -eq [char]0) { $s = $s.Substring(0, $last) }
-                    $data = $s
-                    $kind = 'String'
-                    if ($code -eq 2) { $kind = 'ExpandString' }
-                }
-            } elseif ($code -eq 4 -and $bytes.Length -eq 4) {
-                $kind = 'DWord'
-                $data = [System.BitConverter]::ToUInt32($bytes, 0)
-            } elseif ($code -eq 11 -and $bytes.Length -eq 8) {
-                $kind = 'QWord'
-                $data = [System.BitConverter]::ToUInt64($bytes, 0)
-            } else {
-                $kind = 'Raw'
-                $data = $bytes
-            }
+            $decoded = ConvertFrom-WsValueBytes -TypeCode $code -Bytes $bytes -TextEncoding $Store.TextEncoding
+            $kind = $decoded.Kind
+            $data = $decoded.Data
+            $exact = $bytes
         }
+        # The value's lines as read (without the last line's break): written back unchanged.
+        if ($i -eq $first) { $source = $lines[$i] } else { $source = [string]::Join([char]10, $lines, $first, $i - $first + 1) }
+        if ($crlf -and $source.Length -gt 0 -and $source[$source.Length - 1] -eq [char]13) { $source = $source.Substring(0, $source.Length - 1) }
         if ($null -eq $key) { continue }
         # A repeated value is replaced in place, keeping its first spelling.
         $old = $key.ValueMap[$name]
         if ($null -eq $old) {
-            $key.ValueMap.Add($name, @{ Name = $name; Kind = $kind; TypeCode = $code; Data = $data })
+            $key.ValueMap.Add($name, @{ Name = $name; Kind = $kind; TypeCode = $code; Data = $data; Bytes = $exact; Source = $source })
         } else {
+            # The first spelling stays, so the line is rebuilt rather than copied.
             $old.Kind = $kind
             $old.TypeCode = $code
             $old.Data = $data
+            $old.Bytes = $exact
+            $old.Source = $null
         }
     }
 }
@@ -3051,7 +3152,6 @@ function ConvertTo-WsRegText {
         [Parameter(Mandatory = $true)] [hashtable] $Store
     )
     $nl = $Store.NewLine
-    $textEncoding = $Store.TextEncoding
     $terminator = [string][char]0
     $lineBreakChars = [char[]]@(13, 10, 0)
     $sb = [System.Text.StringBuilder]::new(65536)
@@ -3059,6 +3159,10 @@ function ConvertTo-WsRegText {
     foreach ($key in $Store.KeyMap.get_Values()) {
         $null = $sb.Append('[').Append($key.Path).Append(']').Append($nl)
         foreach ($value in $key.ValueMap.get_Values()) {
+            if ($null -ne $value.Source) {
+                $null = $sb.Append($value.Source).Append($nl)
+                continue
+            }
             $prefix = '@='
             if ($value.Name.Length -gt 0) {
                 # A name has no hex form, so its line breaks and NULs are escaped the way Wine's regedit does.
@@ -3069,6 +3173,11 @@ function ConvertTo-WsRegText {
             $null = $sb.Append($prefix)
             $kind = $value.Kind
             $data = $value.Data
+            if ($null -ne $value.Bytes -and -not ($kind -eq 'DWord' -and $value.TypeCode -eq 4)) {
+                # Set from exact bytes (a raw restore): written as those bytes.
+                $kind = 'Raw'
+                $data = $value.Bytes
+            }
             if ($kind -eq 'DWord') {
                 $null = $sb.Append('dword:').Append($data.ToString('x8')).Append($nl)
                 continue
@@ -3079,25 +3188,26 @@ function ConvertTo-WsRegText {
             }
             # Strings with CR, LF or NUL cannot be quoted, so they go out as hex(1) like other hex kinds.
             if ($kind -eq 'String') {
-                $type = 'hex(1):'; $bytes = $textEncoding.GetBytes($data + $terminator)
+                $type = 'hex(1):'; $bytes = ConvertTo-WsSnapshotTextBytes -Store $Store -Text ($data + $terminator)
             } elseif ($kind -eq 'ExpandString') {
-                $type = 'hex(2):'; $bytes = $textEncoding.GetBytes($data + $terminator)
+                $type = 'hex(2):'; $bytes = ConvertTo-WsSnapshotTextBytes -Store $Store -Text ($data + $terminator)
             } elseif ($kind -eq 'MultiString') {
                 $type = 'hex(7):'
                 if ($data.Length -eq 0) {
-                    $bytes = $textEncoding.GetBytes($terminator)
+                    $bytes = ConvertTo-WsSnapshotTextBytes -Store $Store -Text $terminator
                 } else {
-                    $bytes = $textEncoding.GetBytes([string]::Join($terminator, $data) + $terminator + $terminator)
+                    $bytes = ConvertTo-WsSnapshotTextBytes -Store $Store -Text ([string]::Join($terminator, $data) + $terminator + $terminator)
                 }
             } elseif ($kind -eq 'QWord') {
                 $type = 'hex(b):'; $bytes = [System.BitConverter]::GetBytes([uint64]$data)
-            } elseif ($kind -eq 'Binary') {
+            } elseif ($kind -eq 'Binary' -or $value.TypeCode -eq 3) {
                 $type = 'hex:'; $bytes = $data
             } else {
                 $type = 'hex(' + $value.TypeCode.ToString('x') + '):'; $bytes = $data
             }
             $null = $sb.Append($type)
-            $hex = [System.BitConverter]::ToString($bytes).Replace('-', ',').ToLowerInvariant()
+            $hex = ''
+            if ($bytes.Length -gt 0) { $hex = [System.BitConverter]::ToString($bytes).Replace('-', ',').ToLowerInvariant() }
             # After each byte's comma the line length grows by 3; regedit breaks once it
             # reaches 77 characters, never after the last byte, and indents by two spaces.
             $count = $bytes.Length
@@ -3118,6 +3228,88 @@ function ConvertTo-WsRegText {
         $null = $sb.Append($nl)
     }
     return $sb.ToString()
+}
+
+function ConvertFrom-WsUtf16 {
+    # UTF-16LE bytes to text char for char: Encoding.Unicode would turn lone surrogates into U+FFFD.
+    param([byte[]] $Bytes, [int] $Offset = 0)
+    $chars = [char[]]::new([int][System.Math]::Floor(($Bytes.Length - $Offset) / 2))
+    [System.Buffer]::BlockCopy($Bytes, $Offset, $chars, 0, $chars.Length * 2)
+    return [string]::new($chars)
+}
+
+function ConvertTo-WsUtf16 {
+    # Text to UTF-16LE bytes char for char (see ConvertFrom-WsUtf16).
+    param([AllowEmptyString()][string] $Text)
+    $chars = $Text.ToCharArray()
+    $bytes = [byte[]]::new($chars.Length * 2)
+    [System.Buffer]::BlockCopy($chars, 0, $bytes, 0, $bytes.Length)
+    return , $bytes
+}
+
+function ConvertTo-WsSnapshotTextBytes {
+    # Text of a hex(1)/hex(2)/hex(7) value: UTF-16LE, or the ANSI code page in REGEDIT4 files.
+    param([hashtable] $Store, [AllowEmptyString()][string] $Text)
+    if ($null -eq $Store.TextEncoding) { return , (ConvertTo-WsUtf16 -Text $Text) }
+    return , $Store.TextEncoding.GetBytes($Text)
+}
+
+function ConvertFrom-WsValueBytes {
+    # Registry data bytes to the in-memory kind and data, as RegistryKey.GetValue reads them.
+    # TextEncoding $null: UTF-16LE (char for char); else the encoding of a REGEDIT4 file.
+    param([int] $TypeCode, [byte[]] $Bytes, $TextEncoding)
+    if ($TypeCode -eq 3) { return @{ Kind = 'Binary'; Data = $Bytes } }
+    if ($TypeCode -eq 4 -and $Bytes.Length -eq 4) { return @{ Kind = 'DWord'; Data = [System.BitConverter]::ToUInt32($Bytes, 0) } }
+    if ($TypeCode -eq 11 -and $Bytes.Length -eq 8) { return @{ Kind = 'QWord'; Data = [System.BitConverter]::ToUInt64($Bytes, 0) } }
+    if ($TypeCode -ne 1 -and $TypeCode -ne 2 -and $TypeCode -ne 7) { return @{ Kind = 'Raw'; Data = $Bytes } }
+    if ($null -eq $TextEncoding) {
+        # An odd trailing byte is zero-padded, as RegistryKey.GetValue does.
+        $s = ConvertFrom-WsUtf16 -Bytes ($Bytes + [byte[]]::new($Bytes.Length % 2))
+    } else {
+        try { $s = $TextEncoding.GetString($Bytes) } catch { return @{ Kind = 'Raw'; Data = $Bytes } }
+    }
+    $last = $s.Length - 1
+    if ($TypeCode -eq 7) {
+        # The final NUL ends the list, and an empty last element right before it is the
+        # list terminator, not an element.
+        if ($last -ge 0 -and $s[$last] -eq [char]0) { $s = $s.Substring(0, $last); $last-- }
+        if ($last -lt 0) { return @{ Kind = 'MultiString'; Data = [string[]]::new(0) } }
+        if ($s[$last] -eq [char]0) { $s = $s.Substring(0, $last) }
+        return @{ Kind = 'MultiString'; Data = [string[]]$s.Split([char]0) }
+    }
+    # One terminating NUL is dropped, as RegistryKey.GetValue does.
+    if ($last -ge 0 -and $s[$last] -eq [char]0) { $s = $s.Substring(0, $last) }
+    if ($TypeCode -eq 2) { return @{ Kind = 'ExpandString'; Data = $s } }
+    return @{ Kind = 'String'; Data = $s }
+}
+
+function ConvertTo-WsValueBytes {
+    # The exact registry data of a stored value: its bytes as read or set, else its canonical encoding.
+    param($Kind, $Data, $Bytes)
+    if ($null -ne $Bytes) { return , ([byte[]]$Bytes) }
+    $nul = [string][char]0
+    switch ($Kind) {
+        'String' { return , (ConvertTo-WsUtf16 -Text ([string]$Data + $nul)) }
+        'ExpandString' { return , (ConvertTo-WsUtf16 -Text ([string]$Data + $nul)) }
+        'MultiString' {
+            if (@($Data).Count -eq 0) { return , (ConvertTo-WsUtf16 -Text $nul) }
+            return , (ConvertTo-WsUtf16 -Text ([string]::Join($nul, [string[]]$Data) + $nul + $nul))
+        }
+        'DWord' { return , [System.BitConverter]::GetBytes([uint32]$Data) }
+        'QWord' { return , [System.BitConverter]::GetBytes([uint64]$Data) }
+    }
+    if ($null -eq $Data) { return , [byte[]]::new(0) }
+    return , ([byte[]]$Data)
+}
+
+function Assert-WsSnapshotEncodable {
+    # A REGEDIT4 (ANSI) or UTF-8 file cannot hold every character: refuse such text before
+    # anything changes, rather than letting the save write '?' in its place.
+    param([hashtable] $Store, [AllowEmptyString()][string] $Text, [string] $What)
+    if ($Store.Encoding -is [System.Text.UnicodeEncoding]) { return }
+    try { $null = $Store.Encoding.GetBytes($Text) } catch {
+        throw ("{0} cannot be stored in {1}: it is a {2} file (code page {3}), which has no form for some of its characters" -f $What, $Store.Path, $Store.Header, $Store.Encoding.CodePage)
+    }
 }
 
 function Get-WsSnapshotKeyPath {
@@ -3255,7 +3447,7 @@ function ConvertTo-WsSnapshotEntry {
             ($code -eq 4 -and $copy.Length -eq 4) -or ($code -eq 11 -and $copy.Length -eq 8))) {
         throw "Type code $code for ${what} has its own kind; use that kind instead of Raw"
     }
-    return @{ Name = $Name; Kind = $Kind; TypeCode = $code; Data = $copy }
+    return @{ Name = $Name; Kind = $Kind; TypeCode = $code; Data = $copy; Bytes = $null; Source = $null }
 }
 
 function Get-WsSnapshotStates {
@@ -3270,7 +3462,7 @@ function Get-WsSnapshotStates {
         $sub = $r.SubKey.Trim([char]'\')
         $path = $root
         if ($sub.Length -gt 0) { $path = $root + '\' + $sub }
-        $state = @{ KeyExists = $false; ValueExists = $false; Kind = $null; TypeCode = $null; Data = $null }
+        $state = @{ KeyExists = $false; ValueExists = $false; Kind = $null; TypeCode = $null; Data = $null; Bytes = $null }
         $out[$i] = $state
         $key = $Store.KeyMap[$path]
         if ($null -eq $key) {
@@ -3288,6 +3480,7 @@ function Get-WsSnapshotStates {
         $state.Kind = $value.Kind
         $state.TypeCode = $value.TypeCode
         $state.Data = $data
+        if ($null -ne $value.Bytes) { $state.Bytes = $value.Bytes.Clone() }
     }
     return , $out
 }
@@ -3315,14 +3508,43 @@ function Set-WsSnapshotValue {
         [AllowNull()] $TypeCode = $null
     )
     $entry = ConvertTo-WsSnapshotEntry -Name $ValueName -Kind $Kind -Data $Data -TypeCode $TypeCode
+    Set-WsSnapshotEntry -Store $Store -Hive $Hive -SubKey $SubKey -Entry $entry
+}
+
+function Set-WsSnapshotRawValue {
+    # Sets a value from its exact type code and bytes (rollback of any value, byte for byte).
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [string] $Hive,
+        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string] $SubKey,
+        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string] $ValueName,
+        [Parameter(Mandatory = $true)] [int] $TypeCode,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [byte[]] $Bytes
+    )
+    $copy = [byte[]]$Bytes.Clone()
+    $decoded = ConvertFrom-WsValueBytes -TypeCode $TypeCode -Bytes $copy -TextEncoding $null
+    $entry = @{ Name = $ValueName; Kind = $decoded.Kind; TypeCode = $TypeCode; Data = $decoded.Data; Bytes = $copy; Source = $null }
+    Set-WsSnapshotEntry -Store $Store -Hive $Hive -SubKey $SubKey -Entry $entry
+}
+
+function Set-WsSnapshotEntry {
+    param([hashtable] $Store, [string] $Hive, [AllowEmptyString()] [string] $SubKey, [hashtable] $Entry)
+    $ValueName = $Entry.Name
     $path = Get-WsSnapshotKeyPath -Store $Store -Hive $Hive -SubKey $SubKey
+    $text = $path + [char]10 + $ValueName
+    if ($null -eq $Entry.Bytes -and ($Entry.Kind -eq 'String' -or $Entry.Kind -eq 'ExpandString' -or $Entry.Kind -eq 'MultiString')) { $text += [char]10 + [string]::Join([char]10, [string[]]@($Entry.Data)) }
+    Assert-WsSnapshotEncodable -Store $Store -Text $text -What ("Value '{0}' of {1}" -f $ValueName, $path)
     $values = (Add-WsSnapshotKey -Store $Store -Path $path).ValueMap
     $old = $values[$ValueName]
+    $entry = $Entry
     if ($null -ne $old) {
         # Keep the existing name spelling and position, as the registry does.
         $old.Kind = $entry.Kind
         $old.TypeCode = $entry.TypeCode
         $old.Data = $entry.Data
+        $old.Bytes = $entry.Bytes
+        $old.Source = $null
     } elseif ($ValueName.Length -eq 0) {
         $values.Insert(0, $ValueName, $entry)
     } else {
@@ -3356,6 +3578,7 @@ function New-WsSnapshotKey {
     $path = Get-WsSnapshotKeyPath -Store $Store -Hive $Hive -SubKey $SubKey
     # A key implied by its descendants already exists; it needs no header of its own.
     if (-not $Store.KeyMap.Contains($path) -and -not (Test-WsSnapshotKeyImplied -Store $Store -Path $path)) {
+        Assert-WsSnapshotEncodable -Store $Store -Text $path -What ("Key {0}" -f $path)
         $null = Add-WsSnapshotKey -Store $Store -Path $path
     }
 }
@@ -3374,16 +3597,35 @@ function Remove-WsSnapshotKey {
 function Save-WsSnapshotStore {
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory = $true)] [hashtable] $Store
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        # The lock this writer holds (Path, Token); checked right before the file is swapped in.
+        [hashtable] $Fence
     )
     if (-not $Store.Dirty) { return $false }
-    $body = $Store.Encoding.GetBytes((ConvertTo-WsRegText -Store $Store))
+    $text = ConvertTo-WsRegText -Store $Store
+    if ($Store.Encoding -is [System.Text.UnicodeEncoding]) { $body = ConvertTo-WsUtf16 -Text $text }
+    else {
+        try { $body = $Store.Encoding.GetBytes($text) } catch { throw "Cannot save snapshot '$($Store.Path)': $($_.Exception.Message)" }
+    }
     $bom = $Store.Bom
     $bytes = [byte[]]::new($bom.Length + $body.Length)
     [System.Array]::Copy($bom, $bytes, $bom.Length)
     [System.Array]::Copy($body, 0, $bytes, $bom.Length, $body.Length)
+    # A writer killed between writing its temporary file and swapping it in leaves that file
+    # behind; whoever saves next (under the lock) clears it away.
+    $folder = [System.IO.Path]::GetDirectoryName($Store.Path)
+    foreach ($stale in [System.IO.Directory]::GetFiles($folder, '.' + [System.IO.Path]::GetFileName($Store.Path) + '.*.tmp')) {
+        try { [System.IO.File]::Delete($stale) } catch { $null = $_ }
+    }
+    $check = $null
+    if ($null -ne $Fence) {
+        $check = {
+            Step-WsTestHook -Phase 'swap'
+            Assert-WsFence -Fence $Fence
+        }
+    }
     try {
-        Write-WsFileAtomic -Path $Store.Path -Bytes $bytes
+        Write-WsFileAtomic -Path $Store.Path -Bytes $bytes -BeforeSwap $check
     } catch {
         throw "Cannot save snapshot '$($Store.Path)': $($_.Exception.Message)"
     }
@@ -3402,7 +3644,7 @@ function Get-WsSnapshotTree {
         if ([string]::Equals($key.Path, $path, $ordinalCi) -or $key.Path.StartsWith($path + '\', $ordinalCi)) {
             $values = [System.Collections.Generic.List[object]]::new()
             foreach ($v in $key.ValueMap.get_Values()) {
-                $values.Add(@{ Name = $v.Name; Kind = $v.Kind; TypeCode = $v.TypeCode; Data = $v.Data })
+                $values.Add(@{ Name = $v.Name; Kind = $v.Kind; TypeCode = $v.TypeCode; Data = $v.Data; Bytes = $v.Bytes })
             }
             $tree.Add(@{ SubKey = $key.Path.Substring($rootLength); Values = $values.ToArray() })
         }
@@ -3422,7 +3664,7 @@ function Test-WsSnapshotKeyEmpty {
 #endregion
 
 $WsReport = Invoke-WsConfiguration -Document $WsDocument -Resources $WsResources -Mode $Mode -RegistrySnapshot $RegistrySnapshot -Cmdlet $PSCmdlet `
-    -BackupPath $BackupPath -FailFast $FailFast.IsPresent -NoLock $NoLock.IsPresent
+    -BackupPath $BackupPath -FailFast $FailFast.IsPresent -NoLock $NoLock.IsPresent -LockToken $LockToken
 switch ($OutputFormat) {
     'Json' { ConvertTo-WsAsciiJson -InputObject $WsReport }
     'Object' { [pscustomobject]$WsReport }

@@ -67,6 +67,7 @@ options (each command takes only its own; --name=value works as --name value):
   --state-dir <dir>      where runs and backups are kept (else $WINSTATE_STATE_DIR, %ProgramData%\\winstate
                          on Windows, ~/.local/state/winstate elsewhere)
   --pwsh <path>          PowerShell to use (else $WINSTATE_PWSH, .tools/, pwsh on PATH, powershell.exe)
+  --verbose              with a failure, also PowerShell's own position of it (get, test, set, apply, rollback)
   --timeout <ms>         per-request limit, 1 to ${MAX_TIMEOUT_MS}; a hung PowerShell is killed (default 120000)
   --scope MS|DC          import/baseline: only rules for member servers (MS) or domain controllers (DC)
   --level <level>        baseline: that profile level and the ones below it (CIS: L1, L2, NG)
@@ -103,10 +104,11 @@ const OPTIONS = {
   timeout: { type: 'string' },
   scope: { type: 'string' },
   level: { type: 'string' },
+  verbose: { type: 'boolean' },
 } satisfies Record<string, OptionKind>;
 type OptionName = keyof typeof OPTIONS;
 
-const RUN_OPTIONS: OptionName[] = ['snapshot', 'json', 'pwsh', 'timeout'];
+const RUN_OPTIONS: OptionName[] = ['snapshot', 'json', 'pwsh', 'timeout', 'verbose'];
 const CHANGE_OPTIONS: OptionName[] = [...RUN_OPTIONS, 'what-if', 'report', 'fail-fast', 'state-dir'];
 
 /** Every command and the options it takes: the one place both parsing and the errors read. */
@@ -119,7 +121,7 @@ const COMMANDS: Record<string, OptionName[]> = {
   set: CHANGE_OPTIONS,
   apply: CHANGE_OPTIONS,
   runs: ['json', 'state-dir'],
-  rollback: ['what-if', 'json', 'fail-fast', 'state-dir', 'pwsh', 'timeout'],
+  rollback: ['what-if', 'json', 'fail-fast', 'state-dir', 'pwsh', 'timeout', 'verbose'],
   catalog: ['json'],
   import: ['scope', 'out'],
   baseline: ['scope', 'level', 'out', 'json'],
@@ -379,6 +381,10 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
     io.stderr(`winstate: snapshot ${snapshot} does not exist\n`);
     return EXIT.invalidInput;
   }
+  if (snapshot !== undefined && statSync(snapshot).isDirectory()) {
+    io.stderr(`winstate: snapshot ${snapshot} is a directory, not a registry export (.reg) file\n`);
+    return EXIT.invalidInput;
+  }
   const engine = await startEngine(args, io, timeoutMs);
   if (!engine) return EXIT.runtimeError;
   const failFast = args.flags.has('--fail-fast');
@@ -406,7 +412,7 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
   } catch (error) {
     progress.stop();
     if (error instanceof WinstateRunError || error instanceof TargetLockedError) {
-      io.stderr(`winstate: ${error.message}\n${reports.length ? 'winstate: no report written: the run produced no results\n' : ''}`);
+      io.stderr(`winstate: ${error.message}\n${verboseDetail(args, error)}${reports.length ? 'winstate: no report written: the run produced no results\n' : ''}`);
       return EXIT.runtimeError;
     }
     throw error;
@@ -472,6 +478,11 @@ async function catalogCommand(args: Args, io: CliIo): Promise<number> {
   throw new UsageError('usage: winstate catalog list [--json] | winstate catalog show <id|title|STIG id|CIS number> [--json]');
 }
 
+/** PowerShell's position of a failure, shown only with --verbose. */
+function verboseDetail(args: Args, error: Error): string {
+  return args.flags.has('--verbose') && error instanceof WinstateRunError && error.detail ? `${error.detail}\n` : '';
+}
+
 /** `winstate runs`: past changing runs, oldest first. */
 async function runsCommand(args: Args, io: CliIo): Promise<number> {
   if (args.files.length > 0) throw new UsageError('runs takes no arguments');
@@ -508,13 +519,13 @@ async function rollbackCommand(args: Args, io: CliIo): Promise<number> {
     const result = await engine.rollback(args.files[0]!, { whatIf: args.flags.has('--what-if'), failFast: args.flags.has('--fail-fast') });
     const human = (text: string) => (json ? io.stderr(`${text}\n`) : io.stdout(`${text}\n`));
     human(`rollback of run ${result.of.id} (${result.of.document.name}) using ${result.documentFile}`);
-    for (const item of result.unsupported) human(`  cannot restore ${printable(item)}: its type has no document form`);
+    for (const item of result.unsupported) human(`  cannot restore ${printable(item)}`);
     human(renderApply(result.report, await textOptions(io, json ? 'stderr' : 'stdout', undefined)));
     if (json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
     return result.unsupported.length > 0 && exitCodeOf(result.report) === EXIT.ok ? EXIT.partial : exitCodeOf(result.report);
   } catch (error) {
     if (error instanceof WinstateRunError || error instanceof TargetLockedError) {
-      io.stderr(`winstate: ${error.message}\n`);
+      io.stderr(`winstate: ${error.message}\n${verboseDetail(args, error)}`);
       return EXIT.runtimeError;
     }
     throw error;

@@ -113,7 +113,10 @@ function helpBlock(plan: Plan): string {
     '.PARAMETER FailFast',
     '    Stop at the first setting that fails; by default the others still run.',
     '.PARAMETER NoLock',
-    '    Do not take the target lock. Only for callers that already hold it (the winstate CLI).',
+    '    Do not take the target lock. Only for callers that already hold it.',
+    '.PARAMETER LockToken',
+    '    The token of a target lock the caller (the winstate CLI) took for this process; every save',
+    '    checks that the lock still carries it, and saves nothing otherwise.',
     '.EXAMPLE',
     `    .\\${c(plan.name)}.ps1 -Mode Test`,
     '.EXAMPLE',
@@ -143,11 +146,13 @@ param(
 
     [switch] $FailFast,
 
-    [switch] $NoLock
+    [switch] $NoLock,
+
+    [string] $LockToken
 )`;
 
 const ENTRY_POINT = `$WsReport = Invoke-WsConfiguration -Document $WsDocument -Resources $WsResources -Mode $Mode -RegistrySnapshot $RegistrySnapshot -Cmdlet $PSCmdlet \`
-    -BackupPath $BackupPath -FailFast $FailFast.IsPresent -NoLock $NoLock.IsPresent
+    -BackupPath $BackupPath -FailFast $FailFast.IsPresent -NoLock $NoLock.IsPresent -LockToken $LockToken
 switch ($OutputFormat) {
     'Json' { ConvertTo-WsAsciiJson -InputObject $WsReport }
     'Object' { [pscustomobject]$WsReport }
@@ -215,6 +220,7 @@ function desiredFields(desired: RegistryDesired, policy: PolicyBinding | undefin
     fields.ValueData = psData(desired.valueType, desired.valueData!);
     // The same data as results report it (JSON-safe), so the runtime need not convert it on every run.
     fields.WireData = desired.valueData;
+    if (desired.typeCode !== undefined) fields.TypeCode = new PsTyped('uint32', desired.typeCode);
   }
   if (desired.condition) {
     fields.Condition = psCondition(desired.condition, desired.valueType!);
@@ -234,6 +240,7 @@ function desiredFields(desired: RegistryDesired, policy: PolicyBinding | undefin
 function desiredText(r: PlannedResource): string {
   const d = r.desired;
   if (d.ensure === 'Absent') return ' must be absent';
+  if (d.typeCode !== undefined) return ` (type code ${d.typeCode}) = hex ${JSON.stringify(d.valueData)}`;
   if (!d.valueType) return ' must exist';
   const accepts = d.condition ? `; accepts ${JSON.stringify(conditionView(d.condition))}` : '';
   return ` (${d.valueType}) = ${JSON.stringify(d.valueData)}${accepts}${d.absentOk ? '; absent is fine' : ''}`;

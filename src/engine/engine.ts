@@ -1,14 +1,16 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { bridgePayload, bridgeScript, compilePlan } from '../compile/emit.js';
 import { PwshSession, type SessionOptions } from '../bridge/session.js';
+import { PsCode } from '../compile/quote.js';
 import { validateText, type Plan } from '../document/validate.js';
 import { formatDiagnostic } from '../document/diagnostics.js';
 import { writeFileAtomic } from '../fs.js';
 import type { ApplyReport, Mode, PlanItem, RunReport } from './results.js';
 import { rollbackDocument, type BackupRecord } from './rollback.js';
 import {
-  acquireLock, defaultStateDir, findRun, lockPathFor, newRunId, readJournal, runDir, writeRun,
+  acquireLock, defaultStateDir, findRun, lockPathFor, newRunId, readJournal, runDir, wasInterrupted, writeRun,
   type RunRecord, type RunStatus,
 } from './state.js';
 
@@ -29,6 +31,8 @@ export interface EngineOptions extends SessionOptions {
 
 export class WinstateRunError extends Error {
   readonly timedOut: boolean;
+  /** Where in the script PowerShell stopped (its position message): for --verbose, not for everyone. */
+  detail?: string;
   /** Set when a changing run was cut short: its record, with what was applied before it died. */
   readonly run?: RunRecord;
   constructor(message: string, options: { cause?: unknown; timedOut?: boolean; run?: RunRecord } = {}) {
@@ -76,7 +80,12 @@ export class Engine {
     parameters.Payload = bridgePayload(plan);
     const result = await this.session.runScript(bridgeScript(), parameters, options.timeoutMs);
     if (!result.ok) {
-      throw new WinstateRunError(`${plan.name}: ${mode} failed: ${result.error?.message ?? 'unknown error'}`, { cause: result.error, timedOut: result.timedOut });
+      const { message, position } = splitPowerShellError(result.error?.message ?? 'unknown error');
+      // A snapshot that cannot be read says file:line: message; that is all a person needs.
+      const text = /^[^\n]+:\d+: /.test(message) ? message : `${plan.name}: ${mode} failed: ${message}`;
+      const error = new WinstateRunError(text, { cause: result.error, timedOut: result.timedOut });
+      if (position) error.detail = position;
+      throw error;
     }
     try {
       return JSON.parse(result.output) as RunReport;
@@ -95,12 +104,12 @@ export class Engine {
 
   /** Set what differs, under the target lock, with a backup and a run record. */
   async set(plan: Plan, options: RunOptions = {}): Promise<RunReport> {
-    return this.locked(plan, options, () => this.recordedSet(plan, options, 'set'));
+    return this.locked(plan, options, (token) => this.recordedSet(plan, options, 'set', token));
   }
 
   /** Test, plan what drifted, set it (or describe it under whatIf), then test again to verify. */
   async apply(plan: Plan, options: RunOptions = {}, command: RunRecord['command'] = 'apply', rollbackOf?: string): Promise<ApplyReport> {
-    return this.locked(plan, options, async () => {
+    return this.locked(plan, options, async (token) => {
       const whatIf = options.whatIf ?? false;
       const test = await this.test(plan, options);
       const items: PlanItem[] = test.results
@@ -111,7 +120,7 @@ export class Engine {
         report.converged = test.summary.failed === 0;
         return report;
       }
-      report.set = await this.recordedSet(plan, options, command, rollbackOf);
+      report.set = await this.recordedSet(plan, options, command, token, rollbackOf);
       report.runId = report.set.runId;
       report.failed = report.set.summary.failed;
       report.partial = report.set.partial;
@@ -127,11 +136,14 @@ export class Engine {
   async rollback(idOrLatest: string, options: Omit<RunOptions, 'snapshot'> = {}): Promise<RollbackResult> {
     const of = findRun(this.stateDir, idOrLatest);
     if (!of) throw new WinstateRunError(`no run '${idOrLatest}' with changes to roll back in ${join(this.stateDir, 'runs')}`);
+    if (of.status === 'running') throw new WinstateRunError(`run ${of.id} is still running (process ${of.owner?.pid ?? '?'}); roll it back once it has ended`);
     if (!of.backup || !existsSync(of.backup)) throw new WinstateRunError(`run ${of.id} has no backup to restore from`);
     const backup = JSON.parse(readFileSync(of.backup, 'utf8')) as BackupRecord;
-    const applied = new Set([...of.changes.map((c) => c.name), ...(of.appliedBeforeInterruption ?? [])]);
+    // An interrupted run's journal may be short (the process died between a change and its line):
+    // every planned change is restored, and the rollback's own test reads the target to see which differ.
+    const applied = wasInterrupted(of) ? undefined : new Set([...of.changes.map((c) => c.name), ...(of.appliedBeforeInterruption ?? [])]);
+    if (applied?.size === 0 || backup.entries.length === 0) throw new WinstateRunError(`run ${of.id} changed nothing, so there is nothing to roll back`);
     const { yaml, unsupported } = rollbackDocument(backup, of.id, applied);
-    if (applied.size === 0) throw new WinstateRunError(`run ${of.id} changed nothing, so there is nothing to roll back`);
     const dir = runDir(this.stateDir, of.id);
     const documentFile = join(dir, 'rollback.yaml');
     writeFileAtomic(documentFile, yaml);
@@ -156,38 +168,54 @@ export class Engine {
     return record;
   }
 
-  private async locked<T>(plan: Plan, options: RunOptions, body: () => Promise<T>): Promise<T> {
+  /**
+   * Runs body under the target lock. The lock names the PowerShell process that saves (with this
+   * process as its parent) and carries a token that the script checks before every save.
+   */
+  private async locked<T>(plan: Plan, options: RunOptions, body: (token?: string) => Promise<T>): Promise<T> {
     if (options.whatIf) return body();
-    const release = acquireLock(lockPathFor(options.snapshot), plan.name);
+    const lock = acquireLock(lockPathFor(options.snapshot), plan.name, await this.writerProcess());
     try {
-      return await body();
+      return await body(lock.token);
     } finally {
-      release();
+      lock.release();
     }
   }
 
-  /** The Set run itself: backup path in a new run directory, record written afterwards (or on failure). */
-  private async recordedSet(plan: Plan, options: RunOptions, command: RunRecord["command"], rollbackOf?: string): Promise<RunReport> {
+  /** The session's PowerShell process (started if need be): the one that will write the target. */
+  private async writerProcess(): Promise<{ pid: number; processStarted: string }> {
+    const result = await this.session.invoke(new PsCode("$PID; (Get-Process -Id $PID).StartTime.ToUniversalTime().ToString('o')"));
+    const [pid, started] = result.output.split('\n');
+    if (!result.ok || !pid || !started) throw new WinstateRunError(`PowerShell did not start: ${result.error?.message ?? 'no process id'}`, { cause: result.error });
+    return { pid: Number(pid), processStarted: started.trim() };
+  }
+
+  /**
+   * The Set run itself, write-ahead: the record (status running, target, backup path) is on disk
+   * before the script starts, and the script writes the backup before its first change; the
+   * record is completed when the run ends. A record left `running` by a dead process reads as interrupted.
+   */
+  private async recordedSet(plan: Plan, options: RunOptions, command: RunRecord['command'], token?: string, rollbackOf?: string): Promise<RunReport> {
     if (options.whatIf) return this.run(plan, 'Set', options);
     const id = newRunId();
     const backup = join(runDir(this.stateDir, id), 'backup.json');
     const record: RunRecord = {
       id, command, document: { name: plan.name, file: plan.file }, target: options.snapshot ? 'snapshot' : 'live',
       snapshot: options.snapshot ? resolvePath(options.snapshot) : null, startedAt: new Date().toISOString(),
-      status: 'failed', backup: null, changes: [], failures: [], ...(rollbackOf ? { rollbackOf } : {}),
+      status: 'running', backup, changes: [], failures: [], ...(rollbackOf ? { rollbackOf } : {}),
+      owner: { pid: process.pid, host: hostname() },
     };
+    writeRun(this.stateDir, record);
     let report: RunReport;
     try {
-      report = await this.run(plan, 'Set', options, { BackupPath: backup, NoLock: true });
+      report = await this.run(plan, 'Set', options, token ? { BackupPath: backup, LockToken: token } : { BackupPath: backup, NoLock: true });
     } catch (error) {
       // The process died or hung mid-change: the journal tells what reached the target.
       record.finishedAt = new Date().toISOString();
       record.status = 'interrupted';
       record.error = (error as Error).message;
-      if (existsSync(backup)) {
-        record.backup = backup;
-        record.appliedBeforeInterruption = readJournal(backup).applied;
-      }
+      if (existsSync(backup)) record.appliedBeforeInterruption = readJournal(backup).applied;
+      else record.backup = null;
       writeRun(this.stateDir, record);
       const applied = record.appliedBeforeInterruption ?? [];
       throw new WinstateRunError(
@@ -202,6 +230,7 @@ export class Engine {
     record.failures = report.results.filter((r) => r.error !== undefined).map((r) => ({ name: r.name, error: r.error! }));
     record.status = runStatus(report);
     if (report.backup !== null || record.failures.length > 0) writeRun(this.stateDir, record);
+    else rmSync(runDir(this.stateDir, id), { recursive: true, force: true }); // nothing to change: no run
     return { ...report, runId: report.backup !== null ? id : undefined };
   }
 
@@ -209,6 +238,17 @@ export class Engine {
     await this.sessionInstance?.close();
     this.sessionInstance = undefined;
   }
+}
+
+/**
+ * PowerShell's message apart from its position ("At line:990 char:43" and the code under it), and
+ * without the "undefined" line a process-exit error of node-powershell carries when it has no cause.
+ */
+export function splitPowerShellError(text: string): { message: string; position?: string } {
+  const lines = text.split('\n').filter((line) => line.trim() !== 'undefined');
+  const at = lines.findIndex((line, i) => i > 0 && /^At (line:\d+|.*:\d+) char:\d+/.test(line.trim()));
+  if (at < 0) return { message: lines.join('\n').trim() };
+  return { message: lines.slice(0, at).join('\n').trim(), position: lines.slice(at).join('\n').trim() };
 }
 
 function runStatus(report: RunReport): RunStatus {

@@ -1,5 +1,6 @@
 import { Document } from 'yaml';
-import { VALUE_TYPES, type ValueType } from '../resources/registry-model.js';
+import { parseKeyPath, VALUE_TYPES, type ValueType } from '../resources/registry-model.js';
+import { textProblem } from '../resources/registry-data.js';
 
 /** The prior-state record a Set writes before its first change (see safety.ps1). */
 export interface BackupValue {
@@ -8,6 +9,8 @@ export interface BackupValue {
   valueType?: string;
   typeCode?: number;
   valueData?: string | number | string[];
+  /** The exact bytes (hex) when the typed form cannot restore the value byte for byte. */
+  rawData?: string;
 }
 
 export interface BackupEntry {
@@ -56,9 +59,25 @@ export function rollbackDocument(backup: BackupRecord, runId: string, applied?: 
     seen.add(identity);
     resources.push({ name: `${resources.length + 1}: ${name}`, type: 'Registry', properties });
   };
+  // A location the document language cannot name (a NUL in a value name, say) cannot be restored
+  // through it: it is listed, and everything else is still restored.
+  const unnamable = (keyPath: string, name: string | null): boolean => {
+    const problem = typeof parseKeyPath(keyPath) === 'string' ? (parseKeyPath(keyPath) as string) : name !== null ? textProblem(name) : undefined;
+    if (problem) unsupported.push(`${keyPath}${name === null ? '' : `!${name}`}: ${problem}`);
+    return problem !== undefined;
+  };
   const valueProperties = (keyPath: string, value: BackupValue, name: string): Record<string, unknown> | undefined => {
+    if (unnamable(keyPath, name)) return undefined;
+    if (value.rawData !== undefined) {
+      // Raw form: the exact bytes with their type code.
+      if (value.typeCode === undefined || value.typeCode < 0) {
+        unsupported.push(`${keyPath}!${name}: its registry type is unknown (type ${value.valueType ?? '?'}), so it cannot be written back`);
+        return undefined;
+      }
+      return { key: keyPath, valueName: name, valueType: 'Binary', typeCode: value.typeCode, valueData: value.rawData };
+    }
     if (!VALUE_TYPES.includes(value.valueType as ValueType)) {
-      unsupported.push(`${keyPath}!${name} (type ${value.valueType ?? '?'}${value.typeCode !== undefined ? ` ${value.typeCode}` : ''})`);
+      unsupported.push(`${keyPath}!${name}: type ${value.valueType ?? '?'}${value.typeCode !== undefined ? ` ${value.typeCode}` : ''} has no document form`);
       return undefined;
     }
     const data = value.valueType === 'QWord' ? BigInt(value.valueData as string) : value.valueData;
@@ -71,12 +90,13 @@ export function rollbackDocument(backup: BackupRecord, runId: string, applied?: 
       if (entry.value.exists) {
         const props = valueProperties(keyPath, entry.value, entry.valueName);
         if (props) add(`restore ${entry.target}`, props);
-      } else {
+      } else if (!unnamable(keyPath, entry.valueName)) {
         add(`remove ${entry.target} again`, { key: keyPath, valueName: entry.valueName, ensure: 'Absent' });
       }
     }
     for (const removed of entry.removedTree ?? []) {
       const path = key(entry.hive, removed.subKey);
+      if (unnamable(path, null)) continue;
       add(`restore key ${path}`, { key: path, ensure: 'Present' });
       for (const value of removed.values) {
         const props = valueProperties(path, value, value.name ?? '');
@@ -86,7 +106,7 @@ export function rollbackDocument(backup: BackupRecord, runId: string, applied?: 
   }
   const created = [...new Set(entries.flatMap((e) => (e.createdKeys ?? []).map((k) => key(e.hive, k))))];
   created.sort((a, b) => b.split('\\').length - a.split('\\').length || a.localeCompare(b));
-  for (const path of created) add(`remove created key ${path} if empty`, { key: path, ensure: 'Absent', onlyIfEmpty: true });
+  for (const path of created) if (!unnamable(path, null)) add(`remove created key ${path} if empty`, { key: path, ensure: 'Absent', onlyIfEmpty: true });
 
   const doc = new Document({
     metadata: {

@@ -16,7 +16,7 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'winstate');
 }
 
-export type RunStatus = 'converged' | 'not-converged' | 'no-change' | 'what-if' | 'partial' | 'failed' | 'interrupted';
+export type RunStatus = 'running' | 'converged' | 'not-converged' | 'no-change' | 'what-if' | 'partial' | 'failed' | 'interrupted';
 
 export interface RunChange {
   name: string;
@@ -43,6 +43,8 @@ export interface RunRecord {
   appliedBeforeInterruption?: string[];
   rollbackOf?: string;
   error?: string;
+  /** The process that runs it; a `running` record whose owner is gone was interrupted. */
+  owner?: { pid: number; host: string };
 }
 
 /** Sortable by time (to the millisecond), unique by its random tail: 20261125T155500123Z-1a2b3c. */
@@ -65,24 +67,50 @@ export function listRuns(stateDir: string): RunRecord[] {
   return readdirSync(dir)
     .filter((id) => existsSync(join(dir, id, 'run.json')))
     .sort()
-    .map((id) => JSON.parse(readFileSync(join(dir, id, 'run.json'), 'utf8')) as RunRecord);
+    .map((id) => settle(JSON.parse(readFileSync(join(dir, id, 'run.json'), 'utf8')) as RunRecord));
 }
 
-/** A run by id, or the newest one that changed something for `latest`. */
+/**
+ * A record still saying `running` whose process is gone was interrupted: nothing wrote its end.
+ * It is shown as such, with what its journal shows; rollback then restores every planned change.
+ */
+function settle(record: RunRecord): RunRecord {
+  if (record.status !== 'running') return record;
+  const owner = record.owner;
+  if (owner && owner.host.toLowerCase() === hostname().toLowerCase() && alive(owner.pid)) return record;
+  const settled: RunRecord = { ...record, status: 'interrupted', error: record.error ?? 'the process running it ended before it finished' };
+  if (record.backup && existsSync(record.backup)) settled.appliedBeforeInterruption = readJournal(record.backup).applied;
+  else settled.backup = null;
+  return settled;
+}
+
+/** True for a run that ended without reporting what it did: its journal may be short. */
+export function wasInterrupted(record: RunRecord): boolean {
+  return record.status === 'interrupted' || record.status === 'running';
+}
+
+/** A run by id, or the newest one that changed (or, interrupted, may have changed) something for `latest`. */
 export function findRun(stateDir: string, idOrLatest: string): RunRecord | undefined {
   const runs = listRuns(stateDir);
-  if (idOrLatest === 'latest') return runs.reverse().find((r) => r.backup !== null && r.changes.length + (r.appliedBeforeInterruption?.length ?? 0) > 0);
+  if (idOrLatest === 'latest') {
+    return runs.reverse().find((r) => r.backup !== null && (wasInterrupted(r) || r.changes.length + (r.appliedBeforeInterruption?.length ?? 0) > 0));
+  }
   return runs.find((r) => r.id === idOrLatest);
 }
 
-/** Lines of the journal a run's script appends after each applied change. */
+/** Lines of the journal a run's script appends after each applied change; a torn last line is ignored. */
 export function readJournal(backupPath: string): { applied: string[]; complete: boolean } {
   const file = `${backupPath}.journal`;
   if (!existsSync(file)) return { applied: [], complete: false };
   const applied: string[] = [];
   let complete = false;
   for (const line of readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
-    const entry = JSON.parse(line) as { resource?: string; complete?: boolean };
+    let entry: { resource?: string; complete?: boolean };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      continue; // the process died while appending this line
+    }
     if (entry.complete) complete = true;
     else if (entry.resource !== undefined) applied.push(entry.resource);
   }
@@ -92,11 +120,16 @@ export function readJournal(backupPath: string): { applied: string[]; complete: 
 // ---- the target lock: same file and format as Enter-WsLock in the generated scripts ----
 
 export interface LockHolder {
+  /** The process that writes the target (the PowerShell that saves). */
   pid: number;
   host: string;
   processStarted: string;
   document: string;
   since: string;
+  /** Checked by the writer before every save: a writer whose token no longer holds the lock saves nothing. */
+  token?: string;
+  /** The winstate process that started the writer; when it is gone, the writer stops before its next save. */
+  parentPid?: number;
 }
 
 export class TargetLockedError extends Error {
@@ -116,24 +149,48 @@ export function lockPathFor(snapshot: string | undefined): string {
   return join(process.env.ProgramData ?? 'C:\\ProgramData', 'winstate', 'registry.lock');
 }
 
-function alive(pid: number): boolean {
+/** Exported for tests. A zombie (exited, not yet reaped, as orphans in containers often stay) is dead. */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (Windows, macOS): kill(0) is all there is
+  }
 }
 
-/** Takes the lock or throws TargetLockedError naming the holder; a lock of a dead local process is taken over. */
-export function acquireLock(file: string, document: string): () => void {
+/** Same rule as Test-WsLockStale in safety.ps1: the writer is gone, or the winstate process that started it is. */
+function stale(holder: LockHolder): boolean {
+  if (holder.host.toLowerCase() !== hostname().toLowerCase()) return false;
+  return !alive(holder.pid) || (holder.parentPid !== undefined && !alive(holder.parentPid));
+}
+
+export interface HeldLock {
+  token: string;
+  /** Removes the lock file, but only while it still carries this lock's token. */
+  release(): void;
+}
+
+/**
+ * Takes the lock for a writer (by default this process) or throws TargetLockedError naming the
+ * holder; a stale lock (see stale) is taken over, and its former writer then fails at its next save.
+ */
+export function acquireLock(file: string, document: string, writer?: { pid: number; processStarted: string }): HeldLock {
   mkdirSync(dirname(file), { recursive: true });
+  const token = randomBytes(16).toString('hex');
   const record: LockHolder = {
-    pid: process.pid,
+    pid: writer?.pid ?? process.pid,
     host: hostname(),
-    processStarted: new Date(Date.now() - process.uptime() * 1000).toISOString(),
+    processStarted: writer?.processStarted ?? new Date(Date.now() - process.uptime() * 1000).toISOString(),
     document,
     since: new Date().toISOString(),
+    token,
+    ...(writer ? { parentPid: process.pid } : {}),
   };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -143,7 +200,7 @@ export function acquireLock(file: string, document: string): () => void {
       } finally {
         closeSync(fd);
       }
-      return () => rmSync(file, { force: true });
+      return { token, release: () => releaseLock(file, token) };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
@@ -153,11 +210,20 @@ export function acquireLock(file: string, document: string): () => void {
     } catch {
       holder = undefined;
     }
-    if (holder && holder.host.toLowerCase() === hostname().toLowerCase() && !alive(holder.pid)) {
+    if (holder && stale(holder)) {
       rmSync(file, { force: true });
       continue;
     }
     throw new TargetLockedError(file, holder);
   }
   throw new TargetLockedError(file, undefined);
+}
+
+function releaseLock(file: string, token: string): void {
+  try {
+    if ((JSON.parse(readFileSync(file, 'utf8')) as LockHolder).token !== token) return; // taken over: not ours to remove
+  } catch {
+    return;
+  }
+  rmSync(file, { force: true });
 }

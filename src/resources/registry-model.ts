@@ -39,6 +39,8 @@ export interface RegistryDesired {
   onlyIfEmpty?: boolean;
   valueType?: ValueType;
   valueData?: WireData;
+  /** Raw form (rollback documents): valueData is Binary hex holding the exact bytes of a value of this registry type code. */
+  typeCode?: number;
 }
 
 const MAX_KEY_NAME = 255;

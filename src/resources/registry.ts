@@ -26,6 +26,12 @@ export const registryKind: ResourceKind = {
       ensure: { enum: ['Present', 'Absent'], default: 'Present', description: 'Absent removes the value (or the whole key when valueName is omitted).' },
       condition: conditionSchema,
       absentOk: { type: 'boolean', description: 'Test also accepts the value being absent (set still writes valueData when the value is present and fails).' },
+      typeCode: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 4294967295,
+        description: 'Raw form, as rollback documents restore a value byte for byte: the registry type code (0 REG_NONE, 1 REG_SZ, 4 REG_DWORD, 6 REG_LINK, 8 resource list...) of valueData, given with valueType: Binary as the exact bytes.',
+      },
       onlyIfEmpty: { type: 'boolean', description: 'With ensure: Absent and no valueName: remove the key only while it has no values and no subkeys; a key that holds something is left alone.' },
     },
   },
@@ -58,7 +64,7 @@ export const registryKind: ResourceKind = {
       return undefined;
     }
     if (ensure === 'Absent') {
-      if (hasType || hasData || 'condition' in props || 'absentOk' in props) {
+      if (hasType || hasData || 'condition' in props || 'absentOk' in props || 'typeCode' in props) {
         ctx.error([hasType ? 'valueType' : hasData ? 'valueData' : 'condition' in props ? 'condition' : 'absentOk'], 'invalid-value', 'ensure: Absent takes no valueType, valueData, condition or absentOk');
         return undefined;
       }
@@ -75,6 +81,14 @@ export const registryKind: ResourceKind = {
       return undefined;
     }
     const desired: RegistryDesired = { ensure, valueType, valueData: data.data };
+    if ('typeCode' in props) {
+      if (valueType !== 'Binary' || 'condition' in props || 'absentOk' in props) {
+        ctx.error(['typeCode'], 'invalid-value', 'typeCode (the raw form) goes with valueType: Binary and takes no condition or absentOk');
+        return undefined;
+      }
+      desired.typeCode = Number(props.typeCode);
+      return { target, desired };
+    }
     if (!addCondition(desired, props, ['valueData'], ctx)) return undefined;
     return { target, desired };
   },

@@ -22,6 +22,13 @@ function Invoke-WsChange {
         return
     }
     $common.ValueName = $Resource.ValueName
+    if ($Resource.Ensure -eq 'Present' -and $null -ne $Resource.TypeCode) {
+        # Raw form: exact bytes with their type code (rollback of any value).
+        if ($snapshot) { Set-WsSnapshotRawValue @common -TypeCode ([int]$Resource.TypeCode) -Bytes $Resource.ValueData }
+        elseif ($Resource.TypeCode -eq 3) { Set-WsLiveValue @common -Kind 'Binary' -Data $Resource.ValueData }
+        else { throw ('Writing a value of registry type code {0} from raw bytes is not supported on the live registry yet' -f $Resource.TypeCode) }
+        return
+    }
     if ($Resource.Ensure -eq 'Present') {
         if ($snapshot) { Set-WsSnapshotValue @common -Kind $Resource.ValueType -Data $Resource.ValueData }
         else { Set-WsLiveValue @common -Kind $Resource.ValueType -Data $Resource.ValueData }
@@ -54,11 +61,13 @@ function ConvertFrom-WsPayload {
 
 function Write-WsFileAtomic {
     # Writes beside the destination and swaps the file in, so no reader ever sees half of it.
-    param([string] $Path, [byte[]] $Bytes)
+    # BeforeSwap runs last, right before the swap (the lock check: as late as it can be).
+    param([string] $Path, [byte[]] $Bytes, [scriptblock] $BeforeSwap)
     $tmp = [System.IO.Path]::Combine([System.IO.Path]::GetDirectoryName($Path),
         '.' + [System.IO.Path]::GetFileName($Path) + '.' + [guid]::NewGuid().ToString('N') + '.tmp')
     try {
         [System.IO.File]::WriteAllBytes($tmp, $Bytes)
+        if ($null -ne $BeforeSwap) { & $BeforeSwap }
         if ([System.IO.File]::Exists($Path)) {
             # [NullString]: PowerShell would pass $null to a .NET string parameter as ''.
             [System.IO.File]::Replace($tmp, $Path, [NullString]::Value)
@@ -190,6 +199,12 @@ function Get-WsResourceStates {
         } elseif (-not $state.ValueExists) {
             if ($Resource.AbsentOk) { $differing = @() } else { $differing = @('ensure', 'valueType', 'valueData') }
         }
+        elseif ($null -ne $Resource.TypeCode) {
+            # Raw form: the same type code and the same bytes.
+            $differing = @('valueType', 'valueData')
+            if ([int64]$state.TypeCode -eq [int64]$Resource.TypeCode -and
+                (ConvertTo-WsHex -Bytes (ConvertTo-WsValueBytes -Kind $kind -Data $data -Bytes $state.Bytes)) -ceq (ConvertTo-WsHex -Bytes $Resource.ValueData)) { $differing = @() }
+        }
         elseif ($kind -ne $Resource.ValueType) { $differing = @('valueType', 'valueData') }
         elseif ($null -ne $Resource.Condition) {
             if (Test-WsCondition -Condition $Resource.Condition -Data $data) { $differing = @() } else { $differing = @('valueData') }
@@ -257,16 +272,21 @@ function New-WsResult {
 function Invoke-WsConfiguration {
     param(
         $Document, $Resources, [string] $Mode, [AllowEmptyString()][string] $RegistrySnapshot, $Cmdlet,
-        [AllowEmptyString()][string] $BackupPath, [bool] $FailFast, [bool] $NoLock
+        [AllowEmptyString()][string] $BackupPath, [bool] $FailFast, [bool] $NoLock, [AllowEmptyString()][string] $LockToken
     )
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     $changing = ($Mode -eq 'Set' -and -not $WhatIfPreference)
     $lockPath = $null
-    if ($changing -and -not $NoLock) {
+    $fence = $null
+    if ($changing -and $LockToken) {
+        # The caller (the winstate CLI) took the lock in this process's name; every save checks it still holds.
+        $fence = @{ Path = (Get-WsLockPath -RegistrySnapshot $RegistrySnapshot); Token = $LockToken }
+    } elseif ($changing -and -not $NoLock) {
         # Before reading: a second writer must not read what the first is about to replace.
         $lockPath = Get-WsLockPath -RegistrySnapshot $RegistrySnapshot
-        Enter-WsLock -Path $lockPath -Document $Document.Name
+        $fence = @{ Path = $lockPath; Token = (Enter-WsLock -Path $lockPath -Document $Document.Name) }
     }
+    if ($changing) { Step-WsTestHook -Phase 'locked' }
     try {
         $store = Open-WsStore -RegistrySnapshot $RegistrySnapshot
         # Read everything first: Set records the prior state of all it will change before changing anything.
@@ -315,6 +335,7 @@ function Invoke-WsConfiguration {
                     if ($null -ne $resource.ValueName -and $resource.Ensure -eq 'Present') {
                         $desired.valueType = $resource.ValueType
                         $desired.valueData = $resource.WireData
+                        if ($null -ne $resource.TypeCode) { $desired.typeCode = $resource.TypeCode }
                         if ($null -ne $resource.ConditionView) { $desired.condition = $resource.ConditionView }
                         if ($resource.AbsentOk) { $desired.absentOk = $true }
                     }
@@ -363,10 +384,15 @@ function Invoke-WsConfiguration {
                         target = $store.Kind; snapshot = $store.Path; createdAt = [System.DateTime]::UtcNow.ToString('o'); entries = $entries
                     })
                 $backup = $BackupPath
+                Step-WsTestHook -Phase 'backup'
             }
             $journal = $null
             if ($null -ne $backup) { $journal = $backup + '.journal' }
             $applied = [System.Collections.Generic.List[object]]::new()
+            # Values this run has changed, and whether it changed a key itself: only resources
+            # those can affect are read again (a read per resource costs milliseconds).
+            $touchedValues = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::OrdinalIgnoreCase)
+            $keyChanged = $false
             $stopped = $false
             for ($i = 0; $i -lt $Resources.Count; $i++) {
                 $resource = $Resources[$i]
@@ -374,10 +400,12 @@ function Invoke-WsConfiguration {
                 if ($result.Contains('error') -or $result.Contains('waived')) { continue }
                 if ($stopped) { $result.skipped = $true; continue }
                 $result.changed = $false
+                # A live change is a save: a writer that lost the lock (or its parent) stops before it.
+                if ($store.Kind -eq 'Live' -and $changing) { Assert-WsFence -Fence $fence }
                 try {
                     # Resources apply in order, so an earlier change can matter here (the same value
-                    # named twice, a key it emptied): read again once anything has changed.
-                    if ($applied.Count -gt 0) {
+                    # named twice, a key it emptied): read again what an earlier change may have touched.
+                    if ($applied.Count -gt 0 -and ($keyChanged -or $null -eq $resource.ValueName -or $touchedValues.Contains($resource.Hive + '\' + $resource.SubKey.Trim([char]'\') + '!' + $resource.ValueName))) {
                         $states[$i] = Get-WsResourceState -Store $store -Resource $resource
                         $result.before = $states[$i].View
                         $result.differingProperties = $states[$i].Differing
@@ -387,11 +415,13 @@ function Invoke-WsConfiguration {
                         if ($resource.Ensure -eq 'Absent') { $action = 'Remove' }
                         if ($Cmdlet.ShouldProcess($resource.Target, $action)) {
                             Invoke-WsChange -Store $store -Resource $resource
+                            if ($null -eq $resource.ValueName) { $keyChanged = $true } else { $null = $touchedValues.Add($resource.Hive + '\' + $resource.SubKey.Trim([char]'\') + '!' + $resource.ValueName) }
                             $result.changed = $true
                             $change = [ordered]@{ resource = $resource.Name; target = $resource.Target }
                             # Live changes are real at once; snapshot changes only when the file is saved.
                             if ($store.Kind -eq 'Live' -and $null -ne $journal) { Add-WsJournal -Path $journal -Entry $change }
                             $applied.Add($change)
+                            if ($applied.Count -eq 1) { Step-WsTestHook -Phase 'changed' }
                             $states[$i] = Get-WsResourceState -Store $store -Resource $resource
                         } else {
                             $result.whatIf = $true
@@ -406,10 +436,15 @@ function Invoke-WsConfiguration {
                 $result.inDesiredState = ($states[$i].Differing.Length -eq 0)
             }
             if ($store.Kind -eq 'Snapshot') {
-                $saved = Save-WsSnapshotStore -Store $store
+                $saved = Save-WsSnapshotStore -Store $store -Fence $fence
+                if ($saved) { Step-WsTestHook -Phase 'saved' }
                 if ($saved -and $null -ne $journal) { foreach ($change in $applied) { Add-WsJournal -Path $journal -Entry $change } }
             }
-            if ($null -ne $journal) { Add-WsJournal -Path $journal -Entry ([ordered]@{ complete = $true; applied = $applied.Count }) }
+            if ($null -ne $journal) {
+                Step-WsTestHook -Phase 'journal'
+                Add-WsJournal -Path $journal -Entry ([ordered]@{ complete = $true; applied = $applied.Count })
+            }
+            if ($changing) { Step-WsTestHook -Phase 'done' }
         }
         $summary = [ordered]@{ total = $Resources.Count; inDesiredState = 0; drifted = 0; changed = 0; failed = 0; skipped = 0; waived = 0 }
         foreach ($result in $results) {
@@ -433,7 +468,7 @@ function Invoke-WsConfiguration {
             durationMs = [int]$clock.ElapsedMilliseconds; summary = $summary; results = $results.ToArray()
         }
     } finally {
-        if ($null -ne $lockPath) { Exit-WsLock -Path $lockPath }
+        if ($null -ne $lockPath) { Exit-WsLock -Path $lockPath -Token $fence.Token }
     }
 }
 

@@ -20,12 +20,14 @@ function Get-WsLockPath {
 }
 
 function Enter-WsLock {
-    # Creates the lock file or fails naming its holder; a lock left by a dead process is taken over.
+    # Creates the lock file or fails naming its holder; a stale lock is taken over. Returns the
+    # lock's token, which every save checks (Assert-WsFence).
     param([string] $Path, [string] $Document)
     $me = [System.Diagnostics.Process]::GetCurrentProcess()
+    $token = [guid]::NewGuid().ToString('N')
     $record = [ordered]@{
         pid = $me.Id; host = [System.Environment]::MachineName; processStarted = $me.StartTime.ToUniversalTime().ToString('o')
-        document = $Document; since = [System.DateTime]::UtcNow.ToString('o')
+        document = $Document; since = [System.DateTime]::UtcNow.ToString('o'); token = $token
     }
     $bytes = [System.Text.Encoding]::UTF8.GetBytes((ConvertTo-Json -InputObject $record -Compress))
     $null = [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($Path))
@@ -33,7 +35,7 @@ function Enter-WsLock {
         try {
             $stream = [System.IO.File]::Open($Path, [System.IO.FileMode]::CreateNew, [System.IO.FileAccess]::Write, [System.IO.FileShare]::None)
             try { $stream.Write($bytes, 0, $bytes.Length) } finally { $stream.Dispose() }
-            return
+            return $token
         } catch {
             if (-not [System.IO.File]::Exists($Path)) { throw }
         }
@@ -50,11 +52,14 @@ function Enter-WsLock {
 }
 
 function Test-WsLockStale {
-    # Only this machine's processes can be checked; a reused process id shows a different start time.
+    # Same rule as stale() in src/engine/state.ts: the writer is gone, or the winstate process that
+    # started it is (its writer then stops before its next save). Only this machine's processes
+    # can be checked; a reused process id shows a different start time.
     param($Holder)
     if ($Holder.host -ne [System.Environment]::MachineName) { return $false }
     $process = Get-Process -Id ([int]$Holder.pid) -ErrorAction SilentlyContinue
     if ($null -eq $process) { return $true }
+    if ($null -ne $Holder.parentPid -and $null -eq (Get-Process -Id ([int]$Holder.parentPid) -ErrorAction SilentlyContinue)) { return $true }
     # The CLI (Node.js) records its start time only to the second or so: allow for that.
     try {
         # PowerShell 7's ConvertFrom-Json already turns ISO dates into DateTime; 5.1 leaves text.
@@ -67,8 +72,37 @@ function Test-WsLockStale {
 }
 
 function Exit-WsLock {
-    param([string] $Path)
-    if ([System.IO.File]::Exists($Path)) { [System.IO.File]::Delete($Path) }
+    # Removes the lock only while it is still ours: a lock taken over belongs to its new holder.
+    param([string] $Path, [string] $Token)
+    $holder = $null
+    try { $holder = ConvertFrom-Json -InputObject ([System.IO.File]::ReadAllText($Path)) } catch { return }
+    if ([string]$holder.token -ceq $Token) { [System.IO.File]::Delete($Path) }
+}
+
+function Assert-WsFence {
+    # Called before every save: a writer whose token no longer holds the lock, or whose parent
+    # winstate process is gone, must save nothing. Throws, so the run fails loudly.
+    param($Fence)
+    if ($null -eq $Fence) { return }
+    $holder = $null
+    try { $holder = ConvertFrom-Json -InputObject ([System.IO.File]::ReadAllText($Fence.Path)) } catch { $holder = $null }
+    if ($null -eq $holder -or [string]$holder.token -cne $Fence.Token) {
+        throw ('This run no longer holds the target lock {0}: another writer took it over. Nothing more is saved.' -f $Fence.Path)
+    }
+    if ($null -ne $holder.parentPid -and $null -eq (Get-Process -Id ([int]$holder.parentPid) -ErrorAction SilentlyContinue)) {
+        throw ('The winstate process {0} that started this run is gone; stopping before saving anything.' -f $holder.parentPid)
+    }
+}
+
+function Step-WsTestHook {
+    # Test seam: with WINSTATE_TEST_HOOKS set to a folder, a changing run announces each phase
+    # (<phase>.reached) and waits for <phase>.go, so tests can stop or kill it at exact points.
+    param([string] $Phase)
+    $dir = $env:WINSTATE_TEST_HOOKS
+    if (-not $dir) { return }
+    [System.IO.File]::WriteAllText([System.IO.Path]::Combine($dir, $Phase + '.reached'), [string]$PID)
+    $go = [System.IO.Path]::Combine($dir, $Phase + '.go')
+    while (-not [System.IO.File]::Exists($go)) { Start-Sleep -Milliseconds 10 }
 }
 
 function Get-WsStoreState {
@@ -85,8 +119,26 @@ function Test-WsStoreKeyEmpty {
 
 function Get-WsWireValue {
     # A stored value as the backup records it.
-    param($Name, $Kind, $TypeCode, $Data)
-    return [ordered]@{ name = $Name; valueType = $Kind; typeCode = $TypeCode; valueData = (ConvertTo-WsWireData -Kind $Kind -Data $Data) }
+    param($Name, $Kind, $TypeCode, $Data, $Bytes)
+    $value = [ordered]@{ name = $Name; valueType = $Kind; typeCode = $TypeCode; valueData = (ConvertTo-WsWireData -Kind $Kind -Data $Data) }
+    Add-WsRawData -Value $value -Kind $Kind -Data $Data -Bytes $Bytes
+    return $value
+}
+
+function Add-WsRawData {
+    # Adds rawData (the exact bytes, hex) when the typed form cannot put the value back byte for
+    # byte: a type documents have no form for, text with NUL or a lone surrogate, data that
+    # re-encodes differently (no terminating NUL, an odd length, REGEDIT4 text).
+    param($Value, $Kind, $Data, $Bytes)
+    $exact = ConvertTo-WsHex -Bytes (ConvertTo-WsValueBytes -Kind $Kind -Data $Data -Bytes $Bytes)
+    $typed = ($Kind -ne 'Raw')
+    if ($typed -and ($Kind -eq 'String' -or $Kind -eq 'ExpandString' -or $Kind -eq 'MultiString')) {
+        foreach ($text in @($Data)) {
+            if ([regex]::IsMatch([string]$text, '\x00|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]')) { $typed = $false; break }
+        }
+    }
+    if ($typed -and $null -ne $Bytes) { $typed = ($exact -ceq (ConvertTo-WsHex -Bytes (ConvertTo-WsValueBytes -Kind $Kind -Data $Data -Bytes $null))) }
+    if (-not $typed) { $Value.rawData = $exact }
 }
 
 function Get-WsBackupEntry {
@@ -104,6 +156,7 @@ function Get-WsBackupEntry {
             $value.valueType = $state.Kind
             $value.typeCode = $state.TypeCode
             $value.valueData = ConvertTo-WsWireData -Kind $state.Kind -Data $state.Data
+            Add-WsRawData -Value $value -Kind $state.Kind -Data $state.Data -Bytes $state.Bytes
         }
         $entry.value = $value
     }
@@ -122,7 +175,7 @@ function Get-WsBackupEntry {
         if ($Store.Kind -eq 'Snapshot') { $tree = Get-WsSnapshotTree -Store $Store -Hive $Resource.Hive -SubKey $Resource.SubKey }
         else { $tree = Get-WsLiveTree -Store $Store -Hive $Resource.Hive -SubKey $Resource.SubKey }
         $entry.removedTree = @(foreach ($key in $tree) {
-                [ordered]@{ subKey = $key.SubKey; values = @(foreach ($v in $key.Values) { Get-WsWireValue -Name $v.Name -Kind $v.Kind -TypeCode $v.TypeCode -Data $v.Data }) }
+                [ordered]@{ subKey = $key.SubKey; values = @(foreach ($v in $key.Values) { Get-WsWireValue -Name $v.Name -Kind $v.Kind -TypeCode $v.TypeCode -Data $v.Data -Bytes $v.Bytes }) }
             })
     }
     return $entry

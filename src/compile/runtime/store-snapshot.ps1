@@ -6,7 +6,9 @@
 #   Header, Encoding, Bom, NewLine  - how the file was written, reused on save
 #   TextEncoding                    - encoding of hex(1)/hex(2)/hex(7) text (UTF-16LE in version 5 files)
 #   KeyMap  - OrderedDictionary path -> @{ Path; ValueMap }, in file order, case-insensitive
-#   ValueMap - OrderedDictionary name -> @{ Name; Kind; TypeCode; Data }, in file order
+#   ValueMap - OrderedDictionary name -> @{ Name; Kind; TypeCode; Data; Bytes; Source }, in file order;
+#              Bytes: the exact data of a hex(n) value (or of one set raw), else $null;
+#              Source: the value's lines as read, written back verbatim until the value changes
 #   Hives   - short and long hive names -> long name
 #   Implied - cache: paths that exist only as ancestors of headers ($null = rebuild)
 # OrderedDictionary members are reached through get_Count()/get_Values()/get_Keys() because
@@ -19,26 +21,29 @@ function Open-WsSnapshotStore {
     )
     # .NET resolves relative paths against the process directory, not the PowerShell location.
     $full = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($LiteralPath)
+    if ([System.IO.Directory]::Exists($full)) { throw "${full}: is a directory, not a registry export (.reg) file" }
     if (-not [System.IO.File]::Exists($full)) { throw "Snapshot file not found: $full" }
     $bytes = [System.IO.File]::ReadAllBytes($full)
     $bomLength = 0
+    # Encodings used to write: strict, so text a file cannot hold is refused, never replaced by '?'.
     if ($bytes.Length -ge 2 -and $bytes[0] -eq 0xFF -and $bytes[1] -eq 0xFE) {
+        # UTF-16LE is copied char for char (ConvertFrom-WsUtf16): lone surrogates survive.
         $encoding = [System.Text.UnicodeEncoding]::new($false, $false)
         $bomLength = 2
-    } elseif ($bytes.Length -ge 3 -and $bytes[0] -eq 0xEF -and $bytes[1] -eq 0xBB -and $bytes[2] -eq 0xBF) {
-        $encoding = [System.Text.UTF8Encoding]::new($false)
-        $bomLength = 3
+        if ($bytes.Length % 2 -ne 0) { throw "${full}: the file ends in the middle of a UTF-16 character (truncated?)" }
+        $text = ConvertFrom-WsUtf16 -Bytes $bytes -Offset 2
     } else {
-        # No BOM: UTF-8 if the bytes are valid UTF-8, else the ANSI code page (REGEDIT4 files).
+        if ($bytes.Length -ge 3 -and $bytes[0] -eq 0xEF -and $bytes[1] -eq 0xBB -and $bytes[2] -eq 0xBF) { $bomLength = 3 }
+        # UTF-8 if the bytes are valid UTF-8, else the ANSI code page (REGEDIT4 files).
         $encoding = [System.Text.UTF8Encoding]::new($false, $true)
         try {
-            $text = $encoding.GetString($bytes)
+            $text = $encoding.GetString($bytes, $bomLength, $bytes.Length - $bomLength)
         } catch {
-            $encoding = [System.Text.Encoding]::GetEncoding([System.Globalization.CultureInfo]::CurrentCulture.TextInfo.ANSICodePage)
+            if ($bomLength -gt 0) { throw "${full}: the file starts with a UTF-8 byte order mark but is not valid UTF-8" }
+            $codePage = [System.Globalization.CultureInfo]::CurrentCulture.TextInfo.ANSICodePage
+            $encoding = [System.Text.Encoding]::GetEncoding($codePage, [System.Text.EncoderFallback]::ExceptionFallback, [System.Text.DecoderFallback]::ReplacementFallback)
+            $text = $encoding.GetString($bytes)
         }
-    }
-    if ($bomLength -gt 0 -or $encoding -isnot [System.Text.UTF8Encoding]) {
-        $text = $encoding.GetString($bytes, $bomLength, $bytes.Length - $bomLength)
     }
     $bom = [byte[]]::new($bomLength)
     [System.Array]::Copy($bytes, $bom, $bomLength)
@@ -99,6 +104,7 @@ function ConvertFrom-WsRegText {
 
     $lines = $Text.Split([char]10)
     $n = $lines.Length
+    $crlf = ($Store.NewLine -eq "`r`n")
     $i = 0
     while ($i -lt $n -and $lines[$i].Trim().Length -eq 0) { $i++ }
     $header = ''
@@ -109,12 +115,10 @@ function ConvertFrom-WsRegText {
     $Store.Header = $header
     if ($header -ceq 'REGEDIT4') {
         $Store.TextEncoding = $Store.Encoding
-        $charSize = 1
     } else {
-        $Store.TextEncoding = [System.Text.UnicodeEncoding]::new($false, $false)
-        $charSize = 2
+        # Copied char for char (ConvertFrom-WsUtf16), so lone surrogates survive.
+        $Store.TextEncoding = $null
     }
-    $textEncoding = $Store.TextEncoding
 
     $key = $null
     $skipping = $false
@@ -159,6 +163,7 @@ function ConvertFrom-WsRegText {
         if ($null -eq $key -and -not $skipping) { throw "${file}:${lineNo}: value outside a key" }
         $m = $reValue.Match($t)
         if (-not $m.Success) { throw "${file}:${lineNo}: malformed value; expected ""name""=data or @=data" }
+        $first = $i
         $name = ''
         if ($m.Groups[1].Success) {
             $name = $m.Groups[1].Value
@@ -166,11 +171,36 @@ function ConvertFrom-WsRegText {
         }
         $d = $m.Groups[2].Value
         if ($d.Length -eq 0) { throw "${file}:${lineNo}: value has no data" }
+        $exact = $null
         $c = $d[0]
         if ($c -eq '"') {
             $sm = $reString.Match($d)
-            if (-not $sm.Success) { throw "${file}:${lineNo}: unterminated string or text after its closing quote" }
-            $data = $sm.Groups[1].Value
+            if ($sm.Success) {
+                $data = $sm.Groups[1].Value
+            } else {
+                # regedit writes a line break inside a string as it is: the string runs on over
+                # physical lines until its closing quote. Scanned once, so linear in its length.
+                $raw = $lines[$i]
+                $sb = [System.Text.StringBuilder]::new($d + $raw.Substring($raw.TrimEnd().Length))
+                $j = 1
+                $close = -1
+                while ($true) {
+                    $len = $sb.Length
+                    while ($j -lt $len) {
+                        $ch = $sb[$j]
+                        if ($ch -eq '\') { $j += 2; continue }
+                        if ($ch -eq '"') { $close = $j; break }
+                        $j++
+                    }
+                    if ($close -ge 0) { break }
+                    $i++
+                    if ($i -ge $n) { throw "${file}:${lineNo}: unterminated string: no closing quote before the end of the file" }
+                    $null = $sb.Append([char]10).Append($lines[$i])
+                }
+                $whole = $sb.ToString()
+                if ($whole.Substring($close + 1).Trim().Length -gt 0) { throw "${file}:${lineNo}: text after the closing quote of a string" }
+                $data = $whole.Substring(1, $close - 1)
+            }
             if ($data.IndexOf([char]'\') -ge 0) { $data = $reUnescape.Replace($data, $unescape) }
             $kind = 'String'
             $code = 1
@@ -189,11 +219,19 @@ function ConvertFrom-WsRegText {
             $code = 3
             if ($hm.Groups[1].Success) { $code = [System.Convert]::ToInt32($hm.Groups[1].Value, 16) }
             $body = $hm.Groups[2].Value
-            # A trailing backslash continues the hex list on the next (indented) line.
-            while ($body.Length -gt 0 -and $body[$body.Length - 1] -eq '\') {
-                $i++
-                if ($i -ge $n) { throw "${file}:${lineNo}: hex data continues past the end of the file" }
-                $body = $body.Substring(0, $body.Length - 1) + $lines[$i].Trim()
+            # A trailing backslash continues the hex list on the next (indented) line. The pieces
+            # are joined once at the end: appending line by line would copy the list every time.
+            if ($body.Length -gt 0 -and $body[$body.Length - 1] -eq '\') {
+                $parts = [System.Collections.Generic.List[string]]::new()
+                while ($body.Length -gt 0 -and $body[$body.Length - 1] -eq '\') {
+                    $parts.Add($body.Substring(0, $body.Length - 1))
+                    $i++
+                    if ($i -ge $n) { throw "${file}:$($i): hex data continues past the end of the file" }
+                    $body = $lines[$i].Trim()
+                    if ($body.Length -eq 0) { throw "${file}:$($i): hex data continues with '\' but the next line is empty (truncated?)" }
+                }
+                $parts.Add($body)
+                $body = [string]::Concat($parts)
             }
             $body = $body.Replace(' ', '')
             if (-not $reHexBytes.IsMatch($body)) { throw "${file}:${lineNo}: bad hex data; expected two-digit hex bytes separated by commas" }
@@ -205,56 +243,26 @@ function ConvertFrom-WsRegText {
             } else {
                 $bytes = [System.Runtime.Remoting.Metadata.W3cXsd2001.SoapHexBinary]::Parse($hexDigits).Value
             }
-            if ($code -eq 3) {
-                $kind = 'Binary'
-                $data = $bytes
-            } elseif ($code -eq 1 -or $code -eq 2 -or $code -eq 7) {
-                # Decode as RegistryKey.GetValue does: an odd trailing byte is zero-padded.
-                if ($bytes.Length % $charSize -ne 0) {
-                    $padded = [byte[]]::new($bytes.Length + 1)
-                    [System.Array]::Copy($bytes, $padded, $bytes.Length)
-                    $bytes = $padded
-                }
-                $s = $textEncoding.GetString($bytes)
-                $last = $s.Length - 1
-                if ($code -eq 7) {
-                    # Like RegistryKey.GetValue: the final NUL ends the list, and an empty
-                    # last element right before it is the list terminator, not an element.
-                    $kind = 'MultiString'
-                    if ($last -ge 0 -and $s[$last] -eq [char]0) { $s = $s.Substring(0, $last); $last-- }
-                    if ($last -lt 0) {
-                        $data = [string[]]::new(0)
-                    } else {
-                        if ($s[$last] -eq [char]0) { $s = $s.Substring(0, $last) }
-                        $data = $s.Split([char]0)
-                    }
-                } else {
-                    # One terminating NUL is dropped, as RegistryKey.GetValue does.
-                    if ($last -ge 0 -and $s[$last] -eq [char]0) { $s = $s.Substring(0, $last) }
-                    $data = $s
-                    $kind = 'String'
-                    if ($code -eq 2) { $kind = 'ExpandString' }
-                }
-            } elseif ($code -eq 4 -and $bytes.Length -eq 4) {
-                $kind = 'DWord'
-                $data = [System.BitConverter]::ToUInt32($bytes, 0)
-            } elseif ($code -eq 11 -and $bytes.Length -eq 8) {
-                $kind = 'QWord'
-                $data = [System.BitConverter]::ToUInt64($bytes, 0)
-            } else {
-                $kind = 'Raw'
-                $data = $bytes
-            }
+            $decoded = ConvertFrom-WsValueBytes -TypeCode $code -Bytes $bytes -TextEncoding $Store.TextEncoding
+            $kind = $decoded.Kind
+            $data = $decoded.Data
+            $exact = $bytes
         }
+        # The value's lines as read (without the last line's break): written back unchanged.
+        if ($i -eq $first) { $source = $lines[$i] } else { $source = [string]::Join([char]10, $lines, $first, $i - $first + 1) }
+        if ($crlf -and $source.Length -gt 0 -and $source[$source.Length - 1] -eq [char]13) { $source = $source.Substring(0, $source.Length - 1) }
         if ($null -eq $key) { continue }
         # A repeated value is replaced in place, keeping its first spelling.
         $old = $key.ValueMap[$name]
         if ($null -eq $old) {
-            $key.ValueMap.Add($name, @{ Name = $name; Kind = $kind; TypeCode = $code; Data = $data })
+            $key.ValueMap.Add($name, @{ Name = $name; Kind = $kind; TypeCode = $code; Data = $data; Bytes = $exact; Source = $source })
         } else {
+            # The first spelling stays, so the line is rebuilt rather than copied.
             $old.Kind = $kind
             $old.TypeCode = $code
             $old.Data = $data
+            $old.Bytes = $exact
+            $old.Source = $null
         }
     }
 }
@@ -266,7 +274,6 @@ function ConvertTo-WsRegText {
         [Parameter(Mandatory = $true)] [hashtable] $Store
     )
     $nl = $Store.NewLine
-    $textEncoding = $Store.TextEncoding
     $terminator = [string][char]0
     $lineBreakChars = [char[]]@(13, 10, 0)
     $sb = [System.Text.StringBuilder]::new(65536)
@@ -274,6 +281,10 @@ function ConvertTo-WsRegText {
     foreach ($key in $Store.KeyMap.get_Values()) {
         $null = $sb.Append('[').Append($key.Path).Append(']').Append($nl)
         foreach ($value in $key.ValueMap.get_Values()) {
+            if ($null -ne $value.Source) {
+                $null = $sb.Append($value.Source).Append($nl)
+                continue
+            }
             $prefix = '@='
             if ($value.Name.Length -gt 0) {
                 # A name has no hex form, so its line breaks and NULs are escaped the way Wine's regedit does.
@@ -284,6 +295,11 @@ function ConvertTo-WsRegText {
             $null = $sb.Append($prefix)
             $kind = $value.Kind
             $data = $value.Data
+            if ($null -ne $value.Bytes -and -not ($kind -eq 'DWord' -and $value.TypeCode -eq 4)) {
+                # Set from exact bytes (a raw restore): written as those bytes.
+                $kind = 'Raw'
+                $data = $value.Bytes
+            }
             if ($kind -eq 'DWord') {
                 $null = $sb.Append('dword:').Append($data.ToString('x8')).Append($nl)
                 continue
@@ -294,25 +310,26 @@ function ConvertTo-WsRegText {
             }
             # Strings with CR, LF or NUL cannot be quoted, so they go out as hex(1) like other hex kinds.
             if ($kind -eq 'String') {
-                $type = 'hex(1):'; $bytes = $textEncoding.GetBytes($data + $terminator)
+                $type = 'hex(1):'; $bytes = ConvertTo-WsSnapshotTextBytes -Store $Store -Text ($data + $terminator)
             } elseif ($kind -eq 'ExpandString') {
-                $type = 'hex(2):'; $bytes = $textEncoding.GetBytes($data + $terminator)
+                $type = 'hex(2):'; $bytes = ConvertTo-WsSnapshotTextBytes -Store $Store -Text ($data + $terminator)
             } elseif ($kind -eq 'MultiString') {
                 $type = 'hex(7):'
                 if ($data.Length -eq 0) {
-                    $bytes = $textEncoding.GetBytes($terminator)
+                    $bytes = ConvertTo-WsSnapshotTextBytes -Store $Store -Text $terminator
                 } else {
-                    $bytes = $textEncoding.GetBytes([string]::Join($terminator, $data) + $terminator + $terminator)
+                    $bytes = ConvertTo-WsSnapshotTextBytes -Store $Store -Text ([string]::Join($terminator, $data) + $terminator + $terminator)
                 }
             } elseif ($kind -eq 'QWord') {
                 $type = 'hex(b):'; $bytes = [System.BitConverter]::GetBytes([uint64]$data)
-            } elseif ($kind -eq 'Binary') {
+            } elseif ($kind -eq 'Binary' -or $value.TypeCode -eq 3) {
                 $type = 'hex:'; $bytes = $data
             } else {
                 $type = 'hex(' + $value.TypeCode.ToString('x') + '):'; $bytes = $data
             }
             $null = $sb.Append($type)
-            $hex = [System.BitConverter]::ToString($bytes).Replace('-', ',').ToLowerInvariant()
+            $hex = ''
+            if ($bytes.Length -gt 0) { $hex = [System.BitConverter]::ToString($bytes).Replace('-', ',').ToLowerInvariant() }
             # After each byte's comma the line length grows by 3; regedit breaks once it
             # reaches 77 characters, never after the last byte, and indents by two spaces.
             $count = $bytes.Length
@@ -333,6 +350,88 @@ function ConvertTo-WsRegText {
         $null = $sb.Append($nl)
     }
     return $sb.ToString()
+}
+
+function ConvertFrom-WsUtf16 {
+    # UTF-16LE bytes to text char for char: Encoding.Unicode would turn lone surrogates into U+FFFD.
+    param([byte[]] $Bytes, [int] $Offset = 0)
+    $chars = [char[]]::new([int][System.Math]::Floor(($Bytes.Length - $Offset) / 2))
+    [System.Buffer]::BlockCopy($Bytes, $Offset, $chars, 0, $chars.Length * 2)
+    return [string]::new($chars)
+}
+
+function ConvertTo-WsUtf16 {
+    # Text to UTF-16LE bytes char for char (see ConvertFrom-WsUtf16).
+    param([AllowEmptyString()][string] $Text)
+    $chars = $Text.ToCharArray()
+    $bytes = [byte[]]::new($chars.Length * 2)
+    [System.Buffer]::BlockCopy($chars, 0, $bytes, 0, $bytes.Length)
+    return , $bytes
+}
+
+function ConvertTo-WsSnapshotTextBytes {
+    # Text of a hex(1)/hex(2)/hex(7) value: UTF-16LE, or the ANSI code page in REGEDIT4 files.
+    param([hashtable] $Store, [AllowEmptyString()][string] $Text)
+    if ($null -eq $Store.TextEncoding) { return , (ConvertTo-WsUtf16 -Text $Text) }
+    return , $Store.TextEncoding.GetBytes($Text)
+}
+
+function ConvertFrom-WsValueBytes {
+    # Registry data bytes to the in-memory kind and data, as RegistryKey.GetValue reads them.
+    # TextEncoding $null: UTF-16LE (char for char); else the encoding of a REGEDIT4 file.
+    param([int] $TypeCode, [byte[]] $Bytes, $TextEncoding)
+    if ($TypeCode -eq 3) { return @{ Kind = 'Binary'; Data = $Bytes } }
+    if ($TypeCode -eq 4 -and $Bytes.Length -eq 4) { return @{ Kind = 'DWord'; Data = [System.BitConverter]::ToUInt32($Bytes, 0) } }
+    if ($TypeCode -eq 11 -and $Bytes.Length -eq 8) { return @{ Kind = 'QWord'; Data = [System.BitConverter]::ToUInt64($Bytes, 0) } }
+    if ($TypeCode -ne 1 -and $TypeCode -ne 2 -and $TypeCode -ne 7) { return @{ Kind = 'Raw'; Data = $Bytes } }
+    if ($null -eq $TextEncoding) {
+        # An odd trailing byte is zero-padded, as RegistryKey.GetValue does.
+        $s = ConvertFrom-WsUtf16 -Bytes ($Bytes + [byte[]]::new($Bytes.Length % 2))
+    } else {
+        try { $s = $TextEncoding.GetString($Bytes) } catch { return @{ Kind = 'Raw'; Data = $Bytes } }
+    }
+    $last = $s.Length - 1
+    if ($TypeCode -eq 7) {
+        # The final NUL ends the list, and an empty last element right before it is the
+        # list terminator, not an element.
+        if ($last -ge 0 -and $s[$last] -eq [char]0) { $s = $s.Substring(0, $last); $last-- }
+        if ($last -lt 0) { return @{ Kind = 'MultiString'; Data = [string[]]::new(0) } }
+        if ($s[$last] -eq [char]0) { $s = $s.Substring(0, $last) }
+        return @{ Kind = 'MultiString'; Data = [string[]]$s.Split([char]0) }
+    }
+    # One terminating NUL is dropped, as RegistryKey.GetValue does.
+    if ($last -ge 0 -and $s[$last] -eq [char]0) { $s = $s.Substring(0, $last) }
+    if ($TypeCode -eq 2) { return @{ Kind = 'ExpandString'; Data = $s } }
+    return @{ Kind = 'String'; Data = $s }
+}
+
+function ConvertTo-WsValueBytes {
+    # The exact registry data of a stored value: its bytes as read or set, else its canonical encoding.
+    param($Kind, $Data, $Bytes)
+    if ($null -ne $Bytes) { return , ([byte[]]$Bytes) }
+    $nul = [string][char]0
+    switch ($Kind) {
+        'String' { return , (ConvertTo-WsUtf16 -Text ([string]$Data + $nul)) }
+        'ExpandString' { return , (ConvertTo-WsUtf16 -Text ([string]$Data + $nul)) }
+        'MultiString' {
+            if (@($Data).Count -eq 0) { return , (ConvertTo-WsUtf16 -Text $nul) }
+            return , (ConvertTo-WsUtf16 -Text ([string]::Join($nul, [string[]]$Data) + $nul + $nul))
+        }
+        'DWord' { return , [System.BitConverter]::GetBytes([uint32]$Data) }
+        'QWord' { return , [System.BitConverter]::GetBytes([uint64]$Data) }
+    }
+    if ($null -eq $Data) { return , [byte[]]::new(0) }
+    return , ([byte[]]$Data)
+}
+
+function Assert-WsSnapshotEncodable {
+    # A REGEDIT4 (ANSI) or UTF-8 file cannot hold every character: refuse such text before
+    # anything changes, rather than letting the save write '?' in its place.
+    param([hashtable] $Store, [AllowEmptyString()][string] $Text, [string] $What)
+    if ($Store.Encoding -is [System.Text.UnicodeEncoding]) { return }
+    try { $null = $Store.Encoding.GetBytes($Text) } catch {
+        throw ("{0} cannot be stored in {1}: it is a {2} file (code page {3}), which has no form for some of its characters" -f $What, $Store.Path, $Store.Header, $Store.Encoding.CodePage)
+    }
 }
 
 function Get-WsSnapshotKeyPath {
@@ -470,7 +569,7 @@ function ConvertTo-WsSnapshotEntry {
             ($code -eq 4 -and $copy.Length -eq 4) -or ($code -eq 11 -and $copy.Length -eq 8))) {
         throw "Type code $code for ${what} has its own kind; use that kind instead of Raw"
     }
-    return @{ Name = $Name; Kind = $Kind; TypeCode = $code; Data = $copy }
+    return @{ Name = $Name; Kind = $Kind; TypeCode = $code; Data = $copy; Bytes = $null; Source = $null }
 }
 
 function Get-WsSnapshotStates {
@@ -485,7 +584,7 @@ function Get-WsSnapshotStates {
         $sub = $r.SubKey.Trim([char]'\')
         $path = $root
         if ($sub.Length -gt 0) { $path = $root + '\' + $sub }
-        $state = @{ KeyExists = $false; ValueExists = $false; Kind = $null; TypeCode = $null; Data = $null }
+        $state = @{ KeyExists = $false; ValueExists = $false; Kind = $null; TypeCode = $null; Data = $null; Bytes = $null }
         $out[$i] = $state
         $key = $Store.KeyMap[$path]
         if ($null -eq $key) {
@@ -503,6 +602,7 @@ function Get-WsSnapshotStates {
         $state.Kind = $value.Kind
         $state.TypeCode = $value.TypeCode
         $state.Data = $data
+        if ($null -ne $value.Bytes) { $state.Bytes = $value.Bytes.Clone() }
     }
     return , $out
 }
@@ -530,14 +630,43 @@ function Set-WsSnapshotValue {
         [AllowNull()] $TypeCode = $null
     )
     $entry = ConvertTo-WsSnapshotEntry -Name $ValueName -Kind $Kind -Data $Data -TypeCode $TypeCode
+    Set-WsSnapshotEntry -Store $Store -Hive $Hive -SubKey $SubKey -Entry $entry
+}
+
+function Set-WsSnapshotRawValue {
+    # Sets a value from its exact type code and bytes (rollback of any value, byte for byte).
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [string] $Hive,
+        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string] $SubKey,
+        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string] $ValueName,
+        [Parameter(Mandatory = $true)] [int] $TypeCode,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [byte[]] $Bytes
+    )
+    $copy = [byte[]]$Bytes.Clone()
+    $decoded = ConvertFrom-WsValueBytes -TypeCode $TypeCode -Bytes $copy -TextEncoding $null
+    $entry = @{ Name = $ValueName; Kind = $decoded.Kind; TypeCode = $TypeCode; Data = $decoded.Data; Bytes = $copy; Source = $null }
+    Set-WsSnapshotEntry -Store $Store -Hive $Hive -SubKey $SubKey -Entry $entry
+}
+
+function Set-WsSnapshotEntry {
+    param([hashtable] $Store, [string] $Hive, [AllowEmptyString()] [string] $SubKey, [hashtable] $Entry)
+    $ValueName = $Entry.Name
     $path = Get-WsSnapshotKeyPath -Store $Store -Hive $Hive -SubKey $SubKey
+    $text = $path + [char]10 + $ValueName
+    if ($null -eq $Entry.Bytes -and ($Entry.Kind -eq 'String' -or $Entry.Kind -eq 'ExpandString' -or $Entry.Kind -eq 'MultiString')) { $text += [char]10 + [string]::Join([char]10, [string[]]@($Entry.Data)) }
+    Assert-WsSnapshotEncodable -Store $Store -Text $text -What ("Value '{0}' of {1}" -f $ValueName, $path)
     $values = (Add-WsSnapshotKey -Store $Store -Path $path).ValueMap
     $old = $values[$ValueName]
+    $entry = $Entry
     if ($null -ne $old) {
         # Keep the existing name spelling and position, as the registry does.
         $old.Kind = $entry.Kind
         $old.TypeCode = $entry.TypeCode
         $old.Data = $entry.Data
+        $old.Bytes = $entry.Bytes
+        $old.Source = $null
     } elseif ($ValueName.Length -eq 0) {
         $values.Insert(0, $ValueName, $entry)
     } else {
@@ -571,6 +700,7 @@ function New-WsSnapshotKey {
     $path = Get-WsSnapshotKeyPath -Store $Store -Hive $Hive -SubKey $SubKey
     # A key implied by its descendants already exists; it needs no header of its own.
     if (-not $Store.KeyMap.Contains($path) -and -not (Test-WsSnapshotKeyImplied -Store $Store -Path $path)) {
+        Assert-WsSnapshotEncodable -Store $Store -Text $path -What ("Key {0}" -f $path)
         $null = Add-WsSnapshotKey -Store $Store -Path $path
     }
 }
@@ -589,16 +719,35 @@ function Remove-WsSnapshotKey {
 function Save-WsSnapshotStore {
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory = $true)] [hashtable] $Store
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        # The lock this writer holds (Path, Token); checked right before the file is swapped in.
+        [hashtable] $Fence
     )
     if (-not $Store.Dirty) { return $false }
-    $body = $Store.Encoding.GetBytes((ConvertTo-WsRegText -Store $Store))
+    $text = ConvertTo-WsRegText -Store $Store
+    if ($Store.Encoding -is [System.Text.UnicodeEncoding]) { $body = ConvertTo-WsUtf16 -Text $text }
+    else {
+        try { $body = $Store.Encoding.GetBytes($text) } catch { throw "Cannot save snapshot '$($Store.Path)': $($_.Exception.Message)" }
+    }
     $bom = $Store.Bom
     $bytes = [byte[]]::new($bom.Length + $body.Length)
     [System.Array]::Copy($bom, $bytes, $bom.Length)
     [System.Array]::Copy($body, 0, $bytes, $bom.Length, $body.Length)
+    # A writer killed between writing its temporary file and swapping it in leaves that file
+    # behind; whoever saves next (under the lock) clears it away.
+    $folder = [System.IO.Path]::GetDirectoryName($Store.Path)
+    foreach ($stale in [System.IO.Directory]::GetFiles($folder, '.' + [System.IO.Path]::GetFileName($Store.Path) + '.*.tmp')) {
+        try { [System.IO.File]::Delete($stale) } catch { $null = $_ }
+    }
+    $check = $null
+    if ($null -ne $Fence) {
+        $check = {
+            Step-WsTestHook -Phase 'swap'
+            Assert-WsFence -Fence $Fence
+        }
+    }
     try {
-        Write-WsFileAtomic -Path $Store.Path -Bytes $bytes
+        Write-WsFileAtomic -Path $Store.Path -Bytes $bytes -BeforeSwap $check
     } catch {
         throw "Cannot save snapshot '$($Store.Path)': $($_.Exception.Message)"
     }
@@ -617,7 +766,7 @@ function Get-WsSnapshotTree {
         if ([string]::Equals($key.Path, $path, $ordinalCi) -or $key.Path.StartsWith($path + '\', $ordinalCi)) {
             $values = [System.Collections.Generic.List[object]]::new()
             foreach ($v in $key.ValueMap.get_Values()) {
-                $values.Add(@{ Name = $v.Name; Kind = $v.Kind; TypeCode = $v.TypeCode; Data = $v.Data })
+                $values.Add(@{ Name = $v.Name; Kind = $v.Kind; TypeCode = $v.TypeCode; Data = $v.Data; Bytes = $v.Bytes })
             }
             $tree.Add(@{ SubKey = $key.Path.Substring($rootLength); Values = $values.ToArray() })
         }
