@@ -480,7 +480,8 @@ async function catalogCommand(args: Args, io: CliIo): Promise<number> {
 
 /** PowerShell's position of a failure, shown only with --verbose. */
 function verboseDetail(args: Args, error: Error): string {
-  return args.flags.has('--verbose') && error instanceof WinstateRunError && error.detail ? `${error.detail}\n` : '';
+  const detail = (error as Error & { detail?: string }).detail;
+  return args.flags.has('--verbose') && detail ? `${detail}\n` : '';
 }
 
 /** `winstate runs`: past changing runs, oldest first. */
