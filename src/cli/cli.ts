@@ -531,10 +531,15 @@ function noColor(io: CliIo): boolean {
 
 /** Colour and the Unicode arrow only on a terminal; colour never under NO_COLOR. Settings grouped by area. */
 async function textOptions(io: CliIo, stream: 'stdout' | 'stderr', plan: Plan | undefined): Promise<TextOptions> {
-  const { registryArea } = await import('../report/model.js');
+  const { registryArea, declaredView } = await import('../report/model.js');
   const tty = io.isTTY?.[stream] === true;
   const areas = new Map((plan?.resources ?? []).map((r) => [r.name, r.entry?.area ?? registryArea(r, '')]));
-  return { color: tty && !noColor(io), unicode: tty, areaOf: (name) => areas.get(name) };
+  const byName = new Map((plan?.resources ?? []).map((r) => [r.name, r]));
+  const baselineOf = (name: string) => {
+    const r = byName.get(name);
+    return r ? declaredView(r) : undefined;
+  };
+  return { color: tty && !noColor(io), unicode: tty, areaOf: (name) => areas.get(name), baselineOf };
 }
 
 /**

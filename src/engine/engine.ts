@@ -5,7 +5,7 @@ import { PwshSession, type SessionOptions } from '../bridge/session.js';
 import { validateText, type Plan } from '../document/validate.js';
 import { formatDiagnostic } from '../document/diagnostics.js';
 import { writeFileAtomic } from '../fs.js';
-import type { ApplyReport, Mode, PlanItem, RunReport } from './results.js';
+import { applyCounts, type ApplyReport, type Mode, type PlanItem, type RunReport } from './results.js';
 import { rollbackDocument, type BackupRecord } from './rollback.js';
 import {
   acquireLock, defaultStateDir, findRun, lockPathFor, newRunId, readJournal, runDir, writeRun,
@@ -114,16 +114,21 @@ export class Engine {
       const report: ApplyReport = { document: plan.name, whatIf, plan: items, test, converged: false, failed: test.summary.failed };
       if (items.length === 0) {
         report.converged = test.summary.failed === 0;
+        report.summary = applyCounts(report);
         return report;
       }
       report.set = await this.recordedSet(plan, options, command, rollbackOf);
       report.runId = report.set.runId;
       report.failed = report.set.summary.failed;
       report.partial = report.set.partial;
-      if (whatIf) return report;
+      if (whatIf) {
+        report.summary = applyCounts(report);
+        return report;
+      }
       report.verify = await this.test(plan, options);
       report.failed = Math.max(report.failed, report.verify.summary.failed);
       report.converged = report.verify.summary.drifted === 0 && report.verify.summary.failed === 0;
+      report.summary = applyCounts(report);
       return report;
     });
   }

@@ -4,10 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import { rawStateText, stateText, STATUS_LABEL, stigSettings, type ReportModel, type ReportSetting, type SettingStatus } from './model.js';
+import { rawStateText, stateText, STATUS_LABEL, stigSettings, waiverText, type ReportModel, type ReportSetting, type SettingStatus } from './model.js';
 import { xmlAttr, xmlText } from './escape.js';
 
-export type CklStatus = 'Open' | 'NotAFinding' | 'Not_Reviewed';
+export type CklStatus = 'Open' | 'NotAFinding' | 'Not_Reviewed' | 'Not_Applicable';
 
 export const CKL_STATUS: Record<SettingStatus, CklStatus> = {
   ok: 'NotAFinding',
@@ -16,18 +16,36 @@ export const CKL_STATUS: Record<SettingStatus, CklStatus> = {
   whatif: 'Open',
   error: 'Not_Reviewed',
   skipped: 'Not_Reviewed',
+  waived: 'Not_Applicable',
 };
 
 /** Worst first: one VULN covering several settings takes the worst of their statuses. */
-const CKL_RANK: Record<CklStatus, number> = { Open: 0, Not_Reviewed: 1, NotAFinding: 2 };
+const CKL_RANK: Record<CklStatus, number> = { Open: 0, Not_Reviewed: 1, Not_Applicable: 2, NotAFinding: 3 };
 
-export const XCCDF_RESULT: Record<SettingStatus, 'pass' | 'fixed' | 'fail' | 'error' | 'notchecked'> = {
+/** An active override that holds: the rule is not met as written but waived, so Not_Applicable with the justification. */
+function overrideHolds(s: ReportSetting): boolean {
+  return s.waiver?.status === 'active' && s.waiver.override && (s.status === 'ok' || s.status === 'changed');
+}
+
+export function cklStatus(s: ReportSetting): CklStatus {
+  return overrideHolds(s) ? 'Not_Applicable' : CKL_STATUS[s.status];
+}
+
+export type XccdfResult = 'pass' | 'fixed' | 'fail' | 'error' | 'notchecked' | 'notapplicable' | 'informational';
+
+/** XCCDF 1.2 result of a setting: a held override is informational (checked, but against the waiver's value). */
+export function xccdfResult(s: ReportSetting): XccdfResult {
+  return overrideHolds(s) ? 'informational' : XCCDF_RESULT[s.status];
+}
+
+export const XCCDF_RESULT: Record<SettingStatus, 'pass' | 'fixed' | 'fail' | 'error' | 'notchecked' | 'notapplicable'> = {
   ok: 'pass',
   changed: 'fixed',
   drift: 'fail',
   whatif: 'fail',
   error: 'error',
   skipped: 'notchecked',
+  waived: 'notapplicable',
 };
 
 /** The kinds of id a catalog's STIG references hold. */
@@ -86,9 +104,14 @@ export function findingDetails(model: ReportModel, s: ReportSetting): string {
       lines.push(`Result: could not be evaluated: ${s.error}`);
       break;
     case 'skipped':
-      lines.push('Result: not evaluated (an earlier setting failed).');
+      lines.push('Result: not evaluated (an earlier setting failed with --fail-fast).');
+      break;
+    case 'waived':
+      lines.push('Result: not evaluated: an active waiver leaves it alone.');
       break;
   }
+  if (s.waiver) lines.push(`Waiver: ${waiverText(s.waiver)}`);
+  if (s.waiver?.override && s.waiver.status === 'active') lines.push(`Baseline: ${withRaw(s.waiver.baseline)}; enforced instead: ${withRaw(s.desired)}`);
   return lines.join('\n');
 }
 
@@ -115,7 +138,7 @@ function stigData(name: string, value: string): string {
 function vulnXml(model: ReportModel, vuln: Vuln): string {
   const first = vuln.settings[0]!;
   const ids = splitStigIds([...new Set(vuln.settings.flatMap((s) => s.references.stig))]);
-  const status = vuln.settings.map((s) => CKL_STATUS[s.status]).sort((a, b) => CKL_RANK[a] - CKL_RANK[b])[0]!;
+  const status = vuln.settings.map(cklStatus).sort((a, b) => CKL_RANK[a] - CKL_RANK[b])[0]!;
   const currentRule = ids.rule.find((id) => /r\d+_rule$/.test(id)) ?? '';
   const legacy = [...ids.vuln.filter((id) => id !== vuln.num), ...ids.rule.filter((id) => id !== currentRule)];
   const policy = first.title ? `${first.gpoPath ? `${first.gpoPath} >> ` : ''}${first.title}` : first.target;
@@ -148,7 +171,11 @@ function vulnXml(model: ReportModel, vuln: Vuln): string {
     ...legacy.map((id): [string, string] => ['LEGACY_ID', id]),
   ];
   const details = vuln.settings.map((s) => findingDetails(model, s)).join('\n\n');
-  const comments = `Evaluated automatically by winstate from ${model.document.file}; ${vuln.settings.map((s) => `${s.name}: ${STATUS_LABEL[s.status]}`).join('; ')}.`;
+  const waivers = vuln.settings.filter((s) => s.waiver).map((s) => `${s.name}: ${waiverText(s.waiver!)}`);
+  const comments = [
+    `Evaluated automatically by winstate from ${model.document.file}; ${vuln.settings.map((s) => `${s.name}: ${STATUS_LABEL[s.status]}`).join('; ')}.`,
+    ...waivers,
+  ].join('\n');
   return [
     '\t\t\t<VULN>',
     ...data.map(([name, value]) => stigData(name, value)),
@@ -253,7 +280,7 @@ function ruleResult(model: ReportModel, s: ReportSetting): string {
   const message = s.status === 'error' ? `error: ${s.error}` : findingDetails(model, s);
   return [
     `\t<rule-result ${attrs.join(' ')}>`,
-    `\t\t<result>${XCCDF_RESULT[s.status]}</result>`,
+    `\t\t<result>${xccdfResult(s)}</result>`,
     ...idents(s),
     `\t\t<message severity="${s.status === 'error' ? 'error' : 'info'}">${xmlText(message)}</message>`,
     `\t\t<instance context="registry">${xmlText(s.target)}</instance>`,
@@ -262,7 +289,8 @@ function ruleResult(model: ReportModel, s: ReportSetting): string {
 }
 
 export function renderXccdf(model: ReportModel): string {
-  const evaluated = model.settings.filter((s) => s.status !== 'skipped' && s.status !== 'error');
+  // The default model scores only pass/fail kinds: not notapplicable (waived) or informational (held override).
+  const evaluated = model.settings.filter((s) => s.status !== 'skipped' && s.status !== 'error' && !['notapplicable', 'informational'].includes(xccdfResult(s)));
   const passed = evaluated.filter((s) => s.status === 'ok' || s.status === 'changed').length;
   const score = evaluated.length ? (100 * passed) / evaluated.length : 0;
   const facts: [string, string][] = [

@@ -140,7 +140,10 @@ test('the generated script run directly by pwsh gives the same results as the br
 
   const setRun = runPwshFile(scriptFile, ['-Mode', 'Set', '-RegistrySnapshot', snapshot]);
   assert.is(setRun.status, 0, setRun.stderr);
-  assert.match(setRun.stdout, /12 resources: 12 in desired state, 0 drifted, 11 changed, 0 failed, 0 skipped, 0 waived/);
+  assert.match(setRun.stdout, /\n12 resources: 11 changed, 1 already in desired state, 0 drifted, 0 failed\r?\n/);
+  // Read like the CLI: setting, current -> desired, never raw JSON objects.
+  assert.match(setRun.stdout, /\[CHANGED\] [^\n]+: [^\n]+ -> [^\n]+/);
+  assert.not.match(setRun.stdout, /\{"ensure"/);
   assert.is((await engine.test(plan, { snapshot })).summary.inDesiredState, 12);
 });
 

@@ -164,7 +164,7 @@ test('usage errors exit 3 before anything runs: unknown format, missing file, --
     [['test', SEED, '--report', 'json'], /name the file to write, as --report json:<file>/],
     [['apply', SEED, '--report', 'html:'], /name the file to write/],
     [['test', SEED, '--report'], /--report needs a value/],
-    [['get', SEED, '--report', `json:${dir}/r.json`], /--report goes with test, set or apply/],
+    [['get', SEED, '--report', `json:${dir}/r.json`], /get does not take --report \(it goes with test, set, apply\)/],
     [['test', SEED, '--report', `json:${dir}/same`, '--report', `junit:${dir}/same`], /written by both json and junit/],
   ];
   for (const [argv, message] of cases) {
@@ -234,7 +234,7 @@ test('human output: colour and → only on a terminal, never under NO_COLOR; gro
   assert.not.ok(plain.stdout.includes('\u001b['), 'no ANSI when not a terminal');
   assert.match(plain.stdout, /\n {2}Microsoft network client\n {4}~ SMB client signing \(if server agrees\): Disabled -> Enabled\n/);
   assert.match(plain.stdout, /\n {2}HKLM\\SYSTEM\\CurrentControlSet\\Services\\LanmanWorkstation\\Parameters\n {4}~ Same value, written as a raw registry value: DWord 0 -> 1\n/);
-  assert.match(plain.stdout, /\napply \(what-if\): 2 to change, 0 already in desired state, 0 failed\n$/);
+  assert.match(plain.stdout, /\napply \(what-if\) of 2 resources: 2 to change, 0 already in desired state, 0 failed\n$/);
 
   const tty = await cli(['apply', SEED, '--snapshot', snapshot, '--what-if'], { isTTY: { stdout: true, stderr: true }, env: {} });
   assert.is(tty.code, 2);
