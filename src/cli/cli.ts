@@ -6,7 +6,7 @@ import type { Plan } from '../document/validate.js';
 import type { Engine } from '../engine/engine.js';
 import { EXIT, exitCodeOf } from '../engine/results.js';
 import type { TextOptions } from '../report/text.js';
-import type { ReportSpec } from '../report/formats.js';
+import type { ReportContext, ReportSpec } from '../report/formats.js';
 import { VERSION } from '../version.js';
 import { closestWord } from './suggest.js';
 
@@ -41,7 +41,7 @@ usage:
   winstate compile <file.yaml|dir>... [--out dir] [--check]
                                                    write generated-ps/<name>.ps1 (--check: fail if they differ)
   winstate get|test|set|apply <file.yaml> [--snapshot file.reg] [--what-if] [--json]
-                                 [--report <format>:<file>]...
+                                 [--report <format>:<file>]... [--benchmark <xccdf>]
                                                    run through one PowerShell process
   winstate catalog list [--json]                   every setting the catalog knows
   winstate catalog show <id|title|STIG id|CIS number> [--json]
@@ -63,6 +63,8 @@ options (each command takes only its own; --name=value works as --name value):
   --json                 machine-readable result on stdout; human text goes to stderr
   --report <fmt>:<file>  also write a report (test, set, apply; repeatable); formats:
                          ${REPORT_FORMATS.map((f) => f.name).join(', ')}
+  --benchmark <xccdf>    the STIG benchmark a ckl/xccdf report follows: its own ids and texts, every rule
+                         of the scope (rules the document does not manage are Not_Reviewed, with why)
   --fail-fast            stop at the first setting that fails (set, apply, rollback; default: the others still run)
   --state-dir <dir>      where runs and backups are kept (else $WINSTATE_STATE_DIR, %ProgramData%\\winstate
                          on Windows, ~/.local/state/winstate elsewhere)
@@ -103,11 +105,12 @@ const OPTIONS = {
   timeout: { type: 'string' },
   scope: { type: 'string' },
   level: { type: 'string' },
+  benchmark: { type: 'string' },
 } satisfies Record<string, OptionKind>;
 type OptionName = keyof typeof OPTIONS;
 
 const RUN_OPTIONS: OptionName[] = ['snapshot', 'json', 'pwsh', 'timeout'];
-const CHANGE_OPTIONS: OptionName[] = [...RUN_OPTIONS, 'what-if', 'report', 'fail-fast', 'state-dir'];
+const CHANGE_OPTIONS: OptionName[] = [...RUN_OPTIONS, 'what-if', 'report', 'benchmark', 'fail-fast', 'state-dir'];
 
 /** Every command and the options it takes: the one place both parsing and the errors read. */
 const COMMANDS: Record<string, OptionName[]> = {
@@ -115,7 +118,7 @@ const COMMANDS: Record<string, OptionName[]> = {
   compile: ['out', 'check'],
   schema: ['out', 'check'],
   get: RUN_OPTIONS,
-  test: [...RUN_OPTIONS, 'report'],
+  test: [...RUN_OPTIONS, 'report', 'benchmark'],
   set: CHANGE_OPTIONS,
   apply: CHANGE_OPTIONS,
   runs: ['json', 'state-dir'],
@@ -368,6 +371,7 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
   if (whatIf && (args.command === 'get' || args.command === 'test')) throw new UsageError('--what-if goes with set or apply');
   const timeoutMs = timeoutOf(args);
   const reports = await reportSpecs(args);
+  const context = await reportContext(args, reports);
   const { plans, diagnostics } = await loadPlans(args.files, io);
   if (diagnostics.length > 0 || plans.length === 0) return EXIT.invalidInput;
   const plan = plans[0]!;
@@ -393,7 +397,7 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
       progress.stop();
       human(renderApply(report, text));
       if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
-      return await writeRequestedReports(reports, 'apply', plan, report, startedAt, exitCodeOf(report), io);
+      return await writeRequestedReports(reports, 'apply', plan, report, startedAt, exitCodeOf(report), io, context);
     }
     const options = { snapshot, whatIf, failFast };
     // set goes through the engine's set: target lock, backup before the first change, run record.
@@ -402,7 +406,7 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
     human(renderRun(report, text));
     if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
     if (args.command === 'get') return exitCodeOf(report);
-    return await writeRequestedReports(reports, args.command as 'test' | 'set', plan, report, startedAt, exitCodeOf(report), io);
+    return await writeRequestedReports(reports, args.command as 'test' | 'set', plan, report, startedAt, exitCodeOf(report), io, context);
   } catch (error) {
     progress.stop();
     if (error instanceof WinstateRunError || error instanceof TargetLockedError) {
@@ -571,7 +575,30 @@ function startProgress(io: CliIo, label: string): { stop(): void } {
   };
 }
 
-/** Writes each --report file (atomically); a report that cannot be written is a runtime error. */
+/**
+ * --benchmark <xccdf>: the STIG benchmark the checklist follows (its ids, texts and every rule of
+ * the scope), read before anything runs.
+ */
+async function reportContext(args: Args, specs: ReportSpec[]): Promise<ReportContext> {
+  const file = args.flags.get('--benchmark');
+  if (typeof file !== 'string') return {};
+  if (!specs.some((s) => s.format.name === 'ckl' || s.format.name === 'xccdf')) {
+    throw new UsageError('--benchmark goes with --report ckl:<file> or --report xccdf:<file>');
+  }
+  const { parseXccdf } = await import('../catalog/stig/xccdf.js');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--benchmark: cannot read ${file}: ${(error as Error).message}`);
+  }
+  try {
+    return { stig: { benchmark: parseXccdf(text), file } };
+  } catch (error) {
+    throw new UsageError(`--benchmark: ${file} is not a readable STIG XCCDF benchmark: ${(error as Error).message}`);
+  }
+}
+
 /** The --report values, checked before anything runs. */
 async function reportSpecs(args: Args): Promise<ReportSpec[]> {
   if (args.reports.length === 0) return [];
@@ -592,13 +619,14 @@ async function writeRequestedReports(
   startedAt: Date,
   exitCode: number,
   io: CliIo,
+  context: ReportContext = {},
 ): Promise<number> {
   if (specs.length === 0) return exitCode;
   const { buildReportModel } = await import('../report/model.js');
   const { writeReports } = await import('../report/formats.js');
   const model = buildReportModel({ command, plan, result, startedAt, finishedAt: new Date(), exitCode });
   try {
-    for (const file of writeReports(specs, model)) io.stderr(`winstate: wrote ${file}\n`);
+    for (const file of writeReports(specs, model, context)) io.stderr(`winstate: wrote ${file}\n`);
   } catch (error) {
     io.stderr(`winstate: could not write a report: ${(error as Error).message}\n`);
     return EXIT.runtimeError;

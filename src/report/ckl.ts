@@ -6,6 +6,12 @@ import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { rawStateText, stateText, STATUS_LABEL, stigSettings, waiverText, type ReportModel, type ReportSetting, type SettingStatus } from './model.js';
 import { xmlAttr, xmlText } from './escape.js';
+import { extractAll, ruleApplicability, type Scope, type StigBenchmark, type StigRule } from '../catalog/stig/xccdf.js';
+
+/** What a report may know besides the run: the STIG benchmark a checklist follows (--benchmark). */
+export interface ReportContext {
+  stig?: { benchmark: StigBenchmark; file: string; scope?: Scope | null };
+}
 
 export type CklStatus = 'Open' | 'NotAFinding' | 'Not_Reviewed' | 'Not_Applicable';
 
@@ -176,16 +182,7 @@ function vulnXml(model: ReportModel, vuln: Vuln): string {
     `Evaluated automatically by winstate from ${model.document.file}; ${vuln.settings.map((s) => `${s.name}: ${STATUS_LABEL[s.status]}`).join('; ')}.`,
     ...waivers,
   ].join('\n');
-  return [
-    '\t\t\t<VULN>',
-    ...data.map(([name, value]) => stigData(name, value)),
-    `\t\t\t\t<STATUS>${status}</STATUS>`,
-    `\t\t\t\t<FINDING_DETAILS>${xmlText(details)}</FINDING_DETAILS>`,
-    `\t\t\t\t<COMMENTS>${xmlText(comments)}</COMMENTS>`,
-    '\t\t\t\t<SEVERITY_OVERRIDE></SEVERITY_OVERRIDE>',
-    '\t\t\t\t<SEVERITY_JUSTIFICATION></SEVERITY_JUSTIFICATION>',
-    '\t\t\t</VULN>',
-  ].join('\n');
+  return vulnElement(data, status, details, comments);
 }
 
 function siData(name: string, value: string): string {
@@ -194,7 +191,8 @@ function siData(name: string, value: string): string {
     : `\t\t\t\t<SI_DATA>\n\t\t\t\t\t<SID_NAME>${name}</SID_NAME>\n\t\t\t\t\t<SID_DATA>${xmlText(value)}</SID_DATA>\n\t\t\t\t</SI_DATA>`;
 }
 
-export function renderCkl(model: ReportModel): string {
+export function renderCkl(model: ReportModel, context: ReportContext = {}): string {
+  if (context.stig) return renderBenchmarkCkl(model, context.stig.benchmark, context.stig.file, context.stig.scope);
   const info: [string, string][] = [
     ['version', '1'],
     ['classification', 'UNCLASSIFIED'],
@@ -208,6 +206,11 @@ export function renderCkl(model: ReportModel): string {
     ['notice', 'terms-of-use'],
     ['source', ''],
   ];
+  return checklist(model, info, vulns(model).map((v) => vulnXml(model, v)));
+}
+
+/** The CKL document around its STIG_INFO and VULNs, as STIG Viewer 2.x writes it. */
+function checklist(model: ReportModel, info: [string, string][], vulnsXml: string[]): string {
   const asset: [string, string][] = [
     ['ROLE', 'None'],
     ['ASSET_TYPE', 'Computing'],
@@ -236,11 +239,116 @@ export function renderCkl(model: ReportModel): string {
     '\t\t\t<STIG_INFO>',
     ...info.map(([name, value]) => siData(name, value)),
     '\t\t\t</STIG_INFO>',
-    ...vulns(model).map((v) => vulnXml(model, v)),
+    ...vulnsXml,
     '\t\t</iSTIG>',
     '\t</STIGS>',
     '</CHECKLIST>',
     '',
+  ].join('\n');
+}
+
+/** The settings that answer a benchmark rule: those citing its vulnerability, rule or STIG id. */
+function settingsOf(model: ReportModel, rule: StigRule): ReportSetting[] {
+  const ids = new Set([rule.vulnId, rule.ruleId, rule.stigId, ...rule.legacyIds].map((id) => id.toUpperCase()));
+  return stigSettings(model).filter((s) => s.references.stig.some((id) => ids.has(id.toUpperCase())));
+}
+
+/**
+ * The scope a checklist covers when none is given: the one every rule the document manages applies
+ * to (MS when both fit and the document name does not end in -dc); null when they need both.
+ */
+export function benchmarkScope(model: ReportModel, benchmark: StigBenchmark): Scope | null {
+  const managed = benchmark.rules.filter((r) => settingsOf(model, r).length > 0).map((r) => ruleApplicability(r).scope);
+  const fitsMs = managed.every((scope) => scope.includes('MS'));
+  const fitsDc = managed.every((scope) => scope.includes('DC'));
+  if (fitsMs && fitsDc) return /-dc$/i.test(model.document.name) ? 'DC' : 'MS';
+  return fitsMs ? 'MS' : fitsDc ? 'DC' : null;
+}
+
+/** Why winstate left a rule alone, for its Not_Reviewed entry. */
+function notManagedReason(model: ReportModel, extraction: ReturnType<typeof extractAll>[number]['extraction'] | undefined): string {
+  if (extraction && extraction.kind === 'unsupported') {
+    return `Not reviewed by winstate: this rule is not a registry value winstate can set or check (${extraction.category}: ${extraction.reason}). Review it by hand.`;
+  }
+  return `Not reviewed by winstate: the document ${model.document.name} has no resource for this rule (or sets another value than the STIG asks), so this run says nothing about it.`;
+}
+
+/**
+ * A checklist that STIG Viewer merges with the official one: the benchmark's own STIG_INFO and, for
+ * every rule of the scope in benchmark order, its ids and texts; rules the document manages carry
+ * the run's result, the others are Not_Reviewed with the reason.
+ */
+function renderBenchmarkCkl(model: ReportModel, benchmark: StigBenchmark, file: string, scopeGiven: Scope | null | undefined): string {
+  const scope = scopeGiven === undefined ? benchmarkScope(model, benchmark) : scopeGiven;
+  const extractions = new Map(extractAll(benchmark).map((e) => [e.rule.ruleId, e.extraction]));
+  const release = benchmark.releaseInfo ?? (benchmark.release !== null ? `Release: ${benchmark.release}` : '');
+  const info: [string, string][] = [
+    ['version', benchmark.version],
+    ['classification', 'UNCLASSIFIED'],
+    ['customname', ''],
+    ['stigid', benchmark.id],
+    ['description', benchmark.title],
+    ['filename', basename(file)],
+    ['releaseinfo', release],
+    ['title', benchmark.title],
+    ['uuid', uuidFrom(`stig\u0000${benchmark.id}\u0000${benchmark.version}\u0000${release}\u0000${scope ?? ''}`)],
+    ['notice', 'terms-of-use'],
+    ['source', 'STIG.DOD.MIL'],
+  ];
+  const stigRef = `${benchmark.title} :: Version ${benchmark.version}, ${release}`;
+  const rules = benchmark.rules.filter((r) => !scope || ruleApplicability(r).scope.includes(scope));
+  const vulnsXml = rules.map((rule) => {
+    const settings = settingsOf(model, rule);
+    const status: CklStatus = settings.length ? settings.map(cklStatus).sort((a, b) => CKL_RANK[a] - CKL_RANK[b])[0]! : 'Not_Reviewed';
+    const details = settings.length ? settings.map((s) => findingDetails(model, s)).join('\n\n') : notManagedReason(model, extractions.get(rule.ruleId));
+    const waivers = settings.filter((s) => s.waiver).map((s) => `${s.name}: ${waiverText(s.waiver!)}`);
+    const comments = settings.length
+      ? [`Evaluated automatically by winstate from ${model.document.file}; ${settings.map((s) => `${s.name}: ${STATUS_LABEL[s.status]}`).join('; ')}.`, ...waivers].join('\n')
+      : '';
+    const data: [string, string][] = [
+      ['Vuln_Num', rule.vulnId],
+      ['Severity', rule.severity === 'high' || rule.severity === 'low' ? rule.severity : 'medium'],
+      ['Group_Title', rule.srgId],
+      ['Rule_ID', rule.ruleId],
+      ['Rule_Ver', rule.stigId],
+      ['Rule_Title', rule.title],
+      ['Vuln_Discuss', rule.discussion ?? ''],
+      ['IA_Controls', ''],
+      ['Check_Content', rule.checkText],
+      ['Fix_Text', rule.fixText],
+      ['False_Positives', ''],
+      ['False_Negatives', ''],
+      ['Documentable', 'false'],
+      ['Mitigations', ''],
+      ['Potential_Impact', ''],
+      ['Third_Party_Tools', ''],
+      ['Mitigation_Control', ''],
+      ['Responsibility', ''],
+      ['Security_Override_Guidance', ''],
+      ['Check_Content_Ref', 'M'],
+      ['Weight', rule.weight !== null ? rule.weight.toFixed(1) : '10.0'],
+      ['Class', 'Unclass'],
+      ['STIGRef', stigRef],
+      ['TargetKey', rule.targetKey ?? ''],
+      ['STIG_UUID', uuidFrom(`${benchmark.id}\u0000${rule.ruleId}`)],
+      ...rule.legacyIds.map((id): [string, string] => ['LEGACY_ID', id]),
+      ...rule.ccis.map((id): [string, string] => ['CCI_REF', id]),
+    ];
+    return vulnElement(data, status, details, comments);
+  });
+  return checklist(model, info, vulnsXml);
+}
+
+function vulnElement(data: [string, string][], status: CklStatus, details: string, comments: string): string {
+  return [
+    '\t\t\t<VULN>',
+    ...data.map(([name, value]) => stigData(name, value)),
+    `\t\t\t\t<STATUS>${status}</STATUS>`,
+    `\t\t\t\t<FINDING_DETAILS>${xmlText(details)}</FINDING_DETAILS>`,
+    `\t\t\t\t<COMMENTS>${xmlText(comments)}</COMMENTS>`,
+    '\t\t\t\t<SEVERITY_OVERRIDE></SEVERITY_OVERRIDE>',
+    '\t\t\t\t<SEVERITY_JUSTIFICATION></SEVERITY_JUSTIFICATION>',
+    '\t\t\t</VULN>',
   ].join('\n');
 }
 
