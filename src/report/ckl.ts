@@ -396,11 +396,45 @@ function ruleResult(model: ReportModel, s: ReportSetting): string {
   ].join('\n');
 }
 
-export function renderXccdf(model: ReportModel): string {
+/** Worst first, for a benchmark rule answered by several settings. */
+const XCCDF_RANK: XccdfResult[] = ['fail', 'error', 'notchecked', 'notapplicable', 'informational', 'fixed', 'pass'];
+
+/** One rule-result per benchmark rule of the scope, under the benchmark's own rule ids (SCAP 1.2 form). */
+function benchmarkRuleResults(model: ReportModel, stig: NonNullable<ReportContext['stig']>): { xml: string[]; results: XccdfResult[] } {
+  const { benchmark } = stig;
+  const scope = stig.scope === undefined ? benchmarkScope(model, benchmark) : stig.scope;
+  const extractions = new Map(extractAll(benchmark).map((e) => [e.rule.ruleId, e.extraction]));
+  const results: XccdfResult[] = [];
+  const xml = benchmark.rules.filter((r) => !scope || ruleApplicability(r).scope.includes(scope)).map((rule) => {
+    const settings = settingsOf(model, rule);
+    const result = settings.length ? settings.map(xccdfResult).sort((a, b) => XCCDF_RANK.indexOf(a) - XCCDF_RANK.indexOf(b))[0]! : 'notchecked';
+    results.push(result);
+    const message = settings.length ? settings.map((s) => findingDetails(model, s)).join('\n\n') : notManagedReason(model, extractions.get(rule.ruleId));
+    const severity = ['high', 'medium', 'low', 'info'].includes(rule.severity) ? rule.severity : 'unknown';
+    return [
+      `\t<rule-result idref="${xmlAttr(`xccdf_mil.disa.stig_rule_${rule.ruleId}`)}" severity="${severity}" time="${model.finishedAt}" version="${xmlAttr(rule.stigId)}">`,
+      `\t\t<result>${result}</result>`,
+      `\t\t<ident system="${IDENT_SYSTEM.vuln}">${xmlText(rule.vulnId)}</ident>`,
+      ...rule.legacyIds.map((id) => `\t\t<ident system="${IDENT_SYSTEM.legacy}">${xmlText(id)}</ident>`),
+      ...rule.ccis.map((id) => `\t\t<ident system="http://cyber.mil/cci">${xmlText(id)}</ident>`),
+      `\t\t<message severity="info">${xmlText(message)}</message>`,
+      ...settings.map((s) => `\t\t<instance context="registry">${xmlText(s.target)}</instance>`),
+      '\t</rule-result>',
+    ].join('\n');
+  });
+  return { xml, results };
+}
+
+export function renderXccdf(model: ReportModel, context: ReportContext = {}): string {
+  const stig = context.stig ? benchmarkRuleResults(model, context.stig) : undefined;
   // The default model scores only pass/fail kinds: not notapplicable (waived) or informational (held override).
   const evaluated = model.settings.filter((s) => s.status !== 'skipped' && s.status !== 'error' && !['notapplicable', 'informational'].includes(xccdfResult(s)));
   const passed = evaluated.filter((s) => s.status === 'ok' || s.status === 'changed').length;
-  const score = evaluated.length ? (100 * passed) / evaluated.length : 0;
+  let score = evaluated.length ? (100 * passed) / evaluated.length : 0;
+  if (stig) {
+    const scored = stig.results.filter((r) => r === 'pass' || r === 'fixed' || r === 'fail' || r === 'error');
+    score = scored.length ? (100 * scored.filter((r) => r === 'pass' || r === 'fixed').length) / scored.length : 0;
+  }
   const facts: [string, string][] = [
     ['urn:xccdf:fact:asset:identifier:host_name', model.host.hostname],
     ['urn:winstate:fact:target', targetDescription(model)],
@@ -410,14 +444,16 @@ export function renderXccdf(model: ReportModel): string {
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<TestResult xmlns="http://checklists.nist.gov/xccdf/1.2" id="${xmlAttr(xccdfId('testresult', model.document.name))}" start-time="${model.startedAt}" end-time="${model.finishedAt}" test-system="${xmlAttr(`cpe:/a:winstate:winstate:${model.version}`)}" version="${xmlAttr(model.version)}">`,
-    `\t<benchmark href="${xmlAttr(`urn:winstate:document:${model.document.name}`)}" id="${xmlAttr(xccdfId('benchmark', model.document.name))}"/>`,
+    context.stig
+      ? `\t<benchmark href="${xmlAttr(basename(context.stig.file))}" id="${xmlAttr(`xccdf_mil.disa.stig_benchmark_${context.stig.benchmark.id}`)}"/>`
+      : `\t<benchmark href="${xmlAttr(`urn:winstate:document:${model.document.name}`)}" id="${xmlAttr(xccdfId('benchmark', model.document.name))}"/>`,
     `\t<title>${xmlText(`winstate ${model.command} of ${model.document.name}`)}</title>`,
     `\t<remark>${xmlText(`Outcome: ${model.outcome}; ${model.summary.total} settings from ${model.document.file}.`)}</remark>`,
     `\t<target>${xmlText(targetName(model))}</target>`,
     '\t<target-facts>',
     ...facts.map(([name, value]) => `\t\t<fact name="${xmlAttr(name)}" type="string">${xmlText(value)}</fact>`),
     '\t</target-facts>',
-    ...model.settings.map((s) => ruleResult(model, s)),
+    ...(stig ? stig.xml : model.settings.map((s) => ruleResult(model, s))),
     `\t<score system="urn:xccdf:scoring:default" maximum="100">${score.toFixed(2)}</score>`,
     '</TestResult>',
     '',

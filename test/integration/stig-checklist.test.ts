@@ -77,6 +77,10 @@ test('the CKL of the imported STIG MS document lists the 230 member-server rules
   // The XCCDF TestResult beside it is well-formed.
   const wf = spawnSync('xmllint', ['--noout', join(dir, 'ms.xccdf.xml')], { encoding: 'utf8' });
   assert.is(wf.status, 0, wf.stderr);
+  const xccdf = readFileSync(join(dir, 'ms.xccdf.xml'), 'utf8');
+  assert.is(xccdf.match(/<rule-result /g)!.length, 230, 'the TestResult covers the same rules');
+  assert.match(xccdf, /<rule-result idref="xccdf_mil\.disa\.stig_rule_SV-224836r958472_rule" severity="low" [^>]*version="WN16-00-000200">\s*<result>notchecked<\/result>/);
+  assert.match(xccdf, /<benchmark href="U_MS_Windows_Server_2016_STIG_V2R10_Manual-xccdf\.xml" id="xccdf_mil\.disa\.stig_benchmark_Windows_Server_2016_STIG"\/>/);
 });
 
 test('--benchmark is checked before anything runs', async () => {
