@@ -9,6 +9,8 @@ import { printable, type Diagnostic, type DiagnosticCode } from './diagnostics.j
 import { loadFile, loadText, type DataPath, type SourceDocument } from './load.js';
 import { documentSchema } from './schema.js';
 import { baselineResources, findLevel } from '../catalog/baseline.js';
+import { settingInfo } from '../resources/info.js';
+import { closestWord } from '../cli/suggest.js';
 
 /** An organisation's decision about one resource, judged against the date when the script runs. */
 export interface PlannedWaiver {
@@ -179,13 +181,27 @@ function applyWaivers(
   const today = now.toISOString().slice(0, 10);
   waivers.forEach((w, i) => {
     if (typeof w?.resource !== 'string') return; // the schema has reported it
-    const resource = resources.find((r) => r.name.toLowerCase() === w.resource.toLowerCase());
-    if (!resource) {
-      if (!raw.some((r) => r?.name?.toLowerCase() === w.resource.toLowerCase())) report(['waivers', i, 'resource'], 'invalid-value', `waiver for "${w.resource}": no resource has that name`);
+    const named = resources.find((r) => r.name.toLowerCase() === w.resource.toLowerCase());
+    // By name first; else by a STIG id (V-, SV-, WN16-) or CIS number the resources cite: a rule
+    // written as several values waives all of them.
+    const matches = named ? [named] : resources.filter((r) => referenceIds(r).some((id) => id.toLowerCase() === w.resource.trim().toLowerCase()));
+    if (matches.length === 0) {
+      if (!raw.some((r) => r?.name?.toLowerCase() === w.resource.toLowerCase())) {
+        const hint = closestWord(w.resource, [...resources.map((r) => r.name), ...new Set(resources.flatMap(referenceIds))]);
+        report(['waivers', i, 'resource'], 'invalid-value', `waiver for "${w.resource}": no resource has that name, STIG id or CIS number${hint ? `; did you mean "${hint}"?` : ''}`);
+      }
       return;
     }
+    if (w.override && matches.length > 1) {
+      report(['waivers', i, 'resource'], 'invalid-value', `waiver for "${w.resource}": ${matches.length} resources cite it (${matches.map((r) => r.name).join(', ')}); an override needs one, so name the resource`);
+      return;
+    }
+    matches.forEach((resource, n) => bindWaiver(w, i, resource, n === 0));
+  });
+
+  function bindWaiver(w: RawWaiver, i: number, resource: PlannedResource, first: boolean): void {
     if (resource.waiver) {
-      report(['waivers', i, 'resource'], 'invalid-value', `"${w.resource}" already has a waiver; one per resource`);
+      report(['waivers', i, 'resource'], 'invalid-value', `"${resource.name}" already has a waiver; one per resource`);
       return;
     }
     if (Number.isNaN(Date.parse(`${w.expires}T00:00:00Z`)) || new Date(`${w.expires}T00:00:00Z`).toISOString().slice(0, 10) !== w.expires) {
@@ -212,9 +228,15 @@ function applyWaivers(
       if (!resolved) return;
       waiver.override = { desired: resolved.desired, policy: resolved.policy };
     }
-    if (waiver.expired) warn(['waivers', i, 'expires'], `the waiver for "${w.resource}" expired on ${w.expires}: the resource is enforced again`);
+    if (waiver.expired && first) warn(['waivers', i, 'expires'], `the waiver for "${w.resource}" expired on ${w.expires}: the resource is enforced again`);
     resource.waiver = waiver;
-  });
+  }
+}
+
+/** The STIG ids and CIS numbers a resource cites (its own metadata, else its catalog entry's). */
+function referenceIds(r: PlannedResource): string[] {
+  const refs = settingInfo(r).references;
+  return [...refs.stig, ...refs.cis];
 }
 
 /** Resource names are unique (ignoring case), whatever else is wrong with the resources. */
