@@ -390,9 +390,10 @@ function Invoke-WsConfiguration {
                         $result.differingProperties = $states[$i].Differing
                     }
                     if ($states[$i].Differing.Length -gt 0) {
-                        $action = 'Set to desired state'
-                        if ($resource.Ensure -eq 'Absent') { $action = 'Remove' }
-                        if ($Cmdlet.ShouldProcess($resource.Target, $action)) {
+                        # -WhatIf and -Confirm name the setting with its current and desired value.
+                        $action = 'Set {0} -> {1}' -f (Format-WsStateText -View $states[$i].View), (Format-WsStateText -View $result.desired)
+                        if ($resource.Ensure -eq 'Absent') { $action = 'Remove ({0} now)' -f (Format-WsStateText -View $states[$i].View) }
+                        if ($Cmdlet.ShouldProcess(('{0} [{1}]' -f $resource.Name, $resource.Target), $action)) {
                             Invoke-WsChange -Store $store -Resource $resource
                             $result.changed = $true
                             $change = [ordered]@{ resource = $resource.Name; target = $resource.Target }
