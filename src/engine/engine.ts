@@ -83,11 +83,13 @@ export class Engine {
     if (!result.ok) {
       throw new WinstateRunError(`${plan.name}: ${mode} failed: ${result.error?.message ?? 'unknown error'}`, { cause: result.error, timedOut: result.timedOut });
     }
+    let report: RunReport;
     try {
-      return JSON.parse(result.output) as RunReport;
+      report = JSON.parse(result.output) as RunReport;
     } catch (error) {
       throw new WinstateRunError(`${plan.name}: ${mode} returned output that is not JSON: ${result.output.slice(0, 200)}`, { cause: error });
     }
+    return withRestartFacts(plan, report);
   }
 
   get(plan: Plan, options?: RunOptions): Promise<RunReport> {
@@ -219,6 +221,16 @@ export class Engine {
     await this.sessionInstance?.close();
     this.sessionInstance = undefined;
   }
+}
+
+/** Marks the settings the catalog says take effect only after a restart, and lists those this run changed. */
+function withRestartFacts(plan: Plan, report: RunReport): RunReport {
+  const restart = new Set(plan.resources.filter((r) => r.entry?.restartRequired).map((r) => r.name));
+  if (restart.size === 0) return report;
+  for (const r of report.results) if (restart.has(r.name)) r.restartRequired = true;
+  const changed = report.results.filter((r) => r.restartRequired && r.changed).map((r) => r.name);
+  if (changed.length > 0) report.restartNeeded = changed;
+  return report;
 }
 
 function runStatus(report: RunReport): RunStatus {

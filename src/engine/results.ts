@@ -32,6 +32,8 @@ export interface ResourceResult {
   skipped?: boolean;
   /** An active waiver skips this resource (then skipped is true too). */
   waived?: boolean;
+  /** The catalog says this setting takes effect only after a restart. */
+  restartRequired?: boolean;
   /** The resource's waiver, active or expired. */
   waiver?: { justification: string; expires: string; status: 'active' | 'expired'; approvedBy?: string; override?: boolean };
 }
@@ -74,6 +76,8 @@ export interface RunReport {
   results: ResourceResult[];
   /** Added by the engine to a set that changed something: its run record id. */
   runId?: string;
+  /** Added by the engine: settings this run changed that take effect only after a restart. */
+  restartNeeded?: string[];
 }
 
 export interface PlanItem {

@@ -171,6 +171,7 @@ function settingRow(s: ReportSetting): string {
     s.title && s.title !== s.name ? `<div class="sub">${html(s.title)}</div>` : '',
     `<div class="sub target"><code>${pathHtml(s.target)}</code></div>`,
     s.source ? `<div class="sub muted">${html(s.type)}${s.id ? ` · ${html(s.id)}` : ''} · line ${s.source.line}</div>` : '',
+    s.restartRequired ? '<div class="sub muted">takes effect after a restart</div>' : '',
     waiverHtml(s),
   ].join('');
   const rationale = s.rationale

@@ -93,6 +93,8 @@ export interface ReportSetting {
   references: References;
   source: { file: string; line: number } | null;
   waiver: ReportWaiver | null;
+  /** The catalog says the setting takes effect only after a restart. */
+  restartRequired: boolean;
 }
 
 export interface ReportChange {
@@ -307,6 +309,7 @@ export function buildReportModel(input: ReportInput): ReportModel {
       references: departsFromCatalog(resource) ? { ...info.references, stig: [] } : info.references,
       source: resource ? { file: plan.file, line: resource.line } : null,
       waiver: waiverOf(resource, final ?? run.results.find((r) => r.name === name)),
+      restartRequired: Boolean(resource?.entry?.restartRequired),
     };
   });
 

@@ -134,7 +134,8 @@ export function renderRun(report: RunReport, options: TextOptions = {}): string 
   const summary = report.mode === 'Get'
     ? `${report.summary.total} resources read (${report.durationMs} ms)`
     : `${summaryText(report.summary, report.mode === 'Set' ? 'already in desired state' : 'in desired state')} (${report.durationMs} ms)`;
-  return [`${p.paint('bold', safe(report.document))} (${report.mode}, ${where})`, ...grouped(lines, options, p), p.paint('bold', summary)].join('\n');
+  const restart = report.restartNeeded?.length ? [p.paint('yellow', `restart Windows for ${report.restartNeeded.length === 1 ? 'this change' : 'these changes'} to take effect: ${report.restartNeeded.map(safe).join(', ')}`)] : [];
+  return [`${p.paint('bold', safe(report.document))} (${report.mode}, ${where})`, ...grouped(lines, options, p), p.paint('bold', summary), ...restart].join('\n');
 }
 
 export function renderApply(report: ApplyReport, options: TextOptions = {}): string {

@@ -164,4 +164,28 @@ test('apply: an override that now holds is Not_Applicable/informational/suppress
   assert.is(autorun.suppressions![0]!.justification, OVERRIDE);
 });
 
+test('a setting read at boot: results say restartRequired, the summary names what needs a restart, reports carry it', async () => {
+  const dir = tempDir();
+  const doc = join(dir, 'boot.yaml');
+  writeFileSync(doc, `metadata: { name: boot }
+resources:
+  - { name: sehop, type: Policy, properties: { policy: Enable Structured Exception Handling Overwrite Protection (SEHOP), value: Enabled } }
+  - { name: plain, type: Registry, properties: { key: 'HKLM\\SOFTWARE\\W', valueName: A, valueType: DWord, valueData: 1 } }
+`);
+  const snapshot = join(dir, 's.reg');
+  writeReg(snapshot, ['[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\kernel]', '"DisableExceptionChainValidation"=dword:00000001', '', '[HKEY_LOCAL_MACHINE\\SOFTWARE\\W]', '"A"=dword:00000000']);
+  const r = await runCli(['apply', doc, '--snapshot', snapshot, '--json', '--report', `json:${dir}/b.json`]);
+  assert.is(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as ApplyReport;
+  assert.equal(report.set!.restartNeeded, ['sehop']);
+  assert.equal(report.set!.results.map((x) => x.restartRequired ?? false), [true, false]);
+  assert.match(r.stderr, /\nrestart Windows for this change to take effect: sehop\n/);
+  const model = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8')) as ReportModel;
+  assert.ok(validateReport(model), JSON.stringify(validateReport.errors, null, 2));
+  assert.equal(model.settings.map((x) => x.restartRequired), [true, false]);
+  // Nothing changed, nothing to restart for.
+  const again = await runCli(['apply', doc, '--snapshot', snapshot]);
+  assert.not.match(again.stdout, /restart Windows/);
+});
+
 test.run();
