@@ -43,9 +43,12 @@ usage:
   winstate get|test|set|apply <file.yaml> [--snapshot file.reg] [--what-if] [--json]
                                  [--report <format>:<file>]... [--benchmark <xccdf>]
                                                    run through one PowerShell process
-  winstate catalog list [--json]                   every setting the catalog knows
+  winstate catalog list [--json]                   every setting the catalog knows: id, kind, severity,
+                                                   STIG id, CIS numbers, title in aligned columns
   winstate catalog show <id|title|STIG id|CIS number> [--json]
                                                    one setting: mapping, choices, rationale, references
+  winstate catalog search <words>... [--json]      entries whose id, title, GPO path, registry path, STIG
+                                                   ids or CIS numbers contain every word
   winstate runs [--json]                           list past set/apply/rollback runs and what each changed
   winstate rollback <run-id|latest> [--what-if] [--json]
                                                    restore what a run changed, from its backup
@@ -447,9 +450,9 @@ async function stateDirOf(args: Args): Promise<string> {
 /** `winstate catalog list|show`. */
 async function catalogCommand(args: Args, io: CliIo): Promise<number> {
   const [verb, ...rest] = args.files;
-  if (!((verb === 'list' && rest.length === 0) || (verb === 'show' && rest.length === 1))) {
-    const hint = verb && verb !== 'list' && verb !== 'show' ? closestWord(verb, ['list', 'show']) : undefined;
-    throw new UsageError(`${hint ? `unknown catalog command '${printable(verb!)}'; did you mean '${hint}'?\n` : ''}usage: winstate catalog list [--json] | winstate catalog show <id|title|STIG id|CIS number> [--json]`);
+  if (!((verb === 'list' && rest.length === 0) || (verb === 'show' && rest.length === 1) || (verb === 'search' && rest.length > 0))) {
+    const hint = verb && !['list', 'show', 'search'].includes(verb) ? closestWord(verb, ['list', 'show', 'search']) : undefined;
+    throw new UsageError(`${hint ? `unknown catalog command '${printable(verb!)}'; did you mean '${hint}'?\n` : ''}${CATALOG_USAGE}`);
   }
   const { loadCatalog } = await import('../catalog/catalog.js');
   const { catalogEntryView, renderCatalogEntry } = await import('../catalog/view.js');
@@ -457,7 +460,23 @@ async function catalogCommand(args: Args, io: CliIo): Promise<number> {
   const json = args.flags.has('--json');
   if (verb === 'list' && rest.length === 0) {
     if (json) io.stdout(`${JSON.stringify(catalog.entries.map((e) => catalogEntryView(e, catalog)), null, 2)}\n`);
-    else for (const e of catalog.entries) io.stdout(`${e.id.padEnd(40)} ${e.severity.padEnd(6)} ${e.title}\n`);
+    else io.stdout(catalogTable(catalog.entries));
+    return EXIT.ok;
+  }
+  if (verb === 'search') {
+    // Every word must appear in the entry's id, title, GPO path, registry location, STIG ids or CIS numbers.
+    const words = rest.join(' ').toLowerCase().split(/\s+/).filter(Boolean);
+    const found = catalog.entries.filter((e) => {
+      const text = [e.id, e.title, e.gpoPath, e.area ?? '', e.kind, `${e.registry.key}\\${e.registry.valueName}`, ...(e.references.stig ?? []), ...(e.references.cis ?? [])].join('\n').toLowerCase();
+      return words.every((w) => text.includes(w));
+    });
+    if (json) io.stdout(`${JSON.stringify(found.map((e) => catalogEntryView(e, catalog)), null, 2)}\n`);
+    else if (found.length) io.stdout(catalogTable(found));
+    if (found.length === 0) {
+      const hints = catalog.suggest(rest.join(' '));
+      io.stderr(`winstate: no catalog entry matches '${printable(rest.join(' '))}'${hints.length ? `; did you mean ${hints.map((h) => `"${h}"`).join(' or ')}?` : ''}\n`);
+      return EXIT.invalidInput;
+    }
     return EXIT.ok;
   }
   if (verb === 'show' && rest.length === 1) {
@@ -473,7 +492,25 @@ async function catalogCommand(args: Args, io: CliIo): Promise<number> {
     else io.stdout(`${found.map((e) => renderCatalogEntry(e, catalog)).join('\n\n')}\n`);
     return EXIT.ok;
   }
-  throw new UsageError('usage: winstate catalog list [--json] | winstate catalog show <id|title|STIG id|CIS number> [--json]');
+  throw new UsageError(CATALOG_USAGE);
+}
+
+const CATALOG_USAGE = 'usage: winstate catalog list [--json] | winstate catalog show <id|title|STIG id|CIS number> [--json] | winstate catalog search <words>... [--json]';
+
+/** Aligned columns: id, kind, severity, STIG id, CIS numbers, title (the last column is not padded). */
+function catalogTable(entries: readonly import('../catalog/catalog.js').CatalogEntry[]): string {
+  const rows = entries.map((e) => [
+    e.id,
+    e.kind,
+    e.severity,
+    (e.references.stig ?? []).filter((id) => /^WN16-/i.test(id)).join(',') || '-',
+    (e.references.cis ?? []).join(',') || '-',
+    e.title,
+  ]);
+  const header = ['ID', 'KIND', 'SEVERITY', 'STIG', 'CIS', 'TITLE'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return `${[header, ...rows].map(line).join('\n')}\n`;
 }
 
 /** `winstate runs`: past changing runs, oldest first. */
