@@ -94,7 +94,7 @@ export function validateSource(source: SourceDocument, options: ValidateOptions 
   if (!validate(schemaView(source.data))) {
     for (const error of validate.errors!) {
       if (error.keyword === 'if') continue; // the failing `then` branch reports the real problem
-      const { path, which, message } = describeSchemaError(error);
+      const { path, which, message } = describeSchemaError(error, source.data);
       if (path[0] === 'resources' && typeof path[1] === 'number') brokenResources.add(path[1]);
       report(path, 'schema', message, which);
     }
@@ -299,6 +299,29 @@ function checkAcrossResources(
   }
 }
 
+/** Windows' names of the registry value types (regedit, reg.exe, .reg files), as winstate spells them. */
+const REGISTRY_TYPE_NAMES: Record<string, string> = {
+  reg_sz: 'String', sz: 'String', reg_expand_sz: 'ExpandString', expand_sz: 'ExpandString', reg_dword: 'DWord', dword: 'DWord',
+  reg_qword: 'QWord', qword: 'QWord', reg_multi_sz: 'MultiString', multi_sz: 'MultiString', reg_binary: 'Binary', binary: 'Binary',
+};
+
+/** The allowed value a near miss meant: another spelling of a registry type, another case, or a typo. */
+function enumHint(given: string, allowed: string[]): string | undefined {
+  const lower = given.trim().toLowerCase();
+  const named = REGISTRY_TYPE_NAMES[lower];
+  const hint = (named && allowed.includes(named) ? named : undefined) ?? allowed.find((a) => a.toLowerCase() === lower) ?? closestWord(given, allowed);
+  return hint === undefined || hint === given ? undefined : hint;
+}
+
+function valueAt(data: unknown, path: DataPath): unknown {
+  let here = data;
+  for (const step of path) {
+    if (here === null || typeof here !== 'object') return undefined;
+    here = (here as Record<string | number, unknown>)[step];
+  }
+  return here;
+}
+
 /** ajv sees integers as numbers; exact range checks happen later on the bigint. */
 function schemaView(value: unknown): unknown {
   if (typeof value === 'bigint') return Number(value);
@@ -309,7 +332,7 @@ function schemaView(value: unknown): unknown {
   return value;
 }
 
-function describeSchemaError(error: ErrorObject): { path: DataPath; which: 'key' | 'value'; message: string } {
+function describeSchemaError(error: ErrorObject, data?: unknown): { path: DataPath; which: 'key' | 'value'; message: string } {
   const path: DataPath = error.instancePath
     .split('/')
     .slice(1)
@@ -325,8 +348,12 @@ function describeSchemaError(error: ErrorObject): { path: DataPath; which: 'key'
     }
     case 'required':
       return { path, which: 'value', message: `${where}: missing required property '${String(p.missingProperty)}'` };
-    case 'enum':
-      return { path, which: 'value', message: `${where}: must be one of ${(p.allowedValues as unknown[]).map(String).join(', ')}` };
+    case 'enum': {
+      const allowed = (p.allowedValues as unknown[]).map(String);
+      const given = valueAt(data, path);
+      const hint = typeof given === 'string' ? enumHint(given, allowed) : undefined;
+      return { path, which: 'value', message: `${where}: must be one of ${allowed.join(', ')}${hint ? `; did you mean ${hint}?` : ''}` };
+    }
     case 'type':
       return { path, which: 'value', message: `${where}: must be ${String(p.type).replace(/,/g, ' or ')}` };
     case 'pattern':

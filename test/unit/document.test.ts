@@ -443,4 +443,14 @@ test('encodings: UTF-16 with a byte-order mark (what Windows PowerShell 5.1 writ
   }
 });
 
+test('valueType spelled as Windows does (REG_DWORD, dword, REG_MULTI_SZ) or mistyped gets a did-you-mean', () => {
+  const message = (type: string) =>
+    validateText('t.yaml', `metadata: { name: t }\nresources:\n  - { name: a, type: Registry, properties: { key: 'HKLM\\SOFTWARE\\W', valueName: A, valueType: ${type}, valueData: 1 } }\n`).diagnostics.map((d) => d.message).join('\n');
+  assert.match(message('REG_DWORD'), /valueType: must be one of String, ExpandString, DWord, QWord, MultiString, Binary; did you mean DWord\?$/);
+  assert.match(message('dword'), /did you mean DWord\?$/);
+  assert.match(message('REG_MULTI_SZ'), /did you mean MultiString\?/);
+  assert.match(message('QWrod'), /did you mean QWord\?$/);
+  assert.not.match(message('Nonsense'), /did you mean/);
+});
+
 test.run();
