@@ -299,6 +299,11 @@ async function validateCommand(args: Args, io: CliIo): Promise<number> {
   return EXIT.ok;
 }
 
+/** A word to paste into a shell: bare when safe, else single-quoted (a quote inside doubled, as PowerShell reads it). */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:\\=+-]+$/.test(word) ? word : `'${word.replace(/'/g, "''")}'`;
+}
+
 async function compileCommand(args: Args, io: CliIo): Promise<number> {
   const files = documentFiles(args.files);
   const { plans, diagnostics } = await loadPlans(files, io);
@@ -338,7 +343,9 @@ async function compileCommand(args: Args, io: CliIo): Promise<number> {
       }
     }
     if (differences > 0) {
-      io.stderr(`${differences} generated script(s) out of date: run npm run compile\n`);
+      // The command that rewrites them, as this user typed the check (quoted only where a shell needs it).
+      const again = ['winstate', 'compile', ...args.files, '--out', out].map(shellWord).join(' ');
+      io.stderr(`${differences} generated script(s) out of date: run ${again}\n`);
       return EXIT.drift;
     }
     io.stderr(`${names.size} generated script(s) up to date\n`);
@@ -358,7 +365,7 @@ async function schemaCommand(args: Args, io: CliIo): Promise<number> {
   }
   if (args.flags.has('--check')) {
     if (!existsSync(out) || readFileSync(out, 'utf8') !== text) {
-      io.stderr(`${out}: differs from the schema the resource kinds define: run npm run compile\n`);
+      io.stderr(`${out}: differs from the schema the resource kinds define: run ${['winstate', 'schema', '--out', out].map(shellWord).join(' ')}\n`);
       return EXIT.drift;
     }
     return EXIT.ok;
