@@ -7,7 +7,7 @@ import { hostname, release, type, arch, userInfo } from 'node:os';
 import { settingInfo } from '../resources/info.js';
 import { recommendedDesired } from '../resources/security-option.js';
 import { sameDesired } from '../resources/registry-model.js';
-import { effectiveDesired, type Plan, type PlannedResource } from '../document/validate.js';
+import type { Plan, PlannedResource } from '../document/validate.js';
 import type { ApplyReport, ResourceResult, RunReport, StateView } from '../engine/results.js';
 import { VERSION } from '../version.js';
 
