@@ -3133,28 +3133,57 @@ function ConvertTo-WsAsciiJson {
         })
 }
 
+function Format-WsStateText {
+    # A state in the policy's own words when it has them; the same rules as stateText in src/report/model.ts.
+    param($View)
+    if ($null -eq $View) { return '?' }
+    if ($View.ensure -eq 'Absent') { return 'absent' }
+    $raw = ''
+    if ($View.Contains('valueType')) { $raw = '{0} {1}' -f $View.valueType, (ConvertTo-WsAsciiJson -InputObject $View.valueData) }
+    if ($View.Contains('policyValue')) {
+        if ($null -eq $View.policyValue) {
+            if ($raw) { return ('not a defined choice ({0})' -f $raw) }
+            return 'not a defined choice'
+        }
+        return [string]$View.policyValue
+    }
+    if (-not $raw) { return 'present' }
+    return $raw
+}
+
 function Format-WsText {
+    # Reads like the CLI: tag, setting, current -> desired, and a summary whose counts add up.
     param($Report)
     $lines = New-Object -TypeName 'System.Collections.Generic.List[string]'
     foreach ($r in $Report.results) {
+        $note = ''
+        if ($r.Contains('waiver')) {
+            if ($r.waiver.status -eq 'expired') { $note = ' [waiver expired {0}: enforced]' -f $r.waiver.expires }
+            elseif ($r.waiver.Contains('override')) { $note = ' [waiver override until {0}]' -f $r.waiver.expires }
+        }
         if ($r.Contains('error')) { $lines.Add(('[ERROR]   {0}: {1}' -f $r.name, $r.error)); continue }
         if ($r.Contains('waived')) { $lines.Add(('[WAIVED]  {0}: until {1}: {2}' -f $r.name, $r.waiver.expires, $r.waiver.justification)); continue }
-        if ($r.Contains('skipped')) { $lines.Add(('[SKIPPED] {0}: not attempted after an earlier failure (-FailFast)' -f $r.name)); continue }
-        if ($Report.mode -eq 'Get') { $lines.Add(('[GET]     {0}: {1}' -f $r.name, (ConvertTo-WsAsciiJson -InputObject $r.actual))); continue }
-        $tag = '[OK]     '
-        if ($r.Contains('changed') -and $r.changed) { $tag = '[CHANGED]' }
-        elseif ($r.Contains('whatIf')) { $tag = '[WHATIF] ' }
-        elseif (-not $r.inDesiredState) { $tag = '[DRIFT]  ' }
-        $actual = $r.actual
-        if ($r.Contains('before')) { $actual = $r.before }
-        $line = '{0} {1}' -f $tag, $r.name
-        if ($r.differingProperties.Length -gt 0) {
-            $line += (': {0} -> {1}' -f (ConvertTo-WsAsciiJson -InputObject $actual), (ConvertTo-WsAsciiJson -InputObject $r.desired))
-        }
-        $lines.Add($line)
+        if ($r.Contains('skipped')) { $lines.Add(('[SKIPPED] {0}: not attempted (an earlier setting failed; -FailFast)' -f $r.name)); continue }
+        if ($Report.mode -eq 'Get') { $lines.Add(('[GET]     {0}: {1}' -f $r.name, (Format-WsStateText -View $r.actual))); continue }
+        $current = $r.actual
+        if ($r.Contains('before')) { $current = $r.before }
+        $diff = '{0} -> {1}' -f (Format-WsStateText -View $current), (Format-WsStateText -View $r.desired)
+        if ($r.Contains('changed') -and $r.changed) { $lines.Add(('[CHANGED] {0}: {1}{2}' -f $r.name, $diff, $note)) }
+        elseif ($r.Contains('whatIf')) { $lines.Add(('[WHATIF]  {0}: would change {1}{2}' -f $r.name, $diff, $note)) }
+        elseif (-not $r.inDesiredState) { $lines.Add(('[DRIFT]   {0}: {1}{2}' -f $r.name, $diff, $note)) }
+        else { $lines.Add(('[OK]      {0}: {1}{2}' -f $r.name, (Format-WsStateText -View $current), $note)) }
     }
     $s = $Report.summary
-    $lines.Add(('{0} resources: {1} in desired state, {2} drifted, {3} changed, {4} failed, {5} skipped, {6} waived' -f $s.total, $s.inDesiredState, $s.drifted, $s.changed, $s.failed, $s.skipped, $s.waived))
+    if ($Report.mode -eq 'Get') {
+        $lines.Add(('{0} resources read' -f $s.total))
+    } else {
+        $already = 'in desired state'
+        if ($Report.mode -eq 'Set') { $already = 'already in desired state' }
+        $line = '{0} resources: {1} changed, {2} {3}, {4} drifted, {5} failed' -f $s.total, $s.changed, $s.inDesiredState, $already, $s.drifted, $s.failed
+        if ($s.waived -gt 0) { $line += (', {0} waived' -f $s.waived) }
+        if ($s.skipped -gt 0) { $line += (', {0} skipped' -f $s.skipped) }
+        $lines.Add($line)
+    }
     if ($Report.backup) { $lines.Add('Prior state saved to ' + $Report.backup) }
     if ($Report.partial) { $lines.Add('PARTIAL: some settings changed while others failed; the backup above can undo the changes') }
     return , $lines.ToArray()
@@ -3309,9 +3338,10 @@ function Invoke-WsConfiguration {
                         $result.differingProperties = $states[$i].Differing
                     }
                     if ($states[$i].Differing.Length -gt 0) {
-                        $action = 'Set to desired state'
-                        if ($resource.Ensure -eq 'Absent') { $action = 'Remove' }
-                        if ($Cmdlet.ShouldProcess($resource.Target, $action)) {
+                        # -WhatIf and -Confirm name the setting with its current and desired value.
+                        $action = 'Set {0} -> {1}' -f (Format-WsStateText -View $states[$i].View), (Format-WsStateText -View $result.desired)
+                        if ($resource.Ensure -eq 'Absent') { $action = 'Remove ({0} now)' -f (Format-WsStateText -View $states[$i].View) }
+                        if ($Cmdlet.ShouldProcess(('{0} [{1}]' -f $resource.Name, $resource.Target), $action)) {
                             Invoke-WsChange -Store $store -Resource $resource
                             if ($null -eq $resource.ValueName) { $keyChanged = $true } else { $null = $touchedValues.Add($resource.Hive + '\' + $resource.SubKey.Trim([char]'\') + '!' + $resource.ValueName) }
                             $result.changed = $true
@@ -3345,18 +3375,21 @@ function Invoke-WsConfiguration {
             if ($changing) { Step-WsTestHook -Phase 'done' }
         }
         $summary = [ordered]@{ total = $Resources.Count; inDesiredState = 0; drifted = 0; changed = 0; failed = 0; skipped = 0; waived = 0 }
+        # Each resource in at most one count (Get judges nothing), so that test and set add up to the total.
+        $anyChange = $false
         foreach ($result in $results) {
-            # A change that was made counts even if reading it back then failed: the run is partial.
-            if ($result.Contains('changed') -and $result.changed) { $summary.changed++ }
+            $madeChange = ($result.Contains('changed') -and $result.changed)
+            if ($madeChange) { $anyChange = $true }
             if ($result.Contains('error')) { $summary.failed++ }
             elseif ($result.Contains('waived')) { $summary.waived++ }
             elseif ($result.Contains('skipped')) { $summary.skipped++ }
+            elseif ($madeChange) { $summary.changed++ }
             elseif ($result.Contains('inDesiredState')) {
                 if ($result.inDesiredState) { $summary.inDesiredState++ } else { $summary.drifted++ }
             }
         }
-        # Partial: some changes were made but not all of the run succeeded.
-        $partial = ($summary.changed -gt 0 -and ($summary.failed + $summary.skipped) -gt 0)
+        # Partial: some changes were made (even one whose read-back then failed) but not all succeeded.
+        $partial = ($anyChange -and ($summary.failed + $summary.skipped) -gt 0)
         $target = 'live'
         if ($store.Kind -eq 'Snapshot') { $target = 'snapshot' }
         return [ordered]@{

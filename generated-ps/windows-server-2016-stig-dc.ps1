@@ -62,17 +62,25 @@ $WsDocument = @{ Name = 'windows-server-2016-stig-dc'; WinstateVersion = '0.1.0'
 #region Resources: one table row per setting; the runtime below interprets them.
 $WsResources = @(
     # ----------------------------------------------------------------------------------------------
-    # [1] WN16-00-000411: The Server Message Block (SMB) v1 protocol must be disabled on the SMB server (Registry, line 208)
+    # [1] WN16-00-000411: The Server Message Block (SMB) v1 protocol must be disabled on the SMB server (Policy, line 208)
     #     STIG applicability: Different methods are available to disable SMBv1 on Windows 2016, if V-73299 is configured, this is NA.
-    #     Title:      The Server Message Block (SMB) v1 protocol must be disabled on the SMB server.
-    #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide\Configure SMBv1 Server
+    #     Policy:     Configure SMBv1 Server = Disabled
+    #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanmanServer\Parameters!SMB1 (DWord) = 0
-    #     References: STIG V-224857, V-78123, SV-92829, WN16-00-000411
+    #     Rationale:  SMB 1.0 lacks the integrity protection and encryption of later dialects and is the
+    #                 protocol that wormable exploits such as EternalBlue target. Turning it off on the
+    #                 server side removes that attack surface from every share the host offers.
+    #     Impact:     Clients that only speak SMB 1.0 (Windows XP, Server 2003, old NAS devices, printers
+    #                 and scanners that file to shares) can no longer connect. The change takes effect after
+    #                 a restart, and needs the SecGuide administrative template to be set through Group
+    #                 Policy.
+    #     References: STIG V-224857, V-78123, SV-92829, WN16-00-000411; CIS 18.4.4; OVAL
+    #                 oval:mil.disa.stig.windows:def:1260
     @{
         Name = 'WN16-00-000411: The Server Message Block (SMB) v1 protocol must be disabled on the SMB server'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'smb1-server-disabled'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanmanServer\Parameters!SMB1'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Services\LanmanServer\Parameters'
@@ -81,19 +89,27 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'0'
         WireData = 0
+        Policy = @{ Title = 'Configure SMBv1 Server'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [2] WN16-00-000412: The Server Message Block (SMB) v1 protocol must be disabled on the SMB client (Registry, line 223)
+    # [2] WN16-00-000412: The Server Message Block (SMB) v1 protocol must be disabled on the SMB client (Policy, line 221)
     #     STIG applicability: Different methods are available to disable SMBv1 on Windows 2016, if V-73299 is configured, this is NA.
-    #     Title:      The Server Message Block (SMB) v1 protocol must be disabled on the SMB client.
-    #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide\Configure SMBv1 client driver
+    #     Policy:     Configure SMBv1 client driver = Disable driver (recommended)
+    #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\mrxsmb10!Start (DWord) = 4
-    #     References: STIG V-224858, V-78125, SV-92831, WN16-00-000412
+    #     Rationale:  An SMB 1.0 client can be steered into downgraded, unsigned sessions and carries the
+    #                 same legacy weaknesses as the SMB 1.0 server. Stopping the driver ensures the host
+    #                 never falls back to that dialect when contacting other systems.
+    #     Impact:     The server can no longer reach shares on devices that offer only SMB 1.0, and computer
+    #                 browsing that relies on it stops working. A restart is needed, and the SecGuide
+    #                 administrative template must be installed to set it through Group Policy.
+    #     References: STIG V-224858, V-78125, SV-92831, WN16-00-000412; CIS 18.4.3; OVAL
+    #                 oval:mil.disa.stig.windows:def:1261
     @{
         Name = 'WN16-00-000412: The Server Message Block (SMB) v1 protocol must be disabled on the SMB client'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'smb1-client-driver-disabled'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\mrxsmb10!Start'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Services\mrxsmb10'
@@ -102,18 +118,26 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'4'
         WireData = 4
+        Policy = @{ Title = 'Configure SMBv1 client driver'; Value = 'Disable driver (recommended)'; Choices = @(@{ Name = 'Disable driver (recommended)'; Data = [uint32]'4' }, @{ Name = 'Manual start (default for Win7/2008/2008R2/2012)'; Data = [uint32]'3' }, @{ Name = 'Automatic start (default for Win8.1/2012R2/newer)'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [3] WN16-CC-000010: The display of slide shows on the lock screen must be disabled (Registry, line 238)
-    #     Title:      The display of slide shows on the lock screen must be disabled.
-    #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Personalization\Prevent enabling lock screen slide show
+    # [3] WN16-CC-000010: The display of slide shows on the lock screen must be disabled (Policy, line 234)
+    #     Policy:     Prevent enabling lock screen slide show = Enabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Personalization
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Personalization!NoLockScreenSlideshow (DWord) = 1
-    #     References: STIG V-224914, V-73493, SV-88145, WN16-CC-000010
+    #     Rationale:  A slide show on the lock screen can put pictures from local or synced folders in front
+    #                 of anyone who walks up to a locked console. Blocking it keeps the locked screen free
+    #                 of user content.
+    #     Impact:     Users lose the option of a rotating picture slide show on the lock screen; the static
+    #                 lock-screen image still works. Servers rarely use the feature, so there is normally no
+    #                 visible effect.
+    #     References: STIG V-224914, V-73493, SV-88145, WN16-CC-000010; CIS 18.1.1.2; OVAL
+    #                 oval:mil.disa.stig.windows:def:69
     @{
         Name = 'WN16-CC-000010: The display of slide shows on the lock screen must be disabled'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'lock-screen-slideshow-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Personalization!NoLockScreenSlideshow'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\Personalization'
@@ -122,18 +146,26 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Prevent enabling lock screen slide show'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [4] WN16-CC-000030: WDigest Authentication must be disabled on Windows Server 2016 (Registry, line 252)
-    #     Title:      WDigest Authentication must be disabled on Windows Server 2016.
-    #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide\WDigest Authentication (disabling may require KB2871997)
+    # [4] WN16-CC-000030: WDigest Authentication must be disabled on Windows Server 2016 (Policy, line 246)
+    #     Policy:     WDigest Authentication (disabling may require KB2871997) = Disabled
+    #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\SecurityProviders\Wdigest!UseLogonCredential (DWord) = 0
-    #     References: STIG V-224915, V-73497, SV-88149, WN16-CC-000030
+    #     Rationale:  When WDigest caches credentials, the plain-text password of every interactive user
+    #                 sits in LSASS memory, and tools such as Mimikatz can dump it from there. Turning it
+    #                 off removes the easiest source of clear-text passwords after a host is compromised.
+    #     Impact:     Applications that still rely on HTTP Digest authentication through WDigest can no
+    #                 longer sign users on transparently. The policy is in the SecGuide administrative
+    #                 template, which has to be copied into PolicyDefinitions before the editor shows it.
+    #     References: STIG V-224915, V-73497, SV-88149, WN16-CC-000030; CIS 18.4.9; OVAL
+    #                 oval:mil.disa.stig.windows:def:148
     @{
         Name = 'WN16-CC-000030: WDigest Authentication must be disabled on Windows Server 2016'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'wdigest-authentication-off'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\SecurityProviders\Wdigest!UseLogonCredential'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Control\SecurityProviders\Wdigest'
@@ -142,18 +174,26 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'0'
         WireData = 0
+        Policy = @{ Title = 'WDigest Authentication (disabling may require KB2871997)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [5] WN16-CC-000040: Internet Protocol version 6 (IPv6) source routing must be configured to the highest protection... (Registry, line 266)
-    #     Title:      Internet Protocol version 6 (IPv6) source routing must be configured to the highest protection level to prevent IP source routing.
-    #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)\MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing)
+    # [5] WN16-CC-000040: Internet Protocol version 6 (IPv6) source routing must be configured to the highest protection... (Policy, line 258)
+    #     Policy:     MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
+    #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
     #     Severity:   low
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Tcpip6\Parameters!DisableIPSourceRouting (DWord) = 2
-    #     References: STIG V-224916, V-73499, SV-88151, WN16-CC-000040
+    #     Rationale:  Source-routed packets let the sender choose the path a reply takes, which helps an
+    #                 attacker slip past filtering or make traffic look like it comes from a trusted
+    #                 network. Dropping them closes that route for IPv6.
+    #     Impact:     Source-routed IPv6 packets are discarded; ordinary traffic is unaffected, since
+    #                 legitimate use of source routing is practically nonexistent. The setting appears only
+    #                 after the MSS-Legacy administrative template is installed.
+    #     References: STIG V-224916, V-73499, SV-88151, WN16-CC-000040; CIS 18.5.2; CCE-45275-5; OVAL
+    #                 oval:mil.disa.stig.windows:def:1084
     @{
         Name = 'WN16-CC-000040: Internet Protocol version 6 (IPv6) source routing must be configured to the highest protection...'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'ipv6-source-routing-disabled'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Tcpip6\Parameters!DisableIPSourceRouting'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Services\Tcpip6\Parameters'
@@ -162,18 +202,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'2'
         WireData = 2
+        Policy = @{ Title = 'MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [6] WN16-CC-000050: Source routing must be configured to the highest protection level to prevent Internet Protocol... (Registry, line 280)
-    #     Title:      Source routing must be configured to the highest protection level to prevent Internet Protocol (IP) source routing.
-    #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)\MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing)
+    # [6] WN16-CC-000050: Source routing must be configured to the highest protection level to prevent Internet Protocol... (Policy, line 270)
+    #     Policy:     MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
+    #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
     #     Severity:   low
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters!DisableIPSourceRouting (DWord) = 2
-    #     References: STIG V-224917, V-73501, SV-88153, WN16-CC-000050
+    #     Rationale:  IP source routing lets a sender dictate the route packets take through the network,
+    #                 which can be used to bypass firewalls or to spoof a trusted address and still receive
+    #                 the replies. Refusing all source-routed packets removes that option.
+    #     Impact:     Source-routed IPv4 packets are dropped; normal routing is not affected. The setting
+    #                 appears only after the MSS-Legacy administrative template is installed.
+    #     References: STIG V-224917, V-73501, SV-88153, WN16-CC-000050; CIS 18.5.3; CCE-45276-3; OVAL
+    #                 oval:mil.disa.stig.windows:def:1085
     @{
         Name = 'WN16-CC-000050: Source routing must be configured to the highest protection level to prevent Internet Protocol...'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'ipv4-source-routing-disabled'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters!DisableIPSourceRouting'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Services\Tcpip\Parameters'
@@ -182,18 +229,26 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'2'
         WireData = 2
+        Policy = @{ Title = 'MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [7] WN16-CC-000060: Windows Server 2016 must be configured to prevent Internet Control Message Protocol (ICMP)... (Registry, line 294)
-    #     Title:      Windows Server 2016 must be configured to prevent Internet Control Message Protocol (ICMP) redirects from overriding Open Shortest Path First (OSPF)-generated routes.
-    #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)\MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes
+    # [7] WN16-CC-000060: Windows Server 2016 must be configured to prevent Internet Control Message Protocol (ICMP)... (Policy, line 282)
+    #     Policy:     MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes = Disabled
+    #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
     #     Severity:   low
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters!EnableICMPRedirect (DWord) = 0
-    #     References: STIG V-224918, V-73503, SV-88155, WN16-CC-000060
+    #     Rationale:  A forged ICMP redirect can make the server send traffic for a destination through a
+    #                 host chosen by the attacker, enabling interception or denial of service. Ignoring
+    #                 redirects keeps the routing table under administrative control.
+    #     Impact:     The server no longer learns better first hops from routers through redirects, so
+    #                 traffic may take a less direct path on networks with a poorly set default gateway. The
+    #                 setting appears only after the MSS-Legacy administrative template is installed.
+    #     References: STIG V-224918, V-73503, SV-88155, WN16-CC-000060; CIS 18.5.4; CCE-45279-7; OVAL
+    #                 oval:mil.disa.stig.windows:def:1086
     @{
         Name = 'WN16-CC-000060: Windows Server 2016 must be configured to prevent Internet Control Message Protocol (ICMP)...'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'icmp-redirects-ignored'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters!EnableICMPRedirect'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Services\Tcpip\Parameters'
@@ -202,18 +257,26 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'0'
         WireData = 0
+        Policy = @{ Title = 'MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [8] WN16-CC-000070: Windows Server 2016 must be configured to ignore NetBIOS name release requests except from WINS... (Registry, line 308)
-    #     Title:      Windows Server 2016 must be configured to ignore NetBIOS name release requests except from WINS servers.
-    #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)\MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers
+    # [8] WN16-CC-000070: Windows Server 2016 must be configured to ignore NetBIOS name release requests except from WINS... (Policy, line 294)
+    #     Policy:     MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers = Enabled
+    #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
     #     Severity:   low
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netbt\Parameters!NoNameReleaseOnDemand (DWord) = 1
-    #     References: STIG V-224919, V-73505, SV-88157, WN16-CC-000070
+    #     Rationale:  An attacker can send NetBIOS name-release requests to make a server drop its
+    #                 registered name, so that clients can no longer find it or resolve the name to an
+    #                 impostor. Honouring only WINS servers prevents this denial of service.
+    #     Impact:     Name-release requests from ordinary hosts are ignored; WINS-managed name conflicts are
+    #                 still handled. The setting appears only after the MSS-Legacy administrative template
+    #                 is installed.
+    #     References: STIG V-224919, V-73505, SV-88157, WN16-CC-000070; CIS 18.5.6; CCE-45283-9; OVAL
+    #                 oval:mil.disa.stig.windows:def:1087
     @{
         Name = 'WN16-CC-000070: Windows Server 2016 must be configured to ignore NetBIOS name release requests except from WINS...'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'netbios-name-release-ignored'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netbt\Parameters!NoNameReleaseOnDemand'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Services\Netbt\Parameters'
@@ -222,18 +285,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [9] WN16-CC-000080: Insecure logons to an SMB server must be disabled (Registry, line 322)
-    #     Title:      Insecure logons to an SMB server must be disabled.
-    #     GPO path:   Computer Configuration\Administrative Templates\Network\Lanman Workstation\Enable insecure guest logons
+    # [9] WN16-CC-000080: Insecure logons to an SMB server must be disabled (Policy, line 306)
+    #     Policy:     Enable insecure guest logons = Disabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Network\Lanman Workstation
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\LanmanWorkstation!AllowInsecureGuestAuth (DWord) = 0
-    #     References: STIG V-224920, V-73507, SV-88159, WN16-CC-000080
+    #     Rationale:  Guest SMB sessions are unauthenticated and cannot be signed, so a client that accepts
+    #                 them can be steered to a rogue file server or have its traffic altered without
+    #                 noticing. Refusing them forces real authentication.
+    #     Impact:     Shares on NAS devices or old servers that only offer guest access become unreachable
+    #                 until they are configured for authenticated access.
+    #     References: STIG V-224920, V-73507, SV-88159, WN16-CC-000080; CIS 18.6.8.1; OVAL
+    #                 oval:mil.disa.stig.windows:def:1273
     @{
         Name = 'WN16-CC-000080: Insecure logons to an SMB server must be disabled'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'smb-insecure-guest-logons-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\LanmanWorkstation!AllowInsecureGuestAuth'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\LanmanWorkstation'
@@ -242,9 +312,10 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'0'
         WireData = 0
+        Policy = @{ Title = 'Enable insecure guest logons'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [10] WN16-CC-000090: Hardened UNC paths must be defined to require mutual authentication and integrity for at least... (\\*\NETLOGON) (Registry, line 336)
+    # [10] WN16-CC-000090: Hardened UNC paths must be defined to require mutual authentication and integrity for at least... (\\*\NETLOGON) (Registry, line 318)
     #     STIG applicability: This requirement is applicable to domain-joined systems.
     #     Title:      Hardened UNC paths must be defined to require mutual authentication and integrity for at least the \\*\SYSVOL and \\*\NETLOGON shares.
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider\Hardened UNC Paths
@@ -265,7 +336,7 @@ $WsResources = @(
         WireData = 'RequireMutualAuthentication=1, RequireIntegrity=1'
     },
     # ----------------------------------------------------------------------------------------------
-    # [11] WN16-CC-000090: Hardened UNC paths must be defined to require mutual authentication and integrity for at least... (\\*\SYSVOL) (Registry, line 351)
+    # [11] WN16-CC-000090: Hardened UNC paths must be defined to require mutual authentication and integrity for at least... (\\*\SYSVOL) (Registry, line 333)
     #     STIG applicability: This requirement is applicable to domain-joined systems.
     #     Title:      Hardened UNC paths must be defined to require mutual authentication and integrity for at least the \\*\SYSVOL and \\*\NETLOGON shares.
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider\Hardened UNC Paths
@@ -286,16 +357,23 @@ $WsResources = @(
         WireData = 'RequireMutualAuthentication=1, RequireIntegrity=1'
     },
     # ----------------------------------------------------------------------------------------------
-    # [12] WN16-CC-000100: Command line data must be included in process creation events (Registry, line 366)
-    #     Title:      Command line data must be included in process creation events.
-    #     GPO path:   Computer Configuration\Administrative Templates\System\Audit Process Creation\Include command line in process creation events
+    # [12] WN16-CC-000100: Command line data must be included in process creation events (Policy, line 348)
+    #     Policy:     Include command line in process creation events = Enabled
+    #     GPO path:   Computer Configuration\Administrative Templates\System\Audit Process Creation
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\Audit!ProcessCreationIncludeCmdLine_Enabled (DWord) = 1
-    #     References: STIG V-224922, V-73511, SV-88163, WN16-CC-000100
+    #     Rationale:  Command-line arguments are often what shows an attacker's intent, such as encoded
+    #                 PowerShell or credential-dumping switches. Recording them in process-creation events
+    #                 gives investigators far better evidence.
+    #     Impact:     Only takes effect when process-creation auditing is turned on. Command lines can
+    #                 contain secrets typed as arguments, so access to the Security log should be restricted
+    #                 accordingly, and the log grows somewhat faster.
+    #     References: STIG V-224922, V-73511, SV-88163, WN16-CC-000100; CIS 18.9.3.1; CCE-45411-6; OVAL
+    #                 oval:mil.disa.stig.windows:def:1258
     @{
         Name = 'WN16-CC-000100: Command line data must be included in process creation events'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'process-creation-command-line-audit'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\Audit!ProcessCreationIncludeCmdLine_Enabled'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\Audit'
@@ -304,18 +382,26 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Include command line in process creation events'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [13] WN16-CC-000140: Early Launch Antimalware, Boot-Start Driver Initialization Policy must prevent boot drivers... (Registry, line 380)
-    #     Title:      Early Launch Antimalware, Boot-Start Driver Initialization Policy must prevent boot drivers identified as bad.
-    #     GPO path:   Computer Configuration\Administrative Templates\System\Early Launch Antimalware\Boot-Start Driver Initialization Policy
+    # [13] WN16-CC-000140: Early Launch Antimalware, Boot-Start Driver Initialization Policy must prevent boot drivers... (Policy, line 360)
+    #     Policy:     Boot-Start Driver Initialization Policy = Not configured, or 1, 3 or 8 (any option except initialising all drivers): drivers classified as bad are not started unless critical
+    #     GPO path:   Computer Configuration\Administrative Templates\System\Early Launch Antimalware
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Policies\EarlyLaunch!DriverLoadPolicy (DWord) = 3; accepts {"oneOf":[1,3,8]}; absent is fine
-    #     References: STIG V-224924, V-73521, SV-88173, WN16-CC-000140
+    #     Rationale:  The early-launch antimalware driver classifies each boot-start driver before it loads.
+    #                 Refusing drivers it has identified as bad keeps known rootkit drivers from starting
+    #                 ahead of the rest of the security stack.
+    #     Impact:     A boot driver flagged as bad is not initialised, which could stop the system from
+    #                 using that device; the stricter options (good only, or good and unknown) can also
+    #                 block legitimate but unclassified drivers.
+    #     References: STIG V-224924, V-73521, SV-88173, WN16-CC-000140; CIS 18.9.13.1; CCE-44468-7; OVAL
+    #                 oval:mil.disa.stig.windows:def:1089
     @{
         Name = 'WN16-CC-000140: Early Launch Antimalware, Boot-Start Driver Initialization Policy must prevent boot drivers...'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'elam-boot-driver-policy'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Policies\EarlyLaunch!DriverLoadPolicy'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Policies\EarlyLaunch'
@@ -327,18 +413,25 @@ $WsResources = @(
         Condition = @{ OneOf = @([uint64]'1', [uint64]'3', [uint64]'8'); Numeric = $true }
         ConditionView = @{ oneOf = @(1, 3, 8) }
         AbsentOk = $true
+        Policy = @{ Title = 'Boot-Start Driver Initialization Policy'; Value = 'Not configured, or 1, 3 or 8 (any option except initialising all drivers): drivers classified as bad are not started unless critical'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [14] WN16-CC-000150: Group Policy objects must be reprocessed even if they have not changed (Registry, line 396)
-    #     Title:      Group Policy objects must be reprocessed even if they have not changed.
-    #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy\Configure registry policy processing
+    # [14] WN16-CC-000150: Group Policy objects must be reprocessed even if they have not changed (Policy, line 372)
+    #     Policy:     Configure registry policy processing = Process even if the Group Policy objects have not changed
+    #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Group Policy\{35378EAC-683F-11D2-A89A-00C04FBBCFA2}!NoGPOListChanges (DWord) = 0
-    #     References: STIG V-224925, V-73525, SV-88177, WN16-CC-000150
+    #     Rationale:  If registry policy is applied only when a GPO changes, a local change made by an
+    #                 administrator or malware persists until the next GPO edit. Reapplying at every refresh
+    #                 restores the intended configuration within the refresh interval.
+    #     Impact:     Each background refresh does slightly more work, as registry policy is rewritten every
+    #                 time. Local tweaks to policy-controlled settings are reverted at the next refresh.
+    #     References: STIG V-224925, V-73525, SV-88177, WN16-CC-000150; CIS 18.9.19.3; CCE-46343-0; OVAL
+    #                 oval:mil.disa.stig.windows:def:1090
     @{
         Name = 'WN16-CC-000150: Group Policy objects must be reprocessed even if they have not changed'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'registry-policy-reprocess-always'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Group Policy\{35378EAC-683F-11D2-A89A-00C04FBBCFA2}!NoGPOListChanges'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\Group Policy\{35378EAC-683F-11D2-A89A-00C04FBBCFA2}'
@@ -347,18 +440,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'0'
         WireData = 0
+        Policy = @{ Title = 'Configure registry policy processing'; Value = 'Process even if the Group Policy objects have not changed'; Choices = @(@{ Name = 'Process even if the Group Policy objects have not changed'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [15] WN16-CC-000160: Downloading print driver packages over HTTP must be prevented (Registry, line 410)
-    #     Title:      Downloading print driver packages over HTTP must be prevented.
-    #     GPO path:   Computer Configuration\Administrative Templates\System\Internet Communication Management\Internet Communication settings\Turn off downloading of print drivers over HTTP
+    # [15] WN16-CC-000160: Downloading print driver packages over HTTP must be prevented (Policy, line 384)
+    #     Policy:     Turn off downloading of print drivers over HTTP = Enabled
+    #     GPO path:   Computer Configuration\Administrative Templates\System\Internet Communication Management\Internet Communication settings
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Printers!DisableWebPnPDownload (DWord) = 1
-    #     References: STIG V-224926, V-73527, SV-88179, WN16-CC-000160
+    #     Rationale:  Driver packages fetched over plain HTTP can be replaced in transit, and a print driver
+    #                 runs with system privileges. Blocking the download keeps unvetted code off the server.
+    #     Impact:     Printers whose drivers must come from an HTTP source cannot be installed
+    #                 automatically; administrators have to stage the drivers locally or through a trusted
+    #                 print server.
+    #     References: STIG V-224926, V-73527, SV-88179, WN16-CC-000160; CIS 18.9.20.1.1; CCE-47107-8; OVAL
+    #                 oval:mil.disa.stig.windows:def:1091
     @{
         Name = 'WN16-CC-000160: Downloading print driver packages over HTTP must be prevented'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'print-driver-http-download-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Printers!DisableWebPnPDownload'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows NT\Printers'
@@ -367,18 +467,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Turn off downloading of print drivers over HTTP'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [16] WN16-CC-000170: Printing over HTTP must be prevented (Registry, line 424)
-    #     Title:      Printing over HTTP must be prevented.
-    #     GPO path:   Computer Configuration\Administrative Templates\System\Internet Communication Management\Internet Communication settings\Turn off printing over HTTP
+    # [16] WN16-CC-000170: Printing over HTTP must be prevented (Policy, line 396)
+    #     Policy:     Turn off printing over HTTP = Enabled
+    #     GPO path:   Computer Configuration\Administrative Templates\System\Internet Communication Management\Internet Communication settings
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Printers!DisableHTTPPrinting (DWord) = 1
-    #     References: STIG V-224927, V-73529, SV-88181, WN16-CC-000170
+    #     Rationale:  Internet printing sends print jobs, which may hold sensitive documents, over HTTP to
+    #                 servers that may be outside the organisation. Turning it off keeps print traffic on
+    #                 managed print paths.
+    #     Impact:     Printers reached through http:// URLs stop working from this server; printing through
+    #                 SMB print shares and local printers is unaffected.
+    #     References: STIG V-224927, V-73529, SV-88181, WN16-CC-000170; CIS 18.9.20.1.6; CCE-47297-7; OVAL
+    #                 oval:mil.disa.stig.windows:def:1092
     @{
         Name = 'WN16-CC-000170: Printing over HTTP must be prevented'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'http-printing-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Printers!DisableHTTPPrinting'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows NT\Printers'
@@ -387,18 +494,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Turn off printing over HTTP'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [17] WN16-CC-000180: The network selection user interface (UI) must not be displayed on the logon screen (Registry, line 438)
-    #     Title:      The network selection user interface (UI) must not be displayed on the logon screen.
-    #     GPO path:   Computer Configuration\Administrative Templates\System\Logon\Do not display network selection UI
+    # [17] WN16-CC-000180: The network selection user interface (UI) must not be displayed on the logon screen (Policy, line 408)
+    #     Policy:     Do not display network selection UI = Enabled
+    #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\System!DontDisplayNetworkSelectionUI (DWord) = 1
-    #     References: STIG V-224928, V-73531, SV-88185, WN16-CC-000180
+    #     Rationale:  The network selection UI lets someone at a locked console connect the machine to a
+    #                 different network before authenticating. Hiding it prevents unauthenticated changes to
+    #                 connectivity.
+    #     Impact:     Network connections can only be changed after signing in. Servers normally use wired,
+    #                 preconfigured networking, so there is usually no visible effect.
+    #     References: STIG V-224928, V-73531, SV-88185, WN16-CC-000180; CIS 18.9.28.2; OVAL
+    #                 oval:mil.disa.stig.windows:def:66
     @{
         Name = 'WN16-CC-000180: The network selection user interface (UI) must not be displayed on the logon screen'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'logon-network-selection-ui-hidden'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\System!DontDisplayNetworkSelectionUI'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\System'
@@ -407,18 +521,24 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Do not display network selection UI'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [18] WN16-CC-000210: Users must be prompted to authenticate when the system wakes from sleep (on battery) (Registry, line 452)
-    #     Title:      Users must be prompted to authenticate when the system wakes from sleep (on battery).
-    #     GPO path:   Computer Configuration\Administrative Templates\System\Power Management\Sleep Settings\Require a password when a computer wakes (on battery)
+    # [18] WN16-CC-000210: Users must be prompted to authenticate when the system wakes from sleep (on battery) (Policy, line 420)
+    #     Policy:     Require a password when a computer wakes (on battery) = Enabled
+    #     GPO path:   Computer Configuration\Administrative Templates\System\Power Management\Sleep Settings
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Power\PowerSettings\0e796bdb-100d-47d6-a2d5-f7d2daa51f51!DCSettingIndex (DWord) = 1
-    #     References: STIG V-224929, V-73537, SV-88197, WN16-CC-000210
+    #     Rationale:  A computer that wakes without asking for credentials hands its unlocked session to
+    #                 whoever wakes it. Requiring a password on resume keeps the session protected.
+    #     Impact:     Users must sign in again after the machine wakes on battery. Servers rarely run on
+    #                 battery, so the effect is usually nil.
+    #     References: STIG V-224929, V-73537, SV-88197, WN16-CC-000210; CIS 18.9.33.6.3; CCE-47317-3; OVAL
+    #                 oval:mil.disa.stig.windows:def:1094
     @{
         Name = 'WN16-CC-000210: Users must be prompted to authenticate when the system wakes from sleep (on battery)'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'wake-password-on-battery'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Power\PowerSettings\0e796bdb-100d-47d6-a2d5-f7d2daa51f51!DCSettingIndex'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Power\PowerSettings\0e796bdb-100d-47d6-a2d5-f7d2daa51f51'
@@ -427,18 +547,24 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Require a password when a computer wakes (on battery)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [19] WN16-CC-000220: Users must be prompted to authenticate when the system wakes from sleep (plugged in) (Registry, line 466)
-    #     Title:      Users must be prompted to authenticate when the system wakes from sleep (plugged in).
-    #     GPO path:   Computer Configuration\Administrative Templates\System\Power Management\Sleep Settings\Require a password when a computer wakes (plugged in)
+    # [19] WN16-CC-000220: Users must be prompted to authenticate when the system wakes from sleep (plugged in) (Policy, line 432)
+    #     Policy:     Require a password when a computer wakes (plugged in) = Enabled
+    #     GPO path:   Computer Configuration\Administrative Templates\System\Power Management\Sleep Settings
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Power\PowerSettings\0e796bdb-100d-47d6-a2d5-f7d2daa51f51!ACSettingIndex (DWord) = 1
-    #     References: STIG V-224930, V-73539, SV-88201, WN16-CC-000220
+    #     Rationale:  Without a password prompt on resume, anyone who wakes the machine gets the session
+    #                 that was open when it went to sleep. Requiring sign-in on wake closes that gap.
+    #     Impact:     Users must re-enter credentials after the system resumes from sleep. Most servers
+    #                 never sleep, so there is normally nothing to notice.
+    #     References: STIG V-224930, V-73539, SV-88201, WN16-CC-000220; CIS 18.9.33.6.4; CCE-46919-7; OVAL
+    #                 oval:mil.disa.stig.windows:def:1095
     @{
         Name = 'WN16-CC-000220: Users must be prompted to authenticate when the system wakes from sleep (plugged in)'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'wake-password-plugged-in'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Power\PowerSettings\0e796bdb-100d-47d6-a2d5-f7d2daa51f51!ACSettingIndex'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Power\PowerSettings\0e796bdb-100d-47d6-a2d5-f7d2daa51f51'
@@ -447,18 +573,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Require a password when a computer wakes (plugged in)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [20] WN16-CC-000240: The Application Compatibility Program Inventory must be prevented from collecting data and... (Registry, line 480)
-    #     Title:      The Application Compatibility Program Inventory must be prevented from collecting data and sending the information to Microsoft.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Application Compatibility\Turn off Inventory Collector
+    # [20] WN16-CC-000240: The Application Compatibility Program Inventory must be prevented from collecting data and... (Policy, line 444)
+    #     Policy:     Turn off Inventory Collector = Enabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Application Compatibility
     #     Severity:   low
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\AppCompat!DisableInventory (DWord) = 1
-    #     References: STIG V-224931, V-73543, SV-88207, WN16-CC-000240
+    #     Rationale:  The Inventory Collector reports installed software and devices to Microsoft,
+    #                 disclosing details of the server's configuration outside the organisation. Turning it
+    #                 off stops that flow of information.
+    #     Impact:     Microsoft no longer receives compatibility inventory from the server, and tools that
+    #                 depend on that data cannot use it. Nothing on the server itself stops working.
+    #     References: STIG V-224931, V-73543, SV-88207, WN16-CC-000240; CCE-45945-3; OVAL
+    #                 oval:mil.disa.stig.windows:def:1096
     @{
         Name = 'WN16-CC-000240: The Application Compatibility Program Inventory must be prevented from collecting data and...'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'inventory-collector-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\AppCompat!DisableInventory'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\AppCompat'
@@ -467,18 +600,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Turn off Inventory Collector'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [21] WN16-CC-000250: AutoPlay must be turned off for non-volume devices (Registry, line 494)
-    #     Title:      AutoPlay must be turned off for non-volume devices.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies\Disallow Autoplay for non-volume devices
+    # [21] WN16-CC-000250: AutoPlay must be turned off for non-volume devices (Policy, line 456)
+    #     Policy:     Disallow Autoplay for non-volume devices = Enabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
     #     Severity:   high
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Explorer!NoAutoplayfornonVolume (DWord) = 1
-    #     References: STIG V-224932, V-73545, SV-88209, WN16-CC-000250
+    #     Rationale:  AutoPlay reacting to a connected device can launch content from it as soon as it is
+    #                 plugged in, an easy route for malware on portable devices. Disabling it for non-volume
+    #                 devices removes that trigger.
+    #     Impact:     Connecting a camera, phone or media player no longer opens the AutoPlay prompt; users
+    #                 have to open the device in File Explorer themselves.
+    #     References: STIG V-224932, V-73545, SV-88209, WN16-CC-000250; CIS 18.10.7.1; CCE-46805-8; OVAL
+    #                 oval:mil.disa.stig.windows:def:1097
     @{
         Name = 'WN16-CC-000250: AutoPlay must be turned off for non-volume devices'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'autoplay-non-volume-devices-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Explorer!NoAutoplayfornonVolume'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\Explorer'
@@ -487,18 +627,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Disallow Autoplay for non-volume devices'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [22] WN16-CC-000260: The default AutoRun behavior must be configured to prevent AutoRun commands (Registry, line 508)
-    #     Title:      The default AutoRun behavior must be configured to prevent AutoRun commands.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies\Set the default behavior for AutoRun
+    # [22] WN16-CC-000260: The default AutoRun behavior must be configured to prevent AutoRun commands (Policy, line 468)
+    #     Policy:     Set the default behavior for AutoRun = Do not execute any autorun commands
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
     #     Severity:   high
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer!NoAutorun (DWord) = 1
-    #     References: STIG V-224933, V-73547, SV-88211, WN16-CC-000260
+    #     Rationale:  Autorun commands let media such as USB drives or discs start a program the moment they
+    #                 are inserted, a classic way for malware to spread. Refusing all autorun commands means
+    #                 nothing runs until a user chooses to run it.
+    #     Impact:     Installers and tools on CDs, DVDs or USB drives no longer start by themselves; users
+    #                 launch them manually from File Explorer.
+    #     References: STIG V-224933, V-73547, SV-88211, WN16-CC-000260; CIS 18.10.7.2; CCE-46760-5; OVAL
+    #                 oval:mil.disa.stig.windows:def:1098
     @{
         Name = 'WN16-CC-000260: The default AutoRun behavior must be configured to prevent AutoRun commands'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'autorun-commands-never'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer!NoAutorun'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer'
@@ -507,18 +654,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Set the default behavior for AutoRun'; Value = 'Do not execute any autorun commands'; Choices = @(@{ Name = 'Do not execute any autorun commands'; Data = [uint32]'1' }, @{ Name = 'Automatically execute autorun commands'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [23] WN16-CC-000270: AutoPlay must be disabled for all drives (Registry, line 522)
-    #     Title:      AutoPlay must be disabled for all drives.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies\Turn off AutoPlay
+    # [23] WN16-CC-000270: AutoPlay must be disabled for all drives (Policy, line 480)
+    #     Policy:     Turn off AutoPlay = All drives
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
     #     Severity:   high
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\policies\Explorer!NoDriveTypeAutoRun (DWord) = 255
-    #     References: STIG V-224934, V-73549, SV-88213, WN16-CC-000270
+    #     Rationale:  AutoPlay starts reading a drive as soon as it appears and may run content from it,
+    #                 which lets malicious media act without user intent. Turning it off for every drive
+    #                 type removes that exposure entirely.
+    #     Impact:     No drive opens an AutoPlay prompt or plays content automatically; users open drives
+    #                 and media manually.
+    #     References: STIG V-224934, V-73549, SV-88213, WN16-CC-000270; CIS 18.10.7.3; CCE-46970-0; OVAL
+    #                 oval:mil.disa.stig.windows:def:1099
     @{
         Name = 'WN16-CC-000270: AutoPlay must be disabled for all drives'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'autoplay-all-drives-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\policies\Explorer!NoDriveTypeAutoRun'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Microsoft\Windows\CurrentVersion\policies\Explorer'
@@ -527,18 +681,24 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'255'
         WireData = 255
+        Policy = @{ Title = 'Turn off AutoPlay'; Value = 'All drives'; Choices = @(@{ Name = 'All drives'; Data = [uint32]'255' }, @{ Name = 'CD-ROM and removable media drives'; Data = [uint32]'181' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [24] WN16-CC-000280: Administrator accounts must not be enumerated during elevation (Registry, line 536)
-    #     Title:      Administrator accounts must not be enumerated during elevation.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Credential User Interface\Enumerate administrator accounts on elevation
+    # [24] WN16-CC-000280: Administrator accounts must not be enumerated during elevation (Policy, line 492)
+    #     Policy:     Enumerate administrator accounts on elevation = Disabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Credential User Interface
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\CredUI!EnumerateAdministrators (DWord) = 0
-    #     References: STIG V-224935, V-73487, SV-88139, WN16-CC-000280
+    #     Rationale:  Listing administrator accounts on the elevation prompt tells anyone at the console
+    #                 exactly which accounts to target. Requiring the name to be typed gives away nothing.
+    #     Impact:     Users who elevate must type both the administrator account name and its password
+    #                 instead of choosing the account from a list.
+    #     References: STIG V-224935, V-73487, SV-88139, WN16-CC-000280; CIS 18.10.14.2; CCE-46465-1; OVAL
+    #                 oval:mil.disa.stig.windows:def:1104
     @{
         Name = 'WN16-CC-000280: Administrator accounts must not be enumerated during elevation'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'uac-enumerate-administrators-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\CredUI!EnumerateAdministrators'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\CredUI'
@@ -547,9 +707,10 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'0'
         WireData = 0
+        Policy = @{ Title = 'Enumerate administrator accounts on elevation'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [25] WN16-CC-000290: Windows Telemetry must be configured to Security or Basic (Registry, line 550)
+    # [25] WN16-CC-000290: Windows Telemetry must be configured to Security or Basic (Registry, line 504)
     #     Title:      Windows Telemetry must be configured to Security or Basic.
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds\Allow Telemetry
     #     Severity:   medium
@@ -571,17 +732,23 @@ $WsResources = @(
         ConditionView = @{ oneOf = @(0, 1) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [26] WN16-CC-000300: The Application event log size must be configured to 32768 KB or greater (Registry, line 565)
+    # [26] WN16-CC-000300: The Application event log size must be configured to 32768 KB or greater (Policy, line 519)
     #     STIG applicability: If the system is configured to write events directly to an audit server, this is NA.
-    #     Title:      The Application event log size must be configured to 32768 KB or greater.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Application\Specify the maximum log file size (KB)
+    #     Policy:     Specify the maximum log file size (KB) (Application) = 32768 KB or greater
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Application
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\EventLog\Application!MaxSize (DWord) = 32768; accepts {"atLeast":32768}
-    #     References: STIG V-224937, V-73553, SV-88217, WN16-CC-000300
+    #     Rationale:  A small Application log wraps quickly and overwrites entries before anyone reviews
+    #                 them, losing evidence of faults or attacks. Reserving at least 32 MB keeps a useful
+    #                 history on the server.
+    #     Impact:     The log may use the configured amount of disk space. The STIG does not require this
+    #                 where events are forwarded to a central audit server in near real time.
+    #     References: STIG V-224937, V-73553, SV-88217, WN16-CC-000300; CIS 18.10.25.1.2; CCE-44494-3; OVAL
+    #                 oval:mil.disa.stig.windows:def:1105
     @{
         Name = 'WN16-CC-000300: The Application event log size must be configured to 32768 KB or greater'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'event-log-application-max-size'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\EventLog\Application!MaxSize'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\EventLog\Application'
@@ -592,19 +759,27 @@ $WsResources = @(
         WireData = 32768
         Condition = @{ AtLeast = [uint64]'32768'; Numeric = $true }
         ConditionView = @{ atLeast = 32768 }
+        Policy = @{ Title = 'Specify the maximum log file size (KB) (Application)'; Value = '32768 KB or greater'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [27] WN16-CC-000310: The Security event log size must be configured to 196608 KB or greater (Registry, line 581)
+    # [27] WN16-CC-000310: The Security event log size must be configured to 196608 KB or greater (Policy, line 532)
     #     STIG applicability: If the system is configured to write events directly to an audit server, this is NA.
-    #     Title:      The Security event log size must be configured to 196608 KB or greater.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Security\Specify the maximum log file size (KB)
+    #     Policy:     Specify the maximum log file size (KB) (Security) = 196608 KB or greater
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Security
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\EventLog\Security!MaxSize (DWord) = 196608; accepts {"atLeast":196608}
-    #     References: STIG V-224938, V-73555, SV-88219, WN16-CC-000310
+    #     Rationale:  The Security log holds the audit trail of logons, privilege use and policy changes; if
+    #                 it is small it rolls over and that trail is lost. A size of at least 192 MB keeps
+    #                 enough history for investigations.
+    #     Impact:     Up to the configured size of disk space is used for the Security log. The STIG does
+    #                 not require this where events are forwarded to a central audit server in near real
+    #                 time.
+    #     References: STIG V-224938, V-73555, SV-88219, WN16-CC-000310; CIS 18.10.25.2.2; CCE-44526-2; OVAL
+    #                 oval:mil.disa.stig.windows:def:1106
     @{
         Name = 'WN16-CC-000310: The Security event log size must be configured to 196608 KB or greater'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'event-log-security-max-size'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\EventLog\Security!MaxSize'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\EventLog\Security'
@@ -615,19 +790,26 @@ $WsResources = @(
         WireData = 196608
         Condition = @{ AtLeast = [uint64]'196608'; Numeric = $true }
         ConditionView = @{ atLeast = 196608 }
+        Policy = @{ Title = 'Specify the maximum log file size (KB) (Security)'; Value = '196608 KB or greater'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [28] WN16-CC-000320: The System event log size must be configured to 32768 KB or greater (Registry, line 597)
+    # [28] WN16-CC-000320: The System event log size must be configured to 32768 KB or greater (Policy, line 545)
     #     STIG applicability: If the system is configured to write events directly to an audit server, this is NA.
-    #     Title:      The System event log size must be configured to 32768 KB or greater.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\System\Specify the maximum log file size (KB)
+    #     Policy:     Specify the maximum log file size (KB) (System) = 32768 KB or greater
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\System
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\EventLog\System!MaxSize (DWord) = 32768; accepts {"atLeast":32768}
-    #     References: STIG V-224939, V-73557, SV-88221, WN16-CC-000320
+    #     Rationale:  System log entries about services, drivers and startup are often needed to reconstruct
+    #                 what happened on a server; a small log overwrites them quickly. Keeping at least 32 MB
+    #                 preserves that record.
+    #     Impact:     The System log may grow to the configured size on disk. The STIG does not require this
+    #                 where events are forwarded to a central audit server in near real time.
+    #     References: STIG V-224939, V-73557, SV-88221, WN16-CC-000320; CIS 18.10.25.4.2; CCE-46651-6; OVAL
+    #                 oval:mil.disa.stig.windows:def:1107
     @{
         Name = 'WN16-CC-000320: The System event log size must be configured to 32768 KB or greater'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'event-log-system-max-size'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\EventLog\System!MaxSize'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\EventLog\System'
@@ -638,19 +820,26 @@ $WsResources = @(
         WireData = 32768
         Condition = @{ AtLeast = [uint64]'32768'; Numeric = $true }
         ConditionView = @{ atLeast = 32768 }
+        Policy = @{ Title = 'Specify the maximum log file size (KB) (System)'; Value = '32768 KB or greater'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [29] WN16-CC-000330: Windows Server 2016 Windows SmartScreen must be enabled (Registry, line 613)
+    # [29] WN16-CC-000330: Windows Server 2016 Windows SmartScreen must be enabled (Policy, line 558)
     #     STIG applicability: This is applicable to unclassified systems; for other systems, this is NA.
-    #     Title:      Windows Server 2016 Windows SmartScreen must be enabled.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer\Configure Windows SmartScreen
+    #     Policy:     Configure Windows SmartScreen = Enabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\System!EnableSmartScreen (DWord) = 1
-    #     References: STIG V-224940, V-73559, SV-88223, WN16-CC-000330
+    #     Rationale:  SmartScreen compares programs downloaded from the internet against Microsoft's
+    #                 reputation service and warns before an unrecognised or known-bad file runs. It is a
+    #                 cheap extra barrier against downloaded malware.
+    #     Impact:     Users see a warning before running unrecognised downloads, and file reputation lookups
+    #                 go to Microsoft over the internet. The STIG applies it to unclassified systems only.
+    #     References: STIG V-224940, V-73559, SV-88223, WN16-CC-000330; CIS 18.10.75.2.1; CCE-44884-5; OVAL
+    #                 oval:mil.disa.stig.windows:def:1108
     @{
         Name = 'WN16-CC-000330: Windows Server 2016 Windows SmartScreen must be enabled'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'smartscreen-enabled'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\System!EnableSmartScreen'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\System'
@@ -659,18 +848,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Configure Windows SmartScreen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [30] WN16-CC-000340: Explorer Data Execution Prevention must be enabled (Registry, line 628)
-    #     Title:      Explorer Data Execution Prevention must be enabled.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer\Turn off Data Execution Prevention for Explorer
+    # [30] WN16-CC-000340: Explorer Data Execution Prevention must be enabled (Policy, line 571)
+    #     Policy:     Turn off Data Execution Prevention for Explorer = Disabled or Not Configured (DEP stays on for File Explorer)
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Explorer!NoDataExecutionPrevention (DWord) = 0; absent is fine
-    #     References: STIG V-224941, V-73561, SV-88225, WN16-CC-000340
+    #     Rationale:  Data Execution Prevention stops code from running out of memory pages meant for data,
+    #                 defeating many buffer-overflow exploits. Keeping it on for File Explorer protects a
+    #                 process that handles untrusted files all the time.
+    #     Impact:     Very old shell extensions that are not DEP-compatible can crash File Explorer; they
+    #                 should be updated or removed rather than weakening Explorer.
+    #     References: STIG V-224941, V-73561, SV-88225, WN16-CC-000340; CIS 18.10.28.2; CCE-45876-0; OVAL
+    #                 oval:mil.disa.stig.windows:def:1109
     @{
         Name = 'WN16-CC-000340: Explorer Data Execution Prevention must be enabled'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'explorer-dep-on'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Explorer!NoDataExecutionPrevention'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\Explorer'
@@ -680,18 +876,25 @@ $WsResources = @(
         ValueData = [uint32]'0'
         WireData = 0
         AbsentOk = $true
+        Policy = @{ Title = 'Turn off Data Execution Prevention for Explorer'; Value = 'Disabled or Not Configured (DEP stays on for File Explorer)'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [31] WN16-CC-000350: Turning off File Explorer heap termination on corruption must be disabled (Registry, line 643)
-    #     Title:      Turning off File Explorer heap termination on corruption must be disabled.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer\Turn off heap termination on corruption
+    # [31] WN16-CC-000350: Turning off File Explorer heap termination on corruption must be disabled (Policy, line 583)
+    #     Policy:     Turn off heap termination on corruption = Disabled or Not Configured (Explorer terminates on heap corruption)
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
     #     Severity:   low
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Explorer!NoHeapTerminationOnCorruption (DWord) = 0; absent is fine
-    #     References: STIG V-224942, V-73563, SV-88227, WN16-CC-000350
+    #     Rationale:  Heap corruption is a typical sign of an exploit in progress; stopping the process at
+    #                 that point keeps the attacker from gaining control. Letting Explorer continue would
+    #                 make such exploits more reliable.
+    #     Impact:     Legacy shell extensions that corrupt the heap can cause File Explorer to close
+    #                 abruptly; they should be fixed or removed.
+    #     References: STIG V-224942, V-73563, SV-88227, WN16-CC-000350; CIS 18.10.28.3; CCE-47028-6; OVAL
+    #                 oval:mil.disa.stig.windows:def:1110
     @{
         Name = 'WN16-CC-000350: Turning off File Explorer heap termination on corruption must be disabled'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'explorer-heap-termination-on'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Explorer!NoHeapTerminationOnCorruption'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\Explorer'
@@ -701,18 +904,25 @@ $WsResources = @(
         ValueData = [uint32]'0'
         WireData = 0
         AbsentOk = $true
+        Policy = @{ Title = 'Turn off heap termination on corruption'; Value = 'Disabled or Not Configured (Explorer terminates on heap corruption)'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [32] WN16-CC-000360: File Explorer shell protocol must run in protected mode (Registry, line 658)
-    #     Title:      File Explorer shell protocol must run in protected mode.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer\Turn off shell protocol protected mode
+    # [32] WN16-CC-000360: File Explorer shell protocol must run in protected mode (Policy, line 595)
+    #     Policy:     Turn off shell protocol protected mode = Disabled or Not Configured (protected mode stays on)
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer!PreXPSP2ShellProtocolBehavior (DWord) = 0; absent is fine
-    #     References: STIG V-224943, V-73565, SV-88229, WN16-CC-000360
+    #     Rationale:  In protected mode, links using the shell protocol from web pages or applications can
+    #                 open only a limited set of folders. Turning protection off would let a crafted link
+    #                 open arbitrary local files or programs.
+    #     Impact:     None in normal use; only very old applications that depend on the unprotected shell
+    #                 protocol behaviour may misbehave.
+    #     References: STIG V-224943, V-73565, SV-88229, WN16-CC-000360; CIS 18.10.28.4; CCE-47043-5; OVAL
+    #                 oval:mil.disa.stig.windows:def:1111
     @{
         Name = 'WN16-CC-000360: File Explorer shell protocol must run in protected mode'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'shell-protocol-protected-mode-on'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer!PreXPSP2ShellProtocolBehavior'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer'
@@ -722,18 +932,25 @@ $WsResources = @(
         ValueData = [uint32]'0'
         WireData = 0
         AbsentOk = $true
+        Policy = @{ Title = 'Turn off shell protocol protected mode'; Value = 'Disabled or Not Configured (protected mode stays on)'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [33] WN16-CC-000370: Passwords must not be saved in the Remote Desktop Client (Registry, line 673)
-    #     Title:      Passwords must not be saved in the Remote Desktop Client.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Connection Client\Do not allow passwords to be saved
+    # [33] WN16-CC-000370: Passwords must not be saved in the Remote Desktop Client (Policy, line 607)
+    #     Policy:     Do not allow passwords to be saved = Enabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Connection Client
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!DisablePasswordSaving (DWord) = 1
-    #     References: STIG V-224944, V-73567, SV-88231, WN16-CC-000370
+    #     Rationale:  Passwords saved by the Remote Desktop client are stored on the server, where an
+    #                 attacker who gains access to the user's profile can reuse them to reach other systems.
+    #                 Preventing saving keeps those credentials out of local storage.
+    #     Impact:     Users must type their password each time they open a Remote Desktop connection from
+    #                 this server.
+    #     References: STIG V-224944, V-73567, SV-88231, WN16-CC-000370; CIS 18.10.56.2.2; CCE-44880-3; OVAL
+    #                 oval:mil.disa.stig.windows:def:1112
     @{
         Name = 'WN16-CC-000370: Passwords must not be saved in the Remote Desktop Client'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'rdp-client-password-saving-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!DisablePasswordSaving'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services'
@@ -742,18 +959,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Do not allow passwords to be saved'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [34] WN16-CC-000380: Local drives must be prevented from sharing with Remote Desktop Session Hosts (Registry, line 687)
-    #     Title:      Local drives must be prevented from sharing with Remote Desktop Session Hosts.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Device and Resource Redirection\Do not allow drive redirection
+    # [34] WN16-CC-000380: Local drives must be prevented from sharing with Remote Desktop Session Hosts (Policy, line 619)
+    #     Policy:     Do not allow drive redirection = Enabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Device and Resource Redirection
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!fDisableCdm (DWord) = 1
-    #     References: STIG V-224945, V-73569, SV-88233, WN16-CC-000380
+    #     Rationale:  Drive redirection opens a file-copy path between the client machine and the server,
+    #                 which can carry malware in or data out. Disabling it leaves only controlled channels
+    #                 for moving files.
+    #     Impact:     Users can no longer copy files through their redirected local drives in a Remote
+    #                 Desktop session; file transfer has to use shares or other approved methods.
+    #     References: STIG V-224945, V-73569, SV-88233, WN16-CC-000380; CIS 18.10.56.3.3.2; CCE-46771-2;
+    #                 OVAL oval:mil.disa.stig.windows:def:1113
     @{
         Name = 'WN16-CC-000380: Local drives must be prevented from sharing with Remote Desktop Session Hosts'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'rds-drive-redirection-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!fDisableCdm'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services'
@@ -762,18 +986,24 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Do not allow drive redirection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [35] WN16-CC-000390: Remote Desktop Services must always prompt a client for passwords upon connection (Registry, line 701)
-    #     Title:      Remote Desktop Services must always prompt a client for passwords upon connection.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security\Always prompt for password upon connection
+    # [35] WN16-CC-000390: Remote Desktop Services must always prompt a client for passwords upon connection (Policy, line 631)
+    #     Policy:     Always prompt for password upon connection = Enabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!fPromptForPassword (DWord) = 1
-    #     References: STIG V-224946, V-73571, SV-88235, WN16-CC-000390
+    #     Rationale:  Credentials saved in a client can be used by anyone with access to that client. Always
+    #                 prompting on the host ensures the person connecting actually knows the password.
+    #     Impact:     Users are asked for their password at each Remote Desktop logon even when their client
+    #                 has saved credentials, which removes single sign-on to the session.
+    #     References: STIG V-224946, V-73571, SV-88235, WN16-CC-000390; CIS 18.10.56.3.9.1; CCE-45743-2;
+    #                 OVAL oval:mil.disa.stig.windows:def:1114
     @{
         Name = 'WN16-CC-000390: Remote Desktop Services must always prompt a client for passwords upon connection'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'rds-always-prompt-for-password'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!fPromptForPassword'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services'
@@ -782,18 +1012,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Always prompt for password upon connection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [36] WN16-CC-000400: The Remote Desktop Session Host must require secure Remote Procedure Call (RPC) communications (Registry, line 715)
-    #     Title:      The Remote Desktop Session Host must require secure Remote Procedure Call (RPC) communications.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security\Require secure RPC communication
+    # [36] WN16-CC-000400: The Remote Desktop Session Host must require secure Remote Procedure Call (RPC) communications (Policy, line 643)
+    #     Policy:     Require secure RPC communication = Enabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!fEncryptRPCTraffic (DWord) = 1
-    #     References: STIG V-224947, V-73573, SV-88237, WN16-CC-000400
+    #     Rationale:  RPC traffic between the Remote Desktop Session Host and clients can carry session
+    #                 management commands; accepting it unauthenticated and unencrypted lets it be read or
+    #                 forged. Requiring secure RPC protects that channel.
+    #     Impact:     Very old clients that cannot use secure RPC can no longer talk to the Session Host;
+    #                 current Remote Desktop clients are unaffected.
+    #     References: STIG V-224947, V-73573, SV-88237, WN16-CC-000400; CIS 18.10.56.3.9.2; CCE-44496-8;
+    #                 OVAL oval:mil.disa.stig.windows:def:1115
     @{
         Name = 'WN16-CC-000400: The Remote Desktop Session Host must require secure Remote Procedure Call (RPC) communications'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'rds-secure-rpc-required'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!fEncryptRPCTraffic'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services'
@@ -802,18 +1039,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Require secure RPC communication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [37] WN16-CC-000410: Remote Desktop Services must be configured with the client connection encryption set to High Level (Registry, line 729)
-    #     Title:      Remote Desktop Services must be configured with the client connection encryption set to High Level.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security\Set client connection encryption level
+    # [37] WN16-CC-000410: Remote Desktop Services must be configured with the client connection encryption set to High Level (Policy, line 655)
+    #     Policy:     Set client connection encryption level = High Level
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!MinEncryptionLevel (DWord) = 3
-    #     References: STIG V-224948, V-73575, SV-88239, WN16-CC-000410
+    #     Rationale:  Remote Desktop sessions carry keystrokes, passwords and screen contents; weak or
+    #                 one-way encryption leaves them exposed on the network. High Level encryption protects
+    #                 both directions with strong keys.
+    #     Impact:     Clients unable to use 128-bit RDP encryption cannot connect. All supported Remote
+    #                 Desktop clients meet this, and TLS-secured sessions are not affected.
+    #     References: STIG V-224948, V-73575, SV-88239, WN16-CC-000410; CIS 18.10.56.3.9.5; CCE-47193-8;
+    #                 OVAL oval:mil.disa.stig.windows:def:1116
     @{
         Name = 'WN16-CC-000410: Remote Desktop Services must be configured with the client connection encryption set to High Level'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'rds-encryption-level-high'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!MinEncryptionLevel'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services'
@@ -822,18 +1066,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'3'
         WireData = 3
+        Policy = @{ Title = 'Set client connection encryption level'; Value = 'High Level'; Choices = @(@{ Name = 'Low Level'; Data = [uint32]'1' }, @{ Name = 'Client Compatible'; Data = [uint32]'2' }, @{ Name = 'High Level'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [38] WN16-CC-000420: Attachments must be prevented from being downloaded from RSS feeds (Registry, line 743)
-    #     Title:      Attachments must be prevented from being downloaded from RSS feeds.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\RSS Feeds\Prevent downloading of enclosures
+    # [38] WN16-CC-000420: Attachments must be prevented from being downloaded from RSS feeds (Policy, line 667)
+    #     Policy:     Prevent downloading of enclosures = Enabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\RSS Feeds
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Internet Explorer\Feeds!DisableEnclosureDownload (DWord) = 1
-    #     References: STIG V-224949, V-73577, SV-88241, WN16-CC-000420
+    #     Rationale:  Feed enclosures are files pulled from third-party sites and saved locally without much
+    #                 scrutiny, an easy way to bring malicious content onto a server. Blocking them removes
+    #                 that download path.
+    #     Impact:     Podcasts and other feed attachments are no longer downloaded; the feed text itself can
+    #                 still be read.
+    #     References: STIG V-224949, V-73577, SV-88241, WN16-CC-000420; CIS 18.10.57.1; CCE-45063-5; OVAL
+    #                 oval:mil.disa.stig.windows:def:1117
     @{
         Name = 'WN16-CC-000420: Attachments must be prevented from being downloaded from RSS feeds'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'rss-enclosure-download-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Internet Explorer\Feeds!DisableEnclosureDownload'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Internet Explorer\Feeds'
@@ -842,18 +1093,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Prevent downloading of enclosures'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [39] WN16-CC-000430: Basic authentication for RSS feeds over HTTP must not be used (Registry, line 757)
-    #     Title:      Basic authentication for RSS feeds over HTTP must not be used.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\RSS Feeds\Turn on Basic feed authentication over HTTP
+    # [39] WN16-CC-000430: Basic authentication for RSS feeds over HTTP must not be used (Policy, line 679)
+    #     Policy:     Turn on Basic feed authentication over HTTP = Disabled or Not Configured (no Basic authentication over HTTP)
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\RSS Feeds
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Internet Explorer\Feeds!AllowBasicAuthInClear (DWord) = 0; absent is fine
-    #     References: STIG V-224951, V-73579, SV-88243, WN16-CC-000430
+    #     Rationale:  Basic authentication sends credentials in an easily decoded form; over plain HTTP
+    #                 anyone on the path can read them. Keeping it off protects the accounts used to reach
+    #                 feeds.
+    #     Impact:     Feeds that require Basic authentication without HTTPS cannot be retrieved; feeds
+    #                 served over HTTPS or without authentication still work.
+    #     References: STIG V-224951, V-73579, SV-88243, WN16-CC-000430; CCE-46302-6; OVAL
+    #                 oval:mil.disa.stig.windows:def:1118
     @{
         Name = 'WN16-CC-000430: Basic authentication for RSS feeds over HTTP must not be used'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'rss-basic-auth-over-http-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Internet Explorer\Feeds!AllowBasicAuthInClear'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Internet Explorer\Feeds'
@@ -863,18 +1121,24 @@ $WsResources = @(
         ValueData = [uint32]'0'
         WireData = 0
         AbsentOk = $true
+        Policy = @{ Title = 'Turn on Basic feed authentication over HTTP'; Value = 'Disabled or Not Configured (no Basic authentication over HTTP)'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [40] WN16-CC-000440: Indexing of encrypted files must be turned off (Registry, line 772)
-    #     Title:      Indexing of encrypted files must be turned off.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Search\Allow indexing of encrypted files
+    # [40] WN16-CC-000440: Indexing of encrypted files must be turned off (Policy, line 691)
+    #     Policy:     Allow indexing of encrypted files = Disabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Search
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Windows Search!AllowIndexingEncryptedStoresOrItems (DWord) = 0
-    #     References: STIG V-224952, V-73581, SV-88245, WN16-CC-000440
+    #     Rationale:  Indexing encrypted files copies parts of their content into the search index, which is
+    #                 not protected by the same encryption. Excluding them avoids leaking protected data.
+    #     Impact:     Searches no longer find text inside encrypted files; they can still be found by name
+    #                 through a non-indexed search.
+    #     References: STIG V-224952, V-73581, SV-88245, WN16-CC-000440; CIS 18.10.58.3; OVAL
+    #                 oval:mil.disa.stig.windows:def:1262
     @{
         Name = 'WN16-CC-000440: Indexing of encrypted files must be turned off'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'search-index-encrypted-files-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Windows Search!AllowIndexingEncryptedStoresOrItems'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\Windows Search'
@@ -883,18 +1147,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'0'
         WireData = 0
+        Policy = @{ Title = 'Allow indexing of encrypted files'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [41] WN16-CC-000450: Users must be prevented from changing installation options (Registry, line 786)
-    #     Title:      Users must be prevented from changing installation options.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer\Allow user control over installs
+    # [41] WN16-CC-000450: Users must be prevented from changing installation options (Policy, line 703)
+    #     Policy:     Allow user control over installs = Disabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Installer!EnableUserControl (DWord) = 0
-    #     References: STIG V-224953, V-73583, SV-88247, WN16-CC-000450
+    #     Rationale:  Letting users change installation options can let them bypass restrictions, for
+    #                 example by choosing install locations or features that administrators have locked
+    #                 down. Keeping control with administrators preserves those security choices.
+    #     Impact:     Users cannot alter installation settings such as the install folder for elevated
+    #                 installs; administrators are not affected.
+    #     References: STIG V-224953, V-73583, SV-88247, WN16-CC-000450; CIS 18.10.80.1; CCE-46993-2; OVAL
+    #                 oval:mil.disa.stig.windows:def:1119
     @{
         Name = 'WN16-CC-000450: Users must be prevented from changing installation options'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'installer-user-control-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Installer!EnableUserControl'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\Installer'
@@ -903,18 +1174,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'0'
         WireData = 0
+        Policy = @{ Title = 'Allow user control over installs'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [42] WN16-CC-000460: The Windows Installer Always install with elevated privileges option must be disabled (Registry, line 800)
-    #     Title:      The Windows Installer Always install with elevated privileges option must be disabled.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer\Always install with elevated privileges
+    # [42] WN16-CC-000460: The Windows Installer Always install with elevated privileges option must be disabled (Policy, line 715)
+    #     Policy:     Always install with elevated privileges = Disabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
     #     Severity:   high
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Installer!AlwaysInstallElevated (DWord) = 0
-    #     References: STIG V-224954, V-73585, SV-88249, WN16-CC-000460
+    #     Rationale:  If installs always run elevated, any user can gain SYSTEM rights simply by crafting
+    #                 and installing an MSI package. Disabling it removes one of the best-known local
+    #                 privilege escalation paths.
+    #     Impact:     Standard users can no longer install software that needs administrative rights;
+    #                 software has to be deployed by administrators or through managed deployment tools.
+    #     References: STIG V-224954, V-73585, SV-88249, WN16-CC-000460; CIS 18.10.80.2; CCE-47225-8; OVAL
+    #                 oval:mil.disa.stig.windows:def:1120
     @{
         Name = 'WN16-CC-000460: The Windows Installer Always install with elevated privileges option must be disabled'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'installer-always-elevated-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Installer!AlwaysInstallElevated'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\Installer'
@@ -923,18 +1201,24 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'0'
         WireData = 0
+        Policy = @{ Title = 'Always install with elevated privileges'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [43] WN16-CC-000470: Users must be notified if a web-based program attempts to install software (Registry, line 814)
-    #     Title:      Users must be notified if a web-based program attempts to install software.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer\Prevent Internet Explorer security prompt for Windows Installer scripts
+    # [43] WN16-CC-000470: Users must be notified if a web-based program attempts to install software (Policy, line 727)
+    #     Policy:     Prevent Internet Explorer security prompt for Windows Installer scripts = Disabled or Not Configured (Internet Explorer keeps warning)
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Installer!SafeForScripting (DWord) = 0; absent is fine
-    #     References: STIG V-224955, V-73587, SV-88251, WN16-CC-000470
+    #     Rationale:  The security prompt is the user's chance to refuse software that a web page tries to
+    #                 install. Suppressing it would allow silent installation from websites.
+    #     Impact:     Users continue to see a warning before a web page installs software, which adds a
+    #                 click to legitimate web-based installations.
+    #     References: STIG V-224955, V-73587, SV-88251, WN16-CC-000470; CIS 18.10.80.3; CCE-46100-4; OVAL
+    #                 oval:mil.disa.stig.windows:def:1121
     @{
         Name = 'WN16-CC-000470: Users must be notified if a web-based program attempts to install software'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'installer-ie-security-prompt-kept'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Installer!SafeForScripting'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\Installer'
@@ -944,18 +1228,25 @@ $WsResources = @(
         ValueData = [uint32]'0'
         WireData = 0
         AbsentOk = $true
+        Policy = @{ Title = 'Prevent Internet Explorer security prompt for Windows Installer scripts'; Value = 'Disabled or Not Configured (Internet Explorer keeps warning)'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [44] WN16-CC-000480: Automatically signing in the last interactive user after a system-initiated restart must be disabled (Registry, line 829)
-    #     Title:      Automatically signing in the last interactive user after a system-initiated restart must be disabled.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Logon Options\Sign-in last interactive user automatically after a system-initiated restart
+    # [44] WN16-CC-000480: Automatically signing in the last interactive user after a system-initiated restart must be disabled (Policy, line 739)
+    #     Policy:     Sign-in last interactive user automatically after a system-initiated restart = Disabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Logon Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!DisableAutomaticRestartSignOn (DWord) = 1
-    #     References: STIG V-224956, V-73589, SV-88253, WN16-CC-000480
+    #     Rationale:  Automatic sign-on after a restart relies on credentials kept by the system for that
+    #                 purpose and starts a user's session without anyone present. Turning it off keeps those
+    #                 credentials from being stored and used.
+    #     Impact:     After an update restart, applications that start at sign-in do not come back until a
+    #                 user logs on manually.
+    #     References: STIG V-224956, V-73589, SV-88253, WN16-CC-000480; CIS 18.10.81.1; OVAL
+    #                 oval:mil.disa.stig.windows:def:65
     @{
         Name = 'WN16-CC-000480: Automatically signing in the last interactive user after a system-initiated restart must be disabled'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'auto-restart-sign-on-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!DisableAutomaticRestartSignOn'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System'
@@ -964,18 +1255,26 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Sign-in last interactive user automatically after a system-initiated restart'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [45] WN16-CC-000490: PowerShell script block logging must be enabled (Registry, line 843)
-    #     Title:      PowerShell script block logging must be enabled.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows PowerShell\Turn on PowerShell Script Block Logging
+    # [45] WN16-CC-000490: PowerShell script block logging must be enabled (Policy, line 751)
+    #     Policy:     Turn on PowerShell Script Block Logging = Enabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows PowerShell
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\PowerShell\ScriptBlockLogging!EnableScriptBlockLogging (DWord) = 1
-    #     References: STIG V-224957, V-73591, SV-88255, WN16-CC-000490
+    #     Rationale:  Attackers make heavy use of PowerShell, often with obfuscated or in-memory scripts.
+    #                 Script block logging records the code as it is actually executed, giving defenders the
+    #                 evidence they need.
+    #     Impact:     The PowerShell Operational log fills faster and may capture secrets embedded in
+    #                 scripts, so its size and access should be managed; there is a small performance cost
+    #                 for script-heavy workloads.
+    #     References: STIG V-224957, V-73591, SV-88255, WN16-CC-000490; CIS 18.10.86.1; OVAL
+    #                 oval:mil.disa.stig.windows:def:137
     @{
         Name = 'WN16-CC-000490: PowerShell script block logging must be enabled'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'powershell-script-block-logging'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\PowerShell\ScriptBlockLogging!EnableScriptBlockLogging'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\PowerShell\ScriptBlockLogging'
@@ -984,18 +1283,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Turn on PowerShell Script Block Logging'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [46] WN16-CC-000500: The Windows Remote Management (WinRM) client must not use Basic authentication (Registry, line 857)
-    #     Title:      The Windows Remote Management (WinRM) client must not use Basic authentication.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client\Allow Basic authentication
+    # [46] WN16-CC-000500: The Windows Remote Management (WinRM) client must not use Basic authentication (Policy, line 763)
+    #     Policy:     Allow Basic authentication (WinRM Client) = Disabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
     #     Severity:   high
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Client!AllowBasic (DWord) = 0
-    #     References: STIG V-224958, V-73593, SV-88257, WN16-CC-000500
+    #     Rationale:  Basic authentication sends credentials that are only base64-encoded and lets a rogue
+    #                 endpoint collect them. Keeping the WinRM client on Kerberos or NTLM protects
+    #                 administrator credentials.
+    #     Impact:     Remote management of endpoints that only accept Basic authentication, such as some
+    #                 non-Windows devices, stops working from this server.
+    #     References: STIG V-224958, V-73593, SV-88257, WN16-CC-000500; CIS 18.10.88.1.1; CCE-46295-2; OVAL
+    #                 oval:mil.disa.stig.windows:def:1123
     @{
         Name = 'WN16-CC-000500: The Windows Remote Management (WinRM) client must not use Basic authentication'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'winrm-client-basic-auth-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Client!AllowBasic'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\WinRM\Client'
@@ -1004,18 +1310,24 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'0'
         WireData = 0
+        Policy = @{ Title = 'Allow Basic authentication (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [47] WN16-CC-000510: The Windows Remote Management (WinRM) client must not allow unencrypted traffic (Registry, line 871)
-    #     Title:      The Windows Remote Management (WinRM) client must not allow unencrypted traffic.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client\Allow unencrypted traffic
+    # [47] WN16-CC-000510: The Windows Remote Management (WinRM) client must not allow unencrypted traffic (Policy, line 775)
+    #     Policy:     Allow unencrypted traffic (WinRM Client) = Disabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Client!AllowUnencryptedTraffic (DWord) = 0
-    #     References: STIG V-224959, V-73595, SV-88259, WN16-CC-000510
+    #     Rationale:  Unencrypted WinRM traffic exposes commands, output and sometimes credentials to anyone
+    #                 on the network path. Requiring encryption protects remote management sessions.
+    #     Impact:     Connections to endpoints that offer only unencrypted WinRM fail; standard Windows
+    #                 WinRM with Kerberos or HTTPS is not affected.
+    #     References: STIG V-224959, V-73595, SV-88259, WN16-CC-000510; CIS 18.10.88.1.2; CCE-46378-6; OVAL
+    #                 oval:mil.disa.stig.windows:def:1124
     @{
         Name = 'WN16-CC-000510: The Windows Remote Management (WinRM) client must not allow unencrypted traffic'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'winrm-client-unencrypted-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Client!AllowUnencryptedTraffic'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\WinRM\Client'
@@ -1024,18 +1336,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'0'
         WireData = 0
+        Policy = @{ Title = 'Allow unencrypted traffic (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [48] WN16-CC-000520: The Windows Remote Management (WinRM) client must not use Digest authentication (Registry, line 885)
-    #     Title:      The Windows Remote Management (WinRM) client must not use Digest authentication.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client\Disallow Digest authentication
+    # [48] WN16-CC-000520: The Windows Remote Management (WinRM) client must not use Digest authentication (Policy, line 787)
+    #     Policy:     Disallow Digest authentication = Enabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Client!AllowDigest (DWord) = 0
-    #     References: STIG V-224960, V-73597, SV-88261, WN16-CC-000520
+    #     Rationale:  Digest authentication relies on weak hashing and exposes credential material to a
+    #                 rogue server. Disallowing it keeps the WinRM client on stronger authentication
+    #                 methods.
+    #     Impact:     Remote management of endpoints that accept only Digest authentication no longer works
+    #                 from this server.
+    #     References: STIG V-224960, V-73597, SV-88261, WN16-CC-000520; CIS 18.10.88.1.3; CCE-46014-7; OVAL
+    #                 oval:mil.disa.stig.windows:def:1125
     @{
         Name = 'WN16-CC-000520: The Windows Remote Management (WinRM) client must not use Digest authentication'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'winrm-client-digest-auth-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Client!AllowDigest'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\WinRM\Client'
@@ -1044,18 +1363,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'0'
         WireData = 0
+        Policy = @{ Title = 'Disallow Digest authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [49] WN16-CC-000530: The Windows Remote Management (WinRM) service must not use Basic authentication (Registry, line 899)
-    #     Title:      The Windows Remote Management (WinRM) service must not use Basic authentication.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service\Allow Basic authentication
+    # [49] WN16-CC-000530: The Windows Remote Management (WinRM) service must not use Basic authentication (Policy, line 799)
+    #     Policy:     Allow Basic authentication (WinRM Service) = Disabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
     #     Severity:   high
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Service!AllowBasic (DWord) = 0
-    #     References: STIG V-224961, V-73599, SV-88263, WN16-CC-000530
+    #     Rationale:  A WinRM service that accepts Basic authentication invites clients to send passwords
+    #                 that can be trivially decoded if the channel is not protected. Refusing it limits
+    #                 remote management to stronger authentication.
+    #     Impact:     Management clients that can only use Basic authentication, such as some third-party
+    #                 tools, can no longer connect to this server over WinRM.
+    #     References: STIG V-224961, V-73599, SV-88263, WN16-CC-000530; CIS 18.10.88.2.1; CCE-45061-9; OVAL
+    #                 oval:mil.disa.stig.windows:def:1126
     @{
         Name = 'WN16-CC-000530: The Windows Remote Management (WinRM) service must not use Basic authentication'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'winrm-service-basic-auth-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Service!AllowBasic'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\WinRM\Service'
@@ -1064,18 +1390,24 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'0'
         WireData = 0
+        Policy = @{ Title = 'Allow Basic authentication (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [50] WN16-CC-000540: The Windows Remote Management (WinRM) service must not allow unencrypted traffic (Registry, line 913)
-    #     Title:      The Windows Remote Management (WinRM) service must not allow unencrypted traffic.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service\Allow unencrypted traffic
+    # [50] WN16-CC-000540: The Windows Remote Management (WinRM) service must not allow unencrypted traffic (Policy, line 811)
+    #     Policy:     Allow unencrypted traffic (WinRM Service) = Disabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Service!AllowUnencryptedTraffic (DWord) = 0
-    #     References: STIG V-224962, V-73601, SV-88265, WN16-CC-000540
+    #     Rationale:  Letting the WinRM service accept unencrypted traffic exposes remote commands and their
+    #                 results to interception. Requiring encryption keeps management sessions confidential.
+    #     Impact:     Clients that send unencrypted WinRM traffic are refused; normal PowerShell remoting
+    #                 with Kerberos or HTTPS is unaffected.
+    #     References: STIG V-224962, V-73601, SV-88265, WN16-CC-000540; CIS 18.10.88.2.3; CCE-45060-1; OVAL
+    #                 oval:mil.disa.stig.windows:def:1127
     @{
         Name = 'WN16-CC-000540: The Windows Remote Management (WinRM) service must not allow unencrypted traffic'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'winrm-service-unencrypted-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Service!AllowUnencryptedTraffic'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\WinRM\Service'
@@ -1084,18 +1416,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'0'
         WireData = 0
+        Policy = @{ Title = 'Allow unencrypted traffic (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [51] WN16-CC-000550: The Windows Remote Management (WinRM) service must not store RunAs credentials (Registry, line 927)
-    #     Title:      The Windows Remote Management (WinRM) service must not store RunAs credentials.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service\Disallow WinRM from storing RunAs credentials
+    # [51] WN16-CC-000550: The Windows Remote Management (WinRM) service must not store RunAs credentials (Policy, line 823)
+    #     Policy:     Disallow WinRM from storing RunAs credentials = Enabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Service!DisableRunAs (DWord) = 1
-    #     References: STIG V-224963, V-73603, SV-88267, WN16-CC-000550
+    #     Rationale:  RunAs credentials stored by WinRM let session configurations run under another
+    #                 account, and stored credentials are a target for theft and misuse. Disallowing them
+    #                 removes that stash of secrets.
+    #     Impact:     Session configurations or plug-ins that use a RunAs account cannot be created or will
+    #                 fail; JEA endpoints using virtual accounts are the usual alternative.
+    #     References: STIG V-224963, V-73603, SV-88267, WN16-CC-000550; CIS 18.10.88.2.4; CCE-46708-4; OVAL
+    #                 oval:mil.disa.stig.windows:def:1128
     @{
         Name = 'WN16-CC-000550: The Windows Remote Management (WinRM) service must not store RunAs credentials'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'winrm-service-runas-credentials-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Service!DisableRunAs'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\WinRM\Service'
@@ -1104,18 +1443,27 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Disallow WinRM from storing RunAs credentials'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [52] WN16-DC-000320: Domain controllers must require LDAP access signing (Registry, line 941)
-    #     Title:      Domain controllers must require LDAP access signing.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Domain controller: LDAP server signing requirements
+    # [52] WN16-DC-000320: Domain controllers must require LDAP access signing (SecurityOption, line 835)
+    #     Policy:     Domain controller: LDAP server signing requirements = Require signing
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\NTDS\Parameters!LDAPServerIntegrity (DWord) = 2
-    #     References: STIG V-224995, V-73629, SV-88293, WN16-DC-000320
+    #     Rationale:  Unsigned LDAP traffic can be changed in transit or relayed, letting an attacker alter
+    #                 directory queries and updates or reuse a captured authentication. Requiring signing
+    #                 makes the directory service reject such unprotected binds.
+    #     Impact:     Applications and appliances that bind to the domain controller with unsigned simple or
+    #                 SASL binds over port 389 will fail until they are moved to signing or LDAPS. Review
+    #                 the directory service event log (events 2886/2887/2889) for such clients before
+    #                 enforcing it.
+    #     References: STIG V-224995, V-73629, SV-88293, WN16-DC-000320; CIS 2.3.5.4; CCE-46228-3; OVAL
+    #                 oval:mil.disa.stig.windows:def:1160
     @{
         Name = 'WN16-DC-000320: Domain controllers must require LDAP access signing'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'ldap-server-signing-required'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\NTDS\Parameters!LDAPServerIntegrity'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Services\NTDS\Parameters'
@@ -1124,18 +1472,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'2'
         WireData = 2
+        Policy = @{ Title = 'Domain controller: LDAP server signing requirements'; Value = 'Require signing'; Choices = @(@{ Name = 'None'; Data = [uint32]'1' }, @{ Name = 'Require signing'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [53] WN16-DC-000330: Domain controllers must be configured to allow reset of machine account passwords (Registry, line 955)
-    #     Title:      Domain controllers must be configured to allow reset of machine account passwords.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Domain controller: Refuse machine account password changes
+    # [53] WN16-DC-000330: Domain controllers must be configured to allow reset of machine account passwords (SecurityOption, line 847)
+    #     Policy:     Domain controller: Refuse machine account password changes = Disabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!RefusePasswordChange (DWord) = 0
-    #     References: STIG V-224996, V-73631, SV-88295, WN16-DC-000330
+    #     Rationale:  Computer account passwords protect the secure channel between members and the domain;
+    #                 if they never change, a stolen machine secret stays valid indefinitely. Letting
+    #                 members rotate them keeps that exposure window short.
+    #     Impact:     This is the Windows default, so keeping it disabled changes nothing. Enabling it would
+    #                 leave every member with its current machine password until the setting is reversed.
+    #     References: STIG V-224996, V-73631, SV-88295, WN16-DC-000330; CIS 2.3.5.5; CCE-47052-6; OVAL
+    #                 oval:mil.disa.stig.windows:def:1161
     @{
         Name = 'WN16-DC-000330: Domain controllers must be configured to allow reset of machine account passwords'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'dc-refuse-machine-password-changes'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!RefusePasswordChange'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Services\Netlogon\Parameters'
@@ -1144,18 +1499,26 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'0'
         WireData = 0
+        Policy = @{ Title = 'Domain controller: Refuse machine account password changes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [54] WN16-SO-000020: Local accounts with blank passwords must be restricted to prevent access from the network (Registry, line 969)
-    #     Title:      Local accounts with blank passwords must be restricted to prevent access from the network.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Accounts: Limit local account use of blank passwords to console logon only
+    # [54] WN16-SO-000020: Local accounts with blank passwords must be restricted to prevent access from the network (SecurityOption, line 859)
+    #     Policy:     Accounts: Limit local account use of blank passwords to console logon only = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!LimitBlankPasswordUse (DWord) = 1
-    #     References: STIG V-225025, V-73621, SV-88285, WN16-SO-000020
+    #     Rationale:  An account without a password is an open door; letting it be used over the network
+    #                 exposes it to anyone who can reach the server. Restricting such accounts to the
+    #                 console confines the risk to people with physical access.
+    #     Impact:     Remote logons (Remote Desktop, network shares, services) with blank-password local
+    #                 accounts stop working. This is the Windows default, and domain accounts are not
+    #                 affected.
+    #     References: STIG V-225025, V-73621, SV-88285, WN16-SO-000020; CIS 2.3.1.3; CCE-46005-5; OVAL
+    #                 oval:mil.disa.stig.windows:def:1184
     @{
         Name = 'WN16-SO-000020: Local accounts with blank passwords must be restricted to prevent access from the network'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'limit-blank-password-use'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!LimitBlankPasswordUse'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Control\Lsa'
@@ -1164,18 +1527,26 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Accounts: Limit local account use of blank passwords to console logon only'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [55] WN16-SO-000050: Audit policy using subcategories must be enabled (Registry, line 983)
-    #     Title:      Audit policy using subcategories must be enabled.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings
+    # [55] WN16-SO-000050: Audit policy using subcategories must be enabled (SecurityOption, line 871)
+    #     Policy:     Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!SCENoApplyLegacyAuditPolicy (DWord) = 1
-    #     References: STIG V-225028, V-73627, SV-88291, WN16-SO-000050
+    #     Rationale:  The detailed auditing the STIG requires is defined per subcategory; if the old
+    #                 category settings are applied on top, they can silently overwrite that configuration
+    #                 and leave gaps in the security log. This option makes the subcategory settings win.
+    #     Impact:     Audit configuration made only through the legacy Audit Policy categories no longer
+    #                 takes effect; audit settings must be managed under Advanced Audit Policy
+    #                 Configuration.
+    #     References: STIG V-225028, V-73627, SV-88291, WN16-SO-000050; CIS 2.3.2.1; CCE-46406-5; OVAL
+    #                 oval:mil.disa.stig.windows:def:1187
     @{
         Name = 'WN16-SO-000050: Audit policy using subcategories must be enabled'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'audit-force-subcategory-settings'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!SCENoApplyLegacyAuditPolicy'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Control\Lsa'
@@ -1184,18 +1555,26 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [56] WN16-SO-000080: The setting Domain member: Digitally encrypt or sign secure channel data (always) must be... (Registry, line 997)
-    #     Title:      The setting Domain member: Digitally encrypt or sign secure channel data (always) must be configured to Enabled.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Domain member: Digitally encrypt or sign secure channel data (always)
+    # [56] WN16-SO-000080: The setting Domain member: Digitally encrypt or sign secure channel data (always) must be... (SecurityOption, line 883)
+    #     Policy:     Domain member: Digitally encrypt or sign secure channel data (always) = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!RequireSignOrSeal (DWord) = 1
-    #     References: STIG V-225029, V-73633, SV-88297, WN16-SO-000080
+    #     Rationale:  The Netlogon secure channel carries authentication traffic between a member and its
+    #                 domain controllers; without signing or sealing it can be read or tampered with in
+    #                 transit. Requiring protection for every secure channel prevents such downgrades.
+    #     Impact:     This is the default. Domain controllers that cannot sign or seal the secure channel
+    #                 (pre-Windows NT 4.0 SP6a) would become unusable, which is not a concern in current
+    #                 domains.
+    #     References: STIG V-225029, V-73633, SV-88297, WN16-SO-000080; CIS 2.3.6.1; CCE-46754-8; OVAL
+    #                 oval:mil.disa.stig.windows:def:1188
     @{
         Name = 'WN16-SO-000080: The setting Domain member: Digitally encrypt or sign secure channel data (always) must be...'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'secure-channel-sign-or-seal-always'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!RequireSignOrSeal'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Services\Netlogon\Parameters'
@@ -1204,18 +1583,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Domain member: Digitally encrypt or sign secure channel data (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [57] WN16-SO-000090: The setting Domain member: Digitally encrypt secure channel data (when possible) must be... (Registry, line 1011)
-    #     Title:      The setting Domain member: Digitally encrypt secure channel data (when possible) must be configured to enabled.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Domain member: Digitally encrypt secure channel data (when possible)
+    # [57] WN16-SO-000090: The setting Domain member: Digitally encrypt secure channel data (when possible) must be... (SecurityOption, line 895)
+    #     Policy:     Domain member: Digitally encrypt secure channel data (when possible) = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!SealSecureChannel (DWord) = 1
-    #     References: STIG V-225030, V-73635, SV-88299, WN16-SO-000090
+    #     Rationale:  Encrypting the secure channel keeps authentication data exchanged with domain
+    #                 controllers confidential on the network. Requesting it whenever possible adds
+    #                 protection without depending on the other side.
+    #     Impact:     This is the default and has no compatibility cost with current domain controllers;
+    #                 encryption adds a negligible processing overhead.
+    #     References: STIG V-225030, V-73635, SV-88299, WN16-SO-000090; CIS 2.3.6.2; CCE-46546-8; OVAL
+    #                 oval:mil.disa.stig.windows:def:1189
     @{
         Name = 'WN16-SO-000090: The setting Domain member: Digitally encrypt secure channel data (when possible) must be...'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'secure-channel-seal-when-possible'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!SealSecureChannel'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Services\Netlogon\Parameters'
@@ -1224,18 +1610,24 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Domain member: Digitally encrypt secure channel data (when possible)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [58] WN16-SO-000100: The setting Domain member: Digitally sign secure channel data (when possible) must be configured... (Registry, line 1025)
-    #     Title:      The setting Domain member: Digitally sign secure channel data (when possible) must be configured to Enabled.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Domain member: Digitally sign secure channel data (when possible)
+    # [58] WN16-SO-000100: The setting Domain member: Digitally sign secure channel data (when possible) must be configured... (SecurityOption, line 907)
+    #     Policy:     Domain member: Digitally sign secure channel data (when possible) = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!SignSecureChannel (DWord) = 1
-    #     References: STIG V-225031, V-73637, SV-88301, WN16-SO-000100
+    #     Rationale:  Signing lets the member and the domain controller detect altered or injected secure
+    #                 channel messages. Requesting it whenever possible protects the integrity of domain
+    #                 authentication traffic.
+    #     Impact:     This is the default and has no compatibility cost with current domain controllers.
+    #     References: STIG V-225031, V-73637, SV-88301, WN16-SO-000100; CIS 2.3.6.3; CCE-46440-4; OVAL
+    #                 oval:mil.disa.stig.windows:def:1190
     @{
         Name = 'WN16-SO-000100: The setting Domain member: Digitally sign secure channel data (when possible) must be configured...'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'secure-channel-sign-when-possible'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!SignSecureChannel'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Services\Netlogon\Parameters'
@@ -1244,18 +1636,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Domain member: Digitally sign secure channel data (when possible)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [59] WN16-SO-000110: The computer account password must not be prevented from being reset (Registry, line 1039)
-    #     Title:      The computer account password must not be prevented from being reset.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Domain member: Disable machine account password changes
+    # [59] WN16-SO-000110: The computer account password must not be prevented from being reset (SecurityOption, line 919)
+    #     Policy:     Domain member: Disable machine account password changes = Disabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!DisablePasswordChange (DWord) = 0
-    #     References: STIG V-225032, V-73639, SV-88303, WN16-SO-000110
+    #     Rationale:  A computer account password that never changes gives an attacker who captures it
+    #                 lasting access to the domain as that machine. Regular automatic rotation limits how
+    #                 long a stolen secret is useful.
+    #     Impact:     This is the default. Keeping rotation on occasionally matters for systems restored
+    #                 from old snapshots, which may need their secure channel reset after a rollback.
+    #     References: STIG V-225032, V-73639, SV-88303, WN16-SO-000110; CIS 2.3.6.4; CCE-46018-8; OVAL
+    #                 oval:mil.disa.stig.windows:def:1191
     @{
         Name = 'WN16-SO-000110: The computer account password must not be prevented from being reset'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'disable-machine-password-changes'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!DisablePasswordChange'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Services\Netlogon\Parameters'
@@ -1264,18 +1663,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'0'
         WireData = 0
+        Policy = @{ Title = 'Domain member: Disable machine account password changes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [60] WN16-SO-000120: The maximum age for machine account passwords must be configured to 30 days or less (Registry, line 1053)
-    #     Title:      The maximum age for machine account passwords must be configured to 30 days or less.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Domain member: Maximum machine account password age
+    # [60] WN16-SO-000120: The maximum age for machine account passwords must be configured to 30 days or less (SecurityOption, line 931)
+    #     Policy:     Domain member: Maximum machine account password age = 30 days or less, but not 0
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!MaximumPasswordAge (DWord) = 30; accepts {"atMost":30,"not":[0]}
-    #     References: STIG V-225033, V-73641, SV-88305, WN16-SO-000120
+    #     Rationale:  The longer a computer account password stays the same, the longer a captured copy can
+    #                 be used to impersonate the machine. Capping its age keeps rotation frequent, while 0
+    #                 would stop rotation altogether.
+    #     Impact:     Thirty days is the Windows default, so compliant systems usually need no change.
+    #                 Shorter periods only mean more frequent, automatic password changes.
+    #     References: STIG V-225033, V-73641, SV-88305, WN16-SO-000120; CIS 2.3.6.5; CCE-46616-9; OVAL
+    #                 oval:mil.disa.stig.windows:def:1192
     @{
         Name = 'WN16-SO-000120: The maximum age for machine account passwords must be configured to 30 days or less'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'machine-password-max-age'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!MaximumPasswordAge'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Services\Netlogon\Parameters'
@@ -1286,18 +1692,25 @@ $WsResources = @(
         WireData = 30
         Condition = @{ AtMost = [uint64]'30'; Not = @([uint64]'0'); Numeric = $true }
         ConditionView = @{ atMost = 30; not = @(0) }
+        Policy = @{ Title = 'Domain member: Maximum machine account password age'; Value = '30 days or less, but not 0'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [61] WN16-SO-000130: Windows Server 2016 must be configured to require a strong session key (Registry, line 1068)
-    #     Title:      Windows Server 2016 must be configured to require a strong session key.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Domain member: Require strong (Windows 2000 or Later) session key
+    # [61] WN16-SO-000130: Windows Server 2016 must be configured to require a strong session key (SecurityOption, line 943)
+    #     Policy:     Domain member: Require strong (Windows 2000 or Later) session key = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!RequireStrongKey (DWord) = 1
-    #     References: STIG V-225034, V-73643, SV-88307, WN16-SO-000130
+    #     Rationale:  The session key protects the Netlogon secure channel; a weak key makes captured
+    #                 traffic easier to decrypt or forge. Requiring a strong key rules out downgraded
+    #                 channels.
+    #     Impact:     The member cannot establish a secure channel with domain controllers that do not
+    #                 support 128-bit keys (Windows NT 4.0 era), which is irrelevant in current domains.
+    #     References: STIG V-225034, V-73643, SV-88307, WN16-SO-000130; CIS 2.3.6.6; CCE-45958-6; OVAL
+    #                 oval:mil.disa.stig.windows:def:1193
     @{
         Name = 'WN16-SO-000130: Windows Server 2016 must be configured to require a strong session key'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'require-strong-session-key'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!RequireStrongKey'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Services\Netlogon\Parameters'
@@ -1306,18 +1719,26 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Domain member: Require strong (Windows 2000 or Later) session key'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [62] WN16-SO-000140: The machine inactivity limit must be set to 15 minutes, locking the system with the screen saver (Registry, line 1082)
-    #     Title:      The machine inactivity limit must be set to 15 minutes, locking the system with the screen saver.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Interactive logon: Machine inactivity limit
+    # [62] WN16-SO-000140: The machine inactivity limit must be set to 15 minutes, locking the system with the screen saver (SecurityOption, line 955)
+    #     Policy:     Interactive logon: Machine inactivity limit = 900 seconds or less, but not 0
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!InactivityTimeoutSecs (DWord) = 900; accepts {"atMost":900,"not":[0]}
-    #     References: STIG V-225035, V-73645, SV-88309, WN16-SO-000140
+    #     Rationale:  An unattended, unlocked session lets anyone nearby act with the signed-in user's
+    #                 rights. Locking the session after a short idle period reduces that opportunity; 0
+    #                 disables the lock entirely.
+    #     Impact:     Idle interactive and console sessions lock after the set time and the user must sign
+    #                 in again to continue. Long-running visual monitoring on the console needs another
+    #                 approach.
+    #     References: STIG V-225035, V-73645, SV-88309, WN16-SO-000140; CIS 2.3.7.3; CCE-46768-8; OVAL
+    #                 oval:mil.disa.stig.windows:def:1194
     @{
         Name = 'WN16-SO-000140: The machine inactivity limit must be set to 15 minutes, locking the system with the screen saver'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'machine-inactivity-limit'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!InactivityTimeoutSecs'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System'
@@ -1328,18 +1749,26 @@ $WsResources = @(
         WireData = 900
         Condition = @{ AtMost = [uint64]'900'; Not = @([uint64]'0'); Numeric = $true }
         ConditionView = @{ atMost = 900; not = @(0) }
+        Policy = @{ Title = 'Interactive logon: Machine inactivity limit'; Value = '900 seconds or less, but not 0'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [63] WN16-SO-000180: The Smart Card removal option must be configured to Force Logoff or Lock Workstation (Registry, line 1097)
-    #     Title:      The Smart Card removal option must be configured to Force Logoff or Lock Workstation.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Interactive logon: Smart card removal behavior
+    # [63] WN16-SO-000180: The Smart Card removal option must be configured to Force Logoff or Lock Workstation (SecurityOption, line 967)
+    #     Policy:     Interactive logon: Smart card removal behavior = Lock Workstation (Force Logoff is also acceptable)
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon!scremoveoption (String) = "1"; accepts {"oneOf":[1,2]}
-    #     References: STIG V-225038, V-73807, SV-88473, WN16-SO-000180
+    #     Rationale:  Users who pull their smart card and walk away otherwise leave an open session behind.
+    #                 Locking or logging off when the card is removed ties the session to the presence of
+    #                 its owner.
+    #     Impact:     Sessions lock (or end, with Force Logoff) as soon as the card leaves the reader, so
+    #                 unsaved work can be lost under Force Logoff. The Smart Card Removal Policy service
+    #                 must be running for the setting to act.
+    #     References: STIG V-225038, V-73807, SV-88473, WN16-SO-000180; CIS 2.3.7.9; CCE-46148-3; OVAL
+    #                 oval:mil.disa.stig.windows:def:1197
     @{
         Name = 'WN16-SO-000180: The Smart Card removal option must be configured to Force Logoff or Lock Workstation'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'smart-card-removal-behavior'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon!scremoveoption'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon'
@@ -1350,18 +1779,25 @@ $WsResources = @(
         WireData = '1'
         Condition = @{ OneOf = @([uint64]'1', [uint64]'2'); Numeric = $true }
         ConditionView = @{ oneOf = @(1, 2) }
+        Policy = @{ Title = 'Interactive logon: Smart card removal behavior'; Value = 'Lock Workstation (Force Logoff is also acceptable)'; Choices = @(@{ Name = 'No Action'; Data = '0' }, @{ Name = 'Lock Workstation'; Data = '1' }, @{ Name = 'Force Logoff'; Data = '2' }, @{ Name = 'Disconnect if a Remote Desktop Services session'; Data = '3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [64] WN16-SO-000190: The setting Microsoft network client: Digitally sign communications (always) must be configured... (Registry, line 1112)
-    #     Title:      The setting Microsoft network client: Digitally sign communications (always) must be configured to Enabled.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Microsoft network client: Digitally sign communications (always)
+    # [64] WN16-SO-000190: The setting Microsoft network client: Digitally sign communications (always) must be configured... (SecurityOption, line 979)
+    #     Policy:     Microsoft network client: Digitally sign communications (always) = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters!RequireSecuritySignature (DWord) = 1
-    #     References: STIG V-225039, V-73653, SV-88317, WN16-SO-000190
+    #     Rationale:  Mandatory signing guarantees that every SMB session the server opens as a client is
+    #                 protected against tampering and relay attacks, rather than only those whose server
+    #                 happens to agree.
+    #     Impact:     Connections to SMB servers that cannot sign (old NAS devices, some non-Windows
+    #                 implementations) fail. Signing costs some CPU and can lower throughput on fast links.
+    #     References: STIG V-225039, V-73653, SV-88317, WN16-SO-000190; CIS 2.3.8.1; CCE-46135-0; OVAL
+    #                 oval:mil.disa.stig.windows:def:1198
     @{
         Name = 'WN16-SO-000190: The setting Microsoft network client: Digitally sign communications (always) must be configured...'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'smb-client-signing-always'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters!RequireSecuritySignature'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters'
@@ -1370,18 +1806,27 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Microsoft network client: Digitally sign communications (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [65] WN16-SO-000200: The setting Microsoft network client: Digitally sign communications (if server agrees) must be... (Registry, line 1126)
-    #     Title:      The setting Microsoft network client: Digitally sign communications (if server agrees) must be configured to Enabled.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Microsoft network client: Digitally sign communications (if server agrees)
+    # [65] WN16-SO-000200: The setting Microsoft network client: Digitally sign communications (if server agrees) must be... (SecurityOption, line 991)
+    #     Policy:     Microsoft network client: Digitally sign communications (if server agrees) = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters!EnableSecuritySignature (DWord) = 1
-    #     References: STIG V-225040, V-73655, SV-88319, WN16-SO-000200
+    #     Rationale:  Signing lets each side of an SMB session detect packets that were altered or injected
+    #                 on the way, which defeats relay and man-in-the-middle tampering of file-share traffic.
+    #                 With this option on, the client signs every session whose server supports signing, at
+    #                 no cost to servers that do not.
+    #     Impact:     Signed sessions spend a little CPU on hashing and can transfer files somewhat more
+    #                 slowly on very fast links. Servers that cannot sign are still reachable, so enabling
+    #                 it breaks nothing by itself.
+    #     References: STIG V-225040, V-73655, SV-88319, WN16-SO-000200; CIS 2.3.8.2; CCE-46334-9; OVAL
+    #                 oval:mil.disa.stig.windows:def:1199, oval:org.secpod.oval:def:40264
     @{
         Name = 'WN16-SO-000200: The setting Microsoft network client: Digitally sign communications (if server agrees) must be...'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'smb-client-signing-if-server-agrees'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters!EnableSecuritySignature'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters'
@@ -1390,18 +1835,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Microsoft network client: Digitally sign communications (if server agrees)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [66] WN16-SO-000210: Unencrypted passwords must not be sent to third-party Server Message Block (SMB) servers (Registry, line 1140)
-    #     Title:      Unencrypted passwords must not be sent to third-party Server Message Block (SMB) servers.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Microsoft Network Client: Send unencrypted password to third-party SMB servers
+    # [66] WN16-SO-000210: Unencrypted passwords must not be sent to third-party Server Message Block (SMB) servers (SecurityOption, line 1003)
+    #     Policy:     Microsoft Network Client: Send unencrypted password to third-party SMB servers = Disabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters!EnablePlainTextPassword (DWord) = 0
-    #     References: STIG V-225041, V-73657, SV-88321, WN16-SO-000210
+    #     Rationale:  A password sent in clear text can be captured by anyone who can observe the network
+    #                 path. Refusing to do so keeps credentials from leaking to servers that cannot handle
+    #                 encrypted authentication.
+    #     Impact:     This is the default. Only very old third-party SMB servers that require plain-text
+    #                 passwords become unreachable.
+    #     References: STIG V-225041, V-73657, SV-88321, WN16-SO-000210; CIS 2.3.8.3; CCE-46136-8; OVAL
+    #                 oval:mil.disa.stig.windows:def:1200
     @{
         Name = 'WN16-SO-000210: Unencrypted passwords must not be sent to third-party Server Message Block (SMB) servers'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'smb-client-plaintext-password'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters!EnablePlainTextPassword'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters'
@@ -1410,18 +1862,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'0'
         WireData = 0
+        Policy = @{ Title = 'Microsoft Network Client: Send unencrypted password to third-party SMB servers'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [67] WN16-SO-000230: The setting Microsoft network server: Digitally sign communications (always) must be configured... (Registry, line 1154)
-    #     Title:      The setting Microsoft network server: Digitally sign communications (always) must be configured to Enabled.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Microsoft network server: Digitally sign communications (always)
+    # [67] WN16-SO-000230: The setting Microsoft network server: Digitally sign communications (always) must be configured... (SecurityOption, line 1015)
+    #     Policy:     Microsoft network server: Digitally sign communications (always) = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanManServer\Parameters!RequireSecuritySignature (DWord) = 1
-    #     References: STIG V-225042, V-73661, SV-88325, WN16-SO-000230
+    #     Rationale:  Requiring signing on the server ensures every session with its shares is protected
+    #                 against tampering and NTLM relay, regardless of what the client prefers.
+    #     Impact:     Clients that cannot sign SMB traffic cannot connect. Signing adds CPU load and can
+    #                 reduce file transfer throughput on high-speed networks. Domain controllers already
+    #                 require it by default.
+    #     References: STIG V-225042, V-73661, SV-88325, WN16-SO-000230; CIS 2.3.9.2; CCE-47038-5; OVAL
+    #                 oval:mil.disa.stig.windows:def:1202
     @{
         Name = 'WN16-SO-000230: The setting Microsoft network server: Digitally sign communications (always) must be configured...'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'smb-server-signing-always'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanManServer\Parameters!RequireSecuritySignature'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Services\LanManServer\Parameters'
@@ -1430,18 +1889,24 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Microsoft network server: Digitally sign communications (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [68] WN16-SO-000240: The setting Microsoft network server: Digitally sign communications (if client agrees) must be... (Registry, line 1168)
-    #     Title:      The setting Microsoft network server: Digitally sign communications (if client agrees) must be configured to Enabled.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Microsoft network server: Digitally sign communications (if client agrees)
+    # [68] WN16-SO-000240: The setting Microsoft network server: Digitally sign communications (if client agrees) must be... (SecurityOption, line 1027)
+    #     Policy:     Microsoft network server: Digitally sign communications (if client agrees) = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanManServer\Parameters!EnableSecuritySignature (DWord) = 1
-    #     References: STIG V-225043, V-73663, SV-88327, WN16-SO-000240
+    #     Rationale:  Offering signing lets every capable client protect its sessions with the server
+    #                 against tampering and relay, even where signing is not mandatory.
+    #     Impact:     Signed sessions cost some CPU and throughput. Clients that cannot sign still connect,
+    #                 so enabling it breaks nothing by itself.
+    #     References: STIG V-225043, V-73663, SV-88327, WN16-SO-000240; CIS 2.3.9.3; CCE-46230-9; OVAL
+    #                 oval:mil.disa.stig.windows:def:1203
     @{
         Name = 'WN16-SO-000240: The setting Microsoft network server: Digitally sign communications (if client agrees) must be...'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'smb-server-signing-if-client-agrees'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanManServer\Parameters!EnableSecuritySignature'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Services\LanManServer\Parameters'
@@ -1450,18 +1915,24 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Microsoft network server: Digitally sign communications (if client agrees)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [69] WN16-SO-000260: Anonymous enumeration of Security Account Manager (SAM) accounts must not be allowed (Registry, line 1182)
-    #     Title:      Anonymous enumeration of Security Account Manager (SAM) accounts must not be allowed.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Network access: Do not allow anonymous enumeration of SAM accounts
+    # [69] WN16-SO-000260: Anonymous enumeration of Security Account Manager (SAM) accounts must not be allowed (SecurityOption, line 1039)
+    #     Policy:     Network access: Do not allow anonymous enumeration of SAM accounts = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!RestrictAnonymousSAM (DWord) = 1
-    #     References: STIG V-225045, V-73667, SV-88331, WN16-SO-000260
+    #     Rationale:  Anonymous enumeration of account names gives an attacker a ready list of targets for
+    #                 password guessing and social engineering without needing any credentials.
+    #     Impact:     This is the default. Legacy tools or trusts that rely on anonymous account enumeration
+    #                 stop working.
+    #     References: STIG V-225045, V-73667, SV-88331, WN16-SO-000260; CIS 2.3.10.2; CCE-46305-9; OVAL
+    #                 oval:mil.disa.stig.windows:def:1205
     @{
         Name = 'WN16-SO-000260: Anonymous enumeration of Security Account Manager (SAM) accounts must not be allowed'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'restrict-anonymous-sam'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!RestrictAnonymousSAM'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Control\Lsa'
@@ -1470,18 +1941,26 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Network access: Do not allow anonymous enumeration of SAM accounts'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [70] WN16-SO-000270: Anonymous enumeration of shares must not be allowed (Registry, line 1196)
-    #     Title:      Anonymous enumeration of shares must not be allowed.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Network access: Do not allow anonymous enumeration of SAM accounts and shares
+    # [70] WN16-SO-000270: Anonymous enumeration of shares must not be allowed (SecurityOption, line 1051)
+    #     Policy:     Network access: Do not allow anonymous enumeration of SAM accounts and shares = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!RestrictAnonymous (DWord) = 1
-    #     References: STIG V-225046, V-73669, SV-88333, WN16-SO-000270
+    #     Rationale:  Share and account names available to anonymous callers help an attacker map the server
+    #                 and pick targets without authenticating. Blocking enumeration forces reconnaissance to
+    #                 start with valid credentials.
+    #     Impact:     Anonymous users and very old systems can no longer browse share lists, and some legacy
+    #                 applications that relied on null sessions may fail. Authenticated users are not
+    #                 affected.
+    #     References: STIG V-225046, V-73669, SV-88333, WN16-SO-000270; CIS 2.3.10.3; CCE-46305-9; OVAL
+    #                 oval:mil.disa.stig.windows:def:1206
     @{
         Name = 'WN16-SO-000270: Anonymous enumeration of shares must not be allowed'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'restrict-anonymous-sam-and-shares'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!RestrictAnonymous'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Control\Lsa'
@@ -1490,18 +1969,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Network access: Do not allow anonymous enumeration of SAM accounts and shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [71] WN16-SO-000290: Windows Server 2016 must be configured to prevent anonymous users from having the same... (Registry, line 1210)
-    #     Title:      Windows Server 2016 must be configured to prevent anonymous users from having the same permissions as the Everyone group.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Network access: Let everyone permissions apply to anonymous users
+    # [71] WN16-SO-000290: Windows Server 2016 must be configured to prevent anonymous users from having the same... (SecurityOption, line 1063)
+    #     Policy:     Network access: Let everyone permissions apply to anonymous users = Disabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!EveryoneIncludesAnonymous (DWord) = 0
-    #     References: STIG V-225047, V-73673, SV-88337, WN16-SO-000290
+    #     Rationale:  Everyone is granted access to many resources on the assumption that it means
+    #                 authenticated people. Letting anonymous connections inherit those rights opens that
+    #                 access to unauthenticated users.
+    #     Impact:     This is the default. Anonymous access that depended on Everyone permissions stops
+    #                 working unless it is granted explicitly to ANONYMOUS LOGON.
+    #     References: STIG V-225047, V-73673, SV-88337, WN16-SO-000290; CIS 2.3.10.5; CCE-46412-3; OVAL
+    #                 oval:mil.disa.stig.windows:def:1208
     @{
         Name = 'WN16-SO-000290: Windows Server 2016 must be configured to prevent anonymous users from having the same...'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'everyone-includes-anonymous'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!EveryoneIncludesAnonymous'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Control\Lsa'
@@ -1510,18 +1996,26 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'0'
         WireData = 0
+        Policy = @{ Title = 'Network access: Let everyone permissions apply to anonymous users'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [72] WN16-SO-000300: Anonymous access to Named Pipes and Shares must be restricted (Registry, line 1224)
-    #     Title:      Anonymous access to Named Pipes and Shares must be restricted.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Network access: Restrict anonymous access to Named Pipes and Shares
+    # [72] WN16-SO-000300: Anonymous access to Named Pipes and Shares must be restricted (SecurityOption, line 1075)
+    #     Policy:     Network access: Restrict anonymous access to Named Pipes and Shares = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanManServer\Parameters!RestrictNullSessAccess (DWord) = 1
-    #     References: STIG V-225048, V-73675, SV-88339, WN16-SO-000300
+    #     Rationale:  Null sessions give unauthenticated users a way into named pipes and shares, which has
+    #                 historically exposed information and vulnerable services. Restricting them to an
+    #                 explicit allow list sharply reduces anonymous exposure.
+    #     Impact:     This is the default. Applications that reach pipes or shares anonymously must be
+    #                 listed in the corresponding "can be accessed anonymously" options or changed to
+    #                 authenticate.
+    #     References: STIG V-225048, V-73675, SV-88339, WN16-SO-000300; CIS 2.3.10.10; CCE-44911-6; OVAL
+    #                 oval:mil.disa.stig.windows:def:1209
     @{
         Name = 'WN16-SO-000300: Anonymous access to Named Pipes and Shares must be restricted'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'restrict-null-session-access'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanManServer\Parameters!RestrictNullSessAccess'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Services\LanManServer\Parameters'
@@ -1530,18 +2024,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Network access: Restrict anonymous access to Named Pipes and Shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [73] WN16-SO-000320: Services using Local System that use Negotiate when reverting to NTLM authentication must use... (Registry, line 1238)
-    #     Title:      Services using Local System that use Negotiate when reverting to NTLM authentication must use the computer identity instead of authenticating anonymously.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Network security: Allow Local System to use computer identity for NTLM
+    # [73] WN16-SO-000320: Services using Local System that use Negotiate when reverting to NTLM authentication must use... (SecurityOption, line 1087)
+    #     Policy:     Network security: Allow Local System to use computer identity for NTLM = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\LSA!UseMachineId (DWord) = 1
-    #     References: STIG V-225049, V-73679, SV-88343, WN16-SO-000320
+    #     Rationale:  Anonymous NTLM sessions cannot be tied to an identity and receive no signing or
+    #                 encryption keys. Using the computer identity gives these connections an accountable,
+    #                 protectable authentication.
+    #     Impact:     Applications that expected Local System to arrive anonymously may see the computer
+    #                 account instead and need permissions adjusted, though this is rare.
+    #     References: STIG V-225049, V-73679, SV-88343, WN16-SO-000320; CIS 2.3.11.1; CCE-46338-0; OVAL
+    #                 oval:mil.disa.stig.windows:def:1211
     @{
         Name = 'WN16-SO-000320: Services using Local System that use Negotiate when reverting to NTLM authentication must use...'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'ntlm-use-computer-identity'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\LSA!UseMachineId'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Control\LSA'
@@ -1550,18 +2051,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Network security: Allow Local System to use computer identity for NTLM'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [74] WN16-SO-000330: NTLM must be prevented from falling back to a Null session (Registry, line 1252)
-    #     Title:      NTLM must be prevented from falling back to a Null session.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Network security: Allow LocalSystem NULL session fallback
+    # [74] WN16-SO-000330: NTLM must be prevented from falling back to a Null session (SecurityOption, line 1099)
+    #     Policy:     Network security: Allow LocalSystem NULL session fallback = Disabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\LSA\MSV1_0!allownullsessionfallback (DWord) = 0
-    #     References: STIG V-225050, V-73681, SV-88345, WN16-SO-000330
+    #     Rationale:  A NULL session fallback produces unauthenticated connections without session keys, so
+    #                 traffic that should be protected travels without integrity or confidentiality.
+    #                 Forbidding the fallback closes that gap.
+    #     Impact:     Services that relied on anonymous fallback for NTLM connections fail to authenticate
+    #                 and must be configured to use an identity.
+    #     References: STIG V-225050, V-73681, SV-88345, WN16-SO-000330; CIS 2.3.11.2; CCE-47296-9; OVAL
+    #                 oval:mil.disa.stig.windows:def:1212
     @{
         Name = 'WN16-SO-000330: NTLM must be prevented from falling back to a Null session'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'ntlm-null-session-fallback'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\LSA\MSV1_0!allownullsessionfallback'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Control\LSA\MSV1_0'
@@ -1570,18 +2078,24 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'0'
         WireData = 0
+        Policy = @{ Title = 'Network security: Allow LocalSystem NULL session fallback'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [75] WN16-SO-000340: PKU2U authentication using online identities must be prevented (Registry, line 1266)
-    #     Title:      PKU2U authentication using online identities must be prevented.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Network security: Allow PKU2U authentication requests to this computer to use online identities
+    # [75] WN16-SO-000340: PKU2U authentication using online identities must be prevented (SecurityOption, line 1111)
+    #     Policy:     Network security: Allow PKU2U authentication requests to this computer to use online identities = Disabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\LSA\pku2u!AllowOnlineID (DWord) = 0
-    #     References: STIG V-225051, V-73683, SV-88347, WN16-SO-000340
+    #     Rationale:  PKU2U authentication with online identities bypasses the domain's account control. On
+    #                 a domain-joined server, only domain authentication should be trusted.
+    #     Impact:     Peer-to-peer sign-in with online IDs (used by home groups and some Azure AD scenarios)
+    #                 is not possible to this server. Domain authentication is unaffected.
+    #     References: STIG V-225051, V-73683, SV-88347, WN16-SO-000340; CIS 2.3.11.3; CCE-46030-3; OVAL
+    #                 oval:mil.disa.stig.windows:def:1213
     @{
         Name = 'WN16-SO-000340: PKU2U authentication using online identities must be prevented'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'pku2u-online-identities'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\LSA\pku2u!AllowOnlineID'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Control\LSA\pku2u'
@@ -1590,18 +2104,26 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'0'
         WireData = 0
+        Policy = @{ Title = 'Network security: Allow PKU2U authentication requests to this computer to use online identities'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [76] WN16-SO-000350: Kerberos encryption types must be configured to prevent the use of DES and RC4 encryption suites (Registry, line 1280)
-    #     Title:      Kerberos encryption types must be configured to prevent the use of DES and RC4 encryption suites.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Network security: Configure encryption types allowed for Kerberos
+    # [76] WN16-SO-000350: Kerberos encryption types must be configured to prevent the use of DES and RC4 encryption suites (SecurityOption, line 1123)
+    #     Policy:     Network security: Configure encryption types allowed for Kerberos = AES128_HMAC_SHA1, AES256_HMAC_SHA1 and future encryption types only (0x7ffffff8)
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\Kerberos\Parameters!SupportedEncryptionTypes (DWord) = 2147483640
-    #     References: STIG V-225052, V-73685, SV-88349, WN16-SO-000350
+    #     Rationale:  DES and RC4 Kerberos encryption are weak and RC4 keys are derived directly from the
+    #                 NTLM hash, which makes ticket cracking and forging easier. Allowing only AES types
+    #                 keeps Kerberos tickets strongly protected.
+    #     Impact:     Accounts, services, trusts and devices that only support DES or RC4 can no longer get
+    #                 or use Kerberos tickets with this computer; check service accounts and older trusts
+    #                 (which may need AES enabled) before deploying.
+    #     References: STIG V-225052, V-73685, SV-88349, WN16-SO-000350; CIS 2.3.11.4; CCE-44602-1; OVAL
+    #                 oval:mil.disa.stig.windows:def:1214
     @{
         Name = 'WN16-SO-000350: Kerberos encryption types must be configured to prevent the use of DES and RC4 encryption suites'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'kerberos-encryption-types'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\Kerberos\Parameters!SupportedEncryptionTypes'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\Kerberos\Parameters'
@@ -1610,18 +2132,24 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'2147483640'
         WireData = 2147483640
+        Policy = @{ Title = 'Network security: Configure encryption types allowed for Kerberos'; Value = 'AES128_HMAC_SHA1, AES256_HMAC_SHA1 and future encryption types only (0x7ffffff8)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [77] WN16-SO-000360: Windows Server 2016 must be configured to prevent the storage of the LAN Manager hash of passwords (Registry, line 1294)
-    #     Title:      Windows Server 2016 must be configured to prevent the storage of the LAN Manager hash of passwords.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Network security: Do not store LAN Manager hash value on next password change
+    # [77] WN16-SO-000360: Windows Server 2016 must be configured to prevent the storage of the LAN Manager hash of passwords (SecurityOption, line 1135)
+    #     Policy:     Network security: Do not store LAN Manager hash value on next password change = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!NoLMHash (DWord) = 1
-    #     References: STIG V-225053, V-73687, SV-88351, WN16-SO-000360
+    #     Rationale:  The LM hash is trivially cracked, so storing it makes any compromise of the account
+    #                 database reveal passwords almost immediately. Not storing it removes that weakness.
+    #     Impact:     This is the default. Existing LM hashes disappear only as passwords change, and very
+    #                 old clients that authenticate with LM (Windows 9x era) can no longer do so.
+    #     References: STIG V-225053, V-73687, SV-88351, WN16-SO-000360; CIS 2.3.11.5; CCE-46031-1; OVAL
+    #                 oval:mil.disa.stig.windows:def:1215
     @{
         Name = 'WN16-SO-000360: Windows Server 2016 must be configured to prevent the storage of the LAN Manager hash of passwords'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'no-lm-hash'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!NoLMHash'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Control\Lsa'
@@ -1630,18 +2158,26 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Network security: Do not store LAN Manager hash value on next password change'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [78] WN16-SO-000380: The LAN Manager authentication level must be set to send NTLMv2 response only and to refuse LM... (Registry, line 1308)
-    #     Title:      The LAN Manager authentication level must be set to send NTLMv2 response only and to refuse LM and NTLM.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Network security: LAN Manager authentication level
+    # [78] WN16-SO-000380: The LAN Manager authentication level must be set to send NTLMv2 response only and to refuse LM... (SecurityOption, line 1147)
+    #     Policy:     Network security: LAN Manager authentication level = Send NTLMv2 response only. Refuse LM & NTLM
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!LmCompatibilityLevel (DWord) = 5
-    #     References: STIG V-225054, V-73691, SV-88355, WN16-SO-000380
+    #     Rationale:  LM and NTLMv1 responses can be cracked or relayed with little effort, exposing
+    #                 credentials captured on the network. Sending and accepting only NTLMv2 leaves the
+    #                 strongest NTLM variant as the only option when Kerberos is not used.
+    #     Impact:     Clients, appliances and applications that can only produce LM or NTLMv1 responses can
+    #                 no longer authenticate to this system or, on a domain controller, to the domain. Audit
+    #                 NTLM usage first.
+    #     References: STIG V-225054, V-73691, SV-88355, WN16-SO-000380; CIS 2.3.11.7; CCE-46565-8; OVAL
+    #                 oval:mil.disa.stig.windows:def:1217
     @{
         Name = 'WN16-SO-000380: The LAN Manager authentication level must be set to send NTLMv2 response only and to refuse LM...'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'lan-manager-auth-level'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!LmCompatibilityLevel'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Control\Lsa'
@@ -1650,18 +2186,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'5'
         WireData = 5
+        Policy = @{ Title = 'Network security: LAN Manager authentication level'; Value = 'Send NTLMv2 response only. Refuse LM & NTLM'; Choices = @(@{ Name = 'Send LM & NTLM responses'; Data = [uint32]'0' }, @{ Name = 'Send LM & NTLM - use NTLMv2 session security if negotiated'; Data = [uint32]'1' }, @{ Name = 'Send NTLM response only'; Data = [uint32]'2' }, @{ Name = 'Send NTLMv2 response only'; Data = [uint32]'3' }, @{ Name = 'Send NTLMv2 response only. Refuse LM'; Data = [uint32]'4' }, @{ Name = 'Send NTLMv2 response only. Refuse LM & NTLM'; Data = [uint32]'5' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [79] WN16-SO-000390: Windows Server 2016 must be configured to at least negotiate signing for LDAP client signing (Registry, line 1322)
-    #     Title:      Windows Server 2016 must be configured to at least negotiate signing for LDAP client signing.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Network security: LDAP client signing requirements
+    # [79] WN16-SO-000390: Windows Server 2016 must be configured to at least negotiate signing for LDAP client signing (SecurityOption, line 1159)
+    #     Policy:     Network security: LDAP client signing requirements = Negotiate signing
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LDAP!LDAPClientIntegrity (DWord) = 1
-    #     References: STIG V-225055, V-73693, SV-88357, WN16-SO-000390
+    #     Rationale:  Unsigned LDAP traffic can be altered in transit, so directory answers the server
+    #                 relies on could be forged. Negotiating signing protects the integrity of LDAP sessions
+    #                 with any directory server that supports it.
+    #     Impact:     This is the default and breaks nothing: servers that cannot sign still work. Requiring
+    #                 signing would break connections to LDAP servers without signing support.
+    #     References: STIG V-225055, V-73693, SV-88357, WN16-SO-000390; CIS 2.3.11.8; CCE-47129-2; OVAL
+    #                 oval:mil.disa.stig.windows:def:1218
     @{
         Name = 'WN16-SO-000390: Windows Server 2016 must be configured to at least negotiate signing for LDAP client signing'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'ldap-client-signing'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LDAP!LDAPClientIntegrity'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Services\LDAP'
@@ -1670,18 +2213,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Network security: LDAP client signing requirements'; Value = 'Negotiate signing'; Choices = @(@{ Name = 'None'; Data = [uint32]'0' }, @{ Name = 'Negotiate signing'; Data = [uint32]'1' }, @{ Name = 'Require signing'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [80] WN16-SO-000400: Session security for NTLM SSP-based clients must be configured to require NTLMv2 session... (Registry, line 1336)
-    #     Title:      Session security for NTLM SSP-based clients must be configured to require NTLMv2 session security and 128-bit encryption.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Network security: Minimum session security for NTLM SSP based (including secure RPC) clients
+    # [80] WN16-SO-000400: Session security for NTLM SSP-based clients must be configured to require NTLMv2 session... (SecurityOption, line 1171)
+    #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) clients = Require NTLMv2 session security and 128-bit encryption (0x20080000)
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0!NTLMMinClientSec (DWord) = 537395200
-    #     References: STIG V-225056, V-73695, SV-88359, WN16-SO-000400
+    #     Rationale:  Weak NTLM session security leaves signed and sealed traffic (including secure RPC)
+    #                 open to decryption or tampering. Requiring NTLMv2 session security with 128-bit keys
+    #                 ensures outbound NTLM sessions use the strongest protection NTLM offers.
+    #     Impact:     Connections to servers that cannot negotiate NTLMv2 session security or 128-bit
+    #                 encryption fail. Current Windows versions support both.
+    #     References: STIG V-225056, V-73695, SV-88359, WN16-SO-000400; CIS 2.3.11.9; CCE-44861-3; OVAL
+    #                 oval:mil.disa.stig.windows:def:1219
     @{
         Name = 'WN16-SO-000400: Session security for NTLM SSP-based clients must be configured to require NTLMv2 session...'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'ntlm-min-client-session-security'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0!NTLMMinClientSec'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0'
@@ -1690,18 +2240,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'537395200'
         WireData = 537395200
+        Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) clients'; Value = 'Require NTLMv2 session security and 128-bit encryption (0x20080000)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [81] WN16-SO-000410: Session security for NTLM SSP-based servers must be configured to require NTLMv2 session... (Registry, line 1350)
-    #     Title:      Session security for NTLM SSP-based servers must be configured to require NTLMv2 session security and 128-bit encryption.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\Network security: Minimum session security for NTLM SSP based (including secure RPC) servers
+    # [81] WN16-SO-000410: Session security for NTLM SSP-based servers must be configured to require NTLMv2 session... (SecurityOption, line 1183)
+    #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) servers = Require NTLMv2 session security and 128-bit encryption (0x20080000)
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0!NTLMMinServerSec (DWord) = 537395200
-    #     References: STIG V-225057, V-73697, SV-88361, WN16-SO-000410
+    #     Rationale:  Weak NTLM session security leaves signed and sealed traffic (including secure RPC)
+    #                 open to decryption or tampering. Requiring NTLMv2 session security with 128-bit keys
+    #                 ensures clients connecting with NTLM get the strongest protection NTLM offers.
+    #     Impact:     Clients that cannot negotiate NTLMv2 session security or 128-bit encryption cannot
+    #                 connect using NTLM. Current Windows versions support both.
+    #     References: STIG V-225057, V-73697, SV-88361, WN16-SO-000410; CIS 2.3.11.10; CCE-46160-8; OVAL
+    #                 oval:mil.disa.stig.windows:def:1220
     @{
         Name = 'WN16-SO-000410: Session security for NTLM SSP-based servers must be configured to require NTLMv2 session...'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'ntlm-min-server-session-security'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0!NTLMMinServerSec'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0'
@@ -1710,18 +2267,26 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'537395200'
         WireData = 537395200
+        Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) servers'; Value = 'Require NTLMv2 session security and 128-bit encryption (0x20080000)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [82] WN16-SO-000420: Users must be required to enter a password to access private keys stored on the computer (Registry, line 1364)
-    #     Title:      Users must be required to enter a password to access private keys stored on the computer.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\System cryptography: Force strong key protection for user keys stored on the computer
+    # [82] WN16-SO-000420: Users must be required to enter a password to access private keys stored on the computer (SecurityOption, line 1195)
+    #     Policy:     System cryptography: Force strong key protection for user keys stored on the computer = User must enter a password each time they use a key
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Cryptography!ForceKeyProtection (DWord) = 2
-    #     References: STIG V-225058, V-73699, SV-88363, WN16-SO-000420
+    #     Rationale:  A private key that can be used without any user input can be used by malware or anyone
+    #                 who takes over the session. Requiring a password for each use means the key cannot be
+    #                 used without its owner's knowledge.
+    #     Impact:     Users are prompted for the key password every time software uses their private keys
+    #                 (S/MIME, signing, some VPN and TLS client certificates), and unattended processes that
+    #                 depend on user keys will not work.
+    #     References: STIG V-225058, V-73699, SV-88363, WN16-SO-000420; CCE-46878-5; OVAL
+    #                 oval:mil.disa.stig.windows:def:1221
     @{
         Name = 'WN16-SO-000420: Users must be required to enter a password to access private keys stored on the computer'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'force-strong-key-protection'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Cryptography!ForceKeyProtection'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Cryptography'
@@ -1730,18 +2295,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'2'
         WireData = 2
+        Policy = @{ Title = 'System cryptography: Force strong key protection for user keys stored on the computer'; Value = 'User must enter a password each time they use a key'; Choices = @(@{ Name = 'User input is not required when new keys are stored and used'; Data = [uint32]'0' }, @{ Name = 'User is prompted when the key is first used'; Data = [uint32]'1' }, @{ Name = 'User must enter a password each time they use a key'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [83] WN16-SO-000430: Windows Server 2016 must be configured to use FIPS-compliant algorithms for encryption, hashing... (Registry, line 1378)
-    #     Title:      Windows Server 2016 must be configured to use FIPS-compliant algorithms for encryption, hashing, and signing.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\System cryptography: Use FIPS compliant algorithms for encryption, hashing, and signing
+    # [83] WN16-SO-000430: Windows Server 2016 must be configured to use FIPS-compliant algorithms for encryption, hashing... (SecurityOption, line 1207)
+    #     Policy:     System cryptography: Use FIPS compliant algorithms for encryption, hashing, and signing = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\FIPSAlgorithmPolicy!Enabled (DWord) = 1
-    #     References: STIG V-225059, V-73701, SV-88365, WN16-SO-000430
+    #     Rationale:  FIPS mode keeps encryption, hashing and signing on algorithms validated for federal
+    #                 use, so that protected data does not rely on weak or unapproved ciphers.
+    #     Impact:     Software that uses non-approved algorithms may fail: for example older .NET managed
+    #                 crypto classes, TLS cipher suites that are not FIPS approved, and some Remote Desktop
+    #                 and BitLocker options. Test applications before enabling.
+    #     References: STIG V-225059, V-73701, SV-88365, WN16-SO-000430; CCE-44610-4; OVAL
+    #                 oval:mil.disa.stig.windows:def:1222
     @{
         Name = 'WN16-SO-000430: Windows Server 2016 must be configured to use FIPS-compliant algorithms for encryption, hashing...'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'fips-algorithm-policy'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\FIPSAlgorithmPolicy!Enabled'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Control\Lsa\FIPSAlgorithmPolicy'
@@ -1750,18 +2322,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'System cryptography: Use FIPS compliant algorithms for encryption, hashing, and signing'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [84] WN16-SO-000450: The default permissions of global system objects must be strengthened (Registry, line 1392)
-    #     Title:      The default permissions of global system objects must be strengthened.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links)
+    # [84] WN16-SO-000450: The default permissions of global system objects must be strengthened (SecurityOption, line 1219)
+    #     Policy:     System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   low
     #     Registry:   HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Session Manager!ProtectionMode (DWord) = 1
-    #     References: STIG V-225060, V-73705, SV-88369, WN16-SO-000450
+    #     Rationale:  Global objects such as symbolic links, mutexes and sections are shared by all
+    #                 processes; weak default permissions would let an ordinary user tamper with objects
+    #                 that privileged components rely on. The stronger default access list prevents that.
+    #     Impact:     This is the default, and turning it off is rarely needed; very old software that
+    #                 modified shared objects created by other users might fail.
+    #     References: STIG V-225060, V-73705, SV-88369, WN16-SO-000450; CIS 2.3.15.2; CCE-44597-3; OVAL
+    #                 oval:mil.disa.stig.windows:def:1224
     @{
         Name = 'WN16-SO-000450: The default permissions of global system objects must be strengthened'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'strengthen-system-object-permissions'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Session Manager!ProtectionMode'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SYSTEM\CurrentControlSet\Control\Session Manager'
@@ -1770,19 +2349,26 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [85] WN16-SO-000460: User Account Control approval mode for the built-in Administrator must be enabled (Registry, line 1406)
+    # [85] WN16-SO-000460: User Account Control approval mode for the built-in Administrator must be enabled (SecurityOption, line 1231)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
-    #     Title:      User Account Control approval mode for the built-in Administrator must be enabled.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\User Account Control: Admin Approval Mode for the Built-in Administrator account
+    #     Policy:     User Account Control: Admin Approval Mode for the Built-in Administrator account = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!FilterAdministratorToken (DWord) = 1
-    #     References: STIG V-225061, V-73707, SV-88371, WN16-SO-000460
+    #     Rationale:  Without Admin Approval Mode, everything the built-in Administrator starts, including
+    #                 malicious content it opens, runs with full rights. Requiring elevation prompts gives
+    #                 that account the same protection as other administrators.
+    #     Impact:     The built-in Administrator sees UAC prompts for administrative tasks. Scripts run
+    #                 interactively under that account must be started elevated.
+    #     References: STIG V-225061, V-73707, SV-88371, WN16-SO-000460; CIS 2.3.17.1; CCE-47000-5; OVAL
+    #                 oval:mil.disa.stig.windows:def:1225
     @{
         Name = 'WN16-SO-000460: User Account Control approval mode for the built-in Administrator must be enabled'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'uac-admin-approval-builtin-admin'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!FilterAdministratorToken'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System'
@@ -1791,19 +2377,26 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'User Account Control: Admin Approval Mode for the Built-in Administrator account'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [86] WN16-SO-000470: UIAccess applications must not be allowed to prompt for elevation without using the secure desktop (Registry, line 1421)
+    # [86] WN16-SO-000470: UIAccess applications must not be allowed to prompt for elevation without using the secure desktop (SecurityOption, line 1244)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
-    #     Title:      UIAccess applications must not be allowed to prompt for elevation without using the secure desktop.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop
+    #     Policy:     User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop = Disabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableUIADesktopToggle (DWord) = 0
-    #     References: STIG V-225062, V-73709, SV-88373, WN16-SO-000470
+    #     Rationale:  The secure desktop keeps other programs from reading or answering an elevation prompt.
+    #                 Letting UIAccess programs bypass it gives a path for software to interact with, or
+    #                 spoof, prompts.
+    #     Impact:     This is the default. Remote helpers using Remote Assistance cannot answer elevation
+    #                 prompts on the user's behalf unless the user on the console does.
+    #     References: STIG V-225062, V-73709, SV-88373, WN16-SO-000470; CCE-46911-4; OVAL
+    #                 oval:mil.disa.stig.windows:def:1226
     @{
         Name = 'WN16-SO-000470: UIAccess applications must not be allowed to prompt for elevation without using the secure desktop'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'uac-uiaccess-without-secure-desktop'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableUIADesktopToggle'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System'
@@ -1812,9 +2405,10 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'0'
         WireData = 0
+        Policy = @{ Title = 'User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [87] WN16-SO-000480: User Account Control must, at a minimum, prompt administrators for consent on the secure desktop (Registry, line 1436)
+    # [87] WN16-SO-000480: User Account Control must, at a minimum, prompt administrators for consent on the secure desktop (Registry, line 1257)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Title:      User Account Control must, at a minimum, prompt administrators for consent on the secure desktop.
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode
@@ -1837,17 +2431,24 @@ $WsResources = @(
         ConditionView = @{ oneOf = @(2, 1) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [88] WN16-SO-000490: User Account Control must automatically deny standard user requests for elevation (Registry, line 1452)
+    # [88] WN16-SO-000490: User Account Control must automatically deny standard user requests for elevation (SecurityOption, line 1273)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
-    #     Title:      User Account Control must automatically deny standard user requests for elevation.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\User Account Control: Behavior of the elevation prompt for standard users
+    #     Policy:     User Account Control: Behavior of the elevation prompt for standard users = Automatically deny elevation requests
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!ConsentPromptBehaviorUser (DWord) = 0
-    #     References: STIG V-225064, V-73713, SV-88377, WN16-SO-000490
+    #     Rationale:  A credentials prompt in a standard user's session invites typing administrator
+    #                 passwords where they could be captured or spoofed. Denying the request outright keeps
+    #                 administrative credentials out of ordinary sessions.
+    #     Impact:     Standard users cannot elevate even if they know administrator credentials;
+    #                 administrators must sign in with their own account or use Run as administrator from a
+    #                 privileged session.
+    #     References: STIG V-225064, V-73713, SV-88377, WN16-SO-000490; CIS 2.3.17.3; CCE-47214-2; OVAL
+    #                 oval:mil.disa.stig.windows:def:1228
     @{
         Name = 'WN16-SO-000490: User Account Control must automatically deny standard user requests for elevation'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'uac-standard-user-prompt-behavior'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!ConsentPromptBehaviorUser'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System'
@@ -1856,19 +2457,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'0'
         WireData = 0
+        Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for standard users'; Value = 'Automatically deny elevation requests'; Choices = @(@{ Name = 'Automatically deny elevation requests'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [89] WN16-SO-000500: User Account Control must be configured to detect application installations and prompt for elevation (Registry, line 1467)
+    # [89] WN16-SO-000500: User Account Control must be configured to detect application installations and prompt for elevation (SecurityOption, line 1286)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
-    #     Title:      User Account Control must be configured to detect application installations and prompt for elevation.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\User Account Control: Detect application installations and prompt for elevation
+    #     Policy:     User Account Control: Detect application installations and prompt for elevation = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableInstallerDetection (DWord) = 1
-    #     References: STIG V-225065, V-73715, SV-88379, WN16-SO-000500
+    #     Rationale:  Installations change the system and need administrative rights. Detecting them and
+    #                 prompting for elevation makes every installation an explicit, approved action.
+    #     Impact:     Setup programs prompt for elevation; software deployed by management tools running as
+    #                 system is not affected.
+    #     References: STIG V-225065, V-73715, SV-88379, WN16-SO-000500; CIS 2.3.17.4; CCE-46912-2; OVAL
+    #                 oval:mil.disa.stig.windows:def:1229
     @{
         Name = 'WN16-SO-000500: User Account Control must be configured to detect application installations and prompt for elevation'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'uac-detect-installations'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableInstallerDetection'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System'
@@ -1877,19 +2484,26 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'User Account Control: Detect application installations and prompt for elevation'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [90] WN16-SO-000510: User Account Control must only elevate UIAccess applications that are installed in secure locations (Registry, line 1482)
+    # [90] WN16-SO-000510: User Account Control must only elevate UIAccess applications that are installed in secure locations (SecurityOption, line 1299)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
-    #     Title:      User Account Control must only elevate UIAccess applications that are installed in secure locations.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\User Account Control: Only elevate UIAccess applications that are installed in secure locations
+    #     Policy:     User Account Control: Only elevate UIAccess applications that are installed in secure locations = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableSecureUIAPaths (DWord) = 1
-    #     References: STIG V-225066, V-73717, SV-88381, WN16-SO-000510
+    #     Rationale:  UIAccess programs can drive the user interface of higher-integrity windows. Requiring
+    #                 them to live in folders ordinary users cannot write to prevents a planted program from
+    #                 gaining that power.
+    #     Impact:     This is the default. Accessibility tools installed outside Program Files or System32
+    #                 will not run with UIAccess privileges.
+    #     References: STIG V-225066, V-73717, SV-88381, WN16-SO-000510; CIS 2.3.17.5; CCE-46913-0; OVAL
+    #                 oval:mil.disa.stig.windows:def:1230
     @{
         Name = 'WN16-SO-000510: User Account Control must only elevate UIAccess applications that are installed in secure locations'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'uac-secure-uiaccess-paths'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableSecureUIAPaths'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System'
@@ -1898,19 +2512,25 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'User Account Control: Only elevate UIAccess applications that are installed in secure locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [91] WN16-SO-000520: User Account Control must run all administrators in Admin Approval Mode, enabling UAC (Registry, line 1497)
+    # [91] WN16-SO-000520: User Account Control must run all administrators in Admin Approval Mode, enabling UAC (SecurityOption, line 1312)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
-    #     Title:      User Account Control must run all administrators in Admin Approval Mode, enabling UAC.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\User Account Control: Run all administrators in Admin Approval Mode
+    #     Policy:     User Account Control: Run all administrators in Admin Approval Mode = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableLUA (DWord) = 1
-    #     References: STIG V-225067, V-73719, SV-88383, WN16-SO-000520
+    #     Rationale:  This switch turns UAC on or off as a whole. Without it every administrator process
+    #                 runs with full rights, and all other UAC protections have no effect.
+    #     Impact:     This is the default. Changing it requires a restart, and turning it off also disables
+    #                 protected mode in the browser and other features that depend on UAC.
+    #     References: STIG V-225067, V-73719, SV-88383, WN16-SO-000520; CIS 2.3.17.6; CCE-47154-0; OVAL
+    #                 oval:mil.disa.stig.windows:def:1231
     @{
         Name = 'WN16-SO-000520: User Account Control must run all administrators in Admin Approval Mode, enabling UAC'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'uac-enable-lua'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableLUA'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System'
@@ -1919,19 +2539,26 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'User Account Control: Run all administrators in Admin Approval Mode'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [92] WN16-SO-000530: User Account Control must virtualize file and registry write failures to per-user locations (Registry, line 1512)
+    # [92] WN16-SO-000530: User Account Control must virtualize file and registry write failures to per-user locations (SecurityOption, line 1325)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
-    #     Title:      User Account Control must virtualize file and registry write failures to per-user locations.
-    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\User Account Control: Virtualize file and registry write failures to per-user locations
+    #     Policy:     User Account Control: Virtualize file and registry write failures to per-user locations = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableVirtualization (DWord) = 1
-    #     References: STIG V-225068, V-73721, SV-88385, WN16-SO-000530
+    #     Rationale:  Redirecting writes lets older applications that assume administrative rights run as a
+    #                 standard user instead of needing elevation, which keeps them from changing protected
+    #                 files and registry keys.
+    #     Impact:     This is the default. Redirected data lives in the user's profile, which can confuse
+    #                 troubleshooting of legacy applications.
+    #     References: STIG V-225068, V-73721, SV-88385, WN16-SO-000530; CIS 2.3.17.8; CCE-47157-3; OVAL
+    #                 oval:mil.disa.stig.windows:def:1232
     @{
         Name = 'WN16-SO-000530: User Account Control must virtualize file and registry write failures to per-user locations'
-        Type = 'Registry'
-        Id = $null
+        Type = 'SecurityOption'
+        Id = 'uac-virtualization'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableVirtualization'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System'
@@ -1940,18 +2567,24 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'User Account Control: Virtualize file and registry write failures to per-user locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [93] WN16-UC-000030: Zone information must be preserved when saving attachments (Registry, line 1527)
-    #     Title:      Zone information must be preserved when saving attachments.
-    #     GPO path:   User Configuration\Administrative Templates\Windows Components\Attachment Manager\Do not preserve zone information in file attachments
+    # [93] WN16-UC-000030: Zone information must be preserved when saving attachments (Policy, line 1338)
+    #     Policy:     Do not preserve zone information in file attachments = Disabled or Not Configured: zone information is kept
+    #     GPO path:   User Configuration\Administrative Templates\Windows Components\Attachment Manager
     #     Severity:   medium
     #     Registry:   HKEY_CURRENT_USER\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Attachments!SaveZoneInformation (DWord) = 2; absent is fine
-    #     References: STIG V-225069, V-73727, SV-88391, WN16-UC-000030
+    #     Rationale:  The zone tag on a downloaded attachment is what lets Windows warn before opening it
+    #                 and lets Office open it in protected view. Keeping it preserves those checks on files
+    #                 from the internet.
+    #     Impact:     This is the default. Users see security warnings when opening downloaded files, and
+    #                 must unblock files they trust.
+    #     References: STIG V-225069, V-73727, SV-88391, WN16-UC-000030; CIS 19.7.5.1
     @{
         Name = 'WN16-UC-000030: Zone information must be preserved when saving attachments'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'attachments-preserve-zone-information'
         Target = 'HKEY_CURRENT_USER\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Attachments!SaveZoneInformation'
         Hive = 'HKEY_CURRENT_USER'
         SubKey = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Attachments'
@@ -1961,18 +2594,24 @@ $WsResources = @(
         ValueData = [uint32]'2'
         WireData = 2
         AbsentOk = $true
+        Policy = @{ Title = 'Do not preserve zone information in file attachments'; Value = 'Disabled or Not Configured: zone information is kept'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [94] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoPreviewPane) (Registry, line 1542)
-    #     Title:      The Windows Explorer Preview pane must be disabled for Windows Server 2016.
-    #     GPO path:   User Configuration\Administrative Templates\Windows Components\File Explorer\Explorer Frame Pane\Turn off Preview Pane; User Configuration\Administrative Templates\Windows Components\File Explorer\Explorer Frame Pane\Turn on or off details pane
+    # [94] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoPreviewPane) (Policy, line 1350)
+    #     Policy:     Turn off Preview Pane = Enabled
+    #     GPO path:   User Configuration\Administrative Templates\Windows Components\File Explorer\Explorer Frame Pane
     #     Severity:   medium
     #     Registry:   HKEY_CURRENT_USER\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer!NoPreviewPane (DWord) = 1
+    #     Rationale:  The Preview pane renders a file's content as soon as it is selected, so a malicious
+    #                 document can be parsed by a preview handler without the user ever opening it. Turning
+    #                 it off removes that automatic exposure.
+    #     Impact:     Users cannot preview file contents in File Explorer and must open files to see them.
+    #                 This is a per-user policy, so it applies to users who sign in to the server.
     #     References: STIG V-236000, V-102623, SV-111573, WN16-CC-000421
     @{
         Name = 'WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoPreviewPane)'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'explorer-preview-pane-off'
         Target = 'HKEY_CURRENT_USER\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer!NoPreviewPane'
         Hive = 'HKEY_CURRENT_USER'
         SubKey = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer'
@@ -1981,18 +2620,24 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Turn off Preview Pane'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [95] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoReadingPane) (Registry, line 1556)
-    #     Title:      The Windows Explorer Preview pane must be disabled for Windows Server 2016.
-    #     GPO path:   User Configuration\Administrative Templates\Windows Components\File Explorer\Explorer Frame Pane\Turn off Preview Pane; User Configuration\Administrative Templates\Windows Components\File Explorer\Explorer Frame Pane\Turn on or off details pane
+    # [95] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoReadingPane) (Policy, line 1362)
+    #     Policy:     Turn on or off details pane = Always hide
+    #     GPO path:   User Configuration\Administrative Templates\Windows Components\File Explorer\Explorer Frame Pane
     #     Severity:   medium
     #     Registry:   HKEY_CURRENT_USER\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer!NoReadingPane (DWord) = 1
+    #     Rationale:  Like the Preview pane, the details pane reads properties and metadata from a selected
+    #                 file through its handlers without the file being opened. Hiding it reduces how much
+    #                 untrusted content is processed automatically.
+    #     Impact:     Users no longer see file properties in a side pane and must use the Properties dialog
+    #                 instead. This is a per-user policy that applies to users signing in to the server.
     #     References: STIG V-236000, V-102623, SV-111573, WN16-CC-000421
     @{
         Name = 'WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoReadingPane)'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'explorer-details-pane-hidden'
         Target = 'HKEY_CURRENT_USER\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer!NoReadingPane'
         Hive = 'HKEY_CURRENT_USER'
         SubKey = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer'
@@ -2001,18 +2646,24 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Turn on or off details pane'; Value = 'Always hide'; Choices = @(@{ Name = 'Always hide'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [96] WN16-CC-000555: Windows Server 2016 must have PowerShell Transcription enabled (Registry, line 1570)
-    #     Title:      Windows Server 2016 must have PowerShell Transcription enabled.
-    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows PowerShell\Turn on PowerShell Transcription
+    # [96] WN16-CC-000555: Windows Server 2016 must have PowerShell Transcription enabled (Policy, line 1374)
+    #     Policy:     Turn on PowerShell Transcription = Enabled
+    #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows PowerShell
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\PowerShell\Transcription!EnableTranscripting (DWord) = 1
-    #     References: STIG V-257502, WN16-CC-000555
+    #     Rationale:  Transcripts capture what was typed and what was returned in every PowerShell session,
+    #                 which lets investigators see exactly what an administrator or attacker did. They
+    #                 complement script block logging with the session's output.
+    #     Impact:     Transcript files accumulate and may contain sensitive output, so the output directory
+    #                 should be on protected, central storage with restricted access and enough space.
+    #     References: STIG V-257502, WN16-CC-000555; CIS 18.10.86.2
     @{
         Name = 'WN16-CC-000555: Windows Server 2016 must have PowerShell Transcription enabled'
-        Type = 'Registry'
-        Id = $null
+        Type = 'Policy'
+        Id = 'powershell-transcription'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\PowerShell\Transcription!EnableTranscripting'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\PowerShell\Transcription'
@@ -2021,6 +2672,7 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Turn on PowerShell Transcription'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     }
 )
 #endregion
@@ -2264,28 +2916,57 @@ function ConvertTo-WsAsciiJson {
         })
 }
 
+function Format-WsStateText {
+    # A state in the policy's own words when it has them; the same rules as stateText in src/report/model.ts.
+    param($View)
+    if ($null -eq $View) { return '?' }
+    if ($View.ensure -eq 'Absent') { return 'absent' }
+    $raw = ''
+    if ($View.Contains('valueType')) { $raw = '{0} {1}' -f $View.valueType, (ConvertTo-WsAsciiJson -InputObject $View.valueData) }
+    if ($View.Contains('policyValue')) {
+        if ($null -eq $View.policyValue) {
+            if ($raw) { return ('not a defined choice ({0})' -f $raw) }
+            return 'not a defined choice'
+        }
+        return [string]$View.policyValue
+    }
+    if (-not $raw) { return 'present' }
+    return $raw
+}
+
 function Format-WsText {
+    # Reads like the CLI: tag, setting, current -> desired, and a summary whose counts add up.
     param($Report)
     $lines = New-Object -TypeName 'System.Collections.Generic.List[string]'
     foreach ($r in $Report.results) {
+        $note = ''
+        if ($r.Contains('waiver')) {
+            if ($r.waiver.status -eq 'expired') { $note = ' [waiver expired {0}: enforced]' -f $r.waiver.expires }
+            elseif ($r.waiver.Contains('override')) { $note = ' [waiver override until {0}]' -f $r.waiver.expires }
+        }
         if ($r.Contains('error')) { $lines.Add(('[ERROR]   {0}: {1}' -f $r.name, $r.error)); continue }
         if ($r.Contains('waived')) { $lines.Add(('[WAIVED]  {0}: until {1}: {2}' -f $r.name, $r.waiver.expires, $r.waiver.justification)); continue }
-        if ($r.Contains('skipped')) { $lines.Add(('[SKIPPED] {0}: not attempted after an earlier failure (-FailFast)' -f $r.name)); continue }
-        if ($Report.mode -eq 'Get') { $lines.Add(('[GET]     {0}: {1}' -f $r.name, (ConvertTo-WsAsciiJson -InputObject $r.actual))); continue }
-        $tag = '[OK]     '
-        if ($r.Contains('changed') -and $r.changed) { $tag = '[CHANGED]' }
-        elseif ($r.Contains('whatIf')) { $tag = '[WHATIF] ' }
-        elseif (-not $r.inDesiredState) { $tag = '[DRIFT]  ' }
-        $actual = $r.actual
-        if ($r.Contains('before')) { $actual = $r.before }
-        $line = '{0} {1}' -f $tag, $r.name
-        if ($r.differingProperties.Length -gt 0) {
-            $line += (': {0} -> {1}' -f (ConvertTo-WsAsciiJson -InputObject $actual), (ConvertTo-WsAsciiJson -InputObject $r.desired))
-        }
-        $lines.Add($line)
+        if ($r.Contains('skipped')) { $lines.Add(('[SKIPPED] {0}: not attempted (an earlier setting failed; -FailFast)' -f $r.name)); continue }
+        if ($Report.mode -eq 'Get') { $lines.Add(('[GET]     {0}: {1}' -f $r.name, (Format-WsStateText -View $r.actual))); continue }
+        $current = $r.actual
+        if ($r.Contains('before')) { $current = $r.before }
+        $diff = '{0} -> {1}' -f (Format-WsStateText -View $current), (Format-WsStateText -View $r.desired)
+        if ($r.Contains('changed') -and $r.changed) { $lines.Add(('[CHANGED] {0}: {1}{2}' -f $r.name, $diff, $note)) }
+        elseif ($r.Contains('whatIf')) { $lines.Add(('[WHATIF]  {0}: would change {1}{2}' -f $r.name, $diff, $note)) }
+        elseif (-not $r.inDesiredState) { $lines.Add(('[DRIFT]   {0}: {1}{2}' -f $r.name, $diff, $note)) }
+        else { $lines.Add(('[OK]      {0}: {1}{2}' -f $r.name, (Format-WsStateText -View $current), $note)) }
     }
     $s = $Report.summary
-    $lines.Add(('{0} resources: {1} in desired state, {2} drifted, {3} changed, {4} failed, {5} skipped, {6} waived' -f $s.total, $s.inDesiredState, $s.drifted, $s.changed, $s.failed, $s.skipped, $s.waived))
+    if ($Report.mode -eq 'Get') {
+        $lines.Add(('{0} resources read' -f $s.total))
+    } else {
+        $already = 'in desired state'
+        if ($Report.mode -eq 'Set') { $already = 'already in desired state' }
+        $line = '{0} resources: {1} changed, {2} {3}, {4} drifted, {5} failed' -f $s.total, $s.changed, $s.inDesiredState, $already, $s.drifted, $s.failed
+        if ($s.waived -gt 0) { $line += (', {0} waived' -f $s.waived) }
+        if ($s.skipped -gt 0) { $line += (', {0} skipped' -f $s.skipped) }
+        $lines.Add($line)
+    }
     if ($Report.backup) { $lines.Add('Prior state saved to ' + $Report.backup) }
     if ($Report.partial) { $lines.Add('PARTIAL: some settings changed while others failed; the backup above can undo the changes') }
     return , $lines.ToArray()
@@ -2440,9 +3121,10 @@ function Invoke-WsConfiguration {
                         $result.differingProperties = $states[$i].Differing
                     }
                     if ($states[$i].Differing.Length -gt 0) {
-                        $action = 'Set to desired state'
-                        if ($resource.Ensure -eq 'Absent') { $action = 'Remove' }
-                        if ($Cmdlet.ShouldProcess($resource.Target, $action)) {
+                        # -WhatIf and -Confirm name the setting with its current and desired value.
+                        $action = 'Set {0} -> {1}' -f (Format-WsStateText -View $states[$i].View), (Format-WsStateText -View $result.desired)
+                        if ($resource.Ensure -eq 'Absent') { $action = 'Remove ({0} now)' -f (Format-WsStateText -View $states[$i].View) }
+                        if ($Cmdlet.ShouldProcess(('{0} [{1}]' -f $resource.Name, $resource.Target), $action)) {
                             Invoke-WsChange -Store $store -Resource $resource
                             if ($null -eq $resource.ValueName) { $keyChanged = $true } else { $null = $touchedValues.Add($resource.Hive + '\' + $resource.SubKey.Trim([char]'\') + '!' + $resource.ValueName) }
                             $result.changed = $true
@@ -2476,18 +3158,21 @@ function Invoke-WsConfiguration {
             if ($changing) { Step-WsTestHook -Phase 'done' }
         }
         $summary = [ordered]@{ total = $Resources.Count; inDesiredState = 0; drifted = 0; changed = 0; failed = 0; skipped = 0; waived = 0 }
+        # Each resource in at most one count (Get judges nothing), so that test and set add up to the total.
+        $anyChange = $false
         foreach ($result in $results) {
-            # A change that was made counts even if reading it back then failed: the run is partial.
-            if ($result.Contains('changed') -and $result.changed) { $summary.changed++ }
+            $madeChange = ($result.Contains('changed') -and $result.changed)
+            if ($madeChange) { $anyChange = $true }
             if ($result.Contains('error')) { $summary.failed++ }
             elseif ($result.Contains('waived')) { $summary.waived++ }
             elseif ($result.Contains('skipped')) { $summary.skipped++ }
+            elseif ($madeChange) { $summary.changed++ }
             elseif ($result.Contains('inDesiredState')) {
                 if ($result.inDesiredState) { $summary.inDesiredState++ } else { $summary.drifted++ }
             }
         }
-        # Partial: some changes were made but not all of the run succeeded.
-        $partial = ($summary.changed -gt 0 -and ($summary.failed + $summary.skipped) -gt 0)
+        # Partial: some changes were made (even one whose read-back then failed) but not all succeeded.
+        $partial = ($anyChange -and ($summary.failed + $summary.skipped) -gt 0)
         $target = 'live'
         if ($store.Kind -eq 'Snapshot') { $target = 'snapshot' }
         return [ordered]@{

@@ -34,6 +34,8 @@ export interface CatalogEntry {
   platforms: string[];
   rationale: string;
   impact: string;
+  /** Read at boot: a change takes effect only after a restart. */
+  restartRequired?: true;
   /** stig, oval and cce come from the entry file; cis and microsoft from the baselines that set it. */
   references: { stig?: string[]; cis?: string[]; microsoft?: string[]; oval?: string[]; cce?: string[] };
 }

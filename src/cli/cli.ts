@@ -6,7 +6,7 @@ import type { Plan } from '../document/validate.js';
 import type { Engine } from '../engine/engine.js';
 import { EXIT, exitCodeOf } from '../engine/results.js';
 import type { TextOptions } from '../report/text.js';
-import type { ReportSpec } from '../report/formats.js';
+import type { ReportContext, ReportSpec } from '../report/formats.js';
 import { VERSION } from '../version.js';
 import { closestWord } from './suggest.js';
 
@@ -41,11 +41,14 @@ usage:
   winstate compile <file.yaml|dir>... [--out dir] [--check]
                                                    write generated-ps/<name>.ps1 (--check: fail if they differ)
   winstate get|test|set|apply <file.yaml> [--snapshot file.reg] [--what-if] [--json]
-                                 [--report <format>:<file>]...
+                                 [--report <format>:<file>]... [--benchmark <xccdf>]
                                                    run through one PowerShell process
-  winstate catalog list [--json]                   every setting the catalog knows
+  winstate catalog list [--json]                   every setting the catalog knows: id, kind, severity,
+                                                   STIG id, CIS numbers, title in aligned columns
   winstate catalog show <id|title|STIG id|CIS number> [--json]
                                                    one setting: mapping, choices, rationale, references
+  winstate catalog search <words>... [--json]      entries whose id, title, GPO path, registry path, STIG
+                                                   ids or CIS numbers contain every word
   winstate runs [--json]                           list past set/apply/rollback runs and what each changed
   winstate rollback <run-id|latest> [--what-if] [--json]
                                                    restore what a run changed, from its backup
@@ -63,6 +66,8 @@ options (each command takes only its own; --name=value works as --name value):
   --json                 machine-readable result on stdout; human text goes to stderr
   --report <fmt>:<file>  also write a report (test, set, apply; repeatable); formats:
                          ${REPORT_FORMATS.map((f) => f.name).join(', ')}
+  --benchmark <xccdf>    the STIG benchmark a ckl/xccdf report follows: its own ids and texts, every rule
+                         of the scope (rules the document does not manage are Not_Reviewed, with why)
   --fail-fast            stop at the first setting that fails (set, apply, rollback; default: the others still run)
   --state-dir <dir>      where runs and backups are kept (else $WINSTATE_STATE_DIR, %ProgramData%\\winstate
                          on Windows, ~/.local/state/winstate elsewhere)
@@ -105,11 +110,12 @@ const OPTIONS = {
   scope: { type: 'string' },
   level: { type: 'string' },
   verbose: { type: 'boolean' },
+  benchmark: { type: 'string' },
 } satisfies Record<string, OptionKind>;
 type OptionName = keyof typeof OPTIONS;
 
 const RUN_OPTIONS: OptionName[] = ['snapshot', 'json', 'pwsh', 'timeout', 'verbose'];
-const CHANGE_OPTIONS: OptionName[] = [...RUN_OPTIONS, 'what-if', 'report', 'fail-fast', 'state-dir'];
+const CHANGE_OPTIONS: OptionName[] = [...RUN_OPTIONS, 'what-if', 'report', 'benchmark', 'fail-fast', 'state-dir'];
 
 /** Every command and the options it takes: the one place both parsing and the errors read. */
 const COMMANDS: Record<string, OptionName[]> = {
@@ -117,7 +123,7 @@ const COMMANDS: Record<string, OptionName[]> = {
   compile: ['out', 'check'],
   schema: ['out', 'check'],
   get: RUN_OPTIONS,
-  test: [...RUN_OPTIONS, 'report'],
+  test: [...RUN_OPTIONS, 'report', 'benchmark'],
   set: CHANGE_OPTIONS,
   apply: CHANGE_OPTIONS,
   runs: ['json', 'state-dir'],
@@ -295,6 +301,11 @@ async function validateCommand(args: Args, io: CliIo): Promise<number> {
   return EXIT.ok;
 }
 
+/** A word to paste into a shell: bare when safe, else single-quoted (a quote inside doubled, as PowerShell reads it). */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:\\=+-]+$/.test(word) ? word : `'${word.replace(/'/g, "''")}'`;
+}
+
 async function compileCommand(args: Args, io: CliIo): Promise<number> {
   const files = documentFiles(args.files);
   const { plans, diagnostics } = await loadPlans(files, io);
@@ -334,7 +345,9 @@ async function compileCommand(args: Args, io: CliIo): Promise<number> {
       }
     }
     if (differences > 0) {
-      io.stderr(`${differences} generated script(s) out of date: run npm run compile\n`);
+      // The command that rewrites them, as this user typed the check (quoted only where a shell needs it).
+      const again = ['winstate', 'compile', ...args.files, '--out', out].map(shellWord).join(' ');
+      io.stderr(`${differences} generated script(s) out of date: run ${again}\n`);
       return EXIT.drift;
     }
     io.stderr(`${names.size} generated script(s) up to date\n`);
@@ -354,7 +367,7 @@ async function schemaCommand(args: Args, io: CliIo): Promise<number> {
   }
   if (args.flags.has('--check')) {
     if (!existsSync(out) || readFileSync(out, 'utf8') !== text) {
-      io.stderr(`${out}: differs from the schema the resource kinds define: run npm run compile\n`);
+      io.stderr(`${out}: differs from the schema the resource kinds define: run ${['winstate', 'schema', '--out', out].map(shellWord).join(' ')}\n`);
       return EXIT.drift;
     }
     return EXIT.ok;
@@ -370,6 +383,7 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
   if (whatIf && (args.command === 'get' || args.command === 'test')) throw new UsageError('--what-if goes with set or apply');
   const timeoutMs = timeoutOf(args);
   const reports = await reportSpecs(args);
+  const context = await reportContext(args, reports);
   const { plans, diagnostics } = await loadPlans(args.files, io);
   if (diagnostics.length > 0 || plans.length === 0) return EXIT.invalidInput;
   const plan = plans[0]!;
@@ -399,7 +413,7 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
       progress.stop();
       human(renderApply(report, text));
       if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
-      return await writeRequestedReports(reports, 'apply', plan, report, startedAt, exitCodeOf(report), io);
+      return await writeRequestedReports(reports, 'apply', plan, report, startedAt, exitCodeOf(report), io, context);
     }
     const options = { snapshot, whatIf, failFast };
     // set goes through the engine's set: target lock, backup before the first change, run record.
@@ -408,7 +422,7 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
     human(renderRun(report, text));
     if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
     if (args.command === 'get') return exitCodeOf(report);
-    return await writeRequestedReports(reports, args.command as 'test' | 'set', plan, report, startedAt, exitCodeOf(report), io);
+    return await writeRequestedReports(reports, args.command as 'test' | 'set', plan, report, startedAt, exitCodeOf(report), io, context);
   } catch (error) {
     progress.stop();
     if (error instanceof WinstateRunError || error instanceof TargetLockedError) {
@@ -449,9 +463,9 @@ async function stateDirOf(args: Args): Promise<string> {
 /** `winstate catalog list|show`. */
 async function catalogCommand(args: Args, io: CliIo): Promise<number> {
   const [verb, ...rest] = args.files;
-  if (!((verb === 'list' && rest.length === 0) || (verb === 'show' && rest.length === 1))) {
-    const hint = verb && verb !== 'list' && verb !== 'show' ? closestWord(verb, ['list', 'show']) : undefined;
-    throw new UsageError(`${hint ? `unknown catalog command '${printable(verb!)}'; did you mean '${hint}'?\n` : ''}usage: winstate catalog list [--json] | winstate catalog show <id|title|STIG id|CIS number> [--json]`);
+  if (!((verb === 'list' && rest.length === 0) || (verb === 'show' && rest.length === 1) || (verb === 'search' && rest.length > 0))) {
+    const hint = verb && !['list', 'show', 'search'].includes(verb) ? closestWord(verb, ['list', 'show', 'search']) : undefined;
+    throw new UsageError(`${hint ? `unknown catalog command '${printable(verb!)}'; did you mean '${hint}'?\n` : ''}${CATALOG_USAGE}`);
   }
   const { loadCatalog } = await import('../catalog/catalog.js');
   const { catalogEntryView, renderCatalogEntry } = await import('../catalog/view.js');
@@ -459,7 +473,23 @@ async function catalogCommand(args: Args, io: CliIo): Promise<number> {
   const json = args.flags.has('--json');
   if (verb === 'list' && rest.length === 0) {
     if (json) io.stdout(`${JSON.stringify(catalog.entries.map((e) => catalogEntryView(e, catalog)), null, 2)}\n`);
-    else for (const e of catalog.entries) io.stdout(`${e.id.padEnd(40)} ${e.severity.padEnd(6)} ${e.title}\n`);
+    else io.stdout(catalogTable(catalog.entries));
+    return EXIT.ok;
+  }
+  if (verb === 'search') {
+    // Every word must appear in the entry's id, title, GPO path, registry location, STIG ids or CIS numbers.
+    const words = rest.join(' ').toLowerCase().split(/\s+/).filter(Boolean);
+    const found = catalog.entries.filter((e) => {
+      const text = [e.id, e.title, e.gpoPath, e.area ?? '', e.kind, `${e.registry.key}\\${e.registry.valueName}`, ...(e.references.stig ?? []), ...(e.references.cis ?? [])].join('\n').toLowerCase();
+      return words.every((w) => text.includes(w));
+    });
+    if (json) io.stdout(`${JSON.stringify(found.map((e) => catalogEntryView(e, catalog)), null, 2)}\n`);
+    else if (found.length) io.stdout(catalogTable(found));
+    if (found.length === 0) {
+      const hints = catalog.suggest(rest.join(' '));
+      io.stderr(`winstate: no catalog entry matches '${printable(rest.join(' '))}'${hints.length ? `; did you mean ${hints.map((h) => `"${h}"`).join(' or ')}?` : ''}\n`);
+      return EXIT.invalidInput;
+    }
     return EXIT.ok;
   }
   if (verb === 'show' && rest.length === 1) {
@@ -475,7 +505,25 @@ async function catalogCommand(args: Args, io: CliIo): Promise<number> {
     else io.stdout(`${found.map((e) => renderCatalogEntry(e, catalog)).join('\n\n')}\n`);
     return EXIT.ok;
   }
-  throw new UsageError('usage: winstate catalog list [--json] | winstate catalog show <id|title|STIG id|CIS number> [--json]');
+  throw new UsageError(CATALOG_USAGE);
+}
+
+const CATALOG_USAGE = 'usage: winstate catalog list [--json] | winstate catalog show <id|title|STIG id|CIS number> [--json] | winstate catalog search <words>... [--json]';
+
+/** Aligned columns: id, kind, severity, STIG id, CIS numbers, title (the last column is not padded). */
+function catalogTable(entries: readonly import('../catalog/catalog.js').CatalogEntry[]): string {
+  const rows = entries.map((e) => [
+    e.id,
+    e.kind,
+    e.severity,
+    (e.references.stig ?? []).filter((id) => /^WN16-/i.test(id)).join(',') || '-',
+    (e.references.cis ?? []).join(',') || '-',
+    e.title,
+  ]);
+  const header = ['ID', 'KIND', 'SEVERITY', 'STIG', 'CIS', 'TITLE'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return `${[header, ...rows].map(line).join('\n')}\n`;
 }
 
 /** PowerShell's position of a failure, shown only with --verbose. */
@@ -543,10 +591,15 @@ function noColor(io: CliIo): boolean {
 
 /** Colour and the Unicode arrow only on a terminal; colour never under NO_COLOR. Settings grouped by area. */
 async function textOptions(io: CliIo, stream: 'stdout' | 'stderr', plan: Plan | undefined): Promise<TextOptions> {
-  const { registryArea } = await import('../report/model.js');
+  const { registryArea, declaredView } = await import('../report/model.js');
   const tty = io.isTTY?.[stream] === true;
   const areas = new Map((plan?.resources ?? []).map((r) => [r.name, r.entry?.area ?? registryArea(r, '')]));
-  return { color: tty && !noColor(io), unicode: tty, areaOf: (name) => areas.get(name) };
+  const byName = new Map((plan?.resources ?? []).map((r) => [r.name, r]));
+  const baselineOf = (name: string) => {
+    const r = byName.get(name);
+    return r ? declaredView(r) : undefined;
+  };
+  return { color: tty && !noColor(io), unicode: tty, areaOf: (name) => areas.get(name), baselineOf };
 }
 
 /**
@@ -578,7 +631,30 @@ function startProgress(io: CliIo, label: string): { stop(): void } {
   };
 }
 
-/** Writes each --report file (atomically); a report that cannot be written is a runtime error. */
+/**
+ * --benchmark <xccdf>: the STIG benchmark the checklist follows (its ids, texts and every rule of
+ * the scope), read before anything runs.
+ */
+async function reportContext(args: Args, specs: ReportSpec[]): Promise<ReportContext> {
+  const file = args.flags.get('--benchmark');
+  if (typeof file !== 'string') return {};
+  if (!specs.some((s) => s.format.name === 'ckl' || s.format.name === 'xccdf')) {
+    throw new UsageError('--benchmark goes with --report ckl:<file> or --report xccdf:<file>');
+  }
+  const { parseXccdf } = await import('../catalog/stig/xccdf.js');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--benchmark: cannot read ${file}: ${(error as Error).message}`);
+  }
+  try {
+    return { stig: { benchmark: parseXccdf(text), file } };
+  } catch (error) {
+    throw new UsageError(`--benchmark: ${file} is not a readable STIG XCCDF benchmark: ${(error as Error).message}`);
+  }
+}
+
 /** The --report values, checked before anything runs. */
 async function reportSpecs(args: Args): Promise<ReportSpec[]> {
   if (args.reports.length === 0) return [];
@@ -599,13 +675,14 @@ async function writeRequestedReports(
   startedAt: Date,
   exitCode: number,
   io: CliIo,
+  context: ReportContext = {},
 ): Promise<number> {
   if (specs.length === 0) return exitCode;
   const { buildReportModel } = await import('../report/model.js');
   const { writeReports } = await import('../report/formats.js');
   const model = buildReportModel({ command, plan, result, startedAt, finishedAt: new Date(), exitCode });
   try {
-    for (const file of writeReports(specs, model)) io.stderr(`winstate: wrote ${file}\n`);
+    for (const file of writeReports(specs, model, context)) io.stderr(`winstate: wrote ${file}\n`);
   } catch (error) {
     io.stderr(`winstate: could not write a report: ${(error as Error).message}\n`);
     return EXIT.runtimeError;

@@ -31,14 +31,11 @@ export function loadFile(file: string): { source?: SourceDocument; diagnostics: 
     if (size > MAX_DOCUMENT_BYTES) {
       return { diagnostics: [fileLevel(file, 'io', `document is ${size} bytes; the limit is ${MAX_DOCUMENT_BYTES}`)] };
     }
-    const bytes = readFileSync(file);
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    } catch {
-      return { diagnostics: [fileLevel(file, 'io', 'the file is not UTF-8 text (is it a binary or a UTF-16 file?)')] };
+    const decoded = decodeDocument(readFileSync(file));
+    if ('problem' in decoded) {
+      return { diagnostics: [{ file, code: 'io', message: printable(decoded.problem), start: decoded.at, severity: 'error' }] };
     }
-    return loadText(file, text);
+    return loadText(file, decoded.text);
   } catch (error) {
     return { diagnostics: [fileLevel(file, 'io', `cannot read the document: ${(error as Error).message}`)] };
   }
@@ -167,6 +164,63 @@ function rangeOf(node: unknown): [number, number] | undefined {
 
 function firstLine(message: string): string {
   return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+/**
+ * The text of a document file: UTF-8 (with or without a byte-order mark), or UTF-16 with a
+ * byte-order mark, which is what Windows PowerShell 5.1's `>` and `Out-File` write. Anything else
+ * is refused with the line and byte of the first sequence that is not UTF-8.
+ */
+export function decodeDocument(bytes: Uint8Array): { text: string } | { problem: string; at: SourcePosition } {
+  const utf16 = bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe ? 'le' : bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff ? 'be' : undefined;
+  if (utf16) {
+    const body = Buffer.from(bytes.subarray(2));
+    if (body.length % 2 !== 0) return { problem: `the file starts with a UTF-16 byte-order mark but has an odd number of bytes (${bytes.length})`, at: { line: 1, col: 1 } };
+    if (utf16 === 'be') body.swap16();
+    try {
+      return { text: new TextDecoder('utf-16le', { fatal: true }).decode(body) };
+    } catch {
+      return { problem: 'the file starts with a UTF-16 byte-order mark but is not valid UTF-16 text', at: { line: 1, col: 1 } };
+    }
+  }
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    const offset = firstInvalidUtf8(bytes);
+    let lineStart = 0;
+    let line = 1;
+    for (let i = 0; i < offset; i++) {
+      if (bytes[i] === 0x0a) {
+        line++;
+        lineStart = i + 1;
+      }
+    }
+    const column = new TextDecoder('utf-8').decode(bytes.subarray(lineStart, offset)).length + 1;
+    const hex = (bytes[offset] ?? 0).toString(16).toUpperCase().padStart(2, '0');
+    return {
+      problem: `the file is not UTF-8 text: byte 0x${hex} at line ${line}, byte ${offset - lineStart + 1} of the line (offset ${offset}) starts no valid UTF-8 sequence; save the file as UTF-8 (or as UTF-16 with a byte-order mark)`,
+      at: { line, col: column },
+    };
+  }
+}
+
+/** Offset of the first byte that does not begin or continue a valid UTF-8 sequence. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    const need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    if (need < 0) return i;
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+    }
+    // Overlong forms, surrogates and values above U+10FFFF.
+    const c1 = bytes[i + 1] ?? 0;
+    if ((b === 0xe0 && c1 < 0xa0) || (b === 0xed && c1 >= 0xa0) || (b === 0xf0 && c1 < 0x90) || (b === 0xf4 && c1 >= 0x90)) return i;
+    i += need + 1;
+  }
+  return bytes.length;
 }
 
 function fileLevel(file: string, code: DiagnosticCode, message: string): Diagnostic {

@@ -59,7 +59,7 @@ export function documentSchema(): Record<string, unknown> {
         additionalProperties: false,
         required: ['resource', 'justification', 'expires'],
         properties: {
-          resource: { type: 'string', minLength: 1, description: 'The name of the resource this waiver is for.' },
+          resource: { type: 'string', minLength: 1, description: 'The resource this waiver is for: its name, or a STIG id (V-, SV-, WN16-) or CIS number it cites (every resource citing it).' },
           justification: { type: 'string', minLength: 10, description: 'Why the organisation accepts this; kept in results and reports.' },
           expires: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'Last day (UTC) the waiver applies, YYYY-MM-DD; after it the resource is enforced again and the expiry is reported.' },
           approvedBy: { type: 'string' },

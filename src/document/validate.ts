@@ -9,6 +9,8 @@ import { printable, type Diagnostic, type DiagnosticCode } from './diagnostics.j
 import { loadFile, loadText, type DataPath, type SourceDocument } from './load.js';
 import { documentSchema } from './schema.js';
 import { baselineNames, baselineResources, findBaseline, findLevel } from '../catalog/baseline.js';
+import { settingInfo } from '../resources/info.js';
+import { closestWord } from '../cli/suggest.js';
 
 /** An organisation's decision about one resource, judged against the date when the script runs. */
 export interface PlannedWaiver {
@@ -92,7 +94,7 @@ export function validateSource(source: SourceDocument, options: ValidateOptions 
   if (!validate(schemaView(source.data))) {
     for (const error of validate.errors!) {
       if (error.keyword === 'if') continue; // the failing `then` branch reports the real problem
-      const { path, which, message } = describeSchemaError(error);
+      const { path, which, message } = describeSchemaError(error, source.data);
       if (path[0] === 'resources' && typeof path[1] === 'number') brokenResources.add(path[1]);
       report(path, 'schema', message, which);
     }
@@ -179,13 +181,27 @@ function applyWaivers(
   const today = now.toISOString().slice(0, 10);
   waivers.forEach((w, i) => {
     if (typeof w?.resource !== 'string') return; // the schema has reported it
-    const resource = resources.find((r) => r.name.toLowerCase() === w.resource.toLowerCase());
-    if (!resource) {
-      if (!raw.some((r) => r?.name?.toLowerCase() === w.resource.toLowerCase())) report(['waivers', i, 'resource'], 'invalid-value', `waiver for "${w.resource}": no resource has that name`);
+    const named = resources.find((r) => r.name.toLowerCase() === w.resource.toLowerCase());
+    // By name first; else by a STIG id (V-, SV-, WN16-) or CIS number the resources cite: a rule
+    // written as several values waives all of them.
+    const matches = named ? [named] : resources.filter((r) => referenceIds(r).some((id) => id.toLowerCase() === w.resource.trim().toLowerCase()));
+    if (matches.length === 0) {
+      if (!raw.some((r) => r?.name?.toLowerCase() === w.resource.toLowerCase())) {
+        const hint = closestWord(w.resource, [...resources.map((r) => r.name), ...new Set(resources.flatMap(referenceIds))]);
+        report(['waivers', i, 'resource'], 'invalid-value', `waiver for "${w.resource}": no resource has that name, STIG id or CIS number${hint ? `; did you mean "${hint}"?` : ''}`);
+      }
       return;
     }
+    if (w.override && matches.length > 1) {
+      report(['waivers', i, 'resource'], 'invalid-value', `waiver for "${w.resource}": ${matches.length} resources cite it (${matches.map((r) => r.name).join(', ')}); an override needs one, so name the resource`);
+      return;
+    }
+    matches.forEach((resource, n) => bindWaiver(w, i, resource, n === 0));
+  });
+
+  function bindWaiver(w: RawWaiver, i: number, resource: PlannedResource, first: boolean): void {
     if (resource.waiver) {
-      report(['waivers', i, 'resource'], 'invalid-value', `"${w.resource}" already has a waiver; one per resource`);
+      report(['waivers', i, 'resource'], 'invalid-value', `"${resource.name}" already has a waiver; one per resource`);
       return;
     }
     if (Number.isNaN(Date.parse(`${w.expires}T00:00:00Z`)) || new Date(`${w.expires}T00:00:00Z`).toISOString().slice(0, 10) !== w.expires) {
@@ -212,9 +228,15 @@ function applyWaivers(
       if (!resolved) return;
       waiver.override = { desired: resolved.desired, policy: resolved.policy };
     }
-    if (waiver.expired) warn(['waivers', i, 'expires'], `the waiver for "${w.resource}" expired on ${w.expires}: the resource is enforced again`);
+    if (waiver.expired && first) warn(['waivers', i, 'expires'], `the waiver for "${w.resource}" expired on ${w.expires}: the resource is enforced again`);
     resource.waiver = waiver;
-  });
+  }
+}
+
+/** The STIG ids and CIS numbers a resource cites (its own metadata, else its catalog entry's). */
+function referenceIds(r: PlannedResource): string[] {
+  const refs = settingInfo(r).references;
+  return [...refs.stig, ...refs.cis];
 }
 
 /** Resource names are unique (ignoring case), whatever else is wrong with the resources. */
@@ -277,6 +299,29 @@ function checkAcrossResources(
   }
 }
 
+/** Windows' names of the registry value types (regedit, reg.exe, .reg files), as winstate spells them. */
+const REGISTRY_TYPE_NAMES: Record<string, string> = {
+  reg_sz: 'String', sz: 'String', reg_expand_sz: 'ExpandString', expand_sz: 'ExpandString', reg_dword: 'DWord', dword: 'DWord',
+  reg_qword: 'QWord', qword: 'QWord', reg_multi_sz: 'MultiString', multi_sz: 'MultiString', reg_binary: 'Binary', binary: 'Binary',
+};
+
+/** The allowed value a near miss meant: another spelling of a registry type, another case, or a typo. */
+function enumHint(given: string, allowed: string[]): string | undefined {
+  const lower = given.trim().toLowerCase();
+  const named = REGISTRY_TYPE_NAMES[lower];
+  const hint = (named && allowed.includes(named) ? named : undefined) ?? allowed.find((a) => a.toLowerCase() === lower) ?? closestWord(given, allowed);
+  return hint === undefined || hint === given ? undefined : hint;
+}
+
+function valueAt(data: unknown, path: DataPath): unknown {
+  let here = data;
+  for (const step of path) {
+    if (here === null || typeof here !== 'object') return undefined;
+    here = (here as Record<string | number, unknown>)[step];
+  }
+  return here;
+}
+
 /** ajv sees integers as numbers; exact range checks happen later on the bigint. */
 function schemaView(value: unknown): unknown {
   if (typeof value === 'bigint') return Number(value);
@@ -287,7 +332,7 @@ function schemaView(value: unknown): unknown {
   return value;
 }
 
-function describeSchemaError(error: ErrorObject): { path: DataPath; which: 'key' | 'value'; message: string } {
+function describeSchemaError(error: ErrorObject, data?: unknown): { path: DataPath; which: 'key' | 'value'; message: string } {
   const path: DataPath = error.instancePath
     .split('/')
     .slice(1)
@@ -303,8 +348,12 @@ function describeSchemaError(error: ErrorObject): { path: DataPath; which: 'key'
     }
     case 'required':
       return { path, which: 'value', message: `${where}: missing required property '${String(p.missingProperty)}'` };
-    case 'enum':
-      return { path, which: 'value', message: `${where}: must be one of ${(p.allowedValues as unknown[]).map(String).join(', ')}` };
+    case 'enum': {
+      const allowed = (p.allowedValues as unknown[]).map(String);
+      const given = valueAt(data, path);
+      const hint = typeof given === 'string' ? enumHint(given, allowed) : undefined;
+      return { path, which: 'value', message: `${where}: must be one of ${allowed.join(', ')}${hint ? `; did you mean ${hint}?` : ''}` };
+    }
     case 'type':
       return { path, which: 'value', message: `${where}: must be ${String(p.type).replace(/,/g, ' or ')}` };
     case 'pattern':

@@ -7,7 +7,7 @@ import { PsCode } from '../compile/quote.js';
 import { validateText, type Plan } from '../document/validate.js';
 import { formatDiagnostic } from '../document/diagnostics.js';
 import { writeFileAtomic } from '../fs.js';
-import type { ApplyReport, Mode, PlanItem, RunReport } from './results.js';
+import { applyCounts, type ApplyReport, type Mode, type PlanItem, type RunReport } from './results.js';
 import { rollbackDocument, type BackupRecord } from './rollback.js';
 import {
   acquireLock, defaultStateDir, findRun, lockPathFor, newRunId, readJournal, runDir, wasInterrupted, writeRun,
@@ -87,11 +87,13 @@ export class Engine {
       if (position) error.detail = position;
       throw error;
     }
+    let report: RunReport;
     try {
-      return JSON.parse(result.output) as RunReport;
+      report = JSON.parse(result.output) as RunReport;
     } catch (error) {
       throw new WinstateRunError(`${plan.name}: ${mode} returned output that is not JSON: ${result.output.slice(0, 200)}`, { cause: error });
     }
+    return withRestartFacts(plan, report);
   }
 
   get(plan: Plan, options?: RunOptions): Promise<RunReport> {
@@ -118,16 +120,21 @@ export class Engine {
       const report: ApplyReport = { document: plan.name, whatIf, plan: items, test, converged: false, failed: test.summary.failed };
       if (items.length === 0) {
         report.converged = test.summary.failed === 0;
+        report.summary = applyCounts(report);
         return report;
       }
       report.set = await this.recordedSet(plan, options, command, token, rollbackOf);
       report.runId = report.set.runId;
       report.failed = report.set.summary.failed;
       report.partial = report.set.partial;
-      if (whatIf) return report;
+      if (whatIf) {
+        report.summary = applyCounts(report);
+        return report;
+      }
       report.verify = await this.test(plan, options);
       report.failed = Math.max(report.failed, report.verify.summary.failed);
       report.converged = report.verify.summary.drifted === 0 && report.verify.summary.failed === 0;
+      report.summary = applyCounts(report);
       return report;
     });
   }
@@ -249,6 +256,16 @@ export function splitPowerShellError(text: string): { message: string; position?
   const at = lines.findIndex((line, i) => i > 0 && /^At (line:\d+|.*:\d+) char:\d+/.test(line.trim()));
   if (at < 0) return { message: lines.join('\n').trim() };
   return { message: lines.slice(0, at).join('\n').trim(), position: lines.slice(at).join('\n').trim() };
+}
+
+/** Marks the settings the catalog says take effect only after a restart, and lists those this run changed. */
+function withRestartFacts(plan: Plan, report: RunReport): RunReport {
+  const restart = new Set(plan.resources.filter((r) => r.entry?.restartRequired).map((r) => r.name));
+  if (restart.size === 0) return report;
+  for (const r of report.results) if (restart.has(r.name)) r.restartRequired = true;
+  const changed = report.results.filter((r) => r.restartRequired && r.changed).map((r) => r.name);
+  if (changed.length > 0) report.restartNeeded = changed;
+  return report;
 }
 
 function runStatus(report: RunReport): RunStatus {

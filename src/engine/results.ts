@@ -32,12 +32,18 @@ export interface ResourceResult {
   skipped?: boolean;
   /** An active waiver skips this resource (then skipped is true too). */
   waived?: boolean;
+  /** The catalog says this setting takes effect only after a restart. */
+  restartRequired?: boolean;
   /** The resource's waiver, active or expired. */
   waiver?: { justification: string; expires: string; status: 'active' | 'expired'; approvedBy?: string; override?: boolean };
 }
 
 export type Mode = 'Get' | 'Test' | 'Set';
 
+/**
+ * Each resource counted exactly once: total = inDesiredState + drifted + changed + failed + skipped
+ * + waived (for test and set; get judges nothing). In a set, inDesiredState means already there.
+ */
 export interface RunSummary {
   total: number;
   inDesiredState: number;
@@ -70,6 +76,8 @@ export interface RunReport {
   results: ResourceResult[];
   /** Added by the engine to a set that changed something: its run record id. */
   runId?: string;
+  /** Added by the engine: settings this run changed that take effect only after a restart. */
+  restartNeeded?: string[];
 }
 
 export interface PlanItem {
@@ -94,6 +102,30 @@ export interface ApplyReport {
   partial?: boolean;
   /** The run record of the set phase (see `winstate runs`), when it changed something. */
   runId?: string;
+  /** The whole apply, each resource once (see applyCounts); under what-if, drifted are those that would change. */
+  summary?: RunSummary;
+}
+
+/**
+ * What an apply did to each resource, counted once: failed in any phase, waived, skipped (fail-fast),
+ * changed (and verified, or under what-if never), already in desired state, or still drifted.
+ */
+export function applyCounts(report: Pick<ApplyReport, 'test' | 'set' | 'verify'>): RunSummary {
+  const counts: RunSummary = { total: 0, inDesiredState: 0, drifted: 0, changed: 0, failed: 0, skipped: 0, waived: 0 };
+  const set = new Map((report.set?.results ?? []).map((r) => [r.name, r]));
+  const verify = new Map((report.verify?.results ?? []).map((r) => [r.name, r]));
+  for (const t of report.test.results) {
+    counts.total++;
+    const s = set.get(t.name);
+    const v = verify.get(t.name);
+    if (t.error !== undefined || s?.error !== undefined || v?.error !== undefined) counts.failed++;
+    else if (t.waived) counts.waived++;
+    else if (s?.skipped) counts.skipped++;
+    else if (s?.changed && (!v || v.inDesiredState)) counts.changed++;
+    else if ((v ?? t).inDesiredState) counts.inDesiredState++;
+    else counts.drifted++;
+  }
+  return counts;
 }
 
 /** Documented exit codes. */

@@ -4,10 +4,16 @@
  */
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import { rawStateText, stateText, STATUS_LABEL, stigSettings, type ReportModel, type ReportSetting, type SettingStatus } from './model.js';
+import { rawStateText, stateText, STATUS_LABEL, stigSettings, waiverText, type ReportModel, type ReportSetting, type SettingStatus } from './model.js';
 import { xmlAttr, xmlText } from './escape.js';
+import { extractAll, ruleApplicability, type Scope, type StigBenchmark, type StigRule } from '../catalog/stig/xccdf.js';
 
-export type CklStatus = 'Open' | 'NotAFinding' | 'Not_Reviewed';
+/** What a report may know besides the run: the STIG benchmark a checklist follows (--benchmark). */
+export interface ReportContext {
+  stig?: { benchmark: StigBenchmark; file: string; scope?: Scope | null };
+}
+
+export type CklStatus = 'Open' | 'NotAFinding' | 'Not_Reviewed' | 'Not_Applicable';
 
 export const CKL_STATUS: Record<SettingStatus, CklStatus> = {
   ok: 'NotAFinding',
@@ -16,18 +22,36 @@ export const CKL_STATUS: Record<SettingStatus, CklStatus> = {
   whatif: 'Open',
   error: 'Not_Reviewed',
   skipped: 'Not_Reviewed',
+  waived: 'Not_Applicable',
 };
 
 /** Worst first: one VULN covering several settings takes the worst of their statuses. */
-const CKL_RANK: Record<CklStatus, number> = { Open: 0, Not_Reviewed: 1, NotAFinding: 2 };
+const CKL_RANK: Record<CklStatus, number> = { Open: 0, Not_Reviewed: 1, Not_Applicable: 2, NotAFinding: 3 };
 
-export const XCCDF_RESULT: Record<SettingStatus, 'pass' | 'fixed' | 'fail' | 'error' | 'notchecked'> = {
+/** An active override that holds: the rule is not met as written but waived, so Not_Applicable with the justification. */
+function overrideHolds(s: ReportSetting): boolean {
+  return s.waiver?.status === 'active' && s.waiver.override && (s.status === 'ok' || s.status === 'changed');
+}
+
+export function cklStatus(s: ReportSetting): CklStatus {
+  return overrideHolds(s) ? 'Not_Applicable' : CKL_STATUS[s.status];
+}
+
+export type XccdfResult = 'pass' | 'fixed' | 'fail' | 'error' | 'notchecked' | 'notapplicable' | 'informational';
+
+/** XCCDF 1.2 result of a setting: a held override is informational (checked, but against the waiver's value). */
+export function xccdfResult(s: ReportSetting): XccdfResult {
+  return overrideHolds(s) ? 'informational' : XCCDF_RESULT[s.status];
+}
+
+export const XCCDF_RESULT: Record<SettingStatus, 'pass' | 'fixed' | 'fail' | 'error' | 'notchecked' | 'notapplicable'> = {
   ok: 'pass',
   changed: 'fixed',
   drift: 'fail',
   whatif: 'fail',
   error: 'error',
   skipped: 'notchecked',
+  waived: 'notapplicable',
 };
 
 /** The kinds of id a catalog's STIG references hold. */
@@ -86,9 +110,14 @@ export function findingDetails(model: ReportModel, s: ReportSetting): string {
       lines.push(`Result: could not be evaluated: ${s.error}`);
       break;
     case 'skipped':
-      lines.push('Result: not evaluated (an earlier setting failed).');
+      lines.push('Result: not evaluated (an earlier setting failed with --fail-fast).');
+      break;
+    case 'waived':
+      lines.push('Result: not evaluated: an active waiver leaves it alone.');
       break;
   }
+  if (s.waiver) lines.push(`Waiver: ${waiverText(s.waiver)}`);
+  if (s.waiver?.override && s.waiver.status === 'active') lines.push(`Baseline: ${withRaw(s.waiver.baseline)}; enforced instead: ${withRaw(s.desired)}`);
   return lines.join('\n');
 }
 
@@ -115,7 +144,7 @@ function stigData(name: string, value: string): string {
 function vulnXml(model: ReportModel, vuln: Vuln): string {
   const first = vuln.settings[0]!;
   const ids = splitStigIds([...new Set(vuln.settings.flatMap((s) => s.references.stig))]);
-  const status = vuln.settings.map((s) => CKL_STATUS[s.status]).sort((a, b) => CKL_RANK[a] - CKL_RANK[b])[0]!;
+  const status = vuln.settings.map(cklStatus).sort((a, b) => CKL_RANK[a] - CKL_RANK[b])[0]!;
   const currentRule = ids.rule.find((id) => /r\d+_rule$/.test(id)) ?? '';
   const legacy = [...ids.vuln.filter((id) => id !== vuln.num), ...ids.rule.filter((id) => id !== currentRule)];
   const policy = first.title ? `${first.gpoPath ? `${first.gpoPath} >> ` : ''}${first.title}` : first.target;
@@ -148,17 +177,12 @@ function vulnXml(model: ReportModel, vuln: Vuln): string {
     ...legacy.map((id): [string, string] => ['LEGACY_ID', id]),
   ];
   const details = vuln.settings.map((s) => findingDetails(model, s)).join('\n\n');
-  const comments = `Evaluated automatically by winstate from ${model.document.file}; ${vuln.settings.map((s) => `${s.name}: ${STATUS_LABEL[s.status]}`).join('; ')}.`;
-  return [
-    '\t\t\t<VULN>',
-    ...data.map(([name, value]) => stigData(name, value)),
-    `\t\t\t\t<STATUS>${status}</STATUS>`,
-    `\t\t\t\t<FINDING_DETAILS>${xmlText(details)}</FINDING_DETAILS>`,
-    `\t\t\t\t<COMMENTS>${xmlText(comments)}</COMMENTS>`,
-    '\t\t\t\t<SEVERITY_OVERRIDE></SEVERITY_OVERRIDE>',
-    '\t\t\t\t<SEVERITY_JUSTIFICATION></SEVERITY_JUSTIFICATION>',
-    '\t\t\t</VULN>',
+  const waivers = vuln.settings.filter((s) => s.waiver).map((s) => `${s.name}: ${waiverText(s.waiver!)}`);
+  const comments = [
+    `Evaluated automatically by winstate from ${model.document.file}; ${vuln.settings.map((s) => `${s.name}: ${STATUS_LABEL[s.status]}`).join('; ')}.`,
+    ...waivers,
   ].join('\n');
+  return vulnElement(data, status, details, comments);
 }
 
 function siData(name: string, value: string): string {
@@ -167,7 +191,8 @@ function siData(name: string, value: string): string {
     : `\t\t\t\t<SI_DATA>\n\t\t\t\t\t<SID_NAME>${name}</SID_NAME>\n\t\t\t\t\t<SID_DATA>${xmlText(value)}</SID_DATA>\n\t\t\t\t</SI_DATA>`;
 }
 
-export function renderCkl(model: ReportModel): string {
+export function renderCkl(model: ReportModel, context: ReportContext = {}): string {
+  if (context.stig) return renderBenchmarkCkl(model, context.stig.benchmark, context.stig.file, context.stig.scope);
   const info: [string, string][] = [
     ['version', '1'],
     ['classification', 'UNCLASSIFIED'],
@@ -181,6 +206,11 @@ export function renderCkl(model: ReportModel): string {
     ['notice', 'terms-of-use'],
     ['source', ''],
   ];
+  return checklist(model, info, vulns(model).map((v) => vulnXml(model, v)));
+}
+
+/** The CKL document around its STIG_INFO and VULNs, as STIG Viewer 2.x writes it. */
+function checklist(model: ReportModel, info: [string, string][], vulnsXml: string[]): string {
   const asset: [string, string][] = [
     ['ROLE', 'None'],
     ['ASSET_TYPE', 'Computing'],
@@ -209,11 +239,116 @@ export function renderCkl(model: ReportModel): string {
     '\t\t\t<STIG_INFO>',
     ...info.map(([name, value]) => siData(name, value)),
     '\t\t\t</STIG_INFO>',
-    ...vulns(model).map((v) => vulnXml(model, v)),
+    ...vulnsXml,
     '\t\t</iSTIG>',
     '\t</STIGS>',
     '</CHECKLIST>',
     '',
+  ].join('\n');
+}
+
+/** The settings that answer a benchmark rule: those citing its vulnerability, rule or STIG id. */
+function settingsOf(model: ReportModel, rule: StigRule): ReportSetting[] {
+  const ids = new Set([rule.vulnId, rule.ruleId, rule.stigId, ...rule.legacyIds].map((id) => id.toUpperCase()));
+  return stigSettings(model).filter((s) => s.references.stig.some((id) => ids.has(id.toUpperCase())));
+}
+
+/**
+ * The scope a checklist covers when none is given: the one every rule the document manages applies
+ * to (MS when both fit and the document name does not end in -dc); null when they need both.
+ */
+export function benchmarkScope(model: ReportModel, benchmark: StigBenchmark): Scope | null {
+  const managed = benchmark.rules.filter((r) => settingsOf(model, r).length > 0).map((r) => ruleApplicability(r).scope);
+  const fitsMs = managed.every((scope) => scope.includes('MS'));
+  const fitsDc = managed.every((scope) => scope.includes('DC'));
+  if (fitsMs && fitsDc) return /-dc$/i.test(model.document.name) ? 'DC' : 'MS';
+  return fitsMs ? 'MS' : fitsDc ? 'DC' : null;
+}
+
+/** Why winstate left a rule alone, for its Not_Reviewed entry. */
+function notManagedReason(model: ReportModel, extraction: ReturnType<typeof extractAll>[number]['extraction'] | undefined): string {
+  if (extraction && extraction.kind === 'unsupported') {
+    return `Not reviewed by winstate: this rule is not a registry value winstate can set or check (${extraction.category}: ${extraction.reason}). Review it by hand.`;
+  }
+  return `Not reviewed by winstate: the document ${model.document.name} has no resource for this rule (or sets another value than the STIG asks), so this run says nothing about it.`;
+}
+
+/**
+ * A checklist that STIG Viewer merges with the official one: the benchmark's own STIG_INFO and, for
+ * every rule of the scope in benchmark order, its ids and texts; rules the document manages carry
+ * the run's result, the others are Not_Reviewed with the reason.
+ */
+function renderBenchmarkCkl(model: ReportModel, benchmark: StigBenchmark, file: string, scopeGiven: Scope | null | undefined): string {
+  const scope = scopeGiven === undefined ? benchmarkScope(model, benchmark) : scopeGiven;
+  const extractions = new Map(extractAll(benchmark).map((e) => [e.rule.ruleId, e.extraction]));
+  const release = benchmark.releaseInfo ?? (benchmark.release !== null ? `Release: ${benchmark.release}` : '');
+  const info: [string, string][] = [
+    ['version', benchmark.version],
+    ['classification', 'UNCLASSIFIED'],
+    ['customname', ''],
+    ['stigid', benchmark.id],
+    ['description', benchmark.title],
+    ['filename', basename(file)],
+    ['releaseinfo', release],
+    ['title', benchmark.title],
+    ['uuid', uuidFrom(`stig\u0000${benchmark.id}\u0000${benchmark.version}\u0000${release}\u0000${scope ?? ''}`)],
+    ['notice', 'terms-of-use'],
+    ['source', 'STIG.DOD.MIL'],
+  ];
+  const stigRef = `${benchmark.title} :: Version ${benchmark.version}, ${release}`;
+  const rules = benchmark.rules.filter((r) => !scope || ruleApplicability(r).scope.includes(scope));
+  const vulnsXml = rules.map((rule) => {
+    const settings = settingsOf(model, rule);
+    const status: CklStatus = settings.length ? settings.map(cklStatus).sort((a, b) => CKL_RANK[a] - CKL_RANK[b])[0]! : 'Not_Reviewed';
+    const details = settings.length ? settings.map((s) => findingDetails(model, s)).join('\n\n') : notManagedReason(model, extractions.get(rule.ruleId));
+    const waivers = settings.filter((s) => s.waiver).map((s) => `${s.name}: ${waiverText(s.waiver!)}`);
+    const comments = settings.length
+      ? [`Evaluated automatically by winstate from ${model.document.file}; ${settings.map((s) => `${s.name}: ${STATUS_LABEL[s.status]}`).join('; ')}.`, ...waivers].join('\n')
+      : '';
+    const data: [string, string][] = [
+      ['Vuln_Num', rule.vulnId],
+      ['Severity', rule.severity === 'high' || rule.severity === 'low' ? rule.severity : 'medium'],
+      ['Group_Title', rule.srgId],
+      ['Rule_ID', rule.ruleId],
+      ['Rule_Ver', rule.stigId],
+      ['Rule_Title', rule.title],
+      ['Vuln_Discuss', rule.discussion ?? ''],
+      ['IA_Controls', ''],
+      ['Check_Content', rule.checkText],
+      ['Fix_Text', rule.fixText],
+      ['False_Positives', ''],
+      ['False_Negatives', ''],
+      ['Documentable', 'false'],
+      ['Mitigations', ''],
+      ['Potential_Impact', ''],
+      ['Third_Party_Tools', ''],
+      ['Mitigation_Control', ''],
+      ['Responsibility', ''],
+      ['Security_Override_Guidance', ''],
+      ['Check_Content_Ref', 'M'],
+      ['Weight', rule.weight !== null ? rule.weight.toFixed(1) : '10.0'],
+      ['Class', 'Unclass'],
+      ['STIGRef', stigRef],
+      ['TargetKey', rule.targetKey ?? ''],
+      ['STIG_UUID', uuidFrom(`${benchmark.id}\u0000${rule.ruleId}`)],
+      ...rule.legacyIds.map((id): [string, string] => ['LEGACY_ID', id]),
+      ...rule.ccis.map((id): [string, string] => ['CCI_REF', id]),
+    ];
+    return vulnElement(data, status, details, comments);
+  });
+  return checklist(model, info, vulnsXml);
+}
+
+function vulnElement(data: [string, string][], status: CklStatus, details: string, comments: string): string {
+  return [
+    '\t\t\t<VULN>',
+    ...data.map(([name, value]) => stigData(name, value)),
+    `\t\t\t\t<STATUS>${status}</STATUS>`,
+    `\t\t\t\t<FINDING_DETAILS>${xmlText(details)}</FINDING_DETAILS>`,
+    `\t\t\t\t<COMMENTS>${xmlText(comments)}</COMMENTS>`,
+    '\t\t\t\t<SEVERITY_OVERRIDE></SEVERITY_OVERRIDE>',
+    '\t\t\t\t<SEVERITY_JUSTIFICATION></SEVERITY_JUSTIFICATION>',
+    '\t\t\t</VULN>',
   ].join('\n');
 }
 
@@ -253,7 +388,7 @@ function ruleResult(model: ReportModel, s: ReportSetting): string {
   const message = s.status === 'error' ? `error: ${s.error}` : findingDetails(model, s);
   return [
     `\t<rule-result ${attrs.join(' ')}>`,
-    `\t\t<result>${XCCDF_RESULT[s.status]}</result>`,
+    `\t\t<result>${xccdfResult(s)}</result>`,
     ...idents(s),
     `\t\t<message severity="${s.status === 'error' ? 'error' : 'info'}">${xmlText(message)}</message>`,
     `\t\t<instance context="registry">${xmlText(s.target)}</instance>`,
@@ -261,10 +396,45 @@ function ruleResult(model: ReportModel, s: ReportSetting): string {
   ].join('\n');
 }
 
-export function renderXccdf(model: ReportModel): string {
-  const evaluated = model.settings.filter((s) => s.status !== 'skipped' && s.status !== 'error');
+/** Worst first, for a benchmark rule answered by several settings. */
+const XCCDF_RANK: XccdfResult[] = ['fail', 'error', 'notchecked', 'notapplicable', 'informational', 'fixed', 'pass'];
+
+/** One rule-result per benchmark rule of the scope, under the benchmark's own rule ids (SCAP 1.2 form). */
+function benchmarkRuleResults(model: ReportModel, stig: NonNullable<ReportContext['stig']>): { xml: string[]; results: XccdfResult[] } {
+  const { benchmark } = stig;
+  const scope = stig.scope === undefined ? benchmarkScope(model, benchmark) : stig.scope;
+  const extractions = new Map(extractAll(benchmark).map((e) => [e.rule.ruleId, e.extraction]));
+  const results: XccdfResult[] = [];
+  const xml = benchmark.rules.filter((r) => !scope || ruleApplicability(r).scope.includes(scope)).map((rule) => {
+    const settings = settingsOf(model, rule);
+    const result = settings.length ? settings.map(xccdfResult).sort((a, b) => XCCDF_RANK.indexOf(a) - XCCDF_RANK.indexOf(b))[0]! : 'notchecked';
+    results.push(result);
+    const message = settings.length ? settings.map((s) => findingDetails(model, s)).join('\n\n') : notManagedReason(model, extractions.get(rule.ruleId));
+    const severity = ['high', 'medium', 'low', 'info'].includes(rule.severity) ? rule.severity : 'unknown';
+    return [
+      `\t<rule-result idref="${xmlAttr(`xccdf_mil.disa.stig_rule_${rule.ruleId}`)}" severity="${severity}" time="${model.finishedAt}" version="${xmlAttr(rule.stigId)}">`,
+      `\t\t<result>${result}</result>`,
+      `\t\t<ident system="${IDENT_SYSTEM.vuln}">${xmlText(rule.vulnId)}</ident>`,
+      ...rule.legacyIds.map((id) => `\t\t<ident system="${IDENT_SYSTEM.legacy}">${xmlText(id)}</ident>`),
+      ...rule.ccis.map((id) => `\t\t<ident system="http://cyber.mil/cci">${xmlText(id)}</ident>`),
+      `\t\t<message severity="info">${xmlText(message)}</message>`,
+      ...settings.map((s) => `\t\t<instance context="registry">${xmlText(s.target)}</instance>`),
+      '\t</rule-result>',
+    ].join('\n');
+  });
+  return { xml, results };
+}
+
+export function renderXccdf(model: ReportModel, context: ReportContext = {}): string {
+  const stig = context.stig ? benchmarkRuleResults(model, context.stig) : undefined;
+  // The default model scores only pass/fail kinds: not notapplicable (waived) or informational (held override).
+  const evaluated = model.settings.filter((s) => s.status !== 'skipped' && s.status !== 'error' && !['notapplicable', 'informational'].includes(xccdfResult(s)));
   const passed = evaluated.filter((s) => s.status === 'ok' || s.status === 'changed').length;
-  const score = evaluated.length ? (100 * passed) / evaluated.length : 0;
+  let score = evaluated.length ? (100 * passed) / evaluated.length : 0;
+  if (stig) {
+    const scored = stig.results.filter((r) => r === 'pass' || r === 'fixed' || r === 'fail' || r === 'error');
+    score = scored.length ? (100 * scored.filter((r) => r === 'pass' || r === 'fixed').length) / scored.length : 0;
+  }
   const facts: [string, string][] = [
     ['urn:xccdf:fact:asset:identifier:host_name', model.host.hostname],
     ['urn:winstate:fact:target', targetDescription(model)],
@@ -274,14 +444,16 @@ export function renderXccdf(model: ReportModel): string {
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<TestResult xmlns="http://checklists.nist.gov/xccdf/1.2" id="${xmlAttr(xccdfId('testresult', model.document.name))}" start-time="${model.startedAt}" end-time="${model.finishedAt}" test-system="${xmlAttr(`cpe:/a:winstate:winstate:${model.version}`)}" version="${xmlAttr(model.version)}">`,
-    `\t<benchmark href="${xmlAttr(`urn:winstate:document:${model.document.name}`)}" id="${xmlAttr(xccdfId('benchmark', model.document.name))}"/>`,
+    context.stig
+      ? `\t<benchmark href="${xmlAttr(basename(context.stig.file))}" id="${xmlAttr(`xccdf_mil.disa.stig_benchmark_${context.stig.benchmark.id}`)}"/>`
+      : `\t<benchmark href="${xmlAttr(`urn:winstate:document:${model.document.name}`)}" id="${xmlAttr(xccdfId('benchmark', model.document.name))}"/>`,
     `\t<title>${xmlText(`winstate ${model.command} of ${model.document.name}`)}</title>`,
     `\t<remark>${xmlText(`Outcome: ${model.outcome}; ${model.summary.total} settings from ${model.document.file}.`)}</remark>`,
     `\t<target>${xmlText(targetName(model))}</target>`,
     '\t<target-facts>',
     ...facts.map(([name, value]) => `\t\t<fact name="${xmlAttr(name)}" type="string">${xmlText(value)}</fact>`),
     '\t</target-facts>',
-    ...model.settings.map((s) => ruleResult(model, s)),
+    ...(stig ? stig.xml : model.settings.map((s) => ruleResult(model, s))),
     `\t<score system="urn:xccdf:scoring:default" maximum="100">${score.toFixed(2)}</score>`,
     '</TestResult>',
     '',

@@ -6,13 +6,15 @@ import { renderJson } from './json.js';
 import { renderJunit } from './junit.js';
 import { renderSarif } from './sarif.js';
 import { renderHtml } from './html.js';
-import { renderCkl, renderXccdf } from './ckl.js';
+import { renderCkl, renderXccdf, type ReportContext } from './ckl.js';
+
+export type { ReportContext };
 
 export interface ReportFormat {
   name: string;
   description: string;
   /** Each output of the format: a suffix for the file name ('' for the file given) and its renderer. */
-  outputs: { suffix: string; render: (model: ReportModel) => string }[];
+  outputs: { suffix: string; render: (model: ReportModel, context?: ReportContext) => string }[];
 }
 
 export const REPORT_FORMATS: readonly ReportFormat[] = [
@@ -51,7 +53,7 @@ export function parseReportSpec(text: string): ReportSpec {
 }
 
 /** Files a spec writes: the file given, and for formats with more than one output, siblings of it. */
-export function outputFiles(spec: ReportSpec): { file: string; render: (model: ReportModel) => string }[] {
+export function outputFiles(spec: ReportSpec): { file: string; render: (model: ReportModel, context?: ReportContext) => string }[] {
   return spec.format.outputs.map((o) => {
     if (o.suffix === '') return { file: spec.file, render: o.render };
     const ext = extname(spec.file);
@@ -75,11 +77,11 @@ export function parseReportSpecs(values: string[]): ReportSpec[] {
 }
 
 /** Renders and writes each report atomically; returns the files written. */
-export function writeReports(specs: ReportSpec[], model: ReportModel): string[] {
+export function writeReports(specs: ReportSpec[], model: ReportModel, context: ReportContext = {}): string[] {
   const written: string[] = [];
   for (const spec of specs) {
     for (const { file, render } of outputFiles(spec)) {
-      writeFileAtomic(file, render(model));
+      writeFileAtomic(file, render(model, context));
       written.push(file);
     }
   }

@@ -5,7 +5,7 @@
  */
 import { html, jsonForScript } from './escape.js';
 import {
-  rawStateText, SEVERITIES, STATUS_LABEL, STATUSES, stateText,
+  emptyCounts, rawStateText, SEVERITIES, STATUS_LABEL, STATUSES, stateText,
   type Outcome, type ReportModel, type ReportSetting, type SettingStatus, type Severity, type StatusCounts,
 } from './model.js';
 
@@ -16,10 +16,11 @@ const STATUS_COLOR: Record<SettingStatus, string> = {
   changed: '#1d4ed8',
   ok: '#15803d',
   skipped: '#6b7280',
+  waived: '#0e7490',
 };
 
 /** Problems first. */
-const STATUS_RANK: Record<SettingStatus, number> = { drift: 0, error: 1, whatif: 2, skipped: 3, changed: 4, ok: 5 };
+const STATUS_RANK: Record<SettingStatus, number> = { drift: 0, error: 1, whatif: 2, skipped: 3, waived: 4, changed: 5, ok: 6 };
 const SEVERITY_RANK: Record<Severity, number> = { high: 0, medium: 1, low: 2, unrated: 3 };
 
 const OUTCOME_TEXT: Record<Outcome, [string, string]> = {
@@ -97,7 +98,7 @@ function charts(model: ReportModel): string {
     const counts = rest.reduce((acc, a) => {
       for (const k of Object.keys(acc) as (keyof StatusCounts)[]) acc[k] += a.counts[k];
       return acc;
-    }, { total: 0, ok: 0, changed: 0, drift: 0, whatif: 0, error: 0, skipped: 0 } as StatusCounts);
+    }, emptyCounts());
     areaRows.push({ label: `${rest.length} other areas`, counts });
   }
   const present = STATUSES.filter((s) => model.summary[s] > 0);
@@ -126,6 +127,13 @@ function summary(model: ReportModel): string {
   if (s.changed || model.command !== 'test') cards.push(card('Changed', String(s.changed), STATUS_COLOR.changed));
   if (s.whatif) cards.push(card('Would change', String(s.whatif), STATUS_COLOR.whatif));
   if (s.skipped) cards.push(card('Skipped', String(s.skipped), STATUS_COLOR.skipped));
+  const waivers = model.settings.filter((x) => x.waiver);
+  if (waivers.length) {
+    const overrides = waivers.filter((x) => x.waiver!.status === 'active' && x.waiver!.override).length;
+    const expired = waivers.filter((x) => x.waiver!.status === 'expired').length;
+    const note = [overrides ? `${overrides} override${overrides === 1 ? '' : 's'}` : '', expired ? `${expired} expired, enforced` : ''].filter(Boolean).join(', ');
+    cards.push(card('Waived', String(s.waived), STATUS_COLOR.waived, note));
+  }
   return `<section class="cards" aria-label="Summary">${cards.join('')}</section>`;
 }
 
@@ -147,6 +155,15 @@ function referencesCell(s: ReportSetting): string {
   return chips.map(([kind, id]) => `<span class="chip"><b>${html(kind)}</b> ${html(id)}</span>`).join(' ');
 }
 
+/** The waiver on a row: its state, expiry, approver and justification, and an override's baseline value. */
+function waiverHtml(s: ReportSetting): string {
+  const w = s.waiver;
+  if (!w) return '';
+  const head = w.status === 'expired' ? `Waiver expired ${w.expires}: enforced again` : w.override ? `Waiver override until ${w.expires}` : `Waived until ${w.expires}`;
+  const baseline = w.override && w.status === 'active' ? `<div>Baseline wants ${stateCell(w.baseline, false)}; enforced instead ${stateCell(s.desired, false)}</div>` : '';
+  return `<div class="waiver waiver-${w.status}"><b>${html(head)}</b>${w.approvedBy ? ` · approved by ${html(w.approvedBy)}` : ''}<div class="justification">${html(w.justification)}</div>${baseline}</div>`;
+}
+
 function settingRow(s: ReportSetting): string {
   const problem = s.status === 'drift' || s.status === 'whatif';
   const actual = s.status === 'error' ? `<div class="error-text">${html(s.error ?? 'failed')}</div>${s.actual ? stateCell(s.actual, false) : ''}` : stateCell(s.actual, problem);
@@ -154,6 +171,8 @@ function settingRow(s: ReportSetting): string {
     s.title && s.title !== s.name ? `<div class="sub">${html(s.title)}</div>` : '',
     `<div class="sub target"><code>${pathHtml(s.target)}</code></div>`,
     s.source ? `<div class="sub muted">${html(s.type)}${s.id ? ` · ${html(s.id)}` : ''} · line ${s.source.line}</div>` : '',
+    s.restartRequired ? '<div class="sub muted">takes effect after a restart</div>' : '',
+    waiverHtml(s),
   ].join('');
   const rationale = s.rationale
     ? `<div class="rationale" title="${html(s.rationale)}">${html(s.rationale)}</div>${s.impact ? `<div class="sub muted">Impact: ${html(s.impact)}</div>` : ''}`
@@ -163,7 +182,7 @@ function settingRow(s: ReportSetting): string {
 <td data-sort="${html(s.name.toLowerCase())}"><div class="name">${html(s.name)}</div>${sub}</td>
 <td data-sort="${SEVERITY_RANK[s.severity]}"><span class="sev sev-${s.severity}">${html(s.severity)}</span></td>
 <td class="area">${pathHtml(s.area)}</td>
-<td>${stateCell(s.desired, false)}</td>
+<td>${s.status === 'waived' && s.waiver?.baseline ? stateCell(s.waiver.baseline, false) : stateCell(s.desired, false)}</td>
 <td>${actual}</td>
 <td>${rationale}</td>
 <td><div class="refs">${referencesCell(s)}</div></td>
@@ -257,6 +276,8 @@ tr[hidden]{display:none}
 .sub{font-size:12px;color:#334155;overflow-wrap:anywhere}
 .target code{font-size:11px;color:var(--muted)}
 .muted{color:var(--muted)}
+.waiver{margin-top:4px;padding:4px 6px;border-left:3px solid #0e7490;font-size:12px}
+.waiver-expired{border-left-color:#c2410c}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px;overflow-wrap:break-word}
 code.diff{background:#fff7ed;color:#9a3412;border-radius:3px;padding:0 3px}
 .raw{font-size:11px;color:var(--muted);font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}

@@ -2,7 +2,7 @@
  * JUnit XML as CI systems read it (the Ant/Jenkins schema, test/fixtures/junit.xsd): one testcase
  * per setting; drift (and a pending what-if change) is a failure, a setting that failed is an error.
  */
-import { expectedActual, rawStateText, stateText, type ReportModel, type ReportSetting } from './model.js';
+import { expectedActual, rawStateText, stateText, waiverText, type ReportModel, type ReportSetting } from './model.js';
 import { xmlAttr, xmlText } from './escape.js';
 
 function seconds(ms: number | null | undefined): string {
@@ -19,6 +19,8 @@ function details(s: ReportSetting): string {
   ];
   if (s.differingProperties.length) lines.push(`differs:  ${s.differingProperties.join(', ')}`);
   if (s.error) lines.push(`error:    ${s.error}`);
+  if (s.waiver) lines.push(`waiver:   ${waiverText(s.waiver)}`);
+  if (s.waiver?.override && s.waiver.status === 'active') lines.push(`baseline: ${stateText(s.waiver.baseline)} (the override is enforced instead)`);
   lines.push(`severity: ${s.severity}`, `area:     ${s.area}`);
   if (s.title) lines.push(`policy:   ${s.gpoPath ? `${s.gpoPath}\\` : ''}${s.title}`);
   if (s.rationale) lines.push(`why:      ${s.rationale}`);
@@ -48,7 +50,9 @@ function testcase(model: ReportModel, s: ReportSetting): string {
     case 'error':
       return `${open}>\n      <error message="${xmlAttr(s.error ?? 'failed')}" type="error">${xmlText(details(s))}</error>\n    </testcase>`;
     case 'skipped':
-      return `${open}>\n      <skipped message="not attempted: an earlier setting failed"/>\n    </testcase>`;
+      return `${open}>\n      <skipped message="not attempted: an earlier setting failed (fail-fast)"/>\n    </testcase>`;
+    case 'waived':
+      return `${open}>\n      <skipped message="${xmlAttr(`waived: ${s.waiver?.justification ?? ''}`)}">${xmlText(details(s))}</skipped>\n    </testcase>`;
     default:
       return `${open}/>`;
   }
@@ -69,13 +73,15 @@ export function renderJunit(model: ReportModel): string {
   ];
   const changes = model.changes.map((c) => `${c.status === 'changed' ? 'changed' : 'would change'} ${c.name}: ${stateText(c.before)} -> ${stateText(c.after)}`);
   const out = [
-    `${model.document.name} (${model.command}): ${s.total} settings, ${s.ok} in desired state, ${s.changed} changed, ${s.drift} drifted, ${s.whatif} would change, ${s.error} failed, ${s.skipped} skipped`,
+    `${model.document.name} (${model.command}): ${s.total} settings, ${s.ok} in desired state, ${s.changed} changed, ${s.drift} drifted, ${s.whatif} would change, ${s.error} failed, ${s.skipped} skipped, ${s.waived} waived`,
     ...changes,
+    // The Ant schema allows no output inside a passing testcase: every waiver is listed here.
+    ...model.settings.filter((x) => x.waiver).map((x) => `${x.name}: ${waiverText(x.waiver!)}`),
   ].join('\n');
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<testsuites>',
-    `  <testsuite package="winstate" id="0" name="${xmlAttr(`winstate.${model.document.name}`)}" timestamp="${model.startedAt.slice(0, 19)}" hostname="${xmlAttr(model.host.hostname || 'localhost')}" tests="${s.total}" failures="${s.drift + s.whatif}" errors="${s.error}" skipped="${s.skipped}" time="${seconds(model.durationMs)}">`,
+    `  <testsuite package="winstate" id="0" name="${xmlAttr(`winstate.${model.document.name}`)}" timestamp="${model.startedAt.slice(0, 19)}" hostname="${xmlAttr(model.host.hostname || 'localhost')}" tests="${s.total}" failures="${s.drift + s.whatif}" errors="${s.error}" skipped="${s.skipped + s.waived}" time="${seconds(model.durationMs)}">`,
     '    <properties>',
     ...properties.map(([name, value]) => `      <property name="${xmlAttr(name)}" value="${xmlAttr(value)}"/>`),
     '    </properties>',

@@ -7,7 +7,7 @@ import { hostname, release, type, arch, userInfo } from 'node:os';
 import { settingInfo } from '../resources/info.js';
 import { recommendedDesired } from '../resources/security-option.js';
 import { sameDesired } from '../resources/registry-model.js';
-import { effectiveDesired, type Plan, type PlannedResource } from '../document/validate.js';
+import type { Plan, PlannedResource } from '../document/validate.js';
 import type { ApplyReport, ResourceResult, RunReport, StateView } from '../engine/results.js';
 import { VERSION } from '../version.js';
 
@@ -16,9 +16,10 @@ export const REPORT_SCHEMA_ID = 'urn:winstate:report:v1';
 /**
  * ok: in its desired state and left alone; changed: brought into its desired state by this run;
  * drift: not in its desired state; whatif: would be changed (what-if run); error: the setting failed;
- * skipped: not attempted (an earlier setting failed under fail-fast).
+ * skipped: not attempted (an earlier setting failed under fail-fast); waived: left alone under an
+ * active waiver (neither judged nor changed). Every setting has exactly one of them.
  */
-export const STATUSES = ['drift', 'error', 'whatif', 'changed', 'ok', 'skipped'] as const;
+export const STATUSES = ['drift', 'error', 'whatif', 'changed', 'ok', 'skipped', 'waived'] as const;
 export type SettingStatus = (typeof STATUSES)[number];
 
 export const STATUS_LABEL: Record<SettingStatus, string> = {
@@ -28,6 +29,7 @@ export const STATUS_LABEL: Record<SettingStatus, string> = {
   whatif: 'Would change',
   error: 'Error',
   skipped: 'Skipped',
+  waived: 'Waived',
 };
 
 export const SEVERITIES = ['high', 'medium', 'low', 'unrated'] as const;
@@ -40,6 +42,22 @@ export interface References {
   cis: string[];
   cce: string[];
   oval: string[];
+}
+
+/**
+ * A waiver on a setting. Active without override: the setting is waived (not judged). Active with an
+ * override: the override is what is enforced (desired), and `baseline` is what the document asked for.
+ * Expired: the setting is enforced again and judged as usual.
+ */
+export interface ReportWaiver {
+  status: 'active' | 'expired';
+  justification: string;
+  /** Last day (UTC) the waiver applies, YYYY-MM-DD. */
+  expires: string;
+  approvedBy: string | null;
+  override: boolean;
+  /** What the document (its resource or baseline) wants without the waiver. */
+  baseline: StateView | null;
 }
 
 export interface ReportSetting {
@@ -74,6 +92,9 @@ export interface ReportSetting {
   recommended: string | null;
   references: References;
   source: { file: string; line: number } | null;
+  waiver: ReportWaiver | null;
+  /** The catalog says the setting takes effect only after a restart. */
+  restartRequired: boolean;
 }
 
 export interface ReportChange {
@@ -133,7 +154,7 @@ export interface ReportInput {
 type AnyResult = ResourceResult & { skipped?: boolean };
 
 export function emptyCounts(): StatusCounts {
-  return { total: 0, ok: 0, changed: 0, drift: 0, whatif: 0, error: 0, skipped: 0 };
+  return { total: 0, ok: 0, changed: 0, drift: 0, whatif: 0, error: 0, skipped: 0, waived: 0 };
 }
 
 const SHORT_HIVE: Record<string, string> = {
@@ -186,6 +207,7 @@ function view(state: StateView | null | undefined): StateView | null {
 function statusOfRun(r: AnyResult | undefined, mode: 'Test' | 'Set'): SettingStatus {
   if (!r) return 'skipped';
   if (r.error !== undefined) return 'error';
+  if (r.waived) return 'waived';
   if (r.skipped) return 'skipped';
   if (mode === 'Set') {
     if (r.changed) return 'changed';
@@ -218,6 +240,7 @@ function settle(input: ReportInput, name: string): {
   const set = result.set ? byName(result.set).get(name) : undefined;
   const verify = result.verify ? byName(result.verify).get(name) : undefined;
   const change = set && (set.changed || set.whatIf) ? set : undefined;
+  if (test?.waived && !set?.changed) return { status: 'waived', final: test, change };
   for (const phase of [verify, set, test]) {
     if (phase?.error !== undefined) return { status: 'error', final: phase, change };
   }
@@ -285,6 +308,8 @@ export function buildReportModel(input: ReportInput): ReportModel {
       recommended: info.recommended ?? null,
       references: departsFromCatalog(resource) ? { ...info.references, stig: [] } : info.references,
       source: resource ? { file: plan.file, line: resource.line } : null,
+      waiver: waiverOf(resource, final ?? run.results.find((r) => r.name === name)),
+      restartRequired: Boolean(resource?.entry?.restartRequired),
     };
   });
 
@@ -332,6 +357,42 @@ export function buildReportModel(input: ReportInput): ReportModel {
   };
 }
 
+/** The desired state a resource declares, as results show it (before any waiver override). */
+export function declaredView(resource: PlannedResource): StateView {
+  const d = resource.desired;
+  const out: StateView = { ensure: d.ensure };
+  if (d.ensure === 'Present' && d.valueType) {
+    out.valueType = d.valueType;
+    if (d.valueData !== undefined) out.valueData = d.valueData as StateView['valueData'];
+  }
+  if (resource.policy) out.policyValue = resource.policy.value;
+  return out;
+}
+
+/** The waiver as the run judged it (the runtime knows the day it ran), else as the document states it. */
+function waiverOf(resource: PlannedResource | undefined, result: AnyResult | undefined): ReportWaiver | null {
+  const planned = resource?.waiver;
+  const ran = result?.waiver;
+  if (!planned && !ran) return null;
+  const status = ran?.status ?? (planned!.expired ? 'expired' : 'active');
+  return {
+    status,
+    justification: ran?.justification ?? planned!.justification,
+    expires: ran?.expires ?? planned!.expires,
+    approvedBy: ran?.approvedBy ?? planned?.approvedBy ?? null,
+    override: Boolean(planned?.override) || Boolean(ran?.override),
+    baseline: resource ? declaredView(resource) : null,
+  };
+}
+
+/** One line about a waiver, in the words every report uses. */
+export function waiverText(w: ReportWaiver): string {
+  const by = w.approvedBy ? `, approved by ${w.approvedBy}` : '';
+  if (w.status === 'expired') return `waiver expired on ${w.expires}${by}; enforced again: ${w.justification}`;
+  if (w.override) return `waiver until ${w.expires}${by} enforces an override instead of ${stateText(w.baseline)}: ${w.justification}`;
+  return `waived until ${w.expires}${by}: ${w.justification}`;
+}
+
 /** Compact human rendering of a state: the policy's own words when it has them. */
 export function stateText(view: StateView | null | undefined): string {
   if (!view) return '?';
@@ -364,14 +425,15 @@ export function stigSettings(model: ReportModel): ReportSetting[] {
 }
 
 /**
- * A catalog setting the document (or an active waiver) sets to something other than the catalog's
+ * A catalog setting the document sets to something other than the catalog's
  * recommendation, which for STIG-cited entries is what the STIG requires. Such a setting says nothing
  * about the STIG rule, so STIG checklists leave it out rather than pass the rule on another baseline's value.
  */
 function departsFromCatalog(resource: PlannedResource | undefined): boolean {
   const entry = resource?.entry;
   if (!resource || !entry?.references.stig?.length) return false;
-  const effective = effectiveDesired(resource);
+  // What the document declares, not what a waiver puts in its place: a waived or overridden rule stays
+  // in the checklist, with its waiver.
   const recommended = recommendedDesired(entry);
-  return !effective || !recommended || !sameDesired(effective, recommended);
+  return !recommended || !sameDesired(resource.desired, recommended);
 }

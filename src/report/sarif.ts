@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { expectedActual, rawStateText, stateText, type ReportModel, type ReportSetting, type Severity } from './model.js';
+import { expectedActual, rawStateText, stateText, waiverText, type ReportModel, type ReportSetting, type Severity } from './model.js';
 import { referenceList } from './junit.js';
 
 export const SARIF_SCHEMA_URI = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
@@ -71,12 +71,18 @@ function rule(s: ReportSetting) {
   };
 }
 
+/** An active override in place: the baseline's value is not met, by an accepted decision. */
+function heldOverride(s: ReportSetting): boolean {
+  return s.waiver?.status === 'active' && s.waiver.override && (s.status === 'ok' || s.status === 'changed');
+}
+
 function fingerprint(model: ReportModel, s: ReportSetting): string {
   return createHash('sha256').update(`${model.document.name}\u0000${s.name}\u0000${s.target}`).digest('hex');
 }
 
 export function renderSarif(model: ReportModel): string {
-  const failing = model.settings.filter((s) => s.status === 'drift' || s.status === 'whatif' || s.status === 'error');
+  // Waived settings and held overrides are results too, suppressed with the waiver's justification.
+  const failing = model.settings.filter((s) => s.status === 'drift' || s.status === 'whatif' || s.status === 'error' || s.status === 'waived' || heldOverride(s));
   const rules: ReturnType<typeof rule>[] = [];
   const ruleIndex = new Map<string, number>();
   for (const s of failing) {
@@ -92,7 +98,10 @@ export function renderSarif(model: ReportModel): string {
         ? `${s.name}: the setting failed: ${s.error}`
         : s.status === 'whatif'
           ? `${s.name}: would change: ${expectedActual(s)}`
-          : `${s.name}: ${expectedActual(s)}`;
+          : s.waiver && (s.status === 'waived' || heldOverride(s))
+            ? `${s.name}: ${waiverText(s.waiver)}`
+            : `${s.name}: ${expectedActual(s)}`;
+    const suppressed = s.status === 'waived' || heldOverride(s);
     return {
       ruleId: ruleId(s),
       ruleIndex: ruleIndex.get(ruleId(s))!,
@@ -106,6 +115,9 @@ export function renderSarif(model: ReportModel): string {
         },
       ],
       partialFingerprints: { 'winstateSetting/v1': fingerprint(model, s) },
+      ...(suppressed && s.waiver
+        ? { suppressions: [{ kind: 'external', status: 'accepted', justification: s.waiver.justification, properties: { expires: s.waiver.expires, approvedBy: s.waiver.approvedBy, override: s.waiver.override, baseline: s.waiver.baseline } }] }
+        : {}),
       properties: {
         status: s.status,
         setting: s.name,
@@ -116,6 +128,7 @@ export function renderSarif(model: ReportModel): string {
         severity: s.severity,
         area: s.area,
         ...(s.error ? { error: s.error } : {}),
+        ...(s.waiver ? { waiver: s.waiver } : {}),
       },
     };
   });

@@ -3,7 +3,7 @@
  * the areas, `current -> desired` as a compact diff, and a summary line. Colour and the Unicode
  * arrow only when asked for (the CLI asks on a terminal, and never for colour under NO_COLOR).
  */
-import type { ApplyReport, ResourceResult, RunReport, StateView } from '../engine/results.js';
+import { applyCounts, type ApplyReport, type ResourceResult, type RunReport, type StateView } from '../engine/results.js';
 import { terminalSafe } from './escape.js';
 import { stateText } from './model.js';
 
@@ -16,6 +16,8 @@ export interface TextOptions {
   unicode?: boolean;
   /** The area of a setting, by name: the listing is grouped by it. */
   areaOf?: (name: string) => string | undefined;
+  /** What a resource asks for without its waiver, by name: shown beside an override. */
+  baselineOf?: (name: string) => StateView | undefined;
 }
 
 const ANSI = {
@@ -48,6 +50,7 @@ const TAG_STYLE: Record<string, Style> = {
   WHATIF: 'magenta',
   ERROR: 'boldRed',
   SKIPPED: 'dim',
+  WAIVED: 'blue',
   GET: 'bold',
 };
 
@@ -89,22 +92,50 @@ function tagged(tag: string, r: ResourceResult, detail: string, p: Painter): Lin
   return { name: r.name, text: `${p.paint(TAG_STYLE[tag] ?? 'bold', tag.padEnd(9))} ${safe(r.name)}${detail ? `: ${detail}` : ''}` };
 }
 
+/** The waiver note after a judged setting: an override with the baseline's value, or an expiry. */
+function waiverNote(r: ResourceResult, options: TextOptions): string {
+  const w = r.waiver;
+  if (!w) return '';
+  const by = w.approvedBy ? `, approved by ${w.approvedBy}` : '';
+  if (w.status === 'expired') return ` [waiver expired ${w.expires}: enforced]`;
+  if (w.override) {
+    const baseline = options.baselineOf?.(r.name);
+    return ` [waiver override until ${w.expires}${by}${baseline ? `; baseline wants ${stateText(baseline)}` : ''}]`;
+  }
+  return '';
+}
+
+/** One summary line whose counts add up to the total: each resource is counted once. */
+export function summaryText(s: RunReport['summary'], alreadyWord = 'in desired state'): string {
+  const parts = [`${s.changed} changed`, `${s.inDesiredState} ${alreadyWord}`, `${s.drifted} drifted`, `${s.failed} failed`];
+  if (s.waived) parts.push(`${s.waived} waived`);
+  if (s.skipped) parts.push(`${s.skipped} skipped`);
+  return `${s.total} resources: ${parts.join(', ')}`;
+}
+
 export function renderRun(report: RunReport, options: TextOptions = {}): string {
   const p = new Painter(options);
   const lines: Line[] = report.results.map((r) => {
-    const skipped = (r as ResourceResult & { skipped?: boolean }).skipped;
+    const note = safe(waiverNote(r, options));
     if (r.error !== undefined) return tagged('ERROR', r, p.paint('red', safe(r.error)), p);
-    if (skipped) return tagged('SKIPPED', r, 'not attempted (an earlier setting failed)', p);
+    if (r.waived) {
+      const w = r.waiver!;
+      const current = r.actual ?? r.before;
+      return tagged('WAIVED', r, safe(`until ${w.expires}${w.approvedBy ? `, approved by ${w.approvedBy}` : ''}: ${w.justification}${current ? ` (current: ${stateText(current)})` : ''}`), p);
+    }
+    if (r.skipped) return tagged('SKIPPED', r, 'not attempted (an earlier setting failed; --fail-fast)', p);
     if (report.mode === 'Get') return tagged('GET', r, `${safe(stateText(r.actual))}  [${safe(r.target)}]`, p);
-    if (report.mode === 'Test') return tagged(r.inDesiredState ? 'OK' : 'DRIFT', r, r.inDesiredState ? safe(stateText(r.actual)) : diffText(r.actual, r.desired, p), p);
-    if (r.changed) return tagged('CHANGED', r, diffText(r.before, r.after, p), p);
-    if (r.whatIf) return tagged('WHATIF', r, `would change ${diffText(r.before, r.desired, p)}`, p);
-    return tagged(r.inDesiredState ? 'OK' : 'DRIFT', r, safe(stateText(r.after)), p);
+    if (report.mode === 'Test') return tagged(r.inDesiredState ? 'OK' : 'DRIFT', r, (r.inDesiredState ? safe(stateText(r.actual)) : diffText(r.actual, r.desired, p)) + note, p);
+    if (r.changed) return tagged('CHANGED', r, diffText(r.before, r.after, p) + note, p);
+    if (r.whatIf) return tagged('WHATIF', r, `would change ${diffText(r.before, r.desired, p)}${note}`, p);
+    return tagged(r.inDesiredState ? 'OK' : 'DRIFT', r, safe(stateText(r.after)) + note, p);
   });
-  const s = report.summary;
   const where = report.target === 'live' ? 'live registry' : safe(report.snapshot ?? 'snapshot');
-  const summary = `${s.total} resources: ${s.inDesiredState} in desired state, ${s.drifted} drifted, ${s.changed} changed, ${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ''} (${report.durationMs} ms)`;
-  return [`${p.paint('bold', safe(report.document))} (${report.mode}, ${where})`, ...grouped(lines, options, p), p.paint('bold', summary)].join('\n');
+  const summary = report.mode === 'Get'
+    ? `${report.summary.total} resources read (${report.durationMs} ms)`
+    : `${summaryText(report.summary, report.mode === 'Set' ? 'already in desired state' : 'in desired state')} (${report.durationMs} ms)`;
+  const restart = report.restartNeeded?.length ? [p.paint('yellow', `restart Windows for ${report.restartNeeded.length === 1 ? 'this change' : 'these changes'} to take effect: ${report.restartNeeded.map(safe).join(', ')}`)] : [];
+  return [`${p.paint('bold', safe(report.document))} (${report.mode}, ${where})`, ...grouped(lines, options, p), p.paint('bold', summary), ...restart].join('\n');
 }
 
 export function renderApply(report: ApplyReport, options: TextOptions = {}): string {
@@ -126,16 +157,12 @@ export function renderApply(report: ApplyReport, options: TextOptions = {}): str
   return out.join('\n');
 }
 
-/** One line: what the apply did (or would do) in numbers. */
+/** One line: what the apply did (or would do) in numbers, each resource counted once. */
 export function applySummary(report: ApplyReport): string {
-  const final = report.verify ?? report.test;
-  const changed = report.set?.summary.changed ?? 0;
-  const planned = report.plan.length;
-  const failed = report.failed;
-  const already = report.test.summary.inDesiredState;
+  const s = report.summary ?? applyCounts(report);
+  const extra = `${s.waived ? `, ${s.waived} waived` : ''}${s.skipped ? `, ${s.skipped} skipped` : ''}`;
   if (report.whatIf) {
-    return `apply (what-if): ${planned} to change, ${already} already in desired state, ${failed} failed`;
+    return `apply (what-if) of ${s.total} resources: ${s.drifted} to change, ${s.inDesiredState} already in desired state, ${s.failed} failed${extra}`;
   }
-  const drifted = report.verify ? final.summary.drifted : planned - changed;
-  return `apply: ${changed} changed, ${already} already in desired state, ${Math.max(0, drifted)} still drifted, ${failed} failed`;
+  return `apply of ${s.total} resources: ${s.changed} changed, ${s.inDesiredState} already in desired state, ${s.drifted} still drifted, ${s.failed} failed${extra}`;
 }

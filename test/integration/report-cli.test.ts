@@ -234,7 +234,7 @@ test('human output: colour and → only on a terminal, never under NO_COLOR; gro
   assert.not.ok(plain.stdout.includes('\u001b['), 'no ANSI when not a terminal');
   assert.match(plain.stdout, /\n {2}Microsoft network client\n {4}~ SMB client signing \(if server agrees\): Disabled -> Enabled\n/);
   assert.match(plain.stdout, /\n {2}HKLM\\SYSTEM\\CurrentControlSet\\Services\\LanmanWorkstation\\Parameters\n {4}~ Same value, written as a raw registry value: DWord 0 -> 1\n/);
-  assert.match(plain.stdout, /\napply \(what-if\): 2 to change, 0 already in desired state, 0 failed\n$/);
+  assert.match(plain.stdout, /\napply \(what-if\) of 2 resources: 2 to change, 0 already in desired state, 0 failed\n$/);
 
   const tty = await cli(['apply', SEED, '--snapshot', snapshot, '--what-if'], { isTTY: { stdout: true, stderr: true }, env: {} });
   assert.is(tty.code, 2);

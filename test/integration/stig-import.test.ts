@@ -200,7 +200,7 @@ test('every rule without a registry requirement is listed at the top of the docu
     assert.is(entry!.reason, oneLine(extraction.reason), rule.stigId);
     assert.not.ok(full.resources.some((r) => r.rule.stigId === rule.stigId), `${rule.stigId} has no resource`);
   }
-  assert.match(header, /# 273 rules: 99 imported as 101 Registry resources, 174 not expressible as registry values \(listed below\)\./);
+  assert.match(header, /# 273 rules: 99 imported as 101 resources \(\d+ linked to the catalog as Policy\/SecurityOption, \d+ raw Registry\), 174 not expressible as registry values \(listed below\)\./);
 });
 
 test('metadata: title, severity, scope, STIG ids, GPO path; names unique, prefixed by the STIG id, at most 200 characters', () => {
@@ -228,6 +228,24 @@ test('metadata: title, severity, scope, STIG ids, GPO path; names unique, prefix
   const cc90 = fullPlan.resources.filter((r) => stigIdOf(r) === 'WN16-CC-000090').map((r) => r.name);
   assert.equal(cc90.map((n) => n.replace(/^.*\(/, '(')), ['(\\\\*\\NETLOGON)', '(\\\\*\\SYSVOL)'], 'a rule with two values: two resources named by value');
   assert.equal(gpoPaths('Configure Computer Configuration >> A>> B >> "Policy: x" to "Enabled".'), ['Computer Configuration\\A\\B\\Policy: x']);
+});
+
+test('catalog-linked resources wherever the catalog covers the rule, raw Registry only where it does not', () => {
+  const linked = full.resources.filter((r) => r.linked);
+  assert.ok(linked.length >= 90, `linked: ${linked.length}`);
+  const so200 = full.resources.find((r) => r.rule.stigId === 'WN16-SO-000200')!;
+  assert.equal(so200.linked, { type: 'SecurityOption', properties: { stig: 'WN16-SO-000200', value: 'Enabled' } });
+  const planned = fullPlan.resources.find((r) => r.name === so200.name)!;
+  assert.is(planned.type, 'SecurityOption');
+  assert.is(planned.entry!.id, 'smb-client-signing-if-server-agrees');
+  assert.is(planned.policy!.value, 'Enabled');
+  // A rule of two values links each to its own entry by id.
+  assert.equal(full.resources.filter((r) => r.rule.stigId === 'WN16-CC-000421').map((r) => r.linked?.properties), [
+    { id: 'explorer-preview-pane-off', value: 'Enabled' }, { id: 'explorer-details-pane-hidden', value: 'Always hide' },
+  ]);
+  // Raw Registry only where the catalog's values differ from the STIG's (another value written, or conditions in another order).
+  assert.equal(full.resources.filter((r) => !r.linked).map((r) => r.rule.stigId), ['WN16-CC-000090', 'WN16-CC-000090', 'WN16-CC-000290', 'WN16-SO-000480']);
+  for (const r of full.resources) assert.is(fullPlan.resources.find((p) => p.name === r.name)!.type, r.linked?.type ?? 'Registry', r.name);
 });
 
 test('conditions in the document language: the STIG rules that are not a single exact value', () => {
@@ -383,7 +401,8 @@ test('compliant values other than valueData (a larger log, fewer cached logons a
   const got = new Map((await engine.get(plan!, { snapshot: file })).results.map((r) => [r.name, r.actual]));
   assert.equal(got.get(byId('WN16-MS-000050').name), { ensure: 'Present', valueType: 'String', valueData: '2' });
   assert.equal(got.get(byId('WN16-CC-000300').name), { ensure: 'Present', valueType: 'DWord', valueData: 65536 });
-  for (const id of ABSENT) assert.equal(got.get(byId(id).name), { ensure: 'Absent' }, `${id}: absence is fine, nothing written`);
+  // Catalog-linked resources also say that absence is none of the policy's choices (policyValue null).
+  for (const id of ABSENT) assert.is(got.get(byId(id).name)!.ensure, 'Absent', `${id}: absence is fine, nothing written`);
 });
 
 // --- 4. the command line ---------------------------------------------------------------------------------

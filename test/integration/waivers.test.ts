@@ -130,4 +130,26 @@ test('waivers are checked: unknown resource, second waiver, impossible date, ove
   assert.match(bad('  - { resource: skipped one, justification: short, expires: 2099-01-01 }'), /justification/);
 });
 
+test('a waiver may name a resource by the STIG id (V- or WN16-) or CIS number it cites, with a did-you-mean on a near miss', () => {
+  const doc = (resource: string) => `metadata: { name: ids }
+resources:
+  - { name: autoplay, type: Policy, properties: { policy: Turn off AutoPlay, value: All drives } }
+  - name: blank passwords
+    type: Registry
+    metadata: { references: { cis: ['2.3.1.4'] } }
+    properties: { key: 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa', valueName: LimitBlankPasswordUse, valueType: DWord, valueData: 1 }
+waivers:
+  - { resource: ${resource}, justification: kiosk needs it for now, expires: 2099-01-01 }
+`;
+  for (const [id, name] of [['WN16-CC-000270', 'autoplay'], ['v-224934', 'autoplay'], ['2.3.1.4', 'blank passwords']] as const) {
+    const { plan, diagnostics } = validateText('ids.yaml', doc(id));
+    assert.equal(diagnostics, [], id);
+    assert.equal(plan!.resources.filter((r) => r.waiver).map((r) => r.name), [name], id);
+  }
+  const miss = validateText('ids.yaml', doc('WN16-CC-00270')).diagnostics;
+  assert.is(miss.length, 1);
+  assert.is(miss[0]!.start.line, 9);
+  assert.match(miss[0]!.message, /no resource has that name, STIG id or CIS number; did you mean "WN16-CC-000270"\?/);
+});
+
 test.run();

@@ -79,4 +79,37 @@ test('a site-defined setting takes its text as the value and has no recommendati
   assert.match(doc('recommended').diagnostics[0]!.message, /has no recommended value in the catalog/);
 });
 
+test('catalog list prints aligned columns with kind, STIG and CIS ids; catalog search finds by title words, id, STIG id, CIS number, registry path', async () => {
+  const list = await cli(['catalog', 'list']);
+  assert.is(list.code, 0, list.stderr);
+  const lines = list.stdout.trimEnd().split('\n');
+  assert.match(lines[0]!, /^ID +KIND +SEVERITY +STIG +CIS +TITLE$/);
+  assert.is(lines.length, loadCatalog().entries.length + 1);
+  // Aligned: every column starts where its header does.
+  const starts = ['KIND', 'SEVERITY', 'STIG', 'CIS', 'TITLE'].map((h) => lines[0]!.indexOf(h));
+  for (const line of lines.slice(1)) {
+    for (const at of starts) {
+      assert.is(line[at - 1], ' ', line);
+      assert.ok(line[at] !== ' ', `${line} @${at}`);
+    }
+  }
+  const row = lines.find((l) => l.startsWith('smb-client-signing-if-server-agrees '))!;
+  assert.match(row, /SecurityOption +medium +WN16-SO-000200 +2\.3\.8\.2 +Microsoft network client: Digitally sign communications \(if server agrees\)$/);
+
+  const ids = async (...words: string[]) => {
+    const r = await cli(['catalog', 'search', ...words]);
+    return { code: r.code, ids: r.stdout.trimEnd().split('\n').slice(1).map((l) => l.split(' ')[0]), stderr: r.stderr };
+  };
+  assert.equal((await ids('network', 'CLIENT:', 'digitally')).ids, ['smb-client-signing-always', 'smb-client-signing-if-server-agrees']);
+  assert.equal((await ids('WN16-SO-000200')).ids, ['smb-client-signing-if-server-agrees']);
+  assert.equal((await ids('V-225040')).ids, ['smb-client-signing-if-server-agrees']);
+  assert.equal((await ids('2.3.8.2')).ids, ['smb-client-signing-if-server-agrees']);
+  assert.ok((await ids('LanmanWorkstation\\Parameters\\EnableSecuritySignature')).ids.includes('smb-client-signing-if-server-agrees'));
+  const none = await ids('zzzq');
+  assert.is(none.code, 3);
+  assert.match(none.stderr, /no catalog entry matches 'zzzq'/);
+  const json = JSON.parse((await cli(['catalog', 'search', 'sehop', '--json'])).stdout) as { id: string }[];
+  assert.equal(json.map((e) => e.id), ['sehop-enabled']);
+});
+
 test.run();

@@ -173,6 +173,9 @@ test('compile --check: 0 when up to date, 2 when edited, 2 with a stray script, 
   assert.ok(fresh.stderr.includes('up to date'), fresh.stderr);
 
   appendFileSync(script, '# hand edit\n');
+  const advice = await run('compile', SEED, '--out', out, '--check');
+  // The advice is the package's own command for exactly this check, not a script of this repository.
+  assert.ok(advice.stderr.includes(`1 generated script(s) out of date: run winstate compile ${SEED} --out ${out}\n`), advice.stderr);
   const edited = await run('compile', SEED, '--out', out, '--check');
   assert.is(edited.code, 2);
   assert.ok(edited.stderr.includes(`${script}: differs`), edited.stderr);

@@ -414,4 +414,43 @@ test('one anchor reused by 150 resources is fine; only alias bombs are refused',
   assert.is(plan!.resources[149]!.target.subKey, 'Software\\Contoso');
 });
 
+test('encodings: UTF-16 with a byte-order mark (what Windows PowerShell 5.1 writes) is accepted; a non-UTF-8 byte is named with its line and byte', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'winstate-enc-'));
+  try {
+    const text = "metadata: { name: enc }\nresources:\n  - { name: caf\u00e9, type: Registry, properties: { key: 'HKLM\\SOFTWARE\\W', valueName: A, valueType: DWord, valueData: 1 } }\n";
+    const le = join(dir, 'le.yaml');
+    writeFileSync(le, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text.replace(/\n/g, '\r\n'), 'utf16le')]));
+    const be = join(dir, 'be.yaml');
+    writeFileSync(be, Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()]));
+    for (const file of [le, be]) {
+      const { plan, diagnostics } = validateFile(file);
+      assert.equal(diagnostics, [], file);
+      assert.is(plan!.resources[0]!.name, 'caf\u00e9');
+      assert.is(plan!.resources[0]!.line, 3);
+    }
+    const latin1 = join(dir, 'latin1.yaml');
+    writeFileSync(latin1, Buffer.from(text, 'latin1'));
+    const { diagnostics } = validateFile(latin1);
+    assert.is(diagnostics.length, 1);
+    assert.is(diagnostics[0]!.code, 'io');
+    assert.equal(diagnostics[0]!.start, { line: 3, col: 16 });
+    assert.match(diagnostics[0]!.message, /not UTF-8 text: byte 0xE9 at line 3, byte 16 of the line \(offset 50\)/);
+    const odd = join(dir, 'odd.yaml');
+    writeFileSync(odd, Buffer.from([0xff, 0xfe, 0x6d]));
+    assert.match(validateFile(odd).diagnostics[0]!.message, /UTF-16 byte-order mark but has an odd number of bytes/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('valueType spelled as Windows does (REG_DWORD, dword, REG_MULTI_SZ) or mistyped gets a did-you-mean', () => {
+  const message = (type: string) =>
+    validateText('t.yaml', `metadata: { name: t }\nresources:\n  - { name: a, type: Registry, properties: { key: 'HKLM\\SOFTWARE\\W', valueName: A, valueType: ${type}, valueData: 1 } }\n`).diagnostics.map((d) => d.message).join('\n');
+  assert.match(message('REG_DWORD'), /valueType: must be one of String, ExpandString, DWord, QWord, MultiString, Binary; did you mean DWord\?$/);
+  assert.match(message('dword'), /did you mean DWord\?$/);
+  assert.match(message('REG_MULTI_SZ'), /did you mean MultiString\?/);
+  assert.match(message('QWrod'), /did you mean QWord\?$/);
+  assert.not.match(message('Nonsense'), /did you mean/);
+});
+
 test.run();

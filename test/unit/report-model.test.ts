@@ -127,7 +127,7 @@ test('test run: one status per setting, in document order, with catalog metadata
   assert.is(m.settings[2]!.error, `access denied to ${TARGETS['Key only']}`);
   assert.is(m.outcome, 'error');
   assert.is(m.exitCode, 1);
-  assert.equal(m.summary, { total: 4, ok: 1, changed: 0, drift: 1, whatif: 0, error: 1, skipped: 1 });
+  assert.equal(m.summary, { total: 4, ok: 1, changed: 0, drift: 1, whatif: 0, error: 1, skipped: 1, waived: 0 });
   assert.is(m.durationMs, 2500);
   assert.equal(m.timings, { test: 12, set: null, verify: null });
   assert.equal(m.host, HOST);
@@ -153,7 +153,7 @@ test('raw Registry settings are unrated and grouped under the key holding the va
     'Value B': 'HKCU\\Software\\Other',
   });
   assert.equal(m.settings.map((s) => s.severity), ['medium', 'unrated', 'unrated', 'unrated']);
-  assert.equal(m.bySeverity.medium, { total: 1, ok: 1, changed: 0, drift: 0, whatif: 0, error: 0, skipped: 0 });
+  assert.equal(m.bySeverity.medium, { total: 1, ok: 1, changed: 0, drift: 0, whatif: 0, error: 0, skipped: 0, waived: 0 });
   assert.is(m.bySeverity.unrated.total, 3);
   assert.is(m.bySeverity.unrated.drift, 1);
   assert.equal(m.byArea.map((a) => a.area).sort(), Object.values(area).sort());

@@ -78,7 +78,7 @@ function testRun(): RunReport {
   return {
     tool: 'winstate', version: '0.1.0', document: plan.name, mode: 'Test', target: 'snapshot', snapshot: '/tmp/a "b" <c>.reg', whatIf: false,
     backup: null, partial: false, psVersion: '7.6.9', psEdition: 'Core', durationMs: 42,
-    summary: { total: 5, inDesiredState: 2, drifted: 1, changed: 0, failed: 1, skipped: 1 },
+    summary: { total: 5, inDesiredState: 2, drifted: 1, changed: 0, failed: 1, skipped: 1, waived: 0 },
     results,
   } as RunReport;
 }

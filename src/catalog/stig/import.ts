@@ -45,9 +45,14 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { meetsCondition, parseCondition } from '../../resources/condition.js';
 import type { ResourceMetadata } from '../../resources/info.js';
-import { targetIdentity, type ValueType, type WireData } from '../../resources/registry-model.js';
+import { parseKeyPath, targetIdentity, type ValueType, type WireData } from '../../resources/registry-model.js';
 import { deliverDocument, oneLine, renderDocument, SCHEMA_MODELINE } from '../../document/write.js';
 import { EXIT } from '../../engine/results.js';
+import { loadCatalog, type Catalog } from '../catalog.js';
+import { registryKind } from '../../resources/registry.js';
+import { policyKind } from '../../resources/security-option.js';
+import { sameDesired } from '../../resources/registry-model.js';
+import type { ResolveContext, ResolvedResource } from '../../resources/kind.js';
 import {
   extractAll,
   parseXccdf,
@@ -91,6 +96,8 @@ export interface ImportedResource {
   description?: string;
   metadata: ResourceMetadata;
   properties: ImportedProperties;
+  /** Set when a catalog entry implements the rule with exactly this target and value: written as that. */
+  linked?: { type: 'Policy' | 'SecurityOption'; properties: ({ stig: string } | { id: string }) & { value: string } };
 }
 
 export interface StigImport {
@@ -110,6 +117,8 @@ export interface StigImport {
 
 export interface ImportOptions {
   scope?: Scope;
+  /** The catalog to link rules to (default: the shipped one); null writes raw Registry resources only. */
+  catalog?: Catalog | null;
   /** Named in the header comment; only its base name is written. */
   sourceFile?: string;
 }
@@ -401,10 +410,48 @@ export function importBenchmark(benchmark: StigBenchmark, options: ImportOptions
     importedRules++;
   }
 
+  const catalog = options.catalog === undefined ? loadCatalog() : options.catalog;
+  if (catalog) {
+    for (const r of resources) r.linked = catalogLink(r, catalog);
+  }
   const documentName = documentNameOf(benchmark, scope);
   const result: StigImport = { benchmark, scope, documentName, yaml: '', resources, notImported, outOfScope, importedRules };
   result.yaml = writeDocument(result, options.sourceFile);
   return result;
+}
+
+/**
+ * The catalog-linked form of an imported value: only when exactly one entry citing the rule sets
+ * the same registry value, and one of its values (a choice, or `recommended`) asks for exactly what
+ * the STIG does, so the document enforces the same thing in the policy's own terms.
+ */
+function catalogLink(r: ImportedResource, catalog: Catalog): ImportedResource['linked'] {
+  const cites = catalog.findAll(r.rule.stigId).filter((e) => e.references.stig?.some((id) => id.toLowerCase() === r.rule.stigId.toLowerCase()));
+  let failed = false;
+  const ctx: ResolveContext = { catalog, error: () => void (failed = true) };
+  const resolve = (kind: typeof registryKind, props: Record<string, unknown>): ResolvedResource | undefined => {
+    failed = false;
+    const resolved = kind.resolve(props, ctx);
+    return failed ? undefined : resolved;
+  };
+  const raw = resolve(registryKind, { ...r.properties });
+  if (!raw) return undefined;
+  // A rule written as several values (two UNC paths) has one entry per value: link each by the entry's id.
+  const entries = cites.filter((e) => {
+    const key = parseKeyPath(e.registry.key);
+    return typeof key !== 'string' && targetIdentity({ ...key, valueName: e.registry.valueName }) === targetIdentity(raw.target);
+  });
+  if (entries.length !== 1) return undefined;
+  const entry = entries[0]!;
+  const by = cites.length === 1 ? { stig: r.rule.stigId } : { id: entry.id };
+  const candidates = [...(typeof entry.recommended === 'string' ? [entry.recommended] : []), ...(entry.choices ?? []).map((c) => c.name), 'recommended'];
+  for (const value of [...new Set(candidates)]) {
+    const linked = resolve(policyKind, { ...by, value });
+    if (linked && targetIdentity(linked.target) === targetIdentity(raw.target) && sameDesired(linked.desired, raw.desired)) {
+      return { type: entry.kind === 'SecurityOption' ? 'SecurityOption' : 'Policy', properties: { ...by, value } };
+    }
+  }
+  return undefined;
 }
 
 /** Reads and imports an XCCDF text. Throws on XML that is not a STIG benchmark. */
@@ -441,7 +488,8 @@ function headerComment(result: StigImport, sourceFile: string | undefined): stri
   lines.push(`${oneLine(b.title)} (${oneLine(b.id)}), ${release}.`);
   lines.push(`Scope: ${result.scope ? `${result.scope}, rules that apply to ${SCOPE_WORDS[result.scope]}` : 'all rules, member servers and domain controllers'}.`);
   lines.push(
-    `${b.rules.length} rules: ${result.importedRules} imported as ${result.resources.length} Registry resources, ` +
+    `${b.rules.length} rules: ${result.importedRules} imported as ${result.resources.length} resources ` +
+      `(${linkedCount(result)} linked to the catalog as Policy/SecurityOption, ${result.resources.length - linkedCount(result)} raw Registry), ` +
       `${result.notImported.length} not expressible as registry values (listed below)` +
       (result.scope ? `, ${result.outOfScope.length} not for ${result.scope}` : '') +
       '.',
@@ -464,6 +512,10 @@ function headerComment(result: StigImport, sourceFile: string | undefined): stri
   return lines;
 }
 
+function linkedCount(result: StigImport): number {
+  return result.resources.filter((r) => r.linked).length;
+}
+
 function writeDocument(result: StigImport, sourceFile: string | undefined): string {
   const b = result.benchmark;
   const description =
@@ -474,10 +526,10 @@ function writeDocument(result: StigImport, sourceFile: string | undefined): stri
     metadata: { name: result.documentName, description, tags },
     resources: result.resources.map((r) => ({
       name: r.name,
-      type: 'Registry',
+      type: r.linked?.type ?? 'Registry',
       ...(r.description ? { description: r.description } : {}),
       metadata: r.metadata,
-      properties: r.properties,
+      properties: r.linked?.properties ?? r.properties,
     })),
   };
   return renderDocument(contents, headerComment(result, sourceFile), {

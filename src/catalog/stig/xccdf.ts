@@ -37,6 +37,10 @@ export interface StigRule {
   title: string;
   checkText: string;
   fixText: string;
+  /** The rule's discussion (`<VulnDiscussion>` inside its description), for checklists. */
+  discussion?: string;
+  /** The DISA reference's identifier (STIG Viewer's TargetKey), when present. */
+  targetKey?: string;
 }
 
 export interface StigBenchmark {
@@ -110,6 +114,11 @@ function readRule(rule: XmlElement, group: XmlElement): StigRule {
   const checkContent = check && firstChild(check, 'check-content');
   if (!checkContent) throw new Error(`XCCDF: ${where} has no <check><check-content>`);
   const fix = firstChild(rule, 'fixtext');
+  // The description holds escaped XML: <VulnDiscussion>...</VulnDiscussion><FalsePositives>...
+  const description = firstChild(rule, 'description');
+  const discussion = description ? /<VulnDiscussion>([\s\S]*?)<\/VulnDiscussion>/.exec(textContent(description))?.[1]?.trim() : undefined;
+  const reference = firstChild(rule, 'reference');
+  const identifier = reference ? childElements(reference).find((c) => localName(c) === 'identifier') : undefined;
 
   return {
     vulnId,
@@ -123,6 +132,8 @@ function readRule(rule: XmlElement, group: XmlElement): StigRule {
     title: requiredText(rule, 'title', where),
     checkText: textContent(checkContent).trim(),
     fixText: fix ? textContent(fix).trim() : '',
+    ...(discussion !== undefined ? { discussion } : {}),
+    ...(identifier ? { targetKey: textContent(identifier).trim() } : {}),
   };
 }
 
