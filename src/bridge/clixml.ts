@@ -6,7 +6,7 @@
  * The output is printable ASCII: characters outside it and every `_` are written as CLIXML's
  * `_xHHHH_` escapes (UTF-16 code units), XML's own specials as entities.
  */
-import { PsTyped } from '../compile/quote.js';
+import { checkedUnsigned, PsTyped } from '../compile/quote.js';
 
 const NS = 'http://schemas.microsoft.com/powershell/2004/04';
 
@@ -60,12 +60,9 @@ class ClixmlWriter {
   private typed({ type, value }: PsTyped, n: string): string {
     switch (type) {
       case 'uint32':
-      case 'uint64': {
-        const number = BigInt(value as number | bigint);
-        const max = type === 'uint32' ? 0xffffffffn : 0xffffffffffffffffn;
-        if (number < 0n || number > max) throw new Error(`${number} is outside ${type}`);
-        return type === 'uint32' ? `<U32${n}>${number}</U32>` : `<U64${n}>${number}</U64>`;
-      }
+        return `<U32${n}>${checkedUnsigned(type, value)}</U32>`;
+      case 'uint64':
+        return `<U64${n}>${checkedUnsigned(type, value)}</U64>`;
       case 'byte[]':
         return `<BA${n}>${Buffer.from(value as Uint8Array).toString('base64')}</BA>`;
       case 'string[]':

@@ -91,16 +91,20 @@ export function psLiteral(value: unknown): PsCode {
   throw new Error(`cannot express ${Object.prototype.toString.call(value)} in PowerShell`);
 }
 
+/** The value of a uint32/uint64 PsTyped, refused when outside its type. */
+export function checkedUnsigned(type: 'uint32' | 'uint64', value: PsTyped['value']): bigint {
+  const n = BigInt(value as number | bigint);
+  const max = type === 'uint32' ? 0xffffffffn : 0xffffffffffffffffn;
+  if (n < 0n || n > max) throw new Error(`${n} is outside ${type}`);
+  return n;
+}
+
 function psTyped({ type, value }: PsTyped): PsCode {
   switch (type) {
     case 'uint32':
-    case 'uint64': {
-      const n = BigInt(value as number | bigint);
-      const max = type === 'uint32' ? 0xffffffffn : 0xffffffffffffffffn;
-      if (n < 0n || n > max) throw new Error(`${n} is outside ${type}`);
+    case 'uint64':
       // A string cast is exact on 5.1, which has no unsigned literal suffix.
-      return new PsCode(`[${type}]'${n.toString()}'`);
-    }
+      return new PsCode(`[${type}]'${checkedUnsigned(type, value).toString()}'`);
     case 'byte[]': {
       const bytes = [...(value as Uint8Array)].map((b) => `0x${b.toString(16).padStart(2, '0')}`);
       return new PsCode(bytes.length === 0 ? '[byte[]]@()' : `[byte[]](${bytes.join(',')})`);
