@@ -8,7 +8,7 @@ import { EXIT, exitCodeOf } from '../engine/results.js';
 import type { TextOptions } from '../report/text.js';
 import type { ReportContext, ReportSpec } from '../report/formats.js';
 import { VERSION } from '../version.js';
-import { closestWord } from './suggest.js';
+import { closestWord } from '../suggest.js';
 
 // Every command loads what it needs when it runs (dynamic import), so `winstate validate` never
 // pays for PowerShell, reports or the catalog it does not use.

@@ -10,7 +10,7 @@ import { loadFile, loadText, type DataPath, type SourceDocument } from './load.j
 import { documentSchema } from './schema.js';
 import { baselineNames, baselineResources, findBaseline, findLevel } from '../catalog/baseline.js';
 import { settingInfo } from '../resources/info.js';
-import { closestWord } from '../cli/suggest.js';
+import { closestWord } from '../suggest.js';
 
 /** An organisation's decision about one resource, judged against the date when the script runs. */
 export interface PlannedWaiver {
