@@ -1,6 +1,8 @@
-// Live-registry tests: Windows only, run by `npm run test:windows` on Windows runners
-// (.github/workflows/windows-live.yml) under a throwaway HKCU key. WINSTATE_PWSH picks
-// Windows PowerShell 5.1 (powershell.exe) or PowerShell 7 (pwsh.exe).
+// Live-registry tests under a throwaway HKCU key, through the engine and bridge the CLI uses.
+// On Windows runners (.github/workflows/windows-live.yml) WINSTATE_PWSH picks Windows PowerShell
+// 5.1 (powershell.exe) or PowerShell 7 (pwsh.exe); on Linux, `npm run test:live` runs them against
+// the Windows build of PowerShell 7 under Wine (see live-env.ts).
+import { underWine, describeLivePowerShell } from './live-env.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
@@ -11,8 +13,7 @@ import { compilePlan } from '../../src/compile/emit.js';
 import type { RunReport } from '../../src/engine/results.js';
 import { planFromYaml, runPwshFile, tempDir } from '../helpers.js';
 
-if (process.platform !== 'win32') throw new Error('live-registry tests need Windows');
-
+void underWine;
 const KEY = `HKCU\\Software\\winstate-test-${randomBytes(4).toString('hex')}`;
 const engine = new Engine();
 const cleanup = planFromYaml(`metadata: { name: cleanup }\nresources:\n  - { name: gone, type: Registry, properties: { key: '${KEY}', ensure: Absent } }\n`);
