@@ -137,3 +137,38 @@ $base.DeleteSubKeyTree(${subKey}, $false)
 $base.Dispose()
 'ok'`);
 }
+
+/**
+ * A key and everything below it, read through RegistryKey: one line per key, its values sorted,
+ * each as name=Kind:data. An absent key gives [].
+ */
+export async function dumpTree(session: PwshSession, key: string): Promise<string[]> {
+  const { hive, subKey } = split(key);
+  const output = await run(session, ps`$base = [Microsoft.Win32.RegistryKey]::OpenBaseKey(${hive}, 'Registry64')
+$lines = [System.Collections.Generic.List[string]]::new()
+$pending = [System.Collections.Generic.Stack[string]]::new()
+$pending.Push(${subKey})
+while ($pending.Count -gt 0) {
+    $path = $pending.Pop()
+    $key = $base.OpenSubKey($path, $false)
+    if ($null -eq $key) { continue }
+    $values = foreach ($name in $key.GetValueNames()) {
+        $kind = [string]$key.GetValueKind($name)
+        $raw = $key.GetValue($name, $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
+        $data = switch ($kind) {
+            'DWord' { [System.BitConverter]::ToUInt32([System.BitConverter]::GetBytes([int32]$raw), 0) }
+            'QWord' { [System.BitConverter]::ToUInt64([System.BitConverter]::GetBytes([int64]$raw), 0) }
+            'Binary' { -join @($raw | ForEach-Object { $_.ToString('x2') }) }
+            'MultiString' { '[' + ((@($raw) | ForEach-Object { '"' + $_ + '"' }) -join ',') + ']' }
+            default { '"' + [string]$raw + '"' }
+        }
+        '{0}={1}:{2}' -f $name.ToLowerInvariant(), $kind, $data
+    }
+    $lines.Add($path.ToLowerInvariant() + ' {' + ((@($values) | Sort-Object) -join '; ') + '}')
+    foreach ($child in $key.GetSubKeyNames()) { $pending.Push($path + '\\' + $child) }
+    $key.Dispose()
+}
+$base.Dispose()
+(@($lines) | Sort-Object) -join [string][char]10`);
+  return output === '' ? [] : output.split('\n');
+}

@@ -168,7 +168,7 @@ waivers:
 });
 
 test('one failing setting does not stop the others; fail-fast skips the rest', async () => {
-  // HKLM\\HARDWARE is volatile: a lasting key cannot be created below it, on Windows and under Wine alike.
+  // HKLM\HARDWARE is volatile: a lasting key cannot be created below it, on Windows and under Wine alike.
   const plan = planFromYaml(`metadata: { name: failing }
 resources:
   - { name: before, type: Registry, properties: { key: '${KEY}\\Fail', valueName: Before, valueType: DWord, valueData: 1 } }
