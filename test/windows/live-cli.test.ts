@@ -1,7 +1,7 @@
 // The live registry through the CLI exactly as an administrator runs it (no --snapshot): get,
 // test, apply, set, rollback, runs, the lock, the shipped seed document, and a generated script
 // run with -File. On Linux this is the Windows build of PowerShell under Wine (see live-env.ts).
-import { underWine, readValues, writeValues, deleteTree, dumpTree, keyExists, type RegValue } from './live-env.js';
+import { underWine, readValues, writeValues, deleteTree, deleteValue, dumpTree, keyExists, type RegValue } from './live-env.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +29,7 @@ test.after(async () => {
     // Put the seed setting back as it was; the key is removed only if this test created it.
     if (!seedBefore.workstationExisted) await deleteTree(direct, 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\LanmanWorkstation');
     else if (seedBefore.value) await writeValues(direct, SEED_KEY, { EnableSecuritySignature: seedBefore.value });
+    else await deleteValue(direct, SEED_KEY, 'EnableSecuritySignature');
   }
   await direct.close();
 });

@@ -172,3 +172,13 @@ $base.Dispose()
 (@($lines) | Sort-Object) -join [string][char]10`);
   return output === '' ? [] : output.split('\n');
 }
+
+/** Removes one value (no error when it or its key is absent). */
+export async function deleteValue(session: PwshSession, key: string, name: string, view: View = 'Registry64'): Promise<void> {
+  const { hive, subKey } = split(key);
+  await run(session, ps`$base = [Microsoft.Win32.RegistryKey]::OpenBaseKey(${hive}, ${view})
+$key = $base.OpenSubKey(${subKey}, $true)
+if ($null -ne $key) { $key.DeleteValue(${name}, $false); $key.Dispose() }
+$base.Dispose()
+'ok'`);
+}
