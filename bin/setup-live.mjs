@@ -135,25 +135,35 @@ if (!existsSync(marker) || readFileSync(marker, 'utf8').trim() !== PWSH_VERSION)
 const shellQuote = (text) => `'${text.replace(/'/g, `'\\''`)}'`;
 const launcherText = `#!/bin/sh
 # Written by bin/setup-live.mjs: starts the Windows build of PowerShell under Wine like pwsh.
-# Windows PowerShell needs a console: script(1) gives it a terminal for stderr, while stdin and
-# stdout travel through named pipes (Wine cannot use the sockets Node.js gives a child as stdio).
+# Windows PowerShell needs a console. Wine gives a process one only when a standard stream is a
+# terminal, so cmd.exe runs on a terminal from script(1) and starts pwsh.exe from a batch file with
+# all three streams redirected to named pipes: pwsh.exe inherits the console, and its output never
+# passes through the console's screen rendering. Wine cannot use the sockets Node.js gives a child as
+# its standard streams either, so cat relays them to and from the named pipes.
 export WINEPREFIX=${shellQuote(prefix)}
 export WINEDEBUG=-all DISPLAY= DOTNET_EnableWriteXorExecute=0 WINEDLLOVERRIDES='winemenubuilder.exe=d'
 export POWERSHELL_TELEMETRY_OPTOUT=1 POWERSHELL_UPDATECHECK=Off
 # A wineserver started here would hand our pipes to Wine's services: make sure one runs already.
 wineserver -p </dev/null >/dev/null 2>&1
-cmd="exec wine ${shellQuote(join(pwshDir, 'pwsh.exe'))}"
+windows_path() { printf 'Z:%s' "$1" | tr / '\\\\'; }
+line="@\\"$(windows_path ${shellQuote(join(pwshDir, 'pwsh.exe'))})\\""
 for arg in "$@"; do
-  cmd="$cmd '$(printf '%s' "$arg" | sed "s/'/'\\\\\\\\''/g")'"
+  case "$arg" in
+    *'"'* | *[!\\\ -~]*) echo "pwsh (Wine launcher): an argument with a double quote or a non-ASCII character cannot pass through cmd.exe: $arg" >&2; exit 64 ;;
+  esac
+  line="$line \\"$(printf '%s' "$arg" | sed 's/%/%%/g')\\""
 done
 dir=$(mktemp -d "\${TMPDIR:-/tmp}/winstate-wine.XXXXXX") || exit 1
-mkfifo "$dir/in" "$dir/out" || exit 1
+mkfifo "$dir/in" "$dir/out" "$dir/err" || exit 1
+printf '%s < "%s" > "%s" 2> "%s"\\r\\n@exit /b %%ERRORLEVEL%%\\r\\n' "$line" "$(windows_path "$dir/in")" "$(windows_path "$dir/out")" "$(windows_path "$dir/err")" >"$dir/run.cmd"
 exec 3<&0
 cat <&3 >"$dir/in" 3<&- &
 relay_in=$!
 cat <"$dir/out" 3<&- &
 relay_out=$!
-script -qec "stty cols 4096 2>/dev/null; $cmd <'$dir/in' >'$dir/out'" /dev/null >&2 </dev/null 3<&- &
+cat <"$dir/err" >&2 3<&- &
+relay_err=$!
+script -qec "exec wine cmd /c '$(windows_path "$dir/run.cmd")'" /dev/null </dev/null >/dev/null 2>&1 3<&- &
 console=$!
 trap 'kill $console 2>/dev/null' TERM INT HUP
 wait $console
@@ -161,7 +171,8 @@ status=$?
 # Opening a FIFO read-write never blocks; it releases a relay still waiting for the other end.
 : <>"$dir/in"
 : <>"$dir/out"
-wait $relay_out
+: <>"$dir/err"
+wait $relay_out $relay_err
 kill $relay_in 2>/dev/null
 rm -rf "$dir"
 exit $status
@@ -190,7 +201,7 @@ if (!existsSync(join(prefix, 'system.reg'))) {
   const t = Date.now();
   const out = join(logs, 'probe.out');
   const fd = openSync(out, 'w');
-  const probe = spawnSync(launcher, ['-NoProfile', '-NonInteractive', '-Command', '"PSVersion=$($PSVersionTable.PSVersion) Platform=$([System.Environment]::OSVersion.Platform)"'], { stdio: ['ignore', fd, 'ignore'] });
+  const probe = spawnSync(launcher, ['-NoProfile', '-NonInteractive', '-Command', "'PSVersion=' + $PSVersionTable.PSVersion + ' Platform=' + [System.Environment]::OSVersion.Platform"], { stdio: ['ignore', fd, 'ignore'] });
   closeSync(fd);
   const text = readFileSync(out, 'utf8').trim();
   if (probe.status !== 0 || !/Platform=Win32NT/.test(text)) fail(`the Windows PowerShell did not start (exit ${probe.status}): ${text}`);

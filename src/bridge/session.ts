@@ -140,7 +140,10 @@ $global:WinstateScripts[${hash}] = [scriptblock]::Create([System.Text.Encoding]:
     this.starts++;
     this.everStarted = true;
     this.loadedScripts.clear();
-    const probe = await shell.invoke('"$PID $([System.Environment]::OSVersion.Platform)"');
+    // node-powershell finds the end of a reply by a delimiter line, and misses it when both of a
+    // request's delimiters arrive in one read ending in CRLF (Windows PowerShell's line end): the
+    // request then waits forever. LF line ends avoid that; the first delimiter still ends in CRLF.
+    const probe = await shell.invoke('[Console]::Out.NewLine = [string][char]10; [Console]::Error.NewLine = [string][char]10; "$PID $([System.Environment]::OSVersion.Platform)"');
     shell.history.splice(0);
     const [pid, platform] = (probe.stdout?.toString('utf8') ?? '').trim().split(' ');
     // A Windows PowerShell driven from Linux (under Wine) reports a Windows process id, which is

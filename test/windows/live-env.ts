@@ -57,6 +57,8 @@ function split(key: string): { hive: string; subKey: string } {
 
 async function run(session: PwshSession, code: ReturnType<typeof ps>): Promise<string> {
   const result = await session.invoke(code);
+  // Slow requests are worth knowing about under Wine (start-up alone takes seconds).
+  if (result.durationMs > 15_000 || result.restarted) console.log(`  (direct RegistryKey request took ${result.durationMs} ms${result.restarted ? ', PowerShell restarted' : ''})`);
   if (!result.ok) throw result.error!;
   return result.output;
 }
