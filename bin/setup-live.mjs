@@ -163,18 +163,15 @@ cat <"$dir/out" 3<&- &
 relay_out=$!
 cat <"$dir/err" >&2 3<&- &
 relay_err=$!
-script -qec "exec wine cmd /c '$(windows_path "$dir/run.cmd")'" /dev/null </dev/null >/dev/null 2>&1 3<&- &
+# Afterwards, opening each FIFO read-write (which never blocks) releases a relay still waiting for
+# the other end; the folder goes then too, even when this script itself was killed.
+script -qec "wine cmd /c '$(windows_path "$dir/run.cmd")'; s=\\$?; for f in in out err; do : <>'$dir/'\\$f; done; rm -rf '$dir'; exit \\$s" /dev/null </dev/null >/dev/null 2>&1 3<&- &
 console=$!
 trap 'kill $console 2>/dev/null' TERM INT HUP
 wait $console
 status=$?
-# Opening a FIFO read-write never blocks; it releases a relay still waiting for the other end.
-: <>"$dir/in"
-: <>"$dir/out"
-: <>"$dir/err"
 wait $relay_out $relay_err
 kill $relay_in 2>/dev/null
-rm -rf "$dir"
 exit $status
 `;
 if (!existsSync(launcher) || readFileSync(launcher, 'utf8') !== launcherText) {
