@@ -13,6 +13,7 @@ import { compilePlan } from '../../src/compile/emit.js';
 import type { RunReport } from '../../src/engine/results.js';
 import { planFromYaml, runPwshFile, tempDir } from '../helpers.js';
 import { PwshSession } from '../../src/bridge/session.js';
+import { ps } from '../../src/compile/quote.js';
 import { deleteTree, keyExists, readValues, writeValues, type RegValue } from './live-env.js';
 
 const TAG = randomBytes(4).toString('hex');
@@ -204,6 +205,15 @@ resources:
   assert.equal(await readValues(direct, MACHINE_KEY, ['Native', 'Only32']), { Native: { kind: 'DWord', data: 64 }, Only32: { kind: 'DWord', data: 7 } });
   assert.equal(await readValues(direct, MACHINE_KEY, ['Native', 'Only32'], 'Registry32'), { Native: null, Only32: { kind: 'DWord', data: 7 } });
   assert.ok(await keyExists(direct, 'HKLM\\SOFTWARE\\WOW6432Node'), 'the 32-bit view has its own branch');
+});
+
+test('one session answers many short requests in a row (replies that arrive in one read are still found)', async () => {
+  // Under Wine, with CRLF delimiter lines, one of the first few hundred requests used to wait forever.
+  for (let i = 0; i < 300; i++) {
+    const r = await direct.invoke(ps`${i} + 1`, 30_000);
+    assert.ok(r.ok, `request ${i}: ${r.error?.message}`);
+    assert.is(r.output, String(i + 1));
+  }
 });
 
 test('a wrong type is drift and set fixes it; value names compare case-insensitively', async () => {
