@@ -170,8 +170,11 @@ console=$!
 trap 'kill $console 2>/dev/null' TERM INT HUP
 wait $console
 status=$?
+# When the console was stopped by a signal, its shell did not get to release the relays.
+for f in out err; do [ -p "$dir/$f" ] && : <>"$dir/$f"; done
 wait $relay_out $relay_err
 kill $relay_in 2>/dev/null
+rm -rf "$dir"
 exit $status
 `;
 if (!existsSync(launcher) || readFileSync(launcher, 'utf8') !== launcherText) {
