@@ -18,7 +18,8 @@ Runs the compiled tests (dist/test/**/*.test.js; build first: npm run build).
   -j, --jobs <n>     test files run at once (default: ${defaultJobs()})
   --file-timeout <s> a file still running after this many seconds is killed and fails (default 900)
   --dir <path>       look for test files there instead of dist/test
-  --windows          run the live-registry tests (dist/test/windows) instead of the others
+  --windows          run only the live-registry tests (dist/test/windows)
+  --all              run the live-registry tests too (npm test: after bin/setup-live.mjs prepared them)
   --bail             stop starting files after the first failing one
   -h, --help         this text
 
@@ -32,7 +33,7 @@ function defaultJobs() {
 }
 
 function parseOptions(argv) {
-  const options = { patterns: [], name: undefined, jobs: defaultJobs(), windows: false, bail: false, fileTimeout: 900, dir: undefined };
+  const options = { patterns: [], name: undefined, jobs: defaultJobs(), windows: false, all: false, bail: false, fileTimeout: 900, dir: undefined };
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
     let inline;
@@ -59,6 +60,7 @@ function parseOptions(argv) {
       }
       case '--dir': options.dir = value(); break;
       case '--windows': options.windows = true; break;
+      case '--all': options.all = true; break;
       case '--bail': options.bail = true; break;
       default:
         if (arg.startsWith('-')) fail(`unknown option ${arg} (see --help)`);
@@ -118,7 +120,7 @@ function runFile(file, options) {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: process.platform !== 'win32',
-      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', WINSTATE_TEST_NAME: options.name ?? '' },
+      env: { ...process.env, NO_COLOR: '1', WINSTATE_TEST_NAME: options.name ?? '' },
     });
     let output = '';
     let timedOut = false;
@@ -158,7 +160,7 @@ async function main() {
   const testRoot = options.dir ? resolve(options.dir) : join(root, 'dist', 'test');
   let files = options.windows
     ? listFiles(join(testRoot, 'windows'))
-    : listFiles(testRoot).filter((f) => !relative(testRoot, f).startsWith(`windows${sep}`));
+    : listFiles(testRoot).filter((f) => options.all || !relative(testRoot, f).startsWith(`windows${sep}`));
   if (options.patterns.length) {
     files = files.filter((f) => options.patterns.some((p) => relative(testRoot, f).split(sep).join('/').includes(p)));
   }

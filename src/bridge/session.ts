@@ -119,7 +119,7 @@ $global:WinstateScripts[${hash}] = [scriptblock]::Create([System.Text.Encoding]:
         return { ...base, ok: false, timedOut: true, durationMs: Date.now() - started, error: new Error(`PowerShell request timed out after ${timeoutMs} ms; the process was killed and will be restarted`) };
       }
       shell!.history.splice(0); // node-powershell keeps every result otherwise
-      const parsed = parseOutput(outcome.stdout?.toString('utf8') ?? '', outcome.stderr?.toString('utf8') ?? '', marker);
+      const parsed = parseOutput(outcome.stdout?.toString('utf8') ?? '', stripTerminal(outcome.stderr?.toString('utf8') ?? ''), marker);
       if (parsed.ok) onSuccess?.();
       else if ((shell as unknown as { isExited: boolean }).isExited) await this.stop(shell!, 'SIGKILL');
       return { ...parsed, restarted, timedOut: false, durationMs: Date.now() - started };
@@ -142,9 +142,16 @@ $global:WinstateScripts[${hash}] = [scriptblock]::Create([System.Text.Encoding]:
     this.starts++;
     this.everStarted = true;
     this.loadedScripts.clear();
-    const probe = await shell.invoke('$PID');
+    // node-powershell finds the end of a reply by a delimiter line, and misses it when both of a
+    // request's delimiters arrive in one read ending in CRLF (Windows PowerShell's line end): the
+    // request then waits forever. LF line ends avoid that; the first delimiter still ends in CRLF.
+    const probe = await shell.invoke('[Console]::Out.NewLine = [string][char]10; [Console]::Error.NewLine = [string][char]10; "$PID $([System.Environment]::OSVersion.Platform)"');
     shell.history.splice(0);
-    this.powershellPid = Number(probe.raw.trim()) || undefined;
+    const [pid, platform] = (probe.stdout?.toString('utf8') ?? '').trim().split(' ');
+    // A Windows PowerShell driven from Linux (under Wine) reports a Windows process id, which is
+    // no process of ours to signal: only the launcher node spawned is stopped then.
+    const sameSystem = (platform === 'Win32NT') === (process.platform === 'win32');
+    this.powershellPid = sameSystem ? Number(pid) || undefined : undefined;
     return shell;
   }
 
@@ -223,12 +230,17 @@ ${code.text}
 [Console]::Out.WriteLine($wsLine)`;
 }
 
+/** Terminal control sequences (CSI, OSC) that a console host writes around text, e.g. Wine's console on a pty. */
+function stripTerminal(text: string): string {
+  return text.replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g, '').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+}
+
 function parseOutput(stdout: string, stderr: string, marker: string): Omit<RequestResult, 'durationMs' | 'timedOut' | 'restarted'> {
   const host: string[] = [];
   let output: string | undefined;
   let error: Error | undefined;
   // pwsh may put terminal control sequences around lines even when not interactive.
-  for (const line of stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').split(/\r?\n/)) {
+  for (const line of stripTerminal(stdout).split(/\r?\n/)) {
     if (line.startsWith(`${marker}-result:`)) output = Buffer.from(line.slice(marker.length + 8), 'base64').toString('utf8');
     else if (line.startsWith(`${marker}-error:`)) error = new Error(Buffer.from(line.slice(marker.length + 7), 'base64').toString('utf8'));
     else if (line.trim() !== '') host.push(line);

@@ -232,6 +232,9 @@ export class Engine {
       );
     }
     record.finishedAt = new Date().toISOString();
+    // The script names the file the engine chose in its own spelling: a Windows PowerShell under
+    // Wine turns /tmp/x into Z:\tmp\x. Node needs its own path to that file.
+    if (report.backup !== null) report.backup = backup;
     record.backup = report.backup;
     record.changes = report.results.filter((r) => r.changed).map((r) => ({ name: r.name, target: r.target, before: r.before, after: r.after }));
     record.failures = report.results.filter((r) => r.error !== undefined).map((r) => ({ name: r.name, error: r.error! }));
