@@ -131,9 +131,15 @@ function runFile(file, options) {
     child.stdout.on('data', (chunk) => { output += chunk; });
     child.stderr.on('data', (chunk) => { output += chunk; });
     child.on('error', (error) => { output += `\n${error.message}\n`; });
-    child.on('close', (code, signal) => {
+    child.on('close', async (code, signal) => {
       clearTimeout(timer);
-      const left = child.pid ? survivors(child.pid) : [];
+      // Children still on their way out (a console host closing behind a killed PowerShell) get a
+      // few seconds; what is left after that was left behind.
+      let left = child.pid ? survivors(child.pid) : [];
+      for (let waited = 0; left.length && waited < 5000; waited += 100) {
+        await new Promise((r) => setTimeout(r, 100));
+        left = survivors(child.pid);
+      }
       if (left.length) {
         try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
       }

@@ -26,6 +26,8 @@
 .PARAMETER LockToken
     The token of a target lock the caller (the winstate CLI) took for this process; every save
     checks that the lock still carries it, and saves nothing otherwise.
+.PARAMETER LockPath
+    With -LockToken: the lock file the caller took (default: the one this script would use).
 .EXAMPLE
     .\smb-client-signing.ps1 -Mode Test
 .EXAMPLE
@@ -53,7 +55,9 @@ param(
 
     [switch] $NoLock,
 
-    [string] $LockToken
+    [string] $LockToken,
+
+    [string] $LockPath
 )
 $ErrorActionPreference = 'Stop'
 
@@ -414,7 +418,8 @@ function New-WsResult {
 function Invoke-WsConfiguration {
     param(
         $Document, $Resources, [string] $Mode, [AllowEmptyString()][string] $RegistrySnapshot, $Cmdlet,
-        [AllowEmptyString()][string] $BackupPath, [bool] $FailFast, [bool] $NoLock, [AllowEmptyString()][string] $LockToken
+        [AllowEmptyString()][string] $BackupPath, [bool] $FailFast, [bool] $NoLock, [AllowEmptyString()][string] $LockToken,
+        [AllowEmptyString()][string] $LockFile
     )
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     $changing = ($Mode -eq 'Set' -and -not $WhatIfPreference)
@@ -422,7 +427,9 @@ function Invoke-WsConfiguration {
     $fence = $null
     if ($changing -and $LockToken) {
         # The caller (the winstate CLI) took the lock in this process's name; every save checks it still holds.
-        $fence = @{ Path = (Get-WsLockPath -RegistrySnapshot $RegistrySnapshot); Token = $LockToken }
+        # Its path too when given: under Wine the two sides need not agree on %ProgramData%.
+        if (-not $LockFile) { $LockFile = Get-WsLockPath -RegistrySnapshot $RegistrySnapshot }
+        $fence = @{ Path = $LockFile; Token = $LockToken }
     } elseif ($changing -and -not $NoLock) {
         # Before reading: a second writer must not read what the first is about to replace.
         $lockPath = Get-WsLockPath -RegistrySnapshot $RegistrySnapshot
@@ -1781,7 +1788,7 @@ function Test-WsSnapshotKeyEmpty {
 #endregion
 
 $WsReport = Invoke-WsConfiguration -Document $WsDocument -Resources $WsResources -Mode $Mode -RegistrySnapshot $RegistrySnapshot -Cmdlet $PSCmdlet `
-    -BackupPath $BackupPath -FailFast $FailFast.IsPresent -NoLock $NoLock.IsPresent -LockToken $LockToken
+    -BackupPath $BackupPath -FailFast $FailFast.IsPresent -NoLock $NoLock.IsPresent -LockToken $LockToken -LockFile $LockPath
 switch ($OutputFormat) {
     'Json' { ConvertTo-WsAsciiJson -InputObject $WsReport }
     'Object' { [pscustomobject]$WsReport }

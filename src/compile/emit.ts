@@ -117,6 +117,8 @@ function helpBlock(plan: Plan): string {
     '.PARAMETER LockToken',
     '    The token of a target lock the caller (the winstate CLI) took for this process; every save',
     '    checks that the lock still carries it, and saves nothing otherwise.',
+    '.PARAMETER LockPath',
+    '    With -LockToken: the lock file the caller took (default: the one this script would use).',
     '.EXAMPLE',
     `    .\\${c(plan.name)}.ps1 -Mode Test`,
     '.EXAMPLE',
@@ -148,11 +150,13 @@ param(
 
     [switch] $NoLock,
 
-    [string] $LockToken
+    [string] $LockToken,
+
+    [string] $LockPath
 )`;
 
 const ENTRY_POINT = `$WsReport = Invoke-WsConfiguration -Document $WsDocument -Resources $WsResources -Mode $Mode -RegistrySnapshot $RegistrySnapshot -Cmdlet $PSCmdlet \`
-    -BackupPath $BackupPath -FailFast $FailFast.IsPresent -NoLock $NoLock.IsPresent -LockToken $LockToken
+    -BackupPath $BackupPath -FailFast $FailFast.IsPresent -NoLock $NoLock.IsPresent -LockToken $LockToken -LockFile $LockPath
 switch ($OutputFormat) {
     'Json' { ConvertTo-WsAsciiJson -InputObject $WsReport }
     'Object' { [pscustomobject]$WsReport }

@@ -190,10 +190,13 @@ export class Engine {
   }
 
   /** The session's PowerShell process (started if need be): the one that will write the target. */
-  private async writerProcess(): Promise<{ pid: number; processStarted: string }> {
+  private async writerProcess(): Promise<{ pid: number; processStarted: string } | undefined> {
     const result = await this.session.invoke(new PsCode("$PID; (Get-Process -Id $PID).StartTime.ToUniversalTime().ToString('o')"));
     const [pid, started] = result.output.split('\n');
     if (!result.ok || !pid || !started) throw new WinstateRunError(`PowerShell did not start: ${result.error?.message ?? 'no process id'}`, { cause: result.error });
+    // A PowerShell on another system (Windows under Wine, driven from Linux) cannot see this
+    // process, nor this one it: the lock then names this process, and the token alone fences.
+    if (this.session.powershellPid === undefined) return undefined;
     return { pid: Number(pid), processStarted: started.trim() };
   }
 
@@ -215,7 +218,7 @@ export class Engine {
     writeRun(this.stateDir, record);
     let report: RunReport;
     try {
-      report = await this.run(plan, 'Set', options, token ? { BackupPath: backup, LockToken: token } : { BackupPath: backup, NoLock: true });
+      report = await this.run(plan, 'Set', options, token ? { BackupPath: backup, LockToken: token, LockPath: lockPathFor(options.snapshot) } : { BackupPath: backup, NoLock: true });
     } catch (error) {
       // The process died or hung mid-change: the journal tells what reached the target.
       record.finishedAt = new Date().toISOString();

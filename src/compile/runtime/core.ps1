@@ -301,7 +301,8 @@ function New-WsResult {
 function Invoke-WsConfiguration {
     param(
         $Document, $Resources, [string] $Mode, [AllowEmptyString()][string] $RegistrySnapshot, $Cmdlet,
-        [AllowEmptyString()][string] $BackupPath, [bool] $FailFast, [bool] $NoLock, [AllowEmptyString()][string] $LockToken
+        [AllowEmptyString()][string] $BackupPath, [bool] $FailFast, [bool] $NoLock, [AllowEmptyString()][string] $LockToken,
+        [AllowEmptyString()][string] $LockFile
     )
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     $changing = ($Mode -eq 'Set' -and -not $WhatIfPreference)
@@ -309,7 +310,9 @@ function Invoke-WsConfiguration {
     $fence = $null
     if ($changing -and $LockToken) {
         # The caller (the winstate CLI) took the lock in this process's name; every save checks it still holds.
-        $fence = @{ Path = (Get-WsLockPath -RegistrySnapshot $RegistrySnapshot); Token = $LockToken }
+        # Its path too when given: under Wine the two sides need not agree on %ProgramData%.
+        if (-not $LockFile) { $LockFile = Get-WsLockPath -RegistrySnapshot $RegistrySnapshot }
+        $fence = @{ Path = $LockFile; Token = $LockToken }
     } elseif ($changing -and -not $NoLock) {
         # Before reading: a second writer must not read what the first is about to replace.
         $lockPath = Get-WsLockPath -RegistrySnapshot $RegistrySnapshot
