@@ -50,7 +50,7 @@ usage:
   winstate catalog search <words>... [--json]      entries whose id, title, GPO path, registry path, STIG
                                                    ids or CIS numbers contain every word
   winstate runs [--json]                           list past set/apply/rollback runs and what each changed
-  winstate rollback <run-id|latest> [--what-if] [--json]
+  winstate rollback <run-id|latest> [--snapshot file.reg] [--what-if] [--json]
                                                    restore what a run changed, from its backup
   winstate schema [--out file] [--check]           print the document JSON Schema
   winstate import stig <xccdf> [--scope MS|DC] [-o file.yaml]
@@ -127,7 +127,7 @@ const COMMANDS: Record<string, OptionName[]> = {
   set: CHANGE_OPTIONS,
   apply: CHANGE_OPTIONS,
   runs: ['json', 'state-dir'],
-  rollback: ['what-if', 'json', 'fail-fast', 'state-dir', 'pwsh', 'timeout', 'verbose'],
+  rollback: ['snapshot', 'what-if', 'json', 'fail-fast', 'state-dir', 'pwsh', 'timeout', 'verbose'],
   catalog: ['json'],
   import: ['scope', 'out'],
   baseline: ['scope', 'level', 'out', 'json'],
@@ -565,9 +565,14 @@ async function rollbackCommand(args: Args, io: CliIo): Promise<number> {
   if (!engine) return EXIT.runtimeError;
   const json = args.flags.has('--json');
   try {
-    const result = await engine.rollback(args.files[0]!, { whatIf: args.flags.has('--what-if'), failFast: args.flags.has('--fail-fast') });
+    const snapshot = args.flags.get('--snapshot');
+    const result = await engine.rollback(args.files[0]!, {
+      whatIf: args.flags.has('--what-if'),
+      failFast: args.flags.has('--fail-fast'),
+      ...(typeof snapshot === 'string' ? { target: snapshot } : {}),
+    });
     const human = (text: string) => (json ? io.stderr(`${text}\n`) : io.stdout(`${text}\n`));
-    human(`rollback of run ${result.of.id} (${result.of.document.name}) using ${result.documentFile}`);
+    human(`rollback of run ${result.of.id} (${result.of.document.name}) on ${printable(result.of.snapshot ?? 'the live registry')} using ${result.documentFile}`);
     for (const item of result.unsupported) human(`  cannot restore ${printable(item)}`);
     human(renderApply(result.report, await textOptions(io, json ? 'stderr' : 'stdout', undefined)));
     if (json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);

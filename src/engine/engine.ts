@@ -50,7 +50,8 @@ export interface RollbackResult {
   scriptFile: string;
   unsupported: string[];
   report: ApplyReport;
-  run: RunRecord;
+  /** The rollback's own run record; none for a what-if rollback, which changes and records nothing. */
+  run?: RunRecord;
 }
 
 /**
@@ -140,9 +141,20 @@ export class Engine {
   }
 
   /** Restores what a run (an id, or 'latest') changed, by applying a generated rollback document. */
-  async rollback(idOrLatest: string, options: Omit<RunOptions, 'snapshot'> = {}): Promise<RollbackResult> {
+  /**
+   * Restores what a run changed. `target` is where the caller means to restore (a snapshot path, or
+   * null for the live registry); a run on another target is refused, never rolled back elsewhere.
+   */
+  async rollback(idOrLatest: string, options: Omit<RunOptions, 'snapshot'> & { target?: string | null } = {}): Promise<RollbackResult> {
     const of = findRun(this.stateDir, idOrLatest);
     if (!of) throw new WinstateRunError(`no run '${idOrLatest}' with changes to roll back in ${join(this.stateDir, 'runs')}`);
+    if (options.target !== undefined) {
+      const wanted = options.target === null ? null : resolvePath(options.target);
+      if ((of.snapshot ?? null) !== wanted) {
+        const where = (t: string | null) => (t === null ? 'the live registry' : t);
+        throw new WinstateRunError(`run ${of.id} changed ${where(of.snapshot ?? null)}, not ${where(wanted)}: nothing was rolled back (name the run's own target, or leave --snapshot out to restore it there)`);
+      }
+    }
     if (of.status === 'running') throw new WinstateRunError(`run ${of.id} is still running (process ${of.owner?.pid ?? '?'}); roll it back once it has ended`);
     if (!of.backup || !existsSync(of.backup)) throw new WinstateRunError(`run ${of.id} has no backup to restore from`);
     const backup = JSON.parse(readFileSync(of.backup, 'utf8')) as BackupRecord;
@@ -160,7 +172,7 @@ export class Engine {
     writeFileAtomic(scriptFile, compilePlan(plan).text);
     const snapshot = of.snapshot ?? undefined;
     const report = await this.apply(plan, { ...options, snapshot }, 'rollback', of.id);
-    const run = report.runId ? findRun(this.stateDir, report.runId)! : this.writeNoChangeRun(plan, snapshot, of.id);
+    const run = report.runId ? findRun(this.stateDir, report.runId)! : options.whatIf ? undefined : this.writeNoChangeRun(plan, snapshot, of.id);
     return { of, documentFile, scriptFile, unsupported, report, run };
   }
 

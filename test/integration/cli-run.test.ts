@@ -100,8 +100,20 @@ test('runs lists what apply changed; rollback latest restores it; runs shows the
   assert.is(listed.code, 0);
   assert.match(listed.stdout, /apply\s+converged\s+smb-client-signing on .*server\.reg/);
   assert.match(listed.stdout, /changed SMB client signing \(if server agrees\)/);
-  const rolled = await cli(['rollback', 'latest', '--state-dir', stateDir, '--json']);
+  // Another file named: refused, and that file untouched; the run's own target, named or not, is restored.
+  const other = demoSnapshot();
+  const otherBefore = readFileSync(other);
+  const elsewhere = await cli(['rollback', 'latest', '--snapshot', other, '--state-dir', stateDir]);
+  assert.is(elsewhere.code, 1);
+  assert.match(elsewhere.stderr, /run \S+ changed .*server\.reg, not .*server\.reg: nothing was rolled back/);
+  assert.equal(readFileSync(other), otherBefore);
+  // A what-if rollback describes and records nothing, so latest still means the apply.
+  const preview = await cli(['rollback', 'latest', '--what-if', '--state-dir', stateDir]);
+  assert.is(preview.code, 2, preview.stderr); // as apply --what-if: there is something to change
+  assert.is((JSON.parse((await cli(['runs', '--state-dir', stateDir, '--json'])).stdout) as unknown[]).length, 1);
+  const rolled = await cli(['rollback', 'latest', '--snapshot', snapshot, '--state-dir', stateDir, '--json']);
   assert.is(rolled.code, 0, rolled.stderr);
+  assert.match(rolled.stderr, new RegExp(`rollback of run \\S+ \\(smb-client-signing\\) on ${snapshot.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   const after = await cli(['get', SEED, '--snapshot', snapshot, '--json']);
   assert.equal((JSON.parse(after.stdout) as RunReport).results, (JSON.parse(before.stdout) as RunReport).results, 'prior state restored');
   const runs = JSON.parse((await cli(['runs', '--state-dir', stateDir, '--json'])).stdout) as { id: string; command: string; rollbackOf?: string }[];

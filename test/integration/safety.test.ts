@@ -110,9 +110,9 @@ test('rollback restores exactly: data, types, absence, removed trees; created ke
     assert.ok(rollback.report.converged, JSON.stringify(rollback.report.verify?.results.filter((r) => !r.inDesiredState)));
     assert.equal(await dump(snapshot), original);
     assert.ok(existsSync(rollback.documentFile) && existsSync(rollback.scriptFile));
-    assert.is(rollback.run.rollbackOf, applied.runId);
+    assert.is(rollback.run!.rollbackOf, applied.runId);
     // The rollback is itself a run with a backup: rolling it back re-applies the change.
-    const again = await engine.rollback(rollback.run.id);
+    const again = await engine.rollback(rollback.run!.id);
     assert.ok(again.report.converged);
     assert.is((await engine.test(planFromYaml(DOC), { snapshot })).summary.drifted, 0);
   } finally {
