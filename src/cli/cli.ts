@@ -50,7 +50,7 @@ usage:
   winstate catalog search <words>... [--json]      entries whose id, title, GPO path, registry path, STIG
                                                    ids or CIS numbers contain every word
   winstate runs [--json]                           list past set/apply/rollback runs and what each changed
-  winstate rollback <run-id|latest> [--snapshot file.reg] [--what-if] [--json]
+  winstate rollback <run-id|latest> | --backup <backup.json> [--snapshot file.reg] [--what-if] [--json]
                                                    restore what a run changed, from its backup
   winstate schema [--out file] [--check]           print the document JSON Schema
   winstate import stig <xccdf> [--scope MS|DC] [-o file.yaml]
@@ -68,6 +68,7 @@ options (each command takes only its own; --name=value works as --name value):
                          ${REPORT_FORMATS.map((f) => f.name).join(', ')}
   --benchmark <xccdf>    the STIG benchmark a ckl/xccdf report follows: its own ids and texts, every rule
                          of the scope (rules the document does not manage are Not_Reviewed, with why)
+  --backup <file>        rollback: restore from a backup a generated script wrote (-BackupPath)
   --fail-fast            stop at the first setting that fails (set, apply, rollback; default: the others still run)
   --state-dir <dir>      where runs and backups are kept (else $WINSTATE_STATE_DIR, %ProgramData%\\winstate
                          on Windows, ~/.local/state/winstate elsewhere)
@@ -104,6 +105,7 @@ const OPTIONS = {
   'what-if': { type: 'boolean' },
   report: { type: 'string', multiple: true },
   'fail-fast': { type: 'boolean' },
+  backup: { type: 'string' },
   'state-dir': { type: 'string' },
   pwsh: { type: 'string' },
   timeout: { type: 'string' },
@@ -127,7 +129,7 @@ const COMMANDS: Record<string, OptionName[]> = {
   set: CHANGE_OPTIONS,
   apply: CHANGE_OPTIONS,
   runs: ['json', 'state-dir'],
-  rollback: ['snapshot', 'what-if', 'json', 'fail-fast', 'state-dir', 'pwsh', 'timeout', 'verbose'],
+  rollback: ['snapshot', 'backup', 'what-if', 'json', 'fail-fast', 'state-dir', 'pwsh', 'timeout', 'verbose'],
   catalog: ['json'],
   import: ['scope', 'out'],
   baseline: ['scope', 'level', 'out', 'json'],
@@ -556,7 +558,10 @@ async function runsCommand(args: Args, io: CliIo): Promise<number> {
 
 /** `winstate rollback <run-id|latest>`: applies the generated rollback document to the run's target. */
 async function rollbackCommand(args: Args, io: CliIo): Promise<number> {
-  if (args.files.length !== 1) throw new UsageError('rollback takes one run id, or latest');
+  const backupFile = args.flags.get('--backup');
+  if (typeof backupFile === 'string' ? args.files.length !== 0 : args.files.length !== 1) {
+    throw new UsageError('rollback takes one run id, or latest, or --backup <file> that a generated script wrote');
+  }
   const timeoutMs = timeoutOf(args);
   const { WinstateRunError } = await import('../engine/engine.js');
   const { TargetLockedError } = await import('../engine/state.js');
@@ -566,13 +571,15 @@ async function rollbackCommand(args: Args, io: CliIo): Promise<number> {
   const json = args.flags.has('--json');
   try {
     const snapshot = args.flags.get('--snapshot');
-    const result = await engine.rollback(args.files[0]!, {
+    const restore = typeof backupFile === 'string' ? (o: Parameters<Engine['rollback']>[1]) => engine.rollbackBackup(backupFile, o) : (o: Parameters<Engine['rollback']>[1]) => engine.rollback(args.files[0]!, o);
+    const result = await restore({
       whatIf: args.flags.has('--what-if'),
       failFast: args.flags.has('--fail-fast'),
       ...(typeof snapshot === 'string' ? { target: snapshot } : {}),
     });
     const human = (text: string) => (json ? io.stderr(`${text}\n`) : io.stdout(`${text}\n`));
-    human(`rollback of run ${result.of.id} (${result.of.document.name}) on ${printable(result.of.snapshot ?? 'the live registry')} using ${result.documentFile}`);
+    const what = typeof backupFile === 'string' ? `the backup ${printable(backupFile)}` : `run ${result.of.id}`;
+    human(`rollback of ${what} (${printable(result.of.document.name)}) on ${printable(result.of.snapshot ?? 'the live registry')} using ${result.documentFile}`);
     for (const item of result.unsupported) human(`  cannot restore ${printable(item)}`);
     human(renderApply(result.report, await textOptions(io, json ? 'stderr' : 'stdout', undefined)));
     if (json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);

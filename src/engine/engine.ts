@@ -140,14 +140,55 @@ export class Engine {
     });
   }
 
-  /** Restores what a run (an id, or 'latest') changed, by applying a generated rollback document. */
   /**
-   * Restores what a run changed. `target` is where the caller means to restore (a snapshot path, or
+   * Restores what a run (an id, or 'latest') changed, by applying a generated rollback document. `target` is where the caller means to restore (a snapshot path, or
    * null for the live registry); a run on another target is refused, never rolled back elsewhere.
    */
   async rollback(idOrLatest: string, options: Omit<RunOptions, 'snapshot'> & { target?: string | null } = {}): Promise<RollbackResult> {
     const of = findRun(this.stateDir, idOrLatest);
     if (!of) throw new WinstateRunError(`no run '${idOrLatest}' with changes to roll back in ${join(this.stateDir, 'runs')}`);
+    if (of.status === 'running') throw new WinstateRunError(`run ${of.id} is still running (process ${of.owner?.pid ?? '?'}); roll it back once it has ended`);
+    if (!of.backup || !existsSync(of.backup)) throw new WinstateRunError(`run ${of.id} has no backup to restore from`);
+    const backup = JSON.parse(readFileSync(of.backup, 'utf8')) as BackupRecord;
+    // An interrupted run's journal may be short (the process died between a change and its line):
+    // every planned change is restored, and the rollback's own test reads the target to see which differ.
+    const applied = wasInterrupted(of) ? undefined : new Set([...of.changes.map((c) => c.name), ...(of.appliedBeforeInterruption ?? [])]);
+    return this.restore(of, backup, applied, options);
+  }
+
+  /**
+   * Restores from a backup that a generated script wrote when run by hand (-BackupPath): its
+   * journal says what was applied; without a complete journal every entry is restored, judged by
+   * reading the target.
+   */
+  async rollbackBackup(file: string, options: Omit<RunOptions, 'snapshot'> & { target?: string | null } = {}): Promise<RollbackResult> {
+    if (!existsSync(file)) throw new WinstateRunError(`backup ${file} does not exist`);
+    let backup: BackupRecord;
+    try {
+      backup = JSON.parse(readFileSync(file, 'utf8')) as BackupRecord;
+    } catch (error) {
+      throw new WinstateRunError(`backup ${file} is not JSON: ${(error as Error).message}`, { cause: error });
+    }
+    if (backup?.tool !== 'winstate' || !Array.isArray(backup.entries) || (backup.target !== 'Snapshot' && backup.target !== 'Live')) {
+      throw new WinstateRunError(`${file} is not a backup written by winstate`);
+    }
+    const journal = readJournal(resolvePath(file));
+    const of: RunRecord = {
+      id: newRunId(),
+      command: 'set',
+      document: { name: backup.document, file: resolvePath(file) },
+      target: backup.target === 'Snapshot' ? 'snapshot' : 'live',
+      snapshot: backup.snapshot,
+      startedAt: backup.createdAt,
+      status: journal.complete ? 'converged' : 'interrupted',
+      backup: resolvePath(file),
+      changes: [],
+      failures: [],
+    };
+    return this.restore(of, backup, journal.complete ? new Set(journal.applied) : undefined, options);
+  }
+
+  private async restore(of: RunRecord, backup: BackupRecord, applied: Set<string> | undefined, options: Omit<RunOptions, 'snapshot'> & { target?: string | null }): Promise<RollbackResult> {
     if (options.target !== undefined) {
       const wanted = options.target === null ? null : resolvePath(options.target);
       if ((of.snapshot ?? null) !== wanted) {
@@ -155,12 +196,6 @@ export class Engine {
         throw new WinstateRunError(`run ${of.id} changed ${where(of.snapshot ?? null)}, not ${where(wanted)}: nothing was rolled back (name the run's own target, or leave --snapshot out to restore it there)`);
       }
     }
-    if (of.status === 'running') throw new WinstateRunError(`run ${of.id} is still running (process ${of.owner?.pid ?? '?'}); roll it back once it has ended`);
-    if (!of.backup || !existsSync(of.backup)) throw new WinstateRunError(`run ${of.id} has no backup to restore from`);
-    const backup = JSON.parse(readFileSync(of.backup, 'utf8')) as BackupRecord;
-    // An interrupted run's journal may be short (the process died between a change and its line):
-    // every planned change is restored, and the rollback's own test reads the target to see which differ.
-    const applied = wasInterrupted(of) ? undefined : new Set([...of.changes.map((c) => c.name), ...(of.appliedBeforeInterruption ?? [])]);
     if (applied?.size === 0 || backup.entries.length === 0) throw new WinstateRunError(`run ${of.id} changed nothing, so there is nothing to roll back`);
     const { yaml, unsupported } = rollbackDocument(backup, of.id, applied);
     const dir = runDir(this.stateDir, of.id);

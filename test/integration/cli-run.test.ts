@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { main, type CliIo } from '../../src/cli/cli.js';
 import type { ApplyReport, RunReport } from '../../src/engine/results.js';
-import { tempDir } from '../helpers.js';
+import { runPwshFile, tempDir } from '../helpers.js';
 import { runCli } from '../helpers.js';
 
 const SEED = 'configurations/smb-client-signing.yaml';
@@ -122,6 +122,30 @@ test('runs lists what apply changed; rollback latest restores it; runs shows the
   const nothing = await cli(['rollback', 'nope', '--state-dir', tempDir('winstate-state-')]);
   assert.is(nothing.code, 1);
   assert.match(nothing.stderr, /no run 'nope'/);
+});
+
+test('rollback --backup restores what a generated script changed when run by hand', async () => {
+  const snapshot = demoSnapshot();
+  const original = readFileSync(snapshot);
+  const stateDir = tempDir('winstate-state-');
+  const backup = join(tempDir(), 'by-hand.backup.json');
+  const byHand = runPwshFile(join('generated-ps', 'smb-client-signing.ps1'), ['-Mode', 'Set', '-RegistrySnapshot', snapshot, '-BackupPath', backup]);
+  assert.is(byHand.status, 0, byHand.stderr);
+  assert.not.equal(readFileSync(snapshot), original, 'the script changed the file');
+  const elsewhere = await cli(['rollback', '--backup', backup, '--snapshot', demoSnapshot(), '--state-dir', stateDir]);
+  assert.is(elsewhere.code, 1);
+  assert.match(elsewhere.stderr, /nothing was rolled back/);
+  const rolled = await cli(['rollback', '--backup', backup, '--state-dir', stateDir]);
+  assert.is(rolled.code, 0, rolled.stderr);
+  assert.equal(readFileSync(snapshot), original, 'the file is back byte for byte');
+  const both = await cli(['rollback', 'latest', '--backup', backup, '--state-dir', stateDir]);
+  assert.is(both.code, 3);
+  assert.match(both.stderr, /one run id, or latest, or --backup/);
+  const notOurs = join(tempDir(), 'other.json');
+  writeFileSync(notOurs, '{"hello":1}');
+  const foreign = await cli(['rollback', '--backup', notOurs, '--state-dir', stateDir]);
+  assert.is(foreign.code, 1);
+  assert.match(foreign.stderr, /is not a backup written by winstate/);
 });
 
 test('set through the CLI takes the target lock and names the holder when it cannot', async () => {
