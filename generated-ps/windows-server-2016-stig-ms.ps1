@@ -18,7 +18,7 @@
     Set writes the prior state of everything it will change to this JSON file before the first
     change (default: a new file under $env:WINSTATE_STATE_DIR, %ProgramData%\winstate or
     ~/.local/state/winstate, in backups\), and a journal of applied changes beside it.
-    `winstate rollback` restores from it.
+    `winstate rollback --backup <file>` restores from it.
 .PARAMETER FailFast
     Stop at the first setting that fails; by default the others still run.
 .PARAMETER NoLock
