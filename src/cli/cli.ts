@@ -49,7 +49,8 @@ usage:
                                                    one setting: mapping, choices, rationale, references
   winstate catalog search <words>... [--json]      entries whose id, title, GPO path, registry path, STIG
                                                    ids or CIS numbers contain every word
-  winstate runs [--json]                           list past set/apply/rollback runs and what each changed
+  winstate runs [--limit n] [--target file.reg|live] [--json]
+                                                   list past set/apply/rollback runs and what each changed
   winstate rollback <run-id|latest> | --backup <backup.json> [--snapshot file.reg] [--what-if] [--json]
                                                    restore what a run changed, from its backup
   winstate schema [--out file] [--check]           print the document JSON Schema
@@ -68,6 +69,8 @@ options (each command takes only its own; --name=value works as --name value):
                          ${REPORT_FORMATS.map((f) => f.name).join(', ')}
   --benchmark <xccdf>    the STIG benchmark a ckl/xccdf report follows: its own ids and texts, every rule
                          of the scope (rules the document does not manage are Not_Reviewed, with why)
+  --limit <n>            runs: only the newest n
+  --target <file|live>   runs: only the runs on that snapshot file, or on the live registry
   --backup <file>        rollback: restore from a backup a generated script wrote (-BackupPath)
   --fail-fast            stop at the first setting that fails (set, apply, rollback; default: the others still run)
   --state-dir <dir>      where runs and backups are kept (else $WINSTATE_STATE_DIR, %ProgramData%\\winstate
@@ -106,6 +109,8 @@ const OPTIONS = {
   report: { type: 'string', multiple: true },
   'fail-fast': { type: 'boolean' },
   backup: { type: 'string' },
+  limit: { type: 'string' },
+  target: { type: 'string' },
   'state-dir': { type: 'string' },
   pwsh: { type: 'string' },
   timeout: { type: 'string' },
@@ -128,7 +133,7 @@ const COMMANDS: Record<string, OptionName[]> = {
   test: [...RUN_OPTIONS, 'report', 'benchmark'],
   set: CHANGE_OPTIONS,
   apply: CHANGE_OPTIONS,
-  runs: ['json', 'state-dir'],
+  runs: ['json', 'state-dir', 'limit', 'target'],
   rollback: ['snapshot', 'backup', 'what-if', 'json', 'fail-fast', 'state-dir', 'pwsh', 'timeout', 'verbose'],
   catalog: ['json'],
   import: ['scope', 'out'],
@@ -539,16 +544,28 @@ async function runsCommand(args: Args, io: CliIo): Promise<number> {
   if (args.files.length > 0) throw new UsageError('runs takes no arguments');
   const { listRuns } = await import('../engine/state.js');
   const stateDir = await stateDirOf(args);
-  const runs = listRuns(stateDir);
+  let runs = listRuns(stateDir);
+  const target = args.flags.get('--target');
+  if (typeof target === 'string') {
+    const { resolve } = await import('node:path');
+    const wanted = target.toLowerCase() === 'live' ? null : resolve(target);
+    runs = runs.filter((run) => (run.snapshot ?? null) === wanted);
+  }
+  const limit = args.flags.get('--limit');
+  if (typeof limit === 'string') {
+    if (!/^[1-9]\d{0,5}$/.test(limit)) throw new UsageError(`--limit takes a whole number of runs from 1, not '${printable(limit)}'`);
+    runs = runs.slice(-Number(limit));
+  }
   if (args.flags.has('--json')) {
     io.stdout(`${JSON.stringify(runs, null, 2)}\n`);
     return EXIT.ok;
   }
   if (runs.length === 0) io.stdout(`no runs recorded in ${stateDir}\n`);
   for (const run of runs) {
-    const target = run.snapshot ?? 'live registry';
+    const where = run.snapshot ?? 'live registry';
     const what = run.rollbackOf ? ` (rollback of ${run.rollbackOf})` : '';
-    io.stdout(`${run.id}  ${run.command.padEnd(8)} ${run.status.padEnd(13)} ${printable(run.document.name)} on ${printable(target)}${what}\n`);
+    const when = run.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+    io.stdout(`${run.id}  ${when}  ${run.command.padEnd(8)} ${run.status.padEnd(13)} ${printable(run.document.name)} on ${printable(where)}${what}\n`);
     for (const change of run.changes) io.stdout(`    changed ${printable(change.name)}: ${printable(change.target)}\n`);
     for (const name of run.appliedBeforeInterruption ?? []) io.stdout(`    applied before interruption: ${printable(name)}\n`);
     for (const failure of run.failures) io.stdout(`    failed ${printable(failure.name)}: ${printable(failure.error)}\n`);

@@ -119,6 +119,13 @@ test('runs lists what apply changed; rollback latest restores it; runs shows the
   const runs = JSON.parse((await cli(['runs', '--state-dir', stateDir, '--json'])).stdout) as { id: string; command: string; rollbackOf?: string }[];
   assert.equal(runs.map((r) => r.command), ['apply', 'rollback']);
   assert.is(runs[1]!.rollbackOf, runs[0]!.id);
+  // Filters and dates: the newest n, one target (a file or live), each line with its start time.
+  const newest = JSON.parse((await cli(['runs', '--state-dir', stateDir, '--limit', '1', '--json'])).stdout) as { command: string }[];
+  assert.equal(newest.map((r) => r.command), ['rollback']);
+  assert.is(JSON.parse((await cli(['runs', '--state-dir', stateDir, '--target', snapshot, '--json'])).stdout).length, 2);
+  assert.is(JSON.parse((await cli(['runs', '--state-dir', stateDir, '--target', 'live', '--json'])).stdout).length, 0);
+  assert.match((await cli(['runs', '--state-dir', stateDir])).stdout, /^\S+  \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z  apply /m);
+  assert.is((await cli(['runs', '--state-dir', stateDir, '--limit', '0'])).code, 3);
   const nothing = await cli(['rollback', 'nope', '--state-dir', tempDir('winstate-state-')]);
   assert.is(nothing.code, 1);
   assert.match(nothing.stderr, /no run 'nope'/);
