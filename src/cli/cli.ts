@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs as parseNodeArgs } from 'node:util';
 import { printable, type Diagnostic } from '../document/diagnostics.js';
 import type { Plan } from '../document/validate.js';
-import type { Engine } from '../engine/engine.js';
+import type { Engine, RollbackOptions } from '../engine/engine.js';
 import { EXIT, exitCodeOf } from '../engine/results.js';
 import type { TextOptions } from '../report/text.js';
 import type { ReportContext, ReportSpec } from '../report/formats.js';
@@ -470,15 +470,17 @@ async function stateDirOf(args: Args): Promise<string> {
 /** `winstate catalog list|show`. */
 async function catalogCommand(args: Args, io: CliIo): Promise<number> {
   const [verb, ...rest] = args.files;
+  const verbs = ['list', 'show', 'search'];
   if (!((verb === 'list' && rest.length === 0) || (verb === 'show' && rest.length === 1) || (verb === 'search' && rest.length > 0))) {
-    const hint = verb && !['list', 'show', 'search'].includes(verb) ? closestWord(verb, ['list', 'show', 'search']) : undefined;
+    const hint = verb && !verbs.includes(verb) ? closestWord(verb, verbs) : undefined;
     throw new UsageError(`${hint ? `unknown catalog command '${printable(verb!)}'; did you mean '${hint}'?\n` : ''}${CATALOG_USAGE}`);
   }
   const { loadCatalog } = await import('../catalog/catalog.js');
   const { catalogEntryView, renderCatalogEntry } = await import('../catalog/view.js');
   const catalog = loadCatalog();
   const json = args.flags.has('--json');
-  if (verb === 'list' && rest.length === 0) {
+  const didYouMean = (hints: string[]) => (hints.length ? `; did you mean ${hints.map((h) => `"${h}"`).join(' or ')}?` : '');
+  if (verb === 'list') {
     if (json) io.stdout(`${JSON.stringify(catalog.entries.map((e) => catalogEntryView(e, catalog)), null, 2)}\n`);
     else io.stdout(catalogTable(catalog.entries));
     return EXIT.ok;
@@ -493,26 +495,22 @@ async function catalogCommand(args: Args, io: CliIo): Promise<number> {
     if (json) io.stdout(`${JSON.stringify(found.map((e) => catalogEntryView(e, catalog)), null, 2)}\n`);
     else if (found.length) io.stdout(catalogTable(found));
     if (found.length === 0) {
-      const hints = catalog.suggest(rest.join(' '));
-      io.stderr(`winstate: no catalog entry matches '${printable(rest.join(' '))}'${hints.length ? `; did you mean ${hints.map((h) => `"${h}"`).join(' or ')}?` : ''}\n`);
+      io.stderr(`winstate: no catalog entry matches '${printable(rest.join(' '))}'${didYouMean(catalog.suggest(rest.join(' ')))}\n`);
       return EXIT.invalidInput;
     }
     return EXIT.ok;
   }
-  if (verb === 'show' && rest.length === 1) {
-    const found = catalog.findAll(rest[0]!);
-    const entry = found[0];
-    if (!entry) {
-      const hints = catalog.suggest(rest[0]!);
-      io.stderr(`winstate: no catalog entry '${printable(rest[0]!)}'${hints.length ? `; did you mean ${hints.map((h) => `"${h}"`).join(' or ')}?` : ''}\n`);
-      return EXIT.invalidInput;
-    }
-    // A STIG rule or CIS recommendation that sets several values shows every entry (JSON: an array then).
-    if (json) io.stdout(`${JSON.stringify(found.length === 1 ? catalogEntryView(entry, catalog) : found.map((e) => catalogEntryView(e, catalog)), null, 2)}\n`);
-    else io.stdout(`${found.map((e) => renderCatalogEntry(e, catalog)).join('\n\n')}\n`);
-    return EXIT.ok;
+  // show: checked above to have exactly one argument.
+  const found = catalog.findAll(rest[0]!);
+  const entry = found[0];
+  if (!entry) {
+    io.stderr(`winstate: no catalog entry '${printable(rest[0]!)}'${didYouMean(catalog.suggest(rest[0]!))}\n`);
+    return EXIT.invalidInput;
   }
-  throw new UsageError(CATALOG_USAGE);
+  // A STIG rule or CIS recommendation that sets several values shows every entry (JSON: an array then).
+  if (json) io.stdout(`${JSON.stringify(found.length === 1 ? catalogEntryView(entry, catalog) : found.map((e) => catalogEntryView(e, catalog)), null, 2)}\n`);
+  else io.stdout(`${found.map((e) => renderCatalogEntry(e, catalog)).join('\n\n')}\n`);
+  return EXIT.ok;
 }
 
 const CATALOG_USAGE = 'usage: winstate catalog list [--json] | winstate catalog show <id|title|STIG id|CIS number> [--json] | winstate catalog search <words>... [--json]';
@@ -547,7 +545,6 @@ async function runsCommand(args: Args, io: CliIo): Promise<number> {
   let runs = listRuns(stateDir);
   const target = args.flags.get('--target');
   if (typeof target === 'string') {
-    const { resolve } = await import('node:path');
     const wanted = target.toLowerCase() === 'live' ? null : resolve(target);
     runs = runs.filter((run) => (run.snapshot ?? null) === wanted);
   }
@@ -588,7 +585,7 @@ async function rollbackCommand(args: Args, io: CliIo): Promise<number> {
   const json = args.flags.has('--json');
   try {
     const snapshot = args.flags.get('--snapshot');
-    const restore = typeof backupFile === 'string' ? (o: Parameters<Engine['rollback']>[1]) => engine.rollbackBackup(backupFile, o) : (o: Parameters<Engine['rollback']>[1]) => engine.rollback(args.files[0]!, o);
+    const restore = typeof backupFile === 'string' ? (o: RollbackOptions) => engine.rollbackBackup(backupFile, o) : (o: RollbackOptions) => engine.rollback(args.files[0]!, o);
     const result = await restore({
       whatIf: args.flags.has('--what-if'),
       failFast: args.flags.has('--fail-fast'),

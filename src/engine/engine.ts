@@ -44,6 +44,9 @@ export class WinstateRunError extends Error {
 }
 
 /** What rollback did: the apply of the generated rollback document, and where that document is. */
+/** A rollback restores the run's own target; `target` (a snapshot path, or null for live) states where the caller means. */
+export type RollbackOptions = Omit<RunOptions, 'snapshot'> & { target?: string | null };
+
 export interface RollbackResult {
   of: RunRecord;
   documentFile: string;
@@ -144,7 +147,7 @@ export class Engine {
    * Restores what a run (an id, or 'latest') changed, by applying a generated rollback document. `target` is where the caller means to restore (a snapshot path, or
    * null for the live registry); a run on another target is refused, never rolled back elsewhere.
    */
-  async rollback(idOrLatest: string, options: Omit<RunOptions, 'snapshot'> & { target?: string | null } = {}): Promise<RollbackResult> {
+  async rollback(idOrLatest: string, options: RollbackOptions = {}): Promise<RollbackResult> {
     const of = findRun(this.stateDir, idOrLatest);
     if (!of) throw new WinstateRunError(`no run '${idOrLatest}' with changes to roll back in ${join(this.stateDir, 'runs')}`);
     if (of.status === 'running') throw new WinstateRunError(`run ${of.id} is still running (process ${of.owner?.pid ?? '?'}); roll it back once it has ended`);
@@ -161,7 +164,7 @@ export class Engine {
    * journal says what was applied; without a complete journal every entry is restored, judged by
    * reading the target.
    */
-  async rollbackBackup(file: string, options: Omit<RunOptions, 'snapshot'> & { target?: string | null } = {}): Promise<RollbackResult> {
+  async rollbackBackup(file: string, options: RollbackOptions = {}): Promise<RollbackResult> {
     if (!existsSync(file)) throw new WinstateRunError(`backup ${file} does not exist`);
     let backup: BackupRecord;
     try {
@@ -188,7 +191,7 @@ export class Engine {
     return this.restore(of, backup, journal.complete ? new Set(journal.applied) : undefined, options);
   }
 
-  private async restore(of: RunRecord, backup: BackupRecord, applied: Set<string> | undefined, options: Omit<RunOptions, 'snapshot'> & { target?: string | null }): Promise<RollbackResult> {
+  private async restore(of: RunRecord, backup: BackupRecord, applied: Set<string> | undefined, options: RollbackOptions): Promise<RollbackResult> {
     if (options.target !== undefined) {
       const wanted = options.target === null ? null : resolvePath(options.target);
       if ((of.snapshot ?? null) !== wanted) {
