@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { processAlive } from '../processes.js';
 import type { ChildProcess } from 'node:child_process';
 import nodePowershell from 'node-powershell';
 import { ps, PsCode } from '../compile/quote.js';
@@ -97,7 +97,7 @@ $global:WinstateScripts[${hash}] = [scriptblock]::Create([System.Text.Encoding]:
     const started = Date.now();
     // A process that exited on its own (or was killed from outside) is replaced before use.
     // PowerShell itself may be gone while its launcher has not noticed yet: check both.
-    if (this.shell && ((this.shell as unknown as { isExited: boolean }).isExited || !processRunning(this.powershellPid))) await this.stop(this.shell, 'SIGKILL');
+    if (this.shell && ((this.shell as unknown as { isExited: boolean }).isExited || (this.powershellPid !== undefined && !processAlive(this.powershellPid)))) await this.stop(this.shell, 'SIGKILL');
     const restarted = this.everStarted && this.shell === undefined;
     const marker = `@@winstate-${randomBytes(8).toString('hex')}`;
     let timer: NodeJS.Timeout | undefined;
@@ -180,24 +180,6 @@ $global:WinstateScripts[${hash}] = [scriptblock]::Create([System.Text.Encoding]:
         // already gone
       }
     }
-  }
-}
-
-/** Whether a process still runs (a zombie waiting for its parent does not). Unknown pid: assumed running. */
-function processRunning(pid: number | undefined): boolean {
-  if (pid === undefined) return true;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  if (process.platform !== 'linux') return true;
-  try {
-    // /proc/<pid>/stat: "pid (comm) state ...", and comm may hold blanks or parentheses.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
   }
 }
 

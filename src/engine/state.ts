@@ -3,6 +3,7 @@ import { homedir, hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { writeFileAtomic } from '../fs.js';
+import { processAlive } from '../processes.js';
 import type { StateView } from './results.js';
 
 /**
@@ -149,20 +150,8 @@ export function lockPathFor(snapshot: string | undefined): string {
   return join(process.env.ProgramData ?? 'C:\\ProgramData', 'winstate', 'registry.lock');
 }
 
-/** Exported for tests. A zombie (exited, not yet reaped, as orphans in containers often stay) is dead. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true; // no /proc (Windows, macOS): kill(0) is all there is
-  }
-}
+/** Exported for tests: the one rule for a running process (src/processes.ts). */
+export const alive = processAlive;
 
 /** Same rule as Test-WsLockStale in safety.ps1: the writer is gone, or the winstate process that started it is. */
 function stale(holder: LockHolder): boolean {
