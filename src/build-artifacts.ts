@@ -5,9 +5,10 @@
  * so editing a data file without rebuilding is slower, never wrong.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
+import { writeFileAtomic } from './fs.js';
 import { PROJECT_ROOT, projectPath } from './paths.js';
 
 export const ARTIFACTS_DIR = projectPath('dist', 'artifacts');
@@ -71,20 +72,13 @@ export function ajv2020(options: Record<string, unknown>): import('ajv/dist/2020
 export const DOCUMENT_VALIDATOR_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true, verbose: true } as const;
 export const DATA_VALIDATOR_OPTIONS = { allErrors: true, allowUnionTypes: true } as const;
 
-function writeAtomic(file: string, text: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
-
 /** Build step: checks every file of a data folder (throwing on a bad one) and bundles them. */
 export async function writeFolderBundle(dir: string, schemaFile: string, what: string): Promise<string> {
   const { readJsonFiles } = await import('./catalog/data-files.js');
   const stamp = folderStamp(dir, schemaFile);
   const files = readJsonFiles(dir, schemaFile, what, { bundle: false });
   const file = bundleFile(dir);
-  writeAtomic(file, JSON.stringify({ stamp, files }));
+  writeFileAtomic(file, JSON.stringify({ stamp, files }));
   return file;
 }
 
@@ -94,6 +88,6 @@ export function writeStandaloneValidator(name: string, schema: unknown, options:
   const ajv = ajv2020({ ...options, code: { source: true } });
   const code = standaloneCode(ajv, ajv.compile(schema as object));
   const file = standaloneValidatorFile(name);
-  writeAtomic(file, `${code}\nconst wsValidate = module.exports;\nmodule.exports = { validate: wsValidate, stamp: ${JSON.stringify(schemaStamp(schema))} };\n`);
+  writeFileAtomic(file, `${code}\nconst wsValidate = module.exports;\nmodule.exports = { validate: wsValidate, stamp: ${JSON.stringify(schemaStamp(schema))} };\n`);
   return file;
 }
