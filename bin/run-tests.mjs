@@ -13,7 +13,8 @@ const HELP = `Usage: node bin/run-tests.mjs [options] [file-pattern ...]
 
 Runs the compiled tests (dist/test/**/*.test.js; build first: npm run build).
 
-  file-pattern       run only files whose path contains it, e.g. snapshot-store or unit/
+  file-pattern       run only files whose path contains it, e.g. snapshot-store, unit/ or
+                     test/unit/cli.test.ts (a source path names its compiled file)
   -t, --test <re>    run only tests whose name matches the regular expression (others count as skipped)
   -j, --jobs <n>     test files run at once (default: ${defaultJobs()})
   --file-timeout <s> a file still running after this many seconds is killed and fails (default 900)
@@ -168,7 +169,9 @@ async function main() {
     ? listFiles(join(testRoot, 'windows'))
     : listFiles(testRoot).filter((f) => options.all || !relative(testRoot, f).startsWith(`windows${sep}`));
   if (options.patterns.length) {
-    files = files.filter((f) => options.patterns.some((p) => relative(testRoot, f).split(sep).join('/').includes(p)));
+    // A source path (test/unit/x.test.ts) names its compiled file (unit/x.test.js).
+    const patterns = options.patterns.map((p) => p.replace(/\\/g, '/').replace(/^(\.\/)?test\//, '').replace(/\.ts$/, '.js'));
+    files = files.filter((f) => patterns.some((p) => relative(testRoot, f).split(sep).join('/').includes(p)));
   }
   if (files.length === 0) {
     console.error(`run-tests: no test file found${options.patterns.length ? ` matching ${options.patterns.join(', ')}` : ` under ${relative(root, testRoot)} (build first: npm run build)`}`);

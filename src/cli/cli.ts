@@ -40,7 +40,8 @@ usage:
   winstate validate <file.yaml|dir>... [--json]   check documents; errors as file:line:col
   winstate compile <file.yaml|dir>... [--out dir] [--check]
                                                    write generated-ps/<name>.ps1 (--check: fail if they differ)
-  winstate get|test|set|apply <file.yaml> [--snapshot file.reg] [--what-if] [--json]
+  winstate get|test|set|apply <file.yaml> [--snapshot <file>]... [--what-if] [--json]
+                                 [--only <name>]... [--skip <name>]... [--wait <seconds>]
                                  [--report <format>:<file>]... [--benchmark <xccdf>]
                                                    run through one PowerShell process
   winstate catalog list [--json]                   every setting the catalog knows: id, kind, severity,
@@ -51,7 +52,7 @@ usage:
                                                    ids or CIS numbers contain every word
   winstate runs [--limit n] [--target file.reg|live] [--json]
                                                    list past set/apply/rollback runs and what each changed
-  winstate rollback <run-id|latest> | --backup <backup.json> [--snapshot file.reg] [--what-if] [--json]
+  winstate rollback <run-id|latest> | --backup <backup.json> [--snapshot <file>]... [--what-if] [--json]
                                                    restore what a run changed, from its backup
   winstate schema [--out file] [--check]           print the document JSON Schema
   winstate import stig <xccdf> [--scope MS|DC] [-o file.yaml]
@@ -62,7 +63,15 @@ usage:
                                                    a shipped baseline as a document of Policy resources
 
 options (each command takes only its own; --name=value works as --name value):
-  --snapshot <file.reg>  work on a regedit export instead of the live registry
+  --snapshot <file>      work on exported files instead of the live machine, one per kind, told by
+                         content: a regedit export (.reg), a secedit export or security template
+                         (.inf), an auditpol backup (.csv); repeat it for several (rollback: must
+                         name the run's own files, or leave it out)
+  --only <name>          run only this resource: its name, catalog id, STIG id (V-, WN16-) or CIS
+                         number (repeatable; get, test, set, apply)
+  --skip <name>          leave this resource out, named the same ways (repeatable)
+  --wait <seconds>       set, apply, rollback: wait up to this long for a target another run holds
+                         (parallel CI jobs) instead of failing at once
   --what-if              describe changes, change nothing (set, apply, rollback)
   --json                 machine-readable result on stdout; human text goes to stderr
   --report <fmt>:<file>  also write a report (test, set, apply; repeatable); formats:
@@ -70,7 +79,7 @@ options (each command takes only its own; --name=value works as --name value):
   --benchmark <xccdf>    the STIG benchmark a ckl/xccdf report follows: its own ids and texts, every rule
                          of the scope (rules the document does not manage are Not_Reviewed, with why)
   --limit <n>            runs: only the newest n
-  --target <file|live>   runs: only the runs on that snapshot file, or on the live registry
+  --target <file|live>   runs: only the runs on that snapshot file, or on the live machine
   --backup <file>        rollback: restore from a backup a generated script wrote (-BackupPath)
   --fail-fast            stop at the first setting that fails (set, apply, rollback; default: the others still run)
   --state-dir <dir>      where runs and backups are kept (else $WINSTATE_STATE_DIR, %ProgramData%\\winstate
@@ -97,6 +106,8 @@ interface Args {
   flags: Map<string, string | true>;
   /** --report values, in order (parsed when the command runs). */
   reports: string[];
+  /** Values of the other repeatable options (--snapshot, --only, --skip), in order. */
+  lists: Map<string, string[]>;
 }
 
 type OptionKind = { type: 'string' | 'boolean'; short?: string; multiple?: boolean };
@@ -104,7 +115,10 @@ const OPTIONS = {
   json: { type: 'boolean' },
   check: { type: 'boolean' },
   out: { type: 'string', short: 'o' },
-  snapshot: { type: 'string' },
+  snapshot: { type: 'string', multiple: true },
+  wait: { type: 'string' },
+  only: { type: 'string', multiple: true },
+  skip: { type: 'string', multiple: true },
   'what-if': { type: 'boolean' },
   report: { type: 'string', multiple: true },
   'fail-fast': { type: 'boolean' },
@@ -121,8 +135,8 @@ const OPTIONS = {
 } satisfies Record<string, OptionKind>;
 type OptionName = keyof typeof OPTIONS;
 
-const RUN_OPTIONS: OptionName[] = ['snapshot', 'json', 'pwsh', 'timeout', 'verbose'];
-const CHANGE_OPTIONS: OptionName[] = [...RUN_OPTIONS, 'what-if', 'report', 'benchmark', 'fail-fast', 'state-dir'];
+const RUN_OPTIONS: OptionName[] = ['snapshot', 'json', 'pwsh', 'timeout', 'verbose', 'only', 'skip'];
+const CHANGE_OPTIONS: OptionName[] = [...RUN_OPTIONS, 'what-if', 'report', 'benchmark', 'fail-fast', 'state-dir', 'wait'];
 
 /** Every command and the options it takes: the one place both parsing and the errors read. */
 const COMMANDS: Record<string, OptionName[]> = {
@@ -134,7 +148,7 @@ const COMMANDS: Record<string, OptionName[]> = {
   set: CHANGE_OPTIONS,
   apply: CHANGE_OPTIONS,
   runs: ['json', 'state-dir', 'limit', 'target'],
-  rollback: ['snapshot', 'backup', 'what-if', 'json', 'fail-fast', 'state-dir', 'pwsh', 'timeout', 'verbose'],
+  rollback: ['snapshot', 'backup', 'what-if', 'json', 'fail-fast', 'state-dir', 'pwsh', 'timeout', 'verbose', 'wait'],
   catalog: ['json'],
   import: ['scope', 'out'],
   baseline: ['scope', 'level', 'out', 'json'],
@@ -168,12 +182,16 @@ function parseArgs(argv: string[]): Args | { help: true } | { version: true } {
     throw new UsageError(explainParseError(command, error as Error & { code?: string }, allowed));
   }
   const flags = new Map<string, string | true>();
+  const lists = new Map<string, string[]>();
   let reports: string[] = [];
   for (const [name, value] of Object.entries(parsed.values)) {
     if (name === 'report') reports = value as string[];
-    else flags.set(`--${name}`, value as string | true);
+    else if (Array.isArray(value)) {
+      lists.set(`--${name}`, value as string[]);
+      flags.set(`--${name}`, (value as string[])[0]!);
+    } else flags.set(`--${name}`, value as string | true);
   }
-  return { command, files: parsed.positionals, flags, reports };
+  return { command, files: parsed.positionals, flags, reports, lists };
 }
 
 function explainParseError(command: string, error: Error & { code?: string }, allowed: OptionName[]): string {
@@ -270,6 +288,42 @@ function timeoutOf(args: Args): number | undefined {
     throw new UsageError(`--timeout takes whole milliseconds from 1 to ${MAX_TIMEOUT_MS} (about 24.8 days), not '${printable(text)}'`);
   }
   return ms;
+}
+
+/** --wait in seconds (how long a locked target is waited for), as milliseconds. */
+function waitOf(args: Args): number | undefined {
+  const text = args.flags.get('--wait');
+  if (typeof text !== 'string') return undefined;
+  const seconds = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
+  if (!(Number.isSafeInteger(seconds) && seconds >= 0 && seconds <= 86_400)) {
+    throw new UsageError(`--wait takes whole seconds from 0 to 86400 (a day), not '${printable(text)}'`);
+  }
+  return seconds * 1000;
+}
+
+/** The --snapshot files sorted into their stores by content; a wrong file is invalid input. */
+async function snapshotsOfArgs(args: Args): Promise<import('../engine/snapshots.js').Snapshots> {
+  const { classifySnapshots, SnapshotError } = await import('../engine/snapshots.js');
+  try {
+    return classifySnapshots(args.lists.get('--snapshot') ?? []);
+  } catch (error) {
+    if (error instanceof SnapshotError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/** The plan limited by --only and --skip. */
+async function selectedPlan(args: Args, plan: Plan): Promise<Plan> {
+  const only = args.lists.get('--only') ?? [];
+  const skip = args.lists.get('--skip') ?? [];
+  if (only.length === 0 && skip.length === 0) return plan;
+  const { selectResources, SelectionError } = await import('../document/select.js');
+  try {
+    return selectResources(plan, only, skip);
+  } catch (error) {
+    if (error instanceof SelectionError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 /** Expands directories to the YAML documents in them, in a stable order. */
@@ -391,21 +445,15 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
   const timeoutMs = timeoutOf(args);
   const reports = await reportSpecs(args);
   const context = await reportContext(args, reports);
+  const waitMs = waitOf(args);
   const { plans, diagnostics } = await loadPlans(args.files, io);
   if (diagnostics.length > 0 || plans.length === 0) return EXIT.invalidInput;
-  const plan = plans[0]!;
+  const plan = await selectedPlan(args, plans[0]!);
   const { WinstateRunError } = await import('../engine/engine.js');
   const { TargetLockedError } = await import('../engine/state.js');
   const { renderApply, renderRun } = await import('../report/text.js');
-  const snapshot = args.flags.get('--snapshot') as string | undefined;
-  if (snapshot !== undefined && !existsSync(snapshot)) {
-    io.stderr(`winstate: snapshot ${snapshot} does not exist\n`);
-    return EXIT.invalidInput;
-  }
-  if (snapshot !== undefined && statSync(snapshot).isDirectory()) {
-    io.stderr(`winstate: snapshot ${snapshot} is a directory, not a registry export (.reg) file\n`);
-    return EXIT.invalidInput;
-  }
+  const { targetText } = await import('../engine/snapshots.js');
+  const snapshots = await snapshotsOfArgs(args);
   const engine = await startEngine(args, io, timeoutMs);
   if (!engine) return EXIT.runtimeError;
   const failFast = args.flags.has('--fail-fast');
@@ -414,15 +462,15 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
   const startedAt = new Date();
   const progress = startProgress(io, `${args.command} ${plan.name}`);
   try {
-    io.stderr(`winstate: ${args.command} ${plan.name} (${plan.resources.length} resources) on ${snapshot ?? 'the live registry'}\n`);
+    io.stderr(`winstate: ${args.command} ${plan.name} (${plan.resources.length} resources) on ${targetText(snapshots)}\n`);
     if (args.command === 'apply') {
-      const report = await engine.apply(plan, { snapshot, whatIf, failFast });
+      const report = await engine.apply(plan, { snapshots, whatIf, failFast, waitMs });
       progress.stop();
       human(renderApply(report, text));
       if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
       return await writeRequestedReports(reports, 'apply', plan, report, startedAt, exitCodeOf(report), io, context);
     }
-    const options = { snapshot, whatIf, failFast };
+    const options = { snapshots, whatIf, failFast, waitMs };
     // set goes through the engine's set: target lock, backup before the first change, run record.
     const report = args.command === 'set' ? await engine.set(plan, options) : await engine.run(plan, args.command === 'get' ? 'Get' : 'Test', options);
     progress.stop();
@@ -545,8 +593,13 @@ async function runsCommand(args: Args, io: CliIo): Promise<number> {
   let runs = listRuns(stateDir);
   const target = args.flags.get('--target');
   if (typeof target === 'string') {
+    const { runSnapshotsOf } = await import('../engine/engine.js');
+    const { snapshotFiles } = await import('../engine/snapshots.js');
     const wanted = target.toLowerCase() === 'live' ? null : resolve(target);
-    runs = runs.filter((run) => (run.snapshot ?? null) === wanted);
+    runs = runs.filter((run) => {
+      const files = snapshotFiles(runSnapshotsOf(run));
+      return wanted === null ? files.length === 0 : files.includes(wanted);
+    });
   }
   const limit = args.flags.get('--limit');
   if (typeof limit === 'string') {
@@ -559,7 +612,7 @@ async function runsCommand(args: Args, io: CliIo): Promise<number> {
   }
   if (runs.length === 0) io.stdout(`no runs recorded in ${stateDir}\n`);
   for (const run of runs) {
-    const where = run.snapshot ?? 'live registry';
+    const where = run.snapshots ? Object.values(run.snapshots).join(', ') : run.snapshot ?? 'live machine';
     const what = run.rollbackOf ? ` (rollback of ${run.rollbackOf})` : '';
     const when = run.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
     io.stdout(`${run.id}  ${when}  ${run.command.padEnd(8)} ${run.status.padEnd(13)} ${printable(run.document.name)} on ${printable(where)}${what}\n`);
@@ -584,16 +637,20 @@ async function rollbackCommand(args: Args, io: CliIo): Promise<number> {
   if (!engine) return EXIT.runtimeError;
   const json = args.flags.has('--json');
   try {
-    const snapshot = args.flags.get('--snapshot');
+    const snapshot = args.lists.get('--snapshot');
+    const waitMs = waitOf(args);
     const restore = typeof backupFile === 'string' ? (o: RollbackOptions) => engine.rollbackBackup(backupFile, o) : (o: RollbackOptions) => engine.rollback(args.files[0]!, o);
     const result = await restore({
       whatIf: args.flags.has('--what-if'),
       failFast: args.flags.has('--fail-fast'),
-      ...(typeof snapshot === 'string' ? { target: snapshot } : {}),
+      waitMs,
+      ...(snapshot ? { target: snapshot } : {}),
     });
     const human = (text: string) => (json ? io.stderr(`${text}\n`) : io.stdout(`${text}\n`));
     const what = typeof backupFile === 'string' ? `the backup ${printable(backupFile)}` : `run ${result.of.id}`;
-    human(`rollback of ${what} (${printable(result.of.document.name)}) on ${printable(result.of.snapshot ?? 'the live registry')} using ${result.documentFile}`);
+    const { runSnapshotsOf } = await import('../engine/engine.js');
+    const { targetText } = await import('../engine/snapshots.js');
+    human(`rollback of ${what} (${printable(result.of.document.name)}) on ${printable(targetText(runSnapshotsOf(result.of)))} using ${result.documentFile}`);
     for (const item of result.unsupported) human(`  cannot restore ${printable(item)}`);
     human(renderApply(result.report, await textOptions(io, json ? 'stderr' : 'stdout', undefined)));
     if (json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);

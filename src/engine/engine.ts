@@ -10,13 +10,18 @@ import { writeFileAtomic } from '../fs.js';
 import { applyCounts, type ApplyReport, type Mode, type PlanItem, type RunReport } from './results.js';
 import { rollbackDocument, type BackupRecord } from './rollback.js';
 import {
-  acquireLock, defaultStateDir, findRun, lockPathFor, newRunId, readJournal, runDir, wasInterrupted, writeRun,
+  acquireLocks, defaultStateDir, findRun, lockPathFor, newRunId, readJournal, runDir, wasInterrupted, writeRun,
   type RunRecord, type RunStatus,
 } from './state.js';
+import { snapshotFiles, STORE_FILES, type Snapshots, type StoreName } from './snapshots.js';
 
 export interface RunOptions {
-  /** A regedit export to work on instead of the live registry. */
+  /** A regedit export to work on instead of the live registry (the same as snapshots.Registry). */
   snapshot?: string;
+  /** Exported files to work on instead of the live machine, one per store (see classifySnapshots). */
+  snapshots?: Snapshots;
+  /** How long to wait for a locked target before giving up (default: not at all). */
+  waitMs?: number;
   /** Describe changes without making them. */
   whatIf?: boolean;
   /** Stop at the first setting that fails (default: the others still run). */
@@ -43,9 +48,21 @@ export class WinstateRunError extends Error {
   }
 }
 
+/**
+ * A rollback restores the run's own target; `target` (the snapshot paths, or null for live) states
+ * where the caller means, and a run on another target is refused.
+ */
+export type RollbackOptions = Omit<RunOptions, 'snapshot' | 'snapshots'> & { target?: string | string[] | null };
+
+/** The files of an offline run (full paths), from `snapshots` and the older single `snapshot`. */
+export function snapshotsOf(options: Pick<RunOptions, 'snapshot' | 'snapshots'>): Snapshots {
+  const snapshots: Snapshots = {};
+  for (const [store, file] of Object.entries(options.snapshots ?? {})) if (file) snapshots[store as StoreName] = resolvePath(file);
+  if (options.snapshot) snapshots.Registry = resolvePath(options.snapshot);
+  return snapshots;
+}
+
 /** What rollback did: the apply of the generated rollback document, and where that document is. */
-/** A rollback restores the run's own target; `target` (a snapshot path, or null for live) states where the caller means. */
-export type RollbackOptions = Omit<RunOptions, 'snapshot'> & { target?: string | null };
 
 export interface RollbackResult {
   of: RunRecord;
@@ -77,7 +94,7 @@ export class Engine {
   /** One run of the script; changing runs should go through set/apply, which add lock and records. */
   async run(plan: Plan, mode: Mode, options: RunOptions = {}, extra: Record<string, string | boolean> = {}): Promise<RunReport> {
     const parameters: Record<string, string | boolean> = { Mode: mode, OutputFormat: 'Json', ...extra };
-    if (options.snapshot) parameters.RegistrySnapshot = resolvePath(options.snapshot);
+    for (const [store, file] of Object.entries(snapshotsOf(options))) parameters[STORE_FILES[store as StoreName].parameter] = file;
     if (options.whatIf) parameters.WhatIf = true;
     if (options.failFast) parameters.FailFast = true;
     // The runtime travels once per session; each run sends only its resources, as data.
@@ -176,12 +193,12 @@ export class Engine {
       throw new WinstateRunError(`${file} is not a backup written by winstate`);
     }
     const journal = readJournal(resolvePath(file));
+    const snapshots: Snapshots = backup.snapshots ?? (backup.snapshot ? { Registry: backup.snapshot } : {});
     const of: RunRecord = {
       id: newRunId(),
       command: 'set',
       document: { name: backup.document, file: resolvePath(file) },
-      target: backup.target === 'Snapshot' ? 'snapshot' : 'live',
-      snapshot: backup.snapshot,
+      ...recordTarget(snapshots),
       startedAt: backup.createdAt,
       status: journal.complete ? 'converged' : 'interrupted',
       backup: resolvePath(file),
@@ -192,11 +209,13 @@ export class Engine {
   }
 
   private async restore(of: RunRecord, backup: BackupRecord, applied: Set<string> | undefined, options: RollbackOptions): Promise<RollbackResult> {
+    const runSnapshots = runSnapshotsOf(of);
     if (options.target !== undefined) {
-      const wanted = options.target === null ? null : resolvePath(options.target);
-      if ((of.snapshot ?? null) !== wanted) {
-        const where = (t: string | null) => (t === null ? 'the live registry' : t);
-        throw new WinstateRunError(`run ${of.id} changed ${where(of.snapshot ?? null)}, not ${where(wanted)}: nothing was rolled back (name the run's own target, or leave --snapshot out to restore it there)`);
+      const wanted = options.target === null ? [] : (Array.isArray(options.target) ? options.target : [options.target]).map((t) => resolvePath(t)).sort();
+      const own = snapshotFiles(runSnapshots);
+      if (wanted.join('\n') !== own.join('\n')) {
+        const where = (files: string[]) => (files.length === 0 ? 'the live machine' : files.join(', '));
+        throw new WinstateRunError(`run ${of.id} changed ${where(own)}, not ${where(wanted)}: nothing was rolled back (name the run's own target, or leave --snapshot out to restore it there)`);
       }
     }
     if (applied?.size === 0 || backup.entries.length === 0) throw new WinstateRunError(`run ${of.id} changed nothing, so there is nothing to roll back`);
@@ -208,18 +227,16 @@ export class Engine {
     if (!plan) throw new WinstateRunError(`the rollback document for ${of.id} is invalid:\n${diagnostics.map(formatDiagnostic).join('\n')}`);
     const scriptFile = join(dir, 'rollback.ps1');
     writeFileAtomic(scriptFile, compilePlan(plan).text);
-    const snapshot = of.snapshot ?? undefined;
-    const report = await this.apply(plan, { ...options, snapshot }, 'rollback', of.id);
-    const run = report.runId ? findRun(this.stateDir, report.runId)! : options.whatIf ? undefined : this.writeNoChangeRun(plan, snapshot, of.id);
+    const report = await this.apply(plan, { ...options, snapshots: runSnapshots }, 'rollback', of.id);
+    const run = report.runId ? findRun(this.stateDir, report.runId)! : options.whatIf ? undefined : this.writeNoChangeRun(plan, runSnapshots, of.id);
     return { of, documentFile, scriptFile, unsupported, report, run };
   }
 
-  private writeNoChangeRun(plan: Plan, snapshot: string | undefined, rollbackOf: string): RunRecord {
+  private writeNoChangeRun(plan: Plan, snapshots: Snapshots, rollbackOf: string): RunRecord {
     const now = new Date().toISOString();
     const record: RunRecord = {
-      id: newRunId(), command: 'rollback', document: { name: plan.name, file: plan.file }, target: snapshot ? 'snapshot' : 'live',
-      snapshot: snapshot ? resolvePath(snapshot) : null, startedAt: now, finishedAt: now, status: 'no-change', backup: null,
-      changes: [], failures: [], rollbackOf,
+      id: newRunId(), command: 'rollback', document: { name: plan.name, file: plan.file }, ...recordTarget(snapshots),
+      startedAt: now, finishedAt: now, status: 'no-change', backup: null, changes: [], failures: [], rollbackOf,
     };
     writeRun(this.stateDir, record);
     return record;
@@ -231,7 +248,7 @@ export class Engine {
    */
   private async locked<T>(plan: Plan, options: RunOptions, body: (token?: string) => Promise<T>): Promise<T> {
     if (options.whatIf) return body();
-    const lock = acquireLock(lockPathFor(options.snapshot), plan.name, await this.writerProcess());
+    const lock = await acquireLocks(lockPathsOf(snapshotsOf(options)), plan.name, await this.writerProcess(), options.waitMs ?? 0);
     try {
       return await body(lock.token);
     } finally {
@@ -259,16 +276,16 @@ export class Engine {
     if (options.whatIf) return this.run(plan, 'Set', options);
     const id = newRunId();
     const backup = join(runDir(this.stateDir, id), 'backup.json');
+    const snapshots = snapshotsOf(options);
     const record: RunRecord = {
-      id, command, document: { name: plan.name, file: plan.file }, target: options.snapshot ? 'snapshot' : 'live',
-      snapshot: options.snapshot ? resolvePath(options.snapshot) : null, startedAt: new Date().toISOString(),
+      id, command, document: { name: plan.name, file: plan.file }, ...recordTarget(snapshots), startedAt: new Date().toISOString(),
       status: 'running', backup, changes: [], failures: [], ...(rollbackOf ? { rollbackOf } : {}),
       owner: { pid: process.pid, host: hostname() },
     };
     writeRun(this.stateDir, record);
     let report: RunReport;
     try {
-      report = await this.run(plan, 'Set', options, token ? { BackupPath: backup, LockToken: token, LockPath: lockPathFor(options.snapshot) } : { BackupPath: backup, NoLock: true });
+      report = await this.run(plan, 'Set', options, token ? { BackupPath: backup, ...fenceParameters(snapshots, token) } : { BackupPath: backup, NoLock: true });
     } catch (error) {
       // The process died or hung mid-change: the journal tells what reached the target.
       record.finishedAt = new Date().toISOString();
@@ -323,6 +340,36 @@ function withRestartFacts(plan: Plan, report: RunReport): RunReport {
   if (changed.length > 0) report.restartNeeded = changed;
   return report;
 }
+
+/** A run record's target fields: `snapshots` per store, and `snapshot` (the registry file, else the first) for older readers. */
+function recordTarget(snapshots: Snapshots): Pick<RunRecord, 'target' | 'snapshot' | 'snapshots'> {
+  const files = snapshotFiles(snapshots);
+  if (files.length === 0) return { target: 'live', snapshot: null };
+  return { target: 'snapshot', snapshot: snapshots.Registry ?? files[0]!, snapshots };
+}
+
+/** The files a run changed: its snapshots per store (older records name only the registry file). */
+export function runSnapshotsOf(run: Pick<RunRecord, 'snapshot' | 'snapshots'>): Snapshots {
+  if (run.snapshots) return run.snapshots;
+  return run.snapshot ? { Registry: run.snapshot } : {};
+}
+
+/** One lock per file of an offline run (in a stable order), or the machine's lock for a live run. */
+function lockPathsOf(snapshots: Snapshots): string[] {
+  const files = snapshotFiles(snapshots);
+  return files.length === 0 ? [lockPathFor(undefined)] : files.map((f) => lockPathFor(f));
+}
+
+/**
+ * What the script needs to check the caller's lock before each save: the token, and for a live run
+ * the lock file (under Wine the two sides need not agree on %ProgramData%); an offline store's
+ * lock is its file's name with .lock, which both sides spell the same way.
+ */
+function fenceParameters(snapshots: Snapshots, token: string): Record<string, string> {
+  const files = snapshotFiles(snapshots);
+  return files.length === 0 ? { LockToken: token, LockPath: lockPathFor(undefined) } : { LockToken: token, LockPath: lockPathFor(files[0]) };
+}
+
 
 function runStatus(report: RunReport): RunStatus {
   if (report.partial) return 'partial';

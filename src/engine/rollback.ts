@@ -1,6 +1,7 @@
 import { Document } from 'yaml';
 import { parseKeyPath, VALUE_TYPES, type ValueType } from '../resources/registry-model.js';
 import { textProblem } from '../resources/registry-data.js';
+import type { Snapshots } from './snapshots.js';
 
 /** The prior-state record a Set writes before its first change (see safety.ps1). */
 export interface BackupValue {
@@ -31,6 +32,8 @@ export interface BackupRecord {
   document: string;
   target: 'Snapshot' | 'Live';
   snapshot: string | null;
+  /** The files of an offline run per store (newer backups; `snapshot` alone names a registry file). */
+  snapshots?: Snapshots;
   createdAt: string;
   entries: BackupEntry[];
 }

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileAtomic } from '../fs.js';
 import { processAlive } from '../processes.js';
 import type { StateView } from './results.js';
+import type { Snapshots } from './snapshots.js';
 
 /**
  * Where runs and their backups are kept: $WINSTATE_STATE_DIR, else %ProgramData%\winstate on
@@ -32,7 +33,10 @@ export interface RunRecord {
   command: 'set' | 'apply' | 'rollback';
   document: { name: string; file: string };
   target: 'live' | 'snapshot';
+  /** The registry file of an offline run (else its first file), or null for a live run. */
   snapshot: string | null;
+  /** Every file of an offline run, per store. */
+  snapshots?: Snapshots;
   startedAt: string;
   finishedAt?: string;
   status: RunStatus;
@@ -169,9 +173,8 @@ export interface HeldLock {
  * Takes the lock for a writer (by default this process) or throws TargetLockedError naming the
  * holder; a stale lock (see stale) is taken over, and its former writer then fails at its next save.
  */
-export function acquireLock(file: string, document: string, writer?: { pid: number; processStarted: string }): HeldLock {
+export function acquireLock(file: string, document: string, writer?: { pid: number; processStarted: string }, token = randomBytes(16).toString('hex')): HeldLock {
   mkdirSync(dirname(file), { recursive: true });
-  const token = randomBytes(16).toString('hex');
   const record: LockHolder = {
     pid: writer?.pid ?? process.pid,
     host: hostname(),
@@ -206,6 +209,29 @@ export function acquireLock(file: string, document: string, writer?: { pid: numb
     throw new TargetLockedError(file, holder);
   }
   throw new TargetLockedError(file, undefined);
+}
+
+/**
+ * Takes every lock (in the order given, which callers keep stable) under one token, or none: on a
+ * held lock the ones taken are released again and, within waitMs, the whole set is tried again.
+ */
+export async function acquireLocks(files: string[], document: string, writer: { pid: number; processStarted: string } | undefined, waitMs = 0): Promise<HeldLock> {
+  const deadline = Date.now() + waitMs;
+  const token = randomBytes(16).toString('hex');
+  for (let pause = 50; ; pause = Math.min(pause * 2, 1000)) {
+    const held: HeldLock[] = [];
+    try {
+      for (const file of files) held.push(acquireLock(file, document, writer, token));
+      return { token, release: () => held.forEach((l) => l.release()) };
+    } catch (error) {
+      held.forEach((l) => l.release());
+      if (!(error instanceof TargetLockedError) || Date.now() + pause > deadline) {
+        if (error instanceof TargetLockedError && waitMs > 0) error.message += ` (waited ${Math.round(waitMs / 1000)} s)`;
+        throw error;
+      }
+      await new Promise((done) => setTimeout(done, pause));
+    }
+  }
 }
 
 function releaseLock(file: string, token: string): void {

@@ -123,7 +123,7 @@ test('snapshot errors read file:line: message, PowerShell position only with --v
   mkdirSync(folder);
   const d = await runCli(['test', doc, '--snapshot', folder]);
   assert.is(d.code, 3);
-  assert.match(d.stderr, /is a directory, not a registry export/);
+  assert.match(d.stderr, /is a directory, not an exported file/);
 });
 
 test('a real regedit export is written back byte for byte when a run changes nothing in it', async () => {
