@@ -2,7 +2,9 @@
  * Writing generated documents (`winstate import stig`, `winstate baseline`): one YAML layout, a header
  * comment, and one way to hand the result over (checked by the validator, written atomically or printed).
  */
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { Document, isMap, isSeq } from 'yaml';
+import { projectPath } from '../paths.js';
 import { writeFileAtomic } from '../fs.js';
 import { EXIT } from '../engine/results.js';
 import { formatDiagnostic } from './diagnostics.js';
@@ -39,6 +41,17 @@ export function renderDocument(
 }
 
 /**
+ * The modeline made to point at this installation's schema from where the document goes, so an
+ * editor finds it wherever the document is written (the repository's own documents keep the
+ * relative form, which is the same path there).
+ */
+export function withSchemaPath(yaml: string, documentDir: string): string {
+  let path = relative(documentDir, projectPath('schema', 'winstate.schema.json')).split(sep).join('/');
+  if (!path.startsWith('.') && !isAbsolute(path)) path = `./${path}`;
+  return yaml.replace(`# ${SCHEMA_MODELINE}`, `# yaml-language-server: $schema=${path}`);
+}
+
+/**
  * Hands a generated document over: it must validate (a refusal is a bug here, never the user's), then
  * goes to `out` atomically or to stdout. Returns an exit code on failure, undefined when delivered.
  */
@@ -49,11 +62,11 @@ export function deliverDocument(label: string, out: string | undefined, document
     return EXIT.runtimeError;
   }
   if (out === undefined) {
-    io.stdout(yaml);
+    io.stdout(withSchemaPath(yaml, process.cwd()));
     return undefined;
   }
   try {
-    writeFileAtomic(out, yaml);
+    writeFileAtomic(out, withSchemaPath(yaml, dirname(resolve(out))));
   } catch (error) {
     io.stderr(`winstate: ${label}: cannot write ${out}: ${(error as Error).message}\n`);
     return EXIT.runtimeError;

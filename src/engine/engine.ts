@@ -248,7 +248,13 @@ export class Engine {
    */
   private async locked<T>(plan: Plan, options: RunOptions, body: (token?: string) => Promise<T>): Promise<T> {
     if (options.whatIf) return body();
-    const lock = await acquireLocks(lockPathsOf(snapshotsOf(options)), plan.name, await this.writerProcess(), options.waitMs ?? 0);
+    const live = snapshotFiles(snapshotsOf(options)).length === 0;
+    const writer = await this.writerProcess();
+    // Said plainly before anything is locked or read: a live change needs an elevated PowerShell.
+    if (live && writer.elevation === 'not-elevated') {
+      throw new WinstateRunError(`${plan.name}: changing the live machine needs administrator rights, and this PowerShell is not elevated: run winstate from an elevated prompt (Run as administrator); nothing was changed`);
+    }
+    const lock = await acquireLocks(lockPathsOf(snapshotsOf(options)), plan.name, writer.process, options.waitMs ?? 0);
     try {
       return await body(lock.token);
     } finally {
@@ -256,15 +262,19 @@ export class Engine {
     }
   }
 
-  /** The session's PowerShell process (started if need be): the one that will write the target. */
-  private async writerProcess(): Promise<{ pid: number; processStarted: string } | undefined> {
-    const result = await this.session.invoke(new PsCode("$PID; (Get-Process -Id $PID).StartTime.ToUniversalTime().ToString('o')"));
-    const [pid, started] = result.output.split('\n');
-    if (!result.ok || !pid || !started) throw new WinstateRunError(`PowerShell did not start: ${result.error?.message ?? 'no process id'}`, { cause: result.error });
+  /**
+   * The session's PowerShell process (started if need be): the one that will write the target, and
+   * whether it runs elevated on Windows ('n/a' elsewhere, where there is no live target).
+   */
+  private async writerProcess(): Promise<{ process?: { pid: number; processStarted: string }; elevation: 'elevated' | 'not-elevated' | 'n/a' }> {
+    const result = await this.session.invoke(new PsCode(WRITER_PROBE));
+    const [pid, started, elevation] = result.output.split('\n').map((l) => l.trim());
+    if (!result.ok || !pid || !started || !elevation) throw new WinstateRunError(`PowerShell did not start: ${result.error?.message ?? 'no process id'}`, { cause: result.error });
+    const level = elevation === 'elevated' || elevation === 'not-elevated' ? elevation : 'n/a';
     // A PowerShell on another system (Windows under Wine, driven from Linux) cannot see this
     // process, nor this one it: the lock then names this process, and the token alone fences.
-    if (this.session.powershellPid === undefined) return undefined;
-    return { pid: Number(pid), processStarted: started.trim() };
+    if (this.session.powershellPid === undefined) return { elevation: level };
+    return { process: { pid: Number(pid), processStarted: started }, elevation: level };
   }
 
   /**
@@ -319,6 +329,13 @@ export class Engine {
     this.sessionInstance = undefined;
   }
 }
+
+/** The writer's process id, start time and elevation (an administrator token on Windows). */
+const WRITER_PROBE =
+  "$PID; (Get-Process -Id $PID).StartTime.ToUniversalTime().ToString('o'); " +
+  "if ([System.Environment]::OSVersion.Platform -ne [System.PlatformID]::Win32NT) { 'n/a' } " +
+  "elseif (([Security.Principal.WindowsPrincipal][Security.Principal.WindowsIdentity]::GetCurrent()).IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)) { 'elevated' } " +
+  "else { 'not-elevated' }";
 
 /**
  * PowerShell's message apart from its position ("At line:990 char:43" and the code under it), and
