@@ -22,3 +22,5 @@ const { documentSchema } = await import(new URL('../dist/src/document/schema.js'
 await artifacts.writeFolderBundle(CATALOG_ENTRIES_DIR, CATALOG_ENTRY_SCHEMA_FILE, 'catalog entry');
 await artifacts.writeFolderBundle(BASELINES_DIR, BASELINE_SCHEMA_FILE, 'baseline');
 artifacts.writeStandaloneValidator('document', documentSchema(), artifacts.DOCUMENT_VALIDATOR_OPTIONS);
+const reportCheck = await import(new URL('../dist/src/engine/report-check.js', import.meta.url));
+artifacts.writeStandaloneValidator('run-report', reportCheck.runReportSchema(), reportCheck.RUN_REPORT_VALIDATOR_OPTIONS);

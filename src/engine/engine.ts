@@ -9,6 +9,7 @@ import { formatDiagnostic } from '../document/diagnostics.js';
 import { writeFileAtomic } from '../fs.js';
 import { applyCounts, type ApplyReport, type Mode, type PlanItem, type RunReport } from './results.js';
 import { rollbackDocument, type BackupRecord } from './rollback.js';
+import { runReportProblems } from './report-check.js';
 import {
   acquireLocks, defaultStateDir, findRun, lockPathFor, newRunId, readJournal, runDir, wasInterrupted, writeRun,
   type RunRecord, type RunStatus,
@@ -108,13 +109,17 @@ export class Engine {
       if (position) error.detail = position;
       throw error;
     }
-    let report: RunReport;
+    let parsed: unknown;
     try {
-      report = JSON.parse(result.output) as RunReport;
+      parsed = JSON.parse(result.output);
     } catch (error) {
       throw new WinstateRunError(`${plan.name}: ${mode} returned output that is not JSON: ${result.output.slice(0, 200)}`, { cause: error });
     }
-    return withRestartFacts(plan, report);
+    const problems = runReportProblems(parsed);
+    if (problems.length > 0) {
+      throw new WinstateRunError(`${plan.name}: ${mode} returned a report that does not match the runtime's schema (${problems.length} problem(s)): ${problems.slice(0, 3).join('; ')}`);
+    }
+    return withRestartFacts(plan, parsed as RunReport);
   }
 
   get(plan: Plan, options?: RunOptions): Promise<RunReport> {
