@@ -26,7 +26,7 @@ function Invoke-WsChange {
         # Raw form: exact bytes with their type code (rollback of any value).
         if ($snapshot) { Set-WsSnapshotRawValue @common -TypeCode ([int]$Resource.TypeCode) -Bytes $Resource.ValueData }
         elseif ($Resource.TypeCode -eq 3) { Set-WsLiveValue @common -Kind 'Binary' -Data $Resource.ValueData }
-        else { throw ('Writing a value of registry type code {0} from raw bytes is not supported on the live registry yet' -f $Resource.TypeCode) }
+        else { Set-WsLiveRawValue @common -TypeCode ([uint32]$Resource.TypeCode) -Bytes $Resource.ValueData }
         return
     }
     if ($Resource.Ensure -eq 'Present') {

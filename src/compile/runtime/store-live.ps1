@@ -47,17 +47,16 @@ function Get-WsLiveState {
                 'ExpandString' { $state.Kind = 'ExpandString'; $state.TypeCode = 2; $state.Data = [string]$raw }
                 'Binary' { $state.Kind = 'Binary'; $state.TypeCode = 3; $state.Data = [byte[]]$raw }
                 'DWord' {
-                    # A REG_DWORD whose data is not 4 bytes comes back as long or bytes: keep it raw.
+                    # A REG_DWORD whose data is not 4 bytes comes back as long or bytes: keep its exact bytes.
                     if ($raw -is [int]) { $state.Kind = 'DWord'; $state.TypeCode = 4; $state.Data = [System.BitConverter]::ToUInt32([System.BitConverter]::GetBytes([int32]$raw), 0) }
-                    elseif ($raw -is [byte[]]) { $state.Kind = 'Raw'; $state.TypeCode = 4; $state.Data = $raw }
-                    else { $state.Kind = 'Raw'; $state.TypeCode = 4; $state.Data = [System.BitConverter]::GetBytes([int64]$raw) }
+                    else { $exact = Read-WsLiveRawValue -Key $key -Name $ValueName; $state.Kind = 'Raw'; $state.TypeCode = $exact.TypeCode; $state.Data = $exact.Bytes }
                 }
                 'MultiString' { $state.Kind = 'MultiString'; $state.TypeCode = 7; $state.Data = [string[]]$raw }
                 'QWord' { $state.Kind = 'QWord'; $state.TypeCode = 11; $state.Data = [System.BitConverter]::ToUInt64([System.BitConverter]::GetBytes([int64]$raw), 0) }
                 default {
-                    # REG_NONE, REG_LINK, resource lists: .NET hands these back as bytes.
-                    $state.Kind = 'Raw'; $state.TypeCode = -1
-                    if ($raw -is [byte[]]) { $state.Data = $raw } else { $state.Data = [byte[]]@() }
+                    # REG_NONE, REG_LINK, resource lists: .NET knows neither their type code nor how to write them back.
+                    $exact = Read-WsLiveRawValue -Key $key -Name $ValueName
+                    $state.Kind = 'Raw'; $state.TypeCode = $exact.TypeCode; $state.Data = $exact.Bytes
                 }
             }
             return $state
@@ -157,5 +156,76 @@ function Test-WsLiveKeyEmpty {
         $key = $base.OpenSubKey($SubKey, $false)
         if ($null -eq $key) { return $true }
         try { return ($key.ValueCount -eq 0 -and $key.SubKeyCount -eq 0) } finally { $key.Dispose() }
+    } finally { $base.Dispose() }
+}
+
+function Initialize-WsRegistryRaw {
+    # RegQueryValueEx/RegSetValueEx for the values RegistryKey cannot handle (REG_NONE, REG_LINK,
+    # resource lists, odd-sized DWORDs). Compiled on first need only: it costs a second or more.
+    if ($null -ne ('WsRegistryRaw' -as [type])) { return }
+    Add-Type -TypeDefinition @'
+using System;
+using System.ComponentModel;
+using System.Runtime.InteropServices;
+using Microsoft.Win32;
+using Microsoft.Win32.SafeHandles;
+public static class WsRegistryRaw {
+    [DllImport("advapi32.dll", CharSet = CharSet.Unicode, EntryPoint = "RegQueryValueExW")]
+    private static extern int RegQueryValueEx(SafeRegistryHandle key, string name, IntPtr reserved, out uint type, byte[] data, ref uint size);
+    [DllImport("advapi32.dll", CharSet = CharSet.Unicode, EntryPoint = "RegSetValueExW")]
+    private static extern int RegSetValueEx(SafeRegistryHandle key, string name, int reserved, uint type, byte[] data, uint size);
+    public static byte[] Read(RegistryKey key, string name, out uint type) {
+        uint size = 0;
+        int rc = RegQueryValueEx(key.Handle, name, IntPtr.Zero, out type, null, ref size);
+        if (rc != 0) throw new Win32Exception(rc);
+        byte[] data = new byte[size];
+        rc = RegQueryValueEx(key.Handle, name, IntPtr.Zero, out type, data, ref size);
+        if (rc != 0) throw new Win32Exception(rc);
+        if (size != data.Length) Array.Resize(ref data, (int)size);
+        return data;
+    }
+    public static void Write(RegistryKey key, string name, uint type, byte[] data) {
+        int rc = RegSetValueEx(key.Handle, name, 0, type, data, (uint)data.Length);
+        if (rc != 0) throw new Win32Exception(rc);
+    }
+}
+'@
+}
+
+function Read-WsLiveRawValue {
+    <#
+    .SYNOPSIS
+        A registry value's exact type code and bytes, whatever its type.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)][Microsoft.Win32.RegistryKey] $Key,
+        [Parameter(Mandatory = $true)][AllowEmptyString()][string] $Name
+    )
+    Initialize-WsRegistryRaw
+    $type = [uint32]0
+    $bytes = [WsRegistryRaw]::Read($Key, $Name, [ref]$type)
+    return @{ TypeCode = [int64]$type; Bytes = [byte[]]$bytes }
+}
+
+function Set-WsLiveRawValue {
+    <#
+    .SYNOPSIS
+        Writes exact bytes with a registry type code, creating the key: the rollback of any value.
+    #>
+    [CmdletBinding()]
+    param(
+        $Store,
+        [Parameter(Mandatory = $true)][string] $Hive,
+        [Parameter(Mandatory = $true)][string] $SubKey,
+        [Parameter(Mandatory = $true)][AllowEmptyString()][string] $ValueName,
+        [Parameter(Mandatory = $true)][uint32] $TypeCode,
+        [Parameter(Mandatory = $true)][AllowEmptyCollection()][byte[]] $Bytes
+    )
+    Initialize-WsRegistryRaw
+    $base = Get-WsLiveBaseKey -Hive $Hive
+    try {
+        $key = $base.CreateSubKey($SubKey)
+        try { [WsRegistryRaw]::Write($key, $ValueName, $TypeCode, $Bytes) } finally { $key.Dispose() }
     } finally { $base.Dispose() }
 }
