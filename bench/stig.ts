@@ -12,8 +12,8 @@ import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { validateFile, type Plan, type PlannedResource } from '../src/document/validate.js';
 import { Engine } from '../src/engine/engine.js';
-import { meetsCondition } from '../src/resources/condition.js';
-import type { WireData } from '../src/resources/registry-model.js';
+import { meetsCondition } from '../src/kinds/condition.js';
+import type { WireData } from '../src/kinds/registry/model.js';
 
 export type FailureKind = 'missing' | 'failing' | 'wrong-type';
 

@@ -1,5 +1,5 @@
 import { projectPath } from '../paths.js';
-import type { ValueType, WireData } from '../resources/registry-model.js';
+import type { ValueType, WireData } from '../kinds/registry/model.js';
 import { BASELINES_DIR, isNewest, loadBaselines, type Baseline, type BaselineSetting } from './baseline.js';
 import { readJsonFiles } from './data-files.js';
 

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { projectPath } from '../paths.js';
 import type { PlannedResource, Plan } from '../document/validate.js';
-import { targetText, type RegistryDesired, type ValueType, type WireData } from '../resources/registry-model.js';
-import type { PolicyBinding } from '../resources/kind.js';
-import { conditionView, numberTests, type Condition } from '../resources/condition.js';
-import { settingInfo } from '../resources/info.js';
+import { targetText, type RegistryDesired, type ValueType, type WireData } from '../kinds/registry/model.js';
+import type { PolicyBinding } from '../kinds/kind.js';
+import { conditionView, psCondition } from '../kinds/condition.js';
+import { settingInfo } from '../kinds/info.js';
 import { ps, psCommentText, psIdentifier, psJoin, PsCode, PsTyped } from './quote.js';
 import { VERSION } from '../version.js';
 import { toClixml } from '../bridge/clixml.js';
@@ -273,20 +273,6 @@ function wrap(label: string, text: string): string[] {
   }
   if (line) lines.push(line);
   return lines.map((l, i) => `#     ${i === 0 ? label : ' '.repeat(label.length)}${l}`);
-}
-
-/** A condition with exact unsigned numbers; Numeric marks a String whose text is read as a number. */
-function psCondition(condition: Condition, type: ValueType): Record<string, unknown> {
-  const big = (v: bigint | string) => (typeof v === 'bigint' ? new PsTyped('uint64', v) : v);
-  const out: Record<string, unknown> = {};
-  if (condition.atLeast !== undefined) out.AtLeast = big(condition.atLeast);
-  if (condition.atMost !== undefined) out.AtMost = big(condition.atMost);
-  if (condition.oneOf) out.OneOf = condition.oneOf.map(big);
-  if (condition.not) out.Not = condition.not.map(big);
-  if (condition.bitsSet !== undefined) out.BitsSet = big(condition.bitsSet);
-  if (condition.bitsClear !== undefined) out.BitsClear = big(condition.bitsClear);
-  out.Numeric = !(type === 'String' || type === 'ExpandString') || numberTests(condition);
-  return out;
 }
 
 /** Wire-form data as a typed PowerShell value, so the runtime writes the exact registry type. */

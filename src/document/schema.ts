@@ -1,5 +1,5 @@
-import { RESOURCE_KINDS } from '../resources/index.js';
-import { resourceMetadataSchema } from '../resources/info.js';
+import { RESOURCE_KINDS } from '../kinds/index.js';
+import { resourceMetadataSchema } from '../kinds/info.js';
 
 export const DOCUMENT_SCHEMA_ID = 'urn:winstate:document:v1';
 

@@ -1,15 +1,15 @@
 import type { ErrorObject } from 'ajv';
 import { ajv2020, DOCUMENT_VALIDATOR_OPTIONS, loadStandaloneValidator, type ValidatorFunction } from '../build-artifacts.js';
 import { loadCatalog, type Catalog } from '../catalog/catalog.js';
-import { findKind } from '../resources/index.js';
-import type { ResolvedResource } from '../resources/kind.js';
-import type { ResourceMetadata } from '../resources/info.js';
-import { sameDesired, targetIdentity, targetText } from '../resources/registry-model.js';
+import { findKind } from '../kinds/index.js';
+import type { ResolvedResource } from '../kinds/kind.js';
+import type { ResourceMetadata } from '../kinds/info.js';
+import { sameDesired, targetIdentity, targetText } from '../kinds/registry/model.js';
 import { printable, type Diagnostic, type DiagnosticCode } from './diagnostics.js';
 import { loadFile, loadText, type DataPath, type SourceDocument } from './load.js';
 import { documentSchema } from './schema.js';
 import { baselineNames, baselineResources, findBaseline, findLevel } from '../catalog/baseline.js';
-import { settingInfo } from '../resources/info.js';
+import { settingInfo } from '../kinds/info.js';
 import { closestWord } from '../suggest.js';
 
 /** An organisation's decision about one resource, judged against the date when the script runs. */

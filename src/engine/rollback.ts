@@ -1,6 +1,6 @@
 import { Document } from 'yaml';
-import { parseKeyPath, VALUE_TYPES, type ValueType } from '../resources/registry-model.js';
-import { textProblem } from '../resources/registry-data.js';
+import { parseKeyPath, VALUE_TYPES, type ValueType } from '../kinds/registry/model.js';
+import { textProblem } from '../kinds/registry/data.js';
 
 /** The prior-state record a Set writes before its first change (see safety.ps1). */
 export interface BackupValue {

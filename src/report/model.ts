@@ -4,9 +4,9 @@
  * of this model, so they can be tested without PowerShell and never disagree about a status.
  */
 import { hostname, release, type, arch, userInfo } from 'node:os';
-import { settingInfo } from '../resources/info.js';
-import { recommendedDesired } from '../resources/security-option.js';
-import { sameDesired } from '../resources/registry-model.js';
+import { settingInfo } from '../kinds/info.js';
+import { recommendedDesired } from '../kinds/policy.js';
+import { sameDesired } from '../kinds/registry/model.js';
 import type { Plan, PlannedResource } from '../document/validate.js';
 import type { ApplyReport, ResourceResult, RunReport, StateView } from '../engine/results.js';
 import { VERSION } from '../version.js';

@@ -10,7 +10,7 @@ import { tempDir } from '../helpers.js';
 import { baselineDocument } from '../../src/catalog/baseline-document.js';
 import { catalogEntryView } from '../../src/catalog/view.js';
 import { validateText } from '../../src/document/validate.js';
-import { conditionView } from '../../src/resources/condition.js';
+import { conditionView } from '../../src/kinds/condition.js';
 
 const shipped = loadCatalog();
 /** Fresh copies: a Catalog adds baseline references to the entries it is given. */

@@ -9,7 +9,7 @@ import { loadCatalog, type CatalogEntry } from '../../src/catalog/catalog.js';
 import { findBaseline, selectSettings, type Baseline, type BaselineSetting } from '../../src/catalog/baseline.js';
 import { baselineDocument } from '../../src/catalog/baseline-document.js';
 import { validateText } from '../../src/document/validate.js';
-import { normaliseData } from '../../src/resources/registry-data.js';
+import { normaliseData } from '../../src/kinds/registry/data.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(resolve(process.cwd(), 'test', 'fixtures', 'references', name), 'utf8'));
 const CIS = fixture('cis-ws2016.json') as {

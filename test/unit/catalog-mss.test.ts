@@ -7,9 +7,9 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadCatalog, type CatalogEntry } from '../../src/catalog/catalog.js';
-import { normaliseData } from '../../src/resources/registry-data.js';
-import { meetsCondition, parseCondition } from '../../src/resources/condition.js';
-import type { WireData } from '../../src/resources/registry-model.js';
+import { normaliseData } from '../../src/kinds/registry/data.js';
+import { meetsCondition, parseCondition } from '../../src/kinds/condition.js';
+import type { WireData } from '../../src/kinds/registry/model.js';
 
 const FIXTURES = resolve(process.cwd(), 'test', 'fixtures', 'mss');
 const GPO_PATH = 'Computer Configuration\\Administrative Templates\\MSS (Legacy)';

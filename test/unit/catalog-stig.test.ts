@@ -7,8 +7,8 @@ import { resolve } from 'node:path';
 import { loadCatalog, type CatalogEntry } from '../../src/catalog/catalog.js';
 import { extractAll, parseXccdf } from '../../src/catalog/stig/xccdf.js';
 import { mapCondition } from '../../src/catalog/stig/import.js';
-import { meetsCondition, parseCondition } from '../../src/resources/condition.js';
-import { parseKeyPath, type WireData } from '../../src/resources/registry-model.js';
+import { meetsCondition, parseCondition } from '../../src/kinds/condition.js';
+import { parseKeyPath, type WireData } from '../../src/kinds/registry/model.js';
 
 const XCCDF = resolve(process.cwd(), 'test', 'fixtures', 'stig', 'U_MS_Windows_Server_2016_STIG_V2R10_Manual-xccdf.xml');
 const rules = extractAll(parseXccdf(readFileSync(XCCDF, 'utf8')));

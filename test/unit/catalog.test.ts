@@ -6,9 +6,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { loadCatalog, type CatalogEntry } from '../../src/catalog/catalog.js';
-import { parseKeyPath, type RegistryTarget } from '../../src/resources/registry-model.js';
-import { normaliseData } from '../../src/resources/registry-data.js';
-import { meetsCondition, parseCondition } from '../../src/resources/condition.js';
+import { parseKeyPath, type RegistryTarget } from '../../src/kinds/registry/model.js';
+import { normaliseData } from '../../src/kinds/registry/data.js';
+import { meetsCondition, parseCondition } from '../../src/kinds/condition.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const ENTRIES_DIR = join(ROOT, 'src', 'catalog', 'entries');

@@ -43,16 +43,16 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { meetsCondition, parseCondition } from '../../resources/condition.js';
-import type { ResourceMetadata } from '../../resources/info.js';
-import { parseKeyPath, targetIdentity, type ValueType, type WireData } from '../../resources/registry-model.js';
+import { meetsCondition, parseCondition } from '../../kinds/condition.js';
+import type { ResourceMetadata } from '../../kinds/info.js';
+import { parseKeyPath, targetIdentity, type ValueType, type WireData } from '../../kinds/registry/model.js';
 import { deliverDocument, oneLine, renderDocument, SCHEMA_MODELINE } from '../../document/write.js';
 import { EXIT } from '../../engine/results.js';
 import { loadCatalog, type Catalog } from '../catalog.js';
-import { registryKind } from '../../resources/registry.js';
-import { policyKind } from '../../resources/security-option.js';
-import { sameDesired } from '../../resources/registry-model.js';
-import type { ResolveContext, ResolvedResource } from '../../resources/kind.js';
+import { registryKind } from '../../kinds/registry/kind.js';
+import { policyKind } from '../../kinds/policy.js';
+import { sameDesired } from '../../kinds/registry/model.js';
+import type { ResolveContext, ResolvedResource } from '../../kinds/kind.js';
 import {
   extractAll,
   parseXccdf,

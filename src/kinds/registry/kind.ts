@@ -1,7 +1,7 @@
-import type { ResolveContext, ResourceKind } from './kind.js';
-import { parseKeyPath, VALUE_TYPES, type RegistryDesired, type ValueType } from './registry-model.js';
-import { normaliseData, textProblem } from './registry-data.js';
-import { conditionSchema, meetsCondition, numberTests, parseCondition } from './condition.js';
+import type { ResolveContext, ResourceKind } from '../kind.js';
+import { parseKeyPath, VALUE_TYPES, type RegistryDesired, type ValueType } from './model.js';
+import { normaliseData, textProblem } from './data.js';
+import { conditionSchema, meetsCondition, numberTests, parseCondition } from '../condition.js';
 
 /** A raw registry value (or key), as DSC's Registry resource describes it. */
 export const registryKind: ResourceKind = {

@@ -1,6 +1,6 @@
 import type { Catalog, CatalogEntry } from '../catalog/catalog.js';
 import type { DiagnosticCode } from '../document/diagnostics.js';
-import type { RegistryDesired, RegistryTarget, ValueType, WireData } from './registry-model.js';
+import type { RegistryDesired, RegistryTarget, ValueType, WireData } from './registry/model.js';
 
 /** A path below a resource's `properties`, e.g. ['valueData'] or ['valueData', 2]. */
 export type PropertyPath = (string | number)[];

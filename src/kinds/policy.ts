@@ -1,9 +1,9 @@
 import type { CatalogEntry } from '../catalog/catalog.js';
 import type { ResourceKind, ResolveContext, ResolvedResource } from './kind.js';
-import { parseKeyPath, type RegistryDesired } from './registry-model.js';
-import { normaliseData } from './registry-data.js';
+import { parseKeyPath, type RegistryDesired } from './registry/model.js';
+import { normaliseData } from './registry/data.js';
 import { conditionSchema, meetsCondition, parseCondition } from './condition.js';
-import { addCondition } from './registry.js';
+import { addCondition } from './registry/kind.js';
 
 /**
  * A catalog setting named as Group Policy shows it (or by catalog id or STIG id), with a value

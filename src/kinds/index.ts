@@ -1,6 +1,6 @@
 import type { ResourceKind } from './kind.js';
-import { registryKind } from './registry.js';
-import { policyKind, securityOptionKind } from './security-option.js';
+import { registryKind } from './registry/kind.js';
+import { policyKind, securityOptionKind } from './policy.js';
 
 /** Every resource kind a document may use, by its `type`. */
 export const RESOURCE_KINDS: readonly ResourceKind[] = [registryKind, securityOptionKind, policyKind];
