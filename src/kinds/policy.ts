@@ -1,19 +1,17 @@
 import type { CatalogEntry } from '../catalog/catalog.js';
 import type { ResourceKind, ResolveContext, ResolvedResource } from './kind.js';
-import { parseKeyPath, type RegistryDesired } from './registry/model.js';
-import { normaliseData } from './registry/data.js';
-import { conditionSchema, meetsCondition, parseCondition } from './condition.js';
-import { addCondition } from './registry/kind.js';
+import { conditionSchema } from './condition.js';
+import { entryKind, unitOf } from './index.js';
 
 /**
  * A catalog setting named as Group Policy shows it (or by catalog id or STIG id), with a value
- * in the setting's own terms: one of its choices, `recommended`, or plain data for settings that
- * take a number or text.
+ * in the setting's own terms. The entry's kind (its `registry` or `storage` block) resolves the value.
  */
 function catalogKind(type: string, kinds: CatalogEntry['kind'][] | undefined, description: string): ResourceKind {
   return {
     type,
     description,
+    overrideKeys: ['value', 'condition', 'absentOk'],
     propertiesSchema: {
       type: 'object',
       additionalProperties: false,
@@ -25,10 +23,11 @@ function catalogKind(type: string, kinds: CatalogEntry['kind'][] | undefined, de
         value: {
           type: ['string', 'integer', 'array'],
           items: { type: 'string' },
-          description: "One of the setting's choices (e.g. Enabled), `recommended` for the catalog's hardened value, or the data itself for settings that take a number, a text or (MultiString) a list of texts.",
+          description:
+            "One of the setting's choices (e.g. Enabled), `recommended` for the catalog's hardened value, or the data itself: a number, a text, a list of texts (MultiString), a list of principals (user rights), or Success, Failure, Success and Failure, No Auditing (audit subcategories).",
         },
         condition: { ...conditionSchema, description: 'What test accepts besides the value itself, e.g. { atMost: 4 }; the value is what set writes when the current one fails. Not with `recommended`, which brings the catalog\'s own condition.' },
-        absentOk: { type: 'boolean', description: 'Test also accepts the value being absent. Not with `recommended`.' },
+        absentOk: { type: 'boolean', description: 'Test also accepts the value being absent (registry settings). Not with `recommended`.' },
       },
     },
     resolve(props, ctx) {
@@ -59,72 +58,33 @@ function catalogKind(type: string, kinds: CatalogEntry['kind'][] | undefined, de
         ctx.error([by], 'unknown-policy', `unknown policy "${name}"${other}`);
         return undefined;
       }
-      return resolveValue(entry, props, ctx);
+      return resolveEntryValue(entry, props, ctx);
     },
   };
 }
 
-function resolveValue(entry: CatalogEntry, props: Record<string, unknown>, ctx: ResolveContext): ResolvedResource | undefined {
-  const value = props.value;
-  const target = parseKeyPath(entry.registry.key);
-  if (typeof target === 'string') throw new Error(`catalog entry ${entry.id}: ${target}`);
-  target.valueName = entry.registry.valueName;
-  const type = entry.registry.valueType;
-  const choices = entry.choices ?? [];
-  const policyOf = (label: string) => ({ title: entry.title, value: label, choices: choices.map((c) => ({ name: c.name, data: c.data })) });
-  const wanted = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
-
-  if (wanted === 'recommended') {
-    const own = 'condition' in props ? 'condition' : 'absentOk' in props ? 'absentOk' : undefined;
-    if (own) {
-      ctx.error([own], 'invalid-value', `${own} does not go with value: recommended, which brings the catalog's own condition; give the value itself`);
-      return undefined;
-    }
-    const recommended = entry.recommended;
-    if (recommended === undefined) {
-      ctx.error(['value'], 'invalid-value', `"${entry.title}" has no recommended value in the catalog`);
-      return undefined;
-    }
-    if (typeof recommended === 'string') return resolveValue(entry, { value: recommended }, ctx);
-    return { target, desired: recommendedDesired(entry)!, policy: policyOf(recommended.text ?? 'recommended'), entry };
-  }
-  const choice = wanted === undefined ? undefined : choices.find((c) => c.name.toLowerCase() === wanted);
-  if (choice) {
-    const desired: RegistryDesired = { ensure: 'Present', valueType: type, valueData: choice.data };
-    return addCondition(desired, props, ['value'], ctx) ? { target, desired, policy: policyOf(choice.name), entry } : undefined;
-  }
-  if (choices.length > 0) {
-    ctx.error(['value'], 'invalid-value', `"${String(value)}" is not a value of "${entry.title}": use ${choices.map((c) => c.name).join(' or ')}${entry.recommended !== undefined ? ' or recommended' : ''}`);
+/** A catalog entry with a document's value, resolved by the entry's kind. */
+export function resolveEntryValue(entry: CatalogEntry, props: Record<string, unknown>, ctx: ResolveContext): ResolvedResource | undefined {
+  const recommended = typeof props.value === 'string' && props.value.trim().toLowerCase() === 'recommended';
+  const own = recommended ? (['condition', 'absentOk'] as const).find((k) => k in props) : undefined;
+  if (own) {
+    ctx.error([own], 'invalid-value', `${own} does not go with value: recommended, which brings the catalog's own condition; give the value itself`);
     return undefined;
   }
-  // No named choices: the data itself (a number of seconds, a text), checked like a Registry value.
-  const data = normaliseData(type, typeof value === 'number' ? BigInt(value) : value);
-  if (!data.ok) {
-    ctx.error(['value'], data.outOfRange ? 'out-of-range' : 'invalid-value', `"${entry.title}": ${data.message}`);
-    return undefined;
-  }
-  const desired: RegistryDesired = { ensure: 'Present', valueType: type, valueData: data.data };
-  return addCondition(desired, props, ['value'], ctx) ? { target, desired, policy: policyOf(Array.isArray(value) ? value.join(', ') : String(value)), entry } : undefined;
+  const unit = unitOf(entryKind(entry));
+  if (!unit.resolveEntry) throw new Error(`kind ${unit.kind} has no catalog entries`);
+  return unit.resolveEntry(entry, props, ctx);
 }
 
-/** The desired state of an entry's recommendation (undefined when it has none). */
-export function recommendedDesired(entry: CatalogEntry): RegistryDesired | undefined {
-  const recommended = entry.recommended;
-  const type = entry.registry.valueType;
-  if (recommended === undefined) return undefined;
-  if (typeof recommended === 'string') {
-    const choice = entry.choices?.find((c) => c.name === recommended);
-    if (!choice) throw new Error(`catalog entry ${entry.id}: recommended choice ${recommended} does not exist`);
-    return { ensure: 'Present', valueType: type, valueData: choice.data };
-  }
-  const desired: RegistryDesired = { ensure: 'Present', valueType: type, valueData: recommended.valueData };
-  if (recommended.condition) {
-    const parsed = parseCondition(recommended.condition, type);
-    if (!parsed.ok || !meetsCondition(parsed.condition, type, recommended.valueData)) throw new Error(`catalog entry ${entry.id}: recommended condition is invalid`);
-    desired.condition = parsed.condition;
-  }
-  if (recommended.absentOk) desired.absentOk = true;
-  return desired;
+/** What the catalog recommends for an entry, resolved as a document's `value: recommended` would be. */
+export function recommendedResource(entry: CatalogEntry, catalog: ResolveContext['catalog']): ResolvedResource | undefined {
+  if (entry.recommended === undefined) return undefined;
+  return resolveEntryValue(entry, { value: 'recommended' }, {
+    catalog,
+    error: (_path, _code, message) => {
+      throw new Error(`catalog entry ${entry.id}: recommended value: ${message}`);
+    },
+  });
 }
 
 export const securityOptionKind = catalogKind(
@@ -136,5 +96,5 @@ export const securityOptionKind = catalogKind(
 export const policyKind = catalogKind(
   'Policy',
   undefined,
-  "Any catalog setting (Security Options, Administrative Templates, MSS) by its Group Policy name, catalog id or STIG id, and a value in the setting's own terms.",
+  "Any catalog setting (Security Options, Administrative Templates, MSS, user rights, account, security and audit policy) by its Group Policy name, catalog id or STIG id, and a value in the setting's own terms.",
 );

@@ -1,12 +1,32 @@
-import type { ResolveContext, ResourceKind } from '../kind.js';
-import { parseKeyPath, VALUE_TYPES, type RegistryDesired, type ValueType } from './model.js';
+import type { KindUnit, KindView, PolicyBinding, ResolveContext, ResolvedResource, ResourceKind } from '../kind.js';
+import { parseKeyPath, sameDesired, targetIdentity, targetText, VALUE_TYPES, type RegistryDesired, type RegistryTarget, type ValueType, type WireData } from './model.js';
 import { normaliseData, textProblem } from './data.js';
-import { conditionSchema, meetsCondition, numberTests, parseCondition } from '../condition.js';
+import { conditionSchema, conditionView, meetsCondition, numberTests, parseCondition, psCondition } from '../condition.js';
+import { PsTyped } from '../../compile/quote.js';
+import { registryRollback } from './rollback.js';
+import { resolveRegistryEntry } from './entry.js';
+
+/** A Registry resource's resolved form. */
+export interface RegistrySpec {
+  target: RegistryTarget;
+  desired: RegistryDesired;
+}
+
+/** A resolved registry setting, from its target and desired state. */
+export function registryResource(target: RegistryTarget, desired: RegistryDesired, extra: Pick<ResolvedResource, 'policy' | 'entry'> = {}): ResolvedResource<RegistrySpec> {
+  return { kind: 'Registry', identity: targetIdentity(target), target: targetText(target), spec: { target, desired }, ...extra };
+}
+
+/** The registry spec of a resolved resource, or undefined for another kind. */
+export function registrySpec(r: Pick<ResolvedResource, 'kind' | 'spec'> | undefined): RegistrySpec | undefined {
+  return r?.kind === 'Registry' ? (r.spec as RegistrySpec) : undefined;
+}
 
 /** A raw registry value (or key), as DSC's Registry resource describes it. */
 export const registryKind: ResourceKind = {
   type: 'Registry',
   description: 'A registry value (or, without valueName, a key) with its exact type and data.',
+  overrideKeys: ['valueData', 'condition', 'absentOk'],
   propertiesSchema: {
     type: 'object',
     additionalProperties: false,
@@ -55,7 +75,7 @@ export const registryKind: ResourceKind = {
         ctx.error([hasType ? 'valueType' : 'valueData'], 'invalid-value', "valueType and valueData need a valueName (use '' for the key's default value)");
         return undefined;
       }
-      return { target, desired: onlyIfEmpty ? { ensure, onlyIfEmpty } : { ensure } };
+      return registryResource(target, onlyIfEmpty ? { ensure, onlyIfEmpty } : { ensure });
     }
     target.valueName = props.valueName as string;
     const nameProblem = textProblem(target.valueName);
@@ -68,7 +88,7 @@ export const registryKind: ResourceKind = {
         ctx.error([hasType ? 'valueType' : hasData ? 'valueData' : 'condition' in props ? 'condition' : 'absentOk'], 'invalid-value', 'ensure: Absent takes no valueType, valueData, condition or absentOk');
         return undefined;
       }
-      return { target, desired: { ensure } };
+      return registryResource(target, { ensure });
     }
     if (!hasType || !hasData) {
       ctx.error([], 'invalid-value', `a present value needs ${hasType ? 'valueData' : 'valueType'}`);
@@ -87,10 +107,10 @@ export const registryKind: ResourceKind = {
         return undefined;
       }
       desired.typeCode = Number(props.typeCode);
-      return { target, desired };
+      return registryResource(target, desired);
     }
     if (!addCondition(desired, props, ['valueData'], ctx)) return undefined;
-    return { target, desired };
+    return registryResource(target, desired);
   },
 };
 
@@ -117,4 +137,110 @@ export function addCondition(desired: RegistryDesired, props: Record<string, unk
   }
   if (props.absentOk === true) desired.absentOk = true;
   return true;
+}
+
+/** The registry kind: raw values and keys, and catalog entries with a `registry` block. */
+export const registryUnit: KindUnit<RegistrySpec> = {
+  kind: 'Registry',
+  store: 'Registry',
+  documentTypes: [registryKind],
+  resolveEntry: resolveRegistryEntry,
+  sameDesired: (a, b) => sameDesired(a.desired, b.desired),
+  removesBelow: (spec) => spec.target.valueName === null && spec.desired.ensure === 'Absent',
+  wantsPresent: (spec) => spec.desired.ensure === 'Present',
+  row(r) {
+    const { target, desired } = r.spec;
+    const fields: Record<string, unknown> = { Hive: target.hive, SubKey: target.subKey, ValueName: target.valueName, Ensure: desired.ensure };
+    if (desired.onlyIfEmpty) fields.OnlyIfEmpty = true;
+    return { ...fields, ...this.desiredColumns(r.spec, r.policy) };
+  },
+  desiredColumns({ desired }, policy) {
+    const fields: Record<string, unknown> = {};
+    if (desired.valueType) {
+      fields.ValueType = desired.valueType;
+      fields.ValueData = psData(desired.valueType, desired.valueData!);
+      // The same data as results report it (JSON-safe), so the runtime need not convert it on every run.
+      fields.WireData = desired.valueData;
+      if (desired.typeCode !== undefined) fields.TypeCode = new PsTyped('uint32', desired.typeCode);
+    }
+    if (desired.condition) {
+      fields.Condition = psCondition(desired.condition, desired.valueType!);
+      fields.ConditionView = conditionView(desired.condition);
+    }
+    if (desired.absentOk) fields.AbsentOk = true;
+    if (policy) {
+      fields.Policy = {
+        Title: policy.title,
+        Value: policy.value,
+        Choices: policy.choices.map((c) => ({ Name: c.name, Data: psData(desired.valueType!, c.data) })),
+      };
+    }
+    return fields;
+  },
+  commentLines(r) {
+    return [`Registry:   ${r.target}${desiredText(r.spec.desired)}`];
+  },
+  desiredView({ desired }, policy) {
+    const out: KindView = { ensure: desired.ensure };
+    if (desired.ensure === 'Present' && desired.valueType) {
+      out.valueType = desired.valueType;
+      if (desired.valueData !== undefined) out.valueData = desired.valueData;
+    }
+    if (policy) out.policyValue = policy.value;
+    return out;
+  },
+  area: registryArea,
+  stateText: registryStateText,
+  rollbackResources: registryRollback,
+};
+
+/** A registry view in words: the policy's own words when it has them. */
+export function registryStateText(view: KindView): string {
+  if (view.ensure === 'Absent') return 'absent';
+  const raw = view.valueType ? `${String(view.valueType)} ${JSON.stringify(view.valueData)}` : '';
+  if (view.policyValue !== undefined) return view.policyValue === null ? `not a defined choice${raw ? ` (${raw})` : ''}` : String(view.policyValue);
+  return raw || 'present';
+}
+
+function desiredText(d: RegistryDesired): string {
+  if (d.ensure === 'Absent') return ' must be absent';
+  if (d.typeCode !== undefined) return ` (type code ${d.typeCode}) = hex ${JSON.stringify(d.valueData)}`;
+  if (!d.valueType) return ' must exist';
+  const accepts = d.condition ? `; accepts ${JSON.stringify(conditionView(d.condition))}` : '';
+  return ` (${d.valueType}) = ${JSON.stringify(d.valueData)}${accepts}${d.absentOk ? '; absent is fine' : ''}`;
+}
+
+/** Wire-form data as a typed PowerShell value, so the runtime writes the exact registry type. */
+export function psData(type: ValueType, data: WireData): unknown {
+  switch (type) {
+    case 'DWord':
+      return new PsTyped('uint32', data as number);
+    case 'QWord':
+      return new PsTyped('uint64', BigInt(data as string));
+    case 'Binary':
+      return new PsTyped('byte[]', Uint8Array.from((data as string).match(/../g) ?? [], (h) => parseInt(h, 16)));
+    case 'MultiString':
+      return new PsTyped('string[]', data as string[]);
+    default:
+      return data as string;
+  }
+}
+
+export type { PolicyBinding };
+
+const SHORT_HIVE: Record<string, string> = {
+  HKEY_LOCAL_MACHINE: 'HKLM',
+  HKEY_CURRENT_USER: 'HKCU',
+  HKEY_USERS: 'HKU',
+  HKEY_CLASSES_ROOT: 'HKCR',
+  HKEY_CURRENT_CONFIG: 'HKCC',
+};
+
+/** The registry key a raw Registry setting lives under (from its target): the key holding its value, or a key's parent key. */
+export function registryArea(target: string): string {
+  const bang = target.indexOf('!');
+  const keyPath = bang >= 0 ? target.slice(0, bang) : target;
+  const [hive, ...path] = keyPath.split('\\') as [string, ...string[]];
+  const keys = bang >= 0 || path.length <= 1 ? path : path.slice(0, -1);
+  return [SHORT_HIVE[hive] ?? hive, ...keys].join('\\');
 }
