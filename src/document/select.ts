@@ -2,7 +2,7 @@
  * `--only` and `--skip`: a run limited to some of a document's resources, named as waivers name
  * them: the resource name, its catalog id, a STIG id it cites (V-, SV-, WN16- forms) or a CIS number.
  */
-import { settingInfo } from '../resources/info.js';
+import { settingInfo } from '../kinds/info.js';
 import { closestWord } from '../suggest.js';
 import type { Plan, PlannedResource } from './validate.js';
 
