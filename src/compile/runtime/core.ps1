@@ -20,10 +20,11 @@ $script:WsKindTable = @{
 
 # Stores: how each opens and saves, offline (a file) and live; what a missing file is called.
 # Immediate: live changes are real at once (journaled one by one, the lock checked before each).
+# ReportedAsSnapshot: the store whose file reports and backups show as 'snapshot' (as before kinds).
 $script:WsStoreTable = @{
     Registry         = @{
         Open = 'Open-WsSnapshotStore'; Save = 'Save-WsSnapshotStore'; OpenLive = 'Open-WsLiveStore'; SaveLive = 'Save-WsLiveStore'
-        CloseLive = $null; Immediate = $true; Parameter = 'RegistrySnapshot'; Need = 'a registry export'; Example = 'file.reg'
+        CloseLive = $null; Immediate = $true; Parameter = 'RegistrySnapshot'; Need = 'a registry export'; Example = 'file.reg'; ReportedAsSnapshot = $true
     }
     SecurityTemplate = @{
         Open = 'Open-WsSecurityTemplate'; Save = 'Save-WsSecurityTemplate'; OpenLive = 'Open-WsLiveSecurityTemplate'; SaveLive = 'Save-WsLiveSecurityTemplate'
@@ -279,10 +280,12 @@ function Invoke-WsConfiguration {
     if ($null -eq $Resources) { $Resources = @() }
     $Resources = @($Resources)
     # The snapshot given for each store; one given makes the whole run offline.
-    $files = @{ Registry = $RegistrySnapshot; SecurityTemplate = $SecurityTemplate; AuditBackup = $AuditBackup }
+    $given = @{ RegistrySnapshot = $RegistrySnapshot; SecurityTemplate = $SecurityTemplate; AuditBackup = $AuditBackup }
+    $files = @{}
     $offline = $false
     $firstFile = $null
     foreach ($name in $script:WsStoreOrder) {
+        $files[$name] = $given[$script:WsStoreTable[$name].Parameter]
         if ($files[$name]) { $offline = $true; if ($null -eq $firstFile) { $firstFile = $files[$name] } }
     }
     # Each resource's kind module, and the stores the run needs: checked before the lock or any read.
@@ -320,10 +323,14 @@ function Invoke-WsConfiguration {
                 $stores[$name] = Open-WsStore -Name $name -LiteralPath $files[$name]
             }
         }
+        # Reports name every file used, and the one reports have always shown as 'snapshot'.
         $snapshots = [ordered]@{}
-        foreach ($name in $stores.Keys) { if ($stores[$name].Offline) { $snapshots[$name] = $stores[$name].Path } }
-        $registryFile = $null
-        if ($snapshots.Contains('Registry')) { $registryFile = $snapshots['Registry'] }
+        $mainFile = $null
+        foreach ($name in $stores.Keys) {
+            if (-not $stores[$name].Offline) { continue }
+            $snapshots[$name] = $stores[$name].Path
+            if ($script:WsStoreTable[$name].ReportedAsSnapshot) { $mainFile = $stores[$name].Path }
+        }
         # Read everything first: Set records the prior state of all it will change before changing anything.
         $results = [System.Collections.Generic.List[object]]::new()
         $states = [object[]]::new($Resources.Count)
@@ -424,7 +431,7 @@ function Invoke-WsConfiguration {
                 if ($offline) { $backupTarget = 'Snapshot' }
                 Write-WsBackup -Path $BackupPath -Record ([ordered]@{
                         tool = 'winstate'; version = $Document.WinstateVersion; document = $Document.Name
-                        target = $backupTarget; snapshot = $registryFile; snapshots = $snapshots
+                        target = $backupTarget; snapshot = $mainFile; snapshots = $snapshots
                         createdAt = [System.DateTime]::UtcNow.ToString('o'); entries = $entries
                     })
                 $backup = $BackupPath
@@ -530,7 +537,7 @@ function Invoke-WsConfiguration {
         if ($offline) { $target = 'snapshot' }
         return [ordered]@{
             tool = 'winstate'; version = $Document.WinstateVersion; document = $Document.Name; mode = $Mode
-            target = $target; snapshot = $registryFile; snapshots = $snapshots; whatIf = [bool]$WhatIfPreference; backup = $backup; partial = $partial
+            target = $target; snapshot = $mainFile; snapshots = $snapshots; whatIf = [bool]$WhatIfPreference; backup = $backup; partial = $partial
             psVersion = $PSVersionTable.PSVersion.ToString(); psEdition = $PSVersionTable.PSEdition
             durationMs = [int]$clock.ElapsedMilliseconds; summary = $summary; results = $results.ToArray()
         }
