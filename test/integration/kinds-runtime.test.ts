@@ -251,8 +251,10 @@ test('one run over three stores: each opened once, reported in snapshots; text o
   assert.equal(report.snapshots, { Registry: reg, SecurityTemplate: inf, AuditBackup: csv });
   assert.equal(report.results.map((r: any) => r.kind), ['Registry', 'UserRight', 'AccountPolicy', 'AuditPolicy']);
   const payload = toClixml({ Document: { Name: 'kinds', WinstateVersion: VERSION }, Resources: rows });
-  const text = await session.runScript(bridgeScript(), { Mode: 'Test', OutputFormat: 'Text', Payload: payload, ...files });
-  assert.ok(text.ok, text.error?.message);
+  const text = { output: await shell.text(ps`$data = ConvertFrom-WsPayload -Payload ${payload}
+$report = Invoke-WsConfiguration -Document $data.Document -Resources $data.Resources -Mode Test -RegistrySnapshot ${reg} -SecurityTemplate ${inf} -AuditBackup ${csv}
+(Format-WsText -Report $report) -join [string][char]10`) };
+  assert.match(text.output, /\[DRIFT\]   registry value: DWord 1 -> DWord 2/, text.output);
   assert.match(text.output, /\[DRIFT\]   deny network to guests: not defined -> includes BUILTIN\\Guests/);
   assert.match(text.output, /\[DRIFT\]   password length 14: 8 -> 14/);
   assert.match(text.output, /\[DRIFT\]   account lockout failure: No Auditing -> includes Failure/);
@@ -346,7 +348,7 @@ $allowed = (Set-WsUserRightState -Store $store -Resource $row).View.principals
 test('the runtime region starts with the version and the SHA-256 of the runtime text', () => {
   const text = bridgeScript().text;
   const start = text.indexOf('#region Runtime');
-  const region = text.slice(text.indexOf('\n', start) + 1, text.indexOf('\n#endregion', start) + 1);
+  const region = text.slice(text.indexOf('\n', start) + 1, text.indexOf('\n#endregion', start));
   const [header, ...rest] = region.split('\n');
   const body = rest.join('\n');
   const digest = createHash('sha256').update(body, 'utf8').digest('hex');
