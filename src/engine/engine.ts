@@ -388,8 +388,7 @@ function lockPathsOf(snapshots: Snapshots): string[] {
  * lock is its file's name with .lock, which both sides spell the same way.
  */
 function fenceParameters(snapshots: Snapshots, token: string): Record<string, string> {
-  const files = snapshotFiles(snapshots);
-  return files.length === 0 ? { LockToken: token, LockPath: lockPathFor(undefined) } : { LockToken: token, LockPath: lockPathFor(files[0]) };
+  return snapshotFiles(snapshots).length === 0 ? { LockToken: token, LockPath: lockPathFor(undefined) } : { LockToken: token };
 }
 
 

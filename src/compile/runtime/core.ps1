@@ -283,10 +283,9 @@ function Invoke-WsConfiguration {
     $given = @{ RegistrySnapshot = $RegistrySnapshot; SecurityTemplate = $SecurityTemplate; AuditBackup = $AuditBackup }
     $files = @{}
     $offline = $false
-    $firstFile = $null
     foreach ($name in $script:WsStoreOrder) {
         $files[$name] = $given[$script:WsStoreTable[$name].Parameter]
-        if ($files[$name]) { $offline = $true; if ($null -eq $firstFile) { $firstFile = $files[$name] } }
+        if ($files[$name]) { $offline = $true }
     }
     # Each resource's kind module, and the stores the run needs: checked before the lock or any read.
     $modules = [object[]]::new($Resources.Count)
@@ -302,17 +301,25 @@ function Invoke-WsConfiguration {
             }
         }
     }
-    $lockPath = $null
+    # One lock per file of an offline run, taken in ordinal order of the full paths (the CLI's order,
+    # so two runs cannot deadlock), or the machine's one lock for a live run.
+    $lockPaths = @(Get-WsLockPaths -Files @(foreach ($name in $script:WsStoreOrder) { if ($files[$name]) { $files[$name] } }))
+    $taken = @()
     $fence = $null
     if ($changing -and $LockToken) {
-        # The caller (the winstate CLI) took the lock in this process's name; every save checks it still holds.
-        # Its path too when given: under Wine the two sides need not agree on %ProgramData%.
-        if (-not $LockFile) { $LockFile = Get-WsLockPath -Snapshot $firstFile }
-        $fence = @{ Path = $LockFile; Token = $LockToken }
+        # The caller (the winstate CLI) took the locks in this process's name; every save checks they still hold.
+        # The live lock's path too when given: under Wine the two sides need not agree on %ProgramData%.
+        if ($LockFile -and -not $offline) { $lockPaths = @($LockFile) }
+        $fence = @{ Locks = @(foreach ($path in $lockPaths) { @{ Path = $path; Token = $LockToken } }) }
     } elseif ($changing -and -not $NoLock) {
         # Before reading: a second writer must not read what the first is about to replace.
-        $lockPath = Get-WsLockPath -Snapshot $firstFile
-        $fence = @{ Path = $lockPath; Token = (Enter-WsLock -Path $lockPath -Document $Document.Name) }
+        try {
+            foreach ($path in $lockPaths) { $taken += @{ Path = $path; Token = (Enter-WsLock -Path $path -Document $Document.Name) } }
+        } catch {
+            foreach ($lock in $taken) { Exit-WsLock -Path $lock.Path -Token $lock.Token }
+            throw
+        }
+        $fence = @{ Locks = $taken }
     }
     if ($changing) { Step-WsTestHook -Phase 'locked' }
     $stores = [ordered]@{}
@@ -543,7 +550,7 @@ function Invoke-WsConfiguration {
         }
     } finally {
         foreach ($store in $stores.Values) { try { Close-WsStore -Store $store } catch { $null = $_ } }
-        if ($null -ne $lockPath) { Exit-WsLock -Path $lockPath -Token $fence.Token }
+        foreach ($lock in $taken) { Exit-WsLock -Path $lock.Path -Token $lock.Token }
     }
 }
 

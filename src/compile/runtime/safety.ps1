@@ -13,10 +13,21 @@ function Get-WsStateDirectory {
 }
 
 function Get-WsLockPath {
-    # The CLI uses the same paths (src/engine/state.ts): beside the (first) snapshot, or one per machine.
+    # The CLI uses the same paths (src/engine/state.ts): beside a snapshot file, or one per machine.
     param([AllowEmptyString()][string] $Snapshot)
     if ($Snapshot) { return $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Snapshot) + '.lock' }
     return [System.IO.Path]::Combine($env:ProgramData, 'winstate', 'registry.lock')
+}
+
+function Get-WsLockPaths {
+    # Every lock a run takes: one per snapshot file in ordinal order of the full paths (as the CLI
+    # sorts them), or the machine's lock when there is none.
+    param([AllowEmptyCollection()][string[]] $Files)
+    if ($Files.Count -eq 0) { return , @(Get-WsLockPath -Snapshot '') }
+    $paths = [System.Collections.Generic.List[string]]::new()
+    foreach ($file in $Files) { $paths.Add((Get-WsLockPath -Snapshot $file)) }
+    $paths.Sort([System.StringComparer]::Ordinal)
+    return , $paths.ToArray()
 }
 
 function Enter-WsLock {
@@ -80,17 +91,19 @@ function Exit-WsLock {
 }
 
 function Assert-WsFence {
-    # Called before every save: a writer whose token no longer holds the lock, or whose parent
+    # Called before every save: a writer whose token no longer holds one of its locks, or whose parent
     # winstate process is gone, must save nothing. Throws, so the run fails loudly.
     param($Fence)
     if ($null -eq $Fence) { return }
-    $holder = $null
-    try { $holder = ConvertFrom-Json -InputObject ([System.IO.File]::ReadAllText($Fence.Path)) } catch { $holder = $null }
-    if ($null -eq $holder -or [string]$holder.token -cne $Fence.Token) {
-        throw ('This run no longer holds the target lock {0}: another writer took it over. Nothing more is saved.' -f $Fence.Path)
-    }
-    if ($null -ne $holder.parentPid -and $null -eq (Get-Process -Id ([int]$holder.parentPid) -ErrorAction SilentlyContinue)) {
-        throw ('The winstate process {0} that started this run is gone; stopping before saving anything.' -f $holder.parentPid)
+    foreach ($lock in $Fence.Locks) {
+        $holder = $null
+        try { $holder = ConvertFrom-Json -InputObject ([System.IO.File]::ReadAllText($lock.Path)) } catch { $holder = $null }
+        if ($null -eq $holder -or [string]$holder.token -cne $lock.Token) {
+            throw ('This run no longer holds the target lock {0}: another writer took it over. Nothing more is saved.' -f $lock.Path)
+        }
+        if ($null -ne $holder.parentPid -and $null -eq (Get-Process -Id ([int]$holder.parentPid) -ErrorAction SilentlyContinue)) {
+            throw ('The winstate process {0} that started this run is gone; stopping before saving anything.' -f $holder.parentPid)
+        }
     }
 }
 
