@@ -3,10 +3,10 @@ import * as assert from 'uvu/assert';
 import { runReportProblems } from '../../src/engine/report-check.js';
 
 const good = () => ({
-  tool: 'winstate', version: '0.1.0', document: 'd', mode: 'Test', target: 'snapshot', snapshot: '/x.reg', whatIf: false, backup: null, partial: false,
+  tool: 'winstate', version: '0.1.0', document: 'd', mode: 'Test', target: 'snapshot', snapshot: '/x.reg', snapshots: { Registry: '/x.reg' }, whatIf: false, backup: null, partial: false,
   psVersion: '7.6.9', psEdition: 'Core', durationMs: 5,
   summary: { total: 1, inDesiredState: 1, drifted: 0, changed: 0, failed: 0, skipped: 0, waived: 0 },
-  results: [{ name: 'a', type: 'Registry', target: 'HKLM\\X!v', inDesiredState: true, differingProperties: [] }],
+  results: [{ name: 'a', type: 'Registry', kind: 'Registry', target: 'HKLM\\X!v', inDesiredState: true, differingProperties: [] }],
 });
 
 test('a report as the runtime writes it passes', () => {
