@@ -35,6 +35,7 @@ export const RUNTIME_FILES = [
   'src/kinds/account-policy/account-policy.ps1',
   'src/kinds/security-policy/security-policy.ps1',
   'src/kinds/audit-policy/audit-policy.ps1',
+  'src/kinds/applocker/applocker.ps1',
 ];
 
 let runtimeText: string | undefined;

@@ -116,6 +116,7 @@ export function validateSource(source: SourceDocument, options: ValidateOptions 
     const kind = findKind(r.type)!;
     const resolved = kind.resolve(r.properties, {
       get catalog() { return catalog(); },
+      documentFile: source.file,
       error: (sub, code, message) => report(propertiesAt(path, sub), code, `${r.name}: ${message}`),
     });
     if (resolved) resources.push({ ...resolved, index, path, name: r.name, type: r.type, description: r.description, metadata: r.metadata, line: lineOf(index) });

@@ -3,7 +3,7 @@ import type { DiagnosticCode } from '../document/diagnostics.js';
 import type { WireData } from './registry/model.js';
 
 /** The kinds of setting winstate manages (src/kinds/CONTRACT.md). */
-export type KindName = 'Registry' | 'UserRight' | 'AccountPolicy' | 'SecurityPolicy' | 'AuditPolicy';
+export type KindName = 'Registry' | 'UserRight' | 'AccountPolicy' | 'SecurityPolicy' | 'AuditPolicy' | 'AppLockerPolicy';
 /** Where a kind's settings are read and written: one file per store offline. */
 export type StoreName = 'Registry' | 'SecurityTemplate' | 'AuditBackup';
 
@@ -12,6 +12,8 @@ export type PropertyPath = (string | number)[];
 
 export interface ResolveContext {
   catalog: Catalog;
+  /** The document being resolved: files it names (an AppLocker policy) are relative to it. */
+  documentFile?: string;
   error(path: PropertyPath, code: DiagnosticCode, message: string): void;
 }
 

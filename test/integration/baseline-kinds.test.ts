@@ -17,7 +17,7 @@ for (const role of ['ms', 'dc']) {
     const dir = tempDir();
     const state = join(dir, 'state');
     const files = { reg: join(dir, 'server.reg'), inf: join(dir, 'secedit.inf'), csv: join(dir, 'audit.csv') };
-    writeReg(files.reg, ['Windows Registry Editor Version 5.00', '']);
+    writeReg(files.reg, []);
     copyFileSync(INF, files.inf);
     copyFileSync(CSV, files.csv);
     const original = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, readFileSync(f)]));

@@ -16,6 +16,8 @@ $script:WsKindTable = @{
         DesiredColumns = @('Value', 'Condition', 'ConditionView', 'Policy') }
     AuditPolicy    = @{ Store = 'AuditBackup'; Noun = 'AuditPolicy'; Payload = $null
         DesiredColumns = @('Success', 'Failure') }
+    AppLockerPolicy = @{ Store = 'Registry'; Noun = 'AppLockerPolicy'; Payload = $null
+        DesiredColumns = @('Collections', 'Exact') }
 }
 
 # Stores: how each opens and saves, offline (a file) and live; what a missing file is called.

@@ -1,0 +1,113 @@
+// AppLockerPolicy: a policy file compared rule by rule with its registry form (SrpV2), on a .reg snapshot.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ApplyReport, RunReport } from '../../src/engine/results.js';
+import { readRegValues } from '../reg-reader.js';
+import { runCli, tempDir, writeReg } from '../helpers.js';
+
+const SRP = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Windows\\SrpV2';
+const reg = (text: string) => text.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+// Rule 1 as a GPO may have stored it: other attribute order, an end tag instead of "/>": the same rule.
+const RULE_1 = '<FilePathRule Action="Allow" Id="11111111-1111-4111-8111-111111111111" Name="Programs under Program Files" Description="" UserOrGroupSid="S-1-1-0"><Conditions><FilePathCondition Path="%PROGRAMFILES%\\*"></FilePathCondition></Conditions></FilePathRule>';
+// Rule 2 denies where the policy allows; rule 5 is not in the policy.
+const RULE_2 = '<FilePathRule Id="22222222-2222-4222-8222-222222222222" Name="Programs under Windows" Description="" UserOrGroupSid="S-1-1-0" Action="Deny"><Conditions><FilePathCondition Path="%WINDIR%\\*"/></Conditions><Exceptions><FilePathCondition Path="%WINDIR%\\Temp\\*"/></Exceptions></FilePathRule>';
+const RULE_5 = '<FilePathRule Id="55555555-5555-4555-8555-555555555555" Name="Left over from an old GPO" Description="" UserOrGroupSid="S-1-1-0" Action="Allow"><Conditions><FilePathCondition Path="C:\\Tools\\*"/></Conditions></FilePathRule>';
+
+function setup(exact = true): { dir: string; doc: string; snapshot: string; state: string } {
+  const dir = tempDir();
+  copyFileSync('test/fixtures/applocker/policy.xml', join(dir, 'policy.xml'));
+  const doc = join(dir, 'applocker.yaml');
+  writeFileSync(doc, `metadata: { name: applocker }\nresources:\n  - name: AppLocker\n    type: AppLockerPolicy\n    properties: { policyFile: policy.xml${exact ? '' : ', exact: false'} }\n`);
+  const snapshot = join(dir, 'server.reg');
+  writeReg(snapshot, [
+    `[${SRP}\\Exe]`,
+    '"EnforcementMode"=dword:00000000',
+    '',
+    `[${SRP}\\Exe\\11111111-1111-4111-8111-111111111111]`,
+    `"Value"="${reg(RULE_1)}"`,
+    '',
+    `[${SRP}\\Exe\\22222222-2222-4222-8222-222222222222]`,
+    `"Value"="${reg(RULE_2)}"`,
+    '',
+    `[${SRP}\\Exe\\55555555-5555-4555-8555-555555555555]`,
+    `"Value"="${reg(RULE_5)}"`,
+  ]);
+  return { dir, doc, snapshot, state: join(dir, 'state') };
+}
+
+test('test names each rule that differs, is missing or is extra, and the enforcement; an equal rule spelled differently is equal', async () => {
+  const { doc, snapshot } = setup();
+  const r = await runCli(['test', doc, '--snapshot', snapshot, '--json']);
+  assert.is(r.code, 2, r.stderr);
+  const result = (JSON.parse(r.stdout) as RunReport).results[0]!;
+  assert.is(result.inDesiredState, false);
+  assert.equal(result.differingProperties!.slice().sort(), [
+    'Appx enforcementMode',
+    'Appx rule 44444444-4444-4444-8444-444444444444 (One packaged app by hash): missing',
+    'Exe enforcementMode',
+    'Exe rule 22222222-2222-4222-8222-222222222222 (Programs under Windows): differs',
+    'Exe rule 33333333-3333-4333-8333-333333333333 (No unsigned-looking "tools" & friends): missing',
+    'Exe rule 55555555-5555-4555-8555-555555555555 (Left over from an old GPO): extra',
+  ]);
+  assert.equal((result.actual as { collections: Record<string, unknown> }).collections.Exe, {
+    enforcementMode: 'AuditOnly',
+    rules: { '11111111-1111-4111-8111-111111111111': 'Programs under Program Files', '22222222-2222-4222-8222-222222222222': 'Programs under Windows', '55555555-5555-4555-8555-555555555555': 'Left over from an old GPO' },
+  });
+});
+
+test('apply converges: rules written, the extra one removed, the equal one left byte for byte; rollback restores the file', async () => {
+  const { doc, snapshot, state } = setup();
+  const original = readFileSync(snapshot);
+  const applied = await runCli(['apply', doc, '--snapshot', snapshot, '--state-dir', state, '--json']);
+  assert.is(applied.code, 0, applied.stderr);
+  assert.ok((JSON.parse(applied.stdout) as ApplyReport).converged);
+  const values = readRegValues(snapshot);
+  const raw = (key: string, name: string) => values.get(`${SRP}\\${key}!${name}`.toLowerCase());
+  // REG_SZ data: UTF-16LE with its terminating NUL.
+  const text = (key: string, name: string) => Buffer.from(raw(key, name)?.split(':')[1] ?? '', 'hex').toString('utf16le').replace(/\0$/, '');
+  assert.is(raw('Exe', 'EnforcementMode'), '4:01000000');
+  assert.is(raw('Appx', 'EnforcementMode'), '4:00000000');
+  assert.is(text('Exe\\11111111-1111-4111-8111-111111111111', 'Value'), RULE_1, 'the equal rule keeps its own spelling');
+  assert.match(text('Exe\\22222222-2222-4222-8222-222222222222', 'Value'), /Action="Allow"/);
+  assert.match(text('Exe\\33333333-3333-4333-8333-333333333333', 'Value'), /^<FilePublisherRule Id="33333333-3333-4333-8333-333333333333" Name="No unsigned-looking &quot;tools&quot; &amp; friends"/);
+  assert.not.ok(values.has(`${SRP}\\Exe\\55555555-5555-4555-8555-555555555555`.toLowerCase()), 'the extra rule is gone');
+  assert.not.ok(values.has(`${SRP}\\Script`.toLowerCase()), 'a collection not configured stays absent');
+  const again = await runCli(['test', doc, '--snapshot', snapshot]);
+  assert.is(again.code, 0, again.stdout);
+
+  const rolled = await runCli(['rollback', 'latest', '--state-dir', state]);
+  assert.is(rolled.code, 0, `${rolled.stdout}\n${rolled.stderr}`);
+  assert.ok(readFileSync(snapshot).equals(original), 'rollback restored every byte');
+});
+
+test('exact: false adds and updates but keeps rules the policy does not list', async () => {
+  const { doc, snapshot } = setup(false);
+  const applied = await runCli(['apply', doc, '--snapshot', snapshot, '--json']);
+  assert.is(applied.code, 0, applied.stderr);
+  assert.ok(readRegValues(snapshot).has(`${SRP}\\Exe\\55555555-5555-4555-8555-555555555555`.toLowerCase()));
+});
+
+test('a policy file that is missing, malformed or not AppLocker is a positioned document error (exit 3)', async () => {
+  const { dir, doc, snapshot } = setup();
+  const cases: [string, RegExp][] = [
+    ['', /cannot read the policy file .*policy\.xml: ENOENT/],
+    ['<AppLockerPolicy Version="1">\n  <RuleCollection Type="Exe">\n</AppLockerPolicy>', /policy\.xml:3:\d+: /],
+    ['<Policy/>', /not an AppLocker policy: the root element is <Policy>/],
+    ['<AppLockerPolicy><RuleCollection Type="Exe2"/></AppLockerPolicy>', /RuleCollection Type "Exe2" is not one of Exe, Msi, Script, Dll, Appx/],
+    ['<AppLockerPolicy><RuleCollection Type="Exe"><FilePathRule Id="x" Name="n" UserOrGroupSid="S-1-1-0" Action="Allow"/></RuleCollection></AppLockerPolicy>', /Id "x", which is not a GUID/],
+  ];
+  for (const [text, message] of cases) {
+    const file = join(dir, 'policy.xml');
+    if (text === '') rmSync(file);
+    else writeFileSync(file, text);
+    const r = await runCli(['validate', doc]);
+    assert.is(r.code, 3, text);
+    assert.match(r.stderr, /applocker\.yaml:5:\d+: error: AppLocker: /);
+    assert.match(r.stderr, message);
+  }
+  void snapshot;
+});
+
+test.run();
