@@ -11,11 +11,11 @@ import { readRegFile, type RegEntry, type RegFile } from '../reg-reader.js';
 const FIXTURES = [
   'plus3it_sceWin8.reg',
   'wine_regedit_alltypes.reg',
-  'wine_reg_export_alltypes.reg',
   'mscs_sideshow_Pictures.reg',
-  'mscs_perfgen_AppMem.reg',
+  'mscs_appmem_AppMem.reg',
   'conemu_FarWhite.reg',
   'conemu_Settings-ConEmu.reg',
+  'conemu_Far2_ShiftEnter.reg',
   'raphire_Enable_Game_Bar_Integration.reg',
   'raphire_Sysprep_Disable_Animations.reg',
 ];
@@ -155,21 +155,40 @@ for (const fixture of FIXTURES) {
     assert.equal([...values(after)].sort(), [...expected].sort(), 'every other value is as it was');
     assert.equal(after.keys, before.keys, 'the same keys in the same order');
 
-    // Outside the changed value's lines the bytes are the original ones.
+    // Outside the changed value's lines the bytes are the original ones. Every check runs and
+    // all that fail are reported together, so one run shows the whole of what a file breaks.
+    const problems: string[] = [];
+    const check = (ok: boolean, message: string) => ok || problems.push(message);
     const head = before.buffer.subarray(0, byteOffset(before, change.entry.start));
     const tail = before.buffer.subarray(byteOffset(before, change.entry.end));
-    const where = () => `(${change.entry.name} changed; first difference at ${firstDifference(before, after)})`;
-    assert.ok(after.buffer.subarray(0, head.length).equals(head), `the bytes before the changed value are unchanged ${where()}`);
-    assert.ok(after.buffer.subarray(after.buffer.length - tail.length).equals(tail), `the bytes after the changed value are unchanged ${where()}`);
     const changedLines = after.entries.find((e) => idOf(e) === changedId)!;
-    assert.is(byteOffset(after, changedLines.start), head.length, 'the new lines stand where the old ones stood');
-    assert.is(after.buffer.length - byteOffset(after, changedLines.end), tail.length, 'and end where they ended');
+    const where = `${change.entry.name} changed; first difference at ${firstDifference(before, after)}`;
+    check(after.buffer.subarray(0, head.length).equals(head), `the bytes before the changed value are not the original ones (${where})`);
+    check(after.buffer.subarray(after.buffer.length - tail.length).equals(tail), 'the bytes after the changed value are not the original ones');
+    check(byteOffset(after, changedLines.start) === head.length && after.buffer.length - byteOffset(after, changedLines.end) === tail.length, 'the new lines do not stand where the old ones stood');
 
     const rolledBack = await engine.rollback(applied.runId!, { target: file });
-    assert.ok(rolledBack.report.converged, 'the rollback converged');
-    assert.ok(readFileSync(file).equals(before.buffer), 'rollback restores the file byte for byte');
+    check(rolledBack.report.converged, 'the rollback did not converge');
+    const restored = readRegFile(file);
+    check(restored.buffer.equals(before.buffer), `rollback did not restore the file byte for byte (first difference at ${firstDifference(before, restored)})`);
+    assert.equal(problems, []);
   });
 }
+
+test('a REGEDIT4 export in plain ASCII stays in the ANSI code page: new text is written as regedit would read it back', async () => {
+  // ASCII is valid UTF-8 too, but REGEDIT4 files are read by regedit in the ANSI code page, so
+  // 'café' written as UTF-8 would come back as 'cafÃ©'.
+  const file = copyOf('conemu_Far2_ShiftEnter.reg');
+  const before = readRegFile(file);
+  assert.is(before.header, 'REGEDIT4');
+  assert.ok(!/[^\x00-\x7f]/.test(before.text), 'the export is plain ASCII');
+  const key = 'HKEY_CURRENT_USER\\Software\\Far2\\KeyMacros\\Search\\ShiftEnter';
+  const applied = await engine.apply(planFromYaml(`metadata: { name: ansi }\nresources:\n  - { name: text, type: Registry, properties: { key: '${key}', valueName: Description, valueType: String, valueData: "café" } }\n`), { snapshot: file });
+  assert.ok(applied.converged);
+  const bytes = readFileSync(file);
+  assert.ok(bytes.includes(Buffer.from('"Description"="caf\xe9"', 'latin1')), 'é is the code page byte E9');
+  assert.not.ok(bytes.includes(Buffer.from('caf\xc3\xa9', 'latin1')), 'not the UTF-8 bytes C3 A9');
+});
 
 test('the fixtures cover the layouts the snapshot reader has to read', () => {
   const regs = FIXTURES.map((f) => readRegFile(join('test', 'fixtures', 'reg', f)));
