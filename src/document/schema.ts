@@ -35,16 +35,29 @@ export function documentSchema(): Record<string, unknown> {
       include: {
         type: 'array',
         minItems: 1,
-        description: 'Shipped baselines whose settings become resources of this document (winstate baseline list names them); waivers can skip or relax them by name.',
+        description: 'Shipped baselines, or DISA STIG benchmarks (XCCDF files), whose settings become resources of this document (winstate baseline list names the baselines); waivers can skip or relax them by name or STIG id.',
         items: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['baseline', 'scope'],
-          properties: {
-            baseline: { type: 'string', minLength: 1, description: 'A baseline id, e.g. cis-ws2016 or msft-ws2016 (the newest version), or id@version for an older one, e.g. cis-ws2016@1.2.0.' },
-            scope: { type: 'string', pattern: '^([Mm][Ss]|[Dd][Cc])$', description: 'The role of the servers: MS (member servers) or DC (domain controllers); baselines set some values differently for each.' },
-            level: { type: 'string', minLength: 1, description: 'That profile level and the ones before it, e.g. L1.' },
-          },
+          oneOf: [
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['baseline', 'scope'],
+              properties: {
+                baseline: { type: 'string', minLength: 1, description: 'A baseline id, e.g. cis-ws2016 or msft-ws2016 (the newest version), or id@version for an older one, e.g. cis-ws2016@1.2.0.' },
+                scope: { type: 'string', pattern: '^([Mm][Ss]|[Dd][Cc])$', description: 'The role of the servers: MS (member servers) or DC (domain controllers); baselines set some values differently for each.' },
+                level: { type: 'string', minLength: 1, description: 'That profile level and the ones before it, e.g. L1.' },
+              },
+            },
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['stig', 'scope'],
+              properties: {
+                stig: { type: 'string', minLength: 1, description: 'A DISA STIG XCCDF benchmark file, relative to this document: imported as `winstate import stig` would, every time the document is read.' },
+                scope: { type: 'string', pattern: '^([Mm][Ss]|[Dd][Cc])$', description: 'The role of the servers: MS (member servers) or DC (domain controllers).' },
+              },
+            },
+          ],
         },
       },
       resources: { type: 'array', minItems: 1, items: { $ref: '#/$defs/resource' } },

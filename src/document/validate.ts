@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import type { ErrorObject } from 'ajv';
 import { ajv2020, DOCUMENT_VALIDATOR_OPTIONS, loadStandaloneValidator, type ValidatorFunction } from '../build-artifacts.js';
 import { loadCatalog, type Catalog } from '../catalog/catalog.js';
@@ -10,6 +13,7 @@ import { documentSchema } from './schema.js';
 import { baselineNames, baselineResources, findBaseline, findLevel } from '../catalog/baseline.js';
 import { settingInfo } from '../kinds/info.js';
 import { closestWord } from '../suggest.js';
+import { importStig } from '../catalog/stig/import.js';
 
 /** An organisation's decision about one resource, judged against the date when the script runs. */
 export interface PlannedWaiver {
@@ -103,7 +107,7 @@ export function validateSource(source: SourceDocument, options: ValidateOptions 
     report([], 'schema', "document: missing required property 'resources'");
   }
   const own = Array.isArray(data?.resources) ? data.resources : [];
-  const included = Array.isArray(data?.include) && !brokenInclude(validate.errors) ? includedResources(data.include, catalog(), report) : [];
+  const included = Array.isArray(data?.include) && !brokenInclude(validate.errors) ? includedResources(data.include, catalog(), source.file, report) : [];
   if (!Array.isArray(data?.resources) && included.length === 0) return { diagnostics: sortDiagnostics(diagnostics) };
 
   // Included settings first, then the document's own resources, each with where it is written.
@@ -147,8 +151,9 @@ function brokenInclude(errors: ErrorObject[] | null | undefined): boolean {
 }
 
 /** A baseline's settings for the chosen role and level, as resources written where the include is. */
-function includedResources(include: unknown[], catalog: Catalog, report: (path: DataPath, code: DiagnosticCode, message: string) => void): SourcedResource[] {
+function includedResources(include: unknown[], catalog: Catalog, documentFile: string, report: (path: DataPath, code: DiagnosticCode, message: string) => void): SourcedResource[] {
   return include.flatMap((raw, j) => {
+    if (typeof (raw as { stig?: unknown }).stig === 'string') return stigResources(raw as { stig: string; scope: string }, j, documentFile, report);
     const item = raw as { baseline: string; scope: string; level?: string };
     const baseline = findBaseline(catalog.baselines, item.baseline);
     if (!baseline) {
@@ -163,6 +168,27 @@ function includedResources(include: unknown[], catalog: Catalog, report: (path: 
     return baselineResources(baseline, catalog, { scope: item.scope.toUpperCase() as 'MS' | 'DC', level: found?.level }).map((r) => ({ raw: r as unknown as RawResource, path: ['include', j] as DataPath }));
   });
 }
+/** A STIG benchmark's rules for the role, imported as `winstate import stig` writes them. */
+function stigResources(item: { stig: string; scope: string }, j: number, documentFile: string, report: (path: DataPath, code: DiagnosticCode, message: string) => void): SourcedResource[] {
+  const file = resolvePath(dirname(resolvePath(documentFile)), item.stig);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    report(['include', j, 'stig'], 'invalid-value', `cannot read the STIG benchmark ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    return [];
+  }
+  let imported: ReturnType<typeof importStig>;
+  try {
+    imported = importStig(text, { scope: item.scope.toUpperCase() as 'MS' | 'DC' });
+  } catch (error) {
+    report(['include', j, 'stig'], 'invalid-value', `${file} is not a readable STIG XCCDF benchmark: ${(error as Error).message}`);
+    return [];
+  }
+  const resources = (parseYaml(imported.yaml) as { resources?: RawResource[] } | null)?.resources ?? [];
+  return resources.map((r) => ({ raw: r, path: ['include', j] as DataPath }));
+}
+
 interface RawWaiver { resource: string; justification: string; expires: string; approvedBy?: string; override?: Record<string, unknown> }
 
 /**
