@@ -37,27 +37,27 @@ export function documentSchema(): Record<string, unknown> {
         minItems: 1,
         description: 'Shipped baselines, or DISA STIG benchmarks (XCCDF files), whose settings become resources of this document (winstate baseline list names the baselines); waivers can skip or relax them by name or STIG id.',
         items: {
-          oneOf: [
-            {
-              type: 'object',
-              additionalProperties: false,
-              required: ['baseline', 'scope'],
-              properties: {
-                baseline: { type: 'string', minLength: 1, description: 'A baseline id, e.g. cis-ws2016 or msft-ws2016 (the newest version), or id@version for an older one, e.g. cis-ws2016@1.2.0.' },
-                scope: { type: 'string', pattern: '^([Mm][Ss]|[Dd][Cc])$', description: 'The role of the servers: MS (member servers) or DC (domain controllers); baselines set some values differently for each.' },
-                level: { type: 'string', minLength: 1, description: 'That profile level and the ones before it, e.g. L1.' },
-              },
+          // A stig include or a baseline include: each checked on its own, so errors name the right properties.
+          if: { type: 'object', properties: { stig: {} }, required: ['stig'] },
+          then: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['stig', 'scope'],
+            properties: {
+              stig: { type: 'string', minLength: 1, description: 'A DISA STIG XCCDF benchmark file, relative to this document: imported as `winstate import stig` would, every time the document is read.' },
+              scope: { type: 'string', pattern: '^([Mm][Ss]|[Dd][Cc])$', description: 'The role of the servers: MS (member servers) or DC (domain controllers).' },
             },
-            {
-              type: 'object',
-              additionalProperties: false,
-              required: ['stig', 'scope'],
-              properties: {
-                stig: { type: 'string', minLength: 1, description: 'A DISA STIG XCCDF benchmark file, relative to this document: imported as `winstate import stig` would, every time the document is read.' },
-                scope: { type: 'string', pattern: '^([Mm][Ss]|[Dd][Cc])$', description: 'The role of the servers: MS (member servers) or DC (domain controllers).' },
-              },
+          },
+          else: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['baseline', 'scope'],
+            properties: {
+              baseline: { type: 'string', minLength: 1, description: 'A baseline id, e.g. cis-ws2016 or msft-ws2016 (the newest version), or id@version for an older one, e.g. cis-ws2016@1.2.0.' },
+              scope: { type: 'string', pattern: '^([Mm][Ss]|[Dd][Cc])$', description: 'The role of the servers: MS (member servers) or DC (domain controllers); baselines set some values differently for each.' },
+              level: { type: 'string', minLength: 1, description: 'That profile level and the ones before it, e.g. L1.' },
             },
-          ],
+          },
         },
       },
       resources: { type: 'array', minItems: 1, items: { $ref: '#/$defs/resource' } },
