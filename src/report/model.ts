@@ -127,7 +127,7 @@ export interface ReportModel {
   version: string;
   command: 'test' | 'set' | 'apply';
   document: { name: string; file: string; description: string | null };
-  target: { kind: 'live' | 'snapshot'; snapshot: string | null };
+  target: { kind: 'live' | 'snapshot'; snapshot: string | null; snapshots?: RunReport['snapshots'] };
   whatIf: boolean;
   host: HostInfo;
   startedAt: string;
@@ -317,7 +317,7 @@ export function buildReportModel(input: ReportInput): ReportModel {
     version: VERSION,
     command: input.command,
     document: { name: plan.name, file: plan.file, description: plan.description ?? null },
-    target: { kind: run.target, snapshot: run.snapshot ?? null },
+    target: { kind: run.target, snapshot: run.snapshot ?? null, ...(run.snapshots && Object.keys(run.snapshots).length ? { snapshots: { ...run.snapshots } } : {}) },
     whatIf: apply ? apply.whatIf : run.whatIf,
     host,
     startedAt: input.startedAt.toISOString(),
@@ -370,6 +370,12 @@ export function waiverText(w: ReportWaiver, kind?: KindName): string {
   if (w.status === 'expired') return `waiver expired on ${w.expires}${by}; enforced again: ${w.justification}`;
   if (w.override) return `waiver until ${w.expires}${by} enforces an override instead of ${stateText(w.baseline, kind)}: ${w.justification}`;
   return `waived until ${w.expires}${by}: ${w.justification}`;
+}
+
+/** The files an offline run used, for people: "a.reg, b.inf"; the registry export alone for older reports. */
+export function snapshotFiles(model: Pick<ReportModel, 'target'>): string {
+  const files = Object.values(model.target.snapshots ?? {});
+  return files.length ? files.join(', ') : (model.target.snapshot ?? '');
 }
 
 /** Compact human rendering of a state in its kind's words (the policy's own words when it has them). */
