@@ -55,7 +55,7 @@ function Get-WsKindModule {
         $noun = $entry.Noun
         $entry.Kind = $Kind
         $entry.States = "Get-Ws${noun}States"; $entry.State = "Get-Ws${noun}State"; $entry.Set = "Set-Ws${noun}State"
-        $entry.Backup = "Get-Ws${noun}BackupEntry"; $entry.Format = "Format-Ws${noun}StateText"
+        $entry.Backup = "Get-Ws${noun}BackupEntry"; $entry.Backups = "Get-Ws${noun}BackupEntries"; $entry.Format = "Format-Ws${noun}StateText"
     }
     return $entry
 }
@@ -291,8 +291,12 @@ function Invoke-WsConfiguration {
     # Each resource's kind module, and the stores the run needs: checked before the lock or any read.
     $modules = [object[]]::new($Resources.Count)
     $needed = @{}
+    $byKind = @{}
     for ($i = 0; $i -lt $Resources.Count; $i++) {
-        $module = Get-WsKindModule -Kind $Resources[$i].Kind
+        # One lookup per kind, not per resource: at 300 resources each call per resource costs ~10 ms.
+        $kindName = [string]$Resources[$i].Kind
+        $module = $byKind[$kindName]
+        if ($null -eq $module) { $module = Get-WsKindModule -Kind $kindName; $byKind[$kindName] = $module }
         $modules[$i] = $module
         if (-not $needed.ContainsKey($module.Store)) {
             $needed[$module.Store] = $module.Kind
@@ -426,7 +430,16 @@ function Invoke-WsConfiguration {
             if ($changing -and $drifted.Count -gt 0) {
                 if (-not $BackupPath) { $BackupPath = Get-WsDefaultBackupPath -Document $Document.Name }
                 $BackupPath = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($BackupPath)
-                $entries = @(foreach ($i in $touched) { & $modules[$i].Backup -Store $stores[$modules[$i].Store] -Resource $Resources[$i] })
+                # One call per kind; the entries keep the resources' order.
+                $entryAt = [object[]]::new($Resources.Count)
+                foreach ($kind in $groups.Keys) {
+                    $module = Get-WsKindModule -Kind $kind
+                    $mine = @(foreach ($i in $touched) { if ($modules[$i].Kind -eq $kind) { $i } })
+                    if ($mine.Count -eq 0) { continue }
+                    $made = & $module.Backups -Store $stores[$module.Store] -Resources ([object[]]@(foreach ($i in $mine) { $Resources[$i] }))
+                    for ($j = 0; $j -lt $mine.Count; $j++) { $entryAt[$mine[$j]] = $made[$j] }
+                }
+                $entries = @(foreach ($i in $touched) { $entryAt[$i] })
                 $backupTarget = 'Live'
                 if ($offline) { $backupTarget = 'Snapshot' }
                 Write-WsBackup -Path $BackupPath -Record ([ordered]@{
