@@ -81,6 +81,10 @@ function Open-WsStore {
     if ($null -eq $entry) { throw "unknown store '$Name'" }
     if ($LiteralPath) {
         $full = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($LiteralPath)
+        # A file this session has already parsed and that has not changed since is not parsed again.
+        $cache = Get-WsStoreCache
+        $cached = $cache[$Name + '|' + $full]
+        if ($null -ne $cached -and $cached.Stamp -ceq (Get-WsFileStamp -Path $full)) { return $cached.Store }
         $store = & $entry.Open -LiteralPath $full
         $store.Offline = $true
         $store.Immediate = $false
@@ -120,14 +124,47 @@ function Save-WsStore {
 function Close-WsStore {
     <#
     .SYNOPSIS
-    Releases what a live store holds (its work directory); nothing for the others.
+    Ends a run's use of a store: a live store's work directory goes; a file store that matches
+    its file (nothing left unsaved) is kept for the session's next run, which reuses it while the
+    file stays unchanged (length, last write time and SHA-256).
     .PARAMETER Store
     A store from Open-WsStore.
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)] [hashtable] $Store)
+    if ($Store.Offline) {
+        $cache = Get-WsStoreCache
+        $key = $Store.Name + '|' + $Store.Path
+        $cache.Remove($key)
+        if (-not $Store.Dirty) {
+            $stamp = Get-WsFileStamp -Path $Store.Path
+            if ($null -ne $stamp) { $cache[$key] = @{ Stamp = $stamp; Store = $Store } }
+        }
+        return
+    }
     $close = $script:WsStoreTable[$Store.Name].CloseLive
-    if (-not $Store.Offline -and $close) { & $close -Store $Store }
+    if ($close) { & $close -Store $Store }
+}
+
+function Get-WsStoreCache {
+    # Parsed snapshot files, kept for the life of the PowerShell process (the bridge's session
+    # runs many requests; a standalone script runs one). One entry per store and file.
+    $cache = [System.AppDomain]::CurrentDomain.GetData('winstate.storeCache')
+    if ($null -eq $cache) {
+        $cache = [hashtable]::Synchronized(@{})
+        [System.AppDomain]::CurrentDomain.SetData('winstate.storeCache', $cache)
+    }
+    return $cache
+}
+
+function Get-WsFileStamp {
+    # What tells a file unchanged: its length, last write time and SHA-256; $null when it is gone.
+    param([string] $Path)
+    $info = [System.IO.FileInfo]::new($Path)
+    if (-not $info.Exists) { return $null }
+    $sha = [System.Security.Cryptography.SHA256]::Create()
+    try { $hash = [System.BitConverter]::ToString($sha.ComputeHash([System.IO.File]::ReadAllBytes($Path))) } finally { $sha.Dispose() }
+    return '{0}|{1}|{2}' -f $info.Length, $info.LastWriteTimeUtc.Ticks, $hash
 }
 
 function ConvertFrom-WsPayload {
