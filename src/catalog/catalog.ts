@@ -1,5 +1,5 @@
 import { projectPath } from '../paths.js';
-import type { ValueType, WireData } from '../resources/registry-model.js';
+import type { ValueType, WireData } from '../kinds/registry/model.js';
 import { BASELINES_DIR, isNewest, loadBaselines, type Baseline, type BaselineSetting } from './baseline.js';
 import { readJsonFiles } from './data-files.js';
 
@@ -17,18 +17,44 @@ export interface RecommendedData {
   text?: string;
 }
 
+/** Where a setting that is not a registry value lives (src/kinds/CONTRACT.md, "Catalog entries"). */
+export type CatalogStorage =
+  | { kind: 'UserRight'; right: string }
+  | { kind: 'AccountPolicy' | 'SecurityPolicy'; section: 'System Access' | 'Kerberos Policy'; key: string }
+  | { kind: 'AuditPolicy'; guid: string; subcategory: string };
+
+/**
+ * A recommendation in a non-registry kind's own form: UserRight `principals` (exact) or
+ * `mustInclude`/`mustExclude`; AccountPolicy/SecurityPolicy `value` and/or `condition` (with `text`);
+ * AuditPolicy `success`/`failure` (either may be left out: "must include").
+ */
+export interface RecommendedKindValue {
+  valueData?: undefined;
+  absentOk?: undefined;
+  principals?: string[];
+  mustInclude?: string[];
+  mustExclude?: string[];
+  value?: number | string;
+  condition?: Record<string, unknown>;
+  text?: string;
+  success?: 'enabled' | 'disabled';
+  failure?: 'enabled' | 'disabled';
+}
+
 export interface CatalogEntry {
   id: string;
-  kind: 'SecurityOption' | 'AdministrativeTemplate' | 'MSS' | 'WindowsFirewall';
+  kind: 'SecurityOption' | 'AdministrativeTemplate' | 'MSS' | 'WindowsFirewall' | 'UserRightsAssignment' | 'AccountPolicy' | 'AdvancedAuditPolicy';
   title: string;
   gpoPath: string;
   area?: string;
-  registry: { key: string; valueName: string; valueType: ValueType };
+  /** Registry settings have `registry`, all others `storage`. */
+  registry?: { key: string; valueName: string; valueType: ValueType };
+  storage?: CatalogStorage;
   choices?: CatalogChoice[];
   /** The right value is the organisation's own, so there is no recommendation. */
   siteDefined?: true;
   default?: string;
-  recommended?: string | RecommendedData;
+  recommended?: string | RecommendedData | RecommendedKindValue;
   severity: 'low' | 'medium' | 'high';
   scope: ('MS' | 'DC')[];
   platforms: string[];

@@ -37,7 +37,7 @@ export function catalogEntryView(entry: CatalogEntry, catalog?: Catalog): Catalo
     title: entry.title,
     gpoPath: entry.gpoPath,
     area: entry.area ?? null,
-    registry: { ...entry.registry },
+    registry: { ...entry.registry! },
     desired: data
       ? { choice: null, valueData: data.valueData, ...(data.condition ? { condition: data.condition } : {}), ...(data.absentOk ? { absentOk: true } : {}), ...(data.text ? { text: data.text } : {}) }
       : { choice: named?.name ?? null, valueData: named?.data ?? null },

@@ -489,7 +489,7 @@ async function catalogCommand(args: Args, io: CliIo): Promise<number> {
     // Every word must appear in the entry's id, title, GPO path, registry location, STIG ids or CIS numbers.
     const words = rest.join(' ').toLowerCase().split(/\s+/).filter(Boolean);
     const found = catalog.entries.filter((e) => {
-      const text = [e.id, e.title, e.gpoPath, e.area ?? '', e.kind, `${e.registry.key}\\${e.registry.valueName}`, ...(e.references.stig ?? []), ...(e.references.cis ?? [])].join('\n').toLowerCase();
+      const text = [e.id, e.title, e.gpoPath, e.area ?? '', e.kind, `${e.registry!.key}\\${e.registry!.valueName}`, ...(e.references.stig ?? []), ...(e.references.cis ?? [])].join('\n').toLowerCase();
       return words.every((w) => text.includes(w));
     });
     if (json) io.stdout(`${JSON.stringify(found.map((e) => catalogEntryView(e, catalog)), null, 2)}\n`);
@@ -617,9 +617,9 @@ function noColor(io: CliIo): boolean {
 
 /** Colour and the Unicode arrow only on a terminal; colour never under NO_COLOR. Settings grouped by area. */
 async function textOptions(io: CliIo, stream: 'stdout' | 'stderr', plan: Plan | undefined): Promise<TextOptions> {
-  const { registryArea, declaredView } = await import('../report/model.js');
+  const { settingArea, declaredView } = await import('../report/model.js');
   const tty = io.isTTY?.[stream] === true;
-  const areas = new Map((plan?.resources ?? []).map((r) => [r.name, r.entry?.area ?? registryArea(r, '')]));
+  const areas = new Map((plan?.resources ?? []).map((r) => [r.name, settingArea(r)]));
   const byName = new Map((plan?.resources ?? []).map((r) => [r.name, r]));
   const baselineOf = (name: string) => {
     const r = byName.get(name);

@@ -2,6 +2,7 @@
 // every registry row is a setting that resolves to the table's data at the same registry value, or
 // is listed as not expressible with a reason; deliberate departures are listed here, each with why.
 import { test } from 'uvu';
+import { registrySpec } from '../../src/kinds/registry/kind.js';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -9,7 +10,7 @@ import { loadCatalog, type CatalogEntry } from '../../src/catalog/catalog.js';
 import { findBaseline, selectSettings, type Baseline, type BaselineSetting } from '../../src/catalog/baseline.js';
 import { baselineDocument } from '../../src/catalog/baseline-document.js';
 import { validateText } from '../../src/document/validate.js';
-import { normaliseData } from '../../src/resources/registry-data.js';
+import { normaliseData } from '../../src/kinds/registry/data.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(resolve(process.cwd(), 'test', 'fixtures', 'references', name), 'utf8'));
 const CIS = fixture('cis-ws2016.json') as {
@@ -41,21 +42,21 @@ const CIS_LEFT_OUT: Record<string, string> = {
 };
 
 const keyOf = (hive: string, key: string, valueName: string) => `${hive}\\${key}!${valueName}`.toLowerCase();
-const entryKey = (e: CatalogEntry) => `${e.registry.key}!${e.registry.valueName}`.toLowerCase();
+const entryKey = (e: CatalogEntry) => `${e.registry!.key}!${e.registry!.valueName}`.toLowerCase();
 
 /** The registry data a baseline setting asks for, as the Policy resource would resolve it. */
 function dataOf(entry: CatalogEntry, s: BaselineSetting): unknown {
   let value = s.value;
-  if (value === 'recommended') value = typeof entry.recommended === 'object' ? entry.recommended.valueData : entry.recommended!;
+  if (value === 'recommended') value = typeof entry.recommended === 'object' ? entry.recommended.valueData! : entry.recommended!;
   const choice = typeof value === 'string' ? entry.choices?.find((c) => c.name.toLowerCase() === (value as string).toLowerCase()) : undefined;
   const raw = choice ? choice.data : value;
-  const data = normaliseData(entry.registry.valueType, typeof raw === 'number' ? BigInt(raw) : raw);
+  const data = normaliseData(entry.registry!.valueType, typeof raw === 'number' ? BigInt(raw) : raw);
   assert.ok(data.ok, `${entry.id}: ${JSON.stringify(raw)}`);
   return data.ok ? data.data : undefined;
 }
 function tableData(valueType: string, raw: unknown): unknown {
   const value = valueType === 'MultiString' && typeof raw === 'string' ? (raw === '' ? [] : raw.split(',')) : raw;
-  const data = normaliseData(valueType as CatalogEntry['registry']['valueType'], typeof value === 'number' ? BigInt(value) : (value as string));
+  const data = normaliseData(valueType as NonNullable<CatalogEntry['registry']>['valueType'], typeof value === 'number' ? BigInt(value) : (value as string));
   return data.ok ? data.data : `unreadable ${JSON.stringify(raw)}`;
 }
 
@@ -86,7 +87,7 @@ function checkRows(b: Baseline, rows: Row[]) {
     assert.is(settings.length, 1, `${b.id} ${row.ref} ${row.path}: one setting`);
     const s = settings[0]!;
     const entry = catalog.find(s.entry)!;
-    assert.is(entry.registry.valueType, row.valueType, `${b.id} ${row.ref}: value type`);
+    assert.is(entry.registry!.valueType, row.valueType, `${b.id} ${row.ref}: value type`);
     assert.equal(dataOf(entry, s), tableData(row.valueType, row.data), `${b.id} ${row.ref} ${row.path}: data`);
     assert.equal([...s.scope].sort(), [...row.scope].sort(), `${b.id} ${row.ref} ${row.path}: scope`);
     if (row.level !== undefined) assert.is(s.level ?? null, row.level, `${b.id} ${row.ref}: level`);
@@ -177,7 +178,7 @@ test('CIS baseline v3.0.0 (cis-ws2016): every registry recommendation of the tab
     if (s.condition) assert.ok(validateText('c.yaml', `metadata: { name: c }\nresources:\n  - { name: r, type: Policy, properties: { id: ${s.entry}, value: ${JSON.stringify(s.value)}, condition: ${JSON.stringify(s.condition)} } }\n`).diagnostics.length === 0, `${s.ref}: value meets its condition`);
   }
   // Machine and user settings, every level and role.
-  assert.ok(b.settings.some((s) => catalog.find(s.entry)!.registry.key.startsWith('HKCU\\')), 'section 19 user settings');
+  assert.ok(b.settings.some((s) => catalog.find(s.entry)!.registry!.key.startsWith('HKCU\\')), 'section 19 user settings');
   for (const level of ['L1', 'L2', 'NG']) assert.ok(b.settings.some((s) => s.level === level), level);
 });
 
@@ -192,11 +193,11 @@ test('CIS v3.0.0 coverage: every registry value of the table (key and value name
 
 test('ASR rules: one entry per rule GUID under the Rules key, REG_SZ with Block/Audit/(Warn)/Disabled, each in the v3.0.0 baseline or named by title', () => {
   const rulesKey = 'HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows Defender\\Windows Defender Exploit Guard\\ASR\\Rules';
-  const rules = catalog.entries.filter((e) => e.registry.key === rulesKey);
+  const rules = catalog.entries.filter((e) => e.registry!.key === rulesKey);
   assert.ok(rules.length >= 19, `${rules.length} ASR rules`);
   for (const e of rules) {
-    assert.match(e.registry.valueName, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, e.id);
-    assert.is(e.registry.valueType, 'String', e.id);
+    assert.match(e.registry!.valueName, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, e.id);
+    assert.is(e.registry!.valueType, 'String', e.id);
     const choices = Object.fromEntries((e.choices ?? []).map((c) => [c.name, c.data]));
     assert.is(choices.Block, '1', e.id);
     assert.is(choices.Audit, '2', e.id);
@@ -212,11 +213,11 @@ test('ASR rules: one entry per rule GUID under the Rules key, REG_SZ with Block/
   const doc = `metadata: { name: asr }\nresources:\n  - { name: r, type: Policy, properties: { policy: "Block Win32 API calls from Office macros", value: Audit } }\n  - { name: w, type: Policy, properties: { policy: "Block Office applications from creating executable content", value: Warn } }\n`;
   const result = validateText('asr.yaml', doc, { catalog });
   assert.equal(result.diagnostics.map((d) => d.message), []);
-  assert.equal(result.plan!.resources.map((r) => r.desired), [
+  assert.equal(result.plan!.resources.map((r) => registrySpec(r)!.desired), [
     { ensure: 'Present', valueType: 'String', valueData: '2' },
     { ensure: 'Present', valueType: 'String', valueData: '6' },
   ]);
-  assert.equal(result.plan!.resources.map((r) => r.entry!.registry.valueName), ['92e97fa1-2edf-4476-bdd6-9dd0b4dddc7b', '3b576869-a4ec-4529-8536-b80a7769e899']);
+  assert.equal(result.plan!.resources.map((r) => r.entry!.registry!.valueName), ['92e97fa1-2edf-4476-bdd6-9dd0b4dddc7b', '3b576869-a4ec-4529-8536-b80a7769e899']);
   const bad = validateText('asr.yaml', `metadata: { name: asr }\nresources:\n  - { name: r, type: Policy, properties: { policy: "Use advanced protection against ransomware", value: Warn } }\n`, { catalog });
   assert.ok(bad.diagnostics.length > 0, 'a rule without Warn refuses it');
 });

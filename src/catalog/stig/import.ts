@@ -43,16 +43,16 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { meetsCondition, parseCondition } from '../../resources/condition.js';
-import type { ResourceMetadata } from '../../resources/info.js';
-import { parseKeyPath, targetIdentity, type ValueType, type WireData } from '../../resources/registry-model.js';
+import { meetsCondition, parseCondition } from '../../kinds/condition.js';
+import type { ResourceMetadata } from '../../kinds/info.js';
+import { parseKeyPath, targetIdentity, type ValueType, type WireData } from '../../kinds/registry/model.js';
 import { deliverDocument, oneLine, renderDocument, SCHEMA_MODELINE } from '../../document/write.js';
 import { EXIT } from '../../engine/results.js';
 import { loadCatalog, type Catalog } from '../catalog.js';
-import { registryKind } from '../../resources/registry.js';
-import { policyKind } from '../../resources/security-option.js';
-import { sameDesired } from '../../resources/registry-model.js';
-import type { ResolveContext, ResolvedResource } from '../../resources/kind.js';
+import { registryKind } from '../../kinds/registry/kind.js';
+import { policyKind } from '../../kinds/policy.js';
+import { unitOf } from '../../kinds/index.js';
+import type { ResolveContext, ResolvedResource } from '../../kinds/kind.js';
 import {
   extractAll,
   parseXccdf,
@@ -438,8 +438,8 @@ function catalogLink(r: ImportedResource, catalog: Catalog): ImportedResource['l
   if (!raw) return undefined;
   // A rule written as several values (two UNC paths) has one entry per value: link each by the entry's id.
   const entries = cites.filter((e) => {
-    const key = parseKeyPath(e.registry.key);
-    return typeof key !== 'string' && targetIdentity({ ...key, valueName: e.registry.valueName }) === targetIdentity(raw.target);
+    const key = parseKeyPath(e.registry!.key);
+    return typeof key !== 'string' && targetIdentity({ ...key, valueName: e.registry!.valueName }) === raw.identity;
   });
   if (entries.length !== 1) return undefined;
   const entry = entries[0]!;
@@ -447,7 +447,7 @@ function catalogLink(r: ImportedResource, catalog: Catalog): ImportedResource['l
   const candidates = [...(typeof entry.recommended === 'string' ? [entry.recommended] : []), ...(entry.choices ?? []).map((c) => c.name), 'recommended'];
   for (const value of [...new Set(candidates)]) {
     const linked = resolve(policyKind, { ...by, value });
-    if (linked && targetIdentity(linked.target) === targetIdentity(raw.target) && sameDesired(linked.desired, raw.desired)) {
+    if (linked && linked.identity === raw.identity && linked.kind === raw.kind && unitOf(raw.kind).sameDesired(linked.spec, raw.spec)) {
       return { type: entry.kind === 'SecurityOption' ? 'SecurityOption' : 'Policy', properties: { ...by, value } };
     }
   }
