@@ -296,6 +296,31 @@ test('a waiver override replaces the kind\'s desired columns', async () => {
   assert.is(r.waiver.override, true);
 });
 
+test('a snapshot is parsed once per session: reused while its file is unchanged, read again when it changed', async () => {
+  const { csv } = copies();
+  const marker = async (set: boolean): Promise<string> => {
+    const r = await session.invoke(ps`$cache = [System.AppDomain]::CurrentDomain.GetData('winstate.storeCache')
+$entry = $cache['AuditBackup|' + ${csv}]
+if ($null -eq $entry) { 'none' } elseif (${set}) { $entry.Store.TestMarker = 'kept'; 'set' } elseif ($entry.Store.TestMarker) { $entry.Store.TestMarker } else { 'fresh' }`);
+    assert.ok(r.ok, r.error?.message);
+    return r.output.trim();
+  };
+  await run('Test', [AUDITS[1]], { AuditBackup: csv });
+  assert.is(await marker(true), 'set');
+  const again = await run('Test', [AUDITS[1]], { AuditBackup: csv });
+  assert.is(await marker(false), 'kept', 'the second run used the parsed store');
+  assert.equal(again.results[0].differingProperties, ['failure']);
+  // A set saves the file and keeps the store, now matching the file: the next test reuses it.
+  await run('Set', [AUDITS[1]], { AuditBackup: csv }, { NoLock: true });
+  assert.is(await marker(false), 'kept');
+  assert.is((await run('Test', [AUDITS[1]], { AuditBackup: csv })).summary.inDesiredState, 1);
+  // Someone else changes the file: it is read again.
+  writeFileSync(csv, readFileSync(csv, 'utf8').replace('Account Lockout,{0CCE9217-69AE-11D9-BED3-505054503030},Failure,,2', 'Account Lockout,{0CCE9217-69AE-11D9-BED3-505054503030},No Auditing,,0'));
+  const changed = await run('Test', [AUDITS[1]], { AuditBackup: csv });
+  assert.equal(changed.results[0].differingProperties, ['failure']);
+  assert.is(await marker(false), 'fresh');
+});
+
 // The lockout guard's decision, with the account's SIDs given: the cases that matter in practice.
 const ADMIN_LOCAL = ['*S-1-5-21-1-2-3-500', '*S-1-1-0', '*S-1-5-32-544', '*S-1-5-32-545', '*S-1-5-113', '*S-1-5-11', '*S-1-5-2'];
 const GUARD: { right: string; added?: string[]; removed?: string[]; sids?: string[]; name?: string; refused: string | null }[] = [

@@ -119,6 +119,24 @@ function Get-WsAuditPolicyBackupEntry {
     return [ordered]@{ kind = 'AuditPolicy'; resource = $Resource.Name; target = $Resource.Target; guid = $Resource.Guid; subcategory = $Resource.Subcategory; value = $value }
 }
 
+function Get-WsAuditPolicyBackupEntries {
+    <#
+    .SYNOPSIS
+    The backup entries of many resources, one per resource (see Get-WsAuditPolicyBackupEntry).
+    .PARAMETER Store
+    The kind's store.
+    .PARAMETER Resources
+    Runtime table rows of kind AuditPolicy.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
+    )
+    return , [object[]]@(foreach ($r in $Resources) { Get-WsAuditPolicyBackupEntry -Store $Store -Resource $r })
+}
+
 function Format-WsAuditPolicyStateText {
     <#
     .SYNOPSIS
