@@ -286,7 +286,7 @@ export function buildReportModel(input: ReportInput): ReportModel {
       gpoPath: info.gpoPath ?? null,
       rationale: info.rationale ?? null,
       impact: info.impact ?? null,
-      recommended: info.recommended ?? null,
+      recommended: recommendedText(resource) ?? info.recommended ?? null,
       references: departsFromCatalog(resource) ? { ...info.references, stig: [] } : info.references,
       source: resource ? { file: plan.file, line: resource.line } : null,
       waiver: waiverOf(resource, final ?? run.results.find((r) => r.name === name)),
@@ -425,6 +425,23 @@ function departsFromCatalog(resource: PlannedResource | undefined): boolean {
   // in the checklist, with its waiver.
   const recommended = recommendedResource(entry, NO_CATALOG);
   return !recommended || recommended.kind !== resource.kind || !unitOf(resource.kind).sameDesired(resource.spec, recommended.spec);
+}
+
+/**
+ * A non-registry catalog recommendation in its kind's words ("BUILTIN\\Guests, NT AUTHORITY\\Local
+ * account", "includes Failure") when the entry gives no text of its own.
+ */
+function recommendedText(resource: PlannedResource | undefined): string | undefined {
+  const entry = resource?.entry;
+  if (!entry?.storage || typeof entry.recommended !== 'object' || entry.recommended.text) return undefined;
+  try {
+    const r = recommendedResource(entry, NO_CATALOG);
+    if (!r) return undefined;
+    const unit = unitOf(r.kind);
+    return unit.stateText(unit.desiredView(r.spec, r.policy));
+  } catch {
+    return undefined; // a broken entry is the catalog tests' to report; the report still renders
+  }
 }
 
 /** Resolving an entry's own recommendation looks nothing up in the catalog. */
