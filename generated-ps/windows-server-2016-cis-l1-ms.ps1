@@ -7403,7 +7403,7 @@ $WsResources = @(
 #endregion
 
 #region Runtime (winstate 0.1.0)
-# winstate runtime 0.1.0 sha256:8aab8734b0528d80acb81903833ac4d6ff12afa317fe2420fec848521b397075
+# winstate runtime 0.1.0 sha256:da95c2dbf9e222c08e437b6f0454ee56a684162b80153da2b1bb9cbaa4cc5bd6
 # --- runtime: src/compile/runtime/core.ps1 ---
 # The engine core shared by every generated script: the kind and store tables, the run
 # (Invoke-WsConfiguration), the condition rules and the output. It knows no kind's internals:
@@ -7422,7 +7422,7 @@ $script:WsKindTable = @{
     SecurityPolicy = @{ Store = 'SecurityTemplate'; Noun = 'SecurityPolicy'; Payload = $null
         DesiredColumns = @('Value', 'Condition', 'ConditionView', 'Policy') }
     AuditPolicy    = @{ Store = 'AuditBackup'; Noun = 'AuditPolicy'; Payload = $null
-        DesiredColumns = @('Success', 'Failure') }
+        DesiredColumns = @('Ensure', 'Success', 'Failure') }
 }
 
 # Stores: how each opens and saves, offline (a file) and live; what a missing file is called.
@@ -11254,6 +11254,37 @@ function Set-WsAuditSubcategory {
     return $true
 }
 
+function Remove-WsAuditSubcategory {
+    <#
+    .SYNOPSIS
+    Removes a subcategory's row (offline rollback of a row a run added).
+    .PARAMETER Store
+    A store from Open-WsAuditBackup.
+    .PARAMETER Guid
+    The subcategory GUID.
+    .OUTPUTS
+    $true when a row was removed.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [string] $Guid
+    )
+    $id = Format-WsAuditGuid -Guid $Guid
+    $line = $Store.Rows[$id]
+    if ($null -eq $line) { return $false }
+    $lines = $Store.File.Lines
+    $at = $lines.IndexOf($line)
+    # The last line of a file without a final line break hands that ending to the line before it.
+    if ($at -eq $lines.Count - 1 -and $line.Eol -eq '' -and $at -gt 0) { $lines[$at - 1].Eol = '' }
+    $lines.RemoveAt($at)
+    $Store.Rows.Remove($id)
+    $Store.Changed[$id] = $true
+    $Store.Dirty = $true
+    return $true
+}
+
 function Save-WsAuditBackup {
     <#
     .SYNOPSIS
@@ -11922,8 +11953,8 @@ function Format-WsSecurityPolicyStateText {
 # --- runtime: src/kinds/audit-policy/audit-policy.ps1 ---
 # The AuditPolicy kind: success and failure auditing of one advanced audit subcategory, a row of
 # the audit backup store (an offline auditpol .csv, or the live auditpol /backup).
-# Row columns: Guid ('{...}' upper case), Subcategory (English name), Success, Failure
-# ('enabled' | 'disabled' | $null = either). Needs audit-backup.ps1.
+# Row columns: Guid ('{...}' upper case), Subcategory (English name), Ensure ('Absent': offline,
+# the row goes), Success, Failure ('enabled' | 'disabled' | $null = either). Needs audit-backup.ps1.
 
 function Get-WsAuditPolicyDesiredView {
     <#
@@ -11934,6 +11965,7 @@ function Get-WsAuditPolicyDesiredView {
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)] $Resource)
+    if ($Resource.Ensure -eq 'Absent') { return [ordered]@{ ensure = 'Absent' } }
     $view = [ordered]@{}
     if ($null -ne $Resource.Success) { $view.success = ($Resource.Success -eq 'enabled') }
     if ($null -ne $Resource.Failure) { $view.failure = ($Resource.Failure -eq 'enabled') }
@@ -11969,8 +12001,9 @@ function Get-WsAuditPolicyStates {
         $failure = ($value -band 2) -ne 0
         $view = [ordered]@{ ensure = $ensure; success = $success; failure = $failure; setting = $script:WsAuditInclusion[$value] }
         $differing = @()
-        if ($null -ne $r.Success -and $success -ne ($r.Success -eq 'enabled')) { $differing += 'success' }
-        if ($null -ne $r.Failure -and $failure -ne ($r.Failure -eq 'enabled')) { $differing += 'failure' }
+        if ($r.Ensure -eq 'Absent') { if ($null -ne $row) { $differing = @('ensure') } }
+        elseif ($null -ne $r.Success -and $success -ne ($r.Success -eq 'enabled')) { $differing += 'success' }
+        if ($r.Ensure -ne 'Absent' -and $null -ne $r.Failure -and $failure -ne ($r.Failure -eq 'enabled')) { $differing += 'failure' }
         $out[$i] = @{ View = $view; Differing = [string[]]$differing; Desired = (Get-WsAuditPolicyDesiredView -Resource $r); Setting = ([string]$r.Guid).ToUpperInvariant(); Recheck = $false }
     }
     return , $out
@@ -12011,6 +12044,12 @@ function Set-WsAuditPolicyState {
         [Parameter(Mandatory = $true)] [hashtable] $Store,
         [Parameter(Mandatory = $true)] $Resource
     )
+    if ($Resource.Ensure -eq 'Absent') {
+        # auditpol has no "not configured" to go back to; only a file loses the row.
+        if (-not $Store.Offline) { throw "auditpol cannot remove subcategory $($Resource.Guid) from the live audit policy; give success and failure instead" }
+        $null = Remove-WsAuditSubcategory -Store $Store -Guid $Resource.Guid
+        return Get-WsAuditPolicyState -Store $Store -Resource $Resource
+    }
     $row = Get-WsAuditSubcategory -Store $Store -Guid $Resource.Guid
     $value = 0
     if ($null -ne $row) { $value = $row.Value }

@@ -15,7 +15,7 @@ $script:WsKindTable = @{
     SecurityPolicy = @{ Store = 'SecurityTemplate'; Noun = 'SecurityPolicy'; Payload = $null
         DesiredColumns = @('Value', 'Condition', 'ConditionView', 'Policy') }
     AuditPolicy    = @{ Store = 'AuditBackup'; Noun = 'AuditPolicy'; Payload = $null
-        DesiredColumns = @('Success', 'Failure') }
+        DesiredColumns = @('Ensure', 'Success', 'Failure') }
 }
 
 # Stores: how each opens and saves, offline (a file) and live; what a missing file is called.
