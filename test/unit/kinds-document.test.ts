@@ -6,6 +6,9 @@ import { validateText } from '../../src/document/validate.js';
 import { formatDiagnostic, type Diagnostic } from '../../src/document/diagnostics.js';
 import { compilePlan, resourceFields } from '../../src/compile/emit.js';
 import { documentSchema } from '../../src/document/schema.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, tempDir } from '../helpers.js';
 
 const FILE = 'kinds.yaml';
 
@@ -212,6 +215,15 @@ test('waivers override the new kinds with their own keys', () => {
 `, `waivers:
   - { resource: deny, justification: jump host needs it for now, expires: 2099-01-01, override: { value: 1 } }
 `), 8, 106, /a UserRight override may set principals, mustInclude, mustExclude, not value/);
+});
+
+test('the CLI reports a bad principal as file:line:col and exits 3', async () => {
+  const dir = tempDir('winstate-kinds-doc-');
+  const file = join(dir, 'bad.yaml');
+  writeFileSync(file, ur("      right: SeBackupPrivilege\n      principals: [Guests, 'BUILTIN\\Nobody']\n"));
+  const r = await runCli(['validate', file]);
+  assert.is(r.code, 3);
+  assert.match(r.stderr, /bad\.yaml:8:28: .*'BUILTIN\\Nobody' is not a known principal of BUILTIN/);
 });
 
 test.run();
