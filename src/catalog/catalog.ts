@@ -17,18 +17,41 @@ export interface RecommendedData {
   text?: string;
 }
 
+/** Where a setting that is not a registry value lives (src/kinds/CONTRACT.md, "Catalog entries for non-registry settings"). */
+export type CatalogStorage =
+  | { kind: 'UserRight'; right: string }
+  | { kind: 'AccountPolicy'; section: 'System Access' | 'Kerberos Policy'; key: string }
+  | { kind: 'SecurityPolicy'; section: 'System Access'; key: string }
+  | { kind: 'AuditPolicy'; guid: string; subcategory: string };
+
+/** A user right's recommendation: exactly these principals, or at least / at most. */
+export type RecommendedUserRight = { principals: string[] } | { mustInclude?: string[]; mustExclude?: string[] };
+/** An account policy or string security policy recommendation: the value set writes, and what test accepts. */
+export interface RecommendedPolicyValue {
+  value?: number | string;
+  condition?: Record<string, unknown>;
+  text?: string;
+}
+/** An audit subcategory's recommendation; a direction left out is "either" (the STIG's "must include"). */
+export interface RecommendedAudit {
+  success?: 'enabled' | 'disabled';
+  failure?: 'enabled' | 'disabled';
+}
+
 export interface CatalogEntry {
   id: string;
-  kind: 'SecurityOption' | 'AdministrativeTemplate' | 'MSS' | 'WindowsFirewall';
+  kind: 'SecurityOption' | 'AdministrativeTemplate' | 'MSS' | 'WindowsFirewall' | 'UserRightsAssignment' | 'AccountPolicy' | 'AdvancedAuditPolicy';
   title: string;
   gpoPath: string;
   area?: string;
-  registry: { key: string; valueName: string; valueType: ValueType };
+  /** Exactly one of registry and storage. */
+  registry?: { key: string; valueName: string; valueType: ValueType };
+  storage?: CatalogStorage;
   choices?: CatalogChoice[];
   /** The right value is the organisation's own, so there is no recommendation. */
   siteDefined?: true;
   default?: string;
-  recommended?: string | RecommendedData;
+  recommended?: string | RecommendedData | RecommendedUserRight | RecommendedPolicyValue | RecommendedAudit;
   severity: 'low' | 'medium' | 'high';
   scope: ('MS' | 'DC')[];
   platforms: string[];
@@ -38,6 +61,37 @@ export interface CatalogEntry {
   restartRequired?: true;
   /** stig, oval and cce come from the entry file; cis and microsoft from the baselines that set it. */
   references: { stig?: string[]; cis?: string[]; microsoft?: string[]; oval?: string[]; cce?: string[] };
+}
+
+/** An entry that is a registry value (has `registry`, and a choice name or registry data as its recommendation). */
+export type RegistryCatalogEntry = CatalogEntry & { registry: NonNullable<CatalogEntry['registry']>; recommended?: string | RecommendedData };
+export function isRegistryEntry(entry: CatalogEntry): entry is RegistryCatalogEntry {
+  return entry.registry !== undefined;
+}
+
+/** Where an entry lives, in words: `HKLM\...!Name`, `User right SeDenyNetworkLogonRight`, `System Access: LockoutDuration`, `Audit {GUID} (name)`. */
+export function storageText(entry: Pick<CatalogEntry, 'registry' | 'storage'>): string {
+  if (entry.registry) return `${entry.registry.key}!${entry.registry.valueName}`;
+  const s = entry.storage!;
+  switch (s.kind) {
+    case 'UserRight':
+      return `User right ${s.right}`;
+    case 'AccountPolicy':
+    case 'SecurityPolicy':
+      return `${s.section}: ${s.key}`;
+    case 'AuditPolicy':
+      return `Audit ${s.guid} (${s.subcategory})`;
+  }
+}
+
+/** The recommendation in a few words (a choice name, or its own text), for summaries; undefined when the entry has none. */
+export function recommendedText(entry: Pick<CatalogEntry, 'recommended'>): string | undefined {
+  const r = entry.recommended;
+  if (r === undefined || typeof r === 'string') return r;
+  if ('text' in r && r.text !== undefined) return r.text;
+  if ('valueData' in r) return JSON.stringify(r.valueData);
+  if ('principals' in r) return r.principals.length ? r.principals.join(', ') : 'no one';
+  return JSON.stringify(r);
 }
 
 export const CATALOG_ENTRIES_DIR = projectPath('src', 'catalog', 'entries');

@@ -475,7 +475,7 @@ async function catalogCommand(args: Args, io: CliIo): Promise<number> {
     const hint = verb && !verbs.includes(verb) ? closestWord(verb, verbs) : undefined;
     throw new UsageError(`${hint ? `unknown catalog command '${printable(verb!)}'; did you mean '${hint}'?\n` : ''}${CATALOG_USAGE}`);
   }
-  const { loadCatalog } = await import('../catalog/catalog.js');
+  const { loadCatalog, storageText } = await import('../catalog/catalog.js');
   const { catalogEntryView, renderCatalogEntry } = await import('../catalog/view.js');
   const catalog = loadCatalog();
   const json = args.flags.has('--json');
@@ -489,7 +489,7 @@ async function catalogCommand(args: Args, io: CliIo): Promise<number> {
     // Every word must appear in the entry's id, title, GPO path, registry location, STIG ids or CIS numbers.
     const words = rest.join(' ').toLowerCase().split(/\s+/).filter(Boolean);
     const found = catalog.entries.filter((e) => {
-      const text = [e.id, e.title, e.gpoPath, e.area ?? '', e.kind, `${e.registry.key}\\${e.registry.valueName}`, ...(e.references.stig ?? []), ...(e.references.cis ?? [])].join('\n').toLowerCase();
+      const text = [e.id, e.title, e.gpoPath, e.area ?? '', e.kind, storageText(e), ...(e.references.stig ?? []), ...(e.references.cis ?? [])].join('\n').toLowerCase();
       return words.every((w) => text.includes(w));
     });
     if (json) io.stdout(`${JSON.stringify(found.map((e) => catalogEntryView(e, catalog)), null, 2)}\n`);

@@ -1,4 +1,4 @@
-import type { CatalogEntry } from '../catalog/catalog.js';
+import { recommendedText, type CatalogEntry } from '../catalog/catalog.js';
 import type { ResourceKind, ResolveContext, ResolvedResource } from './kind.js';
 import { parseKeyPath, type RegistryDesired } from './registry-model.js';
 import { normaliseData } from './registry-data.js';
@@ -59,6 +59,11 @@ function catalogKind(type: string, kinds: CatalogEntry['kind'][] | undefined, de
         ctx.error([by], 'unknown-policy', `unknown policy "${name}"${other}`);
         return undefined;
       }
+      // Settings that are not registry values resolve through their own kinds (src/kinds/CONTRACT.md).
+      if (!entry.registry) {
+        ctx.error([by], 'unknown-policy', `"${entry.title}" is not a registry value (${entry.kind}); its kind is not available in this build`);
+        return undefined;
+      }
       return resolveValue(entry, props, ctx);
     },
   };
@@ -66,10 +71,11 @@ function catalogKind(type: string, kinds: CatalogEntry['kind'][] | undefined, de
 
 function resolveValue(entry: CatalogEntry, props: Record<string, unknown>, ctx: ResolveContext): ResolvedResource | undefined {
   const value = props.value;
-  const target = parseKeyPath(entry.registry.key);
+  const registry = entry.registry!;
+  const target = parseKeyPath(registry.key);
   if (typeof target === 'string') throw new Error(`catalog entry ${entry.id}: ${target}`);
-  target.valueName = entry.registry.valueName;
-  const type = entry.registry.valueType;
+  target.valueName = registry.valueName;
+  const type = registry.valueType;
   const choices = entry.choices ?? [];
   const policyOf = (label: string) => ({ title: entry.title, value: label, choices: choices.map((c) => ({ name: c.name, data: c.data })) });
   const wanted = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
@@ -86,7 +92,7 @@ function resolveValue(entry: CatalogEntry, props: Record<string, unknown>, ctx: 
       return undefined;
     }
     if (typeof recommended === 'string') return resolveValue(entry, { value: recommended }, ctx);
-    return { target, desired: recommendedDesired(entry)!, policy: policyOf(recommended.text ?? 'recommended'), entry };
+    return { target, desired: recommendedDesired(entry)!, policy: policyOf(recommendedText(entry) ?? 'recommended'), entry };
   }
   const choice = wanted === undefined ? undefined : choices.find((c) => c.name.toLowerCase() === wanted);
   if (choice) {
@@ -110,8 +116,8 @@ function resolveValue(entry: CatalogEntry, props: Record<string, unknown>, ctx: 
 /** The desired state of an entry's recommendation (undefined when it has none). */
 export function recommendedDesired(entry: CatalogEntry): RegistryDesired | undefined {
   const recommended = entry.recommended;
+  if (recommended === undefined || !entry.registry || (typeof recommended === 'object' && !('valueData' in recommended))) return undefined;
   const type = entry.registry.valueType;
-  if (recommended === undefined) return undefined;
   if (typeof recommended === 'string') {
     const choice = entry.choices?.find((c) => c.name === recommended);
     if (!choice) throw new Error(`catalog entry ${entry.id}: recommended choice ${recommended} does not exist`);

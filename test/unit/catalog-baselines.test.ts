@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadCatalog, type CatalogEntry } from '../../src/catalog/catalog.js';
+import { isRegistryEntry, loadCatalog, type RegistryCatalogEntry as CatalogEntry } from '../../src/catalog/catalog.js';
 import { findBaseline, selectSettings, type Baseline, type BaselineSetting } from '../../src/catalog/baseline.js';
 import { baselineDocument } from '../../src/catalog/baseline-document.js';
 import { validateText } from '../../src/document/validate.js';
@@ -76,7 +76,7 @@ function checkRows(b: Baseline, rows: Row[]) {
   let matched = 0;
   for (const row of rows) {
     // One recommendation can be split by role when its level differs per role (v3.0.0 18.7.1: L1 on DCs, L2 on member servers).
-    const both = b.settings.filter((s) => s.ref === row.ref && entryKey(catalog.find(s.entry)!) === row.path);
+    const both = b.settings.filter((s) => s.ref === row.ref && entryKey((catalog.find(s.entry) as CatalogEntry)) === row.path);
     const settings = both.length > 1 ? both.filter((s) => [...s.scope].sort().join() === [...row.scope].sort().join()) : both;
     if (settings.length === 0) {
       const listed = b.notExpressible.some((n) => n.ref === row.ref && (row.title === undefined || n.title === row.title));
@@ -85,7 +85,7 @@ function checkRows(b: Baseline, rows: Row[]) {
     }
     assert.is(settings.length, 1, `${b.id} ${row.ref} ${row.path}: one setting`);
     const s = settings[0]!;
-    const entry = catalog.find(s.entry)!;
+    const entry = (catalog.find(s.entry) as CatalogEntry);
     assert.is(entry.registry.valueType, row.valueType, `${b.id} ${row.ref}: value type`);
     assert.equal(dataOf(entry, s), tableData(row.valueType, row.data), `${b.id} ${row.ref} ${row.path}: data`);
     assert.equal([...s.scope].sort(), [...row.scope].sort(), `${b.id} ${row.ref} ${row.path}: scope`);
@@ -96,7 +96,7 @@ function checkRows(b: Baseline, rows: Row[]) {
   }
   // Nothing in the baseline that the table does not have.
   for (const s of b.settings) {
-    const path = entryKey(catalog.find(s.entry)!);
+    const path = entryKey((catalog.find(s.entry) as CatalogEntry));
     assert.ok(rows.some((r) => r.ref === s.ref && r.path === path), `${b.id} ${s.ref} (${s.entry}) is not in the table`);
   }
   return matched;
@@ -177,12 +177,12 @@ test('CIS baseline v3.0.0 (cis-ws2016): every registry recommendation of the tab
     if (s.condition) assert.ok(validateText('c.yaml', `metadata: { name: c }\nresources:\n  - { name: r, type: Policy, properties: { id: ${s.entry}, value: ${JSON.stringify(s.value)}, condition: ${JSON.stringify(s.condition)} } }\n`).diagnostics.length === 0, `${s.ref}: value meets its condition`);
   }
   // Machine and user settings, every level and role.
-  assert.ok(b.settings.some((s) => catalog.find(s.entry)!.registry.key.startsWith('HKCU\\')), 'section 19 user settings');
+  assert.ok(b.settings.some((s) => (catalog.find(s.entry) as CatalogEntry).registry.key.startsWith('HKCU\\')), 'section 19 user settings');
   for (const level of ['L1', 'L2', 'NG']) assert.ok(b.settings.some((s) => s.level === level), level);
 });
 
 test('CIS v3.0.0 coverage: every registry value of the table (key and value name) has a catalog entry with the same data', () => {
-  const byPath = new Map(catalog.entries.map((e) => [entryKey(e), e]));
+  const byPath = new Map(catalog.entries.filter(isRegistryEntry).map((e) => [entryKey(e), e]));
   const rows = CIS3.recommendations.filter((r) => !(r.cis in CIS3_NOT_EXPRESSIBLE) || ['2.3.5.2', '2.3.11.6', '2.3.7.4', '2.3.7.5'].includes(r.cis));
   const covered = rows.filter((r) => byPath.has(keyOf(r.hive, r.cis in CIS3_KEY_CORRECTED ? CIS3_KEY_CORRECTED[r.cis]!.slice(5) : r.key, r.valueName)));
   assert.equal(rows.filter((r) => !covered.includes(r)).map((r) => `${r.cis} ${r.valueName}`), []);
@@ -192,7 +192,7 @@ test('CIS v3.0.0 coverage: every registry value of the table (key and value name
 
 test('ASR rules: one entry per rule GUID under the Rules key, REG_SZ with Block/Audit/(Warn)/Disabled, each in the v3.0.0 baseline or named by title', () => {
   const rulesKey = 'HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows Defender\\Windows Defender Exploit Guard\\ASR\\Rules';
-  const rules = catalog.entries.filter((e) => e.registry.key === rulesKey);
+  const rules = catalog.entries.filter(isRegistryEntry).filter((e) => e.registry.key === rulesKey);
   assert.ok(rules.length >= 19, `${rules.length} ASR rules`);
   for (const e of rules) {
     assert.match(e.registry.valueName, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, e.id);
@@ -216,7 +216,7 @@ test('ASR rules: one entry per rule GUID under the Rules key, REG_SZ with Block/
     { ensure: 'Present', valueType: 'String', valueData: '2' },
     { ensure: 'Present', valueType: 'String', valueData: '6' },
   ]);
-  assert.equal(result.plan!.resources.map((r) => r.entry!.registry.valueName), ['92e97fa1-2edf-4476-bdd6-9dd0b4dddc7b', '3b576869-a4ec-4529-8536-b80a7769e899']);
+  assert.equal(result.plan!.resources.map((r) => r.entry!.registry!.valueName), ['92e97fa1-2edf-4476-bdd6-9dd0b4dddc7b', '3b576869-a4ec-4529-8536-b80a7769e899']);
   const bad = validateText('asr.yaml', `metadata: { name: asr }\nresources:\n  - { name: r, type: Policy, properties: { policy: "Use advanced protection against ransomware", value: Warn } }\n`, { catalog });
   assert.ok(bad.diagnostics.length > 0, 'a rule without Warn refuses it');
 });
@@ -263,7 +263,7 @@ test('every baseline document (each role and level) validates, and catalog refer
     }
   }
   for (const b of catalog.baselines) for (const n of b.notExpressible) assert.not.match(n.reason, /no catalog entry/, `${b.id} ${n.ref}: a registry setting without an entry is a gap, not a reason`);
-  const seed = catalog.find('smb-client-signing-if-server-agrees')!;
+  const seed = (catalog.find('smb-client-signing-if-server-agrees') as CatalogEntry);
   assert.ok(seed.references.cis!.includes('2.3.8.2'));
   assert.ok(seed.references.microsoft!.includes('SCM Windows Server 2016 - Member Server Baseline - Computer'));
 });
