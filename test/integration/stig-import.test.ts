@@ -12,7 +12,7 @@ import { compilePlan } from '../../src/compile/emit.js';
 import { meetsCondition } from '../../src/resources/condition.js';
 import type { WireData } from '../../src/resources/registry-model.js';
 import { extractAll, parseXccdf, type Condition } from '../../src/catalog/stig/xccdf.js';
-import { gpoPaths, importStig, mapCondition, SCHEMA_MODELINE } from '../../src/catalog/stig/import.js';
+import { gpoPaths, importStig, mapCondition, SCHEMA_MODELINE, type ImportedRegistryResource } from '../../src/catalog/stig/import.js';
 import { nonCompliantSnapshot } from '../../bench/stig.js';
 import { readReg, tempDir } from '../helpers.js';
 import { runCli } from '../helpers.js';
@@ -157,7 +157,7 @@ test('every registry rule has a resource matching the raw check text (hive, path
       const v = extraction.values[i]!;
       const r = resources.find((x) => x.target.valueName!.toLowerCase() === rv.name.toLowerCase());
       assert.ok(r, `${rule.stigId}: no resource for value ${rv.name}`);
-      const doc = full.resources.find((x) => x.name === r!.name)!;
+      const doc = full.resources.find((x): x is ImportedRegistryResource => x.kind === 'Registry' && x.name === r!.name)!;
       // Windows compares key paths and value names case-insensitively; types exactly.
       assert.is(doc.properties.key.toLowerCase(), rawKey(rv).toLowerCase(), `${rule.stigId}: key`);
       assert.is(`${r!.target.hive}\\${r!.target.subKey}`.toLowerCase(), `${rv.hive}\\${rawKey(rv).split('\\').slice(1).join('\\')}`.toLowerCase(), `${rule.stigId}: resolved key`);
