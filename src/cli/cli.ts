@@ -489,7 +489,7 @@ async function catalogCommand(args: Args, io: CliIo): Promise<number> {
     // Every word must appear in the entry's id, title, GPO path, registry location, STIG ids or CIS numbers.
     const words = rest.join(' ').toLowerCase().split(/\s+/).filter(Boolean);
     const found = catalog.entries.filter((e) => {
-      const text = [e.id, e.title, e.gpoPath, e.area ?? '', e.kind, storageText(e), ...(e.references.stig ?? []), ...(e.references.cis ?? [])].join('\n').toLowerCase();
+      const text = [e.id, e.title, e.gpoPath, e.area ?? '', e.kind, e.registry ? `${e.registry.key}\\${e.registry.valueName}` : storageText(e), ...(e.references.stig ?? []), ...(e.references.cis ?? [])].join('\n').toLowerCase();
       return words.every((w) => text.includes(w));
     });
     if (json) io.stdout(`${JSON.stringify(found.map((e) => catalogEntryView(e, catalog)), null, 2)}\n`);
