@@ -1,4 +1,5 @@
 import { storageText, type Catalog, type CatalogEntry, type CatalogStorage } from './catalog.js';
+import type { BaselineSetting } from './baseline.js';
 
 /**
  * The published machine-readable shape of a catalog entry (`winstate catalog list --json`):
@@ -43,7 +44,7 @@ export interface CatalogEntryView {
   impact: string;
   references: { stig: string[]; cis: string[]; microsoft: string[]; oval: string[]; cce: string[] };
   /** What each shipped baseline (every shipped version) that sets this entry wants: its reference, level, roles and value. */
-  baselines: { baseline: string; version: string; ref: string; level: string | null; scope: string[]; setting: string | null; value: string | number | string[] | Record<string, unknown>; condition?: Record<string, unknown>; absentOk?: boolean }[];
+  baselines: { baseline: string; version: string; ref: string; level: string | null; scope: string[]; setting: string | null; value: BaselineSetting['value']; condition?: Record<string, unknown>; absentOk?: boolean }[];
 }
 
 export function catalogEntryView(entry: CatalogEntry, catalog?: Catalog): CatalogEntryView {
