@@ -5,6 +5,7 @@
 // Usage: npm run build && node dist/bench/stig.js [--runs N]
 //
 // Also exports the snapshot generator the STIG import tests use.
+import { registrySpec } from '../src/kinds/registry/kind.js';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +13,8 @@ import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { validateFile, type Plan, type PlannedResource } from '../src/document/validate.js';
 import { Engine } from '../src/engine/engine.js';
-import { meetsCondition } from '../src/resources/condition.js';
-import type { WireData } from '../src/resources/registry-model.js';
+import { meetsCondition } from '../src/kinds/condition.js';
+import type { WireData } from '../src/kinds/registry/model.js';
 
 export type FailureKind = 'missing' | 'failing' | 'wrong-type';
 
@@ -28,14 +29,14 @@ function hexBytes(bytes: Buffer): string {
 
 /** Whether `data` (wire form) is what the resource accepts. */
 function accepts(r: PlannedResource, data: WireData): boolean {
-  const d = r.desired;
+  const d = registrySpec(r)!.desired;
   if (d.condition) return meetsCondition(d.condition, d.valueType!, data);
   return JSON.stringify(data) === JSON.stringify(d.valueData);
 }
 
 /** A value of the resource's own type that the resource does not accept. */
 export function failingData(r: PlannedResource): WireData {
-  const d = r.desired;
+  const d = registrySpec(r)!.desired;
   const type = d.valueType!;
   if (type === 'DWord' || type === 'QWord') {
     const max = type === 'DWord' ? 0xffffffffn : 0xffffffffffffffffn;
@@ -51,7 +52,7 @@ export function failingData(r: PlannedResource): WireData {
   }
   if (type === 'String' || type === 'ExpandString') {
     const c = d.condition;
-    if (c && (c.atMost !== undefined || c.atLeast !== undefined || c.oneOf?.some((v) => typeof v === 'bigint'))) {
+    if (c && (c.atMost !== undefined || c.atLeast !== undefined || c.oneOf?.some((v: bigint | string) => typeof v === 'bigint'))) {
       for (const text of [String((c.atMost ?? 0n) + 1n), '0', '99999', 'not a number']) if (!accepts(r, text)) return text;
     }
     const text = `${d.valueData as string}-wrong`;
@@ -85,8 +86,8 @@ function regLine(name: string, type: string, data: WireData): string {
 
 /** A value of another type, with the data a careless admin would write (the same number as text, etc.). */
 function wrongTypeLine(r: PlannedResource): string {
-  const d = r.desired;
-  const name = r.target.valueName!;
+  const d = registrySpec(r)!.desired;
+  const name = registrySpec(r)!.target.valueName!;
   if (d.valueType === 'DWord' || d.valueType === 'QWord') return regLine(name, 'String', String(d.valueData));
   if (d.valueType === 'String' && /^\d+$/.test(String(d.valueData)) && Number(d.valueData) <= 0xffffffff) return regLine(name, 'DWord', Number(d.valueData));
   return regLine(name, 'Binary', '00');
@@ -102,18 +103,18 @@ export function nonCompliantSnapshot(plan: Plan, extra: string[] = [], wrongType
   const keys = new Map<string, { header: string; lines: string[] }>();
   const kinds = new Map<string, FailureKind>();
   plan.resources.forEach((r, i) => {
-    if (r.target.valueName === null || r.desired.ensure !== 'Present') return;
-    const header = `[${r.target.hive}\\${r.target.subKey}]`;
+    if (registrySpec(r)!.target.valueName === null || registrySpec(r)!.desired.ensure !== 'Present') return;
+    const header = `[${registrySpec(r)!.target.hive}\\${registrySpec(r)!.target.subKey}]`;
     const id = header.toLowerCase();
     if (!keys.has(id)) keys.set(id, { header, lines: [] });
     const key = keys.get(id)!;
-    let kind: FailureKind = i % wrongTypeEvery === 3 ? 'wrong-type' : i % 3 === 0 && !r.desired.absentOk ? 'missing' : 'failing';
+    let kind: FailureKind = i % wrongTypeEvery === 3 ? 'wrong-type' : i % 3 === 0 && !registrySpec(r)!.desired.absentOk ? 'missing' : 'failing';
     if (kind === 'missing') {
       kinds.set(r.name, kind);
       return;
     }
     if (kind === 'wrong-type') key.lines.push(wrongTypeLine(r));
-    else key.lines.push(regLine(r.target.valueName, r.desired.valueType!, failingData(r)));
+    else key.lines.push(regLine(registrySpec(r)!.target.valueName!, registrySpec(r)!.desired.valueType!, failingData(r)));
     kinds.set(r.name, kind);
   });
   const body = [...keys.values()].flatMap((k) => [k.header, ...k.lines, '']);

@@ -83,6 +83,7 @@ $WsResources = @(
     @{
         Name = 'SMB client signing (if server agrees)'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'smb-client-signing-if-server-agrees'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters!EnableSecuritySignature'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -100,6 +101,7 @@ $WsResources = @(
     @{
         Name = 'Same value, written as a raw registry value'
         Type = 'Registry'
+        Kind = 'Registry'
         Id = $null
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters!EnableSecuritySignature'
         Hive = 'HKEY_LOCAL_MACHINE'

@@ -81,6 +81,7 @@ $WsResources = @(
     @{
         Name = '2.3.1.1: Accounts: Block Microsoft accounts'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'accounts-block-microsoft-accounts'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!NoConnectedUser'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -110,6 +111,7 @@ $WsResources = @(
     @{
         Name = '2.3.1.3: Accounts: Limit local account use of blank passwords to console logon only'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'limit-blank-password-use'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!LimitBlankPasswordUse'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -139,6 +141,7 @@ $WsResources = @(
     @{
         Name = '2.3.2.1: Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'audit-force-subcategory-settings'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!SCENoApplyLegacyAuditPolicy'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -168,6 +171,7 @@ $WsResources = @(
     @{
         Name = '2.3.2.2: Audit: Shut down system immediately if unable to log security audits'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'audit-shutdown-if-unable-to-log'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!CrashOnAuditFail'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -194,6 +198,7 @@ $WsResources = @(
     @{
         Name = '2.3.4.1: Devices: Prevent users from installing printer drivers'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'devices-prevent-printer-driver-install'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Print\Providers\LanMan Print Services\Servers!AddPrinterDrivers'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -220,6 +225,7 @@ $WsResources = @(
     @{
         Name = '2.3.5.1: Domain controller: Allow server operators to schedule tasks'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'dc-allow-server-operators-schedule-tasks'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!SubmitControl'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -251,6 +257,7 @@ $WsResources = @(
     @{
         Name = '2.3.5.3: Extended Protection for LDAP Authentication (Domain Controllers only)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ldap-channel-binding-always'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\NTDS\Parameters!LdapEnforceChannelBinding'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -281,6 +288,7 @@ $WsResources = @(
     @{
         Name = '2.3.5.4: Domain controller: LDAP server signing requirements'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ldap-server-signing-required'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\NTDS\Parameters!LDAPServerIntegrity'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -309,6 +317,7 @@ $WsResources = @(
     @{
         Name = '2.3.5.5: Domain controller: Refuse machine account password changes'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'dc-refuse-machine-password-changes'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!RefusePasswordChange'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -338,6 +347,7 @@ $WsResources = @(
     @{
         Name = '2.3.6.1: Domain member: Digitally encrypt or sign secure channel data (always)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'secure-channel-sign-or-seal-always'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!RequireSignOrSeal'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -366,6 +376,7 @@ $WsResources = @(
     @{
         Name = '2.3.6.2: Domain member: Digitally encrypt secure channel data (when possible)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'secure-channel-seal-when-possible'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!SealSecureChannel'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -393,6 +404,7 @@ $WsResources = @(
     @{
         Name = '2.3.6.3: Domain member: Digitally sign secure channel data (when possible)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'secure-channel-sign-when-possible'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!SignSecureChannel'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -421,6 +433,7 @@ $WsResources = @(
     @{
         Name = '2.3.6.4: Domain member: Disable machine account password changes'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'disable-machine-password-changes'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!DisablePasswordChange'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -449,6 +462,7 @@ $WsResources = @(
     @{
         Name = '2.3.6.5: Domain member: Maximum machine account password age'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'machine-password-max-age'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!MaximumPasswordAge'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -479,6 +493,7 @@ $WsResources = @(
     @{
         Name = '2.3.6.6: Domain member: Require strong (Windows 2000 or Later) session key'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'require-strong-session-key'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!RequireStrongKey'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -504,6 +519,7 @@ $WsResources = @(
     @{
         Name = '2.3.7.1: Interactive logon: Do not display last user name'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'interactive-logon-dont-display-last-user-name'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!DontDisplayLastUserName'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -531,6 +547,7 @@ $WsResources = @(
     @{
         Name = '2.3.7.2: Interactive logon: Do not require CTRL+ALT+DEL'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'interactive-logon-no-ctrl-alt-del'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!DisableCAD'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -560,6 +577,7 @@ $WsResources = @(
     @{
         Name = '2.3.7.3: Interactive logon: Machine inactivity limit'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'machine-inactivity-limit'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!InactivityTimeoutSecs'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -588,6 +606,7 @@ $WsResources = @(
     @{
         Name = '2.3.7.7: Interactive logon: Prompt user to change password before expiration'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'interactive-logon-password-expiry-warning'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon!PasswordExpiryWarning'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -619,6 +638,7 @@ $WsResources = @(
     @{
         Name = '2.3.7.9: Interactive logon: Smart card removal behavior'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smart-card-removal-behavior'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon!scremoveoption'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -649,6 +669,7 @@ $WsResources = @(
     @{
         Name = '2.3.8.1: Microsoft network client: Digitally sign communications (always)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smb-client-signing-always'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters!RequireSecuritySignature'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -679,6 +700,7 @@ $WsResources = @(
     @{
         Name = '2.3.8.2: Microsoft network client: Digitally sign communications (if server agrees)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smb-client-signing-if-server-agrees'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters!EnableSecuritySignature'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -707,6 +729,7 @@ $WsResources = @(
     @{
         Name = '2.3.8.3: Microsoft Network Client: Send unencrypted password to third-party SMB servers'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smb-client-plaintext-password'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters!EnablePlainTextPassword'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -733,6 +756,7 @@ $WsResources = @(
     @{
         Name = '2.3.9.1: Microsoft network server: Amount of idle time required before suspending session'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smb-server-idle-time-before-suspend'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanManServer\Parameters!AutoDisconnect'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -763,6 +787,7 @@ $WsResources = @(
     @{
         Name = '2.3.9.2: Microsoft network server: Digitally sign communications (always)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smb-server-signing-always'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanManServer\Parameters!RequireSecuritySignature'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -790,6 +815,7 @@ $WsResources = @(
     @{
         Name = '2.3.9.3: Microsoft network server: Digitally sign communications (if client agrees)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smb-server-signing-if-client-agrees'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanManServer\Parameters!EnableSecuritySignature'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -816,6 +842,7 @@ $WsResources = @(
     @{
         Name = '2.3.9.4: Microsoft network server: Disconnect clients when logon hours expire'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smb-server-disconnect-when-logon-hours-expire'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanManServer\Parameters!EnableForcedLogOff'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -844,6 +871,7 @@ $WsResources = @(
     @{
         Name = '2.3.10.5: Network access: Let everyone permissions apply to anonymous users'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'everyone-includes-anonymous'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!EveryoneIncludesAnonymous'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -872,6 +900,7 @@ $WsResources = @(
     @{
         Name = '2.3.10.6: Network access: Named Pipes that can be accessed anonymously'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'network-access-anonymous-named-pipes'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanManServer\Parameters!NullSessionPipes'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -899,6 +928,7 @@ $WsResources = @(
     @{
         Name = '2.3.10.8: Network access: Remotely accessible registry paths'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'network-access-remote-registry-exact-paths'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\SecurePipeServers\Winreg\AllowedExactPaths!Machine'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -927,6 +957,7 @@ $WsResources = @(
     @{
         Name = '2.3.10.9: Network access: Remotely accessible registry paths and subpaths'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'network-access-remote-registry-paths-subpaths'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\SecurePipeServers\Winreg\AllowedPaths!Machine'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -956,6 +987,7 @@ $WsResources = @(
     @{
         Name = '2.3.10.10: Network access: Restrict anonymous access to Named Pipes and Shares'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'restrict-null-session-access'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanManServer\Parameters!RestrictNullSessAccess'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -981,6 +1013,7 @@ $WsResources = @(
     @{
         Name = '2.3.10.12: Network access: Shares that can be accessed anonymously'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'network-access-anonymous-shares'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanManServer\Parameters!NullSessionShares'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1009,6 +1042,7 @@ $WsResources = @(
     @{
         Name = '2.3.10.13: Network access: Sharing and security model for local accounts'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'network-access-sharing-security-model'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!ForceGuest'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1037,6 +1071,7 @@ $WsResources = @(
     @{
         Name = '2.3.11.1: Network security: Allow Local System to use computer identity for NTLM'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ntlm-use-computer-identity'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\LSA!UseMachineId'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1065,6 +1100,7 @@ $WsResources = @(
     @{
         Name = '2.3.11.2: Network security: Allow LocalSystem NULL session fallback'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ntlm-null-session-fallback'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\LSA\MSV1_0!allownullsessionfallback'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1092,6 +1128,7 @@ $WsResources = @(
     @{
         Name = '2.3.11.3: Network security: Allow PKU2U authentication requests to this computer to use online identities'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'pku2u-online-identities'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\LSA\pku2u!AllowOnlineID'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1121,6 +1158,7 @@ $WsResources = @(
     @{
         Name = '2.3.11.4: Network security: Configure encryption types allowed for Kerberos'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'kerberos-encryption-types'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\Kerberos\Parameters!SupportedEncryptionTypes'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1148,6 +1186,7 @@ $WsResources = @(
     @{
         Name = '2.3.11.5: Network security: Do not store LAN Manager hash value on next password change'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'no-lm-hash'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!NoLMHash'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1177,6 +1216,7 @@ $WsResources = @(
     @{
         Name = '2.3.11.7: Network security: LAN Manager authentication level'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'lan-manager-auth-level'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!LmCompatibilityLevel'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1205,6 +1245,7 @@ $WsResources = @(
     @{
         Name = '2.3.11.8: Network security: LDAP client signing requirements'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ldap-client-signing'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LDAP!LDAPClientIntegrity'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1235,6 +1276,7 @@ $WsResources = @(
     @{
         Name = '2.3.11.9: Network security: Minimum session security for NTLM SSP based (including secure RPC) clients'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ntlm-min-client-session-security'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0!NTLMMinClientSec'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1263,6 +1305,7 @@ $WsResources = @(
     @{
         Name = '2.3.11.10: Network security: Minimum session security for NTLM SSP based (including secure RPC) servers'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ntlm-min-server-session-security'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0!NTLMMinServerSec'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1290,6 +1333,7 @@ $WsResources = @(
     @{
         Name = '2.3.11.11: Network security: Restrict NTLM: Audit Incoming NTLM Traffic'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ntlm-audit-incoming-traffic'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0!AuditReceivingNTLMTraffic'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1317,6 +1361,7 @@ $WsResources = @(
     @{
         Name = '2.3.11.12: Network security: Restrict NTLM: Audit NTLM authentication in this domain'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ntlm-audit-in-domain'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!AuditNTLMInDomain'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1344,6 +1389,7 @@ $WsResources = @(
     @{
         Name = '2.3.11.13: Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ntlm-restrict-outgoing-traffic'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0!RestrictSendingNTLMTraffic'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1373,6 +1419,7 @@ $WsResources = @(
     @{
         Name = '2.3.13.1: Shutdown: Allow system to be shut down without having to log on'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'shutdown-without-logon'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!ShutdownWithoutLogon'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1399,6 +1446,7 @@ $WsResources = @(
     @{
         Name = '2.3.15.1: System objects: Require case insensitivity for non-Windows subsystems'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'system-objects-case-insensitive'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Session Manager\Kernel!ObCaseInsensitive'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1427,6 +1475,7 @@ $WsResources = @(
     @{
         Name = '2.3.15.2: System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'strengthen-system-object-permissions'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Session Manager!ProtectionMode'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1455,6 +1504,7 @@ $WsResources = @(
     @{
         Name = '2.3.17.1: User Account Control: Admin Approval Mode for the Built-in Administrator account'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'uac-admin-approval-builtin-admin'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!FilterAdministratorToken'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1483,6 +1533,7 @@ $WsResources = @(
     @{
         Name = '2.3.17.2: User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'uac-admin-prompt-behavior'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!ConsentPromptBehaviorAdmin'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1514,6 +1565,7 @@ $WsResources = @(
     @{
         Name = '2.3.17.3: User Account Control: Behavior of the elevation prompt for standard users'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'uac-standard-user-prompt-behavior'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!ConsentPromptBehaviorUser'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1541,6 +1593,7 @@ $WsResources = @(
     @{
         Name = '2.3.17.4: User Account Control: Detect application installations and prompt for elevation'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'uac-detect-installations'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableInstallerDetection'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1569,6 +1622,7 @@ $WsResources = @(
     @{
         Name = '2.3.17.5: User Account Control: Only elevate UIAccess applications that are installed in secure locations'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'uac-secure-uiaccess-paths'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableSecureUIAPaths'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1596,6 +1650,7 @@ $WsResources = @(
     @{
         Name = '2.3.17.6: User Account Control: Run all administrators in Admin Approval Mode'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'uac-enable-lua'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableLUA'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1623,6 +1678,7 @@ $WsResources = @(
     @{
         Name = '2.3.17.7: User Account Control: Switch to the secure desktop when prompting for elevation'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'uac-secure-desktop-prompt'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!PromptOnSecureDesktop'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1651,6 +1707,7 @@ $WsResources = @(
     @{
         Name = '2.3.17.8: User Account Control: Virtualize file and registry write failures to per-user locations'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'uac-virtualization'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableVirtualization'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1679,6 +1736,7 @@ $WsResources = @(
     @{
         Name = '9.1.1: Windows Firewall: Domain: Firewall state'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-domain-state-on'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\DomainProfile!EnableFirewall'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1708,6 +1766,7 @@ $WsResources = @(
     @{
         Name = '9.1.2: Windows Firewall: Domain: Inbound connections'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-domain-inbound-block'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\DomainProfile!DefaultInboundAction'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1737,6 +1796,7 @@ $WsResources = @(
     @{
         Name = '9.1.3: Windows Firewall: Domain: Settings: Display a notification'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-domain-notifications-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\DomainProfile!DisableNotifications'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1765,6 +1825,7 @@ $WsResources = @(
     @{
         Name = '9.1.4: Windows Firewall: Domain: Logging: Name'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-domain-log-file-path'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\DomainProfile\Logging!LogFilePath'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1794,6 +1855,7 @@ $WsResources = @(
     @{
         Name = '9.1.5: Windows Firewall: Domain: Logging: Size limit (KB)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-domain-log-file-size'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\DomainProfile\Logging!LogFileSize'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1823,6 +1885,7 @@ $WsResources = @(
     @{
         Name = '9.1.6: Windows Firewall: Domain: Logging: Log dropped packets'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-domain-log-dropped-packets'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\DomainProfile\Logging!LogDroppedPackets'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1850,6 +1913,7 @@ $WsResources = @(
     @{
         Name = '9.1.7: Windows Firewall: Domain: Logging: Log successful connections'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-domain-log-successful-connections'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\DomainProfile\Logging!LogSuccessfulConnections'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1878,6 +1942,7 @@ $WsResources = @(
     @{
         Name = '9.2.1: Windows Firewall: Private: Firewall state'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-private-state-on'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\PrivateProfile!EnableFirewall'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1907,6 +1972,7 @@ $WsResources = @(
     @{
         Name = '9.2.2: Windows Firewall: Private: Inbound connections'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-private-inbound-block'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\PrivateProfile!DefaultInboundAction'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1936,6 +2002,7 @@ $WsResources = @(
     @{
         Name = '9.2.3: Windows Firewall: Private: Settings: Display a notification'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-private-notifications-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\PrivateProfile!DisableNotifications'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1964,6 +2031,7 @@ $WsResources = @(
     @{
         Name = '9.2.4: Windows Firewall: Private: Logging: Name'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-private-log-file-path'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\PrivateProfile\Logging!LogFilePath'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1993,6 +2061,7 @@ $WsResources = @(
     @{
         Name = '9.2.5: Windows Firewall: Private: Logging: Size limit (KB)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-private-log-file-size'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\PrivateProfile\Logging!LogFileSize'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2022,6 +2091,7 @@ $WsResources = @(
     @{
         Name = '9.2.6: Windows Firewall: Private: Logging: Log dropped packets'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-private-log-dropped-packets'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\PrivateProfile\Logging!LogDroppedPackets'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2049,6 +2119,7 @@ $WsResources = @(
     @{
         Name = '9.2.7: Windows Firewall: Private: Logging: Log successful connections'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-private-log-successful-connections'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\PrivateProfile\Logging!LogSuccessfulConnections'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2077,6 +2148,7 @@ $WsResources = @(
     @{
         Name = '9.3.1: Windows Firewall: Public: Firewall state'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-public-state-on'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\PublicProfile!EnableFirewall'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2106,6 +2178,7 @@ $WsResources = @(
     @{
         Name = '9.3.2: Windows Firewall: Public: Inbound connections'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-public-inbound-block'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\PublicProfile!DefaultInboundAction'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2135,6 +2208,7 @@ $WsResources = @(
     @{
         Name = '9.3.3: Windows Firewall: Public: Settings: Display a notification'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-public-notifications-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\PublicProfile!DisableNotifications'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2164,6 +2238,7 @@ $WsResources = @(
     @{
         Name = '9.3.4: Windows Firewall: Public: Settings: Apply local firewall rules'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-public-local-rules-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\PublicProfile!AllowLocalPolicyMerge'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2191,6 +2266,7 @@ $WsResources = @(
     @{
         Name = '9.3.5: Windows Firewall: Public: Settings: Apply local connection security rules'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-public-local-connection-security-rules-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\PublicProfile!AllowLocalIPsecPolicyMerge'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2219,6 +2295,7 @@ $WsResources = @(
     @{
         Name = '9.3.6: Windows Firewall: Public: Logging: Name'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-public-log-file-path'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\PublicProfile\Logging!LogFilePath'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2248,6 +2325,7 @@ $WsResources = @(
     @{
         Name = '9.3.7: Windows Firewall: Public: Logging: Size limit (KB)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-public-log-file-size'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\PublicProfile\Logging!LogFileSize'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2277,6 +2355,7 @@ $WsResources = @(
     @{
         Name = '9.3.8: Windows Firewall: Public: Logging: Log dropped packets'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-public-log-dropped-packets'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\PublicProfile\Logging!LogDroppedPackets'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2304,6 +2383,7 @@ $WsResources = @(
     @{
         Name = '9.3.9: Windows Firewall: Public: Logging: Log successful connections'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-public-log-successful-connections'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\PublicProfile\Logging!LogSuccessfulConnections'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2331,6 +2411,7 @@ $WsResources = @(
     @{
         Name = '18.1.1.1: Prevent enabling lock screen camera'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'lock-screen-camera-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Personalization!NoLockScreenCamera'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2360,6 +2441,7 @@ $WsResources = @(
     @{
         Name = '18.1.1.2: Prevent enabling lock screen slide show'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'lock-screen-slideshow-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Personalization!NoLockScreenSlideshow'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2387,6 +2469,7 @@ $WsResources = @(
     @{
         Name = '18.1.2.2: Allow users to enable online speech recognition services'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'online-speech-recognition-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\InputPersonalization!AllowInputPersonalization'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2414,6 +2497,7 @@ $WsResources = @(
     @{
         Name = '18.4.2: Configure RPC packet level privacy setting for incoming connections'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'rpc-packet-privacy-incoming'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Print!RpcAuthnLevelPrivacyEnabled'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2443,6 +2527,7 @@ $WsResources = @(
     @{
         Name = '18.4.3: Configure SMBv1 client driver'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smb1-client-driver-disabled'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\mrxsmb10!Start'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2473,6 +2558,7 @@ $WsResources = @(
     @{
         Name = '18.4.4: Configure SMBv1 Server'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smb1-server-disabled'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanmanServer\Parameters!SMB1'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2500,6 +2586,7 @@ $WsResources = @(
     @{
         Name = '18.4.5: Enable Certificate Padding'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'certificate-padding-check'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Cryptography\Wintrust\Config!EnableCertPaddingCheck'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2529,6 +2616,7 @@ $WsResources = @(
     @{
         Name = '18.4.6: Enable Structured Exception Handling Overwrite Protection (SEHOP)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'sehop-enabled'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Session Manager\kernel!DisableExceptionChainValidation'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2557,6 +2645,7 @@ $WsResources = @(
     @{
         Name = '18.4.7: LSA Protection'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'lsa-protection'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!RunAsPPL'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2586,6 +2675,7 @@ $WsResources = @(
     @{
         Name = '18.4.8: NetBT NodeType configuration'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'netbt-node-type-p-node'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\NetBT\Parameters!NodeType'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2615,6 +2705,7 @@ $WsResources = @(
     @{
         Name = '18.4.9: WDigest Authentication (disabling may require KB2871997)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'wdigest-authentication-off'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\SecurityProviders\Wdigest!UseLogonCredential'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2645,6 +2736,7 @@ $WsResources = @(
     @{
         Name = '18.5.1: MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'automatic-logon'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon!AutoAdminLogon'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2674,6 +2766,7 @@ $WsResources = @(
     @{
         Name = '18.5.2: MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ipv6-source-routing-disabled'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Tcpip6\Parameters!DisableIPSourceRouting'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2702,6 +2795,7 @@ $WsResources = @(
     @{
         Name = '18.5.3: MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ipv4-source-routing-disabled'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters!DisableIPSourceRouting'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2731,6 +2825,7 @@ $WsResources = @(
     @{
         Name = '18.5.4: MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'icmp-redirects-ignored'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters!EnableICMPRedirect'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2760,6 +2855,7 @@ $WsResources = @(
     @{
         Name = '18.5.6: MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'netbios-name-release-ignored'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netbt\Parameters!NoNameReleaseOnDemand'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2789,6 +2885,7 @@ $WsResources = @(
     @{
         Name = '18.5.8: MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'safe-dll-search-mode'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Session Manager!SafeDllSearchMode'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2818,6 +2915,7 @@ $WsResources = @(
     @{
         Name = '18.5.9: MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'screen-saver-grace-period'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon!ScreenSaverGracePeriod'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2848,6 +2946,7 @@ $WsResources = @(
     @{
         Name = '18.5.12: MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'security-log-warning-level'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Eventlog\Security!WarningLevel'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2877,6 +2976,7 @@ $WsResources = @(
     @{
         Name = '18.6.4.1: Configure NetBIOS settings'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'netbios-settings'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\DNSClient!EnableNetbios'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2906,6 +3006,7 @@ $WsResources = @(
     @{
         Name = '18.6.4.2: Turn off multicast name resolution'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'llmnr-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\DNSClient!EnableMulticast'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2934,6 +3035,7 @@ $WsResources = @(
     @{
         Name = '18.6.8.1: Enable insecure guest logons'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smb-insecure-guest-logons-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\LanmanWorkstation!AllowInsecureGuestAuth'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2963,6 +3065,7 @@ $WsResources = @(
     @{
         Name = '18.6.11.2: Prohibit installation and configuration of Network Bridge on your DNS domain network'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'network-bridge-prohibited'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Network Connections!NC_AllowNetBridge_NLA'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2991,6 +3094,7 @@ $WsResources = @(
     @{
         Name = '18.6.11.3: Prohibit use of Internet Connection Sharing on your DNS domain network'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'internet-connection-sharing-prohibited'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Network Connections!NC_ShowSharedAccessUI'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3018,6 +3122,7 @@ $WsResources = @(
     @{
         Name = '18.6.11.4: Require domain users to elevate when setting a network''s location'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'network-location-elevation-required'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Network Connections!NC_StdDomainUserSetLocation'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3048,6 +3153,7 @@ $WsResources = @(
     @{
         Name = '18.6.14.1: Hardened UNC Paths (NETLOGON)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'hardened-unc-paths-netlogon'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\NetworkProvider\HardenedPaths!\\*\NETLOGON'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3078,6 +3184,7 @@ $WsResources = @(
     @{
         Name = '18.6.14.1: Hardened UNC Paths (SYSVOL)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'hardened-unc-paths-sysvol'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\NetworkProvider\HardenedPaths!\\*\SYSVOL'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3106,6 +3213,7 @@ $WsResources = @(
     @{
         Name = '18.6.21.1: Minimize the number of simultaneous connections to the Internet or a Windows Domain'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'minimize-simultaneous-connections'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WcmSvc\GroupPolicy!fMinimizeConnections'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3133,6 +3241,7 @@ $WsResources = @(
     @{
         Name = '18.7.1: Allow Print Spooler to accept client connections'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'print-spooler-client-connections'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Printers!RegisterSpoolerRemoteRpcEndPoint'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3160,6 +3269,7 @@ $WsResources = @(
     @{
         Name = '18.7.2: Configure Redirection Guard'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'print-redirection-guard'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Printers!RedirectionGuardPolicy'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3186,6 +3296,7 @@ $WsResources = @(
     @{
         Name = '18.7.3: Configure RPC connection settings: Protocol to use for outgoing RPC connections'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'print-rpc-outgoing-protocol'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Printers\RPC!RpcUseNamedPipeProtocol'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3212,6 +3323,7 @@ $WsResources = @(
     @{
         Name = '18.7.4: Configure RPC connection settings: Use authentication for outgoing RPC connections'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'print-rpc-outgoing-authentication'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Printers\RPC!RpcAuthentication'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3238,6 +3350,7 @@ $WsResources = @(
     @{
         Name = '18.7.5: Configure RPC listener settings: Protocols to allow for incoming RPC connections'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'print-rpc-incoming-protocols'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Printers\RPC!RpcProtocols'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3264,6 +3377,7 @@ $WsResources = @(
     @{
         Name = '18.7.6: Configure RPC listener settings: Authentication protocol to use for incoming RPC connections'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'print-rpc-incoming-authentication'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Printers\RPC!ForceKerberosForRpc'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3293,6 +3407,7 @@ $WsResources = @(
     @{
         Name = '18.7.7: Configure RPC over TCP port'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'print-rpc-tcp-port'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Printers\RPC!RpcTcpPort'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3320,6 +3435,7 @@ $WsResources = @(
     @{
         Name = '18.7.8: Limits print driver installation to Administrators'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'print-driver-install-admins-only'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Printers\PointAndPrint!RestrictDriverInstallationToAdministrators'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3346,6 +3462,7 @@ $WsResources = @(
     @{
         Name = '18.7.9: Manage processing of Queue-specific files'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'print-queue-specific-files'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Printers!CopyFilesPolicy'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3372,6 +3489,7 @@ $WsResources = @(
     @{
         Name = '18.7.10: Point and Print Restrictions: When installing drivers for a new connection'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'point-and-print-new-connection'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Printers\PointAndPrint!NoWarningNoElevationOnInstall'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3398,6 +3516,7 @@ $WsResources = @(
     @{
         Name = '18.7.11: Point and Print Restrictions: When updating drivers for an existing connection'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'point-and-print-update-connection'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Printers\PointAndPrint!UpdatePromptSettings'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3427,6 +3546,7 @@ $WsResources = @(
     @{
         Name = '18.9.3.1: Include command line in process creation events'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'process-creation-command-line-audit'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\Audit!ProcessCreationIncludeCmdLine_Enabled'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3456,6 +3576,7 @@ $WsResources = @(
     @{
         Name = '18.9.4.1: Encryption Oracle Remediation'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'credssp-encryption-oracle-force-updated'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\CredSSP\Parameters!AllowEncryptionOracle'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3485,6 +3606,7 @@ $WsResources = @(
     @{
         Name = '18.9.4.2: Remote host allows delegation of non-exportable credentials'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'credssp-non-exportable-credentials'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\CredentialsDelegation!AllowProtectedCreds'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3510,6 +3632,7 @@ $WsResources = @(
     @{
         Name = '18.9.7.2: Prevent device metadata retrieval from the Internet'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'device-metadata-from-internet-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Device Metadata!PreventDeviceMetadataFromNetwork'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3539,6 +3662,7 @@ $WsResources = @(
     @{
         Name = '18.9.13.1: Boot-Start Driver Initialization Policy'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'elam-boot-driver-policy'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Policies\EarlyLaunch!DriverLoadPolicy'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3569,6 +3693,7 @@ $WsResources = @(
     @{
         Name = '18.9.19.2: Configure registry policy processing (background processing)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'registry-policy-background-processing'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Group Policy\{35378EAC-683F-11D2-A89A-00C04FBBCFA2}!NoBackgroundPolicy'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3597,6 +3722,7 @@ $WsResources = @(
     @{
         Name = '18.9.19.3: Configure registry policy processing'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'registry-policy-reprocess-always'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Group Policy\{35378EAC-683F-11D2-A89A-00C04FBBCFA2}!NoGPOListChanges'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3624,6 +3750,7 @@ $WsResources = @(
     @{
         Name = '18.9.19.4: Configure security policy processing: Do not apply during periodic background processing'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'security-policy-processing-background'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Group Policy\{827D319E-6EAC-11D2-A4EA-00C04F79F83A}!NoBackgroundPolicy'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3650,6 +3777,7 @@ $WsResources = @(
     @{
         Name = '18.9.19.5: Configure security policy processing: Process even if the Group Policy objects have not changed'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'security-policy-processing-unchanged'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Group Policy\{827D319E-6EAC-11D2-A4EA-00C04F79F83A}!NoGPOListChanges'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3676,6 +3804,7 @@ $WsResources = @(
     @{
         Name = '18.9.19.6: Continue experiences on this device'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'continue-experiences-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\System!EnableCdp'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3703,6 +3832,7 @@ $WsResources = @(
     @{
         Name = '18.9.19.7: Turn off background refresh of Group Policy'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'group-policy-background-refresh-on'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!DisableBkGndGroupPolicy'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3734,6 +3864,7 @@ $WsResources = @(
     @{
         Name = '18.9.20.1.1: Turn off downloading of print drivers over HTTP'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'print-driver-http-download-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Printers!DisableWebPnPDownload'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3761,6 +3892,7 @@ $WsResources = @(
     @{
         Name = '18.9.20.1.5: Turn off Internet download for Web publishing and online ordering wizards'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'web-publishing-wizard-download-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer!NoWebServices'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3788,6 +3920,7 @@ $WsResources = @(
     @{
         Name = '18.9.28.1: Block user from showing account details on sign-in'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'account-details-on-sign-in-blocked'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\System!BlockUserFromShowingAccountDetailsOnSignin'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3816,6 +3949,7 @@ $WsResources = @(
     @{
         Name = '18.9.28.2: Do not display network selection UI'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'logon-network-selection-ui-hidden'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\System!DontDisplayNetworkSelectionUI'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3843,6 +3977,7 @@ $WsResources = @(
     @{
         Name = '18.9.28.3: Do not enumerate connected users on domain-joined computers'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'connected-users-not-enumerated'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\System!DontEnumerateConnectedUsers'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3870,6 +4005,7 @@ $WsResources = @(
     @{
         Name = '18.9.28.5: Turn off app notifications on the lock screen'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'lock-screen-app-notifications-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\System!DisableLockScreenAppNotifications'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3898,6 +4034,7 @@ $WsResources = @(
     @{
         Name = '18.9.28.6: Turn off picture password sign-in'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'picture-password-sign-in-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\System!BlockDomainPicturePassword'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3926,6 +4063,7 @@ $WsResources = @(
     @{
         Name = '18.9.28.7: Turn on convenience PIN sign-in'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'convenience-pin-sign-in-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\System!AllowDomainPINLogon'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3953,6 +4091,7 @@ $WsResources = @(
     @{
         Name = '18.9.33.6.3: Require a password when a computer wakes (on battery)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'wake-password-on-battery'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Power\PowerSettings\0e796bdb-100d-47d6-a2d5-f7d2daa51f51!DCSettingIndex'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -3980,6 +4119,7 @@ $WsResources = @(
     @{
         Name = '18.9.33.6.4: Require a password when a computer wakes (plugged in)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'wake-password-plugged-in'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Power\PowerSettings\0e796bdb-100d-47d6-a2d5-f7d2daa51f51!ACSettingIndex'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4007,6 +4147,7 @@ $WsResources = @(
     @{
         Name = '18.9.35.1: Configure Offer Remote Assistance'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'remote-assistance-offer-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!fAllowUnsolicited'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4034,6 +4175,7 @@ $WsResources = @(
     @{
         Name = '18.9.35.2: Configure Solicited Remote Assistance'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'remote-assistance-solicited-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!fAllowToGetHelp'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4062,6 +4204,7 @@ $WsResources = @(
     @{
         Name = '18.9.51.1.1: Enable Windows NTP Client'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ntp-client-enabled'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\W32Time\TimeProviders\NtpClient!Enabled'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4089,6 +4232,7 @@ $WsResources = @(
     @{
         Name = '18.10.5.1: Allow Microsoft accounts to be optional'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'microsoft-accounts-optional'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!MSAOptional'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4117,6 +4261,7 @@ $WsResources = @(
     @{
         Name = '18.10.7.1: Disallow Autoplay for non-volume devices'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'autoplay-non-volume-devices-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Explorer!NoAutoplayfornonVolume'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4145,6 +4290,7 @@ $WsResources = @(
     @{
         Name = '18.10.7.2: Set the default behavior for AutoRun'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'autorun-commands-never'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer!NoAutorun'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4173,6 +4319,7 @@ $WsResources = @(
     @{
         Name = '18.10.7.3: Turn off AutoPlay'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'autoplay-all-drives-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\policies\Explorer!NoDriveTypeAutoRun'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4201,6 +4348,7 @@ $WsResources = @(
     @{
         Name = '18.10.8.1.1: Configure enhanced anti-spoofing'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'biometrics-enhanced-anti-spoofing'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Biometrics\FacialFeatures!EnhancedAntiSpoofing'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4226,6 +4374,7 @@ $WsResources = @(
     @{
         Name = '18.10.12.1: Turn off cloud consumer account state content'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'cloud-consumer-account-state-content-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\CloudContent!DisableConsumerAccountStateContent'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4254,6 +4403,7 @@ $WsResources = @(
     @{
         Name = '18.10.12.2: Turn off Microsoft consumer experiences'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'consumer-experiences-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\CloudContent!DisableWindowsConsumerFeatures'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4282,6 +4432,7 @@ $WsResources = @(
     @{
         Name = '18.10.13.1: Require pin for pairing'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'wireless-display-pin-for-pairing'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Connect!RequirePinForPairing'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4310,6 +4461,7 @@ $WsResources = @(
     @{
         Name = '18.10.14.1: Do not display the password reveal button'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'credui-password-reveal-hidden'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\CredUI!DisablePasswordReveal'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4337,6 +4489,7 @@ $WsResources = @(
     @{
         Name = '18.10.14.2: Enumerate administrator accounts on elevation'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'uac-enumerate-administrators-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\CredUI!EnumerateAdministrators'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4366,6 +4519,7 @@ $WsResources = @(
     @{
         Name = '18.10.15.1: Allow Telemetry'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'telemetry-security-or-basic'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DataCollection!AllowTelemetry'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4393,6 +4547,7 @@ $WsResources = @(
     @{
         Name = '18.10.15.3: Disable OneSettings Downloads'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'onesettings-downloads-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DataCollection!DisableOneSettingsDownloads'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4420,6 +4575,7 @@ $WsResources = @(
     @{
         Name = '18.10.15.4: Do not show feedback notifications'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'feedback-notifications-hidden'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DataCollection!DoNotShowFeedbackNotifications'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4445,6 +4601,7 @@ $WsResources = @(
     @{
         Name = '18.10.15.5: Enable OneSettings Auditing'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'onesettings-auditing'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DataCollection!EnableOneSettingsAuditing'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4470,6 +4627,7 @@ $WsResources = @(
     @{
         Name = '18.10.15.6: Limit Diagnostic Log Collection'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'diagnostic-log-collection-limit'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DataCollection!LimitDiagnosticLogCollection'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4495,6 +4653,7 @@ $WsResources = @(
     @{
         Name = '18.10.15.7: Limit Dump Collection'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'dump-collection-limit'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DataCollection!LimitDumpCollection'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4522,6 +4681,7 @@ $WsResources = @(
     @{
         Name = '18.10.15.8: Toggle user control over Insider builds'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'insider-builds-user-toggle-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\PreviewBuilds!AllowBuildPreview'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4548,6 +4708,7 @@ $WsResources = @(
     @{
         Name = '18.10.17.1: Enable App Installer'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'app-installer'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\AppInstaller!EnableAppInstaller'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4574,6 +4735,7 @@ $WsResources = @(
     @{
         Name = '18.10.17.2: Enable App Installer Experimental Features'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'app-installer-experimental-features'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\AppInstaller!EnableExperimentalFeatures'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4600,6 +4762,7 @@ $WsResources = @(
     @{
         Name = '18.10.17.3: Enable App Installer Hash Override'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'app-installer-hash-override'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\AppInstaller!EnableHashOverride'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4626,6 +4789,7 @@ $WsResources = @(
     @{
         Name = '18.10.17.4: Enable App Installer ms-appinstaller protocol'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'app-installer-ms-appinstaller-protocol'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\AppInstaller!EnableMSAppInstallerProtocol'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4654,6 +4818,7 @@ $WsResources = @(
     @{
         Name = '18.10.25.1.1: Control Event Log behavior when the log file reaches its maximum size (Application)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'event-log-application-retention-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\EventLog\Application!Retention'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4682,6 +4847,7 @@ $WsResources = @(
     @{
         Name = '18.10.25.1.2: Specify the maximum log file size (KB) (Application)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'event-log-application-max-size'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\EventLog\Application!MaxSize'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4712,6 +4878,7 @@ $WsResources = @(
     @{
         Name = '18.10.25.2.1: Control Event Log behavior when the log file reaches its maximum size (Security)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'event-log-security-retention-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\EventLog\Security!Retention'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4741,6 +4908,7 @@ $WsResources = @(
     @{
         Name = '18.10.25.2.2: Specify the maximum log file size (KB) (Security)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'event-log-security-max-size'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\EventLog\Security!MaxSize'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4771,6 +4939,7 @@ $WsResources = @(
     @{
         Name = '18.10.25.3.1: Control Event Log behavior when the log file reaches its maximum size (Setup)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'event-log-setup-retention-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\EventLog\Setup!Retention'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4798,6 +4967,7 @@ $WsResources = @(
     @{
         Name = '18.10.25.3.2: Specify the maximum log file size (KB) (Setup)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'event-log-setup-max-size'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\EventLog\Setup!MaxSize'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4828,6 +4998,7 @@ $WsResources = @(
     @{
         Name = '18.10.25.4.1: Control Event Log behavior when the log file reaches its maximum size (System)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'event-log-system-retention-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\EventLog\System!Retention'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4856,6 +5027,7 @@ $WsResources = @(
     @{
         Name = '18.10.25.4.2: Specify the maximum log file size (KB) (System)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'event-log-system-max-size'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\EventLog\System!MaxSize'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4886,6 +5058,7 @@ $WsResources = @(
     @{
         Name = '18.10.28.2: Turn off Data Execution Prevention for Explorer'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'explorer-dep-on'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Explorer!NoDataExecutionPrevention'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4914,6 +5087,7 @@ $WsResources = @(
     @{
         Name = '18.10.28.3: Turn off heap termination on corruption'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'explorer-heap-termination-on'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Explorer!NoHeapTerminationOnCorruption'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4942,6 +5116,7 @@ $WsResources = @(
     @{
         Name = '18.10.28.4: Turn off shell protocol protected mode'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'shell-protocol-protected-mode-on'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer!PreXPSP2ShellProtocolBehavior'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4969,6 +5144,7 @@ $WsResources = @(
     @{
         Name = '18.10.41.1: Block all consumer Microsoft account user authentication'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'consumer-microsoft-account-auth-blocked'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\MicrosoftAccount!DisableUserAuth'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -4996,6 +5172,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.5.1: Configure local setting override for reporting to Microsoft MAPS'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'defender-maps-local-override-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Spynet!LocalSettingOverrideSpynetReporting'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5022,6 +5199,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.6.1.1: Configure Attack Surface Reduction rules'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'asr-rules'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR!ExploitGuard_ASR_Rules'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5050,6 +5228,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.6.1.2: Block Office communication application from creating child processes'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'asr-block-office-communication-application-creating'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR\Rules!26190899-1602-49e8-8b27-eb1d0a1ce869'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5078,6 +5257,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.6.1.2: Block Office applications from creating executable content'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'asr-block-office-applications-creating-executable'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR\Rules!3b576869-a4ec-4529-8536-b80a7769e899'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5106,6 +5286,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.6.1.2: Block abuse of exploited vulnerable signed drivers'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'asr-block-abuse-exploited-vulnerable-signed-drivers'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR\Rules!56a863a9-875e-4185-98a7-b882c64b5ce5'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5134,6 +5315,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.6.1.2: Block execution of potentially obfuscated scripts'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'asr-block-execution-potentially-obfuscated-scripts'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR\Rules!5beb7efe-fd9a-4556-801d-275e5ffc04cc'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5162,6 +5344,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.6.1.2: Block Office applications from injecting code into other processes'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'asr-block-office-applications-injecting-code-into-other'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR\Rules!75668c1f-73b5-4cf0-bb93-3ecf5cb7cc84'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5190,6 +5373,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.6.1.2: Block Adobe Reader from creating child processes'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'asr-block-adobe-reader-creating-child-processes'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR\Rules!7674ba52-37eb-4a4f-a9a1-f0f9a1619a2c'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5218,6 +5402,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.6.1.2: Block Win32 API calls from Office macros'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'asr-block-win32-api-calls-office-macros'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR\Rules!92e97fa1-2edf-4476-bdd6-9dd0b4dddc7b'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5246,6 +5431,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.6.1.2: Block credential stealing from the Windows local security authority subsystem'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'asr-block-credential-stealing-windows-local-security'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR\Rules!9e6c4e1f-7d60-472f-ba1a-a39ef669e4b2'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5274,6 +5460,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.6.1.2: Block untrusted and unsigned processes that run from USB'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'asr-block-untrusted-unsigned-processes-run-usb'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR\Rules!b2b3f03d-6a65-4f7b-a9c7-1c7ef74a9ba4'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5302,6 +5489,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.6.1.2: Block executable content from email client and webmail'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'asr-block-executable-content-email-client-webmail'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR\Rules!be9ba2d9-53ea-4cdc-84e5-9b1eeee46550'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5330,6 +5518,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.6.1.2: Block JavaScript or VBScript from launching downloaded executable content'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'asr-block-javascript-vbscript-launching-downloaded'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR\Rules!d3e037e1-3eb8-44c8-a917-57927947596d'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5358,6 +5547,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.6.1.2: Block all Office applications from creating child processes'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'asr-block-all-office-applications-creating-child'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR\Rules!d4f940ab-401b-4efc-aadc-ad5f3c50688a'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5386,6 +5576,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.6.1.2: Block persistence through WMI event subscription'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'asr-block-persistence-wmi-event-subscription'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR\Rules!e6db77e5-3df2-4cf1-b95a-636979351e5b'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5416,6 +5607,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.6.3.1: Prevent users and apps from accessing dangerous websites'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'defender-network-protection-block'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\Network Protection!EnableNetworkProtection'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5441,6 +5633,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.7.1: Enable file hash computation feature'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'defender-file-hash-computation'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\MpEngine!EnableFileHashComputation'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5466,6 +5659,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.10.1: Scan all downloaded files and attachments'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'defender-scan-downloads'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Real-Time Protection!DisableIOAVProtection'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5492,6 +5686,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.10.2: Turn off real-time protection'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'defender-realtime-protection-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Real-Time Protection!DisableRealtimeMonitoring'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5519,6 +5714,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.10.3: Turn on behavior monitoring'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'defender-behavior-monitoring'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Real-Time Protection!DisableBehaviorMonitoring'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5544,6 +5740,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.10.4: Turn on script scanning'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'defender-script-scanning'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Real-Time Protection!DisableScriptScanning'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5569,6 +5766,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.13.1: Scan packed executables'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'defender-scan-packed-executables'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Scan!DisablePackedExeScanning'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5596,6 +5794,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.13.2: Scan removable drives'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'defender-removable-drive-scanning'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Scan!DisableRemovableDriveScanning'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5622,6 +5821,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.13.3: Turn on e-mail scanning'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'defender-email-scanning'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Scan!DisableEmailScanning'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5650,6 +5850,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.16: Configure detection for potentially unwanted applications'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'defender-pua-protection-block'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender!PUAProtection'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5678,6 +5879,7 @@ $WsResources = @(
     @{
         Name = '18.10.42.17: Turn off Windows Defender Antivirus'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'defender-antivirus-not-turned-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender!DisableAntiSpyware'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5706,6 +5908,7 @@ $WsResources = @(
     @{
         Name = '18.10.50.1: Prevent the usage of OneDrive for file storage'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'onedrive-file-storage-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\OneDrive!DisableFileSyncNGSC'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5734,6 +5937,7 @@ $WsResources = @(
     @{
         Name = '18.10.56.2.2: Do not allow passwords to be saved'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'rdp-client-password-saving-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!DisablePasswordSaving'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5762,6 +5966,7 @@ $WsResources = @(
     @{
         Name = '18.10.56.3.3.2: Do not allow drive redirection'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'rds-drive-redirection-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!fDisableCdm'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5789,6 +5994,7 @@ $WsResources = @(
     @{
         Name = '18.10.56.3.9.1: Always prompt for password upon connection'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'rds-always-prompt-for-password'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!fPromptForPassword'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5817,6 +6023,7 @@ $WsResources = @(
     @{
         Name = '18.10.56.3.9.2: Require secure RPC communication'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'rds-secure-rpc-required'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!fEncryptRPCTraffic'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5845,6 +6052,7 @@ $WsResources = @(
     @{
         Name = '18.10.56.3.9.3: Require use of specific security layer for remote (RDP) connections'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'rds-security-layer-ssl'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!SecurityLayer'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5874,6 +6082,7 @@ $WsResources = @(
     @{
         Name = '18.10.56.3.9.4: Require user authentication for remote connections by using Network Level Authentication'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'rds-network-level-authentication'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!UserAuthentication'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5902,6 +6111,7 @@ $WsResources = @(
     @{
         Name = '18.10.56.3.9.5: Set client connection encryption level'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'rds-encryption-level-high'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!MinEncryptionLevel'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5929,6 +6139,7 @@ $WsResources = @(
     @{
         Name = '18.10.56.3.11.1: Do not delete temp folders upon exit'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'rds-delete-temp-folders-on-exit'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!DeleteTempDirsOnExit'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5956,6 +6167,7 @@ $WsResources = @(
     @{
         Name = '18.10.56.3.11.2: Do not use temporary folders per session'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'rds-temp-folders-per-session'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!PerSessionTempDir'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -5984,6 +6196,7 @@ $WsResources = @(
     @{
         Name = '18.10.57.1: Prevent downloading of enclosures'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'rss-enclosure-download-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Internet Explorer\Feeds!DisableEnclosureDownload'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6011,6 +6224,7 @@ $WsResources = @(
     @{
         Name = '18.10.58.3: Allow indexing of encrypted files'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'search-index-encrypted-files-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Windows Search!AllowIndexingEncryptedStoresOrItems'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6039,6 +6253,7 @@ $WsResources = @(
     @{
         Name = '18.10.75.2.1: Configure Windows SmartScreen'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smartscreen-enabled'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\System!EnableSmartScreen'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6067,6 +6282,7 @@ $WsResources = @(
     @{
         Name = '18.10.75.2.1: Configure Windows SmartScreen (warning level)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smartscreen-prevent-bypass'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\System!ShellSmartScreenLevel'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6095,6 +6311,7 @@ $WsResources = @(
     @{
         Name = '18.10.79.2: Allow Windows Ink Workspace'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ink-workspace-above-lock-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsInkWorkspace!AllowWindowsInkWorkspace'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6125,6 +6342,7 @@ $WsResources = @(
     @{
         Name = '18.10.80.1: Allow user control over installs'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'installer-user-control-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Installer!EnableUserControl'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6153,6 +6371,7 @@ $WsResources = @(
     @{
         Name = '18.10.80.2: Always install with elevated privileges'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'installer-always-elevated-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Installer!AlwaysInstallElevated'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6181,6 +6400,7 @@ $WsResources = @(
     @{
         Name = '18.10.81.1: Sign-in last interactive user automatically after a system-initiated restart'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'auto-restart-sign-on-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!DisableAutomaticRestartSignOn'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6209,6 +6429,7 @@ $WsResources = @(
     @{
         Name = '18.10.88.1.1: Allow Basic authentication (WinRM Client)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'winrm-client-basic-auth-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Client!AllowBasic'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6236,6 +6457,7 @@ $WsResources = @(
     @{
         Name = '18.10.88.1.2: Allow unencrypted traffic (WinRM Client)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'winrm-client-unencrypted-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Client!AllowUnencryptedTraffic'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6264,6 +6486,7 @@ $WsResources = @(
     @{
         Name = '18.10.88.1.3: Disallow Digest authentication'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'winrm-client-digest-auth-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Client!AllowDigest'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6292,6 +6515,7 @@ $WsResources = @(
     @{
         Name = '18.10.88.2.1: Allow Basic authentication (WinRM Service)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'winrm-service-basic-auth-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Service!AllowBasic'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6319,6 +6543,7 @@ $WsResources = @(
     @{
         Name = '18.10.88.2.3: Allow unencrypted traffic (WinRM Service)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'winrm-service-unencrypted-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Service!AllowUnencryptedTraffic'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6347,6 +6572,7 @@ $WsResources = @(
     @{
         Name = '18.10.88.2.4: Disallow WinRM from storing RunAs credentials'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'winrm-service-runas-credentials-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Service!DisableRunAs'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6375,6 +6601,7 @@ $WsResources = @(
     @{
         Name = '18.10.91.2.1: Prevent users from modifying settings'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'defender-exploit-protection-settings-locked'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender Security Center\App and Browser protection!DisallowExploitProtectionOverride'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6403,6 +6630,7 @@ $WsResources = @(
     @{
         Name = '18.10.92.1.1: No auto-restart with logged on users for scheduled automatic updates installations'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'automatic-updates-restart-with-users-signed-in'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU!NoAutoRebootWithLoggedOnUsers'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6431,6 +6659,7 @@ $WsResources = @(
     @{
         Name = '18.10.92.2.1: Configure Automatic Updates (policy enabled)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'automatic-updates-enabled'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU!NoAutoUpdate'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6459,6 +6688,7 @@ $WsResources = @(
     @{
         Name = '18.10.92.2.2: Configure Automatic Updates (scheduled install day)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'automatic-updates-install-day'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU!ScheduledInstallDay'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6486,6 +6716,7 @@ $WsResources = @(
     @{
         Name = '18.10.92.4.1: Manage preview builds (policy enabled)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'preview-builds-managed'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate!ManagePreviewBuilds'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6512,6 +6743,7 @@ $WsResources = @(
     @{
         Name = '18.10.92.4.1: Manage preview builds (preview build option)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'preview-builds-disabled'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate!ManagePreviewBuildsPolicyValue'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6540,6 +6772,7 @@ $WsResources = @(
     @{
         Name = '18.10.92.4.2: Select when Preview Builds and Feature Updates are received (policy enabled)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'feature-updates-deferral-on'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate!DeferFeatureUpdates'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6567,6 +6800,7 @@ $WsResources = @(
     @{
         Name = '18.10.92.4.2: Select when Preview Builds and Feature Updates are received (deferral days)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'feature-updates-deferral-days'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate!DeferFeatureUpdatesPeriodInDays'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6596,6 +6830,7 @@ $WsResources = @(
     @{
         Name = '18.10.92.4.3: Select when Quality Updates are received (policy enabled)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'quality-updates-deferral-on'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate!DeferQualityUpdates'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6624,6 +6859,7 @@ $WsResources = @(
     @{
         Name = '18.10.92.4.3: Select when Quality Updates are received (deferral days)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'quality-updates-deferral-days'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate!DeferQualityUpdatesPeriodInDays'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -6650,6 +6886,7 @@ $WsResources = @(
     @{
         Name = '19.5.1.1: Turn off toast notifications on the lock screen'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'lock-screen-toast-notifications-off'
         Target = 'HKEY_CURRENT_USER\SOFTWARE\Policies\Microsoft\Windows\CurrentVersion\PushNotifications!NoToastApplicationNotificationOnLockScreen'
         Hive = 'HKEY_CURRENT_USER'
@@ -6677,6 +6914,7 @@ $WsResources = @(
     @{
         Name = '19.7.5.1: Do not preserve zone information in file attachments'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'attachments-preserve-zone-information'
         Target = 'HKEY_CURRENT_USER\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Attachments!SaveZoneInformation'
         Hive = 'HKEY_CURRENT_USER'
@@ -6706,6 +6944,7 @@ $WsResources = @(
     @{
         Name = '19.7.5.2: Notify antivirus programs when opening attachments'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'attachments-notify-antivirus'
         Target = 'HKEY_CURRENT_USER\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Attachments!ScanWithAntiVirus'
         Hive = 'HKEY_CURRENT_USER'
@@ -6733,6 +6972,7 @@ $WsResources = @(
     @{
         Name = '19.7.8.1: Configure Windows spotlight on lock screen'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'spotlight-lock-screen-off'
         Target = 'HKEY_CURRENT_USER\SOFTWARE\Policies\Microsoft\Windows\CloudContent!ConfigureWindowsSpotlight'
         Hive = 'HKEY_CURRENT_USER'
@@ -6760,6 +7000,7 @@ $WsResources = @(
     @{
         Name = '19.7.8.2: Do not suggest third-party content in Windows spotlight'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'spotlight-third-party-suggestions-off'
         Target = 'HKEY_CURRENT_USER\SOFTWARE\Policies\Microsoft\Windows\CloudContent!DisableThirdPartySuggestions'
         Hive = 'HKEY_CURRENT_USER'
@@ -6787,6 +7028,7 @@ $WsResources = @(
     @{
         Name = '19.7.8.3: Do not use diagnostic data for tailored experiences'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'tailored-experiences-diagnostic-data-off'
         Target = 'HKEY_CURRENT_USER\SOFTWARE\Policies\Microsoft\Windows\CloudContent!DisableTailoredExperiencesWithDiagnosticData'
         Hive = 'HKEY_CURRENT_USER'
@@ -6814,6 +7056,7 @@ $WsResources = @(
     @{
         Name = '19.7.8.4: Turn off all Windows spotlight features'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'spotlight-all-features-off'
         Target = 'HKEY_CURRENT_USER\SOFTWARE\Policies\Microsoft\Windows\CloudContent!DisableWindowsSpotlightFeatures'
         Hive = 'HKEY_CURRENT_USER'
@@ -6839,6 +7082,7 @@ $WsResources = @(
     @{
         Name = '19.7.8.5: Turn off Spotlight collection on Desktop'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'spotlight-collection-on-desktop-off'
         Target = 'HKEY_CURRENT_USER\SOFTWARE\Policies\Microsoft\Windows\CloudContent!DisableSpotlightCollectionOnDesktop'
         Hive = 'HKEY_CURRENT_USER'
@@ -6867,6 +7111,7 @@ $WsResources = @(
     @{
         Name = '19.7.26.1: Prevent users from sharing files within their profile.'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'network-sharing-profile-files-off'
         Target = 'HKEY_CURRENT_USER\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer!NoInplaceSharing'
         Hive = 'HKEY_CURRENT_USER'
@@ -6894,6 +7139,7 @@ $WsResources = @(
     @{
         Name = '19.7.42.1: Always install with elevated privileges (User Configuration)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'installer-always-elevated-user-off'
         Target = 'HKEY_CURRENT_USER\SOFTWARE\Policies\Microsoft\Windows\Installer!AlwaysInstallElevated'
         Hive = 'HKEY_CURRENT_USER'

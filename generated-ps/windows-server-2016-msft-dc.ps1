@@ -82,6 +82,7 @@ $WsResources = @(
     @{
         Name = 'Turn off AutoPlay'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'autoplay-all-drives-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\policies\Explorer!NoDriveTypeAutoRun'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -110,6 +111,7 @@ $WsResources = @(
     @{
         Name = 'Set the default behavior for AutoRun'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'autorun-commands-never'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer!NoAutorun'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -138,6 +140,7 @@ $WsResources = @(
     @{
         Name = 'Sign-in last interactive user automatically after a system-initiated restart'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'auto-restart-sign-on-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!DisableAutomaticRestartSignOn'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -166,6 +169,7 @@ $WsResources = @(
     @{
         Name = 'Configure enhanced anti-spoofing'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'biometrics-enhanced-anti-spoofing'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Biometrics\FacialFeatures!EnhancedAntiSpoofing'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -194,6 +198,7 @@ $WsResources = @(
     @{
         Name = 'Specify the maximum log file size (KB) (Application)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'event-log-application-max-size'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\EventLog\Application!MaxSize'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -223,6 +228,7 @@ $WsResources = @(
     @{
         Name = 'Specify the maximum log file size (KB) (Security)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'event-log-security-max-size'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\EventLog\Security!MaxSize'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -251,6 +257,7 @@ $WsResources = @(
     @{
         Name = 'Specify the maximum log file size (KB) (System)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'event-log-system-max-size'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\EventLog\System!MaxSize'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -279,6 +286,7 @@ $WsResources = @(
     @{
         Name = 'Disallow Autoplay for non-volume devices'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'autoplay-non-volume-devices-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Explorer!NoAutoplayfornonVolume'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -307,6 +315,7 @@ $WsResources = @(
     @{
         Name = 'Turn off Data Execution Prevention for Explorer'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'explorer-dep-on'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Explorer!NoDataExecutionPrevention'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -335,6 +344,7 @@ $WsResources = @(
     @{
         Name = 'Turn off heap termination on corruption'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'explorer-heap-termination-on'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Explorer!NoHeapTerminationOnCorruption'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -362,6 +372,7 @@ $WsResources = @(
     @{
         Name = 'Configure registry policy processing (background processing)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'registry-policy-background-processing'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Group Policy\{35378EAC-683F-11D2-A89A-00C04FBBCFA2}!NoBackgroundPolicy'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -390,6 +401,7 @@ $WsResources = @(
     @{
         Name = 'Configure registry policy processing'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'registry-policy-reprocess-always'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Group Policy\{35378EAC-683F-11D2-A89A-00C04FBBCFA2}!NoGPOListChanges'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -418,6 +430,7 @@ $WsResources = @(
     @{
         Name = 'Always install with elevated privileges'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'installer-always-elevated-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Installer!AlwaysInstallElevated'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -446,6 +459,7 @@ $WsResources = @(
     @{
         Name = 'Allow user control over installs'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'installer-user-control-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Installer!EnableUserControl'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -474,6 +488,7 @@ $WsResources = @(
     @{
         Name = 'Enable insecure guest logons'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smb-insecure-guest-logons-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\LanmanWorkstation!AllowInsecureGuestAuth'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -504,6 +519,7 @@ $WsResources = @(
     @{
         Name = 'Hardened UNC Paths (SYSVOL)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'hardened-unc-paths-sysvol'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\NetworkProvider\HardenedPaths!\\*\SYSVOL'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -534,6 +550,7 @@ $WsResources = @(
     @{
         Name = 'Hardened UNC Paths (NETLOGON)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'hardened-unc-paths-netlogon'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\NetworkProvider\HardenedPaths!\\*\NETLOGON'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -561,6 +578,7 @@ $WsResources = @(
     @{
         Name = 'Prevent enabling lock screen camera'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'lock-screen-camera-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Personalization!NoLockScreenCamera'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -590,6 +608,7 @@ $WsResources = @(
     @{
         Name = 'Prevent enabling lock screen slide show'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'lock-screen-slideshow-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Personalization!NoLockScreenSlideshow'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -619,6 +638,7 @@ $WsResources = @(
     @{
         Name = 'Turn on PowerShell Script Block Logging'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'powershell-script-block-logging'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\PowerShell\ScriptBlockLogging!EnableScriptBlockLogging'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -647,6 +667,7 @@ $WsResources = @(
     @{
         Name = 'Do not display network selection UI'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'logon-network-selection-ui-hidden'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\System!DontDisplayNetworkSelectionUI'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -675,6 +696,7 @@ $WsResources = @(
     @{
         Name = 'Configure Windows SmartScreen'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smartscreen-enabled'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\System!EnableSmartScreen'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -702,6 +724,7 @@ $WsResources = @(
     @{
         Name = 'Allow indexing of encrypted files'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'search-index-encrypted-files-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Windows Search!AllowIndexingEncryptedStoresOrItems'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -730,6 +753,7 @@ $WsResources = @(
     @{
         Name = 'Allow Basic authentication (WinRM Client)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'winrm-client-basic-auth-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Client!AllowBasic'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -757,6 +781,7 @@ $WsResources = @(
     @{
         Name = 'Allow unencrypted traffic (WinRM Client)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'winrm-client-unencrypted-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Client!AllowUnencryptedTraffic'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -785,6 +810,7 @@ $WsResources = @(
     @{
         Name = 'Disallow Digest authentication'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'winrm-client-digest-auth-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Client!AllowDigest'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -813,6 +839,7 @@ $WsResources = @(
     @{
         Name = 'Allow Basic authentication (WinRM Service)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'winrm-service-basic-auth-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Service!AllowBasic'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -840,6 +867,7 @@ $WsResources = @(
     @{
         Name = 'Allow unencrypted traffic (WinRM Service)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'winrm-service-unencrypted-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Service!AllowUnencryptedTraffic'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -868,6 +896,7 @@ $WsResources = @(
     @{
         Name = 'Disallow WinRM from storing RunAs credentials'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'winrm-service-runas-credentials-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Service!DisableRunAs'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -895,6 +924,7 @@ $WsResources = @(
     @{
         Name = 'Untrusted Font Blocking'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'untrusted-font-blocking'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\MitigationOptions!MitigationOptions_FontBocking'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -923,6 +953,7 @@ $WsResources = @(
     @{
         Name = 'Do not allow passwords to be saved'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'rdp-client-password-saving-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!DisablePasswordSaving'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -951,6 +982,7 @@ $WsResources = @(
     @{
         Name = 'Do not allow drive redirection'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'rds-drive-redirection-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!fDisableCdm'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -978,6 +1010,7 @@ $WsResources = @(
     @{
         Name = 'Always prompt for password upon connection'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'rds-always-prompt-for-password'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!fPromptForPassword'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1006,6 +1039,7 @@ $WsResources = @(
     @{
         Name = 'Require secure RPC communication'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'rds-secure-rpc-required'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!fEncryptRPCTraffic'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1034,6 +1068,7 @@ $WsResources = @(
     @{
         Name = 'Set client connection encryption level'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'rds-encryption-level-high'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!MinEncryptionLevel'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1062,6 +1097,7 @@ $WsResources = @(
     @{
         Name = 'Windows Firewall: Domain: Firewall state'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-domain-state-on'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\DomainProfile!EnableFirewall'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1091,6 +1127,7 @@ $WsResources = @(
     @{
         Name = 'Windows Firewall: Domain: Inbound connections'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-domain-inbound-block'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\DomainProfile!DefaultInboundAction'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1118,6 +1155,7 @@ $WsResources = @(
     @{
         Name = 'Windows Firewall: Domain: Outbound connections'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-domain-outbound-allow'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\DomainProfile!DefaultOutboundAction'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1146,6 +1184,7 @@ $WsResources = @(
     @{
         Name = 'Windows Firewall: Private: Firewall state'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-private-state-on'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\PrivateProfile!EnableFirewall'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1175,6 +1214,7 @@ $WsResources = @(
     @{
         Name = 'Windows Firewall: Private: Inbound connections'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-private-inbound-block'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\PrivateProfile!DefaultInboundAction'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1202,6 +1242,7 @@ $WsResources = @(
     @{
         Name = 'Windows Firewall: Private: Outbound connections'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-private-outbound-allow'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\PrivateProfile!DefaultOutboundAction'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1230,6 +1271,7 @@ $WsResources = @(
     @{
         Name = 'Windows Firewall: Public: Firewall state'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-public-state-on'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\PublicProfile!EnableFirewall'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1259,6 +1301,7 @@ $WsResources = @(
     @{
         Name = 'Windows Firewall: Public: Inbound connections'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-public-inbound-block'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\PublicProfile!DefaultInboundAction'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1286,6 +1329,7 @@ $WsResources = @(
     @{
         Name = 'Windows Firewall: Public: Outbound connections'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-public-outbound-allow'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall\PublicProfile!DefaultOutboundAction'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1315,6 +1359,7 @@ $WsResources = @(
     @{
         Name = 'WDigest Authentication (disabling may require KB2871997)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'wdigest-authentication-off'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\SecurityProviders\Wdigest!UseLogonCredential'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1344,6 +1389,7 @@ $WsResources = @(
     @{
         Name = 'Boot-Start Driver Initialization Policy'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'elam-boot-driver-policy'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Policies\EarlyLaunch!DriverLoadPolicy'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1373,6 +1419,7 @@ $WsResources = @(
     @{
         Name = 'MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'netbios-name-release-ignored'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netbt\Parameters!NoNameReleaseOnDemand'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1402,6 +1449,7 @@ $WsResources = @(
     @{
         Name = 'MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'icmp-redirects-ignored'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters!EnableICMPRedirect'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1430,6 +1478,7 @@ $WsResources = @(
     @{
         Name = 'MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ipv4-source-routing-disabled'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters!DisableIPSourceRouting'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1459,6 +1508,7 @@ $WsResources = @(
     @{
         Name = 'MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ipv6-source-routing-disabled'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Tcpip6\Parameters!DisableIPSourceRouting'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1487,6 +1537,7 @@ $WsResources = @(
     @{
         Name = 'Microsoft Network Client: Send unencrypted password to third-party SMB servers'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smb-client-plaintext-password'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters!EnablePlainTextPassword'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1516,6 +1567,7 @@ $WsResources = @(
     @{
         Name = 'Interactive logon: Smart card removal behavior'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smart-card-removal-behavior'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon!scremoveoption'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1543,6 +1595,7 @@ $WsResources = @(
     @{
         Name = 'User Account Control: Detect application installations and prompt for elevation'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'uac-detect-installations'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableInstallerDetection'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1571,6 +1624,7 @@ $WsResources = @(
     @{
         Name = 'Domain member: Disable machine account password changes'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'disable-machine-password-changes'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!DisablePasswordChange'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1598,6 +1652,7 @@ $WsResources = @(
     @{
         Name = 'Microsoft network server: Digitally sign communications (if client agrees)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smb-server-signing-if-client-agrees'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanManServer\Parameters!EnableSecuritySignature'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1626,6 +1681,7 @@ $WsResources = @(
     @{
         Name = 'System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'strengthen-system-object-permissions'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Session Manager!ProtectionMode'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1656,6 +1712,7 @@ $WsResources = @(
     @{
         Name = 'Domain controller: LDAP server signing requirements'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ldap-server-signing-required'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\NTDS\Parameters!LDAPServerIntegrity'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1684,6 +1741,7 @@ $WsResources = @(
     @{
         Name = 'User Account Control: Only elevate UIAccess applications that are installed in secure locations'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'uac-secure-uiaccess-paths'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableSecureUIAPaths'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1711,6 +1769,7 @@ $WsResources = @(
     @{
         Name = 'Network access: Do not allow anonymous enumeration of SAM accounts'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'restrict-anonymous-sam'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!RestrictAnonymousSAM'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1739,6 +1798,7 @@ $WsResources = @(
     @{
         Name = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) servers'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ntlm-min-server-session-security'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0!NTLMMinServerSec'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1765,6 +1825,7 @@ $WsResources = @(
     @{
         Name = 'System objects: Require case insensitivity for non-Windows subsystems'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'system-objects-case-insensitive'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Session Manager\Kernel!ObCaseInsensitive'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1794,6 +1855,7 @@ $WsResources = @(
     @{
         Name = 'User Account Control: Behavior of the elevation prompt for standard users'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'uac-standard-user-prompt-behavior'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!ConsentPromptBehaviorUser'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1822,6 +1884,7 @@ $WsResources = @(
     @{
         Name = 'Network access: Let everyone permissions apply to anonymous users'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'everyone-includes-anonymous'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!EveryoneIncludesAnonymous'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1851,6 +1914,7 @@ $WsResources = @(
     @{
         Name = 'Network access: Do not allow anonymous enumeration of SAM accounts and shares'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'restrict-anonymous-sam-and-shares'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!RestrictAnonymous'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1879,6 +1943,7 @@ $WsResources = @(
     @{
         Name = 'Microsoft network client: Digitally sign communications (always)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smb-client-signing-always'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters!RequireSecuritySignature'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1907,6 +1972,7 @@ $WsResources = @(
     @{
         Name = 'Network security: Allow Local System to use computer identity for NTLM'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ntlm-use-computer-identity'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\LSA!UseMachineId'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1935,6 +2001,7 @@ $WsResources = @(
     @{
         Name = 'Network security: Allow LocalSystem NULL session fallback'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ntlm-null-session-fallback'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\LSA\MSV1_0!allownullsessionfallback'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1962,6 +2029,7 @@ $WsResources = @(
     @{
         Name = 'Network security: Do not store LAN Manager hash value on next password change'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'no-lm-hash'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!NoLMHash'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1991,6 +2059,7 @@ $WsResources = @(
     @{
         Name = 'Network security: LAN Manager authentication level'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'lan-manager-auth-level'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!LmCompatibilityLevel'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2020,6 +2089,7 @@ $WsResources = @(
     @{
         Name = 'Domain member: Digitally encrypt or sign secure channel data (always)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'secure-channel-sign-or-seal-always'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!RequireSignOrSeal'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2050,6 +2120,7 @@ $WsResources = @(
     @{
         Name = 'Microsoft network client: Digitally sign communications (if server agrees)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smb-client-signing-if-server-agrees'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters!EnableSecuritySignature'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2078,6 +2149,7 @@ $WsResources = @(
     @{
         Name = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) clients'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ntlm-min-client-session-security'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0!NTLMMinClientSec'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2107,6 +2179,7 @@ $WsResources = @(
     @{
         Name = 'Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'audit-force-subcategory-settings'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!SCENoApplyLegacyAuditPolicy'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2135,6 +2208,7 @@ $WsResources = @(
     @{
         Name = 'User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'uac-admin-prompt-behavior'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!ConsentPromptBehaviorAdmin'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2163,6 +2237,7 @@ $WsResources = @(
     @{
         Name = 'Microsoft network server: Digitally sign communications (always)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smb-server-signing-always'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanManServer\Parameters!RequireSecuritySignature'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2191,6 +2266,7 @@ $WsResources = @(
     @{
         Name = 'Domain member: Require strong (Windows 2000 or Later) session key'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'require-strong-session-key'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!RequireStrongKey'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2220,6 +2296,7 @@ $WsResources = @(
     @{
         Name = 'Network access: Restrict anonymous access to Named Pipes and Shares'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'restrict-null-session-access'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanManServer\Parameters!RestrictNullSessAccess'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2248,6 +2325,7 @@ $WsResources = @(
     @{
         Name = 'Domain member: Digitally encrypt secure channel data (when possible)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'secure-channel-seal-when-possible'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!SealSecureChannel'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2276,6 +2354,7 @@ $WsResources = @(
     @{
         Name = 'Domain controller: Refuse machine account password changes'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'dc-refuse-machine-password-changes'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!RefusePasswordChange'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2304,6 +2383,7 @@ $WsResources = @(
     @{
         Name = 'Network security: LDAP client signing requirements'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ldap-client-signing'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LDAP!LDAPClientIntegrity'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2332,6 +2412,7 @@ $WsResources = @(
     @{
         Name = 'Domain member: Maximum machine account password age'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'machine-password-max-age'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!MaximumPasswordAge'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2359,6 +2440,7 @@ $WsResources = @(
     @{
         Name = 'User Account Control: Run all administrators in Admin Approval Mode'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'uac-enable-lua'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableLUA'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2385,6 +2467,7 @@ $WsResources = @(
     @{
         Name = 'Microsoft network server: Amount of idle time required before suspending session'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smb-server-idle-time-before-suspend'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanManServer\Parameters!AutoDisconnect'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2413,6 +2496,7 @@ $WsResources = @(
     @{
         Name = 'User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'uac-uiaccess-without-secure-desktop'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableUIADesktopToggle'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2441,6 +2525,7 @@ $WsResources = @(
     @{
         Name = 'User Account Control: Virtualize file and registry write failures to per-user locations'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'uac-virtualization'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableVirtualization'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2470,6 +2555,7 @@ $WsResources = @(
     @{
         Name = 'Accounts: Limit local account use of blank passwords to console logon only'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'limit-blank-password-use'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!LimitBlankPasswordUse'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2498,6 +2584,7 @@ $WsResources = @(
     @{
         Name = 'User Account Control: Admin Approval Mode for the Built-in Administrator account'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'uac-admin-approval-builtin-admin'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!FilterAdministratorToken'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2525,6 +2612,7 @@ $WsResources = @(
     @{
         Name = 'Domain member: Digitally sign secure channel data (when possible)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'secure-channel-sign-when-possible'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!SignSecureChannel'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2554,6 +2642,7 @@ $WsResources = @(
     @{
         Name = 'Interactive logon: Machine inactivity limit'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'machine-inactivity-limit'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!InactivityTimeoutSecs'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2582,6 +2671,7 @@ $WsResources = @(
     @{
         Name = 'Turn off Windows Defender Antivirus'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'defender-antivirus-not-turned-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender!DisableAntiSpyware'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2609,6 +2699,7 @@ $WsResources = @(
     @{
         Name = 'Turn on behavior monitoring'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'defender-behavior-monitoring'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Real-Time Protection!DisableBehaviorMonitoring'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2636,6 +2727,7 @@ $WsResources = @(
     @{
         Name = 'Scan removable drives'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'defender-removable-drive-scanning'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Scan!DisableRemovableDriveScanning'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2662,6 +2754,7 @@ $WsResources = @(
     @{
         Name = 'Turn on e-mail scanning'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'defender-email-scanning'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Scan!DisableEmailScanning'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2689,6 +2782,7 @@ $WsResources = @(
     @{
         Name = 'Configure local setting override for reporting to Microsoft MAPS'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'defender-maps-local-override-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Spynet!LocalSettingOverrideSpynetReporting'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2716,6 +2810,7 @@ $WsResources = @(
     @{
         Name = 'Send file samples when further analysis is required'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'defender-sample-submission-safe'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Spynet!SubmitSamplesConsent'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2745,6 +2840,7 @@ $WsResources = @(
     @{
         Name = 'Join Microsoft MAPS'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'defender-maps-membership'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows Defender\Spynet!SpynetReporting'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2774,6 +2870,7 @@ $WsResources = @(
     @{
         Name = 'Turn On Virtualization Based Security'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'vbs-enabled'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DeviceGuard!EnableVirtualizationBasedSecurity'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2802,6 +2899,7 @@ $WsResources = @(
     @{
         Name = 'Turn On Virtualization Based Security (Select Platform Security Level)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'vbs-platform-secure-boot-dma'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DeviceGuard!RequirePlatformSecurityFeatures'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2831,6 +2929,7 @@ $WsResources = @(
     @{
         Name = 'Turn On Virtualization Based Security (Virtualization Based Protection of Code Integrity)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'vbs-hvci-uefi-lock'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DeviceGuard!HypervisorEnforcedCodeIntegrity'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2857,6 +2956,7 @@ $WsResources = @(
     @{
         Name = 'Turn on PowerShell Script Block Logging: Log script block invocation start / stop events'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'powershell-script-block-invocation-logging'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\PowerShell\ScriptBlockLogging!EnableScriptBlockInvocationLogging'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2884,6 +2984,7 @@ $WsResources = @(
     @{
         Name = 'Windows Firewall: Policy version'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'firewall-policy-version'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\WindowsFirewall!PolicyVersion'
         Hive = 'HKEY_LOCAL_MACHINE'

@@ -84,6 +84,7 @@ $WsResources = @(
     @{
         Name = 'WN16-00-000411: The Server Message Block (SMB) v1 protocol must be disabled on the SMB server'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smb1-server-disabled'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanmanServer\Parameters!SMB1'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -113,6 +114,7 @@ $WsResources = @(
     @{
         Name = 'WN16-00-000412: The Server Message Block (SMB) v1 protocol must be disabled on the SMB client'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smb1-client-driver-disabled'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\mrxsmb10!Start'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -141,6 +143,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000010: The display of slide shows on the lock screen must be disabled'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'lock-screen-slideshow-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Personalization!NoLockScreenSlideshow'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -169,6 +172,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000030: WDigest Authentication must be disabled on Windows Server 2016'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'wdigest-authentication-off'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\SecurityProviders\Wdigest!UseLogonCredential'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -197,6 +201,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000040: Internet Protocol version 6 (IPv6) source routing must be configured to the highest protection...'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ipv6-source-routing-disabled'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Tcpip6\Parameters!DisableIPSourceRouting'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -224,6 +229,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000050: Source routing must be configured to the highest protection level to prevent Internet Protocol...'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'ipv4-source-routing-disabled'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters!DisableIPSourceRouting'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -252,6 +258,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000060: Windows Server 2016 must be configured to prevent Internet Control Message Protocol (ICMP)...'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'icmp-redirects-ignored'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters!EnableICMPRedirect'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -280,6 +287,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000070: Windows Server 2016 must be configured to ignore NetBIOS name release requests except from WINS...'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'netbios-name-release-ignored'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netbt\Parameters!NoNameReleaseOnDemand'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -307,6 +315,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000080: Insecure logons to an SMB server must be disabled'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smb-insecure-guest-logons-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\LanmanWorkstation!AllowInsecureGuestAuth'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -329,6 +338,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000090: Hardened UNC paths must be defined to require mutual authentication and integrity for at least... (\\*\NETLOGON)'
         Type = 'Registry'
+        Kind = 'Registry'
         Id = $null
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\NetworkProvider\HardenedPaths!\\*\NETLOGON'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -350,6 +360,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000090: Hardened UNC paths must be defined to require mutual authentication and integrity for at least... (\\*\SYSVOL)'
         Type = 'Registry'
+        Kind = 'Registry'
         Id = $null
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\NetworkProvider\HardenedPaths!\\*\SYSVOL'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -377,6 +388,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000100: Command line data must be included in process creation events'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'process-creation-command-line-audit'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\Audit!ProcessCreationIncludeCmdLine_Enabled'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -405,6 +417,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000140: Early Launch Antimalware, Boot-Start Driver Initialization Policy must prevent boot drivers...'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'elam-boot-driver-policy'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Policies\EarlyLaunch!DriverLoadPolicy'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -435,6 +448,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000150: Group Policy objects must be reprocessed even if they have not changed'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'registry-policy-reprocess-always'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Group Policy\{35378EAC-683F-11D2-A89A-00C04FBBCFA2}!NoGPOListChanges'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -462,6 +476,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000160: Downloading print driver packages over HTTP must be prevented'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'print-driver-http-download-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Printers!DisableWebPnPDownload'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -489,6 +504,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000170: Printing over HTTP must be prevented'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'http-printing-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Printers!DisableHTTPPrinting'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -516,6 +532,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000180: The network selection user interface (UI) must not be displayed on the logon screen'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'logon-network-selection-ui-hidden'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\System!DontDisplayNetworkSelectionUI'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -542,6 +559,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000210: Users must be prompted to authenticate when the system wakes from sleep (on battery)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'wake-password-on-battery'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Power\PowerSettings\0e796bdb-100d-47d6-a2d5-f7d2daa51f51!DCSettingIndex'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -568,6 +586,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000220: Users must be prompted to authenticate when the system wakes from sleep (plugged in)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'wake-password-plugged-in'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Power\PowerSettings\0e796bdb-100d-47d6-a2d5-f7d2daa51f51!ACSettingIndex'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -595,6 +614,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000240: The Application Compatibility Program Inventory must be prevented from collecting data and...'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'inventory-collector-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\AppCompat!DisableInventory'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -622,6 +642,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000250: AutoPlay must be turned off for non-volume devices'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'autoplay-non-volume-devices-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Explorer!NoAutoplayfornonVolume'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -649,6 +670,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000260: The default AutoRun behavior must be configured to prevent AutoRun commands'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'autorun-commands-never'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer!NoAutorun'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -676,6 +698,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000270: AutoPlay must be disabled for all drives'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'autoplay-all-drives-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\policies\Explorer!NoDriveTypeAutoRun'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -702,6 +725,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000280: Administrator accounts must not be enumerated during elevation'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'uac-enumerate-administrators-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\CredUI!EnumerateAdministrators'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -723,6 +747,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000290: Windows Telemetry must be configured to Security or Basic'
         Type = 'Registry'
+        Kind = 'Registry'
         Id = $null
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DataCollection!AllowTelemetry'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -752,6 +777,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000300: The Application event log size must be configured to 32768 KB or greater'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'event-log-application-max-size'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\EventLog\Application!MaxSize'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -783,6 +809,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000310: The Security event log size must be configured to 196608 KB or greater'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'event-log-security-max-size'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\EventLog\Security!MaxSize'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -813,6 +840,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000320: The System event log size must be configured to 32768 KB or greater'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'event-log-system-max-size'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\EventLog\System!MaxSize'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -843,6 +871,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000330: Windows Server 2016 Windows SmartScreen must be enabled'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'smartscreen-enabled'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\System!EnableSmartScreen'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -870,6 +899,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000340: Explorer Data Execution Prevention must be enabled'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'explorer-dep-on'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Explorer!NoDataExecutionPrevention'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -898,6 +928,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000350: Turning off File Explorer heap termination on corruption must be disabled'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'explorer-heap-termination-on'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Explorer!NoHeapTerminationOnCorruption'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -926,6 +957,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000360: File Explorer shell protocol must run in protected mode'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'shell-protocol-protected-mode-on'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer!PreXPSP2ShellProtocolBehavior'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -954,6 +986,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000370: Passwords must not be saved in the Remote Desktop Client'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'rdp-client-password-saving-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!DisablePasswordSaving'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -981,6 +1014,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000380: Local drives must be prevented from sharing with Remote Desktop Session Hosts'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'rds-drive-redirection-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!fDisableCdm'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1007,6 +1041,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000390: Remote Desktop Services must always prompt a client for passwords upon connection'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'rds-always-prompt-for-password'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!fPromptForPassword'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1034,6 +1069,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000400: The Remote Desktop Session Host must require secure Remote Procedure Call (RPC) communications'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'rds-secure-rpc-required'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!fEncryptRPCTraffic'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1061,6 +1097,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000410: Remote Desktop Services must be configured with the client connection encryption set to High Level'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'rds-encryption-level-high'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services!MinEncryptionLevel'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1088,6 +1125,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000420: Attachments must be prevented from being downloaded from RSS feeds'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'rss-enclosure-download-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Internet Explorer\Feeds!DisableEnclosureDownload'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1115,6 +1153,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000430: Basic authentication for RSS feeds over HTTP must not be used'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'rss-basic-auth-over-http-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Internet Explorer\Feeds!AllowBasicAuthInClear'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1142,6 +1181,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000440: Indexing of encrypted files must be turned off'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'search-index-encrypted-files-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Windows Search!AllowIndexingEncryptedStoresOrItems'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1169,6 +1209,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000450: Users must be prevented from changing installation options'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'installer-user-control-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Installer!EnableUserControl'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1196,6 +1237,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000460: The Windows Installer Always install with elevated privileges option must be disabled'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'installer-always-elevated-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Installer!AlwaysInstallElevated'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1222,6 +1264,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000470: Users must be notified if a web-based program attempts to install software'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'installer-ie-security-prompt-kept'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\Installer!SafeForScripting'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1250,6 +1293,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000480: Automatically signing in the last interactive user after a system-initiated restart must be disabled'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'auto-restart-sign-on-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!DisableAutomaticRestartSignOn'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1278,6 +1322,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000490: PowerShell script block logging must be enabled'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'powershell-script-block-logging'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\PowerShell\ScriptBlockLogging!EnableScriptBlockLogging'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1305,6 +1350,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000500: The Windows Remote Management (WinRM) client must not use Basic authentication'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'winrm-client-basic-auth-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Client!AllowBasic'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1331,6 +1377,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000510: The Windows Remote Management (WinRM) client must not allow unencrypted traffic'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'winrm-client-unencrypted-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Client!AllowUnencryptedTraffic'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1358,6 +1405,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000520: The Windows Remote Management (WinRM) client must not use Digest authentication'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'winrm-client-digest-auth-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Client!AllowDigest'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1385,6 +1433,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000530: The Windows Remote Management (WinRM) service must not use Basic authentication'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'winrm-service-basic-auth-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Service!AllowBasic'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1411,6 +1460,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000540: The Windows Remote Management (WinRM) service must not allow unencrypted traffic'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'winrm-service-unencrypted-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Service!AllowUnencryptedTraffic'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1438,6 +1488,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000550: The Windows Remote Management (WinRM) service must not store RunAs credentials'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'winrm-service-runas-credentials-off'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\WinRM\Service!DisableRunAs'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1467,6 +1518,7 @@ $WsResources = @(
     @{
         Name = 'WN16-DC-000320: Domain controllers must require LDAP access signing'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'ldap-server-signing-required'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\NTDS\Parameters!LDAPServerIntegrity'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1494,6 +1546,7 @@ $WsResources = @(
     @{
         Name = 'WN16-DC-000330: Domain controllers must be configured to allow reset of machine account passwords'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'dc-refuse-machine-password-changes'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!RefusePasswordChange'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1522,6 +1575,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000020: Local accounts with blank passwords must be restricted to prevent access from the network'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'limit-blank-password-use'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!LimitBlankPasswordUse'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1550,6 +1604,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000050: Audit policy using subcategories must be enabled'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'audit-force-subcategory-settings'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!SCENoApplyLegacyAuditPolicy'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1578,6 +1633,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000080: The setting Domain member: Digitally encrypt or sign secure channel data (always) must be...'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'secure-channel-sign-or-seal-always'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!RequireSignOrSeal'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1605,6 +1661,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000090: The setting Domain member: Digitally encrypt secure channel data (when possible) must be...'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'secure-channel-seal-when-possible'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!SealSecureChannel'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1631,6 +1688,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000100: The setting Domain member: Digitally sign secure channel data (when possible) must be configured...'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'secure-channel-sign-when-possible'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!SignSecureChannel'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1658,6 +1716,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000110: The computer account password must not be prevented from being reset'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'disable-machine-password-changes'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!DisablePasswordChange'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1685,6 +1744,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000120: The maximum age for machine account passwords must be configured to 30 days or less'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'machine-password-max-age'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!MaximumPasswordAge'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1714,6 +1774,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000130: Windows Server 2016 must be configured to require a strong session key'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'require-strong-session-key'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\Netlogon\Parameters!RequireStrongKey'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1742,6 +1803,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000140: The machine inactivity limit must be set to 15 minutes, locking the system with the screen saver'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'machine-inactivity-limit'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!InactivityTimeoutSecs'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1772,6 +1834,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000180: The Smart Card removal option must be configured to Force Logoff or Lock Workstation'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'smart-card-removal-behavior'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon!scremoveoption'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1801,6 +1864,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000190: The setting Microsoft network client: Digitally sign communications (always) must be configured...'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'smb-client-signing-always'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters!RequireSecuritySignature'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1830,6 +1894,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000200: The setting Microsoft network client: Digitally sign communications (if server agrees) must be...'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'smb-client-signing-if-server-agrees'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters!EnableSecuritySignature'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1857,6 +1922,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000210: Unencrypted passwords must not be sent to third-party Server Message Block (SMB) servers'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'smb-client-plaintext-password'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanmanWorkstation\Parameters!EnablePlainTextPassword'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1884,6 +1950,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000230: The setting Microsoft network server: Digitally sign communications (always) must be configured...'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'smb-server-signing-always'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanManServer\Parameters!RequireSecuritySignature'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1910,6 +1977,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000240: The setting Microsoft network server: Digitally sign communications (if client agrees) must be...'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'smb-server-signing-if-client-agrees'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanManServer\Parameters!EnableSecuritySignature'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1936,6 +2004,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000260: Anonymous enumeration of Security Account Manager (SAM) accounts must not be allowed'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'restrict-anonymous-sam'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!RestrictAnonymousSAM'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1964,6 +2033,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000270: Anonymous enumeration of shares must not be allowed'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'restrict-anonymous-sam-and-shares'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!RestrictAnonymous'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -1991,6 +2061,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000290: Windows Server 2016 must be configured to prevent anonymous users from having the same...'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'everyone-includes-anonymous'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!EveryoneIncludesAnonymous'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2019,6 +2090,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000300: Anonymous access to Named Pipes and Shares must be restricted'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'restrict-null-session-access'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LanManServer\Parameters!RestrictNullSessAccess'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2046,6 +2118,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000320: Services using Local System that use Negotiate when reverting to NTLM authentication must use...'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'ntlm-use-computer-identity'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\LSA!UseMachineId'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2073,6 +2146,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000330: NTLM must be prevented from falling back to a Null session'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'ntlm-null-session-fallback'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\LSA\MSV1_0!allownullsessionfallback'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2099,6 +2173,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000340: PKU2U authentication using online identities must be prevented'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'pku2u-online-identities'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\LSA\pku2u!AllowOnlineID'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2127,6 +2202,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000350: Kerberos encryption types must be configured to prevent the use of DES and RC4 encryption suites'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'kerberos-encryption-types'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\Kerberos\Parameters!SupportedEncryptionTypes'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2153,6 +2229,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000360: Windows Server 2016 must be configured to prevent the storage of the LAN Manager hash of passwords'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'no-lm-hash'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!NoLMHash'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2181,6 +2258,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000380: The LAN Manager authentication level must be set to send NTLMv2 response only and to refuse LM...'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'lan-manager-auth-level'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa!LmCompatibilityLevel'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2208,6 +2286,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000390: Windows Server 2016 must be configured to at least negotiate signing for LDAP client signing'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'ldap-client-signing'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\LDAP!LDAPClientIntegrity'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2235,6 +2314,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000400: Session security for NTLM SSP-based clients must be configured to require NTLMv2 session...'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'ntlm-min-client-session-security'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0!NTLMMinClientSec'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2262,6 +2342,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000410: Session security for NTLM SSP-based servers must be configured to require NTLMv2 session...'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'ntlm-min-server-session-security'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\MSV1_0!NTLMMinServerSec'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2290,6 +2371,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000420: Users must be required to enter a password to access private keys stored on the computer'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'force-strong-key-protection'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Cryptography!ForceKeyProtection'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2317,6 +2399,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000430: Windows Server 2016 must be configured to use FIPS-compliant algorithms for encryption, hashing...'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'fips-algorithm-policy'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa\FIPSAlgorithmPolicy!Enabled'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2344,6 +2427,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000450: The default permissions of global system objects must be strengthened'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'strengthen-system-object-permissions'
         Target = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Session Manager!ProtectionMode'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2372,6 +2456,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000460: User Account Control approval mode for the built-in Administrator must be enabled'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'uac-admin-approval-builtin-admin'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!FilterAdministratorToken'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2400,6 +2485,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000470: UIAccess applications must not be allowed to prompt for elevation without using the secure desktop'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'uac-uiaccess-without-secure-desktop'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableUIADesktopToggle'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2422,6 +2508,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000480: User Account Control must, at a minimum, prompt administrators for consent on the secure desktop'
         Type = 'Registry'
+        Kind = 'Registry'
         Id = $null
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!ConsentPromptBehaviorAdmin'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2452,6 +2539,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000490: User Account Control must automatically deny standard user requests for elevation'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'uac-standard-user-prompt-behavior'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!ConsentPromptBehaviorUser'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2479,6 +2567,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000500: User Account Control must be configured to detect application installations and prompt for elevation'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'uac-detect-installations'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableInstallerDetection'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2507,6 +2596,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000510: User Account Control must only elevate UIAccess applications that are installed in secure locations'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'uac-secure-uiaccess-paths'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableSecureUIAPaths'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2534,6 +2624,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000520: User Account Control must run all administrators in Admin Approval Mode, enabling UAC'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'uac-enable-lua'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableLUA'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2562,6 +2653,7 @@ $WsResources = @(
     @{
         Name = 'WN16-SO-000530: User Account Control must virtualize file and registry write failures to per-user locations'
         Type = 'SecurityOption'
+        Kind = 'Registry'
         Id = 'uac-virtualization'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System!EnableVirtualization'
         Hive = 'HKEY_LOCAL_MACHINE'
@@ -2588,6 +2680,7 @@ $WsResources = @(
     @{
         Name = 'WN16-UC-000030: Zone information must be preserved when saving attachments'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'attachments-preserve-zone-information'
         Target = 'HKEY_CURRENT_USER\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Attachments!SaveZoneInformation'
         Hive = 'HKEY_CURRENT_USER'
@@ -2615,6 +2708,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoPreviewPane)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'explorer-preview-pane-off'
         Target = 'HKEY_CURRENT_USER\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer!NoPreviewPane'
         Hive = 'HKEY_CURRENT_USER'
@@ -2641,6 +2735,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoReadingPane)'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'explorer-details-pane-hidden'
         Target = 'HKEY_CURRENT_USER\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer!NoReadingPane'
         Hive = 'HKEY_CURRENT_USER'
@@ -2667,6 +2762,7 @@ $WsResources = @(
     @{
         Name = 'WN16-CC-000555: Windows Server 2016 must have PowerShell Transcription enabled'
         Type = 'Policy'
+        Kind = 'Registry'
         Id = 'powershell-transcription'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\PowerShell\Transcription!EnableTranscripting'
         Hive = 'HKEY_LOCAL_MACHINE'

@@ -1,5 +1,5 @@
 import { projectPath } from '../paths.js';
-import type { ValueType, WireData } from '../resources/registry-model.js';
+import type { ValueType, WireData } from '../kinds/registry/model.js';
 import { BASELINES_DIR, isNewest, loadBaselines, type Baseline, type BaselineSetting } from './baseline.js';
 import { readJsonFiles } from './data-files.js';
 
@@ -17,23 +17,26 @@ export interface RecommendedData {
   text?: string;
 }
 
-/** Where a setting that is not a registry value lives (src/kinds/CONTRACT.md, "Catalog entries for non-registry settings"). */
+/** Where a setting that is not a registry value lives (src/kinds/CONTRACT.md, "Catalog entries"). */
 export type CatalogStorage =
   | { kind: 'UserRight'; right: string }
-  | { kind: 'AccountPolicy'; section: 'System Access' | 'Kerberos Policy'; key: string }
-  | { kind: 'SecurityPolicy'; section: 'System Access'; key: string }
+  | { kind: 'AccountPolicy' | 'SecurityPolicy'; section: 'System Access' | 'Kerberos Policy'; key: string }
   | { kind: 'AuditPolicy'; guid: string; subcategory: string };
 
-/** A user right's recommendation: exactly these principals, or at least / at most. */
-export type RecommendedUserRight = { principals: string[] } | { mustInclude?: string[]; mustExclude?: string[] };
-/** An account policy or string security policy recommendation: the value set writes, and what test accepts. */
-export interface RecommendedPolicyValue {
+/**
+ * A recommendation in a non-registry kind's own form: UserRight `principals` (exact) or
+ * `mustInclude`/`mustExclude`; AccountPolicy/SecurityPolicy `value` and/or `condition` (with `text`);
+ * AuditPolicy `success`/`failure` (either may be left out: "must include").
+ */
+export interface RecommendedKindValue {
+  valueData?: undefined;
+  absentOk?: undefined;
+  principals?: string[];
+  mustInclude?: string[];
+  mustExclude?: string[];
   value?: number | string;
   condition?: Record<string, unknown>;
   text?: string;
-}
-/** An audit subcategory's recommendation; a direction left out is "either" (the STIG's "must include"). */
-export interface RecommendedAudit {
   success?: 'enabled' | 'disabled';
   failure?: 'enabled' | 'disabled';
 }
@@ -44,14 +47,14 @@ export interface CatalogEntry {
   title: string;
   gpoPath: string;
   area?: string;
-  /** Exactly one of registry and storage. */
+  /** Registry settings have `registry`, all others `storage`. */
   registry?: { key: string; valueName: string; valueType: ValueType };
   storage?: CatalogStorage;
   choices?: CatalogChoice[];
   /** The right value is the organisation's own, so there is no recommendation. */
   siteDefined?: true;
   default?: string;
-  recommended?: string | RecommendedData | RecommendedUserRight | RecommendedPolicyValue | RecommendedAudit;
+  recommended?: string | RecommendedData | RecommendedKindValue;
   severity: 'low' | 'medium' | 'high';
   scope: ('MS' | 'DC')[];
   platforms: string[];
@@ -90,7 +93,7 @@ export function recommendedText(entry: Pick<CatalogEntry, 'recommended'>): strin
   if (r === undefined || typeof r === 'string') return r;
   if ('text' in r && r.text !== undefined) return r.text;
   if ('valueData' in r) return JSON.stringify(r.valueData);
-  if ('principals' in r) return r.principals.length ? r.principals.join(', ') : 'no one';
+  if (r.principals) return r.principals.length ? r.principals.join(', ') : 'no one';
   return JSON.stringify(r);
 }
 

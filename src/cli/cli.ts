@@ -617,9 +617,9 @@ function noColor(io: CliIo): boolean {
 
 /** Colour and the Unicode arrow only on a terminal; colour never under NO_COLOR. Settings grouped by area. */
 async function textOptions(io: CliIo, stream: 'stdout' | 'stderr', plan: Plan | undefined): Promise<TextOptions> {
-  const { registryArea, declaredView } = await import('../report/model.js');
+  const { settingArea, declaredView } = await import('../report/model.js');
   const tty = io.isTTY?.[stream] === true;
-  const areas = new Map((plan?.resources ?? []).map((r) => [r.name, r.entry?.area ?? registryArea(r, '')]));
+  const areas = new Map((plan?.resources ?? []).map((r) => [r.name, settingArea(r)]));
   const byName = new Map((plan?.resources ?? []).map((r) => [r.name, r]));
   const baselineOf = (name: string) => {
     const r = byName.get(name);

@@ -2,11 +2,9 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { projectPath } from '../paths.js';
 import type { PlannedResource, Plan } from '../document/validate.js';
-import { targetText, type RegistryDesired, type ValueType, type WireData } from '../resources/registry-model.js';
-import type { PolicyBinding } from '../resources/kind.js';
-import { conditionView, numberTests, type Condition } from '../resources/condition.js';
-import { settingInfo } from '../resources/info.js';
-import { ps, psCommentText, psIdentifier, psJoin, PsCode, PsTyped } from './quote.js';
+import { unitOf } from '../kinds/index.js';
+import { settingInfo } from '../kinds/info.js';
+import { ps, psCommentText, psIdentifier, psJoin, PsCode } from './quote.js';
 import { VERSION } from '../version.js';
 import { toClixml } from '../bridge/clixml.js';
 
@@ -167,7 +165,8 @@ if ($MyInvocation.MyCommand.Path) { exit (Get-WsExitCode -Report $WsReport) }
 `;
 
 function resourceRow(r: PlannedResource, i: number): PsCode {
-  const { target, policy } = r;
+  const { policy } = r;
+  const unit = unitOf(r.kind);
   const info = settingInfo(r);
   const references = referencesText(info.references);
   const comments = [
@@ -177,7 +176,7 @@ function resourceRow(r: PlannedResource, i: number): PsCode {
     ...(policy ? [`#     Policy:     ${policy.title} = ${policy.value}`] : info.title ? [`#     Title:      ${info.title}`] : []),
     ...(info.gpoPath ? [`#     GPO path:   ${info.gpoPath}`] : []),
     ...(info.severity ? [`#     Severity:   ${info.severity}`] : []),
-    `#     Registry:   ${targetText(target)}${desiredText(r)}`,
+    ...unit.commentLines(r).map((line) => `#     ${line}`),
     ...(info.rationale ? wrap('Rationale:  ', info.rationale) : []),
     ...(info.impact ? wrap('Impact:     ', info.impact) : []),
     ...(references ? wrap('References: ', references) : []),
@@ -191,63 +190,25 @@ function resourceRow(r: PlannedResource, i: number): PsCode {
 
 /** One row of the resource table as data: what the script's table literal and the bridge's payload both hold. */
 export function resourceFields(r: PlannedResource): Record<string, unknown> {
-  const { target, desired, policy, entry } = r;
+  const unit = unitOf(r.kind);
   const fields: Record<string, unknown> = {
     Name: r.name,
     Type: r.type,
-    Id: entry?.id ?? null,
-    Target: targetText(target),
-    Hive: target.hive,
-    SubKey: target.subKey,
-    ValueName: target.valueName,
-    Ensure: desired.ensure,
+    Kind: r.kind,
+    Id: r.entry?.id ?? null,
+    Target: r.target,
+    ...unit.row(r),
   };
-  if (desired.onlyIfEmpty) fields.OnlyIfEmpty = true;
-  Object.assign(fields, desiredFields(desired, policy));
   if (r.waiver) {
     // Judged by the runtime against the day it runs, so a script compiled earlier still honours the expiry.
     fields.Waiver = {
       Justification: r.waiver.justification,
       Expires: r.waiver.expires,
       ApprovedBy: r.waiver.approvedBy ?? null,
-      Override: r.waiver.override ? desiredFields(r.waiver.override.desired, r.waiver.override.policy) : null,
+      Override: r.waiver.override ? unit.desiredColumns(r.waiver.override.spec, r.waiver.override.policy) : null,
     };
   }
   return fields;
-}
-
-/** The columns that say what a resource wants (also what a waiver's override replaces them with). */
-function desiredFields(desired: RegistryDesired, policy: PolicyBinding | undefined): Record<string, unknown> {
-  const fields: Record<string, unknown> = {};
-  if (desired.valueType) {
-    fields.ValueType = desired.valueType;
-    fields.ValueData = psData(desired.valueType, desired.valueData!);
-    // The same data as results report it (JSON-safe), so the runtime need not convert it on every run.
-    fields.WireData = desired.valueData;
-    if (desired.typeCode !== undefined) fields.TypeCode = new PsTyped('uint32', desired.typeCode);
-  }
-  if (desired.condition) {
-    fields.Condition = psCondition(desired.condition, desired.valueType!);
-    fields.ConditionView = conditionView(desired.condition);
-  }
-  if (desired.absentOk) fields.AbsentOk = true;
-  if (policy) {
-    fields.Policy = {
-      Title: policy.title,
-      Value: policy.value,
-      Choices: policy.choices.map((c) => ({ Name: c.name, Data: psData(desired.valueType!, c.data) })),
-    };
-  }
-  return fields;
-}
-
-function desiredText(r: PlannedResource): string {
-  const d = r.desired;
-  if (d.ensure === 'Absent') return ' must be absent';
-  if (d.typeCode !== undefined) return ` (type code ${d.typeCode}) = hex ${JSON.stringify(d.valueData)}`;
-  if (!d.valueType) return ' must exist';
-  const accepts = d.condition ? `; accepts ${JSON.stringify(conditionView(d.condition))}` : '';
-  return ` (${d.valueType}) = ${JSON.stringify(d.valueData)}${accepts}${d.absentOk ? '; absent is fine' : ''}`;
 }
 
 function referencesText(refs: { stig?: string[]; cis?: string[]; oval?: string[]; cce?: string[] }): string {
@@ -273,36 +234,6 @@ function wrap(label: string, text: string): string[] {
   }
   if (line) lines.push(line);
   return lines.map((l, i) => `#     ${i === 0 ? label : ' '.repeat(label.length)}${l}`);
-}
-
-/** A condition with exact unsigned numbers; Numeric marks a String whose text is read as a number. */
-function psCondition(condition: Condition, type: ValueType): Record<string, unknown> {
-  const big = (v: bigint | string) => (typeof v === 'bigint' ? new PsTyped('uint64', v) : v);
-  const out: Record<string, unknown> = {};
-  if (condition.atLeast !== undefined) out.AtLeast = big(condition.atLeast);
-  if (condition.atMost !== undefined) out.AtMost = big(condition.atMost);
-  if (condition.oneOf) out.OneOf = condition.oneOf.map(big);
-  if (condition.not) out.Not = condition.not.map(big);
-  if (condition.bitsSet !== undefined) out.BitsSet = big(condition.bitsSet);
-  if (condition.bitsClear !== undefined) out.BitsClear = big(condition.bitsClear);
-  out.Numeric = !(type === 'String' || type === 'ExpandString') || numberTests(condition);
-  return out;
-}
-
-/** Wire-form data as a typed PowerShell value, so the runtime writes the exact registry type. */
-export function psData(type: ValueType, data: WireData): unknown {
-  switch (type) {
-    case 'DWord':
-      return new PsTyped('uint32', data as number);
-    case 'QWord':
-      return new PsTyped('uint64', BigInt(data as string));
-    case 'Binary':
-      return new PsTyped('byte[]', Uint8Array.from((data as string).match(/../g) ?? [], (h) => parseInt(h, 16)));
-    case 'MultiString':
-      return new PsTyped('string[]', data as string[]);
-    default:
-      return data as string;
-  }
 }
 
 function assertAscii(text: string): void {

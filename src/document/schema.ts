@@ -1,10 +1,11 @@
-import { RESOURCE_KINDS } from '../resources/index.js';
-import { resourceMetadataSchema } from '../resources/info.js';
+import { resourceKinds } from '../kinds/index.js';
+import { resourceMetadataSchema } from '../kinds/info.js';
 
 export const DOCUMENT_SCHEMA_ID = 'urn:winstate:document:v1';
 
 /** The document JSON Schema, assembled from each resource kind's own part. */
 export function documentSchema(): Record<string, unknown> {
+  const RESOURCE_KINDS = resourceKinds();
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: DOCUMENT_SCHEMA_ID,
@@ -67,12 +68,17 @@ export function documentSchema(): Record<string, unknown> {
             type: 'object',
             additionalProperties: false,
             minProperties: 1,
-            description: 'Instead of skipping: what to enforce meanwhile (Registry: valueData, condition, absentOk; SecurityOption and Policy: value, condition, absentOk).',
+            description: `Instead of skipping: what to enforce meanwhile (${RESOURCE_KINDS.map((k) => `${k.type}: ${k.overrideKeys.join(', ')}`).join('; ')}).`,
             properties: {
               valueData: { type: ['string', 'integer', 'array'] },
               condition: { type: 'object' },
               absentOk: { type: 'boolean' },
-              value: { type: ['string', 'integer', 'array'] },
+              value: { type: ['string', 'integer', 'array', 'boolean'] },
+              principals: { type: 'array', items: { type: 'string' } },
+              mustInclude: { type: 'array', items: { type: 'string' } },
+              mustExclude: { type: 'array', items: { type: 'string' } },
+              success: { enum: ['enabled', 'disabled'] },
+              failure: { enum: ['enabled', 'disabled'] },
             },
           },
         },

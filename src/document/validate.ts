@@ -1,15 +1,14 @@
 import type { ErrorObject } from 'ajv';
 import { ajv2020, DOCUMENT_VALIDATOR_OPTIONS, loadStandaloneValidator, type ValidatorFunction } from '../build-artifacts.js';
 import { loadCatalog, type Catalog } from '../catalog/catalog.js';
-import { findKind } from '../resources/index.js';
-import type { ResolvedResource } from '../resources/kind.js';
-import type { ResourceMetadata } from '../resources/info.js';
-import { sameDesired, targetIdentity, targetText } from '../resources/registry-model.js';
+import { findKind, unitOf } from '../kinds/index.js';
+import type { ResolvedResource } from '../kinds/kind.js';
+import type { ResourceMetadata } from '../kinds/info.js';
 import { printable, type Diagnostic, type DiagnosticCode } from './diagnostics.js';
 import { loadFile, loadText, type DataPath, type SourceDocument } from './load.js';
 import { documentSchema } from './schema.js';
 import { baselineNames, baselineResources, findBaseline, findLevel } from '../catalog/baseline.js';
-import { settingInfo } from '../resources/info.js';
+import { settingInfo } from '../kinds/info.js';
 import { closestWord } from '../suggest.js';
 
 /** An organisation's decision about one resource, judged against the date when the script runs. */
@@ -19,7 +18,7 @@ export interface PlannedWaiver {
   expires: string;
   approvedBy?: string;
   /** What to enforce meanwhile; without it the resource is skipped. */
-  override?: Pick<ResolvedResource, 'desired' | 'policy'>;
+  override?: Pick<ResolvedResource, 'spec' | 'policy'>;
   /** Already expired when the document was validated. */
   expired: boolean;
 }
@@ -37,7 +36,7 @@ export interface PlannedResource extends ResolvedResource {
   line: number;
 }
 
-/** A valid document, resolved: every resource bound to one registry location. */
+/** A valid document, resolved: every resource bound to one setting of its kind. */
 export interface Plan {
   file: string;
   name: string;
@@ -211,26 +210,31 @@ function applyWaivers(
     const waiver: PlannedWaiver = { justification: w.justification, expires: w.expires, approvedBy: w.approvedBy, expired: w.expires < today };
     if (w.override) {
       const kind = findKind(resource.type)!;
-      const byValue = resource.type === 'SecurityOption' || resource.type === 'Policy';
-      const allowed = byValue ? ['value', 'condition', 'absentOk'] : ['valueData', 'condition', 'absentOk'];
+      const allowed = kind.overrideKeys;
       const stray = Object.keys(w.override).find((k) => !allowed.includes(k));
       if (stray) {
         report(['waivers', i, 'override', stray], 'invalid-value', `a ${resource.type} override may set ${allowed.join(', ')}, not ${stray}`);
         return;
       }
-      const properties = { ...raw[resource.index]!.properties, ...w.override };
-      // A new valueData may not meet the old condition: it replaces the condition unless one is given.
-      if ((byValue ? 'value' : 'valueData') in w.override && !('condition' in w.override)) delete properties.condition;
+      const own = raw[resource.index]!.properties;
+      const properties = { ...(kind.keptUnderOverride ? kind.keptUnderOverride(own, w.override) : keptUnderOverride(own, w.override)), ...w.override };
       const resolved = kind.resolve(properties, {
         get catalog() { return catalog(); },
         error: (path, code, message) => report(['waivers', i, 'override', ...path], code, `waiver for "${w.resource}": ${message}`),
       });
       if (!resolved) return;
-      waiver.override = { desired: resolved.desired, policy: resolved.policy };
+      waiver.override = { spec: resolved.spec, policy: resolved.policy };
     }
     if (waiver.expired && first) warn(['waivers', i, 'expires'], `the waiver for "${w.resource}" expired on ${w.expires}: the resource is enforced again`);
     resource.waiver = waiver;
   }
+}
+
+/** What stays of a resource's properties under an override: a new value replaces the condition unless one is given. */
+function keptUnderOverride(properties: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
+  const kept = { ...properties };
+  if (('value' in override || 'valueData' in override) && !('condition' in override)) delete kept.condition;
+  return kept;
 }
 
 /** The STIG ids and CIS numbers a resource cites (its own metadata, else its catalog entry's). */
@@ -255,45 +259,47 @@ function checkNames(all: SourcedResource[], report: (path: DataPath, code: Diagn
 const propertiesAt = (path: DataPath, sub: DataPath = []): DataPath => (path[0] === 'resources' ? [...path, 'properties', ...sub] : path);
 
 /** What a resource asks for once its waiver is taken into account; undefined when an active waiver skips it. */
-export function effectiveDesired(r: PlannedResource): PlannedResource['desired'] | undefined {
-  if (!r.waiver || r.waiver.expired) return r.desired;
-  return r.waiver.override?.desired;
+export function effectiveSpec(r: PlannedResource): PlannedResource['spec'] | undefined {
+  if (!r.waiver || r.waiver.expired) return r.spec;
+  return r.waiver.override?.spec;
 }
 
 /** The resource to blame for a conflict: the document's own one rather than one a baseline brought in. */
 const blamed = (a: PlannedResource, b: PlannedResource): PlannedResource => (a.path[0] === 'include' && b.path[0] === 'resources' ? b : a);
 
-/** Two resources that want different things of one registry location (after waivers). */
+/**
+ * Two resources of one identity (the same setting) that want different things, after waivers; and a
+ * resource that removes what others need below it (a registry key removed with its values). Identities
+ * nest with '\\' and '!', so this needs nothing of any kind but its identity.
+ */
 function checkAcrossResources(
   resources: PlannedResource[],
   report: (path: DataPath, code: DiagnosticCode, message: string) => void,
 ): void {
-  const active = resources.filter((r) => effectiveDesired(r) !== undefined);
-  const byTarget = new Map<string, PlannedResource>();
+  const active = resources.filter((r) => effectiveSpec(r) !== undefined);
+  const byIdentity = new Map<string, PlannedResource>();
   for (const r of active) {
-    const identity = targetIdentity(r.target);
-    const other = byTarget.get(identity);
-    if (other && !sameDesired(effectiveDesired(other)!, effectiveDesired(r)!)) {
+    const other = byIdentity.get(r.identity);
+    if (other && !(other.kind === r.kind && unitOf(r.kind).sameDesired(effectiveSpec(other)!, effectiveSpec(r)!))) {
       const [here, there] = blamed(r, other) === r ? [r, other] : [other, r];
       report(propertiesAt(here.path), 'conflict',
-        `${here.name}: conflicts with "${there.name}" (line ${there.line}): both set ${targetText(r.target)} but to different data${r.waiver || other.waiver ? ' (after waivers)' : ''}`);
+        `${here.name}: conflicts with "${there.name}" (line ${there.line}): both set ${r.target} but to different ${r.kind === 'Registry' ? 'data' : 'values'}${r.waiver || other.waiver ? ' (after waivers)' : ''}`);
     } else if (!other) {
-      byTarget.set(identity, r);
+      byIdentity.set(r.identity, r);
     }
   }
-  // A key that must be absent cannot also hold something that must be present.
-  for (const gone of active.filter((r) => r.target.valueName === null && effectiveDesired(r)!.ensure === 'Absent')) {
-    const prefix = targetIdentity(gone.target);
+  // A container that must be absent cannot also hold something that must be present.
+  for (const gone of active.filter((r) => unitOf(r.kind).removesBelow?.(effectiveSpec(r)!))) {
+    const prefix = gone.identity;
     for (const r of active) {
-      if (r === gone || effectiveDesired(r)!.ensure !== 'Present') continue;
-      const id = targetIdentity(r.target);
-      // The same key named twice is the first loop's conflict; here only what lies below it.
-      if (id.startsWith(`${prefix}\\`) || id.startsWith(`${prefix}!`)) {
+      if (r === gone || !unitOf(r.kind).wantsPresent(effectiveSpec(r)!)) continue;
+      // The same container named twice is the first loop's conflict; here only what lies below it.
+      if (r.identity.startsWith(`${prefix}\\`) || r.identity.startsWith(`${prefix}!`)) {
         const [here, there] = blamed(r, gone) === r ? [r, gone] : [gone, r];
         report(propertiesAt(here.path), 'conflict',
           here === r
-            ? `${r.name}: conflicts with "${gone.name}" (line ${gone.line}), which removes the key ${targetText(gone.target)}`
-            : `${gone.name}: removes the key ${targetText(gone.target)}, which "${r.name}" (line ${r.line}) needs`);
+            ? `${r.name}: conflicts with "${gone.name}" (line ${gone.line}), which removes the key ${gone.target}`
+            : `${gone.name}: removes the key ${gone.target}, which "${r.name}" (line ${r.line}) needs`);
       }
     }
   }

@@ -1,7 +1,15 @@
 /** Result shapes, as DSC v3 has them: test -> desired/actual/inDesiredState/differingProperties; set -> before/after/changed. */
+import type { KindName, StoreName } from '../kinds/kind.js';
 
+/**
+ * A setting's state as results carry it: one record whose fields depend on the result's `kind`
+ * (src/kinds/CONTRACT.md "Results"). Registry: ensure, valueType, valueData, policyValue, condition,
+ * absentOk. UserRight: ensure, principals, or desired mustInclude/mustExclude. AccountPolicy and
+ * SecurityPolicy: ensure, value, condition, policyValue. AuditPolicy: ensure, success, failure, setting.
+ * A desired view may leave ensure out (it is then Present).
+ */
 export interface StateView {
-  ensure: 'Present' | 'Absent';
+  ensure?: 'Present' | 'Absent';
   valueType?: string;
   valueData?: string | number | string[];
   /** For policy resources: the policy's own name for the data, null when it matches no choice. */
@@ -10,11 +18,23 @@ export interface StateView {
   condition?: Record<string, unknown>;
   /** Desired only: absence is accepted too. */
   absentOk?: boolean;
+  /** UserRight: the holders (SIDs as `*S-...`, accounts by name), in file order for an actual view. */
+  principals?: string[];
+  mustInclude?: string[];
+  mustExclude?: string[];
+  /** AccountPolicy, SecurityPolicy: the template value. */
+  value?: number | string;
+  /** AuditPolicy: whether successes and failures are audited, and auditpol's words for the pair. */
+  success?: boolean;
+  failure?: boolean;
+  setting?: string;
 }
 
 export interface ResourceResult {
   name: string;
   type: string;
+  /** The setting's kind (results before the kinds have none: Registry). */
+  kind?: KindName;
   target: string;
   id?: string;
   desired?: StateView;
@@ -64,6 +84,8 @@ export interface RunReport {
   mode: Mode;
   target: 'live' | 'snapshot';
   snapshot: string | null;
+  /** The files of an offline run, by store (full paths). */
+  snapshots?: Partial<Record<StoreName, string>>;
   whatIf: boolean;
   /** Set: the prior-state record written before the first change (null when nothing changed). */
   backup: string | null;
@@ -82,6 +104,7 @@ export interface RunReport {
 
 export interface PlanItem {
   name: string;
+  kind?: KindName;
   target: string;
   current: StateView;
   desired: StateView;

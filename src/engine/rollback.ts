@@ -1,119 +1,52 @@
 import { Document } from 'yaml';
-import { parseKeyPath, VALUE_TYPES, type ValueType } from '../resources/registry-model.js';
-import { textProblem } from '../resources/registry-data.js';
+import type { KindBackupEntry, KindName, RollbackResource } from '../kinds/kind.js';
+import { KIND_UNITS } from '../kinds/index.js';
+
+export type { BackupValue, RegistryBackupEntry } from '../kinds/registry/rollback.js';
+
+/** One entry of a backup: the prior state of one setting (src/kinds/CONTRACT.md "Backup entries"). */
+export type BackupEntry = KindBackupEntry;
 
 /** The prior-state record a Set writes before its first change (see safety.ps1). */
-export interface BackupValue {
-  name?: string;
-  exists?: boolean;
-  valueType?: string;
-  typeCode?: number;
-  valueData?: string | number | string[];
-  /** The exact bytes (hex) when the typed form cannot restore the value byte for byte. */
-  rawData?: string;
-}
-
-export interface BackupEntry {
-  resource: string;
-  target: string;
-  hive: string;
-  subKey: string;
-  valueName: string | null;
-  keyExisted: boolean;
-  value?: BackupValue;
-  createdKeys?: string[];
-  removedTree?: { subKey: string; values: BackupValue[] }[];
-}
-
 export interface BackupRecord {
   tool: 'winstate';
   version: string;
   document: string;
   target: 'Snapshot' | 'Live';
   snapshot: string | null;
+  /** The files of an offline run, by store (backups before the kinds have only `snapshot`). */
+  snapshots?: Partial<Record<'Registry' | 'SecurityTemplate' | 'AuditBackup', string>>;
   createdAt: string;
   entries: BackupEntry[];
 }
 
-interface RollbackResource {
-  name: string;
-  type: 'Registry';
-  properties: Record<string, unknown>;
-}
-
 /**
- * A desired-state document that puts back what a run changed: prior values with their types,
- * values that did not exist removed again, removed key trees restored, and keys the run created
- * removed while they are still empty (deepest first).
+ * A desired-state document that puts back what a run changed. Each kind turns its own entries into
+ * resources (registry: prior values, removed trees, created keys; user rights: the prior principals;
+ * ...); the document lists them kind by kind in the order the kinds are listed.
  */
 export function rollbackDocument(backup: BackupRecord, runId: string, applied?: ReadonlySet<string>): { yaml: string; unsupported: string[] } {
   // Only what the run changed: a setting it failed or skipped may have been changed by others since.
   const entries = applied ? backup.entries.filter((e) => applied.has(e.resource)) : backup.entries;
   const resources: RollbackResource[] = [];
   const unsupported: string[] = [];
-  const seen = new Set<string>();
-  const key = (hive: string, subKey: string) => `${hive}\\${subKey}`;
-  const add = (name: string, properties: Record<string, unknown>) => {
-    const identity = `${String(properties.key)}!${'valueName' in properties ? String(properties.valueName) : '(key)'}`.toLowerCase();
-    if (seen.has(identity)) return; // the same location recorded twice holds the same prior state
-    seen.add(identity);
-    resources.push({ name: `${resources.length + 1}: ${name}`, type: 'Registry', properties });
-  };
-  // A location the document language cannot name (a NUL in a value name, say) cannot be restored
-  // through it: it is listed, and everything else is still restored.
-  const unnamable = (keyPath: string, name: string | null): boolean => {
-    const problem = typeof parseKeyPath(keyPath) === 'string' ? (parseKeyPath(keyPath) as string) : name !== null ? textProblem(name) : undefined;
-    if (problem) unsupported.push(`${keyPath}${name === null ? '' : `!${name}`}: ${problem}`);
-    return problem !== undefined;
-  };
-  const valueProperties = (keyPath: string, value: BackupValue, name: string): Record<string, unknown> | undefined => {
-    if (unnamable(keyPath, name)) return undefined;
-    if (value.rawData !== undefined) {
-      // Raw form: the exact bytes with their type code.
-      if (value.typeCode === undefined || value.typeCode < 0) {
-        unsupported.push(`${keyPath}!${name}: its registry type is unknown (type ${value.valueType ?? '?'}), so it cannot be written back`);
-        return undefined;
-      }
-      return { key: keyPath, valueName: name, valueType: 'Binary', typeCode: value.typeCode, valueData: value.rawData };
-    }
-    if (!VALUE_TYPES.includes(value.valueType as ValueType)) {
-      unsupported.push(`${keyPath}!${name}: type ${value.valueType ?? '?'}${value.typeCode !== undefined ? ` ${value.typeCode}` : ''} has no document form`);
-      return undefined;
-    }
-    const data = value.valueType === 'QWord' ? BigInt(value.valueData as string) : value.valueData;
-    return { key: keyPath, valueName: name, valueType: value.valueType, valueData: data };
-  };
-
-  for (const entry of entries) {
-    const keyPath = key(entry.hive, entry.subKey);
-    if (entry.valueName !== null && entry.value) {
-      if (entry.value.exists) {
-        const props = valueProperties(keyPath, entry.value, entry.valueName);
-        if (props) add(`restore ${entry.target}`, props);
-      } else if (!unnamable(keyPath, entry.valueName)) {
-        add(`remove ${entry.target} again`, { key: keyPath, valueName: entry.valueName, ensure: 'Absent' });
-      }
-    }
-    for (const removed of entry.removedTree ?? []) {
-      const path = key(entry.hive, removed.subKey);
-      if (unnamable(path, null)) continue;
-      add(`restore key ${path}`, { key: path, ensure: 'Present' });
-      for (const value of removed.values) {
-        const props = valueProperties(path, value, value.name ?? '');
-        if (props) add(`restore ${path}!${value.name === '' ? '(Default)' : value.name}`, props);
-      }
-    }
+  const live = backup.target === 'Live';
+  for (const unit of KIND_UNITS) {
+    const mine = entries.filter((e) => (e.kind ?? 'Registry') === unit.kind);
+    if (mine.length === 0) continue;
+    const part = unit.rollbackResources(mine.map((e) => (live ? { ...e, live: true } : e)));
+    resources.push(...part.resources);
+    unsupported.push(...part.unsupported);
   }
-  const created = [...new Set(entries.flatMap((e) => (e.createdKeys ?? []).map((k) => key(e.hive, k))))];
-  created.sort((a, b) => b.split('\\').length - a.split('\\').length || a.localeCompare(b));
-  for (const path of created) if (!unnamable(path, null)) add(`remove created key ${path} if empty`, { key: path, ensure: 'Absent', onlyIfEmpty: true });
+  const unknown = [...new Set(entries.map((e) => e.kind ?? 'Registry').filter((k) => !KIND_UNITS.some((u) => u.kind === k)))];
+  for (const kind of unknown) unsupported.push(`${kind as KindName}: this winstate does not know the kind, so its entries are not restored`);
 
   const doc = new Document({
     metadata: {
       name: `rollback-${runId}`,
       description: `Restores what run ${runId} of ${backup.document} changed, from its backup of ${backup.createdAt}.`,
     },
-    resources,
+    resources: resources.map((r, i) => ({ ...r, name: `${i + 1}: ${r.name}` })),
   });
   doc.commentBefore = ' Generated by winstate rollback. Review before applying by hand.';
   return { yaml: doc.toString({ lineWidth: 0 }), unsupported };

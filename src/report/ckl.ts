@@ -79,9 +79,9 @@ function targetDescription(model: ReportModel): string {
     : `live registry of ${model.host.hostname}`;
 }
 
-function withRaw(view: ReportSetting['desired']): string {
-  const words = stateText(view);
-  const raw = rawStateText(view);
+function withRaw(view: ReportSetting['desired'], kind: ReportSetting['kind']): string {
+  const words = stateText(view, kind);
+  const raw = rawStateText(view, kind);
   return view?.policyValue !== undefined && raw ? `${words} (${raw})` : words;
 }
 
@@ -89,16 +89,16 @@ export function findingDetails(model: ReportModel, s: ReportSetting): string {
   const lines = [
     `winstate ${model.version} ${model.command}${model.whatIf ? ' (what-if)' : ''} of ${model.document.name} on ${targetDescription(model)} at ${model.finishedAt}`,
     `Setting: ${s.name} (${s.type}${s.id ? ` ${s.id}` : ''})`,
-    `Registry: ${s.target}`,
-    `Expected: ${withRaw(s.desired)}`,
-    `Actual: ${withRaw(s.actual)}`,
+    `${s.kind === 'Registry' ? 'Registry' : 'Setting'}: ${s.target}`,
+    `Expected: ${withRaw(s.desired, s.kind)}`,
+    `Actual: ${withRaw(s.actual, s.kind)}`,
   ];
   switch (s.status) {
     case 'ok':
       lines.push('Result: in the desired state.');
       break;
     case 'changed':
-      lines.push(`Result: changed by winstate from ${withRaw(s.before)} to ${withRaw(s.after)}, then verified in the desired state.`);
+      lines.push(`Result: changed by winstate from ${withRaw(s.before, s.kind)} to ${withRaw(s.after, s.kind)}, then verified in the desired state.`);
       break;
     case 'drift':
       lines.push(`Result: not in the desired state${s.differingProperties.length ? ` (differs in ${s.differingProperties.join(', ')})` : ''}.`);
@@ -116,8 +116,8 @@ export function findingDetails(model: ReportModel, s: ReportSetting): string {
       lines.push('Result: not evaluated: an active waiver leaves it alone.');
       break;
   }
-  if (s.waiver) lines.push(`Waiver: ${waiverText(s.waiver)}`);
-  if (s.waiver?.override && s.waiver.status === 'active') lines.push(`Baseline: ${withRaw(s.waiver.baseline)}; enforced instead: ${withRaw(s.desired)}`);
+  if (s.waiver) lines.push(`Waiver: ${waiverText(s.waiver, s.kind)}`);
+  if (s.waiver?.override && s.waiver.status === 'active') lines.push(`Baseline: ${withRaw(s.waiver.baseline, s.kind)}; enforced instead: ${withRaw(s.desired, s.kind)}`);
   return lines.join('\n');
 }
 
@@ -157,8 +157,8 @@ function vulnXml(model: ReportModel, vuln: Vuln): string {
     ['Rule_Title', first.title ?? first.name],
     ['Vuln_Discuss', first.rationale ?? ''],
     ['IA_Controls', ''],
-    ['Check_Content', `The registry value ${first.target} must be ${rawStateText(first.desired) || stateText(first.desired)}.`],
-    ['Fix_Text', `Configure the policy value for ${policy} to "${stateText(first.desired)}".`],
+    ['Check_Content', `${first.kind === 'Registry' ? 'The registry value ' : ''}${first.target} must be ${rawStateText(first.desired, first.kind) || stateText(first.desired, first.kind)}.`],
+    ['Fix_Text', `Configure the policy value for ${policy} to "${stateText(first.desired, first.kind)}".`],
     ['False_Positives', ''],
     ['False_Negatives', ''],
     ['Documentable', 'false'],
@@ -177,7 +177,7 @@ function vulnXml(model: ReportModel, vuln: Vuln): string {
     ...legacy.map((id): [string, string] => ['LEGACY_ID', id]),
   ];
   const details = vuln.settings.map((s) => findingDetails(model, s)).join('\n\n');
-  const waivers = vuln.settings.filter((s) => s.waiver).map((s) => `${s.name}: ${waiverText(s.waiver!)}`);
+  const waivers = vuln.settings.filter((s) => s.waiver).map((s) => `${s.name}: ${waiverText(s.waiver!, s.kind)}`);
   const comments = [
     `Evaluated automatically by winstate from ${model.document.file}; ${vuln.settings.map((s) => `${s.name}: ${STATUS_LABEL[s.status]}`).join('; ')}.`,
     ...waivers,
@@ -301,7 +301,7 @@ function renderBenchmarkCkl(model: ReportModel, benchmark: StigBenchmark, file: 
     const settings = settingsOf(model, rule);
     const status: CklStatus = settings.length ? settings.map(cklStatus).sort((a, b) => CKL_RANK[a] - CKL_RANK[b])[0]! : 'Not_Reviewed';
     const details = settings.length ? settings.map((s) => findingDetails(model, s)).join('\n\n') : notManagedReason(model, extractions.get(rule.ruleId));
-    const waivers = settings.filter((s) => s.waiver).map((s) => `${s.name}: ${waiverText(s.waiver!)}`);
+    const waivers = settings.filter((s) => s.waiver).map((s) => `${s.name}: ${waiverText(s.waiver!, s.kind)}`);
     const comments = settings.length
       ? [`Evaluated automatically by winstate from ${model.document.file}; ${settings.map((s) => `${s.name}: ${STATUS_LABEL[s.status]}`).join('; ')}.`, ...waivers].join('\n')
       : '';

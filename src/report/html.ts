@@ -137,10 +137,10 @@ function summary(model: ReportModel): string {
   return `<section class="cards" aria-label="Summary">${cards.join('')}</section>`;
 }
 
-function stateCell(view: ReportSetting['desired'], highlight: boolean): string {
+function stateCell(view: ReportSetting['desired'], highlight: boolean, kind: ReportSetting['kind']): string {
   if (!view) return '<span class="muted">unknown</span>';
-  const words = stateText(view);
-  const raw = rawStateText(view);
+  const words = stateText(view, kind);
+  const raw = rawStateText(view, kind);
   const sub = view.policyValue !== undefined && raw ? `<div class="raw">${html(raw)}</div>` : '';
   return `<code class="${highlight ? 'diff' : ''}">${html(words)}</code>${sub}`;
 }
@@ -160,13 +160,13 @@ function waiverHtml(s: ReportSetting): string {
   const w = s.waiver;
   if (!w) return '';
   const head = w.status === 'expired' ? `Waiver expired ${w.expires}: enforced again` : w.override ? `Waiver override until ${w.expires}` : `Waived until ${w.expires}`;
-  const baseline = w.override && w.status === 'active' ? `<div>Baseline wants ${stateCell(w.baseline, false)}; enforced instead ${stateCell(s.desired, false)}</div>` : '';
+  const baseline = w.override && w.status === 'active' ? `<div>Baseline wants ${stateCell(w.baseline, false, s.kind)}; enforced instead ${stateCell(s.desired, false, s.kind)}</div>` : '';
   return `<div class="waiver waiver-${w.status}"><b>${html(head)}</b>${w.approvedBy ? ` · approved by ${html(w.approvedBy)}` : ''}<div class="justification">${html(w.justification)}</div>${baseline}</div>`;
 }
 
 function settingRow(s: ReportSetting): string {
   const problem = s.status === 'drift' || s.status === 'whatif';
-  const actual = s.status === 'error' ? `<div class="error-text">${html(s.error ?? 'failed')}</div>${s.actual ? stateCell(s.actual, false) : ''}` : stateCell(s.actual, problem);
+  const actual = s.status === 'error' ? `<div class="error-text">${html(s.error ?? 'failed')}</div>${s.actual ? stateCell(s.actual, false, s.kind) : ''}` : stateCell(s.actual, problem, s.kind);
   const sub = [
     s.title && s.title !== s.name ? `<div class="sub">${html(s.title)}</div>` : '',
     `<div class="sub target"><code>${pathHtml(s.target)}</code></div>`,
@@ -182,7 +182,7 @@ function settingRow(s: ReportSetting): string {
 <td data-sort="${html(s.name.toLowerCase())}"><div class="name">${html(s.name)}</div>${sub}</td>
 <td data-sort="${SEVERITY_RANK[s.severity]}"><span class="sev sev-${s.severity}">${html(s.severity)}</span></td>
 <td class="area">${pathHtml(s.area)}</td>
-<td>${s.status === 'waived' && s.waiver?.baseline ? stateCell(s.waiver.baseline, false) : stateCell(s.desired, false)}</td>
+<td>${s.status === 'waived' && s.waiver?.baseline ? stateCell(s.waiver.baseline, false, s.kind) : stateCell(s.desired, false, s.kind)}</td>
 <td>${actual}</td>
 <td>${rationale}</td>
 <td><div class="refs">${referencesCell(s)}</div></td>
@@ -226,7 +226,7 @@ function changesSection(model: ReportModel): string {
   if (model.changes.length === 0) {
     return `<section class="changes" aria-label="Changes"><h2>${html(title)}</h2><p class="muted">Nothing ${whatIf ? 'would change' : 'was changed'}: every setting was already in its desired state${model.summary.error ? ' or failed' : ''}.</p></section>`;
   }
-  const rows = model.changes.map((c) => `<tr><td><div class="name">${html(c.name)}</div><div class="sub target"><code>${pathHtml(c.target)}</code></div></td><td>${stateCell(c.before, false)}</td><td class="arrow-cell" aria-hidden="true">→</td><td>${stateCell(c.after, false)}</td><td><span class="badge" style="background:${STATUS_COLOR[c.status]}">${html(STATUS_LABEL[c.status])}</span></td></tr>`);
+  const rows = model.changes.map((c) => `<tr><td><div class="name">${html(c.name)}</div><div class="sub target"><code>${pathHtml(c.target)}</code></div></td><td>${stateCell(c.before, false, c.kind)}</td><td class="arrow-cell" aria-hidden="true">→</td><td>${stateCell(c.after, false, c.kind)}</td><td><span class="badge" style="background:${STATUS_COLOR[c.status]}">${html(STATUS_LABEL[c.status])}</span></td></tr>`);
   return `<section class="changes" aria-label="Changes"><h2>${html(title)}</h2>
 <div class="table-wrap"><table class="changes-table"><thead><tr><th scope="col">Setting</th><th scope="col">Before</th><th></th><th scope="col">After</th><th scope="col">Result</th></tr></thead>
 <tbody>${rows.join('\n')}</tbody></table></div></section>`;

@@ -2,7 +2,7 @@
  * JUnit XML as CI systems read it (the Ant/Jenkins schema, test/fixtures/junit.xsd): one testcase
  * per setting; drift (and a pending what-if change) is a failure, a setting that failed is an error.
  */
-import { expectedActual, rawStateText, stateText, waiverText, type ReportModel, type ReportSetting } from './model.js';
+import { expectedActual, stateText, stateWithRaw, waiverText, type ReportModel, type ReportSetting } from './model.js';
 import { xmlAttr, xmlText } from './escape.js';
 
 function seconds(ms: number | null | undefined): string {
@@ -14,13 +14,13 @@ function details(s: ReportSetting): string {
     `setting:  ${s.name}`,
     `type:     ${s.type}${s.id ? ` (${s.id})` : ''}`,
     `target:   ${s.target}`,
-    `expected: ${stateText(s.desired)}${s.desired?.policyValue !== undefined ? ` [${rawStateText(s.desired)}]` : ''}`,
-    `actual:   ${stateText(s.actual)}${s.actual?.policyValue !== undefined ? ` [${rawStateText(s.actual)}]` : ''}`,
+    `expected: ${stateWithRaw(s.desired, s.kind)}`,
+    `actual:   ${stateWithRaw(s.actual, s.kind)}`,
   ];
   if (s.differingProperties.length) lines.push(`differs:  ${s.differingProperties.join(', ')}`);
   if (s.error) lines.push(`error:    ${s.error}`);
-  if (s.waiver) lines.push(`waiver:   ${waiverText(s.waiver)}`);
-  if (s.waiver?.override && s.waiver.status === 'active') lines.push(`baseline: ${stateText(s.waiver.baseline)} (the override is enforced instead)`);
+  if (s.waiver) lines.push(`waiver:   ${waiverText(s.waiver, s.kind)}`);
+  if (s.waiver?.override && s.waiver.status === 'active') lines.push(`baseline: ${stateText(s.waiver.baseline, s.kind)} (the override is enforced instead)`);
   lines.push(`severity: ${s.severity}`, `area:     ${s.area}`);
   if (s.title) lines.push(`policy:   ${s.gpoPath ? `${s.gpoPath}\\` : ''}${s.title}`);
   if (s.rationale) lines.push(`why:      ${s.rationale}`);
@@ -71,12 +71,12 @@ export function renderJunit(model: ReportModel): string {
     ['os', model.host.os],
     ['powershell', `${model.host.psVersion ?? '?'} ${model.host.psEdition ?? ''}`.trim()],
   ];
-  const changes = model.changes.map((c) => `${c.status === 'changed' ? 'changed' : 'would change'} ${c.name}: ${stateText(c.before)} -> ${stateText(c.after)}`);
+  const changes = model.changes.map((c) => `${c.status === 'changed' ? 'changed' : 'would change'} ${c.name}: ${stateText(c.before, c.kind)} -> ${stateText(c.after, c.kind)}`);
   const out = [
     `${model.document.name} (${model.command}): ${s.total} settings, ${s.ok} in desired state, ${s.changed} changed, ${s.drift} drifted, ${s.whatif} would change, ${s.error} failed, ${s.skipped} skipped, ${s.waived} waived`,
     ...changes,
     // The Ant schema allows no output inside a passing testcase: every waiver is listed here.
-    ...model.settings.filter((x) => x.waiver).map((x) => `${x.name}: ${waiverText(x.waiver!)}`),
+    ...model.settings.filter((x) => x.waiver).map((x) => `${x.name}: ${waiverText(x.waiver!, x.kind)}`),
   ].join('\n');
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',

@@ -4,9 +4,11 @@
  * of this model, so they can be tested without PowerShell and never disagree about a status.
  */
 import { hostname, release, type, arch, userInfo } from 'node:os';
-import { settingInfo } from '../resources/info.js';
-import { recommendedDesired } from '../resources/security-option.js';
-import { sameDesired } from '../resources/registry-model.js';
+import { settingInfo } from '../kinds/info.js';
+import { recommendedResource } from '../kinds/policy.js';
+import { unitOf } from '../kinds/index.js';
+import type { KindName } from '../kinds/kind.js';
+import type { Catalog } from '../catalog/catalog.js';
 import type { Plan, PlannedResource } from '../document/validate.js';
 import type { ApplyReport, ResourceResult, RunReport, StateView } from '../engine/results.js';
 import { VERSION } from '../version.js';
@@ -65,7 +67,9 @@ export interface ReportSetting {
   index: number;
   name: string;
   type: string;
-  /** Registry location as the runtime reports it: `HIVE\key!value`. */
+  /** The setting's kind: how its states read (stateText) and where it lives. */
+  kind: KindName;
+  /** Where the setting lives, as the runtime reports it: `HIVE\key!value`, `User right SeDenyNetworkLogonRight`, ... */
   target: string;
   /** Catalog id (policy resources). */
   id: string | null;
@@ -99,6 +103,7 @@ export interface ReportSetting {
 
 export interface ReportChange {
   name: string;
+  kind: KindName;
   target: string;
   status: 'changed' | 'whatif';
   before: StateView | null;
@@ -157,33 +162,6 @@ export function emptyCounts(): StatusCounts {
   return { total: 0, ok: 0, changed: 0, drift: 0, whatif: 0, error: 0, skipped: 0, waived: 0 };
 }
 
-const SHORT_HIVE: Record<string, string> = {
-  HKEY_LOCAL_MACHINE: 'HKLM',
-  HKEY_CURRENT_USER: 'HKCU',
-  HKEY_USERS: 'HKU',
-  HKEY_CLASSES_ROOT: 'HKCR',
-  HKEY_CURRENT_CONFIG: 'HKCC',
-};
-
-/** The registry key a raw Registry resource lives under: the key holding its value, or a key's parent key. */
-export function registryArea(resource: PlannedResource | undefined, target: string): string {
-  let hive: string;
-  let path: string[];
-  let isValue: boolean;
-  if (resource) {
-    hive = resource.target.hive;
-    path = resource.target.subKey.split('\\');
-    isValue = resource.target.valueName !== null;
-  } else {
-    const bang = target.indexOf('!');
-    const keyPath = bang >= 0 ? target.slice(0, bang) : target;
-    [hive, ...path] = keyPath.split('\\') as [string, ...string[]];
-    isValue = bang >= 0;
-  }
-  const keys = isValue || path.length <= 1 ? path : path.slice(0, -1);
-  return [SHORT_HIVE[hive] ?? hive, ...keys].join('\\');
-}
-
 function currentHost(): HostInfo {
   let user: string | null = null;
   try {
@@ -194,14 +172,15 @@ function currentHost(): HostInfo {
   return { hostname: hostname() || 'localhost', os: `${type()} ${release()} ${arch()}`, user, node: process.version, psVersion: null, psEdition: null };
 }
 
+/** The view properties the report schema knows, of every kind. */
+const VIEW_KEYS = ['ensure', 'valueType', 'valueData', 'policyValue', 'principals', 'mustInclude', 'mustExclude', 'value', 'success', 'failure', 'setting'] as const;
+
 /** A state with exactly the properties the report schema knows, whatever else a runtime adds. */
 function view(state: StateView | null | undefined): StateView | null {
   if (!state) return null;
-  const out: StateView = { ensure: state.ensure };
-  if (state.valueType !== undefined) out.valueType = state.valueType;
-  if (state.valueData !== undefined) out.valueData = state.valueData;
-  if (state.policyValue !== undefined) out.policyValue = state.policyValue;
-  return out;
+  const out: Record<string, unknown> = {};
+  for (const key of VIEW_KEYS) if (state[key] !== undefined) out[key] = state[key];
+  return out as StateView;
 }
 
 function statusOfRun(r: AnyResult | undefined, mode: 'Test' | 'Set'): SettingStatus {
@@ -282,10 +261,12 @@ export function buildReportModel(input: ReportInput): ReportModel {
     const info = settingInfo(resource);
     const target = final?.target ?? change?.target ?? run.results.find((r) => r.name === name)?.target ?? '';
     const desired = view(final?.desired ?? change?.desired);
+    const kind = final?.kind ?? change?.kind ?? resource?.kind ?? 'Registry';
     return {
       index,
       name,
       type: final?.type ?? resource?.type ?? 'Registry',
+      kind,
       target,
       id: final?.id ?? info.id ?? null,
       title: info.title ?? null,
@@ -301,7 +282,7 @@ export function buildReportModel(input: ReportInput): ReportModel {
       changed: Boolean(change?.changed),
       error: final?.error ?? null,
       severity: info.severity ?? 'unrated',
-      area: info.area ?? registryArea(resource, target),
+      area: info.area ?? unitOf(kind).area(target),
       gpoPath: info.gpoPath ?? null,
       rationale: info.rationale ?? null,
       impact: info.impact ?? null,
@@ -326,7 +307,7 @@ export function buildReportModel(input: ReportInput): ReportModel {
   const changes: ReportChange[] = settings
     .filter((s) => s.before !== null || s.after !== null)
     .filter((s) => s.changed || s.status === 'whatif')
-    .map((s) => ({ name: s.name, target: s.target, status: s.changed ? 'changed' : 'whatif', before: s.before, after: s.after }));
+    .map((s) => ({ name: s.name, kind: s.kind, target: s.target, status: s.changed ? 'changed' : 'whatif', before: s.before, after: s.after }));
 
   const apply = isApply(result) ? result : undefined;
   const host: HostInfo = { ...currentHost(), psVersion: run.psVersion ?? null, psEdition: run.psEdition ?? null, ...input.host };
@@ -357,16 +338,14 @@ export function buildReportModel(input: ReportInput): ReportModel {
   };
 }
 
+/** The area a resource is grouped under: its catalog entry's, else its kind's from the target. */
+export function settingArea(resource: PlannedResource): string {
+  return resource.entry?.area ?? unitOf(resource.kind).area(resource.target);
+}
+
 /** The desired state a resource declares, as results show it (before any waiver override). */
 export function declaredView(resource: PlannedResource): StateView {
-  const d = resource.desired;
-  const out: StateView = { ensure: d.ensure };
-  if (d.ensure === 'Present' && d.valueType) {
-    out.valueType = d.valueType;
-    if (d.valueData !== undefined) out.valueData = d.valueData as StateView['valueData'];
-  }
-  if (resource.policy) out.policyValue = resource.policy.value;
-  return out;
+  return unitOf(resource.kind).desiredView(resource.spec, resource.policy) as StateView;
 }
 
 /** The waiver as the run judged it (the runtime knows the day it ran), else as the document states it. */
@@ -386,37 +365,41 @@ function waiverOf(resource: PlannedResource | undefined, result: AnyResult | und
 }
 
 /** One line about a waiver, in the words every report uses. */
-export function waiverText(w: ReportWaiver): string {
+export function waiverText(w: ReportWaiver, kind?: KindName): string {
   const by = w.approvedBy ? `, approved by ${w.approvedBy}` : '';
   if (w.status === 'expired') return `waiver expired on ${w.expires}${by}; enforced again: ${w.justification}`;
-  if (w.override) return `waiver until ${w.expires}${by} enforces an override instead of ${stateText(w.baseline)}: ${w.justification}`;
+  if (w.override) return `waiver until ${w.expires}${by} enforces an override instead of ${stateText(w.baseline, kind)}: ${w.justification}`;
   return `waived until ${w.expires}${by}: ${w.justification}`;
 }
 
-/** Compact human rendering of a state: the policy's own words when it has them. */
-export function stateText(view: StateView | null | undefined): string {
+/** Compact human rendering of a state in its kind's words (the policy's own words when it has them). */
+export function stateText(view: StateView | null | undefined, kind: KindName | undefined = 'Registry'): string {
   if (!view) return '?';
-  if (view.ensure === 'Absent') return 'absent';
-  if (view.policyValue !== undefined) {
-    const raw = view.valueType ? ` (${view.valueType} ${JSON.stringify(view.valueData)})` : '';
-    return view.policyValue === null ? `not a defined choice${raw}` : view.policyValue;
-  }
-  if (!view.valueType) return 'present';
-  return `${view.valueType} ${JSON.stringify(view.valueData)}`;
+  return unitOf(kind).stateText(view as Record<string, unknown>);
 }
 
-/** The registry data behind a state, for reports that show both the policy's words and the raw value. */
-export function rawStateText(view: StateView | null | undefined): string {
+/**
+ * The stored data behind a state, for reports that show both the policy's words and the raw value:
+ * the registry type and data, or a template's value; '' when the kind has nothing more to show.
+ */
+export function rawStateText(view: StateView | null | undefined, kind: KindName | undefined = 'Registry'): string {
   if (!view) return '';
+  if (kind !== 'Registry') return view.policyValue !== undefined && view.value !== undefined ? stateText({ ...view, policyValue: undefined }, kind) : '';
   if (view.ensure === 'Absent') return 'absent';
   if (!view.valueType) return 'key present';
   return `${view.valueType} ${JSON.stringify(view.valueData)}`;
 }
 
+/** A state in words with its stored data in brackets when they differ (policy settings). */
+export function stateWithRaw(view: StateView | null | undefined, kind: KindName | undefined, open = ' [', close = ']'): string {
+  const raw = view?.policyValue !== undefined ? rawStateText(view, kind) : '';
+  return `${stateText(view, kind)}${raw ? `${open}${raw}${close}` : ''}`;
+}
+
 /** "expected X, actual Y" in a setting's own terms, with the properties that differ. */
 export function expectedActual(s: ReportSetting): string {
   const differing = s.differingProperties.length ? ` (differs in ${s.differingProperties.join(', ')})` : '';
-  return `expected ${stateText(s.desired)}, actual ${stateText(s.actual)}${differing}`;
+  return `expected ${stateText(s.desired, s.kind)}, actual ${stateText(s.actual, s.kind)}${differing}`;
 }
 
 /** Settings the STIG checklist covers: those with a STIG reference. */
@@ -434,6 +417,9 @@ function departsFromCatalog(resource: PlannedResource | undefined): boolean {
   if (!resource || !entry?.references.stig?.length) return false;
   // What the document declares, not what a waiver puts in its place: a waived or overridden rule stays
   // in the checklist, with its waiver.
-  const recommended = recommendedDesired(entry);
-  return !recommended || !sameDesired(resource.desired, recommended);
+  const recommended = recommendedResource(entry, NO_CATALOG);
+  return !recommended || recommended.kind !== resource.kind || !unitOf(resource.kind).sameDesired(resource.spec, recommended.spec);
 }
+
+/** Resolving an entry's own recommendation looks nothing up in the catalog. */
+const NO_CATALOG = new Proxy({}, { get: () => { throw new Error('internal error: a recommendation looked up the catalog'); } }) as Catalog;

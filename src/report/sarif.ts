@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { expectedActual, rawStateText, stateText, waiverText, type ReportModel, type ReportSetting, type Severity } from './model.js';
+import { expectedActual, stateText, stateWithRaw, waiverText, type ReportModel, type ReportSetting, type Severity } from './model.js';
 import { referenceList } from './junit.js';
 
 export const SARIF_SCHEMA_URI = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
@@ -38,10 +38,10 @@ function help(s: ReportSetting): { text: string; markdown: string } {
     md.push(markdownText(s.rationale));
   }
   add('Impact', s.impact);
-  add('Desired', `${stateText(s.desired)}${s.desired?.policyValue !== undefined ? ` (${rawStateText(s.desired)})` : ''}`);
+  add('Desired', stateWithRaw(s.desired, s.kind, ' (', ')'));
   add('Recommended', s.recommended);
   add('Group Policy', s.title ? `${s.gpoPath ? `${s.gpoPath}\\` : ''}${s.title}` : null);
-  add('Registry', s.target);
+  add(s.kind === 'Registry' ? 'Registry' : 'Setting', s.target);
   add('References', referenceList(s));
   return { text: text.join('\n\n'), markdown: md.join('\n\n') };
 }
@@ -99,7 +99,7 @@ export function renderSarif(model: ReportModel): string {
         : s.status === 'whatif'
           ? `${s.name}: would change: ${expectedActual(s)}`
           : s.waiver && (s.status === 'waived' || heldOverride(s))
-            ? `${s.name}: ${waiverText(s.waiver)}`
+            ? `${s.name}: ${waiverText(s.waiver, s.kind)}`
             : `${s.name}: ${expectedActual(s)}`;
     const suppressed = s.status === 'waived' || heldOverride(s);
     return {

@@ -4,6 +4,7 @@
  * arrow only when asked for (the CLI asks on a terminal, and never for colour under NO_COLOR).
  */
 import { applyCounts, type ApplyReport, type ResourceResult, type RunReport, type StateView } from '../engine/results.js';
+import type { KindName } from '../kinds/kind.js';
 import { terminalSafe } from './escape.js';
 import { stateText } from './model.js';
 
@@ -62,14 +63,14 @@ function safe(text: string): string {
  * `from -> to`, as short as it can be: the policy's words when it has them, and for raw values the
  * type only once when it does not change.
  */
-export function diffText(from: StateView | undefined, to: StateView | undefined, p: Painter = new Painter({})): string {
+export function diffText(from: StateView | undefined, to: StateView | undefined, p: Painter = new Painter({}), kind?: KindName): string {
   const sameType =
     from && to && from.ensure === 'Present' && to.ensure === 'Present' && from.policyValue === undefined && to.policyValue === undefined &&
     from.valueType !== undefined && from.valueType === to.valueType;
   if (sameType) {
     return `${from!.valueType} ${p.paint('red', safe(JSON.stringify(from!.valueData)))} ${p.arrow} ${p.paint('green', safe(JSON.stringify(to!.valueData)))}`;
   }
-  return `${p.paint('red', safe(stateText(from)))} ${p.arrow} ${p.paint('green', safe(stateText(to)))}`;
+  return `${p.paint('red', safe(stateText(from, kind)))} ${p.arrow} ${p.paint('green', safe(stateText(to, kind)))}`;
 }
 
 interface Line {
@@ -100,7 +101,7 @@ function waiverNote(r: ResourceResult, options: TextOptions): string {
   if (w.status === 'expired') return ` [waiver expired ${w.expires}: enforced]`;
   if (w.override) {
     const baseline = options.baselineOf?.(r.name);
-    return ` [waiver override until ${w.expires}${by}${baseline ? `; baseline wants ${stateText(baseline)}` : ''}]`;
+    return ` [waiver override until ${w.expires}${by}${baseline ? `; baseline wants ${stateText(baseline, r.kind)}` : ''}]`;
   }
   return '';
 }
@@ -121,14 +122,14 @@ export function renderRun(report: RunReport, options: TextOptions = {}): string 
     if (r.waived) {
       const w = r.waiver!;
       const current = r.actual ?? r.before;
-      return tagged('WAIVED', r, safe(`until ${w.expires}${w.approvedBy ? `, approved by ${w.approvedBy}` : ''}: ${w.justification}${current ? ` (current: ${stateText(current)})` : ''}`), p);
+      return tagged('WAIVED', r, safe(`until ${w.expires}${w.approvedBy ? `, approved by ${w.approvedBy}` : ''}: ${w.justification}${current ? ` (current: ${stateText(current, r.kind)})` : ''}`), p);
     }
     if (r.skipped) return tagged('SKIPPED', r, 'not attempted (an earlier setting failed; --fail-fast)', p);
-    if (report.mode === 'Get') return tagged('GET', r, `${safe(stateText(r.actual))}  [${safe(r.target)}]`, p);
-    if (report.mode === 'Test') return tagged(r.inDesiredState ? 'OK' : 'DRIFT', r, (r.inDesiredState ? safe(stateText(r.actual)) : diffText(r.actual, r.desired, p)) + note, p);
-    if (r.changed) return tagged('CHANGED', r, diffText(r.before, r.after, p) + note, p);
-    if (r.whatIf) return tagged('WHATIF', r, `would change ${diffText(r.before, r.desired, p)}${note}`, p);
-    return tagged(r.inDesiredState ? 'OK' : 'DRIFT', r, safe(stateText(r.after)) + note, p);
+    if (report.mode === 'Get') return tagged('GET', r, `${safe(stateText(r.actual, r.kind))}  [${safe(r.target)}]`, p);
+    if (report.mode === 'Test') return tagged(r.inDesiredState ? 'OK' : 'DRIFT', r, (r.inDesiredState ? safe(stateText(r.actual, r.kind)) : diffText(r.actual, r.desired, p, r.kind)) + note, p);
+    if (r.changed) return tagged('CHANGED', r, diffText(r.before, r.after, p, r.kind) + note, p);
+    if (r.whatIf) return tagged('WHATIF', r, `would change ${diffText(r.before, r.desired, p, r.kind)}${note}`, p);
+    return tagged(r.inDesiredState ? 'OK' : 'DRIFT', r, safe(stateText(r.after, r.kind)) + note, p);
   });
   const where = report.target === 'live' ? 'live registry' : safe(report.snapshot ?? 'snapshot');
   const summary = report.mode === 'Get'
@@ -144,7 +145,7 @@ export function renderApply(report: ApplyReport, options: TextOptions = {}): str
   const out = [`${p.paint('bold', safe(report.document))}: plan (${report.plan.length} of ${total} settings to change)`];
   const planLines: Line[] = report.plan.map((item) => ({
     name: item.name,
-    text: `${p.paint('yellow', '~')} ${safe(item.name)}: ${diffText(item.current, item.desired, p)}`,
+    text: `${p.paint('yellow', '~')} ${safe(item.name)}: ${diffText(item.current, item.desired, p, item.kind)}`,
   }));
   if (planLines.length === 0) out.push('  nothing to change');
   else out.push(...grouped(planLines, options, p));

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { Engine } from '../../src/engine/engine.js';
 import { validateText } from '../../src/document/validate.js';
-import { meetsCondition, parseCondition } from '../../src/resources/condition.js';
+import { meetsCondition, parseCondition } from '../../src/kinds/condition.js';
 import { planFromYaml, tempDir, writeReg } from '../helpers.js';
 
 const engine = new Engine();

@@ -8,7 +8,7 @@ import { PwshSession } from '../../src/bridge/session.js';
 import { ps } from '../../src/compile/quote.js';
 import { compilePlan } from '../../src/compile/emit.js';
 import { listRuns, readJournal, TargetLockedError } from '../../src/engine/state.js';
-import type { BackupRecord } from '../../src/engine/rollback.js';
+import type { BackupRecord, RegistryBackupEntry } from '../../src/engine/rollback.js';
 import type { RunReport } from '../../src/engine/results.js';
 import { planFromYaml, runPwshFile, tempDir, writeReg } from '../helpers.js';
 
@@ -70,7 +70,7 @@ test('set records the prior state of everything it changes before changing it', 
     assert.is(report.summary.changed, 6);
     assert.ok(report.backup && report.runId);
     const backup = JSON.parse(readFileSync(report.backup!, 'utf8')) as BackupRecord;
-    const byName = Object.fromEntries(backup.entries.map((e) => [e.resource, e]));
+    const byName = Object.fromEntries((backup.entries as RegistryBackupEntry[]).map((e) => [e.resource, e]));
     assert.is(backup.entries.length, 6, 'only what changes is recorded');
     assert.equal(byName['changed data']!.value, { exists: true, valueType: 'DWord', typeCode: 4, valueData: 1 });
     assert.equal(byName['changed type']!.value, { exists: true, valueType: 'String', typeCode: 1, valueData: '1' });

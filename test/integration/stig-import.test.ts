@@ -1,4 +1,5 @@
 // `winstate import stig`: the Windows Server 2016 STIG (V2R10) imported into documents, checked rule
+import { registrySpec } from '../../src/kinds/registry/kind.js';
 // by rule against the extractor and against the raw check text, applied with real PowerShell to a
 // registry export that starts out of compliance, and the committed configurations kept fresh.
 import { test } from 'uvu';
@@ -9,8 +10,8 @@ import { main, type CliIo } from '../../src/cli/cli.js';
 import { Engine } from '../../src/engine/engine.js';
 import { validateFile, validateText, type Plan, type PlannedResource } from '../../src/document/validate.js';
 import { compilePlan } from '../../src/compile/emit.js';
-import { meetsCondition } from '../../src/resources/condition.js';
-import type { WireData } from '../../src/resources/registry-model.js';
+import { meetsCondition } from '../../src/kinds/condition.js';
+import type { WireData } from '../../src/kinds/registry/model.js';
 import { extractAll, parseXccdf, type Condition } from '../../src/catalog/stig/xccdf.js';
 import { gpoPaths, importStig, mapCondition, SCHEMA_MODELINE, type ImportedRegistryResource } from '../../src/catalog/stig/import.js';
 import { nonCompliantSnapshot } from '../../bench/stig.js';
@@ -113,7 +114,7 @@ function stigAccepts(c: Condition, value: bigint | string | string[], numericStr
 
 /** Whether the document's resource accepts the same present value (its test, as validation computes it). */
 function documentAccepts(r: PlannedResource, value: bigint | string | string[]): boolean {
-  const d = r.desired;
+  const d = registrySpec(r)!.desired;
   const wire: WireData = typeof value === 'bigint' ? (d.valueType === 'QWord' ? value.toString() : Number(value)) : value;
   if (d.condition) return meetsCondition(d.condition, d.valueType!, wire);
   return JSON.stringify(wire) === JSON.stringify(d.valueData);
@@ -133,11 +134,11 @@ function samples(c: Condition, r: PlannedResource): (bigint | string | string[])
     if (x.op === 'allOf') x.conditions.forEach(visit);
   };
   visit(c);
-  const type = r.desired.valueType;
+  const type = registrySpec(r)!.desired.valueType;
   const positive = [...numbers].filter((n) => n >= 0n && n <= 0xffffffffn);
   if (type === 'DWord' || type === 'QWord') return positive;
-  if (type === 'MultiString') return [r.desired.valueData as string[], ['other']];
-  const data = String(r.desired.valueData);
+  if (type === 'MultiString') return [registrySpec(r)!.desired.valueData as string[], ['other']];
+  const data = String(registrySpec(r)!.desired.valueData);
   return [data, `${data}x`, '', 'abc', ` ${data}`, ...positive.map(String)];
 }
 
@@ -155,18 +156,18 @@ test('every registry rule has a resource matching the raw check text (hive, path
     assert.is(resources.length, raw.length, `${rule.stigId}: one resource per value`);
     raw.forEach((rv, i) => {
       const v = extraction.values[i]!;
-      const r = resources.find((x) => x.target.valueName!.toLowerCase() === rv.name.toLowerCase());
+      const r = resources.find((x) => registrySpec(x)!.target.valueName!.toLowerCase() === rv.name.toLowerCase());
       assert.ok(r, `${rule.stigId}: no resource for value ${rv.name}`);
       const doc = full.resources.find((x): x is ImportedRegistryResource => x.kind === 'Registry' && x.name === r!.name)!;
       // Windows compares key paths and value names case-insensitively; types exactly.
       assert.is(doc.properties.key.toLowerCase(), rawKey(rv).toLowerCase(), `${rule.stigId}: key`);
-      assert.is(`${r!.target.hive}\\${r!.target.subKey}`.toLowerCase(), `${rv.hive}\\${rawKey(rv).split('\\').slice(1).join('\\')}`.toLowerCase(), `${rule.stigId}: resolved key`);
-      assert.is(r!.desired.valueType, TYPE_OF[rv.type!], `${rule.stigId}: type ${rv.type}`);
-      assert.is(r!.desired.ensure, 'Present');
+      assert.is(`${registrySpec(r!)!.target.hive}\\${registrySpec(r!)!.target.subKey}`.toLowerCase(), `${rv.hive}\\${rawKey(rv).split('\\').slice(1).join('\\')}`.toLowerCase(), `${rule.stigId}: resolved key`);
+      assert.is(registrySpec(r!)!.desired.valueType, TYPE_OF[rv.type!], `${rule.stigId}: type ${rv.type}`);
+      assert.is(registrySpec(r!)!.desired.ensure, 'Present');
       // The extractor is the source of truth for the value: same verdict on every sample, same absence rule.
-      assert.is(r!.desired.absentOk === true, v.condition.absentOk === true, `${rule.stigId}: absentOk`);
-      const data = r!.desired.valueData!;
-      const dataValue = typeof data === 'number' || (r!.desired.valueType === 'QWord' && typeof data === 'string') ? BigInt(data) : data;
+      assert.is(registrySpec(r!)!.desired.absentOk === true, v.condition.absentOk === true, `${rule.stigId}: absentOk`);
+      const data = registrySpec(r!)!.desired.valueData!;
+      const dataValue = typeof data === 'number' || (registrySpec(r!)!.desired.valueType === 'QWord' && typeof data === 'string') ? BigInt(data) : data;
       assert.ok(stigAccepts(v.condition, dataValue), `${rule.stigId}: valueData ${JSON.stringify(data)} does not comply with the STIG`);
       for (const s of samples(v.condition, r!)) {
         assert.is(documentAccepts(r!, s), stigAccepts(v.condition, s), `${rule.stigId} ${v.valueName}: verdicts differ on ${JSON.stringify(String(s))}`);
@@ -345,7 +346,7 @@ for (const scope of ['MS', 'DC'] as const) {
     }
     // Wrong types were rewritten with the right type.
     const got = await engine.get(plan!, { snapshot: file });
-    for (const r of got.results) assert.is(r.actual!.valueType, plan!.resources.find((p) => p.name === r.name)!.desired.valueType, r.name);
+    for (const r of got.results) assert.is(r.actual!.valueType, registrySpec(plan!.resources.find((p) => p.name === r.name)!)!.desired.valueType, r.name);
     const text = readReg(file);
     assert.match(text, /\[HKEY_LOCAL_MACHINE\\SOFTWARE\\Unrelated\]\r\n"Keep"="me"\r\n"Count"=dword:00000007/, 'other keys are kept');
 
@@ -377,17 +378,17 @@ test('compliant values other than valueData (a larger log, fewer cached logons a
   const ABSENT = ['WN16-CC-000340', 'WN16-UC-000030'];
   const byId = (id: string) => plan!.resources.find((r) => stigIdOf(r) === id)!;
   // Drop the generated line of those values and put the compliant one under its key.
-  const targets = new Set([...Object.keys(OK_VALUES), ...ABSENT].map((id) => byId(id).target.valueName!.toLowerCase()));
+  const targets = new Set([...Object.keys(OK_VALUES), ...ABSENT].map((id) => registrySpec(byId(id))!.target.valueName!.toLowerCase()));
   let header = '';
   const lines: string[] = [];
   for (const line of base) {
     if (line.startsWith('[')) header = line.toLowerCase();
     const name = /^"((?:[^"\\]|\\.)*)"=/.exec(line)?.[1]?.replace(/\\\\/g, '\\');
-    const owner = [...Object.keys(OK_VALUES), ...ABSENT].map(byId).find((r) => `[${r.target.hive}\\${r.target.subKey}]`.toLowerCase() === header && r.target.valueName!.toLowerCase() === name?.toLowerCase());
+    const owner = [...Object.keys(OK_VALUES), ...ABSENT].map(byId).find((r) => `[${registrySpec(r)!.target.hive}\\${registrySpec(r)!.target.subKey}]`.toLowerCase() === header && registrySpec(r)!.target.valueName!.toLowerCase() === name?.toLowerCase());
     if (name && targets.has(name.toLowerCase()) && owner) continue;
     lines.push(line);
   }
-  for (const [id, line] of Object.entries(OK_VALUES)) lines.push(`[${byId(id).target.hive}\\${byId(id).target.subKey}]`, line, '');
+  for (const [id, line] of Object.entries(OK_VALUES)) lines.push(`[${registrySpec(byId(id))!.target.hive}\\${registrySpec(byId(id))!.target.subKey}]`, line, '');
   const file = join(tempDir(), 'stig-ok.reg');
   writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(lines.join('\r\n'), 'utf16le')]));
 

@@ -1,3 +1,4 @@
+import type { RegistrySpec } from '../../src/kinds/registry/kind.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
@@ -114,7 +115,7 @@ resources:
 waivers:
   - { resource: r, justification: may be missing for now, expires: 2099-01-01, override: { absentOk: true } }
 `);
-  const override = relaxed.plan!.resources[0]!.waiver!.override!.desired;
+  const override = (relaxed.plan!.resources[0]!.waiver!.override!.spec as RegistrySpec).desired;
   assert.equal(override.condition?.oneOf, [1n, 3n]);
   assert.is(override.absentOk, true);
 });

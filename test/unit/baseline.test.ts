@@ -1,6 +1,7 @@
 // Baselines as data: selection by role and level, references added to catalog entries, and the
 // generated document (valid, one Policy resource per setting, the inexpressible listed at its top).
 import { test } from 'uvu';
+import { registrySpec } from '../../src/kinds/registry/kind.js';
 import * as assert from 'uvu/assert';
 import { Catalog, loadCatalog } from '../../src/catalog/catalog.js';
 import { baselineName, findBaseline, isNewest, loadBaselines, selectSettings, type Baseline } from '../../src/catalog/baseline.js';
@@ -10,7 +11,7 @@ import { tempDir } from '../helpers.js';
 import { baselineDocument } from '../../src/catalog/baseline-document.js';
 import { catalogEntryView } from '../../src/catalog/view.js';
 import { validateText } from '../../src/document/validate.js';
-import { conditionView } from '../../src/resources/condition.js';
+import { conditionView } from '../../src/kinds/condition.js';
 
 const shipped = loadCatalog();
 /** Fresh copies: a Catalog adds baseline references to the entries it is given. */
@@ -84,8 +85,8 @@ test('the document: one valid Policy resource per selected setting, CIS number i
   assert.equal(result.diagnostics, []);
   const resources = result.plan!.resources;
   assert.equal(resources.map((r) => r.name), ['2.3.8.2: Microsoft network client: Digitally sign communications (if server agrees)', '2.3.7.3: Interactive logon: Machine inactivity limit']);
-  assert.equal(resources[1]!.desired!.valueData, 900);
-  assert.equal(conditionView(resources[1]!.desired!.condition!), { atMost: 900, not: [0] });
+  assert.equal(registrySpec(resources[1]!)!.desired!.valueData, 900);
+  assert.equal(conditionView(registrySpec(resources[1]!)!.desired!.condition!), { atMost: 900, not: [0] });
   assert.equal(resources[0]!.metadata?.references?.cis, ['2.3.8.2']);
 });
 

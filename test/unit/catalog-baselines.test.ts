@@ -2,6 +2,7 @@
 // every registry row is a setting that resolves to the table's data at the same registry value, or
 // is listed as not expressible with a reason; deliberate departures are listed here, each with why.
 import { test } from 'uvu';
+import { registrySpec } from '../../src/kinds/registry/kind.js';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -9,7 +10,7 @@ import { isRegistryEntry, loadCatalog, type RegistryCatalogEntry as CatalogEntry
 import { findBaseline, selectSettings, type Baseline, type BaselineSetting } from '../../src/catalog/baseline.js';
 import { baselineDocument } from '../../src/catalog/baseline-document.js';
 import { validateText } from '../../src/document/validate.js';
-import { normaliseData } from '../../src/resources/registry-data.js';
+import { normaliseData } from '../../src/kinds/registry/data.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(resolve(process.cwd(), 'test', 'fixtures', 'references', name), 'utf8'));
 const CIS = fixture('cis-ws2016.json') as {
@@ -41,21 +42,21 @@ const CIS_LEFT_OUT: Record<string, string> = {
 };
 
 const keyOf = (hive: string, key: string, valueName: string) => `${hive}\\${key}!${valueName}`.toLowerCase();
-const entryKey = (e: CatalogEntry) => `${e.registry.key}!${e.registry.valueName}`.toLowerCase();
+const entryKey = (e: CatalogEntry) => `${e.registry!.key}!${e.registry!.valueName}`.toLowerCase();
 
 /** The registry data a baseline setting asks for, as the Policy resource would resolve it. */
 function dataOf(entry: CatalogEntry, s: BaselineSetting): unknown {
   let value = s.value;
-  if (value === 'recommended') value = typeof entry.recommended === 'object' ? entry.recommended.valueData : entry.recommended!;
+  if (value === 'recommended') value = typeof entry.recommended === 'object' ? entry.recommended.valueData! : entry.recommended!;
   const choice = typeof value === 'string' ? entry.choices?.find((c) => c.name.toLowerCase() === (value as string).toLowerCase()) : undefined;
   const raw = choice ? choice.data : value;
-  const data = normaliseData(entry.registry.valueType, typeof raw === 'number' ? BigInt(raw) : raw);
+  const data = normaliseData(entry.registry!.valueType, typeof raw === 'number' ? BigInt(raw) : raw);
   assert.ok(data.ok, `${entry.id}: ${JSON.stringify(raw)}`);
   return data.ok ? data.data : undefined;
 }
 function tableData(valueType: string, raw: unknown): unknown {
   const value = valueType === 'MultiString' && typeof raw === 'string' ? (raw === '' ? [] : raw.split(',')) : raw;
-  const data = normaliseData(valueType as CatalogEntry['registry']['valueType'], typeof value === 'number' ? BigInt(value) : (value as string));
+  const data = normaliseData(valueType as NonNullable<CatalogEntry['registry']>['valueType'], typeof value === 'number' ? BigInt(value) : (value as string));
   return data.ok ? data.data : `unreadable ${JSON.stringify(raw)}`;
 }
 
@@ -195,8 +196,8 @@ test('ASR rules: one entry per rule GUID under the Rules key, REG_SZ with Block/
   const rules = catalog.entries.filter(isRegistryEntry).filter((e) => e.registry.key === rulesKey);
   assert.ok(rules.length >= 19, `${rules.length} ASR rules`);
   for (const e of rules) {
-    assert.match(e.registry.valueName, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, e.id);
-    assert.is(e.registry.valueType, 'String', e.id);
+    assert.match(e.registry!.valueName, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, e.id);
+    assert.is(e.registry!.valueType, 'String', e.id);
     const choices = Object.fromEntries((e.choices ?? []).map((c) => [c.name, c.data]));
     assert.is(choices.Block, '1', e.id);
     assert.is(choices.Audit, '2', e.id);
@@ -212,7 +213,7 @@ test('ASR rules: one entry per rule GUID under the Rules key, REG_SZ with Block/
   const doc = `metadata: { name: asr }\nresources:\n  - { name: r, type: Policy, properties: { policy: "Block Win32 API calls from Office macros", value: Audit } }\n  - { name: w, type: Policy, properties: { policy: "Block Office applications from creating executable content", value: Warn } }\n`;
   const result = validateText('asr.yaml', doc, { catalog });
   assert.equal(result.diagnostics.map((d) => d.message), []);
-  assert.equal(result.plan!.resources.map((r) => r.desired), [
+  assert.equal(result.plan!.resources.map((r) => registrySpec(r)!.desired), [
     { ensure: 'Present', valueType: 'String', valueData: '2' },
     { ensure: 'Present', valueType: 'String', valueData: '6' },
   ]);

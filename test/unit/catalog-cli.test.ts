@@ -1,4 +1,5 @@
 import { test } from 'uvu';
+import { registrySpec } from '../../src/kinds/registry/kind.js';
 import * as assert from 'uvu/assert';
 import { main, type CliIo } from '../../src/cli/cli.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
@@ -83,7 +84,7 @@ test('a site-defined setting takes its text as the value and has no recommendati
   const doc = (value: string) => validateText('b.yaml', `metadata: { name: b }\nresources:\n  - { name: banner, type: Policy, properties: { policy: 'Interactive logon: Message title for users attempting to log on', value: ${value} } }\n`);
   const ok = doc("'Authorised use only'");
   assert.equal(ok.diagnostics, []);
-  assert.equal(ok.plan!.resources[0]!.desired, { ensure: 'Present', valueType: 'String', valueData: 'Authorised use only' });
+  assert.equal(registrySpec(ok.plan!.resources[0]!)!.desired, { ensure: 'Present', valueType: 'String', valueData: 'Authorised use only' });
   assert.match(doc('recommended').diagnostics[0]!.message, /has no recommended value in the catalog/);
 });
 

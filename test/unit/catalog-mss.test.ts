@@ -7,22 +7,22 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isRegistryEntry, loadCatalog, type RegistryCatalogEntry as CatalogEntry } from '../../src/catalog/catalog.js';
-import { normaliseData } from '../../src/resources/registry-data.js';
-import { meetsCondition, parseCondition } from '../../src/resources/condition.js';
-import type { WireData } from '../../src/resources/registry-model.js';
+import { normaliseData } from '../../src/kinds/registry/data.js';
+import { meetsCondition, parseCondition } from '../../src/kinds/condition.js';
+import type { WireData } from '../../src/kinds/registry/model.js';
 
 const FIXTURES = resolve(process.cwd(), 'test', 'fixtures', 'mss');
 const GPO_PATH = 'Computer Configuration\\Administrative Templates\\MSS (Legacy)';
 
 /** regType of the registration: 1 REG_SZ, 4 REG_DWORD. */
-const VALUE_TYPES: Record<number, CatalogEntry['registry']['valueType']> = { 1: 'String', 4: 'DWord' };
+const VALUE_TYPES: Record<number, NonNullable<CatalogEntry['registry']>['valueType']> = { 1: 'String', 4: 'DWord' };
 
 interface Registration {
   /** HKLM\<key>, as the file spells it. */
   key: string;
   /** Trimmed: the source writes the Tcpip6 TcpMaxDataRetransmissions name with a trailing blank. */
   valueName: string;
-  valueType: CatalogEntry['registry']['valueType'];
+  valueType: NonNullable<CatalogEntry['registry']>['valueType'];
   /** 0 boolean, 1 number, 3 choice list. */
   displayType: number;
   title: string;
@@ -114,7 +114,7 @@ const entries = catalog.entries.filter(isRegistryEntry);
 const mss = entries.filter((e) => e.kind === 'MSS');
 
 const locationOf = (key: string, valueName: string): string => `${key}\\${valueName}`.toLowerCase();
-const entryLocation = (e: CatalogEntry): string => locationOf(e.registry.key, e.registry.valueName);
+const entryLocation = (e: CatalogEntry): string => locationOf(e.registry!.key, e.registry!.valueName);
 const regLocation = (r: Registration): string => locationOf(r.key, r.valueName);
 
 test('the update registers 22 MSS settings, each with a title from the Strings file, quirks included', () => {
@@ -139,7 +139,7 @@ test('every registration has exactly one MSS catalog entry, with its type, title
     const e = found[0];
     if (!e) continue;
     assert.is(e.kind, 'MSS', `${e.id}: kind`);
-    assert.is(e.registry.valueType, r.valueType, `${e.id}: value type`);
+    assert.is(e.registry!.valueType, r.valueType, `${e.id}: value type`);
     assert.is(e.title, r.title, `${e.id}: title`);
     assert.is(e.gpoPath, GPO_PATH, `${e.id}: gpoPath`);
     assert.is(e.area, 'MSS (Legacy)', `${e.id}: area`);
@@ -154,7 +154,7 @@ test('every registration has exactly one MSS catalog entry, with its type, title
 
 test('every MSS entry in the catalog is one of the registrations', () => {
   const registered = new Set(registrations.map(regLocation));
-  for (const e of mss) assert.ok(registered.has(entryLocation(e)), `${e.id}: ${e.registry.key}\\${e.registry.valueName} is not an MSS registration`);
+  for (const e of mss) assert.ok(registered.has(entryLocation(e)), `${e.id}: ${e.registry!.key}\\${e.registry!.valueName} is not an MSS registration`);
   assert.is(mss.length, registrations.length, 'one MSS entry per registration');
 });
 
@@ -173,14 +173,14 @@ test('every MSS entry resolves by id and title, and its recommended value resolv
       data = e.recommended.valueData;
       if (e.choices) assert.ok(e.choices.some((c) => c.data === data), `${e.id}: recommended data ${JSON.stringify(data)} is one of the editor's choices`);
       if (e.recommended.condition) {
-        const parsed = parseCondition(e.recommended.condition, e.registry.valueType);
+        const parsed = parseCondition(e.recommended.condition, e.registry!.valueType);
         assert.ok(parsed.ok, `${e.id}: condition parses`);
-        if (parsed.ok) assert.ok(meetsCondition(parsed.condition, e.registry.valueType, data), `${e.id}: recommended data meets its condition`);
+        if (parsed.ok) assert.ok(meetsCondition(parsed.condition, e.registry!.valueType, data!), `${e.id}: recommended data meets its condition`);
       }
     }
     if (data === undefined) continue;
-    const normalised = normaliseData(e.registry.valueType, data);
-    assert.ok(normalised.ok, `${e.id}: recommended data ${JSON.stringify(data)} is not ${e.registry.valueType} data`);
+    const normalised = normaliseData(e.registry!.valueType, data);
+    assert.ok(normalised.ok, `${e.id}: recommended data ${JSON.stringify(data)} is not ${e.registry!.valueType} data`);
     if (normalised.ok) assert.equal(normalised.data, data, `${e.id}: recommended data in wire form`);
   }
   assert.ok(recommended >= 13, `only ${recommended} MSS entries state a recommendation`);

@@ -17,7 +17,7 @@ const TYPE_DIFFERS: Record<string, string> = {
   'HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Policies\\System\\LegalNoticeText': 'String',
 };
 
-const VALUE_TYPES: Record<number, CatalogEntry['registry']['valueType']> = { 1: 'String', 3: 'Binary', 4: 'DWord', 7: 'MultiString' };
+const VALUE_TYPES: Record<number, NonNullable<CatalogEntry['registry']>['valueType']> = { 1: 'String', 3: 'Binary', 4: 'DWord', 7: 'MultiString' };
 
 interface Registration {
   /** HKLM\<key>\<value name>, as the file spells it. */
@@ -80,7 +80,7 @@ test('every registration has exactly one catalog entry, with the same value type
     }
     assert.is(found.length, 1, `${r.path}: ${found.map((e) => e.id).join(', ')}`);
     const e = found[0]!;
-    assert.is(e.registry.valueType, typeDiffers.get(r.path.toLowerCase()) ?? VALUE_TYPES[r.valueType], `${e.id}: value type`);
+    assert.is(e.registry!.valueType, typeDiffers.get(r.path.toLowerCase()) ?? VALUE_TYPES[r.valueType], `${e.id}: value type`);
     assert.is(e.kind, 'SecurityOption', `${e.id}: kind`);
   }
   assert.equal(missing, []);

@@ -7,8 +7,8 @@ import { resolve } from 'node:path';
 import { isRegistryEntry, loadCatalog, type RegistryCatalogEntry as CatalogEntry } from '../../src/catalog/catalog.js';
 import { extractAll, parseXccdf } from '../../src/catalog/stig/xccdf.js';
 import { mapCondition } from '../../src/catalog/stig/import.js';
-import { meetsCondition, parseCondition } from '../../src/resources/condition.js';
-import { parseKeyPath, type WireData } from '../../src/resources/registry-model.js';
+import { meetsCondition, parseCondition } from '../../src/kinds/condition.js';
+import { parseKeyPath, type WireData } from '../../src/kinds/registry/model.js';
 
 const XCCDF = resolve(process.cwd(), 'test', 'fixtures', 'stig', 'U_MS_Windows_Server_2016_STIG_V2R10_Manual-xccdf.xml');
 const rules = extractAll(parseXccdf(readFileSync(XCCDF, 'utf8')));
@@ -33,7 +33,7 @@ test('catalog entries that cite a STIG rule match the rule: location, type, seve
       const { rule, extraction } = found!;
       if (entry.siteDefined) {
         // The rule asks for the organisation's own text: no value to compare, but the same registry value.
-        assert.match(rule.checkText, new RegExp(`Value Name:\\s*${entry.registry.valueName}\\b`), `${entry.id}: ${stigId} checks ${entry.registry.valueName}`);
+        assert.match(rule.checkText, new RegExp(`Value Name:\\s*${entry.registry!.valueName}\\b`), `${entry.id}: ${stigId} checks ${entry.registry!.valueName}`);
         assert.is(entry.severity, rule.severity, `${entry.id}: severity`);
         assert.ok(entry.references.stig!.includes(rule.vulnId), `${entry.id}: cites ${rule.vulnId}`);
         checked++;
@@ -41,14 +41,14 @@ test('catalog entries that cite a STIG rule match the rule: location, type, seve
       }
       assert.is(extraction.kind, 'registry', `${entry.id}: ${stigId} is not a registry rule`);
       if (extraction.kind !== 'registry') continue;
-      const value = extraction.values.find((v) => v.valueName.toLowerCase() === entry.registry.valueName.toLowerCase());
-      assert.ok(value, `${entry.id}: ${stigId} has no value ${entry.registry.valueName}`);
-      const target = parseKeyPath(entry.registry.key);
+      const value = extraction.values.find((v) => v.valueName.toLowerCase() === entry.registry!.valueName.toLowerCase());
+      assert.ok(value, `${entry.id}: ${stigId} has no value ${entry.registry!.valueName}`);
+      const target = parseKeyPath(entry.registry!.key);
       assert.ok(typeof target !== 'string', `${entry.id}: key`);
       if (typeof target === 'string' || !value) continue;
       assert.is(target.hive, value.hive, `${entry.id}: hive`);
       assert.is(target.subKey.toLowerCase(), value.path.toLowerCase(), `${entry.id}: path`);
-      assert.is(entry.registry.valueType, value.valueType, `${entry.id}: type`);
+      assert.is(entry.registry!.valueType, value.valueType, `${entry.id}: type`);
       assert.is(entry.severity, rule.severity, `${entry.id}: severity`);
       assert.ok(entry.references.stig!.includes(rule.vulnId), `${entry.id}: cites ${rule.vulnId}`);
       const data = recommendedData(entry);
@@ -70,7 +70,7 @@ test('catalog entries that cite a STIG rule match the rule: location, type, seve
 });
 
 test('every registry value the STIG requires has a catalog entry', () => {
-  const cited = new Set(entries.flatMap((e) => (e.references.stig ?? []).filter((s) => s.startsWith('WN16-')).map((s) => `${s}!${e.registry.valueName.toLowerCase()}`)));
+  const cited = new Set(entries.flatMap((e) => (e.references.stig ?? []).filter((s) => s.startsWith('WN16-')).map((s) => `${s}!${e.registry!.valueName.toLowerCase()}`)));
   const missing: string[] = [];
   for (const { rule, extraction } of rules) {
     if (extraction.kind !== 'registry') continue;
@@ -83,7 +83,7 @@ test('no two catalog entries cite the same STIG rule value', () => {
   const seen = new Map<string, string>();
   for (const entry of entries) {
     for (const id of (entry.references.stig ?? []).filter((s) => s.startsWith('WN16-'))) {
-      const key = `${id}!${entry.registry.valueName.toLowerCase()}`;
+      const key = `${id}!${entry.registry!.valueName.toLowerCase()}`;
       assert.not.ok(seen.has(key), `${key} is in ${seen.get(key)} and ${entry.id}`);
       seen.set(key, entry.id);
     }

@@ -6,9 +6,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { isRegistryEntry, loadCatalog, type RegistryCatalogEntry as CatalogEntry } from '../../src/catalog/catalog.js';
-import { parseKeyPath, type RegistryTarget } from '../../src/resources/registry-model.js';
-import { normaliseData } from '../../src/resources/registry-data.js';
-import { meetsCondition, parseCondition } from '../../src/resources/condition.js';
+import { parseKeyPath, type RegistryTarget } from '../../src/kinds/registry/model.js';
+import { normaliseData } from '../../src/kinds/registry/data.js';
+import { meetsCondition, parseCondition } from '../../src/kinds/condition.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const ENTRIES_DIR = join(ROOT, 'src', 'catalog', 'entries');
@@ -26,7 +26,7 @@ const allEntries = files.map((file) => ({ file, entry: JSON.parse(readFileSync(j
 const entries: { file: string; entry: CatalogEntry }[] = allEntries.filter((e) => isRegistryEntry(e.entry));
 
 function targetOf(entry: CatalogEntry): RegistryTarget {
-  const target = parseKeyPath(entry.registry.key);
+  const target = parseKeyPath(entry.registry!.key);
   if (typeof target === 'string') throw new Error(`${entry.id}: ${target}`);
   return target;
 }
@@ -64,10 +64,10 @@ test('titles are unique, ignoring case and blanks', () => {
 
 test('every registry key parses', () => {
   for (const { entry } of entries) {
-    const target = parseKeyPath(entry.registry.key);
+    const target = parseKeyPath(entry.registry!.key);
     assert.type(target, 'object', `${entry.id}: ${String(target)}`);
     assert.ok((target as RegistryTarget).subKey.length > 0, entry.id);
-    assert.ok(entry.registry.valueName.length > 0, `${entry.id}: a policy names a value`);
+    assert.ok(entry.registry!.valueName.length > 0, `${entry.id}: a policy names a value`);
   }
 });
 
@@ -76,7 +76,7 @@ test("every choice's data normalises for the entry's value type, to itself", () 
     const names = (entry.choices ?? []).map((c) => c.name.toLowerCase());
     assert.is(new Set(names).size, names.length, `${entry.id}: choice names must be unique`);
     for (const choice of entry.choices ?? []) {
-      const result = normaliseData(entry.registry.valueType, choice.data);
+      const result = normaliseData(entry.registry!.valueType, choice.data);
       assert.ok(result.ok, `${entry.id} ${choice.name}: ${result.ok ? '' : result.message}`);
       if (result.ok) assert.equal(result.data, choice.data, `${entry.id} ${choice.name}: data must be in wire form`);
     }
@@ -88,11 +88,11 @@ test('recommended and default name existing choices; recommended data complies w
     const names = (entry.choices ?? []).map((c) => c.name);
     if (typeof entry.recommended === 'string') assert.ok(names.includes(entry.recommended), `${entry.id}: recommended ${entry.recommended}`);
     if (typeof entry.recommended === 'object') {
-      const data = normaliseData(entry.registry.valueType, entry.recommended.valueData);
+      const data = normaliseData(entry.registry!.valueType, entry.recommended.valueData);
       assert.ok(data.ok, `${entry.id}: recommended data`);
       if (entry.recommended.condition) {
-        const parsed = parseCondition(entry.recommended.condition, entry.registry.valueType);
-        assert.ok(parsed.ok && meetsCondition(parsed.condition, entry.registry.valueType, entry.recommended.valueData), `${entry.id}: recommended data meets its condition`);
+        const parsed = parseCondition(entry.recommended.condition, entry.registry!.valueType);
+        assert.ok(parsed.ok && meetsCondition(parsed.condition, entry.registry!.valueType, entry.recommended.valueData!), `${entry.id}: recommended data meets its condition`);
       }
     }
     if (entry.recommended === undefined) assert.ok(names.length > 0 || entry.siteDefined, `${entry.id}: a setting with no choices needs a recommended value, unless it is site-defined`);
@@ -115,9 +115,9 @@ test('the seed entry has the facts of the Group Policy setting', () => {
   assert.is(e.kind, 'SecurityOption');
   assert.is(e.title, SEED_TITLE);
   assert.is(e.gpoPath, 'Computer Configuration\\Windows Settings\\Security Settings\\Local Policies\\Security Options');
-  assert.is(e.registry.key, 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\LanmanWorkstation\\Parameters');
-  assert.is(e.registry.valueName, 'EnableSecuritySignature');
-  assert.is(e.registry.valueType, 'DWord');
+  assert.is(e.registry!.key, 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\LanmanWorkstation\\Parameters');
+  assert.is(e.registry!.valueName, 'EnableSecuritySignature');
+  assert.is(e.registry!.valueType, 'DWord');
   assert.equal(e.choices!.map((c) => [c.name, c.data]), [['Enabled', 1], ['Disabled', 0]]);
   assert.is(e.recommended, 'Enabled');
 });
@@ -163,9 +163,9 @@ test('the DISA STIG rule WN16-SO-000200 names the same registry value and data',
   assert.is(field(check, 'Registry Hive'), target.hive);
   const stigPath = field(check, 'Registry Path').replace(/^\\+|\\+$/g, '');
   assert.is(stigPath.toLowerCase(), target.subKey.toLowerCase());
-  assert.is(field(check, 'Value Name'), e.registry.valueName);
+  assert.is(field(check, 'Value Name'), e.registry!.valueName);
   assert.is(field(check, 'Value Type'), 'REG_DWORD');
-  assert.is(e.registry.valueType, 'DWord');
+  assert.is(e.registry!.valueType, 'DWord');
   const valueText = field(check, 'Value');
   const stigValue = /^0x([0-9a-f]+)\s*\((\d+)\)$/i.exec(valueText);
   assert.ok(stigValue, `unexpected Value: ${valueText}`);
@@ -205,9 +205,9 @@ test('the DISA OVAL definition 1199 checks the same registry value for reg_dword
   const target = targetOf(e);
   assert.is(text(object, 'hive'), target.hive);
   assert.is(text(object, 'key').toLowerCase(), target.subKey.toLowerCase());
-  assert.is(text(object, 'name'), e.registry.valueName);
+  assert.is(text(object, 'name'), e.registry!.valueName);
   assert.is(text(state, 'type'), 'reg_dword');
-  assert.is(e.registry.valueType, 'DWord');
+  assert.is(e.registry!.valueType, 'DWord');
   const recommended = e.choices!.find((c) => c.name === e.recommended)!;
   assert.is(Number(text(state, 'value')), recommended.data);
   assert.is(recommended.data, 1);

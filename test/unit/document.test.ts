@@ -1,5 +1,6 @@
 // Document validation: every class of bad input is reported as a positioned diagnostic.
 import { test } from 'uvu';
+import { registrySpec } from '../../src/kinds/registry/kind.js';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,13 +78,13 @@ test('the seed document is valid: policy and raw value set the same registry val
   assert.is(plan.resources.length, 2);
   const [policy, raw] = plan.resources;
   assert.equal(policy!.target, raw!.target);
-  assert.equal(policy!.target, {
+  assert.equal(registrySpec(policy)!.target, {
     hive: 'HKEY_LOCAL_MACHINE',
     subKey: 'SYSTEM\\CurrentControlSet\\Services\\LanmanWorkstation\\Parameters',
     valueName: 'EnableSecuritySignature',
   });
-  assert.equal(policy!.desired, { ensure: 'Present', valueType: 'DWord', valueData: 1 });
-  assert.equal(raw!.desired, policy!.desired);
+  assert.equal(registrySpec(policy!)!.desired, { ensure: 'Present', valueType: 'DWord', valueData: 1 });
+  assert.equal(registrySpec(raw!)!.desired, registrySpec(policy!)!.desired);
   assert.is(policy!.policy?.title, SMB_TITLE);
   assert.is(policy!.line, 6);
   assert.is(raw!.line, 11);
@@ -181,7 +182,7 @@ test('missing required property: Registry without key', () => {
 
 test('unknown resource type is one diagnostic on the type, listing the known types', () => {
   expectOnly(doc(...HEAD, '  - name: r', '    type: Regsitry', '    properties:', String.raw`      key: HKLM\Software\X`),
-    'schema', 5, 11, 'must be one of Registry, SecurityOption');
+    'schema', 5, 11, 'must be one of Registry, UserRight, AccountPolicy, SecurityPolicy, AuditPolicy, SecurityOption, Policy');
 });
 
 // --- SecurityOption -------------------------------------------------------------------------------
@@ -207,7 +208,7 @@ test('a value that is not one of the policy choices', () => {
 
 test('a policy found by STIG id with the value in other case resolves to the registry value', () => {
   const plan = planOf(doc(...HEAD, ...securityOption('s', 'id: wn16-so-000200', 'value: disabled')));
-  assert.equal(plan.resources[0]!.desired, { ensure: 'Present', valueType: 'DWord', valueData: 0 });
+  assert.equal(registrySpec(plan.resources[0]!)!.desired, { ensure: 'Present', valueType: 'DWord', valueData: 0 });
   assert.is(plan.resources[0]!.policy?.value, 'Disabled');
 });
 
@@ -220,12 +221,12 @@ test('DWord below 0 is out of range', () => {
 test('DWord 4294967296 is out of range; 4294967295 is accepted', () => {
   expectOnly(doc(...HEAD, ...value('r', 'DWord', '4294967296')), 'out-of-range', 10, 18, '4294967296 is outside the DWord range');
   const plan = planOf(doc(...HEAD, ...value('r', 'DWord', '4294967295')));
-  assert.is(plan.resources[0]!.desired.valueData, 4294967295);
+  assert.is(registrySpec(plan.resources[0]!)!.desired.valueData, 4294967295);
 });
 
 test('QWord 18446744073709551615 is accepted and kept exactly as a string', () => {
   const plan = planOf(doc(...HEAD, ...value('r', 'QWord', '18446744073709551615')));
-  assert.equal(plan.resources[0]!.desired, { ensure: 'Present', valueType: 'QWord', valueData: '18446744073709551615' });
+  assert.equal(registrySpec(plan.resources[0]!)!.desired, { ensure: 'Present', valueType: 'QWord', valueData: '18446744073709551615' });
 });
 
 test('QWord 18446744073709551616 is out of range', () => {
@@ -235,7 +236,7 @@ test('QWord 18446744073709551616 is out of range', () => {
 
 test('QWord past 2^53 (9007199254740993) is not rounded', () => {
   const plan = planOf(doc(...HEAD, ...value('r', 'QWord', '9007199254740993')));
-  assert.is(plan.resources[0]!.desired.valueData, '9007199254740993');
+  assert.is(registrySpec(plan.resources[0]!)!.desired.valueData, '9007199254740993');
 });
 
 test('DWord given as text is an invalid value, not silently converted', () => {
@@ -263,7 +264,7 @@ test('key path with forward slashes only', () => {
 
 test('long root names, a drive colon and one trailing backslash are accepted', () => {
   const plan = planOf(doc(...HEAD, ...registry('r', String.raw`key: HKEY_LOCAL_MACHINE:\Software\X\ `.trimEnd())));
-  assert.equal(plan.resources[0]!.target, { hive: 'HKEY_LOCAL_MACHINE', subKey: 'Software\\X', valueName: null });
+  assert.equal(registrySpec(plan.resources[0])!.target, { hive: 'HKEY_LOCAL_MACHINE', subKey: 'Software\\X', valueName: null });
 });
 
 // --- across resources -----------------------------------------------------------------------------------
@@ -308,8 +309,8 @@ test('a removed key does not conflict with a sibling whose name merely starts th
 test('Binary data as hex text and as a byte list normalise to the same lowercase hex', () => {
   const plan = planOf(doc(...HEAD, ...value('a', 'Binary', "'0A FF,10'", String.raw`HKLM\Software\X`, 'A'),
     ...value('b', 'Binary', '[10, 255, 16]', String.raw`HKLM\Software\X`, 'B')));
-  assert.is(plan.resources[0]!.desired.valueData, '0aff10');
-  assert.is(plan.resources[1]!.desired.valueData, '0aff10');
+  assert.is(registrySpec(plan.resources[0]!)!.desired.valueData, '0aff10');
+  assert.is(registrySpec(plan.resources[1]!)!.desired.valueData, '0aff10');
 });
 
 test('Binary data that is not hex, or a byte above 255, is invalid', () => {
@@ -323,7 +324,7 @@ test('Binary data that is not hex, or a byte above 255, is invalid', () => {
 test('MultiString given a single string is invalid', () => {
   expectOnly(doc(...HEAD, ...value('r', 'MultiString', 'one')), 'invalid-value', 10, 18, 'a MultiString value needs a list of strings');
   const plan = planOf(doc(...HEAD, ...value('r', 'MultiString', '[one, two]')));
-  assert.equal(plan.resources[0]!.desired.valueData, ['one', 'two']);
+  assert.equal(registrySpec(plan.resources[0]!)!.desired.valueData, ['one', 'two']);
 });
 
 // --- many errors, resource limits -----------------------------------------------------------------------------
@@ -411,7 +412,7 @@ test('one anchor reused by 150 resources is fine; only alias bombs are refused',
   for (let i = 0; i < 150; i++) lines.push(`  - { name: r${i}, type: Registry, properties: { key: ${i === 0 ? '&k ' : '*k'}${i === 0 ? 'HKLM\\Software\\Contoso' : ''}, valueName: v${i}, valueType: DWord, valueData: ${i} } }`);
   const { plan, diagnostics } = validateText('reuse.yaml', `${lines.join('\n')}\n`);
   assert.equal(diagnostics, []);
-  assert.is(plan!.resources[149]!.target.subKey, 'Software\\Contoso');
+  assert.is(registrySpec(plan!.resources[149]!)!.target.subKey, 'Software\\Contoso');
 });
 
 test('encodings: UTF-16 with a byte-order mark (what Windows PowerShell 5.1 writes) is accepted; a non-UTF-8 byte is named with its line and byte', () => {

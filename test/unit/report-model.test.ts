@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { buildReportModel, registryArea, type ReportInput, type ReportModel } from '../../src/report/model.js';
+import { buildReportModel, type ReportInput, type ReportModel } from '../../src/report/model.js';
+import { registryArea } from '../../src/kinds/registry/kind.js';
 import { renderJson } from '../../src/report/json.js';
 import type { ApplyReport, ResourceResult, RunReport, StateView } from '../../src/engine/results.js';
 import { planFromYaml } from '../helpers.js';
@@ -159,8 +160,8 @@ test('raw Registry settings are unrated and grouped under the key holding the va
   assert.equal(m.byArea.map((a) => a.area).sort(), Object.values(area).sort());
   assert.is(m.outcome, 'drift');
   // Without a plan entry the area comes from the target text the runtime reported.
-  assert.is(registryArea(undefined, 'HKEY_LOCAL_MACHINE\\A\\B!v'), 'HKLM\\A\\B');
-  assert.is(registryArea(undefined, 'HKEY_USERS\\S-1\\K'), 'HKU\\S-1');
+  assert.is(registryArea('HKEY_LOCAL_MACHINE\\A\\B!v'), 'HKLM\\A\\B');
+  assert.is(registryArea('HKEY_USERS\\S-1\\K'), 'HKU\\S-1');
   assertValid(m);
 });
 

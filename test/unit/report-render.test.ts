@@ -1,6 +1,7 @@
 // Every renderer against hostile names and data: XML checked by xmllint (JUnit against the vendored
 // JUnit XSD), SARIF by ajv against the official SARIF 2.1.0 schema, HTML for escaping and embedding.
 import { test } from 'uvu';
+import { registrySpec } from '../../src/kinds/registry/kind.js';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,14 +63,14 @@ resources:
 const plan = planFromYaml(YAML, 'docs/hostile <&> doc.yaml');
 
 function targetOf(r: PlannedResource): string {
-  return `${r.target.hive}\\${r.target.subKey}${r.target.valueName === null ? '' : `!${r.target.valueName}`}`;
+  return `${registrySpec(r)!.target.hive}\\${registrySpec(r)!.target.subKey}${registrySpec(r)!.target.valueName === null ? '' : `!${registrySpec(r)!.target.valueName}`}`;
 }
 
 /** A test run: first drift, second error, third skipped, the rest in desired state. */
 function testRun(): RunReport {
   const results: (ResourceResult & { skipped?: boolean })[] = plan.resources.map((r, i) => {
     const base = { name: r.name, type: r.type, target: targetOf(r), ...(r.entry ? { id: r.entry.id } : {}) };
-    const desired = { ensure: 'Present' as const, valueType: r.desired.valueType, valueData: r.desired.valueData, ...(r.policy ? { policyValue: r.policy.value } : {}) };
+    const desired = { ensure: 'Present' as const, valueType: registrySpec(r)!.desired.valueType, valueData: registrySpec(r)!.desired.valueData, ...(r.policy ? { policyValue: r.policy.value } : {}) };
     if (i === 0) return { ...base, desired, actual: { ensure: 'Present', valueType: 'DWord', valueData: 0, policyValue: 'Disabled' }, inDesiredState: false, differingProperties: ['valueData'] };
     if (i === 1) return { ...base, error: `cannot open <key> & "value" ]]> \u0003` };
     if (i === 2) return { ...base, desired, actual: { ensure: 'Absent' }, inDesiredState: false, differingProperties: ['ensure'], skipped: true };
@@ -116,7 +117,7 @@ test('the hostile plan really holds control characters, astral characters and ma
   assert.ok(plan.resources[2]!.name.includes('\u001b'));
   assert.ok(plan.resources[3]!.name.includes('\u{1F600}'));
   assert.ok(plan.resources[4]!.name.includes('\n'));
-  assert.ok(plan.resources[1]!.target.valueName!.includes('\u0002'));
+  assert.ok(registrySpec(plan.resources[1]!)!.target.valueName!.includes('\u0002'));
   assert.equal(model.settings.map((s) => s.status), ['drift', 'error', 'skipped', 'ok', 'ok']);
 });
 

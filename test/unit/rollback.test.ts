@@ -1,4 +1,5 @@
 import { test } from 'uvu';
+import { registrySpec } from '../../src/kinds/registry/kind.js';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { rollbackDocument, type BackupRecord } from '../../src/engine/rollback.js';
@@ -22,9 +23,9 @@ test('rollback restores only what the run applied, exactly, and names what it ca
   const { plan, diagnostics } = validateText('rollback.yaml', yaml);
   assert.equal(diagnostics, []);
   assert.is(plan!.resources.length, 3);
-  assert.equal(plan!.resources[0]!.desired, { ensure: 'Present', valueType: 'QWord', valueData: '18446744073709551615' });
-  assert.equal(plan!.resources[1]!.desired, { ensure: 'Present', valueType: 'Binary', valueData: '0102', typeCode: 0 });
-  assert.equal(plan!.resources[2]!.desired, { ensure: 'Present', valueType: 'Binary', valueData: '6100000062000000', typeCode: 1 });
+  assert.equal(registrySpec(plan!.resources[0]!)!.desired, { ensure: 'Present', valueType: 'QWord', valueData: '18446744073709551615' });
+  assert.equal(registrySpec(plan!.resources[1]!)!.desired, { ensure: 'Present', valueType: 'Binary', valueData: '0102', typeCode: 0 });
+  assert.equal(registrySpec(plan!.resources[2]!)!.desired, { ensure: 'Present', valueType: 'Binary', valueData: '6100000062000000', typeCode: 1 });
   assert.equal(unsupported, [
     'HKEY_LOCAL_MACHINE\\SOFTWARE\\A!n: type Raw 0 has no document form',
     'HKEY_LOCAL_MACHINE\\SOFTWARE\\A!x\0y: registry text cannot contain the NUL character (U+0000): Windows ends the string there',

@@ -18,7 +18,7 @@ import {
   type Unsupported,
 } from '../../src/catalog/stig/xccdf.js';
 import { parseXml, textContent, XmlError } from '../../src/catalog/stig/xml.js';
-import { parseKeyPath, targetIdentity } from '../../src/resources/registry-model.js';
+import { parseKeyPath, targetIdentity } from '../../src/kinds/registry/model.js';
 
 const STIG_XCCDF = join(resolve(process.cwd(), 'test', 'fixtures'), 'stig', 'U_MS_Windows_Server_2016_STIG_V2R10_Manual-xccdf.xml');
 const RAW = readFileSync(STIG_XCCDF, 'utf8');

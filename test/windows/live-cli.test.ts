@@ -11,7 +11,7 @@ import { PwshSession } from '../../src/bridge/session.js';
 import { ps } from '../../src/compile/quote.js';
 import { projectPath } from '../../src/paths.js';
 import { lockPathFor } from '../../src/engine/state.js';
-import type { BackupRecord } from '../../src/engine/rollback.js';
+import type { BackupRecord, RegistryBackupEntry } from '../../src/engine/rollback.js';
 import type { ApplyReport, RunReport } from '../../src/engine/results.js';
 import { runCli, runPwshFile, tempDir } from '../helpers.js';
 
@@ -110,7 +110,7 @@ test('get, test, apply --what-if, apply, test: the CLI on the live registry, no 
 
   // The prior state was on disk before the first change, through the same PowerShell.
   const backup = JSON.parse(readFileSync(report.set!.backup!, 'utf8')) as BackupRecord;
-  const byName = Object.fromEntries(backup.entries.map((e) => [e.resource, e]));
+  const byName = Object.fromEntries((backup.entries as RegistryBackupEntry[]).map((e) => [e.resource, e]));
   assert.equal(byName['changed type']!.value, { exists: true, valueType: 'String', typeCode: 1, valueData: '1' });
   assert.equal(byName['removed value']!.value, { exists: true, valueType: 'ExpandString', typeCode: 2, valueData: '%X%' });
   assert.equal(byName['removed tree']!.removedTree!.map((k) => k.subKey), [`Software\\winstate-cli-${TAG}\\Tree`, `Software\\winstate-cli-${TAG}\\Tree\\Child`]);

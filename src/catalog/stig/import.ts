@@ -43,17 +43,17 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { meetsCondition, parseCondition } from '../../resources/condition.js';
-import type { ResourceMetadata } from '../../resources/info.js';
-import { parseKeyPath, targetIdentity, type ValueType, type WireData } from '../../resources/registry-model.js';
+import { meetsCondition, parseCondition } from '../../kinds/condition.js';
+import type { ResourceMetadata } from '../../kinds/info.js';
+import { parseKeyPath, targetIdentity, type ValueType, type WireData } from '../../kinds/registry/model.js';
 import { deliverDocument, oneLine, renderDocument, SCHEMA_MODELINE } from '../../document/write.js';
 import { EXIT } from '../../engine/results.js';
 import { loadCatalog, type Catalog, type CatalogEntry } from '../catalog.js';
 import { extractPolicyRequirement, type PolicySetting } from './policy-rules.js';
-import { registryKind } from '../../resources/registry.js';
-import { policyKind } from '../../resources/security-option.js';
-import { sameDesired } from '../../resources/registry-model.js';
-import type { ResolveContext, ResolvedResource } from '../../resources/kind.js';
+import { registryKind } from '../../kinds/registry/kind.js';
+import { policyKind } from '../../kinds/policy.js';
+import { unitOf } from '../../kinds/index.js';
+import type { ResolveContext, ResolvedResource } from '../../kinds/kind.js';
 import {
   extractAll,
   parseXccdf,
@@ -493,7 +493,7 @@ export function policyValueFor(entry: CatalogEntry, s: PolicySetting): unknown {
   switch (s.kind) {
     case 'UserRight': {
       if ('principals' in s) {
-        if (rec && typeof rec === 'object' && 'principals' in rec && sortedSet(rec.principals) === sortedSet(s.principals)) return 'recommended';
+        if (rec && typeof rec === 'object' && 'principals' in rec && rec.principals !== undefined && sortedSet(rec.principals) === sortedSet(s.principals)) return 'recommended';
         return [...s.principals];
       }
       const same = rec && typeof rec === 'object' && 'mustInclude' in rec && !('mustExclude' in rec) && sortedSet(rec.mustInclude ?? []) === sortedSet(s.mustInclude);
@@ -659,7 +659,7 @@ function catalogLink(r: ImportedRegistryResource, catalog: Catalog): ImportedReg
   const entries = cites.filter((e) => {
     if (!e.registry) return false;
     const key = parseKeyPath(e.registry.key);
-    return typeof key !== 'string' && targetIdentity({ ...key, valueName: e.registry.valueName }) === targetIdentity(raw.target);
+    return typeof key !== 'string' && targetIdentity({ ...key, valueName: e.registry.valueName }) === raw.identity;
   });
   if (entries.length !== 1) return undefined;
   const entry = entries[0]!;
@@ -667,7 +667,7 @@ function catalogLink(r: ImportedRegistryResource, catalog: Catalog): ImportedReg
   const candidates = [...(typeof entry.recommended === 'string' ? [entry.recommended] : []), ...(entry.choices ?? []).map((c) => c.name), 'recommended'];
   for (const value of [...new Set(candidates)]) {
     const linked = resolve(policyKind, { ...by, value });
-    if (linked && targetIdentity(linked.target) === targetIdentity(raw.target) && sameDesired(linked.desired, raw.desired)) {
+    if (linked && linked.identity === raw.identity && linked.kind === raw.kind && unitOf(raw.kind).sameDesired(linked.spec, raw.spec)) {
       return { type: entry.kind === 'SecurityOption' ? 'SecurityOption' : 'Policy', properties: { ...by, value } };
     }
   }

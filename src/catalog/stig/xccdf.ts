@@ -10,7 +10,7 @@
  *
  * Nothing here holds DISA prose; the texts are read from the benchmark at run time.
  */
-import { DWORD_MAX, HIVES, QWORD_MAX, parseKeyPath, type Hive, type ValueType } from '../../resources/registry-model.js';
+import { DWORD_MAX, HIVES, QWORD_MAX, parseKeyPath, type Hive, type ValueType } from '../../kinds/registry/model.js';
 import { childElements, firstChild, localName, parseXml, textContent, type XmlElement } from './xml.js';
 
 // ---------------------------------------------------------------------------------------------------------

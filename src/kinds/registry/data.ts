@@ -1,4 +1,4 @@
-import { DWORD_MAX, QWORD_MAX, type ValueType, type WireData } from './registry-model.js';
+import { DWORD_MAX, QWORD_MAX, type ValueType, type WireData } from './model.js';
 
 /**
  * Checks data written in a document against its value type and returns the wire form,

@@ -32,7 +32,7 @@ export interface RegistryTarget {
 export interface RegistryDesired {
   ensure: 'Present' | 'Absent';
   /** Test accepts any value meeting this (valueData is what set writes); see condition.ts. */
-  condition?: import('./condition.js').Condition;
+  condition?: import('../condition.js').Condition;
   /** Test also accepts the value being absent. */
   absentOk?: boolean;
   /** With ensure Absent on a key: remove it only while it is empty (rollback of keys a run created). */
