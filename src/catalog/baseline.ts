@@ -133,7 +133,9 @@ export function baselineResources(baseline: Baseline, catalog: Catalog, options:
     if (names.has(name.toLowerCase())) name = `${name} (${s.ref})`;
     names.add(name.toLowerCase());
     const own = kindResource(entry, s);
-    const properties: Record<string, unknown> = own?.properties ?? { policy: entry.title, value: s.value };
+    // An object value that kindResource leaves to Policy is the catalog's own recommendation.
+    const value = typeof s.value === 'object' && !Array.isArray(s.value) ? 'recommended' : s.value;
+    const properties: Record<string, unknown> = own?.properties ?? { policy: entry.title, value };
     if (!own && s.condition) properties.condition = s.condition;
     if (!own && s.absentOk) properties.absentOk = true;
     const metadata: Record<string, unknown> = { scope: [...s.scope] };
