@@ -4368,7 +4368,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [164] WN16-UR-000290: The Profile single process user right must only be assigned to the Administrators group (Policy, line 2117)
+    # [164] WN16-UR-000290: The Profile single process user right must only be assigned to the Administrators group (Policy, line 2118)
     #     Policy:     Profile single process = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -4391,7 +4391,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [165] WN16-UR-000090: The Create a token object user right must not be assigned to any groups or accounts (Policy, line 2129)
+    # [165] WN16-UR-000090: The Create a token object user right must not be assigned to any groups or accounts (Policy, line 2130)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Create a token object = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4416,7 +4416,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [166] WN16-UR-000300: The Restore files and directories user right must only be assigned to the Administrators group (Policy, line 2142)
+    # [166] WN16-UR-000300: The Restore files and directories user right must only be assigned to the Administrators group (Policy, line 2143)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Restore files and directories = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4440,7 +4440,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [167] WN16-UR-000310: The Take ownership of files or other objects user right must only be assigned to the... (Policy, line 2155)
+    # [167] WN16-UR-000310: The Take ownership of files or other objects user right must only be assigned to the... (Policy, line 2156)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Take ownership of files or other objects = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4464,7 +4464,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [168] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoPreviewPane) (Policy, line 2168)
+    # [168] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoPreviewPane) (Policy, line 2169)
     #     Policy:     Turn off Preview Pane = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\File Explorer\Explorer Frame Pane
     #     Severity:   medium
@@ -4491,7 +4491,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Preview Pane'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [169] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoReadingPane) (Policy, line 2180)
+    # [169] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoReadingPane) (Policy, line 2181)
     #     Policy:     Turn on or off details pane = Always hide
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\File Explorer\Explorer Frame Pane
     #     Severity:   medium
@@ -4518,7 +4518,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on or off details pane'; Value = 'Always hide'; Choices = @(@{ Name = 'Always hide'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [170] WN16-CC-000555: Windows Server 2016 must have PowerShell Transcription enabled (Policy, line 2192)
+    # [170] WN16-CC-000555: Windows Server 2016 must have PowerShell Transcription enabled (Policy, line 2193)
     #     Policy:     Turn on PowerShell Transcription = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows PowerShell
     #     Severity:   medium

@@ -4207,7 +4207,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [157] WN16-UR-000290: The Profile single process user right must only be assigned to the Administrators group (Policy, line 2049)
+    # [157] WN16-UR-000290: The Profile single process user right must only be assigned to the Administrators group (Policy, line 2050)
     #     Policy:     Profile single process = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -4230,7 +4230,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [158] WN16-UR-000090: The Create a token object user right must not be assigned to any groups or accounts (Policy, line 2061)
+    # [158] WN16-UR-000090: The Create a token object user right must not be assigned to any groups or accounts (Policy, line 2062)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Create a token object = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4255,7 +4255,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [159] WN16-UR-000300: The Restore files and directories user right must only be assigned to the Administrators group (Policy, line 2074)
+    # [159] WN16-UR-000300: The Restore files and directories user right must only be assigned to the Administrators group (Policy, line 2075)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Restore files and directories = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4279,7 +4279,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [160] WN16-UR-000310: The Take ownership of files or other objects user right must only be assigned to the... (Policy, line 2087)
+    # [160] WN16-UR-000310: The Take ownership of files or other objects user right must only be assigned to the... (Policy, line 2088)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Take ownership of files or other objects = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4303,7 +4303,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [161] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoPreviewPane) (Policy, line 2100)
+    # [161] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoPreviewPane) (Policy, line 2101)
     #     Policy:     Turn off Preview Pane = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\File Explorer\Explorer Frame Pane
     #     Severity:   medium
@@ -4330,7 +4330,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Preview Pane'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [162] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoReadingPane) (Policy, line 2112)
+    # [162] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoReadingPane) (Policy, line 2113)
     #     Policy:     Turn on or off details pane = Always hide
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\File Explorer\Explorer Frame Pane
     #     Severity:   medium
@@ -4357,7 +4357,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on or off details pane'; Value = 'Always hide'; Choices = @(@{ Name = 'Always hide'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [163] WN16-CC-000555: Windows Server 2016 must have PowerShell Transcription enabled (Policy, line 2124)
+    # [163] WN16-CC-000555: Windows Server 2016 must have PowerShell Transcription enabled (Policy, line 2125)
     #     Policy:     Turn on PowerShell Transcription = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows PowerShell
     #     Severity:   medium

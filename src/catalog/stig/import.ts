@@ -50,6 +50,7 @@ import { deliverDocument, oneLine, renderDocument, SCHEMA_MODELINE } from '../..
 import { EXIT } from '../../engine/results.js';
 import { loadCatalog, type Catalog, type CatalogEntry } from '../catalog.js';
 import { extractPolicyRequirement, type PolicySetting } from './policy-rules.js';
+import { findAuditSubcategory, findUserRight } from '../../kinds/tables.js';
 import { registryKind } from '../../kinds/registry/kind.js';
 import { policyKind } from '../../kinds/policy.js';
 import { unitOf } from '../../kinds/index.js';
@@ -443,9 +444,13 @@ function addPolicyResource(
     return undefined;
   }
   if (earlier && stableJson(earlier.setting) !== stableJson(setting)) {
-    return `${oneLine(earlier.name.split(':')[0]!)} also sets ${identity.split(':').slice(1).join(':')}, differently`;
+    const what = setting.kind === 'UserRight' ? `user right ${setting.right}` : setting.kind === 'AuditPolicy' ? `audit subcategory ${setting.subcategory}` : `${setting.section} ${setting.key}`;
+    const roles = earlier.metadata.scope?.join() !== applicability.scope.join() ? ' (the two rules are for different server roles: import with --scope MS or --scope DC)' : '';
+    return `${what} is also required by ${earlier.rule.stigId}, with another value${roles}`;
   }
   const gpo = gpoPaths(rule.fixText);
+  // A fix text that names the policy without quotes (WN16-UR-000280): the policy's place from the kinds' tables.
+  if (gpo.length === 0) gpo.push(...kindGpoPath(setting));
   const severity = rule.severity === 'low' || rule.severity === 'medium' || rule.severity === 'high' ? rule.severity : undefined;
   const metadata: ResourceMetadata = {
     title: oneLine(rule.title),
@@ -468,6 +473,21 @@ function addPolicyResource(
   r.name = policyResourceName(r, names);
   if (!earlier) bySetting.set(identity, r);
   return r;
+}
+
+const SECURITY_SETTINGS = 'Computer Configuration\\Windows Settings\\Security Settings';
+
+/** Where Group Policy shows a user right or audit subcategory (account policy rules always name theirs). */
+function kindGpoPath(s: PolicySetting): string[] {
+  if (s.kind === 'UserRight') {
+    const right = findUserRight(s.right);
+    return right ? [`${SECURITY_SETTINGS}\\Local Policies\\User Rights Assignment\\${right.title}`] : [];
+  }
+  if (s.kind === 'AuditPolicy') {
+    const sub = findAuditSubcategory(s.guid);
+    return sub ? [`${SECURITY_SETTINGS}\\Advanced Audit Policy Configuration\\Audit Policies\\${sub.category}\\${sub.gpoTitle}`] : [];
+  }
+  return [];
 }
 
 function sameStorage(entry: CatalogEntry, s: PolicySetting): boolean {
