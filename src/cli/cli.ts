@@ -46,7 +46,8 @@ usage:
   winstate catalog list [--json]                   every setting the catalog knows: id, kind, severity,
                                                    STIG id, CIS numbers, title in aligned columns
   winstate catalog show <id|title|STIG id|CIS number> [--json]
-                                                   one setting: mapping, choices, rationale, references
+                                                   one setting: registry mapping or storage, choices,
+                                                   rationale, references
   winstate catalog search <words>... [--json]      entries whose id, title, GPO path, registry path, STIG
                                                    ids or CIS numbers contain every word
   winstate runs [--limit n] [--target file.reg|live] [--json]
@@ -56,7 +57,8 @@ usage:
   winstate schema [--out file] [--check]           print the document JSON Schema
   winstate import stig <xccdf> [--scope MS|DC] [-o file.yaml]
                                                    a DISA STIG XCCDF as a document: one resource per registry
-                                                   value; rules it cannot express listed at its top
+                                                   value, user right, account, security or audit policy;
+                                                   rules it cannot express listed at its top
   winstate baseline list [--json]                  the CIS and Microsoft baselines the catalog ships
   winstate baseline <id>[@version] --scope MS|DC [--level L1|L2|NG] [-o file.yaml]
                                                    a shipped baseline as a document of Policy resources
