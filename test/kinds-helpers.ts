@@ -5,22 +5,10 @@ import { join } from 'node:path';
 import { PwshSession } from '../src/bridge/session.js';
 import { ps, PsCode } from '../src/compile/quote.js';
 import { projectPath } from '../src/paths.js';
+import { RUNTIME_FILES } from '../src/compile/emit.js';
 
-/** In load order: core.ps1 for Write-WsFileAtomic, then the shared layer, tables and stores. */
-export const KIND_SCRIPTS = [
-  'src/compile/runtime/core.ps1',
-  'src/kinds/text-file.ps1',
-  'src/kinds/live.ps1',
-  'src/kinds/user-right/principals.generated.ps1',
-  'src/kinds/user-right/privileges.generated.ps1',
-  'src/kinds/user-right/principal.ps1',
-  'src/kinds/security-policy/template-keys.generated.ps1',
-  'src/kinds/security-policy/security-template.ps1',
-  'src/kinds/security-policy/security-template-live.ps1',
-  'src/kinds/audit-policy/subcategories.generated.ps1',
-  'src/kinds/audit-policy/audit-backup.ps1',
-  'src/kinds/audit-policy/audit-backup-live.ps1',
-];
+/** In load order: the whole runtime a generated script embeds (engine core, stores, kind modules, tables). */
+export const KIND_SCRIPTS = RUNTIME_FILES;
 
 export class KindsShell {
   readonly session = new PwshSession({ timeoutMs: 60_000 });

@@ -154,15 +154,18 @@ function Write-WsTextFile {
     A hashtable from Read-WsTextFile or New-WsTextFile.
     .PARAMETER LiteralPath
     Where to write; the file's own Path when omitted.
+    .PARAMETER BeforeSwap
+    Runs right before the new file is swapped in (the engine's lock check).
     #>
     [CmdletBinding()]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $File,
-        [string] $LiteralPath
+        [string] $LiteralPath,
+        [scriptblock] $BeforeSwap
     )
     $target = $File.Path
     if ($LiteralPath) { $target = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($LiteralPath) }
-    Write-WsFileAtomic -Path $target -Bytes (ConvertTo-WsTextContent -File $File)
+    Write-WsFileAtomic -Path $target -Bytes (ConvertTo-WsTextContent -File $File) -BeforeSwap $BeforeSwap
 }
 
 function New-WsTextFile {

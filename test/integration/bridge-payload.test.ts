@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PwshSession } from '../../src/bridge/session.js';
 import { toClixml } from '../../src/bridge/clixml.js';
-import { bridgePayload, resourceFields } from '../../src/compile/emit.js';
+import { bridgePayload, resourceFields, RUNTIME_FILES } from '../../src/compile/emit.js';
 import { ps, psLiteral, PsCode } from '../../src/compile/quote.js';
 import { planFromYaml } from '../helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CORE = readFileSync(join(ROOT, 'src', 'compile', 'runtime', 'core.ps1'), 'utf8');
+// The whole runtime: each kind repairs its own rows after the one deserialisation.
+const CORE = RUNTIME_FILES.map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
 const session = new PwshSession();
 test.after(() => session.close());
 

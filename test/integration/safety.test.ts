@@ -17,7 +17,7 @@ test.after(() => session.close());
 
 /** Every key and value of a snapshot, order-independent, through the runtime's own reader. */
 async function dump(file: string): Promise<unknown> {
-  const runtime = ['core.ps1', 'safety.ps1', 'store-snapshot.ps1'].map((f) => resolve('src/compile/runtime', f));
+  const runtime = ['src/compile/runtime/core.ps1', 'src/compile/runtime/safety.ps1', 'src/kinds/registry/registry-snapshot.ps1', 'src/kinds/registry/registry.ps1'].map((f) => resolve(f));
   const r = await session.invoke(ps`foreach ($f in ${runtime}) { . $f }
 $s = Open-WsSnapshotStore -LiteralPath ${file}
 $keys = foreach ($k in $s.KeyMap.get_Values()) {

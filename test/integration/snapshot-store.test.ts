@@ -1,4 +1,4 @@
-// Integration tests for src/compile/runtime/store-snapshot.ps1, run in real PowerShell.
+// Integration tests for src/kinds/registry/registry-snapshot.ps1, run in real PowerShell.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PwshSession } from '../../src/bridge/session.js';
@@ -8,7 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 const root = process.cwd();
-const storePs1 = path.join(root, 'src', 'compile', 'runtime', 'store-snapshot.ps1');
+const storePs1 = path.join(root, 'src', 'kinds', 'registry', 'registry-snapshot.ps1');
+const registryPs1 = path.join(root, 'src', 'kinds', 'registry', 'registry.ps1');
 const corePs1 = path.join(root, 'src', 'compile', 'runtime', 'core.ps1');
 const fixtureName = path.join('reg', 'plus3it_sceWin8.reg');
 const fixture = path.join(root, 'test', 'fixtures', fixtureName);
@@ -96,6 +97,7 @@ async function runPs(sb: Sandbox, body: string, input?: unknown): Promise<any> {
     'Set-StrictMode -Version Latest',
     `. ${psq(corePs1)}`,
     `. ${psq(storePs1)}`,
+    `. ${psq(registryPs1)}`,
     `$InFile = ${psq(inFile)}`,
     `$OutFile = ${psq(outFile)}`,
     PRELUDE,

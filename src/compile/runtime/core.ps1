@@ -1,60 +1,144 @@
-# Runtime shared by every generated script: store dispatch, compare rules, get/test/set, output.
-# Registry data in memory: String/ExpandString [string], DWord [uint32], QWord [uint64],
-# MultiString [string[]], Binary and Raw [byte[]]. Results carry the JSON-safe "wire" form.
+# The engine core shared by every generated script: the kind and store tables, the run
+# (Invoke-WsConfiguration), the condition rules and the output. It knows no kind's internals:
+# each kind is a module under src/kinds/<kind>/ reached through Get-WsKindModule, and each store
+# is opened and saved through Open-WsStore / Save-WsStore (see src/kinds/CONTRACT.md).
 
-function Open-WsStore {
-    param([AllowEmptyString()][string] $RegistrySnapshot)
-    if ($RegistrySnapshot) { return Open-WsSnapshotStore -LiteralPath $RegistrySnapshot }
-    return Open-WsLiveStore
+# Kinds: the store each uses, its functions, and the row columns that say what it wants (a
+# waiver override replaces them all). A row without Kind is a registry row, as rows were before kinds.
+$script:WsKindTable = @{
+    Registry       = @{ Store = 'Registry'; Noun = 'Registry'; Payload = 'Repair-WsRegistryPayload'
+        DesiredColumns = @('ValueData', 'WireData', 'Condition', 'ConditionView', 'AbsentOk', 'Policy') }
+    UserRight      = @{ Store = 'SecurityTemplate'; Noun = 'UserRight'; Payload = $null
+        DesiredColumns = @('Principals', 'MustInclude', 'MustExclude', 'AllowLockout') }
+    AccountPolicy  = @{ Store = 'SecurityTemplate'; Noun = 'AccountPolicy'; Payload = $null
+        DesiredColumns = @('Value', 'Condition', 'ConditionView', 'Policy') }
+    SecurityPolicy = @{ Store = 'SecurityTemplate'; Noun = 'SecurityPolicy'; Payload = $null
+        DesiredColumns = @('Value', 'Condition', 'ConditionView', 'Policy') }
+    AuditPolicy    = @{ Store = 'AuditBackup'; Noun = 'AuditPolicy'; Payload = $null
+        DesiredColumns = @('Success', 'Failure') }
 }
 
-function Invoke-WsChange {
-    # Moves one resource to its desired state; the caller has already asked ShouldProcess.
-    param($Store, $Resource)
-    $snapshot = ($Store.Kind -eq 'Snapshot')
-    $common = @{ Store = $Store; Hive = $Resource.Hive; SubKey = $Resource.SubKey }
-    if ($null -eq $Resource.ValueName) {
-        if ($Resource.Ensure -eq 'Present') {
-            if ($snapshot) { New-WsSnapshotKey @common } else { New-WsLiveKey @common }
-        } else {
-            if ($snapshot) { Remove-WsSnapshotKey @common } else { Remove-WsLiveKey @common }
-        }
-        return
+# Stores: how each opens and saves, offline (a file) and live; what a missing file is called.
+# Immediate: live changes are real at once (journaled one by one, the lock checked before each).
+# ReportedAsSnapshot: the store whose file reports and backups show as 'snapshot' (as before kinds).
+$script:WsStoreTable = @{
+    Registry         = @{
+        Open = 'Open-WsSnapshotStore'; Save = 'Save-WsSnapshotStore'; OpenLive = 'Open-WsLiveStore'; SaveLive = 'Save-WsLiveStore'
+        CloseLive = $null; Immediate = $true; Parameter = 'RegistrySnapshot'; Need = 'a registry export'; Example = 'file.reg'; ReportedAsSnapshot = $true
     }
-    $common.ValueName = $Resource.ValueName
-    if ($Resource.Ensure -eq 'Present' -and $null -ne $Resource.TypeCode) {
-        # Raw form: exact bytes with their type code (rollback of any value).
-        if ($snapshot) { Set-WsSnapshotRawValue @common -TypeCode ([int]$Resource.TypeCode) -Bytes $Resource.ValueData }
-        elseif ($Resource.TypeCode -eq 3) { Set-WsLiveValue @common -Kind 'Binary' -Data $Resource.ValueData }
-        else { throw ('Writing a value of registry type code {0} from raw bytes is not supported on the live registry yet' -f $Resource.TypeCode) }
-        return
+    SecurityTemplate = @{
+        Open = 'Open-WsSecurityTemplate'; Save = 'Save-WsSecurityTemplate'; OpenLive = 'Open-WsLiveSecurityTemplate'; SaveLive = 'Save-WsLiveSecurityTemplate'
+        CloseLive = 'Close-WsLiveStore'; Immediate = $false; Parameter = 'SecurityTemplate'; Need = 'a security template'; Example = 'secedit.inf'
     }
-    if ($Resource.Ensure -eq 'Present') {
-        if ($snapshot) { Set-WsSnapshotValue @common -Kind $Resource.ValueType -Data $Resource.ValueData }
-        else { Set-WsLiveValue @common -Kind $Resource.ValueType -Data $Resource.ValueData }
+    AuditBackup      = @{
+        Open = 'Open-WsAuditBackup'; Save = 'Save-WsAuditBackup'; OpenLive = 'Open-WsLiveAuditBackup'; SaveLive = 'Save-WsLiveAuditBackup'
+        CloseLive = 'Close-WsLiveStore'; Immediate = $false; Parameter = 'AuditBackup'; Need = 'an audit policy backup'; Example = 'audit.csv'
+    }
+}
+# The order stores are opened, saved and reported in.
+$script:WsStoreOrder = @('Registry', 'SecurityTemplate', 'AuditBackup')
+
+function Get-WsKindModule {
+    <#
+    .SYNOPSIS
+    A kind's module: its store's name and the names of its functions (States, State, Set, Backup, Format).
+    .PARAMETER Kind
+    The kind (a row's Kind column); empty means Registry.
+    #>
+    [CmdletBinding()]
+    [OutputType([hashtable])]
+    param([AllowEmptyString()] [AllowNull()] [string] $Kind)
+    if (-not $Kind) { $Kind = 'Registry' }
+    $entry = $script:WsKindTable[$Kind]
+    if ($null -eq $entry) { throw "unknown resource kind '$Kind' (this runtime knows $(@($script:WsKindTable.Keys | Sort-Object) -join ', '))" }
+    if ($null -eq $entry.States) {
+        $noun = $entry.Noun
+        $entry.Kind = $Kind
+        $entry.States = "Get-Ws${noun}States"; $entry.State = "Get-Ws${noun}State"; $entry.Set = "Set-Ws${noun}State"
+        $entry.Backup = "Get-Ws${noun}BackupEntry"; $entry.Format = "Format-Ws${noun}StateText"
+    }
+    return $entry
+}
+
+function Open-WsStore {
+    <#
+    .SYNOPSIS
+    Opens a store: the file given (offline), or the live system when no file is given.
+    .PARAMETER Name
+    The store: Registry, SecurityTemplate or AuditBackup.
+    .PARAMETER LiteralPath
+    The snapshot file; empty for the live system.
+    .OUTPUTS
+    The store hashtable with Name, Offline, Path and Immediate added to the store's own data.
+    #>
+    [CmdletBinding()]
+    [OutputType([hashtable])]
+    param(
+        [Parameter(Mandatory = $true)] [string] $Name,
+        [AllowEmptyString()] [string] $LiteralPath
+    )
+    $entry = $script:WsStoreTable[$Name]
+    if ($null -eq $entry) { throw "unknown store '$Name'" }
+    if ($LiteralPath) {
+        $full = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($LiteralPath)
+        $store = & $entry.Open -LiteralPath $full
+        $store.Offline = $true
+        $store.Immediate = $false
     } else {
-        if ($snapshot) { Remove-WsSnapshotValue @common } else { Remove-WsLiveValue @common }
+        $store = & $entry.OpenLive
+        $store.Offline = $false
+        $store.Immediate = $entry.Immediate
     }
+    $store.Name = $Name
+    return $store
+}
+
+function Save-WsStore {
+    <#
+    .SYNOPSIS
+    Writes a store's changes: its file atomically (offline) or through its tool (live), after
+    checking that the run still holds the lock (Fence).
+    .PARAMETER Store
+    A store from Open-WsStore.
+    .PARAMETER Fence
+    The lock this run holds (Path, Token), or $null.
+    .OUTPUTS
+    $true when something was written.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [AllowNull()] [hashtable] $Fence
+    )
+    $entry = $script:WsStoreTable[$Store.Name]
+    $save = $entry.SaveLive
+    if ($Store.Offline) { $save = $entry.Save }
+    return [bool](& $save -Store $Store -Fence $Fence)
+}
+
+function Close-WsStore {
+    <#
+    .SYNOPSIS
+    Releases what a live store holds (its work directory); nothing for the others.
+    .PARAMETER Store
+    A store from Open-WsStore.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)] [hashtable] $Store)
+    $close = $script:WsStoreTable[$Store.Name].CloseLive
+    if (-not $Store.Offline -and $close) { & $close -Store $Store }
 }
 
 function ConvertFrom-WsPayload {
     # The bridge passes the document and its resource table as CLIXML data (one deserialisation,
-    # exact types). Lists come back as ArrayList: MultiString data is made string[] again, as the
-    # script's own table literal has it.
+    # exact types); each kind that needs it repairs its rows once (lists come back as ArrayList).
     param([Parameter(Mandatory = $true)][string] $Payload)
     $data = [System.Management.Automation.PSSerializer]::Deserialize($Payload)
     $resources = @()
     if ($null -ne $data.Resources) { $resources = $data.Resources.ToArray() }
-    foreach ($r in $resources) {
-        $parts = @($r)
-        if ($null -ne $r.Waiver -and $null -ne $r.Waiver.Override) { $parts += $r.Waiver.Override }
-        foreach ($part in $parts) {
-            if ($part.ValueType -ne 'MultiString') { continue }
-            if ($null -ne $part.ValueData) { $part.ValueData = [string[]]@($part.ValueData) }
-            if ($null -ne $part.Policy) {
-                foreach ($choice in $part.Policy.Choices) { $choice.Data = [string[]]@($choice.Data) }
-            }
-        }
+    foreach ($entry in $script:WsKindTable.Values) {
+        if ($entry.Payload) { & $entry.Payload -Resources $resources }
     }
     return @{ Document = $data.Document; Resources = $resources }
 }
@@ -80,45 +164,17 @@ function Write-WsFileAtomic {
     }
 }
 
-function ConvertTo-WsHex {
-    param([byte[]] $Bytes)
-    if ($null -eq $Bytes -or $Bytes.Length -eq 0) { return '' }
-    return ([System.BitConverter]::ToString($Bytes)).Replace('-', '').ToLowerInvariant()
-}
-
-function ConvertTo-WsWireData {
-    # JSON-safe form: QWord as a decimal string (exact beyond 2^53), bytes as lowercase hex.
-    param([string] $Kind, $Data)
-    if ($Kind -eq 'DWord') { return [uint32]$Data }
-    if ($Kind -eq 'String' -or $Kind -eq 'ExpandString') { return [string]$Data }
-    if ($Kind -eq 'QWord') { return ([uint64]$Data).ToString([System.Globalization.CultureInfo]::InvariantCulture) }
-    if ($Kind -eq 'MultiString') { return , ([object[]]([string[]]$Data)) }
-    return ConvertTo-WsHex -Bytes $Data
-}
-
-function Test-WsDataEqual {
-    # Exact comparison per kind: numbers as unsigned, text and lists ordinal, bytes as hex.
-    param([string] $Kind, $Left, $Right)
-    if ($Kind -eq 'DWord' -or $Kind -eq 'QWord') { return ([uint64]$Left) -eq ([uint64]$Right) }
-    if ($Kind -eq 'String' -or $Kind -eq 'ExpandString') { return [string]::Equals([string]$Left, [string]$Right, [System.StringComparison]::Ordinal) }
-    if ($Kind -eq 'MultiString') {
-        $l = [string[]]$Left; $r = [string[]]$Right
-        if ($l.Length -ne $r.Length) { return $false }
-        for ($i = 0; $i -lt $l.Length; $i++) {
-            if (-not [string]::Equals($l[$i], $r[$i], [System.StringComparison]::Ordinal)) { return $false }
-        }
-        return $true
-    }
-    return (ConvertTo-WsHex -Bytes $Left) -ceq (ConvertTo-WsHex -Bytes $Right)
-}
-
 function Test-WsCondition {
-    # Same rules as meetsCondition in src/resources/condition.ts: every listed test must hold;
-    # numbers compare unsigned, a String under numeric tests must be a decimal number.
+    # Same rules as meetsCondition in src/kinds/condition.ts (shared cases in
+    # test/fixtures/kinds/condition-cases.json): every listed test must hold, and one of AnyOf when
+    # given. Numbers compare unsigned (Signed: as int64, for template integers); a String under
+    # numeric tests must be a decimal number; text compares exactly (IgnoreCase: ignoring case).
     param($Condition, $Data)
     $value = $Data
     if ($Condition.Numeric) {
-        if ($Data -is [string]) {
+        if ($Condition.Signed) {
+            $value = [int64]$Data
+        } elseif ($Data -is [string]) {
             $parsed = [uint64]0
             $text = $Data.Trim()
             if ($text -notmatch '^[0-9]+$' -or -not [uint64]::TryParse($text, [ref]$parsed)) { return $false }
@@ -131,94 +187,21 @@ function Test-WsCondition {
     if ($null -ne $Condition.AtMost -and $value -gt $Condition.AtMost) { return $false }
     if ($null -ne $Condition.OneOf) {
         $found = $false
-        foreach ($allowed in $Condition.OneOf) { if ([string]$allowed -ceq [string]$value) { $found = $true; break } }
+        if ($Condition.IgnoreCase) { foreach ($allowed in $Condition.OneOf) { if ([string]$allowed -ieq [string]$value) { $found = $true; break } } }
+        else { foreach ($allowed in $Condition.OneOf) { if ([string]$allowed -ceq [string]$value) { $found = $true; break } } }
         if (-not $found) { return $false }
     }
     if ($null -ne $Condition.Not) {
-        foreach ($refused in $Condition.Not) { if ([string]$refused -ceq [string]$value) { return $false } }
+        if ($Condition.IgnoreCase) { foreach ($refused in $Condition.Not) { if ([string]$refused -ieq [string]$value) { return $false } } }
+        else { foreach ($refused in $Condition.Not) { if ([string]$refused -ceq [string]$value) { return $false } } }
     }
     if ($null -ne $Condition.BitsSet -and ($value -band $Condition.BitsSet) -ne $Condition.BitsSet) { return $false }
     if ($null -ne $Condition.BitsClear -and ($value -band $Condition.BitsClear) -ne 0) { return $false }
-    return $true
-}
-
-function Get-WsResourceStates {
-    # Every resource's current state as results show it, and what differs from its desired state.
-    # One store call for all and one loop without helper calls for the common kinds: at 300
-    # resources each PowerShell function call per resource costs about 10 ms.
-    param($Store, $Resources)
-    if ($Store.Kind -eq 'Snapshot') { $states = Get-WsSnapshotStates -Store $Store -Resources $Resources }
-    else { $states = Get-WsLiveStates -Store $Store -Resources $Resources }
-    $out = [object[]]::new($Resources.Count)
-    for ($i = 0; $i -lt $Resources.Count; $i++) {
-        $Resource = $Resources[$i]
-        $state = $states[$i]
-        if ($null -eq $Resource.ValueName) {
-            $present = $state.KeyExists
-            $view = [ordered]@{ ensure = 'Absent' }
-            if ($present) { $view.ensure = 'Present' }
-            $differing = @()
-            if ($present -ne ($Resource.Ensure -eq 'Present')) { $differing = @('ensure') }
-            # OnlyIfEmpty (rollback of keys a run created): a key that holds something now is left alone.
-            if ($present -and $Resource.OnlyIfEmpty -and -not (Test-WsStoreKeyEmpty -Store $Store -Hive $Resource.Hive -SubKey $Resource.SubKey)) { $differing = @() }
-            $out[$i] = @{ View = $view; Differing = $differing }
-            continue
-        }
-        $kind = $state.Kind
-        $data = $state.Data
-        $equal = $false
-        if (-not $state.ValueExists) {
-            $view = [ordered]@{ ensure = 'Absent' }
-        } else {
-            $shownKind = $kind
-            if ($kind -eq 'Raw') { $shownKind = 'Raw' + $state.TypeCode }
-            if ($kind -eq 'DWord') { $wire = [uint32]$data }
-            elseif ($kind -eq 'String') { $wire = $data }
-            else { $wire = ConvertTo-WsWireData -Kind $kind -Data $data }
-            $view = [ordered]@{ ensure = 'Present'; valueType = $shownKind; valueData = $wire }
-            if ($kind -eq $Resource.ValueType) {
-                if ($kind -eq 'DWord') { $equal = ([uint32]$data -eq [uint32]$Resource.ValueData) }
-                else { $equal = Test-WsDataEqual -Kind $kind -Left $data -Right $Resource.ValueData }
-            }
-        }
-        # Only a setting with named choices has a word for its data; text and numbers speak for themselves.
-        if ($null -ne $Resource.Policy -and @($Resource.Policy.Choices).Count -gt 0) {
-            $policyValue = $null
-            if ($state.ValueExists -and $kind -eq $Resource.ValueType) {
-                foreach ($choice in $Resource.Policy.Choices) {
-                    if ($kind -eq 'DWord') { $same = ([uint32]$choice.Data -eq [uint32]$data) }
-                    else { $same = Test-WsDataEqual -Kind $kind -Left $choice.Data -Right $data }
-                    if ($same) { $policyValue = $choice.Name; break }
-                }
-            }
-            $view.policyValue = $policyValue
-        }
-        if ($Resource.Ensure -eq 'Absent') {
-            $differing = @()
-            if ($state.ValueExists) { $differing = @('ensure') }
-        } elseif (-not $state.ValueExists) {
-            if ($Resource.AbsentOk) { $differing = @() } else { $differing = @('ensure', 'valueType', 'valueData') }
-        }
-        elseif ($null -ne $Resource.TypeCode) {
-            # Raw form: the same type code and the same bytes.
-            $differing = @('valueType', 'valueData')
-            if ([int64]$state.TypeCode -eq [int64]$Resource.TypeCode -and
-                (ConvertTo-WsHex -Bytes (ConvertTo-WsValueBytes -Kind $kind -Data $data -Bytes $state.Bytes)) -ceq (ConvertTo-WsHex -Bytes $Resource.ValueData)) { $differing = @() }
-        }
-        elseif ($kind -ne $Resource.ValueType) { $differing = @('valueType', 'valueData') }
-        elseif ($null -ne $Resource.Condition) {
-            if (Test-WsCondition -Condition $Resource.Condition -Data $data) { $differing = @() } else { $differing = @('valueData') }
-        }
-        elseif (-not $equal) { $differing = @('valueData') }
-        else { $differing = @() }
-        $out[$i] = @{ View = $view; Differing = $differing }
+    if ($null -ne $Condition.AnyOf) {
+        foreach ($alternative in $Condition.AnyOf) { if (Test-WsCondition -Condition $alternative -Data $Data) { return $true } }
+        return $false
     }
-    return , $out
-}
-
-function Get-WsResourceState {
-    param($Store, $Resource)
-    return (Get-WsResourceStates -Store $Store -Resources @($Resource))[0]
+    return $true
 }
 
 function ConvertTo-WsAsciiJson {
@@ -236,21 +219,9 @@ function ConvertTo-WsAsciiJson {
 }
 
 function Format-WsStateText {
-    # A state in the policy's own words when it has them; the same rules as stateText in src/report/model.ts.
-    param($View)
-    if ($null -eq $View) { return '?' }
-    if ($View.ensure -eq 'Absent') { return 'absent' }
-    $raw = ''
-    if ($View.Contains('valueType')) { $raw = '{0} {1}' -f $View.valueType, (ConvertTo-WsAsciiJson -InputObject $View.valueData) }
-    if ($View.Contains('policyValue')) {
-        if ($null -eq $View.policyValue) {
-            if ($raw) { return ('not a defined choice ({0})' -f $raw) }
-            return 'not a defined choice'
-        }
-        return [string]$View.policyValue
-    }
-    if (-not $raw) { return 'present' }
-    return $raw
+    # A view in its kind's words (Format-Ws<Kind>StateText).
+    param([AllowEmptyString()][string] $Kind, $View)
+    return & (Get-WsKindModule -Kind $Kind).Format -View $View
 }
 
 function Format-WsText {
@@ -266,14 +237,14 @@ function Format-WsText {
         if ($r.Contains('error')) { $lines.Add(('[ERROR]   {0}: {1}' -f $r.name, $r.error)); continue }
         if ($r.Contains('waived')) { $lines.Add(('[WAIVED]  {0}: until {1}: {2}' -f $r.name, $r.waiver.expires, $r.waiver.justification)); continue }
         if ($r.Contains('skipped')) { $lines.Add(('[SKIPPED] {0}: not attempted (an earlier setting failed; -FailFast)' -f $r.name)); continue }
-        if ($Report.mode -eq 'Get') { $lines.Add(('[GET]     {0}: {1}' -f $r.name, (Format-WsStateText -View $r.actual))); continue }
+        if ($Report.mode -eq 'Get') { $lines.Add(('[GET]     {0}: {1}' -f $r.name, (Format-WsStateText -Kind $r.kind -View $r.actual))); continue }
         $current = $r.actual
         if ($r.Contains('before')) { $current = $r.before }
-        $diff = '{0} -> {1}' -f (Format-WsStateText -View $current), (Format-WsStateText -View $r.desired)
+        $diff = '{0} -> {1}' -f (Format-WsStateText -Kind $r.kind -View $current), (Format-WsStateText -Kind $r.kind -View $r.desired)
         if ($r.Contains('changed') -and $r.changed) { $lines.Add(('[CHANGED] {0}: {1}{2}' -f $r.name, $diff, $note)) }
         elseif ($r.Contains('whatIf')) { $lines.Add(('[WHATIF]  {0}: would change {1}{2}' -f $r.name, $diff, $note)) }
         elseif (-not $r.inDesiredState) { $lines.Add(('[DRIFT]   {0}: {1}{2}' -f $r.name, $diff, $note)) }
-        else { $lines.Add(('[OK]      {0}: {1}{2}' -f $r.name, (Format-WsStateText -View $current), $note)) }
+        else { $lines.Add(('[OK]      {0}: {1}{2}' -f $r.name, (Format-WsStateText -Kind $r.kind -View $current), $note)) }
     }
     $s = $Report.summary
     if ($Report.mode -eq 'Get') {
@@ -293,7 +264,7 @@ function Format-WsText {
 
 function New-WsResult {
     param($Resource)
-    $result = [ordered]@{ name = $Resource.Name; type = $Resource.Type; target = $Resource.Target }
+    $result = [ordered]@{ name = $Resource.Name; type = $Resource.Type; kind = (Get-WsKindModule -Kind $Resource.Kind).Kind; target = $Resource.Target }
     if ($null -ne $Resource.Id) { $result.id = $Resource.Id }
     return $result
 }
@@ -302,28 +273,67 @@ function Invoke-WsConfiguration {
     param(
         $Document, $Resources, [string] $Mode, [AllowEmptyString()][string] $RegistrySnapshot, $Cmdlet,
         [AllowEmptyString()][string] $BackupPath, [bool] $FailFast, [bool] $NoLock, [AllowEmptyString()][string] $LockToken,
-        [AllowEmptyString()][string] $LockFile
+        [AllowEmptyString()][string] $LockFile, [AllowEmptyString()][string] $SecurityTemplate, [AllowEmptyString()][string] $AuditBackup
     )
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     $changing = ($Mode -eq 'Set' -and -not $WhatIfPreference)
+    if ($null -eq $Resources) { $Resources = @() }
+    $Resources = @($Resources)
+    # The snapshot given for each store; one given makes the whole run offline.
+    $given = @{ RegistrySnapshot = $RegistrySnapshot; SecurityTemplate = $SecurityTemplate; AuditBackup = $AuditBackup }
+    $files = @{}
+    $offline = $false
+    $firstFile = $null
+    foreach ($name in $script:WsStoreOrder) {
+        $files[$name] = $given[$script:WsStoreTable[$name].Parameter]
+        if ($files[$name]) { $offline = $true; if ($null -eq $firstFile) { $firstFile = $files[$name] } }
+    }
+    # Each resource's kind module, and the stores the run needs: checked before the lock or any read.
+    $modules = [object[]]::new($Resources.Count)
+    $needed = @{}
+    for ($i = 0; $i -lt $Resources.Count; $i++) {
+        $module = Get-WsKindModule -Kind $Resources[$i].Kind
+        $modules[$i] = $module
+        if (-not $needed.ContainsKey($module.Store)) {
+            $needed[$module.Store] = $module.Kind
+            $store = $script:WsStoreTable[$module.Store]
+            if ($offline -and -not $files[$module.Store]) {
+                throw ('{0} resources need {1}: pass --snapshot <{2}> (script parameter -{3})' -f $module.Kind, $store.Need, $store.Example, $store.Parameter)
+            }
+        }
+    }
     $lockPath = $null
     $fence = $null
     if ($changing -and $LockToken) {
         # The caller (the winstate CLI) took the lock in this process's name; every save checks it still holds.
         # Its path too when given: under Wine the two sides need not agree on %ProgramData%.
-        if (-not $LockFile) { $LockFile = Get-WsLockPath -RegistrySnapshot $RegistrySnapshot }
+        if (-not $LockFile) { $LockFile = Get-WsLockPath -Snapshot $firstFile }
         $fence = @{ Path = $LockFile; Token = $LockToken }
     } elseif ($changing -and -not $NoLock) {
         # Before reading: a second writer must not read what the first is about to replace.
-        $lockPath = Get-WsLockPath -RegistrySnapshot $RegistrySnapshot
+        $lockPath = Get-WsLockPath -Snapshot $firstFile
         $fence = @{ Path = $lockPath; Token = (Enter-WsLock -Path $lockPath -Document $Document.Name) }
     }
     if ($changing) { Step-WsTestHook -Phase 'locked' }
+    $stores = [ordered]@{}
     try {
-        $store = Open-WsStore -RegistrySnapshot $RegistrySnapshot
+        # Every store given as a file (so each is checked and reported), and the live stores the kinds need.
+        foreach ($name in $script:WsStoreOrder) {
+            if ($files[$name] -or (-not $offline -and $needed.ContainsKey($name))) {
+                $stores[$name] = Open-WsStore -Name $name -LiteralPath $files[$name]
+            }
+        }
+        # Reports name every file used, and the one reports have always shown as 'snapshot'.
+        $snapshots = [ordered]@{}
+        $mainFile = $null
+        foreach ($name in $stores.Keys) {
+            if (-not $stores[$name].Offline) { continue }
+            $snapshots[$name] = $stores[$name].Path
+            if ($script:WsStoreTable[$name].ReportedAsSnapshot) { $mainFile = $stores[$name].Path }
+        }
         # Read everything first: Set records the prior state of all it will change before changing anything.
         $results = [System.Collections.Generic.List[object]]::new()
-        $states = [System.Collections.Generic.List[object]]::new()
+        $states = [object[]]::new($Resources.Count)
         # Waivers are judged against today (UTC): an active one skips its resource or swaps in its
         # override; an expired one no longer applies and is reported.
         $today = [System.DateTime]::UtcNow.ToString('yyyy-MM-dd', [System.Globalization.CultureInfo]::InvariantCulture)
@@ -340,7 +350,7 @@ function Invoke-WsConfiguration {
                     if ($null -ne $r.Waiver.Override) {
                         $view.override = $true
                         $r = $r.Clone()
-                        foreach ($column in @('ValueData', 'WireData', 'Condition', 'ConditionView', 'AbsentOk', 'Policy')) { $r.Remove($column) }
+                        foreach ($column in $modules[$i].DesiredColumns) { $r.Remove($column) }
                         foreach ($column in $r.Waiver.Override.Keys) { $r[$column] = $r.Waiver.Override[$column] }
                     }
                 }
@@ -349,30 +359,37 @@ function Invoke-WsConfiguration {
             $effective[$i] = $r
         }
         $Resources = $effective
-        # All at once (fast); if that fails, one by one so that only the failing resource fails.
-        $batch = $null
-        try { $batch = Get-WsResourceStates -Store $store -Resources $Resources } catch { $batch = $null }
-        $index = 0
-        foreach ($resource in $Resources) {
-            # Inline rather than helpers: at 300 resources each extra call per resource costs ~10 ms.
-            $result = [ordered]@{ name = $resource.Name; type = $resource.Type; target = $resource.Target }
-            if ($null -ne $resource.Id) { $result.id = $resource.Id }
-            $current = $null
+        # States in one call per kind (fast); if that fails, one by one so that only the failing resource fails.
+        $groups = [ordered]@{}
+        for ($i = 0; $i -lt $Resources.Count; $i++) {
+            $kind = $modules[$i].Kind
+            if (-not $groups.Contains($kind)) { $groups[$kind] = [System.Collections.Generic.List[int]]::new() }
+            $groups[$kind].Add($i)
+        }
+        $batch = [object[]]::new($Resources.Count)
+        foreach ($kind in $groups.Keys) {
+            $indexes = $groups[$kind]
+            $module = Get-WsKindModule -Kind $kind
+            $rows = [object[]]::new($indexes.Count)
+            for ($j = 0; $j -lt $indexes.Count; $j++) { $rows[$j] = $Resources[$indexes[$j]] }
             try {
-                if ($null -ne $batch) { $current = $batch[$index] } else { $current = Get-WsResourceState -Store $store -Resource $resource }
+                $read = & $module.States -Store $stores[$module.Store] -Resources $rows
+                for ($j = 0; $j -lt $indexes.Count; $j++) { $batch[$indexes[$j]] = $read[$j] }
+            } catch { $null = $_ }
+        }
+        for ($index = 0; $index -lt $Resources.Count; $index++) {
+            $resource = $Resources[$index]
+            $module = $modules[$index]
+            # Inline rather than helpers: at 300 resources each extra call per resource costs ~10 ms.
+            $result = [ordered]@{ name = $resource.Name; type = $resource.Type; kind = $module.Kind; target = $resource.Target }
+            if ($null -ne $resource.Id) { $result.id = $resource.Id }
+            $current = $batch[$index]
+            try {
+                if ($null -eq $current) { $current = & $module.State -Store $stores[$module.Store] -Resource $resource }
                 if ($Mode -eq 'Get') {
                     $result.actual = $current.View
                 } else {
-                    $desired = [ordered]@{ ensure = $resource.Ensure }
-                    if ($null -ne $resource.ValueName -and $resource.Ensure -eq 'Present') {
-                        $desired.valueType = $resource.ValueType
-                        $desired.valueData = $resource.WireData
-                        if ($null -ne $resource.TypeCode) { $desired.typeCode = $resource.TypeCode }
-                        if ($null -ne $resource.ConditionView) { $desired.condition = $resource.ConditionView }
-                        if ($resource.AbsentOk) { $desired.absentOk = $true }
-                    }
-                    if ($null -ne $resource.Policy) { $desired.policyValue = $resource.Policy.Value }
-                    $result.desired = $desired
+                    $result.desired = $current.Desired
                     if ($Mode -eq 'Test') { $result.actual = $current.View } else { $result.before = $current.View }
                     $result.inDesiredState = ($current.Differing.Length -eq 0)
                     $result.differingProperties = $current.Differing
@@ -395,36 +412,44 @@ function Invoke-WsConfiguration {
                 }
             }
             $results.Add($result)
-            $states.Add($current)
-            $index++
+            $states[$index] = $current
         }
         $backup = $null
         $partial = $false
         if ($Mode -eq 'Set') {
-            # What this run may touch: what drifts now, and keys to remove once empty, which earlier
-            # resources of the same run may empty.
+            # What this run may touch: what drifts now, and what the kind wants judged again at
+            # set time (a key to remove once empty, which earlier resources of the same run may empty).
             $touched = @(for ($i = 0; $i -lt $Resources.Count; $i++) {
-                    if ($null -ne $states[$i] -and ($states[$i].Differing.Length -gt 0 -or $Resources[$i].OnlyIfEmpty)) { $i }
+                    if ($null -ne $states[$i] -and ($states[$i].Differing.Length -gt 0 -or $states[$i].Recheck)) { $i }
                 })
             $drifted = @(foreach ($i in $touched) { if ($states[$i].Differing.Length -gt 0) { $i } })
             if ($changing -and $drifted.Count -gt 0) {
                 if (-not $BackupPath) { $BackupPath = Get-WsDefaultBackupPath -Document $Document.Name }
                 $BackupPath = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($BackupPath)
-                $entries = @(foreach ($i in $touched) { Get-WsBackupEntry -Store $store -Resource $Resources[$i] })
+                $entries = @(foreach ($i in $touched) { & $modules[$i].Backup -Store $stores[$modules[$i].Store] -Resource $Resources[$i] })
+                $backupTarget = 'Live'
+                if ($offline) { $backupTarget = 'Snapshot' }
                 Write-WsBackup -Path $BackupPath -Record ([ordered]@{
                         tool = 'winstate'; version = $Document.WinstateVersion; document = $Document.Name
-                        target = $store.Kind; snapshot = $store.Path; createdAt = [System.DateTime]::UtcNow.ToString('o'); entries = $entries
+                        target = $backupTarget; snapshot = $mainFile; snapshots = $snapshots
+                        createdAt = [System.DateTime]::UtcNow.ToString('o'); entries = $entries
                     })
                 $backup = $BackupPath
                 Step-WsTestHook -Phase 'backup'
             }
             $journal = $null
             if ($null -ne $backup) { $journal = $backup + '.journal' }
-            $applied = [System.Collections.Generic.List[object]]::new()
-            # Values this run has changed, and whether it changed a key itself: only resources
-            # those can affect are read again (a read per resource costs milliseconds).
-            $touchedValues = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::OrdinalIgnoreCase)
-            $keyChanged = $false
+            $appliedCount = 0
+            # Changes waiting for their store's save before they are journaled.
+            $pending = @{}
+            foreach ($name in $stores.Keys) { $pending[$name] = [System.Collections.Generic.List[object]]::new() }
+            # Settings this run has changed (per store), and stores where a change touched more than
+            # one setting (a registry key): only resources those can affect are read again.
+            $touchedSettings = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::OrdinalIgnoreCase)
+            $changedStores = @{}
+            $broadStores = @{}
+            # -WhatIf, -Confirm and -Verbose show each change in words; otherwise the words are not needed.
+            $describe = ([bool]$WhatIfPreference -or $ConfirmPreference -ne 'High' -or $VerbosePreference -ne 'SilentlyContinue')
             $stopped = $false
             for ($i = 0; $i -lt $Resources.Count; $i++) {
                 $resource = $Resources[$i]
@@ -432,30 +457,41 @@ function Invoke-WsConfiguration {
                 if ($result.Contains('error') -or $result.Contains('waived')) { continue }
                 if ($stopped) { $result.skipped = $true; continue }
                 $result.changed = $false
-                # A live change is a save: a writer that lost the lock (or its parent) stops before it.
-                if ($store.Kind -eq 'Live' -and $changing) { Assert-WsFence -Fence $fence }
+                $module = $modules[$i]
+                $storeName = $module.Store
+                $store = $stores[$storeName]
+                # A change real at once is a save: a writer that lost the lock (or its parent) stops before it.
+                if ($store.Immediate -and $changing) { Assert-WsFence -Fence $fence }
                 try {
-                    # Resources apply in order, so an earlier change can matter here (the same value
+                    # Resources apply in order, so an earlier change can matter here (the same setting
                     # named twice, a key it emptied): read again what an earlier change may have touched.
-                    if ($applied.Count -gt 0 -and ($keyChanged -or $null -eq $resource.ValueName -or $touchedValues.Contains($resource.Hive + '\' + $resource.SubKey.Trim([char]'\') + '!' + $resource.ValueName))) {
-                        $states[$i] = Get-WsResourceState -Store $store -Resource $resource
+                    $setting = $states[$i].Setting
+                    if ($changedStores.ContainsKey($storeName) -and ($broadStores.ContainsKey($storeName) -or $null -eq $setting -or $touchedSettings.Contains($storeName + ':' + $setting))) {
+                        $states[$i] = & $module.State -Store $store -Resource $resource
                         $result.before = $states[$i].View
                         $result.differingProperties = $states[$i].Differing
                     }
                     if ($states[$i].Differing.Length -gt 0) {
-                        # -WhatIf and -Confirm name the setting with its current and desired value.
-                        $action = 'Set {0} -> {1}' -f (Format-WsStateText -View $states[$i].View), (Format-WsStateText -View $result.desired)
-                        if ($resource.Ensure -eq 'Absent') { $action = 'Remove ({0} now)' -f (Format-WsStateText -View $states[$i].View) }
-                        if ($Cmdlet.ShouldProcess(('{0} [{1}]' -f $resource.Name, $resource.Target), $action)) {
-                            Invoke-WsChange -Store $store -Resource $resource
-                            if ($null -eq $resource.ValueName) { $keyChanged = $true } else { $null = $touchedValues.Add($resource.Hive + '\' + $resource.SubKey.Trim([char]'\') + '!' + $resource.ValueName) }
+                        $target = '{0} [{1}]' -f $resource.Name, $resource.Target
+                        $action = 'Change'
+                        if ($describe) {
+                            $now = Format-WsStateText -Kind $module.Kind -View $states[$i].View
+                            $action = 'Set {0} -> {1}' -f $now, (Format-WsStateText -Kind $module.Kind -View $result.desired)
+                            if ($resource.Ensure -eq 'Absent') { $action = 'Remove ({0} now)' -f $now }
+                        }
+                        if ($Cmdlet.ShouldProcess($target, $action)) {
+                            $after = & $module.Set -Store $store -Resource $resource
+                            if ($null -eq $after) { $after = & $module.State -Store $store -Resource $resource }
+                            $changedStores[$storeName] = $true
+                            if ($null -eq $setting) { $broadStores[$storeName] = $true } else { $null = $touchedSettings.Add($storeName + ':' + $setting) }
                             $result.changed = $true
                             $change = [ordered]@{ resource = $resource.Name; target = $resource.Target }
-                            # Live changes are real at once; snapshot changes only when the file is saved.
-                            if ($store.Kind -eq 'Live' -and $null -ne $journal) { Add-WsJournal -Path $journal -Entry $change }
-                            $applied.Add($change)
-                            if ($applied.Count -eq 1) { Step-WsTestHook -Phase 'changed' }
-                            $states[$i] = Get-WsResourceState -Store $store -Resource $resource
+                            # Changes real at once are journaled at once; the others once their store is saved.
+                            if ($store.Immediate) { if ($null -ne $journal) { Add-WsJournal -Path $journal -Entry $change } }
+                            else { $pending[$storeName].Add($change) }
+                            $appliedCount++
+                            if ($appliedCount -eq 1) { Step-WsTestHook -Phase 'changed' }
+                            $states[$i] = $after
                         } else {
                             $result.whatIf = $true
                         }
@@ -468,14 +504,16 @@ function Invoke-WsConfiguration {
                 $result.after = $states[$i].View
                 $result.inDesiredState = ($states[$i].Differing.Length -eq 0)
             }
-            if ($store.Kind -eq 'Snapshot') {
-                $saved = Save-WsSnapshotStore -Store $store -Fence $fence
+            foreach ($name in $stores.Keys) {
+                $store = $stores[$name]
+                if (-not $store.Dirty) { continue }
+                $saved = Save-WsStore -Store $store -Fence $fence
                 if ($saved) { Step-WsTestHook -Phase 'saved' }
-                if ($saved -and $null -ne $journal) { foreach ($change in $applied) { Add-WsJournal -Path $journal -Entry $change } }
+                if ($saved -and $null -ne $journal) { foreach ($change in $pending[$name]) { Add-WsJournal -Path $journal -Entry $change } }
             }
             if ($null -ne $journal) {
                 Step-WsTestHook -Phase 'journal'
-                Add-WsJournal -Path $journal -Entry ([ordered]@{ complete = $true; applied = $applied.Count })
+                Add-WsJournal -Path $journal -Entry ([ordered]@{ complete = $true; applied = $appliedCount })
             }
             if ($changing) { Step-WsTestHook -Phase 'done' }
         }
@@ -496,14 +534,15 @@ function Invoke-WsConfiguration {
         # Partial: some changes were made (even one whose read-back then failed) but not all succeeded.
         $partial = ($anyChange -and ($summary.failed + $summary.skipped) -gt 0)
         $target = 'live'
-        if ($store.Kind -eq 'Snapshot') { $target = 'snapshot' }
+        if ($offline) { $target = 'snapshot' }
         return [ordered]@{
             tool = 'winstate'; version = $Document.WinstateVersion; document = $Document.Name; mode = $Mode
-            target = $target; snapshot = $store.Path; whatIf = [bool]$WhatIfPreference; backup = $backup; partial = $partial
+            target = $target; snapshot = $mainFile; snapshots = $snapshots; whatIf = [bool]$WhatIfPreference; backup = $backup; partial = $partial
             psVersion = $PSVersionTable.PSVersion.ToString(); psEdition = $PSVersionTable.PSEdition
             durationMs = [int]$clock.ElapsedMilliseconds; summary = $summary; results = $results.ToArray()
         }
     } finally {
+        foreach ($store in $stores.Values) { try { Close-WsStore -Store $store } catch { $null = $_ } }
         if ($null -ne $lockPath) { Exit-WsLock -Path $lockPath -Token $fence.Token }
     }
 }

@@ -13,9 +13,9 @@ function Get-WsStateDirectory {
 }
 
 function Get-WsLockPath {
-    # The CLI uses the same paths (src/engine/state.ts): beside a snapshot, or one per machine.
-    param([AllowEmptyString()][string] $RegistrySnapshot)
-    if ($RegistrySnapshot) { return $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($RegistrySnapshot) + '.lock' }
+    # The CLI uses the same paths (src/engine/state.ts): beside the (first) snapshot, or one per machine.
+    param([AllowEmptyString()][string] $Snapshot)
+    if ($Snapshot) { return $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Snapshot) + '.lock' }
     return [System.IO.Path]::Combine($env:ProgramData, 'winstate', 'registry.lock')
 }
 
@@ -103,82 +103,6 @@ function Step-WsTestHook {
     [System.IO.File]::WriteAllText([System.IO.Path]::Combine($dir, $Phase + '.reached'), [string]$PID)
     $go = [System.IO.Path]::Combine($dir, $Phase + '.go')
     while (-not [System.IO.File]::Exists($go)) { Start-Sleep -Milliseconds 10 }
-}
-
-function Get-WsStoreState {
-    param($Store, [string] $Hive, [string] $SubKey, $ValueName = $null)
-    if ($Store.Kind -eq 'Snapshot') { return Get-WsSnapshotState -Store $Store -Hive $Hive -SubKey $SubKey -ValueName $ValueName }
-    return Get-WsLiveState -Store $Store -Hive $Hive -SubKey $SubKey -ValueName $ValueName
-}
-
-function Test-WsStoreKeyEmpty {
-    param($Store, [string] $Hive, [string] $SubKey)
-    if ($Store.Kind -eq 'Snapshot') { return Test-WsSnapshotKeyEmpty -Store $Store -Hive $Hive -SubKey $SubKey }
-    return Test-WsLiveKeyEmpty -Store $Store -Hive $Hive -SubKey $SubKey
-}
-
-function Get-WsWireValue {
-    # A stored value as the backup records it.
-    param($Name, $Kind, $TypeCode, $Data, $Bytes)
-    $value = [ordered]@{ name = $Name; valueType = $Kind; typeCode = $TypeCode; valueData = (ConvertTo-WsWireData -Kind $Kind -Data $Data) }
-    Add-WsRawData -Value $value -Kind $Kind -Data $Data -Bytes $Bytes
-    return $value
-}
-
-function Add-WsRawData {
-    # Adds rawData (the exact bytes, hex) when the typed form cannot put the value back byte for
-    # byte: a type documents have no form for, text with NUL or a lone surrogate, data that
-    # re-encodes differently (no terminating NUL, an odd length, REGEDIT4 text).
-    param($Value, $Kind, $Data, $Bytes)
-    $exact = ConvertTo-WsHex -Bytes (ConvertTo-WsValueBytes -Kind $Kind -Data $Data -Bytes $Bytes)
-    $typed = ($Kind -ne 'Raw')
-    if ($typed -and ($Kind -eq 'String' -or $Kind -eq 'ExpandString' -or $Kind -eq 'MultiString')) {
-        foreach ($text in @($Data)) {
-            if ([regex]::IsMatch([string]$text, '\x00|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]')) { $typed = $false; break }
-        }
-    }
-    if ($typed -and $null -ne $Bytes) { $typed = ($exact -ceq (ConvertTo-WsHex -Bytes (ConvertTo-WsValueBytes -Kind $Kind -Data $Data -Bytes $null))) }
-    if (-not $typed) { $Value.rawData = $exact }
-}
-
-function Get-WsBackupEntry {
-    # Everything Set may change for one resource: the value (or its absence), whether the key
-    # existed, which keys Set will create, and for a key it removes, the whole tree below it.
-    param($Store, $Resource)
-    $state = Get-WsStoreState -Store $Store -Hive $Resource.Hive -SubKey $Resource.SubKey -ValueName $Resource.ValueName
-    $entry = [ordered]@{
-        resource = $Resource.Name; target = $Resource.Target; hive = $Resource.Hive; subKey = $Resource.SubKey
-        valueName = $Resource.ValueName; keyExisted = [bool]$state.KeyExists
-    }
-    if ($null -ne $Resource.ValueName) {
-        $value = [ordered]@{ exists = [bool]$state.ValueExists }
-        if ($state.ValueExists) {
-            $value.valueType = $state.Kind
-            $value.typeCode = $state.TypeCode
-            $value.valueData = ConvertTo-WsWireData -Kind $state.Kind -Data $state.Data
-            Add-WsRawData -Value $value -Kind $state.Kind -Data $state.Data -Bytes $state.Bytes
-        }
-        $entry.value = $value
-    }
-    if ($Resource.Ensure -eq 'Present' -and -not $state.KeyExists) {
-        $created = [System.Collections.Generic.List[string]]::new()
-        $path = $Resource.SubKey
-        while ($path.Length -gt 0 -and -not (Get-WsStoreState -Store $Store -Hive $Resource.Hive -SubKey $path).KeyExists) {
-            $created.Insert(0, $path)
-            $cut = $path.LastIndexOf([char]'\')
-            if ($cut -lt 0) { break }
-            $path = $path.Substring(0, $cut)
-        }
-        $entry.createdKeys = $created.ToArray()
-    }
-    if ($null -eq $Resource.ValueName -and $Resource.Ensure -eq 'Absent' -and $state.KeyExists) {
-        if ($Store.Kind -eq 'Snapshot') { $tree = Get-WsSnapshotTree -Store $Store -Hive $Resource.Hive -SubKey $Resource.SubKey }
-        else { $tree = Get-WsLiveTree -Store $Store -Hive $Resource.Hive -SubKey $Resource.SubKey }
-        $entry.removedTree = @(foreach ($key in $tree) {
-                [ordered]@{ subKey = $key.SubKey; values = @(foreach ($v in $key.Values) { Get-WsWireValue -Name $v.Name -Kind $v.Kind -TypeCode $v.TypeCode -Data $v.Data -Bytes $v.Bytes }) }
-            })
-    }
-    return $entry
 }
 
 function Get-WsDefaultBackupPath {

@@ -53,14 +53,20 @@ function Save-WsLiveAuditBackup {
     Applies each changed subcategory with auditpol /set /subcategory:{GUID}; the others are not touched.
     .PARAMETER Store
     A store from Open-WsLiveAuditBackup.
+    .PARAMETER Fence
+    The lock the writer holds (Path, Token): checked before the tool changes anything.
     .OUTPUTS
     $true when auditpol ran.
     #>
     [CmdletBinding()]
     [OutputType([bool])]
-    param([Parameter(Mandatory = $true)] [hashtable] $Store)
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [AllowNull()] [hashtable] $Fence
+    )
     if ($Store.Changed.get_Count() -eq 0) { return $false }
     Assert-WsElevated -Tool 'auditpol'
+    Assert-WsFence -Fence $Fence
     foreach ($guid in @($Store.Changed.get_Keys())) {
         Invoke-WsNativeTool -Tool auditpol -Argument (Get-WsAuditSetArgument -Store $Store -Guid $guid)
         $Store.Changed.Remove($guid)

@@ -69,7 +69,7 @@ function findSubcategory(given: string, ctx: ResolveContext): AuditSubcategory |
   const found = findAuditSubcategory(given);
   if (found) return found;
   const text = given.trim();
-  if (/^\{?[0-9a-fA-F-]{30,}\}?$/.test(text) && !GUID.test(text)) {
+  if ((text.startsWith('{') || /^[0-9a-fA-F]{8}-/.test(text)) && !GUID.test(text)) {
     ctx.error(['subcategory'], 'invalid-value', `'${given}' is not a GUID ({xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx})`);
     return undefined;
   }

@@ -69,14 +69,20 @@ function Save-WsLiveSecurityTemplate {
     /areas <only the areas touched>; never /overwrite, so unrelated policy stays as it is.
     .PARAMETER Store
     A store from Open-WsLiveSecurityTemplate.
+    .PARAMETER Fence
+    The lock the writer holds (Path, Token): checked before the tool changes anything.
     .OUTPUTS
     $true when secedit ran.
     #>
     [CmdletBinding()]
     [OutputType([bool])]
-    param([Parameter(Mandatory = $true)] [hashtable] $Store)
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [AllowNull()] [hashtable] $Fence
+    )
     if ($Store.Changed.get_Count() -eq 0) { return $false }
     Assert-WsElevated -Tool 'secedit'
+    Assert-WsFence -Fence $Fence
     $dir = $Store.WorkDirectory
     $change = New-WsSecurityTemplateChangeFile -Store $Store -LiteralPath ([System.IO.Path]::Combine($dir, 'change.inf'))
     $null = Save-WsSecurityTemplate -Store $change.Template

@@ -429,17 +429,27 @@ function Save-WsSecurityTemplate {
     changed keeps its bytes, and the file keeps its encoding, byte order mark and line endings.
     .PARAMETER Store
     A store from Open-WsSecurityTemplate.
+    .PARAMETER Fence
+    The lock the writer holds (Path, Token): checked right before the file is swapped in.
     .OUTPUTS
     $true when the file was written.
     #>
     [CmdletBinding()]
     [OutputType([bool])]
     param(
-        [Parameter(Mandatory = $true)] [hashtable] $Store
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [AllowNull()] [hashtable] $Fence
     )
     if (-not $Store.Dirty) { return $false }
+    $check = $null
+    if ($null -ne $Fence) {
+        $check = {
+            Step-WsTestHook -Phase 'swap'
+            Assert-WsFence -Fence $Fence
+        }
+    }
     try {
-        Write-WsTextFile -File $Store.File
+        Write-WsTextFile -File $Store.File -BeforeSwap $check
     } catch {
         throw "Cannot save security template '$($Store.Path)': $($_.Exception.Message)"
     }

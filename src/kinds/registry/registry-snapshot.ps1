@@ -14,6 +14,12 @@
 # OrderedDictionary members are reached through get_Count()/get_Values()/get_Keys() because
 # PowerShell resolves '.Count' on a dictionary to an entry named 'Count' if one exists.
 
+# What the registry kind (src/kinds/registry/registry.ps1) calls on this store.
+$script:WsSnapshotRegistryOps = @{
+    States = 'Get-WsSnapshotStates'; SetValue = 'Set-WsSnapshotValue'; SetRawValue = 'Set-WsSnapshotRawValue'; RemoveValue = 'Remove-WsSnapshotValue'
+    NewKey = 'New-WsSnapshotKey'; RemoveKey = 'Remove-WsSnapshotKey'; Tree = 'Get-WsSnapshotTree'; KeyEmpty = 'Test-WsSnapshotKeyEmpty'
+}
+
 function Open-WsSnapshotStore {
     [CmdletBinding()]
     param(
@@ -71,6 +77,7 @@ function Open-WsSnapshotStore {
         KeyMap       = [System.Collections.Specialized.OrderedDictionary]::new($ci)
         Hives        = $hives
         Implied      = $null
+        Ops          = $script:WsSnapshotRegistryOps
     }
     ConvertFrom-WsRegText -Store $store -Text $text
     return $store

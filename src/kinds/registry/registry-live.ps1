@@ -1,4 +1,5 @@
-# Live registry store: the only code that touches the Windows registry.
+# Live registry store: the only code that touches the Windows registry. Its changes are real at
+# once (the engine journals them one by one).
 # Keys are opened through the 64-bit view so a 32-bit host sees what Group Policy sees.
 
 function Open-WsLiveStore {
@@ -6,7 +7,13 @@ function Open-WsLiveStore {
     if (-not $onWindows) {
         throw 'The live registry exists only on Windows. Pass -RegistrySnapshot <file.reg> to work on a registry export instead.'
     }
-    return @{ Kind = 'Live'; Path = $null; Dirty = $false }
+    return @{ Kind = 'Live'; Path = $null; Dirty = $false; Ops = $script:WsLiveRegistryOps }
+}
+
+# What the registry kind (src/kinds/registry/registry.ps1) calls on this store.
+$script:WsLiveRegistryOps = @{
+    States = 'Get-WsLiveStates'; SetValue = 'Set-WsLiveValue'; SetRawValue = 'Set-WsLiveRawValue'; RemoveValue = 'Remove-WsLiveValue'
+    NewKey = 'New-WsLiveKey'; RemoveKey = 'Remove-WsLiveKey'; Tree = 'Get-WsLiveTree'; KeyEmpty = 'Test-WsLiveKeyEmpty'
 }
 
 function Get-WsLiveBaseKey {
@@ -94,6 +101,13 @@ function Set-WsLiveValue {
     } finally { $base.Dispose() }
 }
 
+function Set-WsLiveRawValue {
+    # Raw bytes with a type code: .NET writes only REG_BINARY from bytes.
+    param($Store, [string] $Hive, [string] $SubKey, [AllowEmptyString()][string] $ValueName, [int] $TypeCode, [byte[]] $Bytes)
+    if ($TypeCode -ne 3) { throw ('Writing a value of registry type code {0} from raw bytes is not supported on the live registry yet' -f $TypeCode) }
+    Set-WsLiveValue -Store $Store -Hive $Hive -SubKey $SubKey -ValueName $ValueName -Kind 'Binary' -Data $Bytes
+}
+
 function Remove-WsLiveValue {
     param($Store, [string] $Hive, [string] $SubKey, [AllowEmptyString()][string] $ValueName)
     $base = Get-WsLiveBaseKey -Hive $Hive
@@ -118,7 +132,7 @@ function Remove-WsLiveKey {
 }
 
 function Save-WsLiveStore {
-    param($Store)
+    param($Store, $Fence)
     # Live writes take effect immediately; nothing to flush.
     return $false
 }
