@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    Keeps the settings of "windows-server-2016-cis-l1-ms" (254 resources) in their desired state.
+    Keeps the settings of "windows-server-2016-cis-l1-ms" (332 resources) in their desired state.
 .DESCRIPTION
     Document: CIS Microsoft Windows Server 2016 Benchmark v3.0.0, member servers, level L1: the settings the winstate catalog can express
 
@@ -78,7 +78,7 @@ $WsDocument = @{ Name = 'windows-server-2016-cis-l1-ms'; WinstateVersion = '0.1.
 #region Resources: one table row per setting; the runtime below interprets them.
 $WsResources = @(
     # ----------------------------------------------------------------------------------------------
-    # [1] 2.3.1.1: Accounts: Block Microsoft accounts (Policy, line 115)
+    # [1] 2.3.1.1: Accounts: Block Microsoft accounts (Policy, line 18)
     #     CIS 2.3.1.1 (L1): Users can not add or log on with Microsoft accounts
     #     Policy:     Accounts: Block Microsoft accounts = Users can't add or log on with Microsoft accounts
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -106,7 +106,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Block Microsoft accounts'; Value = 'Users can''t add or log on with Microsoft accounts'; Choices = @(@{ Name = 'This policy is disabled'; Data = [uint32]'0' }, @{ Name = 'Users can''t add Microsoft accounts'; Data = [uint32]'1' }, @{ Name = 'Users can''t add or log on with Microsoft accounts'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [2] 2.3.1.3: Accounts: Limit local account use of blank passwords to console logon only (Policy, line 125)
+    # [2] 2.3.1.3: Accounts: Limit local account use of blank passwords to console logon only (Policy, line 28)
     #     CIS 2.3.1.3 (L1): Enabled
     #     Policy:     Accounts: Limit local account use of blank passwords to console logon only = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -136,7 +136,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Limit local account use of blank passwords to console logon only'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [3] 2.3.2.1: Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings (Policy, line 135)
+    # [3] 2.3.2.1: Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings (Policy, line 38)
     #     CIS 2.3.2.1 (L1): Enabled
     #     Policy:     Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -166,7 +166,7 @@ $WsResources = @(
         Policy = @{ Title = 'Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [4] 2.3.2.2: Audit: Shut down system immediately if unable to log security audits (Policy, line 145)
+    # [4] 2.3.2.2: Audit: Shut down system immediately if unable to log security audits (Policy, line 48)
     #     CIS 2.3.2.2 (L1): Disabled
     #     Policy:     Audit: Shut down system immediately if unable to log security audits = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -196,7 +196,7 @@ $WsResources = @(
         Policy = @{ Title = 'Audit: Shut down system immediately if unable to log security audits'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [5] 2.3.4.1: Devices: Prevent users from installing printer drivers (Policy, line 155)
+    # [5] 2.3.4.1: Devices: Prevent users from installing printer drivers (Policy, line 58)
     #     CIS 2.3.4.1 (L1): Enabled
     #     Policy:     Devices: Prevent users from installing printer drivers = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -223,7 +223,7 @@ $WsResources = @(
         Policy = @{ Title = 'Devices: Prevent users from installing printer drivers'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [6] 2.3.6.1: Domain member: Digitally encrypt or sign secure channel data (always) (Policy, line 165)
+    # [6] 2.3.6.1: Domain member: Digitally encrypt or sign secure channel data (always) (Policy, line 68)
     #     CIS 2.3.6.1 (L1): Enabled
     #     Policy:     Domain member: Digitally encrypt or sign secure channel data (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -253,7 +253,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally encrypt or sign secure channel data (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [7] 2.3.6.2: Domain member: Digitally encrypt secure channel data (when possible) (Policy, line 175)
+    # [7] 2.3.6.2: Domain member: Digitally encrypt secure channel data (when possible) (Policy, line 78)
     #     CIS 2.3.6.2 (L1): Enabled
     #     Policy:     Domain member: Digitally encrypt secure channel data (when possible) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -282,7 +282,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally encrypt secure channel data (when possible)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [8] 2.3.6.3: Domain member: Digitally sign secure channel data (when possible) (Policy, line 185)
+    # [8] 2.3.6.3: Domain member: Digitally sign secure channel data (when possible) (Policy, line 88)
     #     CIS 2.3.6.3 (L1): Enabled
     #     Policy:     Domain member: Digitally sign secure channel data (when possible) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -310,7 +310,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally sign secure channel data (when possible)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [9] 2.3.6.4: Domain member: Disable machine account password changes (Policy, line 195)
+    # [9] 2.3.6.4: Domain member: Disable machine account password changes (Policy, line 98)
     #     CIS 2.3.6.4 (L1): Disabled
     #     Policy:     Domain member: Disable machine account password changes = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -339,7 +339,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Disable machine account password changes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [10] 2.3.6.5: Domain member: Maximum machine account password age (Policy, line 205)
+    # [10] 2.3.6.5: Domain member: Maximum machine account password age (Policy, line 108)
     #     CIS 2.3.6.5 (L1): 30 or fewer days, but not 0
     #     Policy:     Domain member: Maximum machine account password age = 30
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -370,7 +370,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Maximum machine account password age'; Value = '30'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [11] 2.3.6.6: Domain member: Require strong (Windows 2000 or Later) session key (Policy, line 216)
+    # [11] 2.3.6.6: Domain member: Require strong (Windows 2000 or Later) session key (Policy, line 119)
     #     CIS 2.3.6.6 (L1): Enabled
     #     Policy:     Domain member: Require strong (Windows 2000 or Later) session key = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -399,7 +399,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Require strong (Windows 2000 or Later) session key'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [12] 2.3.7.1: Interactive logon: Do not display last user name (Policy, line 226)
+    # [12] 2.3.7.1: Interactive logon: Do not display last user name (Policy, line 129)
     #     CIS 2.3.7.1 (L1): Enabled
     #     Policy:     Interactive logon: Do not display last user name = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -425,7 +425,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Do not display last user name'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [13] 2.3.7.2: Interactive logon: Do not require CTRL+ALT+DEL (Policy, line 236)
+    # [13] 2.3.7.2: Interactive logon: Do not require CTRL+ALT+DEL (Policy, line 139)
     #     CIS 2.3.7.2 (L1): Disabled
     #     Policy:     Interactive logon: Do not require CTRL+ALT+DEL = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -453,7 +453,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Do not require CTRL+ALT+DEL'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [14] 2.3.7.3: Interactive logon: Machine inactivity limit (Policy, line 246)
+    # [14] 2.3.7.3: Interactive logon: Machine inactivity limit (Policy, line 149)
     #     CIS 2.3.7.3 (L1): 900 or fewer seconds but not 0
     #     Policy:     Interactive logon: Machine inactivity limit = 900
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -485,7 +485,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Machine inactivity limit'; Value = '900'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [15] 2.3.7.7: Interactive logon: Prompt user to change password before expiration (Policy, line 257)
+    # [15] 2.3.7.7: Interactive logon: Prompt user to change password before expiration (Policy, line 160)
     #     CIS 2.3.7.7 (L1): between 5 and 14 days
     #     Policy:     Interactive logon: Prompt user to change password before expiration = 14
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -514,7 +514,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Prompt user to change password before expiration'; Value = '14'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [16] 2.3.7.8: Interactive logon: Require Domain Controller authentication to unlock workstation (Policy, line 268)
+    # [16] 2.3.7.8: Interactive logon: Require Domain Controller authentication to unlock workstation (Policy, line 171)
     #     CIS 2.3.7.8 (L1): Enabled MS only
     #     Policy:     Interactive logon: Require Domain Controller authentication to unlock workstation = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -542,7 +542,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Require Domain Controller authentication to unlock workstation'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [17] 2.3.7.9: Interactive logon: Smart card removal behavior (Policy, line 278)
+    # [17] 2.3.7.9: Interactive logon: Smart card removal behavior (Policy, line 181)
     #     CIS 2.3.7.9 (L1): Lock Workstation or higher
     #     Policy:     Interactive logon: Smart card removal behavior = Lock Workstation
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -574,7 +574,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Smart card removal behavior'; Value = 'Lock Workstation'; Choices = @(@{ Name = 'No Action'; Data = '0' }, @{ Name = 'Lock Workstation'; Data = '1' }, @{ Name = 'Force Logoff'; Data = '2' }, @{ Name = 'Disconnect if a Remote Desktop Services session'; Data = '3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [18] 2.3.8.1: Microsoft network client: Digitally sign communications (always) (Policy, line 289)
+    # [18] 2.3.8.1: Microsoft network client: Digitally sign communications (always) (Policy, line 192)
     #     CIS 2.3.8.1 (L1): Enabled
     #     Policy:     Microsoft network client: Digitally sign communications (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -603,7 +603,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network client: Digitally sign communications (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [19] 2.3.8.2: Microsoft network client: Digitally sign communications (if server agrees) (Policy, line 299)
+    # [19] 2.3.8.2: Microsoft network client: Digitally sign communications (if server agrees) (Policy, line 202)
     #     CIS 2.3.8.2 (L1): Enabled
     #     Policy:     Microsoft network client: Digitally sign communications (if server agrees) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -634,7 +634,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network client: Digitally sign communications (if server agrees)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [20] 2.3.8.3: Microsoft Network Client: Send unencrypted password to third-party SMB servers (Policy, line 309)
+    # [20] 2.3.8.3: Microsoft Network Client: Send unencrypted password to third-party SMB servers (Policy, line 212)
     #     CIS 2.3.8.3 (L1): Disabled
     #     Policy:     Microsoft Network Client: Send unencrypted password to third-party SMB servers = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -663,7 +663,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft Network Client: Send unencrypted password to third-party SMB servers'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [21] 2.3.9.1: Microsoft network server: Amount of idle time required before suspending session (Policy, line 319)
+    # [21] 2.3.9.1: Microsoft network server: Amount of idle time required before suspending session (Policy, line 222)
     #     CIS 2.3.9.1 (L1): 15 or fewer minutes
     #     Policy:     Microsoft network server: Amount of idle time required before suspending session = 15
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -692,7 +692,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Amount of idle time required before suspending session'; Value = '15'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [22] 2.3.9.2: Microsoft network server: Digitally sign communications (always) (Policy, line 330)
+    # [22] 2.3.9.2: Microsoft network server: Digitally sign communications (always) (Policy, line 233)
     #     CIS 2.3.9.2 (L1): Enabled
     #     Policy:     Microsoft network server: Digitally sign communications (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -721,7 +721,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Digitally sign communications (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [23] 2.3.9.3: Microsoft network server: Digitally sign communications (if client agrees) (Policy, line 340)
+    # [23] 2.3.9.3: Microsoft network server: Digitally sign communications (if client agrees) (Policy, line 243)
     #     CIS 2.3.9.3 (L1): Enabled
     #     Policy:     Microsoft network server: Digitally sign communications (if client agrees) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -749,7 +749,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Digitally sign communications (if client agrees)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [24] 2.3.9.4: Microsoft network server: Disconnect clients when logon hours expire (Policy, line 350)
+    # [24] 2.3.9.4: Microsoft network server: Disconnect clients when logon hours expire (Policy, line 253)
     #     CIS 2.3.9.4 (L1): Enabled
     #     Policy:     Microsoft network server: Disconnect clients when logon hours expire = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -776,7 +776,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Disconnect clients when logon hours expire'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [25] 2.3.9.5: Microsoft network server: Server SPN target name validation level (Policy, line 360)
+    # [25] 2.3.9.5: Microsoft network server: Server SPN target name validation level (Policy, line 263)
     #     CIS 2.3.9.5 (L1): Accept if provided by client or higher
     #     Policy:     Microsoft network server: Server SPN target name validation level = Accept if provided by client
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -805,7 +805,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Server SPN target name validation level'; Value = 'Accept if provided by client'; Choices = @(@{ Name = 'Off'; Data = [uint32]'0' }, @{ Name = 'Accept if provided by client'; Data = [uint32]'1' }, @{ Name = 'Required from client'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [26] 2.3.10.2: Network access: Do not allow anonymous enumeration of SAM accounts (Policy, line 371)
+    # [26] 2.3.10.2: Network access: Do not allow anonymous enumeration of SAM accounts (Policy, line 274)
     #     CIS 2.3.10.2 (L1): Enabled MS only
     #     Policy:     Network access: Do not allow anonymous enumeration of SAM accounts = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -833,7 +833,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Do not allow anonymous enumeration of SAM accounts'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [27] 2.3.10.3: Network access: Do not allow anonymous enumeration of SAM accounts and shares (Policy, line 381)
+    # [27] 2.3.10.3: Network access: Do not allow anonymous enumeration of SAM accounts and shares (Policy, line 284)
     #     CIS 2.3.10.3 (L1): Enabled MS only
     #     Policy:     Network access: Do not allow anonymous enumeration of SAM accounts and shares = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -863,7 +863,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Do not allow anonymous enumeration of SAM accounts and shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [28] 2.3.10.5: Network access: Let everyone permissions apply to anonymous users (Policy, line 391)
+    # [28] 2.3.10.5: Network access: Let everyone permissions apply to anonymous users (Policy, line 294)
     #     CIS 2.3.10.5 (L1): Disabled
     #     Policy:     Network access: Let everyone permissions apply to anonymous users = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -892,7 +892,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Let everyone permissions apply to anonymous users'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [29] 2.3.10.7: Network access: Named Pipes that can be accessed anonymously (Policy, line 401)
+    # [29] 2.3.10.7: Network access: Named Pipes that can be accessed anonymously (Policy, line 304)
     #     CIS 2.3.10.7 (L1): Configured
     #     Policy:     Network access: Named Pipes that can be accessed anonymously = None on member servers (domain controllers: LSARPC, NETLOGON and SAMR where needed)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -922,7 +922,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Named Pipes that can be accessed anonymously'; Value = 'None on member servers (domain controllers: LSARPC, NETLOGON and SAMR where needed)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [30] 2.3.10.8: Network access: Remotely accessible registry paths (Policy, line 411)
+    # [30] 2.3.10.8: Network access: Remotely accessible registry paths (Policy, line 314)
     #     CIS 2.3.10.8 (L1): Configured
     #     Policy:     Network access: Remotely accessible registry paths = SYSTEM\CurrentControlSet\Control\ProductOptions, SYSTEM\CurrentControlSet\Control\Server Applications, SOFTWARE\Microsoft\Windows NT\CurrentVersion
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -950,7 +950,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Remotely accessible registry paths'; Value = 'SYSTEM\CurrentControlSet\Control\ProductOptions, SYSTEM\CurrentControlSet\Control\Server Applications, SOFTWARE\Microsoft\Windows NT\CurrentVersion'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [31] 2.3.10.9: Network access: Remotely accessible registry paths and subpaths (Policy, line 424)
+    # [31] 2.3.10.9: Network access: Remotely accessible registry paths and subpaths (Policy, line 324)
     #     CIS 2.3.10.9 (L1): Configured
     #     Policy:     Network access: Remotely accessible registry paths and subpaths = SYSTEM\CurrentControlSet\Control\Print\Printers, SYSTEM\CurrentControlSet\Services\Eventlog, SOFTWARE\Microsoft\OLAP Server, SOFTWARE\Microsoft\Windows NT\CurrentVersion\Print, SOFTWARE\Microsoft\Windows NT\CurrentVersion\Windows, SYSTEM\CurrentControlSet\Control\ContentIndex, SYSTEM\CurrentControlSet\Control\Terminal Server, SYSTEM\CurrentControlSet\Control\Terminal Server\UserConfig, SYSTEM\CurrentControlSet\Control\Terminal Server\DefaultUserConfiguration, SOFTWARE\Microsoft\Windows NT\CurrentVersion\Perflib, SYSTEM\CurrentControlSet\Services\SysmonLog
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -979,7 +979,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Remotely accessible registry paths and subpaths'; Value = 'SYSTEM\CurrentControlSet\Control\Print\Printers, SYSTEM\CurrentControlSet\Services\Eventlog, SOFTWARE\Microsoft\OLAP Server, SOFTWARE\Microsoft\Windows NT\CurrentVersion\Print, SOFTWARE\Microsoft\Windows NT\CurrentVersion\Windows, SYSTEM\CurrentControlSet\Control\ContentIndex, SYSTEM\CurrentControlSet\Control\Terminal Server, SYSTEM\CurrentControlSet\Control\Terminal Server\UserConfig, SYSTEM\CurrentControlSet\Control\Terminal Server\DefaultUserConfiguration, SOFTWARE\Microsoft\Windows NT\CurrentVersion\Perflib, SYSTEM\CurrentControlSet\Services\SysmonLog'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [32] 2.3.10.10: Network access: Restrict anonymous access to Named Pipes and Shares (Policy, line 445)
+    # [32] 2.3.10.10: Network access: Restrict anonymous access to Named Pipes and Shares (Policy, line 334)
     #     CIS 2.3.10.10 (L1): Enabled
     #     Policy:     Network access: Restrict anonymous access to Named Pipes and Shares = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1009,7 +1009,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Restrict anonymous access to Named Pipes and Shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [33] 2.3.10.11: Network access: Restrict clients allowed to make remote calls to SAM (Policy, line 455)
+    # [33] 2.3.10.11: Network access: Restrict clients allowed to make remote calls to SAM (Policy, line 344)
     #     CIS 2.3.10.11 (L1): Administrators Remote Access Allow MS only
     #     Policy:     Network access: Restrict clients allowed to make remote calls to SAM = Only Administrators allowed remote access (O:BAG:BAD:(A;;RC;;;BA))
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1040,7 +1040,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Restrict clients allowed to make remote calls to SAM'; Value = 'Only Administrators allowed remote access (O:BAG:BAD:(A;;RC;;;BA))'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [34] 2.3.10.12: Network access: Shares that can be accessed anonymously (Policy, line 465)
+    # [34] 2.3.10.12: Network access: Shares that can be accessed anonymously (Policy, line 354)
     #     CIS 2.3.10.12 (L1): None
     #     Policy:     Network access: Shares that can be accessed anonymously = None
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1067,7 +1067,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Shares that can be accessed anonymously'; Value = 'None'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [35] 2.3.10.13: Network access: Sharing and security model for local accounts (Policy, line 475)
+    # [35] 2.3.10.13: Network access: Sharing and security model for local accounts (Policy, line 364)
     #     CIS 2.3.10.13 (L1): Classic - local users authenticate as themselves
     #     Policy:     Network access: Sharing and security model for local accounts = Classic - local users authenticate as themselves
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1095,7 +1095,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Sharing and security model for local accounts'; Value = 'Classic - local users authenticate as themselves'; Choices = @(@{ Name = 'Classic - local users authenticate as themselves'; Data = [uint32]'0' }, @{ Name = 'Guest only - local users authenticate as Guest'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [36] 2.3.11.1: Network security: Allow Local System to use computer identity for NTLM (Policy, line 485)
+    # [36] 2.3.11.1: Network security: Allow Local System to use computer identity for NTLM (Policy, line 374)
     #     CIS 2.3.11.1 (L1): Enabled
     #     Policy:     Network security: Allow Local System to use computer identity for NTLM = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1124,7 +1124,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow Local System to use computer identity for NTLM'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [37] 2.3.11.2: Network security: Allow LocalSystem NULL session fallback (Policy, line 495)
+    # [37] 2.3.11.2: Network security: Allow LocalSystem NULL session fallback (Policy, line 384)
     #     CIS 2.3.11.2 (L1): Disabled
     #     Policy:     Network security: Allow LocalSystem NULL session fallback = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1153,7 +1153,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow LocalSystem NULL session fallback'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [38] 2.3.11.3: Network security: Allow PKU2U authentication requests to this computer to use online identities (Policy, line 505)
+    # [38] 2.3.11.3: Network security: Allow PKU2U authentication requests to this computer to use online identities (Policy, line 394)
     #     CIS 2.3.11.3 (L1): Disabled
     #     Policy:     Network security: Allow PKU2U authentication requests to this computer to use online identities = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1181,7 +1181,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow PKU2U authentication requests to this computer to use online identities'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [39] 2.3.11.4: Network security: Configure encryption types allowed for Kerberos (Policy, line 515)
+    # [39] 2.3.11.4: Network security: Configure encryption types allowed for Kerberos (Policy, line 404)
     #     CIS 2.3.11.4 (L1): AES128 HMAC SHA1 AES256 HMAC SHA1 Future encryption types
     #     Policy:     Network security: Configure encryption types allowed for Kerberos = AES128_HMAC_SHA1, AES256_HMAC_SHA1 and future encryption types only (0x7ffffff8)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1211,7 +1211,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Configure encryption types allowed for Kerberos'; Value = 'AES128_HMAC_SHA1, AES256_HMAC_SHA1 and future encryption types only (0x7ffffff8)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [40] 2.3.11.5: Network security: Do not store LAN Manager hash value on next password change (Policy, line 525)
+    # [40] 2.3.11.5: Network security: Do not store LAN Manager hash value on next password change (Policy, line 414)
     #     CIS 2.3.11.5 (L1): Enabled
     #     Policy:     Network security: Do not store LAN Manager hash value on next password change = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1239,7 +1239,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Do not store LAN Manager hash value on next password change'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [41] 2.3.11.7: Network security: LAN Manager authentication level (Policy, line 535)
+    # [41] 2.3.11.7: Network security: LAN Manager authentication level (Policy, line 424)
     #     CIS 2.3.11.7 (L1): Send NTLMv2 response only. Refuse LM NTLM
     #     Policy:     Network security: LAN Manager authentication level = Send NTLMv2 response only. Refuse LM & NTLM
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1269,7 +1269,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LAN Manager authentication level'; Value = 'Send NTLMv2 response only. Refuse LM & NTLM'; Choices = @(@{ Name = 'Send LM & NTLM responses'; Data = [uint32]'0' }, @{ Name = 'Send LM & NTLM - use NTLMv2 session security if negotiated'; Data = [uint32]'1' }, @{ Name = 'Send NTLM response only'; Data = [uint32]'2' }, @{ Name = 'Send NTLMv2 response only'; Data = [uint32]'3' }, @{ Name = 'Send NTLMv2 response only. Refuse LM'; Data = [uint32]'4' }, @{ Name = 'Send NTLMv2 response only. Refuse LM & NTLM'; Data = [uint32]'5' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [42] 2.3.11.8: Network security: LDAP client signing requirements (Policy, line 545)
+    # [42] 2.3.11.8: Network security: LDAP client signing requirements (Policy, line 434)
     #     CIS 2.3.11.8 (L1): Negotiate signing or higher
     #     Policy:     Network security: LDAP client signing requirements = Negotiate signing
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1300,7 +1300,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LDAP client signing requirements'; Value = 'Negotiate signing'; Choices = @(@{ Name = 'None'; Data = [uint32]'0' }, @{ Name = 'Negotiate signing'; Data = [uint32]'1' }, @{ Name = 'Require signing'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [43] 2.3.11.9: Network security: Minimum session security for NTLM SSP based (including secure RPC) clients (Policy, line 556)
+    # [43] 2.3.11.9: Network security: Minimum session security for NTLM SSP based (including secure RPC) clients (Policy, line 445)
     #     CIS 2.3.11.9 (L1): Require NTLMv2 session security Require 128-bit encryption
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) clients = Require NTLMv2 session security and 128-bit encryption (0x20080000)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1329,7 +1329,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) clients'; Value = 'Require NTLMv2 session security and 128-bit encryption (0x20080000)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [44] 2.3.11.10: Network security: Minimum session security for NTLM SSP based (including secure RPC) servers (Policy, line 566)
+    # [44] 2.3.11.10: Network security: Minimum session security for NTLM SSP based (including secure RPC) servers (Policy, line 455)
     #     CIS 2.3.11.10 (L1): Require NTLMv2 session security Require 128-bit encryption
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) servers = Require NTLMv2 session security and 128-bit encryption (0x20080000)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1358,7 +1358,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) servers'; Value = 'Require NTLMv2 session security and 128-bit encryption (0x20080000)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [45] 2.3.11.11: Network security: Restrict NTLM: Audit Incoming NTLM Traffic (Policy, line 576)
+    # [45] 2.3.11.11: Network security: Restrict NTLM: Audit Incoming NTLM Traffic (Policy, line 465)
     #     CIS 2.3.11.11 (L1): Enable auditing for all accounts
     #     Policy:     Network security: Restrict NTLM: Audit Incoming NTLM Traffic = Enable auditing for all accounts
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1386,7 +1386,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Restrict NTLM: Audit Incoming NTLM Traffic'; Value = 'Enable auditing for all accounts'; Choices = @(@{ Name = 'Disable'; Data = [uint32]'0' }, @{ Name = 'Enable auditing for domain accounts'; Data = [uint32]'1' }, @{ Name = 'Enable auditing for all accounts'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [46] 2.3.11.13: Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers (Policy, line 586)
+    # [46] 2.3.11.13: Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers (Policy, line 475)
     #     CIS 2.3.11.13 (L1): Audit all or higher
     #     Policy:     Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers = Audit all
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1416,7 +1416,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers'; Value = 'Audit all'; Choices = @(@{ Name = 'Allow all'; Data = [uint32]'0' }, @{ Name = 'Audit all'; Data = [uint32]'1' }, @{ Name = 'Deny all'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [47] 2.3.13.1: Shutdown: Allow system to be shut down without having to log on (Policy, line 597)
+    # [47] 2.3.13.1: Shutdown: Allow system to be shut down without having to log on (Policy, line 486)
     #     CIS 2.3.13.1 (L1): Disabled
     #     Policy:     Shutdown: Allow system to be shut down without having to log on = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1444,7 +1444,7 @@ $WsResources = @(
         Policy = @{ Title = 'Shutdown: Allow system to be shut down without having to log on'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [48] 2.3.15.1: System objects: Require case insensitivity for non-Windows subsystems (Policy, line 607)
+    # [48] 2.3.15.1: System objects: Require case insensitivity for non-Windows subsystems (Policy, line 496)
     #     CIS 2.3.15.1 (L1): Enabled
     #     Policy:     System objects: Require case insensitivity for non-Windows subsystems = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1471,7 +1471,7 @@ $WsResources = @(
         Policy = @{ Title = 'System objects: Require case insensitivity for non-Windows subsystems'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [49] 2.3.15.2: System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) (Policy, line 617)
+    # [49] 2.3.15.2: System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) (Policy, line 506)
     #     CIS 2.3.15.2 (L1): Enabled
     #     Policy:     System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1500,7 +1500,7 @@ $WsResources = @(
         Policy = @{ Title = 'System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [50] 2.3.17.1: User Account Control: Admin Approval Mode for the Built-in Administrator account (Policy, line 627)
+    # [50] 2.3.17.1: User Account Control: Admin Approval Mode for the Built-in Administrator account (Policy, line 516)
     #     CIS 2.3.17.1 (L1): Enabled
     #     Policy:     User Account Control: Admin Approval Mode for the Built-in Administrator account = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1529,7 +1529,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Admin Approval Mode for the Built-in Administrator account'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [51] 2.3.17.2: User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode (Policy, line 637)
+    # [51] 2.3.17.2: User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode (Policy, line 526)
     #     CIS 2.3.17.2 (L1): Prompt for consent on the secure desktop
     #     Policy:     User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode = Prompt for consent on the secure desktop
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1560,7 +1560,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode'; Value = 'Prompt for consent on the secure desktop'; Choices = @(@{ Name = 'Elevate without prompting'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for consent on the secure desktop'; Data = [uint32]'2' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }, @{ Name = 'Prompt for consent'; Data = [uint32]'4' }, @{ Name = 'Prompt for consent for non-Windows binaries'; Data = [uint32]'5' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [52] 2.3.17.3: User Account Control: Behavior of the elevation prompt for standard users (Policy, line 648)
+    # [52] 2.3.17.3: User Account Control: Behavior of the elevation prompt for standard users (Policy, line 537)
     #     CIS 2.3.17.3 (L1): Automatically deny elevation requests
     #     Policy:     User Account Control: Behavior of the elevation prompt for standard users = Automatically deny elevation requests
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1590,7 +1590,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for standard users'; Value = 'Automatically deny elevation requests'; Choices = @(@{ Name = 'Automatically deny elevation requests'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [53] 2.3.17.4: User Account Control: Detect application installations and prompt for elevation (Policy, line 658)
+    # [53] 2.3.17.4: User Account Control: Detect application installations and prompt for elevation (Policy, line 547)
     #     CIS 2.3.17.4 (L1): Enabled
     #     Policy:     User Account Control: Detect application installations and prompt for elevation = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1618,7 +1618,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Detect application installations and prompt for elevation'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [54] 2.3.17.5: User Account Control: Only elevate UIAccess applications that are installed in secure locations (Policy, line 668)
+    # [54] 2.3.17.5: User Account Control: Only elevate UIAccess applications that are installed in secure locations (Policy, line 557)
     #     CIS 2.3.17.5 (L1): Enabled
     #     Policy:     User Account Control: Only elevate UIAccess applications that are installed in secure locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1647,7 +1647,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Only elevate UIAccess applications that are installed in secure locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [55] 2.3.17.6: User Account Control: Run all administrators in Admin Approval Mode (Policy, line 678)
+    # [55] 2.3.17.6: User Account Control: Run all administrators in Admin Approval Mode (Policy, line 567)
     #     CIS 2.3.17.6 (L1): Enabled
     #     Policy:     User Account Control: Run all administrators in Admin Approval Mode = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1675,7 +1675,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Run all administrators in Admin Approval Mode'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [56] 2.3.17.7: User Account Control: Switch to the secure desktop when prompting for elevation (Policy, line 688)
+    # [56] 2.3.17.7: User Account Control: Switch to the secure desktop when prompting for elevation (Policy, line 577)
     #     CIS 2.3.17.7 (L1): Enabled
     #     Policy:     User Account Control: Switch to the secure desktop when prompting for elevation = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1703,7 +1703,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Switch to the secure desktop when prompting for elevation'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [57] 2.3.17.8: User Account Control: Virtualize file and registry write failures to per-user locations (Policy, line 698)
+    # [57] 2.3.17.8: User Account Control: Virtualize file and registry write failures to per-user locations (Policy, line 587)
     #     CIS 2.3.17.8 (L1): Enabled
     #     Policy:     User Account Control: Virtualize file and registry write failures to per-user locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1732,7 +1732,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Virtualize file and registry write failures to per-user locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [58] 9.1.1: Windows Firewall: Domain: Firewall state (Policy, line 708)
+    # [58] 9.1.1: Windows Firewall: Domain: Firewall state (Policy, line 597)
     #     CIS 9.1.1 (L1): On (recommended)
     #     Policy:     Windows Firewall: Domain: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1761,7 +1761,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [59] 9.1.2: Windows Firewall: Domain: Inbound connections (Policy, line 718)
+    # [59] 9.1.2: Windows Firewall: Domain: Inbound connections (Policy, line 607)
     #     CIS 9.1.2 (L1): Block (default)
     #     Policy:     Windows Firewall: Domain: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1791,7 +1791,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [60] 9.1.3: Windows Firewall: Domain: Settings: Display a notification (Policy, line 728)
+    # [60] 9.1.3: Windows Firewall: Domain: Settings: Display a notification (Policy, line 617)
     #     CIS 9.1.3 (L1): No
     #     Policy:     Windows Firewall: Domain: Settings: Display a notification = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1821,7 +1821,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Settings: Display a notification'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'0' }, @{ Name = 'No'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [61] 9.1.4: Windows Firewall: Domain: Logging: Name (Policy, line 738)
+    # [61] 9.1.4: Windows Firewall: Domain: Logging: Name (Policy, line 627)
     #     CIS 9.1.4 (L1): %SystemRoot%/System32/logfiles/firewall/domainfw.log
     #     Policy:     Windows Firewall: Domain: Logging: Name = %SystemRoot%\System32\logfiles\firewall\domainfw.log (in any of the usual spellings of that path)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1852,7 +1852,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Name'; Value = '%SystemRoot%\System32\logfiles\firewall\domainfw.log (in any of the usual spellings of that path)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [62] 9.1.5: Windows Firewall: Domain: Logging: Size limit (KB) (Policy, line 748)
+    # [62] 9.1.5: Windows Firewall: Domain: Logging: Size limit (KB) (Policy, line 637)
     #     CIS 9.1.5 (L1): 16,384 KB or greater
     #     Policy:     Windows Firewall: Domain: Logging: Size limit (KB) = 16384
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1882,7 +1882,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Size limit (KB)'; Value = '16384'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [63] 9.1.6: Windows Firewall: Domain: Logging: Log dropped packets (Policy, line 759)
+    # [63] 9.1.6: Windows Firewall: Domain: Logging: Log dropped packets (Policy, line 648)
     #     CIS 9.1.6 (L1): Yes
     #     Policy:     Windows Firewall: Domain: Logging: Log dropped packets = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1910,7 +1910,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Log dropped packets'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [64] 9.1.7: Windows Firewall: Domain: Logging: Log successful connections (Policy, line 769)
+    # [64] 9.1.7: Windows Firewall: Domain: Logging: Log successful connections (Policy, line 658)
     #     CIS 9.1.7 (L1): Yes
     #     Policy:     Windows Firewall: Domain: Logging: Log successful connections = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1938,7 +1938,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Log successful connections'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [65] 9.2.1: Windows Firewall: Private: Firewall state (Policy, line 779)
+    # [65] 9.2.1: Windows Firewall: Private: Firewall state (Policy, line 668)
     #     CIS 9.2.1 (L1): On (recommended)
     #     Policy:     Windows Firewall: Private: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1967,7 +1967,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [66] 9.2.2: Windows Firewall: Private: Inbound connections (Policy, line 789)
+    # [66] 9.2.2: Windows Firewall: Private: Inbound connections (Policy, line 678)
     #     CIS 9.2.2 (L1): Block (default)
     #     Policy:     Windows Firewall: Private: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1997,7 +1997,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [67] 9.2.3: Windows Firewall: Private: Settings: Display a notification (Policy, line 799)
+    # [67] 9.2.3: Windows Firewall: Private: Settings: Display a notification (Policy, line 688)
     #     CIS 9.2.3 (L1): No
     #     Policy:     Windows Firewall: Private: Settings: Display a notification = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -2027,7 +2027,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Settings: Display a notification'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'0' }, @{ Name = 'No'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [68] 9.2.4: Windows Firewall: Private: Logging: Name (Policy, line 809)
+    # [68] 9.2.4: Windows Firewall: Private: Logging: Name (Policy, line 698)
     #     CIS 9.2.4 (L1): %SystemRoot%/System32/logfiles/firewall/privatefw.log
     #     Policy:     Windows Firewall: Private: Logging: Name = %SystemRoot%\System32\logfiles\firewall\privatefw.log (in any of the usual spellings of that path)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -2058,7 +2058,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Name'; Value = '%SystemRoot%\System32\logfiles\firewall\privatefw.log (in any of the usual spellings of that path)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [69] 9.2.5: Windows Firewall: Private: Logging: Size limit (KB) (Policy, line 819)
+    # [69] 9.2.5: Windows Firewall: Private: Logging: Size limit (KB) (Policy, line 708)
     #     CIS 9.2.5 (L1): 16,384 KB or greater
     #     Policy:     Windows Firewall: Private: Logging: Size limit (KB) = 16384
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -2088,7 +2088,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Size limit (KB)'; Value = '16384'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [70] 9.2.6: Windows Firewall: Private: Logging: Log dropped packets (Policy, line 830)
+    # [70] 9.2.6: Windows Firewall: Private: Logging: Log dropped packets (Policy, line 719)
     #     CIS 9.2.6 (L1): Yes
     #     Policy:     Windows Firewall: Private: Logging: Log dropped packets = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -2116,7 +2116,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Log dropped packets'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [71] 9.2.7: Windows Firewall: Private: Logging: Log successful connections (Policy, line 840)
+    # [71] 9.2.7: Windows Firewall: Private: Logging: Log successful connections (Policy, line 729)
     #     CIS 9.2.7 (L1): Yes
     #     Policy:     Windows Firewall: Private: Logging: Log successful connections = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -2144,7 +2144,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Log successful connections'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [72] 9.3.1: Windows Firewall: Public: Firewall state (Policy, line 850)
+    # [72] 9.3.1: Windows Firewall: Public: Firewall state (Policy, line 739)
     #     CIS 9.3.1 (L1): On (recommended)
     #     Policy:     Windows Firewall: Public: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2173,7 +2173,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [73] 9.3.2: Windows Firewall: Public: Inbound connections (Policy, line 860)
+    # [73] 9.3.2: Windows Firewall: Public: Inbound connections (Policy, line 749)
     #     CIS 9.3.2 (L1): Block (default)
     #     Policy:     Windows Firewall: Public: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2203,7 +2203,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [74] 9.3.3: Windows Firewall: Public: Settings: Display a notification (Policy, line 870)
+    # [74] 9.3.3: Windows Firewall: Public: Settings: Display a notification (Policy, line 759)
     #     CIS 9.3.3 (L1): No
     #     Policy:     Windows Firewall: Public: Settings: Display a notification = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2233,7 +2233,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Settings: Display a notification'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'0' }, @{ Name = 'No'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [75] 9.3.4: Windows Firewall: Public: Settings: Apply local firewall rules (Policy, line 880)
+    # [75] 9.3.4: Windows Firewall: Public: Settings: Apply local firewall rules (Policy, line 769)
     #     CIS 9.3.4 (L1): No
     #     Policy:     Windows Firewall: Public: Settings: Apply local firewall rules = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2263,7 +2263,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Settings: Apply local firewall rules'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [76] 9.3.5: Windows Firewall: Public: Settings: Apply local connection security rules (Policy, line 890)
+    # [76] 9.3.5: Windows Firewall: Public: Settings: Apply local connection security rules (Policy, line 779)
     #     CIS 9.3.5 (L1): No
     #     Policy:     Windows Firewall: Public: Settings: Apply local connection security rules = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2291,7 +2291,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Settings: Apply local connection security rules'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [77] 9.3.6: Windows Firewall: Public: Logging: Name (Policy, line 900)
+    # [77] 9.3.6: Windows Firewall: Public: Logging: Name (Policy, line 789)
     #     CIS 9.3.6 (L1): %SystemRoot%/System32/logfiles/firewall/publicfw.log
     #     Policy:     Windows Firewall: Public: Logging: Name = %SystemRoot%\System32\logfiles\firewall\publicfw.log (in any of the usual spellings of that path)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2322,7 +2322,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Name'; Value = '%SystemRoot%\System32\logfiles\firewall\publicfw.log (in any of the usual spellings of that path)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [78] 9.3.7: Windows Firewall: Public: Logging: Size limit (KB) (Policy, line 910)
+    # [78] 9.3.7: Windows Firewall: Public: Logging: Size limit (KB) (Policy, line 799)
     #     CIS 9.3.7 (L1): 16,384 KB or greater
     #     Policy:     Windows Firewall: Public: Logging: Size limit (KB) = 16384
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2352,7 +2352,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Size limit (KB)'; Value = '16384'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [79] 9.3.8: Windows Firewall: Public: Logging: Log dropped packets (Policy, line 921)
+    # [79] 9.3.8: Windows Firewall: Public: Logging: Log dropped packets (Policy, line 810)
     #     CIS 9.3.8 (L1): Yes
     #     Policy:     Windows Firewall: Public: Logging: Log dropped packets = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2380,7 +2380,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Log dropped packets'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [80] 9.3.9: Windows Firewall: Public: Logging: Log successful connections (Policy, line 931)
+    # [80] 9.3.9: Windows Firewall: Public: Logging: Log successful connections (Policy, line 820)
     #     CIS 9.3.9 (L1): Yes
     #     Policy:     Windows Firewall: Public: Logging: Log successful connections = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2408,7 +2408,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Log successful connections'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [81] 18.1.1.1: Prevent enabling lock screen camera (Policy, line 941)
+    # [81] 18.1.1.1: Prevent enabling lock screen camera (Policy, line 830)
     #     CIS 18.1.1.1 (L1): Enabled
     #     Policy:     Prevent enabling lock screen camera = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Personalization
@@ -2436,7 +2436,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent enabling lock screen camera'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [82] 18.1.1.2: Prevent enabling lock screen slide show (Policy, line 951)
+    # [82] 18.1.1.2: Prevent enabling lock screen slide show (Policy, line 840)
     #     CIS 18.1.1.2 (L1): Enabled
     #     Policy:     Prevent enabling lock screen slide show = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Personalization
@@ -2466,7 +2466,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent enabling lock screen slide show'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [83] 18.1.2.2: Allow users to enable online speech recognition services (Policy, line 961)
+    # [83] 18.1.2.2: Allow users to enable online speech recognition services (Policy, line 850)
     #     CIS 18.1.2.2 (L1): Disabled
     #     Policy:     Allow users to enable online speech recognition services = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Regional and Language Options
@@ -2494,7 +2494,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow users to enable online speech recognition services'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [84] 18.3.2: Do not allow password expiration time longer than required by policy (Policy, line 971)
+    # [84] 18.3.2: Do not allow password expiration time longer than required by policy (Policy, line 860)
     #     CIS 18.3.2 (L1): Enabled
     #     Policy:     Do not allow password expiration time longer than required by policy = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2522,7 +2522,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow password expiration time longer than required by policy'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [85] 18.3.3: Enable Local Admin Password Management (Policy, line 981)
+    # [85] 18.3.3: Enable Local Admin Password Management (Policy, line 870)
     #     CIS 18.3.3 (L1): Enabled
     #     Policy:     Enable Local Admin Password Management = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2551,7 +2551,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Local Admin Password Management'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [86] 18.3.4: Password Settings (Password Complexity) (Policy, line 991)
+    # [86] 18.3.4: Password Settings (Password Complexity) (Policy, line 880)
     #     CIS 18.3.4 (L1): Enabled: Large letters + small letters + numbers + special character
     #     Policy:     Password Settings (Password Complexity) = Large letters + small letters + numbers + specials
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2579,7 +2579,7 @@ $WsResources = @(
         Policy = @{ Title = 'Password Settings (Password Complexity)'; Value = 'Large letters + small letters + numbers + specials'; Choices = @(@{ Name = 'Large letters'; Data = [uint32]'1' }, @{ Name = 'Large letters + small letters'; Data = [uint32]'2' }, @{ Name = 'Large letters + small letters + numbers'; Data = [uint32]'3' }, @{ Name = 'Large letters + small letters + numbers + specials'; Data = [uint32]'4' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [87] 18.3.5: Password Settings (Password Length) (Policy, line 1001)
+    # [87] 18.3.5: Password Settings (Password Length) (Policy, line 890)
     #     CIS 18.3.5 (L1): Enabled: 15 or more
     #     Policy:     Password Settings (Password Length) = 15
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2609,7 +2609,7 @@ $WsResources = @(
         Policy = @{ Title = 'Password Settings (Password Length)'; Value = '15'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [88] 18.3.6: Password Settings (Password Age (Days)) (Policy, line 1012)
+    # [88] 18.3.6: Password Settings (Password Age (Days)) (Policy, line 901)
     #     CIS 18.3.6 (L1): Enabled: 30 or fewer
     #     Policy:     Password Settings (Password Age (Days)) = 30
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2639,7 +2639,7 @@ $WsResources = @(
         Policy = @{ Title = 'Password Settings (Password Age (Days))'; Value = '30'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [89] 18.4.1: Apply UAC restrictions to local accounts on network logons (Policy, line 1023)
+    # [89] 18.4.1: Apply UAC restrictions to local accounts on network logons (Policy, line 912)
     #     CIS 18.4.1 (L1): Enabled MS only
     #     Policy:     Apply UAC restrictions to local accounts on network logons = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2671,7 +2671,7 @@ $WsResources = @(
         Policy = @{ Title = 'Apply UAC restrictions to local accounts on network logons'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [90] 18.4.2: Configure RPC packet level privacy setting for incoming connections (Policy, line 1033)
+    # [90] 18.4.2: Configure RPC packet level privacy setting for incoming connections (Policy, line 922)
     #     CIS 18.4.2 (L1): Enabled
     #     Policy:     Configure RPC packet level privacy setting for incoming connections = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2699,7 +2699,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC packet level privacy setting for incoming connections'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [91] 18.4.3: Configure SMBv1 client driver (Policy, line 1043)
+    # [91] 18.4.3: Configure SMBv1 client driver (Policy, line 932)
     #     CIS 18.4.3 (L1): Enabled Disable driver recommended
     #     Policy:     Configure SMBv1 client driver = Disable driver (recommended)
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2729,7 +2729,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure SMBv1 client driver'; Value = 'Disable driver (recommended)'; Choices = @(@{ Name = 'Disable driver (recommended)'; Data = [uint32]'4' }, @{ Name = 'Manual start (default for Win7/2008/2008R2/2012)'; Data = [uint32]'3' }, @{ Name = 'Automatic start (default for Win8.1/2012R2/newer)'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [92] 18.4.4: Configure SMBv1 Server (Policy, line 1053)
+    # [92] 18.4.4: Configure SMBv1 Server (Policy, line 942)
     #     CIS 18.4.4 (L1): Disabled
     #     Policy:     Configure SMBv1 Server = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2760,7 +2760,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure SMBv1 Server'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [93] 18.4.5: Enable Certificate Padding (Policy, line 1063)
+    # [93] 18.4.5: Enable Certificate Padding (Policy, line 952)
     #     CIS 18.4.5 (L1): Enabled
     #     Policy:     Enable Certificate Padding = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2788,7 +2788,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Certificate Padding'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [94] 18.4.6: Enable Structured Exception Handling Overwrite Protection (SEHOP) (Policy, line 1073)
+    # [94] 18.4.6: Enable Structured Exception Handling Overwrite Protection (SEHOP) (Policy, line 962)
     #     CIS 18.4.6 (L1): Enabled
     #     Policy:     Enable Structured Exception Handling Overwrite Protection (SEHOP) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2818,7 +2818,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Structured Exception Handling Overwrite Protection (SEHOP)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [95] 18.4.7: LSA Protection (Policy, line 1083)
+    # [95] 18.4.7: LSA Protection (Policy, line 972)
     #     CIS 18.4.7 (L1): Enabled
     #     Policy:     LSA Protection = Enabled with UEFI Lock
     #     GPO path:   Computer Configuration\Administrative Templates\System\Local Security Authority
@@ -2847,7 +2847,7 @@ $WsResources = @(
         Policy = @{ Title = 'LSA Protection'; Value = 'Enabled with UEFI Lock'; Choices = @(@{ Name = 'Enabled with UEFI Lock'; Data = [uint32]'1' }, @{ Name = 'Enabled without UEFI Lock'; Data = [uint32]'2' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [96] 18.4.8: NetBT NodeType configuration (Policy, line 1093)
+    # [96] 18.4.8: NetBT NodeType configuration (Policy, line 982)
     #     CIS 18.4.8 (L1): Enabled: P-node recommended
     #     Policy:     NetBT NodeType configuration = P-node (recommended)
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2877,7 +2877,7 @@ $WsResources = @(
         Policy = @{ Title = 'NetBT NodeType configuration'; Value = 'P-node (recommended)'; Choices = @(@{ Name = 'B-node'; Data = [uint32]'1' }, @{ Name = 'P-node (recommended)'; Data = [uint32]'2' }, @{ Name = 'M-node'; Data = [uint32]'4' }, @{ Name = 'H-node'; Data = [uint32]'8' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [97] 18.4.9: WDigest Authentication (disabling may require KB2871997) (Policy, line 1103)
+    # [97] 18.4.9: WDigest Authentication (disabling may require KB2871997) (Policy, line 992)
     #     CIS 18.4.9 (L1): Disabled
     #     Policy:     WDigest Authentication (disabling may require KB2871997) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2907,7 +2907,7 @@ $WsResources = @(
         Policy = @{ Title = 'WDigest Authentication (disabling may require KB2871997)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [98] 18.5.1: MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended) (Policy, line 1113)
+    # [98] 18.5.1: MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended) (Policy, line 1002)
     #     CIS 18.5.1 (L1): Disabled
     #     Policy:     MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2938,7 +2938,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [99] 18.5.2: MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) (Policy, line 1123)
+    # [99] 18.5.2: MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) (Policy, line 1012)
     #     CIS 18.5.2 (L1): Enabled: Highest protection, source routing is completely disabled
     #     Policy:     MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2968,7 +2968,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [100] 18.5.3: MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) (Policy, line 1133)
+    # [100] 18.5.3: MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) (Policy, line 1022)
     #     CIS 18.5.3 (L1): Enabled: Highest protection, source routing is completely disabled
     #     Policy:     MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2997,7 +2997,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [101] 18.5.4: MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes (Policy, line 1143)
+    # [101] 18.5.4: MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes (Policy, line 1032)
     #     CIS 18.5.4 (L1): Disabled
     #     Policy:     MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -3027,7 +3027,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [102] 18.5.6: MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers (Policy, line 1153)
+    # [102] 18.5.6: MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers (Policy, line 1042)
     #     CIS 18.5.6 (L1): Enabled
     #     Policy:     MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -3057,7 +3057,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [103] 18.5.8: MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended) (Policy, line 1163)
+    # [103] 18.5.8: MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended) (Policy, line 1052)
     #     CIS 18.5.8 (L1): Enabled
     #     Policy:     MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -3087,7 +3087,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [104] 18.5.9: MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended) (Policy, line 1173)
+    # [104] 18.5.9: MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended) (Policy, line 1062)
     #     CIS 18.5.9 (L1): Enabled 5 or fewer seconds
     #     Policy:     MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended) = 5
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -3119,7 +3119,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended)'; Value = '5'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [105] 18.5.12: MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning (Policy, line 1184)
+    # [105] 18.5.12: MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning (Policy, line 1073)
     #     CIS 18.5.12 (L1): Enabled: 90 or less
     #     Policy:     MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning = 90%
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -3150,7 +3150,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning'; Value = '90%'; Choices = @(@{ Name = '50%'; Data = [uint32]'50' }, @{ Name = '60%'; Data = [uint32]'60' }, @{ Name = '70%'; Data = [uint32]'70' }, @{ Name = '80%'; Data = [uint32]'80' }, @{ Name = '90%'; Data = [uint32]'90' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [106] 18.6.4.1: Configure NetBIOS settings (Policy, line 1195)
+    # [106] 18.6.4.1: Configure NetBIOS settings (Policy, line 1084)
     #     CIS 18.6.4.1 (L1): Enabled: Disable NetBIOS name resolution on public networks
     #     Policy:     Configure NetBIOS settings = Disable NetBIOS name resolution on public networks
     #     GPO path:   Computer Configuration\Administrative Templates\Network\DNS Client
@@ -3180,7 +3180,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure NetBIOS settings'; Value = 'Disable NetBIOS name resolution on public networks'; Choices = @(@{ Name = 'Disable NetBIOS name resolution'; Data = [uint32]'0' }, @{ Name = 'Allow NetBIOS name resolution'; Data = [uint32]'1' }, @{ Name = 'Disable NetBIOS name resolution on public networks'; Data = [uint32]'2' }, @{ Name = 'NetBIOS learning mode'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [107] 18.6.4.2: Turn off multicast name resolution (Policy, line 1206)
+    # [107] 18.6.4.2: Turn off multicast name resolution (Policy, line 1095)
     #     CIS 18.6.4.2 (L1): Enabled
     #     Policy:     Turn off multicast name resolution = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\DNS Client
@@ -3208,7 +3208,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off multicast name resolution'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [108] 18.6.8.1: Enable insecure guest logons (Policy, line 1216)
+    # [108] 18.6.8.1: Enable insecure guest logons (Policy, line 1105)
     #     CIS 18.6.8.1 (L1): Disabled
     #     Policy:     Enable insecure guest logons = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Lanman Workstation
@@ -3237,7 +3237,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable insecure guest logons'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [109] 18.6.11.2: Prohibit installation and configuration of Network Bridge on your DNS domain network (Policy, line 1226)
+    # [109] 18.6.11.2: Prohibit installation and configuration of Network Bridge on your DNS domain network (Policy, line 1115)
     #     CIS 18.6.11.2 (L1): Enabled
     #     Policy:     Prohibit installation and configuration of Network Bridge on your DNS domain network = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Connections
@@ -3267,7 +3267,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prohibit installation and configuration of Network Bridge on your DNS domain network'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [110] 18.6.11.3: Prohibit use of Internet Connection Sharing on your DNS domain network (Policy, line 1236)
+    # [110] 18.6.11.3: Prohibit use of Internet Connection Sharing on your DNS domain network (Policy, line 1125)
     #     CIS 18.6.11.3 (L1): Enabled
     #     Policy:     Prohibit use of Internet Connection Sharing on your DNS domain network = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Connections
@@ -3296,7 +3296,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prohibit use of Internet Connection Sharing on your DNS domain network'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [111] 18.6.11.4: Require domain users to elevate when setting a network's location (Policy, line 1246)
+    # [111] 18.6.11.4: Require domain users to elevate when setting a network's location (Policy, line 1135)
     #     CIS 18.6.11.4 (L1): Enabled
     #     Policy:     Require domain users to elevate when setting a network's location = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Connections
@@ -3324,7 +3324,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require domain users to elevate when setting a network''s location'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [112] 18.6.14.1: Hardened UNC Paths (NETLOGON) (Policy, line 1256)
+    # [112] 18.6.14.1: Hardened UNC Paths (NETLOGON) (Policy, line 1145)
     #     CIS 18.6.14.1 (L1): Enabled, with Require Mutual Authentication, Require Integrity, and Require Privacy set for all NETLOGON and SYSVOL shares
     #     Policy:     Hardened UNC Paths (NETLOGON) = RequireMutualAuthentication=1, RequireIntegrity=1, RequirePrivacy=1
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider
@@ -3355,7 +3355,7 @@ $WsResources = @(
         Policy = @{ Title = 'Hardened UNC Paths (NETLOGON)'; Value = 'RequireMutualAuthentication=1, RequireIntegrity=1, RequirePrivacy=1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [113] 18.6.14.1: Hardened UNC Paths (SYSVOL) (Policy, line 1266)
+    # [113] 18.6.14.1: Hardened UNC Paths (SYSVOL) (Policy, line 1155)
     #     CIS 18.6.14.1 (L1): Enabled, with Require Mutual Authentication, Require Integrity, and Require Privacy set for all NETLOGON and SYSVOL shares
     #     Policy:     Hardened UNC Paths (SYSVOL) = RequireMutualAuthentication=1, RequireIntegrity=1, RequirePrivacy=1
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider
@@ -3386,7 +3386,7 @@ $WsResources = @(
         Policy = @{ Title = 'Hardened UNC Paths (SYSVOL)'; Value = 'RequireMutualAuthentication=1, RequireIntegrity=1, RequirePrivacy=1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [114] 18.6.21.1: Minimize the number of simultaneous connections to the Internet or a Windows Domain (Policy, line 1276)
+    # [114] 18.6.21.1: Minimize the number of simultaneous connections to the Internet or a Windows Domain (Policy, line 1165)
     #     CIS 18.6.21.1 (L1): Enabled
     #     Policy:     Minimize the number of simultaneous connections to the Internet or a Windows Domain = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Windows Connection Manager
@@ -3415,7 +3415,7 @@ $WsResources = @(
         Policy = @{ Title = 'Minimize the number of simultaneous connections to the Internet or a Windows Domain'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [115] 18.7.2: Configure Redirection Guard (Policy, line 1286)
+    # [115] 18.7.2: Configure Redirection Guard (Policy, line 1175)
     #     CIS 18.7.2 (L1): Enabled Redirection Guard Enabled
     #     Policy:     Configure Redirection Guard = Redirection Guard Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3443,7 +3443,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Redirection Guard'; Value = 'Redirection Guard Enabled'; Choices = @(@{ Name = 'Redirection Guard Enabled'; Data = [uint32]'1' }, @{ Name = 'Redirection Guard Disabled'; Data = [uint32]'0' }, @{ Name = 'Redirection Guard Audit Only'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [116] 18.7.3: Configure RPC connection settings: Protocol to use for outgoing RPC connections (Policy, line 1296)
+    # [116] 18.7.3: Configure RPC connection settings: Protocol to use for outgoing RPC connections (Policy, line 1185)
     #     CIS 18.7.3 (L1): Enabled
     #     Policy:     Configure RPC connection settings: Protocol to use for outgoing RPC connections = RPC over TCP
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3470,7 +3470,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC connection settings: Protocol to use for outgoing RPC connections'; Value = 'RPC over TCP'; Choices = @(@{ Name = 'RPC over TCP'; Data = [uint32]'0' }, @{ Name = 'RPC over named pipes'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [117] 18.7.4: Configure RPC connection settings: Use authentication for outgoing RPC connections (Policy, line 1306)
+    # [117] 18.7.4: Configure RPC connection settings: Use authentication for outgoing RPC connections (Policy, line 1195)
     #     CIS 18.7.4 (L1): Enabled: Default
     #     Policy:     Configure RPC connection settings: Use authentication for outgoing RPC connections = Default
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3497,7 +3497,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC connection settings: Use authentication for outgoing RPC connections'; Value = 'Default'; Choices = @(@{ Name = 'Default'; Data = [uint32]'0' }, @{ Name = 'Authentication enabled'; Data = [uint32]'1' }, @{ Name = 'Authentication disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [118] 18.7.5: Configure RPC listener settings: Protocols to allow for incoming RPC connections (Policy, line 1316)
+    # [118] 18.7.5: Configure RPC listener settings: Protocols to allow for incoming RPC connections (Policy, line 1205)
     #     CIS 18.7.5 (L1): Enabled: RPC over TCP
     #     Policy:     Configure RPC listener settings: Protocols to allow for incoming RPC connections = RPC over TCP
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3524,7 +3524,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC listener settings: Protocols to allow for incoming RPC connections'; Value = 'RPC over TCP'; Choices = @(@{ Name = 'RPC over TCP'; Data = [uint32]'5' }, @{ Name = 'RPC over named pipes'; Data = [uint32]'3' }, @{ Name = 'RPC over named pipes and TCP'; Data = [uint32]'7' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [119] 18.7.6: Configure RPC listener settings: Authentication protocol to use for incoming RPC connections (Policy, line 1326)
+    # [119] 18.7.6: Configure RPC listener settings: Authentication protocol to use for incoming RPC connections (Policy, line 1215)
     #     CIS 18.7.6 (L1): Enabled Negotiate or higher
     #     Policy:     Configure RPC listener settings: Authentication protocol to use for incoming RPC connections = Negotiate
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3553,7 +3553,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC listener settings: Authentication protocol to use for incoming RPC connections'; Value = 'Negotiate'; Choices = @(@{ Name = 'Negotiate'; Data = [uint32]'0' }, @{ Name = 'Kerberos'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [120] 18.7.7: Configure RPC over TCP port (Policy, line 1337)
+    # [120] 18.7.7: Configure RPC over TCP port (Policy, line 1226)
     #     CIS 18.7.7 (L1): Enabled: 0
     #     Policy:     Configure RPC over TCP port = 0: a dynamic port from the RPC endpoint mapper
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3581,7 +3581,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC over TCP port'; Value = '0: a dynamic port from the RPC endpoint mapper'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [121] 18.7.8: Limits print driver installation to Administrators (Policy, line 1347)
+    # [121] 18.7.8: Limits print driver installation to Administrators (Policy, line 1236)
     #     CIS 18.7.8 (L1): Enabled
     #     Policy:     Limits print driver installation to Administrators = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -3609,7 +3609,7 @@ $WsResources = @(
         Policy = @{ Title = 'Limits print driver installation to Administrators'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [122] 18.7.9: Manage processing of Queue-specific files (Policy, line 1357)
+    # [122] 18.7.9: Manage processing of Queue-specific files (Policy, line 1246)
     #     CIS 18.7.9 (L1): Enabled: Limit Queue-specific files to Color profiles
     #     Policy:     Manage processing of Queue-specific files = Limit Queue-specific files to Color profiles
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3636,7 +3636,7 @@ $WsResources = @(
         Policy = @{ Title = 'Manage processing of Queue-specific files'; Value = 'Limit Queue-specific files to Color profiles'; Choices = @(@{ Name = 'Do not allow Queue-specific files'; Data = [uint32]'0' }, @{ Name = 'Limit Queue-specific files to Color profiles'; Data = [uint32]'1' }, @{ Name = 'Allow all Queue-specific files'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [123] 18.7.10: Point and Print Restrictions: When installing drivers for a new connection (Policy, line 1367)
+    # [123] 18.7.10: Point and Print Restrictions: When installing drivers for a new connection (Policy, line 1256)
     #     CIS 18.7.10 (L1): Enabled Show warning and elevation prompt
     #     Policy:     Point and Print Restrictions: When installing drivers for a new connection = Show warning and elevation prompt
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3663,7 +3663,7 @@ $WsResources = @(
         Policy = @{ Title = 'Point and Print Restrictions: When installing drivers for a new connection'; Value = 'Show warning and elevation prompt'; Choices = @(@{ Name = 'Show warning and elevation prompt'; Data = [uint32]'0' }, @{ Name = 'Do not show warning or elevation prompt'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [124] 18.7.11: Point and Print Restrictions: When updating drivers for an existing connection (Policy, line 1377)
+    # [124] 18.7.11: Point and Print Restrictions: When updating drivers for an existing connection (Policy, line 1266)
     #     CIS 18.7.11 (L1): Enabled: Show warning and elevation prompt
     #     Policy:     Point and Print Restrictions: When updating drivers for an existing connection = Show warning and elevation prompt
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3690,7 +3690,7 @@ $WsResources = @(
         Policy = @{ Title = 'Point and Print Restrictions: When updating drivers for an existing connection'; Value = 'Show warning and elevation prompt'; Choices = @(@{ Name = 'Show warning and elevation prompt'; Data = [uint32]'0' }, @{ Name = 'Show warning only'; Data = [uint32]'1' }, @{ Name = 'Do not show warning or elevation prompt'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [125] 18.9.3.1: Include command line in process creation events (Policy, line 1387)
+    # [125] 18.9.3.1: Include command line in process creation events (Policy, line 1276)
     #     CIS 18.9.3.1 (L1): Enabled
     #     Policy:     Include command line in process creation events = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Audit Process Creation
@@ -3720,7 +3720,7 @@ $WsResources = @(
         Policy = @{ Title = 'Include command line in process creation events'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [126] 18.9.4.1: Encryption Oracle Remediation (Policy, line 1397)
+    # [126] 18.9.4.1: Encryption Oracle Remediation (Policy, line 1286)
     #     CIS 18.9.4.1 (L1): Enabled Force Updated Clients
     #     Policy:     Encryption Oracle Remediation = Force Updated Clients
     #     GPO path:   Computer Configuration\Administrative Templates\System\Credentials Delegation
@@ -3750,7 +3750,7 @@ $WsResources = @(
         Policy = @{ Title = 'Encryption Oracle Remediation'; Value = 'Force Updated Clients'; Choices = @(@{ Name = 'Force Updated Clients'; Data = [uint32]'0' }, @{ Name = 'Mitigated'; Data = [uint32]'1' }, @{ Name = 'Vulnerable'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [127] 18.9.4.2: Remote host allows delegation of non-exportable credentials (Policy, line 1407)
+    # [127] 18.9.4.2: Remote host allows delegation of non-exportable credentials (Policy, line 1296)
     #     CIS 18.9.4.2 (L1): Enabled
     #     Policy:     Remote host allows delegation of non-exportable credentials = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Credentials Delegation
@@ -3780,7 +3780,7 @@ $WsResources = @(
         Policy = @{ Title = 'Remote host allows delegation of non-exportable credentials'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [128] 18.9.7.2: Prevent device metadata retrieval from the Internet (Policy, line 1417)
+    # [128] 18.9.7.2: Prevent device metadata retrieval from the Internet (Policy, line 1306)
     #     CIS 18.9.7.2 (L1): Enabled
     #     Policy:     Prevent device metadata retrieval from the Internet = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Installation
@@ -3806,7 +3806,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent device metadata retrieval from the Internet'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [129] 18.9.13.1: Boot-Start Driver Initialization Policy (Policy, line 1427)
+    # [129] 18.9.13.1: Boot-Start Driver Initialization Policy (Policy, line 1316)
     #     CIS 18.9.13.1 (L1): Enabled
     #     Policy:     Boot-Start Driver Initialization Policy = Not configured, or 1, 3 or 8 (any option except initialising all drivers): drivers classified as bad are not started unless critical
     #     GPO path:   Computer Configuration\Administrative Templates\System\Early Launch Antimalware
@@ -3839,7 +3839,7 @@ $WsResources = @(
         Policy = @{ Title = 'Boot-Start Driver Initialization Policy'; Value = 'Not configured, or 1, 3 or 8 (any option except initialising all drivers): drivers classified as bad are not started unless critical'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [130] 18.9.19.2: Configure registry policy processing (background processing) (Policy, line 1437)
+    # [130] 18.9.19.2: Configure registry policy processing (background processing) (Policy, line 1326)
     #     CIS 18.9.19.2 (L1): Enabled
     #     Policy:     Configure registry policy processing (background processing) = Apply during periodic background processing
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3867,7 +3867,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure registry policy processing (background processing)'; Value = 'Apply during periodic background processing'; Choices = @(@{ Name = 'Apply during periodic background processing'; Data = [uint32]'0' }, @{ Name = 'Do not apply during periodic background processing'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [131] 18.9.19.3: Configure registry policy processing (Policy, line 1447)
+    # [131] 18.9.19.3: Configure registry policy processing (Policy, line 1336)
     #     CIS 18.9.19.3 (L1): Enabled TRUE
     #     Policy:     Configure registry policy processing = Process even if the Group Policy objects have not changed
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3896,7 +3896,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure registry policy processing'; Value = 'Process even if the Group Policy objects have not changed'; Choices = @(@{ Name = 'Process even if the Group Policy objects have not changed'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [132] 18.9.19.4: Configure security policy processing: Do not apply during periodic background processing (Policy, line 1457)
+    # [132] 18.9.19.4: Configure security policy processing: Do not apply during periodic background processing (Policy, line 1346)
     #     CIS 18.9.19.4 (L1): Enabled: FALSE
     #     Policy:     Configure security policy processing: Do not apply during periodic background processing = FALSE
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3924,7 +3924,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure security policy processing: Do not apply during periodic background processing'; Value = 'FALSE'; Choices = @(@{ Name = 'FALSE'; Data = [uint32]'0' }, @{ Name = 'TRUE'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [133] 18.9.19.5: Configure security policy processing: Process even if the Group Policy objects have not changed (Policy, line 1467)
+    # [133] 18.9.19.5: Configure security policy processing: Process even if the Group Policy objects have not changed (Policy, line 1356)
     #     CIS 18.9.19.5 (L1): Enabled: TRUE
     #     Policy:     Configure security policy processing: Process even if the Group Policy objects have not changed = TRUE
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3951,7 +3951,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure security policy processing: Process even if the Group Policy objects have not changed'; Value = 'TRUE'; Choices = @(@{ Name = 'TRUE'; Data = [uint32]'0' }, @{ Name = 'FALSE'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [134] 18.9.19.6: Continue experiences on this device (Policy, line 1477)
+    # [134] 18.9.19.6: Continue experiences on this device (Policy, line 1366)
     #     CIS 18.9.19.6 (L1): Disabled
     #     Policy:     Continue experiences on this device = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3978,7 +3978,7 @@ $WsResources = @(
         Policy = @{ Title = 'Continue experiences on this device'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [135] 18.9.19.7: Turn off background refresh of Group Policy (Policy, line 1487)
+    # [135] 18.9.19.7: Turn off background refresh of Group Policy (Policy, line 1376)
     #     CIS 18.9.19.7 (L1): Disabled
     #     Policy:     Turn off background refresh of Group Policy = Disabled or Not Configured: the value is absent (or 0), so policy keeps refreshing in the background
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -4009,7 +4009,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off background refresh of Group Policy'; Value = 'Disabled or Not Configured: the value is absent (or 0), so policy keeps refreshing in the background'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [136] 18.9.20.1.1: Turn off downloading of print drivers over HTTP (Policy, line 1497)
+    # [136] 18.9.20.1.1: Turn off downloading of print drivers over HTTP (Policy, line 1386)
     #     CIS 18.9.20.1.1 (L1): Enabled
     #     Policy:     Turn off downloading of print drivers over HTTP = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Internet Communication Management\Internet Communication settings
@@ -4038,7 +4038,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off downloading of print drivers over HTTP'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [137] 18.9.20.1.5: Turn off Internet download for Web publishing and online ordering wizards (Policy, line 1507)
+    # [137] 18.9.20.1.5: Turn off Internet download for Web publishing and online ordering wizards (Policy, line 1396)
     #     CIS 18.9.20.1.5 (L1): Enabled
     #     Policy:     Turn off Internet download for Web publishing and online ordering wizards = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Internet Communication Management\Internet Communication settings
@@ -4066,7 +4066,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Internet download for Web publishing and online ordering wizards'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [138] 18.9.28.1: Block user from showing account details on sign-in (Policy, line 1517)
+    # [138] 18.9.28.1: Block user from showing account details on sign-in (Policy, line 1406)
     #     CIS 18.9.28.1 (L1): Enabled
     #     Policy:     Block user from showing account details on sign-in = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -4094,7 +4094,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block user from showing account details on sign-in'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [139] 18.9.28.2: Do not display network selection UI (Policy, line 1527)
+    # [139] 18.9.28.2: Do not display network selection UI (Policy, line 1416)
     #     CIS 18.9.28.2 (L1): Enabled
     #     Policy:     Do not display network selection UI = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -4123,7 +4123,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not display network selection UI'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [140] 18.9.28.3: Do not enumerate connected users on domain-joined computers (Policy, line 1537)
+    # [140] 18.9.28.3: Do not enumerate connected users on domain-joined computers (Policy, line 1426)
     #     CIS 18.9.28.3 (L1): Enabled
     #     Policy:     Do not enumerate connected users on domain-joined computers = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -4151,7 +4151,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not enumerate connected users on domain-joined computers'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [141] 18.9.28.4: Enumerate local users on domain-joined computers (Policy, line 1547)
+    # [141] 18.9.28.4: Enumerate local users on domain-joined computers (Policy, line 1436)
     #     CIS 18.9.28.4 (L1): Disabled MS only
     #     Policy:     Enumerate local users on domain-joined computers = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -4180,7 +4180,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enumerate local users on domain-joined computers'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [142] 18.9.28.5: Turn off app notifications on the lock screen (Policy, line 1557)
+    # [142] 18.9.28.5: Turn off app notifications on the lock screen (Policy, line 1446)
     #     CIS 18.9.28.5 (L1): Enabled
     #     Policy:     Turn off app notifications on the lock screen = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -4208,7 +4208,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off app notifications on the lock screen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [143] 18.9.28.6: Turn off picture password sign-in (Policy, line 1567)
+    # [143] 18.9.28.6: Turn off picture password sign-in (Policy, line 1456)
     #     CIS 18.9.28.6 (L1): Enabled
     #     Policy:     Turn off picture password sign-in = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -4237,7 +4237,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off picture password sign-in'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [144] 18.9.28.7: Turn on convenience PIN sign-in (Policy, line 1577)
+    # [144] 18.9.28.7: Turn on convenience PIN sign-in (Policy, line 1466)
     #     CIS 18.9.28.7 (L1): Disabled
     #     Policy:     Turn on convenience PIN sign-in = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -4266,7 +4266,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on convenience PIN sign-in'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [145] 18.9.33.6.3: Require a password when a computer wakes (on battery) (Policy, line 1587)
+    # [145] 18.9.33.6.3: Require a password when a computer wakes (on battery) (Policy, line 1476)
     #     CIS 18.9.33.6.3 (L1): Enabled
     #     Policy:     Require a password when a computer wakes (on battery) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Power Management\Sleep Settings
@@ -4294,7 +4294,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require a password when a computer wakes (on battery)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [146] 18.9.33.6.4: Require a password when a computer wakes (plugged in) (Policy, line 1597)
+    # [146] 18.9.33.6.4: Require a password when a computer wakes (plugged in) (Policy, line 1486)
     #     CIS 18.9.33.6.4 (L1): Enabled
     #     Policy:     Require a password when a computer wakes (plugged in) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Power Management\Sleep Settings
@@ -4322,7 +4322,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require a password when a computer wakes (plugged in)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [147] 18.9.35.1: Configure Offer Remote Assistance (Policy, line 1607)
+    # [147] 18.9.35.1: Configure Offer Remote Assistance (Policy, line 1496)
     #     CIS 18.9.35.1 (L1): Disabled
     #     Policy:     Configure Offer Remote Assistance = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Remote Assistance
@@ -4350,7 +4350,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Offer Remote Assistance'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [148] 18.9.35.2: Configure Solicited Remote Assistance (Policy, line 1617)
+    # [148] 18.9.35.2: Configure Solicited Remote Assistance (Policy, line 1506)
     #     CIS 18.9.35.2 (L1): Disabled
     #     Policy:     Configure Solicited Remote Assistance = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Remote Assistance
@@ -4378,7 +4378,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Solicited Remote Assistance'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [149] 18.9.36.1: Enable RPC Endpoint Mapper Client Authentication (Policy, line 1627)
+    # [149] 18.9.36.1: Enable RPC Endpoint Mapper Client Authentication (Policy, line 1516)
     #     CIS 18.9.36.1 (L1): Enabled MS only
     #     Policy:     Enable RPC Endpoint Mapper Client Authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Remote Procedure Call
@@ -4407,7 +4407,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable RPC Endpoint Mapper Client Authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [150] 18.9.51.1.1: Enable Windows NTP Client (Policy, line 1637)
+    # [150] 18.9.51.1.1: Enable Windows NTP Client (Policy, line 1526)
     #     CIS 18.9.51.1.1 (L1): Enabled
     #     Policy:     Enable Windows NTP Client = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Windows Time Service\Time Providers
@@ -4436,7 +4436,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Windows NTP Client'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [151] 18.9.51.1.2: Enable Windows NTP Server (Policy, line 1647)
+    # [151] 18.9.51.1.2: Enable Windows NTP Server (Policy, line 1536)
     #     CIS 18.9.51.1.2 (L1): Disabled MS only
     #     Policy:     Enable Windows NTP Server = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Windows Time Service\Time Providers
@@ -4465,7 +4465,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Windows NTP Server'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [152] 18.10.5.1: Allow Microsoft accounts to be optional (Policy, line 1657)
+    # [152] 18.10.5.1: Allow Microsoft accounts to be optional (Policy, line 1546)
     #     CIS 18.10.5.1 (L1): Enabled
     #     Policy:     Allow Microsoft accounts to be optional = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\App runtime
@@ -4493,7 +4493,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Microsoft accounts to be optional'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [153] 18.10.7.1: Disallow Autoplay for non-volume devices (Policy, line 1667)
+    # [153] 18.10.7.1: Disallow Autoplay for non-volume devices (Policy, line 1556)
     #     CIS 18.10.7.1 (L1): Enabled
     #     Policy:     Disallow Autoplay for non-volume devices = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -4522,7 +4522,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Autoplay for non-volume devices'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [154] 18.10.7.2: Set the default behavior for AutoRun (Policy, line 1677)
+    # [154] 18.10.7.2: Set the default behavior for AutoRun (Policy, line 1566)
     #     CIS 18.10.7.2 (L1): Enabled Do not execute any autorun commands
     #     Policy:     Set the default behavior for AutoRun = Do not execute any autorun commands
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -4551,7 +4551,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set the default behavior for AutoRun'; Value = 'Do not execute any autorun commands'; Choices = @(@{ Name = 'Do not execute any autorun commands'; Data = [uint32]'1' }, @{ Name = 'Automatically execute autorun commands'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [155] 18.10.7.3: Turn off AutoPlay (Policy, line 1687)
+    # [155] 18.10.7.3: Turn off AutoPlay (Policy, line 1576)
     #     CIS 18.10.7.3 (L1): Enabled All drives
     #     Policy:     Turn off AutoPlay = All drives
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -4580,7 +4580,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off AutoPlay'; Value = 'All drives'; Choices = @(@{ Name = 'All drives'; Data = [uint32]'255' }, @{ Name = 'CD-ROM and removable media drives'; Data = [uint32]'181' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [156] 18.10.8.1.1: Configure enhanced anti-spoofing (Policy, line 1697)
+    # [156] 18.10.8.1.1: Configure enhanced anti-spoofing (Policy, line 1586)
     #     CIS 18.10.8.1.1 (L1): Enabled
     #     Policy:     Configure enhanced anti-spoofing = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Biometrics\Facial Features
@@ -4609,7 +4609,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure enhanced anti-spoofing'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [157] 18.10.12.1: Turn off cloud consumer account state content (Policy, line 1707)
+    # [157] 18.10.12.1: Turn off cloud consumer account state content (Policy, line 1596)
     #     CIS 18.10.12.1 (L1): Enabled
     #     Policy:     Turn off cloud consumer account state content = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -4635,7 +4635,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off cloud consumer account state content'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [158] 18.10.12.2: Turn off Microsoft consumer experiences (Policy, line 1717)
+    # [158] 18.10.12.2: Turn off Microsoft consumer experiences (Policy, line 1606)
     #     CIS 18.10.12.2 (L1): Enabled
     #     Policy:     Turn off Microsoft consumer experiences = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -4664,7 +4664,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Microsoft consumer experiences'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [159] 18.10.13.1: Require pin for pairing (Policy, line 1727)
+    # [159] 18.10.13.1: Require pin for pairing (Policy, line 1616)
     #     CIS 18.10.13.1 (L1): Enabled First Time OR Enabled Always
     #     Policy:     Require pin for pairing = First Time
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Connect
@@ -4695,7 +4695,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require pin for pairing'; Value = 'First Time'; Choices = @(@{ Name = 'Never'; Data = [uint32]'0' }, @{ Name = 'First Time'; Data = [uint32]'1' }, @{ Name = 'Always'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [160] 18.10.14.1: Do not display the password reveal button (Policy, line 1738)
+    # [160] 18.10.14.1: Do not display the password reveal button (Policy, line 1627)
     #     CIS 18.10.14.1 (L1): Enabled
     #     Policy:     Do not display the password reveal button = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Credential User Interface
@@ -4722,7 +4722,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not display the password reveal button'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [161] 18.10.14.2: Enumerate administrator accounts on elevation (Policy, line 1748)
+    # [161] 18.10.14.2: Enumerate administrator accounts on elevation (Policy, line 1637)
     #     CIS 18.10.14.2 (L1): Disabled
     #     Policy:     Enumerate administrator accounts on elevation = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Credential User Interface
@@ -4750,7 +4750,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enumerate administrator accounts on elevation'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [162] 18.10.15.1: Allow Telemetry (Policy, line 1758)
+    # [162] 18.10.15.1: Allow Telemetry (Policy, line 1647)
     #     CIS 18.10.15.1 (L1): Enabled: Diagnostic data off (not recommended) or Enabled: Send required diagnostic data
     #     Policy:     Allow Telemetry = 1
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4782,7 +4782,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Telemetry'; Value = '1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [163] 18.10.15.3: Disable OneSettings Downloads (Policy, line 1769)
+    # [163] 18.10.15.3: Disable OneSettings Downloads (Policy, line 1658)
     #     CIS 18.10.15.3 (L1): Enabled
     #     Policy:     Disable OneSettings Downloads = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4808,7 +4808,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disable OneSettings Downloads'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [164] 18.10.15.4: Do not show feedback notifications (Policy, line 1779)
+    # [164] 18.10.15.4: Do not show feedback notifications (Policy, line 1668)
     #     CIS 18.10.15.4 (L1): Enabled
     #     Policy:     Do not show feedback notifications = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4836,7 +4836,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not show feedback notifications'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [165] 18.10.15.5: Enable OneSettings Auditing (Policy, line 1789)
+    # [165] 18.10.15.5: Enable OneSettings Auditing (Policy, line 1678)
     #     CIS 18.10.15.5 (L1): Enabled
     #     Policy:     Enable OneSettings Auditing = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4862,7 +4862,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable OneSettings Auditing'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [166] 18.10.15.6: Limit Diagnostic Log Collection (Policy, line 1799)
+    # [166] 18.10.15.6: Limit Diagnostic Log Collection (Policy, line 1688)
     #     CIS 18.10.15.6 (L1): Enabled
     #     Policy:     Limit Diagnostic Log Collection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4888,7 +4888,7 @@ $WsResources = @(
         Policy = @{ Title = 'Limit Diagnostic Log Collection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [167] 18.10.15.7: Limit Dump Collection (Policy, line 1809)
+    # [167] 18.10.15.7: Limit Dump Collection (Policy, line 1698)
     #     CIS 18.10.15.7 (L1): Enabled
     #     Policy:     Limit Dump Collection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4914,7 +4914,7 @@ $WsResources = @(
         Policy = @{ Title = 'Limit Dump Collection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [168] 18.10.15.8: Toggle user control over Insider builds (Policy, line 1819)
+    # [168] 18.10.15.8: Toggle user control over Insider builds (Policy, line 1708)
     #     CIS 18.10.15.8 (L1): Disabled
     #     Policy:     Toggle user control over Insider builds = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4942,7 +4942,7 @@ $WsResources = @(
         Policy = @{ Title = 'Toggle user control over Insider builds'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [169] 18.10.17.1: Enable App Installer (Policy, line 1829)
+    # [169] 18.10.17.1: Enable App Installer (Policy, line 1718)
     #     CIS 18.10.17.1 (L1): Disabled
     #     Policy:     Enable App Installer = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Desktop App Installer
@@ -4969,7 +4969,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable App Installer'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [170] 18.10.17.2: Enable App Installer Experimental Features (Policy, line 1839)
+    # [170] 18.10.17.2: Enable App Installer Experimental Features (Policy, line 1728)
     #     CIS 18.10.17.2 (L1): Disabled
     #     Policy:     Enable App Installer Experimental Features = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Desktop App Installer
@@ -4996,7 +4996,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable App Installer Experimental Features'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [171] 18.10.17.3: Enable App Installer Hash Override (Policy, line 1849)
+    # [171] 18.10.17.3: Enable App Installer Hash Override (Policy, line 1738)
     #     CIS 18.10.17.3 (L1): Disabled
     #     Policy:     Enable App Installer Hash Override = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Desktop App Installer
@@ -5023,7 +5023,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable App Installer Hash Override'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [172] 18.10.17.4: Enable App Installer ms-appinstaller protocol (Policy, line 1859)
+    # [172] 18.10.17.4: Enable App Installer ms-appinstaller protocol (Policy, line 1748)
     #     CIS 18.10.17.4 (L1): Disabled
     #     Policy:     Enable App Installer ms-appinstaller protocol = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Desktop App Installer
@@ -5050,7 +5050,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable App Installer ms-appinstaller protocol'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [173] 18.10.25.1.1: Control Event Log behavior when the log file reaches its maximum size (Application) (Policy, line 1869)
+    # [173] 18.10.25.1.1: Control Event Log behavior when the log file reaches its maximum size (Application) (Policy, line 1758)
     #     CIS 18.10.25.1.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (Application) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Application
@@ -5079,7 +5079,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (Application)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [174] 18.10.25.1.2: Specify the maximum log file size (KB) (Application) (Policy, line 1879)
+    # [174] 18.10.25.1.2: Specify the maximum log file size (KB) (Application) (Policy, line 1768)
     #     CIS 18.10.25.1.2 (L1): Enabled 32768 or greater
     #     Policy:     Specify the maximum log file size (KB) (Application) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Application
@@ -5110,7 +5110,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Application)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [175] 18.10.25.2.1: Control Event Log behavior when the log file reaches its maximum size (Security) (Policy, line 1890)
+    # [175] 18.10.25.2.1: Control Event Log behavior when the log file reaches its maximum size (Security) (Policy, line 1779)
     #     CIS 18.10.25.2.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (Security) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Security
@@ -5139,7 +5139,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (Security)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [176] 18.10.25.2.2: Specify the maximum log file size (KB) (Security) (Policy, line 1900)
+    # [176] 18.10.25.2.2: Specify the maximum log file size (KB) (Security) (Policy, line 1789)
     #     CIS 18.10.25.2.2 (L1): Enabled 196608 or greater
     #     Policy:     Specify the maximum log file size (KB) (Security) = 196608
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Security
@@ -5171,7 +5171,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Security)'; Value = '196608'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [177] 18.10.25.3.1: Control Event Log behavior when the log file reaches its maximum size (Setup) (Policy, line 1911)
+    # [177] 18.10.25.3.1: Control Event Log behavior when the log file reaches its maximum size (Setup) (Policy, line 1800)
     #     CIS 18.10.25.3.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (Setup) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Setup
@@ -5200,7 +5200,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (Setup)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [178] 18.10.25.3.2: Specify the maximum log file size (KB) (Setup) (Policy, line 1921)
+    # [178] 18.10.25.3.2: Specify the maximum log file size (KB) (Setup) (Policy, line 1810)
     #     CIS 18.10.25.3.2 (L1): Enabled 32768 or greater
     #     Policy:     Specify the maximum log file size (KB) (Setup) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Setup
@@ -5230,7 +5230,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Setup)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [179] 18.10.25.4.1: Control Event Log behavior when the log file reaches its maximum size (System) (Policy, line 1932)
+    # [179] 18.10.25.4.1: Control Event Log behavior when the log file reaches its maximum size (System) (Policy, line 1821)
     #     CIS 18.10.25.4.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (System) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\System
@@ -5259,7 +5259,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (System)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [180] 18.10.25.4.2: Specify the maximum log file size (KB) (System) (Policy, line 1942)
+    # [180] 18.10.25.4.2: Specify the maximum log file size (KB) (System) (Policy, line 1831)
     #     CIS 18.10.25.4.2 (L1): Enabled 32768 or greater
     #     Policy:     Specify the maximum log file size (KB) (System) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\System
@@ -5290,7 +5290,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (System)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [181] 18.10.28.2: Turn off Data Execution Prevention for Explorer (Policy, line 1953)
+    # [181] 18.10.28.2: Turn off Data Execution Prevention for Explorer (Policy, line 1842)
     #     CIS 18.10.28.2 (L1): Disabled
     #     Policy:     Turn off Data Execution Prevention for Explorer = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -5319,7 +5319,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Data Execution Prevention for Explorer'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [182] 18.10.28.3: Turn off heap termination on corruption (Policy, line 1963)
+    # [182] 18.10.28.3: Turn off heap termination on corruption (Policy, line 1852)
     #     CIS 18.10.28.3 (L1): Disabled
     #     Policy:     Turn off heap termination on corruption = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -5348,7 +5348,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off heap termination on corruption'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [183] 18.10.28.4: Turn off shell protocol protected mode (Policy, line 1973)
+    # [183] 18.10.28.4: Turn off shell protocol protected mode (Policy, line 1862)
     #     CIS 18.10.28.4 (L1): Disabled
     #     Policy:     Turn off shell protocol protected mode = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -5377,7 +5377,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off shell protocol protected mode'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [184] 18.10.41.1: Block all consumer Microsoft account user authentication (Policy, line 1983)
+    # [184] 18.10.41.1: Block all consumer Microsoft account user authentication (Policy, line 1872)
     #     CIS 18.10.41.1 (L1): Enabled
     #     Policy:     Block all consumer Microsoft account user authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft account
@@ -5405,7 +5405,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block all consumer Microsoft account user authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [185] 18.10.42.5.1: Configure local setting override for reporting to Microsoft MAPS (Policy, line 1993)
+    # [185] 18.10.42.5.1: Configure local setting override for reporting to Microsoft MAPS (Policy, line 1882)
     #     CIS 18.10.42.5.1 (L1): Disabled
     #     Policy:     Configure local setting override for reporting to Microsoft MAPS = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\MAPS
@@ -5433,7 +5433,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure local setting override for reporting to Microsoft MAPS'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [186] 18.10.42.6.1.1: Configure Attack Surface Reduction rules (Policy, line 2003)
+    # [186] 18.10.42.6.1.1: Configure Attack Surface Reduction rules (Policy, line 1892)
     #     CIS 18.10.42.6.1.1 (L1): Enabled
     #     Policy:     Configure Attack Surface Reduction rules = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5460,7 +5460,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Attack Surface Reduction rules'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [187] 18.10.42.6.1.2: Block Office communication application from creating child processes (Policy, line 2013)
+    # [187] 18.10.42.6.1.2: Block Office communication application from creating child processes (Policy, line 1902)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Office communication application from creating child processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5489,7 +5489,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block Office communication application from creating child processes'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [188] 18.10.42.6.1.2: Block Office applications from creating executable content (Policy, line 2023)
+    # [188] 18.10.42.6.1.2: Block Office applications from creating executable content (Policy, line 1912)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Office applications from creating executable content = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5518,7 +5518,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block Office applications from creating executable content'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [189] 18.10.42.6.1.2: Block abuse of exploited vulnerable signed drivers (Policy, line 2033)
+    # [189] 18.10.42.6.1.2: Block abuse of exploited vulnerable signed drivers (Policy, line 1922)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block abuse of exploited vulnerable signed drivers = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5547,7 +5547,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block abuse of exploited vulnerable signed drivers'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [190] 18.10.42.6.1.2: Block execution of potentially obfuscated scripts (Policy, line 2043)
+    # [190] 18.10.42.6.1.2: Block execution of potentially obfuscated scripts (Policy, line 1932)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block execution of potentially obfuscated scripts = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5576,7 +5576,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block execution of potentially obfuscated scripts'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [191] 18.10.42.6.1.2: Block Office applications from injecting code into other processes (Policy, line 2053)
+    # [191] 18.10.42.6.1.2: Block Office applications from injecting code into other processes (Policy, line 1942)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Office applications from injecting code into other processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5605,7 +5605,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block Office applications from injecting code into other processes'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [192] 18.10.42.6.1.2: Block Adobe Reader from creating child processes (Policy, line 2063)
+    # [192] 18.10.42.6.1.2: Block Adobe Reader from creating child processes (Policy, line 1952)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Adobe Reader from creating child processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5634,7 +5634,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block Adobe Reader from creating child processes'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [193] 18.10.42.6.1.2: Block Win32 API calls from Office macros (Policy, line 2073)
+    # [193] 18.10.42.6.1.2: Block Win32 API calls from Office macros (Policy, line 1962)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Win32 API calls from Office macros = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5663,7 +5663,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block Win32 API calls from Office macros'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [194] 18.10.42.6.1.2: Block credential stealing from the Windows local security authority subsystem (Policy, line 2083)
+    # [194] 18.10.42.6.1.2: Block credential stealing from the Windows local security authority subsystem (Policy, line 1972)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block credential stealing from the Windows local security authority subsystem = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5692,7 +5692,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block credential stealing from the Windows local security authority subsystem'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [195] 18.10.42.6.1.2: Block untrusted and unsigned processes that run from USB (Policy, line 2093)
+    # [195] 18.10.42.6.1.2: Block untrusted and unsigned processes that run from USB (Policy, line 1982)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block untrusted and unsigned processes that run from USB = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5721,7 +5721,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block untrusted and unsigned processes that run from USB'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [196] 18.10.42.6.1.2: Block executable content from email client and webmail (Policy, line 2103)
+    # [196] 18.10.42.6.1.2: Block executable content from email client and webmail (Policy, line 1992)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block executable content from email client and webmail = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5750,7 +5750,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block executable content from email client and webmail'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [197] 18.10.42.6.1.2: Block JavaScript or VBScript from launching downloaded executable content (Policy, line 2113)
+    # [197] 18.10.42.6.1.2: Block JavaScript or VBScript from launching downloaded executable content (Policy, line 2002)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block JavaScript or VBScript from launching downloaded executable content = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5779,7 +5779,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block JavaScript or VBScript from launching downloaded executable content'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [198] 18.10.42.6.1.2: Block all Office applications from creating child processes (Policy, line 2123)
+    # [198] 18.10.42.6.1.2: Block all Office applications from creating child processes (Policy, line 2012)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block all Office applications from creating child processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5808,7 +5808,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block all Office applications from creating child processes'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [199] 18.10.42.6.1.2: Block persistence through WMI event subscription (Policy, line 2133)
+    # [199] 18.10.42.6.1.2: Block persistence through WMI event subscription (Policy, line 2022)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block persistence through WMI event subscription = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5837,7 +5837,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block persistence through WMI event subscription'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [200] 18.10.42.6.3.1: Prevent users and apps from accessing dangerous websites (Policy, line 2143)
+    # [200] 18.10.42.6.3.1: Prevent users and apps from accessing dangerous websites (Policy, line 2032)
     #     CIS 18.10.42.6.3.1 (L1): Enabled Block
     #     Policy:     Prevent users and apps from accessing dangerous websites = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Windows Defender Exploit Guard\Network Protection
@@ -5868,7 +5868,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent users and apps from accessing dangerous websites'; Value = 'Block'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }, @{ Name = 'Audit Mode'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [201] 18.10.42.7.1: Enable file hash computation feature (Policy, line 2153)
+    # [201] 18.10.42.7.1: Enable file hash computation feature (Policy, line 2042)
     #     CIS 18.10.42.7.1 (L1): Enabled
     #     Policy:     Enable file hash computation feature = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\MpEngine
@@ -5894,7 +5894,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable file hash computation feature'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [202] 18.10.42.10.1: Scan all downloaded files and attachments (Policy, line 2163)
+    # [202] 18.10.42.10.1: Scan all downloaded files and attachments (Policy, line 2052)
     #     CIS 18.10.42.10.1 (L1): Enabled
     #     Policy:     Scan all downloaded files and attachments = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Real-time Protection
@@ -5920,7 +5920,7 @@ $WsResources = @(
         Policy = @{ Title = 'Scan all downloaded files and attachments'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [203] 18.10.42.10.2: Turn off real-time protection (Policy, line 2173)
+    # [203] 18.10.42.10.2: Turn off real-time protection (Policy, line 2062)
     #     CIS 18.10.42.10.2 (L1): Disabled
     #     Policy:     Turn off real-time protection = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Real-time Protection
@@ -5947,7 +5947,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off real-time protection'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [204] 18.10.42.10.3: Turn on behavior monitoring (Policy, line 2183)
+    # [204] 18.10.42.10.3: Turn on behavior monitoring (Policy, line 2072)
     #     CIS 18.10.42.10.3 (L1): Enabled
     #     Policy:     Turn on behavior monitoring = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Real-time Protection
@@ -5975,7 +5975,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on behavior monitoring'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [205] 18.10.42.10.4: Turn on script scanning (Policy, line 2193)
+    # [205] 18.10.42.10.4: Turn on script scanning (Policy, line 2082)
     #     CIS 18.10.42.10.4 (L1): Enabled
     #     Policy:     Turn on script scanning = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Real-time Protection
@@ -6001,7 +6001,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on script scanning'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [206] 18.10.42.13.1: Scan packed executables (Policy, line 2203)
+    # [206] 18.10.42.13.1: Scan packed executables (Policy, line 2092)
     #     CIS 18.10.42.13.1 (L1): Enabled
     #     Policy:     Scan packed executables = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Scan
@@ -6027,7 +6027,7 @@ $WsResources = @(
         Policy = @{ Title = 'Scan packed executables'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [207] 18.10.42.13.2: Scan removable drives (Policy, line 2213)
+    # [207] 18.10.42.13.2: Scan removable drives (Policy, line 2102)
     #     CIS 18.10.42.13.2 (L1): Enabled
     #     Policy:     Scan removable drives = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Scan
@@ -6055,7 +6055,7 @@ $WsResources = @(
         Policy = @{ Title = 'Scan removable drives'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [208] 18.10.42.13.3: Turn on e-mail scanning (Policy, line 2223)
+    # [208] 18.10.42.13.3: Turn on e-mail scanning (Policy, line 2112)
     #     CIS 18.10.42.13.3 (L1): Enabled
     #     Policy:     Turn on e-mail scanning = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Scan
@@ -6082,7 +6082,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on e-mail scanning'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [209] 18.10.42.16: Configure detection for potentially unwanted applications (Policy, line 2233)
+    # [209] 18.10.42.16: Configure detection for potentially unwanted applications (Policy, line 2122)
     #     CIS 18.10.42.16 (L1): Enabled Block
     #     Policy:     Configure detection for potentially unwanted applications = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender
@@ -6111,7 +6111,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure detection for potentially unwanted applications'; Value = 'Block'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }, @{ Name = 'Audit Mode'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [210] 18.10.42.17: Turn off Windows Defender Antivirus (Policy, line 2243)
+    # [210] 18.10.42.17: Turn off Windows Defender Antivirus (Policy, line 2132)
     #     CIS 18.10.42.17 (L1): Disabled
     #     Policy:     Turn off Windows Defender Antivirus = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender
@@ -6140,7 +6140,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Windows Defender Antivirus'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [211] 18.10.50.1: Prevent the usage of OneDrive for file storage (Policy, line 2253)
+    # [211] 18.10.50.1: Prevent the usage of OneDrive for file storage (Policy, line 2142)
     #     CIS 18.10.50.1 (L1): Enabled
     #     Policy:     Prevent the usage of OneDrive for file storage = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\OneDrive
@@ -6169,7 +6169,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent the usage of OneDrive for file storage'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [212] 18.10.56.2.2: Do not allow passwords to be saved (Policy, line 2263)
+    # [212] 18.10.56.2.2: Do not allow passwords to be saved (Policy, line 2152)
     #     CIS 18.10.56.2.2 (L1): Enabled
     #     Policy:     Do not allow passwords to be saved = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Connection Client
@@ -6198,7 +6198,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow passwords to be saved'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [213] 18.10.56.3.3.2: Do not allow drive redirection (Policy, line 2273)
+    # [213] 18.10.56.3.3.2: Do not allow drive redirection (Policy, line 2162)
     #     CIS 18.10.56.3.3.2 (L1): Enabled
     #     Policy:     Do not allow drive redirection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Device and Resource Redirection
@@ -6227,7 +6227,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow drive redirection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [214] 18.10.56.3.9.1: Always prompt for password upon connection (Policy, line 2283)
+    # [214] 18.10.56.3.9.1: Always prompt for password upon connection (Policy, line 2172)
     #     CIS 18.10.56.3.9.1 (L1): Enabled
     #     Policy:     Always prompt for password upon connection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -6255,7 +6255,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always prompt for password upon connection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [215] 18.10.56.3.9.2: Require secure RPC communication (Policy, line 2293)
+    # [215] 18.10.56.3.9.2: Require secure RPC communication (Policy, line 2182)
     #     CIS 18.10.56.3.9.2 (L1): Enabled
     #     Policy:     Require secure RPC communication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -6284,7 +6284,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require secure RPC communication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [216] 18.10.56.3.9.3: Require use of specific security layer for remote (RDP) connections (Policy, line 2303)
+    # [216] 18.10.56.3.9.3: Require use of specific security layer for remote (RDP) connections (Policy, line 2192)
     #     CIS 18.10.56.3.9.3 (L1): Enabled SSL
     #     Policy:     Require use of specific security layer for remote (RDP) connections = SSL
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -6313,7 +6313,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require use of specific security layer for remote (RDP) connections'; Value = 'SSL'; Choices = @(@{ Name = 'RDP'; Data = [uint32]'0' }, @{ Name = 'Negotiate'; Data = [uint32]'1' }, @{ Name = 'SSL'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [217] 18.10.56.3.9.4: Require user authentication for remote connections by using Network Level Authentication (Policy, line 2313)
+    # [217] 18.10.56.3.9.4: Require user authentication for remote connections by using Network Level Authentication (Policy, line 2202)
     #     CIS 18.10.56.3.9.4 (L1): Enabled
     #     Policy:     Require user authentication for remote connections by using Network Level Authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -6343,7 +6343,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require user authentication for remote connections by using Network Level Authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [218] 18.10.56.3.9.5: Set client connection encryption level (Policy, line 2323)
+    # [218] 18.10.56.3.9.5: Set client connection encryption level (Policy, line 2212)
     #     CIS 18.10.56.3.9.5 (L1): Enabled High Level
     #     Policy:     Set client connection encryption level = High Level
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -6372,7 +6372,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set client connection encryption level'; Value = 'High Level'; Choices = @(@{ Name = 'Low Level'; Data = [uint32]'1' }, @{ Name = 'Client Compatible'; Data = [uint32]'2' }, @{ Name = 'High Level'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [219] 18.10.56.3.11.1: Do not delete temp folders upon exit (Policy, line 2333)
+    # [219] 18.10.56.3.11.1: Do not delete temp folders upon exit (Policy, line 2222)
     #     CIS 18.10.56.3.11.1 (L1): Disabled
     #     Policy:     Do not delete temp folders upon exit = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Temporary folders
@@ -6400,7 +6400,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not delete temp folders upon exit'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [220] 18.10.56.3.11.2: Do not use temporary folders per session (Policy, line 2343)
+    # [220] 18.10.56.3.11.2: Do not use temporary folders per session (Policy, line 2232)
     #     CIS 18.10.56.3.11.2 (L1): Disabled
     #     Policy:     Do not use temporary folders per session = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Temporary folders
@@ -6428,7 +6428,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not use temporary folders per session'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [221] 18.10.57.1: Prevent downloading of enclosures (Policy, line 2353)
+    # [221] 18.10.57.1: Prevent downloading of enclosures (Policy, line 2242)
     #     CIS 18.10.57.1 (L1): Enabled
     #     Policy:     Prevent downloading of enclosures = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\RSS Feeds
@@ -6457,7 +6457,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent downloading of enclosures'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [222] 18.10.58.3: Allow indexing of encrypted files (Policy, line 2363)
+    # [222] 18.10.58.3: Allow indexing of encrypted files (Policy, line 2252)
     #     CIS 18.10.58.3 (L1): Disabled
     #     Policy:     Allow indexing of encrypted files = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Search
@@ -6485,7 +6485,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow indexing of encrypted files'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [223] 18.10.75.2.1: Configure Windows SmartScreen (Policy, line 2373)
+    # [223] 18.10.75.2.1: Configure Windows SmartScreen (Policy, line 2262)
     #     CIS 18.10.75.2.1 (L1): Enabled Warn and prevent bypass
     #     Policy:     Configure Windows SmartScreen = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -6514,7 +6514,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows SmartScreen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [224] 18.10.75.2.1: Configure Windows SmartScreen (warning level) (Policy, line 2383)
+    # [224] 18.10.75.2.1: Configure Windows SmartScreen (warning level) (Policy, line 2272)
     #     CIS 18.10.75.2.1 (L1): Enabled Warn and prevent bypass
     #     Policy:     Configure Windows SmartScreen (warning level) = Warn and prevent bypass
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -6543,7 +6543,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows SmartScreen (warning level)'; Value = 'Warn and prevent bypass'; Choices = @(@{ Name = 'Warn and prevent bypass'; Data = 'Block' }, @{ Name = 'Warn'; Data = 'Warn' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [225] 18.10.79.2: Allow Windows Ink Workspace (Policy, line 2393)
+    # [225] 18.10.79.2: Allow Windows Ink Workspace (Policy, line 2282)
     #     CIS 18.10.79.2 (L1): Disabled
     #     Policy:     Allow Windows Ink Workspace = On, but disallow access above lock
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Ink Workspace
@@ -6574,7 +6574,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Windows Ink Workspace'; Value = 'On, but disallow access above lock'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'On, but disallow access above lock'; Data = [uint32]'1' }, @{ Name = 'On'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [226] 18.10.80.1: Allow user control over installs (Policy, line 2404)
+    # [226] 18.10.80.1: Allow user control over installs (Policy, line 2293)
     #     CIS 18.10.80.1 (L1): Disabled
     #     Policy:     Allow user control over installs = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
@@ -6603,7 +6603,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow user control over installs'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [227] 18.10.80.2: Always install with elevated privileges (Policy, line 2414)
+    # [227] 18.10.80.2: Always install with elevated privileges (Policy, line 2303)
     #     CIS 18.10.80.2 (L1): Disabled
     #     Policy:     Always install with elevated privileges = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
@@ -6632,7 +6632,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always install with elevated privileges'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [228] 18.10.81.1: Sign-in last interactive user automatically after a system-initiated restart (Policy, line 2424)
+    # [228] 18.10.81.1: Sign-in last interactive user automatically after a system-initiated restart (Policy, line 2313)
     #     CIS 18.10.81.1 (L1): Disabled
     #     Policy:     Sign-in last interactive user automatically after a system-initiated restart = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Logon Options
@@ -6661,7 +6661,7 @@ $WsResources = @(
         Policy = @{ Title = 'Sign-in last interactive user automatically after a system-initiated restart'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [229] 18.10.88.1.1: Allow Basic authentication (WinRM Client) (Policy, line 2434)
+    # [229] 18.10.88.1.1: Allow Basic authentication (WinRM Client) (Policy, line 2323)
     #     CIS 18.10.88.1.1 (L1): Disabled
     #     Policy:     Allow Basic authentication (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -6690,7 +6690,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [230] 18.10.88.1.2: Allow unencrypted traffic (WinRM Client) (Policy, line 2444)
+    # [230] 18.10.88.1.2: Allow unencrypted traffic (WinRM Client) (Policy, line 2333)
     #     CIS 18.10.88.1.2 (L1): Disabled
     #     Policy:     Allow unencrypted traffic (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -6718,7 +6718,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [231] 18.10.88.1.3: Disallow Digest authentication (Policy, line 2454)
+    # [231] 18.10.88.1.3: Disallow Digest authentication (Policy, line 2343)
     #     CIS 18.10.88.1.3 (L1): Enabled
     #     Policy:     Disallow Digest authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -6747,7 +6747,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Digest authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [232] 18.10.88.2.1: Allow Basic authentication (WinRM Service) (Policy, line 2464)
+    # [232] 18.10.88.2.1: Allow Basic authentication (WinRM Service) (Policy, line 2353)
     #     CIS 18.10.88.2.1 (L1): Disabled
     #     Policy:     Allow Basic authentication (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -6776,7 +6776,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [233] 18.10.88.2.3: Allow unencrypted traffic (WinRM Service) (Policy, line 2474)
+    # [233] 18.10.88.2.3: Allow unencrypted traffic (WinRM Service) (Policy, line 2363)
     #     CIS 18.10.88.2.3 (L1): Disabled
     #     Policy:     Allow unencrypted traffic (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -6804,7 +6804,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [234] 18.10.88.2.4: Disallow WinRM from storing RunAs credentials (Policy, line 2484)
+    # [234] 18.10.88.2.4: Disallow WinRM from storing RunAs credentials (Policy, line 2373)
     #     CIS 18.10.88.2.4 (L1): Enabled
     #     Policy:     Disallow WinRM from storing RunAs credentials = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -6833,7 +6833,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow WinRM from storing RunAs credentials'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [235] 18.10.91.2.1: Prevent users from modifying settings (Policy, line 2494)
+    # [235] 18.10.91.2.1: Prevent users from modifying settings (Policy, line 2383)
     #     CIS 18.10.91.2.1 (L1): Enabled
     #     Policy:     Prevent users from modifying settings = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender Security Center\App and browser protection
@@ -6862,7 +6862,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent users from modifying settings'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [236] 18.10.92.1.1: No auto-restart with logged on users for scheduled automatic updates installations (Policy, line 2504)
+    # [236] 18.10.92.1.1: No auto-restart with logged on users for scheduled automatic updates installations (Policy, line 2393)
     #     CIS 18.10.92.1.1 (L1): Disabled
     #     Policy:     No auto-restart with logged on users for scheduled automatic updates installations = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update
@@ -6891,7 +6891,7 @@ $WsResources = @(
         Policy = @{ Title = 'No auto-restart with logged on users for scheduled automatic updates installations'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [237] 18.10.92.2.1: Configure Automatic Updates (policy enabled) (Policy, line 2514)
+    # [237] 18.10.92.2.1: Configure Automatic Updates (policy enabled) (Policy, line 2403)
     #     CIS 18.10.92.2.1 (L1): Enabled
     #     Policy:     Configure Automatic Updates (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update
@@ -6920,7 +6920,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Automatic Updates (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [238] 18.10.92.2.2: Configure Automatic Updates (scheduled install day) (Policy, line 2524)
+    # [238] 18.10.92.2.2: Configure Automatic Updates (scheduled install day) (Policy, line 2413)
     #     CIS 18.10.92.2.2 (L1): 0 - Every day
     #     Policy:     Configure Automatic Updates (scheduled install day) = 0 - Every day
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update
@@ -6949,7 +6949,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Automatic Updates (scheduled install day)'; Value = '0 - Every day'; Choices = @(@{ Name = '0 - Every day'; Data = [uint32]'0' }, @{ Name = '1 - Every Sunday'; Data = [uint32]'1' }, @{ Name = '2 - Every Monday'; Data = [uint32]'2' }, @{ Name = '3 - Every Tuesday'; Data = [uint32]'3' }, @{ Name = '4 - Every Wednesday'; Data = [uint32]'4' }, @{ Name = '5 - Every Thursday'; Data = [uint32]'5' }, @{ Name = '6 - Every Friday'; Data = [uint32]'6' }, @{ Name = '7 - Every Saturday'; Data = [uint32]'7' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [239] 18.10.92.4.1: Manage preview builds (policy enabled) (Policy, line 2534)
+    # [239] 18.10.92.4.1: Manage preview builds (policy enabled) (Policy, line 2423)
     #     CIS 18.10.92.4.1 (L1): Disabled
     #     Policy:     Manage preview builds (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -6977,7 +6977,7 @@ $WsResources = @(
         Policy = @{ Title = 'Manage preview builds (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [240] 18.10.92.4.1: Manage preview builds (preview build option) (Policy, line 2544)
+    # [240] 18.10.92.4.1: Manage preview builds (preview build option) (Policy, line 2433)
     #     CIS 18.10.92.4.1 (L1): Disabled
     #     Policy:     Manage preview builds (preview build option) = Disable preview builds once next release is public
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -7004,7 +7004,7 @@ $WsResources = @(
         Policy = @{ Title = 'Manage preview builds (preview build option)'; Value = 'Disable preview builds once next release is public'; Choices = @(@{ Name = 'Disable preview builds'; Data = [uint32]'0' }, @{ Name = 'Disable preview builds once next release is public'; Data = [uint32]'1' }, @{ Name = 'Enable preview builds'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [241] 18.10.92.4.2: Select when Preview Builds and Feature Updates are received (policy enabled) (Policy, line 2554)
+    # [241] 18.10.92.4.2: Select when Preview Builds and Feature Updates are received (policy enabled) (Policy, line 2443)
     #     CIS 18.10.92.4.2 (L1): Enabled: 180 or more days
     #     Policy:     Select when Preview Builds and Feature Updates are received (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -7033,7 +7033,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Preview Builds and Feature Updates are received (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [242] 18.10.92.4.2: Select when Preview Builds and Feature Updates are received (deferral days) (Policy, line 2564)
+    # [242] 18.10.92.4.2: Select when Preview Builds and Feature Updates are received (deferral days) (Policy, line 2453)
     #     CIS 18.10.92.4.2 (L1): Enabled: 180 or more days
     #     Policy:     Select when Preview Builds and Feature Updates are received (deferral days) = 180
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -7063,7 +7063,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Preview Builds and Feature Updates are received (deferral days)'; Value = '180'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [243] 18.10.92.4.3: Select when Quality Updates are received (policy enabled) (Policy, line 2575)
+    # [243] 18.10.92.4.3: Select when Quality Updates are received (policy enabled) (Policy, line 2464)
     #     CIS 18.10.92.4.3 (L1): Enabled 0 days
     #     Policy:     Select when Quality Updates are received (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -7091,7 +7091,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Quality Updates are received (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [244] 18.10.92.4.3: Select when Quality Updates are received (deferral days) (Policy, line 2585)
+    # [244] 18.10.92.4.3: Select when Quality Updates are received (deferral days) (Policy, line 2474)
     #     CIS 18.10.92.4.3 (L1): Enabled 0 days
     #     Policy:     Select when Quality Updates are received (deferral days) = 0 days: quality updates are not deferred
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -7120,7 +7120,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Quality Updates are received (deferral days)'; Value = '0 days: quality updates are not deferred'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [245] 19.5.1.1: Turn off toast notifications on the lock screen (Policy, line 2595)
+    # [245] 19.5.1.1: Turn off toast notifications on the lock screen (Policy, line 2484)
     #     CIS 19.5.1.1 (L1): Enabled
     #     Policy:     Turn off toast notifications on the lock screen = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Start Menu and Taskbar\Notifications
@@ -7147,7 +7147,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off toast notifications on the lock screen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [246] 19.7.5.1: Do not preserve zone information in file attachments (Policy, line 2605)
+    # [246] 19.7.5.1: Do not preserve zone information in file attachments (Policy, line 2494)
     #     CIS 19.7.5.1 (L1): Disabled
     #     Policy:     Do not preserve zone information in file attachments = Disabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Attachment Manager
@@ -7175,7 +7175,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not preserve zone information in file attachments'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [247] 19.7.5.2: Notify antivirus programs when opening attachments (Policy, line 2615)
+    # [247] 19.7.5.2: Notify antivirus programs when opening attachments (Policy, line 2504)
     #     CIS 19.7.5.2 (L1): Enabled
     #     Policy:     Notify antivirus programs when opening attachments = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Attachment Manager
@@ -7205,7 +7205,7 @@ $WsResources = @(
         Policy = @{ Title = 'Notify antivirus programs when opening attachments'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'3' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [248] 19.7.8.1: Configure Windows spotlight on lock screen (Policy, line 2625)
+    # [248] 19.7.8.1: Configure Windows spotlight on lock screen (Policy, line 2514)
     #     CIS 19.7.8.1 (L1): Disabled
     #     Policy:     Configure Windows spotlight on lock screen = Disabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -7233,7 +7233,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows spotlight on lock screen'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [249] 19.7.8.2: Do not suggest third-party content in Windows spotlight (Policy, line 2635)
+    # [249] 19.7.8.2: Do not suggest third-party content in Windows spotlight (Policy, line 2524)
     #     CIS 19.7.8.2 (L1): Enabled
     #     Policy:     Do not suggest third-party content in Windows spotlight = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -7261,7 +7261,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not suggest third-party content in Windows spotlight'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [250] 19.7.8.3: Do not use diagnostic data for tailored experiences (Policy, line 2645)
+    # [250] 19.7.8.3: Do not use diagnostic data for tailored experiences (Policy, line 2534)
     #     CIS 19.7.8.3 (L1): Enabled
     #     Policy:     Do not use diagnostic data for tailored experiences = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -7289,7 +7289,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not use diagnostic data for tailored experiences'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [251] 19.7.8.4: Turn off all Windows spotlight features (Policy, line 2655)
+    # [251] 19.7.8.4: Turn off all Windows spotlight features (Policy, line 2544)
     #     CIS 19.7.8.4 (L1): Enabled
     #     Policy:     Turn off all Windows spotlight features = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -7317,7 +7317,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off all Windows spotlight features'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [252] 19.7.8.5: Turn off Spotlight collection on Desktop (Policy, line 2665)
+    # [252] 19.7.8.5: Turn off Spotlight collection on Desktop (Policy, line 2554)
     #     CIS 19.7.8.5 (L1): Enabled
     #     Policy:     Turn off Spotlight collection on Desktop = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -7343,7 +7343,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Spotlight collection on Desktop'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [253] 19.7.26.1: Prevent users from sharing files within their profile. (Policy, line 2675)
+    # [253] 19.7.26.1: Prevent users from sharing files within their profile. (Policy, line 2564)
     #     CIS 19.7.26.1 (L1): Enabled
     #     Policy:     Prevent users from sharing files within their profile. = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Network Sharing
@@ -7372,7 +7372,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent users from sharing files within their profile.'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [254] 19.7.42.1: Always install with elevated privileges (User Configuration) (Policy, line 2685)
+    # [254] 19.7.42.1: Always install with elevated privileges (User Configuration) (Policy, line 2574)
     #     CIS 19.7.42.1 (L1): Disabled
     #     Policy:     Always install with elevated privileges (User Configuration) = Disabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Windows Installer
@@ -7398,6 +7398,1841 @@ $WsResources = @(
         ValueData = [uint32]'0'
         WireData = 0
         Policy = @{ Title = 'Always install with elevated privileges (User Configuration)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [255] 1.1.1: Enforce password history (AccountPolicy, line 2584)
+    #     CIS 1.1.1 (L1): 24 or more password(s)
+    #     Template:   [System Access] PasswordHistorySize = 24; accepts {"atLeast":24}
+    #     References: CIS 1.1.1
+    @{
+        Name = '1.1.1: Enforce password history'
+        Type = 'AccountPolicy'
+        Kind = 'AccountPolicy'
+        Id = $null
+        Target = 'System Access: PasswordHistorySize'
+        Section = 'System Access'
+        Key = 'PasswordHistorySize'
+        ValueKind = 'integer'
+        Ensure = 'Present'
+        Value = 24
+        Condition = @{ AtLeast = 24; Numeric = $true; Signed = $true }
+        ConditionView = @{ atLeast = 24 }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [256] 1.1.2: Maximum password age (AccountPolicy, line 2595)
+    #     CIS 1.1.2 (L1): 365 or fewer days, but not 0
+    #     Template:   [System Access] MaximumPasswordAge = 365; accepts {"atLeast":1,"atMost":365}
+    #     References: CIS 1.1.2
+    @{
+        Name = '1.1.2: Maximum password age'
+        Type = 'AccountPolicy'
+        Kind = 'AccountPolicy'
+        Id = $null
+        Target = 'System Access: MaximumPasswordAge'
+        Section = 'System Access'
+        Key = 'MaximumPasswordAge'
+        ValueKind = 'integer'
+        Ensure = 'Present'
+        Value = 365
+        Condition = @{ AtLeast = 1; AtMost = 365; Numeric = $true; Signed = $true }
+        ConditionView = @{ atLeast = 1; atMost = 365 }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [257] 1.1.3: Minimum password age (AccountPolicy, line 2606)
+    #     CIS 1.1.3 (L1): 1 or more day(s)
+    #     Template:   [System Access] MinimumPasswordAge = 1; accepts {"atLeast":1}
+    #     References: CIS 1.1.3
+    @{
+        Name = '1.1.3: Minimum password age'
+        Type = 'AccountPolicy'
+        Kind = 'AccountPolicy'
+        Id = $null
+        Target = 'System Access: MinimumPasswordAge'
+        Section = 'System Access'
+        Key = 'MinimumPasswordAge'
+        ValueKind = 'integer'
+        Ensure = 'Present'
+        Value = 1
+        Condition = @{ AtLeast = 1; Numeric = $true; Signed = $true }
+        ConditionView = @{ atLeast = 1 }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [258] 1.1.4: Minimum password length (AccountPolicy, line 2617)
+    #     CIS 1.1.4 (L1): 14 or more character(s)
+    #     Template:   [System Access] MinimumPasswordLength = 14; accepts {"atLeast":14}
+    #     References: CIS 1.1.4
+    @{
+        Name = '1.1.4: Minimum password length'
+        Type = 'AccountPolicy'
+        Kind = 'AccountPolicy'
+        Id = $null
+        Target = 'System Access: MinimumPasswordLength'
+        Section = 'System Access'
+        Key = 'MinimumPasswordLength'
+        ValueKind = 'integer'
+        Ensure = 'Present'
+        Value = 14
+        Condition = @{ AtLeast = 14; Numeric = $true; Signed = $true }
+        ConditionView = @{ atLeast = 14 }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [259] 1.1.5: Password must meet complexity requirements (Policy, line 2628)
+    #     CIS 1.1.5 (L1): Enabled
+    #     Policy:     Password must meet complexity requirements = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Password Policy
+    #     Severity:   medium
+    #     Template:   [System Access] PasswordComplexity = 1
+    #     Rationale:  Complexity rules keep users from choosing a plain word or their account name.
+    #     Impact:     Passwords need characters from three of the four classes and must not contain the
+    #                 account name.
+    #     References: STIG V-224873, V-73323, SV-87975, WN16-AC-000080; CIS 1.1.5
+    @{
+        Name = '1.1.5: Password must meet complexity requirements'
+        Type = 'Policy'
+        Kind = 'AccountPolicy'
+        Id = 'account-policy-password-must-meet-complexity-requirements'
+        Target = 'System Access: PasswordComplexity'
+        Section = 'System Access'
+        Key = 'PasswordComplexity'
+        ValueKind = 'boolean'
+        Ensure = 'Present'
+        Value = 1
+        Policy = @{ Title = 'Password must meet complexity requirements'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [260] 1.1.6: Store passwords using reversible encryption (Policy, line 2638)
+    #     CIS 1.1.6 (L1): Disabled
+    #     Policy:     Store passwords using reversible encryption = Disabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Password Policy
+    #     Severity:   high
+    #     Template:   [System Access] ClearTextPassword = 0
+    #     Rationale:  Stored with reversible encryption, passwords can be recovered in clear text by anyone
+    #                 who obtains the account database.
+    #     Impact:     Protocols that need the clear-text password (CHAP, digest authentication) stop working
+    #                 for accounts whose password changes afterwards.
+    #     References: STIG V-224874, V-73325, SV-87977, WN16-AC-000090; CIS 1.1.6
+    @{
+        Name = '1.1.6: Store passwords using reversible encryption'
+        Type = 'Policy'
+        Kind = 'AccountPolicy'
+        Id = 'account-policy-store-passwords-using-reversible-encryption'
+        Target = 'System Access: ClearTextPassword'
+        Section = 'System Access'
+        Key = 'ClearTextPassword'
+        ValueKind = 'boolean'
+        Ensure = 'Present'
+        Value = 0
+        Policy = @{ Title = 'Store passwords using reversible encryption'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [261] 1.2.2: Account lockout threshold (AccountPolicy, line 2648)
+    #     CIS 1.2.2 (L1): 5 or fewer invalid logon attempt(s), but not 0
+    #     Template:   [System Access] LockoutBadCount = 5; accepts {"atLeast":1,"atMost":5}
+    #     References: CIS 1.2.2
+    @{
+        Name = '1.2.2: Account lockout threshold'
+        Type = 'AccountPolicy'
+        Kind = 'AccountPolicy'
+        Id = $null
+        Target = 'System Access: LockoutBadCount'
+        Section = 'System Access'
+        Key = 'LockoutBadCount'
+        ValueKind = 'integer'
+        Ensure = 'Present'
+        Value = 5
+        Condition = @{ AtLeast = 1; AtMost = 5; Numeric = $true; Signed = $true }
+        ConditionView = @{ atLeast = 1; atMost = 5 }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [262] 1.2.4: Reset account lockout counter after (AccountPolicy, line 2659)
+    #     CIS 1.2.4 (L1): 15 or more minute(s)
+    #     Template:   [System Access] ResetLockoutCount = 15; accepts {"atLeast":15}
+    #     References: CIS 1.2.4
+    @{
+        Name = '1.2.4: Reset account lockout counter after'
+        Type = 'AccountPolicy'
+        Kind = 'AccountPolicy'
+        Id = $null
+        Target = 'System Access: ResetLockoutCount'
+        Section = 'System Access'
+        Key = 'ResetLockoutCount'
+        ValueKind = 'integer'
+        Ensure = 'Present'
+        Value = 15
+        Condition = @{ AtLeast = 15; Numeric = $true; Signed = $true }
+        ConditionView = @{ atLeast = 15 }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [263] 1.2.1: Account lockout duration (AccountPolicy, line 2670)
+    #     CIS 1.2.1 (L1): 15 or more minute(s)
+    #     Template:   [System Access] LockoutDuration = 15; accepts {"atLeast":15}
+    #     References: CIS 1.2.1
+    @{
+        Name = '1.2.1: Account lockout duration'
+        Type = 'AccountPolicy'
+        Kind = 'AccountPolicy'
+        Id = $null
+        Target = 'System Access: LockoutDuration'
+        Section = 'System Access'
+        Key = 'LockoutDuration'
+        ValueKind = 'integer'
+        Ensure = 'Present'
+        Value = 15
+        Condition = @{ AtLeast = 15; Numeric = $true; Signed = $true }
+        ConditionView = @{ atLeast = 15 }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [264] 2.2.1: Access Credential Manager as a trusted caller (Policy, line 2681)
+    #     CIS 2.2.1 (L1): No One
+    #     Policy:     Access Credential Manager as a trusted caller = no one
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeTrustedCredManAccessPrivilege = no one
+    #     Rationale:  Credential Manager hands stored credentials to callers it trusts; an account holding
+    #                 this right could pose as such a caller and read saved passwords of other users.
+    #     Impact:     No account can act as a trusted Credential Manager caller. Windows itself does not
+    #                 need the right, so nothing changes in normal operation.
+    #     References: STIG V-225070, V-73729, SV-88393, WN16-UR-000010; CIS 2.2.1
+    @{
+        Name = '2.2.1: Access Credential Manager as a trusted caller'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-access-credential-manager-as-a-trusted-caller'
+        Target = 'User right SeTrustedCredManAccessPrivilege'
+        Right = 'SeTrustedCredManAccessPrivilege'
+        Ensure = 'Present'
+        Principals = @()
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [265] 2.2.3: Access this computer from the network (Policy, line 2691)
+    #     CIS 2.2.3 (L1): Administrators, Authenticated Users, & ENTERPRISE DOMAIN CONTROLLERS
+    #     Policy:     Access this computer from the network = BUILTIN\Administrators, NT AUTHORITY\Authenticated Users
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeNetworkLogonRight = BUILTIN\Administrators, NT AUTHORITY\Authenticated Users
+    #     Rationale:  Every account granted network logon can reach the server over SMB, RPC and similar
+    #                 protocols; limiting it to administrators and authenticated users (plus the domain
+    #                 controllers group on a DC) keeps anonymous and guest-style access out.
+    #     Impact:     Accounts outside the listed groups can no longer use file shares or remote management
+    #                 on the server. The right set differs by role (domain controllers also need Enterprise
+    #                 Domain Controllers), so the catalog recommends none; the STIG and the baselines state
+    #                 it per role.
+    #     References: STIG V-224997, V-73731, SV-88395, WN16-DC-000340, V-225014, V-73733, SV-88397,
+    #                 WN16-MS-000340; CIS 2.2.3
+    @{
+        Name = '2.2.3: Access this computer from the network'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-access-this-computer-from-the-network'
+        Target = 'User right SeNetworkLogonRight'
+        Right = 'SeNetworkLogonRight'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544', '*S-1-5-11')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [266] 2.2.4: Act as part of the operating system (Policy, line 2701)
+    #     CIS 2.2.4 (L1): No One
+    #     Policy:     Act as part of the operating system = no one
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   high
+    #     User right: SeTcbPrivilege = no one
+    #     Rationale:  Holding this privilege lets a process take on any identity and act as the operating
+    #                 system, which is full control of the machine without further checks.
+    #     Impact:     No account holds the privilege; services running as LocalSystem have it anyway. A
+    #                 legacy application that asks for it has to be given it by exception.
+    #     References: STIG V-225071, V-73735, SV-88399, WN16-UR-000030; CIS 2.2.4
+    @{
+        Name = '2.2.4: Act as part of the operating system'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-act-as-part-of-the-operating-system'
+        Target = 'User right SeTcbPrivilege'
+        Right = 'SeTcbPrivilege'
+        Ensure = 'Present'
+        Principals = @()
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [267] 2.2.6: Adjust memory quotas for a process (Policy, line 2711)
+    #     CIS 2.2.6 (L1): Administrators LOCAL SERVICE NETWORK SERVICE
+    #     Policy:     Adjust memory quotas for a process = BUILTIN\Administrators, NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeIncreaseQuotaPrivilege = BUILTIN\Administrators, NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE
+    #     Rationale:  Changing how much memory another process may use can starve the system or other
+    #                 services, so only administrators and the service accounts that tune their own
+    #                 processes should hold it.
+    #     Impact:     Matches the Windows default on a clean server; other accounts that were given the
+    #                 privilege lose it.
+    #     References: CIS 2.2.6
+    @{
+        Name = '2.2.6: Adjust memory quotas for a process'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-adjust-memory-quotas-for-a-process'
+        Target = 'User right SeIncreaseQuotaPrivilege'
+        Right = 'SeIncreaseQuotaPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544', '*S-1-5-19', '*S-1-5-20')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [268] 2.2.8: Allow log on locally (Policy, line 2721)
+    #     CIS 2.2.8 (L1): Administrators
+    #     Policy:     Allow log on locally = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeInteractiveLogonRight = BUILTIN\Administrators
+    #     Rationale:  Signing in at the console of a server is rarely needed by anyone but its
+    #                 administrators; each extra account with local logon is another way to run code on the
+    #                 server.
+    #     Impact:     Only administrators can sign in at the console (or a virtual machine console).
+    #                 Operators who log on locally need to be members of Administrators or be granted the
+    #                 right by exception.
+    #     References: STIG V-225072, V-73739, SV-88403, WN16-UR-000050; CIS 2.2.8
+    @{
+        Name = '2.2.8: Allow log on locally'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-allow-log-on-locally'
+        Target = 'User right SeInteractiveLogonRight'
+        Right = 'SeInteractiveLogonRight'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [269] 2.2.10: Allow log on through Remote Desktop Services (Policy, line 2731)
+    #     CIS 2.2.10 (L1): Administrators, Remote Desktop Users
+    #     Policy:     Allow log on through Remote Desktop Services = BUILTIN\Administrators, BUILTIN\Remote Desktop Users
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeRemoteInteractiveLogonRight = BUILTIN\Administrators, BUILTIN\Remote Desktop Users
+    #     Rationale:  Remote Desktop gives a full interactive session; limiting it to administrators narrows
+    #                 who can work on the server remotely.
+    #     Impact:     Members of Remote Desktop Users can no longer connect unless they are administrators;
+    #                 servers that host user sessions need the group kept (CIS allows it on member servers).
+    #     References: STIG V-224999, V-73741, SV-88405, WN16-DC-000360; CIS 2.2.10
+    @{
+        Name = '2.2.10: Allow log on through Remote Desktop Services'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-allow-log-on-through-remote-desktop-services'
+        Target = 'User right SeRemoteInteractiveLogonRight'
+        Right = 'SeRemoteInteractiveLogonRight'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544', '*S-1-5-32-555')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [270] 2.2.11: Back up files and directories (Policy, line 2741)
+    #     CIS 2.2.11 (L1): Administrators
+    #     Policy:     Back up files and directories = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeBackupPrivilege = BUILTIN\Administrators
+    #     Rationale:  Backup privilege reads every file regardless of its permissions, including the
+    #                 registry hives that hold password hashes.
+    #     Impact:     Backup Operators and backup software accounts lose the privilege unless they are
+    #                 administrators; grant the backup service account by exception where the backup product
+    #                 needs it.
+    #     References: STIG V-225073, V-73743, SV-88407, WN16-UR-000070; CIS 2.2.11
+    @{
+        Name = '2.2.11: Back up files and directories'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-back-up-files-and-directories'
+        Target = 'User right SeBackupPrivilege'
+        Right = 'SeBackupPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [271] 2.2.12: Change the system time (Policy, line 2751)
+    #     CIS 2.2.12 (L1): Administrators LOCAL SERVICE
+    #     Policy:     Change the system time = BUILTIN\Administrators, NT AUTHORITY\LOCAL SERVICE
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   low
+    #     User right: SeSystemtimePrivilege = BUILTIN\Administrators, NT AUTHORITY\LOCAL SERVICE
+    #     Rationale:  A wrong clock breaks Kerberos and makes event times useless as evidence; only
+    #                 administrators and the time service account should change it.
+    #     Impact:     Matches the Windows default; other accounts cannot change the system time.
+    #     References: CIS 2.2.12
+    @{
+        Name = '2.2.12: Change the system time'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-change-the-system-time'
+        Target = 'User right SeSystemtimePrivilege'
+        Right = 'SeSystemtimePrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544', '*S-1-5-19')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [272] 2.2.13: Change the time zone (Policy, line 2761)
+    #     CIS 2.2.13 (L1): Administrators LOCAL SERVICE
+    #     Policy:     Change the time zone = BUILTIN\Administrators, NT AUTHORITY\LOCAL SERVICE
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   low
+    #     User right: SeTimeZonePrivilege = BUILTIN\Administrators, NT AUTHORITY\LOCAL SERVICE
+    #     Rationale:  The time zone changes how event times are shown; keeping it to administrators avoids
+    #                 confusing logs.
+    #     Impact:     Ordinary users cannot change the time zone of the server.
+    #     References: CIS 2.2.13
+    @{
+        Name = '2.2.13: Change the time zone'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-change-the-time-zone'
+        Target = 'User right SeTimeZonePrivilege'
+        Right = 'SeTimeZonePrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544', '*S-1-5-19')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [273] 2.2.14: Create a pagefile (Policy, line 2771)
+    #     CIS 2.2.14 (L1): Administrators
+    #     Policy:     Create a pagefile = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeCreatePagefilePrivilege = BUILTIN\Administrators
+    #     Rationale:  Changing the page file size or location can degrade or stop the system, and the page
+    #                 file may hold sensitive memory.
+    #     Impact:     Matches the Windows default; only administrators can change the page file.
+    #     References: STIG V-225074, V-73745, SV-88409, WN16-UR-000080; CIS 2.2.14
+    @{
+        Name = '2.2.14: Create a pagefile'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-create-a-pagefile'
+        Target = 'User right SeCreatePagefilePrivilege'
+        Right = 'SeCreatePagefilePrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [274] 2.2.15: Create a token object (Policy, line 2781)
+    #     CIS 2.2.15 (L1): No One
+    #     Policy:     Create a token object = no one
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   high
+    #     User right: SeCreateTokenPrivilege = no one
+    #     Rationale:  Creating an access token directly lets a process mint any identity with any group
+    #                 memberships and privileges, bypassing all logon checks.
+    #     Impact:     No account holds it; the local security authority creates tokens itself. Nothing in a
+    #                 normal installation needs it.
+    #     References: STIG V-225091, V-73747, SV-88411, WN16-UR-000090; CIS 2.2.15
+    @{
+        Name = '2.2.15: Create a token object'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-create-a-token-object'
+        Target = 'User right SeCreateTokenPrivilege'
+        Right = 'SeCreateTokenPrivilege'
+        Ensure = 'Present'
+        Principals = @()
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [275] 2.2.16: Create global objects (Policy, line 2791)
+    #     CIS 2.2.16 (L1): Administrators LOCAL SERVICE NETWORK SERVICE SERVICE
+    #     Policy:     Create global objects = BUILTIN\Administrators, NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE, NT AUTHORITY\SERVICE
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeCreateGlobalPrivilege = BUILTIN\Administrators, NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE, NT AUTHORITY\SERVICE
+    #     Rationale:  Objects in the global namespace are shared by every session; a user who can create
+    #                 them can plant objects that services in other sessions trust.
+    #     Impact:     Matches the Windows default; applications run by ordinary users in a Remote Desktop
+    #                 session cannot create global objects.
+    #     References: STIG V-225076, V-73749, SV-88413, WN16-UR-000100; CIS 2.2.16
+    @{
+        Name = '2.2.16: Create global objects'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-create-global-objects'
+        Target = 'User right SeCreateGlobalPrivilege'
+        Right = 'SeCreateGlobalPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544', '*S-1-5-19', '*S-1-5-20', '*S-1-5-6')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [276] 2.2.17: Create permanent shared objects (Policy, line 2801)
+    #     CIS 2.2.17 (L1): No One
+    #     Policy:     Create permanent shared objects = no one
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeCreatePermanentPrivilege = no one
+    #     Rationale:  Permanent shared objects outlive the process that made them and can be used to expose
+    #                 data or capabilities to other processes.
+    #     Impact:     No account holds it; kernel components that need permanent objects run as LocalSystem,
+    #                 which has it anyway.
+    #     References: STIG V-225077, V-73751, SV-88415, WN16-UR-000110; CIS 2.2.17
+    @{
+        Name = '2.2.17: Create permanent shared objects'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-create-permanent-shared-objects'
+        Target = 'User right SeCreatePermanentPrivilege'
+        Right = 'SeCreatePermanentPrivilege'
+        Ensure = 'Present'
+        Principals = @()
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [277] 2.2.19: Create symbolic links (Policy, line 2811)
+    #     CIS 2.2.19 (L1): Administrators NT VIRTUAL MACHINE-Virtual Machines
+    #     Policy:     Create symbolic links = BUILTIN\Administrators, NT VIRTUAL MACHINE\Virtual Machines
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeCreateSymbolicLinkPrivilege = BUILTIN\Administrators, NT VIRTUAL MACHINE\Virtual Machines
+    #     Rationale:  Symbolic links can redirect a privileged program to files it was not meant to touch, a
+    #                 common step in local privilege escalation.
+    #     Impact:     Only administrators can create symbolic links. Hosts with the Hyper-V role also need
+    #                 NT VIRTUAL MACHINE\Virtual Machines, which the STIG accepts and CIS lists for member
+    #                 servers.
+    #     References: STIG V-225078, V-73753, SV-88417, WN16-UR-000120; CIS 2.2.19
+    @{
+        Name = '2.2.19: Create symbolic links'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-create-symbolic-links'
+        Target = 'User right SeCreateSymbolicLinkPrivilege'
+        Right = 'SeCreateSymbolicLinkPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544', '*S-1-5-83-0')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [278] 2.2.20: Debug programs (Policy, line 2821)
+    #     CIS 2.2.20 (L1): Administrators
+    #     Policy:     Debug programs = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   high
+    #     User right: SeDebugPrivilege = BUILTIN\Administrators
+    #     Rationale:  Debugging another process means reading and writing its memory, including that of the
+    #                 LSA process where credentials are held.
+    #     Impact:     Matches the Windows default; developers who debug system services on the server must
+    #                 be administrators.
+    #     References: STIG V-225079, V-73755, SV-88419, WN16-UR-000130; CIS 2.2.20
+    @{
+        Name = '2.2.20: Debug programs'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-debug-programs'
+        Target = 'User right SeDebugPrivilege'
+        Right = 'SeDebugPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [279] 2.2.22: Deny access to this computer from the network (UserRight, line 2831)
+    #     CIS 2.2.22 (L1): Guests Local account and member of Administrators group
+    #     User right: SeDenyNetworkLogonRight = includes BUILTIN\Guests, NT AUTHORITY\Local account and member of Administrators group
+    #     References: CIS 2.2.22
+    @{
+        Name = '2.2.22: Deny access to this computer from the network'
+        Type = 'UserRight'
+        Kind = 'UserRight'
+        Id = $null
+        Target = 'User right SeDenyNetworkLogonRight'
+        Right = 'SeDenyNetworkLogonRight'
+        Ensure = 'Present'
+        Principals = $null
+        MustInclude = @('*S-1-5-32-546', '*S-1-5-114')
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [280] 2.2.23: Deny log on as a batch job (Policy, line 2841)
+    #     CIS 2.2.23 (L1): Guests
+    #     Policy:     Deny log on as a batch job = includes BUILTIN\Guests
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeDenyBatchLogonRight = includes BUILTIN\Guests
+    #     Rationale:  Scheduled tasks run as batch logons; denying them to guests and to domain
+    #                 administrator accounts keeps those identities from running unattended code on the
+    #                 server.
+    #     Impact:     Guests (and on member servers the listed domain groups) cannot run scheduled tasks on
+    #                 the server.
+    #     References: STIG V-225001, V-73761, SV-88425, WN16-DC-000380, V-225016, V-73763, SV-88427,
+    #                 WN16-MS-000380; CIS 2.2.23
+    @{
+        Name = '2.2.23: Deny log on as a batch job'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-deny-log-on-as-a-batch-job'
+        Target = 'User right SeDenyBatchLogonRight'
+        Right = 'SeDenyBatchLogonRight'
+        Ensure = 'Present'
+        Principals = $null
+        MustInclude = @('*S-1-5-32-546')
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [281] 2.2.24: Deny log on as a service (UserRight, line 2851)
+    #     CIS 2.2.24 (L1): Guests
+    #     User right: SeDenyServiceLogonRight = includes BUILTIN\Guests
+    #     References: CIS 2.2.24
+    @{
+        Name = '2.2.24: Deny log on as a service'
+        Type = 'UserRight'
+        Kind = 'UserRight'
+        Id = $null
+        Target = 'User right SeDenyServiceLogonRight'
+        Right = 'SeDenyServiceLogonRight'
+        Ensure = 'Present'
+        Principals = $null
+        MustInclude = @('*S-1-5-32-546')
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [282] 2.2.25: Deny log on locally (Policy, line 2861)
+    #     CIS 2.2.25 (L1): Guests
+    #     Policy:     Deny log on locally = includes BUILTIN\Guests
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeDenyInteractiveLogonRight = includes BUILTIN\Guests
+    #     Rationale:  Guests, and on member servers the domain administrator groups, have no business at the
+    #                 console of a server.
+    #     Impact:     The listed accounts cannot sign in at the console; domain administrators manage member
+    #                 servers from a privileged workstation instead.
+    #     References: STIG V-225003, V-73769, SV-88433, WN16-DC-000400, V-225018, V-73771, SV-88435,
+    #                 WN16-MS-000400; CIS 2.2.25
+    @{
+        Name = '2.2.25: Deny log on locally'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-deny-log-on-locally'
+        Target = 'User right SeDenyInteractiveLogonRight'
+        Right = 'SeDenyInteractiveLogonRight'
+        Ensure = 'Present'
+        Principals = $null
+        MustInclude = @('*S-1-5-32-546')
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [283] 2.2.27: Deny log on through Remote Desktop Services (Policy, line 2871)
+    #     CIS 2.2.27 (L1): Guests Local account
+    #     Policy:     Deny log on through Remote Desktop Services = BUILTIN\Guests, NT AUTHORITY\Local account
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeDenyRemoteInteractiveLogonRight = BUILTIN\Guests, NT AUTHORITY\Local account
+    #     Rationale:  Remote Desktop sessions by guests, local accounts or domain administrator accounts on
+    #                 member servers expose credentials that attackers reuse elsewhere.
+    #     Impact:     The listed accounts cannot connect with Remote Desktop. On member servers the STIG
+    #                 also denies Local account, which stops local administrators from using Remote Desktop.
+    #     References: STIG V-225004, V-73773, SV-88437, WN16-DC-000410, V-225019, V-73775, SV-88439,
+    #                 WN16-MS-000410; CIS 2.2.27
+    @{
+        Name = '2.2.27: Deny log on through Remote Desktop Services'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-deny-log-on-through-remote-desktop-services'
+        Target = 'User right SeDenyRemoteInteractiveLogonRight'
+        Right = 'SeDenyRemoteInteractiveLogonRight'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-546', '*S-1-5-113')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [284] 2.2.29: Enable computer and user accounts to be trusted for delegation (Policy, line 2881)
+    #     CIS 2.2.29 (L1): No One
+    #     Policy:     Enable computer and user accounts to be trusted for delegation = no one
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeEnableDelegationPrivilege = no one
+    #     Rationale:  Marking an account as trusted for delegation lets services impersonate users to other
+    #                 servers, which is easily abused for privilege escalation.
+    #     Impact:     Nobody can set the trusted-for-delegation flag from this server. On domain controllers
+    #                 the STIG and CIS allow Administrators: give that explicitly there.
+    #     References: STIG V-225005, V-73777, SV-88441, WN16-DC-000420, V-225020, V-73779, SV-88443,
+    #                 WN16-MS-000420; CIS 2.2.29
+    @{
+        Name = '2.2.29: Enable computer and user accounts to be trusted for delegation'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-enable-computer-and-user-accounts-to-be-trusted-for-delegation'
+        Target = 'User right SeEnableDelegationPrivilege'
+        Right = 'SeEnableDelegationPrivilege'
+        Ensure = 'Present'
+        Principals = @()
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [285] 2.2.30: Force shutdown from a remote system (Policy, line 2891)
+    #     CIS 2.2.30 (L1): Administrators
+    #     Policy:     Force shutdown from a remote system = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeRemoteShutdownPrivilege = BUILTIN\Administrators
+    #     Rationale:  Shutting a server down from across the network is a denial of service; only
+    #                 administrators should be able to do it.
+    #     Impact:     Other accounts (such as Server Operators on domain controllers) can no longer shut the
+    #                 server down remotely.
+    #     References: STIG V-225080, V-73781, SV-88445, WN16-UR-000200; CIS 2.2.30
+    @{
+        Name = '2.2.30: Force shutdown from a remote system'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-force-shutdown-from-a-remote-system'
+        Target = 'User right SeRemoteShutdownPrivilege'
+        Right = 'SeRemoteShutdownPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [286] 2.2.31: Generate security audits (Policy, line 2901)
+    #     CIS 2.2.31 (L1): LOCAL SERVICE, NETWORK SERVICE
+    #     Policy:     Generate security audits = NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeAuditPrivilege = NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE
+    #     Rationale:  An account that can write security audit events can flood the log or bury real events
+    #                 among false ones.
+    #     Impact:     Matches the Windows default; applications that write to the security log must run as a
+    #                 service account.
+    #     References: STIG V-225081, V-73783, SV-88447, WN16-UR-000210; CIS 2.2.31
+    @{
+        Name = '2.2.31: Generate security audits'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-generate-security-audits'
+        Target = 'User right SeAuditPrivilege'
+        Right = 'SeAuditPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-19', '*S-1-5-20')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [287] 2.2.33: Impersonate a client after authentication (Policy, line 2911)
+    #     CIS 2.2.33 (L1): Administrators LOCAL SERVICE, NETWORK SERVICE, SERVICE and when the Web Server IIS Role with Web Services Role Service is installed IIS IUSRS
+    #     Policy:     Impersonate a client after authentication = BUILTIN\Administrators, NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE, NT AUTHORITY\SERVICE
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeImpersonatePrivilege = BUILTIN\Administrators, NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE, NT AUTHORITY\SERVICE
+    #     Rationale:  Impersonation lets a process act as a client that connected to it; an attacker holding
+    #                 the right can trick a privileged client into connecting and take its identity.
+    #     Impact:     Matches the Windows default. On IIS servers CIS also allows IIS_IUSRS, which the web
+    #                 server needs.
+    #     References: STIG V-225082, V-73785, SV-88449, WN16-UR-000220; CIS 2.2.33
+    @{
+        Name = '2.2.33: Impersonate a client after authentication'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-impersonate-a-client-after-authentication'
+        Target = 'User right SeImpersonatePrivilege'
+        Right = 'SeImpersonatePrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544', '*S-1-5-19', '*S-1-5-20', '*S-1-5-6')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [288] 2.2.34: Increase scheduling priority (Policy, line 2921)
+    #     CIS 2.2.34 (L1): Administrators Window ManagerWindow Manager Group
+    #     Policy:     Increase scheduling priority = BUILTIN\Administrators, Window Manager\Window Manager Group
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeIncreaseBasePriorityPrivilege = BUILTIN\Administrators, Window Manager\Window Manager Group
+    #     Rationale:  A process raised to a high scheduling priority can starve everything else on the
+    #                 machine.
+    #     Impact:     Only administrators can raise process priority; CIS v3.0.0 also lists Window
+    #                 Manager\Window Manager Group, which Windows grants by default.
+    #     References: STIG V-225083, V-73787, SV-88451, WN16-UR-000230; CIS 2.2.34
+    @{
+        Name = '2.2.34: Increase scheduling priority'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-increase-scheduling-priority'
+        Target = 'User right SeIncreaseBasePriorityPrivilege'
+        Right = 'SeIncreaseBasePriorityPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544', '*S-1-5-90-0')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [289] 2.2.35: Load and unload device drivers (Policy, line 2931)
+    #     CIS 2.2.35 (L1): Administrators
+    #     Policy:     Load and unload device drivers = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeLoadDriverPrivilege = BUILTIN\Administrators
+    #     Rationale:  A driver runs in the kernel, so loading one is complete control of the machine.
+    #     Impact:     Only administrators can load drivers (on domain controllers Print Operators lose it,
+    #                 so printer drivers are installed by administrators).
+    #     References: STIG V-225084, V-73789, SV-88453, WN16-UR-000240; CIS 2.2.35
+    @{
+        Name = '2.2.35: Load and unload device drivers'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-load-and-unload-device-drivers'
+        Target = 'User right SeLoadDriverPrivilege'
+        Right = 'SeLoadDriverPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [290] 2.2.36: Lock pages in memory (Policy, line 2941)
+    #     CIS 2.2.36 (L1): No One
+    #     Policy:     Lock pages in memory = no one
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeLockMemoryPrivilege = no one
+    #     Rationale:  Pages locked in physical memory cannot be paged out, so the right lets a process
+    #                 squeeze the rest of the system out of memory.
+    #     Impact:     No account holds it. Database servers (SQL Server) that use locked pages need their
+    #                 service account granted it by exception.
+    #     References: STIG V-225085, V-73791, SV-88455, WN16-UR-000250; CIS 2.2.36
+    @{
+        Name = '2.2.36: Lock pages in memory'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-lock-pages-in-memory'
+        Target = 'User right SeLockMemoryPrivilege'
+        Right = 'SeLockMemoryPrivilege'
+        Ensure = 'Present'
+        Principals = @()
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [291] 2.2.39: Manage auditing and security log (Policy, line 2951)
+    #     CIS 2.2.39 (L1): Administrators
+    #     Policy:     Manage auditing and security log = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeSecurityPrivilege = BUILTIN\Administrators
+    #     Rationale:  Whoever manages the security log can read it, clear it and change object audit
+    #                 settings, covering the traces of an attack.
+    #     Impact:     Only administrators can manage auditing; the STIG accepts an Auditors group and CIS an
+    #                 Exchange Servers group on domain controllers, which must be added by exception.
+    #     References: STIG V-225086, V-73793, SV-88457, WN16-UR-000260; CIS 2.2.39
+    @{
+        Name = '2.2.39: Manage auditing and security log'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-manage-auditing-and-security-log'
+        Target = 'User right SeSecurityPrivilege'
+        Right = 'SeSecurityPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [292] 2.2.40: Modify an object label (Policy, line 2961)
+    #     CIS 2.2.40 (L1): No One
+    #     Policy:     Modify an object label = no one
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeRelabelPrivilege = no one
+    #     Rationale:  Changing an object's integrity label can lower its protection so that lower-integrity
+    #                 processes can change it.
+    #     Impact:     No account holds it; Windows does not grant it to anyone by default.
+    #     References: CIS 2.2.40
+    @{
+        Name = '2.2.40: Modify an object label'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-modify-an-object-label'
+        Target = 'User right SeRelabelPrivilege'
+        Right = 'SeRelabelPrivilege'
+        Ensure = 'Present'
+        Principals = @()
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [293] 2.2.41: Modify firmware environment values (Policy, line 2971)
+    #     CIS 2.2.41 (L1): Administrators
+    #     Policy:     Modify firmware environment values = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeSystemEnvironmentPrivilege = BUILTIN\Administrators
+    #     Rationale:  Firmware environment variables control how the machine boots; changing them can
+    #                 disable protections or make the server unbootable.
+    #     Impact:     Matches the Windows default; only administrators can change firmware variables.
+    #     References: STIG V-225087, V-73795, SV-88459, WN16-UR-000270; CIS 2.2.41
+    @{
+        Name = '2.2.41: Modify firmware environment values'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-modify-firmware-environment-values'
+        Target = 'User right SeSystemEnvironmentPrivilege'
+        Right = 'SeSystemEnvironmentPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [294] 2.2.42: Perform volume maintenance tasks (Policy, line 2981)
+    #     CIS 2.2.42 (L1): Administrators
+    #     Policy:     Perform volume maintenance tasks = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeManageVolumePrivilege = BUILTIN\Administrators
+    #     Rationale:  Volume maintenance gives raw access to disks, through which deleted data and files of
+    #                 other users can be read.
+    #     Impact:     Matches the Windows default; database services that use instant file initialisation
+    #                 need their account added by exception.
+    #     References: STIG V-225088, V-73797, SV-88461, WN16-UR-000280; CIS 2.2.42
+    @{
+        Name = '2.2.42: Perform volume maintenance tasks'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-perform-volume-maintenance-tasks'
+        Target = 'User right SeManageVolumePrivilege'
+        Right = 'SeManageVolumePrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [295] 2.2.43: Profile single process (Policy, line 2991)
+    #     CIS 2.2.43 (L1): Administrators
+    #     Policy:     Profile single process = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeProfileSingleProcessPrivilege = BUILTIN\Administrators
+    #     Rationale:  Profiling another process reveals how it behaves and what it handles, which helps an
+    #                 attacker target it.
+    #     Impact:     Matches the Windows default; only administrators can profile processes.
+    #     References: STIG V-225089, V-73799, SV-88463, WN16-UR-000290; CIS 2.2.43
+    @{
+        Name = '2.2.43: Profile single process'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-profile-single-process'
+        Target = 'User right SeProfileSingleProcessPrivilege'
+        Right = 'SeProfileSingleProcessPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [296] 2.2.44: Profile system performance (Policy, line 3001)
+    #     CIS 2.2.44 (L1): Administrators NT SERVICE.WdiServiceHost
+    #     Policy:     Profile system performance = BUILTIN\Administrators, *S-1-5-80-3139157870-2983391045-3678747466-658725712-1809340420
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   low
+    #     User right: SeSystemProfilePrivilege = BUILTIN\Administrators, *S-1-5-80-3139157870-2983391045-3678747466-658725712-1809340420
+    #     Rationale:  System-wide performance sampling reveals what the machine and its processes are doing.
+    #     Impact:     Matches the Windows default; the diagnostic host service keeps the right it needs.
+    #     References: CIS 2.2.44
+    @{
+        Name = '2.2.44: Profile system performance'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-profile-system-performance'
+        Target = 'User right SeSystemProfilePrivilege'
+        Right = 'SeSystemProfilePrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544', '*S-1-5-80-3139157870-2983391045-3678747466-658725712-1809340420')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [297] 2.2.45: Replace a process level token (Policy, line 3011)
+    #     CIS 2.2.45 (L1): LOCAL SERVICE NETWORK SERVICE
+    #     Policy:     Replace a process level token = NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeAssignPrimaryTokenPrivilege = NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE
+    #     Rationale:  Replacing a process token starts a process under another identity; only the service
+    #                 accounts that start processes for others should hold it.
+    #     Impact:     Matches the Windows default; IIS application pools and SQL Server service accounts
+    #                 that need it are given it by their installers.
+    #     References: CIS 2.2.45
+    @{
+        Name = '2.2.45: Replace a process level token'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-replace-a-process-level-token'
+        Target = 'User right SeAssignPrimaryTokenPrivilege'
+        Right = 'SeAssignPrimaryTokenPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-19', '*S-1-5-20')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [298] 2.2.46: Restore files and directories (Policy, line 3021)
+    #     CIS 2.2.46 (L1): Administrators
+    #     Policy:     Restore files and directories = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeRestorePrivilege = BUILTIN\Administrators
+    #     Rationale:  Restore privilege writes any file regardless of its permissions, so it can replace
+    #                 system binaries or registry hives.
+    #     Impact:     Backup Operators and restore agents lose the privilege unless they are administrators.
+    #     References: STIG V-225092, V-73801, SV-88465, WN16-UR-000300; CIS 2.2.46
+    @{
+        Name = '2.2.46: Restore files and directories'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-restore-files-and-directories'
+        Target = 'User right SeRestorePrivilege'
+        Right = 'SeRestorePrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [299] 2.2.47: Shut down the system (Policy, line 3031)
+    #     CIS 2.2.47 (L1): Administrators
+    #     Policy:     Shut down the system = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   low
+    #     User right: SeShutdownPrivilege = BUILTIN\Administrators
+    #     Rationale:  Shutting a server down interrupts its service; only administrators should do it.
+    #     Impact:     Users who log on locally can no longer shut the server down.
+    #     References: CIS 2.2.47
+    @{
+        Name = '2.2.47: Shut down the system'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-shut-down-the-system'
+        Target = 'User right SeShutdownPrivilege'
+        Right = 'SeShutdownPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [300] 2.2.49: Take ownership of files or other objects (Policy, line 3041)
+    #     CIS 2.2.49 (L1): Administrators
+    #     Policy:     Take ownership of files or other objects = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeTakeOwnershipPrivilege = BUILTIN\Administrators
+    #     Rationale:  Taking ownership of a file or key gives control of its permissions, bypassing every
+    #                 access control on it.
+    #     Impact:     Matches the Windows default; only administrators can take ownership.
+    #     References: STIG V-225093, V-73803, SV-88467, WN16-UR-000310; CIS 2.2.49
+    @{
+        Name = '2.2.49: Take ownership of files or other objects'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-take-ownership-of-files-or-other-objects'
+        Target = 'User right SeTakeOwnershipPrivilege'
+        Right = 'SeTakeOwnershipPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [301] 2.3.1.2: Accounts: Guest account status (Policy, line 3051)
+    #     CIS 2.3.1.2 (L1): Disabled
+    #     Policy:     Accounts: Guest account status = Disabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
+    #     Severity:   medium
+    #     Template:   [System Access] EnableGuestAccount = 0
+    #     Rationale:  The built-in Guest account allows logon without a personal identity, so actions taken
+    #                 with it cannot be traced to anyone.
+    #     Impact:     Nobody can log on with the Guest account, which Windows already disables on a new
+    #                 installation.
+    #     References: STIG V-225024, V-73809, SV-88475, WN16-SO-000010; CIS 2.3.1.2
+    @{
+        Name = '2.3.1.2: Accounts: Guest account status'
+        Type = 'Policy'
+        Kind = 'SecurityPolicy'
+        Id = 'guest-account-status'
+        Target = 'System Access: EnableGuestAccount'
+        Section = 'System Access'
+        Key = 'EnableGuestAccount'
+        ValueKind = 'boolean'
+        Ensure = 'Present'
+        Value = 0
+        Policy = @{ Title = 'Accounts: Guest account status'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [302] 2.3.1.4: Accounts: Rename administrator account (Policy, line 3061)
+    #     CIS 2.3.1.4 (L1): Configure Accounts Rename administrator account
+    #     Policy:     Accounts: Rename administrator account = any name other than Administrator
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
+    #     Severity:   medium
+    #     Template:   [System Access] NewAdministratorName (no value to write); accepts {"not":["Administrator"]}
+    #     Rationale:  Attackers guessing passwords start with the well-known Administrator account name; a
+    #                 different name takes one half of the credential away from them.
+    #     Impact:     Scripts and procedures that name the account Administrator must use the new name. The
+    #                 name is the organisation's choice, so test only checks it is not Administrator and set
+    #                 needs a value.
+    #     References: STIG V-225026, V-73623, SV-88287, WN16-SO-000030; CIS 2.3.1.4
+    @{
+        Name = '2.3.1.4: Accounts: Rename administrator account'
+        Type = 'Policy'
+        Kind = 'SecurityPolicy'
+        Id = 'rename-administrator-account'
+        Target = 'System Access: NewAdministratorName'
+        Section = 'System Access'
+        Key = 'NewAdministratorName'
+        ValueKind = 'string'
+        Ensure = 'Present'
+        Value = $null
+        Condition = @{ Not = @('Administrator'); Numeric = $false; IgnoreCase = $true }
+        ConditionView = @{ not = @('Administrator') }
+        Policy = @{ Title = 'Accounts: Rename administrator account'; Value = 'any name other than Administrator'; Choices = @() }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [303] 2.3.1.5: Accounts: Rename guest account (Policy, line 3071)
+    #     CIS 2.3.1.5 (L1): Configure Accounts Rename guest account
+    #     Policy:     Accounts: Rename guest account = any name other than Guest
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
+    #     Severity:   medium
+    #     Template:   [System Access] NewGuestName (no value to write); accepts {"not":["Guest"]}
+    #     Rationale:  A renamed Guest account is harder to find and use in attacks that rely on its
+    #                 well-known name.
+    #     Impact:     None in normal operation; the name is the organisation's choice, so test only checks
+    #                 it is not Guest and set needs a value.
+    #     References: STIG V-225027, V-73625, SV-88289, WN16-SO-000040; CIS 2.3.1.5
+    @{
+        Name = '2.3.1.5: Accounts: Rename guest account'
+        Type = 'Policy'
+        Kind = 'SecurityPolicy'
+        Id = 'rename-guest-account'
+        Target = 'System Access: NewGuestName'
+        Section = 'System Access'
+        Key = 'NewGuestName'
+        ValueKind = 'string'
+        Ensure = 'Present'
+        Value = $null
+        Condition = @{ Not = @('Guest'); Numeric = $false; IgnoreCase = $true }
+        ConditionView = @{ not = @('Guest') }
+        Policy = @{ Title = 'Accounts: Rename guest account'; Value = 'any name other than Guest'; Choices = @() }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [304] 2.3.10.1: Network access: Allow anonymous SID/Name translation (Policy, line 3081)
+    #     CIS 2.3.10.1 (L1): Disabled
+    #     Policy:     Network access: Allow anonymous SID/Name translation = Disabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
+    #     Severity:   high
+    #     Template:   [System Access] LSAAnonymousNameLookup = 0
+    #     Rationale:  Anonymous SID to name translation lets an unauthenticated user find the real name of
+    #                 the Administrator account, even after it has been renamed.
+    #     Impact:     Anonymous callers cannot translate SIDs to names; old systems that depended on it
+    #                 (Windows NT era) may break.
+    #     References: STIG V-225044, V-73665, SV-88329, WN16-SO-000250; CIS 2.3.10.1
+    @{
+        Name = '2.3.10.1: Network access: Allow anonymous SID/Name translation'
+        Type = 'Policy'
+        Kind = 'SecurityPolicy'
+        Id = 'anonymous-sid-name-translation'
+        Target = 'System Access: LSAAnonymousNameLookup'
+        Section = 'System Access'
+        Key = 'LSAAnonymousNameLookup'
+        ValueKind = 'boolean'
+        Ensure = 'Present'
+        Value = 0
+        Policy = @{ Title = 'Network access: Allow anonymous SID/Name translation'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [305] 17.1.1: Audit Credential Validation (Policy, line 3091)
+    #     CIS 17.1.1 (L1): Success and Failure
+    #     Policy:     Audit Credential Validation = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Account Logon
+    #     Severity:   medium
+    #     Audit:      Credential Validation {0CCE923F-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Each check of a user name and password against the local accounts or by a domain
+    #                 controller is recorded, so password guessing and use of stolen credentials show up in
+    #                 the log.
+    #     Impact:     Adds an event per credential check; busy domain controllers log many of them.
+    #     References: STIG V-224881, V-73413, SV-88065, WN16-AU-000070, V-224882, V-73415, SV-88067,
+    #                 WN16-AU-000080; CIS 17.1.1
+    @{
+        Name = '17.1.1: Audit Credential Validation'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-credential-validation'
+        Target = 'Audit {0CCE923F-69AE-11D9-BED3-505054503030} (Credential Validation)'
+        Guid = '{0CCE923F-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Credential Validation'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [306] 17.2.1: Audit Application Group Management (Policy, line 3101)
+    #     CIS 17.2.1 (L1): Success and Failure
+    #     Policy:     Audit Application Group Management = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Account Management
+    #     Severity:   medium
+    #     Audit:      Application Group Management {0CCE9239-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Changes to application groups alter who an application trusts.
+    #     Impact:     Application groups are rarely used, so the added events are few.
+    #     References: CIS 17.2.1
+    @{
+        Name = '17.2.1: Audit Application Group Management'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-application-group-management'
+        Target = 'Audit {0CCE9239-69AE-11D9-BED3-505054503030} (Application Group Management)'
+        Guid = '{0CCE9239-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Application Group Management'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [307] 17.2.5: Audit Security Group Management (Policy, line 3111)
+    #     CIS 17.2.5 (L1): include Success
+    #     Policy:     Audit Security Group Management = includes Success
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Account Management
+    #     Severity:   medium
+    #     Audit:      Security Group Management {0CCE9237-69AE-11D9-BED3-505054503030} = includes Success
+    #     Rationale:  Adding someone to a privileged group is a key step in an attack; this records group
+    #                 creation and membership changes.
+    #     Impact:     Events are rare in normal operation, so the security log grows very little.
+    #     References: STIG V-224884, V-73423, SV-88075, WN16-AU-000120; CIS 17.2.5
+    @{
+        Name = '17.2.5: Audit Security Group Management'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-security-group-management'
+        Target = 'Audit {0CCE9237-69AE-11D9-BED3-505054503030} (Security Group Management)'
+        Guid = '{0CCE9237-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Security Group Management'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = $null
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [308] 17.2.6: Audit User Account Management (Policy, line 3121)
+    #     CIS 17.2.6 (L1): Success and Failure
+    #     Policy:     Audit User Account Management = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Account Management
+    #     Severity:   medium
+    #     Audit:      User Account Management {0CCE9235-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Account creation, password resets, enabling and disabling accounts are recorded, with
+    #                 failed attempts.
+    #     Impact:     Events are rare in normal operation, so the security log grows very little.
+    #     References: STIG V-224885, V-73427, SV-88079, WN16-AU-000140, V-224886, V-73429, SV-88081,
+    #                 WN16-AU-000150; CIS 17.2.6
+    @{
+        Name = '17.2.6: Audit User Account Management'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-user-account-management'
+        Target = 'Audit {0CCE9235-69AE-11D9-BED3-505054503030} (User Account Management)'
+        Guid = '{0CCE9235-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'User Account Management'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [309] 17.3.1: Audit PNP Activity (Policy, line 3131)
+    #     CIS 17.3.1 (L1): include Success
+    #     Policy:     Audit PNP Activity = includes Success
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Detailed Tracking
+    #     Severity:   medium
+    #     Audit:      Plug and Play Events {0CCE9248-69AE-11D9-BED3-505054503030} = includes Success
+    #     Rationale:  Records when external devices such as USB drives are attached, which helps trace data
+    #                 leaving the server.
+    #     Impact:     One event each time a device is connected, which is rare on servers.
+    #     References: STIG V-224887, V-73431, SV-88083, WN16-AU-000160; CIS 17.3.1
+    @{
+        Name = '17.3.1: Audit PNP Activity'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-plug-and-play-events'
+        Target = 'Audit {0CCE9248-69AE-11D9-BED3-505054503030} (Plug and Play Events)'
+        Guid = '{0CCE9248-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Plug and Play Events'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = $null
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [310] 17.3.2: Audit Process Creation (Policy, line 3141)
+    #     CIS 17.3.2 (L1): include Success
+    #     Policy:     Audit Process Creation = includes Success
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Detailed Tracking
+    #     Severity:   medium
+    #     Audit:      Process Creation {0CCE922B-69AE-11D9-BED3-505054503030} = includes Success
+    #     Rationale:  Every process start is recorded, the basis for spotting malicious tools and
+    #                 living-off-the-land commands.
+    #     Impact:     Many events on busy servers; plan the log size.
+    #     References: STIG V-224888, V-73433, SV-88085, WN16-AU-000170; CIS 17.3.2
+    @{
+        Name = '17.3.2: Audit Process Creation'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-process-creation'
+        Target = 'Audit {0CCE922B-69AE-11D9-BED3-505054503030} (Process Creation)'
+        Guid = '{0CCE922B-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Process Creation'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = $null
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [311] 17.5.1: Audit Account Lockout (Policy, line 3151)
+    #     CIS 17.5.1 (L1): include Failure
+    #     Policy:     Audit Account Lockout = includes Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
+    #     Severity:   medium
+    #     Audit:      Account Lockout {0CCE9217-69AE-11D9-BED3-505054503030} = includes Failure
+    #     Rationale:  Logons refused because the account is locked out point to password guessing.
+    #     Impact:     Events appear only when accounts are locked out, which is rare unless an attack is
+    #                 under way.
+    #     References: STIG V-224890, V-73445, SV-88097, WN16-AU-000230; CIS 17.5.1
+    @{
+        Name = '17.5.1: Audit Account Lockout'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-account-lockout'
+        Target = 'Audit {0CCE9217-69AE-11D9-BED3-505054503030} (Account Lockout)'
+        Guid = '{0CCE9217-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Account Lockout'
+        Ensure = 'Present'
+        Success = $null
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [312] 17.5.2: Audit Group Membership (Policy, line 3161)
+    #     CIS 17.5.2 (L1): include Success
+    #     Policy:     Audit Group Membership = includes Success
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
+    #     Severity:   medium
+    #     Audit:      Group Membership {0CCE9249-69AE-11D9-BED3-505054503030} = includes Success
+    #     Rationale:  Records the group memberships of each logon session, which helps investigate what a
+    #                 user could do.
+    #     Impact:     One additional event for every logon, roughly doubling the logon events.
+    #     References: STIG V-224891, V-73447, SV-88099, WN16-AU-000240; CIS 17.5.2
+    @{
+        Name = '17.5.2: Audit Group Membership'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-group-membership'
+        Target = 'Audit {0CCE9249-69AE-11D9-BED3-505054503030} (Group Membership)'
+        Guid = '{0CCE9249-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Group Membership'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = $null
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [313] 17.5.3: Audit Logoff (Policy, line 3171)
+    #     CIS 17.5.3 (L1): include Success
+    #     Policy:     Audit Logoff = includes Success
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
+    #     Severity:   medium
+    #     Audit:      Logoff {0CCE9216-69AE-11D9-BED3-505054503030} = includes Success
+    #     Rationale:  Logoffs complete the record of each session.
+    #     Impact:     One event for every logoff, in step with the logon events.
+    #     References: STIG V-224892, V-73449, SV-88101, WN16-AU-000250; CIS 17.5.3
+    @{
+        Name = '17.5.3: Audit Logoff'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-logoff'
+        Target = 'Audit {0CCE9216-69AE-11D9-BED3-505054503030} (Logoff)'
+        Guid = '{0CCE9216-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Logoff'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = $null
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [314] 17.5.4: Audit Logon (Policy, line 3181)
+    #     CIS 17.5.4 (L1): Success and Failure
+    #     Policy:     Audit Logon = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
+    #     Severity:   medium
+    #     Audit:      Logon {0CCE9215-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Logon attempts, successful or not, are the core record of who used the server.
+    #     Impact:     Many events on servers that many users or services reach.
+    #     References: STIG V-224893, V-73451, SV-88103, WN16-AU-000260, V-224894, V-73453, SV-88105,
+    #                 WN16-AU-000270; CIS 17.5.4
+    @{
+        Name = '17.5.4: Audit Logon'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-logon'
+        Target = 'Audit {0CCE9215-69AE-11D9-BED3-505054503030} (Logon)'
+        Guid = '{0CCE9215-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Logon'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [315] 17.5.5: Audit Other Logon/Logoff Events (Policy, line 3191)
+    #     CIS 17.5.5 (L1): Success and Failure
+    #     Policy:     Audit Other Logon/Logoff Events = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
+    #     Severity:   medium
+    #     Audit:      Other Logon/Logoff Events {0CCE921C-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Records session reconnects, screen locks and unlocks and similar events.
+    #     Impact:     A moderate number of events from reconnects and screen locks.
+    #     References: CIS 17.5.5
+    @{
+        Name = '17.5.5: Audit Other Logon/Logoff Events'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-other-logon-logoff-events'
+        Target = 'Audit {0CCE921C-69AE-11D9-BED3-505054503030} (Other Logon/Logoff Events)'
+        Guid = '{0CCE921C-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Other Logon/Logoff Events'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [316] 17.5.6: Audit Special Logon (Policy, line 3201)
+    #     CIS 17.5.6 (L1): include Success
+    #     Policy:     Audit Special Logon = includes Success
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
+    #     Severity:   medium
+    #     Audit:      Special Logon {0CCE921B-69AE-11D9-BED3-505054503030} = includes Success
+    #     Rationale:  Logons with administrator-equivalent privileges are recorded separately so they stand
+    #                 out.
+    #     Impact:     One event for every logon with administrative privileges, including service logons.
+    #     References: STIG V-224895, V-73455, SV-88107, WN16-AU-000280; CIS 17.5.6
+    @{
+        Name = '17.5.6: Audit Special Logon'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-special-logon'
+        Target = 'Audit {0CCE921B-69AE-11D9-BED3-505054503030} (Special Logon)'
+        Guid = '{0CCE921B-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Special Logon'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = $null
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [317] 17.6.1: Audit Detailed File Share (Policy, line 3211)
+    #     CIS 17.6.1 (L1): include Failure
+    #     Policy:     Audit Detailed File Share = includes Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Object Access
+    #     Severity:   medium
+    #     Audit:      Detailed File Share {0CCE9244-69AE-11D9-BED3-505054503030} = includes Failure
+    #     Rationale:  Failed access to files on shares shows probing for data.
+    #     Impact:     File servers with frequent denied access can produce many events.
+    #     References: CIS 17.6.1
+    @{
+        Name = '17.6.1: Audit Detailed File Share'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-detailed-file-share'
+        Target = 'Audit {0CCE9244-69AE-11D9-BED3-505054503030} (Detailed File Share)'
+        Guid = '{0CCE9244-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Detailed File Share'
+        Ensure = 'Present'
+        Success = $null
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [318] 17.6.2: Audit File Share (Policy, line 3221)
+    #     CIS 17.6.2 (L1): Success and Failure
+    #     Policy:     Audit File Share = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Object Access
+    #     Severity:   medium
+    #     Audit:      File Share {0CCE9224-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Access to shares is recorded, showing who reached which share.
+    #     Impact:     One event per share connection; file servers produce many of them.
+    #     References: CIS 17.6.2
+    @{
+        Name = '17.6.2: Audit File Share'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-file-share'
+        Target = 'Audit {0CCE9224-69AE-11D9-BED3-505054503030} (File Share)'
+        Guid = '{0CCE9224-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'File Share'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [319] 17.6.3: Audit Other Object Access Events (Policy, line 3231)
+    #     CIS 17.6.3 (L1): Success and Failure
+    #     Policy:     Audit Other Object Access Events = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Object Access
+    #     Severity:   medium
+    #     Audit:      Other Object Access Events {0CCE9227-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Records scheduled task and COM+ catalog changes, both used for persistence.
+    #     Impact:     Events are rare in normal operation, so the security log grows very little.
+    #     References: STIG V-224896, V-90359, SV-101009, WN16-AU-000285, V-224897, V-90361, SV-101011,
+    #                 WN16-AU-000286; CIS 17.6.3
+    @{
+        Name = '17.6.3: Audit Other Object Access Events'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-other-object-access-events'
+        Target = 'Audit {0CCE9227-69AE-11D9-BED3-505054503030} (Other Object Access Events)'
+        Guid = '{0CCE9227-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Other Object Access Events'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [320] 17.6.4: Audit Removable Storage (Policy, line 3241)
+    #     CIS 17.6.4 (L1): Success and Failure
+    #     Policy:     Audit Removable Storage = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Object Access
+    #     Severity:   medium
+    #     Audit:      Removable Storage {0CCE9245-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  File access on removable drives is recorded, tracing data copied off the server.
+    #     Impact:     Many events where removable or virtual drives are used heavily; the STIG allows it not
+    #                 configured in that case.
+    #     References: STIG V-224898, V-73457, SV-88109, WN16-AU-000290, V-224899, V-73459, SV-88111,
+    #                 WN16-AU-000300; CIS 17.6.4
+    @{
+        Name = '17.6.4: Audit Removable Storage'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-removable-storage'
+        Target = 'Audit {0CCE9245-69AE-11D9-BED3-505054503030} (Removable Storage)'
+        Guid = '{0CCE9245-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Removable Storage'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [321] 17.7.1: Audit Audit Policy Change (AuditPolicy, line 3251)
+    #     CIS 17.7.1 (L1): include Success
+    #     Audit:      Audit Policy Change {0CCE922F-69AE-11D9-BED3-505054503030} = includes Success
+    #     References: CIS 17.7.1
+    @{
+        Name = '17.7.1: Audit Audit Policy Change'
+        Type = 'AuditPolicy'
+        Kind = 'AuditPolicy'
+        Id = $null
+        Target = 'Audit {0CCE922F-69AE-11D9-BED3-505054503030} (Audit Policy Change)'
+        Guid = '{0CCE922F-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Audit Policy Change'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = $null
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [322] 17.7.2: Audit Authentication Policy Change (Policy, line 3261)
+    #     CIS 17.7.2 (L1): include Success
+    #     Policy:     Audit Authentication Policy Change = includes Success
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Policy Change
+    #     Severity:   medium
+    #     Audit:      Authentication Policy Change {0CCE9230-69AE-11D9-BED3-505054503030} = includes Success
+    #     Rationale:  Records changes to trusts, Kerberos policy and user rights that affect authentication.
+    #     Impact:     Events are rare in normal operation, so the security log grows very little.
+    #     References: STIG V-224902, V-73465, SV-88117, WN16-AU-000330; CIS 17.7.2
+    @{
+        Name = '17.7.2: Audit Authentication Policy Change'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-authentication-policy-change'
+        Target = 'Audit {0CCE9230-69AE-11D9-BED3-505054503030} (Authentication Policy Change)'
+        Guid = '{0CCE9230-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Authentication Policy Change'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = $null
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [323] 17.7.3: Audit Authorization Policy Change (Policy, line 3271)
+    #     CIS 17.7.3 (L1): include Success
+    #     Policy:     Audit Authorization Policy Change = includes Success
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Policy Change
+    #     Severity:   medium
+    #     Audit:      Authorization Policy Change {0CCE9231-69AE-11D9-BED3-505054503030} = includes Success
+    #     Rationale:  Records changes to user rights and other authorization policy.
+    #     Impact:     Events are rare in normal operation, so the security log grows very little.
+    #     References: STIG V-224903, V-73467, SV-88119, WN16-AU-000340; CIS 17.7.3
+    @{
+        Name = '17.7.3: Audit Authorization Policy Change'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-authorization-policy-change'
+        Target = 'Audit {0CCE9231-69AE-11D9-BED3-505054503030} (Authorization Policy Change)'
+        Guid = '{0CCE9231-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Authorization Policy Change'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = $null
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [324] 17.7.4: Audit MPSSVC Rule-Level Policy Change (Policy, line 3281)
+    #     CIS 17.7.4 (L1): Success and Failure
+    #     Policy:     Audit MPSSVC Rule-Level Policy Change = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Policy Change
+    #     Severity:   medium
+    #     Audit:      MPSSVC Rule-Level Policy Change {0CCE9232-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Firewall rule changes are recorded, so opening the firewall shows up.
+    #     Impact:     Few events on servers with a stable firewall policy.
+    #     References: CIS 17.7.4
+    @{
+        Name = '17.7.4: Audit MPSSVC Rule-Level Policy Change'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-mpssvc-rule-level-policy-change'
+        Target = 'Audit {0CCE9232-69AE-11D9-BED3-505054503030} (MPSSVC Rule-Level Policy Change)'
+        Guid = '{0CCE9232-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'MPSSVC Rule-Level Policy Change'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [325] 17.7.5: Audit Other Policy Change Events (Policy, line 3291)
+    #     CIS 17.7.5 (L1): include Failure
+    #     Policy:     Audit Other Policy Change Events = includes Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Policy Change
+    #     Severity:   medium
+    #     Audit:      Other Policy Change Events {0CCE9234-69AE-11D9-BED3-505054503030} = includes Failure
+    #     Rationale:  Records failed changes to other policies, such as cryptographic provider and EFS
+    #                 settings.
+    #     Impact:     Events are rare in normal operation, so the security log grows very little.
+    #     References: CIS 17.7.5
+    @{
+        Name = '17.7.5: Audit Other Policy Change Events'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-other-policy-change-events'
+        Target = 'Audit {0CCE9234-69AE-11D9-BED3-505054503030} (Other Policy Change Events)'
+        Guid = '{0CCE9234-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Other Policy Change Events'
+        Ensure = 'Present'
+        Success = $null
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [326] 17.8.1: Audit Sensitive Privilege Use (Policy, line 3301)
+    #     CIS 17.8.1 (L1): Success and Failure
+    #     Policy:     Audit Sensitive Privilege Use = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Privilege Use
+    #     Severity:   medium
+    #     Audit:      Sensitive Privilege Use {0CCE9228-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Use of powerful privileges such as acting as part of the operating system or debugging
+    #                 is recorded.
+    #     Impact:     Can produce many events, mostly from services using their privileges.
+    #     References: STIG V-224904, V-73469, SV-88121, WN16-AU-000350, V-224905, V-73471, SV-88123,
+    #                 WN16-AU-000360; CIS 17.8.1
+    @{
+        Name = '17.8.1: Audit Sensitive Privilege Use'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-sensitive-privilege-use'
+        Target = 'Audit {0CCE9228-69AE-11D9-BED3-505054503030} (Sensitive Privilege Use)'
+        Guid = '{0CCE9228-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Sensitive Privilege Use'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [327] 17.9.1: Audit IPsec Driver (Policy, line 3311)
+    #     CIS 17.9.1 (L1): Success and Failure
+    #     Policy:     Audit IPsec Driver = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
+    #     Severity:   medium
+    #     Audit:      IPsec Driver {0CCE9213-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Records IPsec driver start, stop and packet drops, showing tampering with network
+    #                 protection.
+    #     Impact:     Events are rare unless IPsec drops packets or its driver is stopped.
+    #     References: STIG V-224906, V-73473, SV-88125, WN16-AU-000370, V-224907, V-73475, SV-88127,
+    #                 WN16-AU-000380; CIS 17.9.1
+    @{
+        Name = '17.9.1: Audit IPsec Driver'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-ipsec-driver'
+        Target = 'Audit {0CCE9213-69AE-11D9-BED3-505054503030} (IPsec Driver)'
+        Guid = '{0CCE9213-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'IPsec Driver'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [328] 17.9.2: Audit Other System Events (Policy, line 3321)
+    #     CIS 17.9.2 (L1): Success and Failure
+    #     Policy:     Audit Other System Events = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
+    #     Severity:   medium
+    #     Audit:      Other System Events {0CCE9214-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Records firewall service and cryptographic key operations.
+    #     Impact:     Events are rare in normal operation, so the security log grows very little.
+    #     References: STIG V-224908, V-73477, SV-88129, WN16-AU-000390, V-224909, V-73479, SV-88131,
+    #                 WN16-AU-000400; CIS 17.9.2
+    @{
+        Name = '17.9.2: Audit Other System Events'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-other-system-events'
+        Target = 'Audit {0CCE9214-69AE-11D9-BED3-505054503030} (Other System Events)'
+        Guid = '{0CCE9214-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Other System Events'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [329] 17.9.3: Audit Security State Change (Policy, line 3331)
+    #     CIS 17.9.3 (L1): include Success
+    #     Policy:     Audit Security State Change = includes Success
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
+    #     Severity:   medium
+    #     Audit:      Security State Change {0CCE9210-69AE-11D9-BED3-505054503030} = includes Success
+    #     Rationale:  Records startup, shutdown and system time changes.
+    #     Impact:     Events are rare in normal operation, so the security log grows very little.
+    #     References: STIG V-224910, V-73481, SV-88133, WN16-AU-000410; CIS 17.9.3
+    @{
+        Name = '17.9.3: Audit Security State Change'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-security-state-change'
+        Target = 'Audit {0CCE9210-69AE-11D9-BED3-505054503030} (Security State Change)'
+        Guid = '{0CCE9210-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Security State Change'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = $null
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [330] 17.9.4: Audit Security System Extension (Policy, line 3341)
+    #     CIS 17.9.4 (L1): include Success
+    #     Policy:     Audit Security System Extension = includes Success
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
+    #     Severity:   medium
+    #     Audit:      Security System Extension {0CCE9211-69AE-11D9-BED3-505054503030} = includes Success
+    #     Rationale:  Records security packages and services being loaded, where persistence often hides.
+    #     Impact:     Events are rare in normal operation, so the security log grows very little.
+    #     References: STIG V-224911, V-73483, SV-88135, WN16-AU-000420; CIS 17.9.4
+    @{
+        Name = '17.9.4: Audit Security System Extension'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-security-system-extension'
+        Target = 'Audit {0CCE9211-69AE-11D9-BED3-505054503030} (Security System Extension)'
+        Guid = '{0CCE9211-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Security System Extension'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = $null
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [331] 17.9.5: Audit System Integrity (Policy, line 3351)
+    #     CIS 17.9.5 (L1): Success and Failure
+    #     Policy:     Audit System Integrity = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
+    #     Severity:   medium
+    #     Audit:      System Integrity {0CCE9212-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Records integrity problems of the security subsystem, such as audit events lost or
+    #                 invalid code signatures.
+    #     Impact:     Events are rare, and each one deserves a look.
+    #     References: STIG V-224912, V-73489, SV-88141, WN16-AU-000440, V-224913, V-73491, SV-88143,
+    #                 WN16-AU-000450; CIS 17.9.5
+    @{
+        Name = '17.9.5: Audit System Integrity'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-system-integrity'
+        Target = 'Audit {0CCE9212-69AE-11D9-BED3-505054503030} (System Integrity)'
+        Guid = '{0CCE9212-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'System Integrity'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [332] 2.3.11.6: Network security: Force logoff when logon hours expire (Policy, line 3361)
+    #     CIS 2.3.11.6 (L1): Enabled
+    #     Policy:     Network security: Force logoff when logon hours expire = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
+    #     Severity:   low
+    #     Template:   [System Access] ForceLogoffWhenHourExpire = 1
+    #     Rationale:  Sessions of users whose logon hours have ended keep their access unless they are ended
+    #                 for them.
+    #     Impact:     SMB sessions of users outside their permitted logon hours are disconnected.
+    #     References: CIS 2.3.11.6
+    @{
+        Name = '2.3.11.6: Network security: Force logoff when logon hours expire'
+        Type = 'Policy'
+        Kind = 'SecurityPolicy'
+        Id = 'force-logoff-when-logon-hours-expire'
+        Target = 'System Access: ForceLogoffWhenHourExpire'
+        Section = 'System Access'
+        Key = 'ForceLogoffWhenHourExpire'
+        ValueKind = 'boolean'
+        Ensure = 'Present'
+        Value = 1
+        Policy = @{ Title = 'Network security: Force logoff when logon hours expire'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
     }
 )
 #endregion

@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    Keeps the settings of "windows-server-2016-msft-ms" (105 resources) in their desired state.
+    Keeps the settings of "windows-server-2016-msft-ms" (165 resources) in their desired state.
 .DESCRIPTION
     Document: Microsoft security baseline for Windows Server 2016 v1607 (October 2016), member servers: the settings the winstate catalog can express
 
@@ -3131,6 +3131,1468 @@ $WsResources = @(
         ValueData = [uint32]'538'
         WireData = 538
         Policy = @{ Title = 'Windows Firewall: Policy version'; Value = '538'; Choices = @() }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [106] Load and unload device drivers (Policy, line 853)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Load and unload device drivers = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeLoadDriverPrivilege = BUILTIN\Administrators
+    #     Rationale:  A driver runs in the kernel, so loading one is complete control of the machine.
+    #     Impact:     Only administrators can load drivers (on domain controllers Print Operators lose it,
+    #                 so printer drivers are installed by administrators).
+    #     References: STIG V-225084, V-73789, SV-88453, WN16-UR-000240; CIS 2.2.35
+    @{
+        Name = 'Load and unload device drivers'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-load-and-unload-device-drivers'
+        Target = 'User right SeLoadDriverPrivilege'
+        Right = 'SeLoadDriverPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [107] Impersonate a client after authentication (Policy, line 861)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Impersonate a client after authentication = NT AUTHORITY\NETWORK SERVICE, NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\SERVICE, BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeImpersonatePrivilege = NT AUTHORITY\NETWORK SERVICE, NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\SERVICE, BUILTIN\Administrators
+    #     Rationale:  Impersonation lets a process act as a client that connected to it; an attacker holding
+    #                 the right can trick a privileged client into connecting and take its identity.
+    #     Impact:     Matches the Windows default. On IIS servers CIS also allows IIS_IUSRS, which the web
+    #                 server needs.
+    #     References: STIG V-225082, V-73785, SV-88449, WN16-UR-000220; CIS 2.2.32, 2.2.33
+    @{
+        Name = 'Impersonate a client after authentication'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-impersonate-a-client-after-authentication'
+        Target = 'User right SeImpersonatePrivilege'
+        Right = 'SeImpersonatePrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-20', '*S-1-5-19', '*S-1-5-6', '*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [108] Take ownership of files or other objects (Policy, line 869)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Take ownership of files or other objects = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeTakeOwnershipPrivilege = BUILTIN\Administrators
+    #     Rationale:  Taking ownership of a file or key gives control of its permissions, bypassing every
+    #                 access control on it.
+    #     Impact:     Matches the Windows default; only administrators can take ownership.
+    #     References: STIG V-225093, V-73803, SV-88467, WN16-UR-000310; CIS 2.2.49
+    @{
+        Name = 'Take ownership of files or other objects'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-take-ownership-of-files-or-other-objects'
+        Target = 'User right SeTakeOwnershipPrivilege'
+        Right = 'SeTakeOwnershipPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [109] Deny log on locally (Policy, line 877)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Deny log on locally = BUILTIN\Guests
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeDenyInteractiveLogonRight = BUILTIN\Guests
+    #     Rationale:  Guests, and on member servers the domain administrator groups, have no business at the
+    #                 console of a server.
+    #     Impact:     The listed accounts cannot sign in at the console; domain administrators manage member
+    #                 servers from a privileged workstation instead.
+    #     References: STIG V-225003, V-73769, SV-88433, WN16-DC-000400, V-225018, V-73771, SV-88435,
+    #                 WN16-MS-000400; CIS 2.2.25
+    @{
+        Name = 'Deny log on locally'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-deny-log-on-locally'
+        Target = 'User right SeDenyInteractiveLogonRight'
+        Right = 'SeDenyInteractiveLogonRight'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-546')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [110] Back up files and directories (Policy, line 885)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Back up files and directories = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeBackupPrivilege = BUILTIN\Administrators
+    #     Rationale:  Backup privilege reads every file regardless of its permissions, including the
+    #                 registry hives that hold password hashes.
+    #     Impact:     Backup Operators and backup software accounts lose the privilege unless they are
+    #                 administrators; grant the backup service account by exception where the backup product
+    #                 needs it.
+    #     References: STIG V-225073, V-73743, SV-88407, WN16-UR-000070; CIS 2.2.11
+    @{
+        Name = 'Back up files and directories'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-back-up-files-and-directories'
+        Target = 'User right SeBackupPrivilege'
+        Right = 'SeBackupPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [111] Access Credential Manager as a trusted caller (Policy, line 893)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Access Credential Manager as a trusted caller = no one
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeTrustedCredManAccessPrivilege = no one
+    #     Rationale:  Credential Manager hands stored credentials to callers it trusts; an account holding
+    #                 this right could pose as such a caller and read saved passwords of other users.
+    #     Impact:     No account can act as a trusted Credential Manager caller. Windows itself does not
+    #                 need the right, so nothing changes in normal operation.
+    #     References: STIG V-225070, V-73729, SV-88393, WN16-UR-000010; CIS 2.2.1
+    @{
+        Name = 'Access Credential Manager as a trusted caller'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-access-credential-manager-as-a-trusted-caller'
+        Target = 'User right SeTrustedCredManAccessPrivilege'
+        Right = 'SeTrustedCredManAccessPrivilege'
+        Ensure = 'Present'
+        Principals = @()
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [112] Create symbolic links (Policy, line 901)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Create symbolic links = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeCreateSymbolicLinkPrivilege = BUILTIN\Administrators
+    #     Rationale:  Symbolic links can redirect a privileged program to files it was not meant to touch, a
+    #                 common step in local privilege escalation.
+    #     Impact:     Only administrators can create symbolic links. Hosts with the Hyper-V role also need
+    #                 NT VIRTUAL MACHINE\Virtual Machines, which the STIG accepts and CIS lists for member
+    #                 servers.
+    #     References: STIG V-225078, V-73753, SV-88417, WN16-UR-000120; CIS 2.2.18, 2.2.19
+    @{
+        Name = 'Create symbolic links'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-create-symbolic-links'
+        Target = 'User right SeCreateSymbolicLinkPrivilege'
+        Right = 'SeCreateSymbolicLinkPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [113] Manage auditing and security log (Policy, line 909)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Manage auditing and security log = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeSecurityPrivilege = BUILTIN\Administrators
+    #     Rationale:  Whoever manages the security log can read it, clear it and change object audit
+    #                 settings, covering the traces of an attack.
+    #     Impact:     Only administrators can manage auditing; the STIG accepts an Auditors group and CIS an
+    #                 Exchange Servers group on domain controllers, which must be added by exception.
+    #     References: STIG V-225086, V-73793, SV-88457, WN16-UR-000260; CIS 2.2.38, 2.2.39
+    @{
+        Name = 'Manage auditing and security log'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-manage-auditing-and-security-log'
+        Target = 'User right SeSecurityPrivilege'
+        Right = 'SeSecurityPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [114] Debug programs (Policy, line 917)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Debug programs = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   high
+    #     User right: SeDebugPrivilege = BUILTIN\Administrators
+    #     Rationale:  Debugging another process means reading and writing its memory, including that of the
+    #                 LSA process where credentials are held.
+    #     Impact:     Matches the Windows default; developers who debug system services on the server must
+    #                 be administrators.
+    #     References: STIG V-225079, V-73755, SV-88419, WN16-UR-000130; CIS 2.2.20
+    @{
+        Name = 'Debug programs'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-debug-programs'
+        Target = 'User right SeDebugPrivilege'
+        Right = 'SeDebugPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [115] Deny log on through Remote Desktop Services (Policy, line 925)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Deny log on through Remote Desktop Services = BUILTIN\Guests, NT AUTHORITY\Local account
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeDenyRemoteInteractiveLogonRight = BUILTIN\Guests, NT AUTHORITY\Local account
+    #     Rationale:  Remote Desktop sessions by guests, local accounts or domain administrator accounts on
+    #                 member servers expose credentials that attackers reuse elsewhere.
+    #     Impact:     The listed accounts cannot connect with Remote Desktop. On member servers the STIG
+    #                 also denies Local account, which stops local administrators from using Remote Desktop.
+    #     References: STIG V-225004, V-73773, SV-88437, WN16-DC-000410, V-225019, V-73775, SV-88439,
+    #                 WN16-MS-000410; CIS 2.2.26, 2.2.27
+    @{
+        Name = 'Deny log on through Remote Desktop Services'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-deny-log-on-through-remote-desktop-services'
+        Target = 'User right SeDenyRemoteInteractiveLogonRight'
+        Right = 'SeDenyRemoteInteractiveLogonRight'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-546', '*S-1-5-113')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [116] Lock pages in memory (Policy, line 933)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Lock pages in memory = no one
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeLockMemoryPrivilege = no one
+    #     Rationale:  Pages locked in physical memory cannot be paged out, so the right lets a process
+    #                 squeeze the rest of the system out of memory.
+    #     Impact:     No account holds it. Database servers (SQL Server) that use locked pages need their
+    #                 service account granted it by exception.
+    #     References: STIG V-225085, V-73791, SV-88455, WN16-UR-000250; CIS 2.2.36
+    @{
+        Name = 'Lock pages in memory'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-lock-pages-in-memory'
+        Target = 'User right SeLockMemoryPrivilege'
+        Right = 'SeLockMemoryPrivilege'
+        Ensure = 'Present'
+        Principals = @()
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [117] Increase scheduling priority (Policy, line 941)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Increase scheduling priority = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeIncreaseBasePriorityPrivilege = BUILTIN\Administrators
+    #     Rationale:  A process raised to a high scheduling priority can starve everything else on the
+    #                 machine.
+    #     Impact:     Only administrators can raise process priority; CIS v3.0.0 also lists Window
+    #                 Manager\Window Manager Group, which Windows grants by default.
+    #     References: STIG V-225083, V-73787, SV-88451, WN16-UR-000230; CIS 2.2.34
+    @{
+        Name = 'Increase scheduling priority'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-increase-scheduling-priority'
+        Target = 'User right SeIncreaseBasePriorityPrivilege'
+        Right = 'SeIncreaseBasePriorityPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [118] Allow log on locally (Policy, line 949)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Allow log on locally = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeInteractiveLogonRight = BUILTIN\Administrators
+    #     Rationale:  Signing in at the console of a server is rarely needed by anyone but its
+    #                 administrators; each extra account with local logon is another way to run code on the
+    #                 server.
+    #     Impact:     Only administrators can sign in at the console (or a virtual machine console).
+    #                 Operators who log on locally need to be members of Administrators or be granted the
+    #                 right by exception.
+    #     References: STIG V-225072, V-73739, SV-88403, WN16-UR-000050; CIS 2.2.7, 2.2.8
+    @{
+        Name = 'Allow log on locally'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-allow-log-on-locally'
+        Target = 'User right SeInteractiveLogonRight'
+        Right = 'SeInteractiveLogonRight'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [119] Create a pagefile (Policy, line 957)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Create a pagefile = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeCreatePagefilePrivilege = BUILTIN\Administrators
+    #     Rationale:  Changing the page file size or location can degrade or stop the system, and the page
+    #                 file may hold sensitive memory.
+    #     Impact:     Matches the Windows default; only administrators can change the page file.
+    #     References: STIG V-225074, V-73745, SV-88409, WN16-UR-000080; CIS 2.2.14
+    @{
+        Name = 'Create a pagefile'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-create-a-pagefile'
+        Target = 'User right SeCreatePagefilePrivilege'
+        Right = 'SeCreatePagefilePrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [120] Restore files and directories (Policy, line 965)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Restore files and directories = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeRestorePrivilege = BUILTIN\Administrators
+    #     Rationale:  Restore privilege writes any file regardless of its permissions, so it can replace
+    #                 system binaries or registry hives.
+    #     Impact:     Backup Operators and restore agents lose the privilege unless they are administrators.
+    #     References: STIG V-225092, V-73801, SV-88465, WN16-UR-000300; CIS 2.2.46
+    @{
+        Name = 'Restore files and directories'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-restore-files-and-directories'
+        Target = 'User right SeRestorePrivilege'
+        Right = 'SeRestorePrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [121] Create a token object (Policy, line 973)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Create a token object = no one
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   high
+    #     User right: SeCreateTokenPrivilege = no one
+    #     Rationale:  Creating an access token directly lets a process mint any identity with any group
+    #                 memberships and privileges, bypassing all logon checks.
+    #     Impact:     No account holds it; the local security authority creates tokens itself. Nothing in a
+    #                 normal installation needs it.
+    #     References: STIG V-225091, V-73747, SV-88411, WN16-UR-000090; CIS 2.2.15
+    @{
+        Name = 'Create a token object'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-create-a-token-object'
+        Target = 'User right SeCreateTokenPrivilege'
+        Right = 'SeCreateTokenPrivilege'
+        Ensure = 'Present'
+        Principals = @()
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [122] Create permanent shared objects (Policy, line 981)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Create permanent shared objects = no one
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeCreatePermanentPrivilege = no one
+    #     Rationale:  Permanent shared objects outlive the process that made them and can be used to expose
+    #                 data or capabilities to other processes.
+    #     Impact:     No account holds it; kernel components that need permanent objects run as LocalSystem,
+    #                 which has it anyway.
+    #     References: STIG V-225077, V-73751, SV-88415, WN16-UR-000110; CIS 2.2.17
+    @{
+        Name = 'Create permanent shared objects'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-create-permanent-shared-objects'
+        Target = 'User right SeCreatePermanentPrivilege'
+        Right = 'SeCreatePermanentPrivilege'
+        Ensure = 'Present'
+        Principals = @()
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [123] Create global objects (Policy, line 989)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Create global objects = NT AUTHORITY\NETWORK SERVICE, NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\SERVICE, BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeCreateGlobalPrivilege = NT AUTHORITY\NETWORK SERVICE, NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\SERVICE, BUILTIN\Administrators
+    #     Rationale:  Objects in the global namespace are shared by every session; a user who can create
+    #                 them can plant objects that services in other sessions trust.
+    #     Impact:     Matches the Windows default; applications run by ordinary users in a Remote Desktop
+    #                 session cannot create global objects.
+    #     References: STIG V-225076, V-73749, SV-88413, WN16-UR-000100; CIS 2.2.16
+    @{
+        Name = 'Create global objects'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-create-global-objects'
+        Target = 'User right SeCreateGlobalPrivilege'
+        Right = 'SeCreateGlobalPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-20', '*S-1-5-19', '*S-1-5-6', '*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [124] Deny access to this computer from the network (Policy, line 997)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Deny access to this computer from the network = NT AUTHORITY\Local account and member of Administrators group, BUILTIN\Guests
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeDenyNetworkLogonRight = NT AUTHORITY\Local account and member of Administrators group, BUILTIN\Guests
+    #     Rationale:  Denying network logon to guests, and on member servers to highly privileged domain
+    #                 accounts and local accounts, stops pass-the-hash style lateral movement with those
+    #                 accounts.
+    #     Impact:     The listed accounts cannot reach the server over the network. Adding Local account or
+    #                 domain administrator groups on a member server can cut off remote management done with
+    #                 them; the catalog recommends only Guests, which every role accepts, and the STIG and
+    #                 baselines add the rest per role.
+    #     References: STIG V-225000, V-73757, SV-88421, WN16-DC-000370, V-225015, V-73759, SV-88423,
+    #                 WN16-MS-000370; CIS 2.2.21, 2.2.22
+    @{
+        Name = 'Deny access to this computer from the network'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-deny-access-to-this-computer-from-the-network'
+        Target = 'User right SeDenyNetworkLogonRight'
+        Right = 'SeDenyNetworkLogonRight'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-114', '*S-1-5-32-546')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [125] Enable computer and user accounts to be trusted for delegation (Policy, line 1005)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Enable computer and user accounts to be trusted for delegation = no one
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeEnableDelegationPrivilege = no one
+    #     Rationale:  Marking an account as trusted for delegation lets services impersonate users to other
+    #                 servers, which is easily abused for privilege escalation.
+    #     Impact:     Nobody can set the trusted-for-delegation flag from this server. On domain controllers
+    #                 the STIG and CIS allow Administrators: give that explicitly there.
+    #     References: STIG V-225005, V-73777, SV-88441, WN16-DC-000420, V-225020, V-73779, SV-88443,
+    #                 WN16-MS-000420; CIS 2.2.28, 2.2.29
+    @{
+        Name = 'Enable computer and user accounts to be trusted for delegation'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-enable-computer-and-user-accounts-to-be-trusted-for-delegation'
+        Target = 'User right SeEnableDelegationPrivilege'
+        Right = 'SeEnableDelegationPrivilege'
+        Ensure = 'Present'
+        Principals = @()
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [126] Force shutdown from a remote system (Policy, line 1013)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Force shutdown from a remote system = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeRemoteShutdownPrivilege = BUILTIN\Administrators
+    #     Rationale:  Shutting a server down from across the network is a denial of service; only
+    #                 administrators should be able to do it.
+    #     Impact:     Other accounts (such as Server Operators on domain controllers) can no longer shut the
+    #                 server down remotely.
+    #     References: STIG V-225080, V-73781, SV-88445, WN16-UR-000200; CIS 2.2.30
+    @{
+        Name = 'Force shutdown from a remote system'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-force-shutdown-from-a-remote-system'
+        Target = 'User right SeRemoteShutdownPrivilege'
+        Right = 'SeRemoteShutdownPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [127] Access this computer from the network (Policy, line 1021)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Access this computer from the network = NT AUTHORITY\Authenticated Users, BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeNetworkLogonRight = NT AUTHORITY\Authenticated Users, BUILTIN\Administrators
+    #     Rationale:  Every account granted network logon can reach the server over SMB, RPC and similar
+    #                 protocols; limiting it to administrators and authenticated users (plus the domain
+    #                 controllers group on a DC) keeps anonymous and guest-style access out.
+    #     Impact:     Accounts outside the listed groups can no longer use file shares or remote management
+    #                 on the server. The right set differs by role (domain controllers also need Enterprise
+    #                 Domain Controllers), so the catalog recommends none; the STIG and the baselines state
+    #                 it per role.
+    #     References: STIG V-224997, V-73731, SV-88395, WN16-DC-000340, V-225014, V-73733, SV-88397,
+    #                 WN16-MS-000340; CIS 2.2.2, 2.2.3
+    @{
+        Name = 'Access this computer from the network'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-access-this-computer-from-the-network'
+        Target = 'User right SeNetworkLogonRight'
+        Right = 'SeNetworkLogonRight'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-11', '*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [128] Perform volume maintenance tasks (Policy, line 1029)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Perform volume maintenance tasks = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeManageVolumePrivilege = BUILTIN\Administrators
+    #     Rationale:  Volume maintenance gives raw access to disks, through which deleted data and files of
+    #                 other users can be read.
+    #     Impact:     Matches the Windows default; database services that use instant file initialisation
+    #                 need their account added by exception.
+    #     References: STIG V-225088, V-73797, SV-88461, WN16-UR-000280; CIS 2.2.42
+    @{
+        Name = 'Perform volume maintenance tasks'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-perform-volume-maintenance-tasks'
+        Target = 'User right SeManageVolumePrivilege'
+        Right = 'SeManageVolumePrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [129] Act as part of the operating system (Policy, line 1037)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Act as part of the operating system = no one
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   high
+    #     User right: SeTcbPrivilege = no one
+    #     Rationale:  Holding this privilege lets a process take on any identity and act as the operating
+    #                 system, which is full control of the machine without further checks.
+    #     Impact:     No account holds the privilege; services running as LocalSystem have it anyway. A
+    #                 legacy application that asks for it has to be given it by exception.
+    #     References: STIG V-225071, V-73735, SV-88399, WN16-UR-000030; CIS 2.2.4
+    @{
+        Name = 'Act as part of the operating system'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-act-as-part-of-the-operating-system'
+        Target = 'User right SeTcbPrivilege'
+        Right = 'SeTcbPrivilege'
+        Ensure = 'Present'
+        Principals = @()
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [130] Generate security audits (Policy, line 1045)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Generate security audits = NT AUTHORITY\NETWORK SERVICE, NT AUTHORITY\LOCAL SERVICE
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeAuditPrivilege = NT AUTHORITY\NETWORK SERVICE, NT AUTHORITY\LOCAL SERVICE
+    #     Rationale:  An account that can write security audit events can flood the log or bury real events
+    #                 among false ones.
+    #     Impact:     Matches the Windows default; applications that write to the security log must run as a
+    #                 service account.
+    #     References: STIG V-225081, V-73783, SV-88447, WN16-UR-000210; CIS 2.2.31
+    @{
+        Name = 'Generate security audits'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-generate-security-audits'
+        Target = 'User right SeAuditPrivilege'
+        Right = 'SeAuditPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-20', '*S-1-5-19')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [131] Profile single process (Policy, line 1053)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Profile single process = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeProfileSingleProcessPrivilege = BUILTIN\Administrators
+    #     Rationale:  Profiling another process reveals how it behaves and what it handles, which helps an
+    #                 attacker target it.
+    #     Impact:     Matches the Windows default; only administrators can profile processes.
+    #     References: STIG V-225089, V-73799, SV-88463, WN16-UR-000290; CIS 2.2.43
+    @{
+        Name = 'Profile single process'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-profile-single-process'
+        Target = 'User right SeProfileSingleProcessPrivilege'
+        Right = 'SeProfileSingleProcessPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [132] Modify firmware environment values (Policy, line 1061)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Modify firmware environment values = BUILTIN\Administrators
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
+    #     Severity:   medium
+    #     User right: SeSystemEnvironmentPrivilege = BUILTIN\Administrators
+    #     Rationale:  Firmware environment variables control how the machine boots; changing them can
+    #                 disable protections or make the server unbootable.
+    #     Impact:     Matches the Windows default; only administrators can change firmware variables.
+    #     References: STIG V-225087, V-73795, SV-88459, WN16-UR-000270; CIS 2.2.41
+    @{
+        Name = 'Modify firmware environment values'
+        Type = 'Policy'
+        Kind = 'UserRight'
+        Id = 'user-right-modify-firmware-environment-values'
+        Target = 'User right SeSystemEnvironmentPrivilege'
+        Right = 'SeSystemEnvironmentPrivilege'
+        Ensure = 'Present'
+        Principals = @('*S-1-5-32-544')
+        MustInclude = $null
+        MustExclude = $null
+        AllowLockout = $false
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [133] Network access: Allow anonymous SID/Name translation (Policy, line 1069)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Network access: Allow anonymous SID/Name translation = Disabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
+    #     Severity:   high
+    #     Template:   [System Access] LSAAnonymousNameLookup = 0
+    #     Rationale:  Anonymous SID to name translation lets an unauthenticated user find the real name of
+    #                 the Administrator account, even after it has been renamed.
+    #     Impact:     Anonymous callers cannot translate SIDs to names; old systems that depended on it
+    #                 (Windows NT era) may break.
+    #     References: STIG V-225044, V-73665, SV-88329, WN16-SO-000250; CIS 2.3.10.1
+    @{
+        Name = 'Network access: Allow anonymous SID/Name translation'
+        Type = 'Policy'
+        Kind = 'SecurityPolicy'
+        Id = 'anonymous-sid-name-translation'
+        Target = 'System Access: LSAAnonymousNameLookup'
+        Section = 'System Access'
+        Key = 'LSAAnonymousNameLookup'
+        ValueKind = 'boolean'
+        Ensure = 'Present'
+        Value = 0
+        Policy = @{ Title = 'Network access: Allow anonymous SID/Name translation'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [134] Accounts: Guest account status (Policy, line 1077)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Accounts: Guest account status = Disabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
+    #     Severity:   medium
+    #     Template:   [System Access] EnableGuestAccount = 0
+    #     Rationale:  The built-in Guest account allows logon without a personal identity, so actions taken
+    #                 with it cannot be traced to anyone.
+    #     Impact:     Nobody can log on with the Guest account, which Windows already disables on a new
+    #                 installation.
+    #     References: STIG V-225024, V-73809, SV-88475, WN16-SO-000010; CIS 2.3.1.2
+    @{
+        Name = 'Accounts: Guest account status'
+        Type = 'Policy'
+        Kind = 'SecurityPolicy'
+        Id = 'guest-account-status'
+        Target = 'System Access: EnableGuestAccount'
+        Section = 'System Access'
+        Key = 'EnableGuestAccount'
+        ValueKind = 'boolean'
+        Ensure = 'Present'
+        Value = 0
+        Policy = @{ Title = 'Accounts: Guest account status'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [135] Network security: Force logoff when logon hours expire (Policy, line 1085)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Network security: Force logoff when logon hours expire = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
+    #     Severity:   low
+    #     Template:   [System Access] ForceLogoffWhenHourExpire = 1
+    #     Rationale:  Sessions of users whose logon hours have ended keep their access unless they are ended
+    #                 for them.
+    #     Impact:     SMB sessions of users outside their permitted logon hours are disconnected.
+    #     References: CIS 2.3.11.6
+    @{
+        Name = 'Network security: Force logoff when logon hours expire'
+        Type = 'Policy'
+        Kind = 'SecurityPolicy'
+        Id = 'force-logoff-when-logon-hours-expire'
+        Target = 'System Access: ForceLogoffWhenHourExpire'
+        Section = 'System Access'
+        Key = 'ForceLogoffWhenHourExpire'
+        ValueKind = 'boolean'
+        Ensure = 'Present'
+        Value = 1
+        Policy = @{ Title = 'Network security: Force logoff when logon hours expire'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [136] Audit Credential Validation (Policy, line 1093)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Audit Credential Validation = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Account Logon
+    #     Severity:   medium
+    #     Audit:      Credential Validation {0CCE923F-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Each check of a user name and password against the local accounts or by a domain
+    #                 controller is recorded, so password guessing and use of stolen credentials show up in
+    #                 the log.
+    #     Impact:     Adds an event per credential check; busy domain controllers log many of them.
+    #     References: STIG V-224881, V-73413, SV-88065, WN16-AU-000070, V-224882, V-73415, SV-88067,
+    #                 WN16-AU-000080; CIS 17.1.1
+    @{
+        Name = 'Audit Credential Validation'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-credential-validation'
+        Target = 'Audit {0CCE923F-69AE-11D9-BED3-505054503030} (Credential Validation)'
+        Guid = '{0CCE923F-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Credential Validation'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [137] Audit Other Account Management Events (Policy, line 1101)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Audit Other Account Management Events = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Account Management
+    #     Severity:   medium
+    #     Audit:      Other Account Management Events {0CCE923A-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Records account management actions not covered elsewhere, such as reading password
+    #                 hashes of an account.
+    #     Impact:     Events are rare in normal operation, so the security log grows very little.
+    #     References: STIG V-224883, V-73419, SV-88071, WN16-AU-000100; CIS 17.2.4
+    @{
+        Name = 'Audit Other Account Management Events'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-other-account-management-events'
+        Target = 'Audit {0CCE923A-69AE-11D9-BED3-505054503030} (Other Account Management Events)'
+        Guid = '{0CCE923A-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Other Account Management Events'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [138] Audit Security Group Management (Policy, line 1109)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Audit Security Group Management = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Account Management
+    #     Severity:   medium
+    #     Audit:      Security Group Management {0CCE9237-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Adding someone to a privileged group is a key step in an attack; this records group
+    #                 creation and membership changes.
+    #     Impact:     Events are rare in normal operation, so the security log grows very little.
+    #     References: STIG V-224884, V-73423, SV-88075, WN16-AU-000120; CIS 17.2.5
+    @{
+        Name = 'Audit Security Group Management'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-security-group-management'
+        Target = 'Audit {0CCE9237-69AE-11D9-BED3-505054503030} (Security Group Management)'
+        Guid = '{0CCE9237-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Security Group Management'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [139] Audit User Account Management (Policy, line 1117)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Audit User Account Management = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Account Management
+    #     Severity:   medium
+    #     Audit:      User Account Management {0CCE9235-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Account creation, password resets, enabling and disabling accounts are recorded, with
+    #                 failed attempts.
+    #     Impact:     Events are rare in normal operation, so the security log grows very little.
+    #     References: STIG V-224885, V-73427, SV-88079, WN16-AU-000140, V-224886, V-73429, SV-88081,
+    #                 WN16-AU-000150; CIS 17.2.6
+    @{
+        Name = 'Audit User Account Management'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-user-account-management'
+        Target = 'Audit {0CCE9235-69AE-11D9-BED3-505054503030} (User Account Management)'
+        Guid = '{0CCE9235-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'User Account Management'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [140] Audit PNP Activity (Policy, line 1125)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Audit PNP Activity = Success
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Detailed Tracking
+    #     Severity:   medium
+    #     Audit:      Plug and Play Events {0CCE9248-69AE-11D9-BED3-505054503030} = Success
+    #     Rationale:  Records when external devices such as USB drives are attached, which helps trace data
+    #                 leaving the server.
+    #     Impact:     One event each time a device is connected, which is rare on servers.
+    #     References: STIG V-224887, V-73431, SV-88083, WN16-AU-000160; CIS 17.3.1
+    @{
+        Name = 'Audit PNP Activity'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-plug-and-play-events'
+        Target = 'Audit {0CCE9248-69AE-11D9-BED3-505054503030} (Plug and Play Events)'
+        Guid = '{0CCE9248-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Plug and Play Events'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'disabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [141] Audit Process Creation (Policy, line 1133)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Audit Process Creation = Success
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Detailed Tracking
+    #     Severity:   medium
+    #     Audit:      Process Creation {0CCE922B-69AE-11D9-BED3-505054503030} = Success
+    #     Rationale:  Every process start is recorded, the basis for spotting malicious tools and
+    #                 living-off-the-land commands.
+    #     Impact:     Many events on busy servers; plan the log size.
+    #     References: STIG V-224888, V-73433, SV-88085, WN16-AU-000170; CIS 17.3.2
+    @{
+        Name = 'Audit Process Creation'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-process-creation'
+        Target = 'Audit {0CCE922B-69AE-11D9-BED3-505054503030} (Process Creation)'
+        Guid = '{0CCE922B-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Process Creation'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'disabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [142] Audit Account Lockout (Policy, line 1141)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Audit Account Lockout = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
+    #     Severity:   medium
+    #     Audit:      Account Lockout {0CCE9217-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Logons refused because the account is locked out point to password guessing.
+    #     Impact:     Events appear only when accounts are locked out, which is rare unless an attack is
+    #                 under way.
+    #     References: STIG V-224890, V-73445, SV-88097, WN16-AU-000230; CIS 17.5.1
+    @{
+        Name = 'Audit Account Lockout'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-account-lockout'
+        Target = 'Audit {0CCE9217-69AE-11D9-BED3-505054503030} (Account Lockout)'
+        Guid = '{0CCE9217-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Account Lockout'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [143] Audit Group Membership (Policy, line 1149)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Audit Group Membership = Success
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
+    #     Severity:   medium
+    #     Audit:      Group Membership {0CCE9249-69AE-11D9-BED3-505054503030} = Success
+    #     Rationale:  Records the group memberships of each logon session, which helps investigate what a
+    #                 user could do.
+    #     Impact:     One additional event for every logon, roughly doubling the logon events.
+    #     References: STIG V-224891, V-73447, SV-88099, WN16-AU-000240; CIS 17.5.2
+    @{
+        Name = 'Audit Group Membership'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-group-membership'
+        Target = 'Audit {0CCE9249-69AE-11D9-BED3-505054503030} (Group Membership)'
+        Guid = '{0CCE9249-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Group Membership'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'disabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [144] Audit Logoff (Policy, line 1157)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Audit Logoff = Success
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
+    #     Severity:   medium
+    #     Audit:      Logoff {0CCE9216-69AE-11D9-BED3-505054503030} = Success
+    #     Rationale:  Logoffs complete the record of each session.
+    #     Impact:     One event for every logoff, in step with the logon events.
+    #     References: STIG V-224892, V-73449, SV-88101, WN16-AU-000250; CIS 17.5.3
+    @{
+        Name = 'Audit Logoff'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-logoff'
+        Target = 'Audit {0CCE9216-69AE-11D9-BED3-505054503030} (Logoff)'
+        Guid = '{0CCE9216-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Logoff'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'disabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [145] Audit Logon (Policy, line 1165)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Audit Logon = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
+    #     Severity:   medium
+    #     Audit:      Logon {0CCE9215-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Logon attempts, successful or not, are the core record of who used the server.
+    #     Impact:     Many events on servers that many users or services reach.
+    #     References: STIG V-224893, V-73451, SV-88103, WN16-AU-000260, V-224894, V-73453, SV-88105,
+    #                 WN16-AU-000270; CIS 17.5.4
+    @{
+        Name = 'Audit Logon'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-logon'
+        Target = 'Audit {0CCE9215-69AE-11D9-BED3-505054503030} (Logon)'
+        Guid = '{0CCE9215-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Logon'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [146] Audit Special Logon (Policy, line 1173)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Audit Special Logon = Success
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
+    #     Severity:   medium
+    #     Audit:      Special Logon {0CCE921B-69AE-11D9-BED3-505054503030} = Success
+    #     Rationale:  Logons with administrator-equivalent privileges are recorded separately so they stand
+    #                 out.
+    #     Impact:     One event for every logon with administrative privileges, including service logons.
+    #     References: STIG V-224895, V-73455, SV-88107, WN16-AU-000280; CIS 17.5.6
+    @{
+        Name = 'Audit Special Logon'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-special-logon'
+        Target = 'Audit {0CCE921B-69AE-11D9-BED3-505054503030} (Special Logon)'
+        Guid = '{0CCE921B-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Special Logon'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'disabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [147] Audit Removable Storage (Policy, line 1181)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Audit Removable Storage = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Object Access
+    #     Severity:   medium
+    #     Audit:      Removable Storage {0CCE9245-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  File access on removable drives is recorded, tracing data copied off the server.
+    #     Impact:     Many events where removable or virtual drives are used heavily; the STIG allows it not
+    #                 configured in that case.
+    #     References: STIG V-224898, V-73457, SV-88109, WN16-AU-000290, V-224899, V-73459, SV-88111,
+    #                 WN16-AU-000300; CIS 17.6.4
+    @{
+        Name = 'Audit Removable Storage'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-removable-storage'
+        Target = 'Audit {0CCE9245-69AE-11D9-BED3-505054503030} (Removable Storage)'
+        Guid = '{0CCE9245-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Removable Storage'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [148] Audit Audit Policy Change (Policy, line 1189)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Audit Audit Policy Change = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Policy Change
+    #     Severity:   medium
+    #     Audit:      Audit Policy Change {0CCE922F-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Changes to the audit policy itself are recorded, so turning auditing off cannot go
+    #                 unnoticed.
+    #     Impact:     Events are rare in normal operation, so the security log grows very little.
+    #     References: STIG V-224900, V-73461, SV-88113, WN16-AU-000310, V-224901, V-73463, SV-88115,
+    #                 WN16-AU-000320; CIS 17.7.1
+    @{
+        Name = 'Audit Audit Policy Change'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-audit-policy-change'
+        Target = 'Audit {0CCE922F-69AE-11D9-BED3-505054503030} (Audit Policy Change)'
+        Guid = '{0CCE922F-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Audit Policy Change'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [149] Audit Authentication Policy Change (Policy, line 1197)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Audit Authentication Policy Change = Success
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Policy Change
+    #     Severity:   medium
+    #     Audit:      Authentication Policy Change {0CCE9230-69AE-11D9-BED3-505054503030} = Success
+    #     Rationale:  Records changes to trusts, Kerberos policy and user rights that affect authentication.
+    #     Impact:     Events are rare in normal operation, so the security log grows very little.
+    #     References: STIG V-224902, V-73465, SV-88117, WN16-AU-000330; CIS 17.7.2
+    @{
+        Name = 'Audit Authentication Policy Change'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-authentication-policy-change'
+        Target = 'Audit {0CCE9230-69AE-11D9-BED3-505054503030} (Authentication Policy Change)'
+        Guid = '{0CCE9230-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Authentication Policy Change'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'disabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [150] Audit Authorization Policy Change (Policy, line 1205)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Audit Authorization Policy Change = Success
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Policy Change
+    #     Severity:   medium
+    #     Audit:      Authorization Policy Change {0CCE9231-69AE-11D9-BED3-505054503030} = Success
+    #     Rationale:  Records changes to user rights and other authorization policy.
+    #     Impact:     Events are rare in normal operation, so the security log grows very little.
+    #     References: STIG V-224903, V-73467, SV-88119, WN16-AU-000340; CIS 17.7.3
+    @{
+        Name = 'Audit Authorization Policy Change'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-authorization-policy-change'
+        Target = 'Audit {0CCE9231-69AE-11D9-BED3-505054503030} (Authorization Policy Change)'
+        Guid = '{0CCE9231-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Authorization Policy Change'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'disabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [151] Audit Sensitive Privilege Use (Policy, line 1213)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Audit Sensitive Privilege Use = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Privilege Use
+    #     Severity:   medium
+    #     Audit:      Sensitive Privilege Use {0CCE9228-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Use of powerful privileges such as acting as part of the operating system or debugging
+    #                 is recorded.
+    #     Impact:     Can produce many events, mostly from services using their privileges.
+    #     References: STIG V-224904, V-73469, SV-88121, WN16-AU-000350, V-224905, V-73471, SV-88123,
+    #                 WN16-AU-000360; CIS 17.8.1
+    @{
+        Name = 'Audit Sensitive Privilege Use'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-sensitive-privilege-use'
+        Target = 'Audit {0CCE9228-69AE-11D9-BED3-505054503030} (Sensitive Privilege Use)'
+        Guid = '{0CCE9228-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Sensitive Privilege Use'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [152] Audit IPsec Driver (Policy, line 1221)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Audit IPsec Driver = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
+    #     Severity:   medium
+    #     Audit:      IPsec Driver {0CCE9213-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Records IPsec driver start, stop and packet drops, showing tampering with network
+    #                 protection.
+    #     Impact:     Events are rare unless IPsec drops packets or its driver is stopped.
+    #     References: STIG V-224906, V-73473, SV-88125, WN16-AU-000370, V-224907, V-73475, SV-88127,
+    #                 WN16-AU-000380; CIS 17.9.1
+    @{
+        Name = 'Audit IPsec Driver'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-ipsec-driver'
+        Target = 'Audit {0CCE9213-69AE-11D9-BED3-505054503030} (IPsec Driver)'
+        Guid = '{0CCE9213-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'IPsec Driver'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [153] Audit Other System Events (Policy, line 1229)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Audit Other System Events = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
+    #     Severity:   medium
+    #     Audit:      Other System Events {0CCE9214-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Records firewall service and cryptographic key operations.
+    #     Impact:     Events are rare in normal operation, so the security log grows very little.
+    #     References: STIG V-224908, V-73477, SV-88129, WN16-AU-000390, V-224909, V-73479, SV-88131,
+    #                 WN16-AU-000400; CIS 17.9.2
+    @{
+        Name = 'Audit Other System Events'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-other-system-events'
+        Target = 'Audit {0CCE9214-69AE-11D9-BED3-505054503030} (Other System Events)'
+        Guid = '{0CCE9214-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Other System Events'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [154] Audit Security State Change (Policy, line 1237)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Audit Security State Change = Success
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
+    #     Severity:   medium
+    #     Audit:      Security State Change {0CCE9210-69AE-11D9-BED3-505054503030} = Success
+    #     Rationale:  Records startup, shutdown and system time changes.
+    #     Impact:     Events are rare in normal operation, so the security log grows very little.
+    #     References: STIG V-224910, V-73481, SV-88133, WN16-AU-000410; CIS 17.9.3
+    @{
+        Name = 'Audit Security State Change'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-security-state-change'
+        Target = 'Audit {0CCE9210-69AE-11D9-BED3-505054503030} (Security State Change)'
+        Guid = '{0CCE9210-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Security State Change'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'disabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [155] Audit Security System Extension (Policy, line 1245)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Audit Security System Extension = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
+    #     Severity:   medium
+    #     Audit:      Security System Extension {0CCE9211-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Records security packages and services being loaded, where persistence often hides.
+    #     Impact:     Events are rare in normal operation, so the security log grows very little.
+    #     References: STIG V-224911, V-73483, SV-88135, WN16-AU-000420; CIS 17.9.4
+    @{
+        Name = 'Audit Security System Extension'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-security-system-extension'
+        Target = 'Audit {0CCE9211-69AE-11D9-BED3-505054503030} (Security System Extension)'
+        Guid = '{0CCE9211-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'Security System Extension'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [156] Audit System Integrity (Policy, line 1253)
+    #     Set by the GPO SCM Windows Server 2016 - Member Server Baseline - Computer
+    #     Policy:     Audit System Integrity = Success and Failure
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
+    #     Severity:   medium
+    #     Audit:      System Integrity {0CCE9212-69AE-11D9-BED3-505054503030} = Success and Failure
+    #     Rationale:  Records integrity problems of the security subsystem, such as audit events lost or
+    #                 invalid code signatures.
+    #     Impact:     Events are rare, and each one deserves a look.
+    #     References: STIG V-224912, V-73489, SV-88141, WN16-AU-000440, V-224913, V-73491, SV-88143,
+    #                 WN16-AU-000450; CIS 17.9.5
+    @{
+        Name = 'Audit System Integrity'
+        Type = 'Policy'
+        Kind = 'AuditPolicy'
+        Id = 'audit-policy-system-integrity'
+        Target = 'Audit {0CCE9212-69AE-11D9-BED3-505054503030} (System Integrity)'
+        Guid = '{0CCE9212-69AE-11D9-BED3-505054503030}'
+        Subcategory = 'System Integrity'
+        Ensure = 'Present'
+        Success = 'enabled'
+        Failure = 'enabled'
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [157] Reset account lockout counter after (Policy, line 1261)
+    #     Set by the GPO SCM Windows 10 and Server 2016 - Domain Security
+    #     Policy:     Reset account lockout counter after = 15
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Account Lockout Policy
+    #     Severity:   medium
+    #     Template:   [System Access] ResetLockoutCount = 15
+    #     Rationale:  A short reset window lets an attacker make a few guesses, wait, and try again without
+    #                 ever triggering lockout.
+    #     Impact:     Failed attempts count towards lockout for 15 minutes.
+    #     References: STIG V-224868, V-73313, SV-87965, WN16-AC-000030; CIS 1.2.4
+    @{
+        Name = 'Reset account lockout counter after'
+        Type = 'Policy'
+        Kind = 'AccountPolicy'
+        Id = 'account-policy-reset-account-lockout-counter-after'
+        Target = 'System Access: ResetLockoutCount'
+        Section = 'System Access'
+        Key = 'ResetLockoutCount'
+        ValueKind = 'integer'
+        Ensure = 'Present'
+        Value = 15
+        Policy = @{ Title = 'Reset account lockout counter after'; Value = '15'; Choices = @() }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [158] Minimum password age (Policy, line 1269)
+    #     Set by the GPO SCM Windows 10 and Server 2016 - Domain Security
+    #     Policy:     Minimum password age = 1
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Password Policy
+    #     Severity:   medium
+    #     Template:   [System Access] MinimumPasswordAge = 1
+    #     Rationale:  Without a minimum age a user can change the password many times in a row to get back
+    #                 to the old one, defeating the history.
+    #     Impact:     A user who just changed the password must wait a day before changing it again (an
+    #                 administrator can reset it).
+    #     References: STIG V-224871, V-73319, SV-87971, WN16-AC-000060; CIS 1.1.3
+    @{
+        Name = 'Minimum password age'
+        Type = 'Policy'
+        Kind = 'AccountPolicy'
+        Id = 'account-policy-minimum-password-age'
+        Target = 'System Access: MinimumPasswordAge'
+        Section = 'System Access'
+        Key = 'MinimumPasswordAge'
+        ValueKind = 'integer'
+        Ensure = 'Present'
+        Value = 1
+        Policy = @{ Title = 'Minimum password age'; Value = '1'; Choices = @() }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [159] Maximum password age (Policy, line 1277)
+    #     Set by the GPO SCM Windows 10 and Server 2016 - Domain Security
+    #     Policy:     Maximum password age = 60
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Password Policy
+    #     Severity:   medium
+    #     Template:   [System Access] MaximumPasswordAge = 60
+    #     Rationale:  Passwords that never expire stay valid indefinitely after they leak.
+    #     Impact:     Users must change their password at least every 60 days; service accounts with such
+    #                 passwords need a rotation process.
+    #     References: STIG V-224870, V-73317, SV-87969, WN16-AC-000050; CIS 1.1.2
+    @{
+        Name = 'Maximum password age'
+        Type = 'Policy'
+        Kind = 'AccountPolicy'
+        Id = 'account-policy-maximum-password-age'
+        Target = 'System Access: MaximumPasswordAge'
+        Section = 'System Access'
+        Key = 'MaximumPasswordAge'
+        ValueKind = 'integer'
+        Ensure = 'Present'
+        Value = 60
+        Policy = @{ Title = 'Maximum password age'; Value = '60'; Choices = @() }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [160] Account lockout threshold (Policy, line 1285)
+    #     Set by the GPO SCM Windows 10 and Server 2016 - Domain Security
+    #     Policy:     Account lockout threshold = 10
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Account Lockout Policy
+    #     Severity:   medium
+    #     Template:   [System Access] LockoutBadCount = 10
+    #     Rationale:  Locking an account after a few wrong passwords stops online password guessing.
+    #     Impact:     Users who mistype their password three times are locked out; an attacker can lock
+    #                 accounts out on purpose.
+    #     References: STIG V-224867, V-73311, SV-87963, WN16-AC-000020; CIS 1.2.2
+    @{
+        Name = 'Account lockout threshold'
+        Type = 'Policy'
+        Kind = 'AccountPolicy'
+        Id = 'account-policy-account-lockout-threshold'
+        Target = 'System Access: LockoutBadCount'
+        Section = 'System Access'
+        Key = 'LockoutBadCount'
+        ValueKind = 'integer'
+        Ensure = 'Present'
+        Value = 10
+        Policy = @{ Title = 'Account lockout threshold'; Value = '10'; Choices = @() }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [161] Password must meet complexity requirements (Policy, line 1293)
+    #     Set by the GPO SCM Windows 10 and Server 2016 - Domain Security
+    #     Policy:     Password must meet complexity requirements = Enabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Password Policy
+    #     Severity:   medium
+    #     Template:   [System Access] PasswordComplexity = 1
+    #     Rationale:  Complexity rules keep users from choosing a plain word or their account name.
+    #     Impact:     Passwords need characters from three of the four classes and must not contain the
+    #                 account name.
+    #     References: STIG V-224873, V-73323, SV-87975, WN16-AC-000080; CIS 1.1.5
+    @{
+        Name = 'Password must meet complexity requirements'
+        Type = 'Policy'
+        Kind = 'AccountPolicy'
+        Id = 'account-policy-password-must-meet-complexity-requirements'
+        Target = 'System Access: PasswordComplexity'
+        Section = 'System Access'
+        Key = 'PasswordComplexity'
+        ValueKind = 'boolean'
+        Ensure = 'Present'
+        Value = 1
+        Policy = @{ Title = 'Password must meet complexity requirements'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [162] Account lockout duration (Policy, line 1301)
+    #     Set by the GPO SCM Windows 10 and Server 2016 - Domain Security
+    #     Policy:     Account lockout duration = 15
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Account Lockout Policy
+    #     Severity:   medium
+    #     Template:   [System Access] LockoutDuration = 15
+    #     Rationale:  A lockout that ends quickly lets an attacker resume password guessing after a short
+    #                 pause.
+    #     Impact:     A locked-out account stays locked for at least 15 minutes, or until an administrator
+    #                 unlocks it when set to 0.
+    #     References: STIG V-224866, V-73309, SV-87961, WN16-AC-000010; CIS 1.2.1
+    @{
+        Name = 'Account lockout duration'
+        Type = 'Policy'
+        Kind = 'AccountPolicy'
+        Id = 'account-policy-account-lockout-duration'
+        Target = 'System Access: LockoutDuration'
+        Section = 'System Access'
+        Key = 'LockoutDuration'
+        ValueKind = 'integer'
+        Ensure = 'Present'
+        Value = 15
+        Policy = @{ Title = 'Account lockout duration'; Value = '15'; Choices = @() }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [163] Enforce password history (Policy, line 1309)
+    #     Set by the GPO SCM Windows 10 and Server 2016 - Domain Security
+    #     Policy:     Enforce password history = 24
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Password Policy
+    #     Severity:   medium
+    #     Template:   [System Access] PasswordHistorySize = 24
+    #     Rationale:  Remembering past passwords stops users from cycling back to an old, possibly exposed
+    #                 password.
+    #     Impact:     Users must pick a password they have not used in their last 24 changes.
+    #     References: STIG V-224869, V-73315, SV-87967, WN16-AC-000040; CIS 1.1.1
+    @{
+        Name = 'Enforce password history'
+        Type = 'Policy'
+        Kind = 'AccountPolicy'
+        Id = 'account-policy-enforce-password-history'
+        Target = 'System Access: PasswordHistorySize'
+        Section = 'System Access'
+        Key = 'PasswordHistorySize'
+        ValueKind = 'integer'
+        Ensure = 'Present'
+        Value = 24
+        Policy = @{ Title = 'Enforce password history'; Value = '24'; Choices = @() }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [164] Store passwords using reversible encryption (Policy, line 1317)
+    #     Set by the GPO SCM Windows 10 and Server 2016 - Domain Security
+    #     Policy:     Store passwords using reversible encryption = Disabled
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Password Policy
+    #     Severity:   high
+    #     Template:   [System Access] ClearTextPassword = 0
+    #     Rationale:  Stored with reversible encryption, passwords can be recovered in clear text by anyone
+    #                 who obtains the account database.
+    #     Impact:     Protocols that need the clear-text password (CHAP, digest authentication) stop working
+    #                 for accounts whose password changes afterwards.
+    #     References: STIG V-224874, V-73325, SV-87977, WN16-AC-000090; CIS 1.1.6
+    @{
+        Name = 'Store passwords using reversible encryption'
+        Type = 'Policy'
+        Kind = 'AccountPolicy'
+        Id = 'account-policy-store-passwords-using-reversible-encryption'
+        Target = 'System Access: ClearTextPassword'
+        Section = 'System Access'
+        Key = 'ClearTextPassword'
+        ValueKind = 'boolean'
+        Ensure = 'Present'
+        Value = 0
+        Policy = @{ Title = 'Store passwords using reversible encryption'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [165] Minimum password length (Policy, line 1325)
+    #     Set by the GPO SCM Windows 10 and Server 2016 - Domain Security
+    #     Policy:     Minimum password length = 14
+    #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Password Policy
+    #     Severity:   medium
+    #     Template:   [System Access] MinimumPasswordLength = 14
+    #     Rationale:  Longer passwords take far longer to guess or crack.
+    #     Impact:     Users must choose passwords of at least 14 characters.
+    #     References: STIG V-224872, V-73321, SV-87973, WN16-AC-000070; CIS 1.1.4
+    @{
+        Name = 'Minimum password length'
+        Type = 'Policy'
+        Kind = 'AccountPolicy'
+        Id = 'account-policy-minimum-password-length'
+        Target = 'System Access: MinimumPasswordLength'
+        Section = 'System Access'
+        Key = 'MinimumPasswordLength'
+        ValueKind = 'integer'
+        Ensure = 'Present'
+        Value = 14
+        Policy = @{ Title = 'Minimum password length'; Value = '14'; Choices = @() }
     }
 )
 #endregion

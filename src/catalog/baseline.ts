@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { projectPath } from '../paths.js';
-import type { Catalog } from './catalog.js';
+import type { Catalog, CatalogEntry } from './catalog.js';
 import { readJsonFiles } from './data-files.js';
 import type { Scope } from './stig/xccdf.js';
 
@@ -20,10 +20,20 @@ export interface BaselineSetting {
   setting?: string;
   level?: string;
   scope: Scope[];
-  /** As a Policy resource takes it. */
-  value: string | number | string[];
+  /**
+   * As a Policy resource takes it; an object where the baseline asks for more than that form says
+   * (a user right's mustInclude/mustExclude, an audit subcategory's success/failure).
+   */
+  value: string | number | string[] | BaselineKindValue;
   condition?: Record<string, unknown>;
   absentOk?: boolean;
+}
+
+export interface BaselineKindValue {
+  mustInclude?: string[];
+  mustExclude?: string[];
+  success?: 'enabled' | 'disabled';
+  failure?: 'enabled' | 'disabled';
 }
 
 export interface NotExpressible {
@@ -122,12 +132,39 @@ export function baselineResources(baseline: Baseline, catalog: Catalog, options:
     let name = baseline.referenceKind === 'cis' ? `${s.ref}: ${entry.title}` : entry.title;
     if (names.has(name.toLowerCase())) name = `${name} (${s.ref})`;
     names.add(name.toLowerCase());
-    const properties: Record<string, unknown> = { policy: entry.title, value: s.value };
-    if (s.condition) properties.condition = s.condition;
-    if (s.absentOk) properties.absentOk = true;
+    const own = kindResource(entry, s);
+    // An object value that kindResource leaves to Policy is the catalog's own recommendation.
+    const value = typeof s.value === 'object' && !Array.isArray(s.value) ? 'recommended' : s.value;
+    const properties: Record<string, unknown> = own?.properties ?? { policy: entry.title, value };
+    if (!own && s.condition) properties.condition = s.condition;
+    if (!own && s.absentOk) properties.absentOk = true;
     const metadata: Record<string, unknown> = { scope: [...s.scope] };
     if (baseline.referenceKind === 'cis') metadata.references = { cis: [s.ref] };
     const description = [baseline.referenceKind === 'microsoft' ? `Set by the GPO ${s.ref}` : `${baseline.publisher} ${s.ref}${s.level ? ` (${s.level})` : ''}`, s.setting].filter(Boolean).join(': ');
-    return { name, type: 'Policy', description, metadata, properties };
+    return { name, type: own?.type ?? 'Policy', description, metadata, properties };
   });
+}
+
+const canonical = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (Array.isArray(x) && x.every((i) => typeof i === 'string') ? [...x].sort() : x));
+
+/**
+ * A setting of a non-registry entry that a Policy resource cannot state, as a resource of the entry's
+ * own kind: a must-include list or a partial audit setting other than the catalog's recommendation,
+ * or a number with its own condition. Undefined when a Policy resource says it.
+ */
+export function kindResource(entry: CatalogEntry, s: Pick<BaselineSetting, 'value' | 'condition'>): { type: string; properties: Record<string, unknown> } | undefined {
+  const storage = entry.storage;
+  if (!storage) return undefined;
+  const object = typeof s.value === 'object' && !Array.isArray(s.value) ? s.value : undefined;
+  if (!object && !s.condition) return undefined;
+  if (object && !s.condition && canonical(object) === canonical(entry.recommended)) return undefined;
+  switch (storage.kind) {
+    case 'UserRight':
+      return { type: 'UserRight', properties: { right: storage.right, ...(object ?? { principals: s.value }) } };
+    case 'AuditPolicy':
+      return { type: 'AuditPolicy', properties: { subcategory: storage.guid, ...object } };
+    case 'AccountPolicy':
+    case 'SecurityPolicy':
+      return { type: storage.kind, properties: { policy: storage.key, value: s.value, ...(s.condition ? { condition: s.condition } : {}) } };
+  }
 }

@@ -66,6 +66,37 @@ export interface CatalogEntry {
   references: { stig?: string[]; cis?: string[]; microsoft?: string[]; oval?: string[]; cce?: string[] };
 }
 
+/** An entry that is a registry value (has `registry`, and a choice name or registry data as its recommendation). */
+export type RegistryCatalogEntry = CatalogEntry & { registry: NonNullable<CatalogEntry['registry']>; recommended?: string | RecommendedData };
+export function isRegistryEntry(entry: CatalogEntry): entry is RegistryCatalogEntry {
+  return entry.registry !== undefined;
+}
+
+/** Where an entry lives, in words: `HKLM\...!Name`, `User right SeDenyNetworkLogonRight`, `System Access: LockoutDuration`, `Audit {GUID} (name)`. */
+export function storageText(entry: Pick<CatalogEntry, 'registry' | 'storage'>): string {
+  if (entry.registry) return `${entry.registry.key}!${entry.registry.valueName}`;
+  const s = entry.storage!;
+  switch (s.kind) {
+    case 'UserRight':
+      return `User right ${s.right}`;
+    case 'AccountPolicy':
+    case 'SecurityPolicy':
+      return `${s.section}: ${s.key}`;
+    case 'AuditPolicy':
+      return `Audit ${s.guid} (${s.subcategory})`;
+  }
+}
+
+/** The recommendation in a few words (a choice name, or its own text), for summaries; undefined when the entry has none. */
+export function recommendedText(entry: Pick<CatalogEntry, 'recommended'>): string | undefined {
+  const r = entry.recommended;
+  if (r === undefined || typeof r === 'string') return r;
+  if ('text' in r && r.text !== undefined) return r.text;
+  if ('valueData' in r) return JSON.stringify(r.valueData);
+  if (r.principals) return r.principals.length ? r.principals.join(', ') : 'no one';
+  return JSON.stringify(r);
+}
+
 export const CATALOG_ENTRIES_DIR = projectPath('src', 'catalog', 'entries');
 export const CATALOG_ENTRY_SCHEMA_FILE = projectPath('src', 'catalog', 'catalog-entry.schema.json');
 

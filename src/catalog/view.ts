@@ -1,4 +1,5 @@
-import type { Catalog, CatalogEntry } from './catalog.js';
+import { storageText, type Catalog, type CatalogEntry, type CatalogStorage } from './catalog.js';
+import type { BaselineSetting } from './baseline.js';
 
 /**
  * The published machine-readable shape of a catalog entry (`winstate catalog list --json`):
@@ -10,9 +11,28 @@ export interface CatalogEntryView {
   title: string;
   gpoPath: string;
   area: string | null;
-  registry: { key: string; valueName: string; valueType: string };
-  /** The recommended setting: its choice name (if any), registry data, and what test accepts. */
-  desired: { choice: string | null; valueData: unknown; condition?: Record<string, unknown>; absentOk?: boolean; text?: string };
+  /** A registry value's location; entries that are not registry values have `storage` instead. */
+  registry?: { key: string; valueName: string; valueType: string };
+  /** Where a user right, account or security policy or audit subcategory lives (src/kinds/CONTRACT.md). */
+  storage?: CatalogStorage;
+  /**
+   * The recommended setting: its choice name (if any), registry data (or a choice's data), what test accepts,
+   * and for storage entries the recommendation in the kind's own form (principals, mustInclude/mustExclude,
+   * value, success/failure).
+   */
+  desired: {
+    choice: string | null;
+    valueData: unknown;
+    condition?: Record<string, unknown>;
+    absentOk?: boolean;
+    text?: string;
+    principals?: string[];
+    mustInclude?: string[];
+    mustExclude?: string[];
+    value?: number | string;
+    success?: 'enabled' | 'disabled';
+    failure?: 'enabled' | 'disabled';
+  };
   choices: { name: string; valueData: unknown; meaning: string }[];
   /** The value is the organisation's own (banner text, SDDL): desired is then null data. */
   siteDefined: boolean;
@@ -24,7 +44,7 @@ export interface CatalogEntryView {
   impact: string;
   references: { stig: string[]; cis: string[]; microsoft: string[]; oval: string[]; cce: string[] };
   /** What each shipped baseline (every shipped version) that sets this entry wants: its reference, level, roles and value. */
-  baselines: { baseline: string; version: string; ref: string; level: string | null; scope: string[]; setting: string | null; value: string | number | string[]; condition?: Record<string, unknown>; absentOk?: boolean }[];
+  baselines: { baseline: string; version: string; ref: string; level: string | null; scope: string[]; setting: string | null; value: BaselineSetting['value']; condition?: Record<string, unknown>; absentOk?: boolean }[];
 }
 
 export function catalogEntryView(entry: CatalogEntry, catalog?: Catalog): CatalogEntryView {
@@ -37,9 +57,11 @@ export function catalogEntryView(entry: CatalogEntry, catalog?: Catalog): Catalo
     title: entry.title,
     gpoPath: entry.gpoPath,
     area: entry.area ?? null,
-    registry: { ...entry.registry! },
+    ...(entry.registry ? { registry: { ...entry.registry } } : { storage: { ...entry.storage! } }),
     desired: data
-      ? { choice: null, valueData: data.valueData, ...(data.condition ? { condition: data.condition } : {}), ...(data.absentOk ? { absentOk: true } : {}), ...(data.text ? { text: data.text } : {}) }
+      ? 'valueData' in data
+        ? { choice: null, valueData: data.valueData, ...(data.condition ? { condition: data.condition } : {}), ...(data.absentOk ? { absentOk: true } : {}), ...(data.text ? { text: data.text } : {}) }
+        : { choice: null, valueData: null, ...structuredClone(data) }
       : { choice: named?.name ?? null, valueData: named?.data ?? null },
     choices: choices.map((c) => ({ name: c.name, valueData: c.data, meaning: c.meaning })),
     siteDefined: entry.siteDefined === true,
@@ -70,6 +92,28 @@ export function catalogEntryView(entry: CatalogEntry, catalog?: Catalog): Catalo
   };
 }
 
+/** Where a storage entry lives, for people: the store and its key. */
+function storageLine(entry: CatalogEntry): string {
+  const s = entry.storage!;
+  const store = s.kind === 'AuditPolicy' ? 'auditpol backup (.csv)' : s.kind === 'UserRight' ? 'security template [Privilege Rights]' : `security template [${s.section}]`;
+  return `${storageText(entry)}; ${store}`;
+}
+
+/** The recommendation in words: a choice with its data, registry data with its condition, or the storage kind's own form. */
+function recommendedLine(v: CatalogEntryView): string {
+  const d = v.desired;
+  if (v.registry || d.valueData !== null || d.choice !== null) {
+    return `${d.choice ?? d.text ?? '-'} (${JSON.stringify(d.valueData)}${d.condition ? `; accepts ${JSON.stringify(d.condition)}` : ''}${d.absentOk ? '; absent is fine' : ''})`;
+  }
+  if (d.principals) return d.principals.length ? `exactly ${d.principals.join(', ')}` : 'no one (the right defined and empty)';
+  if (d.mustInclude || d.mustExclude) return [d.mustInclude ? `must include ${d.mustInclude.join(', ')}` : '', d.mustExclude ? `must not include ${d.mustExclude.join(', ')}` : ''].filter(Boolean).join('; ');
+  if (d.success || d.failure) {
+    return [d.success ? `success ${d.success}` : 'success either way', d.failure ? `failure ${d.failure}` : 'failure either way'].join(', ');
+  }
+  if (d.text !== undefined || d.value !== undefined) return `${d.text ?? String(d.value)}${d.value !== undefined ? ` (writes ${JSON.stringify(d.value)}` : ' (no value to write'}${d.condition ? `; accepts ${JSON.stringify(d.condition)})` : ')'}`;
+  return '-';
+}
+
 /** A rule page for people, the way a SCAP rule page reads. */
 export function renderCatalogEntry(entry: CatalogEntry, catalog?: Catalog): string {
   const v = catalogEntryView(entry, catalog);
@@ -84,10 +128,10 @@ export function renderCatalogEntry(entry: CatalogEntry, catalog?: Catalog): stri
     `${v.title}`,
     `  id:          ${v.id} (${v.kind})`,
     `  GPO path:    ${v.gpoPath}`,
-    `  registry:    ${v.registry.key}!${v.registry.valueName} (${v.registry.valueType})`,
-    v.siteDefined
+    v.registry ? `  registry:    ${v.registry.key}!${v.registry.valueName} (${v.registry.valueType})` : `  storage:     ${storageLine(entry)}`,
+    v.siteDefined && !v.desired.condition
       ? '  recommended: none, the value is site-defined'
-      : `  recommended: ${v.desired.choice ?? v.desired.text ?? '-'} (${JSON.stringify(v.desired.valueData)}${v.desired.condition ? `; accepts ${JSON.stringify(v.desired.condition)}` : ''}${v.desired.absentOk ? '; absent is fine' : ''})`,
+      : `  recommended: ${recommendedLine(v)}`,
     `  default:     ${v.default ?? 'unknown'}`,
     `  choices:`,
     ...v.choices.map((c) => `    ${c.name} = ${JSON.stringify(c.valueData)}: ${c.meaning}`),

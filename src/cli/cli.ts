@@ -47,7 +47,8 @@ usage:
   winstate catalog list [--json]                   every setting the catalog knows: id, kind, severity,
                                                    STIG id, CIS numbers, title in aligned columns
   winstate catalog show <id|title|STIG id|CIS number> [--json]
-                                                   one setting: mapping, choices, rationale, references
+                                                   one setting: registry mapping or storage, choices,
+                                                   rationale, references
   winstate catalog search <words>... [--json]      entries whose id, title, GPO path, registry path, STIG
                                                    ids or CIS numbers contain every word
   winstate runs [--limit n] [--target file.reg|live] [--json]
@@ -57,7 +58,8 @@ usage:
   winstate schema [--out file] [--check]           print the document JSON Schema
   winstate import stig <xccdf> [--scope MS|DC] [-o file.yaml]
                                                    a DISA STIG XCCDF as a document: one resource per registry
-                                                   value; rules it cannot express listed at its top
+                                                   value, user right, account, security or audit policy;
+                                                   rules it cannot express listed at its top
   winstate baseline list [--json]                  the CIS and Microsoft baselines the catalog ships
   winstate baseline <id>[@version] --scope MS|DC [--level L1|L2|NG] [-o file.yaml]
                                                    a shipped baseline as a document of Policy resources
@@ -523,7 +525,7 @@ async function catalogCommand(args: Args, io: CliIo): Promise<number> {
     const hint = verb && !verbs.includes(verb) ? closestWord(verb, verbs) : undefined;
     throw new UsageError(`${hint ? `unknown catalog command '${printable(verb!)}'; did you mean '${hint}'?\n` : ''}${CATALOG_USAGE}`);
   }
-  const { loadCatalog } = await import('../catalog/catalog.js');
+  const { loadCatalog, storageText } = await import('../catalog/catalog.js');
   const { catalogEntryView, renderCatalogEntry } = await import('../catalog/view.js');
   const catalog = loadCatalog();
   const json = args.flags.has('--json');
@@ -537,7 +539,7 @@ async function catalogCommand(args: Args, io: CliIo): Promise<number> {
     // Every word must appear in the entry's id, title, GPO path, registry location, STIG ids or CIS numbers.
     const words = rest.join(' ').toLowerCase().split(/\s+/).filter(Boolean);
     const found = catalog.entries.filter((e) => {
-      const text = [e.id, e.title, e.gpoPath, e.area ?? '', e.kind, `${e.registry!.key}\\${e.registry!.valueName}`, ...(e.references.stig ?? []), ...(e.references.cis ?? [])].join('\n').toLowerCase();
+      const text = [e.id, e.title, e.gpoPath, e.area ?? '', e.kind, e.registry ? `${e.registry.key}\\${e.registry.valueName}` : storageText(e), ...(e.references.stig ?? []), ...(e.references.cis ?? [])].join('\n').toLowerCase();
       return words.every((w) => text.includes(w));
     });
     if (json) io.stdout(`${JSON.stringify(found.map((e) => catalogEntryView(e, catalog)), null, 2)}\n`);

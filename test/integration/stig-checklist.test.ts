@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseXccdf, ruleApplicability } from '../../src/catalog/stig/xccdf.js';
 import { validateFile } from '../../src/document/validate.js';
+import { parseDocument } from 'yaml';
+import { writeFileSync } from 'node:fs';
 import { runCli, tempDir, writeReg } from '../helpers.js';
 
 const XCCDF = resolve(process.cwd(), 'test', 'fixtures', 'stig', 'U_MS_Windows_Server_2016_STIG_V2R10_Manual-xccdf.xml');
@@ -24,12 +26,27 @@ function xccdfRuleIds(): string[] {
   return xmllint(XCCDF, '//*[local-name()="Rule"]/@id').split('\n').map((l) => /id="([^"]+)"/.exec(l)?.[1]).filter((x): x is string => Boolean(x));
 }
 
+/**
+ * The imported document's registry resources only: a run on one regedit export cannot test the user
+ * right, account and audit policy resources (they need a security template and an audit backup).
+ */
+function registryPart(dir: string): string {
+  const names = new Set(validateFile(DOC).plan!.resources.filter((r) => r.kind === 'Registry').map((r) => r.name));
+  const doc = parseDocument(readFileSync(DOC, 'utf8'));
+  const resources = doc.get('resources') as { items: { get(k: string): unknown }[] };
+  resources.items = resources.items.filter((item) => names.has(String(item.get('name'))));
+  const file = join(dir, 'stig-ms-registry.yaml');
+  writeFileSync(file, doc.toString({ lineWidth: 0 }));
+  return file;
+}
+
 test('the CKL of the imported STIG MS document lists the 230 member-server rules under the benchmark\'s own ids', async () => {
   const dir = tempDir();
   const snapshot = join(dir, 's.reg');
   writeReg(snapshot, ['[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies]']);
   const ckl = join(dir, 'ms.ckl');
-  const r = await runCli(['test', DOC, '--snapshot', snapshot, '--report', `ckl:${ckl}`, '--benchmark', XCCDF]);
+  const doc = registryPart(dir);
+  const r = await runCli(['test', doc, '--snapshot', snapshot, '--report', `ckl:${ckl}`, '--benchmark', XCCDF]);
   assert.is(r.code, 2, r.stderr);
 
   // STIG_INFO names the benchmark as STIG Viewer does.
@@ -65,7 +82,7 @@ test('the CKL of the imported STIG MS document lists the 230 member-server rules
   // Managed rules carry the run's result; the others are Not_Reviewed with the reason.
   const statuses = xmllint(ckl, '//VULN/STATUS/text()').split('\n').filter(Boolean);
   const count = (s: string) => statuses.filter((x) => x === s).length;
-  const { plan } = validateFile(DOC);
+  const { plan } = validateFile(doc);
   const managed = new Set(plan!.resources.map((x) => x.metadata!.references!.stig![0]!));
   assert.ok(managed.size > 90, `managed rules: ${managed.size}`);
   assert.is(count('Open') + count('NotAFinding'), managed.size, 'each managed rule has its result');

@@ -13,7 +13,7 @@ import { compilePlan } from '../../src/compile/emit.js';
 import { meetsCondition } from '../../src/kinds/condition.js';
 import type { WireData } from '../../src/kinds/registry/model.js';
 import { extractAll, parseXccdf, type Condition } from '../../src/catalog/stig/xccdf.js';
-import { gpoPaths, importStig, mapCondition, SCHEMA_MODELINE } from '../../src/catalog/stig/import.js';
+import { gpoPaths, importStig, mapCondition, SCHEMA_MODELINE, type ImportedRegistryResource } from '../../src/catalog/stig/import.js';
 import { nonCompliantSnapshot } from '../../bench/stig.js';
 import { readReg, tempDir } from '../helpers.js';
 import { runCli } from '../helpers.js';
@@ -40,6 +40,9 @@ function planOf(yaml: string, file = 'stig.yaml'): Plan {
 }
 
 const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
+/** The registry part of a plan: sections 1-3 check registry rules; the other kinds are checked in catalog-kinds.test.ts. */
+const registryOnly = (plan: Plan): Plan => ({ ...plan, resources: plan.resources.filter((r) => r.kind === 'Registry') });
+const POLICY_CATEGORIES = ['user-right', 'audit-policy', 'account-policy', 'security-policy'];
 const stigIdOf = (r: PlannedResource) => r.metadata!.references!.stig!.at(-1)!;
 
 // --- an independent reading of the check text ---------------------------------------------------------------
@@ -158,7 +161,7 @@ test('every registry rule has a resource matching the raw check text (hive, path
       const v = extraction.values[i]!;
       const r = resources.find((x) => registrySpec(x)!.target.valueName!.toLowerCase() === rv.name.toLowerCase());
       assert.ok(r, `${rule.stigId}: no resource for value ${rv.name}`);
-      const doc = full.resources.find((x) => x.name === r!.name)!;
+      const doc = full.resources.find((x): x is ImportedRegistryResource => x.kind === 'Registry' && x.name === r!.name)!;
       // Windows compares key paths and value names case-insensitively; types exactly.
       assert.is(doc.properties.key.toLowerCase(), rawKey(rv).toLowerCase(), `${rule.stigId}: key`);
       assert.is(`${registrySpec(r!)!.target.hive}\\${registrySpec(r!)!.target.subKey}`.toLowerCase(), `${rv.hive}\\${rawKey(rv).split('\\').slice(1).join('\\')}`.toLowerCase(), `${rule.stigId}: resolved key`);
@@ -176,7 +179,8 @@ test('every registry rule has a resource matching the raw check text (hive, path
     });
   }
   assert.is(values, 101);
-  assert.is(fullPlan.resources.length, 101);
+  assert.is(registryOnly(fullPlan).resources.length, 101);
+  assert.is(fullPlan.resources.length, 175, 'and 74 resources for the user right, account, security and audit policy rules');
 });
 
 test('every rule without a registry requirement is listed at the top of the document with its category and reason', () => {
@@ -192,21 +196,44 @@ test('every rule without a registry requirement is listed at the top of the docu
   }
   const unsupported = extractions.filter((x) => x.extraction.kind === 'unsupported');
   assert.is(unsupported.length, 174);
-  assert.is(listed.size, unsupported.length, 'nothing else is listed');
+  // Rules of the other kinds have resources, except the orphaned-SID review and, without --scope, the member
+  // server rules whose right the domain controller rule sets otherwise (listed as conflicts).
+  const imported = unsupported.filter((x) => full.resources.some((r) => r.kind !== 'Registry' && r.rules.some((rule) => rule.stigId === x.rule.stigId)));
+  assert.is(imported.length, 93 - 1 - 7);
+  const conflicts = full.notImported.filter((n) => n.category === 'conflict');
+  assert.equal(conflicts.map((n) => n.rule.stigId), ['WN16-MS-000340', 'WN16-MS-000370', 'WN16-MS-000380', 'WN16-MS-000390', 'WN16-MS-000400', 'WN16-MS-000410', 'WN16-MS-000420']);
+  for (const n of conflicts) assert.match(n.reason, /is also required by WN16-DC-000\d+, with another value \(the two rules are for different server roles/);
+  assert.is(listed.size, unsupported.length - imported.length, 'nothing else is listed');
   for (const { rule, extraction } of unsupported) {
-    if (extraction.kind !== 'unsupported') continue;
+    if (extraction.kind !== 'unsupported' || imported.some((x) => x.rule.stigId === rule.stigId)) continue;
+    if (POLICY_CATEGORIES.includes(extraction.category)) {
+      assert.ok(listed.has(rule.stigId), `${rule.stigId} is listed`);
+      continue;
+    }
     const entry = listed.get(rule.stigId);
     assert.ok(entry, `${rule.stigId} is not listed`);
     assert.is(entry!.category, extraction.category, rule.stigId);
     assert.is(entry!.reason, oneLine(extraction.reason), rule.stigId);
     assert.not.ok(full.resources.some((r) => r.rule.stigId === rule.stigId), `${rule.stigId} has no resource`);
   }
-  assert.match(header, /# 273 rules: 99 imported as 101 resources \(\d+ linked to the catalog as Policy\/SecurityOption, \d+ raw Registry\), 174 not expressible as registry values \(listed below\)\./);
+  assert.match(header, /# 273 rules: 184 imported as 175 resources \(\d+ linked to the catalog as Policy\/SecurityOption, 4 of their own kind: Registry 4\), 89 not expressible as settings \(listed below\)\./);
 });
 
 test('metadata: title, severity, scope, STIG ids, GPO path; names unique, prefixed by the STIG id, at most 200 characters', () => {
   const names = new Set<string>();
-  for (const r of fullPlan.resources) {
+  for (const r of fullPlan.resources.filter((x) => x.kind !== 'Registry')) {
+    // One resource per rule, or per audit subcategory (its Success and its Failure rule): each rule's ids, in order.
+    const ids = r.metadata!.references!.stig!.filter((id) => id.startsWith('WN16-'));
+    const rules = ids.map((id) => extractions.find((x) => x.rule.stigId === id)!.rule);
+    assert.ok(r.name.startsWith(`${ids.join(', ')}: `), r.name);
+    assert.equal(r.metadata!.references!.stig, rules.flatMap((rule) => [rule.vulnId, ...rule.legacyIds, rule.stigId]));
+    assert.is(r.metadata!.title, rules.map((rule) => oneLine(rule.title)).join(' / '));
+    assert.is(r.metadata!.severity, rules[0]!.severity);
+    assert.ok(r.metadata!.gpoPath, `${r.name}: gpoPath`);
+    assert.not.ok(names.has(r.name), `duplicate ${r.name}`);
+    names.add(r.name);
+  }
+  for (const r of registryOnly(fullPlan).resources) {
     const { rule, extraction } = extractions.find((x) => x.rule.stigId === stigIdOf(r))!;
     assert.ok(r.name.startsWith(`${rule.stigId}: `), r.name);
     assert.ok(r.name.length <= 200, r.name);
@@ -246,11 +273,11 @@ test('catalog-linked resources wherever the catalog covers the rule, raw Registr
   ]);
   // Raw Registry only where the catalog's values differ from the STIG's (another value written, or conditions in another order).
   assert.equal(full.resources.filter((r) => !r.linked).map((r) => r.rule.stigId), ['WN16-CC-000090', 'WN16-CC-000090', 'WN16-CC-000290', 'WN16-SO-000480']);
-  for (const r of full.resources) assert.is(fullPlan.resources.find((p) => p.name === r.name)!.type, r.linked?.type ?? 'Registry', r.name);
+  for (const r of full.resources) assert.is(fullPlan.resources.find((p) => p.name === r.name)!.type, r.linked?.type ?? (r.kind === 'Registry' ? 'Registry' : r.type), r.name);
 });
 
 test('conditions in the document language: the STIG rules that are not a single exact value', () => {
-  const props = (id: string) => full.resources.find((r) => r.rule.stigId === id)!.properties;
+  const props = (id: string) => full.resources.find((r): r is ImportedRegistryResource => r.kind === 'Registry' && r.rule.stigId === id)!.properties;
   assert.equal(props('WN16-CC-000300'), { key: 'HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\EventLog\\Application', valueName: 'MaxSize', valueType: 'DWord', valueData: 32768, condition: { atLeast: 32768 } });
   assert.equal(props('WN16-SO-000120').condition, { atMost: 30, not: 0 });
   assert.is(props('WN16-SO-000120').valueData, 30);
@@ -289,8 +316,11 @@ test('--scope keeps the rules for that server role; every rule is a resource, li
     const plan = planOf(result.yaml);
     const inScope = extractions.filter((x) => x.extraction.applicability.scope.includes(scope));
     const registry = inScope.filter((x) => x.extraction.kind === 'registry');
-    assert.equal([...new Set(plan.resources.map(stigIdOf))].sort(), registry.map((x) => x.rule.stigId).sort(), `${scope}: the registry rules for ${scope}`);
-    assert.equal(result.notImported.map((n) => n.rule.stigId), inScope.filter((x) => x.extraction.kind === 'unsupported').map((x) => x.rule.stigId));
+    assert.equal([...new Set(registryOnly(plan).resources.map(stigIdOf))].sort(), registry.map((x) => x.rule.stigId).sort(), `${scope}: the registry rules for ${scope}`);
+    const other = inScope.filter((x) => x.extraction.kind === 'unsupported' && POLICY_CATEGORIES.includes(x.extraction.category) && x.rule.stigId !== 'WN16-00-000460');
+    const covered = plan.resources.filter((r) => r.kind !== 'Registry').flatMap((r) => r.metadata!.references!.stig!.filter((id) => id.startsWith('WN16-')));
+    assert.equal(covered.sort(), other.map((x) => x.rule.stigId).sort(), `${scope}: the user right, account, security and audit policy rules for ${scope}`);
+    assert.equal(result.notImported.map((n) => n.rule.stigId), inScope.filter((x) => x.extraction.kind === 'unsupported' && !other.includes(x)).map((x) => x.rule.stigId));
     assert.equal(result.outOfScope.map((r) => r.stigId), extractions.filter((x) => !x.extraction.applicability.scope.includes(scope)).map((x) => x.rule.stigId));
     for (const rule of result.outOfScope) assert.match(result.yaml, new RegExp(`^# {5}${rule.stigId} \\(${rule.vulnId}\\): `, 'm'));
     assert.is(result.importedRules + result.notImported.length + result.outOfScope.length, benchmark.rules.length);
@@ -323,7 +353,7 @@ const UNRELATED = ['[HKEY_LOCAL_MACHINE\\SOFTWARE\\Unrelated]', '"Keep"="me"', '
 
 for (const scope of ['MS', 'DC'] as const) {
   test(`${scope}: apply brings every registry rule into its desired state from a non-compliant export; a second apply changes nothing`, async () => {
-    const { plan } = validateFile(CONFIG[scope]);
+    const plan = registryOnly(validateFile(CONFIG[scope]).plan!);
     const file = join(tempDir(), `stig-${scope}.reg`);
     const { bytes, kinds } = nonCompliantSnapshot(plan!, UNRELATED);
     writeFileSync(file, bytes);
@@ -362,7 +392,7 @@ for (const scope of ['MS', 'DC'] as const) {
 // --- 3. values the STIG accepts that are not valueData are left alone ------------------------------------
 
 test('compliant values other than valueData (a larger log, fewer cached logons as text, another allowed choice, absence) are left untouched', async () => {
-  const { plan } = validateFile(CONFIG.MS);
+  const plan = registryOnly(validateFile(CONFIG.MS).plan!);
   const base = nonCompliantSnapshot(plan!).bytes.toString('utf16le').replace(/^\uFEFF/, '').split('\r\n');
   const OK_VALUES: Record<string, string> = {
     'WN16-CC-000300': '"MaxSize"=dword:00010000',
@@ -444,8 +474,8 @@ test('CLI: -o replaces the file atomically (a new file renamed over it), counts 
   assert.ok(readFileSync(out).equals(readFileSync(CONFIG.MS)));
   assert.is.not(statSync(out).ino, before, 'renamed over, not rewritten in place');
   assert.equal(readdirSync(dir), ['baseline.yaml'], 'no temporary file left');
-  assert.match(r.stderr, /273 rules in U_MS_Windows_Server_2016_STIG_V2R10_Manual-xccdf\.xml; 43 not for MS; 97 imported as 99 resources into /);
-  assert.match(r.stderr, /133 not expressible \(listed at the top of the document\): access-control 10, account-policy 9, accounts-directory 7, audit-policy 32, certificate 4, installed-feature 8, manual 22, platform 3, runtime-state 2, security-policy 4, site-defined-value 2, user-right 30\n/);
+  assert.match(r.stderr, /273 rules in U_MS_Windows_Server_2016_STIG_V2R10_Manual-xccdf\.xml; 43 not for MS; 171 imported as 163 resources into /);
+  assert.match(r.stderr, /59 not expressible \(listed at the top of the document\): access-control 10, accounts-directory 7, certificate 4, installed-feature 8, manual 23, platform 3, runtime-state 2, site-defined-value 2\n/);
   assert.is(r.stdout, '');
 
   const nested = join(dir, 'a', 'b', 'dc.yaml');
@@ -456,7 +486,7 @@ test('CLI: -o replaces the file atomically (a new file renamed over it), counts 
   const std = await cli(['import', 'stig', XCCDF]);
   assert.is(std.code, 0);
   assert.is(std.stdout, full.yaml);
-  assert.match(std.stderr, /99 imported as 101 resources\n/);
+  assert.match(std.stderr, /184 imported as 175 resources\n/);
 
   // An output path that cannot be written: a runtime error, the directory left as it was.
   const blocker = join(dir, 'taken');

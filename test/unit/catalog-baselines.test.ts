@@ -6,7 +6,7 @@ import { registrySpec } from '../../src/kinds/registry/kind.js';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadCatalog, type CatalogEntry } from '../../src/catalog/catalog.js';
+import { isRegistryEntry, loadCatalog, type RegistryCatalogEntry as CatalogEntry } from '../../src/catalog/catalog.js';
 import { findBaseline, selectSettings, type Baseline, type BaselineSetting } from '../../src/catalog/baseline.js';
 import { baselineDocument } from '../../src/catalog/baseline-document.js';
 import { validateText } from '../../src/document/validate.js';
@@ -73,21 +73,28 @@ interface Row {
   absentOk?: boolean;
 }
 
-function checkRows(b: Baseline, rows: Row[]) {
+/** A baseline with only its registry settings: the others are checked against nonregistry-ws2016.json below. */
+function registryPart(b: Baseline): Baseline {
+  return { ...b, settings: b.settings.filter((s) => isRegistryEntry(catalog.find(s.entry)!)) };
+}
+
+function checkRows(whole: Baseline, rows: Row[]) {
+  const b = registryPart(whole);
   let matched = 0;
   for (const row of rows) {
     // One recommendation can be split by role when its level differs per role (v3.0.0 18.7.1: L1 on DCs, L2 on member servers).
-    const both = b.settings.filter((s) => s.ref === row.ref && entryKey(catalog.find(s.entry)!) === row.path);
+    const both = b.settings.filter((s) => s.ref === row.ref && entryKey((catalog.find(s.entry) as CatalogEntry)) === row.path);
     const settings = both.length > 1 ? both.filter((s) => [...s.scope].sort().join() === [...row.scope].sort().join()) : both;
     if (settings.length === 0) {
-      const listed = b.notExpressible.some((n) => n.ref === row.ref && (row.title === undefined || n.title === row.title));
+      const asKind = whole.settings.some((x) => x.ref === row.ref && !isRegistryEntry(catalog.find(x.entry)!));
+      const listed = asKind || b.notExpressible.some((n) => n.ref === row.ref && (row.title === undefined || n.title === row.title));
       assert.ok(listed, `${b.id} ${row.ref} ${row.path}: neither a setting nor listed as not expressible`);
       continue;
     }
     assert.is(settings.length, 1, `${b.id} ${row.ref} ${row.path}: one setting`);
     const s = settings[0]!;
-    const entry = catalog.find(s.entry)!;
-    assert.is(entry.registry!.valueType, row.valueType, `${b.id} ${row.ref}: value type`);
+    const entry = (catalog.find(s.entry) as CatalogEntry);
+    assert.is(entry.registry.valueType, row.valueType, `${b.id} ${row.ref}: value type`);
     assert.equal(dataOf(entry, s), tableData(row.valueType, row.data), `${b.id} ${row.ref} ${row.path}: data`);
     assert.equal([...s.scope].sort(), [...row.scope].sort(), `${b.id} ${row.ref} ${row.path}: scope`);
     if (row.level !== undefined) assert.is(s.level ?? null, row.level, `${b.id} ${row.ref}: level`);
@@ -97,7 +104,7 @@ function checkRows(b: Baseline, rows: Row[]) {
   }
   // Nothing in the baseline that the table does not have.
   for (const s of b.settings) {
-    const path = entryKey(catalog.find(s.entry)!);
+    const path = entryKey((catalog.find(s.entry) as CatalogEntry));
     assert.ok(rows.some((r) => r.ref === s.ref && r.path === path), `${b.id} ${s.ref} (${s.entry}) is not in the table`);
   }
   return matched;
@@ -120,8 +127,8 @@ test('CIS baseline v1.2.0 (cis-ws2016@1.2.0): every registry recommendation of t
     }));
   const matched = checkRows(b, rows);
   assert.ok(matched >= 250, `only ${matched} CIS rows are settings`);
-  for (const n of CIS.notRegistry) assert.ok(b.notExpressible.some((x) => x.ref === n.cis), `CIS ${n.cis} (not a registry value) is not listed`);
-  for (const s of b.settings) {
+  for (const n of CIS.notRegistry) assert.ok(b.notExpressible.some((x) => x.ref === n.cis) || b.settings.some((x) => x.ref === n.cis), `CIS ${n.cis} (not a registry value) is neither a setting nor listed`);
+  for (const s of registryPart(b).settings) {
     if (s.condition) assert.ok(validateText('c.yaml', `metadata: { name: c }\nresources:\n  - { name: r, type: Policy, properties: { id: ${s.entry}, value: ${JSON.stringify(s.value)}, condition: ${JSON.stringify(s.condition)} } }\n`).diagnostics.length === 0, `${s.ref}: value meets its condition`);
   }
 });
@@ -143,8 +150,11 @@ const CIS3_KEY_CORRECTED: Record<string, string> = {
 const CIS3_DATA_CORRECTED: Record<string, unknown> = {
   '2.3.11.13': 1, // "Audit all or higher": the role writes 2 (Deny all), which blocks outgoing NTLM; set writes the minimum, and the condition keeps a Deny all in place
 };
+/** Rows whose recommendation is not the registry value the role writes but a setting of another kind. */
+const CIS3_SET_AS_KIND: Record<string, string> = {
+  '2.3.11.6': 'force-logoff-when-logon-hours-expire', // the role writes 2.3.9.4's EnableForcedLogOff; the policy is [System Access] ForceLogoffWhenHourExpire
+};
 const CIS3_NOT_EXPRESSIBLE: Record<string, RegExp> = {
-  '2.3.11.6': /ForceLogoffWhenHourExpire/, // the role writes 2.3.9.4's EnableForcedLogOff under this number
   '2.3.5.2': /Not Configured/, // the role writes DWord 0 into an SDDL string value that should be absent
   '18.3.1': /installer/, // LAPS CSE registration, not a policy
   '18.6.19.2.1': /not a Group Policy setting/, // IPv6 DisabledComponents, not a policy
@@ -168,22 +178,23 @@ test('CIS baseline v3.0.0 (cis-ws2016): every registry recommendation of the tab
     absentOk: false,
   }));
   const matched = checkRows(b, rows);
-  assert.is(matched, rows.length - Object.keys(CIS3_NOT_EXPRESSIBLE).length, 'every other row is a setting');
+  assert.is(matched, rows.length - Object.keys(CIS3_NOT_EXPRESSIBLE).length - Object.keys(CIS3_SET_AS_KIND).length, 'every other row is a setting');
+  for (const [ref, entry] of Object.entries(CIS3_SET_AS_KIND)) assert.ok(b.settings.some((x) => x.ref === ref && x.entry === entry), `${ref} sets ${entry}`);
   for (const [ref, reason] of Object.entries(CIS3_NOT_EXPRESSIBLE)) {
     assert.ok(b.notExpressible.some((n) => n.ref === ref && reason.test(n.reason)), `${ref} listed with its reason`);
-    assert.not.ok(b.settings.some((s) => s.ref === ref), `${ref} is not a setting`);
+    assert.not.ok(registryPart(b).settings.some((s) => s.ref === ref), `${ref} is not a setting`);
   }
-  for (const n of CIS3.notRegistry) assert.ok(b.notExpressible.some((x) => x.ref === n.cis), `CIS ${n.cis} (not a registry value) is not listed`);
-  for (const s of b.settings) {
+  for (const n of CIS3.notRegistry) assert.ok(b.notExpressible.some((x) => x.ref === n.cis) || b.settings.some((x) => x.ref === n.cis), `CIS ${n.cis} (not a registry value) is neither a setting nor listed`);
+  for (const s of registryPart(b).settings) {
     if (s.condition) assert.ok(validateText('c.yaml', `metadata: { name: c }\nresources:\n  - { name: r, type: Policy, properties: { id: ${s.entry}, value: ${JSON.stringify(s.value)}, condition: ${JSON.stringify(s.condition)} } }\n`).diagnostics.length === 0, `${s.ref}: value meets its condition`);
   }
   // Machine and user settings, every level and role.
-  assert.ok(b.settings.some((s) => catalog.find(s.entry)!.registry!.key.startsWith('HKCU\\')), 'section 19 user settings');
+  assert.ok(registryPart(b).settings.some((s) => (catalog.find(s.entry) as CatalogEntry).registry.key.startsWith('HKCU\\')), 'section 19 user settings');
   for (const level of ['L1', 'L2', 'NG']) assert.ok(b.settings.some((s) => s.level === level), level);
 });
 
 test('CIS v3.0.0 coverage: every registry value of the table (key and value name) has a catalog entry with the same data', () => {
-  const byPath = new Map(catalog.entries.map((e) => [entryKey(e), e]));
+  const byPath = new Map(catalog.entries.filter(isRegistryEntry).map((e) => [entryKey(e), e]));
   const rows = CIS3.recommendations.filter((r) => !(r.cis in CIS3_NOT_EXPRESSIBLE) || ['2.3.5.2', '2.3.11.6', '2.3.7.4', '2.3.7.5'].includes(r.cis));
   const covered = rows.filter((r) => byPath.has(keyOf(r.hive, r.cis in CIS3_KEY_CORRECTED ? CIS3_KEY_CORRECTED[r.cis]!.slice(5) : r.key, r.valueName)));
   assert.equal(rows.filter((r) => !covered.includes(r)).map((r) => `${r.cis} ${r.valueName}`), []);
@@ -193,7 +204,7 @@ test('CIS v3.0.0 coverage: every registry value of the table (key and value name
 
 test('ASR rules: one entry per rule GUID under the Rules key, REG_SZ with Block/Audit/(Warn)/Disabled, each in the v3.0.0 baseline or named by title', () => {
   const rulesKey = 'HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows Defender\\Windows Defender Exploit Guard\\ASR\\Rules';
-  const rules = catalog.entries.filter((e) => e.registry!.key === rulesKey);
+  const rules = catalog.entries.filter(isRegistryEntry).filter((e) => e.registry.key === rulesKey);
   assert.ok(rules.length >= 19, `${rules.length} ASR rules`);
   for (const e of rules) {
     assert.match(e.registry!.valueName, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, e.id);
@@ -264,9 +275,66 @@ test('every baseline document (each role and level) validates, and catalog refer
     }
   }
   for (const b of catalog.baselines) for (const n of b.notExpressible) assert.not.match(n.reason, /no catalog entry/, `${b.id} ${n.ref}: a registry setting without an entry is a gap, not a reason`);
-  const seed = catalog.find('smb-client-signing-if-server-agrees')!;
+  const seed = (catalog.find('smb-client-signing-if-server-agrees') as CatalogEntry);
   assert.ok(seed.references.cis!.includes('2.3.8.2'));
   assert.ok(seed.references.microsoft!.includes('SCM Windows Server 2016 - Member Server Baseline - Computer'));
+});
+
+// --- settings that are not registry values ----------------------------------------------------------------
+
+const NONREG = fixture('nonregistry-ws2016.json') as {
+  source: { files: { repository: string; path: string; commit: string; licence: string }[] };
+  cis: Record<'v3.0.0' | 'v1.2.0', { ref: string; level: string; scope: string[]; entry: string; value: unknown; condition?: Record<string, unknown>; right?: string; key?: string; subcategory?: string }[]>;
+  microsoft: { ref: string; scope: string[]; entry: string; value: unknown; right?: string; key?: string; subcategory?: string }[];
+};
+
+test('non-registry settings: every row of nonregistry-ws2016.json is a baseline setting of an entry with the same storage, value, scope and level', () => {
+  for (const f of NONREG.source.files) {
+    assert.match(f.commit, /^[0-9a-f]{40}$/, `${f.path}: a commit`);
+    assert.is(f.licence, 'MIT', `${f.path}: licence`);
+  }
+  const check = (b: Baseline, rows: (typeof NONREG.microsoft[number] & { level?: string; condition?: Record<string, unknown> })[]) => {
+    for (const row of rows) {
+      const s = b.settings.filter((x) => x.ref === row.ref && x.entry === row.entry && [...x.scope].sort().join() === [...row.scope].sort().join());
+      assert.is(s.length, 1, `${b.id} ${b.version} ${row.ref} ${row.entry}: one setting`);
+      assert.equal(s[0]!.value, row.value, `${row.ref} ${row.entry}: value`);
+      assert.equal(s[0]!.condition, row.condition, `${row.ref} ${row.entry}: condition`);
+      if (row.level) assert.is(s[0]!.level, row.level, `${row.ref}: level`);
+      const storage = catalog.find(row.entry)!.storage!;
+      if (row.right) assert.equal(storage, { kind: 'UserRight', right: row.right }, `${row.ref}: right`);
+      if (row.key) assert.is((storage as { key: string }).key, row.key, `${row.ref}: key`);
+      if (row.subcategory) assert.is((storage as { subcategory: string }).subcategory, row.subcategory, `${row.ref}: subcategory`);
+      // A principal list names principals the UserRight kind knows (a SID, a well-known name, NT SERVICE\x).
+      const principals = Array.isArray(row.value) ? row.value : (row.value as { mustInclude?: string[] } | undefined)?.mustInclude;
+      for (const p of storage.kind === 'UserRight' ? (principals ?? []) : []) assert.match(String(p), /^\*S-1-5-[\d-]+$|^NT SERVICE\\\w+$/, `${row.ref}: ${String(p)}`);
+    }
+    // Every non-registry setting of the baseline comes from the table.
+    for (const x of b.settings.filter((x) => !isRegistryEntry(catalog.find(x.entry)!))) assert.ok(rows.some((r) => r.ref === x.ref && r.entry === x.entry), `${b.id} ${x.ref} ${x.entry} is not in the table`);
+  };
+  check(baseline('cis-ws2016'), NONREG.cis['v3.0.0']);
+  check(baseline('cis-ws2016@1.2.0'), NONREG.cis['v1.2.0']);
+  check(baseline('msft-ws2016'), NONREG.microsoft);
+  // What the benchmarks say, spot-checked against their own titles: a range kept as a condition, a must-include list, a partial audit setting.
+  const v3 = baseline('cis-ws2016');
+  assert.equal(v3.settings.find((x) => x.ref === '1.2.2')!.condition, { atLeast: 1, atMost: 5 });
+  assert.equal(v3.settings.find((x) => x.ref === '2.2.22')!.value, { mustInclude: ['*S-1-5-32-546', '*S-1-5-114'] });
+  assert.equal(v3.settings.find((x) => x.ref === '17.5.1')!.value, { failure: 'enabled' });
+  assert.equal(baseline('cis-ws2016@1.2.0').settings.find((x) => x.ref === '1.2.2')!.condition, { atLeast: 1, atMost: 10 });
+  // Only what truly has no setting is left: Allow Administrator account lockout (a key winstate does not know) and the Print Spooler service.
+  assert.equal(v3.notExpressible.filter((n) => /^(1\.|2\.2\.|17\.|5\.)/.test(n.ref)).map((n) => n.ref), ['1.2.3', '5.1', '5.2']);
+  assert.equal(baseline('cis-ws2016@1.2.0').notExpressible.filter((n) => /^(1\.|2\.2\.|17\.)/.test(n.ref)).map((n) => n.ref), []);
+});
+
+test('non-registry settings in documents: a Policy where the catalog says the same, the kind\'s own resource where the baseline asks for more', () => {
+  const doc = baselineDocument(baseline('cis-ws2016'), catalog, { scope: 'MS', level: 'L1' });
+  const { plan, diagnostics } = validateText('cis.yaml', doc.yaml, { catalog });
+  assert.equal(diagnostics, []);
+  const byName = new Map(plan!.resources.map((r) => [r.name, r]));
+  assert.is(byName.get('2.2.22: Deny access to this computer from the network')!.kind, 'UserRight');
+  assert.match(doc.yaml, /- name: '2\.2\.22: Deny access to this computer from the network'\n\s+type: 'UserRight'[\s\S]*?mustInclude: \[ '\*S-1-5-32-546', '\*S-1-5-114' \]/);
+  assert.match(doc.yaml, /- name: '1\.2\.2: Account lockout threshold'\n\s+type: 'AccountPolicy'[\s\S]*?policy: 'LockoutBadCount'\n\s+value: 5\n\s+condition: \{ atLeast: 1, atMost: 5 \}/);
+  assert.match(doc.yaml, /- name: '17\.3\.1: Audit PNP Activity'\n\s+type: 'Policy'[\s\S]*?policy: 'Audit PNP Activity'\n\s+value: 'recommended'/);
+  assert.match(doc.yaml, /- name: '2\.2\.1: Access Credential Manager as a trusted caller'\n\s+type: 'Policy'[\s\S]*?value: \[\]/);
 });
 
 test.run();

@@ -17,13 +17,21 @@ test('catalog list --json prints the documented shape for every entry', async ()
   const list = JSON.parse(r.stdout) as Record<string, unknown>[];
   assert.is(list.length, loadCatalog().entries.length);
   for (const e of list) {
-    for (const key of ['id', 'title', 'gpoPath', 'registry', 'desired', 'scope', 'references', 'baselines']) assert.ok(key in e, `${String(e.id)} lacks ${key}`);
-    assert.equal(Object.keys(e.registry as object), ['key', 'valueName', 'valueType']);
+    for (const key of ['id', 'title', 'gpoPath', 'desired', 'scope', 'references', 'baselines']) assert.ok(key in e, `${String(e.id)} lacks ${key}`);
+    // A registry value's location, or for user rights, account, security and audit policy a storage block instead.
+    assert.is('registry' in e, !('storage' in e), `${String(e.id)}: registry or storage`);
+    if ('registry' in e) assert.equal(Object.keys(e.registry as object), ['key', 'valueName', 'valueType']);
+    else assert.ok(['UserRight', 'AccountPolicy', 'SecurityPolicy', 'AuditPolicy'].includes((e.storage as { kind: string }).kind));
     assert.equal(Object.keys(e.references as object), ['stig', 'cis', 'microsoft', 'oval', 'cce']);
   }
   const validate = new Ajv2020({ allErrors: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(resolve(process.cwd(), 'schema', 'catalog.schema.json'), 'utf8')));
   assert.ok(validate(list), JSON.stringify(validate.errors?.slice(0, 3)));
   assert.not.ok(validate([{ ...list[0], references: { stig: [] } }]), 'the schema catches a missing reference list');
+  const right = list.find((e) => e.id === 'user-right-debug-programs')!;
+  assert.equal(right.storage, { kind: 'UserRight', right: 'SeDebugPrivilege' });
+  assert.equal(right.desired, { choice: null, valueData: null, principals: ['*S-1-5-32-544'] });
+  assert.not.ok(validate([{ ...right, registry: { key: 'HKLM\\X', valueName: 'Y', valueType: 'DWord' } }]), 'the schema refuses registry and storage together');
+  assert.not.ok(validate([{ ...right, storage: { kind: 'UserRight' } }]), 'the schema requires the right');
   const seed = list.find((e) => e.id === 'smb-client-signing-if-server-agrees')!;
   assert.equal(seed.desired, { choice: 'Enabled', valueData: 1 });
   assert.not.ok(validate([{ ...seed, baselines: [{ ...(seed.baselines as object[])[0], version: undefined }] }]), 'the schema requires each baseline item\'s version');

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadCatalog, type CatalogEntry } from '../../src/catalog/catalog.js';
+import { isRegistryEntry, loadCatalog, type RegistryCatalogEntry as CatalogEntry } from '../../src/catalog/catalog.js';
 import { normaliseData } from '../../src/kinds/registry/data.js';
 import { meetsCondition, parseCondition } from '../../src/kinds/condition.js';
 import type { WireData } from '../../src/kinds/registry/model.js';
@@ -110,7 +110,7 @@ function parseValues(file: string, strings: Strings): { regs: Registration[]; pa
 const strings = parseStrings('Strings-sceregvl.txt');
 const { regs: registrations, paddedNames } = parseValues('Values-sceregvl.txt', strings);
 const catalog = loadCatalog();
-const entries = catalog.entries;
+const entries = catalog.entries.filter(isRegistryEntry);
 const mss = entries.filter((e) => e.kind === 'MSS');
 
 const locationOf = (key: string, valueName: string): string => `${key}\\${valueName}`.toLowerCase();

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadCatalog, type CatalogEntry } from '../../src/catalog/catalog.js';
+import { isRegistryEntry, loadCatalog, type RegistryCatalogEntry as CatalogEntry } from '../../src/catalog/catalog.js';
 
 const REG_FILE = resolve(process.cwd(), 'test', 'fixtures', 'reg', 'plus3it_sceWin8.reg');
 const REG_VALUES = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\SeCEdit\\Reg Values\\';
@@ -58,8 +58,8 @@ function parseRegistrations(file: string): Registration[] {
 }
 
 const registrations = parseRegistrations(REG_FILE);
-const entries = loadCatalog().entries;
-const pathOf = (e: CatalogEntry): string => `${e.registry!.key}\\${e.registry!.valueName}`.toLowerCase();
+const entries = loadCatalog().entries.filter(isRegistryEntry);
+const pathOf = (e: CatalogEntry): string => `${e.registry.key}\\${e.registry.valueName}`.toLowerCase();
 const entriesFor = (r: Registration): CatalogEntry[] => entries.filter((e) => pathOf(e) === r.path.toLowerCase());
 const typeDiffers = new Map(Object.entries(TYPE_DIFFERS).map(([k, v]) => [k.toLowerCase(), v]));
 

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadCatalog, type CatalogEntry } from '../../src/catalog/catalog.js';
+import { isRegistryEntry, loadCatalog, type RegistryCatalogEntry as CatalogEntry } from '../../src/catalog/catalog.js';
 import { extractAll, parseXccdf } from '../../src/catalog/stig/xccdf.js';
 import { mapCondition } from '../../src/catalog/stig/import.js';
 import { meetsCondition, parseCondition } from '../../src/kinds/condition.js';
@@ -13,7 +13,7 @@ import { parseKeyPath, type WireData } from '../../src/kinds/registry/model.js';
 const XCCDF = resolve(process.cwd(), 'test', 'fixtures', 'stig', 'U_MS_Windows_Server_2016_STIG_V2R10_Manual-xccdf.xml');
 const rules = extractAll(parseXccdf(readFileSync(XCCDF, 'utf8')));
 const byStigId = new Map(rules.map((r) => [r.rule.stigId, r]));
-const entries = loadCatalog().entries;
+const entries = loadCatalog().entries.filter(isRegistryEntry);
 
 function recommendedData(entry: CatalogEntry): WireData | undefined {
   const r = entry.recommended;

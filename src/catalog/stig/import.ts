@@ -48,7 +48,9 @@ import type { ResourceMetadata } from '../../kinds/info.js';
 import { parseKeyPath, targetIdentity, type ValueType, type WireData } from '../../kinds/registry/model.js';
 import { deliverDocument, oneLine, renderDocument, SCHEMA_MODELINE } from '../../document/write.js';
 import { EXIT } from '../../engine/results.js';
-import { loadCatalog, type Catalog } from '../catalog.js';
+import { loadCatalog, type Catalog, type CatalogEntry } from '../catalog.js';
+import { extractPolicyRequirement, type PolicySetting } from './policy-rules.js';
+import { findAuditSubcategory, findUserRight } from '../../kinds/tables.js';
 import { registryKind } from '../../kinds/registry/kind.js';
 import { policyKind } from '../../kinds/policy.js';
 import { unitOf } from '../../kinds/index.js';
@@ -89,7 +91,9 @@ export interface ImportedProperties {
   absentOk?: true;
 }
 
-export interface ImportedResource {
+/** A registry value a rule requires. */
+export interface ImportedRegistryResource {
+  kind: 'Registry';
   rule: StigRule;
   value: StigRegistryValue;
   name: string;
@@ -99,6 +103,27 @@ export interface ImportedResource {
   /** Set when a catalog entry implements the rule with exactly this target and value: written as that. */
   linked?: { type: 'Policy' | 'SecurityOption'; properties: ({ stig: string } | { id: string }) & { value: string } };
 }
+
+/**
+ * A user right, account or security policy, or audit subcategory a rule requires. The two rules of
+ * one audit subcategory (Success, Failure) make one resource: `rules` lists both.
+ */
+export interface ImportedPolicyResource {
+  kind: PolicySetting['kind'];
+  rule: StigRule;
+  rules: StigRule[];
+  setting: PolicySetting;
+  name: string;
+  description?: string;
+  metadata: ResourceMetadata;
+  /** The kind's own document type and properties (src/kinds/CONTRACT.md, "Document syntax"). */
+  type: 'UserRight' | 'AccountPolicy' | 'SecurityPolicy' | 'AuditPolicy';
+  properties: Record<string, unknown>;
+  /** Set when a catalog entry with the same storage asks for exactly this: written as a Policy (or SecurityOption) of it. */
+  linked?: { type: 'Policy' | 'SecurityOption'; properties: ({ stig: string } | { id: string }) & { value: unknown } };
+}
+
+export type ImportedResource = ImportedRegistryResource | ImportedPolicyResource;
 
 export interface StigImport {
   benchmark: StigBenchmark;
@@ -335,6 +360,201 @@ function documentNameOf(benchmark: StigBenchmark, scope: Scope | undefined): str
 const SCOPE_WORDS: Record<Scope, string> = { MS: 'member servers (and standalone systems)', DC: 'domain controllers' };
 
 // ---------------------------------------------------------------------------------------------------------
+// Settings that are not registry values (user rights, account and security policy, audit policy)
+
+const POLICY_CATEGORIES = ['user-right', 'audit-policy', 'account-policy', 'security-policy'] as const;
+type PolicyCategory = (typeof POLICY_CATEGORIES)[number];
+function isPolicyCategory(category: string): category is PolicyCategory {
+  return (POLICY_CATEGORIES as readonly string[]).includes(category);
+}
+
+/** What makes two settings the same, as the kinds' identities do (src/kinds/CONTRACT.md). */
+function settingIdentity(s: PolicySetting): string {
+  switch (s.kind) {
+    case 'UserRight':
+      return `userright:${s.right.toLowerCase()}`;
+    case 'AccountPolicy':
+    case 'SecurityPolicy':
+      return `${s.kind.toLowerCase()}:${s.section.toLowerCase()}:${s.key.toLowerCase()}`;
+    case 'AuditPolicy':
+      return `auditpolicy:${s.guid.toLowerCase()}`;
+  }
+}
+
+/** The kind's own document properties for a setting (a choice word for booleans, as documents write them). */
+function kindProperties(s: PolicySetting): Record<string, unknown> {
+  switch (s.kind) {
+    case 'UserRight':
+      return 'principals' in s ? { right: s.right, principals: [...s.principals] } : { right: s.right, mustInclude: [...s.mustInclude] };
+    case 'AccountPolicy':
+    case 'SecurityPolicy': {
+      const boolean = s.text === 'Enabled' || s.text === 'Disabled';
+      return { policy: s.key, ...(s.value !== undefined ? { value: boolean ? s.text : s.value } : {}), ...(s.condition ? { condition: structuredClone(s.condition) } : {}) };
+    }
+    case 'AuditPolicy':
+      return { subcategory: s.guid, ...(s.success ? { success: s.success } : {}), ...(s.failure ? { failure: s.failure } : {}) };
+  }
+}
+
+function policyResourceName(r: Pick<ImportedPolicyResource, 'rules' | 'setting'>, taken: Set<string>): string {
+  const ids = r.rules.map((x) => x.stigId);
+  let name: string;
+  if (r.setting.kind === 'AuditPolicy' && r.rules.length > 1) {
+    const directions = [r.setting.success ? 'success' : '', r.setting.failure ? 'failure' : ''].filter(Boolean).join(' and ');
+    name = `${ids.join(', ')}: audit ${r.setting.subcategory} ${directions}`;
+  } else {
+    name = `${ids[0]}: ${shortTitle(r.rules[0]!.title, SHORT_TITLE)}`;
+  }
+  name = name.slice(0, MAX_NAME - 6);
+  const base = name;
+  for (let i = 2; taken.has(name); i++) name = `${base} [${i}]`;
+  taken.add(name);
+  return name;
+}
+
+/**
+ * A resource for a rule's setting; the second rule of an audit subcategory joins the first one's
+ * resource (undefined). A setting another rule requires differently is a conflict (its reason).
+ */
+function addPolicyResource(
+  rule: StigRule,
+  setting: PolicySetting,
+  notes: string[],
+  applicability: { scope: Scope[]; conditions: { text: string }[] },
+  bySetting: Map<string, ImportedPolicyResource>,
+  names: Set<string>,
+): ImportedPolicyResource | string | undefined {
+  const identity = settingIdentity(setting);
+  const earlier = bySetting.get(identity);
+  const description = [...applicability.conditions.map((c) => `STIG applicability: ${oneLine(c.text)}`), ...notes.map(oneLine)].join(' ');
+  if (earlier && earlier.setting.kind === 'AuditPolicy' && setting.kind === 'AuditPolicy') {
+    const merged: PolicySetting = { ...earlier.setting, ...(setting.success ? { success: setting.success } : {}), ...(setting.failure ? { failure: setting.failure } : {}) };
+    names.delete(earlier.name);
+    earlier.rules.push(rule);
+    earlier.setting = merged;
+    earlier.properties = kindProperties(merged);
+    earlier.name = policyResourceName(earlier, names);
+    earlier.metadata.references = { stig: [...new Set(earlier.rules.flatMap((x) => [x.vulnId, ...x.legacyIds, x.stigId]))] };
+    earlier.metadata.title = earlier.rules.map((x) => oneLine(x.title)).join(' / ');
+    const scope = new Set([...(earlier.metadata.scope ?? []), ...applicability.scope]);
+    earlier.metadata.scope = (['MS', 'DC'] as const).filter((x) => scope.has(x));
+    const text = [earlier.description, description].filter((t) => t !== undefined && t !== '');
+    const joined = [...new Set(text)].join(' ');
+    if (joined) earlier.description = joined;
+    return undefined;
+  }
+  if (earlier && stableJson(earlier.setting) !== stableJson(setting)) {
+    const what = setting.kind === 'UserRight' ? `user right ${setting.right}` : setting.kind === 'AuditPolicy' ? `audit subcategory ${setting.subcategory}` : `${setting.section} ${setting.key}`;
+    const roles = earlier.metadata.scope?.join() !== applicability.scope.join() ? ' (the two rules are for different server roles: import with --scope MS or --scope DC)' : '';
+    return `${what} is also required by ${earlier.rule.stigId}, with another value${roles}`;
+  }
+  const gpo = gpoPaths(rule.fixText);
+  // A fix text that names the policy without quotes (WN16-UR-000280): the policy's place from the kinds' tables.
+  if (gpo.length === 0) gpo.push(...kindGpoPath(setting));
+  const severity = rule.severity === 'low' || rule.severity === 'medium' || rule.severity === 'high' ? rule.severity : undefined;
+  const metadata: ResourceMetadata = {
+    title: oneLine(rule.title),
+    ...(severity ? { severity } : {}),
+    ...(gpo.length > 0 ? { gpoPath: gpo.join('; ') } : {}),
+    scope: [...applicability.scope],
+    references: { stig: [...new Set([rule.vulnId, ...rule.legacyIds, rule.stigId])] },
+  };
+  const r: ImportedPolicyResource = {
+    kind: setting.kind,
+    rule,
+    rules: [rule],
+    setting,
+    name: '',
+    ...(description ? { description } : {}),
+    metadata,
+    type: setting.kind,
+    properties: kindProperties(setting),
+  };
+  r.name = policyResourceName(r, names);
+  if (!earlier) bySetting.set(identity, r);
+  return r;
+}
+
+const SECURITY_SETTINGS = 'Computer Configuration\\Windows Settings\\Security Settings';
+
+/** Where Group Policy shows a user right or audit subcategory (account policy rules always name theirs). */
+function kindGpoPath(s: PolicySetting): string[] {
+  if (s.kind === 'UserRight') {
+    const right = findUserRight(s.right);
+    return right ? [`${SECURITY_SETTINGS}\\Local Policies\\User Rights Assignment\\${right.title}`] : [];
+  }
+  if (s.kind === 'AuditPolicy') {
+    const sub = findAuditSubcategory(s.guid);
+    return sub ? [`${SECURITY_SETTINGS}\\Advanced Audit Policy Configuration\\Audit Policies\\${sub.category}\\${sub.gpoTitle}`] : [];
+  }
+  return [];
+}
+
+function sameStorage(entry: CatalogEntry, s: PolicySetting): boolean {
+  const st = entry.storage;
+  if (!st || st.kind !== s.kind) return false;
+  if (st.kind === 'UserRight' && s.kind === 'UserRight') return st.right.toLowerCase() === s.right.toLowerCase();
+  if (st.kind === 'AuditPolicy' && s.kind === 'AuditPolicy') return st.guid.toLowerCase() === s.guid.toLowerCase();
+  if ((st.kind === 'AccountPolicy' || st.kind === 'SecurityPolicy') && (s.kind === 'AccountPolicy' || s.kind === 'SecurityPolicy')) {
+    return st.section === s.section && st.key.toLowerCase() === s.key.toLowerCase();
+  }
+  return false;
+}
+
+const sortedSet = (items: readonly string[]): string => JSON.stringify([...items].map((i) => i.toLowerCase()).sort());
+
+/**
+ * The value of a Policy resource of `entry` that asks for exactly what the setting does: `recommended`
+ * when the catalog's recommendation is the same, else the value in the entry's own terms where the
+ * Policy form has one (a principal list, a choice, Success and Failure), else undefined.
+ */
+export function policyValueFor(entry: CatalogEntry, s: PolicySetting): unknown {
+  const rec = entry.recommended;
+  switch (s.kind) {
+    case 'UserRight': {
+      if ('principals' in s) {
+        if (rec && typeof rec === 'object' && 'principals' in rec && rec.principals !== undefined && sortedSet(rec.principals) === sortedSet(s.principals)) return 'recommended';
+        return [...s.principals];
+      }
+      const same = rec && typeof rec === 'object' && 'mustInclude' in rec && !('mustExclude' in rec) && sortedSet(rec.mustInclude ?? []) === sortedSet(s.mustInclude);
+      return same ? 'recommended' : undefined;
+    }
+    case 'AccountPolicy':
+    case 'SecurityPolicy': {
+      if (typeof rec === 'string') {
+        const choice = entry.choices?.find((c) => c.name === rec);
+        if (choice && s.value !== undefined && choice.data === s.value && !s.condition) return 'recommended';
+      } else if (rec && typeof rec === 'object' && !('valueData' in rec) && ('value' in rec || 'condition' in rec)) {
+        if (rec.value === s.value && stableJson(rec.condition ?? null) === stableJson(s.condition ?? null)) return 'recommended';
+      }
+      const choice = s.condition ? undefined : entry.choices?.find((c) => c.data === s.value);
+      return choice?.name;
+    }
+    case 'AuditPolicy': {
+      if (rec && typeof rec === 'object' && ('success' in rec || 'failure' in rec)) {
+        const r = rec as { success?: string; failure?: string };
+        if (r.success === s.success && r.failure === s.failure) return 'recommended';
+      }
+      return s.success && s.failure ? 'Success and Failure' : undefined;
+    }
+  }
+}
+
+/** The catalog-linked form of a policy resource: the one entry with the same storage that cites its rules. */
+function policyLink(r: ImportedPolicyResource, catalog: Catalog): ImportedPolicyResource['linked'] {
+  const citing = (id: string) => catalog.findAll(id).filter((e) => e.references.stig?.some((x) => x.toLowerCase() === id.toLowerCase()));
+  const candidates = citing(r.rule.stigId).filter((e) => sameStorage(e, r.setting));
+  if (candidates.length !== 1) return undefined;
+  const entry = candidates[0]!;
+  if (!r.rules.every((x) => citing(x.stigId).includes(entry))) return undefined;
+  const value = policyValueFor(entry, r.setting);
+  if (value === undefined) return undefined;
+  // One rule naming one entry: by its STIG id; the two rules of an audit subcategory: by the entry's id.
+  const by = r.rules.length === 1 && citing(r.rule.stigId).length === 1 ? { stig: r.rule.stigId } : { id: entry.id };
+  return { type: entry.kind === 'SecurityOption' ? 'SecurityOption' : 'Policy', properties: { ...by, value } };
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Import
 
 /** Imports a parsed benchmark. */
@@ -344,12 +564,28 @@ export function importBenchmark(benchmark: StigBenchmark, options: ImportOptions
   const notImported: NotImported[] = [];
   const outOfScope: StigRule[] = [];
   const names = new Set<string>();
-  const byTarget = new Map<string, ImportedResource>();
+  const byTarget = new Map<string, ImportedRegistryResource>();
+  const bySetting = new Map<string, ImportedPolicyResource>();
   let importedRules = 0;
 
   for (const { rule, extraction } of extractAll(benchmark) as { rule: StigRule; extraction: Extraction }[]) {
     if (scope && !extraction.applicability.scope.includes(scope)) {
       outOfScope.push(rule);
+      continue;
+    }
+    if (extraction.kind === 'unsupported' && isPolicyCategory(extraction.category)) {
+      const read = extractPolicyRequirement(rule, extraction.category);
+      if (!read.ok) {
+        notImported.push(read.review ? { rule, category: 'manual', reason: read.reason } : { rule, category: extraction.category, reason: `not read exactly: ${read.reason}` });
+        continue;
+      }
+      const outcome = addPolicyResource(rule, read.requirement.setting, read.requirement.notes, extraction.applicability, bySetting, names);
+      if (typeof outcome === 'string') {
+        notImported.push({ rule, category: 'conflict', reason: outcome });
+        continue;
+      }
+      if (outcome) resources.push(outcome);
+      importedRules++;
       continue;
     }
     if (extraction.kind === 'unsupported') {
@@ -365,7 +601,7 @@ export function importBenchmark(benchmark: StigBenchmark, options: ImportOptions
     }
     const gpo = gpoPaths(rule.fixText);
     const conditionsText = extraction.applicability.conditions.map((c) => oneLine(c.text));
-    const ruleResources: ImportedResource[] = [];
+    const ruleResources: ImportedRegistryResource[] = [];
     let conflict: string | undefined;
     for (const { value, mapped: m } of mapped) {
       if (!m.ok) continue;
@@ -395,7 +631,7 @@ export function importBenchmark(benchmark: StigBenchmark, options: ImportOptions
         scope: [...extraction.applicability.scope],
         references: { stig: [...new Set([rule.vulnId, ...rule.legacyIds, rule.stigId])] },
       };
-      ruleResources.push({ rule, value, name: '', ...(description ? { description } : {}), metadata, properties });
+      ruleResources.push({ kind: 'Registry', rule, value, name: '', ...(description ? { description } : {}), metadata, properties });
     }
     if (conflict) {
       notImported.push({ rule, category: 'conflict', reason: conflict });
@@ -412,7 +648,10 @@ export function importBenchmark(benchmark: StigBenchmark, options: ImportOptions
 
   const catalog = options.catalog === undefined ? loadCatalog() : options.catalog;
   if (catalog) {
-    for (const r of resources) r.linked = catalogLink(r, catalog);
+    for (const r of resources) {
+      if (r.kind === 'Registry') r.linked = catalogLink(r, catalog);
+      else r.linked = policyLink(r, catalog);
+    }
   }
   const documentName = documentNameOf(benchmark, scope);
   const result: StigImport = { benchmark, scope, documentName, yaml: '', resources, notImported, outOfScope, importedRules };
@@ -425,7 +664,7 @@ export function importBenchmark(benchmark: StigBenchmark, options: ImportOptions
  * the same registry value, and one of its values (a choice, or `recommended`) asks for exactly what
  * the STIG does, so the document enforces the same thing in the policy's own terms.
  */
-function catalogLink(r: ImportedResource, catalog: Catalog): ImportedResource['linked'] {
+function catalogLink(r: ImportedRegistryResource, catalog: Catalog): ImportedRegistryResource['linked'] {
   const cites = catalog.findAll(r.rule.stigId).filter((e) => e.references.stig?.some((id) => id.toLowerCase() === r.rule.stigId.toLowerCase()));
   let failed = false;
   const ctx: ResolveContext = { catalog, error: () => void (failed = true) };
@@ -438,8 +677,9 @@ function catalogLink(r: ImportedResource, catalog: Catalog): ImportedResource['l
   if (!raw) return undefined;
   // A rule written as several values (two UNC paths) has one entry per value: link each by the entry's id.
   const entries = cites.filter((e) => {
-    const key = parseKeyPath(e.registry!.key);
-    return typeof key !== 'string' && targetIdentity({ ...key, valueName: e.registry!.valueName }) === raw.identity;
+    if (!e.registry) return false;
+    const key = parseKeyPath(e.registry.key);
+    return typeof key !== 'string' && targetIdentity({ ...key, valueName: e.registry.valueName }) === raw.identity;
   });
   if (entries.length !== 1) return undefined;
   const entry = entries[0]!;
@@ -489,8 +729,8 @@ function headerComment(result: StigImport, sourceFile: string | undefined): stri
   lines.push(`Scope: ${result.scope ? `${result.scope}, rules that apply to ${SCOPE_WORDS[result.scope]}` : 'all rules, member servers and domain controllers'}.`);
   lines.push(
     `${b.rules.length} rules: ${result.importedRules} imported as ${result.resources.length} resources ` +
-      `(${linkedCount(result)} linked to the catalog as Policy/SecurityOption, ${result.resources.length - linkedCount(result)} raw Registry), ` +
-      `${result.notImported.length} not expressible as registry values (listed below)` +
+      `(${linkedCount(result)} linked to the catalog as Policy/SecurityOption, ${result.resources.length - linkedCount(result)} of their own kind: ${rawCounts(result)}), ` +
+      `${result.notImported.length} not expressible as settings (listed below)` +
       (result.scope ? `, ${result.outOfScope.length} not for ${result.scope}` : '') +
       '.',
   );
@@ -512,6 +752,13 @@ function headerComment(result: StigImport, sourceFile: string | undefined): stri
   return lines;
 }
 
+/** `Registry 2, UserRight 6`: the resources not linked to the catalog, by document type. */
+function rawCounts(result: StigImport): string {
+  const counts = new Map<string, number>();
+  for (const r of result.resources) if (!r.linked) counts.set(r.kind === 'Registry' ? 'Registry' : r.type, (counts.get(r.kind === 'Registry' ? 'Registry' : r.type) ?? 0) + 1);
+  return counts.size === 0 ? 'none' : [...counts].map(([t, n]) => `${t} ${n}`).join(', ');
+}
+
 function linkedCount(result: StigImport): number {
   return result.resources.filter((r) => r.linked).length;
 }
@@ -520,13 +767,13 @@ function writeDocument(result: StigImport, sourceFile: string | undefined): stri
   const b = result.benchmark;
   const description =
     `${oneLine(b.title)}${b.versionLabel ? ` ${b.versionLabel}` : ''}` +
-    `${result.scope ? `, ${SCOPE_WORDS[result.scope]}` : ''}: the registry rules, imported by winstate import stig`;
+    `${result.scope ? `, ${SCOPE_WORDS[result.scope]}` : ''}: the rules winstate can express (registry values, user rights, account, security and audit policy), imported by winstate import stig`;
   const tags = ['stig', ...(b.versionLabel ? [b.versionLabel] : []), ...(result.scope ? [result.scope] : ['MS', 'DC'])];
   const contents = {
     metadata: { name: result.documentName, description, tags },
     resources: result.resources.map((r) => ({
       name: r.name,
-      type: r.linked?.type ?? 'Registry',
+      type: r.linked?.type ?? (r.kind === 'Registry' ? 'Registry' : r.type),
       ...(r.description ? { description: r.description } : {}),
       metadata: r.metadata,
       properties: r.linked?.properties ?? r.properties,
@@ -534,7 +781,15 @@ function writeDocument(result: StigImport, sourceFile: string | undefined): stri
   };
   return renderDocument(contents, headerComment(result, sourceFile), {
     document: [['metadata', 'tags']],
-    resource: [['metadata', 'scope'], ['metadata', 'references', 'stig'], ['properties', 'condition'], ['properties', 'valueData']],
+    resource: [
+      ['metadata', 'scope'],
+      ['metadata', 'references', 'stig'],
+      ['properties', 'condition'],
+      ['properties', 'valueData'],
+      ['properties', 'value'],
+      ['properties', 'principals'],
+      ['properties', 'mustInclude'],
+    ],
   });
 }
 
@@ -582,7 +837,7 @@ export function importCommand(args: { files: string[]; out?: string; scope?: str
     return EXIT.invalidInput;
   }
   if (result.resources.length === 0) {
-    io.stderr(`winstate: import stig: ${file} has no registry rule${scope ? ` for ${scope}` : ''} to import; nothing written\n`);
+    io.stderr(`winstate: import stig: ${file} has no rule${scope ? ` for ${scope}` : ''} winstate can express; nothing written\n`);
     return EXIT.invalidInput;
   }
   const failed = deliverDocument('import stig', args.out, result.documentName, result.yaml, io);
