@@ -6,7 +6,7 @@ import { printable, type Diagnostic, type DiagnosticCode, type SourcePosition } 
  * Documents larger than this are refused before parsing, to bound time and memory (a full STIG
  * baseline is about 100 KiB; at this size validation stays within about a second).
  */
-export const MAX_DOCUMENT_BYTES = 1024 * 1024;
+export const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
 /** yaml's guard against alias expansion bombs ("billion laughs"): total nodes aliases may expand to. */
 const MAX_ALIAS_COUNT = 10_000;
 /** Deeper flow nesting than this is refused before parsing; the parser recurses per level. */
