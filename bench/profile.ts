@@ -6,7 +6,7 @@
 //    JSON), run in a fresh pwsh as the CLI does. The runtime files are not changed.
 // Usage: node dist/bench/profile.js [--size 3000]
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -44,7 +44,7 @@ function ${f} { $wsTimer = [System.Diagnostics.Stopwatch]::StartNew(); try { ${s
   return `${text.slice(0, end)}#endregion\n${wrappers}\n${text.slice(end + '#endregion'.length)}`;
 }
 
-const HARNESS = String.raw`param([string] $ScriptPath, [string] $PayloadPath, [string] $Snapshot, [string] $Mode)
+const HARNESS = String.raw`param([string] $ScriptPath, [string] $PayloadPath, [string] $Snapshot, [string] $Mode, [string] $ReportPath)
 $clock = [System.Diagnostics.Stopwatch]::StartNew()
 $global:WsProfile = [ordered]@{}
 $global:WsCalls = @{}
@@ -55,13 +55,13 @@ $block = [scriptblock]::Create($text)
 $parsed = $clock.Elapsed.TotalMilliseconds
 $json = & $block -Mode $Mode -RegistrySnapshot $Snapshot -OutputFormat Json -Payload $payload -NoLock -BackupPath ($Snapshot + '.backup.json') -Confirm:$false
 $ran = $clock.Elapsed.TotalMilliseconds
+[System.IO.File]::WriteAllText($ReportPath, [string]$json)
 $out = [ordered]@{ 'read script + payload files' = $read; 'parse the script ([scriptblock]::Create)' = $parsed - $read; 'run (total)' = $ran - $parsed; jsonChars = ([string]$json).Length }
 foreach ($k in $global:WsProfile.Keys) { $out[$k + ' x' + $global:WsCalls[$k]] = $global:WsProfile[$k] }
 [System.Console]::Out.WriteLine(($out | ConvertTo-Json -Compress))
 `;
 
 async function main(): Promise<void> {
-  const startedCli = performance.now();
   // The floor bench's document, export and (for comparison) hand-written script at this size.
   const made = spawnSync(process.execPath, [join(PROJECT_ROOT, 'dist', 'bench', 'floor.js'), '--sizes', String(N), '--keep', dir], { encoding: 'utf8' });
   if (made.status !== 0) throw new Error(made.stderr);
@@ -75,8 +75,8 @@ async function main(): Promise<void> {
   const payload: string = await step('build the payload (CLIXML)', () => bridgePayload(plan));
   const script = await step('bridge script text', () => bridgeScript());
   await step('import engine and bridge', () => import(dist('engine/engine.js')));
-  const started = performance.now() - startedCli;
-  void started;
+  const { renderRun } = await step('import the text report', () => import(dist('report/text.js')));
+  const { registryArea } = await import(dist('report/model.js'));
 
   const scriptPath = join(dir, 'bridge.ps1');
   const payloadPath = join(dir, 'payload.xml');
@@ -84,29 +84,37 @@ async function main(): Promise<void> {
   writeFileSync(scriptPath, instrument(script.text));
   writeFileSync(payloadPath, payload);
   writeFileSync(harness, HARNESS);
-  const bare = spawnSync(pwsh, ['-NoProfile', '-Command', 'exit']);
-  void bare;
+  spawnSync(pwsh, ['-NoProfile', '-Command', 'exit']); // warms the file cache
   const bareTimes: number[] = [];
   for (let i = 0; i < 3; i++) {
     const t = performance.now();
     spawnSync(pwsh, ['-NoProfile', '-NonInteractive', '-Command', 'exit']);
     bareTimes.push(performance.now() - t);
   }
+  const reports: Record<string, string> = {};
+  const pwshLines: string[] = [];
+  for (const mode of ['Test', 'Set']) {
+    const snapshot = join(dir, `${mode}.reg`);
+    const reportPath = join(dir, `${mode}.json`);
+    copyFileSync(export0!, snapshot);
+    const t = performance.now();
+    const run = spawnSync(pwsh, ['-NoProfile', '-NonInteractive', '-File', harness, scriptPath, payloadPath, snapshot, mode, reportPath], { encoding: 'utf8', maxBuffer: 2 ** 28 });
+    const whole = performance.now() - t;
+    if (run.status !== 0) throw new Error(`harness ${mode} exited ${run.status}: ${run.stderr.slice(0, 2000)}`);
+    const figures = JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, number>;
+    pwshLines.push(`  PowerShell, mode ${mode} (a fresh pwsh; ${whole.toFixed(0)} ms for the whole process):`);
+    for (const [k, v] of Object.entries(figures)) pwshLines.push(`    ${k.padEnd(44)} ${k === 'jsonChars' ? `${v}` : `${v.toFixed(0).padStart(6)} ms`}`);
+    reports[mode] = readFileSync(reportPath, 'utf8');
+  }
+  const report = await step('JSON.parse of the Test report', () => JSON.parse(reports.Test!));
+  const areas = new Map(plan.resources.map((r: { name: string }) => [r.name, registryArea(r, '')]));
+  await step('render the text report (test)', () => renderRun(report, { areaOf: (name: string) => areas.get(name) }));
+
   console.log(`profile of one run at N = ${N} (payload ${(payload.length / 2 ** 20).toFixed(1)} MiB CLIXML, bridge script ${(script.text.length / 1024).toFixed(0)} KiB)`);
   console.log('  node, in this process (the CLI runs the same steps):');
   for (const s of steps) console.log(`    ${s.name.padEnd(44)} ${s.wallMs.toFixed(0).padStart(6)} ms wall ${s.cpuMs.toFixed(0).padStart(6)} ms CPU`);
   console.log(`  pwsh -NoProfile -NonInteractive -Command exit: ${[...bareTimes].sort((a, b) => a - b)[1]!.toFixed(0)} ms (median of 3)`);
-  for (const mode of ['Test', 'Set']) {
-    const snapshot = join(dir, `${mode}.reg`);
-    copyFileSync(export0!, snapshot);
-    const t = performance.now();
-    const run = spawnSync(pwsh, ['-NoProfile', '-NonInteractive', '-File', harness, scriptPath, payloadPath, snapshot, mode], { encoding: 'utf8', maxBuffer: 2 ** 28 });
-    const whole = performance.now() - t;
-    if (run.status !== 0) throw new Error(`harness ${mode} exited ${run.status}: ${run.stderr.slice(0, 2000)}`);
-    const figures = JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, number>;
-    console.log(`  PowerShell, mode ${mode} (a fresh pwsh; ${whole.toFixed(0)} ms for the whole process):`);
-    for (const [k, v] of Object.entries(figures)) console.log(`    ${k.padEnd(44)} ${k === 'jsonChars' ? `${v}` : `${v.toFixed(0).padStart(6)} ms`}`);
-  }
+  console.log(pwshLines.join('\n'));
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -3,8 +3,6 @@ import { processAlive } from '../processes.js';
 import type { ChildProcess } from 'node:child_process';
 import nodePowershell from 'node-powershell';
 import { ps, PsCode, psString } from '../compile/quote.js';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { CompiledScript } from '../compile/emit.js';
 import { locatePwsh } from './locate.js';
 
@@ -80,7 +78,6 @@ export class PwshSession {
         .map(([name, value]) => (typeof value === 'boolean' ? ps`-${safeParameter(name)}:${value}`.text : `-${safeParameter(name).text} $wsArgs[${values.push(value) - 1}]`))
         .join(' '),
     );
-    if (values.some((v) => v.length > LARGE_REQUEST_CHARS)) releaseGarbage();
     // Decided when the request runs: a restart in between forgets every loaded script.
     const build = () => {
       const define = this.loadedScripts.has(hash)
@@ -199,25 +196,6 @@ function safeParameter(name: string): PsCode {
 function toBase64(text: string): string {
   return Buffer.from(text, 'utf8').toString('base64');
 }
-
-/** A request value this long (a payload of some thousand resources) first releases the garbage of building it. */
-const LARGE_REQUEST_CHARS = 1024 * 1024;
-
-/**
- * A full garbage collection. Parsing a large document leaves the heap at several times its live
- * size, and V8 lets garbage grow to about twice its last peak before it collects again: collecting
- * once before a large request keeps node's peak near the parse's own (measured at 10,000
- * settings: 325 MiB without, 228 MiB with). A collection of what is left costs milliseconds.
- */
-function releaseGarbage(): void {
-  try {
-    collect ??= (setFlagsFromString('--expose-gc'), runInNewContext('gc') as () => void);
-    collect();
-  } catch {
-    // Not available on this runtime: only the peak is higher.
-  }
-}
-let collect: (() => void) | undefined;
 
 /**
  * Runs the request in a child scope (the values of the request line are $wsArgs) and reports

@@ -9,6 +9,7 @@ import { settingInfo } from '../resources/info.js';
 import { ps, psCommentText, psIdentifier, psJoin, PsCode, PsTyped } from './quote.js';
 import { VERSION } from '../version.js';
 import { toClixml } from '../bridge/clixml.js';
+import { releaseGarbage } from '../bridge/memory.js';
 
 /** Runtime pieces embedded in every script, in this order. store-live.ps1 is the only Windows-only part. */
 const RUNTIME_FILES = ['core.ps1', 'safety.ps1', 'store-live.ps1', 'store-snapshot.ps1'];
@@ -83,6 +84,8 @@ let bridgeScriptText: string | undefined;
 
 /** The document and its resources as the bridge sends them (-Payload of bridgeScript). */
 export function bridgePayload(plan: Plan): string {
+  // A large plan comes straight from a large parse: its garbage goes before the payload is built.
+  if (plan.resources.length >= 1000) releaseGarbage();
   return toClixml({ Document: documentFields(plan), Resources: plan.resources.map(resourceFields) });
 }
 
