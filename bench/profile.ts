@@ -37,7 +37,7 @@ function instrument(text: string): string {
   const wrappers = TIMED.map((f) => {
     const saved = `${f.replace(/-/g, '')}Untimed`;
     return `\${function:${saved}} = \${function:${f}}
-function ${f} { $wsTimer = [System.Diagnostics.Stopwatch]::StartNew(); try { ${saved} @args } finally { $global:WsProfile['${f}'] += $wsTimer.Elapsed.TotalMilliseconds; $global:WsCalls['${f}'] += 1 } }`;
+function ${f} { $wsCpu = [System.Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime; $wsTimer = [System.Diagnostics.Stopwatch]::StartNew(); try { ${saved} @args } finally { $global:WsProfile['${f}'] += $wsTimer.Elapsed.TotalMilliseconds; $global:WsCpu['${f}'] += ([System.Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime - $wsCpu).TotalMilliseconds; $global:WsCalls['${f}'] += 1 } }`;
   }).join('\n');
   const end = text.indexOf('#endregion');
   if (end < 0) throw new Error('the bridge script has no #endregion after its runtime');
@@ -48,16 +48,27 @@ const HARNESS = String.raw`param([string] $ScriptPath, [string] $PayloadPath, [s
 $clock = [System.Diagnostics.Stopwatch]::StartNew()
 $global:WsProfile = [ordered]@{}
 $global:WsCalls = @{}
+$global:WsCpu = @{}
+$cpu0 = [System.Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime
 $text = [System.IO.File]::ReadAllText($ScriptPath)
 $payload = [System.IO.File]::ReadAllText($PayloadPath)
 $read = $clock.Elapsed.TotalMilliseconds
+$cpuRead = [System.Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime
 $block = [scriptblock]::Create($text)
 $parsed = $clock.Elapsed.TotalMilliseconds
+$cpuParsed = [System.Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime
 $json = & $block -Mode $Mode -RegistrySnapshot $Snapshot -OutputFormat Json -Payload $payload -NoLock -BackupPath ($Snapshot + '.backup.json') -Confirm:$false
 $ran = $clock.Elapsed.TotalMilliseconds
+$cpuRan = [System.Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime
 [System.IO.File]::WriteAllText($ReportPath, [string]$json)
-$out = [ordered]@{ 'read script + payload files' = $read; 'parse the script ([scriptblock]::Create)' = $parsed - $read; 'run (total)' = $ran - $parsed; jsonChars = ([string]$json).Length }
-foreach ($k in $global:WsProfile.Keys) { $out[$k + ' x' + $global:WsCalls[$k]] = $global:WsProfile[$k] }
+# [wall ms, CPU ms]; CPU is every thread of the process (JIT and GC threads too).
+$out = [ordered]@{
+    'before the harness ran (runtime start)' = @(0, $cpu0.TotalMilliseconds)
+    'read script + payload files' = @($read, ($cpuRead - $cpu0).TotalMilliseconds)
+    'parse the script ([scriptblock]::Create)' = @(($parsed - $read), ($cpuParsed - $cpuRead).TotalMilliseconds)
+    'run (total)' = @(($ran - $parsed), ($cpuRan - $cpuParsed).TotalMilliseconds)
+}
+foreach ($k in $global:WsProfile.Keys) { $out[$k + ' x' + $global:WsCalls[$k]] = @($global:WsProfile[$k], $global:WsCpu[$k]) }
 [System.Console]::Out.WriteLine(($out | ConvertTo-Json -Compress))
 `;
 
@@ -101,9 +112,9 @@ async function main(): Promise<void> {
     const run = spawnSync(pwsh, ['-NoProfile', '-NonInteractive', '-File', harness, scriptPath, payloadPath, snapshot, mode, reportPath], { encoding: 'utf8', maxBuffer: 2 ** 28 });
     const whole = performance.now() - t;
     if (run.status !== 0) throw new Error(`harness ${mode} exited ${run.status}: ${run.stderr.slice(0, 2000)}`);
-    const figures = JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, number>;
-    pwshLines.push(`  PowerShell, mode ${mode} (a fresh pwsh; ${whole.toFixed(0)} ms for the whole process):`);
-    for (const [k, v] of Object.entries(figures)) pwshLines.push(`    ${k.padEnd(44)} ${k === 'jsonChars' ? `${v}` : `${v.toFixed(0).padStart(6)} ms`}`);
+    const figures = JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, [number, number]>;
+    pwshLines.push(`  PowerShell, mode ${mode} (a fresh pwsh; ${whole.toFixed(0)} ms for the whole process; functions are inclusive):`);
+    for (const [k, [wall, cpu]] of Object.entries(figures)) pwshLines.push(`    ${k.padEnd(44)} ${wall.toFixed(0).padStart(6)} ms wall ${cpu.toFixed(0).padStart(6)} ms CPU`);
     reports[mode] = readFileSync(reportPath, 'utf8');
   }
   const report = await step('JSON.parse of the Test report', () => JSON.parse(reports.Test!));
