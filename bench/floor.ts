@@ -76,8 +76,8 @@ interface Measured { ms: number; cpuMs: number | undefined; peaks: Map<string, n
 /**
  * Runs a process to its end; samples the resident memory of it and its descendants (Linux /proc).
  * On Linux it runs under a shell that then reports its waited-for children's CPU time (utime +
- * stime of the process and everything it waited for): a busy machine stretches the wall time,
- * far less the CPU time.
+ * stime of the process and everything it waited for), and the samples add the CPU time of every
+ * descendant: a busy machine stretches the wall time, far less the CPU time.
  */
 function measure(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Measured> {
   return new Promise((resolve, reject) => {
@@ -91,9 +91,14 @@ function measure(command: string, args: string[], env: NodeJS.ProcessEnv = proce
     child.stderr!.on('data', (c) => { stderr += c; });
     child.stdio[3]?.on('data', (c) => { stat += c; });
     const peaks = new Map<string, number>();
+    /** CPU ticks of each process seen, as last sampled: the bridge's pwsh may end after node, unreaped by it. */
+    const ticks = new Map<number, number>();
     const sample = () => {
       for (const pid of descendants(child.pid!)) {
         try {
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          ticks.set(pid, Number(fields[11]) + Number(fields[12]));
           const status = readFileSync(`/proc/${pid}/status`, 'utf8');
           const name = /^Name:\s+(.*)$/m.exec(status)?.[1] ?? '?';
           const rss = Number(/^VmHWM:\s+(\d+)/m.exec(status)?.[1] ?? 0) * 1024;
@@ -106,8 +111,15 @@ function measure(command: string, args: string[], env: NodeJS.ProcessEnv = proce
     child.on('close', (code) => {
       if (timer) clearInterval(timer);
       const ms = performance.now() - started;
-      if (code !== 0 && code !== 2) reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr}`));
-      else resolve({ ms, cpuMs: childrenCpuMs(stat), peaks });
+      if (code !== 0 && code !== 2) {
+        reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr}`));
+        return;
+      }
+      // Both undercount, neither double-counts: the shell's count misses a child its parent did not
+      // wait for, the samples miss each process's last 25 ms.
+      const sampled = [...ticks.values()].reduce((a, b) => a + b, 0) * 10;
+      const waited = childrenCpuMs(stat);
+      resolve({ ms, cpuMs: waited === undefined ? undefined : Math.max(waited, sampled), peaks });
     });
   });
 }
