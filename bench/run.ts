@@ -1,6 +1,9 @@
-// Benchmark: the test phase of a 300-setting document against a snapshot, warm, cold and with one
-// PowerShell process per resource (DSC v3's model), plus compile time for 1,000 resources.
-// Prints ratios measured in this one run. Usage: npm run bench [-- --quick]
+// Benchmark, library figures: the test phase of a 300-setting document against a snapshot through
+// the Engine API in this process, warm (one long-lived session, script already loaded) and cold,
+// beside one PowerShell process per resource (DSC v3's model), plus compile time for 1,000
+// resources. A CLI user never sees the warm figure: every `winstate` run is a new node and a new
+// pwsh; bench/floor.ts measures those whole processes (its N = 50 line is the headline).
+// Usage: node dist/bench/run.js [--quick]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -107,12 +110,12 @@ async function main(): Promise<void> {
 
   const warmMs = median(warm);
   const coldMs = median(cold);
-  console.log(`winstate benchmark (${N}-setting document, snapshot ${reg.length} chars, pwsh ${first.psVersion})`);
-  console.log(`  test phase, warm session (median of ${warm.length}):   ${ms(warmMs)}   target <= 100 ms   ${warmMs <= 100 ? 'MET' : 'MISSED'}`);
+  console.log(`library figures, not a CLI run (${N}-setting document through the Engine API in one node process, snapshot ${reg.length} chars, pwsh ${first.psVersion})`);
+  console.log(`  test phase, warm library session (median of ${warm.length}):   ${ms(warmMs)}   target <= 100 ms   ${warmMs <= 100 ? 'MET' : 'MISSED'}`);
   console.log(`    of which the resource loop in PowerShell:  ${ms(median(inside))} (script-reported; the rest is script start, JSON and transport)`);
   console.log(`  test phase, cold (new process, median of ${cold.length}):  ${ms(coldMs)}`);
   console.log(`  one pwsh process per resource:              ${ms(perResource)}${quick ? ` (measured ${count} of ${N}, scaled)` : ''}`);
-  console.log(`  ratio per-resource / warm:                  ${(perResource / warmMs).toFixed(0)}x   target >= 50x   ${perResource / warmMs >= 50 ? 'MET' : 'MISSED'}`);
+  console.log(`  ratio per-resource / warm library session:  ${(perResource / warmMs).toFixed(0)}x   target >= 50x   ${perResource / warmMs >= 50 ? 'MET' : 'MISSED'} (warm: no node or pwsh start; see the floor bench for whole CLI runs)`);
   console.log(`  ratio per-resource / cold:                  ${(perResource / coldMs).toFixed(0)}x`);
   console.log(`  compile 1,000 resources (plan -> .ps1, median of 7):    ${ms(median(compileTimes))}   target <= 200 ms   ${median(compileTimes) <= 200 ? 'MET' : 'MISSED'}`);
   console.log(`  validate + compile 1,000 resources from YAML (median):  ${ms(median(fullTimes))}`);

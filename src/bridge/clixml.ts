@@ -15,7 +15,12 @@ export function toClixml(value: unknown): string {
   return `<Objs Version="1.1.0.1" xmlns="${NS}">${writer.write(value, undefined)}</Objs>`;
 }
 
+/** Text that needs no escape: printable ASCII other than `_`, `&`, `<`, `>` (names, paths, numbers). */
+const PLAIN_TEXT = /^[\x20-\x25\x27-\x3b\x3d\x3f-\x5e\x60-\x7e]*$/;
+
 function encodeText(text: string): string {
+  // Most strings are plain: one regex pass instead of a concatenation per character.
+  if (PLAIN_TEXT.test(text)) return text;
   let out = '';
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);

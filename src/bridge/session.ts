@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { processAlive } from '../processes.js';
 import type { ChildProcess } from 'node:child_process';
 import nodePowershell from 'node-powershell';
-import { ps, PsCode } from '../compile/quote.js';
+import { ps, PsCode, psString } from '../compile/quote.js';
 import type { CompiledScript } from '../compile/emit.js';
 import { locatePwsh } from './locate.js';
 
@@ -70,9 +70,12 @@ export class PwshSession {
    */
   runScript(script: CompiledScript, parameters: Record<string, string | boolean>, timeoutMs = this.timeoutMs): Promise<RequestResult> {
     const hash = createHash('sha256').update(script.text).digest('hex');
+    // String values travel as arguments of the request line (see execute), not inside its
+    // base64-encoded code: a payload of megabytes is then quoted once and parsed once.
+    const values: string[] = [];
     const args = new PsCode(
       Object.entries(parameters)
-        .map(([name, value]) => (typeof value === 'boolean' ? ps`-${safeParameter(name)}:${value}` : ps`-${safeParameter(name)} ${value}`).text)
+        .map(([name, value]) => (typeof value === 'boolean' ? ps`-${safeParameter(name)}:${value}`.text : `-${safeParameter(name).text} $wsArgs[${values.push(value) - 1}]`))
         .join(' '),
     );
     // Decided when the request runs: a restart in between forgets every loaded script.
@@ -84,16 +87,16 @@ $global:WinstateScripts[${hash}] = [scriptblock]::Create([System.Text.Encoding]:
 `;
       return ps`${define}& $global:WinstateScripts[${hash}] ${args}`;
     };
-    return this.enqueue(build, timeoutMs, () => this.loadedScripts.add(hash));
+    return this.enqueue(build, timeoutMs, () => this.loadedScripts.add(hash), values);
   }
 
-  private enqueue(build: () => PsCode, timeoutMs: number, onSuccess?: () => void): Promise<RequestResult> {
-    const run = this.queue.then(() => this.execute(build, timeoutMs, onSuccess));
+  private enqueue(build: () => PsCode, timeoutMs: number, onSuccess?: () => void, values: readonly string[] = []): Promise<RequestResult> {
+    const run = this.queue.then(() => this.execute(build, timeoutMs, onSuccess, values));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async execute(build: () => PsCode, timeoutMs: number, onSuccess?: () => void): Promise<RequestResult> {
+  private async execute(build: () => PsCode, timeoutMs: number, onSuccess?: () => void, values: readonly string[] = []): Promise<RequestResult> {
     const started = Date.now();
     // A process that exited on its own (or was killed from outside) is replaced before use.
     // PowerShell itself may be gone while its launcher has not noticed yet: check both.
@@ -109,8 +112,10 @@ $global:WinstateScripts[${hash}] = [scriptblock]::Create([System.Text.Encoding]:
     try {
       const work = (async () => {
         if (!shell) shell = await this.start();
-        const line = ps`& ([scriptblock]::Create([System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String(${toBase64(wrapRequest(build(), marker))}))))`;
-        return shell.invoke(line.text);
+        // The code as base64 (it spans lines; pwsh reads -Command - line by line), then each value
+        // as a quoted argument, which the quoting gate keeps on one line of printable ASCII.
+        const code = ps`& ([scriptblock]::Create([System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String(${toBase64(wrapRequest(build(), marker))}))))`;
+        return shell.invoke([code.text, ...values.map((v) => psString(v).text)].join(' '));
       })();
       const outcome = await Promise.race([work, timeout]);
       if (outcome === 'timeout') {
@@ -193,11 +198,13 @@ function toBase64(text: string): string {
 }
 
 /**
- * Runs the request in a child scope and reports its output (or error) on one line that starts
- * with this request's random marker, so no text a script prints can pose as the result.
+ * Runs the request in a child scope (the values of the request line are $wsArgs) and reports
+ * its output (or error) on one line that starts with this request's random marker, so no text a
+ * script prints can pose as the result.
  */
 function wrapRequest(code: PsCode, marker: string): string {
-  return `$ProgressPreference = 'SilentlyContinue'
+  return `$wsArgs = $args
+$ProgressPreference = 'SilentlyContinue'
 try {
     $wsText = @(& {
 ${code.text}

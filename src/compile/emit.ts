@@ -8,6 +8,7 @@ import { settingInfo } from '../kinds/info.js';
 import { ps, psCommentText, psIdentifier, psJoin, PsCode } from './quote.js';
 import { VERSION } from '../version.js';
 import { toClixml } from '../bridge/clixml.js';
+import { releaseGarbage } from '../bridge/memory.js';
 
 /**
  * Runtime pieces embedded in every script, in this order (project paths): the engine core, then
@@ -121,6 +122,8 @@ let bridgeScriptText: string | undefined;
 
 /** The document and its resources as the bridge sends them (-Payload of bridgeScript). */
 export function bridgePayload(plan: Plan): string {
+  // A large plan comes straight from a large parse: its garbage goes before the payload is built.
+  if (plan.resources.length >= 1000) releaseGarbage();
   return toClixml({ Document: documentFields(plan), Resources: plan.resources.map(resourceFields) });
 }
 
