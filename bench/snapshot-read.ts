@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const file = join(dir, 'big.reg');
   makeExport(file);
   const mb = statSync(file).size / (1024 * 1024);
-  const runtime = ['core.ps1', 'safety.ps1', 'store-snapshot.ps1'].map((f) => projectPath('src', 'compile', 'runtime', f));
+  const runtime = [...['core.ps1', 'safety.ps1'].map((f) => projectPath('src', 'compile', 'runtime', f)), projectPath('src', 'kinds', 'registry', 'registry-snapshot.ps1')];
   const session = new PwshSession({ timeoutMs: 600_000 });
   try {
     const r = await session.invoke(ps`foreach ($f in ${runtime}) { . $f }

@@ -1,6 +1,7 @@
 # Registry store backed by a regedit export (.reg) file.
-# The file is parsed into memory, changed there, and written back atomically in
-# regedit's own export layout, keeping the file's header line, encoding and newlines.
+# The file is parsed into memory, changed there, and written back atomically: every line
+# a run does not change is written back as it was read (see ConvertTo-WsRegText); new and
+# changed values are written in regedit's own export layout, in the file's encoding and newlines.
 #
 # Store hashtable fields (besides Kind, Path, Dirty):
 #   Header, Encoding, Bom, NewLine  - how the file was written, reused on save
@@ -10,6 +11,13 @@
 #              Bytes: the exact data of a hex(n) value (or of one set raw), else $null;
 #              Source: the value's lines as read, written back verbatim until the value changes
 #   Hives   - short and long hive names -> long name
+#   Lead, Pieces, Tail - the layout: Lead is the text up to the header line; Pieces holds one
+#              @{ Before; Source; Path; Key; Items; Removal } per [key] or [-key] line, in file order
+#              (a header seen twice is two pieces); Items are the value records and raw lines
+#              (@{ Raw = $true; Before; Source }: removal lines, values later removed or repeated)
+#              under it. Before is the exact text between the previous element and this one
+#              (line breaks, blank lines, comments); Tail the text after the last element.
+#   Key records also hold Piece (where a new value goes); value records hold Before.
 #   Implied - cache: paths that exist only as ancestors of headers ($null = rebuild)
 # OrderedDictionary members are reached through get_Count()/get_Values()/get_Keys() because
 # PowerShell resolves '.Count' on a dictionary to an entry named 'Count' if one exists.
@@ -40,12 +48,19 @@ function Open-WsSnapshotStore {
         $text = ConvertFrom-WsUtf16 -Bytes $bytes -Offset 2
     } else {
         if ($bytes.Length -ge 3 -and $bytes[0] -eq 0xEF -and $bytes[1] -eq 0xBB -and $bytes[2] -eq 0xBF) { $bomLength = 3 }
-        # UTF-8 if the bytes are valid UTF-8, else the ANSI code page (REGEDIT4 files).
+        # regedit reads a REGEDIT4 file without a BOM in the ANSI code page, even when its bytes
+        # happen to be valid UTF-8 (plain ASCII is); other files are UTF-8 if they are valid UTF-8.
+        $ansi = $bomLength -eq 0 -and (Test-WsRegedit4Bytes -Bytes $bytes)
         $encoding = [System.Text.UTF8Encoding]::new($false, $true)
-        try {
-            $text = $encoding.GetString($bytes, $bomLength, $bytes.Length - $bomLength)
-        } catch {
-            if ($bomLength -gt 0) { throw "${full}: the file starts with a UTF-8 byte order mark but is not valid UTF-8" }
+        if (-not $ansi) {
+            try {
+                $text = $encoding.GetString($bytes, $bomLength, $bytes.Length - $bomLength)
+            } catch {
+                if ($bomLength -gt 0) { throw "${full}: the file starts with a UTF-8 byte order mark but is not valid UTF-8" }
+                $ansi = $true
+            }
+        }
+        if ($ansi) {
             $codePage = [System.Globalization.CultureInfo]::CurrentCulture.TextInfo.ANSICodePage
             $encoding = [System.Text.Encoding]::GetEncoding($codePage, [System.Text.EncoderFallback]::ExceptionFallback, [System.Text.DecoderFallback]::ReplacementFallback)
             $text = $encoding.GetString($bytes)
@@ -83,6 +98,22 @@ function Open-WsSnapshotStore {
     return $store
 }
 
+function Test-WsRegedit4Bytes {
+    # True when the first non-blank line of 8-bit text is REGEDIT4 (the reader's header rule:
+    # the line trimmed, compared case-sensitively).
+    param([byte[]] $Bytes)
+    $blank = [byte[]]@(9, 10, 11, 12, 13, 32)
+    $at = 0
+    while ($at -lt $Bytes.Length -and $blank -contains $Bytes[$at]) { $at++ }
+    $word = [System.Text.Encoding]::ASCII.GetBytes('REGEDIT4')
+    if ($Bytes.Length - $at -lt $word.Length) { return $false }
+    for ($j = 0; $j -lt $word.Length; $j++) { if ($Bytes[$at + $j] -ne $word[$j]) { return $false } }
+    for ($at += $word.Length; $at -lt $Bytes.Length -and $Bytes[$at] -ne 10; $at++) {
+        if ($blank -notcontains $Bytes[$at]) { return $false }
+    }
+    return $true
+}
+
 function ConvertFrom-WsRegText {
     # Parses .reg text into $Store. Everything stays inline in one loop: a PowerShell
     # function call costs tens of microseconds, a regex match about one.
@@ -111,7 +142,10 @@ function ConvertFrom-WsRegText {
 
     $lines = $Text.Split([char]10)
     $n = $lines.Length
-    $crlf = ($Store.NewLine -eq "`r`n")
+    # A last line holding only Ctrl-Z (DOS end of file) ends the file for regedit; it stays in the Tail.
+    $last = $n - 1
+    while ($last -ge 0 -and $lines[$last].Trim().Length -eq 0) { $last-- }
+    if ($last -ge 0 -and $lines[$last].Trim() -ceq [string][char]26) { $n = $last }
     $i = 0
     while ($i -lt $n -and $lines[$i].Trim().Length -eq 0) { $i++ }
     $header = ''
@@ -126,6 +160,19 @@ function ConvertFrom-WsRegText {
         # Copied char for char (ConvertFrom-WsUtf16), so lone surrogates survive.
         $Store.TextEncoding = $null
     }
+
+    # Layout (see the store fields above). $gapFrom is the first line after the last element,
+    # $break the line break that ended it ("`r`n" or "`n"): together they give the next Before.
+    $lead = [string]::Join([char]10, $lines, 0, $i + 1)
+    $crlfBreak = "`r`n"
+    $lfBreak = "`n"
+    $break = $lfBreak
+    if ($lead.Length -gt 0 -and $lead[$lead.Length - 1] -eq [char]13) { $lead = $lead.Substring(0, $lead.Length - 1); $break = $crlfBreak }
+    $Store.Lead = $lead
+    $pieces = [System.Collections.Generic.List[hashtable]]::new()
+    $Store.Pieces = $pieces
+    $piece = $null
+    $gapFrom = $i + 1
 
     $key = $null
     $skipping = $false
@@ -151,8 +198,17 @@ function ConvertFrom-WsRegText {
             if (-not $hives.ContainsKey($hive)) { throw "${file}:${lineNo}: unknown registry hive '$hive'" }
             $keyPath = $hives[$hive]
             if ($rest.Length -gt 0) { $keyPath = $keyPath + '\' + $rest }
+            $before = $break
+            if ($i -gt $gapFrom) { $before = $break + [string]::Join([char]10, $lines, $gapFrom, $i - $gapFrom) + $lfBreak }
+            $source = $lines[$i]
+            $break = $lfBreak
+            if ($source.Length -gt 0 -and $source[$source.Length - 1] -eq [char]13) { $source = $source.Substring(0, $source.Length - 1); $break = $crlfBreak }
+            $gapFrom = $i + 1
+            $piece = @{ Before = $before; Source = $source; Path = $keyPath; Key = $null; Items = [System.Collections.Generic.List[hashtable]]::new(); Removal = $delete }
+            $pieces.Add($piece)
             if ($delete) {
-                $null = Remove-WsSnapshotSubtree -Store $Store -Path $keyPath
+                # The removed keys' lines stay in the file as they were (-KeepLines).
+                $null = Remove-WsSnapshotSubtree -Store $Store -Path $keyPath -KeepLines
                 $key = $null
                 $skipping = $true
                 continue
@@ -160,9 +216,12 @@ function ConvertFrom-WsRegText {
             $skipping = $false
             $key = $keys[$keyPath]
             if ($null -eq $key) {
-                $key = @{ Path = $keyPath; ValueMap = [System.Collections.Specialized.OrderedDictionary]::new($ci) }
+                $key = @{ Path = $keyPath; ValueMap = [System.Collections.Specialized.OrderedDictionary]::new($ci); Piece = $piece; LastValuePiece = $null; Raw = $false }
                 $keys.Add($keyPath, $key)
+            } elseif ($null -eq $key.LastValuePiece) {
+                $key.Piece = $piece
             }
+            $piece.Key = $key
             continue
         }
         if ($c -eq ';') { continue }
@@ -212,8 +271,7 @@ function ConvertFrom-WsRegText {
             $kind = 'String'
             $code = 1
         } elseif ($c -eq '-' -and $d.Length -eq 1) {
-            if ($null -ne $key) { $key.ValueMap.Remove($name) }
-            continue
+            $kind = $null
         } elseif ($d.StartsWith('dword:', $ordinalCi)) {
             $digits = $d.Substring(6)
             if (-not $reDword.IsMatch($digits)) { throw "${file}:${lineNo}: bad dword data '$digits'" }
@@ -256,40 +314,73 @@ function ConvertFrom-WsRegText {
             $exact = $bytes
         }
         # The value's lines as read (without the last line's break): written back unchanged.
+        $before = $break
+        if ($first -gt $gapFrom) { $before = $break + [string]::Join([char]10, $lines, $gapFrom, $first - $gapFrom) + $lfBreak }
         if ($i -eq $first) { $source = $lines[$i] } else { $source = [string]::Join([char]10, $lines, $first, $i - $first + 1) }
-        if ($crlf -and $source.Length -gt 0 -and $source[$source.Length - 1] -eq [char]13) { $source = $source.Substring(0, $source.Length - 1) }
-        if ($null -eq $key) { continue }
-        # A repeated value is replaced in place, keeping its first spelling.
-        $old = $key.ValueMap[$name]
-        if ($null -eq $old) {
-            $key.ValueMap.Add($name, @{ Name = $name; Kind = $kind; TypeCode = $code; Data = $data; Bytes = $exact; Source = $source })
-        } else {
-            # The first spelling stays, so the line is rebuilt rather than copied.
-            $old.Kind = $kind
-            $old.TypeCode = $code
-            $old.Data = $data
-            $old.Bytes = $exact
-            $old.Source = $null
+        $break = $lfBreak
+        if ($source.Length -gt 0 -and $source[$source.Length - 1] -eq [char]13) { $source = $source.Substring(0, $source.Length - 1); $break = $crlfBreak }
+        $gapFrom = $i + 1
+        if ($null -eq $key) {
+            # A value under a [-key] line: regedit ignores it; its lines stay with that piece.
+            $piece.Items.Add(@{ Raw = $true; Before = $before; Source = $source })
+            continue
         }
+        $key.Piece = $piece
+        $key.LastValuePiece = $piece
+        # A removed or repeated value's earlier lines stay as they are (Raw); the last one counts.
+        $old = $key.ValueMap[$name]
+        if ($null -ne $old) { $old.Raw = $true }
+        if ($null -eq $kind) {
+            if ($null -ne $old) { $key.ValueMap.Remove($name) }
+            $piece.Items.Add(@{ Raw = $true; Before = $before; Source = $source })
+            continue
+        }
+        $record = @{ Name = $name; Kind = $kind; TypeCode = $code; Data = $data; Bytes = $exact; Source = $source; Before = $before; Raw = $false }
+        if ($null -eq $old) { $key.ValueMap.Add($name, $record) } else { $key.ValueMap[$name] = $record }
+        $piece.Items.Add($record)
     }
+    $all = $lines.Length
+    if ($gapFrom -ge $all) { $Store.Tail = $break.Substring(0, $break.Length - 1) }
+    else { $Store.Tail = $break + [string]::Join([char]10, $lines, $gapFrom, $all - $gapFrom) }
 }
 
 function ConvertTo-WsRegText {
-    # Renders $Store as regedit exports it: header, blank line, then each key's header,
-    # its values and a blank line. Hex lists wrap like regedit (Wine's export.c matches).
+    # Renders $Store: the layout as read, element by element, so untouched lines (their
+    # spelling, comments, blank lines, removal lines, the end of the file) keep their exact
+    # text. A changed or new value is written as regedit exports it (hex lists wrap like
+    # regedit; Wine's export.c matches); a removed key or value drops its lines and the line
+    # break before them, keeping any comment above them.
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store
     )
     $nl = $Store.NewLine
     $terminator = [string][char]0
     $lineBreakChars = [char[]]@(13, 10, 0)
+    $keyMap = $Store.KeyMap
     $sb = [System.Text.StringBuilder]::new(65536)
-    $null = $sb.Append($Store.Header).Append($nl).Append($nl)
-    foreach ($key in $Store.KeyMap.get_Values()) {
-        $null = $sb.Append('[').Append($key.Path).Append(']').Append($nl)
-        foreach ($value in $key.ValueMap.get_Values()) {
+    $null = $sb.Append($Store.Lead)
+    foreach ($piece in $Store.Pieces) {
+        $key = $piece.Key
+        $kept = $piece.Removal -or $key.Raw
+        if (-not $kept -and -not [object]::ReferenceEquals($keyMap[$piece.Path], $key)) {
+            $null = $sb.Append((Get-WsTextWithoutLastBreak -Text $piece.Before))
+            continue
+        }
+        $null = $sb.Append($piece.Before).Append($piece.Source)
+        $values = $null
+        if (-not $kept) { $values = $key.ValueMap }
+        foreach ($value in $piece.Items) {
+            if ($kept -or $value.Raw) {
+                $null = $sb.Append($value.Before).Append($value.Source)
+                continue
+            }
+            if (-not [object]::ReferenceEquals($values[$value.Name], $value)) {
+                $null = $sb.Append((Get-WsTextWithoutLastBreak -Text $value.Before))
+                continue
+            }
+            $null = $sb.Append($value.Before)
             if ($null -ne $value.Source) {
-                $null = $sb.Append($value.Source).Append($nl)
+                $null = $sb.Append($value.Source)
                 continue
             }
             $prefix = '@='
@@ -308,11 +399,11 @@ function ConvertTo-WsRegText {
                 $data = $value.Bytes
             }
             if ($kind -eq 'DWord') {
-                $null = $sb.Append('dword:').Append($data.ToString('x8')).Append($nl)
+                $null = $sb.Append('dword:').Append($data.ToString('x8'))
                 continue
             }
             if ($kind -eq 'String' -and $data.IndexOfAny($lineBreakChars) -lt 0) {
-                $null = $sb.Append('"').Append($data.Replace('\', '\\').Replace('"', '\"')).Append('"').Append($nl)
+                $null = $sb.Append('"').Append($data.Replace('\', '\\').Replace('"', '\"')).Append('"')
                 continue
             }
             # Strings with CR, LF or NUL cannot be quoted, so they go out as hex(1) like other hex kinds.
@@ -352,11 +443,19 @@ function ConvertTo-WsRegText {
                 $pos += $take
                 $lineLength = 2
             }
-            $null = $sb.Append($nl)
         }
-        $null = $sb.Append($nl)
     }
+    $null = $sb.Append($Store.Tail)
     return $sb.ToString()
+}
+
+function Get-WsTextWithoutLastBreak {
+    # The text before a removed element without the line break that ended the element before it.
+    param([AllowEmptyString()][string] $Text)
+    $cut = $Text.LastIndexOf([char]10)
+    if ($cut -lt 0) { return $Text }
+    if ($cut -gt 0 -and $Text[$cut - 1] -eq [char]13) { $cut-- }
+    return $Text.Remove($cut, $Text.Length - $cut)
 }
 
 function ConvertFrom-WsUtf16 {
@@ -495,8 +594,19 @@ function Add-WsSnapshotKey {
         $index++
         if ([string]::Compare($existing.Replace([char]'\', [char]1), $sortKey, $ordinalCi) -lt 0) { $at = $index }
     }
-    $key = @{ Path = $Path; ValueMap = [System.Collections.Specialized.OrderedDictionary]::new($ci) }
+    $key = @{ Path = $Path; ValueMap = [System.Collections.Specialized.OrderedDictionary]::new($ci); Piece = $null; LastValuePiece = $null; Raw = $false }
     $map.Insert($at, $Path, $key)
+    # In the file: after the last piece sorting before it, and after a [-key] line for the same
+    # path (a new header above that line would be removed by it on import).
+    $pieces = $Store.Pieces
+    $at = 0
+    for ($j = 0; $j -lt $pieces.Count; $j++) {
+        $order = [string]::Compare($pieces[$j].Path.Replace([char]'\', [char]1), $sortKey, $ordinalCi)
+        if ($order -lt 0 -or ($order -eq 0 -and $pieces[$j].Removal)) { $at = $j + 1 }
+    }
+    $nl = $Store.NewLine
+    $key.Piece = @{ Before = $nl + $nl; Source = '[' + $Path + ']'; Path = $Path; Key = $key; Items = [System.Collections.Generic.List[hashtable]]::new(); Removal = $false }
+    $pieces.Insert($at, $key.Piece)
     $Store.Implied = $null
     $Store.Dirty = $true
     return $key
@@ -504,9 +614,11 @@ function Add-WsSnapshotKey {
 
 function Remove-WsSnapshotSubtree {
     # Removes the header for $Path and every header below it; returns how many were removed.
+    # -KeepLines (a [-key] line being read): the removed keys' lines stay in the file as read.
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] [string] $Path
+        [Parameter(Mandatory = $true)] [string] $Path,
+        [switch] $KeepLines
     )
     $ordinalCi = [System.StringComparison]::OrdinalIgnoreCase
     $prefix = $Path + '\'
@@ -514,7 +626,10 @@ function Remove-WsSnapshotSubtree {
     foreach ($p in $Store.KeyMap.get_Keys()) {
         if ([string]::Equals($p, $Path, $ordinalCi) -or $p.StartsWith($prefix, $ordinalCi)) { $doomed.Add($p) }
     }
-    foreach ($p in $doomed) { $Store.KeyMap.Remove($p) }
+    foreach ($p in $doomed) {
+        if ($KeepLines) { $Store.KeyMap[$p].Raw = $true }
+        $Store.KeyMap.Remove($p)
+    }
     if ($doomed.Count -gt 0) { $Store.Implied = $null }
     return $doomed.Count
 }
@@ -576,7 +691,7 @@ function ConvertTo-WsSnapshotEntry {
             ($code -eq 4 -and $copy.Length -eq 4) -or ($code -eq 11 -and $copy.Length -eq 8))) {
         throw "Type code $code for ${what} has its own kind; use that kind instead of Raw"
     }
-    return @{ Name = $Name; Kind = $Kind; TypeCode = $code; Data = $copy; Bytes = $null; Source = $null }
+    return @{ Name = $Name; Kind = $Kind; TypeCode = $code; Data = $copy; Bytes = $null; Source = $null; Before = $null; Raw = $false }
 }
 
 function Get-WsSnapshotStates {
@@ -685,7 +800,7 @@ function Set-WsSnapshotRawValue {
     )
     $copy = [byte[]]$Bytes.Clone()
     $decoded = ConvertFrom-WsValueBytes -TypeCode $TypeCode -Bytes $copy -TextEncoding $null
-    $entry = @{ Name = $ValueName; Kind = $decoded.Kind; TypeCode = $TypeCode; Data = $decoded.Data; Bytes = $copy; Source = $null }
+    $entry = @{ Name = $ValueName; Kind = $decoded.Kind; TypeCode = $TypeCode; Data = $decoded.Data; Bytes = $copy; Source = $null; Before = $null; Raw = $false }
     Set-WsSnapshotEntry -Store $Store -Hive $Hive -SubKey $SubKey -Entry $entry
 }
 
@@ -696,7 +811,8 @@ function Set-WsSnapshotEntry {
     $text = $path + [char]10 + $ValueName
     if ($null -eq $Entry.Bytes -and ($Entry.Kind -eq 'String' -or $Entry.Kind -eq 'ExpandString' -or $Entry.Kind -eq 'MultiString')) { $text += [char]10 + [string]::Join([char]10, [string[]]@($Entry.Data)) }
     Assert-WsSnapshotEncodable -Store $Store -Text $text -What ("Value '{0}' of {1}" -f $ValueName, $path)
-    $values = (Add-WsSnapshotKey -Store $Store -Path $path).ValueMap
+    $key = Add-WsSnapshotKey -Store $Store -Path $path
+    $values = $key.ValueMap
     $old = $values[$ValueName]
     $entry = $Entry
     if ($null -ne $old) {
@@ -706,10 +822,20 @@ function Set-WsSnapshotEntry {
         $old.Data = $entry.Data
         $old.Bytes = $entry.Bytes
         $old.Source = $null
-    } elseif ($ValueName.Length -eq 0) {
-        $values.Insert(0, $ValueName, $entry)
     } else {
-        $values.Add($ValueName, $entry)
+        # In the file: after the key's last value line; the default value first, as regedit
+        # writes it, but below any line that removes or repeats a value (those would undo it).
+        $entry.Before = $Store.NewLine
+        $items = $key.Piece.Items
+        if ($ValueName.Length -eq 0) {
+            $values.Insert(0, $ValueName, $entry)
+            $at = 0
+            for ($j = 0; $j -lt $items.Count; $j++) { if ($items[$j].Raw) { $at = $j + 1 } }
+            $items.Insert($at, $entry)
+        } else {
+            $values.Add($ValueName, $entry)
+            $items.Add($entry)
+        }
     }
     $Store.Dirty = $true
 }
