@@ -4399,7 +4399,7 @@ $WsResources = @(
 #endregion
 
 #region Runtime (winstate 0.1.0)
-# winstate runtime 0.1.0 sha256:456fbfd1388012bcc89684d262a0fa47d9d6874456d3289ad690eef9ce0ba3d9
+# winstate runtime 0.1.0 sha256:d2d261204247af4b79ba915b526a6e779bfde63bbb6b9a2de895f2b1c173cd10
 # --- runtime: src/compile/runtime/core.ps1 ---
 # The engine core shared by every generated script: the kind and store tables, the run
 # (Invoke-WsConfiguration), the condition rules and the output. It knows no kind's internals:
@@ -4418,7 +4418,9 @@ $script:WsKindTable = @{
     SecurityPolicy = @{ Store = 'SecurityTemplate'; Noun = 'SecurityPolicy'; Payload = $null
         DesiredColumns = @('Value', 'Condition', 'ConditionView', 'Policy') }
     AuditPolicy    = @{ Store = 'AuditBackup'; Noun = 'AuditPolicy'; Payload = $null
-        DesiredColumns = @('Success', 'Failure') }
+        DesiredColumns = @('Ensure', 'Success', 'Failure') }
+    AppLockerPolicy = @{ Store = 'Registry'; Noun = 'AppLockerPolicy'; Payload = $null
+        DesiredColumns = @('Collections', 'Exact') }
 }
 
 # Stores: how each opens and saves, offline (a file) and live; what a missing file is called.
@@ -4458,7 +4460,7 @@ function Get-WsKindModule {
         $noun = $entry.Noun
         $entry.Kind = $Kind
         $entry.States = "Get-Ws${noun}States"; $entry.State = "Get-Ws${noun}State"; $entry.Set = "Set-Ws${noun}State"
-        $entry.Backup = "Get-Ws${noun}BackupEntry"; $entry.Format = "Format-Ws${noun}StateText"
+        $entry.Backup = "Get-Ws${noun}BackupEntry"; $entry.Backups = "Get-Ws${noun}BackupEntries"; $entry.Format = "Format-Ws${noun}StateText"
     }
     return $entry
 }
@@ -4484,6 +4486,10 @@ function Open-WsStore {
     if ($null -eq $entry) { throw "unknown store '$Name'" }
     if ($LiteralPath) {
         $full = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($LiteralPath)
+        # A file this session has already parsed and that has not changed since is not parsed again.
+        $cache = Get-WsStoreCache
+        $cached = $cache[$Name + '|' + $full]
+        if ($null -ne $cached -and $cached.Stamp -ceq (Get-WsFileStamp -Path $full)) { return $cached.Store }
         $store = & $entry.Open -LiteralPath $full
         $store.Offline = $true
         $store.Immediate = $false
@@ -4523,14 +4529,47 @@ function Save-WsStore {
 function Close-WsStore {
     <#
     .SYNOPSIS
-    Releases what a live store holds (its work directory); nothing for the others.
+    Ends a run's use of a store: a live store's work directory goes; a file store that matches
+    its file (nothing left unsaved) is kept for the session's next run, which reuses it while the
+    file stays unchanged (length, last write time and SHA-256).
     .PARAMETER Store
     A store from Open-WsStore.
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)] [hashtable] $Store)
+    if ($Store.Offline) {
+        $cache = Get-WsStoreCache
+        $key = $Store.Name + '|' + $Store.Path
+        $cache.Remove($key)
+        if (-not $Store.Dirty) {
+            $stamp = Get-WsFileStamp -Path $Store.Path
+            if ($null -ne $stamp) { $cache[$key] = @{ Stamp = $stamp; Store = $Store } }
+        }
+        return
+    }
     $close = $script:WsStoreTable[$Store.Name].CloseLive
-    if (-not $Store.Offline -and $close) { & $close -Store $Store }
+    if ($close) { & $close -Store $Store }
+}
+
+function Get-WsStoreCache {
+    # Parsed snapshot files, kept for the life of the PowerShell process (the bridge's session
+    # runs many requests; a standalone script runs one). One entry per store and file.
+    $cache = [System.AppDomain]::CurrentDomain.GetData('winstate.storeCache')
+    if ($null -eq $cache) {
+        $cache = [hashtable]::Synchronized(@{})
+        [System.AppDomain]::CurrentDomain.SetData('winstate.storeCache', $cache)
+    }
+    return $cache
+}
+
+function Get-WsFileStamp {
+    # What tells a file unchanged: its length, last write time and SHA-256; $null when it is gone.
+    param([string] $Path)
+    $info = [System.IO.FileInfo]::new($Path)
+    if (-not $info.Exists) { return $null }
+    $sha = [System.Security.Cryptography.SHA256]::Create()
+    try { $hash = [System.BitConverter]::ToString($sha.ComputeHash([System.IO.File]::ReadAllBytes($Path))) } finally { $sha.Dispose() }
+    return '{0}|{1}|{2}' -f $info.Length, $info.LastWriteTimeUtc.Ticks, $hash
 }
 
 function ConvertFrom-WsPayload {
@@ -4693,8 +4732,12 @@ function Invoke-WsConfiguration {
     # Each resource's kind module, and the stores the run needs: checked before the lock or any read.
     $modules = [object[]]::new($Resources.Count)
     $needed = @{}
+    $byKind = @{}
     for ($i = 0; $i -lt $Resources.Count; $i++) {
-        $module = Get-WsKindModule -Kind $Resources[$i].Kind
+        # One lookup per kind, not per resource: at 300 resources each call per resource costs ~10 ms.
+        $kindName = [string]$Resources[$i].Kind
+        $module = $byKind[$kindName]
+        if ($null -eq $module) { $module = Get-WsKindModule -Kind $kindName; $byKind[$kindName] = $module }
         $modules[$i] = $module
         if (-not $needed.ContainsKey($module.Store)) {
             $needed[$module.Store] = $module.Kind
@@ -4836,7 +4879,16 @@ function Invoke-WsConfiguration {
             if ($changing -and $drifted.Count -gt 0) {
                 if (-not $BackupPath) { $BackupPath = Get-WsDefaultBackupPath -Document $Document.Name }
                 $BackupPath = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($BackupPath)
-                $entries = @(foreach ($i in $touched) { & $modules[$i].Backup -Store $stores[$modules[$i].Store] -Resource $Resources[$i] })
+                # One call per kind; the entries keep the resources' order.
+                $entryAt = [object[]]::new($Resources.Count)
+                foreach ($kind in $groups.Keys) {
+                    $module = Get-WsKindModule -Kind $kind
+                    $mine = @(foreach ($i in $touched) { if ($modules[$i].Kind -eq $kind) { $i } })
+                    if ($mine.Count -eq 0) { continue }
+                    $made = & $module.Backups -Store $stores[$module.Store] -Resources ([object[]]@(foreach ($i in $mine) { $Resources[$i] }))
+                    for ($j = 0; $j -lt $mine.Count; $j++) { $entryAt[$mine[$j]] = $made[$j] }
+                }
+                $entries = @(foreach ($i in $touched) { $entryAt[$i] })
                 $backupTarget = 'Live'
                 if ($offline) { $backupTarget = 'Snapshot' }
                 Write-WsBackup -Path $BackupPath -Record ([ordered]@{
@@ -5418,7 +5470,7 @@ function Open-WsLiveStore {
 
 # What the registry kind (src/kinds/registry/registry.ps1) calls on this store.
 $script:WsLiveRegistryOps = @{
-    States = 'Get-WsLiveStates'; SetValue = 'Set-WsLiveValue'; SetRawValue = 'Set-WsLiveRawValue'; RemoveValue = 'Remove-WsLiveValue'
+    States = 'Get-WsLiveStates'; SetRowValue = 'Set-WsLiveRowValue'; SetValue = 'Set-WsLiveValue'; SetRawValue = 'Set-WsLiveRawValue'; RemoveValue = 'Remove-WsLiveValue'
     NewKey = 'New-WsLiveKey'; RemoveKey = 'Remove-WsLiveKey'; Tree = 'Get-WsLiveTree'; KeyEmpty = 'Test-WsLiveKeyEmpty'
 }
 
@@ -5504,6 +5556,12 @@ function Set-WsLiveValue {
             }
         } finally { $key.Dispose() }
     } finally { $base.Dispose() }
+}
+
+function Set-WsLiveRowValue {
+    # A resource row's typed value (the set phase's one call per change).
+    param($Store, $Resource)
+    Set-WsLiveValue -Store $Store -Hive $Resource.Hive -SubKey $Resource.SubKey -ValueName $Resource.ValueName -Kind $Resource.ValueType -Data $Resource.ValueData
 }
 
 function Remove-WsLiveValue {
@@ -5647,8 +5705,9 @@ function Set-WsLiveRawValue {
 
 # --- runtime: src/kinds/registry/registry-snapshot.ps1 ---
 # Registry store backed by a regedit export (.reg) file.
-# The file is parsed into memory, changed there, and written back atomically in
-# regedit's own export layout, keeping the file's header line, encoding and newlines.
+# The file is parsed into memory, changed there, and written back atomically: every line
+# a run does not change is written back as it was read (see ConvertTo-WsRegText); new and
+# changed values are written in regedit's own export layout, in the file's encoding and newlines.
 #
 # Store hashtable fields (besides Kind, Path, Dirty):
 #   Header, Encoding, Bom, NewLine  - how the file was written, reused on save
@@ -5658,13 +5717,20 @@ function Set-WsLiveRawValue {
 #              Bytes: the exact data of a hex(n) value (or of one set raw), else $null;
 #              Source: the value's lines as read, written back verbatim until the value changes
 #   Hives   - short and long hive names -> long name
+#   Lead, Pieces, Tail - the layout: Lead is the text up to the header line; Pieces holds one
+#              @{ Before; Source; Path; Key; Items; Removal } per [key] or [-key] line, in file order
+#              (a header seen twice is two pieces); Items are the value records and raw lines
+#              (@{ Raw = $true; Before; Source }: removal lines, values later removed or repeated)
+#              under it. Before is the exact text between the previous element and this one
+#              (line breaks, blank lines, comments); Tail the text after the last element.
+#   Key records also hold Piece (where a new value goes); value records hold Before.
 #   Implied - cache: paths that exist only as ancestors of headers ($null = rebuild)
 # OrderedDictionary members are reached through get_Count()/get_Values()/get_Keys() because
 # PowerShell resolves '.Count' on a dictionary to an entry named 'Count' if one exists.
 
 # What the registry kind (src/kinds/registry/registry.ps1) calls on this store.
 $script:WsSnapshotRegistryOps = @{
-    States = 'Get-WsSnapshotStates'; SetValue = 'Set-WsSnapshotValue'; SetRawValue = 'Set-WsSnapshotRawValue'; RemoveValue = 'Remove-WsSnapshotValue'
+    States = 'Get-WsSnapshotStates'; SetRowValue = 'Set-WsSnapshotRowValue'; SetValue = 'Set-WsSnapshotValue'; SetRawValue = 'Set-WsSnapshotRawValue'; RemoveValue = 'Remove-WsSnapshotValue'
     NewKey = 'New-WsSnapshotKey'; RemoveKey = 'Remove-WsSnapshotKey'; Tree = 'Get-WsSnapshotTree'; KeyEmpty = 'Test-WsSnapshotKeyEmpty'
 }
 
@@ -5688,12 +5754,19 @@ function Open-WsSnapshotStore {
         $text = ConvertFrom-WsUtf16 -Bytes $bytes -Offset 2
     } else {
         if ($bytes.Length -ge 3 -and $bytes[0] -eq 0xEF -and $bytes[1] -eq 0xBB -and $bytes[2] -eq 0xBF) { $bomLength = 3 }
-        # UTF-8 if the bytes are valid UTF-8, else the ANSI code page (REGEDIT4 files).
+        # regedit reads a REGEDIT4 file without a BOM in the ANSI code page, even when its bytes
+        # happen to be valid UTF-8 (plain ASCII is); other files are UTF-8 if they are valid UTF-8.
+        $ansi = $bomLength -eq 0 -and (Test-WsRegedit4Bytes -Bytes $bytes)
         $encoding = [System.Text.UTF8Encoding]::new($false, $true)
-        try {
-            $text = $encoding.GetString($bytes, $bomLength, $bytes.Length - $bomLength)
-        } catch {
-            if ($bomLength -gt 0) { throw "${full}: the file starts with a UTF-8 byte order mark but is not valid UTF-8" }
+        if (-not $ansi) {
+            try {
+                $text = $encoding.GetString($bytes, $bomLength, $bytes.Length - $bomLength)
+            } catch {
+                if ($bomLength -gt 0) { throw "${full}: the file starts with a UTF-8 byte order mark but is not valid UTF-8" }
+                $ansi = $true
+            }
+        }
+        if ($ansi) {
             $codePage = [System.Globalization.CultureInfo]::CurrentCulture.TextInfo.ANSICodePage
             $encoding = [System.Text.Encoding]::GetEncoding($codePage, [System.Text.EncoderFallback]::ExceptionFallback, [System.Text.DecoderFallback]::ReplacementFallback)
             $text = $encoding.GetString($bytes)
@@ -5731,6 +5804,22 @@ function Open-WsSnapshotStore {
     return $store
 }
 
+function Test-WsRegedit4Bytes {
+    # True when the first non-blank line of 8-bit text is REGEDIT4 (the reader's header rule:
+    # the line trimmed, compared case-sensitively).
+    param([byte[]] $Bytes)
+    $blank = [byte[]]@(9, 10, 11, 12, 13, 32)
+    $at = 0
+    while ($at -lt $Bytes.Length -and $blank -contains $Bytes[$at]) { $at++ }
+    $word = [System.Text.Encoding]::ASCII.GetBytes('REGEDIT4')
+    if ($Bytes.Length - $at -lt $word.Length) { return $false }
+    for ($j = 0; $j -lt $word.Length; $j++) { if ($Bytes[$at + $j] -ne $word[$j]) { return $false } }
+    for ($at += $word.Length; $at -lt $Bytes.Length -and $Bytes[$at] -ne 10; $at++) {
+        if ($blank -notcontains $Bytes[$at]) { return $false }
+    }
+    return $true
+}
+
 function ConvertFrom-WsRegText {
     # Parses .reg text into $Store. Everything stays inline in one loop: a PowerShell
     # function call costs tens of microseconds, a regex match about one.
@@ -5759,7 +5848,10 @@ function ConvertFrom-WsRegText {
 
     $lines = $Text.Split([char]10)
     $n = $lines.Length
-    $crlf = ($Store.NewLine -eq "`r`n")
+    # A last line holding only Ctrl-Z (DOS end of file) ends the file for regedit; it stays in the Tail.
+    $last = $n - 1
+    while ($last -ge 0 -and $lines[$last].Trim().Length -eq 0) { $last-- }
+    if ($last -ge 0 -and $lines[$last].Trim() -ceq [string][char]26) { $n = $last }
     $i = 0
     while ($i -lt $n -and $lines[$i].Trim().Length -eq 0) { $i++ }
     $header = ''
@@ -5774,6 +5866,19 @@ function ConvertFrom-WsRegText {
         # Copied char for char (ConvertFrom-WsUtf16), so lone surrogates survive.
         $Store.TextEncoding = $null
     }
+
+    # Layout (see the store fields above). $gapFrom is the first line after the last element,
+    # $break the line break that ended it ("`r`n" or "`n"): together they give the next Before.
+    $lead = [string]::Join([char]10, $lines, 0, $i + 1)
+    $crlfBreak = "`r`n"
+    $lfBreak = "`n"
+    $break = $lfBreak
+    if ($lead.Length -gt 0 -and $lead[$lead.Length - 1] -eq [char]13) { $lead = $lead.Substring(0, $lead.Length - 1); $break = $crlfBreak }
+    $Store.Lead = $lead
+    $pieces = [System.Collections.Generic.List[hashtable]]::new()
+    $Store.Pieces = $pieces
+    $piece = $null
+    $gapFrom = $i + 1
 
     $key = $null
     $skipping = $false
@@ -5799,8 +5904,17 @@ function ConvertFrom-WsRegText {
             if (-not $hives.ContainsKey($hive)) { throw "${file}:${lineNo}: unknown registry hive '$hive'" }
             $keyPath = $hives[$hive]
             if ($rest.Length -gt 0) { $keyPath = $keyPath + '\' + $rest }
+            $before = $break
+            if ($i -gt $gapFrom) { $before = $break + [string]::Join([char]10, $lines, $gapFrom, $i - $gapFrom) + $lfBreak }
+            $source = $lines[$i]
+            $break = $lfBreak
+            if ($source.Length -gt 0 -and $source[$source.Length - 1] -eq [char]13) { $source = $source.Substring(0, $source.Length - 1); $break = $crlfBreak }
+            $gapFrom = $i + 1
+            $piece = @{ Before = $before; Source = $source; Path = $keyPath; Key = $null; Items = [System.Collections.Generic.List[hashtable]]::new(); Removal = $delete }
+            $pieces.Add($piece)
             if ($delete) {
-                $null = Remove-WsSnapshotSubtree -Store $Store -Path $keyPath
+                # The removed keys' lines stay in the file as they were (-KeepLines).
+                $null = Remove-WsSnapshotSubtree -Store $Store -Path $keyPath -KeepLines
                 $key = $null
                 $skipping = $true
                 continue
@@ -5808,9 +5922,12 @@ function ConvertFrom-WsRegText {
             $skipping = $false
             $key = $keys[$keyPath]
             if ($null -eq $key) {
-                $key = @{ Path = $keyPath; ValueMap = [System.Collections.Specialized.OrderedDictionary]::new($ci) }
+                $key = @{ Path = $keyPath; ValueMap = [System.Collections.Specialized.OrderedDictionary]::new($ci); Piece = $piece; LastValuePiece = $null; Raw = $false }
                 $keys.Add($keyPath, $key)
+            } elseif ($null -eq $key.LastValuePiece) {
+                $key.Piece = $piece
             }
+            $piece.Key = $key
             continue
         }
         if ($c -eq ';') { continue }
@@ -5860,8 +5977,7 @@ function ConvertFrom-WsRegText {
             $kind = 'String'
             $code = 1
         } elseif ($c -eq '-' -and $d.Length -eq 1) {
-            if ($null -ne $key) { $key.ValueMap.Remove($name) }
-            continue
+            $kind = $null
         } elseif ($d.StartsWith('dword:', $ordinalCi)) {
             $digits = $d.Substring(6)
             if (-not $reDword.IsMatch($digits)) { throw "${file}:${lineNo}: bad dword data '$digits'" }
@@ -5904,40 +6020,73 @@ function ConvertFrom-WsRegText {
             $exact = $bytes
         }
         # The value's lines as read (without the last line's break): written back unchanged.
+        $before = $break
+        if ($first -gt $gapFrom) { $before = $break + [string]::Join([char]10, $lines, $gapFrom, $first - $gapFrom) + $lfBreak }
         if ($i -eq $first) { $source = $lines[$i] } else { $source = [string]::Join([char]10, $lines, $first, $i - $first + 1) }
-        if ($crlf -and $source.Length -gt 0 -and $source[$source.Length - 1] -eq [char]13) { $source = $source.Substring(0, $source.Length - 1) }
-        if ($null -eq $key) { continue }
-        # A repeated value is replaced in place, keeping its first spelling.
-        $old = $key.ValueMap[$name]
-        if ($null -eq $old) {
-            $key.ValueMap.Add($name, @{ Name = $name; Kind = $kind; TypeCode = $code; Data = $data; Bytes = $exact; Source = $source })
-        } else {
-            # The first spelling stays, so the line is rebuilt rather than copied.
-            $old.Kind = $kind
-            $old.TypeCode = $code
-            $old.Data = $data
-            $old.Bytes = $exact
-            $old.Source = $null
+        $break = $lfBreak
+        if ($source.Length -gt 0 -and $source[$source.Length - 1] -eq [char]13) { $source = $source.Substring(0, $source.Length - 1); $break = $crlfBreak }
+        $gapFrom = $i + 1
+        if ($null -eq $key) {
+            # A value under a [-key] line: regedit ignores it; its lines stay with that piece.
+            $piece.Items.Add(@{ Raw = $true; Before = $before; Source = $source })
+            continue
         }
+        $key.Piece = $piece
+        $key.LastValuePiece = $piece
+        # A removed or repeated value's earlier lines stay as they are (Raw); the last one counts.
+        $old = $key.ValueMap[$name]
+        if ($null -ne $old) { $old.Raw = $true }
+        if ($null -eq $kind) {
+            if ($null -ne $old) { $key.ValueMap.Remove($name) }
+            $piece.Items.Add(@{ Raw = $true; Before = $before; Source = $source })
+            continue
+        }
+        $record = @{ Name = $name; Kind = $kind; TypeCode = $code; Data = $data; Bytes = $exact; Source = $source; Before = $before; Raw = $false }
+        if ($null -eq $old) { $key.ValueMap.Add($name, $record) } else { $key.ValueMap[$name] = $record }
+        $piece.Items.Add($record)
     }
+    $all = $lines.Length
+    if ($gapFrom -ge $all) { $Store.Tail = $break.Substring(0, $break.Length - 1) }
+    else { $Store.Tail = $break + [string]::Join([char]10, $lines, $gapFrom, $all - $gapFrom) }
 }
 
 function ConvertTo-WsRegText {
-    # Renders $Store as regedit exports it: header, blank line, then each key's header,
-    # its values and a blank line. Hex lists wrap like regedit (Wine's export.c matches).
+    # Renders $Store: the layout as read, element by element, so untouched lines (their
+    # spelling, comments, blank lines, removal lines, the end of the file) keep their exact
+    # text. A changed or new value is written as regedit exports it (hex lists wrap like
+    # regedit; Wine's export.c matches); a removed key or value drops its lines and the line
+    # break before them, keeping any comment above them.
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store
     )
     $nl = $Store.NewLine
     $terminator = [string][char]0
     $lineBreakChars = [char[]]@(13, 10, 0)
+    $keyMap = $Store.KeyMap
     $sb = [System.Text.StringBuilder]::new(65536)
-    $null = $sb.Append($Store.Header).Append($nl).Append($nl)
-    foreach ($key in $Store.KeyMap.get_Values()) {
-        $null = $sb.Append('[').Append($key.Path).Append(']').Append($nl)
-        foreach ($value in $key.ValueMap.get_Values()) {
+    $null = $sb.Append($Store.Lead)
+    foreach ($piece in $Store.Pieces) {
+        $key = $piece.Key
+        $kept = $piece.Removal -or $key.Raw
+        if (-not $kept -and -not [object]::ReferenceEquals($keyMap[$piece.Path], $key)) {
+            $null = $sb.Append((Get-WsTextWithoutLastBreak -Text $piece.Before))
+            continue
+        }
+        $null = $sb.Append($piece.Before).Append($piece.Source)
+        $values = $null
+        if (-not $kept) { $values = $key.ValueMap }
+        foreach ($value in $piece.Items) {
+            if ($kept -or $value.Raw) {
+                $null = $sb.Append($value.Before).Append($value.Source)
+                continue
+            }
+            if (-not [object]::ReferenceEquals($values[$value.Name], $value)) {
+                $null = $sb.Append((Get-WsTextWithoutLastBreak -Text $value.Before))
+                continue
+            }
+            $null = $sb.Append($value.Before)
             if ($null -ne $value.Source) {
-                $null = $sb.Append($value.Source).Append($nl)
+                $null = $sb.Append($value.Source)
                 continue
             }
             $prefix = '@='
@@ -5956,11 +6105,11 @@ function ConvertTo-WsRegText {
                 $data = $value.Bytes
             }
             if ($kind -eq 'DWord') {
-                $null = $sb.Append('dword:').Append($data.ToString('x8')).Append($nl)
+                $null = $sb.Append('dword:').Append($data.ToString('x8'))
                 continue
             }
             if ($kind -eq 'String' -and $data.IndexOfAny($lineBreakChars) -lt 0) {
-                $null = $sb.Append('"').Append($data.Replace('\', '\\').Replace('"', '\"')).Append('"').Append($nl)
+                $null = $sb.Append('"').Append($data.Replace('\', '\\').Replace('"', '\"')).Append('"')
                 continue
             }
             # Strings with CR, LF or NUL cannot be quoted, so they go out as hex(1) like other hex kinds.
@@ -6000,11 +6149,19 @@ function ConvertTo-WsRegText {
                 $pos += $take
                 $lineLength = 2
             }
-            $null = $sb.Append($nl)
         }
-        $null = $sb.Append($nl)
     }
+    $null = $sb.Append($Store.Tail)
     return $sb.ToString()
+}
+
+function Get-WsTextWithoutLastBreak {
+    # The text before a removed element without the line break that ended the element before it.
+    param([AllowEmptyString()][string] $Text)
+    $cut = $Text.LastIndexOf([char]10)
+    if ($cut -lt 0) { return $Text }
+    if ($cut -gt 0 -and $Text[$cut - 1] -eq [char]13) { $cut-- }
+    return $Text.Remove($cut, $Text.Length - $cut)
 }
 
 function ConvertFrom-WsUtf16 {
@@ -6143,8 +6300,19 @@ function Add-WsSnapshotKey {
         $index++
         if ([string]::Compare($existing.Replace([char]'\', [char]1), $sortKey, $ordinalCi) -lt 0) { $at = $index }
     }
-    $key = @{ Path = $Path; ValueMap = [System.Collections.Specialized.OrderedDictionary]::new($ci) }
+    $key = @{ Path = $Path; ValueMap = [System.Collections.Specialized.OrderedDictionary]::new($ci); Piece = $null; LastValuePiece = $null; Raw = $false }
     $map.Insert($at, $Path, $key)
+    # In the file: after the last piece sorting before it, and after a [-key] line for the same
+    # path (a new header above that line would be removed by it on import).
+    $pieces = $Store.Pieces
+    $at = 0
+    for ($j = 0; $j -lt $pieces.Count; $j++) {
+        $order = [string]::Compare($pieces[$j].Path.Replace([char]'\', [char]1), $sortKey, $ordinalCi)
+        if ($order -lt 0 -or ($order -eq 0 -and $pieces[$j].Removal)) { $at = $j + 1 }
+    }
+    $nl = $Store.NewLine
+    $key.Piece = @{ Before = $nl + $nl; Source = '[' + $Path + ']'; Path = $Path; Key = $key; Items = [System.Collections.Generic.List[hashtable]]::new(); Removal = $false }
+    $pieces.Insert($at, $key.Piece)
     $Store.Implied = $null
     $Store.Dirty = $true
     return $key
@@ -6152,9 +6320,11 @@ function Add-WsSnapshotKey {
 
 function Remove-WsSnapshotSubtree {
     # Removes the header for $Path and every header below it; returns how many were removed.
+    # -KeepLines (a [-key] line being read): the removed keys' lines stay in the file as read.
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] [string] $Path
+        [Parameter(Mandatory = $true)] [string] $Path,
+        [switch] $KeepLines
     )
     $ordinalCi = [System.StringComparison]::OrdinalIgnoreCase
     $prefix = $Path + '\'
@@ -6162,7 +6332,10 @@ function Remove-WsSnapshotSubtree {
     foreach ($p in $Store.KeyMap.get_Keys()) {
         if ([string]::Equals($p, $Path, $ordinalCi) -or $p.StartsWith($prefix, $ordinalCi)) { $doomed.Add($p) }
     }
-    foreach ($p in $doomed) { $Store.KeyMap.Remove($p) }
+    foreach ($p in $doomed) {
+        if ($KeepLines) { $Store.KeyMap[$p].Raw = $true }
+        $Store.KeyMap.Remove($p)
+    }
     if ($doomed.Count -gt 0) { $Store.Implied = $null }
     return $doomed.Count
 }
@@ -6224,7 +6397,7 @@ function ConvertTo-WsSnapshotEntry {
             ($code -eq 4 -and $copy.Length -eq 4) -or ($code -eq 11 -and $copy.Length -eq 8))) {
         throw "Type code $code for ${what} has its own kind; use that kind instead of Raw"
     }
-    return @{ Name = $Name; Kind = $Kind; TypeCode = $code; Data = $copy; Bytes = $null; Source = $null }
+    return @{ Name = $Name; Kind = $Kind; TypeCode = $code; Data = $copy; Bytes = $null; Source = $null; Before = $null; Raw = $false }
 }
 
 function Get-WsSnapshotStates {
@@ -6288,6 +6461,38 @@ function Set-WsSnapshotValue {
     Set-WsSnapshotEntry -Store $Store -Hive $Hive -SubKey $SubKey -Entry $entry
 }
 
+function Set-WsSnapshotRowValue {
+    # The set phase's hot path: a resource row's typed value, one call per change. A value the
+    # file already holds in a UTF-16 file (the common case) is updated in place; anything else
+    # takes the general path (Set-WsSnapshotValue: new keys, encodability checks).
+    param([hashtable] $Store, $Resource)
+    $root = $Store.Hives[$Resource.Hive]
+    $old = $null
+    if ($null -ne $root -and $Store.Encoding -is [System.Text.UnicodeEncoding]) {
+        $sub = $Resource.SubKey.Trim([char]'\')
+        $path = $root
+        if ($sub.Length -gt 0) { $path = $root + '\' + $sub }
+        $key = $Store.KeyMap[$path]
+        if ($null -ne $key) { $old = $key.ValueMap[[string]$Resource.ValueName] }
+    }
+    if ($null -eq $old) {
+        Set-WsSnapshotValue -Store $Store -Hive $Resource.Hive -SubKey $Resource.SubKey -ValueName $Resource.ValueName -Kind $Resource.ValueType -Data $Resource.ValueData
+        return
+    }
+    if ($Resource.ValueType -eq 'DWord' -and $Resource.ValueData -is [uint32]) {
+        $entry = @{ Kind = 'DWord'; TypeCode = 4; Data = [uint32]$Resource.ValueData }
+    } else {
+        $entry = ConvertTo-WsSnapshotEntry -Name $old.Name -Kind $Resource.ValueType -Data $Resource.ValueData -TypeCode $null
+    }
+    # The existing name spelling and position stay, as the registry keeps them.
+    $old.Kind = $entry.Kind
+    $old.TypeCode = $entry.TypeCode
+    $old.Data = $entry.Data
+    $old.Bytes = $null
+    $old.Source = $null
+    $Store.Dirty = $true
+}
+
 function Set-WsSnapshotRawValue {
     # Sets a value from its exact type code and bytes (rollback of any value, byte for byte).
     [CmdletBinding()]
@@ -6301,7 +6506,7 @@ function Set-WsSnapshotRawValue {
     )
     $copy = [byte[]]$Bytes.Clone()
     $decoded = ConvertFrom-WsValueBytes -TypeCode $TypeCode -Bytes $copy -TextEncoding $null
-    $entry = @{ Name = $ValueName; Kind = $decoded.Kind; TypeCode = $TypeCode; Data = $decoded.Data; Bytes = $copy; Source = $null }
+    $entry = @{ Name = $ValueName; Kind = $decoded.Kind; TypeCode = $TypeCode; Data = $decoded.Data; Bytes = $copy; Source = $null; Before = $null; Raw = $false }
     Set-WsSnapshotEntry -Store $Store -Hive $Hive -SubKey $SubKey -Entry $entry
 }
 
@@ -6312,7 +6517,8 @@ function Set-WsSnapshotEntry {
     $text = $path + [char]10 + $ValueName
     if ($null -eq $Entry.Bytes -and ($Entry.Kind -eq 'String' -or $Entry.Kind -eq 'ExpandString' -or $Entry.Kind -eq 'MultiString')) { $text += [char]10 + [string]::Join([char]10, [string[]]@($Entry.Data)) }
     Assert-WsSnapshotEncodable -Store $Store -Text $text -What ("Value '{0}' of {1}" -f $ValueName, $path)
-    $values = (Add-WsSnapshotKey -Store $Store -Path $path).ValueMap
+    $key = Add-WsSnapshotKey -Store $Store -Path $path
+    $values = $key.ValueMap
     $old = $values[$ValueName]
     $entry = $Entry
     if ($null -ne $old) {
@@ -6322,10 +6528,20 @@ function Set-WsSnapshotEntry {
         $old.Data = $entry.Data
         $old.Bytes = $entry.Bytes
         $old.Source = $null
-    } elseif ($ValueName.Length -eq 0) {
-        $values.Insert(0, $ValueName, $entry)
     } else {
-        $values.Add($ValueName, $entry)
+        # In the file: after the key's last value line; the default value first, as regedit
+        # writes it, but below any line that removes or repeats a value (those would undo it).
+        $entry.Before = $Store.NewLine
+        $items = $key.Piece.Items
+        if ($ValueName.Length -eq 0) {
+            $values.Insert(0, $ValueName, $entry)
+            $at = 0
+            for ($j = 0; $j -lt $items.Count; $j++) { if ($items[$j].Raw) { $at = $j + 1 } }
+            $items.Insert($at, $entry)
+        } else {
+            $values.Add($ValueName, $entry)
+            $items.Add($entry)
+        }
     }
     $Store.Dirty = $true
 }
@@ -6626,7 +6842,7 @@ function Set-WsRegistryState {
             & $ops.SetRawValue @common -TypeCode ([int]$Resource.TypeCode) -Bytes $Resource.ValueData
             return Get-WsRegistryState -Store $Store -Resource $Resource
         } else {
-            & $ops.SetValue @common -Kind $Resource.ValueType -Data $Resource.ValueData
+            & $ops.SetRowValue -Store $Store -Resource $Resource
             $after = @{ KeyExists = $true; ValueExists = $true; Kind = $Resource.ValueType; TypeCode = $script:WsRegistryTypeCodes[$Resource.ValueType]; Data = $Resource.ValueData; Bytes = $null }
         }
     }
@@ -6683,6 +6899,47 @@ function Get-WsRegistryBackupEntry {
             })
     }
     return $entry
+}
+
+function Get-WsRegistryBackupEntries {
+    <#
+    .SYNOPSIS
+    The backup entries of many resources (see Get-WsRegistryBackupEntry), their values read in
+    one store call; a key the change creates or removes takes the single form.
+    .PARAMETER Store
+    A registry store.
+    .PARAMETER Resources
+    Runtime table rows of kind Registry.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
+    )
+    $states = & $Store.Ops.States -Store $Store -Resources $Resources
+    $out = [object[]]::new($Resources.Count)
+    for ($i = 0; $i -lt $Resources.Count; $i++) {
+        $r = $Resources[$i]
+        $state = $states[$i]
+        if ($null -eq $r.ValueName -or -not $state.KeyExists) {
+            $out[$i] = Get-WsRegistryBackupEntry -Store $Store -Resource $r
+            continue
+        }
+        $value = [ordered]@{ exists = [bool]$state.ValueExists }
+        if ($state.ValueExists) {
+            $value.valueType = $state.Kind
+            $value.typeCode = $state.TypeCode
+            if ($state.Kind -eq 'DWord') { $value.valueData = [uint32]$state.Data }
+            else { $value.valueData = ConvertTo-WsWireData -Kind $state.Kind -Data $state.Data }
+            Add-WsRawData -Value $value -Kind $state.Kind -Data $state.Data -Bytes $state.Bytes
+        }
+        $out[$i] = [ordered]@{
+            kind = 'Registry'; resource = $r.Name; target = $r.Target; hive = $r.Hive; subKey = $r.SubKey
+            valueName = $r.ValueName; keyExisted = $true; value = $value
+        }
+    }
+    return , $out
 }
 
 function Format-WsRegistryStateText {
@@ -6756,8 +7013,10 @@ function Add-WsRawData {
     # byte: a type documents have no form for, text with NUL or a lone surrogate, data that
     # re-encodes differently (no terminating NUL, an odd length, REGEDIT4 text).
     param($Value, $Kind, $Data, $Bytes)
-    $exact = ConvertTo-WsHex -Bytes (ConvertTo-WsValueBytes -Kind $Kind -Data $Data -Bytes $Bytes)
     $typed = ($Kind -ne 'Raw')
+    # Typed numbers and lists read without their own bytes always re-encode exactly: nothing to add.
+    if ($typed -and $null -eq $Bytes -and $Kind -ne 'String' -and $Kind -ne 'ExpandString' -and $Kind -ne 'MultiString') { return }
+    $exact = ConvertTo-WsHex -Bytes (ConvertTo-WsValueBytes -Kind $Kind -Data $Data -Bytes $Bytes)
     if ($typed -and ($Kind -eq 'String' -or $Kind -eq 'ExpandString' -or $Kind -eq 'MultiString')) {
         foreach ($text in @($Data)) {
             if ([regex]::IsMatch([string]$text, '\x00|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]')) { $typed = $false; break }
@@ -8204,6 +8463,37 @@ function Set-WsAuditSubcategory {
     return $true
 }
 
+function Remove-WsAuditSubcategory {
+    <#
+    .SYNOPSIS
+    Removes a subcategory's row (offline rollback of a row a run added).
+    .PARAMETER Store
+    A store from Open-WsAuditBackup.
+    .PARAMETER Guid
+    The subcategory GUID.
+    .OUTPUTS
+    $true when a row was removed.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [string] $Guid
+    )
+    $id = Format-WsAuditGuid -Guid $Guid
+    $line = $Store.Rows[$id]
+    if ($null -eq $line) { return $false }
+    $lines = $Store.File.Lines
+    $at = $lines.IndexOf($line)
+    # The last line of a file without a final line break hands that ending to the line before it.
+    if ($at -eq $lines.Count - 1 -and $line.Eol -eq '' -and $at -gt 0) { $lines[$at - 1].Eol = '' }
+    $lines.RemoveAt($at)
+    $Store.Rows.Remove($id)
+    $Store.Changed[$id] = $true
+    $Store.Dirty = $true
+    return $true
+}
+
 function Save-WsAuditBackup {
     <#
     .SYNOPSIS
@@ -8606,6 +8896,24 @@ function Get-WsUserRightBackupEntry {
     return [ordered]@{ kind = 'UserRight'; resource = $Resource.Name; target = $Resource.Target; right = $Resource.Right; principals = $principals }
 }
 
+function Get-WsUserRightBackupEntries {
+    <#
+    .SYNOPSIS
+    The backup entries of many resources, one per resource (see Get-WsUserRightBackupEntry).
+    .PARAMETER Store
+    The kind's store.
+    .PARAMETER Resources
+    Runtime table rows of kind UserRight.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
+    )
+    return , [object[]]@(foreach ($r in $Resources) { Get-WsUserRightBackupEntry -Store $Store -Resource $r })
+}
+
 function Format-WsUserRightStateText {
     <#
     .SYNOPSIS
@@ -8713,6 +9021,24 @@ function Get-WsAccountPolicyBackupEntry {
     return Get-WsTemplatePolicyBackupEntry -Kind 'AccountPolicy' -Store $Store -Resource $Resource
 }
 
+function Get-WsAccountPolicyBackupEntries {
+    <#
+    .SYNOPSIS
+    The backup entries of many resources, one per resource (see Get-WsAccountPolicyBackupEntry).
+    .PARAMETER Store
+    The kind's store.
+    .PARAMETER Resources
+    Runtime table rows of kind AccountPolicy.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
+    )
+    return , [object[]]@(foreach ($r in $Resources) { Get-WsAccountPolicyBackupEntry -Store $Store -Resource $r })
+}
+
 function Format-WsAccountPolicyStateText {
     <#
     .SYNOPSIS
@@ -8802,6 +9128,24 @@ function Get-WsSecurityPolicyBackupEntry {
     return Get-WsTemplatePolicyBackupEntry -Kind 'SecurityPolicy' -Store $Store -Resource $Resource
 }
 
+function Get-WsSecurityPolicyBackupEntries {
+    <#
+    .SYNOPSIS
+    The backup entries of many resources, one per resource (see Get-WsSecurityPolicyBackupEntry).
+    .PARAMETER Store
+    The kind's store.
+    .PARAMETER Resources
+    Runtime table rows of kind SecurityPolicy.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
+    )
+    return , [object[]]@(foreach ($r in $Resources) { Get-WsSecurityPolicyBackupEntry -Store $Store -Resource $r })
+}
+
 function Format-WsSecurityPolicyStateText {
     <#
     .SYNOPSIS
@@ -8818,8 +9162,8 @@ function Format-WsSecurityPolicyStateText {
 # --- runtime: src/kinds/audit-policy/audit-policy.ps1 ---
 # The AuditPolicy kind: success and failure auditing of one advanced audit subcategory, a row of
 # the audit backup store (an offline auditpol .csv, or the live auditpol /backup).
-# Row columns: Guid ('{...}' upper case), Subcategory (English name), Success, Failure
-# ('enabled' | 'disabled' | $null = either). Needs audit-backup.ps1.
+# Row columns: Guid ('{...}' upper case), Subcategory (English name), Ensure ('Absent': offline,
+# the row goes), Success, Failure ('enabled' | 'disabled' | $null = either). Needs audit-backup.ps1.
 
 function Get-WsAuditPolicyDesiredView {
     <#
@@ -8830,6 +9174,7 @@ function Get-WsAuditPolicyDesiredView {
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)] $Resource)
+    if ($Resource.Ensure -eq 'Absent') { return [ordered]@{ ensure = 'Absent' } }
     $view = [ordered]@{}
     if ($null -ne $Resource.Success) { $view.success = ($Resource.Success -eq 'enabled') }
     if ($null -ne $Resource.Failure) { $view.failure = ($Resource.Failure -eq 'enabled') }
@@ -8865,8 +9210,9 @@ function Get-WsAuditPolicyStates {
         $failure = ($value -band 2) -ne 0
         $view = [ordered]@{ ensure = $ensure; success = $success; failure = $failure; setting = $script:WsAuditInclusion[$value] }
         $differing = @()
-        if ($null -ne $r.Success -and $success -ne ($r.Success -eq 'enabled')) { $differing += 'success' }
-        if ($null -ne $r.Failure -and $failure -ne ($r.Failure -eq 'enabled')) { $differing += 'failure' }
+        if ($r.Ensure -eq 'Absent') { if ($null -ne $row) { $differing = @('ensure') } }
+        elseif ($null -ne $r.Success -and $success -ne ($r.Success -eq 'enabled')) { $differing += 'success' }
+        if ($r.Ensure -ne 'Absent' -and $null -ne $r.Failure -and $failure -ne ($r.Failure -eq 'enabled')) { $differing += 'failure' }
         $out[$i] = @{ View = $view; Differing = [string[]]$differing; Desired = (Get-WsAuditPolicyDesiredView -Resource $r); Setting = ([string]$r.Guid).ToUpperInvariant(); Recheck = $false }
     }
     return , $out
@@ -8907,6 +9253,12 @@ function Set-WsAuditPolicyState {
         [Parameter(Mandatory = $true)] [hashtable] $Store,
         [Parameter(Mandatory = $true)] $Resource
     )
+    if ($Resource.Ensure -eq 'Absent') {
+        # auditpol has no "not configured" to go back to; only a file loses the row.
+        if (-not $Store.Offline) { throw "auditpol cannot remove subcategory $($Resource.Guid) from the live audit policy; give success and failure instead" }
+        $null = Remove-WsAuditSubcategory -Store $Store -Guid $Resource.Guid
+        return Get-WsAuditPolicyState -Store $Store -Resource $Resource
+    }
     $row = Get-WsAuditSubcategory -Store $Store -Guid $Resource.Guid
     $value = 0
     if ($null -ne $row) { $value = $row.Value }
@@ -8937,6 +9289,24 @@ function Get-WsAuditPolicyBackupEntry {
     return [ordered]@{ kind = 'AuditPolicy'; resource = $Resource.Name; target = $Resource.Target; guid = $Resource.Guid; subcategory = $Resource.Subcategory; value = $value }
 }
 
+function Get-WsAuditPolicyBackupEntries {
+    <#
+    .SYNOPSIS
+    The backup entries of many resources, one per resource (see Get-WsAuditPolicyBackupEntry).
+    .PARAMETER Store
+    The kind's store.
+    .PARAMETER Resources
+    Runtime table rows of kind AuditPolicy.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
+    )
+    return , [object[]]@(foreach ($r in $Resources) { Get-WsAuditPolicyBackupEntry -Store $Store -Resource $r })
+}
+
 function Format-WsAuditPolicyStateText {
     <#
     .SYNOPSIS
@@ -8962,6 +9332,242 @@ function Format-WsAuditPolicyStateText {
     if ($hasSuccess) { if ($View.success) { return 'includes Success' } return 'excludes Success' }
     if ($hasFailure) { if ($View.failure) { return 'includes Failure' } return 'excludes Failure' }
     return 'any setting'
+}
+
+# --- runtime: src/kinds/applocker/applocker.ps1 ---
+# AppLocker rule collections in their registry form (src/kinds/applocker/kind.ts): under
+# HKLM\SOFTWARE\Policies\Microsoft\Windows\SrpV2\<collection>, EnforcementMode (0 audit only, 1
+# enforced, absent not configured) and one key per rule id whose Value holds the rule's XML. Reads
+# and writes go through the registry store (live or .reg) and the registry kind's own functions.
+
+function ConvertTo-WsCanonicalXml {
+    <#
+    .SYNOPSIS
+    One text for any spelling of the same XML element: attributes sorted by name, whitespace between
+    elements dropped, empty elements closed the same way. Returns $null for text that is not XML.
+    .PARAMETER Text
+    The XML of one element (an AppLocker rule).
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([AllowEmptyString()] [AllowNull()] [string] $Text)
+    if (-not $Text) { return $null }
+    # No DTD: a rule never has one, and entity expansion must not be possible.
+    $settings = [System.Xml.XmlReaderSettings]::new()
+    $settings.DtdProcessing = [System.Xml.DtdProcessing]::Prohibit
+    $settings.XmlResolver = $null
+    $settings.IgnoreWhitespace = $true
+    $settings.IgnoreComments = $true
+    $document = [System.Xml.XmlDocument]::new()
+    try {
+        $reader = [System.Xml.XmlReader]::Create([System.IO.StringReader]::new($Text), $settings)
+        try { $document.Load($reader) } finally { $reader.Dispose() }
+    } catch {
+        return $null
+    }
+    return (ConvertTo-WsCanonicalNode -Node $document.DocumentElement)
+}
+
+function ConvertTo-WsCanonicalNode {
+    param([System.Xml.XmlNode] $Node)
+    $attributes = @($Node.Attributes | Sort-Object -Property Name | ForEach-Object { ' {0}="{1}"' -f $_.Name, [System.Security.SecurityElement]::Escape($_.Value) })
+    $children = foreach ($child in $Node.ChildNodes) {
+        if ($child.NodeType -eq [System.Xml.XmlNodeType]::Element) { ConvertTo-WsCanonicalNode -Node $child }
+        elseif ($child.NodeType -eq [System.Xml.XmlNodeType]::Text -or $child.NodeType -eq [System.Xml.XmlNodeType]::CDATA) { [System.Security.SecurityElement]::Escape($child.Value.Trim()) }
+    }
+    return ('<{0}{1}>{2}</{0}>' -f $Node.Name, ($attributes -join ''), ($children -join ''))
+}
+
+function Get-WsAppLockerCollectionState {
+    # One collection as the store holds it: its enforcement and its rules (id -> Name, canonical XML).
+    param([hashtable] $Store, [string] $Hive, [string] $SubKey)
+    $state = @{ KeyExists = $false; EnforcementMode = 'NotConfigured'; Rules = [ordered]@{} }
+    $tree = & $Store.Ops.Tree -Store $Store -Hive $Hive -SubKey $SubKey
+    foreach ($key in $tree) {
+        if ([string]::Equals($key.SubKey.TrimEnd([char]'\'), $SubKey, [System.StringComparison]::OrdinalIgnoreCase)) {
+            $state.KeyExists = $true
+            foreach ($value in $key.Values) {
+                if ($value.Name -eq 'EnforcementMode') {
+                    $mode = [string]$value.Data
+                    if ($value.Kind -eq 'DWord' -and [uint32]$value.Data -eq 0) { $mode = 'AuditOnly' }
+                    elseif ($value.Kind -eq 'DWord' -and [uint32]$value.Data -eq 1) { $mode = 'Enabled' }
+                    $state.EnforcementMode = $mode
+                }
+            }
+            continue
+        }
+        # Only the rule keys right below the collection.
+        $id = $key.SubKey.Substring($SubKey.Length + 1)
+        if ($id.Contains('\')) { continue }
+        $xml = $null
+        foreach ($value in $key.Values) { if ($value.Name -eq 'Value' -and $value.Kind -eq 'String') { $xml = [string]$value.Data } }
+        $canonical = ConvertTo-WsCanonicalXml -Text $xml
+        $name = '?'
+        if ($null -ne $canonical) {
+            $match = [regex]::Match($canonical, '\sName="([^"]*)"')
+            if ($match.Success) { $name = [System.Net.WebUtility]::HtmlDecode($match.Groups[1].Value) }
+        }
+        $state.Rules[$id.ToLowerInvariant()] = @{ Name = $name; Canonical = $canonical }
+    }
+    return $state
+}
+
+function Get-WsAppLockerPolicyDesiredView {
+    # What the policy wants, in the view's shape (desiredView in kind.ts).
+    param($Resource)
+    $collections = [ordered]@{}
+    foreach ($wanted in $Resource.Collections) {
+        $rules = [ordered]@{}
+        foreach ($rule in $wanted.Rules) { $rules[$rule.Id] = $rule.Name }
+        $collections[$wanted.Type] = [ordered]@{ enforcementMode = $wanted.EnforcementMode; rules = $rules }
+    }
+    return [ordered]@{ collections = $collections }
+}
+
+function Get-WsAppLockerPolicyStates {
+    <#
+    .SYNOPSIS
+    Each AppLocker resource's rule collections compared rule by rule with the store.
+    .OUTPUTS
+    Per resource @{ View; Differing }: the view lists each collection's enforcement and rules (id ->
+    name); Differing names each difference, e.g. 'Exe rule 921cc481-... (Name): differs'.
+    .PARAMETER Store
+    A registry store.
+    .PARAMETER Resources
+    Runtime table rows of kind AppLockerPolicy.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
+    )
+    $out = [object[]]::new($Resources.Count)
+    for ($i = 0; $i -lt $Resources.Count; $i++) {
+        $resource = $Resources[$i]
+        $collections = [ordered]@{}
+        $differing = [System.Collections.Generic.List[string]]::new()
+        foreach ($wanted in $resource.Collections) {
+            $state = Get-WsAppLockerCollectionState -Store $Store -Hive $resource.Hive -SubKey ($resource.SubKey + '\' + $wanted.Type)
+            $rules = [ordered]@{}
+            foreach ($id in $state.Rules.Keys) { $rules[$id] = $state.Rules[$id].Name }
+            $collections[$wanted.Type] = [ordered]@{ enforcementMode = $state.EnforcementMode; rules = $rules }
+            if ($state.EnforcementMode -ne $wanted.EnforcementMode) { $differing.Add(('{0} enforcementMode' -f $wanted.Type)) }
+            $ids = [System.Collections.Generic.HashSet[string]]::new()
+            foreach ($rule in $wanted.Rules) {
+                $null = $ids.Add($rule.Id)
+                if (-not $state.Rules.Contains($rule.Id)) { $differing.Add(('{0} rule {1} ({2}): missing' -f $wanted.Type, $rule.Id, $rule.Name)) }
+                elseif ($state.Rules[$rule.Id].Canonical -cne (ConvertTo-WsCanonicalXml -Text $rule.Xml)) { $differing.Add(('{0} rule {1} ({2}): differs' -f $wanted.Type, $rule.Id, $rule.Name)) }
+            }
+            if ($resource.Exact) {
+                foreach ($id in $state.Rules.Keys) {
+                    if (-not $ids.Contains($id)) { $differing.Add(('{0} rule {1} ({2}): extra' -f $wanted.Type, $id, $state.Rules[$id].Name)) }
+                }
+            }
+        }
+        # Setting $null: any earlier change to the registry in the same run makes it read again.
+        $out[$i] = @{ View = [ordered]@{ collections = $collections }; Differing = $differing.ToArray(); Desired = (Get-WsAppLockerPolicyDesiredView -Resource $resource); Setting = $null; Recheck = $false }
+    }
+    return , $out
+}
+
+function Get-WsAppLockerPolicyState {
+    <#
+    .SYNOPSIS
+    One AppLocker resource's state (see Get-WsAppLockerPolicyStates).
+    #>
+    [CmdletBinding()]
+    [OutputType([hashtable])]
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
+    return (Get-WsAppLockerPolicyStates -Store $Store -Resources @($Resource))[0]
+}
+
+function Get-WsAppLockerRegistryRows {
+    # The registry changes that bring the collections to the policy: enforcement values, rule keys
+    # whose Value is missing or differs, and (exact) rule keys to remove. Registry rows, so the
+    # registry kind writes them and records their prior state.
+    param([hashtable] $Store, $Resource)
+    $rows = [System.Collections.Generic.List[object]]::new()
+    foreach ($wanted in $Resource.Collections) {
+        $collectionKey = $Resource.SubKey + '\' + $wanted.Type
+        $state = Get-WsAppLockerCollectionState -Store $Store -Hive $Resource.Hive -SubKey $collectionKey
+        $base = @{ Name = $Resource.Name; Target = $Resource.Target; Hive = $Resource.Hive }
+        if ($state.EnforcementMode -ne $wanted.EnforcementMode) {
+            $row = $base.Clone(); $row.SubKey = $collectionKey; $row.ValueName = 'EnforcementMode'
+            if ($null -eq $wanted.EnforcementData) { $row.Ensure = 'Absent' }
+            else { $row.Ensure = 'Present'; $row.ValueType = 'DWord'; $row.ValueData = [uint32]$wanted.EnforcementData }
+            $rows.Add($row)
+        }
+        $ids = [System.Collections.Generic.HashSet[string]]::new()
+        foreach ($rule in $wanted.Rules) {
+            $null = $ids.Add($rule.Id)
+            if ($state.Rules.Contains($rule.Id) -and $state.Rules[$rule.Id].Canonical -ceq (ConvertTo-WsCanonicalXml -Text $rule.Xml)) { continue }
+            $row = $base.Clone(); $row.SubKey = $collectionKey + '\' + $rule.Id; $row.ValueName = 'Value'
+            $row.Ensure = 'Present'; $row.ValueType = 'String'; $row.ValueData = [string]$rule.Xml
+            $rows.Add($row)
+        }
+        if ($Resource.Exact) {
+            foreach ($id in @($state.Rules.Keys)) {
+                if ($ids.Contains($id)) { continue }
+                $row = $base.Clone(); $row.SubKey = $collectionKey + '\' + $id; $row.ValueName = $null; $row.Ensure = 'Absent'
+                $rows.Add($row)
+            }
+        }
+    }
+    return , $rows.ToArray()
+}
+
+function Set-WsAppLockerPolicyState {
+    <#
+    .SYNOPSIS
+    Brings the resource's rule collections to the policy (the engine has asked ShouldProcess).
+    .OUTPUTS
+    The state after the change, read again.
+    .PARAMETER Store
+    A registry store.
+    .PARAMETER Resource
+    A runtime table row of kind AppLockerPolicy.
+    #>
+    [CmdletBinding()]
+    [OutputType([hashtable])]
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
+    foreach ($row in (Get-WsAppLockerRegistryRows -Store $Store -Resource $Resource)) { $null = Set-WsRegistryState -Store $Store -Resource $row }
+    return Get-WsAppLockerPolicyState -Store $Store -Resource $Resource
+}
+
+function Get-WsAppLockerPolicyBackupEntry {
+    <#
+    .SYNOPSIS
+    The prior state of everything Set will change, as registry backup entries (registryEntries),
+    so that rollback restores it through the registry kind.
+    #>
+    [CmdletBinding()]
+    [OutputType([System.Collections.Specialized.OrderedDictionary])]
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
+    $entries = @(foreach ($row in (Get-WsAppLockerRegistryRows -Store $Store -Resource $Resource)) { Get-WsRegistryBackupEntry -Store $Store -Resource $row })
+    return [ordered]@{ kind = 'AppLockerPolicy'; resource = $Resource.Name; target = $Resource.Target; registryEntries = $entries }
+}
+
+function Format-WsAppLockerPolicyStateText {
+    <#
+    .SYNOPSIS
+    An AppLocker view in words: each collection's enforcement and rule count (appLockerStateText in kind.ts).
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param($View)
+    if ($null -eq $View -or $null -eq $View.collections -or $View.collections.Count -eq 0) { return 'no rule collection' }
+    $parts = foreach ($type in $View.collections.Keys) {
+        $c = $View.collections[$type]
+        $count = 0
+        if ($null -ne $c.rules) { $count = @($c.rules.Keys).Count }
+        $mode = 'NotConfigured'
+        if ($c.enforcementMode) { $mode = $c.enforcementMode }
+        $plural = 's'
+        if ($count -eq 1) { $plural = '' }
+        '{0}: {1}, {2} rule{3}' -f $type, $mode, $count, $plural
+    }
+    return ($parts -join '; ')
 }
 
 #endregion
