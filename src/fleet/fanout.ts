@@ -98,7 +98,7 @@ export class FleetSessions {
     if (!done.ok) throw new Error(`could not collect the hosts' results: ${done.error?.message ?? 'no reply'}`);
     const records = JSON.parse(done.output || '[]') as { Host: string; Output: string | null; Error: string | null; StartedAt: string | null; FinishedAt: string | null }[];
     for (const r of [records].flat()) {
-      outcomes.set(r.Host, { host: r.Host, output: r.Output, error: r.Error, startedAt: r.StartedAt, finishedAt: r.FinishedAt });
+      outcomes.set(r.Host, { host: r.Host, output: r.Output, error: r.Error || null, startedAt: r.StartedAt, finishedAt: r.FinishedAt });
     }
     for (const name of names) {
       if (!outcomes.has(name)) outcomes.set(name, { host: name, output: null, error: 'no result came back from this host', startedAt: null, finishedAt: null });

@@ -131,7 +131,7 @@ function Start-WsFleetScript {
 }
 
 function New-WsFleetRecord {
-    param([string] $Name, [string] $Problem, $Output = $null, $StartedAt = $null, $FinishedAt = $null)
+    param([string] $Name, $Problem = $null, $Output = $null, $StartedAt = $null, $FinishedAt = $null)
     [pscustomobject]@{ Host = $Name; Output = $Output; Error = $Problem; StartedAt = $StartedAt; FinishedAt = $FinishedAt }
 }
 

@@ -66,8 +66,8 @@ async function fleet(argv: string[]): Promise<{ code: number; report: FleetRepor
 test('one host: test through remoting reports drift from that host\'s own snapshot, exit 2', async () => {
   const snap = snapshot('one');
   const inv = inventory('one.yaml', [`{ name: web1, address: 127.0.0.2, snapshot: ${snap} }`]);
-  const { code, report } = await fleet(['test', join(dir, 'doc.yaml'), '--hosts', inv]);
-  assert.is(code, 2);
+  const { code, report, stderr } = await fleet(['test', join(dir, 'doc.yaml'), '--hosts', inv]);
+  assert.is(code, 2, `${stderr}\n${JSON.stringify(report.hosts[0]?.error)}`);
   assert.is(report.hosts.length, 1);
   const h = report.hosts[0]!;
   assert.is(h.status, 'drift', h.error);
@@ -108,7 +108,7 @@ test('mixed fleet apply: unreachable, bad key, broken snapshot and lockout each 
   assert.is(by.badkey!.status, 'unreachable');
   assert.match(by.badkey!.error!, /refused the key/);
   assert.is(by.broken!.status, 'failed');
-  assert.match(by.broken!.error!, /broken\.reg:4: /);
+  assert.match(by.broken!.error!, /broken\.reg:5: /);
   assert.is(by.locked!.status, 'refused');
   assert.match(by.locked!.error!, /lockout guard.*No SSH server.*sshd service/);
   assert.ok(readFileSync(locked).equals(before), 'the refused host was not changed at all');
@@ -131,7 +131,7 @@ test('accepted lockout risk: the host proceeds and the acceptance is recorded', 
   const snap = snapshot('accepted');
   const inv = inventory('accepted-inv.yaml', [`{ name: ok1, address: 127.0.0.8, snapshot: ${snap} }`]);
   const { code, report, stderr } = await fleet(['set', join(dir, 'accepted.yaml'), '--hosts', inv]);
-  assert.is(code, 0, stderr);
+  assert.is(code, 0, `${stderr}\n${JSON.stringify(report.hosts[0]?.error)}`);
   const h = report.hosts[0]!;
   assert.is(h.status, 'converged', h.error);
   assert.equal(h.lockout?.map((f) => [f.resource, f.accepted]), [['No SSH server', 'the console is the only way in after this, by design']]);
