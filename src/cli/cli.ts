@@ -241,7 +241,8 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
   try {
     // Fleet and DSC v3 (src/fleet, src/dsc): --hosts/--host runs on many machines through remoting.
     const fleet = args.flags.has('--hosts') || args.flags.has('--host');
-    if (fleet || args.command === 'dsc') return await (await import('../fleet/cli-entry.js')).fleetEntry(args, io, fleet);
+    const fleetExit = fleet || args.command === 'dsc' || args.flags.has('--as') ? await (await import('../fleet/cli-entry.js')).fleetEntry(args, io, fleet) : undefined;
+    if (fleetExit !== undefined) return fleetExit;
     switch (args.command) {
       case 'validate':
         return await validateCommand(args, io);

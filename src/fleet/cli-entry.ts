@@ -4,10 +4,37 @@ import type { PwshSession } from '../bridge/session.js';
 import { FleetUsageError, type FleetArgs, type FleetIo } from './command.js';
 
 /**
+ * `--as <identity.json>` on a local run (no --hosts): the fleet's lockout guard, offline, against the
+ * plan before anything runs. Returns an exit code when it refuses (or the input is bad), else undefined
+ * and the run goes on as usual.
+ */
+export async function offlineGuard(args: FleetArgs, io: FleetIo): Promise<number | undefined> {
+  const file = args.flags.get('--as');
+  if (typeof file !== 'string' || args.files.length !== 1) return undefined;
+  const { readIdentityFile, lockoutFindings, refusal, acceptedRisks } = await import('./guard.js');
+  const { validateFile } = await import('../document/validate.js');
+  let identity;
+  try {
+    identity = readIdentityFile(file);
+  } catch (error) {
+    io.stderr(`winstate: --as: ${(error as Error).message}\n`);
+    return EXIT.invalidInput;
+  }
+  const { plan } = validateFile(args.files[0]!);
+  if (!plan) return undefined; // the run itself reports the document's errors
+  const findings = lockoutFindings(plan, { identity, transport: identity.transport ?? 'ssh', port: identity.port ?? (identity.transport === 'winrm' ? 5985 : 22) }, acceptedRisks(plan));
+  for (const f of findings.filter((x) => x.accepted)) io.stderr(`winstate: lockout risk accepted for ${printable(f.resource)}: ${printable(f.accepted!)} (${printable(f.message)})\n`);
+  const refused = refusal(findings, identity);
+  if (!refused) return undefined;
+  io.stderr(`winstate: ${printable(refused)}\n`);
+  return EXIT.runtimeError;
+}
+
+/**
  * The CLI's one door into the fleet and DSC commands: `get|test|set|apply|rollback|runs` with
  * `--hosts`/`--host`, and `dsc get|test|set`. Usage errors exit 3, run errors 1.
  */
-export async function fleetEntry(args: FleetArgs, io: FleetIo, fleet: boolean): Promise<number> {
+export async function fleetEntry(args: FleetArgs, io: FleetIo, fleet: boolean): Promise<number | undefined> {
   const commands = ['get', 'test', 'set', 'apply', 'rollback', 'runs'];
   let session: PwshSession | undefined;
   const pwsh = async () => {
@@ -18,6 +45,10 @@ export async function fleetEntry(args: FleetArgs, io: FleetIo, fleet: boolean): 
     return session;
   };
   try {
+    if (!fleet && args.command !== 'dsc') {
+      // --as on a local run: the guard alone; undefined lets the CLI run the document as usual.
+      return await offlineGuard(args, io);
+    }
     if (args.command === 'dsc') {
       const { dscCommand } = await import('../dsc/dsc.js');
       return await dscCommand(args, io);

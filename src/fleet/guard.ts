@@ -19,6 +19,9 @@ export interface Identity {
   /** How the token authenticated (Windows: NTLM, Kerberos, Negotiate...). */
   authentication?: string | null;
   platform?: string | null;
+  /** Identity files only: the connection to judge offline (default ssh on port 22). */
+  transport?: Transport;
+  port?: number;
 }
 
 /** The connection the guard protects: the identity and how it arrived. */
@@ -91,6 +94,8 @@ function identityProblem(data: unknown): string | undefined {
   if (typeof d.user !== 'string' || d.user === '') return 'user (DOMAIN\\name or name) is required';
   if (d.sid !== undefined && d.sid !== null && (typeof d.sid !== 'string' || !/^S-1-[0-9-]+$/i.test(d.sid))) return `sid '${String(d.sid)}' is not a SID (S-1-...)`;
   if (!Array.isArray(d.groups)) return 'groups is a list of { sid, name }';
+  if (d.transport !== undefined && d.transport !== 'ssh' && d.transport !== 'winrm') return `transport is ssh or winrm, not '${String(d.transport)}'`;
+  if (d.port !== undefined && !(Number.isInteger(d.port) && (d.port as number) >= 1 && (d.port as number) <= 65535)) return `port ${String(d.port)} is not a port number (1..65535)`;
   for (const [i, g] of d.groups.entries()) {
     if (typeof g !== 'object' || g === null) return `groups[${i}] is an object with sid and/or name`;
     const { sid, name } = g as Record<string, unknown>;
