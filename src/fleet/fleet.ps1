@@ -60,13 +60,14 @@ function Open-WsFleetSession {
     $opened = @()
     foreach ($p in $pending) {
         $info = $p.Runspace.RunspaceStateInfo
-        if ($info.State -eq 'Opened' -and $p.Runspace.RunspaceAvailability -eq 'Available') {
+        # Opened is enough: availability flickers to Busy while the runspace settles, and a command waits for it.
+        if ($info.State -eq 'Opened') {
             $transportName = 'SSH'
             if ($p.Transport -eq 'winrm') { $transportName = 'WSMan' }
             $global:WsFleetSessions[$p.Name] = [System.Management.Automation.Runspaces.PSSession]::Create($p.Runspace, $transportName, $null)
             $opened += $p.Name
         } else {
-            $reason = 'not open after ' + $OpenTimeoutSeconds + ' s'
+            $reason = 'not open after ' + $OpenTimeoutSeconds + ' s (state ' + $info.State + ')'
             if ($info.Reason) { $reason = $info.Reason.Message }
             $failures[$p.Name] = $reason
             try { $p.Runspace.Dispose() } catch { }
