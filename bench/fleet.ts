@@ -34,12 +34,16 @@ const snapshots = Array.from({ length: hostCount }, (_, i) => {
 const addresses = Array.from({ length: hostCount }, (_, i) => `127.0.0.${i + 2}`);
 
 /** One CLI process, as a person or a scheduler would start it; exit 2 is the expected drift. */
-function winstate(args: string[]): number {
+function winstate(args: string[]): { ms: number; stdout: string } {
   const t = performance.now();
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 600_000, maxBuffer: 256 * 2 ** 20 });
   if (r.status !== 2) throw new Error(`winstate ${args.join(' ')} exited ${r.status}:\n${r.stderr.slice(-2000)}`);
-  return performance.now() - t;
+  return { ms: performance.now() - t, stdout: r.stdout };
 }
+const phases = (stdout: string) => {
+  const t = (JSON.parse(stdout) as { timings: Record<string, number> }).timings;
+  return Object.entries(t).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ');
+};
 
 const sshd = await startSshd(addresses);
 try {
@@ -49,15 +53,16 @@ try {
     return file;
   };
   console.log(`fleet bench: ${hostCount} hosts x ${plan.resources.length} settings (STIG MS), test phase, throttle ${throttle}`);
-  const fleetMs = winstate(['test', document, '--hosts', inventory(join(dir, 'all.yaml'), hostCount), '--json']);
-  console.log(`  fleet (remoting, one Invoke-Command): ${(fleetMs / 1000).toFixed(1)} s`);
+  const fleet = winstate(['test', document, '--hosts', inventory(join(dir, 'all.yaml'), hostCount), '--json']);
+  const fleetMs = fleet.ms;
+  console.log(`  fleet (remoting, one Invoke-Command): ${(fleetMs / 1000).toFixed(1)} s (${phases(fleet.stdout)})`);
   let sequentialMs = 0;
-  for (const file of snapshots) sequentialMs += winstate(['test', document, '--snapshot', file, '--json']);
+  for (const file of snapshots) sequentialMs += winstate(['test', document, '--snapshot', file, '--json']).ms;
   console.log(`  sequential (${hostCount} CLI runs):        ${(sequentialMs / 1000).toFixed(1)} s`);
   console.log(`  ratio sequential / fleet:              ${(sequentialMs / fleetMs).toFixed(2)}x (target >= 5x)`);
-  const oneFleet = winstate(['test', document, '--hosts', inventory(join(dir, 'one.yaml'), 1), '--json']);
+  const one = winstate(['test', document, '--hosts', inventory(join(dir, 'one.yaml'), 1), '--json']);
   const oneLocal = sequentialMs / hostCount;
-  console.log(`  per host: 1-host fleet run ${(oneFleet / 1000).toFixed(1)} s vs local run ${(oneLocal / 1000).toFixed(1)} s: remoting overhead ${((oneFleet - oneLocal) / 1000).toFixed(1)} s`);
+  console.log(`  per host: 1-host fleet run ${(one.ms / 1000).toFixed(1)} s (${phases(one.stdout)}) vs a local run ${(oneLocal / 1000).toFixed(1)} s: remoting overhead ${((one.ms - oneLocal) / 1000).toFixed(1)} s`);
 } finally {
   await sshd.stop();
 }

@@ -10,7 +10,8 @@ import { FleetUsageError, type FleetArgs, type FleetIo } from './command.js';
  */
 export async function offlineGuard(args: FleetArgs, io: FleetIo): Promise<number | undefined> {
   const file = args.flags.get('--as');
-  if (typeof file !== 'string' || args.files.length !== 1) return undefined;
+  // Only changing runs can lock anyone out; get and test read.
+  if (typeof file !== 'string' || args.files.length !== 1 || (args.command !== 'set' && args.command !== 'apply')) return undefined;
   const { readIdentityFile, lockoutFindings, refusal, acceptedRisks } = await import('./guard.js');
   const { validateFile } = await import('../document/validate.js');
   let identity;

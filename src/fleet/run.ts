@@ -46,6 +46,8 @@ export interface FleetReport {
   throttle: number;
   /** Per phase: the most hosts whose scripts ran at the same time (from the hosts' own start and end times). */
   concurrency: Record<string, number>;
+  /** Wall time in milliseconds: opening the sessions, and each phase (all hosts of it). */
+  timings: Record<string, number>;
   summary: { hosts: number } & Partial<Record<HostStatus, number>>;
   exitCode: number;
   hosts: HostRun[];
@@ -118,6 +120,15 @@ export async function runFleet(session: PwshSession, options: FleetRunOptions): 
   const fleet = new FleetSessions(session, options.timeouts ?? DEFAULT_FLEET_TIMEOUTS);
   const runs = new Map<string, HostRun>();
   const concurrency: Record<string, number> = {};
+  const timings: Record<string, number> = {};
+  const timed = async <T>(label: string, work: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
+    try {
+      return await work();
+    } finally {
+      timings[label] = (timings[label] ?? 0) + (Date.now() - started);
+    }
+  };
   const byName = new Map(options.hosts.map((h) => [h.name, h]));
   for (const h of options.hosts) {
     runs.set(h.name, { host: h.name, address: h.address, port: h.port, document: plans.get(h.name)?.name ?? '', status: 'failed', exitCode: EXIT.runtimeError });
@@ -126,7 +137,7 @@ export async function runFleet(session: PwshSession, options: FleetRunOptions): 
   const live = () => options.hosts.filter((h) => runs.get(h.name)!.error === undefined).map((h) => h.name);
 
   try {
-    const unreachable = await fleet.open(options.hosts);
+    const unreachable = await timed('open', () => fleet.open(options.hosts));
     const reasons = await diagnoseConnections(options.hosts.filter((h) => unreachable.has(h.name)), options.timeouts ?? DEFAULT_FLEET_TIMEOUTS);
     for (const [name, why] of unreachable) endHost(name, 'unreachable', reasons.get(name) ?? why);
 
@@ -140,7 +151,7 @@ export async function runFleet(session: PwshSession, options: FleetRunOptions): 
       }
       for (const [plan, group] of groups) {
         const args = new Map(group.map((name) => [name, { ...hostArguments(byName.get(name)!, mode, options), ...extra(byName.get(name)!) }]));
-        const result = await fleet.run(group, compilePlan(plan).text, args, options.throttle, (p) => options.onProgress?.(label, p));
+        const result = await timed(label, () => fleet.run(group, compilePlan(plan).text, args, options.throttle, (p) => options.onProgress?.(label, p)));
         for (const [name, outcome] of result) outcomes.set(name, outcome);
       }
       concurrency[label] = Math.max(concurrency[label] ?? 0, maxConcurrent([...outcomes.values()]));
@@ -159,7 +170,7 @@ export async function runFleet(session: PwshSession, options: FleetRunOptions): 
       const reports = await phase(options.command, live(), PHASE_MODE[options.command]!);
       for (const [name, report] of reports) settle(runs.get(name)!, report);
     } else {
-      await guard(fleet, options, plans, runs, live(), endHost);
+      await timed('identity', () => guard(fleet, options, plans, runs, live(), endHost));
       if (options.command === 'set') {
         const reports = await phase('set', live(), 'Set');
         await recordChanges(fleet, options, plans, byName, runs, reports, 'set');
@@ -200,7 +211,7 @@ export async function runFleet(session: PwshSession, options: FleetRunOptions): 
   const hosts = options.hosts.map((h) => runs.get(h.name)!);
   const summary: FleetReport['summary'] = { hosts: hosts.length };
   for (const h of hosts) summary[h.status] = (summary[h.status] ?? 0) + 1;
-  return { tool: 'winstate', command: options.command, whatIf: options.whatIf ?? false, throttle: options.throttle, concurrency, summary, exitCode: worstExitCode(hosts.map((h) => h.exitCode)), hosts };
+  return { tool: 'winstate', command: options.command, whatIf: options.whatIf ?? false, throttle: options.throttle, concurrency, timings, summary, exitCode: worstExitCode(hosts.map((h) => h.exitCode)), hosts };
 }
 
 function hostArguments(host: FleetHost, mode: Mode, options: Pick<FleetRunOptions, 'whatIf' | 'failFast'>): Record<string, string | boolean> {
