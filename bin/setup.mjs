@@ -63,6 +63,8 @@ function installSystemPackages() {
   if (!hasIcu && !process.env.DOTNET_SYSTEM_GLOBALIZATION_INVARIANT) missing.push({ why: 'ICU for .NET (PowerShell)', package: 'libicu' });
   if (!onPath(['xmllint'])) missing.push({ why: 'xmllint (XML report tests)', package: 'libxml2-utils' });
   if (!process.env.WINSTATE_CHROMIUM && !onPath(['chromium', 'chromium-browser'])) missing.push({ why: 'Chromium (HTML report test)', package: 'chromium' });
+  if (!existsSync('/usr/sbin/sshd') && !onPath(['sshd'])) missing.push({ why: 'an OpenSSH server (fleet tests over PowerShell remoting)', package: 'openssh-server' });
+  if (!onPath(['ansible-playbook'])) missing.push({ why: 'ansible-playbook (the example playbook is syntax-checked)', package: 'ansible' });
   if (missing.length === 0) return;
   const aptGet = onPath(['apt-get']);
   const root = typeof process.getuid === 'function' && process.getuid() === 0;

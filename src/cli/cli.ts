@@ -56,6 +56,14 @@ usage:
   winstate rollback <run-id|latest> | --backup <backup.json> [--snapshot <file>]... [--what-if] [--json]
                                                    restore what a run changed, from its backup
   winstate schema [--out file] [--check]           print the document JSON Schema
+  winstate get|test|set|apply <file.yaml> --hosts <inventory.yaml> [--host name]... [--throttle n] [--as identity.json]
+  winstate get|test|set|apply <file.yaml> --host [user@]address[:port]...
+                                                   run on many hosts through PowerShell remoting over SSH
+                                                   (exit code: the worst over the hosts)
+  winstate rollback <run-id|latest> --host <name> --hosts <inventory.yaml>
+                                                   restore one host from the backup its run recorded
+  winstate runs --host <name>                      the runs recorded for one host
+  winstate dsc get|test|set [--what-if]            DSC v3 resource Winstate/Document: JSON on stdin and stdout
   winstate import stig <xccdf> [--scope MS|DC] [-o file.yaml]
                                                    a DISA STIG XCCDF as a document: one resource per registry
                                                    value, user right, account, security or audit policy;
@@ -92,6 +100,11 @@ options (each command takes only its own; --name=value works as --name value):
   --scope MS|DC          import/baseline: only rules for member servers (MS) or domain controllers (DC)
   --level <level>        baseline: that profile level and the ones below it (CIS: L1, L2, NG)
   -o, --out <file>       where import/baseline write the document (atomically; else stdout)
+  --hosts <inventory>    run on the inventory's hosts (YAML: hosts with name, address, user, port, keyFile,
+                         groups with their own document or waivers, throttle); see README "Many machines"
+  --host <name|address>  with --hosts: only that host (repeatable); alone: [user@]address[:port] to run on
+  --throttle <n>         at most n hosts at once (default: the inventory's throttle, else 10)
+  --as <identity.json>   the lockout guard checks this identity (user, sid, groups) instead of asking each host
   -h, --help             this text;  --version  the version
 
 exit codes: 0 in desired state / converged, 2 drift found or not converged (or --check found
@@ -134,10 +147,16 @@ const OPTIONS = {
   level: { type: 'string' },
   verbose: { type: 'boolean' },
   benchmark: { type: 'string' },
+  // Fleet (src/fleet): many hosts through PowerShell remoting; the DSC v3 resource (src/dsc).
+  hosts: { type: 'string' },
+  host: { type: 'string', multiple: true },
+  throttle: { type: 'string' },
+  as: { type: 'string' },
 } satisfies Record<string, OptionKind>;
 type OptionName = keyof typeof OPTIONS;
 
-const RUN_OPTIONS: OptionName[] = ['snapshot', 'json', 'pwsh', 'timeout', 'verbose', 'only', 'skip'];
+const FLEET_OPTIONS: OptionName[] = ['hosts', 'host', 'throttle', 'as'];
+const RUN_OPTIONS: OptionName[] = ['snapshot', 'json', 'pwsh', 'timeout', 'verbose', 'only', 'skip', ...FLEET_OPTIONS];
 const CHANGE_OPTIONS: OptionName[] = [...RUN_OPTIONS, 'what-if', 'report', 'benchmark', 'fail-fast', 'state-dir', 'wait'];
 
 /** Every command and the options it takes: the one place both parsing and the errors read. */
@@ -149,8 +168,9 @@ const COMMANDS: Record<string, OptionName[]> = {
   test: [...RUN_OPTIONS, 'report', 'benchmark'],
   set: CHANGE_OPTIONS,
   apply: CHANGE_OPTIONS,
-  runs: ['json', 'state-dir', 'limit', 'target'],
-  rollback: ['snapshot', 'backup', 'what-if', 'json', 'fail-fast', 'state-dir', 'pwsh', 'timeout', 'verbose', 'wait'],
+  runs: ['json', 'state-dir', 'limit', 'target', 'host'],
+  rollback: ['snapshot', 'backup', 'what-if', 'json', 'fail-fast', 'state-dir', 'pwsh', 'timeout', 'verbose', 'wait', ...FLEET_OPTIONS],
+  dsc: ['pwsh', 'timeout', 'state-dir', 'what-if'],
   catalog: ['json'],
   import: ['scope', 'out'],
   baseline: ['scope', 'level', 'out', 'json'],
@@ -239,6 +259,10 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     return EXIT.ok;
   }
   try {
+    // Fleet and DSC v3 (src/fleet, src/dsc): --hosts/--host runs on many machines through remoting.
+    const fleet = args.flags.has('--hosts') || args.flags.has('--host');
+    const fleetExit = fleet || args.command === 'dsc' || args.flags.has('--as') ? await (await import('../fleet/cli-entry.js')).fleetEntry(args, io, fleet) : undefined;
+    if (fleetExit !== undefined) return fleetExit;
     switch (args.command) {
       case 'validate':
         return await validateCommand(args, io);

@@ -104,6 +104,7 @@ export function documentSchema(): Record<string, unknown> {
           name: { type: 'string', minLength: 1, maxLength: 200, description: 'Unique within the document; reports use it.' },
           type: { enum: RESOURCE_KINDS.map((k) => k.type) },
           description: { type: 'string' },
+          acceptLockoutRisk: { type: 'string', minLength: 10, description: 'Why this resource may cut off the account a fleet run connects as (winstate --hosts): the lockout guard then records the risk instead of refusing the host.' },
           metadata: resourceMetadataSchema,
           properties: { type: 'object' },
         },

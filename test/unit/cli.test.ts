@@ -237,7 +237,7 @@ test('options are strict per command: another command\'s option is an error nami
   assert.match(r.stderr, /validate does not take --check \(it goes with compile, schema\)/);
   const t = await run('test', SEED, '--what-if');
   assert.is(t.code, 3);
-  assert.match(t.stderr, /test does not take --what-if \(it goes with set, apply, rollback\)/);
+  assert.match(t.stderr, /test does not take --what-if \(it goes with set, apply, rollback, dsc\)/);
 });
 
 test('typos get a suggestion: options and commands', async () => {

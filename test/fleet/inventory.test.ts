@@ -1,0 +1,79 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { adHocHost, inventoryFromText, loadInventory } from '../../src/fleet/inventory.js';
+import { maxConcurrent, plansForHosts, worstExitCode } from '../../src/fleet/run.js';
+import { formatDiagnostic } from '../../src/document/diagnostics.js';
+import { tempDir } from '../helpers.js';
+
+// Inventory loading, group documents and waivers, and the pure rules of a fleet run.
+
+test('defaults, groups with their documents (relative to the inventory) and waivers, per-host values', () => {
+  const dir = tempDir('winstate-inv-');
+  const file = join(dir, 'inv.yaml');
+  writeFileSync(file, `throttle: 3
+defaults: { user: ops, port: 2222, keyFile: keys/id }
+groups:
+  web: { document: web.yaml }
+  nas: { waivers: [ { resource: Signing, justification: the old NAS cannot sign, expires: 2099-12-31 } ] }
+hosts:
+  - { name: web1, address: 10.0.0.1, groups: [web] }
+  - { name: file1, address: file1.example, user: admin, port: 22, groups: [nas], snapshot: 'C:\\snap.reg' }
+`);
+  const { inventory, diagnostics } = loadInventory(file);
+  assert.equal(diagnostics, []);
+  assert.is(inventory!.throttle, 3);
+  const [web1, file1] = inventory!.hosts;
+  assert.equal([web1!.user, web1!.port, web1!.keyFile, web1!.document, web1!.transport], ['ops', 2222, join(dir, 'keys', 'id'), join(dir, 'web.yaml'), 'ssh']);
+  assert.equal([file1!.user, file1!.port, file1!.snapshot, file1!.waivers.length], ['admin', 22, 'C:\\snap.reg', 1]);
+
+  // The group's waiver lands in the plan that host runs; the others run the document as written.
+  const doc = join(dir, 'doc.yaml');
+  writeFileSync(doc, "metadata: { name: d }\nresources:\n  - { name: Signing, type: Registry, properties: { key: 'HKLM\\SOFTWARE\\W', valueName: S, valueType: DWord, valueData: 1 } }\n");
+  writeFileSync(join(dir, 'web.yaml'), "metadata: { name: web }\nresources:\n  - { name: Web, type: Registry, properties: { key: 'HKLM\\SOFTWARE\\W', valueName: W, valueType: DWord, valueData: 1 } }\n");
+  const { plans, diagnostics: problems } = plansForHosts(doc, inventory!.hosts);
+  assert.equal(problems.map(formatDiagnostic), []);
+  assert.is(plans.get('web1')!.name, 'web');
+  assert.is(plans.get('file1')!.resources[0]!.waiver?.justification, 'the old NAS cannot sign');
+});
+
+test('positioned errors: unknown group, two documents for one host, bad transport, bad name', () => {
+  const { inventory, diagnostics } = inventoryFromText('inv.yaml', `groups:
+  a: { document: a.yaml }
+  b: { document: b.yaml }
+hosts:
+  - { name: h1, address: x, groups: [a, b] }
+  - { name: h2, address: y, groups: [c], transport: telnet }
+  - { name: 'bad name', address: z }
+`);
+  assert.is(inventory, undefined);
+  const text = diagnostics.map(formatDiagnostic).join('\n');
+  assert.match(text, /inv\.yaml:5:37: error: groups a and b each give a document; a host runs one/);
+  assert.match(text, /inv\.yaml:6:38: error: no group 'c' under groups: \(there are a, b\)/);
+  assert.match(text, /inv\.yaml:6:53: error: transport is ssh or winrm, not 'telnet'/);
+  assert.match(text, /inv\.yaml:7:13: error: host name 'bad name' may hold only/);
+});
+
+test('--host without an inventory: [user@]address[:port]', () => {
+  assert.equal(adHocHost('admin@10.0.0.5:2222'), { name: '10.0.0.5-2222', address: '10.0.0.5', user: 'admin', port: 2222, transport: 'ssh', groups: [], waivers: [] });
+  assert.is((adHocHost('web1') as { port: number }).port, 22);
+  assert.match(adHocHost('a b') as string, /--host takes \[user@\]address\[:port\]/);
+  assert.match(adHocHost('h:99999') as string, /outside 1\.\.65535/);
+});
+
+test('the exit code is the worst over the hosts: 1 over 4 over 2 over 0', () => {
+  assert.is(worstExitCode([0, 2, 0]), 2);
+  assert.is(worstExitCode([2, 4, 0]), 4);
+  assert.is(worstExitCode([4, 1, 2]), 1);
+  assert.is(worstExitCode([]), 0);
+});
+
+test('concurrency is measured from the hosts\' start and end times; back-to-back does not overlap', () => {
+  const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+  assert.is(maxConcurrent([{ startedAt: at(0), finishedAt: at(2) }, { startedAt: at(1), finishedAt: at(3) }, { startedAt: at(2), finishedAt: at(4) }]), 2);
+  assert.is(maxConcurrent([{ startedAt: at(0), finishedAt: at(1) }, { startedAt: at(1), finishedAt: at(2) }]), 1);
+  assert.is(maxConcurrent([{ startedAt: null, finishedAt: null }]), 0);
+});
+
+test.run();
