@@ -232,3 +232,23 @@ function Format-WsAppLockerPolicyStateText {
     }
     return ($parts -join '; ')
 }
+
+function Get-WsAppLockerPolicyBackupEntries {
+    <#
+    .SYNOPSIS
+    The backup entries of many AppLocker resources (see Get-WsAppLockerPolicyBackupEntry).
+    .PARAMETER Store
+    A registry store.
+    .PARAMETER Resources
+    Runtime table rows of kind AppLockerPolicy.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
+    )
+    $out = [object[]]::new($Resources.Count)
+    for ($i = 0; $i -lt $Resources.Count; $i++) { $out[$i] = Get-WsAppLockerPolicyBackupEntry -Store $Store -Resource $Resources[$i] }
+    return , $out
+}
