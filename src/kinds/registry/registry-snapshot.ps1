@@ -98,6 +98,9 @@ function Open-WsSnapshotStore {
     return $store
 }
 
+# The name and '=' at the start of a value line, spaces included.
+$script:WsRegValuePrefix = [regex]'^\s*(?:@|"(?:[^"\\]|\\.)*")\s*=\s*'
+
 function Test-WsRegedit4Bytes {
     # True when the first non-blank line of 8-bit text is REGEDIT4 (the reader's header rule:
     # the line trimmed, compared case-sensitively).
@@ -383,8 +386,11 @@ function ConvertTo-WsRegText {
                 $null = $sb.Append($value.Source)
                 continue
             }
-            $prefix = '@='
-            if ($value.Name.Length -gt 0) {
+            # Prefix: the name and '=' as the value's line spelled them, if it was read from the file
+            # (set only by Set-WsSnapshotEntry, hence the index).
+            $prefix = $value['Prefix']
+            if ($null -eq $prefix -and $value.Name.Length -eq 0) { $prefix = '@=' }
+            if ($null -eq $prefix) {
                 # A name has no hex form, so its line breaks and NULs are escaped the way Wine's regedit does.
                 $escaped = $value.Name.Replace('\', '\\').Replace('"', '\"')
                 if ($escaped.IndexOfAny($lineBreakChars) -ge 0) { $escaped = $escaped.Replace("`r", '\r').Replace("`n", '\n').Replace([string][char]0, '\0') }
@@ -784,7 +790,9 @@ function Set-WsSnapshotEntry {
     $old = $values[$ValueName]
     $entry = $Entry
     if ($null -ne $old) {
-        # Keep the existing name spelling and position, as the registry does.
+        # Keep the existing name spelling and position, as the registry does: the line's own
+        # '"name" = ' stays too, so setting the old data back gives back the old line.
+        if ($null -ne $old.Source) { $old.Prefix = $script:WsRegValuePrefix.Match($old.Source).Value }
         $old.Kind = $entry.Kind
         $old.TypeCode = $entry.TypeCode
         $old.Data = $entry.Data
