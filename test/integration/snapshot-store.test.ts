@@ -286,7 +286,7 @@ Write-Result @{
   assert.equal(r.n.Data, ['x', 'y']);
 });
 
-test('UTF-8 with BOM and LF: comments, short hives, continuation, [-key], =-, repeated headers; written back as UTF-8+BOM+LF', async () => {
+test('UTF-8 with BOM and LF: comments, short hives, continuation, [-key], =-, repeated headers; a change keeps every other line as it was', async () => {
   const sb = sandbox();
   const input = [
     'Windows Registry Editor Version 5.00',
@@ -325,7 +325,10 @@ $res = @{
     y = ConvertTo-Plain (Get-WsSnapshotState -Store $s -Hive HKEY_LOCAL_MACHINE -SubKey 'Software\A' -ValueName 'y')
     gone = ConvertTo-Plain (Get-WsSnapshotState -Store $s -Hive HKEY_LOCAL_MACHINE -SubKey 'Software\Gone\Sub')
 }
-$s.Dirty = $true
+Set-WsSnapshotValue -Store $s -Hive HKEY_LOCAL_MACHINE -SubKey 'Software\A' -ValueName 'x' -Kind String -Data '3'
+Set-WsSnapshotValue -Store $s -Hive HKEY_LOCAL_MACHINE -SubKey 'Software\A' -ValueName 'z' -Kind DWord -Data 5
+Remove-WsSnapshotValue -Store $s -Hive HKEY_LOCAL_MACHINE -SubKey 'Software\A' -ValueName 'cont'
+Remove-WsSnapshotKey -Store $s -Hive HKEY_LOCAL_MACHINE -SubKey 'Software\A\Child'
 $res.saved = Save-WsSnapshotStore -Store $s
 Write-Result $res
 `, { path: file });
@@ -335,36 +338,34 @@ Write-Result $res
   assert.is(r.del.ValueExists, false);
   assert.is(r.y.Data, 'caf\u00e9');
   assert.is(r.gone.KeyExists, false);
-  const expected = [
-    'Windows Registry Editor Version 5.00',
-    '',
-    '[HKEY_LOCAL_MACHINE\\Software\\A]',
-    '"x"="2"',
-    // Untouched values keep their lines exactly as read, wrapping included.
-    '"Cont"=hex:01,02,\\',
-    '  03,04',
-    '"y"="caf\u00e9"',
-    '',
-    '[HKEY_LOCAL_MACHINE\\Software\\A\\Child]',
-    '"c"=dword:00000001',
-    '',
-    '',
-  ].join('\n');
-  assert.ok(fs.readFileSync(file).equals(utf8Bom(expected)), 'UTF-8 BOM, LF, regedit layout');
+  // The last "X" line is the one that counts, so it is the one rewritten (its own spelling kept);
+  // the new value follows it; the removed value and key take their lines and the blank line
+  // before them along. Comments, the short hive, the removed lines and the ending stay as read.
+  const expected = input
+    .replace('"Cont"=hex:01,02,\\\n  03,04\n', '')
+    .replace('\n[HKEY_LOCAL_MACHINE\\Software\\A\\Child]\n"c"=dword:00000001\n', '')
+    .replace('"X"="2"\n', '"X"="3"\n"z"=dword:00000005\n');
+  assert.is.not(expected, input);
+  assert.ok(fs.readFileSync(file).equals(utf8Bom(expected)), fs.readFileSync(file).toString('utf8'));
 });
 
-test('UTF-8 without BOM, CRLF, REGEDIT4: header, encoding and newlines are kept; hex(2) is single-byte text', async () => {
+test('REGEDIT4 without BOM, CRLF: read in the ANSI code page even when the bytes are valid UTF-8; header and newlines are kept; hex(2) is single-byte text', async () => {
   const sb = sandbox();
   const input = 'REGEDIT4\r\n\r\n[HKEY_CURRENT_USER\\Software\\B]\r\n"e"=hex(2):25,53,25,00\r\n"n"="\u00fc"\r\n\r\n';
   const file = writeReg(sb, 'r4.reg', Buffer.from(input, 'utf8'));
   const r = await runPs(sb, String.raw`
 $s = Open-WsSnapshotStore -LiteralPath (Read-Input).path
-$res = @{ e = ConvertTo-Plain (Get-WsSnapshotState -Store $s -Hive HKEY_CURRENT_USER -SubKey 'Software\B' -ValueName 'e') }
+$res = @{
+    e = ConvertTo-Plain (Get-WsSnapshotState -Store $s -Hive HKEY_CURRENT_USER -SubKey 'Software\B' -ValueName 'e')
+    n = ConvertTo-Plain (Get-WsSnapshotState -Store $s -Hive HKEY_CURRENT_USER -SubKey 'Software\B' -ValueName 'n')
+}
 Set-WsSnapshotValue -Store $s -Hive HKEY_CURRENT_USER -SubKey 'Software\B' -ValueName 'd' -Kind DWord -Data 31
 $res.saved = Save-WsSnapshotStore -Store $s
 Write-Result $res
 `, { path: file });
   assert.equal([r.e.Kind, r.e.Data], ['ExpandString', '%S%']);
+  // regedit reads a REGEDIT4 file in the ANSI code page (1252 here): the UTF-8 bytes of ü are two characters.
+  assert.is(r.n.Data, '\u00c3\u00bc');
   assert.is(r.saved, true);
   const out = fs.readFileSync(file);
   assert.ok(out.equals(Buffer.from(input.replace('"n"="\u00fc"\r\n', '"n"="\u00fc"\r\n"d"=dword:0000001f\r\n'), 'utf8')),
@@ -466,6 +467,22 @@ Write-Result $res
     '[HKEY_LOCAL_MACHINE\\Software\\C]',
     '[HKEY_LOCAL_MACHINE\\Software\\D [x]*?/y]',
   ]);
+});
+
+test('a new header for a key that a [-key] line removes goes below that line, so the removal does not undo it', async () => {
+  const sb = sandbox();
+  const input = 'Windows Registry Editor Version 5.00\n\n[-HKEY_CURRENT_USER\\Software\\K]\n\n[HKEY_CURRENT_USER\\Software\\Z]\n"z"=dword:00000001\n';
+  const file = writeReg(sb, 'k.reg', Buffer.from(input, 'utf8'));
+  const r = await runPs(sb, String.raw`
+$in = Read-Input
+$s = Open-WsSnapshotStore -LiteralPath $in.path
+Set-WsSnapshotValue -Store $s -Hive HKEY_CURRENT_USER -SubKey 'Software\K' -ValueName 'v' -Kind String -Data 'kept'
+$null = Save-WsSnapshotStore -Store $s
+$t = Open-WsSnapshotStore -LiteralPath $in.path
+Write-Result (ConvertTo-Plain (Get-WsSnapshotState -Store $t -Hive HKEY_CURRENT_USER -SubKey 'Software\K' -ValueName 'v'))
+`, { path: file });
+  assert.is(r.Data, 'kept');
+  assert.is(fs.readFileSync(file, 'utf8'), input.replace('\n\n[HKEY_CURRENT_USER\\Software\\Z]', '\n\n[HKEY_CURRENT_USER\\Software\\K]\n"v"="kept"\n\n[HKEY_CURRENT_USER\\Software\\Z]'));
 });
 
 test('Remove key removes descendants only; removing absent things leaves the store clean', async () => {
