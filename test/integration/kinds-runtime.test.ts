@@ -7,11 +7,11 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PwshSession } from '../../src/bridge/session.js';
 import { toClixml } from '../../src/bridge/clixml.js';
-import { bridgeScript, runtimeHeader, RUNTIME_FILES } from '../../src/compile/emit.js';
+import { bridgeScript, compilePlan, runtimeHeader, RUNTIME_FILES } from '../../src/compile/emit.js';
 import { ps, PsTyped } from '../../src/compile/quote.js';
 import { VERSION } from '../../src/version.js';
 import { projectPath } from '../../src/paths.js';
-import { tempDir, writeReg } from '../helpers.js';
+import { planFromYaml, runPwshFile, tempDir, writeReg } from '../helpers.js';
 import { ajv2020 } from '../../src/build-artifacts.js';
 import { parseCondition, psCondition, type ConditionType } from '../../src/kinds/condition.js';
 import { asUtf16Crlf, KindsShell } from '../kinds-helpers.js';
@@ -369,6 +369,43 @@ $allowed = (Set-WsUserRightState -Store $store -Resource $row).View.principals
   assert.match(result.refused, /lockout guard: adding '\*S-1-5-113' to SeDenyNetworkLogonRight/);
   assert.is(result.untouched, true);
   assert.equal(result.allowed, ['*S-1-5-113']);
+});
+
+test('a compiled script takes -SecurityTemplate and -AuditBackup: test exits 2 on drift, set converges, a second set changes no byte', () => {
+  const { dir, inf, csv } = copies();
+  const plan = planFromYaml(`metadata: { name: kinds-script }
+resources:
+  - name: Deny network logon
+    type: UserRight
+    properties: { right: Deny access to this computer from the network, mustInclude: [Guests] }
+  - name: Lockout duration
+    type: AccountPolicy
+    properties: { policy: LockoutDuration, value: 15, condition: { anyOf: [{ atLeast: 15 }, { oneOf: [0] }] } }
+  - name: Guest account
+    type: SecurityPolicy
+    properties: { policy: EnableGuestAccount, value: Disabled }
+  - name: Account lockout auditing
+    type: AuditPolicy
+    properties: { subcategory: Account Lockout, failure: enabled }
+`);
+  const script = join(dir, 'kinds-script.ps1');
+  writeFileSync(script, compilePlan(plan).text);
+  const args = ['-SecurityTemplate', inf, '-AuditBackup', csv, '-OutputFormat', 'Json'];
+  const test1 = runPwshFile(script, ['-Mode', 'Test', ...args]);
+  assert.is(test1.status, 2, test1.stderr);
+  const report: Report = JSON.parse(test1.stdout);
+  assert.ok(reportValid(JSON.parse(test1.stdout)), JSON.stringify(reportValid.errors));
+  assert.equal(report.results.map((r: any) => [r.kind, r.inDesiredState]), [['UserRight', false], ['AccountPolicy', true], ['SecurityPolicy', true], ['AuditPolicy', false]]);
+  const set = runPwshFile(script, ['-Mode', 'Set', '-BackupPath', join(dir, 'b.json'), ...args]);
+  assert.is(set.status, 0, set.stderr);
+  assert.is(JSON.parse(set.stdout).summary.changed, 2);
+  const files = [readFileSync(inf), readFileSync(csv)];
+  const again = runPwshFile(script, ['-Mode', 'Set', '-BackupPath', join(dir, 'c.json'), ...args]);
+  assert.is(again.status, 0, again.stderr);
+  assert.ok(readFileSync(inf).equals(files[0]!) && readFileSync(csv).equals(files[1]!), 'second set leaves every byte');
+  const missing = runPwshFile(script, ['-Mode', 'Test', '-SecurityTemplate', inf]);
+  assert.is(missing.status, 1);
+  assert.match(missing.stderr + missing.stdout, /AuditPolicy resources need an audit policy backup/);
 });
 
 // One rule in both languages: the runtime answers the shared cases as TypeScript does.
