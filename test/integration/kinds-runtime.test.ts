@@ -13,7 +13,6 @@ import { VERSION } from '../../src/version.js';
 import { projectPath } from '../../src/paths.js';
 import { planFromYaml, runPwshFile, tempDir, writeReg } from '../helpers.js';
 import { ajv2020 } from '../../src/build-artifacts.js';
-import { parseCondition, psCondition, type ConditionType } from '../../src/kinds/condition.js';
 import { asUtf16Crlf, KindsShell } from '../kinds-helpers.js';
 
 const session = new PwshSession({ timeoutMs: 120_000 });
@@ -406,32 +405,6 @@ resources:
   const missing = runPwshFile(script, ['-Mode', 'Test', '-SecurityTemplate', inf]);
   assert.is(missing.status, 1);
   assert.match(missing.stderr + missing.stdout, /AuditPolicy resources need an audit policy backup/);
-});
-
-// One rule in both languages: the runtime answers the shared cases as TypeScript does.
-test('Test-WsCondition answers every shared condition case (test/fixtures/kinds/condition-cases.json)', async () => {
-  const { cases } = JSON.parse(readFileSync(projectPath('test', 'fixtures', 'kinds', 'condition-cases.json'), 'utf8')) as { cases: { condition: Record<string, unknown>; type: ConditionType; data: unknown; expected: boolean }[] };
-  const data = (type: string, value: unknown) =>
-    type === 'DWord' ? new PsTyped('uint32', value as number) : type === 'QWord' ? new PsTyped('uint64', BigInt(value as string)) : value;
-  const rows = cases.map((c) => {
-    const parsed = parseCondition(c.condition, c.type);
-    if (!parsed.ok) throw new Error(`case ${JSON.stringify(c)}: ${parsed.message}`);
-    return { Condition: psCondition(parsed.condition, c.type), Data: data(c.type, c.data) };
-  });
-  const out = await shell.text(ps`$cases = [System.Management.Automation.PSSerializer]::Deserialize(${toClixml(rows)})
-(@(foreach ($c in $cases) { [string](Test-WsCondition -Condition $c.Condition -Data $c.Data) }) -join ',')`);
-  const answers = out.trim().split(',');
-  assert.is(answers.length, cases.length);
-  cases.forEach((c, i) => assert.is(answers[i], c.expected ? 'True' : 'False', JSON.stringify(c)));
-});
-
-test('Format-Ws<Kind>StateText words every shared view as stateText does (test/fixtures/kinds/state-text-cases.json)', async () => {
-  const { cases } = JSON.parse(readFileSync(projectPath('test', 'fixtures', 'kinds', 'state-text-cases.json'), 'utf8')) as { cases: { kind: string; view: unknown; text: string }[] };
-  const out = await shell.text(ps`$cases = [System.Management.Automation.PSSerializer]::Deserialize(${toClixml(cases.map((c) => ({ Kind: c.kind, View: c.view })))})
-(@(foreach ($c in $cases) { Format-WsStateText -Kind $c.Kind -View $c.View }) -join [string][char]10)`);
-  const texts = out.replace(/\r?\n$/, '').split('\n');
-  assert.is(texts.length, cases.length);
-  cases.forEach((c, i) => assert.is(texts[i], c.text, JSON.stringify(c)));
 });
 
 test('the runtime region starts with the version and the SHA-256 of the runtime text', () => {
