@@ -60,7 +60,7 @@ usage:
   winstate get|test|set|apply <file.yaml> --host [user@]address[:port]...
                                                    run on many hosts through PowerShell remoting over SSH
                                                    (exit code: the worst over the hosts)
-  winstate rollback <run-id|latest> --host <name> --hosts <inventory.yaml>
+  winstate rollback <run-id|latest> --host <name> [--hosts <inventory.yaml>]
                                                    restore one host from the backup its run recorded
   winstate runs --host <name>                      the runs recorded for one host
   winstate dsc get|test|set [--what-if]            DSC v3 resource Winstate/Document: JSON on stdin and stdout

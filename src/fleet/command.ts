@@ -228,7 +228,9 @@ async function writeFleetReports(
 /** `winstate rollback <run-id|latest> --host <name> [--hosts inventory]`. */
 export async function fleetRollbackCommand(args: FleetArgs, io: FleetIo, session: import('../bridge/session.js').PwshSession): Promise<number> {
   if (args.files.length !== 1) throw new FleetUsageError('rollback --host takes one run id, or latest');
-  const selected = selectHosts(args, io);
+  // Without an inventory, the host is reached as its recorded run reached it.
+  const recorded = str(args.flags.get('--hosts')) === undefined ? await recordedHost(args) : undefined;
+  const selected = recorded ? { hosts: [recorded], throttle: 1 } : selectHosts(args, io);
   if (!selected) return EXIT.invalidInput;
   if (selected.hosts.length !== 1) throw new FleetUsageError('rollback restores one host at a time: name it with --host');
   const host = selected.hosts[0]!;
@@ -243,6 +245,17 @@ export async function fleetRollbackCommand(args: FleetArgs, io: FleetIo, session
   human(renderFleet(result.report));
   if (json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
   return result.report.exitCode;
+}
+
+/** The host of a recorded run (`rollback <id|latest> --host <name>` without --hosts), if there is one. */
+async function recordedHost(args: FleetArgs): Promise<FleetHost | undefined> {
+  const names = list(args.flags.get('--host'));
+  if (names.length !== 1) return undefined;
+  const { findRun } = await import('../engine/state.js');
+  const run = findRun(hostStateDir(await stateDirOf(args), names[0]!), args.files[0]!) as (ReturnType<typeof findRun> & { host?: Partial<FleetHost> }) | undefined;
+  const h = run?.host;
+  if (!h?.name || !h.address || !h.user || !h.port) return undefined;
+  return { name: h.name, address: h.address, user: h.user, port: h.port, transport: h.transport ?? 'ssh', groups: [], waivers: [], ...(h.keyFile ? { keyFile: h.keyFile } : {}) };
 }
 
 /** `winstate runs --host <name>`: the runs recorded for that host. */

@@ -336,7 +336,7 @@ async function recordChanges(
       snapshot: host.snapshot ?? null, startedAt: runs.get(name)!.startedAt ?? new Date().toISOString(), finishedAt: new Date().toISOString(),
       status: runStatus(report), backup: null, changes: [], failures: [], ...(rollbackOf ? { rollbackOf } : {}),
       owner: { pid: process.pid, host: hostname() },
-      host: { name, address: host.address, port: host.port, user: host.user, transport: host.transport },
+      host: { name, address: host.address, port: host.port, user: host.user, transport: host.transport, ...(host.keyFile ? { keyFile: host.keyFile } : {}) },
       remoteBackup: report.backup,
     };
     const copy = fetched.get(name);

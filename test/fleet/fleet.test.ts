@@ -121,6 +121,10 @@ test('mixed fleet apply: unreachable, bad key, broken snapshot and lockout each 
   assert.match(readReg(good[1]!), /"Signing"=dword:00000000/);
   assert.not.match(readReg(good[1]!), /"Banner"/);
   assert.match(readReg(good[0]!), /"Signing"=dword:00000001/);
+  // Without the inventory, the host is reached as its recorded run reached it.
+  const rb3 = await runCli(['rollback', 'latest', '--host', 'a3', '--state-dir', stateDir()]);
+  assert.is(rb3.code, 0, rb3.stdout + rb3.stderr);
+  assert.match(readReg(good[2]!), /"Signing"=dword:00000000/);
   const runs = await runCli(['runs', '--host', 'a2', '--state-dir', stateDir()]);
   assert.match(runs.stdout, /apply\s+converged\s+fleet-doc/);
   assert.match(runs.stdout, /rollback\s+converged/);
