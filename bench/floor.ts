@@ -26,6 +26,8 @@ const keep = arg('--keep');
 const dir = keep ? (mkdirSync(keep, { recursive: true }), keep) : mkdtempSync(join(tmpdir(), 'winstate-floor-'));
 const pwsh = locatePwsh();
 const winstate = join(PROJECT_ROOT, 'bin', 'winstate.js');
+/** Per-request limit of the measured runs: a loaded machine can stretch a 10,000-setting request past the 2-minute default. */
+const TIMEOUT_MS = String(30 * 60 * 1000);
 
 /** N DWord settings over N/10 keys; a third of them drifted in the export. */
 function makeCase(n: number): { yaml: string; reg: string; script: string } {
@@ -198,7 +200,7 @@ async function main(): Promise<void> {
     });
     const rounds = roundsWanted ?? 3;
     const cli: Measured[] = [];
-    for (let r = 0; r < rounds; r++) cli.push(await measure(process.execPath, [winstate, 'test', doc, '--snapshot', export0], env));
+    for (let r = 0; r < rounds; r++) cli.push(await measure(process.execPath, [winstate, 'test', doc, '--snapshot', export0, '--timeout', TIMEOUT_MS], env));
     const started = performance.now();
     let cpu: number | undefined = 0;
     for (const file of scripts) {
@@ -215,11 +217,11 @@ async function main(): Promise<void> {
     const rounds = roundsWanted ?? (n <= 300 ? 5 : n <= 3000 ? 3 : 1);
     const runs = { test: [] as Measured[], floorTest: [] as Measured[], apply: [] as Measured[], floorApply: [] as Measured[] };
     for (let r = 0; r < rounds; r++) {
-      runs.test.push(await measure(process.execPath, [winstate, 'test', doc, '--snapshot', export0], env));
+      runs.test.push(await measure(process.execPath, [winstate, 'test', doc, '--snapshot', export0, '--timeout', TIMEOUT_MS], env));
       runs.floorTest.push(await measure(pwsh, ['-NoProfile', '-File', ps1, export0]));
       const target = join(dir, `apply-${n}-${r}.reg`);
       copyFileSync(export0, target);
-      runs.apply.push(await measure(process.execPath, [winstate, 'apply', doc, '--snapshot', target], env));
+      runs.apply.push(await measure(process.execPath, [winstate, 'apply', doc, '--snapshot', target, '--timeout', TIMEOUT_MS], env));
       const byHand = join(dir, `hand-${n}-${r}.reg`);
       copyFileSync(export0, byHand);
       runs.floorApply.push(await measure(pwsh, ['-NoProfile', '-File', ps1, byHand, '-Set']));
