@@ -9192,7 +9192,7 @@ $WsResources = @(
 #endregion
 
 #region Runtime (winstate 0.1.0)
-# winstate runtime 0.1.0 sha256:1d09d090b9c227f48da5e29a941bc5899718f933a8cdf0ca8c613dbcb92707d3
+# winstate runtime 0.1.0 sha256:da95c2dbf9e222c08e437b6f0454ee56a684162b80153da2b1bb9cbaa4cc5bd6
 # --- runtime: src/compile/runtime/core.ps1 ---
 # The engine core shared by every generated script: the kind and store tables, the run
 # (Invoke-WsConfiguration), the condition rules and the output. It knows no kind's internals:
@@ -9211,7 +9211,7 @@ $script:WsKindTable = @{
     SecurityPolicy = @{ Store = 'SecurityTemplate'; Noun = 'SecurityPolicy'; Payload = $null
         DesiredColumns = @('Value', 'Condition', 'ConditionView', 'Policy') }
     AuditPolicy    = @{ Store = 'AuditBackup'; Noun = 'AuditPolicy'; Payload = $null
-        DesiredColumns = @('Success', 'Failure') }
+        DesiredColumns = @('Ensure', 'Success', 'Failure') }
 }
 
 # Stores: how each opens and saves, offline (a file) and live; what a missing file is called.
@@ -9251,7 +9251,7 @@ function Get-WsKindModule {
         $noun = $entry.Noun
         $entry.Kind = $Kind
         $entry.States = "Get-Ws${noun}States"; $entry.State = "Get-Ws${noun}State"; $entry.Set = "Set-Ws${noun}State"
-        $entry.Backup = "Get-Ws${noun}BackupEntry"; $entry.Format = "Format-Ws${noun}StateText"
+        $entry.Backup = "Get-Ws${noun}BackupEntry"; $entry.Backups = "Get-Ws${noun}BackupEntries"; $entry.Format = "Format-Ws${noun}StateText"
     }
     return $entry
 }
@@ -9277,6 +9277,10 @@ function Open-WsStore {
     if ($null -eq $entry) { throw "unknown store '$Name'" }
     if ($LiteralPath) {
         $full = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($LiteralPath)
+        # A file this session has already parsed and that has not changed since is not parsed again.
+        $cache = Get-WsStoreCache
+        $cached = $cache[$Name + '|' + $full]
+        if ($null -ne $cached -and $cached.Stamp -ceq (Get-WsFileStamp -Path $full)) { return $cached.Store }
         $store = & $entry.Open -LiteralPath $full
         $store.Offline = $true
         $store.Immediate = $false
@@ -9316,14 +9320,47 @@ function Save-WsStore {
 function Close-WsStore {
     <#
     .SYNOPSIS
-    Releases what a live store holds (its work directory); nothing for the others.
+    Ends a run's use of a store: a live store's work directory goes; a file store that matches
+    its file (nothing left unsaved) is kept for the session's next run, which reuses it while the
+    file stays unchanged (length, last write time and SHA-256).
     .PARAMETER Store
     A store from Open-WsStore.
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)] [hashtable] $Store)
+    if ($Store.Offline) {
+        $cache = Get-WsStoreCache
+        $key = $Store.Name + '|' + $Store.Path
+        $cache.Remove($key)
+        if (-not $Store.Dirty) {
+            $stamp = Get-WsFileStamp -Path $Store.Path
+            if ($null -ne $stamp) { $cache[$key] = @{ Stamp = $stamp; Store = $Store } }
+        }
+        return
+    }
     $close = $script:WsStoreTable[$Store.Name].CloseLive
-    if (-not $Store.Offline -and $close) { & $close -Store $Store }
+    if ($close) { & $close -Store $Store }
+}
+
+function Get-WsStoreCache {
+    # Parsed snapshot files, kept for the life of the PowerShell process (the bridge's session
+    # runs many requests; a standalone script runs one). One entry per store and file.
+    $cache = [System.AppDomain]::CurrentDomain.GetData('winstate.storeCache')
+    if ($null -eq $cache) {
+        $cache = [hashtable]::Synchronized(@{})
+        [System.AppDomain]::CurrentDomain.SetData('winstate.storeCache', $cache)
+    }
+    return $cache
+}
+
+function Get-WsFileStamp {
+    # What tells a file unchanged: its length, last write time and SHA-256; $null when it is gone.
+    param([string] $Path)
+    $info = [System.IO.FileInfo]::new($Path)
+    if (-not $info.Exists) { return $null }
+    $sha = [System.Security.Cryptography.SHA256]::Create()
+    try { $hash = [System.BitConverter]::ToString($sha.ComputeHash([System.IO.File]::ReadAllBytes($Path))) } finally { $sha.Dispose() }
+    return '{0}|{1}|{2}' -f $info.Length, $info.LastWriteTimeUtc.Ticks, $hash
 }
 
 function ConvertFrom-WsPayload {
@@ -9487,8 +9524,12 @@ function Invoke-WsConfiguration {
     # Each resource's kind module, and the stores the run needs: checked before the lock or any read.
     $modules = [object[]]::new($Resources.Count)
     $needed = @{}
+    $byKind = @{}
     for ($i = 0; $i -lt $Resources.Count; $i++) {
-        $module = Get-WsKindModule -Kind $Resources[$i].Kind
+        # One lookup per kind, not per resource: at 300 resources each call per resource costs ~10 ms.
+        $kindName = [string]$Resources[$i].Kind
+        $module = $byKind[$kindName]
+        if ($null -eq $module) { $module = Get-WsKindModule -Kind $kindName; $byKind[$kindName] = $module }
         $modules[$i] = $module
         if (-not $needed.ContainsKey($module.Store)) {
             $needed[$module.Store] = $module.Kind
@@ -9622,7 +9663,16 @@ function Invoke-WsConfiguration {
             if ($changing -and $drifted.Count -gt 0) {
                 if (-not $BackupPath) { $BackupPath = Get-WsDefaultBackupPath -Document $Document.Name }
                 $BackupPath = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($BackupPath)
-                $entries = @(foreach ($i in $touched) { & $modules[$i].Backup -Store $stores[$modules[$i].Store] -Resource $Resources[$i] })
+                # One call per kind; the entries keep the resources' order.
+                $entryAt = [object[]]::new($Resources.Count)
+                foreach ($kind in $groups.Keys) {
+                    $module = Get-WsKindModule -Kind $kind
+                    $mine = @(foreach ($i in $touched) { if ($modules[$i].Kind -eq $kind) { $i } })
+                    if ($mine.Count -eq 0) { continue }
+                    $made = & $module.Backups -Store $stores[$module.Store] -Resources ([object[]]@(foreach ($i in $mine) { $Resources[$i] }))
+                    for ($j = 0; $j -lt $mine.Count; $j++) { $entryAt[$mine[$j]] = $made[$j] }
+                }
+                $entries = @(foreach ($i in $touched) { $entryAt[$i] })
                 $backupTarget = 'Live'
                 if ($offline) { $backupTarget = 'Snapshot' }
                 Write-WsBackup -Path $BackupPath -Record ([ordered]@{
@@ -10191,7 +10241,7 @@ function Open-WsLiveStore {
 
 # What the registry kind (src/kinds/registry/registry.ps1) calls on this store.
 $script:WsLiveRegistryOps = @{
-    States = 'Get-WsLiveStates'; SetValue = 'Set-WsLiveValue'; SetRawValue = 'Set-WsLiveRawValue'; RemoveValue = 'Remove-WsLiveValue'
+    States = 'Get-WsLiveStates'; SetRowValue = 'Set-WsLiveRowValue'; SetValue = 'Set-WsLiveValue'; SetRawValue = 'Set-WsLiveRawValue'; RemoveValue = 'Remove-WsLiveValue'
     NewKey = 'New-WsLiveKey'; RemoveKey = 'Remove-WsLiveKey'; Tree = 'Get-WsLiveTree'; KeyEmpty = 'Test-WsLiveKeyEmpty'
 }
 
@@ -10278,6 +10328,12 @@ function Set-WsLiveValue {
             }
         } finally { $key.Dispose() }
     } finally { $base.Dispose() }
+}
+
+function Set-WsLiveRowValue {
+    # A resource row's typed value (the set phase's one call per change).
+    param($Store, $Resource)
+    Set-WsLiveValue -Store $Store -Hive $Resource.Hive -SubKey $Resource.SubKey -ValueName $Resource.ValueName -Kind $Resource.ValueType -Data $Resource.ValueData
 }
 
 function Set-WsLiveRawValue {
@@ -10372,7 +10428,7 @@ function Test-WsLiveKeyEmpty {
 
 # What the registry kind (src/kinds/registry/registry.ps1) calls on this store.
 $script:WsSnapshotRegistryOps = @{
-    States = 'Get-WsSnapshotStates'; SetValue = 'Set-WsSnapshotValue'; SetRawValue = 'Set-WsSnapshotRawValue'; RemoveValue = 'Remove-WsSnapshotValue'
+    States = 'Get-WsSnapshotStates'; SetRowValue = 'Set-WsSnapshotRowValue'; SetValue = 'Set-WsSnapshotValue'; SetRawValue = 'Set-WsSnapshotRawValue'; RemoveValue = 'Remove-WsSnapshotValue'
     NewKey = 'New-WsSnapshotKey'; RemoveKey = 'Remove-WsSnapshotKey'; Tree = 'Get-WsSnapshotTree'; KeyEmpty = 'Test-WsSnapshotKeyEmpty'
 }
 
@@ -10996,6 +11052,38 @@ function Set-WsSnapshotValue {
     Set-WsSnapshotEntry -Store $Store -Hive $Hive -SubKey $SubKey -Entry $entry
 }
 
+function Set-WsSnapshotRowValue {
+    # The set phase's hot path: a resource row's typed value, one call per change. A value the
+    # file already holds in a UTF-16 file (the common case) is updated in place; anything else
+    # takes the general path (Set-WsSnapshotValue: new keys, encodability checks).
+    param([hashtable] $Store, $Resource)
+    $root = $Store.Hives[$Resource.Hive]
+    $old = $null
+    if ($null -ne $root -and $Store.Encoding -is [System.Text.UnicodeEncoding]) {
+        $sub = $Resource.SubKey.Trim([char]'\')
+        $path = $root
+        if ($sub.Length -gt 0) { $path = $root + '\' + $sub }
+        $key = $Store.KeyMap[$path]
+        if ($null -ne $key) { $old = $key.ValueMap[[string]$Resource.ValueName] }
+    }
+    if ($null -eq $old) {
+        Set-WsSnapshotValue -Store $Store -Hive $Resource.Hive -SubKey $Resource.SubKey -ValueName $Resource.ValueName -Kind $Resource.ValueType -Data $Resource.ValueData
+        return
+    }
+    if ($Resource.ValueType -eq 'DWord' -and $Resource.ValueData -is [uint32]) {
+        $entry = @{ Kind = 'DWord'; TypeCode = 4; Data = [uint32]$Resource.ValueData }
+    } else {
+        $entry = ConvertTo-WsSnapshotEntry -Name $old.Name -Kind $Resource.ValueType -Data $Resource.ValueData -TypeCode $null
+    }
+    # The existing name spelling and position stay, as the registry keeps them.
+    $old.Kind = $entry.Kind
+    $old.TypeCode = $entry.TypeCode
+    $old.Data = $entry.Data
+    $old.Bytes = $null
+    $old.Source = $null
+    $Store.Dirty = $true
+}
+
 function Set-WsSnapshotRawValue {
     # Sets a value from its exact type code and bytes (rollback of any value, byte for byte).
     [CmdletBinding()]
@@ -11334,7 +11422,7 @@ function Set-WsRegistryState {
             & $ops.SetRawValue @common -TypeCode ([int]$Resource.TypeCode) -Bytes $Resource.ValueData
             return Get-WsRegistryState -Store $Store -Resource $Resource
         } else {
-            & $ops.SetValue @common -Kind $Resource.ValueType -Data $Resource.ValueData
+            & $ops.SetRowValue -Store $Store -Resource $Resource
             $after = @{ KeyExists = $true; ValueExists = $true; Kind = $Resource.ValueType; TypeCode = $script:WsRegistryTypeCodes[$Resource.ValueType]; Data = $Resource.ValueData; Bytes = $null }
         }
     }
@@ -11391,6 +11479,47 @@ function Get-WsRegistryBackupEntry {
             })
     }
     return $entry
+}
+
+function Get-WsRegistryBackupEntries {
+    <#
+    .SYNOPSIS
+    The backup entries of many resources (see Get-WsRegistryBackupEntry), their values read in
+    one store call; a key the change creates or removes takes the single form.
+    .PARAMETER Store
+    A registry store.
+    .PARAMETER Resources
+    Runtime table rows of kind Registry.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
+    )
+    $states = & $Store.Ops.States -Store $Store -Resources $Resources
+    $out = [object[]]::new($Resources.Count)
+    for ($i = 0; $i -lt $Resources.Count; $i++) {
+        $r = $Resources[$i]
+        $state = $states[$i]
+        if ($null -eq $r.ValueName -or -not $state.KeyExists) {
+            $out[$i] = Get-WsRegistryBackupEntry -Store $Store -Resource $r
+            continue
+        }
+        $value = [ordered]@{ exists = [bool]$state.ValueExists }
+        if ($state.ValueExists) {
+            $value.valueType = $state.Kind
+            $value.typeCode = $state.TypeCode
+            if ($state.Kind -eq 'DWord') { $value.valueData = [uint32]$state.Data }
+            else { $value.valueData = ConvertTo-WsWireData -Kind $state.Kind -Data $state.Data }
+            Add-WsRawData -Value $value -Kind $state.Kind -Data $state.Data -Bytes $state.Bytes
+        }
+        $out[$i] = [ordered]@{
+            kind = 'Registry'; resource = $r.Name; target = $r.Target; hive = $r.Hive; subKey = $r.SubKey
+            valueName = $r.ValueName; keyExisted = $true; value = $value
+        }
+    }
+    return , $out
 }
 
 function Format-WsRegistryStateText {
@@ -11464,8 +11593,10 @@ function Add-WsRawData {
     # byte: a type documents have no form for, text with NUL or a lone surrogate, data that
     # re-encodes differently (no terminating NUL, an odd length, REGEDIT4 text).
     param($Value, $Kind, $Data, $Bytes)
-    $exact = ConvertTo-WsHex -Bytes (ConvertTo-WsValueBytes -Kind $Kind -Data $Data -Bytes $Bytes)
     $typed = ($Kind -ne 'Raw')
+    # Typed numbers and lists read without their own bytes always re-encode exactly: nothing to add.
+    if ($typed -and $null -eq $Bytes -and $Kind -ne 'String' -and $Kind -ne 'ExpandString' -and $Kind -ne 'MultiString') { return }
+    $exact = ConvertTo-WsHex -Bytes (ConvertTo-WsValueBytes -Kind $Kind -Data $Data -Bytes $Bytes)
     if ($typed -and ($Kind -eq 'String' -or $Kind -eq 'ExpandString' -or $Kind -eq 'MultiString')) {
         foreach ($text in @($Data)) {
             if ([regex]::IsMatch([string]$text, '\x00|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]')) { $typed = $false; break }
@@ -12912,6 +13043,37 @@ function Set-WsAuditSubcategory {
     return $true
 }
 
+function Remove-WsAuditSubcategory {
+    <#
+    .SYNOPSIS
+    Removes a subcategory's row (offline rollback of a row a run added).
+    .PARAMETER Store
+    A store from Open-WsAuditBackup.
+    .PARAMETER Guid
+    The subcategory GUID.
+    .OUTPUTS
+    $true when a row was removed.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [string] $Guid
+    )
+    $id = Format-WsAuditGuid -Guid $Guid
+    $line = $Store.Rows[$id]
+    if ($null -eq $line) { return $false }
+    $lines = $Store.File.Lines
+    $at = $lines.IndexOf($line)
+    # The last line of a file without a final line break hands that ending to the line before it.
+    if ($at -eq $lines.Count - 1 -and $line.Eol -eq '' -and $at -gt 0) { $lines[$at - 1].Eol = '' }
+    $lines.RemoveAt($at)
+    $Store.Rows.Remove($id)
+    $Store.Changed[$id] = $true
+    $Store.Dirty = $true
+    return $true
+}
+
 function Save-WsAuditBackup {
     <#
     .SYNOPSIS
@@ -13314,6 +13476,24 @@ function Get-WsUserRightBackupEntry {
     return [ordered]@{ kind = 'UserRight'; resource = $Resource.Name; target = $Resource.Target; right = $Resource.Right; principals = $principals }
 }
 
+function Get-WsUserRightBackupEntries {
+    <#
+    .SYNOPSIS
+    The backup entries of many resources, one per resource (see Get-WsUserRightBackupEntry).
+    .PARAMETER Store
+    The kind's store.
+    .PARAMETER Resources
+    Runtime table rows of kind UserRight.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
+    )
+    return , [object[]]@(foreach ($r in $Resources) { Get-WsUserRightBackupEntry -Store $Store -Resource $r })
+}
+
 function Format-WsUserRightStateText {
     <#
     .SYNOPSIS
@@ -13421,6 +13601,24 @@ function Get-WsAccountPolicyBackupEntry {
     return Get-WsTemplatePolicyBackupEntry -Kind 'AccountPolicy' -Store $Store -Resource $Resource
 }
 
+function Get-WsAccountPolicyBackupEntries {
+    <#
+    .SYNOPSIS
+    The backup entries of many resources, one per resource (see Get-WsAccountPolicyBackupEntry).
+    .PARAMETER Store
+    The kind's store.
+    .PARAMETER Resources
+    Runtime table rows of kind AccountPolicy.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
+    )
+    return , [object[]]@(foreach ($r in $Resources) { Get-WsAccountPolicyBackupEntry -Store $Store -Resource $r })
+}
+
 function Format-WsAccountPolicyStateText {
     <#
     .SYNOPSIS
@@ -13510,6 +13708,24 @@ function Get-WsSecurityPolicyBackupEntry {
     return Get-WsTemplatePolicyBackupEntry -Kind 'SecurityPolicy' -Store $Store -Resource $Resource
 }
 
+function Get-WsSecurityPolicyBackupEntries {
+    <#
+    .SYNOPSIS
+    The backup entries of many resources, one per resource (see Get-WsSecurityPolicyBackupEntry).
+    .PARAMETER Store
+    The kind's store.
+    .PARAMETER Resources
+    Runtime table rows of kind SecurityPolicy.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
+    )
+    return , [object[]]@(foreach ($r in $Resources) { Get-WsSecurityPolicyBackupEntry -Store $Store -Resource $r })
+}
+
 function Format-WsSecurityPolicyStateText {
     <#
     .SYNOPSIS
@@ -13526,8 +13742,8 @@ function Format-WsSecurityPolicyStateText {
 # --- runtime: src/kinds/audit-policy/audit-policy.ps1 ---
 # The AuditPolicy kind: success and failure auditing of one advanced audit subcategory, a row of
 # the audit backup store (an offline auditpol .csv, or the live auditpol /backup).
-# Row columns: Guid ('{...}' upper case), Subcategory (English name), Success, Failure
-# ('enabled' | 'disabled' | $null = either). Needs audit-backup.ps1.
+# Row columns: Guid ('{...}' upper case), Subcategory (English name), Ensure ('Absent': offline,
+# the row goes), Success, Failure ('enabled' | 'disabled' | $null = either). Needs audit-backup.ps1.
 
 function Get-WsAuditPolicyDesiredView {
     <#
@@ -13538,6 +13754,7 @@ function Get-WsAuditPolicyDesiredView {
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)] $Resource)
+    if ($Resource.Ensure -eq 'Absent') { return [ordered]@{ ensure = 'Absent' } }
     $view = [ordered]@{}
     if ($null -ne $Resource.Success) { $view.success = ($Resource.Success -eq 'enabled') }
     if ($null -ne $Resource.Failure) { $view.failure = ($Resource.Failure -eq 'enabled') }
@@ -13573,8 +13790,9 @@ function Get-WsAuditPolicyStates {
         $failure = ($value -band 2) -ne 0
         $view = [ordered]@{ ensure = $ensure; success = $success; failure = $failure; setting = $script:WsAuditInclusion[$value] }
         $differing = @()
-        if ($null -ne $r.Success -and $success -ne ($r.Success -eq 'enabled')) { $differing += 'success' }
-        if ($null -ne $r.Failure -and $failure -ne ($r.Failure -eq 'enabled')) { $differing += 'failure' }
+        if ($r.Ensure -eq 'Absent') { if ($null -ne $row) { $differing = @('ensure') } }
+        elseif ($null -ne $r.Success -and $success -ne ($r.Success -eq 'enabled')) { $differing += 'success' }
+        if ($r.Ensure -ne 'Absent' -and $null -ne $r.Failure -and $failure -ne ($r.Failure -eq 'enabled')) { $differing += 'failure' }
         $out[$i] = @{ View = $view; Differing = [string[]]$differing; Desired = (Get-WsAuditPolicyDesiredView -Resource $r); Setting = ([string]$r.Guid).ToUpperInvariant(); Recheck = $false }
     }
     return , $out
@@ -13615,6 +13833,12 @@ function Set-WsAuditPolicyState {
         [Parameter(Mandatory = $true)] [hashtable] $Store,
         [Parameter(Mandatory = $true)] $Resource
     )
+    if ($Resource.Ensure -eq 'Absent') {
+        # auditpol has no "not configured" to go back to; only a file loses the row.
+        if (-not $Store.Offline) { throw "auditpol cannot remove subcategory $($Resource.Guid) from the live audit policy; give success and failure instead" }
+        $null = Remove-WsAuditSubcategory -Store $Store -Guid $Resource.Guid
+        return Get-WsAuditPolicyState -Store $Store -Resource $Resource
+    }
     $row = Get-WsAuditSubcategory -Store $Store -Guid $Resource.Guid
     $value = 0
     if ($null -ne $row) { $value = $row.Value }
@@ -13643,6 +13867,24 @@ function Get-WsAuditPolicyBackupEntry {
     $value = $null
     if ($null -ne $row) { $value = $row.Value }
     return [ordered]@{ kind = 'AuditPolicy'; resource = $Resource.Name; target = $Resource.Target; guid = $Resource.Guid; subcategory = $Resource.Subcategory; value = $value }
+}
+
+function Get-WsAuditPolicyBackupEntries {
+    <#
+    .SYNOPSIS
+    The backup entries of many resources, one per resource (see Get-WsAuditPolicyBackupEntry).
+    .PARAMETER Store
+    The kind's store.
+    .PARAMETER Resources
+    Runtime table rows of kind AuditPolicy.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
+    )
+    return , [object[]]@(foreach ($r in $Resources) { Get-WsAuditPolicyBackupEntry -Store $Store -Resource $r })
 }
 
 function Format-WsAuditPolicyStateText {

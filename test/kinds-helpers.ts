@@ -11,7 +11,8 @@ import { RUNTIME_FILES } from '../src/compile/emit.js';
 export const KIND_SCRIPTS = RUNTIME_FILES;
 
 export class KindsShell {
-  readonly session = new PwshSession({ timeoutMs: 60_000 });
+  // Generous: loading the whole runtime as a module takes seconds on a busy machine.
+  readonly session = new PwshSession({ timeoutMs: 180_000 });
   private loadedAt = -1;
 
   /** Runs code with the kinds module loaded; returns its output text, or throws PowerShell's error. */

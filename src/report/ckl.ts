@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import { rawStateText, stateText, STATUS_LABEL, stigSettings, waiverText, type ReportModel, type ReportSetting, type SettingStatus } from './model.js';
+import { rawStateText, snapshotFiles, stateText, STATUS_LABEL, stigSettings, waiverText, type ReportModel, type ReportSetting, type SettingStatus } from './model.js';
 import { xmlAttr, xmlText } from './escape.js';
 import { extractAll, ruleApplicability, type Scope, type StigBenchmark, type StigRule } from '../catalog/stig/xccdf.js';
 
@@ -69,13 +69,14 @@ function uuidFrom(text: string): string {
 }
 
 function targetName(model: ReportModel): string {
-  if (model.target.kind === 'snapshot' && model.target.snapshot) return basename(model.target.snapshot).replace(/\.reg$/i, '');
+  const first = model.target.snapshot ?? Object.values(model.target.snapshots ?? {})[0];
+  if (model.target.kind === 'snapshot' && first) return basename(first).replace(/\.(reg|inf|csv)$/i, '');
   return model.host.hostname;
 }
 
 function targetDescription(model: ReportModel): string {
   return model.target.kind === 'snapshot'
-    ? `registry snapshot ${model.target.snapshot ?? ''}, evaluated on ${model.host.hostname}`
+    ? `snapshot ${snapshotFiles(model)}, evaluated on ${model.host.hostname}`
     : `live registry of ${model.host.hostname}`;
 }
 

@@ -5,7 +5,7 @@
  */
 import { html, jsonForScript } from './escape.js';
 import {
-  emptyCounts, rawStateText, SEVERITIES, STATUS_LABEL, STATUSES, stateText,
+  emptyCounts, rawStateText, SEVERITIES, snapshotFiles, STATUS_LABEL, STATUSES, stateText,
   type Outcome, type ReportModel, type ReportSetting, type SettingStatus, type Severity, type StatusCounts,
 } from './model.js';
 
@@ -351,7 +351,7 @@ const SCRIPT = `
 
 export function renderHtml(model: ReportModel): string {
   const [verdict, verdictText] = OUTCOME_TEXT[model.outcome];
-  const target = model.target.kind === 'live' ? `live registry of ${model.host.hostname}` : `snapshot ${model.target.snapshot ?? ''}`;
+  const target = model.target.kind === 'live' ? `live registry of ${model.host.hostname}` : `snapshot ${snapshotFiles(model)}`;
   const meta = [
     `${model.command}${model.whatIf ? ' --what-if' : ''}`,
     target,

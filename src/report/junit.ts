@@ -2,7 +2,7 @@
  * JUnit XML as CI systems read it (the Ant/Jenkins schema, test/fixtures/junit.xsd): one testcase
  * per setting; drift (and a pending what-if change) is a failure, a setting that failed is an error.
  */
-import { expectedActual, stateText, stateWithRaw, waiverText, type ReportModel, type ReportSetting } from './model.js';
+import { expectedActual, snapshotFiles, stateText, stateWithRaw, waiverText, type ReportModel, type ReportSetting } from './model.js';
 import { xmlAttr, xmlText } from './escape.js';
 
 function seconds(ms: number | null | undefined): string {
@@ -64,7 +64,7 @@ export function renderJunit(model: ReportModel): string {
     ['winstate.version', model.version],
     ['command', model.command],
     ['document', model.document.file],
-    ['target', model.target.kind === 'live' ? 'live registry' : (model.target.snapshot ?? 'snapshot')],
+    ['target', model.target.kind === 'live' ? 'live registry' : (snapshotFiles(model) || 'snapshot')],
     ['whatIf', String(model.whatIf)],
     ['outcome', model.outcome],
     ['exitCode', String(model.exitCode)],

@@ -127,7 +127,7 @@ export interface ReportModel {
   version: string;
   command: 'test' | 'set' | 'apply';
   document: { name: string; file: string; description: string | null };
-  target: { kind: 'live' | 'snapshot'; snapshot: string | null };
+  target: { kind: 'live' | 'snapshot'; snapshot: string | null; snapshots?: RunReport['snapshots'] };
   whatIf: boolean;
   host: HostInfo;
   startedAt: string;
@@ -286,7 +286,7 @@ export function buildReportModel(input: ReportInput): ReportModel {
       gpoPath: info.gpoPath ?? null,
       rationale: info.rationale ?? null,
       impact: info.impact ?? null,
-      recommended: info.recommended ?? null,
+      recommended: recommendedText(resource) ?? info.recommended ?? null,
       references: departsFromCatalog(resource) ? { ...info.references, stig: [] } : info.references,
       source: resource ? { file: plan.file, line: resource.line } : null,
       waiver: waiverOf(resource, final ?? run.results.find((r) => r.name === name)),
@@ -317,7 +317,7 @@ export function buildReportModel(input: ReportInput): ReportModel {
     version: VERSION,
     command: input.command,
     document: { name: plan.name, file: plan.file, description: plan.description ?? null },
-    target: { kind: run.target, snapshot: run.snapshot ?? null },
+    target: { kind: run.target, snapshot: run.snapshot ?? null, ...(run.snapshots && Object.keys(run.snapshots).length ? { snapshots: { ...run.snapshots } } : {}) },
     whatIf: apply ? apply.whatIf : run.whatIf,
     host,
     startedAt: input.startedAt.toISOString(),
@@ -372,6 +372,12 @@ export function waiverText(w: ReportWaiver, kind?: KindName): string {
   return `waived until ${w.expires}${by}: ${w.justification}`;
 }
 
+/** The files an offline run used, for people: "a.reg, b.inf"; the registry export alone for older reports. */
+export function snapshotFiles(model: Pick<ReportModel, 'target'>): string {
+  const files = Object.values(model.target.snapshots ?? {});
+  return files.length ? files.join(', ') : (model.target.snapshot ?? '');
+}
+
 /** Compact human rendering of a state in its kind's words (the policy's own words when it has them). */
 export function stateText(view: StateView | null | undefined, kind: KindName | undefined = 'Registry'): string {
   if (!view) return '?';
@@ -419,6 +425,23 @@ function departsFromCatalog(resource: PlannedResource | undefined): boolean {
   // in the checklist, with its waiver.
   const recommended = recommendedResource(entry, NO_CATALOG);
   return !recommended || recommended.kind !== resource.kind || !unitOf(resource.kind).sameDesired(resource.spec, recommended.spec);
+}
+
+/**
+ * A non-registry catalog recommendation in its kind's words ("BUILTIN\\Guests, NT AUTHORITY\\Local
+ * account", "includes Failure") when the entry gives no text of its own.
+ */
+function recommendedText(resource: PlannedResource | undefined): string | undefined {
+  const entry = resource?.entry;
+  if (!entry?.storage || typeof entry.recommended !== 'object' || entry.recommended.text) return undefined;
+  try {
+    const r = recommendedResource(entry, NO_CATALOG);
+    if (!r) return undefined;
+    const unit = unitOf(r.kind);
+    return unit.stateText(unit.desiredView(r.spec, r.policy));
+  } catch {
+    return undefined; // a broken entry is the catalog tests' to report; the report still renders
+  }
 }
 
 /** Resolving an entry's own recommendation looks nothing up in the catalog. */

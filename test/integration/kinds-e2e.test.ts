@@ -27,7 +27,9 @@ const files = {
 copyFileSync(projectPath('test', 'fixtures', 'reg', 'plus3it_sceWin8.reg'), files.reg);
 // As secedit /export writes it: UTF-16LE with a BOM and CRLF.
 writeFileSync(files.inf, asUtf16Crlf(readFileSync(projectPath('test', 'fixtures', 'secedit', 'SecurityPolicyDsc_sample.inf'))));
-copyFileSync(projectPath('test', 'fixtures', 'auditpol', 'AuditPolicyDsc_audit.csv'), files.csv);
+// Without its Logon row, so that set adds one and the rollback must take it out again.
+const auditFixture = readFileSync(projectPath('test', 'fixtures', 'auditpol', 'AuditPolicyDsc_audit.csv'), 'utf8');
+writeFileSync(files.csv, auditFixture.split(/(?<=\n)/).filter((line) => !line.includes('{0CCE9215-')).join(''));
 const original = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, readFileSync(f)])) as Record<keyof typeof files, Buffer>;
 const bytes = () => Object.fromEntries(Object.entries(files).map(([k, f]) => [k, readFileSync(f)])) as Record<keyof typeof files, Buffer>;
 
@@ -55,6 +57,9 @@ resources:
   - name: Credential validation
     type: AuditPolicy
     properties: { subcategory: Credential Validation, success: enabled, failure: disabled }
+  - name: Logon successes
+    type: AuditPolicy
+    properties: { subcategory: Logon, success: enabled }
 `, join(dir, 'kinds-e2e.yaml'));
 
 const stores = { SecurityTemplate: files.inf, AuditBackup: files.csv };
@@ -71,9 +76,10 @@ test('a missing store file fails the run before anything is read, naming the fil
 test('test finds each kind drifted, in the kind\'s own views', async () => {
   const report = await run('Test');
   assert.equal(report.results.map((r) => [r.kind, r.inDesiredState]), [
-    ['Registry', false], ['UserRight', false], ['UserRight', false], ['AccountPolicy', false], ['SecurityPolicy', false], ['AuditPolicy', false],
+    ['Registry', false], ['UserRight', false], ['UserRight', false], ['AccountPolicy', false], ['SecurityPolicy', false], ['AuditPolicy', false], ['AuditPolicy', false],
   ], JSON.stringify(report.results.map((r) => r.error ?? r.differingProperties)));
-  const [, backup, deny, length, guest, audit] = report.results;
+  const [, backup, deny, length, guest, audit, logon] = report.results;
+  assert.equal(logon!.actual!.ensure, 'Absent');
   assert.equal(backup!.actual!.principals, ['*S-1-5-32-544', '*S-1-5-32-551']);
   assert.equal(deny!.actual!.ensure, 'Absent');
   assert.equal(length!.actual!.value, 8);
@@ -98,6 +104,7 @@ test('set converges every kind; a second set changes no byte of any file', async
   assert.match(text, /\r\nMinimumPasswordLength = 14\r\n/);
   assert.match(text, /\r\nNewGuestName = "Visitor"\r\n/);
   assert.match(after.csv.toString('utf8'), /,Credential Validation,\{0CCE923F-69AE-11D9-BED3-505054503030\},Success,,1/);
+  assert.match(after.csv.toString('utf8'), /,Logon,\{0CCE9215-69AE-11D9-BED3-505054503030\},Success,,1/);
 
   const verify = await run('Test');
   assert.equal(verify.results.map((r) => r.inDesiredState), plan.resources.map(() => true));

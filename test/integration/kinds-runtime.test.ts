@@ -13,6 +13,7 @@ import { VERSION } from '../../src/version.js';
 import { projectPath } from '../../src/paths.js';
 import { tempDir, writeReg } from '../helpers.js';
 import { ajv2020 } from '../../src/build-artifacts.js';
+import { parseCondition, psCondition, type ConditionType } from '../../src/kinds/condition.js';
 import { asUtf16Crlf, KindsShell } from '../kinds-helpers.js';
 
 const session = new PwshSession({ timeoutMs: 120_000 });
@@ -296,6 +297,31 @@ test('a waiver override replaces the kind\'s desired columns', async () => {
   assert.is(r.waiver.override, true);
 });
 
+test('a snapshot is parsed once per session: reused while its file is unchanged, read again when it changed', async () => {
+  const { csv } = copies();
+  const marker = async (set: boolean): Promise<string> => {
+    const r = await session.invoke(ps`$cache = [System.AppDomain]::CurrentDomain.GetData('winstate.storeCache')
+$entry = $cache['AuditBackup|' + ${csv}]
+if ($null -eq $entry) { 'none' } elseif (${set}) { $entry.Store.TestMarker = 'kept'; 'set' } elseif ($entry.Store.TestMarker) { $entry.Store.TestMarker } else { 'fresh' }`);
+    assert.ok(r.ok, r.error?.message);
+    return r.output.trim();
+  };
+  await run('Test', [AUDITS[1]], { AuditBackup: csv });
+  assert.is(await marker(true), 'set');
+  const again = await run('Test', [AUDITS[1]], { AuditBackup: csv });
+  assert.is(await marker(false), 'kept', 'the second run used the parsed store');
+  assert.equal(again.results[0].differingProperties, ['failure']);
+  // A set saves the file and keeps the store, now matching the file: the next test reuses it.
+  await run('Set', [AUDITS[1]], { AuditBackup: csv }, { NoLock: true });
+  assert.is(await marker(false), 'kept');
+  assert.is((await run('Test', [AUDITS[1]], { AuditBackup: csv })).summary.inDesiredState, 1);
+  // Someone else changes the file: it is read again.
+  writeFileSync(csv, readFileSync(csv, 'utf8').replace('Account Lockout,{0CCE9217-69AE-11D9-BED3-505054503030},Failure,,2', 'Account Lockout,{0CCE9217-69AE-11D9-BED3-505054503030},No Auditing,,0'));
+  const changed = await run('Test', [AUDITS[1]], { AuditBackup: csv });
+  assert.equal(changed.results[0].differingProperties, ['failure']);
+  assert.is(await marker(false), 'fresh');
+});
+
 // The lockout guard's decision, with the account's SIDs given: the cases that matter in practice.
 const ADMIN_LOCAL = ['*S-1-5-21-1-2-3-500', '*S-1-1-0', '*S-1-5-32-544', '*S-1-5-32-545', '*S-1-5-113', '*S-1-5-11', '*S-1-5-2'];
 const GUARD: { right: string; added?: string[]; removed?: string[]; sids?: string[]; name?: string; refused: string | null }[] = [
@@ -343,6 +369,32 @@ $allowed = (Set-WsUserRightState -Store $store -Resource $row).View.principals
   assert.match(result.refused, /lockout guard: adding '\*S-1-5-113' to SeDenyNetworkLogonRight/);
   assert.is(result.untouched, true);
   assert.equal(result.allowed, ['*S-1-5-113']);
+});
+
+// One rule in both languages: the runtime answers the shared cases as TypeScript does.
+test('Test-WsCondition answers every shared condition case (test/fixtures/kinds/condition-cases.json)', async () => {
+  const { cases } = JSON.parse(readFileSync(projectPath('test', 'fixtures', 'kinds', 'condition-cases.json'), 'utf8')) as { cases: { condition: Record<string, unknown>; type: ConditionType; data: unknown; expected: boolean }[] };
+  const data = (type: string, value: unknown) =>
+    type === 'DWord' ? new PsTyped('uint32', value as number) : type === 'QWord' ? new PsTyped('uint64', BigInt(value as string)) : value;
+  const rows = cases.map((c) => {
+    const parsed = parseCondition(c.condition, c.type);
+    if (!parsed.ok) throw new Error(`case ${JSON.stringify(c)}: ${parsed.message}`);
+    return { Condition: psCondition(parsed.condition, c.type), Data: data(c.type, c.data) };
+  });
+  const out = await shell.text(ps`$cases = [System.Management.Automation.PSSerializer]::Deserialize(${toClixml(rows)})
+(@(foreach ($c in $cases) { [string](Test-WsCondition -Condition $c.Condition -Data $c.Data) }) -join ',')`);
+  const answers = out.trim().split(',');
+  assert.is(answers.length, cases.length);
+  cases.forEach((c, i) => assert.is(answers[i], c.expected ? 'True' : 'False', JSON.stringify(c)));
+});
+
+test('Format-Ws<Kind>StateText words every shared view as stateText does (test/fixtures/kinds/state-text-cases.json)', async () => {
+  const { cases } = JSON.parse(readFileSync(projectPath('test', 'fixtures', 'kinds', 'state-text-cases.json'), 'utf8')) as { cases: { kind: string; view: unknown; text: string }[] };
+  const out = await shell.text(ps`$cases = [System.Management.Automation.PSSerializer]::Deserialize(${toClixml(cases.map((c) => ({ Kind: c.kind, View: c.view })))})
+(@(foreach ($c in $cases) { Format-WsStateText -Kind $c.Kind -View $c.View }) -join [string][char]10)`);
+  const texts = out.replace(/\r?\n$/, '').split('\n');
+  assert.is(texts.length, cases.length);
+  cases.forEach((c, i) => assert.is(texts[i], c.text, JSON.stringify(c)));
 });
 
 test('the runtime region starts with the version and the SHA-256 of the runtime text', () => {

@@ -66,6 +66,8 @@ test('a STIG checklist keeps a setting only when it is set to the catalog\'s rec
     result: { tool: 'winstate', version: '0', document: 'c', mode: 'Test', target: 'snapshot', snapshot: null, whatIf: false, backup: null, partial: false, psVersion: '7', psEdition: 'Core', durationMs: 0, summary: { total: 2, inDesiredState: 2, drifted: 0, changed: 0, failed: 0, skipped: 0, waived: 0 }, results: [] },
   });
   assert.equal(model.settings.map((s) => s.references.stig), [['V-3'], []]);
+  // A recommendation in the kind's words, or the entry's own text.
+  assert.equal(model.settings.map((s) => s.recommended), ['15 or more, or 0', 'BUILTIN\\Guests, NT AUTHORITY\\Local account']);
 });
 
 test.run();

@@ -154,6 +154,11 @@ test('JSON keeps each kind\'s views and validates against the report schema', ()
   assert.equal(json.settings[0]!.actual, { ensure: 'Present', principals: ['*S-1-5-32-546', '*S-1-5-32-544'] });
   assert.equal(json.settings[3]!.actual, { ensure: 'Present', success: true, failure: false, setting: 'Success' });
   assert.equal(json.settings.map((s) => s.target), WORDS.map((w) => w[0]));
+  assert.equal(json.target.snapshots, { Registry: '/tmp/server.reg', SecurityTemplate: '/tmp/secedit.inf', AuditBackup: '/tmp/audit.csv' });
+});
+
+test('checklists and HTML name every file an offline run used', () => {
+  for (const text of [renderCkl(model), renderHtml(model), renderJunit(model)]) assert.ok(text.includes('/tmp/server.reg, /tmp/secedit.inf, /tmp/audit.csv'));
 });
 
 test.run();

@@ -15,7 +15,7 @@ $script:WsKindTable = @{
     SecurityPolicy = @{ Store = 'SecurityTemplate'; Noun = 'SecurityPolicy'; Payload = $null
         DesiredColumns = @('Value', 'Condition', 'ConditionView', 'Policy') }
     AuditPolicy    = @{ Store = 'AuditBackup'; Noun = 'AuditPolicy'; Payload = $null
-        DesiredColumns = @('Success', 'Failure') }
+        DesiredColumns = @('Ensure', 'Success', 'Failure') }
 }
 
 # Stores: how each opens and saves, offline (a file) and live; what a missing file is called.
@@ -55,7 +55,7 @@ function Get-WsKindModule {
         $noun = $entry.Noun
         $entry.Kind = $Kind
         $entry.States = "Get-Ws${noun}States"; $entry.State = "Get-Ws${noun}State"; $entry.Set = "Set-Ws${noun}State"
-        $entry.Backup = "Get-Ws${noun}BackupEntry"; $entry.Format = "Format-Ws${noun}StateText"
+        $entry.Backup = "Get-Ws${noun}BackupEntry"; $entry.Backups = "Get-Ws${noun}BackupEntries"; $entry.Format = "Format-Ws${noun}StateText"
     }
     return $entry
 }
@@ -81,6 +81,10 @@ function Open-WsStore {
     if ($null -eq $entry) { throw "unknown store '$Name'" }
     if ($LiteralPath) {
         $full = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($LiteralPath)
+        # A file this session has already parsed and that has not changed since is not parsed again.
+        $cache = Get-WsStoreCache
+        $cached = $cache[$Name + '|' + $full]
+        if ($null -ne $cached -and $cached.Stamp -ceq (Get-WsFileStamp -Path $full)) { return $cached.Store }
         $store = & $entry.Open -LiteralPath $full
         $store.Offline = $true
         $store.Immediate = $false
@@ -120,14 +124,47 @@ function Save-WsStore {
 function Close-WsStore {
     <#
     .SYNOPSIS
-    Releases what a live store holds (its work directory); nothing for the others.
+    Ends a run's use of a store: a live store's work directory goes; a file store that matches
+    its file (nothing left unsaved) is kept for the session's next run, which reuses it while the
+    file stays unchanged (length, last write time and SHA-256).
     .PARAMETER Store
     A store from Open-WsStore.
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)] [hashtable] $Store)
+    if ($Store.Offline) {
+        $cache = Get-WsStoreCache
+        $key = $Store.Name + '|' + $Store.Path
+        $cache.Remove($key)
+        if (-not $Store.Dirty) {
+            $stamp = Get-WsFileStamp -Path $Store.Path
+            if ($null -ne $stamp) { $cache[$key] = @{ Stamp = $stamp; Store = $Store } }
+        }
+        return
+    }
     $close = $script:WsStoreTable[$Store.Name].CloseLive
-    if (-not $Store.Offline -and $close) { & $close -Store $Store }
+    if ($close) { & $close -Store $Store }
+}
+
+function Get-WsStoreCache {
+    # Parsed snapshot files, kept for the life of the PowerShell process (the bridge's session
+    # runs many requests; a standalone script runs one). One entry per store and file.
+    $cache = [System.AppDomain]::CurrentDomain.GetData('winstate.storeCache')
+    if ($null -eq $cache) {
+        $cache = [hashtable]::Synchronized(@{})
+        [System.AppDomain]::CurrentDomain.SetData('winstate.storeCache', $cache)
+    }
+    return $cache
+}
+
+function Get-WsFileStamp {
+    # What tells a file unchanged: its length, last write time and SHA-256; $null when it is gone.
+    param([string] $Path)
+    $info = [System.IO.FileInfo]::new($Path)
+    if (-not $info.Exists) { return $null }
+    $sha = [System.Security.Cryptography.SHA256]::Create()
+    try { $hash = [System.BitConverter]::ToString($sha.ComputeHash([System.IO.File]::ReadAllBytes($Path))) } finally { $sha.Dispose() }
+    return '{0}|{1}|{2}' -f $info.Length, $info.LastWriteTimeUtc.Ticks, $hash
 }
 
 function ConvertFrom-WsPayload {
@@ -291,8 +328,12 @@ function Invoke-WsConfiguration {
     # Each resource's kind module, and the stores the run needs: checked before the lock or any read.
     $modules = [object[]]::new($Resources.Count)
     $needed = @{}
+    $byKind = @{}
     for ($i = 0; $i -lt $Resources.Count; $i++) {
-        $module = Get-WsKindModule -Kind $Resources[$i].Kind
+        # One lookup per kind, not per resource: at 300 resources each call per resource costs ~10 ms.
+        $kindName = [string]$Resources[$i].Kind
+        $module = $byKind[$kindName]
+        if ($null -eq $module) { $module = Get-WsKindModule -Kind $kindName; $byKind[$kindName] = $module }
         $modules[$i] = $module
         if (-not $needed.ContainsKey($module.Store)) {
             $needed[$module.Store] = $module.Kind
@@ -426,7 +467,16 @@ function Invoke-WsConfiguration {
             if ($changing -and $drifted.Count -gt 0) {
                 if (-not $BackupPath) { $BackupPath = Get-WsDefaultBackupPath -Document $Document.Name }
                 $BackupPath = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($BackupPath)
-                $entries = @(foreach ($i in $touched) { & $modules[$i].Backup -Store $stores[$modules[$i].Store] -Resource $Resources[$i] })
+                # One call per kind; the entries keep the resources' order.
+                $entryAt = [object[]]::new($Resources.Count)
+                foreach ($kind in $groups.Keys) {
+                    $module = Get-WsKindModule -Kind $kind
+                    $mine = @(foreach ($i in $touched) { if ($modules[$i].Kind -eq $kind) { $i } })
+                    if ($mine.Count -eq 0) { continue }
+                    $made = & $module.Backups -Store $stores[$module.Store] -Resources ([object[]]@(foreach ($i in $mine) { $Resources[$i] }))
+                    for ($j = 0; $j -lt $mine.Count; $j++) { $entryAt[$mine[$j]] = $made[$j] }
+                }
+                $entries = @(foreach ($i in $touched) { $entryAt[$i] })
                 $backupTarget = 'Live'
                 if ($offline) { $backupTarget = 'Snapshot' }
                 Write-WsBackup -Path $BackupPath -Record ([ordered]@{

@@ -73,6 +73,24 @@ function Get-WsAccountPolicyBackupEntry {
     return Get-WsTemplatePolicyBackupEntry -Kind 'AccountPolicy' -Store $Store -Resource $Resource
 }
 
+function Get-WsAccountPolicyBackupEntries {
+    <#
+    .SYNOPSIS
+    The backup entries of many resources, one per resource (see Get-WsAccountPolicyBackupEntry).
+    .PARAMETER Store
+    The kind's store.
+    .PARAMETER Resources
+    Runtime table rows of kind AccountPolicy.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
+    )
+    return , [object[]]@(foreach ($r in $Resources) { Get-WsAccountPolicyBackupEntry -Store $Store -Resource $r })
+}
+
 function Format-WsAccountPolicyStateText {
     <#
     .SYNOPSIS

@@ -269,6 +269,37 @@ function Set-WsAuditSubcategory {
     return $true
 }
 
+function Remove-WsAuditSubcategory {
+    <#
+    .SYNOPSIS
+    Removes a subcategory's row (offline rollback of a row a run added).
+    .PARAMETER Store
+    A store from Open-WsAuditBackup.
+    .PARAMETER Guid
+    The subcategory GUID.
+    .OUTPUTS
+    $true when a row was removed.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [string] $Guid
+    )
+    $id = Format-WsAuditGuid -Guid $Guid
+    $line = $Store.Rows[$id]
+    if ($null -eq $line) { return $false }
+    $lines = $Store.File.Lines
+    $at = $lines.IndexOf($line)
+    # The last line of a file without a final line break hands that ending to the line before it.
+    if ($at -eq $lines.Count - 1 -and $line.Eol -eq '' -and $at -gt 0) { $lines[$at - 1].Eol = '' }
+    $lines.RemoveAt($at)
+    $Store.Rows.Remove($id)
+    $Store.Changed[$id] = $true
+    $Store.Dirty = $true
+    return $true
+}
+
 function Save-WsAuditBackup {
     <#
     .SYNOPSIS

@@ -1,7 +1,7 @@
 # The AuditPolicy kind: success and failure auditing of one advanced audit subcategory, a row of
 # the audit backup store (an offline auditpol .csv, or the live auditpol /backup).
-# Row columns: Guid ('{...}' upper case), Subcategory (English name), Success, Failure
-# ('enabled' | 'disabled' | $null = either). Needs audit-backup.ps1.
+# Row columns: Guid ('{...}' upper case), Subcategory (English name), Ensure ('Absent': offline,
+# the row goes), Success, Failure ('enabled' | 'disabled' | $null = either). Needs audit-backup.ps1.
 
 function Get-WsAuditPolicyDesiredView {
     <#
@@ -12,6 +12,7 @@ function Get-WsAuditPolicyDesiredView {
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)] $Resource)
+    if ($Resource.Ensure -eq 'Absent') { return [ordered]@{ ensure = 'Absent' } }
     $view = [ordered]@{}
     if ($null -ne $Resource.Success) { $view.success = ($Resource.Success -eq 'enabled') }
     if ($null -ne $Resource.Failure) { $view.failure = ($Resource.Failure -eq 'enabled') }
@@ -47,8 +48,9 @@ function Get-WsAuditPolicyStates {
         $failure = ($value -band 2) -ne 0
         $view = [ordered]@{ ensure = $ensure; success = $success; failure = $failure; setting = $script:WsAuditInclusion[$value] }
         $differing = @()
-        if ($null -ne $r.Success -and $success -ne ($r.Success -eq 'enabled')) { $differing += 'success' }
-        if ($null -ne $r.Failure -and $failure -ne ($r.Failure -eq 'enabled')) { $differing += 'failure' }
+        if ($r.Ensure -eq 'Absent') { if ($null -ne $row) { $differing = @('ensure') } }
+        elseif ($null -ne $r.Success -and $success -ne ($r.Success -eq 'enabled')) { $differing += 'success' }
+        if ($r.Ensure -ne 'Absent' -and $null -ne $r.Failure -and $failure -ne ($r.Failure -eq 'enabled')) { $differing += 'failure' }
         $out[$i] = @{ View = $view; Differing = [string[]]$differing; Desired = (Get-WsAuditPolicyDesiredView -Resource $r); Setting = ([string]$r.Guid).ToUpperInvariant(); Recheck = $false }
     }
     return , $out
@@ -89,6 +91,12 @@ function Set-WsAuditPolicyState {
         [Parameter(Mandatory = $true)] [hashtable] $Store,
         [Parameter(Mandatory = $true)] $Resource
     )
+    if ($Resource.Ensure -eq 'Absent') {
+        # auditpol has no "not configured" to go back to; only a file loses the row.
+        if (-not $Store.Offline) { throw "auditpol cannot remove subcategory $($Resource.Guid) from the live audit policy; give success and failure instead" }
+        $null = Remove-WsAuditSubcategory -Store $Store -Guid $Resource.Guid
+        return Get-WsAuditPolicyState -Store $Store -Resource $Resource
+    }
     $row = Get-WsAuditSubcategory -Store $Store -Guid $Resource.Guid
     $value = 0
     if ($null -ne $row) { $value = $row.Value }
@@ -117,6 +125,24 @@ function Get-WsAuditPolicyBackupEntry {
     $value = $null
     if ($null -ne $row) { $value = $row.Value }
     return [ordered]@{ kind = 'AuditPolicy'; resource = $Resource.Name; target = $Resource.Target; guid = $Resource.Guid; subcategory = $Resource.Subcategory; value = $value }
+}
+
+function Get-WsAuditPolicyBackupEntries {
+    <#
+    .SYNOPSIS
+    The backup entries of many resources, one per resource (see Get-WsAuditPolicyBackupEntry).
+    .PARAMETER Store
+    The kind's store.
+    .PARAMETER Resources
+    Runtime table rows of kind AuditPolicy.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
+    )
+    return , [object[]]@(foreach ($r in $Resources) { Get-WsAuditPolicyBackupEntry -Store $Store -Resource $r })
 }
 
 function Format-WsAuditPolicyStateText {

@@ -12,7 +12,7 @@ function Open-WsLiveStore {
 
 # What the registry kind (src/kinds/registry/registry.ps1) calls on this store.
 $script:WsLiveRegistryOps = @{
-    States = 'Get-WsLiveStates'; SetValue = 'Set-WsLiveValue'; SetRawValue = 'Set-WsLiveRawValue'; RemoveValue = 'Remove-WsLiveValue'
+    States = 'Get-WsLiveStates'; SetRowValue = 'Set-WsLiveRowValue'; SetValue = 'Set-WsLiveValue'; SetRawValue = 'Set-WsLiveRawValue'; RemoveValue = 'Remove-WsLiveValue'
     NewKey = 'New-WsLiveKey'; RemoveKey = 'Remove-WsLiveKey'; Tree = 'Get-WsLiveTree'; KeyEmpty = 'Test-WsLiveKeyEmpty'
 }
 
@@ -99,6 +99,12 @@ function Set-WsLiveValue {
             }
         } finally { $key.Dispose() }
     } finally { $base.Dispose() }
+}
+
+function Set-WsLiveRowValue {
+    # A resource row's typed value (the set phase's one call per change).
+    param($Store, $Resource)
+    Set-WsLiveValue -Store $Store -Hive $Resource.Hive -SubKey $Resource.SubKey -ValueName $Resource.ValueName -Kind $Resource.ValueType -Data $Resource.ValueData
 }
 
 function Set-WsLiveRawValue {

@@ -16,7 +16,7 @@
 
 # What the registry kind (src/kinds/registry/registry.ps1) calls on this store.
 $script:WsSnapshotRegistryOps = @{
-    States = 'Get-WsSnapshotStates'; SetValue = 'Set-WsSnapshotValue'; SetRawValue = 'Set-WsSnapshotRawValue'; RemoveValue = 'Remove-WsSnapshotValue'
+    States = 'Get-WsSnapshotStates'; SetRowValue = 'Set-WsSnapshotRowValue'; SetValue = 'Set-WsSnapshotValue'; SetRawValue = 'Set-WsSnapshotRawValue'; RemoveValue = 'Remove-WsSnapshotValue'
     NewKey = 'New-WsSnapshotKey'; RemoveKey = 'Remove-WsSnapshotKey'; Tree = 'Get-WsSnapshotTree'; KeyEmpty = 'Test-WsSnapshotKeyEmpty'
 }
 
@@ -638,6 +638,38 @@ function Set-WsSnapshotValue {
     )
     $entry = ConvertTo-WsSnapshotEntry -Name $ValueName -Kind $Kind -Data $Data -TypeCode $TypeCode
     Set-WsSnapshotEntry -Store $Store -Hive $Hive -SubKey $SubKey -Entry $entry
+}
+
+function Set-WsSnapshotRowValue {
+    # The set phase's hot path: a resource row's typed value, one call per change. A value the
+    # file already holds in a UTF-16 file (the common case) is updated in place; anything else
+    # takes the general path (Set-WsSnapshotValue: new keys, encodability checks).
+    param([hashtable] $Store, $Resource)
+    $root = $Store.Hives[$Resource.Hive]
+    $old = $null
+    if ($null -ne $root -and $Store.Encoding -is [System.Text.UnicodeEncoding]) {
+        $sub = $Resource.SubKey.Trim([char]'\')
+        $path = $root
+        if ($sub.Length -gt 0) { $path = $root + '\' + $sub }
+        $key = $Store.KeyMap[$path]
+        if ($null -ne $key) { $old = $key.ValueMap[[string]$Resource.ValueName] }
+    }
+    if ($null -eq $old) {
+        Set-WsSnapshotValue -Store $Store -Hive $Resource.Hive -SubKey $Resource.SubKey -ValueName $Resource.ValueName -Kind $Resource.ValueType -Data $Resource.ValueData
+        return
+    }
+    if ($Resource.ValueType -eq 'DWord' -and $Resource.ValueData -is [uint32]) {
+        $entry = @{ Kind = 'DWord'; TypeCode = 4; Data = [uint32]$Resource.ValueData }
+    } else {
+        $entry = ConvertTo-WsSnapshotEntry -Name $old.Name -Kind $Resource.ValueType -Data $Resource.ValueData -TypeCode $null
+    }
+    # The existing name spelling and position stay, as the registry keeps them.
+    $old.Kind = $entry.Kind
+    $old.TypeCode = $entry.TypeCode
+    $old.Data = $entry.Data
+    $old.Bytes = $null
+    $old.Source = $null
+    $Store.Dirty = $true
 }
 
 function Set-WsSnapshotRawValue {

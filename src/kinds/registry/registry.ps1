@@ -185,7 +185,7 @@ function Set-WsRegistryState {
             & $ops.SetRawValue @common -TypeCode ([int]$Resource.TypeCode) -Bytes $Resource.ValueData
             return Get-WsRegistryState -Store $Store -Resource $Resource
         } else {
-            & $ops.SetValue @common -Kind $Resource.ValueType -Data $Resource.ValueData
+            & $ops.SetRowValue -Store $Store -Resource $Resource
             $after = @{ KeyExists = $true; ValueExists = $true; Kind = $Resource.ValueType; TypeCode = $script:WsRegistryTypeCodes[$Resource.ValueType]; Data = $Resource.ValueData; Bytes = $null }
         }
     }
@@ -242,6 +242,47 @@ function Get-WsRegistryBackupEntry {
             })
     }
     return $entry
+}
+
+function Get-WsRegistryBackupEntries {
+    <#
+    .SYNOPSIS
+    The backup entries of many resources (see Get-WsRegistryBackupEntry), their values read in
+    one store call; a key the change creates or removes takes the single form.
+    .PARAMETER Store
+    A registry store.
+    .PARAMETER Resources
+    Runtime table rows of kind Registry.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
+    )
+    $states = & $Store.Ops.States -Store $Store -Resources $Resources
+    $out = [object[]]::new($Resources.Count)
+    for ($i = 0; $i -lt $Resources.Count; $i++) {
+        $r = $Resources[$i]
+        $state = $states[$i]
+        if ($null -eq $r.ValueName -or -not $state.KeyExists) {
+            $out[$i] = Get-WsRegistryBackupEntry -Store $Store -Resource $r
+            continue
+        }
+        $value = [ordered]@{ exists = [bool]$state.ValueExists }
+        if ($state.ValueExists) {
+            $value.valueType = $state.Kind
+            $value.typeCode = $state.TypeCode
+            if ($state.Kind -eq 'DWord') { $value.valueData = [uint32]$state.Data }
+            else { $value.valueData = ConvertTo-WsWireData -Kind $state.Kind -Data $state.Data }
+            Add-WsRawData -Value $value -Kind $state.Kind -Data $state.Data -Bytes $state.Bytes
+        }
+        $out[$i] = [ordered]@{
+            kind = 'Registry'; resource = $r.Name; target = $r.Target; hive = $r.Hive; subKey = $r.SubKey
+            valueName = $r.ValueName; keyExisted = $true; value = $value
+        }
+    }
+    return , $out
 }
 
 function Format-WsRegistryStateText {
@@ -315,8 +356,10 @@ function Add-WsRawData {
     # byte: a type documents have no form for, text with NUL or a lone surrogate, data that
     # re-encodes differently (no terminating NUL, an odd length, REGEDIT4 text).
     param($Value, $Kind, $Data, $Bytes)
-    $exact = ConvertTo-WsHex -Bytes (ConvertTo-WsValueBytes -Kind $Kind -Data $Data -Bytes $Bytes)
     $typed = ($Kind -ne 'Raw')
+    # Typed numbers and lists read without their own bytes always re-encode exactly: nothing to add.
+    if ($typed -and $null -eq $Bytes -and $Kind -ne 'String' -and $Kind -ne 'ExpandString' -and $Kind -ne 'MultiString') { return }
+    $exact = ConvertTo-WsHex -Bytes (ConvertTo-WsValueBytes -Kind $Kind -Data $Data -Bytes $Bytes)
     if ($typed -and ($Kind -eq 'String' -or $Kind -eq 'ExpandString' -or $Kind -eq 'MultiString')) {
         foreach ($text in @($Data)) {
             if ([regex]::IsMatch([string]$text, '\x00|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]')) { $typed = $false; break }

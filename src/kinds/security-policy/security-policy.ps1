@@ -73,6 +73,24 @@ function Get-WsSecurityPolicyBackupEntry {
     return Get-WsTemplatePolicyBackupEntry -Kind 'SecurityPolicy' -Store $Store -Resource $Resource
 }
 
+function Get-WsSecurityPolicyBackupEntries {
+    <#
+    .SYNOPSIS
+    The backup entries of many resources, one per resource (see Get-WsSecurityPolicyBackupEntry).
+    .PARAMETER Store
+    The kind's store.
+    .PARAMETER Resources
+    Runtime table rows of kind SecurityPolicy.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
+    )
+    return , [object[]]@(foreach ($r in $Resources) { Get-WsSecurityPolicyBackupEntry -Store $Store -Resource $r })
+}
+
 function Format-WsSecurityPolicyStateText {
     <#
     .SYNOPSIS

@@ -285,6 +285,24 @@ function Get-WsUserRightBackupEntry {
     return [ordered]@{ kind = 'UserRight'; resource = $Resource.Name; target = $Resource.Target; right = $Resource.Right; principals = $principals }
 }
 
+function Get-WsUserRightBackupEntries {
+    <#
+    .SYNOPSIS
+    The backup entries of many resources, one per resource (see Get-WsUserRightBackupEntry).
+    .PARAMETER Store
+    The kind's store.
+    .PARAMETER Resources
+    Runtime table rows of kind UserRight.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
+    )
+    return , [object[]]@(foreach ($r in $Resources) { Get-WsUserRightBackupEntry -Store $Store -Resource $r })
+}
+
 function Format-WsUserRightStateText {
     <#
     .SYNOPSIS

@@ -1,0 +1,54 @@
+// One rule, two languages: the shared condition and state-text cases through the runtime's
+// Test-WsCondition and Format-Ws<Kind>StateText, compared with the answers TypeScript gives
+// (test/unit/kinds-condition.test.ts and kinds-report.test.ts check TypeScript against the same files).
+import { readFileSync } from 'node:fs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { projectPath } from '../../src/paths.js';
+import { meetsCondition, parseCondition, psCondition, type ConditionType } from '../../src/kinds/condition.js';
+import { stateText } from '../../src/report/model.js';
+import { psJoin, psLiteral, PsTyped, ps } from '../../src/compile/quote.js';
+import type { KindName } from '../../src/kinds/kind.js';
+import type { StateView } from '../../src/engine/results.js';
+import { KindsShell } from '../kinds-helpers.js';
+
+const shell = new KindsShell();
+test.after(() => shell.close());
+
+interface ConditionCase { condition: Record<string, unknown>; type: ConditionType; data: number | string; expected: boolean }
+interface StateCase { kind: KindName; view: StateView | null; text: string }
+const read = <T>(name: string) => (JSON.parse(readFileSync(projectPath('test', 'fixtures', 'kinds', name), 'utf8')) as { cases: T[] }).cases;
+
+/** The data as the runtime holds it: registry numbers typed as their store reads them, template integers as int64. */
+function runtimeData(type: ConditionType, data: number | string): unknown {
+  if (type === 'DWord') return new PsTyped('uint32', data as number);
+  if (type === 'QWord') return new PsTyped('uint64', BigInt(data));
+  return data;
+}
+
+test('Test-WsCondition answers every shared condition case as meetsCondition does', async () => {
+  const cases = read<ConditionCase>('condition-cases.json');
+  const items = cases.map((c) => {
+    const parsed = parseCondition(c.condition, c.type);
+    if (!parsed.ok) throw new Error(`${JSON.stringify(c.condition)}: ${parsed.message}`);
+    assert.is(meetsCondition(parsed.condition, c.type, c.data), c.expected, `TypeScript: ${JSON.stringify(c)}`);
+    return ps`@{ Condition = ${psLiteral(psCondition(parsed.condition, c.type))}; Data = ${psLiteral(runtimeData(c.type, c.data))} }`;
+  });
+  const answers = await shell.json<boolean>(ps`foreach ($case in @(${psJoin(items, ', ')})) { [bool](Test-WsCondition -Condition $case.Condition -Data $case.Data) }`);
+  assert.is(answers.length, cases.length);
+  cases.forEach((c, i) => assert.is(answers[i], c.expected, `PowerShell: ${JSON.stringify(c)}`));
+});
+
+test('Format-Ws<Kind>StateText words every shared view as stateText does', async () => {
+  const cases = read<StateCase>('state-text-cases.json');
+  const items = cases.map((c) => {
+    assert.is(stateText(c.view, c.kind), c.text, `TypeScript: ${JSON.stringify(c)}`);
+    return ps`@{ Kind = ${c.kind}; View = ${psLiteral(c.view)} }`;
+  });
+  const texts = await shell.json<string>(ps`foreach ($case in @(${psJoin(items, ', ')})) { [string](& ('Format-Ws' + $case.Kind + 'StateText') -View $case.View) }`);
+  assert.is(texts.length, cases.length);
+  const differing = cases.map((c, i) => ({ c, got: texts[i] })).filter(({ c, got }) => got !== c.text).map(({ c, got }) => `${c.kind} ${JSON.stringify(c.view)}: runtime "${got}", expected "${c.text}"`);
+  assert.equal(differing, []);
+});
+
+test.run();
