@@ -57,6 +57,8 @@ export interface KindBackupEntry {
   kind?: KindName;
   resource: string;
   target: string;
+  /** Set by rollbackDocument for a backup of a live run: some prior states cannot be put back there. */
+  live?: boolean;
   [field: string]: unknown;
 }
 

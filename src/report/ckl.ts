@@ -77,13 +77,18 @@ function targetName(model: ReportModel): string {
 function targetDescription(model: ReportModel): string {
   return model.target.kind === 'snapshot'
     ? `snapshot ${snapshotFiles(model)}, evaluated on ${model.host.hostname}`
-    : `live registry of ${model.host.hostname}`;
+    : `live settings of ${model.host.hostname}`;
 }
 
 function withRaw(view: ReportSetting['desired'], kind: ReportSetting['kind']): string {
   const words = stateText(view, kind);
   const raw = rawStateText(view, kind);
   return view?.policyValue !== undefined && raw ? `${words} (${raw})` : words;
+}
+
+/** What an XCCDF instance names: a registry location, or a setting of another kind (user right, ...). */
+function instanceContext(s: ReportSetting): string {
+  return s.kind === 'Registry' ? 'registry' : s.kind.replace(/[A-Z]/g, (c, i: number) => `${i ? '-' : ''}${c.toLowerCase()}`);
 }
 
 export function findingDetails(model: ReportModel, s: ReportSetting): string {
@@ -392,7 +397,7 @@ function ruleResult(model: ReportModel, s: ReportSetting): string {
     `\t\t<result>${xccdfResult(s)}</result>`,
     ...idents(s),
     `\t\t<message severity="${s.status === 'error' ? 'error' : 'info'}">${xmlText(message)}</message>`,
-    `\t\t<instance context="registry">${xmlText(s.target)}</instance>`,
+    `\t\t<instance context="${xmlAttr(instanceContext(s))}">${xmlText(s.target)}</instance>`,
     '\t</rule-result>',
   ].join('\n');
 }
@@ -419,7 +424,7 @@ function benchmarkRuleResults(model: ReportModel, stig: NonNullable<ReportContex
       ...rule.legacyIds.map((id) => `\t\t<ident system="${IDENT_SYSTEM.legacy}">${xmlText(id)}</ident>`),
       ...rule.ccis.map((id) => `\t\t<ident system="http://cyber.mil/cci">${xmlText(id)}</ident>`),
       `\t\t<message severity="info">${xmlText(message)}</message>`,
-      ...settings.map((s) => `\t\t<instance context="registry">${xmlText(s.target)}</instance>`),
+      ...settings.map((s) => `\t\t<instance context="${xmlAttr(instanceContext(s))}">${xmlText(s.target)}</instance>`),
       '\t</rule-result>',
     ].join('\n');
   });

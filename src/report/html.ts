@@ -202,7 +202,7 @@ function settingsTable(model: ReportModel): string {
   return `<section class="settings" aria-label="Settings">
 <h2>Settings</h2>
 <div class="controls">
-<label class="search"><span class="visually-hidden">Filter settings</span><input id="filter" type="search" placeholder="Filter: name, registry path, value, reference…" autocomplete="off"></label>
+<label class="search"><span class="visually-hidden">Filter settings</span><input id="filter" type="search" placeholder="Filter: name, setting, value, reference…" autocomplete="off"></label>
 <label>Status <select id="status-filter"><option value="">All</option>${statusOptions}</select></label>
 <label>Severity <select id="severity-filter"><option value="">All</option>${severityOptions}</select></label>
 <span id="count" role="status" aria-live="polite">${model.settings.length} of ${model.settings.length} settings shown</span>
@@ -351,7 +351,7 @@ const SCRIPT = `
 
 export function renderHtml(model: ReportModel): string {
   const [verdict, verdictText] = OUTCOME_TEXT[model.outcome];
-  const target = model.target.kind === 'live' ? `live registry of ${model.host.hostname}` : `snapshot ${snapshotFiles(model)}`;
+  const target = model.target.kind === 'live' ? `live settings of ${model.host.hostname}` : `snapshot ${snapshotFiles(model)}`;
   const meta = [
     `${model.command}${model.whatIf ? ' --what-if' : ''}`,
     target,

@@ -64,7 +64,7 @@ export function renderJunit(model: ReportModel): string {
     ['winstate.version', model.version],
     ['command', model.command],
     ['document', model.document.file],
-    ['target', model.target.kind === 'live' ? 'live registry' : (snapshotFiles(model) || 'snapshot')],
+    ['target', model.target.kind === 'live' ? 'live settings' : (snapshotFiles(model) || 'snapshot')],
     ['whatIf', String(model.whatIf)],
     ['outcome', model.outcome],
     ['exitCode', String(model.exitCode)],

@@ -131,7 +131,8 @@ export function renderRun(report: RunReport, options: TextOptions = {}): string 
     if (r.whatIf) return tagged('WHATIF', r, `would change ${diffText(r.before, r.desired, p, r.kind)}${note}`, p);
     return tagged(r.inDesiredState ? 'OK' : 'DRIFT', r, safe(stateText(r.after, r.kind)) + note, p);
   });
-  const where = report.target === 'live' ? 'live registry' : safe(report.snapshot ?? 'snapshot');
+  const files = Object.values(report.snapshots ?? {});
+  const where = report.target === 'live' ? 'live settings' : safe(files.length ? files.join(', ') : (report.snapshot ?? 'snapshot'));
   const summary = report.mode === 'Get'
     ? `${report.summary.total} resources read (${report.durationMs} ms)`
     : `${summaryText(report.summary, report.mode === 'Set' ? 'already in desired state' : 'in desired state')} (${report.durationMs} ms)`;

@@ -7,13 +7,12 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PwshSession } from '../../src/bridge/session.js';
 import { toClixml } from '../../src/bridge/clixml.js';
-import { bridgeScript, runtimeHeader, RUNTIME_FILES } from '../../src/compile/emit.js';
+import { bridgeScript, compilePlan, runtimeHeader, RUNTIME_FILES } from '../../src/compile/emit.js';
 import { ps, PsTyped } from '../../src/compile/quote.js';
 import { VERSION } from '../../src/version.js';
 import { projectPath } from '../../src/paths.js';
-import { tempDir, writeReg } from '../helpers.js';
+import { planFromYaml, runPwshFile, tempDir, writeReg } from '../helpers.js';
 import { ajv2020 } from '../../src/build-artifacts.js';
-import { parseCondition, psCondition, type ConditionType } from '../../src/kinds/condition.js';
 import { asUtf16Crlf, KindsShell } from '../kinds-helpers.js';
 
 const session = new PwshSession({ timeoutMs: 120_000 });
@@ -371,30 +370,41 @@ $allowed = (Set-WsUserRightState -Store $store -Resource $row).View.principals
   assert.equal(result.allowed, ['*S-1-5-113']);
 });
 
-// One rule in both languages: the runtime answers the shared cases as TypeScript does.
-test('Test-WsCondition answers every shared condition case (test/fixtures/kinds/condition-cases.json)', async () => {
-  const { cases } = JSON.parse(readFileSync(projectPath('test', 'fixtures', 'kinds', 'condition-cases.json'), 'utf8')) as { cases: { condition: Record<string, unknown>; type: ConditionType; data: unknown; expected: boolean }[] };
-  const data = (type: string, value: unknown) =>
-    type === 'DWord' ? new PsTyped('uint32', value as number) : type === 'QWord' ? new PsTyped('uint64', BigInt(value as string)) : value;
-  const rows = cases.map((c) => {
-    const parsed = parseCondition(c.condition, c.type);
-    if (!parsed.ok) throw new Error(`case ${JSON.stringify(c)}: ${parsed.message}`);
-    return { Condition: psCondition(parsed.condition, c.type), Data: data(c.type, c.data) };
-  });
-  const out = await shell.text(ps`$cases = [System.Management.Automation.PSSerializer]::Deserialize(${toClixml(rows)})
-(@(foreach ($c in $cases) { [string](Test-WsCondition -Condition $c.Condition -Data $c.Data) }) -join ',')`);
-  const answers = out.trim().split(',');
-  assert.is(answers.length, cases.length);
-  cases.forEach((c, i) => assert.is(answers[i], c.expected ? 'True' : 'False', JSON.stringify(c)));
-});
-
-test('Format-Ws<Kind>StateText words every shared view as stateText does (test/fixtures/kinds/state-text-cases.json)', async () => {
-  const { cases } = JSON.parse(readFileSync(projectPath('test', 'fixtures', 'kinds', 'state-text-cases.json'), 'utf8')) as { cases: { kind: string; view: unknown; text: string }[] };
-  const out = await shell.text(ps`$cases = [System.Management.Automation.PSSerializer]::Deserialize(${toClixml(cases.map((c) => ({ Kind: c.kind, View: c.view })))})
-(@(foreach ($c in $cases) { Format-WsStateText -Kind $c.Kind -View $c.View }) -join [string][char]10)`);
-  const texts = out.replace(/\r?\n$/, '').split('\n');
-  assert.is(texts.length, cases.length);
-  cases.forEach((c, i) => assert.is(texts[i], c.text, JSON.stringify(c)));
+test('a compiled script takes -SecurityTemplate and -AuditBackup: test exits 2 on drift, set converges, a second set changes no byte', () => {
+  const { dir, inf, csv } = copies();
+  const plan = planFromYaml(`metadata: { name: kinds-script }
+resources:
+  - name: Deny network logon
+    type: UserRight
+    properties: { right: Deny access to this computer from the network, mustInclude: [Guests] }
+  - name: Lockout duration
+    type: AccountPolicy
+    properties: { policy: LockoutDuration, value: 15, condition: { anyOf: [{ atLeast: 15 }, { oneOf: [0] }] } }
+  - name: Guest account
+    type: SecurityPolicy
+    properties: { policy: EnableGuestAccount, value: Disabled }
+  - name: Account lockout auditing
+    type: AuditPolicy
+    properties: { subcategory: Account Lockout, failure: enabled }
+`);
+  const script = join(dir, 'kinds-script.ps1');
+  writeFileSync(script, compilePlan(plan).text);
+  const args = ['-SecurityTemplate', inf, '-AuditBackup', csv, '-OutputFormat', 'Json'];
+  const test1 = runPwshFile(script, ['-Mode', 'Test', ...args]);
+  assert.is(test1.status, 2, test1.stderr);
+  const report: Report = JSON.parse(test1.stdout);
+  assert.ok(reportValid(JSON.parse(test1.stdout)), JSON.stringify(reportValid.errors));
+  assert.equal(report.results.map((r: any) => [r.kind, r.inDesiredState]), [['UserRight', false], ['AccountPolicy', true], ['SecurityPolicy', true], ['AuditPolicy', false]]);
+  const set = runPwshFile(script, ['-Mode', 'Set', '-BackupPath', join(dir, 'b.json'), ...args]);
+  assert.is(set.status, 0, set.stderr);
+  assert.is(JSON.parse(set.stdout).summary.changed, 2);
+  const files = [readFileSync(inf), readFileSync(csv)];
+  const again = runPwshFile(script, ['-Mode', 'Set', '-BackupPath', join(dir, 'c.json'), ...args]);
+  assert.is(again.status, 0, again.stderr);
+  assert.ok(readFileSync(inf).equals(files[0]!) && readFileSync(csv).equals(files[1]!), 'second set leaves every byte');
+  const missing = runPwshFile(script, ['-Mode', 'Test', '-SecurityTemplate', inf]);
+  assert.is(missing.status, 1);
+  assert.match(missing.stderr + missing.stdout, /AuditPolicy resources need an audit policy backup/);
 });
 
 test('the runtime region starts with the version and the SHA-256 of the runtime text', () => {
