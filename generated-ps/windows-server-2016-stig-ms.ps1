@@ -2408,7 +2408,7 @@ $WsResources = @(
     },
     # ----------------------------------------------------------------------------------------------
     # [89] WN16-MS-000370: The "Deny access to this computer from the network" user right on member servers must be... (UserRight, line 1204)
-    #     On domain-joined systems only (the STIG lists them under Domain Systems Only): Enterprise Admins, Domain Admins, Local account and member of Administrators group. The STIG accepts *S-1-5-113 instead of *S-1-5-114; the first one it lists is written here.
+    #     On domain-joined systems only (the STIG lists them under Domain Systems Only): Enterprise Admins, Domain Admins, Local account and member of Administrators group. The STIG accepts Local account (*S-1-5-113) instead of Local account and member of Administrators group (*S-1-5-114); the first one it lists is written here.
     #     Title:      The "Deny access to this computer from the network" user right on member servers must be configured to prevent access from highly privileged domain accounts and local accounts on domain systems and from unauthenticated access on all systems.
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment\Deny access to this computer from the network
     #     Severity:   medium

@@ -87,16 +87,6 @@ export function storageText(entry: Pick<CatalogEntry, 'registry' | 'storage'>): 
   }
 }
 
-/** The recommendation in a few words (a choice name, or its own text), for summaries; undefined when the entry has none. */
-export function recommendedText(entry: Pick<CatalogEntry, 'recommended'>): string | undefined {
-  const r = entry.recommended;
-  if (r === undefined || typeof r === 'string') return r;
-  if ('text' in r && r.text !== undefined) return r.text;
-  if ('valueData' in r) return JSON.stringify(r.valueData);
-  if (r.principals) return r.principals.length ? r.principals.join(', ') : 'no one';
-  return JSON.stringify(r);
-}
-
 export const CATALOG_ENTRIES_DIR = projectPath('src', 'catalog', 'entries');
 export const CATALOG_ENTRY_SCHEMA_FILE = projectPath('src', 'catalog', 'catalog-entry.schema.json');
 

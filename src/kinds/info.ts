@@ -1,4 +1,4 @@
-import { recommendedText, type CatalogEntry } from '../catalog/catalog.js';
+import type { CatalogEntry } from '../catalog/catalog.js';
 
 /** What a document may say about a resource itself (imported STIG rules carry their ids here). */
 export interface ResourceMetadata {
@@ -53,7 +53,7 @@ export function settingInfo(resource: { entry?: CatalogEntry; metadata?: Resourc
     gpoPath: entry?.gpoPath ?? meta?.gpoPath,
     rationale: entry?.rationale ?? meta?.rationale,
     impact: entry?.impact ?? meta?.impact,
-    recommended: entry ? recommendedText(entry) : undefined,
+    recommended: typeof entry?.recommended === 'object' ? (entry.recommended.text ?? JSON.stringify(entry.recommended.valueData)) : entry?.recommended,
     references: { stig: refs('stig'), cis: refs('cis'), cce: refs('cce'), oval: refs('oval') },
   };
 }

@@ -261,7 +261,7 @@ test('import stig: each non-registry rule becomes the setting the check text sta
   const ms = imported.MS.resources.filter((r): r is ImportedPolicyResource => r.kind !== 'Registry');
   const deny = ms.find((r) => r.rule.stigId === 'WN16-MS-000370')!;
   assert.equal(deny.properties, { right: 'SeDenyNetworkLogonRight', mustInclude: ['Enterprise Admins', 'Domain Admins', '*S-1-5-114', '*S-1-5-32-546'] });
-  assert.match(deny.description!, /\*S-1-5-113 instead of \*S-1-5-114/);
+  assert.match(deny.description!, /The STIG accepts Local account \(\*S-1-5-113\) instead of Local account and member of Administrators group \(\*S-1-5-114\)/);
   const lockout = ms.find((r) => r.rule.stigId === 'WN16-AC-000010')!;
   assert.equal(lockout.properties, { policy: 'LockoutDuration', value: 15, condition: { anyOf: [{ atLeast: 15 }, { oneOf: [0] }] } });
   assert.equal(lockout.linked?.properties, { stig: 'WN16-AC-000010', value: 'recommended' });

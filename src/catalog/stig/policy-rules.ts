@@ -51,8 +51,18 @@ function principalOf(sidText: string): string | undefined {
 const SID_LINE = /^(S-1-[0-9a-z -]+?-\d+)\s*(?:\(([^)]*)\))?(?:\s+or\s+(S-1-[0-9a-z -]+?-\d+)\s*(?:\(([^)]*)\))?)?\s*$/i;
 
 /** The SID lines after the sentence at `from`, with their "Domain Systems Only" / "All Systems" headings. */
-function sidLines(text: string, from: number): { principal: string; domainOnly: boolean; alternative?: string; label?: string }[] | string {
-  const out: { principal: string; domainOnly: boolean; alternative?: string; label?: string }[] = [];
+interface SidLine {
+  principal: string;
+  domainOnly: boolean;
+  /** The name the check text gives in parentheses. */
+  label?: string;
+  /** "A or B": the other SID the STIG accepts, with its name. */
+  alternative?: string;
+  alternativeLabel?: string;
+}
+
+function sidLines(text: string, from: number): SidLine[] | string {
+  const out: SidLine[] = [];
   let domainOnly = false;
   for (const raw of text.slice(from).split('\n').slice(1)) {
     const line = raw.trim();
@@ -71,7 +81,13 @@ function sidLines(text: string, from: number): { principal: string; domainOnly: 
     if (!principal) return `cannot read '${m[1]}' as a SID`;
     const alternative = m[3] ? principalOf(m[3]) : undefined;
     if (m[3] && !alternative) return `cannot read '${m[3]}' as a SID`;
-    out.push({ principal, domainOnly, ...(alternative ? { alternative } : {}), ...(m[2] ? { label: m[2].replace(/"/g, '') } : {}) });
+    out.push({
+      principal,
+      domainOnly,
+      ...(m[2] ? { label: m[2].replace(/"/g, '') } : {}),
+      ...(alternative ? { alternative } : {}),
+      ...(m[4] ? { alternativeLabel: m[4].replace(/"/g, '') } : {}),
+    });
   }
   return out;
 }
@@ -96,7 +112,10 @@ function readUserRight(rule: StigRule): PolicyExtraction {
   const notes: string[] = [];
   const domainOnly = lines.filter((l) => l.domainOnly).map((l) => l.label ?? l.principal);
   if (domainOnly.length > 0) notes.push(`On domain-joined systems only (the STIG lists them under Domain Systems Only): ${domainOnly.join(', ')}.`);
-  for (const l of lines.filter((x) => x.alternative)) notes.push(`The STIG accepts ${l.alternative} instead of ${l.principal}; the first one it lists is written here.`);
+  const named = (sid: string, label: string | undefined) => (label ? `${label} (${sid})` : sid);
+  for (const l of lines.filter((x) => x.alternative)) {
+    notes.push(`The STIG accepts ${named(l.alternative!, l.alternativeLabel)} instead of ${named(l.principal, l.label)}; the first one it lists is written here.`);
+  }
   if (m === include && /domain-joined/i.test(m[2] ?? '')) {
     // WN16-MS-000390: the list applies to domain-joined systems; on others the right must be empty.
     if (/on nondomain-joined systems, this is a finding/i.test(text)) notes.push('On systems that are not domain-joined the STIG wants this right empty instead.');
