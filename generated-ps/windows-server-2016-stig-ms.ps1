@@ -4399,7 +4399,7 @@ $WsResources = @(
 #endregion
 
 #region Runtime (winstate 0.1.0)
-# winstate runtime 0.1.0 sha256:d2d261204247af4b79ba915b526a6e779bfde63bbb6b9a2de895f2b1c173cd10
+# winstate runtime 0.1.0 sha256:b1cf2c7bee18a57b84f4adf7284b627a34d5c4f371614728765b984e13399e0a
 # --- runtime: src/compile/runtime/core.ps1 ---
 # The engine core shared by every generated script: the kind and store tables, the run
 # (Invoke-WsConfiguration), the condition rules and the output. It knows no kind's internals:
@@ -4749,7 +4749,7 @@ function Invoke-WsConfiguration {
     }
     # One lock per file of an offline run, taken in ordinal order of the full paths (the CLI's order,
     # so two runs cannot deadlock), or the machine's one lock for a live run.
-    $lockPaths = @(Get-WsLockPaths -Files @(foreach ($name in $script:WsStoreOrder) { if ($files[$name]) { $files[$name] } }))
+    $lockPaths = Get-WsLockPaths -Files @(foreach ($name in $script:WsStoreOrder) { if ($files[$name]) { $files[$name] } })
     $taken = @()
     $fence = $null
     if ($changing -and $LockToken) {
@@ -5804,6 +5804,9 @@ function Open-WsSnapshotStore {
     return $store
 }
 
+# The name and '=' at the start of a value line, spaces included.
+$script:WsRegValuePrefix = [regex]'^\s*(?:@|"(?:[^"\\]|\\.)*")\s*=\s*'
+
 function Test-WsRegedit4Bytes {
     # True when the first non-blank line of 8-bit text is REGEDIT4 (the reader's header rule:
     # the line trimmed, compared case-sensitively).
@@ -6054,8 +6057,8 @@ function ConvertTo-WsRegText {
     # Renders $Store: the layout as read, element by element, so untouched lines (their
     # spelling, comments, blank lines, removal lines, the end of the file) keep their exact
     # text. A changed or new value is written as regedit exports it (hex lists wrap like
-    # regedit; Wine's export.c matches); a removed key or value drops its lines and the line
-    # break before them, keeping any comment above them.
+    # regedit; Wine's export.c matches); a removed key or value drops its lines and the blank
+    # lines before them, keeping any comment above them.
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store
     )
@@ -6069,7 +6072,7 @@ function ConvertTo-WsRegText {
         $key = $piece.Key
         $kept = $piece.Removal -or $key.Raw
         if (-not $kept -and -not [object]::ReferenceEquals($keyMap[$piece.Path], $key)) {
-            $null = $sb.Append((Get-WsTextWithoutLastBreak -Text $piece.Before))
+            $null = $sb.Append((Get-WsCommentsBefore -Text $piece.Before))
             continue
         }
         $null = $sb.Append($piece.Before).Append($piece.Source)
@@ -6081,7 +6084,7 @@ function ConvertTo-WsRegText {
                 continue
             }
             if (-not [object]::ReferenceEquals($values[$value.Name], $value)) {
-                $null = $sb.Append((Get-WsTextWithoutLastBreak -Text $value.Before))
+                $null = $sb.Append((Get-WsCommentsBefore -Text $value.Before))
                 continue
             }
             $null = $sb.Append($value.Before)
@@ -6089,8 +6092,11 @@ function ConvertTo-WsRegText {
                 $null = $sb.Append($value.Source)
                 continue
             }
-            $prefix = '@='
-            if ($value.Name.Length -gt 0) {
+            # Prefix: the name and '=' as the value's line spelled them, if it was read from the file
+            # (set only by Set-WsSnapshotEntry, hence the index).
+            $prefix = $value['Prefix']
+            if ($null -eq $prefix -and $value.Name.Length -eq 0) { $prefix = '@=' }
+            if ($null -eq $prefix) {
                 # A name has no hex form, so its line breaks and NULs are escaped the way Wine's regedit does.
                 $escaped = $value.Name.Replace('\', '\\').Replace('"', '\"')
                 if ($escaped.IndexOfAny($lineBreakChars) -ge 0) { $escaped = $escaped.Replace("`r", '\r').Replace("`n", '\n').Replace([string][char]0, '\0') }
@@ -6155,13 +6161,16 @@ function ConvertTo-WsRegText {
     return $sb.ToString()
 }
 
-function Get-WsTextWithoutLastBreak {
-    # The text before a removed element without the line break that ended the element before it.
+function Get-WsCommentsBefore {
+    # What stays of the text before a removed element: up to the end of its last non-blank line
+    # (comments stay), without the blank lines and the line break that led to the element.
     param([AllowEmptyString()][string] $Text)
-    $cut = $Text.LastIndexOf([char]10)
-    if ($cut -lt 0) { return $Text }
-    if ($cut -gt 0 -and $Text[$cut - 1] -eq [char]13) { $cut-- }
-    return $Text.Remove($cut, $Text.Length - $cut)
+    $end = $Text.TrimEnd().Length
+    if ($end -eq 0) { return '' }
+    $lineEnd = $Text.IndexOf([char]10, $end)
+    if ($lineEnd -lt 0) { return $Text }
+    if ($lineEnd - 1 -ge $end -and $Text[$lineEnd - 1] -eq [char]13) { $lineEnd-- }
+    return $Text.Substring(0, $lineEnd)
 }
 
 function ConvertFrom-WsUtf16 {
@@ -6522,7 +6531,9 @@ function Set-WsSnapshotEntry {
     $old = $values[$ValueName]
     $entry = $Entry
     if ($null -ne $old) {
-        # Keep the existing name spelling and position, as the registry does.
+        # Keep the existing name spelling and position, as the registry does: the line's own
+        # '"name" = ' stays too, so setting the old data back gives back the old line.
+        if ($null -ne $old.Source) { $old.Prefix = $script:WsRegValuePrefix.Match($old.Source).Value }
         $old.Kind = $entry.Kind
         $old.TypeCode = $entry.TypeCode
         $old.Data = $entry.Data
@@ -9568,6 +9579,26 @@ function Format-WsAppLockerPolicyStateText {
         '{0}: {1}, {2} rule{3}' -f $type, $mode, $count, $plural
     }
     return ($parts -join '; ')
+}
+
+function Get-WsAppLockerPolicyBackupEntries {
+    <#
+    .SYNOPSIS
+    The backup entries of many AppLocker resources (see Get-WsAppLockerPolicyBackupEntry).
+    .PARAMETER Store
+    A registry store.
+    .PARAMETER Resources
+    Runtime table rows of kind AppLockerPolicy.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
+    )
+    $out = [object[]]::new($Resources.Count)
+    for ($i = 0; $i -lt $Resources.Count; $i++) { $out[$i] = Get-WsAppLockerPolicyBackupEntry -Store $Store -Resource $Resources[$i] }
+    return , $out
 }
 
 #endregion
