@@ -258,7 +258,7 @@ function Get-WsTemplateSectionEnd {
 function Remove-WsSecurityTemplateEntry {
     <#
     .SYNOPSIS
-    Removes an entry's line; the section stays, even when empty.
+    Removes an entry's line, and its section when nothing at all is left under the header.
     .PARAMETER Store
     A store from Open-WsSecurityTemplate.
     .PARAMETER Section
@@ -285,6 +285,14 @@ function Remove-WsSecurityTemplateEntry {
     if ($at -eq $lines.Count - 1 -and $line.Eol -eq '' -and $at -gt 0) { $lines[$at - 1].Eol = '' }
     $lines.RemoveAt($at)
     $s.Entries.Remove($Key)
+    # A section left with nothing at all under its header goes too: that is how a run that created
+    # it is undone byte for byte (a section with a comment or a blank line under it stays).
+    $header = $lines.IndexOf($s.Header)
+    if ($s.Entries.Count -eq 0 -and ($header -eq $lines.Count - 1 -or $lines[$header + 1].Text.Trim().StartsWith('['))) {
+        if ($header -eq $lines.Count - 1 -and $s.Header.Eol -eq '' -and $header -gt 0) { $lines[$header - 1].Eol = '' }
+        $lines.RemoveAt($header)
+        $Store.Sections.Remove($s.Name)
+    }
     Register-WsTemplateChange -Store $Store -Section $s.Name -Key $line.Key
     return $true
 }
