@@ -128,7 +128,7 @@ $WsResources = @(
 #endregion
 
 #region Runtime (winstate 0.1.0)
-# winstate runtime 0.1.0 sha256:b1cf2c7bee18a57b84f4adf7284b627a34d5c4f371614728765b984e13399e0a
+# winstate runtime 0.1.0 sha256:8c80762174984bc2784c0a9391dcdd7436c0ed1ba64c9892a5109ac0bba4ffc7
 # --- runtime: src/compile/runtime/core.ps1 ---
 # The engine core shared by every generated script: the kind and store tables, the run
 # (Invoke-WsConfiguration), the condition rules and the output. It knows no kind's internals:
@@ -3364,7 +3364,7 @@ function Get-WsTemplateSectionEnd {
 function Remove-WsSecurityTemplateEntry {
     <#
     .SYNOPSIS
-    Removes an entry's line; the section stays, even when empty.
+    Removes an entry's line, and its section when nothing at all is left under the header.
     .PARAMETER Store
     A store from Open-WsSecurityTemplate.
     .PARAMETER Section
@@ -3391,6 +3391,14 @@ function Remove-WsSecurityTemplateEntry {
     if ($at -eq $lines.Count - 1 -and $line.Eol -eq '' -and $at -gt 0) { $lines[$at - 1].Eol = '' }
     $lines.RemoveAt($at)
     $s.Entries.Remove($Key)
+    # A section left with nothing at all under its header goes too: that is how a run that created
+    # it is undone byte for byte (a section with a comment or a blank line under it stays).
+    $header = $lines.IndexOf($s.Header)
+    if ($s.Entries.Count -eq 0 -and ($header -eq $lines.Count - 1 -or $lines[$header + 1].Text.Trim().StartsWith('['))) {
+        if ($header -eq $lines.Count - 1 -and $s.Header.Eol -eq '' -and $header -gt 0) { $lines[$header - 1].Eol = '' }
+        $lines.RemoveAt($header)
+        $Store.Sections.Remove($s.Name)
+    }
     Register-WsTemplateChange -Store $Store -Section $s.Name -Key $line.Key
     return $true
 }
