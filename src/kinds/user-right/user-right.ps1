@@ -258,7 +258,9 @@ function Set-WsUserRightState {
     if ($Resource.Ensure -eq 'Absent') {
         $null = Remove-WsSecurityTemplateEntry -Store $Store -Section 'Privilege Rights' -Key $Resource.Right
     } else {
-        $null = Set-WsPrivilegeRight -Store $Store -Right $Resource.Right -Principal $wanted
+        # A right emptied keeps its line as "Right = ": in a GPO template a missing line means "not
+        # defined" (no longer enforced), and the line's place lets a rollback restore it byte for byte.
+        $null = Set-WsPrivilegeRight -Store $Store -Right $Resource.Right -Principal $wanted -KeepEmpty
     }
     return Get-WsUserRightState -Store $Store -Resource $Resource
 }
