@@ -128,7 +128,7 @@ $WsResources = @(
 #endregion
 
 #region Runtime (winstate 0.1.0)
-# winstate runtime 0.1.0 sha256:8c80762174984bc2784c0a9391dcdd7436c0ed1ba64c9892a5109ac0bba4ffc7
+# winstate runtime 0.1.0 sha256:b7dd751ec2edbee6813afc7a73c90e3f6229b0cac7c7311bbea44dd4f81b61a4
 # --- runtime: src/compile/runtime/core.ps1 ---
 # The engine core shared by every generated script: the kind and store tables, the run
 # (Invoke-WsConfiguration), the condition rules and the output. It knows no kind's internals:
@@ -4617,7 +4617,9 @@ function Set-WsUserRightState {
     if ($Resource.Ensure -eq 'Absent') {
         $null = Remove-WsSecurityTemplateEntry -Store $Store -Section 'Privilege Rights' -Key $Resource.Right
     } else {
-        $null = Set-WsPrivilegeRight -Store $Store -Right $Resource.Right -Principal $wanted
+        # A right emptied keeps its line as "Right = ": in a GPO template a missing line means "not
+        # defined" (no longer enforced), and the line's place lets a rollback restore it byte for byte.
+        $null = Set-WsPrivilegeRight -Store $Store -Right $Resource.Right -Principal $wanted -KeepEmpty
     }
     return Get-WsUserRightState -Store $Store -Resource $Resource
 }
