@@ -62,7 +62,8 @@ export function deliverDocument(label: string, out: string | undefined, document
     return EXIT.runtimeError;
   }
   if (out === undefined) {
-    io.stdout(withSchemaPath(yaml, process.cwd()));
+    // Printed documents keep the form the repository's own configurations use: where they go is not known.
+    io.stdout(yaml);
     return undefined;
   }
   try {
