@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { childElements, parseXml, type XmlElement, type XmlNode } from '../../catalog/stig/xml.js';
 import { PsTyped } from '../../compile/quote.js';
-import type { KindBackupEntry, KindUnit, KindView, ResolveContext, ResolvedResource, ResourceKind } from '../kind.js';
+import type { KindBackupEntry, KindUnit, KindView, ResolvedResource, ResourceKind } from '../kind.js';
 import { registryRollback } from '../registry/rollback.js';
 
 export const SRPV2_KEY = 'SOFTWARE\\Policies\\Microsoft\\Windows\\SrpV2';
@@ -29,7 +29,7 @@ export interface AppLockerRule {
 
 export interface AppLockerCollection {
   type: CollectionType;
-  /** null: not configured (no EnforcementMode value). */
+  /** NotConfigured: no EnforcementMode value. */
   enforcementMode: 'NotConfigured' | 'AuditOnly' | 'Enabled';
   rules: AppLockerRule[];
 }
@@ -190,4 +190,3 @@ export const appLockerUnit: KindUnit<AppLockerSpec> = {
   },
 };
 
-export type { ResolveContext };
