@@ -69,7 +69,7 @@ export class PwshSession {
    * as a script block, so later runs send only the parameters.
    */
   runScript(script: CompiledScript, parameters: Record<string, string | boolean>, timeoutMs = this.timeoutMs): Promise<RequestResult> {
-    const hash = createHash('sha256').update(script.text).digest('hex');
+    const hash = scriptHash(script);
     // String values travel as arguments of the request line (see execute), not inside its
     // base64-encoded code: a payload of megabytes is then quoted once and parsed once.
     const values: string[] = [];
@@ -79,15 +79,26 @@ export class PwshSession {
         .join(' '),
     );
     // Decided when the request runs: a restart in between forgets every loaded script.
-    const build = () => {
-      const define = this.loadedScripts.has(hash)
-        ? new PsCode('')
-        : ps`if ($null -eq $global:WinstateScripts) { $global:WinstateScripts = @{} }
+    const build = () => ps`${this.defineOnce(script, hash)}& $global:WinstateScripts[${hash}] ${args}`;
+    return this.enqueue(build, timeoutMs, () => this.loadedScripts.add(hash), values);
+  }
+
+  /**
+   * Starts the process and parses a script now, so that a later runScript of it sends only its
+   * parameters. Resolves false (never rejects) when that failed; the later run then tries again.
+   */
+  async preload(script: CompiledScript, timeoutMs = this.timeoutMs): Promise<boolean> {
+    const hash = scriptHash(script);
+    const result = await this.enqueue(() => ps`${this.defineOnce(script, hash)}`, timeoutMs, () => this.loadedScripts.add(hash));
+    return result.ok;
+  }
+
+  /** The code that parses a script into this process's script table, or nothing when it is there already. */
+  private defineOnce(script: CompiledScript, hash: string): PsCode {
+    if (this.loadedScripts.has(hash)) return new PsCode('');
+    return ps`if ($null -eq $global:WinstateScripts) { $global:WinstateScripts = @{} }
 $global:WinstateScripts[${hash}] = [scriptblock]::Create([System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String(${toBase64(script.text)})))
 `;
-      return ps`${define}& $global:WinstateScripts[${hash}] ${args}`;
-    };
-    return this.enqueue(build, timeoutMs, () => this.loadedScripts.add(hash), values);
   }
 
   private enqueue(build: () => PsCode, timeoutMs: number, onSuccess?: () => void, values: readonly string[] = []): Promise<RequestResult> {
@@ -191,6 +202,10 @@ $global:WinstateScripts[${hash}] = [scriptblock]::Create([System.Text.Encoding]:
 function safeParameter(name: string): PsCode {
   if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name)) throw new Error(`not a parameter name: ${name}`);
   return new PsCode(name);
+}
+
+function scriptHash(script: CompiledScript): string {
+  return createHash('sha256').update(script.text).digest('hex');
 }
 
 function toBase64(text: string): string {

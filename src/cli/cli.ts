@@ -4,6 +4,8 @@ import { parseArgs as parseNodeArgs } from 'node:util';
 import { printable, type Diagnostic } from '../document/diagnostics.js';
 import type { Plan } from '../document/validate.js';
 import type { Engine, RollbackOptions } from '../engine/engine.js';
+import type { PwshSession } from '../bridge/session.js';
+import type { Snapshots } from '../engine/snapshots.js';
 import { EXIT, exitCodeOf } from '../engine/results.js';
 import type { TextOptions } from '../report/text.js';
 import type { ReportContext, ReportSpec } from '../report/formats.js';
@@ -22,6 +24,8 @@ export interface CliIo {
   env?: Record<string, string | undefined>;
   /** Milliseconds between progress messages of a long run (default 1000 on a terminal, 15000 otherwise). */
   progressIntervalMs?: number;
+  /** A PowerShell session to run in, owned and closed by the caller (a library host or a test); otherwise each command starts its own. */
+  session?: PwshSession;
 }
 
 const defaultIo: CliIo = {
@@ -472,15 +476,33 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
   const reports = await reportSpecs(args);
   const context = await reportContext(args, reports);
   const waitMs = waitOf(args);
-  const { plans, diagnostics } = await loadPlans(args.files, io);
-  if (diagnostics.length > 0 || plans.length === 0) return EXIT.invalidInput;
-  const plan = await selectedPlan(args, plans[0]!);
+  // PowerShell starts and parses the runtime while node reads and validates the document.
+  let engine = await startEngine(args, io, timeoutMs, { quiet: true });
+  engine?.preload();
+  let plan: Plan;
+  try {
+    const { plans, diagnostics } = await loadPlans(args.files, io);
+    if (diagnostics.length > 0 || plans.length === 0) {
+      await engine?.close();
+      return EXIT.invalidInput;
+    }
+    plan = await selectedPlan(args, plans[0]!);
+  } catch (error) {
+    await engine?.close();
+    throw error;
+  }
   const { WinstateRunError } = await import('../engine/engine.js');
   const { TargetLockedError } = await import('../engine/state.js');
   const { renderApply, renderRun } = await import('../report/text.js');
   const { targetText } = await import('../engine/snapshots.js');
-  const snapshots = await snapshotsOfArgs(args);
-  const engine = await startEngine(args, io, timeoutMs);
+  let snapshots: Snapshots;
+  try {
+    snapshots = await snapshotsOfArgs(args);
+  } catch (error) {
+    await engine?.close();
+    throw error;
+  }
+  engine ??= await startEngine(args, io, timeoutMs);
   if (!engine) return EXIT.runtimeError;
   const failFast = args.flags.has('--fail-fast');
   const human = (text: string) => (json ? io.stderr(`${text}\n`) : io.stdout(`${text}\n`));
@@ -518,16 +540,16 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
 }
 
 /** An engine for this invocation, or undefined after saying how to install PowerShell. */
-async function startEngine(args: Args, io: CliIo, timeoutMs?: number): Promise<Engine | undefined> {
+async function startEngine(args: Args, io: CliIo, timeoutMs?: number, options: { quiet?: boolean } = {}): Promise<Engine | undefined> {
   const { Engine } = await import('../engine/engine.js');
   const { PwshNotFoundError } = await import('../bridge/locate.js');
   try {
-    const engine = new Engine({ pwshPath: args.flags.get('--pwsh') as string | undefined, timeoutMs, stateDir: args.flags.get('--state-dir') as string | undefined });
+    const engine = new Engine({ pwshPath: args.flags.get('--pwsh') as string | undefined, timeoutMs, stateDir: args.flags.get('--state-dir') as string | undefined, ...(io.session ? { session: io.session } : {}) });
     void engine.session;
     return engine;
   } catch (error) {
     if (error instanceof PwshNotFoundError) {
-      io.stderr(`winstate: ${error.message}\n`);
+      if (!options.quiet) io.stderr(`winstate: ${error.message}\n`);
       return undefined;
     }
     throw error;

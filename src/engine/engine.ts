@@ -33,6 +33,8 @@ export interface RunOptions {
 export interface EngineOptions extends SessionOptions {
   /** Where run records and backups go; see defaultStateDir. */
   stateDir?: string;
+  /** A session the caller owns and keeps open (the engine never closes it); otherwise the engine starts its own. */
+  session?: PwshSession;
 }
 
 export class WinstateRunError extends Error {
@@ -89,7 +91,7 @@ export class Engine {
   }
 
   get session(): PwshSession {
-    return (this.sessionInstance ??= new PwshSession(this.options));
+    return (this.sessionInstance ??= this.options.session ?? new PwshSession(this.options));
   }
 
   /** One run of the script; changing runs should go through set/apply, which add lock and records. */
@@ -329,8 +331,16 @@ export class Engine {
     return { ...report, runId: report.backup !== null ? id : undefined };
   }
 
+  /**
+   * Starts PowerShell and loads the runtime now, while the caller does other work (reading and
+   * validating a document); the first run then finds both ready. Failures surface at that run.
+   */
+  preload(): void {
+    void this.session.preload(bridgeScript());
+  }
+
   async close(): Promise<void> {
-    await this.sessionInstance?.close();
+    if (this.sessionInstance !== this.options.session) await this.sessionInstance?.close();
     this.sessionInstance = undefined;
   }
 }
