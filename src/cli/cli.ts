@@ -5,7 +5,6 @@ import { printable, type Diagnostic } from '../document/diagnostics.js';
 import type { Plan } from '../document/validate.js';
 import type { Engine, RollbackOptions } from '../engine/engine.js';
 import type { PwshSession } from '../bridge/session.js';
-import type { Snapshots } from '../engine/snapshots.js';
 import { EXIT, exitCodeOf } from '../engine/results.js';
 import type { TextOptions } from '../report/text.js';
 import type { ReportContext, ReportSpec } from '../report/formats.js';
@@ -476,33 +475,18 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
   const reports = await reportSpecs(args);
   const context = await reportContext(args, reports);
   const waitMs = waitOf(args);
-  // PowerShell starts and parses the runtime while node reads and validates the document.
-  let engine = await startEngine(args, io, timeoutMs, { quiet: true });
-  engine?.preload();
-  let plan: Plan;
-  try {
-    const { plans, diagnostics } = await loadPlans(args.files, io);
-    if (diagnostics.length > 0 || plans.length === 0) {
-      await engine?.close();
-      return EXIT.invalidInput;
-    }
-    plan = await selectedPlan(args, plans[0]!);
-  } catch (error) {
-    await engine?.close();
-    throw error;
-  }
+  const { plans, diagnostics } = await loadPlans(args.files, io);
+  if (diagnostics.length > 0 || plans.length === 0) return EXIT.invalidInput;
+  const plan = await selectedPlan(args, plans[0]!);
+  // A valid document only: invalid input never starts PowerShell. It starts and parses the
+  // runtime while node loads the engine and the report modules.
+  const snapshots = await snapshotsOfArgs(args);
+  const early = await preloadedSession(args, io, timeoutMs);
   const { WinstateRunError } = await import('../engine/engine.js');
   const { TargetLockedError } = await import('../engine/state.js');
   const { renderApply, renderRun } = await import('../report/text.js');
   const { targetText } = await import('../engine/snapshots.js');
-  let snapshots: Snapshots;
-  try {
-    snapshots = await snapshotsOfArgs(args);
-  } catch (error) {
-    await engine?.close();
-    throw error;
-  }
-  engine ??= await startEngine(args, io, timeoutMs);
+  const engine = await startEngine(args, io, timeoutMs, early);
   if (!engine) return EXIT.runtimeError;
   const failFast = args.flags.has('--fail-fast');
   const human = (text: string) => (json ? io.stderr(`${text}\n`) : io.stdout(`${text}\n`));
@@ -540,16 +524,37 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
 }
 
 /** An engine for this invocation, or undefined after saying how to install PowerShell. */
-async function startEngine(args: Args, io: CliIo, timeoutMs?: number, options: { quiet?: boolean } = {}): Promise<Engine | undefined> {
+/**
+ * A PowerShell session started at once, with the runtime parsing in it (the caller's own session
+ * when it gave one); undefined when PowerShell cannot be found, which startEngine then reports.
+ */
+async function preloadedSession(args: Args, io: CliIo, timeoutMs?: number): Promise<PwshSession | undefined> {
+  const { PwshSession } = await import('../bridge/session.js');
+  const { bridgeScript } = await import('../compile/runtime-text.js');
+  const { PwshNotFoundError } = await import('../bridge/locate.js');
+  try {
+    const session = io.session ?? new PwshSession({ pwshPath: args.flags.get('--pwsh') as string | undefined, timeoutMs });
+    void session.preload(bridgeScript());
+    // Closed by the engine that takes it over (or by the caller, for its own session).
+    return io.session ? undefined : session;
+  } catch (error) {
+    if (error instanceof PwshNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+/** An engine for this invocation (in the session already started, if any), or undefined after saying how to install PowerShell. */
+async function startEngine(args: Args, io: CliIo, timeoutMs?: number, started?: PwshSession): Promise<Engine | undefined> {
   const { Engine } = await import('../engine/engine.js');
   const { PwshNotFoundError } = await import('../bridge/locate.js');
   try {
-    const engine = new Engine({ pwshPath: args.flags.get('--pwsh') as string | undefined, timeoutMs, stateDir: args.flags.get('--state-dir') as string | undefined, ...(io.session ? { session: io.session } : {}) });
+    const session = started ?? io.session;
+    const engine = new Engine({ pwshPath: args.flags.get('--pwsh') as string | undefined, timeoutMs, stateDir: args.flags.get('--state-dir') as string | undefined, ...(session ? { session, closesSession: session !== io.session } : {}) });
     void engine.session;
     return engine;
   } catch (error) {
     if (error instanceof PwshNotFoundError) {
-      if (!options.quiet) io.stderr(`winstate: ${error.message}\n`);
+      io.stderr(`winstate: ${error.message}\n`);
       return undefined;
     }
     throw error;

@@ -1,71 +1,14 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { projectPath } from '../paths.js';
 import type { PlannedResource, Plan } from '../document/validate.js';
 import { unitOf } from '../kinds/index.js';
 import { settingInfo } from '../kinds/info.js';
 import { ps, psCommentText, psIdentifier, psJoin, PsCode } from './quote.js';
+import { assertAscii, ENTRY_POINT, PARAM_BLOCK, runtime, type CompiledScript } from './runtime-text.js';
+
+export { bridgeScript, runtime, runtimeHeader, RUNTIME_FILES, type CompiledScript } from './runtime-text.js';
 import { VERSION } from '../version.js';
 import { toClixml } from '../bridge/clixml.js';
 import { releaseGarbage } from '../bridge/memory.js';
-
-/**
- * Runtime pieces embedded in every script, in this order (project paths): the engine core, then
- * each store and kind module with the tables it reads. Only the live layers run Windows-only code.
- */
-export const RUNTIME_FILES = [
-  'src/compile/runtime/core.ps1',
-  'src/compile/runtime/safety.ps1',
-  'src/kinds/text-file.ps1',
-  'src/kinds/live.ps1',
-  'src/kinds/registry/registry-live.ps1',
-  'src/kinds/registry/registry-snapshot.ps1',
-  'src/kinds/registry/registry.ps1',
-  'src/kinds/user-right/principals.generated.ps1',
-  'src/kinds/user-right/privileges.generated.ps1',
-  'src/kinds/user-right/principal.ps1',
-  'src/kinds/security-policy/template-keys.generated.ps1',
-  'src/kinds/security-policy/security-template.ps1',
-  'src/kinds/security-policy/security-template-live.ps1',
-  'src/kinds/security-policy/template-policy.ps1',
-  'src/kinds/audit-policy/subcategories.generated.ps1',
-  'src/kinds/audit-policy/audit-backup.ps1',
-  'src/kinds/audit-policy/audit-backup-live.ps1',
-  'src/kinds/user-right/user-right.ps1',
-  'src/kinds/account-policy/account-policy.ps1',
-  'src/kinds/security-policy/security-policy.ps1',
-  'src/kinds/audit-policy/audit-policy.ps1',
-  'src/kinds/applocker/applocker.ps1',
-];
-
-let runtimeText: string | undefined;
-/**
- * The runtime region's text: a header line with the winstate version and the SHA-256 of the rest
- * (`# winstate runtime <version> sha256:<hex>`), so a reviewer can tell at once that a script
- * carries the runtime they approved, then the runtime files.
- */
-export function runtime(): string {
-  if (runtimeText === undefined) {
-    const body = RUNTIME_FILES.map((f) => {
-      const text = readFileSync(projectPath(...f.split('/')), 'utf8').replace(/\r\n/g, '\n');
-      return `# --- runtime: ${f} ---\n${text.trimEnd()}\n`;
-    }).join('\n');
-    runtimeText = `${runtimeHeader(body)}\n${body}`;
-  }
-  return runtimeText;
-}
-
-/** The runtime's first line for a runtime body (the text after that line, LF line endings). */
-export function runtimeHeader(body: string): string {
-  return `# winstate runtime ${VERSION} sha256:${createHash('sha256').update(body, 'utf8').digest('hex')}`;
-}
-
-export interface CompiledScript {
-  name: string;
-  fileName: string;
-  text: string;
-}
 
 /** Plan -> one standalone, deterministic, ASCII-only .ps1 for Windows PowerShell 5.1 and PowerShell 7. */
 export function compilePlan(plan: Plan): CompiledScript {
@@ -95,30 +38,6 @@ export function compilePlan(plan: Plan): CompiledScript {
 function documentFields(plan: Plan): Record<string, unknown> {
   return { Name: plan.name, WinstateVersion: VERSION };
 }
-
-/**
- * The bridge's form of every script: the same parameters, runtime and entry point as a compiled
- * script, with the document and its resource table passed in as data (-Payload, see
- * bridge/clixml.ts). Its text is the same for every document, so a session parses it once.
- */
-export function bridgeScript(): CompiledScript {
-  bridgeScriptText ??= [
-    PARAM_BLOCK.replace(/\n\)$/, ',\n\n    [Parameter(Mandatory = $true)]\n    [string] $Payload\n)'),
-    "$ErrorActionPreference = 'Stop'",
-    '',
-    `#region Runtime (winstate ${VERSION})`,
-    runtime(),
-    '#endregion',
-    '',
-    '$WsData = ConvertFrom-WsPayload -Payload $Payload',
-    '$WsDocument = $WsData.Document',
-    '$WsResources = $WsData.Resources',
-    ENTRY_POINT,
-  ].join('\n');
-  assertAscii(bridgeScriptText);
-  return { name: 'winstate-bridge', fileName: 'winstate-bridge.ps1', text: bridgeScriptText };
-}
-let bridgeScriptText: string | undefined;
 
 /** The document and its resources as the bridge sends them (-Payload of bridgeScript). */
 export function bridgePayload(plan: Plan): string {
@@ -182,43 +101,6 @@ function helpBlock(plan: Plan): string {
   ];
   return lines.join('\n');
 }
-
-const PARAM_BLOCK = `[CmdletBinding(SupportsShouldProcess = $true)]
-param(
-    [ValidateSet('Get', 'Test', 'Set')]
-    [string] $Mode = 'Test',
-
-    [string] $RegistrySnapshot,
-
-    [string] $SecurityTemplate,
-
-    [string] $AuditBackup,
-
-    [ValidateSet('Text', 'Json', 'Object')]
-    [string] $OutputFormat = 'Text',
-
-    [string] $BackupPath,
-
-    [switch] $FailFast,
-
-    [switch] $NoLock,
-
-    [string] $LockToken,
-
-    [string] $LockPath
-)`;
-
-const ENTRY_POINT = `$WsReport = Invoke-WsConfiguration -Document $WsDocument -Resources $WsResources -Mode $Mode -RegistrySnapshot $RegistrySnapshot -Cmdlet $PSCmdlet \`
-    -BackupPath $BackupPath -FailFast $FailFast.IsPresent -NoLock $NoLock.IsPresent -LockToken $LockToken -LockFile $LockPath \`
-    -SecurityTemplate $SecurityTemplate -AuditBackup $AuditBackup
-switch ($OutputFormat) {
-    'Json' { ConvertTo-WsAsciiJson -InputObject $WsReport }
-    'Object' { [pscustomobject]$WsReport }
-    default { Format-WsText -Report $WsReport }
-}
-# Only a script file sets an exit code; a script block run inside a session must not end it.
-if ($MyInvocation.MyCommand.Path) { exit (Get-WsExitCode -Report $WsReport) }
-`;
 
 function resourceRow(r: PlannedResource, i: number): PsCode {
   const { policy } = r;
@@ -290,9 +172,4 @@ function wrap(label: string, text: string): string[] {
   }
   if (line) lines.push(line);
   return lines.map((l, i) => `#     ${i === 0 ? label : ' '.repeat(label.length)}${l}`);
-}
-
-function assertAscii(text: string): void {
-  const bad = text.search(/[^\x09\x0a\x20-\x7e]/);
-  if (bad >= 0) throw new Error(`internal error: generated script has a non-ASCII character at offset ${bad}`);
 }

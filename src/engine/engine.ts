@@ -4,8 +4,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import { bridgePayload, bridgeScript, compilePlan } from '../compile/emit.js';
 import { PwshSession, type SessionOptions } from '../bridge/session.js';
 import { PsCode } from '../compile/quote.js';
-import { validateText, type Plan } from '../document/validate.js';
-import { formatDiagnostic } from '../document/diagnostics.js';
+import type { Plan } from '../document/validate.js';
 import { writeFileAtomic } from '../fs.js';
 import { applyCounts, type ApplyReport, type Mode, type PlanItem, type RunReport } from './results.js';
 import { rollbackDocument, type BackupRecord } from './rollback.js';
@@ -33,8 +32,10 @@ export interface RunOptions {
 export interface EngineOptions extends SessionOptions {
   /** Where run records and backups go; see defaultStateDir. */
   stateDir?: string;
-  /** A session the caller owns and keeps open (the engine never closes it); otherwise the engine starts its own. */
+  /** A session to run in (already started, perhaps); otherwise the engine starts its own. */
   session?: PwshSession;
+  /** Whether close() ends the given session too; by default the caller owns it. */
+  closesSession?: boolean;
 }
 
 export class WinstateRunError extends Error {
@@ -230,6 +231,9 @@ export class Engine {
     const dir = runDir(this.stateDir, of.id);
     const documentFile = join(dir, 'rollback.yaml');
     writeFileAtomic(documentFile, yaml);
+    // Loaded here: only a rollback reads a document, and the module costs every start.
+    const { validateText } = await import('../document/validate.js');
+    const { formatDiagnostic } = await import('../document/diagnostics.js');
     const { plan, diagnostics } = validateText(documentFile, yaml);
     if (!plan) throw new WinstateRunError(`the rollback document for ${of.id} is invalid:\n${diagnostics.map(formatDiagnostic).join('\n')}`);
     const scriptFile = join(dir, 'rollback.ps1');
@@ -340,7 +344,7 @@ export class Engine {
   }
 
   async close(): Promise<void> {
-    if (this.sessionInstance !== this.options.session) await this.sessionInstance?.close();
+    if (this.sessionInstance !== this.options.session || this.options.closesSession) await this.sessionInstance?.close();
     this.sessionInstance = undefined;
   }
 }
