@@ -10,7 +10,7 @@ import { applyCounts, type ApplyReport, type Mode, type PlanItem, type RunReport
 import { rollbackDocument, type BackupRecord } from './rollback.js';
 import { runReportProblems } from './report-check.js';
 import {
-  acquireLocks, defaultStateDir, findRun, lockPathFor, newRunId, readJournal, runDir, wasInterrupted, writeRun,
+  acquireLocks, defaultStateDir, findRun, lockPathFor, lockPathsFor, newRunId, readJournal, runDir, wasInterrupted, writeRun,
   type RunRecord, type RunStatus,
 } from './state.js';
 import { snapshotFiles, STORE_FILES, type Snapshots, type StoreName } from './snapshots.js';
@@ -392,8 +392,7 @@ export function runSnapshotsOf(run: Pick<RunRecord, 'snapshot' | 'snapshots'>): 
 
 /** One lock per file of an offline run (in a stable order), or the machine's lock for a live run. */
 function lockPathsOf(snapshots: Snapshots): string[] {
-  const files = snapshotFiles(snapshots);
-  return files.length === 0 ? [lockPathFor(undefined)] : files.map((f) => lockPathFor(f));
+  return lockPathsFor(snapshotFiles(snapshots));
 }
 
 /**

@@ -154,6 +154,22 @@ export function lockPathFor(snapshot: string | undefined): string {
   return join(process.env.ProgramData ?? 'C:\\ProgramData', 'winstate', 'registry.lock');
 }
 
+/**
+ * Every lock a run takes: one per snapshot file, in ordinal order of the lock paths, or the
+ * machine's lock when there is none. Get-WsLockPaths (safety.ps1) takes the same order, so a CLI
+ * run and a script run by hand over the same files cannot each hold one lock and wait for the
+ * other (test/fixtures/kinds/lock-path-cases.json holds the cases both must pass).
+ */
+export function lockPathsFor(files: readonly string[]): string[] {
+  if (files.length === 0) return [lockPathFor(undefined)];
+  return files.map((f) => lockPathFor(f)).sort(compareOrdinal);
+}
+
+/** Ordinal order of UTF-16 code units, as .NET's StringComparer.Ordinal. */
+function compareOrdinal(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Exported for tests: the one rule for a running process (src/processes.ts). */
 export const alive = processAlive;
 
