@@ -4399,7 +4399,7 @@ $WsResources = @(
 #endregion
 
 #region Runtime (winstate 0.1.0)
-# winstate runtime 0.1.0 sha256:b7dd751ec2edbee6813afc7a73c90e3f6229b0cac7c7311bbea44dd4f81b61a4
+# winstate runtime 0.1.0 sha256:7dbfdded8dd49b06e9e5093f4608a6af6aea6a8595a3cf715c9ed8461c24d321
 # --- runtime: src/compile/runtime/core.ps1 ---
 # The engine core shared by every generated script: the kind and store tables, the run
 # (Invoke-WsConfiguration), the condition rules and the output. It knows no kind's internals:
@@ -4413,9 +4413,10 @@ $script:WsKindTable = @{
         DesiredColumns = @('ValueData', 'WireData', 'Condition', 'ConditionView', 'AbsentOk', 'Policy') }
     UserRight      = @{ Store = 'SecurityTemplate'; Noun = 'UserRight'; Payload = $null
         DesiredColumns = @('Principals', 'MustInclude', 'MustExclude', 'AllowLockout') }
-    AccountPolicy  = @{ Store = 'SecurityTemplate'; Noun = 'AccountPolicy'; Payload = $null
+    # The two template kinds share one module (security-policy/template-policy.ps1).
+    AccountPolicy  = @{ Store = 'SecurityTemplate'; Noun = 'TemplatePolicy'; Payload = $null
         DesiredColumns = @('Value', 'Condition', 'ConditionView', 'Policy') }
-    SecurityPolicy = @{ Store = 'SecurityTemplate'; Noun = 'SecurityPolicy'; Payload = $null
+    SecurityPolicy = @{ Store = 'SecurityTemplate'; Noun = 'TemplatePolicy'; Payload = $null
         DesiredColumns = @('Value', 'Condition', 'ConditionView', 'Policy') }
     AuditPolicy    = @{ Store = 'AuditBackup'; Noun = 'AuditPolicy'; Payload = $null
         DesiredColumns = @('Ensure', 'Success', 'Failure') }
@@ -7946,8 +7947,8 @@ function Save-WsLiveSecurityTemplate {
 # --- runtime: src/kinds/security-policy/template-policy.ps1 ---
 # What the AccountPolicy and SecurityPolicy kinds share: one value of [System Access] or
 # [Kerberos Policy] in the security template store, read and written through
-# Get-/Set-WsSecurityTemplateEntry. The two kinds' modules (account-policy.ps1,
-# security-policy.ps1) are these functions under their own names.
+# Get-/Set-WsSecurityTemplateEntry. Both kinds' module: the kind table names it (Noun
+# 'TemplatePolicy') for each, and a backup entry takes its kind from the row.
 # Row columns: Section, Key, ValueKind ('integer' | 'boolean' | 'string'), Ensure, Value (int64,
 # string or $null: a string judged by its condition only), Condition, ConditionView, Policy.
 
@@ -8092,28 +8093,61 @@ function Set-WsTemplatePolicyState {
     return (Get-WsTemplatePolicyStates -Store $Store -Resources @($Resource))[0]
 }
 
-function Get-WsTemplatePolicyBackupEntry {
+function Get-WsTemplatePolicyState {
     <#
     .SYNOPSIS
-    The key's text after '=' before the change ($null: not defined).
-    .PARAMETER Kind
-    The kind named in the entry.
+    One AccountPolicy or SecurityPolicy resource's state (see Get-WsTemplatePolicyStates).
     .PARAMETER Store
     A security template store.
     .PARAMETER Resource
     A runtime table row.
     #>
     [CmdletBinding()]
+    [OutputType([hashtable])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] $Resource
+    )
+    return (Get-WsTemplatePolicyStates -Store $Store -Resources @($Resource))[0]
+}
+
+function Get-WsTemplatePolicyBackupEntry {
+    <#
+    .SYNOPSIS
+    The key's text after '=' before the change ($null: not defined), under the row's own kind.
+    .PARAMETER Store
+    A security template store.
+    .PARAMETER Resource
+    A runtime table row of kind AccountPolicy or SecurityPolicy.
+    #>
+    [CmdletBinding()]
     [OutputType([System.Collections.Specialized.OrderedDictionary])]
     param(
-        [Parameter(Mandatory = $true)] [string] $Kind,
         [Parameter(Mandatory = $true)] [hashtable] $Store,
         [Parameter(Mandatory = $true)] $Resource
     )
     return [ordered]@{
-        kind = $Kind; resource = $Resource.Name; target = $Resource.Target; section = $Resource.Section; key = $Resource.Key
+        kind = [string]$Resource.Kind; resource = $Resource.Name; target = $Resource.Target; section = $Resource.Section; key = $Resource.Key
         value = (Get-WsSecurityTemplateEntry -Store $Store -Section $Resource.Section -Key $Resource.Key)
     }
+}
+
+function Get-WsTemplatePolicyBackupEntries {
+    <#
+    .SYNOPSIS
+    The backup entries of many resources, one per resource (see Get-WsTemplatePolicyBackupEntry).
+    .PARAMETER Store
+    A security template store.
+    .PARAMETER Resources
+    Runtime table rows of kind AccountPolicy or SecurityPolicy.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
+    )
+    return , [object[]]@(foreach ($r in $Resources) { Get-WsTemplatePolicyBackupEntry -Store $Store -Resource $r })
 }
 
 function Format-WsTemplatePolicyStateText {
@@ -8964,220 +8998,6 @@ function Format-WsUserRightStateText {
     if ($View.Contains('mustInclude')) { $parts += 'includes ' + (& $names $View.mustInclude) }
     if ($View.Contains('mustExclude')) { $parts += 'excludes ' + (& $names $View.mustExclude) }
     return $parts -join '; '
-}
-
-# --- runtime: src/kinds/account-policy/account-policy.ps1 ---
-# The AccountPolicy kind: password, lockout and Kerberos policy, one value of the
-# security template store. The rules are template-policy.ps1's, shared with the other template kind.
-
-function Get-WsAccountPolicyStates {
-    <#
-    .SYNOPSIS
-    The state of every AccountPolicy resource (see Get-WsTemplatePolicyStates).
-    .PARAMETER Store
-    A security template store.
-    .PARAMETER Resources
-    Runtime table rows of kind AccountPolicy.
-    #>
-    [CmdletBinding()]
-    [OutputType([object[]])]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
-    )
-    return , (Get-WsTemplatePolicyStates -Store $Store -Resources $Resources)
-}
-
-function Get-WsAccountPolicyState {
-    <#
-    .SYNOPSIS
-    One AccountPolicy resource's state.
-    .PARAMETER Store
-    A security template store.
-    .PARAMETER Resource
-    A runtime table row of kind AccountPolicy.
-    #>
-    [CmdletBinding()]
-    [OutputType([hashtable])]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
-    )
-    return (Get-WsTemplatePolicyStates -Store $Store -Resources @($Resource))[0]
-}
-
-function Set-WsAccountPolicyState {
-    <#
-    .SYNOPSIS
-    Writes the desired value (see Set-WsTemplatePolicyState).
-    .PARAMETER Store
-    A security template store.
-    .PARAMETER Resource
-    A runtime table row of kind AccountPolicy.
-    #>
-    [CmdletBinding()]
-    [OutputType([hashtable])]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
-    )
-    return Set-WsTemplatePolicyState -Store $Store -Resource $Resource
-}
-
-function Get-WsAccountPolicyBackupEntry {
-    <#
-    .SYNOPSIS
-    The value before the change: { kind, resource, target, section, key, value } ($null: not defined).
-    .PARAMETER Store
-    A security template store.
-    .PARAMETER Resource
-    A runtime table row of kind AccountPolicy.
-    #>
-    [CmdletBinding()]
-    [OutputType([System.Collections.Specialized.OrderedDictionary])]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
-    )
-    return Get-WsTemplatePolicyBackupEntry -Kind 'AccountPolicy' -Store $Store -Resource $Resource
-}
-
-function Get-WsAccountPolicyBackupEntries {
-    <#
-    .SYNOPSIS
-    The backup entries of many resources, one per resource (see Get-WsAccountPolicyBackupEntry).
-    .PARAMETER Store
-    The kind's store.
-    .PARAMETER Resources
-    Runtime table rows of kind AccountPolicy.
-    #>
-    [CmdletBinding()]
-    [OutputType([object[]])]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
-    )
-    return , [object[]]@(foreach ($r in $Resources) { Get-WsAccountPolicyBackupEntry -Store $Store -Resource $r })
-}
-
-function Format-WsAccountPolicyStateText {
-    <#
-    .SYNOPSIS
-    A AccountPolicy view in words (see Format-WsTemplatePolicyStateText).
-    .PARAMETER View
-    A desired or actual view.
-    #>
-    [CmdletBinding()]
-    [OutputType([string])]
-    param([AllowNull()] $View)
-    return Format-WsTemplatePolicyStateText -View $View
-}
-
-# --- runtime: src/kinds/security-policy/security-policy.ps1 ---
-# The SecurityPolicy kind: the [System Access] security options held by the LSA and SAM, one value of the
-# security template store. The rules are template-policy.ps1's, shared with the other template kind.
-
-function Get-WsSecurityPolicyStates {
-    <#
-    .SYNOPSIS
-    The state of every SecurityPolicy resource (see Get-WsTemplatePolicyStates).
-    .PARAMETER Store
-    A security template store.
-    .PARAMETER Resources
-    Runtime table rows of kind SecurityPolicy.
-    #>
-    [CmdletBinding()]
-    [OutputType([object[]])]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
-    )
-    return , (Get-WsTemplatePolicyStates -Store $Store -Resources $Resources)
-}
-
-function Get-WsSecurityPolicyState {
-    <#
-    .SYNOPSIS
-    One SecurityPolicy resource's state.
-    .PARAMETER Store
-    A security template store.
-    .PARAMETER Resource
-    A runtime table row of kind SecurityPolicy.
-    #>
-    [CmdletBinding()]
-    [OutputType([hashtable])]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
-    )
-    return (Get-WsTemplatePolicyStates -Store $Store -Resources @($Resource))[0]
-}
-
-function Set-WsSecurityPolicyState {
-    <#
-    .SYNOPSIS
-    Writes the desired value (see Set-WsTemplatePolicyState).
-    .PARAMETER Store
-    A security template store.
-    .PARAMETER Resource
-    A runtime table row of kind SecurityPolicy.
-    #>
-    [CmdletBinding()]
-    [OutputType([hashtable])]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
-    )
-    return Set-WsTemplatePolicyState -Store $Store -Resource $Resource
-}
-
-function Get-WsSecurityPolicyBackupEntry {
-    <#
-    .SYNOPSIS
-    The value before the change: { kind, resource, target, section, key, value } ($null: not defined).
-    .PARAMETER Store
-    A security template store.
-    .PARAMETER Resource
-    A runtime table row of kind SecurityPolicy.
-    #>
-    [CmdletBinding()]
-    [OutputType([System.Collections.Specialized.OrderedDictionary])]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
-    )
-    return Get-WsTemplatePolicyBackupEntry -Kind 'SecurityPolicy' -Store $Store -Resource $Resource
-}
-
-function Get-WsSecurityPolicyBackupEntries {
-    <#
-    .SYNOPSIS
-    The backup entries of many resources, one per resource (see Get-WsSecurityPolicyBackupEntry).
-    .PARAMETER Store
-    The kind's store.
-    .PARAMETER Resources
-    Runtime table rows of kind SecurityPolicy.
-    #>
-    [CmdletBinding()]
-    [OutputType([object[]])]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
-    )
-    return , [object[]]@(foreach ($r in $Resources) { Get-WsSecurityPolicyBackupEntry -Store $Store -Resource $r })
-}
-
-function Format-WsSecurityPolicyStateText {
-    <#
-    .SYNOPSIS
-    A SecurityPolicy view in words (see Format-WsTemplatePolicyStateText).
-    .PARAMETER View
-    A desired or actual view.
-    #>
-    [CmdletBinding()]
-    [OutputType([string])]
-    param([AllowNull()] $View)
-    return Format-WsTemplatePolicyStateText -View $View
 }
 
 # --- runtime: src/kinds/audit-policy/audit-policy.ps1 ---

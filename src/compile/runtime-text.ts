@@ -29,8 +29,6 @@ export const RUNTIME_FILES = [
   'src/kinds/audit-policy/audit-backup.ps1',
   'src/kinds/audit-policy/audit-backup-live.ps1',
   'src/kinds/user-right/user-right.ps1',
-  'src/kinds/account-policy/account-policy.ps1',
-  'src/kinds/security-policy/security-policy.ps1',
   'src/kinds/audit-policy/audit-policy.ps1',
   'src/kinds/applocker/applocker.ps1',
 ];

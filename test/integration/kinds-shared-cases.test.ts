@@ -39,13 +39,13 @@ test('Test-WsCondition answers every shared condition case as meetsCondition doe
   cases.forEach((c, i) => assert.is(answers[i], c.expected, `PowerShell: ${JSON.stringify(c)}`));
 });
 
-test('Format-Ws<Kind>StateText words every shared view as stateText does', async () => {
+test('each kind\'s Format function, found through the kind table, words every shared view as stateText does', async () => {
   const cases = read<StateCase>('state-text-cases.json');
   const items = cases.map((c) => {
     assert.is(stateText(c.view, c.kind), c.text, `TypeScript: ${JSON.stringify(c)}`);
     return ps`@{ Kind = ${c.kind}; View = ${psLiteral(c.view)} }`;
   });
-  const texts = await shell.json<string>(ps`foreach ($case in @(${psJoin(items, ', ')})) { [string](& ('Format-Ws' + $case.Kind + 'StateText') -View $case.View) }`);
+  const texts = await shell.json<string>(ps`foreach ($case in @(${psJoin(items, ', ')})) { [string](& (Get-WsKindModule -Kind $case.Kind).Format -View $case.View) }`);
   assert.is(texts.length, cases.length);
   const differing = cases.map((c, i) => ({ c, got: texts[i] })).filter(({ c, got }) => got !== c.text).map(({ c, got }) => `${c.kind} ${JSON.stringify(c.view)}: runtime "${got}", expected "${c.text}"`);
   assert.equal(differing, []);

@@ -10,9 +10,10 @@ $script:WsKindTable = @{
         DesiredColumns = @('ValueData', 'WireData', 'Condition', 'ConditionView', 'AbsentOk', 'Policy') }
     UserRight      = @{ Store = 'SecurityTemplate'; Noun = 'UserRight'; Payload = $null
         DesiredColumns = @('Principals', 'MustInclude', 'MustExclude', 'AllowLockout') }
-    AccountPolicy  = @{ Store = 'SecurityTemplate'; Noun = 'AccountPolicy'; Payload = $null
+    # The two template kinds share one module (security-policy/template-policy.ps1).
+    AccountPolicy  = @{ Store = 'SecurityTemplate'; Noun = 'TemplatePolicy'; Payload = $null
         DesiredColumns = @('Value', 'Condition', 'ConditionView', 'Policy') }
-    SecurityPolicy = @{ Store = 'SecurityTemplate'; Noun = 'SecurityPolicy'; Payload = $null
+    SecurityPolicy = @{ Store = 'SecurityTemplate'; Noun = 'TemplatePolicy'; Payload = $null
         DesiredColumns = @('Value', 'Condition', 'ConditionView', 'Policy') }
     AuditPolicy    = @{ Store = 'AuditBackup'; Noun = 'AuditPolicy'; Payload = $null
         DesiredColumns = @('Ensure', 'Success', 'Failure') }

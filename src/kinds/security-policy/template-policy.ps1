@@ -1,7 +1,7 @@
 # What the AccountPolicy and SecurityPolicy kinds share: one value of [System Access] or
 # [Kerberos Policy] in the security template store, read and written through
-# Get-/Set-WsSecurityTemplateEntry. The two kinds' modules (account-policy.ps1,
-# security-policy.ps1) are these functions under their own names.
+# Get-/Set-WsSecurityTemplateEntry. Both kinds' module: the kind table names it (Noun
+# 'TemplatePolicy') for each, and a backup entry takes its kind from the row.
 # Row columns: Section, Key, ValueKind ('integer' | 'boolean' | 'string'), Ensure, Value (int64,
 # string or $null: a string judged by its condition only), Condition, ConditionView, Policy.
 
@@ -146,28 +146,61 @@ function Set-WsTemplatePolicyState {
     return (Get-WsTemplatePolicyStates -Store $Store -Resources @($Resource))[0]
 }
 
-function Get-WsTemplatePolicyBackupEntry {
+function Get-WsTemplatePolicyState {
     <#
     .SYNOPSIS
-    The key's text after '=' before the change ($null: not defined).
-    .PARAMETER Kind
-    The kind named in the entry.
+    One AccountPolicy or SecurityPolicy resource's state (see Get-WsTemplatePolicyStates).
     .PARAMETER Store
     A security template store.
     .PARAMETER Resource
     A runtime table row.
     #>
     [CmdletBinding()]
+    [OutputType([hashtable])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] $Resource
+    )
+    return (Get-WsTemplatePolicyStates -Store $Store -Resources @($Resource))[0]
+}
+
+function Get-WsTemplatePolicyBackupEntry {
+    <#
+    .SYNOPSIS
+    The key's text after '=' before the change ($null: not defined), under the row's own kind.
+    .PARAMETER Store
+    A security template store.
+    .PARAMETER Resource
+    A runtime table row of kind AccountPolicy or SecurityPolicy.
+    #>
+    [CmdletBinding()]
     [OutputType([System.Collections.Specialized.OrderedDictionary])]
     param(
-        [Parameter(Mandatory = $true)] [string] $Kind,
         [Parameter(Mandatory = $true)] [hashtable] $Store,
         [Parameter(Mandatory = $true)] $Resource
     )
     return [ordered]@{
-        kind = $Kind; resource = $Resource.Name; target = $Resource.Target; section = $Resource.Section; key = $Resource.Key
+        kind = [string]$Resource.Kind; resource = $Resource.Name; target = $Resource.Target; section = $Resource.Section; key = $Resource.Key
         value = (Get-WsSecurityTemplateEntry -Store $Store -Section $Resource.Section -Key $Resource.Key)
     }
+}
+
+function Get-WsTemplatePolicyBackupEntries {
+    <#
+    .SYNOPSIS
+    The backup entries of many resources, one per resource (see Get-WsTemplatePolicyBackupEntry).
+    .PARAMETER Store
+    A security template store.
+    .PARAMETER Resources
+    Runtime table rows of kind AccountPolicy or SecurityPolicy.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Resources
+    )
+    return , [object[]]@(foreach ($r in $Resources) { Get-WsTemplatePolicyBackupEntry -Store $Store -Resource $r })
 }
 
 function Format-WsTemplatePolicyStateText {

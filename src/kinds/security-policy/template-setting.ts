@@ -119,7 +119,7 @@ function findKey(kind: 'AccountPolicy' | 'SecurityPolicy', given: string, ctx: R
   return undefined;
 }
 
-/** A template view in words (Format-WsAccountPolicyStateText, Format-WsSecurityPolicyStateText). */
+/** A template view in words (Format-WsTemplatePolicyStateText gives the same). */
 export function templateStateText(view: KindView): string {
   if (view.ensure === 'Absent') return 'not defined';
   const raw = view.value === undefined ? undefined : typeof view.value === 'string' ? JSON.stringify(view.value) : String(view.value);
