@@ -4560,7 +4560,7 @@ $WsResources = @(
 #endregion
 
 #region Runtime (winstate 0.1.0)
-# winstate runtime 0.1.0 sha256:7dbfdded8dd49b06e9e5093f4608a6af6aea6a8595a3cf715c9ed8461c24d321
+# winstate runtime 0.1.0 sha256:e3085d13166496e955769519e8c19be24c0913c60c442e0f2409be94f4eecda3
 # --- runtime: src/compile/runtime/core.ps1 ---
 # The engine core shared by every generated script: the kind and store tables, the run
 # (Invoke-WsConfiguration), the condition rules and the output. It knows no kind's internals:
@@ -5545,6 +5545,45 @@ function Add-WsTextLine {
     }
     $lines.Insert($Index, $line)
     return $line
+}
+
+function Save-WsTextStore {
+    <#
+    .SYNOPSIS
+    Writes a line-keeping text store (security template, audit backup) back atomically when
+    something changed, with the writer's lock checked right before the file is swapped in.
+    .PARAMETER Store
+    A store whose File came from Read-WsTextFile, with Dirty, Changed and Path.
+    .PARAMETER Fence
+    The lock the writer holds (Path, Token); $null when no lock is checked.
+    .PARAMETER Label
+    What the file is, for the error message ('security template').
+    .OUTPUTS
+    $true when the file was written.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [AllowNull()] [hashtable] $Fence,
+        [Parameter(Mandatory = $true)] [string] $Label
+    )
+    if (-not $Store.Dirty) { return $false }
+    $check = $null
+    if ($null -ne $Fence) {
+        $check = {
+            Step-WsTestHook -Phase 'swap'
+            Assert-WsFence -Fence $Fence
+        }
+    }
+    try {
+        Write-WsTextFile -File $Store.File -BeforeSwap $check
+    } catch {
+        throw "Cannot save $Label '$($Store.Path)': $($_.Exception.Message)"
+    }
+    $Store.Dirty = $false
+    $Store.Changed.Clear()
+    return $true
 }
 
 # --- runtime: src/kinds/live.ps1 ---
@@ -7987,22 +8026,7 @@ function Save-WsSecurityTemplate {
         [Parameter(Mandatory = $true)] [hashtable] $Store,
         [AllowNull()] [hashtable] $Fence
     )
-    if (-not $Store.Dirty) { return $false }
-    $check = $null
-    if ($null -ne $Fence) {
-        $check = {
-            Step-WsTestHook -Phase 'swap'
-            Assert-WsFence -Fence $Fence
-        }
-    }
-    try {
-        Write-WsTextFile -File $Store.File -BeforeSwap $check
-    } catch {
-        throw "Cannot save security template '$($Store.Path)': $($_.Exception.Message)"
-    }
-    $Store.Dirty = $false
-    $Store.Changed.Clear()
-    return $true
+    return Save-WsTextStore -Store $Store -Fence $Fence -Label 'security template'
 }
 
 # --- runtime: src/kinds/security-policy/security-template-live.ps1 ---
@@ -8726,22 +8750,7 @@ function Save-WsAuditBackup {
         [Parameter(Mandatory = $true)] [hashtable] $Store,
         [AllowNull()] [hashtable] $Fence
     )
-    if (-not $Store.Dirty) { return $false }
-    $check = $null
-    if ($null -ne $Fence) {
-        $check = {
-            Step-WsTestHook -Phase 'swap'
-            Assert-WsFence -Fence $Fence
-        }
-    }
-    try {
-        Write-WsTextFile -File $Store.File -BeforeSwap $check
-    } catch {
-        throw "Cannot save audit backup '$($Store.Path)': $($_.Exception.Message)"
-    }
-    $Store.Dirty = $false
-    $Store.Changed.Clear()
-    return $true
+    return Save-WsTextStore -Store $Store -Fence $Fence -Label 'audit backup'
 }
 
 # --- runtime: src/kinds/audit-policy/audit-backup-live.ps1 ---

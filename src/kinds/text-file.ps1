@@ -224,3 +224,42 @@ function Add-WsTextLine {
     $lines.Insert($Index, $line)
     return $line
 }
+
+function Save-WsTextStore {
+    <#
+    .SYNOPSIS
+    Writes a line-keeping text store (security template, audit backup) back atomically when
+    something changed, with the writer's lock checked right before the file is swapped in.
+    .PARAMETER Store
+    A store whose File came from Read-WsTextFile, with Dirty, Changed and Path.
+    .PARAMETER Fence
+    The lock the writer holds (Path, Token); $null when no lock is checked.
+    .PARAMETER Label
+    What the file is, for the error message ('security template').
+    .OUTPUTS
+    $true when the file was written.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable] $Store,
+        [AllowNull()] [hashtable] $Fence,
+        [Parameter(Mandatory = $true)] [string] $Label
+    )
+    if (-not $Store.Dirty) { return $false }
+    $check = $null
+    if ($null -ne $Fence) {
+        $check = {
+            Step-WsTestHook -Phase 'swap'
+            Assert-WsFence -Fence $Fence
+        }
+    }
+    try {
+        Write-WsTextFile -File $Store.File -BeforeSwap $check
+    } catch {
+        throw "Cannot save $Label '$($Store.Path)': $($_.Exception.Message)"
+    }
+    $Store.Dirty = $false
+    $Store.Changed.Clear()
+    return $true
+}

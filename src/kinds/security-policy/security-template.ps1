@@ -448,20 +448,5 @@ function Save-WsSecurityTemplate {
         [Parameter(Mandatory = $true)] [hashtable] $Store,
         [AllowNull()] [hashtable] $Fence
     )
-    if (-not $Store.Dirty) { return $false }
-    $check = $null
-    if ($null -ne $Fence) {
-        $check = {
-            Step-WsTestHook -Phase 'swap'
-            Assert-WsFence -Fence $Fence
-        }
-    }
-    try {
-        Write-WsTextFile -File $Store.File -BeforeSwap $check
-    } catch {
-        throw "Cannot save security template '$($Store.Path)': $($_.Exception.Message)"
-    }
-    $Store.Dirty = $false
-    $Store.Changed.Clear()
-    return $true
+    return Save-WsTextStore -Store $Store -Fence $Fence -Label 'security template'
 }
