@@ -424,7 +424,10 @@ function departsFromCatalog(resource: PlannedResource | undefined): boolean {
   // What the document declares, not what a waiver puts in its place: a waived or overridden rule stays
   // in the checklist, with its waiver.
   const recommended = recommendedResource(entry, NO_CATALOG);
-  return !recommended || recommended.kind !== resource.kind || !unitOf(resource.kind).sameDesired(resource.spec, recommended.spec);
+  // No recommendation where the STIG's value differs by role (a user right on MS and DC): then only
+  // the document's own STIG reference, as `import stig` writes it per rule, says which rule it answers.
+  if (!recommended) return !resource.metadata?.references?.stig?.length;
+  return recommended.kind !== resource.kind || !unitOf(resource.kind).sameDesired(resource.spec, recommended.spec);
 }
 
 /**
