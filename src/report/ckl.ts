@@ -410,6 +410,16 @@ function ruleResult(model: ReportModel, s: ReportSetting): string {
   ].join('\n');
 }
 
+/**
+ * The instances of one rule-result. XCCDF 1.2 keys an instance by its context within a rule-result,
+ * so the targets of one kind (two registry values of a rule) share one instance, a line each.
+ */
+function instances(settings: ReportSetting[]): string[] {
+  const byContext = new Map<string, string[]>();
+  for (const s of settings) byContext.set(instanceContext(s), [...(byContext.get(instanceContext(s)) ?? []), s.target]);
+  return [...byContext].map(([context, targets]) => `\t\t<instance context="${xmlAttr(context)}">${xmlText(targets.join('\n'))}</instance>`);
+}
+
 /** Worst first, for a benchmark rule answered by several settings. */
 const XCCDF_RANK: XccdfResult[] = ['fail', 'error', 'notchecked', 'notapplicable', 'informational', 'fixed', 'pass'];
 
@@ -432,7 +442,7 @@ function benchmarkRuleResults(model: ReportModel, stig: NonNullable<ReportContex
       ...rule.legacyIds.map((id) => `\t\t<ident system="${IDENT_SYSTEM.legacy}">${xmlText(id)}</ident>`),
       ...rule.ccis.map((id) => `\t\t<ident system="http://cyber.mil/cci">${xmlText(id)}</ident>`),
       `\t\t<message severity="info">${xmlText(message)}</message>`,
-      ...settings.map((s) => `\t\t<instance context="${xmlAttr(instanceContext(s))}">${xmlText(s.target)}</instance>`),
+      ...instances(settings),
       '\t</rule-result>',
     ].join('\n');
   });

@@ -12,6 +12,7 @@ import type { RunReport } from '../../src/engine/results.js';
 import { projectPath } from '../../src/paths.js';
 import { runCli, tempDir } from '../helpers.js';
 import { asUtf16Crlf } from '../kinds-helpers.js';
+import { assertCklSchema, assertXccdfSchema } from '../report-schemas.js';
 
 const XCCDF = resolve(process.cwd(), 'test', 'fixtures', 'stig', 'U_MS_Windows_Server_2016_STIG_V2R10_Manual-xccdf.xml');
 const SKIP = 'The credential broker service still needs Credential Manager access until its upgrade';
@@ -96,6 +97,8 @@ test('skip, held override and expired waiver on user right, account and audit po
 
   // The benchmark checklist: each waived rule with the status its waiver states and the justification in COMMENTS.
   const ckl = join(dir, 'r.ckl');
+  assertCklSchema(ckl);
+  assertXccdfSchema(join(dir, 'r.xccdf.xml'));
   const vuln = (stigId: string, what: string) => xpath(ckl, `string(//VULN[STIG_DATA[VULN_ATTRIBUTE="Rule_Ver"]/ATTRIBUTE_DATA="${stigId}"]/${what})`);
   assert.is(vuln('WN16-UR-000010', 'STATUS'), 'Not_Applicable');
   assert.match(vuln('WN16-UR-000010', 'COMMENTS'), new RegExp(SKIP));
