@@ -198,6 +198,32 @@ test('the CKL of the whole imported STIG MS document: user right, account, secur
   for (const context of ['user-right', 'account-policy', 'security-policy', 'audit-policy', 'registry']) assert.ok(xccdf.includes(`<instance context="${context}">`), context);
 });
 
+test('the CKL of the whole imported STIG DC document: all 259 domain controller rules, the 179 managed with their results', async () => {
+  const dcDoc = 'configurations/windows-server-2016-stig-dc.yaml';
+  const dir = tempDir();
+  const files = { reg: join(dir, 'dc.reg'), inf: join(dir, 'dc.inf'), csv: join(dir, 'dc.csv') };
+  copyFileSync(projectPath('test', 'fixtures', 'reg', 'plus3it_sceWin8.reg'), files.reg);
+  writeFileSync(files.inf, asUtf16Crlf(readFileSync(projectPath('test', 'fixtures', 'secedit', 'SecurityPolicyDsc_sample.inf'))));
+  copyFileSync(projectPath('test', 'fixtures', 'auditpol', 'AuditPolicyDsc_audit.csv'), files.csv);
+  const ckl = join(dir, 'dc.ckl');
+  const r = await runCli(['test', dcDoc, '--snapshot', files.reg, '--snapshot', files.inf, '--snapshot', files.csv, '--report', `ckl:${ckl}`, '--benchmark', XCCDF]);
+  assert.is(r.code, 2, r.stderr);
+  assertCklSchema(ckl);
+  assertXccdfSchema(join(dir, 'dc.xccdf.xml'));
+  const dc = parseXccdf(readFileSync(XCCDF, 'utf8')).rules.filter((rule) => ruleApplicability(rule).scope.includes('DC'));
+  assert.equal(xmllint(ckl, '//VULN/STIG_DATA[VULN_ATTRIBUTE="Rule_ID"]/ATTRIBUTE_DATA/text()').split('\n').filter(Boolean), dc.map((rule) => rule.ruleId));
+  assert.is(dc.length, 259);
+  const cited = new Set(validateFile(dcDoc).plan!.resources.flatMap((x) => x.metadata!.references!.stig!));
+  const managed = dc.filter((rule) => cited.has(rule.stigId));
+  assert.is(managed.length, 179, 'the import header: 179 rules imported');
+  const status = (stigId: string) => xmllint(ckl, `string(//VULN[STIG_DATA[VULN_ATTRIBUTE="Rule_Ver"]/ATTRIBUTE_DATA="${stigId}"]/STATUS)`);
+  assert.equal(managed.filter((rule) => !['Open', 'NotAFinding'].includes(status(rule.stigId))).map((rule) => rule.stigId), [], 'each managed rule carries its result');
+  assert.is(Number(xmllint(ckl, 'count(//VULN[STATUS="Not_Reviewed"])')), 259 - 179);
+  // The catalog recommends no one for this right (the member server value); the DC rule asks for
+  // Administrators, which the imported document sets and cites: the rule keeps its result.
+  assert.match(xmllint(ckl, 'string(//VULN[STIG_DATA[ATTRIBUTE_DATA="WN16-DC-000420"]]/FINDING_DETAILS)'), /\nPolicy: User right SeEnableDelegationPrivilege\nExpected: BUILTIN\\Administrators\n/);
+});
+
 test('--benchmark is checked before anything runs', async () => {
   const dir = tempDir();
   const cases: [string[], RegExp][] = [
