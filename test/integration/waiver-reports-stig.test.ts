@@ -109,6 +109,9 @@ test('skip, held override and expired waiver on user right, account and audit po
   assert.match(vuln('WN16-AU-000350', 'COMMENTS'), new RegExp(`waiver expired on 2020-01-31; enforced again: ${EXPIRED}`));
   assert.is(vuln('WN16-AC-000040', 'STATUS'), 'NotAFinding');
   assert.is(Number(xpath(ckl, 'count(//VULN)')), 230);
+  // A rule winstate could manage but this document does not, and one no setting can express: each says why.
+  assert.match(vuln('WN16-AC-000010', 'FINDING_DETAILS'), /^Not reviewed by winstate: the document stig-waivers has no resource for this rule/);
+  assert.match(vuln('WN16-00-000460', 'FINDING_DETAILS'), /^Not reviewed by winstate: winstate has no setting that can set or check this rule \(manual: /);
   assert.is(Number(xpath(ckl, 'count(//VULN[STATUS="Not_Reviewed"])')), 225, 'AU-000360 is the same subcategory as AU-000350');
 
   // XCCDF: notapplicable, informational, fail, pass for the four; every other rule notchecked.
