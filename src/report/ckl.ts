@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { rawStateText, snapshotFiles, stateText, STATUS_LABEL, stigSettings, waiverText, type ReportModel, type ReportSetting, type SettingStatus } from './model.js';
 import { xmlAttr, xmlText } from './escape.js';
-import { extractAll, ruleApplicability, type Scope, type StigBenchmark, type StigRule } from '../catalog/stig/xccdf.js';
+import { ruleApplicability, type Scope, type StigBenchmark, type StigRule } from '../catalog/stig/xccdf.js';
+import { importBenchmark, type NotImported } from '../catalog/stig/import.js';
 
 /** What a report may know besides the run: the STIG benchmark a checklist follows (--benchmark). */
 export interface ReportContext {
@@ -95,7 +96,8 @@ export function findingDetails(model: ReportModel, s: ReportSetting): string {
   const lines = [
     `winstate ${model.version} ${model.command}${model.whatIf ? ' (what-if)' : ''} of ${model.document.name} on ${targetDescription(model)} at ${model.finishedAt}`,
     `Setting: ${s.name} (${s.type}${s.id ? ` ${s.id}` : ''})`,
-    `${s.kind === 'Registry' ? 'Registry' : 'Setting'}: ${s.target}`,
+    // The second line says where the value lives: a registry value, or a local policy (user right, audit subcategory, [System Access] key).
+    `${s.kind === 'Registry' ? 'Registry' : 'Policy'}: ${s.target}`,
     `Expected: ${withRaw(s.desired, s.kind)}`,
     `Actual: ${withRaw(s.actual, s.kind)}`,
   ];
@@ -272,11 +274,17 @@ export function benchmarkScope(model: ReportModel, benchmark: StigBenchmark): Sc
 }
 
 /** Why winstate left a rule alone, for its Not_Reviewed entry. */
-function notManagedReason(model: ReportModel, extraction: ReturnType<typeof extractAll>[number]['extraction'] | undefined): string {
-  if (extraction && extraction.kind === 'unsupported') {
-    return `Not reviewed by winstate: this rule is not a registry value winstate can set or check (${extraction.category}: ${extraction.reason}). Review it by hand.`;
+function notManagedReason(model: ReportModel, notImported: NotImported | undefined): string {
+  // The importer's own verdict, so the checklist and `import stig` give one reason for a rule.
+  if (notImported) {
+    return `Not reviewed by winstate: winstate has no setting that can set or check this rule (${notImported.category}: ${notImported.reason}). Review it by hand.`;
   }
   return `Not reviewed by winstate: the document ${model.document.name} has no resource for this rule (or sets another value than the STIG asks), so this run says nothing about it.`;
+}
+
+/** The rules of a benchmark that `import stig` cannot turn into settings, by rule id. */
+function notImportedRules(benchmark: StigBenchmark, scope: Scope | null): Map<string, NotImported> {
+  return new Map(importBenchmark(benchmark, scope ? { scope } : {}).notImported.map((n) => [n.rule.ruleId, n]));
 }
 
 /**
@@ -286,7 +294,7 @@ function notManagedReason(model: ReportModel, extraction: ReturnType<typeof extr
  */
 function renderBenchmarkCkl(model: ReportModel, benchmark: StigBenchmark, file: string, scopeGiven: Scope | null | undefined): string {
   const scope = scopeGiven === undefined ? benchmarkScope(model, benchmark) : scopeGiven;
-  const extractions = new Map(extractAll(benchmark).map((e) => [e.rule.ruleId, e.extraction]));
+  const notImported = notImportedRules(benchmark, scope);
   const release = benchmark.releaseInfo ?? (benchmark.release !== null ? `Release: ${benchmark.release}` : '');
   const info: [string, string][] = [
     ['version', benchmark.version],
@@ -306,7 +314,7 @@ function renderBenchmarkCkl(model: ReportModel, benchmark: StigBenchmark, file: 
   const vulnsXml = rules.map((rule) => {
     const settings = settingsOf(model, rule);
     const status: CklStatus = settings.length ? settings.map(cklStatus).sort((a, b) => CKL_RANK[a] - CKL_RANK[b])[0]! : 'Not_Reviewed';
-    const details = settings.length ? settings.map((s) => findingDetails(model, s)).join('\n\n') : notManagedReason(model, extractions.get(rule.ruleId));
+    const details = settings.length ? settings.map((s) => findingDetails(model, s)).join('\n\n') : notManagedReason(model, notImported.get(rule.ruleId));
     const waivers = settings.filter((s) => s.waiver).map((s) => `${s.name}: ${waiverText(s.waiver!, s.kind)}`);
     const comments = settings.length
       ? [`Evaluated automatically by winstate from ${model.document.file}; ${settings.map((s) => `${s.name}: ${STATUS_LABEL[s.status]}`).join('; ')}.`, ...waivers].join('\n')
@@ -402,6 +410,16 @@ function ruleResult(model: ReportModel, s: ReportSetting): string {
   ].join('\n');
 }
 
+/**
+ * The instances of one rule-result. XCCDF 1.2 keys an instance by its context within a rule-result,
+ * so the targets of one kind (two registry values of a rule) share one instance, a line each.
+ */
+function instances(settings: ReportSetting[]): string[] {
+  const byContext = new Map<string, string[]>();
+  for (const s of settings) byContext.set(instanceContext(s), [...(byContext.get(instanceContext(s)) ?? []), s.target]);
+  return [...byContext].map(([context, targets]) => `\t\t<instance context="${xmlAttr(context)}">${xmlText(targets.join('\n'))}</instance>`);
+}
+
 /** Worst first, for a benchmark rule answered by several settings. */
 const XCCDF_RANK: XccdfResult[] = ['fail', 'error', 'notchecked', 'notapplicable', 'informational', 'fixed', 'pass'];
 
@@ -409,13 +427,13 @@ const XCCDF_RANK: XccdfResult[] = ['fail', 'error', 'notchecked', 'notapplicable
 function benchmarkRuleResults(model: ReportModel, stig: NonNullable<ReportContext['stig']>): { xml: string[]; results: XccdfResult[] } {
   const { benchmark } = stig;
   const scope = stig.scope === undefined ? benchmarkScope(model, benchmark) : stig.scope;
-  const extractions = new Map(extractAll(benchmark).map((e) => [e.rule.ruleId, e.extraction]));
+  const notImported = notImportedRules(benchmark, scope);
   const results: XccdfResult[] = [];
   const xml = benchmark.rules.filter((r) => !scope || ruleApplicability(r).scope.includes(scope)).map((rule) => {
     const settings = settingsOf(model, rule);
     const result = settings.length ? settings.map(xccdfResult).sort((a, b) => XCCDF_RANK.indexOf(a) - XCCDF_RANK.indexOf(b))[0]! : 'notchecked';
     results.push(result);
-    const message = settings.length ? settings.map((s) => findingDetails(model, s)).join('\n\n') : notManagedReason(model, extractions.get(rule.ruleId));
+    const message = settings.length ? settings.map((s) => findingDetails(model, s)).join('\n\n') : notManagedReason(model, notImported.get(rule.ruleId));
     const severity = ['high', 'medium', 'low', 'info'].includes(rule.severity) ? rule.severity : 'unknown';
     return [
       `\t<rule-result idref="${xmlAttr(`xccdf_mil.disa.stig_rule_${rule.ruleId}`)}" severity="${severity}" time="${model.finishedAt}" version="${xmlAttr(rule.stigId)}">`,
@@ -424,7 +442,7 @@ function benchmarkRuleResults(model: ReportModel, stig: NonNullable<ReportContex
       ...rule.legacyIds.map((id) => `\t\t<ident system="${IDENT_SYSTEM.legacy}">${xmlText(id)}</ident>`),
       ...rule.ccis.map((id) => `\t\t<ident system="http://cyber.mil/cci">${xmlText(id)}</ident>`),
       `\t\t<message severity="info">${xmlText(message)}</message>`,
-      ...settings.map((s) => `\t\t<instance context="${xmlAttr(instanceContext(s))}">${xmlText(s.target)}</instance>`),
+      ...instances(settings),
       '\t</rule-result>',
     ].join('\n');
   });

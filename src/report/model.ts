@@ -415,12 +415,17 @@ export function stigSettings(model: ReportModel): ReportSetting[] {
 
 /**
  * A catalog setting the document sets to something other than the catalog's
- * recommendation, which for STIG-cited entries is what the STIG requires. Such a setting says nothing
- * about the STIG rule, so STIG checklists leave it out rather than pass the rule on another baseline's value.
+ * recommendation, which for STIG-cited entries is what the STIG requires, and which the document does
+ * not itself cite a STIG rule for. Such a setting says nothing about the STIG rule, so STIG checklists
+ * leave it out rather than pass the rule on another baseline's value.
  */
 function departsFromCatalog(resource: PlannedResource | undefined): boolean {
   const entry = resource?.entry;
   if (!resource || !entry?.references.stig?.length) return false;
+  // The document's own STIG reference (what `import stig` writes, per rule, with that rule's value for
+  // the role) is its claim: the catalog's recommendation holds for one role only where the STIG's value
+  // differs by role (trusted for delegation: no one on MS, Administrators on DC), or there is none.
+  if (resource.metadata?.references?.stig?.length) return false;
   // What the document declares, not what a waiver puts in its place: a waived or overridden rule stays
   // in the checklist, with its waiver.
   const recommended = recommendedResource(entry, NO_CATALOG);

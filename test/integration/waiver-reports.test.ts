@@ -12,6 +12,7 @@ import addFormatsModule from 'ajv-formats';
 import type { ReportModel } from '../../src/report/model.js';
 import type { ApplyReport, RunReport, RunSummary } from '../../src/engine/results.js';
 import { runCli, tempDir, writeReg } from '../helpers.js';
+import { assertCklSchema, assertXccdfSchema } from '../report-schemas.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const reportAjv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
@@ -135,6 +136,8 @@ test('test: every format carries the skip, override and expired waiver with its 
   assert.match(vuln('V-224956', 'COMMENTS'), new RegExp(`waiver expired on 2020-01-31; enforced again: ${EXPIRED}`));
 
   // XCCDF: the waived rule is notapplicable
+  assertCklSchema(ckl);
+  assertXccdfSchema(join(dir, 'r.xccdf.xml'));
   const xccdf = readFileSync(join(dir, 'r.xccdf.xml'), 'utf8');
   assert.match(xccdf, /<result>notapplicable<\/result>[\s\S]*?Legacy kiosk app/);
 });
@@ -158,6 +161,7 @@ test('apply: an override that now holds is Not_Applicable/informational/suppress
   assert.equal(model.summary, { total: 5, ok: 1, changed: 3, drift: 0, whatif: 0, error: 0, skipped: 0, waived: 1 });
   const ckl = join(dir, 'a.ckl');
   assert.is(xpath(ckl, 'string(//VULN[STIG_DATA[VULN_ATTRIBUTE="Vuln_Num"]/ATTRIBUTE_DATA="V-224933"]/STATUS)'), 'Not_Applicable');
+  assertXccdfSchema(join(dir, 'a.xccdf.xml'));
   assert.match(readFileSync(join(dir, 'a.xccdf.xml'), 'utf8'), /<result>informational<\/result>[\s\S]*?Installer DVDs/);
   const sarif = JSON.parse(readFileSync(join(dir, 'a.sarif'), 'utf8')) as { runs: { results: { properties: { setting: string }; suppressions?: { justification: string }[] }[] }[] };
   const autorun = sarif.runs[0]!.results.find((x) => x.properties.setting === 'autorun')!;
