@@ -196,6 +196,7 @@ async function writeFleetReports(
     model: buildReportModel({
       command, plan: plans.get(h.host)!, result: h.report!, startedAt, finishedAt: new Date(), exitCode: h.exitCode,
       host: { hostname: h.host, user: h.identity?.user ?? null, os: h.identity?.platform ?? 'remote host' },
+      ...(h.lockout ? { lockout: h.lockout } : {}),
     }),
   }));
   for (const spec of specs) {
