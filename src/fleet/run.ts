@@ -14,6 +14,7 @@ import { projectPath } from '../paths.js';
 import type { PwshSession } from '../bridge/session.js';
 import { DEFAULT_FLEET_TIMEOUTS, FleetSessions, type FanOutProgress, type FleetTimeouts, type HostOutcome } from './fanout.js';
 import { acceptedRisks, lockoutFindings, readIdentityFile, refusal, type Identity, type LockoutFinding } from './guard.js';
+import { STORE_FILES, type StoreName } from '../engine/snapshots.js';
 import type { FleetHost } from './inventory.js';
 
 /** How one host ended: the worst of these decides the host's exit code. */
@@ -216,7 +217,7 @@ export async function runFleet(session: PwshSession, options: FleetRunOptions): 
 
 function hostArguments(host: FleetHost, mode: Mode, options: Pick<FleetRunOptions, 'whatIf' | 'failFast'>): Record<string, string | boolean> {
   const args: Record<string, string | boolean> = { Mode: mode, OutputFormat: 'Json' };
-  if (host.snapshot) args.RegistrySnapshot = host.snapshot;
+  for (const [store, file] of Object.entries(host.snapshots ?? {}) as [StoreName, string][]) args[STORE_FILES[store].parameter] = file;
   if (mode === 'Set' && options.whatIf) args.WhatIf = true;
   if (options.failFast) args.FailFast = true;
   return args;
@@ -332,8 +333,8 @@ async function recordChanges(
     const dir = hostStateDir(options.stateDir, name);
     const id = newRunId();
     const record: RunRecord & { host: object; remoteBackup: string | null } = {
-      id, command, document: { name: plans.get(name)!.name, file: plans.get(name)!.file }, target: host.snapshot ? 'snapshot' : 'live',
-      snapshot: host.snapshot ?? null, startedAt: runs.get(name)!.startedAt ?? new Date().toISOString(), finishedAt: new Date().toISOString(),
+      id, command, document: { name: plans.get(name)!.name, file: plans.get(name)!.file }, target: host.snapshots ? 'snapshot' : 'live',
+      snapshot: host.snapshots?.Registry ?? null, ...(host.snapshots ? { snapshots: host.snapshots } : {}), startedAt: runs.get(name)!.startedAt ?? new Date().toISOString(), finishedAt: new Date().toISOString(),
       status: runStatus(report), backup: null, changes: [], failures: [], ...(rollbackOf ? { rollbackOf } : {}),
       owner: { pid: process.pid, host: hostname() },
       host: { name, address: host.address, port: host.port, user: host.user, transport: host.transport, ...(host.keyFile ? { keyFile: host.keyFile } : {}) },
@@ -437,8 +438,9 @@ export async function rollbackHost(
   const { plan, diagnostics } = validateText(documentFile, yaml);
   if (!plan) throw new Error(`the rollback document for ${of.id} is invalid:\n${diagnostics.map(formatDiagnostic).join('\n')}`);
   // The run's own target on the host: the snapshot it changed, whatever the inventory says today.
-  const target: FleetHost = { ...host, groups: [], waivers: [], document: documentFile, ...(of.snapshot ? { snapshot: of.snapshot } : {}) };
-  if (!of.snapshot) delete target.snapshot;
+  const snapshots = of.snapshots ?? (of.snapshot ? { Registry: of.snapshot } : undefined);
+  const target: FleetHost = { ...host, groups: [], waivers: [], document: documentFile, ...(snapshots ? { snapshots } : {}) };
+  if (!snapshots) delete target.snapshots;
   const report = await runFleet(session, { ...options, command: 'apply', documentFile, hosts: [target], throttle: 1 });
   const hostRun = report.hosts[0]!;
   if (hostRun.runId) {

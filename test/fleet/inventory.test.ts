@@ -26,7 +26,7 @@ hosts:
   assert.is(inventory!.throttle, 3);
   const [web1, file1] = inventory!.hosts;
   assert.equal([web1!.user, web1!.port, web1!.keyFile, web1!.document, web1!.transport], ['ops', 2222, join(dir, 'keys', 'id'), join(dir, 'web.yaml'), 'ssh']);
-  assert.equal([file1!.user, file1!.port, file1!.snapshot, file1!.waivers.length], ['admin', 22, 'C:\\snap.reg', 1]);
+  assert.equal([file1!.user, file1!.port, file1!.snapshots, file1!.waivers.length], ['admin', 22, { Registry: 'C:\\snap.reg' }, 1]);
 
   // The group's waiver lands in the plan that host runs; the others run the document as written.
   const doc = join(dir, 'doc.yaml');
