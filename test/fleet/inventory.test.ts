@@ -55,11 +55,26 @@ hosts:
   assert.match(text, /inv\.yaml:7:13: error: host name 'bad name' may hold only/);
 });
 
+test('snapshot: a regedit export, or a mapping naming each store\'s file on the host; mistakes are positioned', () => {
+  const { inventory, diagnostics } = inventoryFromText('inv.yaml', `hosts:
+  - { name: a, address: x, snapshot: 'C:\\s.reg' }
+  - { name: b, address: y, snapshot: { registry: 'C:\\s.reg', securityTemplate: 'C:\\s.inf', auditBackup: 'C:\\a.csv' } }
+`);
+  assert.equal(diagnostics, []);
+  assert.equal(inventory!.hosts.map((h) => h.snapshots), [{ Registry: 'C:\\s.reg' }, { Registry: 'C:\\s.reg', SecurityTemplate: 'C:\\s.inf', AuditBackup: 'C:\\a.csv' }]);
+  const bad = inventoryFromText('inv.yaml', 'hosts:\n  - { name: a, address: x, snapshot: { registy: s.reg } }\n  - { name: b, address: y, snapshot: [s.reg] }\n');
+  const text = bad.diagnostics.map(formatDiagnostic).join('\n');
+  assert.match(text, /inv\.yaml:2:42: error: unknown key 'registy' \(expected registry, securityTemplate, auditBackup\)/);
+  assert.match(text, /inv\.yaml:3:40: error: snapshot is a regedit export's path on the host, or a mapping of registry, securityTemplate, auditBackup/);
+});
+
 test('--host without an inventory: [user@]address[:port]', () => {
   assert.equal(adHocHost('admin@10.0.0.5:2222'), { name: '10.0.0.5-2222', address: '10.0.0.5', user: 'admin', port: 2222, transport: 'ssh', groups: [], waivers: [] });
   assert.is((adHocHost('web1') as { port: number }).port, 22);
   assert.match(adHocHost('a b') as string, /--host takes \[user@\]address\[:port\]/);
   assert.match(adHocHost('h:99999') as string, /outside 1\.\.65535/);
+  assert.is((adHocHost('admin@10.0.0.5', 'keys/id') as { keyFile: string }).keyFile, join(process.cwd(), 'keys', 'id'));
+  assert.equal(adHocHost('[fe80::1]:2222'), { name: 'fe80--1-2222', address: 'fe80::1', user: (adHocHost('x') as { user: string }).user, port: 2222, transport: 'ssh', groups: [], waivers: [] });
 });
 
 test('the exit code is the worst over the hosts: 1 over 4 over 2 over 0', () => {
