@@ -94,7 +94,8 @@ export class FleetSessions {
     const outcomes = new Map<string, HostOutcome>();
     if (names.length === 0) return outcomes;
     await this.load();
-    const args = Object.fromEntries(names.map((n) => [n, argumentsByHost.get(n) ?? {}]));
+    // A list, not a mapping by name: host names ('10.0.0.5-2222') are no PowerShell identifiers.
+    const args = names.map((n) => ({ Name: n, Arguments: argumentsByHost.get(n) ?? {} }));
     const hash = createHash('sha256').update(scriptText).digest('hex');
     const text = this.sentTexts.has(hash) ? '' : scriptText;
     const prepare = this.timeouts.openSeconds;

@@ -105,17 +105,19 @@ function Start-WsFleetScript {
     .PARAMETER ScriptText
         The script, or '' when an earlier call already gave the text of ScriptHash.
     .PARAMETER ArgumentsByHost
-        Host name -> hashtable of the script's parameters for that host (splatted on the host).
+        One hashtable per host: Name, and Arguments (the script's parameters there, splatted on the host).
     #>
     [CmdletBinding()]
     param(
         [Parameter(Mandatory = $true)] [string[]] $Names,
         [Parameter(Mandatory = $true)] [AllowEmptyString()] [string] $ScriptText,
         [Parameter(Mandatory = $true)] [string] $ScriptHash,
-        [Parameter(Mandatory = $true)] [hashtable] $ArgumentsByHost,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $ArgumentsByHost,
         [Parameter(Mandatory = $true)] [int] $ThrottleLimit,
         [Parameter(Mandatory = $true)] [int] $PrepareTimeoutSeconds
     )
+    $argumentsOf = @{}
+    foreach ($entry in $ArgumentsByHost) { $argumentsOf[[string]$entry.Name] = $entry.Arguments }
     if ($ScriptText) { $global:WsFleetTexts[$ScriptHash] = $ScriptText }
     $text = $global:WsFleetTexts[$ScriptHash]
     if ($null -eq $text) { throw ('no script text for ' + $ScriptHash + ': send it again') }
@@ -135,7 +137,7 @@ function Start-WsFleetScript {
         try {
             $shell = [powershell]::Create()
             $shell.Runspace = $session.Runspace
-            $null = $shell.AddScript('param($a, $h) $global:WsFleetArguments = $a; ($global:WsFleetScripts -is [hashtable]) -and $global:WsFleetScripts.ContainsKey($h)').AddArgument($ArgumentsByHost[$name]).AddArgument($ScriptHash)
+            $null = $shell.AddScript('param($a, $h) $global:WsFleetArguments = $a; ($global:WsFleetScripts -is [hashtable]) -and $global:WsFleetScripts.ContainsKey($h)').AddArgument($argumentsOf[$name]).AddArgument($ScriptHash)
             $pending += [pscustomobject]@{ Name = $name; Session = $session; Shell = $shell; Async = $shell.BeginInvoke() }
         } catch {
             $records[$name] = New-WsFleetRecord -Name $name -Problem $_.Exception.Message

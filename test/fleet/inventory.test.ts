@@ -64,8 +64,8 @@ test('snapshot: a regedit export, or a mapping naming each store\'s file on the 
   assert.equal(inventory!.hosts.map((h) => h.snapshots), [{ Registry: 'C:\\s.reg' }, { Registry: 'C:\\s.reg', SecurityTemplate: 'C:\\s.inf', AuditBackup: 'C:\\a.csv' }]);
   const bad = inventoryFromText('inv.yaml', 'hosts:\n  - { name: a, address: x, snapshot: { registy: s.reg } }\n  - { name: b, address: y, snapshot: [s.reg] }\n');
   const text = bad.diagnostics.map(formatDiagnostic).join('\n');
-  assert.match(text, /inv\.yaml:2:42: error: unknown key 'registy' \(expected registry, securityTemplate, auditBackup\)/);
-  assert.match(text, /inv\.yaml:3:40: error: snapshot is a regedit export's path on the host, or a mapping of registry, securityTemplate, auditBackup/);
+  assert.match(text, /inv\.yaml:2:40: error: unknown key 'registy' \(expected registry, securityTemplate, auditBackup\)/);
+  assert.match(text, /inv\.yaml:3:38: error: snapshot is a regedit export's path on the host, or a mapping of registry, securityTemplate, auditBackup/);
 });
 
 test('--host without an inventory: [user@]address[:port]', () => {
