@@ -38,6 +38,15 @@ hosts:
   assert.is(plans.get('file1')!.resources[0]!.waiver?.justification, 'the old NAS cannot sign');
 });
 
+test('the example inventory loads: groups, an SSH host on another port, a WinRM host on 5986', () => {
+  const { inventory, diagnostics } = loadInventory(new URL('../../../examples/fleet/inventory.yaml', import.meta.url).pathname);
+  assert.equal(diagnostics.map(formatDiagnostic), []);
+  const by = Object.fromEntries(inventory!.hosts.map((h) => [h.name, h]));
+  assert.equal([by.dc1!.user, by.dc1!.port, by.dc1!.transport], ['CORP\\winstate-admin', 2222, 'ssh']);
+  assert.equal([by.app1!.transport, by.app1!.port], ['winrm', 5986]);
+  assert.is(by.web1!.document?.endsWith('web-servers.yaml'), true);
+});
+
 test('positioned errors: unknown group, two documents for one host, bad transport, bad name', () => {
   const { inventory, diagnostics } = inventoryFromText('inv.yaml', `groups:
   a: { document: a.yaml }
