@@ -29,9 +29,11 @@ export interface FleetTimeouts {
   openSeconds: number;
   /** How long one script may run on the fleet, seconds. */
   runSeconds: number;
+  /** The longest a progress request waits for the hosts' job to end (it answers at once when it does), ms. */
+  pollMilliseconds: number;
 }
 
-export const DEFAULT_FLEET_TIMEOUTS: FleetTimeouts = { connectSeconds: 10, openSeconds: 120, runSeconds: 600 };
+export const DEFAULT_FLEET_TIMEOUTS: FleetTimeouts = { connectSeconds: 10, openSeconds: 120, runSeconds: 600, pollMilliseconds: 1000 };
 
 let fleetCode: string | undefined;
 function fleetFunctions(): string {
@@ -108,12 +110,12 @@ export class FleetSessions {
     const deadline = Date.now() + this.timeouts.runSeconds * 1000;
     // Bounded: the job ends, or the deadline passes and Complete-WsFleetScript stops it.
     while (Date.now() < deadline) {
-      const poll = await this.session.invoke(new PsCode('Get-WsFleetProgress'));
+      const wait = Math.max(0, Math.min(this.timeouts.pollMilliseconds, deadline - Date.now()));
+      const poll = await this.session.invoke(ps`Get-WsFleetProgress -WaitMilliseconds ${wait}`, wait + 60_000);
       if (!poll.ok) break;
       const progress = JSON.parse(poll.output) as FanOutProgress & { finished: boolean };
       onProgress?.(progress);
       if (progress.finished) break;
-      await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const remaining = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
     const done = await this.session.invoke(ps`Complete-WsFleetScript -TimeoutSeconds ${remaining}`, (remaining + 60) * 1000);

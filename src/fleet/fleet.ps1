@@ -208,8 +208,11 @@ function Get-WsFleetProgress {
     # Counts of the running job's hosts: done, running, failed (no session, a broken transport, or the
     # script threw), waiting (throttled). Reading a child's Output leaves it for Receive-Job.
     [CmdletBinding()]
-    param()
+    param([int] $WaitMilliseconds = 0)
     $run = $global:WsFleetRun
+    # The wait is here, not in the caller: the answer comes as soon as the job ends, and each request
+    # to this PowerShell costs CPU, so fewer of them while nothing happens.
+    if ($run.Job -and $WaitMilliseconds -gt 0) { $null = $run.Job.Finished.WaitOne($WaitMilliseconds) }
     $counts = [ordered]@{ done = 0; running = 0; failed = $run.Records.Count; waiting = 0; finished = $true }
     if ($run.Job) {
         foreach ($child in $run.Job.ChildJobs) {
