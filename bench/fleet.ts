@@ -31,6 +31,19 @@ const snapshots = Array.from({ length: hostCount }, (_, i) => {
   writeFileSync(file, snapshot);
   return file;
 });
+// The document's user rights, account and security policies read a security template, its audit
+// policies an auditpol backup: empty ones (each host its own, as it has its own machine), so that
+// every such setting drifts too.
+const templates = snapshots.map((_, i) => {
+  const file = join(dir, `host${i + 1}.inf`);
+  writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('[Unicode]\r\nUnicode=yes\r\n[Version]\r\nsignature="$CHICAGO$"\r\nRevision=1\r\n', 'utf16le')]));
+  return file;
+});
+const audits = snapshots.map((_, i) => {
+  const file = join(dir, `host${i + 1}.csv`);
+  writeFileSync(file, 'Machine Name,Policy Target,Subcategory,Subcategory GUID,Inclusion Setting,Exclusion Setting,Setting Value\r\n');
+  return file;
+});
 const addresses = Array.from({ length: hostCount }, (_, i) => `127.0.0.${i + 2}`);
 
 /** One CLI process, as a person or a scheduler would start it; exit 2 is the expected drift. */
@@ -48,7 +61,7 @@ const phases = (stdout: string) => {
 const sshd = await startSshd(addresses);
 try {
   const inventory = (file: string, n: number) => {
-    const hosts = addresses.slice(0, n).map((a, i) => `  - { name: host${i + 1}, address: ${a}, snapshot: ${snapshots[i]} }`);
+    const hosts = addresses.slice(0, n).map((a, i) => `  - { name: host${i + 1}, address: ${a}, snapshot: { registry: ${snapshots[i]}, securityTemplate: ${templates[i]}, auditBackup: ${audits[i]} } }`);
     writeFileSync(file, `throttle: ${throttle}\ndefaults: { user: root, port: ${sshd.port}, keyFile: ${sshd.key} }\nhosts:\n${hosts.join('\n')}\n`);
     return file;
   };
@@ -57,7 +70,7 @@ try {
   const fleetMs = fleet.ms;
   console.log(`  fleet (remoting, one Invoke-Command): ${(fleetMs / 1000).toFixed(1)} s (${phases(fleet.stdout)})`);
   let sequentialMs = 0;
-  for (const file of snapshots) sequentialMs += winstate(['test', document, '--snapshot', file, '--json']).ms;
+  for (const [i, file] of snapshots.entries()) sequentialMs += winstate(['test', document, '--snapshot', file, '--snapshot', templates[i]!, '--snapshot', audits[i]!, '--json']).ms;
   console.log(`  sequential (${hostCount} CLI runs):        ${(sequentialMs / 1000).toFixed(1)} s`);
   console.log(`  ratio sequential / fleet:              ${(sequentialMs / fleetMs).toFixed(2)}x (target >= 5x)`);
   const one = winstate(['test', document, '--hosts', inventory(join(dir, 'one.yaml'), 1), '--json']);

@@ -103,7 +103,8 @@ export function nonCompliantSnapshot(plan: Plan, extra: string[] = [], wrongType
   const keys = new Map<string, { header: string; lines: string[] }>();
   const kinds = new Map<string, FailureKind>();
   plan.resources.forEach((r, i) => {
-    if (registrySpec(r)!.target.valueName === null || registrySpec(r)!.desired.ensure !== 'Present') return;
+    // Only registry values are broken here; user rights and the other kinds read their own snapshots.
+    if (!registrySpec(r) || registrySpec(r)!.target.valueName === null || registrySpec(r)!.desired.ensure !== 'Present') return;
     const header = `[${registrySpec(r)!.target.hive}\\${registrySpec(r)!.target.subKey}]`;
     const id = header.toLowerCase();
     if (!keys.has(id)) keys.set(id, { header, lines: [] });

@@ -60,7 +60,7 @@ usage:
                                                    restore what a run changed, from its backup
   winstate schema [--out file] [--check]           print the document JSON Schema
   winstate get|test|set|apply <file.yaml> --hosts <inventory.yaml> [--host name]... [--throttle n] [--as identity.json]
-  winstate get|test|set|apply <file.yaml> --host [user@]address[:port]...
+  winstate get|test|set|apply <file.yaml> --host [user@]address[:port]... [--key-file <path>]
                                                    run on many hosts through PowerShell remoting over SSH
                                                    (exit code: the worst over the hosts)
   winstate rollback <run-id|latest> --host <name> [--hosts <inventory.yaml>]
@@ -106,6 +106,7 @@ options (each command takes only its own; --name=value works as --name value):
   --hosts <inventory>    run on the inventory's hosts (YAML: hosts with name, address, user, port, keyFile,
                          groups with their own document or waivers, throttle); see README "Many machines"
   --host <name|address>  with --hosts: only that host (repeatable); alone: [user@]address[:port] to run on
+  --key-file <path>      the SSH private key for the --host [user@]address[:port] hosts (without --hosts)
   --throttle <n>         at most n hosts at once (default: the inventory's throttle, else 10)
   --as <identity.json>   the lockout guard checks this identity (user, sid, groups) instead of asking each host
   -h, --help             this text;  --version  the version
@@ -155,10 +156,11 @@ const OPTIONS = {
   host: { type: 'string', multiple: true },
   throttle: { type: 'string' },
   as: { type: 'string' },
+  'key-file': { type: 'string' },
 } satisfies Record<string, OptionKind>;
 type OptionName = keyof typeof OPTIONS;
 
-const FLEET_OPTIONS: OptionName[] = ['hosts', 'host', 'throttle', 'as'];
+const FLEET_OPTIONS: OptionName[] = ['hosts', 'host', 'throttle', 'as', 'key-file'];
 const RUN_OPTIONS: OptionName[] = ['snapshot', 'json', 'pwsh', 'timeout', 'verbose', 'only', 'skip', ...FLEET_OPTIONS];
 const CHANGE_OPTIONS: OptionName[] = [...RUN_OPTIONS, 'what-if', 'report', 'benchmark', 'fail-fast', 'state-dir', 'wait'];
 
@@ -263,7 +265,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
   }
   try {
     // Fleet and DSC v3 (src/fleet, src/dsc): --hosts/--host runs on many machines through remoting.
-    const fleet = args.flags.has('--hosts') || args.flags.has('--host');
+    const fleet = args.flags.has('--hosts') || args.flags.has('--host') || args.flags.has('--key-file');
     const fleetExit = fleet || args.command === 'dsc' || args.flags.has('--as') ? await (await import('../fleet/cli-entry.js')).fleetEntry(args, io, fleet) : undefined;
     if (fleetExit !== undefined) return fleetExit;
     switch (args.command) {

@@ -37,6 +37,8 @@ export interface PlannedResource extends ResolvedResource {
   description?: string;
   metadata?: ResourceMetadata;
   waiver?: PlannedWaiver;
+  /** Why a fleet run may cut off the account it connects as here: the lockout guard records instead of refusing. */
+  acceptLockoutRisk?: string;
   line: number;
 }
 
@@ -116,14 +118,19 @@ export function validateSource(source: SourceDocument, options: ValidateOptions 
   const resources: PlannedResource[] = [];
   all.forEach(({ raw, path, broken }, index) => {
     if (broken) return;
-    const r = raw as RawResource & { description?: string; metadata?: ResourceMetadata };
+    const r = raw as RawResource & { description?: string; metadata?: ResourceMetadata; acceptLockoutRisk?: string };
     const kind = findKind(r.type)!;
     const resolved = kind.resolve(r.properties, {
       get catalog() { return catalog(); },
       documentFile: source.file,
       error: (sub, code, message) => report(propertiesAt(path, sub), code, `${r.name}: ${message}`),
     });
-    if (resolved) resources.push({ ...resolved, index, path, name: r.name, type: r.type, description: r.description, metadata: r.metadata, line: lineOf(index) });
+    if (resolved) {
+      resources.push({
+        ...resolved, index, path, name: r.name, type: r.type, description: r.description, metadata: r.metadata, line: lineOf(index),
+        ...(typeof r.acceptLockoutRisk === 'string' ? { acceptLockoutRisk: r.acceptLockoutRisk } : {}),
+      });
+    }
   });
   checkNames(all, report, lineOf);
   const warn = (path: DataPath, message: string) => {

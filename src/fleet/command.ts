@@ -13,8 +13,11 @@ import { hostStateDir, plansForHosts, rollbackHost, runFleet, type FleetReport, 
 export interface FleetArgs {
   command: string;
   files: string[];
+  /** One value per option (the first, for a repeated one). */
   flags: Map<string, string | true | string[]>;
   reports: string[];
+  /** Every value of a repeated option (--host, --snapshot), in order. */
+  lists?: Map<string, string[]>;
 }
 export interface FleetIo {
   stdout: (text: string) => void;
@@ -26,14 +29,21 @@ export interface FleetIo {
 export class FleetUsageError extends Error {}
 
 const str = (v: string | true | string[] | undefined) => (typeof v === 'string' ? v : undefined);
-const list = (v: string | true | string[] | undefined) => (Array.isArray(v) ? v : typeof v === 'string' ? [v] : []);
+const single = (v: string | true | string[] | undefined) => (Array.isArray(v) ? v : typeof v === 'string' ? [v] : []);
+/** Every value of a repeatable option. */
+export const listOf = (args: Pick<FleetArgs, 'flags' | 'lists'>, name: string): string[] => args.lists?.get(name) ?? single(args.flags.get(name));
 
 /** `--hosts inventory.yaml` (optionally narrowed by `--host name`), or `--host [user@]address[:port]`... alone. */
 export function selectHosts(args: FleetArgs, io: FleetIo): { hosts: FleetHost[]; throttle: number } | undefined {
   const inventoryFile = str(args.flags.get('--hosts'));
-  const named = list(args.flags.get('--host'));
+  const named = listOf(args, '--host');
+  const keyFile = str(args.flags.get('--key-file'));
   let hosts: FleetHost[];
   let throttle = DEFAULT_THROTTLE;
+  if (keyFile !== undefined && (inventoryFile !== undefined || named.length === 0)) {
+    throw new FleetUsageError(`--key-file goes with --host [user@]address[:port] and no inventory${inventoryFile !== undefined ? `; give keyFile: in ${inventoryFile} (per host or under defaults)` : ''}`);
+  }
+  if (keyFile !== undefined && !existsSync(keyFile)) throw new FleetUsageError(`--key-file ${keyFile} does not exist`);
   if (inventoryFile !== undefined) {
     if (!existsSync(inventoryFile)) throw new FleetUsageError(`inventory ${inventoryFile} does not exist`);
     const { inventory, diagnostics } = loadInventory(inventoryFile);
@@ -48,7 +58,7 @@ export function selectHosts(args: FleetArgs, io: FleetIo): { hosts: FleetHost[];
     }
   } else {
     hosts = named.map((spec) => {
-      const host = adHocHost(spec);
+      const host = adHocHost(spec, keyFile);
       if (typeof host === 'string') throw new FleetUsageError(host);
       return host;
     });
@@ -103,7 +113,7 @@ function progressPrinter(io: FleetIo, total: number) {
 /** `winstate get|test|set|apply <doc> --hosts <inventory> | --host <h>...`. */
 export async function fleetCommand(args: FleetArgs, io: FleetIo, session: import('../bridge/session.js').PwshSession): Promise<number> {
   if (args.files.length !== 1) throw new FleetUsageError(`${args.command} takes exactly one document`);
-  if (str(args.flags.get('--snapshot')) !== undefined) throw new FleetUsageError('--snapshot names a local file; with --hosts, give each host its snapshot: in the inventory');
+  if (listOf(args, '--snapshot').length) throw new FleetUsageError('--snapshot names local files; on remote hosts, give each host its snapshot: in an inventory (--hosts)');
   const whatIf = args.flags.has('--what-if');
   if (whatIf && (args.command === 'get' || args.command === 'test')) throw new FleetUsageError('--what-if goes with set or apply');
   const selected = selectHosts(args, io);
@@ -196,6 +206,7 @@ async function writeFleetReports(
     model: buildReportModel({
       command, plan: plans.get(h.host)!, result: h.report!, startedAt, finishedAt: new Date(), exitCode: h.exitCode,
       host: { hostname: h.host, user: h.identity?.user ?? null, os: h.identity?.platform ?? 'remote host' },
+      ...(h.lockout ? { lockout: h.lockout } : {}),
     }),
   }));
   for (const spec of specs) {
@@ -249,7 +260,7 @@ export async function fleetRollbackCommand(args: FleetArgs, io: FleetIo, session
 
 /** The host of a recorded run (`rollback <id|latest> --host <name>` without --hosts), if there is one. */
 async function recordedHost(args: FleetArgs): Promise<FleetHost | undefined> {
-  const names = list(args.flags.get('--host'));
+  const names = listOf(args, '--host');
   if (names.length !== 1) return undefined;
   const { findRun } = await import('../engine/state.js');
   const run = findRun(hostStateDir(await stateDirOf(args), names[0]!), args.files[0]!) as (ReturnType<typeof findRun> & { host?: Partial<FleetHost> }) | undefined;

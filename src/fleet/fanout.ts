@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { projectPath } from '../paths.js';
 import { ps, PsCode } from '../compile/quote.js';
@@ -28,14 +29,31 @@ export interface FleetTimeouts {
   openSeconds: number;
   /** How long one script may run on the fleet, seconds. */
   runSeconds: number;
+  /** The longest a progress request waits for the hosts' job to end (it answers at once when it does), ms. */
+  pollMilliseconds: number;
 }
 
-export const DEFAULT_FLEET_TIMEOUTS: FleetTimeouts = { connectSeconds: 10, openSeconds: 120, runSeconds: 600 };
+export const DEFAULT_FLEET_TIMEOUTS: FleetTimeouts = { connectSeconds: 10, openSeconds: 120, runSeconds: 600, pollMilliseconds: 1000 };
 
 let fleetCode: string | undefined;
 function fleetFunctions(): string {
-  fleetCode ??= readFileSync(projectPath('src', 'fleet', 'fleet.ps1'), 'utf8');
+  fleetCode ??= readFileSync(fleetFunctionsPath(), 'utf8');
   return fleetCode;
+}
+
+/** A host as Open-WsFleetSession (src/fleet/fleet.ps1) takes it. */
+export function hostSpec(h: FleetHost): { Name: string; Address: string; User: string; Port: number; KeyFile: string | null; Transport: string } {
+  return { Name: h.name, Address: h.address, User: h.user, Port: h.port, KeyFile: h.keyFile ?? null, Transport: h.transport };
+}
+
+/** The command that opens a session per host, SSH and WinRM alike, every value through the quoting gate. */
+export function openSessionsCommand(hosts: FleetHost[], timeouts: FleetTimeouts): PsCode {
+  return ps`Open-WsFleetSession -Hosts (${hosts.map(hostSpec)}) -ConnectTimeoutSeconds ${timeouts.connectSeconds} -OpenTimeoutSeconds ${timeouts.openSeconds}`;
+}
+
+/** The fleet functions, for a PowerShell of one's own (tests); FleetSessions loads them itself. */
+export function fleetFunctionsPath(): string {
+  return projectPath('src', 'fleet', 'fleet.ps1');
 }
 
 /**
@@ -45,6 +63,8 @@ function fleetFunctions(): string {
 export class FleetSessions {
   private loaded = false;
   readonly opened = new Set<string>();
+  /** Hashes of the script texts the CLI's PowerShell already holds: later phases name them only. */
+  private readonly sentTexts = new Set<string>();
 
   constructor(
     private readonly session: PwshSession,
@@ -54,12 +74,8 @@ export class FleetSessions {
   /** Opens a session per host; returns the hosts that could not be reached, with PowerShell's reason. */
   async open(hosts: FleetHost[]): Promise<Map<string, string>> {
     await this.load();
-    const spec = hosts.map((h) => ({ Name: h.name, Address: h.address, User: h.user, Port: h.port, KeyFile: h.keyFile ?? null, Transport: h.transport }));
     const limitMs = (this.timeouts.openSeconds + 30) * 1000;
-    const result = await this.session.invoke(
-      ps`Open-WsFleetSession -Hosts (${spec}) -ConnectTimeoutSeconds ${this.timeouts.connectSeconds} -OpenTimeoutSeconds ${this.timeouts.openSeconds}`,
-      limitMs,
-    );
+    const result = await this.session.invoke(openSessionsCommand(hosts, this.timeouts), limitMs);
     if (!result.ok) throw new Error(`could not open remoting sessions: ${result.error?.message ?? 'no reply'}`);
     const parsed = JSON.parse(result.output) as { Opened: string[] | string | null; Failures: Record<string, string> | null };
     for (const name of [parsed.Opened ?? []].flat()) this.opened.add(name);
@@ -80,18 +96,26 @@ export class FleetSessions {
     const outcomes = new Map<string, HostOutcome>();
     if (names.length === 0) return outcomes;
     await this.load();
-    const args = Object.fromEntries(names.map((n) => [n, argumentsByHost.get(n) ?? {}]));
-    const start = await this.session.invoke(ps`Start-WsFleetScript -Names (${names}) -ScriptText (${scriptText}) -ArgumentsByHost (${args}) -ThrottleLimit ${throttle}`);
+    // A list, not a mapping by name: host names ('10.0.0.5-2222') are no PowerShell identifiers.
+    const args = names.map((n) => ({ Name: n, Arguments: argumentsByHost.get(n) ?? {} }));
+    const hash = createHash('sha256').update(scriptText).digest('hex');
+    const text = this.sentTexts.has(hash) ? '' : scriptText;
+    const prepare = this.timeouts.openSeconds;
+    const start = await this.session.invoke(
+      ps`Start-WsFleetScript -Names (${names}) -ScriptText (${text}) -ScriptHash ${hash} -ArgumentsByHost (${args}) -ThrottleLimit ${throttle} -PrepareTimeoutSeconds ${prepare}`,
+      (prepare + 60) * 1000,
+    );
     if (!start.ok) throw new Error(`could not start the script on the hosts: ${start.error?.message ?? 'no reply'}`);
+    this.sentTexts.add(hash);
     const deadline = Date.now() + this.timeouts.runSeconds * 1000;
     // Bounded: the job ends, or the deadline passes and Complete-WsFleetScript stops it.
     while (Date.now() < deadline) {
-      const poll = await this.session.invoke(new PsCode('Get-WsFleetProgress'));
+      const wait = Math.max(0, Math.min(this.timeouts.pollMilliseconds, deadline - Date.now()));
+      const poll = await this.session.invoke(ps`Get-WsFleetProgress -WaitMilliseconds ${wait}`, wait + 60_000);
       if (!poll.ok) break;
       const progress = JSON.parse(poll.output) as FanOutProgress & { finished: boolean };
       onProgress?.(progress);
       if (progress.finished) break;
-      await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const remaining = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
     const done = await this.session.invoke(ps`Complete-WsFleetScript -TimeoutSeconds ${remaining}`, (remaining + 60) * 1000);
@@ -119,9 +143,10 @@ export class FleetSessions {
       this.loaded = true;
       return;
     }
+    this.sentTexts.clear();
     const define = ps`. ([scriptblock]::Create([System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String(${Buffer.from(fleetFunctions(), 'utf8').toString('base64')}))))`;
     // Functions must land in the global scope to outlive this request.
-    const result = await this.session.invoke(new PsCode(`$wsFleetDefinition = { ${define.text} }; . $wsFleetDefinition; foreach ($f in 'Open-WsFleetSession','Start-WsFleetScript','New-WsFleetRecord','Get-WsFleetHostName','Get-WsFleetProgress','Complete-WsFleetScript','Close-WsFleetSession') { Set-Item -Path ('function:global:' + $f) -Value (Get-Item -Path ('function:' + $f)).ScriptBlock }; 'loaded'`));
+    const result = await this.session.invoke(new PsCode(`$wsFleetDefinition = { ${define.text} }; . $wsFleetDefinition; foreach ($f in 'New-WsFleetConnectionInfo','Open-WsFleetSession','Start-WsFleetScript','New-WsFleetRecord','Get-WsFleetHostName','Get-WsFleetProgress','Complete-WsFleetScript','Close-WsFleetSession') { Set-Item -Path ('function:global:' + $f) -Value (Get-Item -Path ('function:' + $f)).ScriptBlock }; 'loaded'`));
     if (!result.ok) throw new Error(`could not load the fleet functions into PowerShell: ${result.error?.message ?? 'no reply'}`);
     this.loaded = true;
   }

@@ -4,6 +4,34 @@
 # requests, so one connection per host serves the identity probe, test, set and backup fetch.
 
 if ($null -eq $global:WsFleetSessions) { $global:WsFleetSessions = @{} }
+# Script texts by SHA-256, sent once from the CLI and then named by their hash.
+if ($null -eq $global:WsFleetTexts) { $global:WsFleetTexts = @{} }
+
+function New-WsFleetConnectionInfo {
+    <#
+    .SYNOPSIS
+        How one host is reached: SSH (user, key, port, the powershell subsystem) or WinRM
+        (http://address:port/wsman, https on 5986, as the identity running winstate).
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] $Target,
+        [Parameter(Mandatory = $true)] [int] $OpenTimeoutSeconds,
+        [Parameter(Mandatory = $true)] [hashtable] $SshOptions
+    )
+    if ($Target.Transport -eq 'winrm') {
+        $scheme = 'http'
+        if ([int]$Target.Port -eq 5986) { $scheme = 'https' }
+        # UriBuilder puts an IPv6 address in brackets.
+        $uri = ([System.UriBuilder]::new($scheme, [string]$Target.Address, [int]$Target.Port, 'wsman')).Uri
+        $info = [System.Management.Automation.Runspaces.WSManConnectionInfo]::new($uri)
+        $info.OpenTimeout = $OpenTimeoutSeconds * 1000
+        return $info
+    }
+    $key = $Target.KeyFile
+    if (-not $key) { $key = $null }
+    return [System.Management.Automation.Runspaces.SSHConnectionInfo]::new([string]$Target.User, [string]$Target.Address, $key, [int]$Target.Port, 'powershell', $OpenTimeoutSeconds * 1000, $SshOptions)
+}
 
 function Open-WsFleetSession {
     <#
@@ -33,14 +61,7 @@ function Open-WsFleetSession {
     $failures = @{}
     foreach ($h in $Hosts) {
         try {
-            if ($h.Transport -eq 'winrm') {
-                $uri = [uri]('http://' + $h.Address + ':' + $h.Port + '/wsman')
-                $info = [System.Management.Automation.Runspaces.WSManConnectionInfo]::new($uri)
-            } else {
-                $key = $h.KeyFile
-                if (-not $key) { $key = $null }
-                $info = [System.Management.Automation.Runspaces.SSHConnectionInfo]::new($h.User, $h.Address, $key, [int]$h.Port, 'powershell', $OpenTimeoutSeconds * 1000, $sshOptions)
-            }
+            $info = New-WsFleetConnectionInfo -Target $h -OpenTimeoutSeconds $OpenTimeoutSeconds -SshOptions $sshOptions
             $runspace = [runspacefactory]::CreateRunspace($Host, $info)
             $runspace.OpenAsync()
             $pending += [pscustomobject]@{ Name = $h.Name; Runspace = $runspace; Transport = $h.Transport }
@@ -79,48 +100,83 @@ function Open-WsFleetSession {
 function Start-WsFleetScript {
     <#
     .SYNOPSIS
-        Starts one script text on the named hosts' sessions with one Invoke-Command -ThrottleLimit -AsJob,
+        Starts one script on the named hosts' sessions with one Invoke-Command -ThrottleLimit -AsJob,
         each host with its own parameters. Get-WsFleetProgress and Complete-WsFleetScript follow it.
+    .PARAMETER ScriptText
+        The script, or '' when an earlier call already gave the text of ScriptHash.
     .PARAMETER ArgumentsByHost
-        Host name -> hashtable of the script's parameters for that host (splatted on the host).
+        One hashtable per host: Name, and Arguments (the script's parameters there, splatted on the host).
     #>
     [CmdletBinding()]
     param(
         [Parameter(Mandatory = $true)] [string[]] $Names,
-        [Parameter(Mandatory = $true)] [string] $ScriptText,
-        [Parameter(Mandatory = $true)] [hashtable] $ArgumentsByHost,
-        [Parameter(Mandatory = $true)] [int] $ThrottleLimit
+        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string] $ScriptText,
+        [Parameter(Mandatory = $true)] [string] $ScriptHash,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $ArgumentsByHost,
+        [Parameter(Mandatory = $true)] [int] $ThrottleLimit,
+        [Parameter(Mandatory = $true)] [int] $PrepareTimeoutSeconds
     )
+    $argumentsOf = @{}
+    foreach ($entry in $ArgumentsByHost) { $argumentsOf[[string]$entry.Name] = $entry.Arguments }
+    if ($ScriptText) { $global:WsFleetTexts[$ScriptHash] = $ScriptText }
+    $text = $global:WsFleetTexts[$ScriptHash]
+    if ($null -eq $text) { throw ('no script text for ' + $ScriptHash + ': send it again') }
     $records = @{}
     $sessions = @()
     $nameOf = @{}
+    # Invoke-Command passes one -ArgumentList to every session, so each host's own parameters (its
+    # snapshot, say) are left in its session first: all hosts at once, each answering whether it
+    # already holds this script (an earlier phase sent it), so the text crosses the wire once per host.
+    $pending = @()
     foreach ($name in $Names) {
         $session = $global:WsFleetSessions[$name]
         if ($null -eq $session -or $session.State -ne 'Opened') {
             $records[$name] = New-WsFleetRecord -Name $name -Problem 'the session to this host is not open'
             continue
         }
-        # Invoke-Command passes one -ArgumentList to every session: each host's own parameters
-        # (its snapshot, say) are left in its session first.
         try {
-            Invoke-Command -Session $session -ScriptBlock { param($a) $global:WsFleetArguments = $a } -ArgumentList $ArgumentsByHost[$name] -ErrorAction Stop
+            $shell = [powershell]::Create()
+            $shell.Runspace = $session.Runspace
+            $null = $shell.AddScript('param($a, $h) $global:WsFleetArguments = $a; ($global:WsFleetScripts -is [hashtable]) -and $global:WsFleetScripts.ContainsKey($h)').AddArgument($argumentsOf[$name]).AddArgument($ScriptHash)
+            $pending += [pscustomobject]@{ Name = $name; Session = $session; Shell = $shell; Async = $shell.BeginInvoke() }
         } catch {
             $records[$name] = New-WsFleetRecord -Name $name -Problem $_.Exception.Message
-            continue
         }
-        $sessions += $session
-        $nameOf[[string]$session.InstanceId] = $name
-        $nameOf[[string]$session.Runspace.InstanceId] = $name
     }
+    $deadline = [DateTime]::UtcNow.AddSeconds($PrepareTimeoutSeconds)
+    $missing = $false
+    foreach ($p in $pending) {
+        try {
+            $left = [int][Math]::Max(0, ($deadline - [DateTime]::UtcNow).TotalMilliseconds)
+            if (-not $p.Async.AsyncWaitHandle.WaitOne($left)) { throw ('no answer within ' + $PrepareTimeoutSeconds + ' s') }
+            $answer = @($p.Shell.EndInvoke($p.Async))
+            if ($p.Shell.Streams.Error.Count -gt 0) { throw $p.Shell.Streams.Error[0].Exception }
+            if (-not ($answer.Count -eq 1 -and $true -eq $answer[0])) { $missing = $true }
+            $sessions += $p.Session
+            $nameOf[[string]$p.Session.InstanceId] = $p.Name
+            $nameOf[[string]$p.Session.Runspace.InstanceId] = $p.Name
+        } catch {
+            $records[$p.Name] = New-WsFleetRecord -Name $p.Name -Problem $_.Exception.Message
+        } finally {
+            $p.Shell.Dispose()
+        }
+    }
+    # The text goes out when any session lacks it; the others replace theirs with the same script.
+    $send = $null
+    if ($missing) { $send = $text }
     $job = $null
     if ($sessions.Count -gt 0) {
-        $job = Invoke-Command -Session $sessions -ThrottleLimit $ThrottleLimit -AsJob -ArgumentList $ScriptText -ScriptBlock {
-            param($text)
+        $job = Invoke-Command -Session $sessions -ThrottleLimit $ThrottleLimit -AsJob -ArgumentList $ScriptHash, $send -ScriptBlock {
+            param($hash, $text)
             $started = [DateTime]::UtcNow.ToString('o')
             $output = $null
             $problem = $null
             try {
-                $output = @(& ([scriptblock]::Create($text)) @global:WsFleetArguments) -join [string][char]10
+                if ($global:WsFleetScripts -isnot [hashtable]) { $global:WsFleetScripts = @{} }
+                if ($null -ne $text) { $global:WsFleetScripts[$hash] = [scriptblock]::Create($text) }
+                $script = $global:WsFleetScripts[$hash]
+                if ($null -eq $script) { throw 'the script did not reach this host' }
+                $output = @(& $script @global:WsFleetArguments) -join [string][char]10
             } catch {
                 $problem = $_.Exception.Message
             }
@@ -149,15 +205,22 @@ function Get-WsFleetHostName {
 }
 
 function Get-WsFleetProgress {
-    # Counts of the running job's hosts: done, running, failed, waiting (throttled).
+    # Counts of the running job's hosts: done, running, failed (no session, a broken transport, or the
+    # script threw), waiting (throttled). Reading a child's Output leaves it for Receive-Job.
     [CmdletBinding()]
-    param()
+    param([int] $WaitMilliseconds = 0)
     $run = $global:WsFleetRun
+    # The wait is here, not in the caller: the answer comes as soon as the job ends, and each request
+    # to this PowerShell costs CPU, so fewer of them while nothing happens.
+    if ($run.Job -and $WaitMilliseconds -gt 0) { $null = $run.Job.Finished.WaitOne($WaitMilliseconds) }
     $counts = [ordered]@{ done = 0; running = 0; failed = $run.Records.Count; waiting = 0; finished = $true }
     if ($run.Job) {
         foreach ($child in $run.Job.ChildJobs) {
             switch ([string]$child.JobStateInfo.State) {
-                'Completed' { $counts.done++ }
+                'Completed' {
+                    $threw = @($child.Output | Where-Object { $null -ne $_.PSObject.Properties['WsFleetError'] -and $_.WsFleetError })
+                    if ($threw.Count -gt 0) { $counts.failed++ } else { $counts.done++ }
+                }
                 'Running' { $counts.running++ }
                 'NotStarted' { $counts.waiting++ }
                 default { $counts.failed++ }

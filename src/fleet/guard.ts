@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { loadFile } from '../document/load.js';
 import type { RegistrySpec } from '../kinds/registry/kind.js';
 import type { Plan, PlannedResource } from '../document/validate.js';
 import type { Transport } from './inventory.js';
@@ -250,19 +249,7 @@ export function refusal(findings: LockoutFinding[], identity: Identity): string 
   return `lockout guard: refused before any change, as ${identity.user}: ${refusing.map((f) => `${f.resource}: ${f.message}`).join('; ')} (add acceptLockoutRisk: <reason> to a resource to accept its risk)`;
 }
 
-/**
- * `acceptLockoutRisk` of each resource, read from the document's own text (the plan keeps only what
- * the engine needs). Included baseline settings cannot carry one.
- */
+/** `acceptLockoutRisk` of each resource, by name, as the plan carries it (included baseline settings cannot carry one). */
 export function acceptedRisks(plan: Plan): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!existsSync(plan.file)) return out;
-  const { source } = loadFile(plan.file);
-  const resources = (source?.data as { resources?: unknown[] } | undefined)?.resources;
-  if (!Array.isArray(resources)) return out;
-  for (const r of resources) {
-    const { name, acceptLockoutRisk } = (r ?? {}) as { name?: unknown; acceptLockoutRisk?: unknown };
-    if (typeof name === 'string' && typeof acceptLockoutRisk === 'string') out.set(name, acceptLockoutRisk);
-  }
-  return out;
+  return new Map(plan.resources.filter((r) => r.acceptLockoutRisk !== undefined).map((r) => [r.name, r.acceptLockoutRisk!]));
 }

@@ -2,6 +2,7 @@ import { homedir, userInfo } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { loadFile, loadText, type DataPath, type SourceDocument } from '../document/load.js';
 import type { Diagnostic } from '../document/diagnostics.js';
+import type { Snapshots, StoreName } from '../engine/snapshots.js';
 
 /** How winstate reaches a host: PowerShell remoting over SSH, or WinRM (needs a Windows controller). */
 export type Transport = 'ssh' | 'winrm';
@@ -20,8 +21,8 @@ export interface FleetHost {
   document?: string;
   /** Waivers its groups add to the document (each a waiver as a document writes it). */
   waivers: unknown[];
-  /** A registry export on the host: the remote script works on it instead of the live registry. */
-  snapshot?: string;
+  /** Exported files on the host, one per store: the remote script works on them instead of the live machine. */
+  snapshots?: Snapshots;
   /** An identity file (see identity.ts) the lockout guard uses instead of probing the host. */
   identity?: string;
 }
@@ -39,6 +40,11 @@ const HOST_KEYS = ['name', 'address', 'user', 'port', 'keyFile', 'transport', 'g
 const DEFAULT_KEYS = ['user', 'port', 'keyFile', 'transport'];
 const GROUP_KEYS = ['document', 'waivers'];
 const TOP_KEYS = ['throttle', 'defaults', 'groups', 'hosts', '$schema'];
+/**
+ * `snapshot:` as a mapping: the store of each file is named, since the files are on the host and the
+ * controller cannot read them to tell their kind (as the local --snapshot does).
+ */
+const SNAPSHOT_KEYS: Record<string, StoreName> = { registry: 'Registry', securityTemplate: 'SecurityTemplate', auditBackup: 'AuditBackup' };
 
 /** Reads and checks an inventory; every problem is positioned in the file. */
 export function loadInventory(file: string): { inventory?: Inventory; diagnostics: Diagnostic[] } {
@@ -132,7 +138,7 @@ function checkInventory(source: SourceDocument): { inventory?: Inventory; diagno
     }
     const documents = groupNames.filter((g) => groups.get(g)!.document !== undefined);
     if (documents.length > 1) fail([...at, 'groups'], `groups ${documents.join(' and ')} each give a document; a host runs one`);
-    const snapshot = raw.snapshot === undefined ? undefined : text(raw.snapshot, [...at, 'snapshot'], fail);
+    const snapshots = raw.snapshot === undefined ? undefined : snapshotsOf(raw.snapshot, [...at, 'snapshot'], fail);
     const identity = raw.identity === undefined ? undefined : text(raw.identity, [...at, 'identity'], fail);
     if (name === undefined || address === undefined || port === undefined || user === undefined || (transport !== 'ssh' && transport !== 'winrm')) return;
     hosts.push({
@@ -140,7 +146,7 @@ function checkInventory(source: SourceDocument): { inventory?: Inventory; diagno
       ...(keyFile !== undefined ? { keyFile: resolveFrom(base, keyFile) } : {}),
       ...(documents.length === 1 ? { document: groups.get(documents[0]!)!.document } : {}),
       waivers: groupNames.flatMap((g) => groups.get(g)!.waivers),
-      ...(snapshot !== undefined ? { snapshot } : {}),
+      ...(snapshots !== undefined ? { snapshots } : {}),
       ...(identity !== undefined ? { identity: resolveFrom(base, identity) } : {}),
     });
   });
@@ -150,9 +156,10 @@ function checkInventory(source: SourceDocument): { inventory?: Inventory; diagno
 
 /**
  * `--host` values for a quick run without an inventory: `[user@]address[:port]`, named by the
- * address (and port when given). Returns an error text for a value that is none of these.
+ * address (and port when given), with `--key-file` if given. Returns an error text for a value that
+ * is none of these.
  */
-export function adHocHost(spec: string): FleetHost | string {
+export function adHocHost(spec: string, keyFile?: string): FleetHost | string {
   const match = /^(?:([^@\s]+)@)?([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/.exec(spec);
   if (!match) return `--host takes [user@]address[:port], not '${spec}'`;
   const port = match[3] === undefined ? 22 : Number(match[3]);
@@ -160,7 +167,27 @@ export function adHocHost(spec: string): FleetHost | string {
   const address = match[2]!.replace(/^\[|\]$/g, '');
   const name = match[3] === undefined ? address : `${address}-${port}`;
   if (!HOST_NAME.test(name.replace(/:/g, '-'))) return `--host ${spec}: '${name}' cannot name a host`;
-  return { name: name.replace(/:/g, '-'), address, user: match[1] ?? userInfo().username, port, transport: 'ssh', groups: [], waivers: [] };
+  return { name: name.replace(/:/g, '-'), address, user: match[1] ?? userInfo().username, port, transport: 'ssh', groups: [], waivers: [], ...(keyFile !== undefined ? { keyFile: resolve(keyFile) } : {}) };
+}
+
+/** A host's `snapshot:`: a regedit export's path, or a mapping of registry, securityTemplate, auditBackup to paths on the host. */
+function snapshotsOf(value: unknown, at: DataPath, fail: Fail): Snapshots | undefined {
+  if (typeof value === 'string') {
+    const file = text(value, at, fail);
+    return file === undefined ? undefined : { Registry: file };
+  }
+  if (!isRecord(value) || Object.keys(value).length === 0) {
+    fail(at, `snapshot is a regedit export's path on the host, or a mapping of ${Object.keys(SNAPSHOT_KEYS).join(', ')} to paths on the host`);
+    return undefined;
+  }
+  unknownKeys(value, at, Object.keys(SNAPSHOT_KEYS), fail);
+  const out: Snapshots = {};
+  for (const [key, store] of Object.entries(SNAPSHOT_KEYS)) {
+    if (value[key] === undefined) continue;
+    const file = text(value[key], [...at, key], fail);
+    if (file !== undefined) out[store] = file;
+  }
+  return out;
 }
 
 function resolveFrom(base: string, path: string): string {

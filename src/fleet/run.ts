@@ -14,6 +14,7 @@ import { projectPath } from '../paths.js';
 import type { PwshSession } from '../bridge/session.js';
 import { DEFAULT_FLEET_TIMEOUTS, FleetSessions, type FanOutProgress, type FleetTimeouts, type HostOutcome } from './fanout.js';
 import { acceptedRisks, lockoutFindings, readIdentityFile, refusal, type Identity, type LockoutFinding } from './guard.js';
+import { STORE_FILES, type StoreName } from '../engine/snapshots.js';
 import type { FleetHost } from './inventory.js';
 
 /** How one host ended: the worst of these decides the host's exit code. */
@@ -135,6 +136,19 @@ export async function runFleet(session: PwshSession, options: FleetRunOptions): 
   }
   const endHost = (name: string, status: HostStatus, error: string) => Object.assign(runs.get(name)!, { status, exitCode: EXIT.runtimeError, error });
   const live = () => options.hosts.filter((h) => runs.get(h.name)!.error === undefined).map((h) => h.name);
+  /**
+   * One Invoke-Command's counts as fleet-wide ones, so that done + running + failed + waiting is every
+   * host: hosts already out (unreachable, refused, failed) count as failed, hosts queued behind this
+   * Invoke-Command (another document's, same phase) as waiting, the rest (finished, or not needed in
+   * this phase) as done.
+   */
+  const fleetWide = (label: string, p: FanOutProgress, queued = 0, failedInPhase = 0) => {
+    const out = options.hosts.filter((h) => runs.get(h.name)!.error !== undefined).length;
+    const failed = out + failedInPhase + p.failed;
+    const waiting = p.waiting + queued;
+    options.onProgress?.(label, { done: options.hosts.length - failed - p.running - waiting, running: p.running, failed, waiting });
+  };
+  const wideOptions = { ...options, onProgress: (label: string, p: FanOutProgress) => fleetWide(label, p) };
 
   try {
     const unreachable = await timed('open', () => fleet.open(options.hosts));
@@ -149,10 +163,16 @@ export async function runFleet(session: PwshSession, options: FleetRunOptions): 
         const plan = plans.get(name)!;
         groups.set(plan, [...(groups.get(plan) ?? []), name]);
       }
+      let queued = names.length;
+      let failedInPhase = 0;
       for (const [plan, group] of groups) {
+        queued -= group.length;
         const args = new Map(group.map((name) => [name, { ...hostArguments(byName.get(name)!, mode, options), ...extra(byName.get(name)!) }]));
-        const result = await timed(label, () => fleet.run(group, compilePlan(plan).text, args, options.throttle, (p) => options.onProgress?.(label, p)));
-        for (const [name, outcome] of result) outcomes.set(name, outcome);
+        const result = await timed(label, () => fleet.run(group, compilePlan(plan).text, args, options.throttle, (p) => fleetWide(label, p, queued, failedInPhase)));
+        for (const [name, outcome] of result) {
+          outcomes.set(name, outcome);
+          if (outcome.error !== null) failedInPhase++;
+        }
       }
       concurrency[label] = Math.max(concurrency[label] ?? 0, maxConcurrent([...outcomes.values()]));
       const reports = new Map<string, RunReport>();
@@ -170,10 +190,10 @@ export async function runFleet(session: PwshSession, options: FleetRunOptions): 
       const reports = await phase(options.command, live(), PHASE_MODE[options.command]!);
       for (const [name, report] of reports) settle(runs.get(name)!, report);
     } else {
-      await timed('identity', () => guard(fleet, options, plans, runs, live(), endHost));
+      await timed('identity', () => guard(fleet, wideOptions, plans, runs, live(), endHost));
       if (options.command === 'set') {
         const reports = await phase('set', live(), 'Set');
-        await recordChanges(fleet, options, plans, byName, runs, reports, 'set');
+        await recordChanges(fleet, wideOptions, plans, byName, runs, reports, 'set');
         for (const [name, report] of reports) settle(runs.get(name)!, report);
       } else {
         const tests = await phase('test', live(), 'Test');
@@ -186,7 +206,7 @@ export async function runFleet(session: PwshSession, options: FleetRunOptions): 
         }
         const drifted = [...applies].filter(([, a]) => a.plan.length > 0).map(([name]) => name);
         const sets = await phase('set', drifted, 'Set');
-        await recordChanges(fleet, options, plans, byName, runs, sets, 'apply');
+        await recordChanges(fleet, wideOptions, plans, byName, runs, sets, 'apply');
         for (const [name, set] of sets) {
           const a = applies.get(name)!;
           Object.assign(a, { set, failed: set.summary.failed, partial: set.partial, runId: runs.get(name)!.runId });
@@ -216,7 +236,7 @@ export async function runFleet(session: PwshSession, options: FleetRunOptions): 
 
 function hostArguments(host: FleetHost, mode: Mode, options: Pick<FleetRunOptions, 'whatIf' | 'failFast'>): Record<string, string | boolean> {
   const args: Record<string, string | boolean> = { Mode: mode, OutputFormat: 'Json' };
-  if (host.snapshot) args.RegistrySnapshot = host.snapshot;
+  for (const [store, file] of Object.entries(host.snapshots ?? {}) as [StoreName, string][]) args[STORE_FILES[store].parameter] = file;
   if (mode === 'Set' && options.whatIf) args.WhatIf = true;
   if (options.failFast) args.FailFast = true;
   return args;
@@ -332,8 +352,8 @@ async function recordChanges(
     const dir = hostStateDir(options.stateDir, name);
     const id = newRunId();
     const record: RunRecord & { host: object; remoteBackup: string | null } = {
-      id, command, document: { name: plans.get(name)!.name, file: plans.get(name)!.file }, target: host.snapshot ? 'snapshot' : 'live',
-      snapshot: host.snapshot ?? null, startedAt: runs.get(name)!.startedAt ?? new Date().toISOString(), finishedAt: new Date().toISOString(),
+      id, command, document: { name: plans.get(name)!.name, file: plans.get(name)!.file }, target: host.snapshots ? 'snapshot' : 'live',
+      snapshot: host.snapshots?.Registry ?? null, ...(host.snapshots ? { snapshots: host.snapshots } : {}), startedAt: runs.get(name)!.startedAt ?? new Date().toISOString(), finishedAt: new Date().toISOString(),
       status: runStatus(report), backup: null, changes: [], failures: [], ...(rollbackOf ? { rollbackOf } : {}),
       owner: { pid: process.pid, host: hostname() },
       host: { name, address: host.address, port: host.port, user: host.user, transport: host.transport, ...(host.keyFile ? { keyFile: host.keyFile } : {}) },
@@ -437,8 +457,9 @@ export async function rollbackHost(
   const { plan, diagnostics } = validateText(documentFile, yaml);
   if (!plan) throw new Error(`the rollback document for ${of.id} is invalid:\n${diagnostics.map(formatDiagnostic).join('\n')}`);
   // The run's own target on the host: the snapshot it changed, whatever the inventory says today.
-  const target: FleetHost = { ...host, groups: [], waivers: [], document: documentFile, ...(of.snapshot ? { snapshot: of.snapshot } : {}) };
-  if (!of.snapshot) delete target.snapshot;
+  const snapshots = of.snapshots ?? (of.snapshot ? { Registry: of.snapshot } : undefined);
+  const target: FleetHost = { ...host, groups: [], waivers: [], document: documentFile, ...(snapshots ? { snapshots } : {}) };
+  if (!snapshots) delete target.snapshots;
   const report = await runFleet(session, { ...options, command: 'apply', documentFile, hosts: [target], throttle: 1 });
   const hostRun = report.hosts[0]!;
   if (hostRun.runId) {

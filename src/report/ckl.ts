@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import { rawStateText, snapshotFiles, stateText, STATUS_LABEL, stigSettings, waiverText, type ReportModel, type ReportSetting, type SettingStatus } from './model.js';
+import { lockoutRiskText, rawStateText, snapshotFiles, stateText, STATUS_LABEL, stigSettings, waiverText, type ReportModel, type ReportSetting, type SettingStatus } from './model.js';
 import { xmlAttr, xmlText } from './escape.js';
 import { ruleApplicability, type Scope, type StigBenchmark, type StigRule } from '../catalog/stig/xccdf.js';
 import { importBenchmark, type NotImported } from '../catalog/stig/import.js';
@@ -126,7 +126,16 @@ export function findingDetails(model: ReportModel, s: ReportSetting): string {
   }
   if (s.waiver) lines.push(`Waiver: ${waiverText(s.waiver, s.kind)}`);
   if (s.waiver?.override && s.waiver.status === 'active') lines.push(`Baseline: ${withRaw(s.waiver.baseline, s.kind)}; enforced instead: ${withRaw(s.desired, s.kind)}`);
+  if (s.lockoutRisk) lines.push(`Lockout: ${lockoutRiskText(s.lockoutRisk)}`);
   return lines.join('\n');
+}
+
+/** The waivers and accepted lockout risks of a rule's settings, one line each, for COMMENTS. */
+function acceptedNotes(settings: ReportSetting[]): string[] {
+  return [
+    ...settings.filter((s) => s.waiver).map((s) => `${s.name}: ${waiverText(s.waiver!, s.kind)}`),
+    ...settings.filter((s) => s.lockoutRisk).map((s) => `${s.name}: ${lockoutRiskText(s.lockoutRisk!)}`),
+  ];
 }
 
 interface Vuln {
@@ -185,7 +194,7 @@ function vulnXml(model: ReportModel, vuln: Vuln): string {
     ...legacy.map((id): [string, string] => ['LEGACY_ID', id]),
   ];
   const details = vuln.settings.map((s) => findingDetails(model, s)).join('\n\n');
-  const waivers = vuln.settings.filter((s) => s.waiver).map((s) => `${s.name}: ${waiverText(s.waiver!, s.kind)}`);
+  const waivers = acceptedNotes(vuln.settings);
   const comments = [
     `Evaluated automatically by winstate from ${model.document.file}; ${vuln.settings.map((s) => `${s.name}: ${STATUS_LABEL[s.status]}`).join('; ')}.`,
     ...waivers,
@@ -315,7 +324,7 @@ function renderBenchmarkCkl(model: ReportModel, benchmark: StigBenchmark, file: 
     const settings = settingsOf(model, rule);
     const status: CklStatus = settings.length ? settings.map(cklStatus).sort((a, b) => CKL_RANK[a] - CKL_RANK[b])[0]! : 'Not_Reviewed';
     const details = settings.length ? settings.map((s) => findingDetails(model, s)).join('\n\n') : notManagedReason(model, notImported.get(rule.ruleId));
-    const waivers = settings.filter((s) => s.waiver).map((s) => `${s.name}: ${waiverText(s.waiver!, s.kind)}`);
+    const waivers = acceptedNotes(settings);
     const comments = settings.length
       ? [`Evaluated automatically by winstate from ${model.document.file}; ${settings.map((s) => `${s.name}: ${STATUS_LABEL[s.status]}`).join('; ')}.`, ...waivers].join('\n')
       : '';

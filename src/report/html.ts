@@ -19,6 +19,9 @@ const STATUS_COLOR: Record<SettingStatus, string> = {
   waived: '#0e7490',
 };
 
+/** Accepted lockout risks: a warning colour, apart from every status. */
+const LOCKOUT_COLOR = '#a16207';
+
 /** Problems first. */
 const STATUS_RANK: Record<SettingStatus, number> = { drift: 0, error: 1, whatif: 2, skipped: 3, waived: 4, changed: 5, ok: 6 };
 const SEVERITY_RANK: Record<Severity, number> = { high: 0, medium: 1, low: 2, unrated: 3 };
@@ -134,6 +137,11 @@ function summary(model: ReportModel): string {
     const note = [overrides ? `${overrides} override${overrides === 1 ? '' : 's'}` : '', expired ? `${expired} expired, enforced` : ''].filter(Boolean).join(', ');
     cards.push(card('Waived', String(s.waived), STATUS_COLOR.waived, note));
   }
+  const risks = model.settings.filter((x) => x.lockoutRisk);
+  if (risks.length) {
+    const found = risks.filter((x) => x.lockoutRisk!.findings.length).length;
+    cards.push(card('Lockout risks accepted', String(risks.length), LOCKOUT_COLOR, found ? `${found} found by the lockout guard in this run` : 'declared; no lockout guard found one in this run'));
+  }
   return `<section class="cards" aria-label="Summary">${cards.join('')}</section>`;
 }
 
@@ -164,6 +172,14 @@ function waiverHtml(s: ReportSetting): string {
   return `<div class="waiver waiver-${w.status}"><b>${html(head)}</b>${w.approvedBy ? ` · approved by ${html(w.approvedBy)}` : ''}<div class="justification">${html(w.justification)}</div>${baseline}</div>`;
 }
 
+/** An accepted lockout risk on a row: the document's reason and what the lockout guard found. */
+function lockoutRiskHtml(s: ReportSetting): string {
+  const risk = s.lockoutRisk;
+  if (!risk) return '';
+  const found = risk.findings.map((f) => `<div>${html(f.message)}</div>`).join('');
+  return `<div class="lockout"><b>Lockout risk accepted</b><div class="justification">${html(risk.reason)}</div>${found}</div>`;
+}
+
 function settingRow(s: ReportSetting): string {
   const problem = s.status === 'drift' || s.status === 'whatif';
   const actual = s.status === 'error' ? `<div class="error-text">${html(s.error ?? 'failed')}</div>${s.actual ? stateCell(s.actual, false, s.kind) : ''}` : stateCell(s.actual, problem, s.kind);
@@ -173,6 +189,7 @@ function settingRow(s: ReportSetting): string {
     s.source ? `<div class="sub muted">${html(s.type)}${s.id ? ` · ${html(s.id)}` : ''} · line ${s.source.line}</div>` : '',
     s.restartRequired ? '<div class="sub muted">takes effect after a restart</div>' : '',
     waiverHtml(s),
+    lockoutRiskHtml(s),
   ].join('');
   const rationale = s.rationale
     ? `<div class="rationale" title="${html(s.rationale)}">${html(s.rationale)}</div>${s.impact ? `<div class="sub muted">Impact: ${html(s.impact)}</div>` : ''}`
@@ -278,6 +295,7 @@ tr[hidden]{display:none}
 .muted{color:var(--muted)}
 .waiver{margin-top:4px;padding:4px 6px;border-left:3px solid #0e7490;font-size:12px}
 .waiver-expired{border-left-color:#c2410c}
+.lockout{margin-top:4px;padding:4px 6px;border-left:3px solid #a16207;font-size:12px}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px;overflow-wrap:break-word}
 code.diff{background:#fff7ed;color:#9a3412;border-radius:3px;padding:0 3px}
 .raw{font-size:11px;color:var(--muted);font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}

@@ -2,7 +2,7 @@
  * JUnit XML as CI systems read it (the Ant/Jenkins schema, test/fixtures/junit.xsd): one testcase
  * per setting; drift (and a pending what-if change) is a failure, a setting that failed is an error.
  */
-import { expectedActual, snapshotFiles, stateText, stateWithRaw, waiverText, type ReportModel, type ReportSetting } from './model.js';
+import { expectedActual, lockoutRiskText, snapshotFiles, stateText, stateWithRaw, waiverText, type ReportModel, type ReportSetting } from './model.js';
 import { xmlAttr, xmlText } from './escape.js';
 
 function seconds(ms: number | null | undefined): string {
@@ -21,6 +21,7 @@ function details(s: ReportSetting): string {
   if (s.error) lines.push(`error:    ${s.error}`);
   if (s.waiver) lines.push(`waiver:   ${waiverText(s.waiver, s.kind)}`);
   if (s.waiver?.override && s.waiver.status === 'active') lines.push(`baseline: ${stateText(s.waiver.baseline, s.kind)} (the override is enforced instead)`);
+  if (s.lockoutRisk) lines.push(`lockout: ${lockoutRiskText(s.lockoutRisk)}`);
   lines.push(`severity: ${s.severity}`, `area:     ${s.area}`);
   if (s.title) lines.push(`policy:   ${s.gpoPath ? `${s.gpoPath}\\` : ''}${s.title}`);
   if (s.rationale) lines.push(`why:      ${s.rationale}`);
@@ -77,6 +78,7 @@ export function renderJunit(model: ReportModel): string {
     ...changes,
     // The Ant schema allows no output inside a passing testcase: every waiver is listed here.
     ...model.settings.filter((x) => x.waiver).map((x) => `${x.name}: ${waiverText(x.waiver!, x.kind)}`),
+    ...model.settings.filter((x) => x.lockoutRisk).map((x) => `${x.name}: ${lockoutRiskText(x.lockoutRisk!)}`),
   ].join('\n');
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',

@@ -62,6 +62,24 @@ export interface ReportWaiver {
   baseline: StateView | null;
 }
 
+/**
+ * A lockout risk the document accepts on a setting (`acceptLockoutRisk: <reason>`): the fleet's lockout
+ * guard records instead of refusing. `findings` are what the guard found here for the identity it
+ * checked in this run; empty when no guard ran (a local run without --as) or it found nothing.
+ */
+export interface ReportLockoutRisk {
+  reason: string;
+  findings: { setting: string; principal: string | null; message: string }[];
+}
+
+/** What the lockout guard found on a resource, as src/fleet/guard.ts reports it. */
+export interface LockoutFindingInput {
+  resource: string;
+  setting: string;
+  principal?: string;
+  message: string;
+}
+
 export interface ReportSetting {
   /** Position in the document (0-based). */
   index: number;
@@ -97,6 +115,7 @@ export interface ReportSetting {
   references: References;
   source: { file: string; line: number } | null;
   waiver: ReportWaiver | null;
+  lockoutRisk: ReportLockoutRisk | null;
   /** The catalog says the setting takes effect only after a restart. */
   restartRequired: boolean;
 }
@@ -153,6 +172,8 @@ export interface ReportInput {
   exitCode: number;
   /** Facts about the machine; the current one by default (tests pass fixed ones). */
   host?: Partial<HostInfo>;
+  /** What the lockout guard found before this run's changes (fleet runs, `--as`). */
+  lockout?: LockoutFindingInput[];
 }
 
 /** Results may carry fields newer than this module's view of them. */
@@ -290,6 +311,7 @@ export function buildReportModel(input: ReportInput): ReportModel {
       references: departsFromCatalog(resource) ? { ...info.references, stig: [] } : info.references,
       source: resource ? { file: plan.file, line: resource.line } : null,
       waiver: waiverOf(resource, final ?? run.results.find((r) => r.name === name)),
+      lockoutRisk: lockoutRiskOf(resource, input.lockout),
       restartRequired: Boolean(resource?.entry?.restartRequired),
     };
   });
@@ -362,6 +384,20 @@ function waiverOf(resource: PlannedResource | undefined, result: AnyResult | und
     override: Boolean(planned?.override) || Boolean(ran?.override),
     baseline: resource ? declaredView(resource) : null,
   };
+}
+
+function lockoutRiskOf(resource: PlannedResource | undefined, findings: LockoutFindingInput[] = []): ReportLockoutRisk | null {
+  if (resource?.acceptLockoutRisk === undefined) return null;
+  return {
+    reason: resource.acceptLockoutRisk,
+    findings: findings.filter((f) => f.resource === resource.name).map((f) => ({ setting: f.setting, principal: f.principal ?? null, message: f.message })),
+  };
+}
+
+/** One line about an accepted lockout risk, in the words every report uses. */
+export function lockoutRiskText(risk: ReportLockoutRisk): string {
+  const found = risk.findings.length ? `; the lockout guard found: ${risk.findings.map((f) => f.message).join('; ')}` : '';
+  return `lockout risk accepted: ${risk.reason}${found}`;
 }
 
 /** One line about a waiver, in the words every report uses. */

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { expectedActual, stateText, stateWithRaw, waiverText, type ReportModel, type ReportSetting, type Severity } from './model.js';
+import { expectedActual, lockoutRiskText, stateText, stateWithRaw, waiverText, type ReportModel, type ReportSetting, type Severity } from './model.js';
 import { referenceList } from './junit.js';
 
 export const SARIF_SCHEMA_URI = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
@@ -129,9 +129,11 @@ export function renderSarif(model: ReportModel): string {
         area: s.area,
         ...(s.error ? { error: s.error } : {}),
         ...(s.waiver ? { waiver: s.waiver } : {}),
+        ...(s.lockoutRisk ? { lockoutRisk: s.lockoutRisk } : {}),
       },
     };
   });
+  const risks = model.settings.filter((s) => s.lockoutRisk);
   const log = {
     $schema: SARIF_SCHEMA_URI,
     version: '2.1.0',
@@ -163,6 +165,8 @@ export function renderSarif(model: ReportModel): string {
           target: model.target,
           outcome: model.outcome,
           summary: model.summary,
+          // Accepted lockout risks are no finding of their own, and a compliant setting has no result: all listed here.
+          ...(risks.length ? { lockoutRisksAccepted: risks.map((s) => ({ setting: s.name, target: s.target, text: lockoutRiskText(s.lockoutRisk!), ...s.lockoutRisk! })) } : {}),
         },
       },
     ],

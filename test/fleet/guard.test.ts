@@ -90,8 +90,12 @@ test('offline: set --snapshot --as refuses before any change; acceptLockoutRisk 
   assert.match(refused.stderr, /lockout guard: refused before any change, as WEB1\\deploy: UAC remote restrictions: LocalAccountTokenFilterPolicy = 0/);
   assert.ok(readFileSync(snap).equals(before));
   writeFileSync(doc, `metadata: { name: uac }\nresources:\n  - name: UAC remote restrictions\n    acceptLockoutRisk: deploy moves to a domain account this week\n    type: Registry\n    properties: { key: '${SYSTEM}', valueName: LocalAccountTokenFilterPolicy, valueType: DWord, valueData: 0 }\n`);
-  const accepted = await runCli(['set', doc, '--snapshot', snap, '--as', identity, '--state-dir', join(dir, 'state')]);
+  const report = join(dir, 'r.json');
+  const accepted = await runCli(['set', doc, '--snapshot', snap, '--as', identity, '--state-dir', join(dir, 'state'), '--report', `json:${report}`]);
   assert.is(accepted.code, 0, accepted.stderr);
+  // A local report carries the resource's accepted risk too (no fleet guard judged it in that run).
+  const model = JSON.parse(readFileSync(report, 'utf8')) as { settings: { lockoutRisk: unknown }[] };
+  assert.equal(model.settings[0]!.lockoutRisk, { reason: 'deploy moves to a domain account this week', findings: [] });
   assert.match(accepted.stderr, /lockout risk accepted for UAC remote restrictions: deploy moves to a domain account this week/);
   assert.match(readReg(snap), /"LocalAccountTokenFilterPolicy"=dword:00000000/);
 });

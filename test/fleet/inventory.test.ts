@@ -26,7 +26,7 @@ hosts:
   assert.is(inventory!.throttle, 3);
   const [web1, file1] = inventory!.hosts;
   assert.equal([web1!.user, web1!.port, web1!.keyFile, web1!.document, web1!.transport], ['ops', 2222, join(dir, 'keys', 'id'), join(dir, 'web.yaml'), 'ssh']);
-  assert.equal([file1!.user, file1!.port, file1!.snapshot, file1!.waivers.length], ['admin', 22, 'C:\\snap.reg', 1]);
+  assert.equal([file1!.user, file1!.port, file1!.snapshots, file1!.waivers.length], ['admin', 22, { Registry: 'C:\\snap.reg' }, 1]);
 
   // The group's waiver lands in the plan that host runs; the others run the document as written.
   const doc = join(dir, 'doc.yaml');
@@ -36,6 +36,15 @@ hosts:
   assert.equal(problems.map(formatDiagnostic), []);
   assert.is(plans.get('web1')!.name, 'web');
   assert.is(plans.get('file1')!.resources[0]!.waiver?.justification, 'the old NAS cannot sign');
+});
+
+test('the example inventory loads: groups, an SSH host on another port, a WinRM host on 5986', () => {
+  const { inventory, diagnostics } = loadInventory(new URL('../../../examples/fleet/inventory.yaml', import.meta.url).pathname);
+  assert.equal(diagnostics.map(formatDiagnostic), []);
+  const by = Object.fromEntries(inventory!.hosts.map((h) => [h.name, h]));
+  assert.equal([by.dc1!.user, by.dc1!.port, by.dc1!.transport], ['CORP\\winstate-admin', 2222, 'ssh']);
+  assert.equal([by.app1!.transport, by.app1!.port], ['winrm', 5986]);
+  assert.is(by.web1!.document?.endsWith('web-servers.yaml'), true);
 });
 
 test('positioned errors: unknown group, two documents for one host, bad transport, bad name', () => {
@@ -55,11 +64,26 @@ hosts:
   assert.match(text, /inv\.yaml:7:13: error: host name 'bad name' may hold only/);
 });
 
+test('snapshot: a regedit export, or a mapping naming each store\'s file on the host; mistakes are positioned', () => {
+  const { inventory, diagnostics } = inventoryFromText('inv.yaml', `hosts:
+  - { name: a, address: x, snapshot: 'C:\\s.reg' }
+  - { name: b, address: y, snapshot: { registry: 'C:\\s.reg', securityTemplate: 'C:\\s.inf', auditBackup: 'C:\\a.csv' } }
+`);
+  assert.equal(diagnostics, []);
+  assert.equal(inventory!.hosts.map((h) => h.snapshots), [{ Registry: 'C:\\s.reg' }, { Registry: 'C:\\s.reg', SecurityTemplate: 'C:\\s.inf', AuditBackup: 'C:\\a.csv' }]);
+  const bad = inventoryFromText('inv.yaml', 'hosts:\n  - { name: a, address: x, snapshot: { registy: s.reg } }\n  - { name: b, address: y, snapshot: [s.reg] }\n');
+  const text = bad.diagnostics.map(formatDiagnostic).join('\n');
+  assert.match(text, /inv\.yaml:2:40: error: unknown key 'registy' \(expected registry, securityTemplate, auditBackup\)/);
+  assert.match(text, /inv\.yaml:3:38: error: snapshot is a regedit export's path on the host, or a mapping of registry, securityTemplate, auditBackup/);
+});
+
 test('--host without an inventory: [user@]address[:port]', () => {
   assert.equal(adHocHost('admin@10.0.0.5:2222'), { name: '10.0.0.5-2222', address: '10.0.0.5', user: 'admin', port: 2222, transport: 'ssh', groups: [], waivers: [] });
   assert.is((adHocHost('web1') as { port: number }).port, 22);
   assert.match(adHocHost('a b') as string, /--host takes \[user@\]address\[:port\]/);
   assert.match(adHocHost('h:99999') as string, /outside 1\.\.65535/);
+  assert.is((adHocHost('admin@10.0.0.5', 'keys/id') as { keyFile: string }).keyFile, join(process.cwd(), 'keys', 'id'));
+  assert.equal(adHocHost('[fe80::1]:2222'), { name: 'fe80--1-2222', address: 'fe80::1', user: (adHocHost('x') as { user: string }).user, port: 2222, transport: 'ssh', groups: [], waivers: [] });
 });
 
 test('the exit code is the worst over the hosts: 1 over 4 over 2 over 0', () => {
