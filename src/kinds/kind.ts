@@ -69,6 +69,8 @@ export interface RollbackResource {
   name: string;
   type: string;
   properties: Record<string, unknown>;
+  /** The name of the document resource whose change this undoes (the backup entry's `resource`). */
+  restores?: string;
 }
 
 /** Resources restoring backup entries, and what cannot be restored through a document (with why). */

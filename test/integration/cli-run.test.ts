@@ -114,6 +114,9 @@ test('runs lists what apply changed; rollback latest restores it; runs shows the
   const rolled = await cli(['rollback', 'latest', '--snapshot', snapshot, '--state-dir', stateDir, '--json']);
   assert.is(rolled.code, 0, rolled.stderr);
   assert.match(rolled.stderr, new RegExp(`rollback of run \\S+ \\(smb-client-signing\\) on ${snapshot.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  // Its results keep the names the apply's results had, with what each does.
+  const rollbackNames = (JSON.parse(rolled.stdout) as { report: { test: RunReport } }).report.test.results.map((r) => r.name);
+  assert.ok(rollbackNames.some((n) => /^\d+: SMB client signing \(if server agrees\): restore HKEY_LOCAL_MACHINE\\/.test(n)), rollbackNames.join('; '));
   const after = await cli(['get', SEED, '--snapshot', snapshot, '--json']);
   assert.equal((JSON.parse(after.stdout) as RunReport).results, (JSON.parse(before.stdout) as RunReport).results, 'prior state restored');
   const runs = JSON.parse((await cli(['runs', '--state-dir', stateDir, '--json'])).stdout) as { id: string; command: string; rollbackOf?: string }[];

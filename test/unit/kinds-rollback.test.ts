@@ -30,17 +30,17 @@ test('offline: every entry of every kind becomes a resource that restores it, an
   assert.equal(unsupported, []);
   const doc = parse(yaml) as { resources: { name: string; type: string; properties: Record<string, unknown> }[] };
   assert.equal(doc.resources.map((r) => [r.name, r.type, r.properties]), [
-    ['1: restore HKEY_LOCAL_MACHINE\\SOFTWARE\\A!v', 'Registry', { key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\A', valueName: 'v', valueType: 'DWord', valueData: 3 }],
+    ['1: reg: restore HKEY_LOCAL_MACHINE\\SOFTWARE\\A!v', 'Registry', { key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\A', valueName: 'v', valueType: 'DWord', valueData: 3 }],
     // A holder listed twice in the template (SID and name) is one holder.
-    ['2: restore User right SeDenyNetworkLogonRight', 'UserRight', { right: 'SeDenyNetworkLogonRight', principals: ['*S-1-5-32-546', 'svc-backup'] }],
-    ['3: remove User right SeBackupPrivilege again', 'UserRight', { right: 'SeBackupPrivilege', ensure: 'Absent' }],
-    ['4: restore User right SeDebugPrivilege', 'UserRight', { right: 'SeDebugPrivilege', principals: [] }],
-    ['5: restore System Access: LockoutDuration', 'AccountPolicy', { policy: 'LockoutDuration', value: -1 }],
-    ['6: remove System Access: MinimumPasswordLength again', 'AccountPolicy', { policy: 'MinimumPasswordLength', ensure: 'Absent' }],
-    ['7: restore System Access: NewGuestName', 'SecurityPolicy', { policy: 'NewGuestName', value: 'Guest' }],
-    ['8: restore System Access: EnableGuestAccount', 'SecurityPolicy', { policy: 'EnableGuestAccount', value: 1 }],
-    ['9: restore Audit {0CCE923F-69AE-11D9-BED3-505054503030} (Credential Validation)', 'AuditPolicy', { subcategory: '{0CCE923F-69AE-11D9-BED3-505054503030}', success: 'disabled', failure: 'enabled' }],
-    ['10: remove Audit {0CCE9215-69AE-11D9-BED3-505054503030} (Logon) again', 'AuditPolicy', { subcategory: '{0CCE9215-69AE-11D9-BED3-505054503030}', ensure: 'Absent' }],
+    ['2: deny: restore User right SeDenyNetworkLogonRight', 'UserRight', { right: 'SeDenyNetworkLogonRight', principals: ['*S-1-5-32-546', 'svc-backup'] }],
+    ['3: new right: remove User right SeBackupPrivilege again', 'UserRight', { right: 'SeBackupPrivilege', ensure: 'Absent' }],
+    ['4: emptied: restore User right SeDebugPrivilege', 'UserRight', { right: 'SeDebugPrivilege', principals: [] }],
+    ['5: lockout: restore System Access: LockoutDuration', 'AccountPolicy', { policy: 'LockoutDuration', value: -1 }],
+    ['6: new policy: remove System Access: MinimumPasswordLength again', 'AccountPolicy', { policy: 'MinimumPasswordLength', ensure: 'Absent' }],
+    ['7: guest name: restore System Access: NewGuestName', 'SecurityPolicy', { policy: 'NewGuestName', value: 'Guest' }],
+    ['8: guest status: restore System Access: EnableGuestAccount', 'SecurityPolicy', { policy: 'EnableGuestAccount', value: 1 }],
+    ['9: cred: restore Audit {0CCE923F-69AE-11D9-BED3-505054503030} (Credential Validation)', 'AuditPolicy', { subcategory: '{0CCE923F-69AE-11D9-BED3-505054503030}', success: 'disabled', failure: 'enabled' }],
+    ['10: new row: remove Audit {0CCE9215-69AE-11D9-BED3-505054503030} (Logon) again', 'AuditPolicy', { subcategory: '{0CCE9215-69AE-11D9-BED3-505054503030}', ensure: 'Absent' }],
   ]);
   const validated = validateText('rollback.yaml', yaml);
   assert.equal(validated.diagnostics.map(formatDiagnostic), []);
@@ -50,7 +50,7 @@ test('offline: every entry of every kind becomes a resource that restores it, an
 test('live: an undefined right is emptied; a policy or audit row without a prior value is not restorable', () => {
   const { yaml, unsupported } = rollbackDocument(record('Live'), 'r2');
   const doc = parse(yaml) as { resources: { name: string; properties: Record<string, unknown> }[] };
-  assert.ok(doc.resources.some((r) => r.name === '3: empty User right SeBackupPrivilege again' && JSON.stringify(r.properties) === '{"right":"SeBackupPrivilege","principals":[]}'));
+  assert.ok(doc.resources.some((r) => r.name === '3: new right: empty User right SeBackupPrivilege again' && JSON.stringify(r.properties) === '{"right":"SeBackupPrivilege","principals":[]}'));
   assert.equal(unsupported, [
     'System Access: MinimumPasswordLength: was not defined before, and a live policy cannot be undefined',
     'Audit {0CCE9215-69AE-11D9-BED3-505054503030} (Logon): had no row before, and a live subcategory cannot be removed',
@@ -75,7 +75,7 @@ test('only the applied resources, and entries a document cannot express are name
     "System Access: LockoutDuration: the prior value 'soon' is not a number",
     "Audit {x}: '{x}' is not a GUID",
   ]);
-  assert.equal((parse(yaml) as { resources: unknown[] }).resources, [{ name: '1: restore System Access: LockoutDuration', type: 'AccountPolicy', properties: { policy: 'LockoutDuration', value: -1 } }]);
+  assert.equal((parse(yaml) as { resources: unknown[] }).resources, [{ name: '1: lockout: restore System Access: LockoutDuration', type: 'AccountPolicy', properties: { policy: 'LockoutDuration', value: -1 } }]);
 });
 
 test.run();

@@ -169,7 +169,7 @@ export const auditPolicyUnit: KindUnit<AuditSpec> = {
       }
       if (value === null) {
         if (e.live) unsupported.push(`${e.target}: had no row before, and a live subcategory cannot be removed`);
-        else resources.push({ name: `remove ${e.target} again`, type: 'AuditPolicy', properties: { subcategory: guid, ensure: 'Absent' } });
+        else resources.push({ name: `remove ${e.target} again`, type: 'AuditPolicy', properties: { subcategory: guid, ensure: 'Absent' }, restores: e.resource });
         continue;
       }
       const setting = tables().audit.settingValues.find((v) => v.value === value);
@@ -182,7 +182,7 @@ export const auditPolicyUnit: KindUnit<AuditSpec> = {
         continue;
       }
       const word = (b: boolean) => (b ? 'enabled' : 'disabled');
-      resources.push({ name: `restore ${e.target}`, type: 'AuditPolicy', properties: { subcategory: guid, success: word(setting.success), failure: word(setting.failure) } });
+      resources.push({ name: `restore ${e.target}`, type: 'AuditPolicy', properties: { subcategory: guid, success: word(setting.success), failure: word(setting.failure) }, restores: e.resource });
     }
     return { resources, unsupported };
   },

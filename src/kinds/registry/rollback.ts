@@ -35,11 +35,11 @@ export function registryRollback(all: KindBackupEntry[]): RollbackPart {
   const unsupported: string[] = [];
   const seen = new Set<string>();
   const key = (hive: string, subKey: string) => `${hive}\\${subKey}`;
-  const add = (name: string, properties: Record<string, unknown>) => {
+  const add = (name: string, properties: Record<string, unknown>, restores?: string) => {
     const identity = `${String(properties.key)}!${'valueName' in properties ? String(properties.valueName) : '(key)'}`.toLowerCase();
     if (seen.has(identity)) return; // the same location recorded twice holds the same prior state
     seen.add(identity);
-    resources.push({ name, type: 'Registry', properties });
+    resources.push({ name, type: 'Registry', properties, ...(restores ? { restores } : {}) });
   };
   // A location the document language cannot name (a NUL in a value name, say) cannot be restored
   // through it: it is listed, and everything else is still restored.
@@ -71,18 +71,18 @@ export function registryRollback(all: KindBackupEntry[]): RollbackPart {
     if (entry.valueName !== null && entry.value) {
       if (entry.value.exists) {
         const props = valueProperties(keyPath, entry.value, entry.valueName);
-        if (props) add(`restore ${entry.target}`, props);
+        if (props) add(`restore ${entry.target}`, props, entry.resource);
       } else if (!unnamable(keyPath, entry.valueName)) {
-        add(`remove ${entry.target} again`, { key: keyPath, valueName: entry.valueName, ensure: 'Absent' });
+        add(`remove ${entry.target} again`, { key: keyPath, valueName: entry.valueName, ensure: 'Absent' }, entry.resource);
       }
     }
     for (const removed of entry.removedTree ?? []) {
       const path = key(entry.hive, removed.subKey);
       if (unnamable(path, null)) continue;
-      add(`restore key ${path}`, { key: path, ensure: 'Present' });
+      add(`restore key ${path}`, { key: path, ensure: 'Present' }, entry.resource);
       for (const value of removed.values) {
         const props = valueProperties(path, value, value.name ?? '');
-        if (props) add(`restore ${path}!${value.name === '' ? '(Default)' : value.name}`, props);
+        if (props) add(`restore ${path}!${value.name === '' ? '(Default)' : value.name}`, props, entry.resource);
       }
     }
   }

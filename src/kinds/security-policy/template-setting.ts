@@ -218,7 +218,7 @@ export function templateUnit(kind: 'AccountPolicy' | 'SecurityPolicy', descripti
         }
         if (raw === null) {
           if (e.live) unsupported.push(`${e.target}: was not defined before, and a live policy cannot be undefined`);
-          else resources.push({ name: `remove ${e.target} again`, type: kind, properties: { policy: k.key, ensure: 'Absent' } });
+          else resources.push({ name: `remove ${e.target} again`, type: kind, properties: { policy: k.key, ensure: 'Absent' }, restores: e.resource });
           continue;
         }
         const text = raw.trim();
@@ -227,7 +227,7 @@ export function templateUnit(kind: 'AccountPolicy' | 'SecurityPolicy', descripti
           unsupported.push(`${e.target}: the prior value '${raw}' is not a number`);
           continue;
         }
-        resources.push({ name: `restore ${e.target}`, type: kind, properties: { policy: k.key, value } });
+        resources.push({ name: `restore ${e.target}`, type: kind, properties: { policy: k.key, value }, restores: e.resource });
       }
       return { resources, unsupported };
     },

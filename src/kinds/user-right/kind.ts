@@ -213,15 +213,15 @@ export const userRightUnit: KindUnit<UserRightSpec> = {
       }
       if (principals === null && e.live) {
         // Live, secedit cannot undefine a right: emptying it is the nearest.
-        resources.push({ name: `empty ${e.target} again`, type: 'UserRight', properties: { right, principals: [] } });
+        resources.push({ name: `empty ${e.target} again`, type: 'UserRight', properties: { right, principals: [] }, restores: e.resource });
       } else if (principals === null) {
-        resources.push({ name: `remove ${e.target} again`, type: 'UserRight', properties: { right, ensure: 'Absent' } });
+        resources.push({ name: `remove ${e.target} again`, type: 'UserRight', properties: { right, ensure: 'Absent' }, restores: e.resource });
       } else {
         const { principals: holders, problems } = normalisePrincipalList(principals);
         // A holder twice in the template (a SID and its name) is one holder; one the document cannot name is listed.
         for (const p of problems.filter((x) => !x.message.includes('same principal'))) unsupported.push(`${e.target}: ${p.message}`);
         if (problems.some((x) => !x.message.includes('same principal'))) continue;
-        resources.push({ name: `restore ${e.target}`, type: 'UserRight', properties: { right, principals: holders.map(runtimeForm) } });
+        resources.push({ name: `restore ${e.target}`, type: 'UserRight', properties: { right, principals: holders.map(runtimeForm) }, restores: e.resource });
       }
     }
     return { resources, unsupported };
