@@ -13,10 +13,21 @@ function Assert-WsElevated {
     if ([System.Environment]::OSVersion.Platform -ne [System.PlatformID]::Win32NT) {
         throw "$Tool exists only on Windows; give a snapshot file instead"
     }
-    $principal = [System.Security.Principal.WindowsPrincipal]::new([System.Security.Principal.WindowsIdentity]::GetCurrent())
-    if (-not $principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)) {
+    if (-not (Test-WsElevated)) {
         throw "$Tool needs an elevated PowerShell (Run as administrator); nothing was read or changed"
     }
+}
+
+function Test-WsElevated {
+    <#
+    .SYNOPSIS
+    Whether this PowerShell holds an administrator token (Windows only; call it only there).
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param()
+    $principal = [System.Security.Principal.WindowsPrincipal]::new([System.Security.Principal.WindowsIdentity]::GetCurrent())
+    return $principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)
 }
 
 function Invoke-WsNativeTool {

@@ -5,6 +5,7 @@ import { underWine, keyExists, describeLivePowerShell } from './live-env.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PwshSession } from '../../src/bridge/session.js';
@@ -36,7 +37,7 @@ resources:
   - { name: probe value, type: Registry, properties: { key: '${KEY}', valueName: A, valueType: DWord, valueData: 1 } }
 `;
 
-test('apply and set on the live machine without elevation: refused plainly before anything runs, nothing written; test still reads', async () => {
+test('apply and set on the live machine without elevation, and the generated script run by hand: refused plainly before anything runs, nothing written; test still reads', async () => {
   if (!underWine) {
     console.log('  (skipped: starting a non-elevated PowerShell for the CLI needs the Wine launcher)');
     return;
@@ -71,6 +72,17 @@ test('apply and set on the live machine without elevation: refused plainly befor
   assert.match(tested.stdout, /DRIFT\s+probe value: absent -> DWord 1/);
   const runs = await runCli(['runs', '--state-dir', stateDir, '--json']);
   assert.equal(JSON.parse(runs.stdout), [], 'a refused change is not recorded as a run');
+
+  // The generated script run by hand says the same before it locks or writes anything.
+  const compiled = await runCli(['compile', doc, '--out', dir]);
+  assert.is(compiled.code, 0, compiled.stderr);
+  const script = `Z:${join(dir, 'elevation.ps1').replace(/\//g, '\\')}`;
+  const byHand = spawnSync(pwsh, ['-File', script, '-Mode', 'Set'], { encoding: 'utf8', timeout: 300_000 });
+  assert.is.not(byHand.status, 0, byHand.stdout);
+  // PowerShell's error view wraps the message at the console width, with '|' gutters.
+  const said = `${byHand.stdout}\n${byHand.stderr}`.replace(/\s*\n\s*\|?\s*/g, ' ');
+  assert.match(said, /changing the live machine needs administrator rights, and this PowerShell is not elevated: run the script from an elevated prompt \(Run as administrator\); nothing was changed/, `${byHand.stdout}\n${byHand.stderr}`);
+  assert.not.ok(await keyExists(direct, KEY), 'the script wrote nothing');
 });
 
 test.run();

@@ -327,6 +327,10 @@ function Invoke-WsConfiguration {
         $files[$name] = $given[$script:WsStoreTable[$name].Parameter]
         if ($files[$name]) { $offline = $true }
     }
+    # A live change from a PowerShell that is not elevated would fail value by value: said once, first.
+    if ($changing -and -not $offline -and [System.Environment]::OSVersion.Platform -eq [System.PlatformID]::Win32NT -and -not (Test-WsElevated)) {
+        throw 'changing the live machine needs administrator rights, and this PowerShell is not elevated: run the script from an elevated prompt (Run as administrator); nothing was changed'
+    }
     # Each resource's kind module, and the stores the run needs: checked before the lock or any read.
     $modules = [object[]]::new($Resources.Count)
     $needed = @{}
