@@ -99,6 +99,8 @@ export interface ReportSetting {
   waiver: ReportWaiver | null;
   /** The catalog says the setting takes effect only after a restart. */
   restartRequired: boolean;
+  /** Skipped because it could not be judged here, and why (a runtime check on a snapshot). */
+  notEvaluated?: string;
 }
 
 export interface ReportChange {
@@ -291,6 +293,7 @@ export function buildReportModel(input: ReportInput): ReportModel {
       source: resource ? { file: plan.file, line: resource.line } : null,
       waiver: waiverOf(resource, final ?? run.results.find((r) => r.name === name)),
       restartRequired: Boolean(resource?.entry?.restartRequired),
+      ...(final?.notEvaluated !== undefined ? { notEvaluated: final.notEvaluated } : {}),
     };
   });
 
