@@ -104,6 +104,36 @@ function Invoke-WsCimQuery {
     }
 }
 
+function Test-WsCimInstances {
+    <#
+    .SYNOPSIS
+    Judges the instances a query returned: a property differs unless every instance meets its
+    expectation (no instance: every property differs). The view shows the first instance's values.
+    .PARAMETER Resource
+    A CimInstance row.
+    .PARAMETER Instances
+    What Get-CimInstance returned (any objects with those properties).
+    #>
+    [CmdletBinding()]
+    [OutputType([hashtable])]
+    param([Parameter(Mandatory = $true)] $Resource, [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Instances)
+    $properties = [ordered]@{}
+    $differing = [System.Collections.Generic.List[string]]::new()
+    foreach ($item in $Resource.Expect) {
+        $met = ($Instances.Count -gt 0)
+        for ($n = 0; $n -lt $Instances.Count; $n++) {
+            $property = $Instances[$n].PSObject.Properties[$item.Property]
+            if ($null -eq $property) { throw ('{0}:{1} has no property {2}' -f $Resource.Namespace, $Resource.ClassName, $item.Property) }
+            if ($n -eq 0) { $properties[$item.Property] = ConvertTo-WsCimViewValue -Value $property.Value }
+            if ($met -and -not (Test-WsCimExpectation -Expectation $item.Test -Value $property.Value)) { $met = $false }
+        }
+        if (-not $met) { $differing.Add($item.Property) }
+    }
+    $view = [ordered]@{ ensure = 'Present'; instances = $Instances.Count; properties = $properties }
+    if ($Instances.Count -eq 0) { $view = [ordered]@{ ensure = 'Absent'; instances = 0 } }
+    return @{ View = $view; Differing = $differing.ToArray(); Desired = (Get-WsCimDesiredView -Resource $Resource); Setting = $null; Recheck = $false }
+}
+
 function Get-WsCimInstanceStates {
     <#
     .SYNOPSIS
@@ -121,33 +151,14 @@ function Get-WsCimInstanceStates {
     $queried = @{}
     for ($i = 0; $i -lt $Resources.Count; $i++) {
         $resource = $Resources[$i]
-        $desired = Get-WsCimDesiredView -Resource $resource
         if ($Store.Offline) {
-            $out[$i] = @{ View = $null; Differing = [string[]]@(); Desired = $desired; Setting = $null; Recheck = $false
+            $out[$i] = @{ View = $null; Differing = [string[]]@(); Desired = (Get-WsCimDesiredView -Resource $resource); Setting = $null; Recheck = $false
                 NotEvaluated = ('not evaluated on a snapshot: {0}:{1} is runtime state, queried only on a live target' -f $resource.Namespace, $resource.ClassName) }
             continue
         }
         $key = $resource.Namespace + ':' + $resource.ClassName
         if (-not $queried.ContainsKey($key)) { $queried[$key] = Invoke-WsCimQuery -Namespace $resource.Namespace -ClassName $resource.ClassName }
-        $instances = $queried[$key]
-        $properties = [ordered]@{}
-        $differing = [System.Collections.Generic.List[string]]::new()
-        foreach ($item in $resource.Expect) {
-            $first = $null
-            if ($instances.Count -gt 0) { $first = $instances[0].CimInstanceProperties[$item.Property] }
-            if ($instances.Count -gt 0 -and $null -eq $first) { throw ('{0}:{1} has no property {2}' -f $resource.Namespace, $resource.ClassName, $item.Property) }
-            $value = $null
-            if ($null -ne $first) { $value = $first.Value }
-            $properties[$item.Property] = ConvertTo-WsCimViewValue -Value $value
-            $met = ($instances.Count -gt 0)
-            foreach ($instance in $instances) {
-                if (-not (Test-WsCimExpectation -Expectation $item.Test -Value $instance.CimInstanceProperties[$item.Property].Value)) { $met = $false; break }
-            }
-            if (-not $met) { $differing.Add($item.Property) }
-        }
-        $view = [ordered]@{ ensure = 'Present'; instances = $instances.Count; properties = $properties }
-        if ($instances.Count -eq 0) { $view = [ordered]@{ ensure = 'Absent'; instances = 0 } }
-        $out[$i] = @{ View = $view; Differing = $differing.ToArray(); Desired = $desired; Setting = $null; Recheck = $false }
+        $out[$i] = Test-WsCimInstances -Resource $resource -Instances $queried[$key]
     }
     return , $out
 }
@@ -235,7 +246,8 @@ function Format-WsCimInstanceStateText {
     <#
     .SYNOPSIS
     A CIM view in words, as cimStateText in kind.ts: "no instance", or each property as
-    "Name = value" (actual) or "Name <expectation>" (desired), joined by "; ".
+    "Name = value" (actual) or "Name <expectation>" (desired), in ordinal order of their names
+    (as JavaScript sorts them), joined by "; ".
     .PARAMETER View
     A desired or actual view.
     #>
@@ -246,7 +258,9 @@ function Format-WsCimInstanceStateText {
     if ($View.ensure -eq 'Absent') { return 'no instance' }
     $parts = [System.Collections.Generic.List[string]]::new()
     if ($null -ne $View.properties) {
-        foreach ($name in $View.properties.Keys) {
+        $names = [string[]]@($View.properties.Keys)
+        [System.Array]::Sort($names, [System.StringComparer]::Ordinal)
+        foreach ($name in $names) {
             $value = $View.properties[$name]
             if ($value -is [System.Collections.IDictionary]) { $parts.Add($name + ' ' + (Format-WsCimExpectationText -Expectation $value)) }
             else { $parts.Add($name + ' = ' + (Format-WsCimWord -Value $value)) }

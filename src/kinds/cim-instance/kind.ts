@@ -143,12 +143,12 @@ function expectationText(e: Record<string, unknown>): string {
 /**
  * A CIM view in words (Format-WsCimInstanceStateText): `no instance` when the query returned none;
  * each property as `Name = value` (actual; lists in braces, text in JSON quotes) or `Name <expectation>`
- * (desired), joined by "; ".
+ * (desired), in ordinal order of their names, joined by "; ".
  */
 export function cimStateText(view: KindView): string {
   if (view.ensure === 'Absent') return 'no instance';
   const properties = (view.properties ?? {}) as Record<string, unknown>;
-  const parts = Object.entries(properties).map(([name, v]) =>
+  const parts = Object.keys(properties).sort().map((name) => [name, properties[name]] as const).map(([name, v]) =>
     v !== null && typeof v === 'object' && !Array.isArray(v) ? `${name} ${expectationText(v as Record<string, unknown>)}` : `${name} = ${word(v)}`,
   );
   return parts.length ? parts.join('; ') : 'no property';
