@@ -128,7 +128,7 @@ $WsResources = @(
 #endregion
 
 #region Runtime (winstate 0.1.0)
-# winstate runtime 0.1.0 sha256:c2adc119342e20f50d1b94914ca143ba120ccadfc7714b8b80bf1e41fbe23284
+# winstate runtime 0.1.0 sha256:5eaab287b5a6217d085bf50f3a14ecf2eda2d15be62e97d5a2b376fedcbac83d
 # --- runtime: src/compile/runtime/core.ps1 ---
 # The engine core shared by every generated script: the kind and store tables, the run
 # (Invoke-WsConfiguration), the condition rules and the output. It knows no kind's internals:
@@ -729,19 +729,21 @@ function Invoke-WsConfiguration {
         $summary = [ordered]@{ total = $Resources.Count; inDesiredState = 0; drifted = 0; changed = 0; failed = 0; skipped = 0; waived = 0 }
         # Each resource in at most one count (Get judges nothing), so that test and set add up to the total.
         $anyChange = $false
+        # Not evaluated (a runtime check on a snapshot) is skipped by design, not a change left undone.
+        $notEvaluated = 0
         foreach ($result in $results) {
             $madeChange = ($result.Contains('changed') -and $result.changed)
             if ($madeChange) { $anyChange = $true }
             if ($result.Contains('error')) { $summary.failed++ }
             elseif ($result.Contains('waived')) { $summary.waived++ }
-            elseif ($result.Contains('skipped')) { $summary.skipped++ }
+            elseif ($result.Contains('skipped')) { $summary.skipped++; if ($result.Contains('notEvaluated')) { $notEvaluated++ } }
             elseif ($madeChange) { $summary.changed++ }
             elseif ($result.Contains('inDesiredState')) {
                 if ($result.inDesiredState) { $summary.inDesiredState++ } else { $summary.drifted++ }
             }
         }
         # Partial: some changes were made (even one whose read-back then failed) but not all succeeded.
-        $partial = ($anyChange -and ($summary.failed + $summary.skipped) -gt 0)
+        $partial = ($anyChange -and ($summary.failed + $summary.skipped - $notEvaluated) -gt 0)
         $target = 'live'
         if ($offline) { $target = 'snapshot' }
         return [ordered]@{
@@ -5465,6 +5467,36 @@ function Invoke-WsCimQuery {
     }
 }
 
+function Test-WsCimInstances {
+    <#
+    .SYNOPSIS
+    Judges the instances a query returned: a property differs unless every instance meets its
+    expectation (no instance: every property differs). The view shows the first instance's values.
+    .PARAMETER Resource
+    A CimInstance row.
+    .PARAMETER Instances
+    What Get-CimInstance returned (any objects with those properties).
+    #>
+    [CmdletBinding()]
+    [OutputType([hashtable])]
+    param([Parameter(Mandatory = $true)] $Resource, [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Instances)
+    $properties = [ordered]@{}
+    $differing = [System.Collections.Generic.List[string]]::new()
+    foreach ($item in $Resource.Expect) {
+        $met = ($Instances.Count -gt 0)
+        for ($n = 0; $n -lt $Instances.Count; $n++) {
+            $property = $Instances[$n].PSObject.Properties[$item.Property]
+            if ($null -eq $property) { throw ('{0}:{1} has no property {2}' -f $Resource.Namespace, $Resource.ClassName, $item.Property) }
+            if ($n -eq 0) { $properties[$item.Property] = ConvertTo-WsCimViewValue -Value $property.Value }
+            if ($met -and -not (Test-WsCimExpectation -Expectation $item.Test -Value $property.Value)) { $met = $false }
+        }
+        if (-not $met) { $differing.Add($item.Property) }
+    }
+    $view = [ordered]@{ ensure = 'Present'; instances = $Instances.Count; properties = $properties }
+    if ($Instances.Count -eq 0) { $view = [ordered]@{ ensure = 'Absent'; instances = 0 } }
+    return @{ View = $view; Differing = $differing.ToArray(); Desired = (Get-WsCimDesiredView -Resource $Resource); Setting = $null; Recheck = $false }
+}
+
 function Get-WsCimInstanceStates {
     <#
     .SYNOPSIS
@@ -5482,33 +5514,14 @@ function Get-WsCimInstanceStates {
     $queried = @{}
     for ($i = 0; $i -lt $Resources.Count; $i++) {
         $resource = $Resources[$i]
-        $desired = Get-WsCimDesiredView -Resource $resource
         if ($Store.Offline) {
-            $out[$i] = @{ View = $null; Differing = [string[]]@(); Desired = $desired; Setting = $null; Recheck = $false
+            $out[$i] = @{ View = $null; Differing = [string[]]@(); Desired = (Get-WsCimDesiredView -Resource $resource); Setting = $null; Recheck = $false
                 NotEvaluated = ('not evaluated on a snapshot: {0}:{1} is runtime state, queried only on a live target' -f $resource.Namespace, $resource.ClassName) }
             continue
         }
         $key = $resource.Namespace + ':' + $resource.ClassName
         if (-not $queried.ContainsKey($key)) { $queried[$key] = Invoke-WsCimQuery -Namespace $resource.Namespace -ClassName $resource.ClassName }
-        $instances = $queried[$key]
-        $properties = [ordered]@{}
-        $differing = [System.Collections.Generic.List[string]]::new()
-        foreach ($item in $resource.Expect) {
-            $first = $null
-            if ($instances.Count -gt 0) { $first = $instances[0].CimInstanceProperties[$item.Property] }
-            if ($instances.Count -gt 0 -and $null -eq $first) { throw ('{0}:{1} has no property {2}' -f $resource.Namespace, $resource.ClassName, $item.Property) }
-            $value = $null
-            if ($null -ne $first) { $value = $first.Value }
-            $properties[$item.Property] = ConvertTo-WsCimViewValue -Value $value
-            $met = ($instances.Count -gt 0)
-            foreach ($instance in $instances) {
-                if (-not (Test-WsCimExpectation -Expectation $item.Test -Value $instance.CimInstanceProperties[$item.Property].Value)) { $met = $false; break }
-            }
-            if (-not $met) { $differing.Add($item.Property) }
-        }
-        $view = [ordered]@{ ensure = 'Present'; instances = $instances.Count; properties = $properties }
-        if ($instances.Count -eq 0) { $view = [ordered]@{ ensure = 'Absent'; instances = 0 } }
-        $out[$i] = @{ View = $view; Differing = $differing.ToArray(); Desired = $desired; Setting = $null; Recheck = $false }
+        $out[$i] = Test-WsCimInstances -Resource $resource -Instances $queried[$key]
     }
     return , $out
 }
@@ -5596,7 +5609,8 @@ function Format-WsCimInstanceStateText {
     <#
     .SYNOPSIS
     A CIM view in words, as cimStateText in kind.ts: "no instance", or each property as
-    "Name = value" (actual) or "Name <expectation>" (desired), joined by "; ".
+    "Name = value" (actual) or "Name <expectation>" (desired), in ordinal order of their names
+    (as JavaScript sorts them), joined by "; ".
     .PARAMETER View
     A desired or actual view.
     #>
@@ -5607,7 +5621,9 @@ function Format-WsCimInstanceStateText {
     if ($View.ensure -eq 'Absent') { return 'no instance' }
     $parts = [System.Collections.Generic.List[string]]::new()
     if ($null -ne $View.properties) {
-        foreach ($name in $View.properties.Keys) {
+        $names = [string[]]@($View.properties.Keys)
+        [System.Array]::Sort($names, [System.StringComparer]::Ordinal)
+        foreach ($name in $names) {
             $value = $View.properties[$name]
             if ($value -is [System.Collections.IDictionary]) { $parts.Add($name + ' ' + (Format-WsCimExpectationText -Expectation $value)) }
             else { $parts.Add($name + ' = ' + (Format-WsCimWord -Value $value)) }

@@ -31,13 +31,13 @@ export interface CimInstanceSpec {
 const NAME = '^[A-Za-z_][A-Za-z0-9_]*$';
 const NAMESPACE = '^[A-Za-z_][A-Za-z0-9_]*(\\\\[A-Za-z_][A-Za-z0-9_]*)*$';
 
-const scalar = { type: ['integer', 'number', 'string', 'boolean'] };
+const scalar = { type: ['integer', 'string', 'boolean'] };
 const scalars = { type: 'array', minItems: 1, items: scalar };
 const tests = {
   equals: { ...scalar, description: 'The property is exactly this (text compared ignoring case).' },
   oneOf: { ...scalars, description: 'The property is one of these.' },
-  atLeast: { type: 'number', description: 'The property is a number, this or greater.' },
-  atMost: { type: 'number', description: 'The property is a number, this or less.' },
+  atLeast: { type: 'integer', description: 'The property is a number, this or greater.' },
+  atMost: { type: 'integer', description: 'The property is a number, this or less.' },
   contains: { ...scalars, description: 'The property is a list holding every one of these, e.g. SecurityServicesRunning contains 1 (Credential Guard).' },
 };
 const expectationSchema = {
