@@ -2878,7 +2878,7 @@ $WsResources = @(
     #     Impact:     Needs 64-bit hardware with virtualization extensions, SLAT, UEFI and Secure Boot, and
     #                 costs some memory and performance. Some drivers, nested hypervisors and virtualization
     #                 software are incompatible, so test before wide deployment.
-    #     References: CIS 18.9.5.1
+    #     References: STIG V-224923, V-73513, SV-88165, WN16-CC-000110; CIS 18.9.5.1
     @{
         Name = 'Turn On Virtualization Based Security'
         Type = 'Policy'
@@ -2907,7 +2907,7 @@ $WsResources = @(
     #     Impact:     On hardware without an IOMMU or with it turned off in firmware, virtualization-based
     #                 security, and so Credential Guard and HVCI, will not start. Check the platform
     #                 supports DMA protection first.
-    #     References: CIS 18.9.5.2
+    #     References: STIG V-224923, V-73513, SV-88165, WN16-CC-000110; CIS 18.9.5.2
     @{
         Name = 'Turn On Virtualization Based Security (Select Platform Security Level)'
         Type = 'Policy'

@@ -2970,7 +2970,7 @@ $WsResources = @(
     #     Impact:     Needs 64-bit hardware with virtualization extensions, SLAT, UEFI and Secure Boot, and
     #                 costs some memory and performance. Some drivers, nested hypervisors and virtualization
     #                 software are incompatible, so test before wide deployment.
-    #     References: CIS 18.9.5.1
+    #     References: STIG V-224923, V-73513, SV-88165, WN16-CC-000110; CIS 18.9.5.1
     @{
         Name = 'Turn On Virtualization Based Security'
         Type = 'Policy'
@@ -2999,7 +2999,7 @@ $WsResources = @(
     #     Impact:     On hardware without an IOMMU or with it turned off in firmware, virtualization-based
     #                 security, and so Credential Guard and HVCI, will not start. Check the platform
     #                 supports DMA protection first.
-    #     References: CIS 18.9.5.2
+    #     References: STIG V-224923, V-73513, SV-88165, WN16-CC-000110; CIS 18.9.5.2
     @{
         Name = 'Turn On Virtualization Based Security (Select Platform Security Level)'
         Type = 'Policy'
@@ -3050,7 +3050,7 @@ $WsResources = @(
     #     Set by the GPO SCM Windows 10 and Server 2016 - Credential Guard
     #     Policy:     Turn On Virtualization Based Security (Credential Guard Configuration) = Enabled with UEFI lock
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard
-    #     Severity:   medium
+    #     Severity:   high
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DeviceGuard!LsaCfgFlags (DWord) = 1
     #     Rationale:  Credential Guard moves NTLM hashes and Kerberos ticket-granting secrets out of the LSA
     #                 process into an isolated environment, so tools that dump LSASS memory cannot collect
@@ -3061,7 +3061,7 @@ $WsResources = @(
     #                 Disabled on domain controllers, where Credential Guard adds no protection to the
     #                 directory database and can cause compatibility problems; Microsoft's baseline sets it
     #                 on both roles. Reverting a UEFI-locked setting needs local access.
-    #     References: CIS 18.9.5.5, 18.9.5.6
+    #     References: STIG V-225012, V-73515, SV-88167, WN16-MS-000120; CIS 18.9.5.5, 18.9.5.6
     @{
         Name = 'Turn On Virtualization Based Security (Credential Guard Configuration)'
         Type = 'Policy'

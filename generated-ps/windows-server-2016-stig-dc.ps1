@@ -1125,18 +1125,25 @@ $WsResources = @(
         Policy = @{ Title = 'Include command line in process creation events'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [44] WN16-CC-000110: Windows Server 2016 virtualization-based security must be enabled with the platform security... (EnableVirtualizationBasedSecurity) (Registry, line 643)
+    # [44] WN16-CC-000110: Windows Server 2016 virtualization-based security must be enabled with the platform security... (EnableVirtualizationBasedSecurity) (Policy, line 643)
     #     STIG applicability: For standalone or nondomain-joined systems, this is NA.
-    #     Title:      Windows Server 2016 virtualization-based security must be enabled with the platform security level configured to Secure Boot or Secure Boot with DMA Protection.
-    #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard\Turn On Virtualization Based Security
+    #     Policy:     Turn On Virtualization Based Security = Enabled
+    #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DeviceGuard!EnableVirtualizationBasedSecurity (DWord) = 1
-    #     References: STIG V-224923, V-73513, SV-88165, WN16-CC-000110
+    #     Rationale:  Virtualization-based security isolates sensitive parts of the operating system, such
+    #                 as credential secrets and kernel code checks, in memory that even a compromised kernel
+    #                 cannot read. It is the foundation for Credential Guard and hypervisor-protected code
+    #                 integrity.
+    #     Impact:     Needs 64-bit hardware with virtualization extensions, SLAT, UEFI and Secure Boot, and
+    #                 costs some memory and performance. Some drivers, nested hypervisors and virtualization
+    #                 software are incompatible, so test before wide deployment.
+    #     References: STIG V-224923, V-73513, SV-88165, WN16-CC-000110; CIS 18.9.5.1
     @{
         Name = 'WN16-CC-000110: Windows Server 2016 virtualization-based security must be enabled with the platform security... (EnableVirtualizationBasedSecurity)'
-        Type = 'Registry'
+        Type = 'Policy'
         Kind = 'Registry'
-        Id = $null
+        Id = 'vbs-enabled'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DeviceGuard!EnableVirtualizationBasedSecurity'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\DeviceGuard'
@@ -1145,9 +1152,10 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Turn On Virtualization Based Security'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [45] WN16-CC-000110: Windows Server 2016 virtualization-based security must be enabled with the platform security... (RequirePlatformSecurityFeatures) (Registry, line 658)
+    # [45] WN16-CC-000110: Windows Server 2016 virtualization-based security must be enabled with the platform security... (RequirePlatformSecurityFeatures) (Registry, line 656)
     #     STIG applicability: For standalone or nondomain-joined systems, this is NA.
     #     Title:      Windows Server 2016 virtualization-based security must be enabled with the platform security level configured to Secure Boot or Secure Boot with DMA Protection.
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard\Turn On Virtualization Based Security
@@ -1171,7 +1179,7 @@ $WsResources = @(
         ConditionView = @{ oneOf = @(1, 3) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [46] WN16-CC-000110: Windows Server 2016 virtualization-based security must be enabled with the platform security... (runtime check) (CimInstance, line 674)
+    # [46] WN16-CC-000110: Windows Server 2016 virtualization-based security must be enabled with the platform security... (runtime check) (CimInstance, line 672)
     #     STIG applicability: For standalone or nondomain-joined systems, this is NA. Check only: whether Windows runs it; the registry values of this rule ask for it, set does not change this.
     #     Title:      Windows Server 2016 virtualization-based security must be enabled with the platform security level configured to Secure Boot or Secure Boot with DMA Protection.
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard\Turn On Virtualization Based Security
@@ -1192,7 +1200,7 @@ $WsResources = @(
         Expect = @(@{ Property = 'RequiredSecurityProperties'; Test = @{ Contains = @(2) }; View = @{ contains = @(2) } }, @{ Property = 'VirtualizationBasedSecurityStatus'; Test = @{ Equals = 2 }; View = @{ equals = 2 } })
     },
     # ----------------------------------------------------------------------------------------------
-    # [47] WN16-CC-000140: Early Launch Antimalware, Boot-Start Driver Initialization Policy must prevent boot drivers... (Policy, line 693)
+    # [47] WN16-CC-000140: Early Launch Antimalware, Boot-Start Driver Initialization Policy must prevent boot drivers... (Policy, line 691)
     #     Policy:     Boot-Start Driver Initialization Policy = Not configured, or 1, 3 or 8 (any option except initialising all drivers): drivers classified as bad are not started unless critical
     #     GPO path:   Computer Configuration\Administrative Templates\System\Early Launch Antimalware
     #     Severity:   medium
@@ -1224,7 +1232,7 @@ $WsResources = @(
         Policy = @{ Title = 'Boot-Start Driver Initialization Policy'; Value = 'Not configured, or 1, 3 or 8 (any option except initialising all drivers): drivers classified as bad are not started unless critical'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [48] WN16-CC-000150: Group Policy objects must be reprocessed even if they have not changed (Policy, line 705)
+    # [48] WN16-CC-000150: Group Policy objects must be reprocessed even if they have not changed (Policy, line 703)
     #     Policy:     Configure registry policy processing = Process even if the Group Policy objects have not changed
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
     #     Severity:   medium
@@ -1252,7 +1260,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure registry policy processing'; Value = 'Process even if the Group Policy objects have not changed'; Choices = @(@{ Name = 'Process even if the Group Policy objects have not changed'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [49] WN16-CC-000160: Downloading print driver packages over HTTP must be prevented (Policy, line 717)
+    # [49] WN16-CC-000160: Downloading print driver packages over HTTP must be prevented (Policy, line 715)
     #     Policy:     Turn off downloading of print drivers over HTTP = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Internet Communication Management\Internet Communication settings
     #     Severity:   medium
@@ -1280,7 +1288,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off downloading of print drivers over HTTP'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [50] WN16-CC-000170: Printing over HTTP must be prevented (Policy, line 729)
+    # [50] WN16-CC-000170: Printing over HTTP must be prevented (Policy, line 727)
     #     Policy:     Turn off printing over HTTP = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Internet Communication Management\Internet Communication settings
     #     Severity:   medium
@@ -1308,7 +1316,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off printing over HTTP'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [51] WN16-CC-000180: The network selection user interface (UI) must not be displayed on the logon screen (Policy, line 741)
+    # [51] WN16-CC-000180: The network selection user interface (UI) must not be displayed on the logon screen (Policy, line 739)
     #     Policy:     Do not display network selection UI = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
     #     Severity:   medium
@@ -1336,7 +1344,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not display network selection UI'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [52] WN16-CC-000210: Users must be prompted to authenticate when the system wakes from sleep (on battery) (Policy, line 753)
+    # [52] WN16-CC-000210: Users must be prompted to authenticate when the system wakes from sleep (on battery) (Policy, line 751)
     #     Policy:     Require a password when a computer wakes (on battery) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Power Management\Sleep Settings
     #     Severity:   medium
@@ -1363,7 +1371,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require a password when a computer wakes (on battery)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [53] WN16-CC-000220: Users must be prompted to authenticate when the system wakes from sleep (plugged in) (Policy, line 765)
+    # [53] WN16-CC-000220: Users must be prompted to authenticate when the system wakes from sleep (plugged in) (Policy, line 763)
     #     Policy:     Require a password when a computer wakes (plugged in) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Power Management\Sleep Settings
     #     Severity:   medium
@@ -1390,7 +1398,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require a password when a computer wakes (plugged in)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [54] WN16-CC-000240: The Application Compatibility Program Inventory must be prevented from collecting data and... (Policy, line 777)
+    # [54] WN16-CC-000240: The Application Compatibility Program Inventory must be prevented from collecting data and... (Policy, line 775)
     #     Policy:     Turn off Inventory Collector = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Application Compatibility
     #     Severity:   low
@@ -1418,7 +1426,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Inventory Collector'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [55] WN16-CC-000250: AutoPlay must be turned off for non-volume devices (Policy, line 789)
+    # [55] WN16-CC-000250: AutoPlay must be turned off for non-volume devices (Policy, line 787)
     #     Policy:     Disallow Autoplay for non-volume devices = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
     #     Severity:   high
@@ -1446,7 +1454,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Autoplay for non-volume devices'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [56] WN16-CC-000260: The default AutoRun behavior must be configured to prevent AutoRun commands (Policy, line 801)
+    # [56] WN16-CC-000260: The default AutoRun behavior must be configured to prevent AutoRun commands (Policy, line 799)
     #     Policy:     Set the default behavior for AutoRun = Do not execute any autorun commands
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
     #     Severity:   high
@@ -1474,7 +1482,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set the default behavior for AutoRun'; Value = 'Do not execute any autorun commands'; Choices = @(@{ Name = 'Do not execute any autorun commands'; Data = [uint32]'1' }, @{ Name = 'Automatically execute autorun commands'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [57] WN16-CC-000270: AutoPlay must be disabled for all drives (Policy, line 813)
+    # [57] WN16-CC-000270: AutoPlay must be disabled for all drives (Policy, line 811)
     #     Policy:     Turn off AutoPlay = All drives
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
     #     Severity:   high
@@ -1502,7 +1510,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off AutoPlay'; Value = 'All drives'; Choices = @(@{ Name = 'All drives'; Data = [uint32]'255' }, @{ Name = 'CD-ROM and removable media drives'; Data = [uint32]'181' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [58] WN16-CC-000280: Administrator accounts must not be enumerated during elevation (Policy, line 825)
+    # [58] WN16-CC-000280: Administrator accounts must not be enumerated during elevation (Policy, line 823)
     #     Policy:     Enumerate administrator accounts on elevation = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Credential User Interface
     #     Severity:   medium
@@ -1529,7 +1537,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enumerate administrator accounts on elevation'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [59] WN16-CC-000290: Windows Telemetry must be configured to Security or Basic (Registry, line 837)
+    # [59] WN16-CC-000290: Windows Telemetry must be configured to Security or Basic (Registry, line 835)
     #     Title:      Windows Telemetry must be configured to Security or Basic.
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds\Allow Telemetry
     #     Severity:   medium
@@ -1552,7 +1560,7 @@ $WsResources = @(
         ConditionView = @{ oneOf = @(0, 1) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [60] WN16-CC-000300: The Application event log size must be configured to 32768 KB or greater (Policy, line 852)
+    # [60] WN16-CC-000300: The Application event log size must be configured to 32768 KB or greater (Policy, line 850)
     #     STIG applicability: If the system is configured to write events directly to an audit server, this is NA.
     #     Policy:     Specify the maximum log file size (KB) (Application) = 32768 KB or greater
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Application
@@ -1583,7 +1591,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Application)'; Value = '32768 KB or greater'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [61] WN16-CC-000310: The Security event log size must be configured to 196608 KB or greater (Policy, line 865)
+    # [61] WN16-CC-000310: The Security event log size must be configured to 196608 KB or greater (Policy, line 863)
     #     STIG applicability: If the system is configured to write events directly to an audit server, this is NA.
     #     Policy:     Specify the maximum log file size (KB) (Security) = 196608 KB or greater
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Security
@@ -1615,7 +1623,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Security)'; Value = '196608 KB or greater'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [62] WN16-CC-000320: The System event log size must be configured to 32768 KB or greater (Policy, line 878)
+    # [62] WN16-CC-000320: The System event log size must be configured to 32768 KB or greater (Policy, line 876)
     #     STIG applicability: If the system is configured to write events directly to an audit server, this is NA.
     #     Policy:     Specify the maximum log file size (KB) (System) = 32768 KB or greater
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\System
@@ -1646,7 +1654,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (System)'; Value = '32768 KB or greater'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [63] WN16-CC-000330: Windows Server 2016 Windows SmartScreen must be enabled (Policy, line 891)
+    # [63] WN16-CC-000330: Windows Server 2016 Windows SmartScreen must be enabled (Policy, line 889)
     #     STIG applicability: This is applicable to unclassified systems; for other systems, this is NA.
     #     Policy:     Configure Windows SmartScreen = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -1675,7 +1683,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows SmartScreen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [64] WN16-CC-000340: Explorer Data Execution Prevention must be enabled (Policy, line 904)
+    # [64] WN16-CC-000340: Explorer Data Execution Prevention must be enabled (Policy, line 902)
     #     Policy:     Turn off Data Execution Prevention for Explorer = Disabled or Not Configured (DEP stays on for File Explorer)
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
     #     Severity:   medium
@@ -1704,7 +1712,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Data Execution Prevention for Explorer'; Value = 'Disabled or Not Configured (DEP stays on for File Explorer)'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [65] WN16-CC-000350: Turning off File Explorer heap termination on corruption must be disabled (Policy, line 916)
+    # [65] WN16-CC-000350: Turning off File Explorer heap termination on corruption must be disabled (Policy, line 914)
     #     Policy:     Turn off heap termination on corruption = Disabled or Not Configured (Explorer terminates on heap corruption)
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
     #     Severity:   low
@@ -1733,7 +1741,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off heap termination on corruption'; Value = 'Disabled or Not Configured (Explorer terminates on heap corruption)'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [66] WN16-CC-000360: File Explorer shell protocol must run in protected mode (Policy, line 928)
+    # [66] WN16-CC-000360: File Explorer shell protocol must run in protected mode (Policy, line 926)
     #     Policy:     Turn off shell protocol protected mode = Disabled or Not Configured (protected mode stays on)
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
     #     Severity:   medium
@@ -1762,7 +1770,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off shell protocol protected mode'; Value = 'Disabled or Not Configured (protected mode stays on)'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [67] WN16-CC-000370: Passwords must not be saved in the Remote Desktop Client (Policy, line 940)
+    # [67] WN16-CC-000370: Passwords must not be saved in the Remote Desktop Client (Policy, line 938)
     #     Policy:     Do not allow passwords to be saved = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Connection Client
     #     Severity:   medium
@@ -1790,7 +1798,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow passwords to be saved'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [68] WN16-CC-000380: Local drives must be prevented from sharing with Remote Desktop Session Hosts (Policy, line 952)
+    # [68] WN16-CC-000380: Local drives must be prevented from sharing with Remote Desktop Session Hosts (Policy, line 950)
     #     Policy:     Do not allow drive redirection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Device and Resource Redirection
     #     Severity:   medium
@@ -1818,7 +1826,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow drive redirection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [69] WN16-CC-000390: Remote Desktop Services must always prompt a client for passwords upon connection (Policy, line 964)
+    # [69] WN16-CC-000390: Remote Desktop Services must always prompt a client for passwords upon connection (Policy, line 962)
     #     Policy:     Always prompt for password upon connection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
     #     Severity:   medium
@@ -1845,7 +1853,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always prompt for password upon connection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [70] WN16-CC-000400: The Remote Desktop Session Host must require secure Remote Procedure Call (RPC) communications (Policy, line 976)
+    # [70] WN16-CC-000400: The Remote Desktop Session Host must require secure Remote Procedure Call (RPC) communications (Policy, line 974)
     #     Policy:     Require secure RPC communication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
     #     Severity:   medium
@@ -1873,7 +1881,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require secure RPC communication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [71] WN16-CC-000410: Remote Desktop Services must be configured with the client connection encryption set to High Level (Policy, line 988)
+    # [71] WN16-CC-000410: Remote Desktop Services must be configured with the client connection encryption set to High Level (Policy, line 986)
     #     Policy:     Set client connection encryption level = High Level
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
     #     Severity:   medium
@@ -1901,7 +1909,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set client connection encryption level'; Value = 'High Level'; Choices = @(@{ Name = 'Low Level'; Data = [uint32]'1' }, @{ Name = 'Client Compatible'; Data = [uint32]'2' }, @{ Name = 'High Level'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [72] WN16-CC-000420: Attachments must be prevented from being downloaded from RSS feeds (Policy, line 1000)
+    # [72] WN16-CC-000420: Attachments must be prevented from being downloaded from RSS feeds (Policy, line 998)
     #     Policy:     Prevent downloading of enclosures = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\RSS Feeds
     #     Severity:   medium
@@ -1929,7 +1937,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent downloading of enclosures'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [73] WN16-CC-000430: Basic authentication for RSS feeds over HTTP must not be used (Policy, line 1012)
+    # [73] WN16-CC-000430: Basic authentication for RSS feeds over HTTP must not be used (Policy, line 1010)
     #     Policy:     Turn on Basic feed authentication over HTTP = Disabled or Not Configured (no Basic authentication over HTTP)
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\RSS Feeds
     #     Severity:   medium
@@ -1958,7 +1966,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on Basic feed authentication over HTTP'; Value = 'Disabled or Not Configured (no Basic authentication over HTTP)'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [74] WN16-CC-000440: Indexing of encrypted files must be turned off (Policy, line 1024)
+    # [74] WN16-CC-000440: Indexing of encrypted files must be turned off (Policy, line 1022)
     #     Policy:     Allow indexing of encrypted files = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Search
     #     Severity:   medium
@@ -1985,7 +1993,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow indexing of encrypted files'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [75] WN16-CC-000450: Users must be prevented from changing installation options (Policy, line 1036)
+    # [75] WN16-CC-000450: Users must be prevented from changing installation options (Policy, line 1034)
     #     Policy:     Allow user control over installs = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
     #     Severity:   medium
@@ -2013,7 +2021,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow user control over installs'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [76] WN16-CC-000460: The Windows Installer Always install with elevated privileges option must be disabled (Policy, line 1048)
+    # [76] WN16-CC-000460: The Windows Installer Always install with elevated privileges option must be disabled (Policy, line 1046)
     #     Policy:     Always install with elevated privileges = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
     #     Severity:   high
@@ -2041,7 +2049,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always install with elevated privileges'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [77] WN16-CC-000470: Users must be notified if a web-based program attempts to install software (Policy, line 1060)
+    # [77] WN16-CC-000470: Users must be notified if a web-based program attempts to install software (Policy, line 1058)
     #     Policy:     Prevent Internet Explorer security prompt for Windows Installer scripts = Disabled or Not Configured (Internet Explorer keeps warning)
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
     #     Severity:   medium
@@ -2069,7 +2077,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent Internet Explorer security prompt for Windows Installer scripts'; Value = 'Disabled or Not Configured (Internet Explorer keeps warning)'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [78] WN16-CC-000480: Automatically signing in the last interactive user after a system-initiated restart must be disabled (Policy, line 1072)
+    # [78] WN16-CC-000480: Automatically signing in the last interactive user after a system-initiated restart must be disabled (Policy, line 1070)
     #     Policy:     Sign-in last interactive user automatically after a system-initiated restart = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Logon Options
     #     Severity:   medium
@@ -2097,7 +2105,7 @@ $WsResources = @(
         Policy = @{ Title = 'Sign-in last interactive user automatically after a system-initiated restart'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [79] WN16-CC-000490: PowerShell script block logging must be enabled (Policy, line 1084)
+    # [79] WN16-CC-000490: PowerShell script block logging must be enabled (Policy, line 1082)
     #     Policy:     Turn on PowerShell Script Block Logging = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows PowerShell
     #     Severity:   medium
@@ -2126,7 +2134,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on PowerShell Script Block Logging'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [80] WN16-CC-000500: The Windows Remote Management (WinRM) client must not use Basic authentication (Policy, line 1096)
+    # [80] WN16-CC-000500: The Windows Remote Management (WinRM) client must not use Basic authentication (Policy, line 1094)
     #     Policy:     Allow Basic authentication (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
     #     Severity:   high
@@ -2154,7 +2162,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [81] WN16-CC-000510: The Windows Remote Management (WinRM) client must not allow unencrypted traffic (Policy, line 1108)
+    # [81] WN16-CC-000510: The Windows Remote Management (WinRM) client must not allow unencrypted traffic (Policy, line 1106)
     #     Policy:     Allow unencrypted traffic (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
     #     Severity:   medium
@@ -2181,7 +2189,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [82] WN16-CC-000520: The Windows Remote Management (WinRM) client must not use Digest authentication (Policy, line 1120)
+    # [82] WN16-CC-000520: The Windows Remote Management (WinRM) client must not use Digest authentication (Policy, line 1118)
     #     Policy:     Disallow Digest authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
     #     Severity:   medium
@@ -2209,7 +2217,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Digest authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [83] WN16-CC-000530: The Windows Remote Management (WinRM) service must not use Basic authentication (Policy, line 1132)
+    # [83] WN16-CC-000530: The Windows Remote Management (WinRM) service must not use Basic authentication (Policy, line 1130)
     #     Policy:     Allow Basic authentication (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
     #     Severity:   high
@@ -2237,7 +2245,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [84] WN16-CC-000540: The Windows Remote Management (WinRM) service must not allow unencrypted traffic (Policy, line 1144)
+    # [84] WN16-CC-000540: The Windows Remote Management (WinRM) service must not allow unencrypted traffic (Policy, line 1142)
     #     Policy:     Allow unencrypted traffic (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
     #     Severity:   medium
@@ -2264,7 +2272,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [85] WN16-CC-000550: The Windows Remote Management (WinRM) service must not store RunAs credentials (Policy, line 1156)
+    # [85] WN16-CC-000550: The Windows Remote Management (WinRM) service must not store RunAs credentials (Policy, line 1154)
     #     Policy:     Disallow WinRM from storing RunAs credentials = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
     #     Severity:   medium
@@ -2292,7 +2300,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow WinRM from storing RunAs credentials'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [86] WN16-DC-000020: Kerberos user logon restrictions must be enforced (Policy, line 1168)
+    # [86] WN16-DC-000020: Kerberos user logon restrictions must be enforced (Policy, line 1166)
     #     Policy:     Enforce user logon restrictions = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Kerberos Policy
     #     Severity:   medium
@@ -2315,7 +2323,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enforce user logon restrictions'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [87] WN16-DC-000030: The Kerberos service ticket maximum lifetime must be limited to 600 minutes or less (Policy, line 1180)
+    # [87] WN16-DC-000030: The Kerberos service ticket maximum lifetime must be limited to 600 minutes or less (Policy, line 1178)
     #     Policy:     Maximum lifetime for service ticket = 600 minutes or less, but not 0
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Kerberos Policy
     #     Severity:   medium
@@ -2339,7 +2347,7 @@ $WsResources = @(
         Policy = @{ Title = 'Maximum lifetime for service ticket'; Value = '600 minutes or less, but not 0'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [88] WN16-DC-000040: The Kerberos user ticket lifetime must be limited to 10 hours or less (Policy, line 1192)
+    # [88] WN16-DC-000040: The Kerberos user ticket lifetime must be limited to 10 hours or less (Policy, line 1190)
     #     Policy:     Maximum lifetime for user ticket = 10 hours or less, but not 0
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Kerberos Policy
     #     Severity:   medium
@@ -2364,7 +2372,7 @@ $WsResources = @(
         Policy = @{ Title = 'Maximum lifetime for user ticket'; Value = '10 hours or less, but not 0'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [89] WN16-DC-000050: The Kerberos policy user ticket renewal maximum lifetime must be limited to seven days or less (Policy, line 1204)
+    # [89] WN16-DC-000050: The Kerberos policy user ticket renewal maximum lifetime must be limited to seven days or less (Policy, line 1202)
     #     Policy:     Maximum lifetime for user ticket renewal = 7 days or less
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Kerberos Policy
     #     Severity:   medium
@@ -2389,7 +2397,7 @@ $WsResources = @(
         Policy = @{ Title = 'Maximum lifetime for user ticket renewal'; Value = '7 days or less'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [90] WN16-DC-000060: The computer clock synchronization tolerance must be limited to 5 minutes or less (Policy, line 1216)
+    # [90] WN16-DC-000060: The computer clock synchronization tolerance must be limited to 5 minutes or less (Policy, line 1214)
     #     Policy:     Maximum tolerance for computer clock synchronization = 5 minutes or less
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Kerberos Policy
     #     Severity:   medium
@@ -2415,7 +2423,7 @@ $WsResources = @(
         Policy = @{ Title = 'Maximum tolerance for computer clock synchronization'; Value = '5 minutes or less'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [91] WN16-DC-000230: Windows Server 2016 must be configured to audit Account Management - Computer Account Management... (Policy, line 1228)
+    # [91] WN16-DC-000230: Windows Server 2016 must be configured to audit Account Management - Computer Account Management... (Policy, line 1226)
     #     Policy:     Audit Computer Account Management = includes Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Account Management
     #     Severity:   medium
@@ -2437,7 +2445,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [92] WN16-DC-000240, WN16-DC-000250: audit Directory Service Access success and failure (Policy, line 1240)
+    # [92] WN16-DC-000240, WN16-DC-000250: audit Directory Service Access success and failure (Policy, line 1238)
     #     Policy:     Audit Directory Service Access = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\DS Access
     #     Severity:   medium
@@ -2460,7 +2468,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [93] WN16-DC-000260: Windows Server 2016 must be configured to audit DS Access - Directory Service Changes successes (Policy, line 1252)
+    # [93] WN16-DC-000260: Windows Server 2016 must be configured to audit DS Access - Directory Service Changes successes (Policy, line 1250)
     #     Policy:     Audit Directory Service Changes = includes Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\DS Access
     #     Severity:   medium
@@ -2481,7 +2489,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [94] WN16-DC-000320: Domain controllers must require LDAP access signing (SecurityOption, line 1264)
+    # [94] WN16-DC-000320: Domain controllers must require LDAP access signing (SecurityOption, line 1262)
     #     Policy:     Domain controller: LDAP server signing requirements = Require signing
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2511,7 +2519,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain controller: LDAP server signing requirements'; Value = 'Require signing'; Choices = @(@{ Name = 'None'; Data = [uint32]'1' }, @{ Name = 'Require signing'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [95] WN16-DC-000330: Domain controllers must be configured to allow reset of machine account passwords (SecurityOption, line 1276)
+    # [95] WN16-DC-000330: Domain controllers must be configured to allow reset of machine account passwords (SecurityOption, line 1274)
     #     Policy:     Domain controller: Refuse machine account password changes = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2539,7 +2547,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain controller: Refuse machine account password changes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [96] WN16-DC-000340: The Access this computer from the network user right must only be assigned to the... (Policy, line 1288)
+    # [96] WN16-DC-000340: The Access this computer from the network user right must only be assigned to the... (Policy, line 1286)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Access this computer from the network = BUILTIN\Administrators, NT AUTHORITY\Authenticated Users, NT AUTHORITY\ENTERPRISE DOMAIN CONTROLLERS
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -2567,7 +2575,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [97] WN16-DC-000350: The Add workstations to domain user right must only be assigned to the Administrators group (Policy, line 1301)
+    # [97] WN16-DC-000350: The Add workstations to domain user right must only be assigned to the Administrators group (Policy, line 1299)
     #     Policy:     Add workstations to domain = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -2591,7 +2599,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [98] WN16-DC-000360: The Allow log on through Remote Desktop Services user right must only be assigned to the... (Policy, line 1313)
+    # [98] WN16-DC-000360: The Allow log on through Remote Desktop Services user right must only be assigned to the... (Policy, line 1311)
     #     Policy:     Allow log on through Remote Desktop Services = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -2615,7 +2623,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [99] WN16-DC-000370: The Deny access to this computer from the network user right on domain controllers must be... (Policy, line 1325)
+    # [99] WN16-DC-000370: The Deny access to this computer from the network user right on domain controllers must be... (Policy, line 1323)
     #     Policy:     Deny access to this computer from the network = includes BUILTIN\Guests
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -2642,7 +2650,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [100] WN16-DC-000380: The Deny log on as a batch job user right on domain controllers must be configured to prevent... (Policy, line 1337)
+    # [100] WN16-DC-000380: The Deny log on as a batch job user right on domain controllers must be configured to prevent... (Policy, line 1335)
     #     Policy:     Deny log on as a batch job = includes BUILTIN\Guests
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -2667,7 +2675,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [101] WN16-DC-000390: The Deny log on as a service user right must be configured to include no accounts or groups... (Policy, line 1349)
+    # [101] WN16-DC-000390: The Deny log on as a service user right must be configured to include no accounts or groups... (Policy, line 1347)
     #     Policy:     Deny log on as a service = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -2692,7 +2700,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [102] WN16-DC-000400: The Deny log on locally user right on domain controllers must be configured to prevent... (Policy, line 1361)
+    # [102] WN16-DC-000400: The Deny log on locally user right on domain controllers must be configured to prevent... (Policy, line 1359)
     #     Policy:     Deny log on locally = includes BUILTIN\Guests
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -2716,7 +2724,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [103] WN16-DC-000410: The Deny log on through Remote Desktop Services user right on domain controllers must be... (Policy, line 1373)
+    # [103] WN16-DC-000410: The Deny log on through Remote Desktop Services user right on domain controllers must be... (Policy, line 1371)
     #     Policy:     Deny log on through Remote Desktop Services = includes BUILTIN\Guests
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -2740,7 +2748,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [104] WN16-DC-000420: The Enable computer and user accounts to be trusted for delegation user right must only be... (Policy, line 1385)
+    # [104] WN16-DC-000420: The Enable computer and user accounts to be trusted for delegation user right must only be... (Policy, line 1383)
     #     Policy:     Enable computer and user accounts to be trusted for delegation = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -2764,7 +2772,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [105] WN16-SO-000010: Windows Server 2016 built-in guest account must be disabled (SecurityOption, line 1397)
+    # [105] WN16-SO-000010: Windows Server 2016 built-in guest account must be disabled (SecurityOption, line 1395)
     #     Policy:     Accounts: Guest account status = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2788,7 +2796,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Guest account status'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [106] WN16-SO-000020: Local accounts with blank passwords must be restricted to prevent access from the network (SecurityOption, line 1409)
+    # [106] WN16-SO-000020: Local accounts with blank passwords must be restricted to prevent access from the network (SecurityOption, line 1407)
     #     Policy:     Accounts: Limit local account use of blank passwords to console logon only = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
@@ -2817,7 +2825,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Limit local account use of blank passwords to console logon only'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [107] WN16-SO-000030: Windows Server 2016 built-in administrator account must be renamed (SecurityOption, line 1421)
+    # [107] WN16-SO-000030: Windows Server 2016 built-in administrator account must be renamed (SecurityOption, line 1419)
     #     The name is the organisation's choice: test checks it differs; set needs a value given in the document.
     #     Policy:     Accounts: Rename administrator account = any name other than Administrator
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2845,7 +2853,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Rename administrator account'; Value = 'any name other than Administrator'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [108] WN16-SO-000040: Windows Server 2016 built-in guest account must be renamed (SecurityOption, line 1434)
+    # [108] WN16-SO-000040: Windows Server 2016 built-in guest account must be renamed (SecurityOption, line 1432)
     #     The name is the organisation's choice: test checks it differs; set needs a value given in the document.
     #     Policy:     Accounts: Rename guest account = any name other than Guest
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2872,7 +2880,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Rename guest account'; Value = 'any name other than Guest'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [109] WN16-SO-000050: Audit policy using subcategories must be enabled (SecurityOption, line 1447)
+    # [109] WN16-SO-000050: Audit policy using subcategories must be enabled (SecurityOption, line 1445)
     #     Policy:     Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2901,7 +2909,7 @@ $WsResources = @(
         Policy = @{ Title = 'Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [110] WN16-SO-000080: The setting Domain member: Digitally encrypt or sign secure channel data (always) must be... (SecurityOption, line 1459)
+    # [110] WN16-SO-000080: The setting Domain member: Digitally encrypt or sign secure channel data (always) must be... (SecurityOption, line 1457)
     #     Policy:     Domain member: Digitally encrypt or sign secure channel data (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2930,7 +2938,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally encrypt or sign secure channel data (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [111] WN16-SO-000090: The setting Domain member: Digitally encrypt secure channel data (when possible) must be... (SecurityOption, line 1471)
+    # [111] WN16-SO-000090: The setting Domain member: Digitally encrypt secure channel data (when possible) must be... (SecurityOption, line 1469)
     #     Policy:     Domain member: Digitally encrypt secure channel data (when possible) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2958,7 +2966,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally encrypt secure channel data (when possible)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [112] WN16-SO-000100: The setting Domain member: Digitally sign secure channel data (when possible) must be configured... (SecurityOption, line 1483)
+    # [112] WN16-SO-000100: The setting Domain member: Digitally sign secure channel data (when possible) must be configured... (SecurityOption, line 1481)
     #     Policy:     Domain member: Digitally sign secure channel data (when possible) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2985,7 +2993,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally sign secure channel data (when possible)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [113] WN16-SO-000110: The computer account password must not be prevented from being reset (SecurityOption, line 1495)
+    # [113] WN16-SO-000110: The computer account password must not be prevented from being reset (SecurityOption, line 1493)
     #     Policy:     Domain member: Disable machine account password changes = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3013,7 +3021,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Disable machine account password changes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [114] WN16-SO-000120: The maximum age for machine account passwords must be configured to 30 days or less (SecurityOption, line 1507)
+    # [114] WN16-SO-000120: The maximum age for machine account passwords must be configured to 30 days or less (SecurityOption, line 1505)
     #     Policy:     Domain member: Maximum machine account password age = 30 days or less, but not 0
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3043,7 +3051,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Maximum machine account password age'; Value = '30 days or less, but not 0'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [115] WN16-SO-000130: Windows Server 2016 must be configured to require a strong session key (SecurityOption, line 1519)
+    # [115] WN16-SO-000130: Windows Server 2016 must be configured to require a strong session key (SecurityOption, line 1517)
     #     Policy:     Domain member: Require strong (Windows 2000 or Later) session key = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3071,7 +3079,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Require strong (Windows 2000 or Later) session key'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [116] WN16-SO-000140: The machine inactivity limit must be set to 15 minutes, locking the system with the screen saver (SecurityOption, line 1531)
+    # [116] WN16-SO-000140: The machine inactivity limit must be set to 15 minutes, locking the system with the screen saver (SecurityOption, line 1529)
     #     Policy:     Interactive logon: Machine inactivity limit = 900 seconds or less, but not 0
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3102,7 +3110,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Machine inactivity limit'; Value = '900 seconds or less, but not 0'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [117] WN16-SO-000180: The Smart Card removal option must be configured to Force Logoff or Lock Workstation (SecurityOption, line 1543)
+    # [117] WN16-SO-000180: The Smart Card removal option must be configured to Force Logoff or Lock Workstation (SecurityOption, line 1541)
     #     Policy:     Interactive logon: Smart card removal behavior = Lock Workstation (Force Logoff is also acceptable)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3133,7 +3141,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Smart card removal behavior'; Value = 'Lock Workstation (Force Logoff is also acceptable)'; Choices = @(@{ Name = 'No Action'; Data = '0' }, @{ Name = 'Lock Workstation'; Data = '1' }, @{ Name = 'Force Logoff'; Data = '2' }, @{ Name = 'Disconnect if a Remote Desktop Services session'; Data = '3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [118] WN16-SO-000190: The setting Microsoft network client: Digitally sign communications (always) must be configured... (SecurityOption, line 1555)
+    # [118] WN16-SO-000190: The setting Microsoft network client: Digitally sign communications (always) must be configured... (SecurityOption, line 1553)
     #     Policy:     Microsoft network client: Digitally sign communications (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3161,7 +3169,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network client: Digitally sign communications (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [119] WN16-SO-000200: The setting Microsoft network client: Digitally sign communications (if server agrees) must be... (SecurityOption, line 1567)
+    # [119] WN16-SO-000200: The setting Microsoft network client: Digitally sign communications (if server agrees) must be... (SecurityOption, line 1565)
     #     Policy:     Microsoft network client: Digitally sign communications (if server agrees) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3191,7 +3199,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network client: Digitally sign communications (if server agrees)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [120] WN16-SO-000210: Unencrypted passwords must not be sent to third-party Server Message Block (SMB) servers (SecurityOption, line 1579)
+    # [120] WN16-SO-000210: Unencrypted passwords must not be sent to third-party Server Message Block (SMB) servers (SecurityOption, line 1577)
     #     Policy:     Microsoft Network Client: Send unencrypted password to third-party SMB servers = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3219,7 +3227,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft Network Client: Send unencrypted password to third-party SMB servers'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [121] WN16-SO-000230: The setting Microsoft network server: Digitally sign communications (always) must be configured... (SecurityOption, line 1591)
+    # [121] WN16-SO-000230: The setting Microsoft network server: Digitally sign communications (always) must be configured... (SecurityOption, line 1589)
     #     Policy:     Microsoft network server: Digitally sign communications (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3247,7 +3255,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Digitally sign communications (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [122] WN16-SO-000240: The setting Microsoft network server: Digitally sign communications (if client agrees) must be... (SecurityOption, line 1603)
+    # [122] WN16-SO-000240: The setting Microsoft network server: Digitally sign communications (if client agrees) must be... (SecurityOption, line 1601)
     #     Policy:     Microsoft network server: Digitally sign communications (if client agrees) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3274,7 +3282,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Digitally sign communications (if client agrees)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [123] WN16-SO-000250: Anonymous SID/Name translation must not be allowed (SecurityOption, line 1615)
+    # [123] WN16-SO-000250: Anonymous SID/Name translation must not be allowed (SecurityOption, line 1613)
     #     Policy:     Network access: Allow anonymous SID/Name translation = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
@@ -3298,7 +3306,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Allow anonymous SID/Name translation'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [124] WN16-SO-000260: Anonymous enumeration of Security Account Manager (SAM) accounts must not be allowed (SecurityOption, line 1627)
+    # [124] WN16-SO-000260: Anonymous enumeration of Security Account Manager (SAM) accounts must not be allowed (SecurityOption, line 1625)
     #     Policy:     Network access: Do not allow anonymous enumeration of SAM accounts = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
@@ -3325,7 +3333,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Do not allow anonymous enumeration of SAM accounts'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [125] WN16-SO-000270: Anonymous enumeration of shares must not be allowed (SecurityOption, line 1639)
+    # [125] WN16-SO-000270: Anonymous enumeration of shares must not be allowed (SecurityOption, line 1637)
     #     Policy:     Network access: Do not allow anonymous enumeration of SAM accounts and shares = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
@@ -3354,7 +3362,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Do not allow anonymous enumeration of SAM accounts and shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [126] WN16-SO-000290: Windows Server 2016 must be configured to prevent anonymous users from having the same... (SecurityOption, line 1651)
+    # [126] WN16-SO-000290: Windows Server 2016 must be configured to prevent anonymous users from having the same... (SecurityOption, line 1649)
     #     Policy:     Network access: Let everyone permissions apply to anonymous users = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3382,7 +3390,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Let everyone permissions apply to anonymous users'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [127] WN16-SO-000300: Anonymous access to Named Pipes and Shares must be restricted (SecurityOption, line 1663)
+    # [127] WN16-SO-000300: Anonymous access to Named Pipes and Shares must be restricted (SecurityOption, line 1661)
     #     Policy:     Network access: Restrict anonymous access to Named Pipes and Shares = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
@@ -3411,7 +3419,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Restrict anonymous access to Named Pipes and Shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [128] WN16-SO-000320: Services using Local System that use Negotiate when reverting to NTLM authentication must use... (SecurityOption, line 1675)
+    # [128] WN16-SO-000320: Services using Local System that use Negotiate when reverting to NTLM authentication must use... (SecurityOption, line 1673)
     #     Policy:     Network security: Allow Local System to use computer identity for NTLM = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3439,7 +3447,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow Local System to use computer identity for NTLM'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [129] WN16-SO-000330: NTLM must be prevented from falling back to a Null session (SecurityOption, line 1687)
+    # [129] WN16-SO-000330: NTLM must be prevented from falling back to a Null session (SecurityOption, line 1685)
     #     Policy:     Network security: Allow LocalSystem NULL session fallback = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3467,7 +3475,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow LocalSystem NULL session fallback'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [130] WN16-SO-000340: PKU2U authentication using online identities must be prevented (SecurityOption, line 1699)
+    # [130] WN16-SO-000340: PKU2U authentication using online identities must be prevented (SecurityOption, line 1697)
     #     Policy:     Network security: Allow PKU2U authentication requests to this computer to use online identities = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3494,7 +3502,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow PKU2U authentication requests to this computer to use online identities'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [131] WN16-SO-000350: Kerberos encryption types must be configured to prevent the use of DES and RC4 encryption suites (SecurityOption, line 1711)
+    # [131] WN16-SO-000350: Kerberos encryption types must be configured to prevent the use of DES and RC4 encryption suites (SecurityOption, line 1709)
     #     Policy:     Network security: Configure encryption types allowed for Kerberos = AES128_HMAC_SHA1, AES256_HMAC_SHA1 and future encryption types only (0x7ffffff8)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3523,7 +3531,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Configure encryption types allowed for Kerberos'; Value = 'AES128_HMAC_SHA1, AES256_HMAC_SHA1 and future encryption types only (0x7ffffff8)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [132] WN16-SO-000360: Windows Server 2016 must be configured to prevent the storage of the LAN Manager hash of passwords (SecurityOption, line 1723)
+    # [132] WN16-SO-000360: Windows Server 2016 must be configured to prevent the storage of the LAN Manager hash of passwords (SecurityOption, line 1721)
     #     Policy:     Network security: Do not store LAN Manager hash value on next password change = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
@@ -3550,7 +3558,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Do not store LAN Manager hash value on next password change'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [133] WN16-SO-000380: The LAN Manager authentication level must be set to send NTLMv2 response only and to refuse LM... (SecurityOption, line 1735)
+    # [133] WN16-SO-000380: The LAN Manager authentication level must be set to send NTLMv2 response only and to refuse LM... (SecurityOption, line 1733)
     #     Policy:     Network security: LAN Manager authentication level = Send NTLMv2 response only. Refuse LM & NTLM
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
@@ -3579,7 +3587,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LAN Manager authentication level'; Value = 'Send NTLMv2 response only. Refuse LM & NTLM'; Choices = @(@{ Name = 'Send LM & NTLM responses'; Data = [uint32]'0' }, @{ Name = 'Send LM & NTLM - use NTLMv2 session security if negotiated'; Data = [uint32]'1' }, @{ Name = 'Send NTLM response only'; Data = [uint32]'2' }, @{ Name = 'Send NTLMv2 response only'; Data = [uint32]'3' }, @{ Name = 'Send NTLMv2 response only. Refuse LM'; Data = [uint32]'4' }, @{ Name = 'Send NTLMv2 response only. Refuse LM & NTLM'; Data = [uint32]'5' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [134] WN16-SO-000390: Windows Server 2016 must be configured to at least negotiate signing for LDAP client signing (SecurityOption, line 1747)
+    # [134] WN16-SO-000390: Windows Server 2016 must be configured to at least negotiate signing for LDAP client signing (SecurityOption, line 1745)
     #     Policy:     Network security: LDAP client signing requirements = Negotiate signing
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3607,7 +3615,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LDAP client signing requirements'; Value = 'Negotiate signing'; Choices = @(@{ Name = 'None'; Data = [uint32]'0' }, @{ Name = 'Negotiate signing'; Data = [uint32]'1' }, @{ Name = 'Require signing'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [135] WN16-SO-000400: Session security for NTLM SSP-based clients must be configured to require NTLMv2 session... (SecurityOption, line 1759)
+    # [135] WN16-SO-000400: Session security for NTLM SSP-based clients must be configured to require NTLMv2 session... (SecurityOption, line 1757)
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) clients = Require NTLMv2 session security and 128-bit encryption (0x20080000)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3635,7 +3643,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) clients'; Value = 'Require NTLMv2 session security and 128-bit encryption (0x20080000)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [136] WN16-SO-000410: Session security for NTLM SSP-based servers must be configured to require NTLMv2 session... (SecurityOption, line 1771)
+    # [136] WN16-SO-000410: Session security for NTLM SSP-based servers must be configured to require NTLMv2 session... (SecurityOption, line 1769)
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) servers = Require NTLMv2 session security and 128-bit encryption (0x20080000)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3663,7 +3671,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) servers'; Value = 'Require NTLMv2 session security and 128-bit encryption (0x20080000)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [137] WN16-SO-000420: Users must be required to enter a password to access private keys stored on the computer (SecurityOption, line 1783)
+    # [137] WN16-SO-000420: Users must be required to enter a password to access private keys stored on the computer (SecurityOption, line 1781)
     #     Policy:     System cryptography: Force strong key protection for user keys stored on the computer = User must enter a password each time they use a key
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3692,7 +3700,7 @@ $WsResources = @(
         Policy = @{ Title = 'System cryptography: Force strong key protection for user keys stored on the computer'; Value = 'User must enter a password each time they use a key'; Choices = @(@{ Name = 'User input is not required when new keys are stored and used'; Data = [uint32]'0' }, @{ Name = 'User is prompted when the key is first used'; Data = [uint32]'1' }, @{ Name = 'User must enter a password each time they use a key'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [138] WN16-SO-000430: Windows Server 2016 must be configured to use FIPS-compliant algorithms for encryption, hashing... (SecurityOption, line 1795)
+    # [138] WN16-SO-000430: Windows Server 2016 must be configured to use FIPS-compliant algorithms for encryption, hashing... (SecurityOption, line 1793)
     #     Policy:     System cryptography: Use FIPS compliant algorithms for encryption, hashing, and signing = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3720,7 +3728,7 @@ $WsResources = @(
         Policy = @{ Title = 'System cryptography: Use FIPS compliant algorithms for encryption, hashing, and signing'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [139] WN16-SO-000450: The default permissions of global system objects must be strengthened (SecurityOption, line 1807)
+    # [139] WN16-SO-000450: The default permissions of global system objects must be strengthened (SecurityOption, line 1805)
     #     Policy:     System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   low
@@ -3748,7 +3756,7 @@ $WsResources = @(
         Policy = @{ Title = 'System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [140] WN16-SO-000460: User Account Control approval mode for the built-in Administrator must be enabled (SecurityOption, line 1819)
+    # [140] WN16-SO-000460: User Account Control approval mode for the built-in Administrator must be enabled (SecurityOption, line 1817)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Policy:     User Account Control: Admin Approval Mode for the Built-in Administrator account = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -3777,7 +3785,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Admin Approval Mode for the Built-in Administrator account'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [141] WN16-SO-000470: UIAccess applications must not be allowed to prompt for elevation without using the secure desktop (SecurityOption, line 1832)
+    # [141] WN16-SO-000470: UIAccess applications must not be allowed to prompt for elevation without using the secure desktop (SecurityOption, line 1830)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Policy:     User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -3806,7 +3814,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [142] WN16-SO-000480: User Account Control must, at a minimum, prompt administrators for consent on the secure desktop (Registry, line 1845)
+    # [142] WN16-SO-000480: User Account Control must, at a minimum, prompt administrators for consent on the secure desktop (Registry, line 1843)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Title:      User Account Control must, at a minimum, prompt administrators for consent on the secure desktop.
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode
@@ -3830,7 +3838,7 @@ $WsResources = @(
         ConditionView = @{ oneOf = @(2, 1) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [143] WN16-SO-000490: User Account Control must automatically deny standard user requests for elevation (SecurityOption, line 1861)
+    # [143] WN16-SO-000490: User Account Control must automatically deny standard user requests for elevation (SecurityOption, line 1859)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Policy:     User Account Control: Behavior of the elevation prompt for standard users = Automatically deny elevation requests
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -3860,7 +3868,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for standard users'; Value = 'Automatically deny elevation requests'; Choices = @(@{ Name = 'Automatically deny elevation requests'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [144] WN16-SO-000500: User Account Control must be configured to detect application installations and prompt for elevation (SecurityOption, line 1874)
+    # [144] WN16-SO-000500: User Account Control must be configured to detect application installations and prompt for elevation (SecurityOption, line 1872)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Policy:     User Account Control: Detect application installations and prompt for elevation = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -3888,7 +3896,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Detect application installations and prompt for elevation'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [145] WN16-SO-000510: User Account Control must only elevate UIAccess applications that are installed in secure locations (SecurityOption, line 1887)
+    # [145] WN16-SO-000510: User Account Control must only elevate UIAccess applications that are installed in secure locations (SecurityOption, line 1885)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Policy:     User Account Control: Only elevate UIAccess applications that are installed in secure locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -3917,7 +3925,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Only elevate UIAccess applications that are installed in secure locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [146] WN16-SO-000520: User Account Control must run all administrators in Admin Approval Mode, enabling UAC (SecurityOption, line 1900)
+    # [146] WN16-SO-000520: User Account Control must run all administrators in Admin Approval Mode, enabling UAC (SecurityOption, line 1898)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Policy:     User Account Control: Run all administrators in Admin Approval Mode = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -3945,7 +3953,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Run all administrators in Admin Approval Mode'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [147] WN16-SO-000530: User Account Control must virtualize file and registry write failures to per-user locations (SecurityOption, line 1913)
+    # [147] WN16-SO-000530: User Account Control must virtualize file and registry write failures to per-user locations (SecurityOption, line 1911)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Policy:     User Account Control: Virtualize file and registry write failures to per-user locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -3974,7 +3982,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Virtualize file and registry write failures to per-user locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [148] WN16-UC-000030: Zone information must be preserved when saving attachments (Policy, line 1926)
+    # [148] WN16-UC-000030: Zone information must be preserved when saving attachments (Policy, line 1924)
     #     Policy:     Do not preserve zone information in file attachments = Disabled or Not Configured: zone information is kept
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Attachment Manager
     #     Severity:   medium
@@ -4002,7 +4010,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not preserve zone information in file attachments'; Value = 'Disabled or Not Configured: zone information is kept'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [149] WN16-UR-000010: The Access Credential Manager as a trusted caller user right must not be assigned to any groups... (Policy, line 1938)
+    # [149] WN16-UR-000010: The Access Credential Manager as a trusted caller user right must not be assigned to any groups... (Policy, line 1936)
     #     Policy:     Access Credential Manager as a trusted caller = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -4026,7 +4034,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [150] WN16-UR-000030: The Act as part of the operating system user right must not be assigned to any groups or accounts (Policy, line 1950)
+    # [150] WN16-UR-000030: The Act as part of the operating system user right must not be assigned to any groups or accounts (Policy, line 1948)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Act as part of the operating system = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4051,7 +4059,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [151] WN16-UR-000050: The Allow log on locally user right must only be assigned to the Administrators group (Policy, line 1963)
+    # [151] WN16-UR-000050: The Allow log on locally user right must only be assigned to the Administrators group (Policy, line 1961)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Allow log on locally = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4078,7 +4086,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [152] WN16-UR-000070: The Back up files and directories user right must only be assigned to the Administrators group (Policy, line 1976)
+    # [152] WN16-UR-000070: The Back up files and directories user right must only be assigned to the Administrators group (Policy, line 1974)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Back up files and directories = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4104,7 +4112,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [153] WN16-UR-000080: The Create a pagefile user right must only be assigned to the Administrators group (Policy, line 1989)
+    # [153] WN16-UR-000080: The Create a pagefile user right must only be assigned to the Administrators group (Policy, line 1987)
     #     Policy:     Create a pagefile = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -4127,7 +4135,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [154] WN16-UR-000100: The Create global objects user right must only be assigned to Administrators, Service, Local... (Policy, line 2001)
+    # [154] WN16-UR-000100: The Create global objects user right must only be assigned to Administrators, Service, Local... (Policy, line 1999)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Create global objects = BUILTIN\Administrators, NT AUTHORITY\SERVICE, NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4152,7 +4160,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [155] WN16-UR-000110: The Create permanent shared objects user right must not be assigned to any groups or accounts (Policy, line 2014)
+    # [155] WN16-UR-000110: The Create permanent shared objects user right must not be assigned to any groups or accounts (Policy, line 2012)
     #     Policy:     Create permanent shared objects = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -4176,7 +4184,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [156] WN16-UR-000120: The Create symbolic links user right must only be assigned to the Administrators group (Policy, line 2026)
+    # [156] WN16-UR-000120: The Create symbolic links user right must only be assigned to the Administrators group (Policy, line 2024)
     #     STIG exception: Systems that have the Hyper-V role will also have "Virtual Machines" given this user right (this may be displayed as "NT Virtual Machine\Virtual Machines", SID S-1-5-83-0). This is not a finding.
     #     Policy:     Create symbolic links = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4202,7 +4210,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [157] WN16-UR-000130: The Debug programs user right must only be assigned to the Administrators group (Policy, line 2039)
+    # [157] WN16-UR-000130: The Debug programs user right must only be assigned to the Administrators group (Policy, line 2037)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Debug programs = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4227,7 +4235,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [158] WN16-UR-000200: The Force shutdown from a remote system user right must only be assigned to the Administrators group (Policy, line 2052)
+    # [158] WN16-UR-000200: The Force shutdown from a remote system user right must only be assigned to the Administrators group (Policy, line 2050)
     #     Policy:     Force shutdown from a remote system = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -4251,7 +4259,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [159] WN16-UR-000210: The Generate security audits user right must only be assigned to Local Service and Network Service (Policy, line 2064)
+    # [159] WN16-UR-000210: The Generate security audits user right must only be assigned to Local Service and Network Service (Policy, line 2062)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Generate security audits = NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4276,7 +4284,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [160] WN16-UR-000220: The Impersonate a client after authentication user right must only be assigned to... (Policy, line 2077)
+    # [160] WN16-UR-000220: The Impersonate a client after authentication user right must only be assigned to... (Policy, line 2075)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Impersonate a client after authentication = BUILTIN\Administrators, NT AUTHORITY\SERVICE, NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4301,7 +4309,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [161] WN16-UR-000230: The Increase scheduling priority user right must only be assigned to the Administrators group (Policy, line 2090)
+    # [161] WN16-UR-000230: The Increase scheduling priority user right must only be assigned to the Administrators group (Policy, line 2088)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Increase scheduling priority = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4326,7 +4334,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [162] WN16-UR-000240: The Load and unload device drivers user right must only be assigned to the Administrators group (Policy, line 2103)
+    # [162] WN16-UR-000240: The Load and unload device drivers user right must only be assigned to the Administrators group (Policy, line 2101)
     #     Policy:     Load and unload device drivers = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -4349,7 +4357,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [163] WN16-UR-000250: The Lock pages in memory user right must not be assigned to any groups or accounts (Policy, line 2115)
+    # [163] WN16-UR-000250: The Lock pages in memory user right must not be assigned to any groups or accounts (Policy, line 2113)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Lock pages in memory = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4374,7 +4382,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [164] WN16-UR-000260: The Manage auditing and security log user right must only be assigned to the Administrators group (Policy, line 2128)
+    # [164] WN16-UR-000260: The Manage auditing and security log user right must only be assigned to the Administrators group (Policy, line 2126)
     #     STIG exception: If the organization has an Auditors group, the assignment of this group to the user right would not be a finding. STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Manage auditing and security log = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4399,7 +4407,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [165] WN16-UR-000270: The Modify firmware environment values user right must only be assigned to the Administrators group (Policy, line 2141)
+    # [165] WN16-UR-000270: The Modify firmware environment values user right must only be assigned to the Administrators group (Policy, line 2139)
     #     Policy:     Modify firmware environment values = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -4422,7 +4430,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [166] WN16-UR-000280: The Perform volume maintenance tasks user right must only be assigned to the Administrators group (Policy, line 2153)
+    # [166] WN16-UR-000280: The Perform volume maintenance tasks user right must only be assigned to the Administrators group (Policy, line 2151)
     #     STIG exception: If an application requires this user right, this is not a finding.
     #     Policy:     Perform volume maintenance tasks = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4447,7 +4455,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [167] WN16-UR-000290: The Profile single process user right must only be assigned to the Administrators group (Policy, line 2166)
+    # [167] WN16-UR-000290: The Profile single process user right must only be assigned to the Administrators group (Policy, line 2164)
     #     Policy:     Profile single process = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -4470,7 +4478,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [168] WN16-UR-000090: The Create a token object user right must not be assigned to any groups or accounts (Policy, line 2178)
+    # [168] WN16-UR-000090: The Create a token object user right must not be assigned to any groups or accounts (Policy, line 2176)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Create a token object = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4495,7 +4503,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [169] WN16-UR-000300: The Restore files and directories user right must only be assigned to the Administrators group (Policy, line 2191)
+    # [169] WN16-UR-000300: The Restore files and directories user right must only be assigned to the Administrators group (Policy, line 2189)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Restore files and directories = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4519,7 +4527,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [170] WN16-UR-000310: The Take ownership of files or other objects user right must only be assigned to the... (Policy, line 2204)
+    # [170] WN16-UR-000310: The Take ownership of files or other objects user right must only be assigned to the... (Policy, line 2202)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Take ownership of files or other objects = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4543,7 +4551,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [171] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoPreviewPane) (Policy, line 2217)
+    # [171] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoPreviewPane) (Policy, line 2215)
     #     Policy:     Turn off Preview Pane = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\File Explorer\Explorer Frame Pane
     #     Severity:   medium
@@ -4570,7 +4578,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Preview Pane'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [172] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoReadingPane) (Policy, line 2229)
+    # [172] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoReadingPane) (Policy, line 2227)
     #     Policy:     Turn on or off details pane = Always hide
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\File Explorer\Explorer Frame Pane
     #     Severity:   medium
@@ -4597,7 +4605,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on or off details pane'; Value = 'Always hide'; Choices = @(@{ Name = 'Always hide'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [173] WN16-CC-000555: Windows Server 2016 must have PowerShell Transcription enabled (Policy, line 2241)
+    # [173] WN16-CC-000555: Windows Server 2016 must have PowerShell Transcription enabled (Policy, line 2239)
     #     Policy:     Turn on PowerShell Transcription = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows PowerShell
     #     Severity:   medium

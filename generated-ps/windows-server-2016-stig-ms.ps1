@@ -1125,18 +1125,25 @@ $WsResources = @(
         Policy = @{ Title = 'Include command line in process creation events'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [44] WN16-CC-000110: Windows Server 2016 virtualization-based security must be enabled with the platform security... (EnableVirtualizationBasedSecurity) (Registry, line 650)
+    # [44] WN16-CC-000110: Windows Server 2016 virtualization-based security must be enabled with the platform security... (EnableVirtualizationBasedSecurity) (Policy, line 650)
     #     STIG applicability: For standalone or nondomain-joined systems, this is NA.
-    #     Title:      Windows Server 2016 virtualization-based security must be enabled with the platform security level configured to Secure Boot or Secure Boot with DMA Protection.
-    #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard\Turn On Virtualization Based Security
+    #     Policy:     Turn On Virtualization Based Security = Enabled
+    #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard
     #     Severity:   medium
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DeviceGuard!EnableVirtualizationBasedSecurity (DWord) = 1
-    #     References: STIG V-224923, V-73513, SV-88165, WN16-CC-000110
+    #     Rationale:  Virtualization-based security isolates sensitive parts of the operating system, such
+    #                 as credential secrets and kernel code checks, in memory that even a compromised kernel
+    #                 cannot read. It is the foundation for Credential Guard and hypervisor-protected code
+    #                 integrity.
+    #     Impact:     Needs 64-bit hardware with virtualization extensions, SLAT, UEFI and Secure Boot, and
+    #                 costs some memory and performance. Some drivers, nested hypervisors and virtualization
+    #                 software are incompatible, so test before wide deployment.
+    #     References: STIG V-224923, V-73513, SV-88165, WN16-CC-000110; CIS 18.9.5.1
     @{
         Name = 'WN16-CC-000110: Windows Server 2016 virtualization-based security must be enabled with the platform security... (EnableVirtualizationBasedSecurity)'
-        Type = 'Registry'
+        Type = 'Policy'
         Kind = 'Registry'
-        Id = $null
+        Id = 'vbs-enabled'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DeviceGuard!EnableVirtualizationBasedSecurity'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\DeviceGuard'
@@ -1145,9 +1152,10 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Turn On Virtualization Based Security'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [45] WN16-CC-000110: Windows Server 2016 virtualization-based security must be enabled with the platform security... (RequirePlatformSecurityFeatures) (Registry, line 665)
+    # [45] WN16-CC-000110: Windows Server 2016 virtualization-based security must be enabled with the platform security... (RequirePlatformSecurityFeatures) (Registry, line 663)
     #     STIG applicability: For standalone or nondomain-joined systems, this is NA.
     #     Title:      Windows Server 2016 virtualization-based security must be enabled with the platform security level configured to Secure Boot or Secure Boot with DMA Protection.
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard\Turn On Virtualization Based Security
@@ -1171,7 +1179,7 @@ $WsResources = @(
         ConditionView = @{ oneOf = @(1, 3) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [46] WN16-CC-000110: Windows Server 2016 virtualization-based security must be enabled with the platform security... (runtime check) (CimInstance, line 681)
+    # [46] WN16-CC-000110: Windows Server 2016 virtualization-based security must be enabled with the platform security... (runtime check) (CimInstance, line 679)
     #     STIG applicability: For standalone or nondomain-joined systems, this is NA. Check only: whether Windows runs it; the registry values of this rule ask for it, set does not change this.
     #     Title:      Windows Server 2016 virtualization-based security must be enabled with the platform security level configured to Secure Boot or Secure Boot with DMA Protection.
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard\Turn On Virtualization Based Security
@@ -1192,7 +1200,7 @@ $WsResources = @(
         Expect = @(@{ Property = 'RequiredSecurityProperties'; Test = @{ Contains = @(2) }; View = @{ contains = @(2) } }, @{ Property = 'VirtualizationBasedSecurityStatus'; Test = @{ Equals = 2 }; View = @{ equals = 2 } })
     },
     # ----------------------------------------------------------------------------------------------
-    # [47] WN16-CC-000140: Early Launch Antimalware, Boot-Start Driver Initialization Policy must prevent boot drivers... (Policy, line 700)
+    # [47] WN16-CC-000140: Early Launch Antimalware, Boot-Start Driver Initialization Policy must prevent boot drivers... (Policy, line 698)
     #     Policy:     Boot-Start Driver Initialization Policy = Not configured, or 1, 3 or 8 (any option except initialising all drivers): drivers classified as bad are not started unless critical
     #     GPO path:   Computer Configuration\Administrative Templates\System\Early Launch Antimalware
     #     Severity:   medium
@@ -1224,7 +1232,7 @@ $WsResources = @(
         Policy = @{ Title = 'Boot-Start Driver Initialization Policy'; Value = 'Not configured, or 1, 3 or 8 (any option except initialising all drivers): drivers classified as bad are not started unless critical'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [48] WN16-CC-000150: Group Policy objects must be reprocessed even if they have not changed (Policy, line 712)
+    # [48] WN16-CC-000150: Group Policy objects must be reprocessed even if they have not changed (Policy, line 710)
     #     Policy:     Configure registry policy processing = Process even if the Group Policy objects have not changed
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
     #     Severity:   medium
@@ -1252,7 +1260,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure registry policy processing'; Value = 'Process even if the Group Policy objects have not changed'; Choices = @(@{ Name = 'Process even if the Group Policy objects have not changed'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [49] WN16-CC-000160: Downloading print driver packages over HTTP must be prevented (Policy, line 724)
+    # [49] WN16-CC-000160: Downloading print driver packages over HTTP must be prevented (Policy, line 722)
     #     Policy:     Turn off downloading of print drivers over HTTP = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Internet Communication Management\Internet Communication settings
     #     Severity:   medium
@@ -1280,7 +1288,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off downloading of print drivers over HTTP'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [50] WN16-CC-000170: Printing over HTTP must be prevented (Policy, line 736)
+    # [50] WN16-CC-000170: Printing over HTTP must be prevented (Policy, line 734)
     #     Policy:     Turn off printing over HTTP = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Internet Communication Management\Internet Communication settings
     #     Severity:   medium
@@ -1308,7 +1316,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off printing over HTTP'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [51] WN16-CC-000180: The network selection user interface (UI) must not be displayed on the logon screen (Policy, line 748)
+    # [51] WN16-CC-000180: The network selection user interface (UI) must not be displayed on the logon screen (Policy, line 746)
     #     Policy:     Do not display network selection UI = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
     #     Severity:   medium
@@ -1336,7 +1344,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not display network selection UI'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [52] WN16-CC-000210: Users must be prompted to authenticate when the system wakes from sleep (on battery) (Policy, line 760)
+    # [52] WN16-CC-000210: Users must be prompted to authenticate when the system wakes from sleep (on battery) (Policy, line 758)
     #     Policy:     Require a password when a computer wakes (on battery) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Power Management\Sleep Settings
     #     Severity:   medium
@@ -1363,7 +1371,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require a password when a computer wakes (on battery)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [53] WN16-CC-000220: Users must be prompted to authenticate when the system wakes from sleep (plugged in) (Policy, line 772)
+    # [53] WN16-CC-000220: Users must be prompted to authenticate when the system wakes from sleep (plugged in) (Policy, line 770)
     #     Policy:     Require a password when a computer wakes (plugged in) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Power Management\Sleep Settings
     #     Severity:   medium
@@ -1390,7 +1398,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require a password when a computer wakes (plugged in)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [54] WN16-CC-000240: The Application Compatibility Program Inventory must be prevented from collecting data and... (Policy, line 784)
+    # [54] WN16-CC-000240: The Application Compatibility Program Inventory must be prevented from collecting data and... (Policy, line 782)
     #     Policy:     Turn off Inventory Collector = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Application Compatibility
     #     Severity:   low
@@ -1418,7 +1426,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Inventory Collector'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [55] WN16-CC-000250: AutoPlay must be turned off for non-volume devices (Policy, line 796)
+    # [55] WN16-CC-000250: AutoPlay must be turned off for non-volume devices (Policy, line 794)
     #     Policy:     Disallow Autoplay for non-volume devices = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
     #     Severity:   high
@@ -1446,7 +1454,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Autoplay for non-volume devices'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [56] WN16-CC-000260: The default AutoRun behavior must be configured to prevent AutoRun commands (Policy, line 808)
+    # [56] WN16-CC-000260: The default AutoRun behavior must be configured to prevent AutoRun commands (Policy, line 806)
     #     Policy:     Set the default behavior for AutoRun = Do not execute any autorun commands
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
     #     Severity:   high
@@ -1474,7 +1482,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set the default behavior for AutoRun'; Value = 'Do not execute any autorun commands'; Choices = @(@{ Name = 'Do not execute any autorun commands'; Data = [uint32]'1' }, @{ Name = 'Automatically execute autorun commands'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [57] WN16-CC-000270: AutoPlay must be disabled for all drives (Policy, line 820)
+    # [57] WN16-CC-000270: AutoPlay must be disabled for all drives (Policy, line 818)
     #     Policy:     Turn off AutoPlay = All drives
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
     #     Severity:   high
@@ -1502,7 +1510,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off AutoPlay'; Value = 'All drives'; Choices = @(@{ Name = 'All drives'; Data = [uint32]'255' }, @{ Name = 'CD-ROM and removable media drives'; Data = [uint32]'181' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [58] WN16-CC-000280: Administrator accounts must not be enumerated during elevation (Policy, line 832)
+    # [58] WN16-CC-000280: Administrator accounts must not be enumerated during elevation (Policy, line 830)
     #     Policy:     Enumerate administrator accounts on elevation = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Credential User Interface
     #     Severity:   medium
@@ -1529,7 +1537,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enumerate administrator accounts on elevation'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [59] WN16-CC-000290: Windows Telemetry must be configured to Security or Basic (Registry, line 844)
+    # [59] WN16-CC-000290: Windows Telemetry must be configured to Security or Basic (Registry, line 842)
     #     Title:      Windows Telemetry must be configured to Security or Basic.
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds\Allow Telemetry
     #     Severity:   medium
@@ -1552,7 +1560,7 @@ $WsResources = @(
         ConditionView = @{ oneOf = @(0, 1) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [60] WN16-CC-000300: The Application event log size must be configured to 32768 KB or greater (Policy, line 859)
+    # [60] WN16-CC-000300: The Application event log size must be configured to 32768 KB or greater (Policy, line 857)
     #     STIG applicability: If the system is configured to write events directly to an audit server, this is NA.
     #     Policy:     Specify the maximum log file size (KB) (Application) = 32768 KB or greater
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Application
@@ -1583,7 +1591,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Application)'; Value = '32768 KB or greater'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [61] WN16-CC-000310: The Security event log size must be configured to 196608 KB or greater (Policy, line 872)
+    # [61] WN16-CC-000310: The Security event log size must be configured to 196608 KB or greater (Policy, line 870)
     #     STIG applicability: If the system is configured to write events directly to an audit server, this is NA.
     #     Policy:     Specify the maximum log file size (KB) (Security) = 196608 KB or greater
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Security
@@ -1615,7 +1623,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Security)'; Value = '196608 KB or greater'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [62] WN16-CC-000320: The System event log size must be configured to 32768 KB or greater (Policy, line 885)
+    # [62] WN16-CC-000320: The System event log size must be configured to 32768 KB or greater (Policy, line 883)
     #     STIG applicability: If the system is configured to write events directly to an audit server, this is NA.
     #     Policy:     Specify the maximum log file size (KB) (System) = 32768 KB or greater
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\System
@@ -1646,7 +1654,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (System)'; Value = '32768 KB or greater'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [63] WN16-CC-000330: Windows Server 2016 Windows SmartScreen must be enabled (Policy, line 898)
+    # [63] WN16-CC-000330: Windows Server 2016 Windows SmartScreen must be enabled (Policy, line 896)
     #     STIG applicability: This is applicable to unclassified systems; for other systems, this is NA.
     #     Policy:     Configure Windows SmartScreen = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -1675,7 +1683,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows SmartScreen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [64] WN16-CC-000340: Explorer Data Execution Prevention must be enabled (Policy, line 911)
+    # [64] WN16-CC-000340: Explorer Data Execution Prevention must be enabled (Policy, line 909)
     #     Policy:     Turn off Data Execution Prevention for Explorer = Disabled or Not Configured (DEP stays on for File Explorer)
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
     #     Severity:   medium
@@ -1704,7 +1712,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Data Execution Prevention for Explorer'; Value = 'Disabled or Not Configured (DEP stays on for File Explorer)'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [65] WN16-CC-000350: Turning off File Explorer heap termination on corruption must be disabled (Policy, line 923)
+    # [65] WN16-CC-000350: Turning off File Explorer heap termination on corruption must be disabled (Policy, line 921)
     #     Policy:     Turn off heap termination on corruption = Disabled or Not Configured (Explorer terminates on heap corruption)
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
     #     Severity:   low
@@ -1733,7 +1741,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off heap termination on corruption'; Value = 'Disabled or Not Configured (Explorer terminates on heap corruption)'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [66] WN16-CC-000360: File Explorer shell protocol must run in protected mode (Policy, line 935)
+    # [66] WN16-CC-000360: File Explorer shell protocol must run in protected mode (Policy, line 933)
     #     Policy:     Turn off shell protocol protected mode = Disabled or Not Configured (protected mode stays on)
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
     #     Severity:   medium
@@ -1762,7 +1770,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off shell protocol protected mode'; Value = 'Disabled or Not Configured (protected mode stays on)'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [67] WN16-CC-000370: Passwords must not be saved in the Remote Desktop Client (Policy, line 947)
+    # [67] WN16-CC-000370: Passwords must not be saved in the Remote Desktop Client (Policy, line 945)
     #     Policy:     Do not allow passwords to be saved = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Connection Client
     #     Severity:   medium
@@ -1790,7 +1798,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow passwords to be saved'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [68] WN16-CC-000380: Local drives must be prevented from sharing with Remote Desktop Session Hosts (Policy, line 959)
+    # [68] WN16-CC-000380: Local drives must be prevented from sharing with Remote Desktop Session Hosts (Policy, line 957)
     #     Policy:     Do not allow drive redirection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Device and Resource Redirection
     #     Severity:   medium
@@ -1818,7 +1826,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow drive redirection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [69] WN16-CC-000390: Remote Desktop Services must always prompt a client for passwords upon connection (Policy, line 971)
+    # [69] WN16-CC-000390: Remote Desktop Services must always prompt a client for passwords upon connection (Policy, line 969)
     #     Policy:     Always prompt for password upon connection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
     #     Severity:   medium
@@ -1845,7 +1853,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always prompt for password upon connection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [70] WN16-CC-000400: The Remote Desktop Session Host must require secure Remote Procedure Call (RPC) communications (Policy, line 983)
+    # [70] WN16-CC-000400: The Remote Desktop Session Host must require secure Remote Procedure Call (RPC) communications (Policy, line 981)
     #     Policy:     Require secure RPC communication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
     #     Severity:   medium
@@ -1873,7 +1881,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require secure RPC communication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [71] WN16-CC-000410: Remote Desktop Services must be configured with the client connection encryption set to High Level (Policy, line 995)
+    # [71] WN16-CC-000410: Remote Desktop Services must be configured with the client connection encryption set to High Level (Policy, line 993)
     #     Policy:     Set client connection encryption level = High Level
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
     #     Severity:   medium
@@ -1901,7 +1909,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set client connection encryption level'; Value = 'High Level'; Choices = @(@{ Name = 'Low Level'; Data = [uint32]'1' }, @{ Name = 'Client Compatible'; Data = [uint32]'2' }, @{ Name = 'High Level'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [72] WN16-CC-000420: Attachments must be prevented from being downloaded from RSS feeds (Policy, line 1007)
+    # [72] WN16-CC-000420: Attachments must be prevented from being downloaded from RSS feeds (Policy, line 1005)
     #     Policy:     Prevent downloading of enclosures = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\RSS Feeds
     #     Severity:   medium
@@ -1929,7 +1937,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent downloading of enclosures'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [73] WN16-CC-000430: Basic authentication for RSS feeds over HTTP must not be used (Policy, line 1019)
+    # [73] WN16-CC-000430: Basic authentication for RSS feeds over HTTP must not be used (Policy, line 1017)
     #     Policy:     Turn on Basic feed authentication over HTTP = Disabled or Not Configured (no Basic authentication over HTTP)
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\RSS Feeds
     #     Severity:   medium
@@ -1958,7 +1966,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on Basic feed authentication over HTTP'; Value = 'Disabled or Not Configured (no Basic authentication over HTTP)'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [74] WN16-CC-000440: Indexing of encrypted files must be turned off (Policy, line 1031)
+    # [74] WN16-CC-000440: Indexing of encrypted files must be turned off (Policy, line 1029)
     #     Policy:     Allow indexing of encrypted files = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Search
     #     Severity:   medium
@@ -1985,7 +1993,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow indexing of encrypted files'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [75] WN16-CC-000450: Users must be prevented from changing installation options (Policy, line 1043)
+    # [75] WN16-CC-000450: Users must be prevented from changing installation options (Policy, line 1041)
     #     Policy:     Allow user control over installs = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
     #     Severity:   medium
@@ -2013,7 +2021,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow user control over installs'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [76] WN16-CC-000460: The Windows Installer Always install with elevated privileges option must be disabled (Policy, line 1055)
+    # [76] WN16-CC-000460: The Windows Installer Always install with elevated privileges option must be disabled (Policy, line 1053)
     #     Policy:     Always install with elevated privileges = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
     #     Severity:   high
@@ -2041,7 +2049,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always install with elevated privileges'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [77] WN16-CC-000470: Users must be notified if a web-based program attempts to install software (Policy, line 1067)
+    # [77] WN16-CC-000470: Users must be notified if a web-based program attempts to install software (Policy, line 1065)
     #     Policy:     Prevent Internet Explorer security prompt for Windows Installer scripts = Disabled or Not Configured (Internet Explorer keeps warning)
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
     #     Severity:   medium
@@ -2069,7 +2077,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent Internet Explorer security prompt for Windows Installer scripts'; Value = 'Disabled or Not Configured (Internet Explorer keeps warning)'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [78] WN16-CC-000480: Automatically signing in the last interactive user after a system-initiated restart must be disabled (Policy, line 1079)
+    # [78] WN16-CC-000480: Automatically signing in the last interactive user after a system-initiated restart must be disabled (Policy, line 1077)
     #     Policy:     Sign-in last interactive user automatically after a system-initiated restart = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Logon Options
     #     Severity:   medium
@@ -2097,7 +2105,7 @@ $WsResources = @(
         Policy = @{ Title = 'Sign-in last interactive user automatically after a system-initiated restart'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [79] WN16-CC-000490: PowerShell script block logging must be enabled (Policy, line 1091)
+    # [79] WN16-CC-000490: PowerShell script block logging must be enabled (Policy, line 1089)
     #     Policy:     Turn on PowerShell Script Block Logging = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows PowerShell
     #     Severity:   medium
@@ -2126,7 +2134,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on PowerShell Script Block Logging'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [80] WN16-CC-000500: The Windows Remote Management (WinRM) client must not use Basic authentication (Policy, line 1103)
+    # [80] WN16-CC-000500: The Windows Remote Management (WinRM) client must not use Basic authentication (Policy, line 1101)
     #     Policy:     Allow Basic authentication (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
     #     Severity:   high
@@ -2154,7 +2162,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [81] WN16-CC-000510: The Windows Remote Management (WinRM) client must not allow unencrypted traffic (Policy, line 1115)
+    # [81] WN16-CC-000510: The Windows Remote Management (WinRM) client must not allow unencrypted traffic (Policy, line 1113)
     #     Policy:     Allow unencrypted traffic (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
     #     Severity:   medium
@@ -2181,7 +2189,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [82] WN16-CC-000520: The Windows Remote Management (WinRM) client must not use Digest authentication (Policy, line 1127)
+    # [82] WN16-CC-000520: The Windows Remote Management (WinRM) client must not use Digest authentication (Policy, line 1125)
     #     Policy:     Disallow Digest authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
     #     Severity:   medium
@@ -2209,7 +2217,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Digest authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [83] WN16-CC-000530: The Windows Remote Management (WinRM) service must not use Basic authentication (Policy, line 1139)
+    # [83] WN16-CC-000530: The Windows Remote Management (WinRM) service must not use Basic authentication (Policy, line 1137)
     #     Policy:     Allow Basic authentication (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
     #     Severity:   high
@@ -2237,7 +2245,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [84] WN16-CC-000540: The Windows Remote Management (WinRM) service must not allow unencrypted traffic (Policy, line 1151)
+    # [84] WN16-CC-000540: The Windows Remote Management (WinRM) service must not allow unencrypted traffic (Policy, line 1149)
     #     Policy:     Allow unencrypted traffic (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
     #     Severity:   medium
@@ -2264,7 +2272,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [85] WN16-CC-000550: The Windows Remote Management (WinRM) service must not store RunAs credentials (Policy, line 1163)
+    # [85] WN16-CC-000550: The Windows Remote Management (WinRM) service must not store RunAs credentials (Policy, line 1161)
     #     Policy:     Disallow WinRM from storing RunAs credentials = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
     #     Severity:   medium
@@ -2292,7 +2300,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow WinRM from storing RunAs credentials'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [86] WN16-MS-000020: Local administrator accounts must have their privileged token filtered to prevent elevated... (Policy, line 1175)
+    # [86] WN16-MS-000020: Local administrator accounts must have their privileged token filtered to prevent elevated... (Policy, line 1173)
     #     STIG applicability: For domain controllers and standalone or nondomain-joined systems, this is NA.
     #     Policy:     Apply UAC restrictions to local accounts on network logons = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2324,7 +2332,7 @@ $WsResources = @(
         Policy = @{ Title = 'Apply UAC restrictions to local accounts on network logons'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [87] WN16-MS-000030: Local users on domain-joined computers must not be enumerated (Policy, line 1188)
+    # [87] WN16-MS-000030: Local users on domain-joined computers must not be enumerated (Policy, line 1186)
     #     STIG applicability: For domain controllers and standalone or nondomain-joined systems, this is NA.
     #     Policy:     Enumerate local users on domain-joined computers = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -2353,7 +2361,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enumerate local users on domain-joined computers'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [88] WN16-MS-000040: Unauthenticated Remote Procedure Call (RPC) clients must be restricted from connecting to the... (Policy, line 1201)
+    # [88] WN16-MS-000040: Unauthenticated Remote Procedure Call (RPC) clients must be restricted from connecting to the... (Policy, line 1199)
     #     Policy:     Restrict Unauthenticated RPC clients = Authenticated
     #     GPO path:   Computer Configuration\Administrative Templates\System\Remote Procedure Call
     #     Severity:   medium
@@ -2383,7 +2391,7 @@ $WsResources = @(
         Policy = @{ Title = 'Restrict Unauthenticated RPC clients'; Value = 'Authenticated'; Choices = @(@{ Name = 'None'; Data = [uint32]'0' }, @{ Name = 'Authenticated'; Data = [uint32]'1' }, @{ Name = 'Authenticated without exceptions'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [89] WN16-MS-000050: Caching of logon credentials must be limited (SecurityOption, line 1213)
+    # [89] WN16-MS-000050: Caching of logon credentials must be limited (SecurityOption, line 1211)
     #     STIG applicability: For domain controllers and standalone or nondomain-joined systems, this is NA.
     #     Policy:     Interactive Logon: Number of previous logons to cache (in case Domain Controller is not available) = 4 cached logons or fewer
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2416,18 +2424,27 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive Logon: Number of previous logons to cache (in case Domain Controller is not available)'; Value = '4 cached logons or fewer'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [90] WN16-MS-000120: Windows Server 2016 must be running Credential Guard on domain-joined member servers (Registry, line 1226)
+    # [90] WN16-MS-000120: Windows Server 2016 must be running Credential Guard on domain-joined member servers (Policy, line 1224)
     #     STIG applicability: For domain controllers and standalone or nondomain-joined systems, this is NA.
-    #     Title:      Windows Server 2016 must be running Credential Guard on domain-joined member servers.
-    #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard\Turn On Virtualization Based Security
+    #     Policy:     Turn On Virtualization Based Security (Credential Guard Configuration) = Enabled with UEFI lock
+    #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard
     #     Severity:   high
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DeviceGuard!LsaCfgFlags (DWord) = 1
-    #     References: STIG V-225012, V-73515, SV-88167, WN16-MS-000120
+    #     Rationale:  Credential Guard moves NTLM hashes and Kerberos ticket-granting secrets out of the LSA
+    #                 process into an isolated environment, so tools that dump LSASS memory cannot collect
+    #                 them for pass-the-hash or pass-the-ticket attacks. The UEFI lock keeps an attacker
+    #                 with administrative rights from simply turning it off.
+    #     Impact:     NTLMv1, MS-CHAPv2, Digest and CredSSP single sign-on with saved credentials, and
+    #                 unconstrained Kerberos delegation stop working for protected accounts. CIS recommends
+    #                 Disabled on domain controllers, where Credential Guard adds no protection to the
+    #                 directory database and can cause compatibility problems; Microsoft's baseline sets it
+    #                 on both roles. Reverting a UEFI-locked setting needs local access.
+    #     References: STIG V-225012, V-73515, SV-88167, WN16-MS-000120; CIS 18.9.5.5, 18.9.5.6
     @{
         Name = 'WN16-MS-000120: Windows Server 2016 must be running Credential Guard on domain-joined member servers'
-        Type = 'Registry'
+        Type = 'Policy'
         Kind = 'Registry'
-        Id = $null
+        Id = 'credential-guard-uefi-lock'
         Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DeviceGuard!LsaCfgFlags'
         Hive = 'HKEY_LOCAL_MACHINE'
         SubKey = 'SOFTWARE\Policies\Microsoft\Windows\DeviceGuard'
@@ -2436,9 +2453,10 @@ $WsResources = @(
         ValueType = 'DWord'
         ValueData = [uint32]'1'
         WireData = 1
+        Policy = @{ Title = 'Turn On Virtualization Based Security (Credential Guard Configuration)'; Value = 'Enabled with UEFI lock'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Enabled with UEFI lock'; Data = [uint32]'1' }, @{ Name = 'Enabled without lock'; Data = [uint32]'2' }, @{ Name = 'Not Configured'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [91] WN16-MS-000120: Windows Server 2016 must be running Credential Guard on domain-joined member servers (runtime check) (CimInstance, line 1241)
+    # [91] WN16-MS-000120: Windows Server 2016 must be running Credential Guard on domain-joined member servers (runtime check) (CimInstance, line 1237)
     #     STIG applicability: For domain controllers and standalone or nondomain-joined systems, this is NA. Check only: whether Windows runs it; the registry values of this rule ask for it, set does not change this.
     #     Title:      Windows Server 2016 must be running Credential Guard on domain-joined member servers.
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard\Turn On Virtualization Based Security
@@ -2458,7 +2476,7 @@ $WsResources = @(
         Expect = @(@{ Property = 'SecurityServicesRunning'; Test = @{ Contains = @(1) }; View = @{ contains = @(1) } })
     },
     # ----------------------------------------------------------------------------------------------
-    # [92] WN16-MS-000310: Remote calls to the Security Account Manager (SAM) must be restricted to Administrators (SecurityOption, line 1258)
+    # [92] WN16-MS-000310: Remote calls to the Security Account Manager (SAM) must be restricted to Administrators (SecurityOption, line 1254)
     #     Policy:     Network access: Restrict clients allowed to make remote calls to SAM = Only Administrators allowed remote access (O:BAG:BAD:(A;;RC;;;BA))
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2488,7 +2506,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Restrict clients allowed to make remote calls to SAM'; Value = 'Only Administrators allowed remote access (O:BAG:BAD:(A;;RC;;;BA))'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [93] WN16-MS-000340: The "Access this computer from the network" user right must only be assigned to the... (Policy, line 1270)
+    # [93] WN16-MS-000340: The "Access this computer from the network" user right must only be assigned to the... (Policy, line 1266)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Access this computer from the network = BUILTIN\Administrators, NT AUTHORITY\Authenticated Users
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -2516,7 +2534,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [94] WN16-MS-000370: The "Deny access to this computer from the network" user right on member servers must be... (UserRight, line 1283)
+    # [94] WN16-MS-000370: The "Deny access to this computer from the network" user right on member servers must be... (UserRight, line 1279)
     #     On domain-joined systems only (the STIG lists them under Domain Systems Only): Enterprise Admins, Domain Admins, Local account and member of Administrators group. The STIG accepts Local account (*S-1-5-113) instead of Local account and member of Administrators group (*S-1-5-114); the first one it lists is written here.
     #     Title:      The "Deny access to this computer from the network" user right on member servers must be configured to prevent access from highly privileged domain accounts and local accounts on domain systems and from unauthenticated access on all systems.
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment\Deny access to this computer from the network
@@ -2537,7 +2555,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [95] WN16-MS-000380: The "Deny log on as a batch job" user right on member servers must be configured to prevent... (UserRight, line 1296)
+    # [95] WN16-MS-000380: The "Deny log on as a batch job" user right on member servers must be configured to prevent... (UserRight, line 1292)
     #     On domain-joined systems only (the STIG lists them under Domain Systems Only): Enterprise Admins, Domain Admins.
     #     Title:      The "Deny log on as a batch job" user right on member servers must be configured to prevent access from highly privileged domain accounts on domain systems and from unauthenticated access on all systems.
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment\Deny log on as a batch job
@@ -2558,7 +2576,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [96] WN16-MS-000390: The "Deny log on as a service" user right on member servers must be configured to prevent access... (UserRight, line 1309)
+    # [96] WN16-MS-000390: The "Deny log on as a service" user right on member servers must be configured to prevent access... (UserRight, line 1305)
     #     On systems that are not domain-joined the STIG wants this right empty instead. On domain-joined systems only: Enterprise Admins, Domain Admins.
     #     Title:      The "Deny log on as a service" user right on member servers must be configured to prevent access from highly privileged domain accounts on domain systems. No other groups or accounts must be assigned this right.
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment\Deny log on as a service
@@ -2579,7 +2597,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [97] WN16-MS-000400: The "Deny log on locally" user right on member servers must be configured to prevent access from... (UserRight, line 1322)
+    # [97] WN16-MS-000400: The "Deny log on locally" user right on member servers must be configured to prevent access from... (UserRight, line 1318)
     #     On domain-joined systems only (the STIG lists them under Domain Systems Only): Enterprise Admins, Domain Admins.
     #     Title:      The "Deny log on locally" user right on member servers must be configured to prevent access from highly privileged domain accounts on domain systems and from unauthenticated access on all systems.
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment\Deny log on locally
@@ -2600,7 +2618,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [98] WN16-MS-000410: The "Deny log on through Remote Desktop Services" user right on member servers must be... (UserRight, line 1335)
+    # [98] WN16-MS-000410: The "Deny log on through Remote Desktop Services" user right on member servers must be... (UserRight, line 1331)
     #     On domain-joined systems only (the STIG lists them under Domain Systems Only): Enterprise Admins, Domain Admins, Local account.
     #     Title:      The "Deny log on through Remote Desktop Services" user right on member servers must be configured to prevent access from highly privileged domain accounts and all local accounts on domain systems and from unauthenticated access on all systems.
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment\Deny log on through Remote Desktop Services
@@ -2621,7 +2639,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [99] WN16-MS-000420: The "Enable computer and user accounts to be trusted for delegation" user right must not be... (Policy, line 1348)
+    # [99] WN16-MS-000420: The "Enable computer and user accounts to be trusted for delegation" user right must not be... (Policy, line 1344)
     #     Policy:     Enable computer and user accounts to be trusted for delegation = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -2645,7 +2663,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [100] WN16-SO-000010: Windows Server 2016 built-in guest account must be disabled (SecurityOption, line 1360)
+    # [100] WN16-SO-000010: Windows Server 2016 built-in guest account must be disabled (SecurityOption, line 1356)
     #     Policy:     Accounts: Guest account status = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2669,7 +2687,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Guest account status'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [101] WN16-SO-000020: Local accounts with blank passwords must be restricted to prevent access from the network (SecurityOption, line 1372)
+    # [101] WN16-SO-000020: Local accounts with blank passwords must be restricted to prevent access from the network (SecurityOption, line 1368)
     #     Policy:     Accounts: Limit local account use of blank passwords to console logon only = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
@@ -2698,7 +2716,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Limit local account use of blank passwords to console logon only'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [102] WN16-SO-000030: Windows Server 2016 built-in administrator account must be renamed (SecurityOption, line 1384)
+    # [102] WN16-SO-000030: Windows Server 2016 built-in administrator account must be renamed (SecurityOption, line 1380)
     #     The name is the organisation's choice: test checks it differs; set needs a value given in the document.
     #     Policy:     Accounts: Rename administrator account = any name other than Administrator
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2726,7 +2744,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Rename administrator account'; Value = 'any name other than Administrator'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [103] WN16-SO-000040: Windows Server 2016 built-in guest account must be renamed (SecurityOption, line 1397)
+    # [103] WN16-SO-000040: Windows Server 2016 built-in guest account must be renamed (SecurityOption, line 1393)
     #     The name is the organisation's choice: test checks it differs; set needs a value given in the document.
     #     Policy:     Accounts: Rename guest account = any name other than Guest
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2753,7 +2771,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Rename guest account'; Value = 'any name other than Guest'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [104] WN16-SO-000050: Audit policy using subcategories must be enabled (SecurityOption, line 1410)
+    # [104] WN16-SO-000050: Audit policy using subcategories must be enabled (SecurityOption, line 1406)
     #     Policy:     Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2782,7 +2800,7 @@ $WsResources = @(
         Policy = @{ Title = 'Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [105] WN16-SO-000080: The setting Domain member: Digitally encrypt or sign secure channel data (always) must be... (SecurityOption, line 1422)
+    # [105] WN16-SO-000080: The setting Domain member: Digitally encrypt or sign secure channel data (always) must be... (SecurityOption, line 1418)
     #     Policy:     Domain member: Digitally encrypt or sign secure channel data (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2811,7 +2829,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally encrypt or sign secure channel data (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [106] WN16-SO-000090: The setting Domain member: Digitally encrypt secure channel data (when possible) must be... (SecurityOption, line 1434)
+    # [106] WN16-SO-000090: The setting Domain member: Digitally encrypt secure channel data (when possible) must be... (SecurityOption, line 1430)
     #     Policy:     Domain member: Digitally encrypt secure channel data (when possible) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2839,7 +2857,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally encrypt secure channel data (when possible)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [107] WN16-SO-000100: The setting Domain member: Digitally sign secure channel data (when possible) must be configured... (SecurityOption, line 1446)
+    # [107] WN16-SO-000100: The setting Domain member: Digitally sign secure channel data (when possible) must be configured... (SecurityOption, line 1442)
     #     Policy:     Domain member: Digitally sign secure channel data (when possible) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2866,7 +2884,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally sign secure channel data (when possible)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [108] WN16-SO-000110: The computer account password must not be prevented from being reset (SecurityOption, line 1458)
+    # [108] WN16-SO-000110: The computer account password must not be prevented from being reset (SecurityOption, line 1454)
     #     Policy:     Domain member: Disable machine account password changes = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2894,7 +2912,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Disable machine account password changes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [109] WN16-SO-000120: The maximum age for machine account passwords must be configured to 30 days or less (SecurityOption, line 1470)
+    # [109] WN16-SO-000120: The maximum age for machine account passwords must be configured to 30 days or less (SecurityOption, line 1466)
     #     Policy:     Domain member: Maximum machine account password age = 30 days or less, but not 0
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2924,7 +2942,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Maximum machine account password age'; Value = '30 days or less, but not 0'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [110] WN16-SO-000130: Windows Server 2016 must be configured to require a strong session key (SecurityOption, line 1482)
+    # [110] WN16-SO-000130: Windows Server 2016 must be configured to require a strong session key (SecurityOption, line 1478)
     #     Policy:     Domain member: Require strong (Windows 2000 or Later) session key = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2952,7 +2970,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Require strong (Windows 2000 or Later) session key'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [111] WN16-SO-000140: The machine inactivity limit must be set to 15 minutes, locking the system with the screen saver (SecurityOption, line 1494)
+    # [111] WN16-SO-000140: The machine inactivity limit must be set to 15 minutes, locking the system with the screen saver (SecurityOption, line 1490)
     #     Policy:     Interactive logon: Machine inactivity limit = 900 seconds or less, but not 0
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2983,7 +3001,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Machine inactivity limit'; Value = '900 seconds or less, but not 0'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [112] WN16-SO-000180: The Smart Card removal option must be configured to Force Logoff or Lock Workstation (SecurityOption, line 1506)
+    # [112] WN16-SO-000180: The Smart Card removal option must be configured to Force Logoff or Lock Workstation (SecurityOption, line 1502)
     #     Policy:     Interactive logon: Smart card removal behavior = Lock Workstation (Force Logoff is also acceptable)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3014,7 +3032,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Smart card removal behavior'; Value = 'Lock Workstation (Force Logoff is also acceptable)'; Choices = @(@{ Name = 'No Action'; Data = '0' }, @{ Name = 'Lock Workstation'; Data = '1' }, @{ Name = 'Force Logoff'; Data = '2' }, @{ Name = 'Disconnect if a Remote Desktop Services session'; Data = '3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [113] WN16-SO-000190: The setting Microsoft network client: Digitally sign communications (always) must be configured... (SecurityOption, line 1518)
+    # [113] WN16-SO-000190: The setting Microsoft network client: Digitally sign communications (always) must be configured... (SecurityOption, line 1514)
     #     Policy:     Microsoft network client: Digitally sign communications (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3042,7 +3060,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network client: Digitally sign communications (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [114] WN16-SO-000200: The setting Microsoft network client: Digitally sign communications (if server agrees) must be... (SecurityOption, line 1530)
+    # [114] WN16-SO-000200: The setting Microsoft network client: Digitally sign communications (if server agrees) must be... (SecurityOption, line 1526)
     #     Policy:     Microsoft network client: Digitally sign communications (if server agrees) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3072,7 +3090,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network client: Digitally sign communications (if server agrees)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [115] WN16-SO-000210: Unencrypted passwords must not be sent to third-party Server Message Block (SMB) servers (SecurityOption, line 1542)
+    # [115] WN16-SO-000210: Unencrypted passwords must not be sent to third-party Server Message Block (SMB) servers (SecurityOption, line 1538)
     #     Policy:     Microsoft Network Client: Send unencrypted password to third-party SMB servers = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3100,7 +3118,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft Network Client: Send unencrypted password to third-party SMB servers'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [116] WN16-SO-000230: The setting Microsoft network server: Digitally sign communications (always) must be configured... (SecurityOption, line 1554)
+    # [116] WN16-SO-000230: The setting Microsoft network server: Digitally sign communications (always) must be configured... (SecurityOption, line 1550)
     #     Policy:     Microsoft network server: Digitally sign communications (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3128,7 +3146,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Digitally sign communications (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [117] WN16-SO-000240: The setting Microsoft network server: Digitally sign communications (if client agrees) must be... (SecurityOption, line 1566)
+    # [117] WN16-SO-000240: The setting Microsoft network server: Digitally sign communications (if client agrees) must be... (SecurityOption, line 1562)
     #     Policy:     Microsoft network server: Digitally sign communications (if client agrees) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3155,7 +3173,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Digitally sign communications (if client agrees)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [118] WN16-SO-000250: Anonymous SID/Name translation must not be allowed (SecurityOption, line 1578)
+    # [118] WN16-SO-000250: Anonymous SID/Name translation must not be allowed (SecurityOption, line 1574)
     #     Policy:     Network access: Allow anonymous SID/Name translation = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
@@ -3179,7 +3197,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Allow anonymous SID/Name translation'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [119] WN16-SO-000260: Anonymous enumeration of Security Account Manager (SAM) accounts must not be allowed (SecurityOption, line 1590)
+    # [119] WN16-SO-000260: Anonymous enumeration of Security Account Manager (SAM) accounts must not be allowed (SecurityOption, line 1586)
     #     Policy:     Network access: Do not allow anonymous enumeration of SAM accounts = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
@@ -3206,7 +3224,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Do not allow anonymous enumeration of SAM accounts'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [120] WN16-SO-000270: Anonymous enumeration of shares must not be allowed (SecurityOption, line 1602)
+    # [120] WN16-SO-000270: Anonymous enumeration of shares must not be allowed (SecurityOption, line 1598)
     #     Policy:     Network access: Do not allow anonymous enumeration of SAM accounts and shares = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
@@ -3235,7 +3253,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Do not allow anonymous enumeration of SAM accounts and shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [121] WN16-SO-000290: Windows Server 2016 must be configured to prevent anonymous users from having the same... (SecurityOption, line 1614)
+    # [121] WN16-SO-000290: Windows Server 2016 must be configured to prevent anonymous users from having the same... (SecurityOption, line 1610)
     #     Policy:     Network access: Let everyone permissions apply to anonymous users = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3263,7 +3281,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Let everyone permissions apply to anonymous users'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [122] WN16-SO-000300: Anonymous access to Named Pipes and Shares must be restricted (SecurityOption, line 1626)
+    # [122] WN16-SO-000300: Anonymous access to Named Pipes and Shares must be restricted (SecurityOption, line 1622)
     #     Policy:     Network access: Restrict anonymous access to Named Pipes and Shares = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
@@ -3292,7 +3310,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Restrict anonymous access to Named Pipes and Shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [123] WN16-SO-000320: Services using Local System that use Negotiate when reverting to NTLM authentication must use... (SecurityOption, line 1638)
+    # [123] WN16-SO-000320: Services using Local System that use Negotiate when reverting to NTLM authentication must use... (SecurityOption, line 1634)
     #     Policy:     Network security: Allow Local System to use computer identity for NTLM = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3320,7 +3338,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow Local System to use computer identity for NTLM'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [124] WN16-SO-000330: NTLM must be prevented from falling back to a Null session (SecurityOption, line 1650)
+    # [124] WN16-SO-000330: NTLM must be prevented from falling back to a Null session (SecurityOption, line 1646)
     #     Policy:     Network security: Allow LocalSystem NULL session fallback = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3348,7 +3366,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow LocalSystem NULL session fallback'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [125] WN16-SO-000340: PKU2U authentication using online identities must be prevented (SecurityOption, line 1662)
+    # [125] WN16-SO-000340: PKU2U authentication using online identities must be prevented (SecurityOption, line 1658)
     #     Policy:     Network security: Allow PKU2U authentication requests to this computer to use online identities = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3375,7 +3393,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow PKU2U authentication requests to this computer to use online identities'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [126] WN16-SO-000350: Kerberos encryption types must be configured to prevent the use of DES and RC4 encryption suites (SecurityOption, line 1674)
+    # [126] WN16-SO-000350: Kerberos encryption types must be configured to prevent the use of DES and RC4 encryption suites (SecurityOption, line 1670)
     #     Policy:     Network security: Configure encryption types allowed for Kerberos = AES128_HMAC_SHA1, AES256_HMAC_SHA1 and future encryption types only (0x7ffffff8)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3404,7 +3422,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Configure encryption types allowed for Kerberos'; Value = 'AES128_HMAC_SHA1, AES256_HMAC_SHA1 and future encryption types only (0x7ffffff8)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [127] WN16-SO-000360: Windows Server 2016 must be configured to prevent the storage of the LAN Manager hash of passwords (SecurityOption, line 1686)
+    # [127] WN16-SO-000360: Windows Server 2016 must be configured to prevent the storage of the LAN Manager hash of passwords (SecurityOption, line 1682)
     #     Policy:     Network security: Do not store LAN Manager hash value on next password change = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
@@ -3431,7 +3449,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Do not store LAN Manager hash value on next password change'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [128] WN16-SO-000380: The LAN Manager authentication level must be set to send NTLMv2 response only and to refuse LM... (SecurityOption, line 1698)
+    # [128] WN16-SO-000380: The LAN Manager authentication level must be set to send NTLMv2 response only and to refuse LM... (SecurityOption, line 1694)
     #     Policy:     Network security: LAN Manager authentication level = Send NTLMv2 response only. Refuse LM & NTLM
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
@@ -3460,7 +3478,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LAN Manager authentication level'; Value = 'Send NTLMv2 response only. Refuse LM & NTLM'; Choices = @(@{ Name = 'Send LM & NTLM responses'; Data = [uint32]'0' }, @{ Name = 'Send LM & NTLM - use NTLMv2 session security if negotiated'; Data = [uint32]'1' }, @{ Name = 'Send NTLM response only'; Data = [uint32]'2' }, @{ Name = 'Send NTLMv2 response only'; Data = [uint32]'3' }, @{ Name = 'Send NTLMv2 response only. Refuse LM'; Data = [uint32]'4' }, @{ Name = 'Send NTLMv2 response only. Refuse LM & NTLM'; Data = [uint32]'5' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [129] WN16-SO-000390: Windows Server 2016 must be configured to at least negotiate signing for LDAP client signing (SecurityOption, line 1710)
+    # [129] WN16-SO-000390: Windows Server 2016 must be configured to at least negotiate signing for LDAP client signing (SecurityOption, line 1706)
     #     Policy:     Network security: LDAP client signing requirements = Negotiate signing
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3488,7 +3506,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LDAP client signing requirements'; Value = 'Negotiate signing'; Choices = @(@{ Name = 'None'; Data = [uint32]'0' }, @{ Name = 'Negotiate signing'; Data = [uint32]'1' }, @{ Name = 'Require signing'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [130] WN16-SO-000400: Session security for NTLM SSP-based clients must be configured to require NTLMv2 session... (SecurityOption, line 1722)
+    # [130] WN16-SO-000400: Session security for NTLM SSP-based clients must be configured to require NTLMv2 session... (SecurityOption, line 1718)
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) clients = Require NTLMv2 session security and 128-bit encryption (0x20080000)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3516,7 +3534,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) clients'; Value = 'Require NTLMv2 session security and 128-bit encryption (0x20080000)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [131] WN16-SO-000410: Session security for NTLM SSP-based servers must be configured to require NTLMv2 session... (SecurityOption, line 1734)
+    # [131] WN16-SO-000410: Session security for NTLM SSP-based servers must be configured to require NTLMv2 session... (SecurityOption, line 1730)
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) servers = Require NTLMv2 session security and 128-bit encryption (0x20080000)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3544,7 +3562,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) servers'; Value = 'Require NTLMv2 session security and 128-bit encryption (0x20080000)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [132] WN16-SO-000420: Users must be required to enter a password to access private keys stored on the computer (SecurityOption, line 1746)
+    # [132] WN16-SO-000420: Users must be required to enter a password to access private keys stored on the computer (SecurityOption, line 1742)
     #     Policy:     System cryptography: Force strong key protection for user keys stored on the computer = User must enter a password each time they use a key
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3573,7 +3591,7 @@ $WsResources = @(
         Policy = @{ Title = 'System cryptography: Force strong key protection for user keys stored on the computer'; Value = 'User must enter a password each time they use a key'; Choices = @(@{ Name = 'User input is not required when new keys are stored and used'; Data = [uint32]'0' }, @{ Name = 'User is prompted when the key is first used'; Data = [uint32]'1' }, @{ Name = 'User must enter a password each time they use a key'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [133] WN16-SO-000430: Windows Server 2016 must be configured to use FIPS-compliant algorithms for encryption, hashing... (SecurityOption, line 1758)
+    # [133] WN16-SO-000430: Windows Server 2016 must be configured to use FIPS-compliant algorithms for encryption, hashing... (SecurityOption, line 1754)
     #     Policy:     System cryptography: Use FIPS compliant algorithms for encryption, hashing, and signing = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3601,7 +3619,7 @@ $WsResources = @(
         Policy = @{ Title = 'System cryptography: Use FIPS compliant algorithms for encryption, hashing, and signing'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [134] WN16-SO-000450: The default permissions of global system objects must be strengthened (SecurityOption, line 1770)
+    # [134] WN16-SO-000450: The default permissions of global system objects must be strengthened (SecurityOption, line 1766)
     #     Policy:     System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   low
@@ -3629,7 +3647,7 @@ $WsResources = @(
         Policy = @{ Title = 'System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [135] WN16-SO-000460: User Account Control approval mode for the built-in Administrator must be enabled (SecurityOption, line 1782)
+    # [135] WN16-SO-000460: User Account Control approval mode for the built-in Administrator must be enabled (SecurityOption, line 1778)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Policy:     User Account Control: Admin Approval Mode for the Built-in Administrator account = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -3658,7 +3676,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Admin Approval Mode for the Built-in Administrator account'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [136] WN16-SO-000470: UIAccess applications must not be allowed to prompt for elevation without using the secure desktop (SecurityOption, line 1795)
+    # [136] WN16-SO-000470: UIAccess applications must not be allowed to prompt for elevation without using the secure desktop (SecurityOption, line 1791)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Policy:     User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -3687,7 +3705,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [137] WN16-SO-000480: User Account Control must, at a minimum, prompt administrators for consent on the secure desktop (Registry, line 1808)
+    # [137] WN16-SO-000480: User Account Control must, at a minimum, prompt administrators for consent on the secure desktop (Registry, line 1804)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Title:      User Account Control must, at a minimum, prompt administrators for consent on the secure desktop.
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode
@@ -3711,7 +3729,7 @@ $WsResources = @(
         ConditionView = @{ oneOf = @(2, 1) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [138] WN16-SO-000490: User Account Control must automatically deny standard user requests for elevation (SecurityOption, line 1824)
+    # [138] WN16-SO-000490: User Account Control must automatically deny standard user requests for elevation (SecurityOption, line 1820)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Policy:     User Account Control: Behavior of the elevation prompt for standard users = Automatically deny elevation requests
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -3741,7 +3759,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for standard users'; Value = 'Automatically deny elevation requests'; Choices = @(@{ Name = 'Automatically deny elevation requests'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [139] WN16-SO-000500: User Account Control must be configured to detect application installations and prompt for elevation (SecurityOption, line 1837)
+    # [139] WN16-SO-000500: User Account Control must be configured to detect application installations and prompt for elevation (SecurityOption, line 1833)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Policy:     User Account Control: Detect application installations and prompt for elevation = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -3769,7 +3787,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Detect application installations and prompt for elevation'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [140] WN16-SO-000510: User Account Control must only elevate UIAccess applications that are installed in secure locations (SecurityOption, line 1850)
+    # [140] WN16-SO-000510: User Account Control must only elevate UIAccess applications that are installed in secure locations (SecurityOption, line 1846)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Policy:     User Account Control: Only elevate UIAccess applications that are installed in secure locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -3798,7 +3816,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Only elevate UIAccess applications that are installed in secure locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [141] WN16-SO-000520: User Account Control must run all administrators in Admin Approval Mode, enabling UAC (SecurityOption, line 1863)
+    # [141] WN16-SO-000520: User Account Control must run all administrators in Admin Approval Mode, enabling UAC (SecurityOption, line 1859)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Policy:     User Account Control: Run all administrators in Admin Approval Mode = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -3826,7 +3844,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Run all administrators in Admin Approval Mode'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [142] WN16-SO-000530: User Account Control must virtualize file and registry write failures to per-user locations (SecurityOption, line 1876)
+    # [142] WN16-SO-000530: User Account Control must virtualize file and registry write failures to per-user locations (SecurityOption, line 1872)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Policy:     User Account Control: Virtualize file and registry write failures to per-user locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -3855,7 +3873,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Virtualize file and registry write failures to per-user locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [143] WN16-UC-000030: Zone information must be preserved when saving attachments (Policy, line 1889)
+    # [143] WN16-UC-000030: Zone information must be preserved when saving attachments (Policy, line 1885)
     #     Policy:     Do not preserve zone information in file attachments = Disabled or Not Configured: zone information is kept
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Attachment Manager
     #     Severity:   medium
@@ -3883,7 +3901,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not preserve zone information in file attachments'; Value = 'Disabled or Not Configured: zone information is kept'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [144] WN16-UR-000010: The Access Credential Manager as a trusted caller user right must not be assigned to any groups... (Policy, line 1901)
+    # [144] WN16-UR-000010: The Access Credential Manager as a trusted caller user right must not be assigned to any groups... (Policy, line 1897)
     #     Policy:     Access Credential Manager as a trusted caller = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -3907,7 +3925,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [145] WN16-UR-000030: The Act as part of the operating system user right must not be assigned to any groups or accounts (Policy, line 1913)
+    # [145] WN16-UR-000030: The Act as part of the operating system user right must not be assigned to any groups or accounts (Policy, line 1909)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Act as part of the operating system = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3932,7 +3950,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [146] WN16-UR-000050: The Allow log on locally user right must only be assigned to the Administrators group (Policy, line 1926)
+    # [146] WN16-UR-000050: The Allow log on locally user right must only be assigned to the Administrators group (Policy, line 1922)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Allow log on locally = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3959,7 +3977,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [147] WN16-UR-000070: The Back up files and directories user right must only be assigned to the Administrators group (Policy, line 1939)
+    # [147] WN16-UR-000070: The Back up files and directories user right must only be assigned to the Administrators group (Policy, line 1935)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Back up files and directories = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3985,7 +4003,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [148] WN16-UR-000080: The Create a pagefile user right must only be assigned to the Administrators group (Policy, line 1952)
+    # [148] WN16-UR-000080: The Create a pagefile user right must only be assigned to the Administrators group (Policy, line 1948)
     #     Policy:     Create a pagefile = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -4008,7 +4026,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [149] WN16-UR-000100: The Create global objects user right must only be assigned to Administrators, Service, Local... (Policy, line 1964)
+    # [149] WN16-UR-000100: The Create global objects user right must only be assigned to Administrators, Service, Local... (Policy, line 1960)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Create global objects = BUILTIN\Administrators, NT AUTHORITY\SERVICE, NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4033,7 +4051,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [150] WN16-UR-000110: The Create permanent shared objects user right must not be assigned to any groups or accounts (Policy, line 1977)
+    # [150] WN16-UR-000110: The Create permanent shared objects user right must not be assigned to any groups or accounts (Policy, line 1973)
     #     Policy:     Create permanent shared objects = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -4057,7 +4075,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [151] WN16-UR-000120: The Create symbolic links user right must only be assigned to the Administrators group (Policy, line 1989)
+    # [151] WN16-UR-000120: The Create symbolic links user right must only be assigned to the Administrators group (Policy, line 1985)
     #     STIG exception: Systems that have the Hyper-V role will also have "Virtual Machines" given this user right (this may be displayed as "NT Virtual Machine\Virtual Machines", SID S-1-5-83-0). This is not a finding.
     #     Policy:     Create symbolic links = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4083,7 +4101,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [152] WN16-UR-000130: The Debug programs user right must only be assigned to the Administrators group (Policy, line 2002)
+    # [152] WN16-UR-000130: The Debug programs user right must only be assigned to the Administrators group (Policy, line 1998)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Debug programs = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4108,7 +4126,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [153] WN16-UR-000200: The Force shutdown from a remote system user right must only be assigned to the Administrators group (Policy, line 2015)
+    # [153] WN16-UR-000200: The Force shutdown from a remote system user right must only be assigned to the Administrators group (Policy, line 2011)
     #     Policy:     Force shutdown from a remote system = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -4132,7 +4150,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [154] WN16-UR-000210: The Generate security audits user right must only be assigned to Local Service and Network Service (Policy, line 2027)
+    # [154] WN16-UR-000210: The Generate security audits user right must only be assigned to Local Service and Network Service (Policy, line 2023)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Generate security audits = NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4157,7 +4175,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [155] WN16-UR-000220: The Impersonate a client after authentication user right must only be assigned to... (Policy, line 2040)
+    # [155] WN16-UR-000220: The Impersonate a client after authentication user right must only be assigned to... (Policy, line 2036)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Impersonate a client after authentication = BUILTIN\Administrators, NT AUTHORITY\SERVICE, NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4182,7 +4200,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [156] WN16-UR-000230: The Increase scheduling priority user right must only be assigned to the Administrators group (Policy, line 2053)
+    # [156] WN16-UR-000230: The Increase scheduling priority user right must only be assigned to the Administrators group (Policy, line 2049)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Increase scheduling priority = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4207,7 +4225,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [157] WN16-UR-000240: The Load and unload device drivers user right must only be assigned to the Administrators group (Policy, line 2066)
+    # [157] WN16-UR-000240: The Load and unload device drivers user right must only be assigned to the Administrators group (Policy, line 2062)
     #     Policy:     Load and unload device drivers = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -4230,7 +4248,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [158] WN16-UR-000250: The Lock pages in memory user right must not be assigned to any groups or accounts (Policy, line 2078)
+    # [158] WN16-UR-000250: The Lock pages in memory user right must not be assigned to any groups or accounts (Policy, line 2074)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Lock pages in memory = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4255,7 +4273,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [159] WN16-UR-000260: The Manage auditing and security log user right must only be assigned to the Administrators group (Policy, line 2091)
+    # [159] WN16-UR-000260: The Manage auditing and security log user right must only be assigned to the Administrators group (Policy, line 2087)
     #     STIG exception: If the organization has an Auditors group, the assignment of this group to the user right would not be a finding. STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Manage auditing and security log = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4280,7 +4298,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [160] WN16-UR-000270: The Modify firmware environment values user right must only be assigned to the Administrators group (Policy, line 2104)
+    # [160] WN16-UR-000270: The Modify firmware environment values user right must only be assigned to the Administrators group (Policy, line 2100)
     #     Policy:     Modify firmware environment values = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -4303,7 +4321,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [161] WN16-UR-000280: The Perform volume maintenance tasks user right must only be assigned to the Administrators group (Policy, line 2116)
+    # [161] WN16-UR-000280: The Perform volume maintenance tasks user right must only be assigned to the Administrators group (Policy, line 2112)
     #     STIG exception: If an application requires this user right, this is not a finding.
     #     Policy:     Perform volume maintenance tasks = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4328,7 +4346,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [162] WN16-UR-000290: The Profile single process user right must only be assigned to the Administrators group (Policy, line 2129)
+    # [162] WN16-UR-000290: The Profile single process user right must only be assigned to the Administrators group (Policy, line 2125)
     #     Policy:     Profile single process = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -4351,7 +4369,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [163] WN16-UR-000090: The Create a token object user right must not be assigned to any groups or accounts (Policy, line 2141)
+    # [163] WN16-UR-000090: The Create a token object user right must not be assigned to any groups or accounts (Policy, line 2137)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Create a token object = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4376,7 +4394,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [164] WN16-UR-000300: The Restore files and directories user right must only be assigned to the Administrators group (Policy, line 2154)
+    # [164] WN16-UR-000300: The Restore files and directories user right must only be assigned to the Administrators group (Policy, line 2150)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Restore files and directories = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4400,7 +4418,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [165] WN16-UR-000310: The Take ownership of files or other objects user right must only be assigned to the... (Policy, line 2167)
+    # [165] WN16-UR-000310: The Take ownership of files or other objects user right must only be assigned to the... (Policy, line 2163)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Take ownership of files or other objects = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4424,7 +4442,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [166] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoPreviewPane) (Policy, line 2180)
+    # [166] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoPreviewPane) (Policy, line 2176)
     #     Policy:     Turn off Preview Pane = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\File Explorer\Explorer Frame Pane
     #     Severity:   medium
@@ -4451,7 +4469,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Preview Pane'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [167] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoReadingPane) (Policy, line 2192)
+    # [167] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoReadingPane) (Policy, line 2188)
     #     Policy:     Turn on or off details pane = Always hide
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\File Explorer\Explorer Frame Pane
     #     Severity:   medium
@@ -4478,7 +4496,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on or off details pane'; Value = 'Always hide'; Choices = @(@{ Name = 'Always hide'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [168] WN16-CC-000555: Windows Server 2016 must have PowerShell Transcription enabled (Policy, line 2204)
+    # [168] WN16-CC-000555: Windows Server 2016 must have PowerShell Transcription enabled (Policy, line 2200)
     #     Policy:     Turn on PowerShell Transcription = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows PowerShell
     #     Severity:   medium

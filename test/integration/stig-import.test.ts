@@ -216,7 +216,7 @@ test('every rule without a registry requirement is listed at the top of the docu
     assert.is(entry!.reason, oneLine(extraction.reason), rule.stigId);
     assert.not.ok(full.resources.some((r) => r.rule.stigId === rule.stigId), `${rule.stigId} has no resource`);
   }
-  assert.match(header, /# 273 rules: 186 imported as 180 resources \(\d+ linked to the catalog as Policy\/SecurityOption, 9 of their own kind: Registry 7, CimInstance 2\), 87 not expressible as settings \(listed below\)\./);
+  assert.match(header, /# 273 rules: 186 imported as 180 resources \(\d+ linked to the catalog as Policy\/SecurityOption, 7 of their own kind: Registry 5, CimInstance 2\), 87 not expressible as settings \(listed below\)\./);
 });
 
 test('metadata: title, severity, scope, STIG ids, GPO path; names unique, prefixed by the STIG id, at most 200 characters', () => {
@@ -272,12 +272,47 @@ test('catalog-linked resources wherever the catalog covers the rule, raw Registr
     { id: 'explorer-preview-pane-off', value: 'Enabled' }, { id: 'explorer-details-pane-hidden', value: 'Always hide' },
   ]);
   // Raw Registry only where the catalog's values differ from the STIG's (another value written, or conditions in another order).
-  // The runtime-state rules (VBS, Credential Guard): raw Registry values and their CimInstance check.
+  // The runtime-state rules (VBS, Credential Guard): their values linked where the catalog asks for the same
+  // (RequirePlatformSecurityFeatures: the STIG accepts 1 or 3, the catalog recommends 3), and their CimInstance check.
   assert.equal(full.resources.filter((r) => !r.linked).map((r) => `${r.rule.stigId} ${r.kind}`), [
-    'WN16-CC-000090 Registry', 'WN16-CC-000090 Registry', 'WN16-CC-000110 Registry', 'WN16-CC-000110 Registry', 'WN16-CC-000110 CimInstance',
-    'WN16-CC-000290 Registry', 'WN16-MS-000120 Registry', 'WN16-MS-000120 CimInstance', 'WN16-SO-000480 Registry',
+    'WN16-CC-000090 Registry', 'WN16-CC-000090 Registry', 'WN16-CC-000110 Registry', 'WN16-CC-000110 CimInstance',
+    'WN16-CC-000290 Registry', 'WN16-MS-000120 CimInstance', 'WN16-SO-000480 Registry',
   ]);
   for (const r of full.resources) assert.is(fullPlan.resources.find((p) => p.name === r.name)!.type, r.linked?.type ?? (r.kind === 'Registry' ? 'Registry' : r.type), r.name);
+});
+
+test('runtime-state rules for member servers: the Device Guard and Credential Guard registry values, and the check-only CimInstance resources beside them', () => {
+  const { plan } = validateFile(CONFIG.MS);
+  assert.ok(plan, 'the committed MS document validates');
+  const of = (stigId: string) => plan!.resources.filter((r) => stigIdOf(r) === stigId);
+  const desiredOf = (r: PlannedResource) => {
+    const spec = registrySpec(r)!;
+    return [spec.target.valueName, spec.desired.valueData, spec.desired.condition ? Object.keys(spec.desired.condition) : null];
+  };
+  const vbs = of('WN16-CC-000110');
+  assert.equal(vbs.map((r) => r.kind), ['Registry', 'Registry', 'CimInstance'], 'the check right after the values');
+  assert.equal(vbs.slice(0, 2).map(desiredOf), [['EnableVirtualizationBasedSecurity', 1, null], ['RequirePlatformSecurityFeatures', 1, ['oneOf']]]);
+  // RequirePlatformSecurityFeatures as the fix states it: 1 (Secure Boot) or 3 (Secure Boot and DMA protection).
+  assert.equal(vbs[1]!.type, 'Registry');
+  const rpsf = registrySpec(vbs[1]!)!.desired.condition as { oneOf: bigint[] };
+  assert.equal(rpsf.oneOf.map(Number), [1, 3]);
+  const cg = of('WN16-MS-000120');
+  assert.equal(cg.map((r) => r.kind), ['Registry', 'CimInstance']);
+  assert.equal(desiredOf(cg[0]!), ['LsaCfgFlags', 1, null]);
+  assert.is(cg[0]!.entry!.id, 'credential-guard-uefi-lock', 'linked to the catalog entry');
+  for (const [check, values] of [[vbs[2]!, vbs.slice(0, 2)], [cg[1]!, cg.slice(0, 1)]] as const) {
+    assert.is(check.type, 'CimInstance');
+    assert.equal(check.metadata!.references!.stig, values[0]!.metadata!.references!.stig, `${check.name}: the same STIG ids`);
+    assert.is(check.metadata!.severity, values[0]!.metadata!.severity);
+  }
+  assert.equal((vbs[2]!.spec as { namespace: string; className: string; expect: unknown }), {
+    namespace: 'root\\Microsoft\\Windows\\DeviceGuard', className: 'Win32_DeviceGuard',
+    expect: [['RequiredSecurityProperties', { contains: [2] }], ['VirtualizationBasedSecurityStatus', { equals: 2 }]],
+  });
+  assert.equal((cg[1]!.spec as { expect: unknown }).expect, [['SecurityServicesRunning', { contains: [1] }]]);
+  // Credential Guard is for member servers only: the DC document has the VBS rule and its check, not Credential Guard.
+  const dc = validateFile(CONFIG.DC).plan!;
+  assert.equal(dc.resources.filter((r) => r.kind === 'CimInstance').map(stigIdOf), ['WN16-CC-000110']);
 });
 
 test('conditions in the document language: the STIG rules that are not a single exact value', () => {
