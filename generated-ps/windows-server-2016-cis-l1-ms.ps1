@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    Keeps the settings of "windows-server-2016-cis-l1-ms" (332 resources) in their desired state.
+    Keeps the settings of "windows-server-2016-cis-l1-ms" (333 resources) in their desired state.
 .DESCRIPTION
     Document: CIS Microsoft Windows Server 2016 Benchmark v3.0.0, member servers, level L1: the settings the winstate catalog can express
 
@@ -78,7 +78,7 @@ $WsDocument = @{ Name = 'windows-server-2016-cis-l1-ms'; WinstateVersion = '0.1.
 #region Resources: one table row per setting; the runtime below interprets them.
 $WsResources = @(
     # ----------------------------------------------------------------------------------------------
-    # [1] 2.3.1.1: Accounts: Block Microsoft accounts (Policy, line 18)
+    # [1] 2.3.1.1: Accounts: Block Microsoft accounts (Policy, line 17)
     #     CIS 2.3.1.1 (L1): Users can not add or log on with Microsoft accounts
     #     Policy:     Accounts: Block Microsoft accounts = Users can't add or log on with Microsoft accounts
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -106,7 +106,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Block Microsoft accounts'; Value = 'Users can''t add or log on with Microsoft accounts'; Choices = @(@{ Name = 'This policy is disabled'; Data = [uint32]'0' }, @{ Name = 'Users can''t add Microsoft accounts'; Data = [uint32]'1' }, @{ Name = 'Users can''t add or log on with Microsoft accounts'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [2] 2.3.1.3: Accounts: Limit local account use of blank passwords to console logon only (Policy, line 28)
+    # [2] 2.3.1.3: Accounts: Limit local account use of blank passwords to console logon only (Policy, line 27)
     #     CIS 2.3.1.3 (L1): Enabled
     #     Policy:     Accounts: Limit local account use of blank passwords to console logon only = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -136,7 +136,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Limit local account use of blank passwords to console logon only'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [3] 2.3.2.1: Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings (Policy, line 38)
+    # [3] 2.3.2.1: Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings (Policy, line 37)
     #     CIS 2.3.2.1 (L1): Enabled
     #     Policy:     Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -166,7 +166,7 @@ $WsResources = @(
         Policy = @{ Title = 'Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [4] 2.3.2.2: Audit: Shut down system immediately if unable to log security audits (Policy, line 48)
+    # [4] 2.3.2.2: Audit: Shut down system immediately if unable to log security audits (Policy, line 47)
     #     CIS 2.3.2.2 (L1): Disabled
     #     Policy:     Audit: Shut down system immediately if unable to log security audits = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -196,7 +196,7 @@ $WsResources = @(
         Policy = @{ Title = 'Audit: Shut down system immediately if unable to log security audits'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [5] 2.3.4.1: Devices: Prevent users from installing printer drivers (Policy, line 58)
+    # [5] 2.3.4.1: Devices: Prevent users from installing printer drivers (Policy, line 57)
     #     CIS 2.3.4.1 (L1): Enabled
     #     Policy:     Devices: Prevent users from installing printer drivers = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -223,7 +223,7 @@ $WsResources = @(
         Policy = @{ Title = 'Devices: Prevent users from installing printer drivers'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [6] 2.3.6.1: Domain member: Digitally encrypt or sign secure channel data (always) (Policy, line 68)
+    # [6] 2.3.6.1: Domain member: Digitally encrypt or sign secure channel data (always) (Policy, line 67)
     #     CIS 2.3.6.1 (L1): Enabled
     #     Policy:     Domain member: Digitally encrypt or sign secure channel data (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -253,7 +253,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally encrypt or sign secure channel data (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [7] 2.3.6.2: Domain member: Digitally encrypt secure channel data (when possible) (Policy, line 78)
+    # [7] 2.3.6.2: Domain member: Digitally encrypt secure channel data (when possible) (Policy, line 77)
     #     CIS 2.3.6.2 (L1): Enabled
     #     Policy:     Domain member: Digitally encrypt secure channel data (when possible) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -282,7 +282,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally encrypt secure channel data (when possible)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [8] 2.3.6.3: Domain member: Digitally sign secure channel data (when possible) (Policy, line 88)
+    # [8] 2.3.6.3: Domain member: Digitally sign secure channel data (when possible) (Policy, line 87)
     #     CIS 2.3.6.3 (L1): Enabled
     #     Policy:     Domain member: Digitally sign secure channel data (when possible) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -310,7 +310,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally sign secure channel data (when possible)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [9] 2.3.6.4: Domain member: Disable machine account password changes (Policy, line 98)
+    # [9] 2.3.6.4: Domain member: Disable machine account password changes (Policy, line 97)
     #     CIS 2.3.6.4 (L1): Disabled
     #     Policy:     Domain member: Disable machine account password changes = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -339,7 +339,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Disable machine account password changes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [10] 2.3.6.5: Domain member: Maximum machine account password age (Policy, line 108)
+    # [10] 2.3.6.5: Domain member: Maximum machine account password age (Policy, line 107)
     #     CIS 2.3.6.5 (L1): 30 or fewer days, but not 0
     #     Policy:     Domain member: Maximum machine account password age = 30
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -370,7 +370,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Maximum machine account password age'; Value = '30'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [11] 2.3.6.6: Domain member: Require strong (Windows 2000 or Later) session key (Policy, line 119)
+    # [11] 2.3.6.6: Domain member: Require strong (Windows 2000 or Later) session key (Policy, line 118)
     #     CIS 2.3.6.6 (L1): Enabled
     #     Policy:     Domain member: Require strong (Windows 2000 or Later) session key = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -399,7 +399,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Require strong (Windows 2000 or Later) session key'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [12] 2.3.7.1: Interactive logon: Do not display last user name (Policy, line 129)
+    # [12] 2.3.7.1: Interactive logon: Do not display last user name (Policy, line 128)
     #     CIS 2.3.7.1 (L1): Enabled
     #     Policy:     Interactive logon: Do not display last user name = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -425,7 +425,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Do not display last user name'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [13] 2.3.7.2: Interactive logon: Do not require CTRL+ALT+DEL (Policy, line 139)
+    # [13] 2.3.7.2: Interactive logon: Do not require CTRL+ALT+DEL (Policy, line 138)
     #     CIS 2.3.7.2 (L1): Disabled
     #     Policy:     Interactive logon: Do not require CTRL+ALT+DEL = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -453,7 +453,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Do not require CTRL+ALT+DEL'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [14] 2.3.7.3: Interactive logon: Machine inactivity limit (Policy, line 149)
+    # [14] 2.3.7.3: Interactive logon: Machine inactivity limit (Policy, line 148)
     #     CIS 2.3.7.3 (L1): 900 or fewer seconds but not 0
     #     Policy:     Interactive logon: Machine inactivity limit = 900
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -485,7 +485,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Machine inactivity limit'; Value = '900'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [15] 2.3.7.7: Interactive logon: Prompt user to change password before expiration (Policy, line 160)
+    # [15] 2.3.7.7: Interactive logon: Prompt user to change password before expiration (Policy, line 159)
     #     CIS 2.3.7.7 (L1): between 5 and 14 days
     #     Policy:     Interactive logon: Prompt user to change password before expiration = 14
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -514,7 +514,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Prompt user to change password before expiration'; Value = '14'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [16] 2.3.7.8: Interactive logon: Require Domain Controller authentication to unlock workstation (Policy, line 171)
+    # [16] 2.3.7.8: Interactive logon: Require Domain Controller authentication to unlock workstation (Policy, line 170)
     #     CIS 2.3.7.8 (L1): Enabled MS only
     #     Policy:     Interactive logon: Require Domain Controller authentication to unlock workstation = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -542,7 +542,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Require Domain Controller authentication to unlock workstation'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [17] 2.3.7.9: Interactive logon: Smart card removal behavior (Policy, line 181)
+    # [17] 2.3.7.9: Interactive logon: Smart card removal behavior (Policy, line 180)
     #     CIS 2.3.7.9 (L1): Lock Workstation or higher
     #     Policy:     Interactive logon: Smart card removal behavior = Lock Workstation
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -574,7 +574,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Smart card removal behavior'; Value = 'Lock Workstation'; Choices = @(@{ Name = 'No Action'; Data = '0' }, @{ Name = 'Lock Workstation'; Data = '1' }, @{ Name = 'Force Logoff'; Data = '2' }, @{ Name = 'Disconnect if a Remote Desktop Services session'; Data = '3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [18] 2.3.8.1: Microsoft network client: Digitally sign communications (always) (Policy, line 192)
+    # [18] 2.3.8.1: Microsoft network client: Digitally sign communications (always) (Policy, line 191)
     #     CIS 2.3.8.1 (L1): Enabled
     #     Policy:     Microsoft network client: Digitally sign communications (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -603,7 +603,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network client: Digitally sign communications (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [19] 2.3.8.2: Microsoft network client: Digitally sign communications (if server agrees) (Policy, line 202)
+    # [19] 2.3.8.2: Microsoft network client: Digitally sign communications (if server agrees) (Policy, line 201)
     #     CIS 2.3.8.2 (L1): Enabled
     #     Policy:     Microsoft network client: Digitally sign communications (if server agrees) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -634,7 +634,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network client: Digitally sign communications (if server agrees)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [20] 2.3.8.3: Microsoft Network Client: Send unencrypted password to third-party SMB servers (Policy, line 212)
+    # [20] 2.3.8.3: Microsoft Network Client: Send unencrypted password to third-party SMB servers (Policy, line 211)
     #     CIS 2.3.8.3 (L1): Disabled
     #     Policy:     Microsoft Network Client: Send unencrypted password to third-party SMB servers = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -663,7 +663,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft Network Client: Send unencrypted password to third-party SMB servers'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [21] 2.3.9.1: Microsoft network server: Amount of idle time required before suspending session (Policy, line 222)
+    # [21] 2.3.9.1: Microsoft network server: Amount of idle time required before suspending session (Policy, line 221)
     #     CIS 2.3.9.1 (L1): 15 or fewer minutes
     #     Policy:     Microsoft network server: Amount of idle time required before suspending session = 15
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -692,7 +692,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Amount of idle time required before suspending session'; Value = '15'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [22] 2.3.9.2: Microsoft network server: Digitally sign communications (always) (Policy, line 233)
+    # [22] 2.3.9.2: Microsoft network server: Digitally sign communications (always) (Policy, line 232)
     #     CIS 2.3.9.2 (L1): Enabled
     #     Policy:     Microsoft network server: Digitally sign communications (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -721,7 +721,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Digitally sign communications (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [23] 2.3.9.3: Microsoft network server: Digitally sign communications (if client agrees) (Policy, line 243)
+    # [23] 2.3.9.3: Microsoft network server: Digitally sign communications (if client agrees) (Policy, line 242)
     #     CIS 2.3.9.3 (L1): Enabled
     #     Policy:     Microsoft network server: Digitally sign communications (if client agrees) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -749,7 +749,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Digitally sign communications (if client agrees)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [24] 2.3.9.4: Microsoft network server: Disconnect clients when logon hours expire (Policy, line 253)
+    # [24] 2.3.9.4: Microsoft network server: Disconnect clients when logon hours expire (Policy, line 252)
     #     CIS 2.3.9.4 (L1): Enabled
     #     Policy:     Microsoft network server: Disconnect clients when logon hours expire = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -776,7 +776,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Disconnect clients when logon hours expire'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [25] 2.3.9.5: Microsoft network server: Server SPN target name validation level (Policy, line 263)
+    # [25] 2.3.9.5: Microsoft network server: Server SPN target name validation level (Policy, line 262)
     #     CIS 2.3.9.5 (L1): Accept if provided by client or higher
     #     Policy:     Microsoft network server: Server SPN target name validation level = Accept if provided by client
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -805,7 +805,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Server SPN target name validation level'; Value = 'Accept if provided by client'; Choices = @(@{ Name = 'Off'; Data = [uint32]'0' }, @{ Name = 'Accept if provided by client'; Data = [uint32]'1' }, @{ Name = 'Required from client'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [26] 2.3.10.2: Network access: Do not allow anonymous enumeration of SAM accounts (Policy, line 274)
+    # [26] 2.3.10.2: Network access: Do not allow anonymous enumeration of SAM accounts (Policy, line 273)
     #     CIS 2.3.10.2 (L1): Enabled MS only
     #     Policy:     Network access: Do not allow anonymous enumeration of SAM accounts = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -833,7 +833,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Do not allow anonymous enumeration of SAM accounts'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [27] 2.3.10.3: Network access: Do not allow anonymous enumeration of SAM accounts and shares (Policy, line 284)
+    # [27] 2.3.10.3: Network access: Do not allow anonymous enumeration of SAM accounts and shares (Policy, line 283)
     #     CIS 2.3.10.3 (L1): Enabled MS only
     #     Policy:     Network access: Do not allow anonymous enumeration of SAM accounts and shares = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -863,7 +863,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Do not allow anonymous enumeration of SAM accounts and shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [28] 2.3.10.5: Network access: Let everyone permissions apply to anonymous users (Policy, line 294)
+    # [28] 2.3.10.5: Network access: Let everyone permissions apply to anonymous users (Policy, line 293)
     #     CIS 2.3.10.5 (L1): Disabled
     #     Policy:     Network access: Let everyone permissions apply to anonymous users = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -892,7 +892,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Let everyone permissions apply to anonymous users'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [29] 2.3.10.7: Network access: Named Pipes that can be accessed anonymously (Policy, line 304)
+    # [29] 2.3.10.7: Network access: Named Pipes that can be accessed anonymously (Policy, line 303)
     #     CIS 2.3.10.7 (L1): Configured
     #     Policy:     Network access: Named Pipes that can be accessed anonymously = None on member servers (domain controllers: LSARPC, NETLOGON and SAMR where needed)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -922,7 +922,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Named Pipes that can be accessed anonymously'; Value = 'None on member servers (domain controllers: LSARPC, NETLOGON and SAMR where needed)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [30] 2.3.10.8: Network access: Remotely accessible registry paths (Policy, line 314)
+    # [30] 2.3.10.8: Network access: Remotely accessible registry paths (Policy, line 313)
     #     CIS 2.3.10.8 (L1): Configured
     #     Policy:     Network access: Remotely accessible registry paths = SYSTEM\CurrentControlSet\Control\ProductOptions, SYSTEM\CurrentControlSet\Control\Server Applications, SOFTWARE\Microsoft\Windows NT\CurrentVersion
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -950,7 +950,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Remotely accessible registry paths'; Value = 'SYSTEM\CurrentControlSet\Control\ProductOptions, SYSTEM\CurrentControlSet\Control\Server Applications, SOFTWARE\Microsoft\Windows NT\CurrentVersion'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [31] 2.3.10.9: Network access: Remotely accessible registry paths and subpaths (Policy, line 324)
+    # [31] 2.3.10.9: Network access: Remotely accessible registry paths and subpaths (Policy, line 323)
     #     CIS 2.3.10.9 (L1): Configured
     #     Policy:     Network access: Remotely accessible registry paths and subpaths = SYSTEM\CurrentControlSet\Control\Print\Printers, SYSTEM\CurrentControlSet\Services\Eventlog, SOFTWARE\Microsoft\OLAP Server, SOFTWARE\Microsoft\Windows NT\CurrentVersion\Print, SOFTWARE\Microsoft\Windows NT\CurrentVersion\Windows, SYSTEM\CurrentControlSet\Control\ContentIndex, SYSTEM\CurrentControlSet\Control\Terminal Server, SYSTEM\CurrentControlSet\Control\Terminal Server\UserConfig, SYSTEM\CurrentControlSet\Control\Terminal Server\DefaultUserConfiguration, SOFTWARE\Microsoft\Windows NT\CurrentVersion\Perflib, SYSTEM\CurrentControlSet\Services\SysmonLog
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -979,7 +979,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Remotely accessible registry paths and subpaths'; Value = 'SYSTEM\CurrentControlSet\Control\Print\Printers, SYSTEM\CurrentControlSet\Services\Eventlog, SOFTWARE\Microsoft\OLAP Server, SOFTWARE\Microsoft\Windows NT\CurrentVersion\Print, SOFTWARE\Microsoft\Windows NT\CurrentVersion\Windows, SYSTEM\CurrentControlSet\Control\ContentIndex, SYSTEM\CurrentControlSet\Control\Terminal Server, SYSTEM\CurrentControlSet\Control\Terminal Server\UserConfig, SYSTEM\CurrentControlSet\Control\Terminal Server\DefaultUserConfiguration, SOFTWARE\Microsoft\Windows NT\CurrentVersion\Perflib, SYSTEM\CurrentControlSet\Services\SysmonLog'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [32] 2.3.10.10: Network access: Restrict anonymous access to Named Pipes and Shares (Policy, line 334)
+    # [32] 2.3.10.10: Network access: Restrict anonymous access to Named Pipes and Shares (Policy, line 333)
     #     CIS 2.3.10.10 (L1): Enabled
     #     Policy:     Network access: Restrict anonymous access to Named Pipes and Shares = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1009,7 +1009,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Restrict anonymous access to Named Pipes and Shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [33] 2.3.10.11: Network access: Restrict clients allowed to make remote calls to SAM (Policy, line 344)
+    # [33] 2.3.10.11: Network access: Restrict clients allowed to make remote calls to SAM (Policy, line 343)
     #     CIS 2.3.10.11 (L1): Administrators Remote Access Allow MS only
     #     Policy:     Network access: Restrict clients allowed to make remote calls to SAM = Only Administrators allowed remote access (O:BAG:BAD:(A;;RC;;;BA))
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1040,7 +1040,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Restrict clients allowed to make remote calls to SAM'; Value = 'Only Administrators allowed remote access (O:BAG:BAD:(A;;RC;;;BA))'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [34] 2.3.10.12: Network access: Shares that can be accessed anonymously (Policy, line 354)
+    # [34] 2.3.10.12: Network access: Shares that can be accessed anonymously (Policy, line 353)
     #     CIS 2.3.10.12 (L1): None
     #     Policy:     Network access: Shares that can be accessed anonymously = None
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1067,7 +1067,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Shares that can be accessed anonymously'; Value = 'None'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [35] 2.3.10.13: Network access: Sharing and security model for local accounts (Policy, line 364)
+    # [35] 2.3.10.13: Network access: Sharing and security model for local accounts (Policy, line 363)
     #     CIS 2.3.10.13 (L1): Classic - local users authenticate as themselves
     #     Policy:     Network access: Sharing and security model for local accounts = Classic - local users authenticate as themselves
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1095,7 +1095,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Sharing and security model for local accounts'; Value = 'Classic - local users authenticate as themselves'; Choices = @(@{ Name = 'Classic - local users authenticate as themselves'; Data = [uint32]'0' }, @{ Name = 'Guest only - local users authenticate as Guest'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [36] 2.3.11.1: Network security: Allow Local System to use computer identity for NTLM (Policy, line 374)
+    # [36] 2.3.11.1: Network security: Allow Local System to use computer identity for NTLM (Policy, line 373)
     #     CIS 2.3.11.1 (L1): Enabled
     #     Policy:     Network security: Allow Local System to use computer identity for NTLM = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1124,7 +1124,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow Local System to use computer identity for NTLM'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [37] 2.3.11.2: Network security: Allow LocalSystem NULL session fallback (Policy, line 384)
+    # [37] 2.3.11.2: Network security: Allow LocalSystem NULL session fallback (Policy, line 383)
     #     CIS 2.3.11.2 (L1): Disabled
     #     Policy:     Network security: Allow LocalSystem NULL session fallback = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1153,7 +1153,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow LocalSystem NULL session fallback'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [38] 2.3.11.3: Network security: Allow PKU2U authentication requests to this computer to use online identities (Policy, line 394)
+    # [38] 2.3.11.3: Network security: Allow PKU2U authentication requests to this computer to use online identities (Policy, line 393)
     #     CIS 2.3.11.3 (L1): Disabled
     #     Policy:     Network security: Allow PKU2U authentication requests to this computer to use online identities = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1181,7 +1181,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow PKU2U authentication requests to this computer to use online identities'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [39] 2.3.11.4: Network security: Configure encryption types allowed for Kerberos (Policy, line 404)
+    # [39] 2.3.11.4: Network security: Configure encryption types allowed for Kerberos (Policy, line 403)
     #     CIS 2.3.11.4 (L1): AES128 HMAC SHA1 AES256 HMAC SHA1 Future encryption types
     #     Policy:     Network security: Configure encryption types allowed for Kerberos = AES128_HMAC_SHA1, AES256_HMAC_SHA1 and future encryption types only (0x7ffffff8)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1211,7 +1211,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Configure encryption types allowed for Kerberos'; Value = 'AES128_HMAC_SHA1, AES256_HMAC_SHA1 and future encryption types only (0x7ffffff8)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [40] 2.3.11.5: Network security: Do not store LAN Manager hash value on next password change (Policy, line 414)
+    # [40] 2.3.11.5: Network security: Do not store LAN Manager hash value on next password change (Policy, line 413)
     #     CIS 2.3.11.5 (L1): Enabled
     #     Policy:     Network security: Do not store LAN Manager hash value on next password change = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1239,7 +1239,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Do not store LAN Manager hash value on next password change'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [41] 2.3.11.7: Network security: LAN Manager authentication level (Policy, line 424)
+    # [41] 2.3.11.7: Network security: LAN Manager authentication level (Policy, line 423)
     #     CIS 2.3.11.7 (L1): Send NTLMv2 response only. Refuse LM NTLM
     #     Policy:     Network security: LAN Manager authentication level = Send NTLMv2 response only. Refuse LM & NTLM
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1269,7 +1269,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LAN Manager authentication level'; Value = 'Send NTLMv2 response only. Refuse LM & NTLM'; Choices = @(@{ Name = 'Send LM & NTLM responses'; Data = [uint32]'0' }, @{ Name = 'Send LM & NTLM - use NTLMv2 session security if negotiated'; Data = [uint32]'1' }, @{ Name = 'Send NTLM response only'; Data = [uint32]'2' }, @{ Name = 'Send NTLMv2 response only'; Data = [uint32]'3' }, @{ Name = 'Send NTLMv2 response only. Refuse LM'; Data = [uint32]'4' }, @{ Name = 'Send NTLMv2 response only. Refuse LM & NTLM'; Data = [uint32]'5' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [42] 2.3.11.8: Network security: LDAP client signing requirements (Policy, line 434)
+    # [42] 2.3.11.8: Network security: LDAP client signing requirements (Policy, line 433)
     #     CIS 2.3.11.8 (L1): Negotiate signing or higher
     #     Policy:     Network security: LDAP client signing requirements = Negotiate signing
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1300,7 +1300,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LDAP client signing requirements'; Value = 'Negotiate signing'; Choices = @(@{ Name = 'None'; Data = [uint32]'0' }, @{ Name = 'Negotiate signing'; Data = [uint32]'1' }, @{ Name = 'Require signing'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [43] 2.3.11.9: Network security: Minimum session security for NTLM SSP based (including secure RPC) clients (Policy, line 445)
+    # [43] 2.3.11.9: Network security: Minimum session security for NTLM SSP based (including secure RPC) clients (Policy, line 444)
     #     CIS 2.3.11.9 (L1): Require NTLMv2 session security Require 128-bit encryption
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) clients = Require NTLMv2 session security and 128-bit encryption (0x20080000)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1329,7 +1329,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) clients'; Value = 'Require NTLMv2 session security and 128-bit encryption (0x20080000)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [44] 2.3.11.10: Network security: Minimum session security for NTLM SSP based (including secure RPC) servers (Policy, line 455)
+    # [44] 2.3.11.10: Network security: Minimum session security for NTLM SSP based (including secure RPC) servers (Policy, line 454)
     #     CIS 2.3.11.10 (L1): Require NTLMv2 session security Require 128-bit encryption
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) servers = Require NTLMv2 session security and 128-bit encryption (0x20080000)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1358,7 +1358,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) servers'; Value = 'Require NTLMv2 session security and 128-bit encryption (0x20080000)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [45] 2.3.11.11: Network security: Restrict NTLM: Audit Incoming NTLM Traffic (Policy, line 465)
+    # [45] 2.3.11.11: Network security: Restrict NTLM: Audit Incoming NTLM Traffic (Policy, line 464)
     #     CIS 2.3.11.11 (L1): Enable auditing for all accounts
     #     Policy:     Network security: Restrict NTLM: Audit Incoming NTLM Traffic = Enable auditing for all accounts
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1386,7 +1386,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Restrict NTLM: Audit Incoming NTLM Traffic'; Value = 'Enable auditing for all accounts'; Choices = @(@{ Name = 'Disable'; Data = [uint32]'0' }, @{ Name = 'Enable auditing for domain accounts'; Data = [uint32]'1' }, @{ Name = 'Enable auditing for all accounts'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [46] 2.3.11.13: Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers (Policy, line 475)
+    # [46] 2.3.11.13: Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers (Policy, line 474)
     #     CIS 2.3.11.13 (L1): Audit all or higher
     #     Policy:     Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers = Audit all
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1416,7 +1416,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Restrict NTLM: Outgoing NTLM traffic to remote servers'; Value = 'Audit all'; Choices = @(@{ Name = 'Allow all'; Data = [uint32]'0' }, @{ Name = 'Audit all'; Data = [uint32]'1' }, @{ Name = 'Deny all'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [47] 2.3.13.1: Shutdown: Allow system to be shut down without having to log on (Policy, line 486)
+    # [47] 2.3.13.1: Shutdown: Allow system to be shut down without having to log on (Policy, line 485)
     #     CIS 2.3.13.1 (L1): Disabled
     #     Policy:     Shutdown: Allow system to be shut down without having to log on = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1444,7 +1444,7 @@ $WsResources = @(
         Policy = @{ Title = 'Shutdown: Allow system to be shut down without having to log on'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [48] 2.3.15.1: System objects: Require case insensitivity for non-Windows subsystems (Policy, line 496)
+    # [48] 2.3.15.1: System objects: Require case insensitivity for non-Windows subsystems (Policy, line 495)
     #     CIS 2.3.15.1 (L1): Enabled
     #     Policy:     System objects: Require case insensitivity for non-Windows subsystems = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1471,7 +1471,7 @@ $WsResources = @(
         Policy = @{ Title = 'System objects: Require case insensitivity for non-Windows subsystems'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [49] 2.3.15.2: System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) (Policy, line 506)
+    # [49] 2.3.15.2: System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) (Policy, line 505)
     #     CIS 2.3.15.2 (L1): Enabled
     #     Policy:     System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1500,7 +1500,7 @@ $WsResources = @(
         Policy = @{ Title = 'System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [50] 2.3.17.1: User Account Control: Admin Approval Mode for the Built-in Administrator account (Policy, line 516)
+    # [50] 2.3.17.1: User Account Control: Admin Approval Mode for the Built-in Administrator account (Policy, line 515)
     #     CIS 2.3.17.1 (L1): Enabled
     #     Policy:     User Account Control: Admin Approval Mode for the Built-in Administrator account = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1529,7 +1529,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Admin Approval Mode for the Built-in Administrator account'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [51] 2.3.17.2: User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode (Policy, line 526)
+    # [51] 2.3.17.2: User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode (Policy, line 525)
     #     CIS 2.3.17.2 (L1): Prompt for consent on the secure desktop
     #     Policy:     User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode = Prompt for consent on the secure desktop
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1560,7 +1560,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode'; Value = 'Prompt for consent on the secure desktop'; Choices = @(@{ Name = 'Elevate without prompting'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for consent on the secure desktop'; Data = [uint32]'2' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }, @{ Name = 'Prompt for consent'; Data = [uint32]'4' }, @{ Name = 'Prompt for consent for non-Windows binaries'; Data = [uint32]'5' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [52] 2.3.17.3: User Account Control: Behavior of the elevation prompt for standard users (Policy, line 537)
+    # [52] 2.3.17.3: User Account Control: Behavior of the elevation prompt for standard users (Policy, line 536)
     #     CIS 2.3.17.3 (L1): Automatically deny elevation requests
     #     Policy:     User Account Control: Behavior of the elevation prompt for standard users = Automatically deny elevation requests
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1590,7 +1590,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for standard users'; Value = 'Automatically deny elevation requests'; Choices = @(@{ Name = 'Automatically deny elevation requests'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [53] 2.3.17.4: User Account Control: Detect application installations and prompt for elevation (Policy, line 547)
+    # [53] 2.3.17.4: User Account Control: Detect application installations and prompt for elevation (Policy, line 546)
     #     CIS 2.3.17.4 (L1): Enabled
     #     Policy:     User Account Control: Detect application installations and prompt for elevation = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1618,7 +1618,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Detect application installations and prompt for elevation'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [54] 2.3.17.5: User Account Control: Only elevate UIAccess applications that are installed in secure locations (Policy, line 557)
+    # [54] 2.3.17.5: User Account Control: Only elevate UIAccess applications that are installed in secure locations (Policy, line 556)
     #     CIS 2.3.17.5 (L1): Enabled
     #     Policy:     User Account Control: Only elevate UIAccess applications that are installed in secure locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1647,7 +1647,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Only elevate UIAccess applications that are installed in secure locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [55] 2.3.17.6: User Account Control: Run all administrators in Admin Approval Mode (Policy, line 567)
+    # [55] 2.3.17.6: User Account Control: Run all administrators in Admin Approval Mode (Policy, line 566)
     #     CIS 2.3.17.6 (L1): Enabled
     #     Policy:     User Account Control: Run all administrators in Admin Approval Mode = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1675,7 +1675,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Run all administrators in Admin Approval Mode'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [56] 2.3.17.7: User Account Control: Switch to the secure desktop when prompting for elevation (Policy, line 577)
+    # [56] 2.3.17.7: User Account Control: Switch to the secure desktop when prompting for elevation (Policy, line 576)
     #     CIS 2.3.17.7 (L1): Enabled
     #     Policy:     User Account Control: Switch to the secure desktop when prompting for elevation = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1703,7 +1703,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Switch to the secure desktop when prompting for elevation'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [57] 2.3.17.8: User Account Control: Virtualize file and registry write failures to per-user locations (Policy, line 587)
+    # [57] 2.3.17.8: User Account Control: Virtualize file and registry write failures to per-user locations (Policy, line 586)
     #     CIS 2.3.17.8 (L1): Enabled
     #     Policy:     User Account Control: Virtualize file and registry write failures to per-user locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1732,7 +1732,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Virtualize file and registry write failures to per-user locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [58] 9.1.1: Windows Firewall: Domain: Firewall state (Policy, line 597)
+    # [58] 9.1.1: Windows Firewall: Domain: Firewall state (Policy, line 596)
     #     CIS 9.1.1 (L1): On (recommended)
     #     Policy:     Windows Firewall: Domain: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1761,7 +1761,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [59] 9.1.2: Windows Firewall: Domain: Inbound connections (Policy, line 607)
+    # [59] 9.1.2: Windows Firewall: Domain: Inbound connections (Policy, line 606)
     #     CIS 9.1.2 (L1): Block (default)
     #     Policy:     Windows Firewall: Domain: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1791,7 +1791,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [60] 9.1.3: Windows Firewall: Domain: Settings: Display a notification (Policy, line 617)
+    # [60] 9.1.3: Windows Firewall: Domain: Settings: Display a notification (Policy, line 616)
     #     CIS 9.1.3 (L1): No
     #     Policy:     Windows Firewall: Domain: Settings: Display a notification = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1821,7 +1821,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Settings: Display a notification'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'0' }, @{ Name = 'No'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [61] 9.1.4: Windows Firewall: Domain: Logging: Name (Policy, line 627)
+    # [61] 9.1.4: Windows Firewall: Domain: Logging: Name (Policy, line 626)
     #     CIS 9.1.4 (L1): %SystemRoot%/System32/logfiles/firewall/domainfw.log
     #     Policy:     Windows Firewall: Domain: Logging: Name = %SystemRoot%\System32\logfiles\firewall\domainfw.log (in any of the usual spellings of that path)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1852,7 +1852,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Name'; Value = '%SystemRoot%\System32\logfiles\firewall\domainfw.log (in any of the usual spellings of that path)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [62] 9.1.5: Windows Firewall: Domain: Logging: Size limit (KB) (Policy, line 637)
+    # [62] 9.1.5: Windows Firewall: Domain: Logging: Size limit (KB) (Policy, line 636)
     #     CIS 9.1.5 (L1): 16,384 KB or greater
     #     Policy:     Windows Firewall: Domain: Logging: Size limit (KB) = 16384
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1882,7 +1882,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Size limit (KB)'; Value = '16384'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [63] 9.1.6: Windows Firewall: Domain: Logging: Log dropped packets (Policy, line 648)
+    # [63] 9.1.6: Windows Firewall: Domain: Logging: Log dropped packets (Policy, line 647)
     #     CIS 9.1.6 (L1): Yes
     #     Policy:     Windows Firewall: Domain: Logging: Log dropped packets = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1910,7 +1910,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Log dropped packets'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [64] 9.1.7: Windows Firewall: Domain: Logging: Log successful connections (Policy, line 658)
+    # [64] 9.1.7: Windows Firewall: Domain: Logging: Log successful connections (Policy, line 657)
     #     CIS 9.1.7 (L1): Yes
     #     Policy:     Windows Firewall: Domain: Logging: Log successful connections = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1938,7 +1938,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Logging: Log successful connections'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [65] 9.2.1: Windows Firewall: Private: Firewall state (Policy, line 668)
+    # [65] 9.2.1: Windows Firewall: Private: Firewall state (Policy, line 667)
     #     CIS 9.2.1 (L1): On (recommended)
     #     Policy:     Windows Firewall: Private: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1967,7 +1967,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [66] 9.2.2: Windows Firewall: Private: Inbound connections (Policy, line 678)
+    # [66] 9.2.2: Windows Firewall: Private: Inbound connections (Policy, line 677)
     #     CIS 9.2.2 (L1): Block (default)
     #     Policy:     Windows Firewall: Private: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1997,7 +1997,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [67] 9.2.3: Windows Firewall: Private: Settings: Display a notification (Policy, line 688)
+    # [67] 9.2.3: Windows Firewall: Private: Settings: Display a notification (Policy, line 687)
     #     CIS 9.2.3 (L1): No
     #     Policy:     Windows Firewall: Private: Settings: Display a notification = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -2027,7 +2027,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Settings: Display a notification'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'0' }, @{ Name = 'No'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [68] 9.2.4: Windows Firewall: Private: Logging: Name (Policy, line 698)
+    # [68] 9.2.4: Windows Firewall: Private: Logging: Name (Policy, line 697)
     #     CIS 9.2.4 (L1): %SystemRoot%/System32/logfiles/firewall/privatefw.log
     #     Policy:     Windows Firewall: Private: Logging: Name = %SystemRoot%\System32\logfiles\firewall\privatefw.log (in any of the usual spellings of that path)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -2058,7 +2058,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Name'; Value = '%SystemRoot%\System32\logfiles\firewall\privatefw.log (in any of the usual spellings of that path)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [69] 9.2.5: Windows Firewall: Private: Logging: Size limit (KB) (Policy, line 708)
+    # [69] 9.2.5: Windows Firewall: Private: Logging: Size limit (KB) (Policy, line 707)
     #     CIS 9.2.5 (L1): 16,384 KB or greater
     #     Policy:     Windows Firewall: Private: Logging: Size limit (KB) = 16384
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -2088,7 +2088,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Size limit (KB)'; Value = '16384'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [70] 9.2.6: Windows Firewall: Private: Logging: Log dropped packets (Policy, line 719)
+    # [70] 9.2.6: Windows Firewall: Private: Logging: Log dropped packets (Policy, line 718)
     #     CIS 9.2.6 (L1): Yes
     #     Policy:     Windows Firewall: Private: Logging: Log dropped packets = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -2116,7 +2116,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Log dropped packets'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [71] 9.2.7: Windows Firewall: Private: Logging: Log successful connections (Policy, line 729)
+    # [71] 9.2.7: Windows Firewall: Private: Logging: Log successful connections (Policy, line 728)
     #     CIS 9.2.7 (L1): Yes
     #     Policy:     Windows Firewall: Private: Logging: Log successful connections = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -2144,7 +2144,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Logging: Log successful connections'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [72] 9.3.1: Windows Firewall: Public: Firewall state (Policy, line 739)
+    # [72] 9.3.1: Windows Firewall: Public: Firewall state (Policy, line 738)
     #     CIS 9.3.1 (L1): On (recommended)
     #     Policy:     Windows Firewall: Public: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2173,7 +2173,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [73] 9.3.2: Windows Firewall: Public: Inbound connections (Policy, line 749)
+    # [73] 9.3.2: Windows Firewall: Public: Inbound connections (Policy, line 748)
     #     CIS 9.3.2 (L1): Block (default)
     #     Policy:     Windows Firewall: Public: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2203,7 +2203,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [74] 9.3.3: Windows Firewall: Public: Settings: Display a notification (Policy, line 759)
+    # [74] 9.3.3: Windows Firewall: Public: Settings: Display a notification (Policy, line 758)
     #     CIS 9.3.3 (L1): No
     #     Policy:     Windows Firewall: Public: Settings: Display a notification = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2233,7 +2233,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Settings: Display a notification'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'0' }, @{ Name = 'No'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [75] 9.3.4: Windows Firewall: Public: Settings: Apply local firewall rules (Policy, line 769)
+    # [75] 9.3.4: Windows Firewall: Public: Settings: Apply local firewall rules (Policy, line 768)
     #     CIS 9.3.4 (L1): No
     #     Policy:     Windows Firewall: Public: Settings: Apply local firewall rules = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2263,7 +2263,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Settings: Apply local firewall rules'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [76] 9.3.5: Windows Firewall: Public: Settings: Apply local connection security rules (Policy, line 779)
+    # [76] 9.3.5: Windows Firewall: Public: Settings: Apply local connection security rules (Policy, line 778)
     #     CIS 9.3.5 (L1): No
     #     Policy:     Windows Firewall: Public: Settings: Apply local connection security rules = No
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2291,7 +2291,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Settings: Apply local connection security rules'; Value = 'No'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [77] 9.3.6: Windows Firewall: Public: Logging: Name (Policy, line 789)
+    # [77] 9.3.6: Windows Firewall: Public: Logging: Name (Policy, line 788)
     #     CIS 9.3.6 (L1): %SystemRoot%/System32/logfiles/firewall/publicfw.log
     #     Policy:     Windows Firewall: Public: Logging: Name = %SystemRoot%\System32\logfiles\firewall\publicfw.log (in any of the usual spellings of that path)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2322,7 +2322,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Name'; Value = '%SystemRoot%\System32\logfiles\firewall\publicfw.log (in any of the usual spellings of that path)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [78] 9.3.7: Windows Firewall: Public: Logging: Size limit (KB) (Policy, line 799)
+    # [78] 9.3.7: Windows Firewall: Public: Logging: Size limit (KB) (Policy, line 798)
     #     CIS 9.3.7 (L1): 16,384 KB or greater
     #     Policy:     Windows Firewall: Public: Logging: Size limit (KB) = 16384
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2352,7 +2352,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Size limit (KB)'; Value = '16384'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [79] 9.3.8: Windows Firewall: Public: Logging: Log dropped packets (Policy, line 810)
+    # [79] 9.3.8: Windows Firewall: Public: Logging: Log dropped packets (Policy, line 809)
     #     CIS 9.3.8 (L1): Yes
     #     Policy:     Windows Firewall: Public: Logging: Log dropped packets = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2380,7 +2380,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Log dropped packets'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [80] 9.3.9: Windows Firewall: Public: Logging: Log successful connections (Policy, line 820)
+    # [80] 9.3.9: Windows Firewall: Public: Logging: Log successful connections (Policy, line 819)
     #     CIS 9.3.9 (L1): Yes
     #     Policy:     Windows Firewall: Public: Logging: Log successful connections = Yes
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -2408,7 +2408,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Logging: Log successful connections'; Value = 'Yes'; Choices = @(@{ Name = 'Yes'; Data = [uint32]'1' }, @{ Name = 'No'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [81] 18.1.1.1: Prevent enabling lock screen camera (Policy, line 830)
+    # [81] 18.1.1.1: Prevent enabling lock screen camera (Policy, line 829)
     #     CIS 18.1.1.1 (L1): Enabled
     #     Policy:     Prevent enabling lock screen camera = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Personalization
@@ -2436,7 +2436,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent enabling lock screen camera'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [82] 18.1.1.2: Prevent enabling lock screen slide show (Policy, line 840)
+    # [82] 18.1.1.2: Prevent enabling lock screen slide show (Policy, line 839)
     #     CIS 18.1.1.2 (L1): Enabled
     #     Policy:     Prevent enabling lock screen slide show = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Personalization
@@ -2466,7 +2466,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent enabling lock screen slide show'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [83] 18.1.2.2: Allow users to enable online speech recognition services (Policy, line 850)
+    # [83] 18.1.2.2: Allow users to enable online speech recognition services (Policy, line 849)
     #     CIS 18.1.2.2 (L1): Disabled
     #     Policy:     Allow users to enable online speech recognition services = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Regional and Language Options
@@ -2494,7 +2494,36 @@ $WsResources = @(
         Policy = @{ Title = 'Allow users to enable online speech recognition services'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [84] 18.3.2: Do not allow password expiration time longer than required by policy (Policy, line 860)
+    # [84] 18.3.1: LAPS AdmPwd GPO Extension / CSE installed (Policy, line 859)
+    #     CIS 18.3.1 (L1): Installed
+    #     Policy:     LAPS AdmPwd GPO Extension / CSE installed = Installed
+    #     GPO path:   None: written by the LAPS client installer (LAPS.x64.msi), which registers the Group Policy client-side extension
+    #     Severity:   high
+    #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon\GPExtensions\{D76B9641-3288-4f75-942D-087DE603E3EA}!DllName (String) = "C:\\Program Files\\LAPS\\CSE\\AdmPwd.dll"
+    #     Rationale:  The LAPS policy settings do nothing unless the client-side extension that applies them
+    #                 is installed; with it, each server's local administrator password is random, rotated
+    #                 and stored in Active Directory, so one stolen password does not open every server.
+    #     Impact:     Needs the LAPS client installed on each member server and the Active Directory schema
+    #                 extended for LAPS. Writing this value alone does not install the extension: install
+    #                 the LAPS client (its default path gives this value).
+    #     References: CIS 18.3.1
+    @{
+        Name = '18.3.1: LAPS AdmPwd GPO Extension / CSE installed'
+        Type = 'Policy'
+        Kind = 'Registry'
+        Id = 'laps-client-extension-registered'
+        Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon\GPExtensions\{D76B9641-3288-4f75-942D-087DE603E3EA}!DllName'
+        Hive = 'HKEY_LOCAL_MACHINE'
+        SubKey = 'SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon\GPExtensions\{D76B9641-3288-4f75-942D-087DE603E3EA}'
+        ValueName = 'DllName'
+        Ensure = 'Present'
+        ValueType = 'String'
+        ValueData = 'C:\Program Files\LAPS\CSE\AdmPwd.dll'
+        WireData = 'C:\Program Files\LAPS\CSE\AdmPwd.dll'
+        Policy = @{ Title = 'LAPS AdmPwd GPO Extension / CSE installed'; Value = 'Installed'; Choices = @(@{ Name = 'Installed'; Data = 'C:\Program Files\LAPS\CSE\AdmPwd.dll' }) }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [85] 18.3.2: Do not allow password expiration time longer than required by policy (Policy, line 869)
     #     CIS 18.3.2 (L1): Enabled
     #     Policy:     Do not allow password expiration time longer than required by policy = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2522,7 +2551,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow password expiration time longer than required by policy'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [85] 18.3.3: Enable Local Admin Password Management (Policy, line 870)
+    # [86] 18.3.3: Enable Local Admin Password Management (Policy, line 879)
     #     CIS 18.3.3 (L1): Enabled
     #     Policy:     Enable Local Admin Password Management = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2551,7 +2580,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Local Admin Password Management'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [86] 18.3.4: Password Settings (Password Complexity) (Policy, line 880)
+    # [87] 18.3.4: Password Settings (Password Complexity) (Policy, line 889)
     #     CIS 18.3.4 (L1): Enabled: Large letters + small letters + numbers + special character
     #     Policy:     Password Settings (Password Complexity) = Large letters + small letters + numbers + specials
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2579,7 +2608,7 @@ $WsResources = @(
         Policy = @{ Title = 'Password Settings (Password Complexity)'; Value = 'Large letters + small letters + numbers + specials'; Choices = @(@{ Name = 'Large letters'; Data = [uint32]'1' }, @{ Name = 'Large letters + small letters'; Data = [uint32]'2' }, @{ Name = 'Large letters + small letters + numbers'; Data = [uint32]'3' }, @{ Name = 'Large letters + small letters + numbers + specials'; Data = [uint32]'4' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [87] 18.3.5: Password Settings (Password Length) (Policy, line 890)
+    # [88] 18.3.5: Password Settings (Password Length) (Policy, line 899)
     #     CIS 18.3.5 (L1): Enabled: 15 or more
     #     Policy:     Password Settings (Password Length) = 15
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2609,7 +2638,7 @@ $WsResources = @(
         Policy = @{ Title = 'Password Settings (Password Length)'; Value = '15'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [88] 18.3.6: Password Settings (Password Age (Days)) (Policy, line 901)
+    # [89] 18.3.6: Password Settings (Password Age (Days)) (Policy, line 910)
     #     CIS 18.3.6 (L1): Enabled: 30 or fewer
     #     Policy:     Password Settings (Password Age (Days)) = 30
     #     GPO path:   Computer Configuration\Administrative Templates\LAPS
@@ -2639,7 +2668,7 @@ $WsResources = @(
         Policy = @{ Title = 'Password Settings (Password Age (Days))'; Value = '30'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [89] 18.4.1: Apply UAC restrictions to local accounts on network logons (Policy, line 912)
+    # [90] 18.4.1: Apply UAC restrictions to local accounts on network logons (Policy, line 921)
     #     CIS 18.4.1 (L1): Enabled MS only
     #     Policy:     Apply UAC restrictions to local accounts on network logons = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2671,7 +2700,7 @@ $WsResources = @(
         Policy = @{ Title = 'Apply UAC restrictions to local accounts on network logons'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [90] 18.4.2: Configure RPC packet level privacy setting for incoming connections (Policy, line 922)
+    # [91] 18.4.2: Configure RPC packet level privacy setting for incoming connections (Policy, line 931)
     #     CIS 18.4.2 (L1): Enabled
     #     Policy:     Configure RPC packet level privacy setting for incoming connections = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2699,7 +2728,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC packet level privacy setting for incoming connections'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [91] 18.4.3: Configure SMBv1 client driver (Policy, line 932)
+    # [92] 18.4.3: Configure SMBv1 client driver (Policy, line 941)
     #     CIS 18.4.3 (L1): Enabled Disable driver recommended
     #     Policy:     Configure SMBv1 client driver = Disable driver (recommended)
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2729,7 +2758,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure SMBv1 client driver'; Value = 'Disable driver (recommended)'; Choices = @(@{ Name = 'Disable driver (recommended)'; Data = [uint32]'4' }, @{ Name = 'Manual start (default for Win7/2008/2008R2/2012)'; Data = [uint32]'3' }, @{ Name = 'Automatic start (default for Win8.1/2012R2/newer)'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [92] 18.4.4: Configure SMBv1 Server (Policy, line 942)
+    # [93] 18.4.4: Configure SMBv1 Server (Policy, line 951)
     #     CIS 18.4.4 (L1): Disabled
     #     Policy:     Configure SMBv1 Server = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2760,7 +2789,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure SMBv1 Server'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [93] 18.4.5: Enable Certificate Padding (Policy, line 952)
+    # [94] 18.4.5: Enable Certificate Padding (Policy, line 961)
     #     CIS 18.4.5 (L1): Enabled
     #     Policy:     Enable Certificate Padding = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2788,7 +2817,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Certificate Padding'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [94] 18.4.6: Enable Structured Exception Handling Overwrite Protection (SEHOP) (Policy, line 962)
+    # [95] 18.4.6: Enable Structured Exception Handling Overwrite Protection (SEHOP) (Policy, line 971)
     #     CIS 18.4.6 (L1): Enabled
     #     Policy:     Enable Structured Exception Handling Overwrite Protection (SEHOP) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2818,7 +2847,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Structured Exception Handling Overwrite Protection (SEHOP)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [95] 18.4.7: LSA Protection (Policy, line 972)
+    # [96] 18.4.7: LSA Protection (Policy, line 981)
     #     CIS 18.4.7 (L1): Enabled
     #     Policy:     LSA Protection = Enabled with UEFI Lock
     #     GPO path:   Computer Configuration\Administrative Templates\System\Local Security Authority
@@ -2847,7 +2876,7 @@ $WsResources = @(
         Policy = @{ Title = 'LSA Protection'; Value = 'Enabled with UEFI Lock'; Choices = @(@{ Name = 'Enabled with UEFI Lock'; Data = [uint32]'1' }, @{ Name = 'Enabled without UEFI Lock'; Data = [uint32]'2' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [96] 18.4.8: NetBT NodeType configuration (Policy, line 982)
+    # [97] 18.4.8: NetBT NodeType configuration (Policy, line 991)
     #     CIS 18.4.8 (L1): Enabled: P-node recommended
     #     Policy:     NetBT NodeType configuration = P-node (recommended)
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2877,7 +2906,7 @@ $WsResources = @(
         Policy = @{ Title = 'NetBT NodeType configuration'; Value = 'P-node (recommended)'; Choices = @(@{ Name = 'B-node'; Data = [uint32]'1' }, @{ Name = 'P-node (recommended)'; Data = [uint32]'2' }, @{ Name = 'M-node'; Data = [uint32]'4' }, @{ Name = 'H-node'; Data = [uint32]'8' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [97] 18.4.9: WDigest Authentication (disabling may require KB2871997) (Policy, line 992)
+    # [98] 18.4.9: WDigest Authentication (disabling may require KB2871997) (Policy, line 1001)
     #     CIS 18.4.9 (L1): Disabled
     #     Policy:     WDigest Authentication (disabling may require KB2871997) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2907,7 +2936,7 @@ $WsResources = @(
         Policy = @{ Title = 'WDigest Authentication (disabling may require KB2871997)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [98] 18.5.1: MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended) (Policy, line 1002)
+    # [99] 18.5.1: MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended) (Policy, line 1011)
     #     CIS 18.5.1 (L1): Disabled
     #     Policy:     MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2938,7 +2967,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (AutoAdminLogon) Enable Automatic Logon (not recommended)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [99] 18.5.2: MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) (Policy, line 1012)
+    # [100] 18.5.2: MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) (Policy, line 1021)
     #     CIS 18.5.2 (L1): Enabled: Highest protection, source routing is completely disabled
     #     Policy:     MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2968,7 +2997,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [100] 18.5.3: MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) (Policy, line 1022)
+    # [101] 18.5.3: MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) (Policy, line 1031)
     #     CIS 18.5.3 (L1): Enabled: Highest protection, source routing is completely disabled
     #     Policy:     MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -2997,7 +3026,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [101] 18.5.4: MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes (Policy, line 1032)
+    # [102] 18.5.4: MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes (Policy, line 1041)
     #     CIS 18.5.4 (L1): Disabled
     #     Policy:     MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -3027,7 +3056,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [102] 18.5.6: MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers (Policy, line 1042)
+    # [103] 18.5.6: MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers (Policy, line 1051)
     #     CIS 18.5.6 (L1): Enabled
     #     Policy:     MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -3057,7 +3086,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [103] 18.5.8: MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended) (Policy, line 1052)
+    # [104] 18.5.8: MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended) (Policy, line 1061)
     #     CIS 18.5.8 (L1): Enabled
     #     Policy:     MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -3087,7 +3116,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (SafeDllSearchMode) Enable Safe DLL search mode (recommended)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [104] 18.5.9: MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended) (Policy, line 1062)
+    # [105] 18.5.9: MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended) (Policy, line 1071)
     #     CIS 18.5.9 (L1): Enabled 5 or fewer seconds
     #     Policy:     MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended) = 5
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -3119,7 +3148,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (ScreenSaverGracePeriod) The time in seconds before the screen saver grace period expires (0 recommended)'; Value = '5'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [105] 18.5.12: MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning (Policy, line 1073)
+    # [106] 18.5.12: MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning (Policy, line 1082)
     #     CIS 18.5.12 (L1): Enabled: 90 or less
     #     Policy:     MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning = 90%
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -3150,7 +3179,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (WarningLevel) Percentage threshold for the security event log at which the system will generate a warning'; Value = '90%'; Choices = @(@{ Name = '50%'; Data = [uint32]'50' }, @{ Name = '60%'; Data = [uint32]'60' }, @{ Name = '70%'; Data = [uint32]'70' }, @{ Name = '80%'; Data = [uint32]'80' }, @{ Name = '90%'; Data = [uint32]'90' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [106] 18.6.4.1: Configure NetBIOS settings (Policy, line 1084)
+    # [107] 18.6.4.1: Configure NetBIOS settings (Policy, line 1093)
     #     CIS 18.6.4.1 (L1): Enabled: Disable NetBIOS name resolution on public networks
     #     Policy:     Configure NetBIOS settings = Disable NetBIOS name resolution on public networks
     #     GPO path:   Computer Configuration\Administrative Templates\Network\DNS Client
@@ -3180,7 +3209,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure NetBIOS settings'; Value = 'Disable NetBIOS name resolution on public networks'; Choices = @(@{ Name = 'Disable NetBIOS name resolution'; Data = [uint32]'0' }, @{ Name = 'Allow NetBIOS name resolution'; Data = [uint32]'1' }, @{ Name = 'Disable NetBIOS name resolution on public networks'; Data = [uint32]'2' }, @{ Name = 'NetBIOS learning mode'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [107] 18.6.4.2: Turn off multicast name resolution (Policy, line 1095)
+    # [108] 18.6.4.2: Turn off multicast name resolution (Policy, line 1104)
     #     CIS 18.6.4.2 (L1): Enabled
     #     Policy:     Turn off multicast name resolution = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\DNS Client
@@ -3208,7 +3237,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off multicast name resolution'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [108] 18.6.8.1: Enable insecure guest logons (Policy, line 1105)
+    # [109] 18.6.8.1: Enable insecure guest logons (Policy, line 1114)
     #     CIS 18.6.8.1 (L1): Disabled
     #     Policy:     Enable insecure guest logons = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Lanman Workstation
@@ -3237,7 +3266,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable insecure guest logons'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [109] 18.6.11.2: Prohibit installation and configuration of Network Bridge on your DNS domain network (Policy, line 1115)
+    # [110] 18.6.11.2: Prohibit installation and configuration of Network Bridge on your DNS domain network (Policy, line 1124)
     #     CIS 18.6.11.2 (L1): Enabled
     #     Policy:     Prohibit installation and configuration of Network Bridge on your DNS domain network = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Connections
@@ -3267,7 +3296,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prohibit installation and configuration of Network Bridge on your DNS domain network'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [110] 18.6.11.3: Prohibit use of Internet Connection Sharing on your DNS domain network (Policy, line 1125)
+    # [111] 18.6.11.3: Prohibit use of Internet Connection Sharing on your DNS domain network (Policy, line 1134)
     #     CIS 18.6.11.3 (L1): Enabled
     #     Policy:     Prohibit use of Internet Connection Sharing on your DNS domain network = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Connections
@@ -3296,7 +3325,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prohibit use of Internet Connection Sharing on your DNS domain network'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [111] 18.6.11.4: Require domain users to elevate when setting a network's location (Policy, line 1135)
+    # [112] 18.6.11.4: Require domain users to elevate when setting a network's location (Policy, line 1144)
     #     CIS 18.6.11.4 (L1): Enabled
     #     Policy:     Require domain users to elevate when setting a network's location = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Connections
@@ -3324,7 +3353,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require domain users to elevate when setting a network''s location'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [112] 18.6.14.1: Hardened UNC Paths (NETLOGON) (Policy, line 1145)
+    # [113] 18.6.14.1: Hardened UNC Paths (NETLOGON) (Policy, line 1154)
     #     CIS 18.6.14.1 (L1): Enabled, with Require Mutual Authentication, Require Integrity, and Require Privacy set for all NETLOGON and SYSVOL shares
     #     Policy:     Hardened UNC Paths (NETLOGON) = RequireMutualAuthentication=1, RequireIntegrity=1, RequirePrivacy=1
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider
@@ -3355,7 +3384,7 @@ $WsResources = @(
         Policy = @{ Title = 'Hardened UNC Paths (NETLOGON)'; Value = 'RequireMutualAuthentication=1, RequireIntegrity=1, RequirePrivacy=1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [113] 18.6.14.1: Hardened UNC Paths (SYSVOL) (Policy, line 1155)
+    # [114] 18.6.14.1: Hardened UNC Paths (SYSVOL) (Policy, line 1164)
     #     CIS 18.6.14.1 (L1): Enabled, with Require Mutual Authentication, Require Integrity, and Require Privacy set for all NETLOGON and SYSVOL shares
     #     Policy:     Hardened UNC Paths (SYSVOL) = RequireMutualAuthentication=1, RequireIntegrity=1, RequirePrivacy=1
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider
@@ -3386,7 +3415,7 @@ $WsResources = @(
         Policy = @{ Title = 'Hardened UNC Paths (SYSVOL)'; Value = 'RequireMutualAuthentication=1, RequireIntegrity=1, RequirePrivacy=1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [114] 18.6.21.1: Minimize the number of simultaneous connections to the Internet or a Windows Domain (Policy, line 1165)
+    # [115] 18.6.21.1: Minimize the number of simultaneous connections to the Internet or a Windows Domain (Policy, line 1174)
     #     CIS 18.6.21.1 (L1): Enabled
     #     Policy:     Minimize the number of simultaneous connections to the Internet or a Windows Domain = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Windows Connection Manager
@@ -3415,7 +3444,7 @@ $WsResources = @(
         Policy = @{ Title = 'Minimize the number of simultaneous connections to the Internet or a Windows Domain'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [115] 18.7.2: Configure Redirection Guard (Policy, line 1175)
+    # [116] 18.7.2: Configure Redirection Guard (Policy, line 1184)
     #     CIS 18.7.2 (L1): Enabled Redirection Guard Enabled
     #     Policy:     Configure Redirection Guard = Redirection Guard Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3443,7 +3472,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Redirection Guard'; Value = 'Redirection Guard Enabled'; Choices = @(@{ Name = 'Redirection Guard Enabled'; Data = [uint32]'1' }, @{ Name = 'Redirection Guard Disabled'; Data = [uint32]'0' }, @{ Name = 'Redirection Guard Audit Only'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [116] 18.7.3: Configure RPC connection settings: Protocol to use for outgoing RPC connections (Policy, line 1185)
+    # [117] 18.7.3: Configure RPC connection settings: Protocol to use for outgoing RPC connections (Policy, line 1194)
     #     CIS 18.7.3 (L1): Enabled
     #     Policy:     Configure RPC connection settings: Protocol to use for outgoing RPC connections = RPC over TCP
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3470,7 +3499,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC connection settings: Protocol to use for outgoing RPC connections'; Value = 'RPC over TCP'; Choices = @(@{ Name = 'RPC over TCP'; Data = [uint32]'0' }, @{ Name = 'RPC over named pipes'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [117] 18.7.4: Configure RPC connection settings: Use authentication for outgoing RPC connections (Policy, line 1195)
+    # [118] 18.7.4: Configure RPC connection settings: Use authentication for outgoing RPC connections (Policy, line 1204)
     #     CIS 18.7.4 (L1): Enabled: Default
     #     Policy:     Configure RPC connection settings: Use authentication for outgoing RPC connections = Default
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3497,7 +3526,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC connection settings: Use authentication for outgoing RPC connections'; Value = 'Default'; Choices = @(@{ Name = 'Default'; Data = [uint32]'0' }, @{ Name = 'Authentication enabled'; Data = [uint32]'1' }, @{ Name = 'Authentication disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [118] 18.7.5: Configure RPC listener settings: Protocols to allow for incoming RPC connections (Policy, line 1205)
+    # [119] 18.7.5: Configure RPC listener settings: Protocols to allow for incoming RPC connections (Policy, line 1214)
     #     CIS 18.7.5 (L1): Enabled: RPC over TCP
     #     Policy:     Configure RPC listener settings: Protocols to allow for incoming RPC connections = RPC over TCP
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3524,7 +3553,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC listener settings: Protocols to allow for incoming RPC connections'; Value = 'RPC over TCP'; Choices = @(@{ Name = 'RPC over TCP'; Data = [uint32]'5' }, @{ Name = 'RPC over named pipes'; Data = [uint32]'3' }, @{ Name = 'RPC over named pipes and TCP'; Data = [uint32]'7' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [119] 18.7.6: Configure RPC listener settings: Authentication protocol to use for incoming RPC connections (Policy, line 1215)
+    # [120] 18.7.6: Configure RPC listener settings: Authentication protocol to use for incoming RPC connections (Policy, line 1224)
     #     CIS 18.7.6 (L1): Enabled Negotiate or higher
     #     Policy:     Configure RPC listener settings: Authentication protocol to use for incoming RPC connections = Negotiate
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3553,7 +3582,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC listener settings: Authentication protocol to use for incoming RPC connections'; Value = 'Negotiate'; Choices = @(@{ Name = 'Negotiate'; Data = [uint32]'0' }, @{ Name = 'Kerberos'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [120] 18.7.7: Configure RPC over TCP port (Policy, line 1226)
+    # [121] 18.7.7: Configure RPC over TCP port (Policy, line 1235)
     #     CIS 18.7.7 (L1): Enabled: 0
     #     Policy:     Configure RPC over TCP port = 0: a dynamic port from the RPC endpoint mapper
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3581,7 +3610,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure RPC over TCP port'; Value = '0: a dynamic port from the RPC endpoint mapper'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [121] 18.7.8: Limits print driver installation to Administrators (Policy, line 1236)
+    # [122] 18.7.8: Limits print driver installation to Administrators (Policy, line 1245)
     #     CIS 18.7.8 (L1): Enabled
     #     Policy:     Limits print driver installation to Administrators = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -3609,7 +3638,7 @@ $WsResources = @(
         Policy = @{ Title = 'Limits print driver installation to Administrators'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [122] 18.7.9: Manage processing of Queue-specific files (Policy, line 1246)
+    # [123] 18.7.9: Manage processing of Queue-specific files (Policy, line 1255)
     #     CIS 18.7.9 (L1): Enabled: Limit Queue-specific files to Color profiles
     #     Policy:     Manage processing of Queue-specific files = Limit Queue-specific files to Color profiles
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3636,7 +3665,7 @@ $WsResources = @(
         Policy = @{ Title = 'Manage processing of Queue-specific files'; Value = 'Limit Queue-specific files to Color profiles'; Choices = @(@{ Name = 'Do not allow Queue-specific files'; Data = [uint32]'0' }, @{ Name = 'Limit Queue-specific files to Color profiles'; Data = [uint32]'1' }, @{ Name = 'Allow all Queue-specific files'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [123] 18.7.10: Point and Print Restrictions: When installing drivers for a new connection (Policy, line 1256)
+    # [124] 18.7.10: Point and Print Restrictions: When installing drivers for a new connection (Policy, line 1265)
     #     CIS 18.7.10 (L1): Enabled Show warning and elevation prompt
     #     Policy:     Point and Print Restrictions: When installing drivers for a new connection = Show warning and elevation prompt
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3663,7 +3692,7 @@ $WsResources = @(
         Policy = @{ Title = 'Point and Print Restrictions: When installing drivers for a new connection'; Value = 'Show warning and elevation prompt'; Choices = @(@{ Name = 'Show warning and elevation prompt'; Data = [uint32]'0' }, @{ Name = 'Do not show warning or elevation prompt'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [124] 18.7.11: Point and Print Restrictions: When updating drivers for an existing connection (Policy, line 1266)
+    # [125] 18.7.11: Point and Print Restrictions: When updating drivers for an existing connection (Policy, line 1275)
     #     CIS 18.7.11 (L1): Enabled: Show warning and elevation prompt
     #     Policy:     Point and Print Restrictions: When updating drivers for an existing connection = Show warning and elevation prompt
     #     GPO path:   Computer Configuration\Administrative Templates\Printers
@@ -3690,7 +3719,7 @@ $WsResources = @(
         Policy = @{ Title = 'Point and Print Restrictions: When updating drivers for an existing connection'; Value = 'Show warning and elevation prompt'; Choices = @(@{ Name = 'Show warning and elevation prompt'; Data = [uint32]'0' }, @{ Name = 'Show warning only'; Data = [uint32]'1' }, @{ Name = 'Do not show warning or elevation prompt'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [125] 18.9.3.1: Include command line in process creation events (Policy, line 1276)
+    # [126] 18.9.3.1: Include command line in process creation events (Policy, line 1285)
     #     CIS 18.9.3.1 (L1): Enabled
     #     Policy:     Include command line in process creation events = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Audit Process Creation
@@ -3720,7 +3749,7 @@ $WsResources = @(
         Policy = @{ Title = 'Include command line in process creation events'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [126] 18.9.4.1: Encryption Oracle Remediation (Policy, line 1286)
+    # [127] 18.9.4.1: Encryption Oracle Remediation (Policy, line 1295)
     #     CIS 18.9.4.1 (L1): Enabled Force Updated Clients
     #     Policy:     Encryption Oracle Remediation = Force Updated Clients
     #     GPO path:   Computer Configuration\Administrative Templates\System\Credentials Delegation
@@ -3750,7 +3779,7 @@ $WsResources = @(
         Policy = @{ Title = 'Encryption Oracle Remediation'; Value = 'Force Updated Clients'; Choices = @(@{ Name = 'Force Updated Clients'; Data = [uint32]'0' }, @{ Name = 'Mitigated'; Data = [uint32]'1' }, @{ Name = 'Vulnerable'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [127] 18.9.4.2: Remote host allows delegation of non-exportable credentials (Policy, line 1296)
+    # [128] 18.9.4.2: Remote host allows delegation of non-exportable credentials (Policy, line 1305)
     #     CIS 18.9.4.2 (L1): Enabled
     #     Policy:     Remote host allows delegation of non-exportable credentials = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Credentials Delegation
@@ -3780,7 +3809,7 @@ $WsResources = @(
         Policy = @{ Title = 'Remote host allows delegation of non-exportable credentials'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [128] 18.9.7.2: Prevent device metadata retrieval from the Internet (Policy, line 1306)
+    # [129] 18.9.7.2: Prevent device metadata retrieval from the Internet (Policy, line 1315)
     #     CIS 18.9.7.2 (L1): Enabled
     #     Policy:     Prevent device metadata retrieval from the Internet = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Installation
@@ -3806,7 +3835,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent device metadata retrieval from the Internet'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [129] 18.9.13.1: Boot-Start Driver Initialization Policy (Policy, line 1316)
+    # [130] 18.9.13.1: Boot-Start Driver Initialization Policy (Policy, line 1325)
     #     CIS 18.9.13.1 (L1): Enabled
     #     Policy:     Boot-Start Driver Initialization Policy = Not configured, or 1, 3 or 8 (any option except initialising all drivers): drivers classified as bad are not started unless critical
     #     GPO path:   Computer Configuration\Administrative Templates\System\Early Launch Antimalware
@@ -3839,7 +3868,7 @@ $WsResources = @(
         Policy = @{ Title = 'Boot-Start Driver Initialization Policy'; Value = 'Not configured, or 1, 3 or 8 (any option except initialising all drivers): drivers classified as bad are not started unless critical'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [130] 18.9.19.2: Configure registry policy processing (background processing) (Policy, line 1326)
+    # [131] 18.9.19.2: Configure registry policy processing (background processing) (Policy, line 1335)
     #     CIS 18.9.19.2 (L1): Enabled
     #     Policy:     Configure registry policy processing (background processing) = Apply during periodic background processing
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3867,7 +3896,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure registry policy processing (background processing)'; Value = 'Apply during periodic background processing'; Choices = @(@{ Name = 'Apply during periodic background processing'; Data = [uint32]'0' }, @{ Name = 'Do not apply during periodic background processing'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [131] 18.9.19.3: Configure registry policy processing (Policy, line 1336)
+    # [132] 18.9.19.3: Configure registry policy processing (Policy, line 1345)
     #     CIS 18.9.19.3 (L1): Enabled TRUE
     #     Policy:     Configure registry policy processing = Process even if the Group Policy objects have not changed
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3896,7 +3925,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure registry policy processing'; Value = 'Process even if the Group Policy objects have not changed'; Choices = @(@{ Name = 'Process even if the Group Policy objects have not changed'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [132] 18.9.19.4: Configure security policy processing: Do not apply during periodic background processing (Policy, line 1346)
+    # [133] 18.9.19.4: Configure security policy processing: Do not apply during periodic background processing (Policy, line 1355)
     #     CIS 18.9.19.4 (L1): Enabled: FALSE
     #     Policy:     Configure security policy processing: Do not apply during periodic background processing = FALSE
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3924,7 +3953,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure security policy processing: Do not apply during periodic background processing'; Value = 'FALSE'; Choices = @(@{ Name = 'FALSE'; Data = [uint32]'0' }, @{ Name = 'TRUE'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [133] 18.9.19.5: Configure security policy processing: Process even if the Group Policy objects have not changed (Policy, line 1356)
+    # [134] 18.9.19.5: Configure security policy processing: Process even if the Group Policy objects have not changed (Policy, line 1365)
     #     CIS 18.9.19.5 (L1): Enabled: TRUE
     #     Policy:     Configure security policy processing: Process even if the Group Policy objects have not changed = TRUE
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3951,7 +3980,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure security policy processing: Process even if the Group Policy objects have not changed'; Value = 'TRUE'; Choices = @(@{ Name = 'TRUE'; Data = [uint32]'0' }, @{ Name = 'FALSE'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [134] 18.9.19.6: Continue experiences on this device (Policy, line 1366)
+    # [135] 18.9.19.6: Continue experiences on this device (Policy, line 1375)
     #     CIS 18.9.19.6 (L1): Disabled
     #     Policy:     Continue experiences on this device = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -3978,7 +4007,7 @@ $WsResources = @(
         Policy = @{ Title = 'Continue experiences on this device'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [135] 18.9.19.7: Turn off background refresh of Group Policy (Policy, line 1376)
+    # [136] 18.9.19.7: Turn off background refresh of Group Policy (Policy, line 1385)
     #     CIS 18.9.19.7 (L1): Disabled
     #     Policy:     Turn off background refresh of Group Policy = Disabled or Not Configured: the value is absent (or 0), so policy keeps refreshing in the background
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -4009,7 +4038,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off background refresh of Group Policy'; Value = 'Disabled or Not Configured: the value is absent (or 0), so policy keeps refreshing in the background'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [136] 18.9.20.1.1: Turn off downloading of print drivers over HTTP (Policy, line 1386)
+    # [137] 18.9.20.1.1: Turn off downloading of print drivers over HTTP (Policy, line 1395)
     #     CIS 18.9.20.1.1 (L1): Enabled
     #     Policy:     Turn off downloading of print drivers over HTTP = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Internet Communication Management\Internet Communication settings
@@ -4038,7 +4067,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off downloading of print drivers over HTTP'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [137] 18.9.20.1.5: Turn off Internet download for Web publishing and online ordering wizards (Policy, line 1396)
+    # [138] 18.9.20.1.5: Turn off Internet download for Web publishing and online ordering wizards (Policy, line 1405)
     #     CIS 18.9.20.1.5 (L1): Enabled
     #     Policy:     Turn off Internet download for Web publishing and online ordering wizards = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Internet Communication Management\Internet Communication settings
@@ -4066,7 +4095,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Internet download for Web publishing and online ordering wizards'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [138] 18.9.28.1: Block user from showing account details on sign-in (Policy, line 1406)
+    # [139] 18.9.28.1: Block user from showing account details on sign-in (Policy, line 1415)
     #     CIS 18.9.28.1 (L1): Enabled
     #     Policy:     Block user from showing account details on sign-in = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -4094,7 +4123,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block user from showing account details on sign-in'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [139] 18.9.28.2: Do not display network selection UI (Policy, line 1416)
+    # [140] 18.9.28.2: Do not display network selection UI (Policy, line 1425)
     #     CIS 18.9.28.2 (L1): Enabled
     #     Policy:     Do not display network selection UI = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -4123,7 +4152,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not display network selection UI'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [140] 18.9.28.3: Do not enumerate connected users on domain-joined computers (Policy, line 1426)
+    # [141] 18.9.28.3: Do not enumerate connected users on domain-joined computers (Policy, line 1435)
     #     CIS 18.9.28.3 (L1): Enabled
     #     Policy:     Do not enumerate connected users on domain-joined computers = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -4151,7 +4180,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not enumerate connected users on domain-joined computers'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [141] 18.9.28.4: Enumerate local users on domain-joined computers (Policy, line 1436)
+    # [142] 18.9.28.4: Enumerate local users on domain-joined computers (Policy, line 1445)
     #     CIS 18.9.28.4 (L1): Disabled MS only
     #     Policy:     Enumerate local users on domain-joined computers = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -4180,7 +4209,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enumerate local users on domain-joined computers'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [142] 18.9.28.5: Turn off app notifications on the lock screen (Policy, line 1446)
+    # [143] 18.9.28.5: Turn off app notifications on the lock screen (Policy, line 1455)
     #     CIS 18.9.28.5 (L1): Enabled
     #     Policy:     Turn off app notifications on the lock screen = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -4208,7 +4237,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off app notifications on the lock screen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [143] 18.9.28.6: Turn off picture password sign-in (Policy, line 1456)
+    # [144] 18.9.28.6: Turn off picture password sign-in (Policy, line 1465)
     #     CIS 18.9.28.6 (L1): Enabled
     #     Policy:     Turn off picture password sign-in = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -4237,7 +4266,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off picture password sign-in'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [144] 18.9.28.7: Turn on convenience PIN sign-in (Policy, line 1466)
+    # [145] 18.9.28.7: Turn on convenience PIN sign-in (Policy, line 1475)
     #     CIS 18.9.28.7 (L1): Disabled
     #     Policy:     Turn on convenience PIN sign-in = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -4266,7 +4295,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on convenience PIN sign-in'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [145] 18.9.33.6.3: Require a password when a computer wakes (on battery) (Policy, line 1476)
+    # [146] 18.9.33.6.3: Require a password when a computer wakes (on battery) (Policy, line 1485)
     #     CIS 18.9.33.6.3 (L1): Enabled
     #     Policy:     Require a password when a computer wakes (on battery) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Power Management\Sleep Settings
@@ -4294,7 +4323,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require a password when a computer wakes (on battery)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [146] 18.9.33.6.4: Require a password when a computer wakes (plugged in) (Policy, line 1486)
+    # [147] 18.9.33.6.4: Require a password when a computer wakes (plugged in) (Policy, line 1495)
     #     CIS 18.9.33.6.4 (L1): Enabled
     #     Policy:     Require a password when a computer wakes (plugged in) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Power Management\Sleep Settings
@@ -4322,7 +4351,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require a password when a computer wakes (plugged in)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [147] 18.9.35.1: Configure Offer Remote Assistance (Policy, line 1496)
+    # [148] 18.9.35.1: Configure Offer Remote Assistance (Policy, line 1505)
     #     CIS 18.9.35.1 (L1): Disabled
     #     Policy:     Configure Offer Remote Assistance = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Remote Assistance
@@ -4350,7 +4379,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Offer Remote Assistance'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [148] 18.9.35.2: Configure Solicited Remote Assistance (Policy, line 1506)
+    # [149] 18.9.35.2: Configure Solicited Remote Assistance (Policy, line 1515)
     #     CIS 18.9.35.2 (L1): Disabled
     #     Policy:     Configure Solicited Remote Assistance = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Remote Assistance
@@ -4378,7 +4407,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Solicited Remote Assistance'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [149] 18.9.36.1: Enable RPC Endpoint Mapper Client Authentication (Policy, line 1516)
+    # [150] 18.9.36.1: Enable RPC Endpoint Mapper Client Authentication (Policy, line 1525)
     #     CIS 18.9.36.1 (L1): Enabled MS only
     #     Policy:     Enable RPC Endpoint Mapper Client Authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Remote Procedure Call
@@ -4407,7 +4436,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable RPC Endpoint Mapper Client Authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [150] 18.9.51.1.1: Enable Windows NTP Client (Policy, line 1526)
+    # [151] 18.9.51.1.1: Enable Windows NTP Client (Policy, line 1535)
     #     CIS 18.9.51.1.1 (L1): Enabled
     #     Policy:     Enable Windows NTP Client = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Windows Time Service\Time Providers
@@ -4436,7 +4465,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Windows NTP Client'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [151] 18.9.51.1.2: Enable Windows NTP Server (Policy, line 1536)
+    # [152] 18.9.51.1.2: Enable Windows NTP Server (Policy, line 1545)
     #     CIS 18.9.51.1.2 (L1): Disabled MS only
     #     Policy:     Enable Windows NTP Server = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Windows Time Service\Time Providers
@@ -4465,7 +4494,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable Windows NTP Server'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [152] 18.10.5.1: Allow Microsoft accounts to be optional (Policy, line 1546)
+    # [153] 18.10.5.1: Allow Microsoft accounts to be optional (Policy, line 1555)
     #     CIS 18.10.5.1 (L1): Enabled
     #     Policy:     Allow Microsoft accounts to be optional = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\App runtime
@@ -4493,7 +4522,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Microsoft accounts to be optional'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [153] 18.10.7.1: Disallow Autoplay for non-volume devices (Policy, line 1556)
+    # [154] 18.10.7.1: Disallow Autoplay for non-volume devices (Policy, line 1565)
     #     CIS 18.10.7.1 (L1): Enabled
     #     Policy:     Disallow Autoplay for non-volume devices = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -4522,7 +4551,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Autoplay for non-volume devices'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [154] 18.10.7.2: Set the default behavior for AutoRun (Policy, line 1566)
+    # [155] 18.10.7.2: Set the default behavior for AutoRun (Policy, line 1575)
     #     CIS 18.10.7.2 (L1): Enabled Do not execute any autorun commands
     #     Policy:     Set the default behavior for AutoRun = Do not execute any autorun commands
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -4551,7 +4580,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set the default behavior for AutoRun'; Value = 'Do not execute any autorun commands'; Choices = @(@{ Name = 'Do not execute any autorun commands'; Data = [uint32]'1' }, @{ Name = 'Automatically execute autorun commands'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [155] 18.10.7.3: Turn off AutoPlay (Policy, line 1576)
+    # [156] 18.10.7.3: Turn off AutoPlay (Policy, line 1585)
     #     CIS 18.10.7.3 (L1): Enabled All drives
     #     Policy:     Turn off AutoPlay = All drives
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -4580,7 +4609,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off AutoPlay'; Value = 'All drives'; Choices = @(@{ Name = 'All drives'; Data = [uint32]'255' }, @{ Name = 'CD-ROM and removable media drives'; Data = [uint32]'181' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [156] 18.10.8.1.1: Configure enhanced anti-spoofing (Policy, line 1586)
+    # [157] 18.10.8.1.1: Configure enhanced anti-spoofing (Policy, line 1595)
     #     CIS 18.10.8.1.1 (L1): Enabled
     #     Policy:     Configure enhanced anti-spoofing = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Biometrics\Facial Features
@@ -4609,7 +4638,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure enhanced anti-spoofing'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [157] 18.10.12.1: Turn off cloud consumer account state content (Policy, line 1596)
+    # [158] 18.10.12.1: Turn off cloud consumer account state content (Policy, line 1605)
     #     CIS 18.10.12.1 (L1): Enabled
     #     Policy:     Turn off cloud consumer account state content = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -4635,7 +4664,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off cloud consumer account state content'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [158] 18.10.12.2: Turn off Microsoft consumer experiences (Policy, line 1606)
+    # [159] 18.10.12.2: Turn off Microsoft consumer experiences (Policy, line 1615)
     #     CIS 18.10.12.2 (L1): Enabled
     #     Policy:     Turn off Microsoft consumer experiences = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -4664,7 +4693,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Microsoft consumer experiences'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [159] 18.10.13.1: Require pin for pairing (Policy, line 1616)
+    # [160] 18.10.13.1: Require pin for pairing (Policy, line 1625)
     #     CIS 18.10.13.1 (L1): Enabled First Time OR Enabled Always
     #     Policy:     Require pin for pairing = First Time
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Connect
@@ -4695,7 +4724,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require pin for pairing'; Value = 'First Time'; Choices = @(@{ Name = 'Never'; Data = [uint32]'0' }, @{ Name = 'First Time'; Data = [uint32]'1' }, @{ Name = 'Always'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [160] 18.10.14.1: Do not display the password reveal button (Policy, line 1627)
+    # [161] 18.10.14.1: Do not display the password reveal button (Policy, line 1636)
     #     CIS 18.10.14.1 (L1): Enabled
     #     Policy:     Do not display the password reveal button = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Credential User Interface
@@ -4722,7 +4751,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not display the password reveal button'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [161] 18.10.14.2: Enumerate administrator accounts on elevation (Policy, line 1637)
+    # [162] 18.10.14.2: Enumerate administrator accounts on elevation (Policy, line 1646)
     #     CIS 18.10.14.2 (L1): Disabled
     #     Policy:     Enumerate administrator accounts on elevation = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Credential User Interface
@@ -4750,7 +4779,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enumerate administrator accounts on elevation'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [162] 18.10.15.1: Allow Telemetry (Policy, line 1647)
+    # [163] 18.10.15.1: Allow Telemetry (Policy, line 1656)
     #     CIS 18.10.15.1 (L1): Enabled: Diagnostic data off (not recommended) or Enabled: Send required diagnostic data
     #     Policy:     Allow Telemetry = 1
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4782,7 +4811,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Telemetry'; Value = '1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [163] 18.10.15.3: Disable OneSettings Downloads (Policy, line 1658)
+    # [164] 18.10.15.3: Disable OneSettings Downloads (Policy, line 1667)
     #     CIS 18.10.15.3 (L1): Enabled
     #     Policy:     Disable OneSettings Downloads = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4808,7 +4837,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disable OneSettings Downloads'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [164] 18.10.15.4: Do not show feedback notifications (Policy, line 1668)
+    # [165] 18.10.15.4: Do not show feedback notifications (Policy, line 1677)
     #     CIS 18.10.15.4 (L1): Enabled
     #     Policy:     Do not show feedback notifications = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4836,7 +4865,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not show feedback notifications'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [165] 18.10.15.5: Enable OneSettings Auditing (Policy, line 1678)
+    # [166] 18.10.15.5: Enable OneSettings Auditing (Policy, line 1687)
     #     CIS 18.10.15.5 (L1): Enabled
     #     Policy:     Enable OneSettings Auditing = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4862,7 +4891,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable OneSettings Auditing'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [166] 18.10.15.6: Limit Diagnostic Log Collection (Policy, line 1688)
+    # [167] 18.10.15.6: Limit Diagnostic Log Collection (Policy, line 1697)
     #     CIS 18.10.15.6 (L1): Enabled
     #     Policy:     Limit Diagnostic Log Collection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4888,7 +4917,7 @@ $WsResources = @(
         Policy = @{ Title = 'Limit Diagnostic Log Collection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [167] 18.10.15.7: Limit Dump Collection (Policy, line 1698)
+    # [168] 18.10.15.7: Limit Dump Collection (Policy, line 1707)
     #     CIS 18.10.15.7 (L1): Enabled
     #     Policy:     Limit Dump Collection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4914,7 +4943,7 @@ $WsResources = @(
         Policy = @{ Title = 'Limit Dump Collection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [168] 18.10.15.8: Toggle user control over Insider builds (Policy, line 1708)
+    # [169] 18.10.15.8: Toggle user control over Insider builds (Policy, line 1717)
     #     CIS 18.10.15.8 (L1): Disabled
     #     Policy:     Toggle user control over Insider builds = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds
@@ -4942,7 +4971,7 @@ $WsResources = @(
         Policy = @{ Title = 'Toggle user control over Insider builds'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [169] 18.10.17.1: Enable App Installer (Policy, line 1718)
+    # [170] 18.10.17.1: Enable App Installer (Policy, line 1727)
     #     CIS 18.10.17.1 (L1): Disabled
     #     Policy:     Enable App Installer = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Desktop App Installer
@@ -4969,7 +4998,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable App Installer'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [170] 18.10.17.2: Enable App Installer Experimental Features (Policy, line 1728)
+    # [171] 18.10.17.2: Enable App Installer Experimental Features (Policy, line 1737)
     #     CIS 18.10.17.2 (L1): Disabled
     #     Policy:     Enable App Installer Experimental Features = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Desktop App Installer
@@ -4996,7 +5025,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable App Installer Experimental Features'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [171] 18.10.17.3: Enable App Installer Hash Override (Policy, line 1738)
+    # [172] 18.10.17.3: Enable App Installer Hash Override (Policy, line 1747)
     #     CIS 18.10.17.3 (L1): Disabled
     #     Policy:     Enable App Installer Hash Override = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Desktop App Installer
@@ -5023,7 +5052,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable App Installer Hash Override'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [172] 18.10.17.4: Enable App Installer ms-appinstaller protocol (Policy, line 1748)
+    # [173] 18.10.17.4: Enable App Installer ms-appinstaller protocol (Policy, line 1757)
     #     CIS 18.10.17.4 (L1): Disabled
     #     Policy:     Enable App Installer ms-appinstaller protocol = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Desktop App Installer
@@ -5050,7 +5079,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable App Installer ms-appinstaller protocol'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [173] 18.10.25.1.1: Control Event Log behavior when the log file reaches its maximum size (Application) (Policy, line 1758)
+    # [174] 18.10.25.1.1: Control Event Log behavior when the log file reaches its maximum size (Application) (Policy, line 1767)
     #     CIS 18.10.25.1.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (Application) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Application
@@ -5079,7 +5108,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (Application)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [174] 18.10.25.1.2: Specify the maximum log file size (KB) (Application) (Policy, line 1768)
+    # [175] 18.10.25.1.2: Specify the maximum log file size (KB) (Application) (Policy, line 1777)
     #     CIS 18.10.25.1.2 (L1): Enabled 32768 or greater
     #     Policy:     Specify the maximum log file size (KB) (Application) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Application
@@ -5110,7 +5139,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Application)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [175] 18.10.25.2.1: Control Event Log behavior when the log file reaches its maximum size (Security) (Policy, line 1779)
+    # [176] 18.10.25.2.1: Control Event Log behavior when the log file reaches its maximum size (Security) (Policy, line 1788)
     #     CIS 18.10.25.2.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (Security) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Security
@@ -5139,7 +5168,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (Security)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [176] 18.10.25.2.2: Specify the maximum log file size (KB) (Security) (Policy, line 1789)
+    # [177] 18.10.25.2.2: Specify the maximum log file size (KB) (Security) (Policy, line 1798)
     #     CIS 18.10.25.2.2 (L1): Enabled 196608 or greater
     #     Policy:     Specify the maximum log file size (KB) (Security) = 196608
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Security
@@ -5171,7 +5200,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Security)'; Value = '196608'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [177] 18.10.25.3.1: Control Event Log behavior when the log file reaches its maximum size (Setup) (Policy, line 1800)
+    # [178] 18.10.25.3.1: Control Event Log behavior when the log file reaches its maximum size (Setup) (Policy, line 1809)
     #     CIS 18.10.25.3.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (Setup) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Setup
@@ -5200,7 +5229,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (Setup)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [178] 18.10.25.3.2: Specify the maximum log file size (KB) (Setup) (Policy, line 1810)
+    # [179] 18.10.25.3.2: Specify the maximum log file size (KB) (Setup) (Policy, line 1819)
     #     CIS 18.10.25.3.2 (L1): Enabled 32768 or greater
     #     Policy:     Specify the maximum log file size (KB) (Setup) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Setup
@@ -5230,7 +5259,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Setup)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [179] 18.10.25.4.1: Control Event Log behavior when the log file reaches its maximum size (System) (Policy, line 1821)
+    # [180] 18.10.25.4.1: Control Event Log behavior when the log file reaches its maximum size (System) (Policy, line 1830)
     #     CIS 18.10.25.4.1 (L1): Disabled
     #     Policy:     Control Event Log behavior when the log file reaches its maximum size (System) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\System
@@ -5259,7 +5288,7 @@ $WsResources = @(
         Policy = @{ Title = 'Control Event Log behavior when the log file reaches its maximum size (System)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = '1' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [180] 18.10.25.4.2: Specify the maximum log file size (KB) (System) (Policy, line 1831)
+    # [181] 18.10.25.4.2: Specify the maximum log file size (KB) (System) (Policy, line 1840)
     #     CIS 18.10.25.4.2 (L1): Enabled 32768 or greater
     #     Policy:     Specify the maximum log file size (KB) (System) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\System
@@ -5290,7 +5319,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (System)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [181] 18.10.28.2: Turn off Data Execution Prevention for Explorer (Policy, line 1842)
+    # [182] 18.10.28.2: Turn off Data Execution Prevention for Explorer (Policy, line 1851)
     #     CIS 18.10.28.2 (L1): Disabled
     #     Policy:     Turn off Data Execution Prevention for Explorer = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -5319,7 +5348,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Data Execution Prevention for Explorer'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [182] 18.10.28.3: Turn off heap termination on corruption (Policy, line 1852)
+    # [183] 18.10.28.3: Turn off heap termination on corruption (Policy, line 1861)
     #     CIS 18.10.28.3 (L1): Disabled
     #     Policy:     Turn off heap termination on corruption = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -5348,7 +5377,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off heap termination on corruption'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [183] 18.10.28.4: Turn off shell protocol protected mode (Policy, line 1862)
+    # [184] 18.10.28.4: Turn off shell protocol protected mode (Policy, line 1871)
     #     CIS 18.10.28.4 (L1): Disabled
     #     Policy:     Turn off shell protocol protected mode = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -5377,7 +5406,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off shell protocol protected mode'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [184] 18.10.41.1: Block all consumer Microsoft account user authentication (Policy, line 1872)
+    # [185] 18.10.41.1: Block all consumer Microsoft account user authentication (Policy, line 1881)
     #     CIS 18.10.41.1 (L1): Enabled
     #     Policy:     Block all consumer Microsoft account user authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft account
@@ -5405,7 +5434,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block all consumer Microsoft account user authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [185] 18.10.42.5.1: Configure local setting override for reporting to Microsoft MAPS (Policy, line 1882)
+    # [186] 18.10.42.5.1: Configure local setting override for reporting to Microsoft MAPS (Policy, line 1891)
     #     CIS 18.10.42.5.1 (L1): Disabled
     #     Policy:     Configure local setting override for reporting to Microsoft MAPS = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\MAPS
@@ -5433,7 +5462,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure local setting override for reporting to Microsoft MAPS'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [186] 18.10.42.6.1.1: Configure Attack Surface Reduction rules (Policy, line 1892)
+    # [187] 18.10.42.6.1.1: Configure Attack Surface Reduction rules (Policy, line 1901)
     #     CIS 18.10.42.6.1.1 (L1): Enabled
     #     Policy:     Configure Attack Surface Reduction rules = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5460,7 +5489,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Attack Surface Reduction rules'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [187] 18.10.42.6.1.2: Block Office communication application from creating child processes (Policy, line 1902)
+    # [188] 18.10.42.6.1.2: Block Office communication application from creating child processes (Policy, line 1911)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Office communication application from creating child processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5489,7 +5518,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block Office communication application from creating child processes'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [188] 18.10.42.6.1.2: Block Office applications from creating executable content (Policy, line 1912)
+    # [189] 18.10.42.6.1.2: Block Office applications from creating executable content (Policy, line 1921)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Office applications from creating executable content = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5518,7 +5547,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block Office applications from creating executable content'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [189] 18.10.42.6.1.2: Block abuse of exploited vulnerable signed drivers (Policy, line 1922)
+    # [190] 18.10.42.6.1.2: Block abuse of exploited vulnerable signed drivers (Policy, line 1931)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block abuse of exploited vulnerable signed drivers = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5547,7 +5576,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block abuse of exploited vulnerable signed drivers'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [190] 18.10.42.6.1.2: Block execution of potentially obfuscated scripts (Policy, line 1932)
+    # [191] 18.10.42.6.1.2: Block execution of potentially obfuscated scripts (Policy, line 1941)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block execution of potentially obfuscated scripts = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5576,7 +5605,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block execution of potentially obfuscated scripts'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [191] 18.10.42.6.1.2: Block Office applications from injecting code into other processes (Policy, line 1942)
+    # [192] 18.10.42.6.1.2: Block Office applications from injecting code into other processes (Policy, line 1951)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Office applications from injecting code into other processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5605,7 +5634,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block Office applications from injecting code into other processes'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [192] 18.10.42.6.1.2: Block Adobe Reader from creating child processes (Policy, line 1952)
+    # [193] 18.10.42.6.1.2: Block Adobe Reader from creating child processes (Policy, line 1961)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Adobe Reader from creating child processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5634,7 +5663,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block Adobe Reader from creating child processes'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [193] 18.10.42.6.1.2: Block Win32 API calls from Office macros (Policy, line 1962)
+    # [194] 18.10.42.6.1.2: Block Win32 API calls from Office macros (Policy, line 1971)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block Win32 API calls from Office macros = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5663,7 +5692,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block Win32 API calls from Office macros'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [194] 18.10.42.6.1.2: Block credential stealing from the Windows local security authority subsystem (Policy, line 1972)
+    # [195] 18.10.42.6.1.2: Block credential stealing from the Windows local security authority subsystem (Policy, line 1981)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block credential stealing from the Windows local security authority subsystem = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5692,7 +5721,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block credential stealing from the Windows local security authority subsystem'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [195] 18.10.42.6.1.2: Block untrusted and unsigned processes that run from USB (Policy, line 1982)
+    # [196] 18.10.42.6.1.2: Block untrusted and unsigned processes that run from USB (Policy, line 1991)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block untrusted and unsigned processes that run from USB = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5721,7 +5750,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block untrusted and unsigned processes that run from USB'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [196] 18.10.42.6.1.2: Block executable content from email client and webmail (Policy, line 1992)
+    # [197] 18.10.42.6.1.2: Block executable content from email client and webmail (Policy, line 2001)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block executable content from email client and webmail = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5750,7 +5779,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block executable content from email client and webmail'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [197] 18.10.42.6.1.2: Block JavaScript or VBScript from launching downloaded executable content (Policy, line 2002)
+    # [198] 18.10.42.6.1.2: Block JavaScript or VBScript from launching downloaded executable content (Policy, line 2011)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block JavaScript or VBScript from launching downloaded executable content = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5779,7 +5808,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block JavaScript or VBScript from launching downloaded executable content'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [198] 18.10.42.6.1.2: Block all Office applications from creating child processes (Policy, line 2012)
+    # [199] 18.10.42.6.1.2: Block all Office applications from creating child processes (Policy, line 2021)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block all Office applications from creating child processes = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5808,7 +5837,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block all Office applications from creating child processes'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Warn'; Data = '6' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [199] 18.10.42.6.1.2: Block persistence through WMI event subscription (Policy, line 2022)
+    # [200] 18.10.42.6.1.2: Block persistence through WMI event subscription (Policy, line 2031)
     #     CIS 18.10.42.6.1.2 (L1): Block
     #     Policy:     Block persistence through WMI event subscription = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Microsoft Defender Exploit Guard\Attack Surface Reduction
@@ -5837,7 +5866,7 @@ $WsResources = @(
         Policy = @{ Title = 'Block persistence through WMI event subscription'; Value = 'Block'; Choices = @(@{ Name = 'Block'; Data = '1' }, @{ Name = 'Audit'; Data = '2' }, @{ Name = 'Disabled'; Data = '0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [200] 18.10.42.6.3.1: Prevent users and apps from accessing dangerous websites (Policy, line 2032)
+    # [201] 18.10.42.6.3.1: Prevent users and apps from accessing dangerous websites (Policy, line 2041)
     #     CIS 18.10.42.6.3.1 (L1): Enabled Block
     #     Policy:     Prevent users and apps from accessing dangerous websites = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Windows Defender Exploit Guard\Network Protection
@@ -5868,7 +5897,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent users and apps from accessing dangerous websites'; Value = 'Block'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }, @{ Name = 'Audit Mode'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [201] 18.10.42.7.1: Enable file hash computation feature (Policy, line 2042)
+    # [202] 18.10.42.7.1: Enable file hash computation feature (Policy, line 2051)
     #     CIS 18.10.42.7.1 (L1): Enabled
     #     Policy:     Enable file hash computation feature = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\MpEngine
@@ -5894,7 +5923,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable file hash computation feature'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [202] 18.10.42.10.1: Scan all downloaded files and attachments (Policy, line 2052)
+    # [203] 18.10.42.10.1: Scan all downloaded files and attachments (Policy, line 2061)
     #     CIS 18.10.42.10.1 (L1): Enabled
     #     Policy:     Scan all downloaded files and attachments = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Real-time Protection
@@ -5920,7 +5949,7 @@ $WsResources = @(
         Policy = @{ Title = 'Scan all downloaded files and attachments'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [203] 18.10.42.10.2: Turn off real-time protection (Policy, line 2062)
+    # [204] 18.10.42.10.2: Turn off real-time protection (Policy, line 2071)
     #     CIS 18.10.42.10.2 (L1): Disabled
     #     Policy:     Turn off real-time protection = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Real-time Protection
@@ -5947,7 +5976,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off real-time protection'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [204] 18.10.42.10.3: Turn on behavior monitoring (Policy, line 2072)
+    # [205] 18.10.42.10.3: Turn on behavior monitoring (Policy, line 2081)
     #     CIS 18.10.42.10.3 (L1): Enabled
     #     Policy:     Turn on behavior monitoring = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Real-time Protection
@@ -5975,7 +6004,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on behavior monitoring'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [205] 18.10.42.10.4: Turn on script scanning (Policy, line 2082)
+    # [206] 18.10.42.10.4: Turn on script scanning (Policy, line 2091)
     #     CIS 18.10.42.10.4 (L1): Enabled
     #     Policy:     Turn on script scanning = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Real-time Protection
@@ -6001,7 +6030,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on script scanning'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [206] 18.10.42.13.1: Scan packed executables (Policy, line 2092)
+    # [207] 18.10.42.13.1: Scan packed executables (Policy, line 2101)
     #     CIS 18.10.42.13.1 (L1): Enabled
     #     Policy:     Scan packed executables = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Microsoft Defender Antivirus\Scan
@@ -6027,7 +6056,7 @@ $WsResources = @(
         Policy = @{ Title = 'Scan packed executables'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [207] 18.10.42.13.2: Scan removable drives (Policy, line 2102)
+    # [208] 18.10.42.13.2: Scan removable drives (Policy, line 2111)
     #     CIS 18.10.42.13.2 (L1): Enabled
     #     Policy:     Scan removable drives = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Scan
@@ -6055,7 +6084,7 @@ $WsResources = @(
         Policy = @{ Title = 'Scan removable drives'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [208] 18.10.42.13.3: Turn on e-mail scanning (Policy, line 2112)
+    # [209] 18.10.42.13.3: Turn on e-mail scanning (Policy, line 2121)
     #     CIS 18.10.42.13.3 (L1): Enabled
     #     Policy:     Turn on e-mail scanning = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Scan
@@ -6082,7 +6111,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on e-mail scanning'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [209] 18.10.42.16: Configure detection for potentially unwanted applications (Policy, line 2122)
+    # [210] 18.10.42.16: Configure detection for potentially unwanted applications (Policy, line 2131)
     #     CIS 18.10.42.16 (L1): Enabled Block
     #     Policy:     Configure detection for potentially unwanted applications = Block
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender
@@ -6111,7 +6140,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure detection for potentially unwanted applications'; Value = 'Block'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }, @{ Name = 'Audit Mode'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [210] 18.10.42.17: Turn off Windows Defender Antivirus (Policy, line 2132)
+    # [211] 18.10.42.17: Turn off Windows Defender Antivirus (Policy, line 2141)
     #     CIS 18.10.42.17 (L1): Disabled
     #     Policy:     Turn off Windows Defender Antivirus = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender
@@ -6140,7 +6169,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Windows Defender Antivirus'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [211] 18.10.50.1: Prevent the usage of OneDrive for file storage (Policy, line 2142)
+    # [212] 18.10.50.1: Prevent the usage of OneDrive for file storage (Policy, line 2151)
     #     CIS 18.10.50.1 (L1): Enabled
     #     Policy:     Prevent the usage of OneDrive for file storage = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\OneDrive
@@ -6169,7 +6198,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent the usage of OneDrive for file storage'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [212] 18.10.56.2.2: Do not allow passwords to be saved (Policy, line 2152)
+    # [213] 18.10.56.2.2: Do not allow passwords to be saved (Policy, line 2161)
     #     CIS 18.10.56.2.2 (L1): Enabled
     #     Policy:     Do not allow passwords to be saved = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Connection Client
@@ -6198,7 +6227,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow passwords to be saved'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [213] 18.10.56.3.3.2: Do not allow drive redirection (Policy, line 2162)
+    # [214] 18.10.56.3.3.2: Do not allow drive redirection (Policy, line 2171)
     #     CIS 18.10.56.3.3.2 (L1): Enabled
     #     Policy:     Do not allow drive redirection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Device and Resource Redirection
@@ -6227,7 +6256,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow drive redirection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [214] 18.10.56.3.9.1: Always prompt for password upon connection (Policy, line 2172)
+    # [215] 18.10.56.3.9.1: Always prompt for password upon connection (Policy, line 2181)
     #     CIS 18.10.56.3.9.1 (L1): Enabled
     #     Policy:     Always prompt for password upon connection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -6255,7 +6284,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always prompt for password upon connection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [215] 18.10.56.3.9.2: Require secure RPC communication (Policy, line 2182)
+    # [216] 18.10.56.3.9.2: Require secure RPC communication (Policy, line 2191)
     #     CIS 18.10.56.3.9.2 (L1): Enabled
     #     Policy:     Require secure RPC communication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -6284,7 +6313,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require secure RPC communication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [216] 18.10.56.3.9.3: Require use of specific security layer for remote (RDP) connections (Policy, line 2192)
+    # [217] 18.10.56.3.9.3: Require use of specific security layer for remote (RDP) connections (Policy, line 2201)
     #     CIS 18.10.56.3.9.3 (L1): Enabled SSL
     #     Policy:     Require use of specific security layer for remote (RDP) connections = SSL
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -6313,7 +6342,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require use of specific security layer for remote (RDP) connections'; Value = 'SSL'; Choices = @(@{ Name = 'RDP'; Data = [uint32]'0' }, @{ Name = 'Negotiate'; Data = [uint32]'1' }, @{ Name = 'SSL'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [217] 18.10.56.3.9.4: Require user authentication for remote connections by using Network Level Authentication (Policy, line 2202)
+    # [218] 18.10.56.3.9.4: Require user authentication for remote connections by using Network Level Authentication (Policy, line 2211)
     #     CIS 18.10.56.3.9.4 (L1): Enabled
     #     Policy:     Require user authentication for remote connections by using Network Level Authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -6343,7 +6372,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require user authentication for remote connections by using Network Level Authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [218] 18.10.56.3.9.5: Set client connection encryption level (Policy, line 2212)
+    # [219] 18.10.56.3.9.5: Set client connection encryption level (Policy, line 2221)
     #     CIS 18.10.56.3.9.5 (L1): Enabled High Level
     #     Policy:     Set client connection encryption level = High Level
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -6372,7 +6401,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set client connection encryption level'; Value = 'High Level'; Choices = @(@{ Name = 'Low Level'; Data = [uint32]'1' }, @{ Name = 'Client Compatible'; Data = [uint32]'2' }, @{ Name = 'High Level'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [219] 18.10.56.3.11.1: Do not delete temp folders upon exit (Policy, line 2222)
+    # [220] 18.10.56.3.11.1: Do not delete temp folders upon exit (Policy, line 2231)
     #     CIS 18.10.56.3.11.1 (L1): Disabled
     #     Policy:     Do not delete temp folders upon exit = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Temporary folders
@@ -6400,7 +6429,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not delete temp folders upon exit'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [220] 18.10.56.3.11.2: Do not use temporary folders per session (Policy, line 2232)
+    # [221] 18.10.56.3.11.2: Do not use temporary folders per session (Policy, line 2241)
     #     CIS 18.10.56.3.11.2 (L1): Disabled
     #     Policy:     Do not use temporary folders per session = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Temporary folders
@@ -6428,7 +6457,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not use temporary folders per session'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [221] 18.10.57.1: Prevent downloading of enclosures (Policy, line 2242)
+    # [222] 18.10.57.1: Prevent downloading of enclosures (Policy, line 2251)
     #     CIS 18.10.57.1 (L1): Enabled
     #     Policy:     Prevent downloading of enclosures = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\RSS Feeds
@@ -6457,7 +6486,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent downloading of enclosures'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [222] 18.10.58.3: Allow indexing of encrypted files (Policy, line 2252)
+    # [223] 18.10.58.3: Allow indexing of encrypted files (Policy, line 2261)
     #     CIS 18.10.58.3 (L1): Disabled
     #     Policy:     Allow indexing of encrypted files = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Search
@@ -6485,7 +6514,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow indexing of encrypted files'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [223] 18.10.75.2.1: Configure Windows SmartScreen (Policy, line 2262)
+    # [224] 18.10.75.2.1: Configure Windows SmartScreen (Policy, line 2271)
     #     CIS 18.10.75.2.1 (L1): Enabled Warn and prevent bypass
     #     Policy:     Configure Windows SmartScreen = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -6514,7 +6543,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows SmartScreen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [224] 18.10.75.2.1: Configure Windows SmartScreen (warning level) (Policy, line 2272)
+    # [225] 18.10.75.2.1: Configure Windows SmartScreen (warning level) (Policy, line 2281)
     #     CIS 18.10.75.2.1 (L1): Enabled Warn and prevent bypass
     #     Policy:     Configure Windows SmartScreen (warning level) = Warn and prevent bypass
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -6543,7 +6572,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows SmartScreen (warning level)'; Value = 'Warn and prevent bypass'; Choices = @(@{ Name = 'Warn and prevent bypass'; Data = 'Block' }, @{ Name = 'Warn'; Data = 'Warn' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [225] 18.10.79.2: Allow Windows Ink Workspace (Policy, line 2282)
+    # [226] 18.10.79.2: Allow Windows Ink Workspace (Policy, line 2291)
     #     CIS 18.10.79.2 (L1): Disabled
     #     Policy:     Allow Windows Ink Workspace = On, but disallow access above lock
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Ink Workspace
@@ -6574,7 +6603,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Windows Ink Workspace'; Value = 'On, but disallow access above lock'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'On, but disallow access above lock'; Data = [uint32]'1' }, @{ Name = 'On'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [226] 18.10.80.1: Allow user control over installs (Policy, line 2293)
+    # [227] 18.10.80.1: Allow user control over installs (Policy, line 2302)
     #     CIS 18.10.80.1 (L1): Disabled
     #     Policy:     Allow user control over installs = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
@@ -6603,7 +6632,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow user control over installs'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [227] 18.10.80.2: Always install with elevated privileges (Policy, line 2303)
+    # [228] 18.10.80.2: Always install with elevated privileges (Policy, line 2312)
     #     CIS 18.10.80.2 (L1): Disabled
     #     Policy:     Always install with elevated privileges = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
@@ -6632,7 +6661,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always install with elevated privileges'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [228] 18.10.81.1: Sign-in last interactive user automatically after a system-initiated restart (Policy, line 2313)
+    # [229] 18.10.81.1: Sign-in last interactive user automatically after a system-initiated restart (Policy, line 2322)
     #     CIS 18.10.81.1 (L1): Disabled
     #     Policy:     Sign-in last interactive user automatically after a system-initiated restart = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Logon Options
@@ -6661,7 +6690,7 @@ $WsResources = @(
         Policy = @{ Title = 'Sign-in last interactive user automatically after a system-initiated restart'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [229] 18.10.88.1.1: Allow Basic authentication (WinRM Client) (Policy, line 2323)
+    # [230] 18.10.88.1.1: Allow Basic authentication (WinRM Client) (Policy, line 2332)
     #     CIS 18.10.88.1.1 (L1): Disabled
     #     Policy:     Allow Basic authentication (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -6690,7 +6719,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [230] 18.10.88.1.2: Allow unencrypted traffic (WinRM Client) (Policy, line 2333)
+    # [231] 18.10.88.1.2: Allow unencrypted traffic (WinRM Client) (Policy, line 2342)
     #     CIS 18.10.88.1.2 (L1): Disabled
     #     Policy:     Allow unencrypted traffic (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -6718,7 +6747,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [231] 18.10.88.1.3: Disallow Digest authentication (Policy, line 2343)
+    # [232] 18.10.88.1.3: Disallow Digest authentication (Policy, line 2352)
     #     CIS 18.10.88.1.3 (L1): Enabled
     #     Policy:     Disallow Digest authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -6747,7 +6776,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Digest authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [232] 18.10.88.2.1: Allow Basic authentication (WinRM Service) (Policy, line 2353)
+    # [233] 18.10.88.2.1: Allow Basic authentication (WinRM Service) (Policy, line 2362)
     #     CIS 18.10.88.2.1 (L1): Disabled
     #     Policy:     Allow Basic authentication (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -6776,7 +6805,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [233] 18.10.88.2.3: Allow unencrypted traffic (WinRM Service) (Policy, line 2363)
+    # [234] 18.10.88.2.3: Allow unencrypted traffic (WinRM Service) (Policy, line 2372)
     #     CIS 18.10.88.2.3 (L1): Disabled
     #     Policy:     Allow unencrypted traffic (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -6804,7 +6833,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [234] 18.10.88.2.4: Disallow WinRM from storing RunAs credentials (Policy, line 2373)
+    # [235] 18.10.88.2.4: Disallow WinRM from storing RunAs credentials (Policy, line 2382)
     #     CIS 18.10.88.2.4 (L1): Enabled
     #     Policy:     Disallow WinRM from storing RunAs credentials = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -6833,7 +6862,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow WinRM from storing RunAs credentials'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [235] 18.10.91.2.1: Prevent users from modifying settings (Policy, line 2383)
+    # [236] 18.10.91.2.1: Prevent users from modifying settings (Policy, line 2392)
     #     CIS 18.10.91.2.1 (L1): Enabled
     #     Policy:     Prevent users from modifying settings = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender Security Center\App and browser protection
@@ -6862,7 +6891,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent users from modifying settings'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [236] 18.10.92.1.1: No auto-restart with logged on users for scheduled automatic updates installations (Policy, line 2393)
+    # [237] 18.10.92.1.1: No auto-restart with logged on users for scheduled automatic updates installations (Policy, line 2402)
     #     CIS 18.10.92.1.1 (L1): Disabled
     #     Policy:     No auto-restart with logged on users for scheduled automatic updates installations = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update
@@ -6891,7 +6920,7 @@ $WsResources = @(
         Policy = @{ Title = 'No auto-restart with logged on users for scheduled automatic updates installations'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [237] 18.10.92.2.1: Configure Automatic Updates (policy enabled) (Policy, line 2403)
+    # [238] 18.10.92.2.1: Configure Automatic Updates (policy enabled) (Policy, line 2412)
     #     CIS 18.10.92.2.1 (L1): Enabled
     #     Policy:     Configure Automatic Updates (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update
@@ -6920,7 +6949,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Automatic Updates (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [238] 18.10.92.2.2: Configure Automatic Updates (scheduled install day) (Policy, line 2413)
+    # [239] 18.10.92.2.2: Configure Automatic Updates (scheduled install day) (Policy, line 2422)
     #     CIS 18.10.92.2.2 (L1): 0 - Every day
     #     Policy:     Configure Automatic Updates (scheduled install day) = 0 - Every day
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update
@@ -6949,7 +6978,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Automatic Updates (scheduled install day)'; Value = '0 - Every day'; Choices = @(@{ Name = '0 - Every day'; Data = [uint32]'0' }, @{ Name = '1 - Every Sunday'; Data = [uint32]'1' }, @{ Name = '2 - Every Monday'; Data = [uint32]'2' }, @{ Name = '3 - Every Tuesday'; Data = [uint32]'3' }, @{ Name = '4 - Every Wednesday'; Data = [uint32]'4' }, @{ Name = '5 - Every Thursday'; Data = [uint32]'5' }, @{ Name = '6 - Every Friday'; Data = [uint32]'6' }, @{ Name = '7 - Every Saturday'; Data = [uint32]'7' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [239] 18.10.92.4.1: Manage preview builds (policy enabled) (Policy, line 2423)
+    # [240] 18.10.92.4.1: Manage preview builds (policy enabled) (Policy, line 2432)
     #     CIS 18.10.92.4.1 (L1): Disabled
     #     Policy:     Manage preview builds (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -6977,7 +7006,7 @@ $WsResources = @(
         Policy = @{ Title = 'Manage preview builds (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [240] 18.10.92.4.1: Manage preview builds (preview build option) (Policy, line 2433)
+    # [241] 18.10.92.4.1: Manage preview builds (preview build option) (Policy, line 2442)
     #     CIS 18.10.92.4.1 (L1): Disabled
     #     Policy:     Manage preview builds (preview build option) = Disable preview builds once next release is public
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -7004,7 +7033,7 @@ $WsResources = @(
         Policy = @{ Title = 'Manage preview builds (preview build option)'; Value = 'Disable preview builds once next release is public'; Choices = @(@{ Name = 'Disable preview builds'; Data = [uint32]'0' }, @{ Name = 'Disable preview builds once next release is public'; Data = [uint32]'1' }, @{ Name = 'Enable preview builds'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [241] 18.10.92.4.2: Select when Preview Builds and Feature Updates are received (policy enabled) (Policy, line 2443)
+    # [242] 18.10.92.4.2: Select when Preview Builds and Feature Updates are received (policy enabled) (Policy, line 2452)
     #     CIS 18.10.92.4.2 (L1): Enabled: 180 or more days
     #     Policy:     Select when Preview Builds and Feature Updates are received (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -7033,7 +7062,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Preview Builds and Feature Updates are received (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [242] 18.10.92.4.2: Select when Preview Builds and Feature Updates are received (deferral days) (Policy, line 2453)
+    # [243] 18.10.92.4.2: Select when Preview Builds and Feature Updates are received (deferral days) (Policy, line 2462)
     #     CIS 18.10.92.4.2 (L1): Enabled: 180 or more days
     #     Policy:     Select when Preview Builds and Feature Updates are received (deferral days) = 180
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -7063,7 +7092,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Preview Builds and Feature Updates are received (deferral days)'; Value = '180'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [243] 18.10.92.4.3: Select when Quality Updates are received (policy enabled) (Policy, line 2464)
+    # [244] 18.10.92.4.3: Select when Quality Updates are received (policy enabled) (Policy, line 2473)
     #     CIS 18.10.92.4.3 (L1): Enabled 0 days
     #     Policy:     Select when Quality Updates are received (policy enabled) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -7091,7 +7120,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Quality Updates are received (policy enabled)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [244] 18.10.92.4.3: Select when Quality Updates are received (deferral days) (Policy, line 2474)
+    # [245] 18.10.92.4.3: Select when Quality Updates are received (deferral days) (Policy, line 2483)
     #     CIS 18.10.92.4.3 (L1): Enabled 0 days
     #     Policy:     Select when Quality Updates are received (deferral days) = 0 days: quality updates are not deferred
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Update\Windows Update for Business
@@ -7120,7 +7149,7 @@ $WsResources = @(
         Policy = @{ Title = 'Select when Quality Updates are received (deferral days)'; Value = '0 days: quality updates are not deferred'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [245] 19.5.1.1: Turn off toast notifications on the lock screen (Policy, line 2484)
+    # [246] 19.5.1.1: Turn off toast notifications on the lock screen (Policy, line 2493)
     #     CIS 19.5.1.1 (L1): Enabled
     #     Policy:     Turn off toast notifications on the lock screen = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Start Menu and Taskbar\Notifications
@@ -7147,7 +7176,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off toast notifications on the lock screen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [246] 19.7.5.1: Do not preserve zone information in file attachments (Policy, line 2494)
+    # [247] 19.7.5.1: Do not preserve zone information in file attachments (Policy, line 2503)
     #     CIS 19.7.5.1 (L1): Disabled
     #     Policy:     Do not preserve zone information in file attachments = Disabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Attachment Manager
@@ -7175,7 +7204,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not preserve zone information in file attachments'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [247] 19.7.5.2: Notify antivirus programs when opening attachments (Policy, line 2504)
+    # [248] 19.7.5.2: Notify antivirus programs when opening attachments (Policy, line 2513)
     #     CIS 19.7.5.2 (L1): Enabled
     #     Policy:     Notify antivirus programs when opening attachments = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Attachment Manager
@@ -7205,7 +7234,7 @@ $WsResources = @(
         Policy = @{ Title = 'Notify antivirus programs when opening attachments'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'3' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [248] 19.7.8.1: Configure Windows spotlight on lock screen (Policy, line 2514)
+    # [249] 19.7.8.1: Configure Windows spotlight on lock screen (Policy, line 2523)
     #     CIS 19.7.8.1 (L1): Disabled
     #     Policy:     Configure Windows spotlight on lock screen = Disabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -7233,7 +7262,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows spotlight on lock screen'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [249] 19.7.8.2: Do not suggest third-party content in Windows spotlight (Policy, line 2524)
+    # [250] 19.7.8.2: Do not suggest third-party content in Windows spotlight (Policy, line 2533)
     #     CIS 19.7.8.2 (L1): Enabled
     #     Policy:     Do not suggest third-party content in Windows spotlight = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -7261,7 +7290,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not suggest third-party content in Windows spotlight'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [250] 19.7.8.3: Do not use diagnostic data for tailored experiences (Policy, line 2534)
+    # [251] 19.7.8.3: Do not use diagnostic data for tailored experiences (Policy, line 2543)
     #     CIS 19.7.8.3 (L1): Enabled
     #     Policy:     Do not use diagnostic data for tailored experiences = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -7289,7 +7318,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not use diagnostic data for tailored experiences'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [251] 19.7.8.4: Turn off all Windows spotlight features (Policy, line 2544)
+    # [252] 19.7.8.4: Turn off all Windows spotlight features (Policy, line 2553)
     #     CIS 19.7.8.4 (L1): Enabled
     #     Policy:     Turn off all Windows spotlight features = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -7317,7 +7346,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off all Windows spotlight features'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [252] 19.7.8.5: Turn off Spotlight collection on Desktop (Policy, line 2554)
+    # [253] 19.7.8.5: Turn off Spotlight collection on Desktop (Policy, line 2563)
     #     CIS 19.7.8.5 (L1): Enabled
     #     Policy:     Turn off Spotlight collection on Desktop = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Cloud Content
@@ -7343,7 +7372,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Spotlight collection on Desktop'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [253] 19.7.26.1: Prevent users from sharing files within their profile. (Policy, line 2564)
+    # [254] 19.7.26.1: Prevent users from sharing files within their profile. (Policy, line 2573)
     #     CIS 19.7.26.1 (L1): Enabled
     #     Policy:     Prevent users from sharing files within their profile. = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Network Sharing
@@ -7372,7 +7401,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent users from sharing files within their profile.'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [254] 19.7.42.1: Always install with elevated privileges (User Configuration) (Policy, line 2574)
+    # [255] 19.7.42.1: Always install with elevated privileges (User Configuration) (Policy, line 2583)
     #     CIS 19.7.42.1 (L1): Disabled
     #     Policy:     Always install with elevated privileges (User Configuration) = Disabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Windows Installer
@@ -7400,7 +7429,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always install with elevated privileges (User Configuration)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [255] 1.1.1: Enforce password history (AccountPolicy, line 2584)
+    # [256] 1.1.1: Enforce password history (AccountPolicy, line 2593)
     #     CIS 1.1.1 (L1): 24 or more password(s)
     #     Template:   [System Access] PasswordHistorySize = 24; accepts {"atLeast":24}
     #     References: CIS 1.1.1
@@ -7419,7 +7448,7 @@ $WsResources = @(
         ConditionView = @{ atLeast = 24 }
     },
     # ----------------------------------------------------------------------------------------------
-    # [256] 1.1.2: Maximum password age (AccountPolicy, line 2595)
+    # [257] 1.1.2: Maximum password age (AccountPolicy, line 2604)
     #     CIS 1.1.2 (L1): 365 or fewer days, but not 0
     #     Template:   [System Access] MaximumPasswordAge = 365; accepts {"atLeast":1,"atMost":365}
     #     References: CIS 1.1.2
@@ -7438,7 +7467,7 @@ $WsResources = @(
         ConditionView = @{ atLeast = 1; atMost = 365 }
     },
     # ----------------------------------------------------------------------------------------------
-    # [257] 1.1.3: Minimum password age (AccountPolicy, line 2606)
+    # [258] 1.1.3: Minimum password age (AccountPolicy, line 2615)
     #     CIS 1.1.3 (L1): 1 or more day(s)
     #     Template:   [System Access] MinimumPasswordAge = 1; accepts {"atLeast":1}
     #     References: CIS 1.1.3
@@ -7457,7 +7486,7 @@ $WsResources = @(
         ConditionView = @{ atLeast = 1 }
     },
     # ----------------------------------------------------------------------------------------------
-    # [258] 1.1.4: Minimum password length (AccountPolicy, line 2617)
+    # [259] 1.1.4: Minimum password length (AccountPolicy, line 2626)
     #     CIS 1.1.4 (L1): 14 or more character(s)
     #     Template:   [System Access] MinimumPasswordLength = 14; accepts {"atLeast":14}
     #     References: CIS 1.1.4
@@ -7476,7 +7505,7 @@ $WsResources = @(
         ConditionView = @{ atLeast = 14 }
     },
     # ----------------------------------------------------------------------------------------------
-    # [259] 1.1.5: Password must meet complexity requirements (Policy, line 2628)
+    # [260] 1.1.5: Password must meet complexity requirements (Policy, line 2637)
     #     CIS 1.1.5 (L1): Enabled
     #     Policy:     Password must meet complexity requirements = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Password Policy
@@ -7500,7 +7529,7 @@ $WsResources = @(
         Policy = @{ Title = 'Password must meet complexity requirements'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [260] 1.1.6: Store passwords using reversible encryption (Policy, line 2638)
+    # [261] 1.1.6: Store passwords using reversible encryption (Policy, line 2647)
     #     CIS 1.1.6 (L1): Disabled
     #     Policy:     Store passwords using reversible encryption = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Password Policy
@@ -7525,7 +7554,7 @@ $WsResources = @(
         Policy = @{ Title = 'Store passwords using reversible encryption'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [261] 1.2.2: Account lockout threshold (AccountPolicy, line 2648)
+    # [262] 1.2.2: Account lockout threshold (AccountPolicy, line 2657)
     #     CIS 1.2.2 (L1): 5 or fewer invalid logon attempt(s), but not 0
     #     Template:   [System Access] LockoutBadCount = 5; accepts {"atLeast":1,"atMost":5}
     #     References: CIS 1.2.2
@@ -7544,7 +7573,7 @@ $WsResources = @(
         ConditionView = @{ atLeast = 1; atMost = 5 }
     },
     # ----------------------------------------------------------------------------------------------
-    # [262] 1.2.4: Reset account lockout counter after (AccountPolicy, line 2659)
+    # [263] 1.2.4: Reset account lockout counter after (AccountPolicy, line 2668)
     #     CIS 1.2.4 (L1): 15 or more minute(s)
     #     Template:   [System Access] ResetLockoutCount = 15; accepts {"atLeast":15}
     #     References: CIS 1.2.4
@@ -7563,7 +7592,7 @@ $WsResources = @(
         ConditionView = @{ atLeast = 15 }
     },
     # ----------------------------------------------------------------------------------------------
-    # [263] 1.2.1: Account lockout duration (AccountPolicy, line 2670)
+    # [264] 1.2.1: Account lockout duration (AccountPolicy, line 2679)
     #     CIS 1.2.1 (L1): 15 or more minute(s)
     #     Template:   [System Access] LockoutDuration = 15; accepts {"atLeast":15}
     #     References: CIS 1.2.1
@@ -7582,7 +7611,7 @@ $WsResources = @(
         ConditionView = @{ atLeast = 15 }
     },
     # ----------------------------------------------------------------------------------------------
-    # [264] 2.2.1: Access Credential Manager as a trusted caller (Policy, line 2681)
+    # [265] 2.2.1: Access Credential Manager as a trusted caller (Policy, line 2690)
     #     CIS 2.2.1 (L1): No One
     #     Policy:     Access Credential Manager as a trusted caller = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -7607,7 +7636,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [265] 2.2.3: Access this computer from the network (Policy, line 2691)
+    # [266] 2.2.3: Access this computer from the network (Policy, line 2700)
     #     CIS 2.2.3 (L1): Administrators, Authenticated Users, & ENTERPRISE DOMAIN CONTROLLERS
     #     Policy:     Access this computer from the network = BUILTIN\Administrators, NT AUTHORITY\Authenticated Users
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -7636,7 +7665,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [266] 2.2.4: Act as part of the operating system (Policy, line 2701)
+    # [267] 2.2.4: Act as part of the operating system (Policy, line 2710)
     #     CIS 2.2.4 (L1): No One
     #     Policy:     Act as part of the operating system = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -7661,7 +7690,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [267] 2.2.6: Adjust memory quotas for a process (Policy, line 2711)
+    # [268] 2.2.6: Adjust memory quotas for a process (Policy, line 2720)
     #     CIS 2.2.6 (L1): Administrators LOCAL SERVICE NETWORK SERVICE
     #     Policy:     Adjust memory quotas for a process = BUILTIN\Administrators, NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -7687,7 +7716,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [268] 2.2.8: Allow log on locally (Policy, line 2721)
+    # [269] 2.2.8: Allow log on locally (Policy, line 2730)
     #     CIS 2.2.8 (L1): Administrators
     #     Policy:     Allow log on locally = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -7714,7 +7743,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [269] 2.2.10: Allow log on through Remote Desktop Services (Policy, line 2731)
+    # [270] 2.2.10: Allow log on through Remote Desktop Services (Policy, line 2740)
     #     CIS 2.2.10 (L1): Administrators, Remote Desktop Users
     #     Policy:     Allow log on through Remote Desktop Services = BUILTIN\Administrators, BUILTIN\Remote Desktop Users
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -7739,7 +7768,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [270] 2.2.11: Back up files and directories (Policy, line 2741)
+    # [271] 2.2.11: Back up files and directories (Policy, line 2750)
     #     CIS 2.2.11 (L1): Administrators
     #     Policy:     Back up files and directories = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -7765,7 +7794,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [271] 2.2.12: Change the system time (Policy, line 2751)
+    # [272] 2.2.12: Change the system time (Policy, line 2760)
     #     CIS 2.2.12 (L1): Administrators LOCAL SERVICE
     #     Policy:     Change the system time = BUILTIN\Administrators, NT AUTHORITY\LOCAL SERVICE
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -7789,7 +7818,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [272] 2.2.13: Change the time zone (Policy, line 2761)
+    # [273] 2.2.13: Change the time zone (Policy, line 2770)
     #     CIS 2.2.13 (L1): Administrators LOCAL SERVICE
     #     Policy:     Change the time zone = BUILTIN\Administrators, NT AUTHORITY\LOCAL SERVICE
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -7813,7 +7842,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [273] 2.2.14: Create a pagefile (Policy, line 2771)
+    # [274] 2.2.14: Create a pagefile (Policy, line 2780)
     #     CIS 2.2.14 (L1): Administrators
     #     Policy:     Create a pagefile = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -7837,7 +7866,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [274] 2.2.15: Create a token object (Policy, line 2781)
+    # [275] 2.2.15: Create a token object (Policy, line 2790)
     #     CIS 2.2.15 (L1): No One
     #     Policy:     Create a token object = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -7862,7 +7891,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [275] 2.2.16: Create global objects (Policy, line 2791)
+    # [276] 2.2.16: Create global objects (Policy, line 2800)
     #     CIS 2.2.16 (L1): Administrators LOCAL SERVICE NETWORK SERVICE SERVICE
     #     Policy:     Create global objects = BUILTIN\Administrators, NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE, NT AUTHORITY\SERVICE
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -7887,7 +7916,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [276] 2.2.17: Create permanent shared objects (Policy, line 2801)
+    # [277] 2.2.17: Create permanent shared objects (Policy, line 2810)
     #     CIS 2.2.17 (L1): No One
     #     Policy:     Create permanent shared objects = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -7912,7 +7941,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [277] 2.2.19: Create symbolic links (Policy, line 2811)
+    # [278] 2.2.19: Create symbolic links (Policy, line 2820)
     #     CIS 2.2.19 (L1): Administrators NT VIRTUAL MACHINE-Virtual Machines
     #     Policy:     Create symbolic links = BUILTIN\Administrators, NT VIRTUAL MACHINE\Virtual Machines
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -7938,7 +7967,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [278] 2.2.20: Debug programs (Policy, line 2821)
+    # [279] 2.2.20: Debug programs (Policy, line 2830)
     #     CIS 2.2.20 (L1): Administrators
     #     Policy:     Debug programs = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -7963,7 +7992,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [279] 2.2.22: Deny access to this computer from the network (UserRight, line 2831)
+    # [280] 2.2.22: Deny access to this computer from the network (UserRight, line 2840)
     #     CIS 2.2.22 (L1): Guests Local account and member of Administrators group
     #     User right: SeDenyNetworkLogonRight = includes BUILTIN\Guests, NT AUTHORITY\Local account and member of Administrators group
     #     References: CIS 2.2.22
@@ -7981,7 +8010,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [280] 2.2.23: Deny log on as a batch job (Policy, line 2841)
+    # [281] 2.2.23: Deny log on as a batch job (Policy, line 2850)
     #     CIS 2.2.23 (L1): Guests
     #     Policy:     Deny log on as a batch job = includes BUILTIN\Guests
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -8008,7 +8037,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [281] 2.2.24: Deny log on as a service (UserRight, line 2851)
+    # [282] 2.2.24: Deny log on as a service (UserRight, line 2860)
     #     CIS 2.2.24 (L1): Guests
     #     User right: SeDenyServiceLogonRight = includes BUILTIN\Guests
     #     References: CIS 2.2.24
@@ -8026,7 +8055,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [282] 2.2.25: Deny log on locally (Policy, line 2861)
+    # [283] 2.2.25: Deny log on locally (Policy, line 2870)
     #     CIS 2.2.25 (L1): Guests
     #     Policy:     Deny log on locally = includes BUILTIN\Guests
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -8052,7 +8081,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [283] 2.2.27: Deny log on through Remote Desktop Services (Policy, line 2871)
+    # [284] 2.2.27: Deny log on through Remote Desktop Services (Policy, line 2880)
     #     CIS 2.2.27 (L1): Guests Local account
     #     Policy:     Deny log on through Remote Desktop Services = BUILTIN\Guests, NT AUTHORITY\Local account
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -8078,7 +8107,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [284] 2.2.29: Enable computer and user accounts to be trusted for delegation (Policy, line 2881)
+    # [285] 2.2.29: Enable computer and user accounts to be trusted for delegation (Policy, line 2890)
     #     CIS 2.2.29 (L1): No One
     #     Policy:     Enable computer and user accounts to be trusted for delegation = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -8104,7 +8133,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [285] 2.2.30: Force shutdown from a remote system (Policy, line 2891)
+    # [286] 2.2.30: Force shutdown from a remote system (Policy, line 2900)
     #     CIS 2.2.30 (L1): Administrators
     #     Policy:     Force shutdown from a remote system = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -8129,7 +8158,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [286] 2.2.31: Generate security audits (Policy, line 2901)
+    # [287] 2.2.31: Generate security audits (Policy, line 2910)
     #     CIS 2.2.31 (L1): LOCAL SERVICE, NETWORK SERVICE
     #     Policy:     Generate security audits = NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -8154,7 +8183,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [287] 2.2.33: Impersonate a client after authentication (Policy, line 2911)
+    # [288] 2.2.33: Impersonate a client after authentication (Policy, line 2920)
     #     CIS 2.2.33 (L1): Administrators LOCAL SERVICE, NETWORK SERVICE, SERVICE and when the Web Server IIS Role with Web Services Role Service is installed IIS IUSRS
     #     Policy:     Impersonate a client after authentication = BUILTIN\Administrators, NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE, NT AUTHORITY\SERVICE
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -8179,7 +8208,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [288] 2.2.34: Increase scheduling priority (Policy, line 2921)
+    # [289] 2.2.34: Increase scheduling priority (Policy, line 2930)
     #     CIS 2.2.34 (L1): Administrators Window ManagerWindow Manager Group
     #     Policy:     Increase scheduling priority = BUILTIN\Administrators, Window Manager\Window Manager Group
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -8204,7 +8233,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [289] 2.2.35: Load and unload device drivers (Policy, line 2931)
+    # [290] 2.2.35: Load and unload device drivers (Policy, line 2940)
     #     CIS 2.2.35 (L1): Administrators
     #     Policy:     Load and unload device drivers = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -8228,7 +8257,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [290] 2.2.36: Lock pages in memory (Policy, line 2941)
+    # [291] 2.2.36: Lock pages in memory (Policy, line 2950)
     #     CIS 2.2.36 (L1): No One
     #     Policy:     Lock pages in memory = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -8253,7 +8282,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [291] 2.2.39: Manage auditing and security log (Policy, line 2951)
+    # [292] 2.2.39: Manage auditing and security log (Policy, line 2960)
     #     CIS 2.2.39 (L1): Administrators
     #     Policy:     Manage auditing and security log = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -8278,7 +8307,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [292] 2.2.40: Modify an object label (Policy, line 2961)
+    # [293] 2.2.40: Modify an object label (Policy, line 2970)
     #     CIS 2.2.40 (L1): No One
     #     Policy:     Modify an object label = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -8302,7 +8331,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [293] 2.2.41: Modify firmware environment values (Policy, line 2971)
+    # [294] 2.2.41: Modify firmware environment values (Policy, line 2980)
     #     CIS 2.2.41 (L1): Administrators
     #     Policy:     Modify firmware environment values = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -8326,7 +8355,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [294] 2.2.42: Perform volume maintenance tasks (Policy, line 2981)
+    # [295] 2.2.42: Perform volume maintenance tasks (Policy, line 2990)
     #     CIS 2.2.42 (L1): Administrators
     #     Policy:     Perform volume maintenance tasks = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -8351,7 +8380,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [295] 2.2.43: Profile single process (Policy, line 2991)
+    # [296] 2.2.43: Profile single process (Policy, line 3000)
     #     CIS 2.2.43 (L1): Administrators
     #     Policy:     Profile single process = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -8375,7 +8404,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [296] 2.2.44: Profile system performance (Policy, line 3001)
+    # [297] 2.2.44: Profile system performance (Policy, line 3010)
     #     CIS 2.2.44 (L1): Administrators NT SERVICE.WdiServiceHost
     #     Policy:     Profile system performance = BUILTIN\Administrators, *S-1-5-80-3139157870-2983391045-3678747466-658725712-1809340420
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -8398,7 +8427,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [297] 2.2.45: Replace a process level token (Policy, line 3011)
+    # [298] 2.2.45: Replace a process level token (Policy, line 3020)
     #     CIS 2.2.45 (L1): LOCAL SERVICE NETWORK SERVICE
     #     Policy:     Replace a process level token = NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -8423,7 +8452,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [298] 2.2.46: Restore files and directories (Policy, line 3021)
+    # [299] 2.2.46: Restore files and directories (Policy, line 3030)
     #     CIS 2.2.46 (L1): Administrators
     #     Policy:     Restore files and directories = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -8447,7 +8476,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [299] 2.2.47: Shut down the system (Policy, line 3031)
+    # [300] 2.2.47: Shut down the system (Policy, line 3040)
     #     CIS 2.2.47 (L1): Administrators
     #     Policy:     Shut down the system = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -8470,7 +8499,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [300] 2.2.49: Take ownership of files or other objects (Policy, line 3041)
+    # [301] 2.2.49: Take ownership of files or other objects (Policy, line 3050)
     #     CIS 2.2.49 (L1): Administrators
     #     Policy:     Take ownership of files or other objects = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -8494,7 +8523,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [301] 2.3.1.2: Accounts: Guest account status (Policy, line 3051)
+    # [302] 2.3.1.2: Accounts: Guest account status (Policy, line 3060)
     #     CIS 2.3.1.2 (L1): Disabled
     #     Policy:     Accounts: Guest account status = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -8519,7 +8548,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Guest account status'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [302] 2.3.1.4: Accounts: Rename administrator account (Policy, line 3061)
+    # [303] 2.3.1.4: Accounts: Rename administrator account (Policy, line 3070)
     #     CIS 2.3.1.4 (L1): Configure Accounts Rename administrator account
     #     Policy:     Accounts: Rename administrator account = any name other than Administrator
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -8547,7 +8576,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Rename administrator account'; Value = 'any name other than Administrator'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [303] 2.3.1.5: Accounts: Rename guest account (Policy, line 3071)
+    # [304] 2.3.1.5: Accounts: Rename guest account (Policy, line 3080)
     #     CIS 2.3.1.5 (L1): Configure Accounts Rename guest account
     #     Policy:     Accounts: Rename guest account = any name other than Guest
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -8574,7 +8603,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Rename guest account'; Value = 'any name other than Guest'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [304] 2.3.10.1: Network access: Allow anonymous SID/Name translation (Policy, line 3081)
+    # [305] 2.3.10.1: Network access: Allow anonymous SID/Name translation (Policy, line 3090)
     #     CIS 2.3.10.1 (L1): Disabled
     #     Policy:     Network access: Allow anonymous SID/Name translation = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -8599,7 +8628,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Allow anonymous SID/Name translation'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [305] 17.1.1: Audit Credential Validation (Policy, line 3091)
+    # [306] 17.1.1: Audit Credential Validation (Policy, line 3100)
     #     CIS 17.1.1 (L1): Success and Failure
     #     Policy:     Audit Credential Validation = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Account Logon
@@ -8624,7 +8653,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [306] 17.2.1: Audit Application Group Management (Policy, line 3101)
+    # [307] 17.2.1: Audit Application Group Management (Policy, line 3110)
     #     CIS 17.2.1 (L1): Success and Failure
     #     Policy:     Audit Application Group Management = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Account Management
@@ -8646,7 +8675,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [307] 17.2.5: Audit Security Group Management (Policy, line 3111)
+    # [308] 17.2.5: Audit Security Group Management (Policy, line 3120)
     #     CIS 17.2.5 (L1): include Success
     #     Policy:     Audit Security Group Management = includes Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Account Management
@@ -8669,7 +8698,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [308] 17.2.6: Audit User Account Management (Policy, line 3121)
+    # [309] 17.2.6: Audit User Account Management (Policy, line 3130)
     #     CIS 17.2.6 (L1): Success and Failure
     #     Policy:     Audit User Account Management = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Account Management
@@ -8693,7 +8722,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [309] 17.3.1: Audit PNP Activity (Policy, line 3131)
+    # [310] 17.3.1: Audit PNP Activity (Policy, line 3140)
     #     CIS 17.3.1 (L1): include Success
     #     Policy:     Audit PNP Activity = includes Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Detailed Tracking
@@ -8716,7 +8745,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [310] 17.3.2: Audit Process Creation (Policy, line 3141)
+    # [311] 17.3.2: Audit Process Creation (Policy, line 3150)
     #     CIS 17.3.2 (L1): include Success
     #     Policy:     Audit Process Creation = includes Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Detailed Tracking
@@ -8739,7 +8768,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [311] 17.5.1: Audit Account Lockout (Policy, line 3151)
+    # [312] 17.5.1: Audit Account Lockout (Policy, line 3160)
     #     CIS 17.5.1 (L1): include Failure
     #     Policy:     Audit Account Lockout = includes Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
@@ -8762,7 +8791,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [312] 17.5.2: Audit Group Membership (Policy, line 3161)
+    # [313] 17.5.2: Audit Group Membership (Policy, line 3170)
     #     CIS 17.5.2 (L1): include Success
     #     Policy:     Audit Group Membership = includes Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
@@ -8785,7 +8814,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [313] 17.5.3: Audit Logoff (Policy, line 3171)
+    # [314] 17.5.3: Audit Logoff (Policy, line 3180)
     #     CIS 17.5.3 (L1): include Success
     #     Policy:     Audit Logoff = includes Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
@@ -8807,7 +8836,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [314] 17.5.4: Audit Logon (Policy, line 3181)
+    # [315] 17.5.4: Audit Logon (Policy, line 3190)
     #     CIS 17.5.4 (L1): Success and Failure
     #     Policy:     Audit Logon = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
@@ -8830,7 +8859,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [315] 17.5.5: Audit Other Logon/Logoff Events (Policy, line 3191)
+    # [316] 17.5.5: Audit Other Logon/Logoff Events (Policy, line 3200)
     #     CIS 17.5.5 (L1): Success and Failure
     #     Policy:     Audit Other Logon/Logoff Events = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
@@ -8852,7 +8881,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [316] 17.5.6: Audit Special Logon (Policy, line 3201)
+    # [317] 17.5.6: Audit Special Logon (Policy, line 3210)
     #     CIS 17.5.6 (L1): include Success
     #     Policy:     Audit Special Logon = includes Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
@@ -8875,7 +8904,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [317] 17.6.1: Audit Detailed File Share (Policy, line 3211)
+    # [318] 17.6.1: Audit Detailed File Share (Policy, line 3220)
     #     CIS 17.6.1 (L1): include Failure
     #     Policy:     Audit Detailed File Share = includes Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Object Access
@@ -8897,7 +8926,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [318] 17.6.2: Audit File Share (Policy, line 3221)
+    # [319] 17.6.2: Audit File Share (Policy, line 3230)
     #     CIS 17.6.2 (L1): Success and Failure
     #     Policy:     Audit File Share = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Object Access
@@ -8919,7 +8948,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [319] 17.6.3: Audit Other Object Access Events (Policy, line 3231)
+    # [320] 17.6.3: Audit Other Object Access Events (Policy, line 3240)
     #     CIS 17.6.3 (L1): Success and Failure
     #     Policy:     Audit Other Object Access Events = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Object Access
@@ -8942,7 +8971,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [320] 17.6.4: Audit Removable Storage (Policy, line 3241)
+    # [321] 17.6.4: Audit Removable Storage (Policy, line 3250)
     #     CIS 17.6.4 (L1): Success and Failure
     #     Policy:     Audit Removable Storage = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Object Access
@@ -8966,7 +8995,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [321] 17.7.1: Audit Audit Policy Change (AuditPolicy, line 3251)
+    # [322] 17.7.1: Audit Audit Policy Change (AuditPolicy, line 3260)
     #     CIS 17.7.1 (L1): include Success
     #     Audit:      Audit Policy Change {0CCE922F-69AE-11D9-BED3-505054503030} = includes Success
     #     References: CIS 17.7.1
@@ -8983,7 +9012,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [322] 17.7.2: Audit Authentication Policy Change (Policy, line 3261)
+    # [323] 17.7.2: Audit Authentication Policy Change (Policy, line 3270)
     #     CIS 17.7.2 (L1): include Success
     #     Policy:     Audit Authentication Policy Change = includes Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Policy Change
@@ -9005,7 +9034,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [323] 17.7.3: Audit Authorization Policy Change (Policy, line 3271)
+    # [324] 17.7.3: Audit Authorization Policy Change (Policy, line 3280)
     #     CIS 17.7.3 (L1): include Success
     #     Policy:     Audit Authorization Policy Change = includes Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Policy Change
@@ -9027,7 +9056,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [324] 17.7.4: Audit MPSSVC Rule-Level Policy Change (Policy, line 3281)
+    # [325] 17.7.4: Audit MPSSVC Rule-Level Policy Change (Policy, line 3290)
     #     CIS 17.7.4 (L1): Success and Failure
     #     Policy:     Audit MPSSVC Rule-Level Policy Change = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Policy Change
@@ -9049,7 +9078,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [325] 17.7.5: Audit Other Policy Change Events (Policy, line 3291)
+    # [326] 17.7.5: Audit Other Policy Change Events (Policy, line 3300)
     #     CIS 17.7.5 (L1): include Failure
     #     Policy:     Audit Other Policy Change Events = includes Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Policy Change
@@ -9072,7 +9101,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [326] 17.8.1: Audit Sensitive Privilege Use (Policy, line 3301)
+    # [327] 17.8.1: Audit Sensitive Privilege Use (Policy, line 3310)
     #     CIS 17.8.1 (L1): Success and Failure
     #     Policy:     Audit Sensitive Privilege Use = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Privilege Use
@@ -9096,7 +9125,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [327] 17.9.1: Audit IPsec Driver (Policy, line 3311)
+    # [328] 17.9.1: Audit IPsec Driver (Policy, line 3320)
     #     CIS 17.9.1 (L1): Success and Failure
     #     Policy:     Audit IPsec Driver = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
@@ -9120,7 +9149,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [328] 17.9.2: Audit Other System Events (Policy, line 3321)
+    # [329] 17.9.2: Audit Other System Events (Policy, line 3330)
     #     CIS 17.9.2 (L1): Success and Failure
     #     Policy:     Audit Other System Events = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
@@ -9143,7 +9172,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [329] 17.9.3: Audit Security State Change (Policy, line 3331)
+    # [330] 17.9.3: Audit Security State Change (Policy, line 3340)
     #     CIS 17.9.3 (L1): include Success
     #     Policy:     Audit Security State Change = includes Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
@@ -9165,7 +9194,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [330] 17.9.4: Audit Security System Extension (Policy, line 3341)
+    # [331] 17.9.4: Audit Security System Extension (Policy, line 3350)
     #     CIS 17.9.4 (L1): include Success
     #     Policy:     Audit Security System Extension = includes Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
@@ -9187,7 +9216,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [331] 17.9.5: Audit System Integrity (Policy, line 3351)
+    # [332] 17.9.5: Audit System Integrity (Policy, line 3360)
     #     CIS 17.9.5 (L1): Success and Failure
     #     Policy:     Audit System Integrity = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
@@ -9211,7 +9240,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [332] 2.3.11.6: Network security: Force logoff when logon hours expire (Policy, line 3361)
+    # [333] 2.3.11.6: Network security: Force logoff when logon hours expire (Policy, line 3370)
     #     CIS 2.3.11.6 (L1): Enabled
     #     Policy:     Network security: Force logoff when logon hours expire = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -9238,7 +9267,7 @@ $WsResources = @(
 #endregion
 
 #region Runtime (winstate 0.1.0)
-# winstate runtime 0.1.0 sha256:e3085d13166496e955769519e8c19be24c0913c60c442e0f2409be94f4eecda3
+# winstate runtime 0.1.0 sha256:66400c15e3eba74f4c896117981b9cc680f95873ce1771f0bae55c21b607f6c8
 # --- runtime: src/compile/runtime/core.ps1 ---
 # The engine core shared by every generated script: the kind and store tables, the run
 # (Invoke-WsConfiguration), the condition rules and the output. It knows no kind's internals:
@@ -9261,6 +9290,9 @@ $script:WsKindTable = @{
         DesiredColumns = @('Ensure', 'Success', 'Failure') }
     AppLockerPolicy = @{ Store = 'Registry'; Noun = 'AppLockerPolicy'; Payload = $null
         DesiredColumns = @('Collections', 'Exact') }
+    # Check only, no store: it queries the live system itself (Store 'None': see Invoke-WsConfiguration).
+    CimInstance    = @{ Store = 'None'; Noun = 'CimInstance'; Payload = $null; CheckOnly = $true
+        DesiredColumns = @('Expect') }
 }
 
 # Stores: how each opens and saves, offline (a file) and live; what a missing file is called.
@@ -9516,8 +9548,10 @@ function Format-WsText {
             if ($r.waiver.status -eq 'expired') { $note = ' [waiver expired {0}: enforced]' -f $r.waiver.expires }
             elseif ($r.waiver.Contains('override')) { $note = ' [waiver override until {0}]' -f $r.waiver.expires }
         }
+        if ($r.Contains('checkOnly') -and -not $r.inDesiredState) { $note += ' [check only: set does not change it]' }
         if ($r.Contains('error')) { $lines.Add(('[ERROR]   {0}: {1}' -f $r.name, $r.error)); continue }
         if ($r.Contains('waived')) { $lines.Add(('[WAIVED]  {0}: until {1}: {2}' -f $r.name, $r.waiver.expires, $r.waiver.justification)); continue }
+        if ($r.Contains('notEvaluated')) { $lines.Add(('[SKIPPED] {0}: {1}' -f $r.name, $r.notEvaluated)); continue }
         if ($r.Contains('skipped')) { $lines.Add(('[SKIPPED] {0}: not attempted (an earlier setting failed; -FailFast)' -f $r.name)); continue }
         if ($Report.mode -eq 'Get') { $lines.Add(('[GET]     {0}: {1}' -f $r.name, (Format-WsStateText -Kind $r.kind -View $r.actual))); continue }
         $current = $r.actual
@@ -9569,6 +9603,10 @@ function Invoke-WsConfiguration {
         $files[$name] = $given[$script:WsStoreTable[$name].Parameter]
         if ($files[$name]) { $offline = $true }
     }
+    # A live change from a PowerShell that is not elevated would fail value by value: said once, first.
+    if ($changing -and -not $offline -and [System.Environment]::OSVersion.Platform -eq [System.PlatformID]::Win32NT -and -not (Test-WsElevated)) {
+        throw 'changing the live machine needs administrator rights, and this PowerShell is not elevated: run the script from an elevated prompt (Run as administrator); nothing was changed'
+    }
     # Each resource's kind module, and the stores the run needs: checked before the lock or any read.
     $modules = [object[]]::new($Resources.Count)
     $needed = @{}
@@ -9579,7 +9617,7 @@ function Invoke-WsConfiguration {
         $module = $byKind[$kindName]
         if ($null -eq $module) { $module = Get-WsKindModule -Kind $kindName; $byKind[$kindName] = $module }
         $modules[$i] = $module
-        if (-not $needed.ContainsKey($module.Store)) {
+        if ($module.Store -ne 'None' -and -not $needed.ContainsKey($module.Store)) {
             $needed[$module.Store] = $module.Kind
             $store = $script:WsStoreTable[$module.Store]
             if ($offline -and -not $files[$module.Store]) {
@@ -9616,6 +9654,9 @@ function Invoke-WsConfiguration {
                 $stores[$name] = Open-WsStore -Name $name -LiteralPath $files[$name]
             }
         }
+        # What each kind is given: its store, or for a kind without one ('None') only whether the run is offline.
+        $storeOf = @{ None = @{ Name = 'None'; Offline = $offline; Immediate = $false; Dirty = $false } }
+        foreach ($name in $stores.Keys) { $storeOf[$name] = $stores[$name] }
         # Reports name every file used, and the one reports have always shown as 'snapshot'.
         $snapshots = [ordered]@{}
         $mainFile = $null
@@ -9666,7 +9707,7 @@ function Invoke-WsConfiguration {
             $rows = [object[]]::new($indexes.Count)
             for ($j = 0; $j -lt $indexes.Count; $j++) { $rows[$j] = $Resources[$indexes[$j]] }
             try {
-                $read = & $module.States -Store $stores[$module.Store] -Resources $rows
+                $read = & $module.States -Store $storeOf[$module.Store] -Resources $rows
                 for ($j = 0; $j -lt $indexes.Count; $j++) { $batch[$indexes[$j]] = $read[$j] }
             } catch { $null = $_ }
         }
@@ -9678,7 +9719,7 @@ function Invoke-WsConfiguration {
             if ($null -ne $resource.Id) { $result.id = $resource.Id }
             $current = $batch[$index]
             try {
-                if ($null -eq $current) { $current = & $module.State -Store $stores[$module.Store] -Resource $resource }
+                if ($null -eq $current) { $current = & $module.State -Store $storeOf[$module.Store] -Resource $resource }
                 if ($Mode -eq 'Get') {
                     $result.actual = $current.View
                 } else {
@@ -9686,6 +9727,14 @@ function Invoke-WsConfiguration {
                     if ($Mode -eq 'Test') { $result.actual = $current.View } else { $result.before = $current.View }
                     $result.inDesiredState = ($current.Differing.Length -eq 0)
                     $result.differingProperties = $current.Differing
+                    if ($module.CheckOnly) { $result.checkOnly = $true }
+                }
+                if ($null -ne $current.NotEvaluated) {
+                    # Not judged (a runtime query on a snapshot): counted once, as skipped, with why.
+                    foreach ($judged in @('inDesiredState', 'differingProperties', 'actual', 'before')) { if ($result.Contains($judged)) { $result.Remove($judged) } }
+                    $result.notEvaluated = [string]$current.NotEvaluated
+                    $result.skipped = $true
+                    $current = $null
                 }
             } catch {
                 $result = New-WsResult -Resource $resource
@@ -9713,7 +9762,7 @@ function Invoke-WsConfiguration {
             # What this run may touch: what drifts now, and what the kind wants judged again at
             # set time (a key to remove once empty, which earlier resources of the same run may empty).
             $touched = @(for ($i = 0; $i -lt $Resources.Count; $i++) {
-                    if ($null -ne $states[$i] -and ($states[$i].Differing.Length -gt 0 -or $states[$i].Recheck)) { $i }
+                    if ($null -ne $states[$i] -and -not $modules[$i].CheckOnly -and ($states[$i].Differing.Length -gt 0 -or $states[$i].Recheck)) { $i }
                 })
             $drifted = @(foreach ($i in $touched) { if ($states[$i].Differing.Length -gt 0) { $i } })
             if ($changing -and $drifted.Count -gt 0) {
@@ -9756,10 +9805,12 @@ function Invoke-WsConfiguration {
             for ($i = 0; $i -lt $Resources.Count; $i++) {
                 $resource = $Resources[$i]
                 $result = $results[$i]
-                if ($result.Contains('error') -or $result.Contains('waived')) { continue }
+                if ($result.Contains('error') -or $result.Contains('waived') -or $result.Contains('notEvaluated')) { continue }
                 if ($stopped) { $result.skipped = $true; continue }
                 $result.changed = $false
                 $module = $modules[$i]
+                # Check only: reported as it is, never changed.
+                if ($module.CheckOnly) { $result.after = $states[$i].View; continue }
                 $storeName = $module.Store
                 $store = $stores[$storeName]
                 # A change real at once is a save: a writer that lost the lock (or its parent) stops before it.
@@ -9822,19 +9873,21 @@ function Invoke-WsConfiguration {
         $summary = [ordered]@{ total = $Resources.Count; inDesiredState = 0; drifted = 0; changed = 0; failed = 0; skipped = 0; waived = 0 }
         # Each resource in at most one count (Get judges nothing), so that test and set add up to the total.
         $anyChange = $false
+        # Not evaluated (a runtime check on a snapshot) is skipped by design, not a change left undone.
+        $notEvaluated = 0
         foreach ($result in $results) {
             $madeChange = ($result.Contains('changed') -and $result.changed)
             if ($madeChange) { $anyChange = $true }
             if ($result.Contains('error')) { $summary.failed++ }
             elseif ($result.Contains('waived')) { $summary.waived++ }
-            elseif ($result.Contains('skipped')) { $summary.skipped++ }
+            elseif ($result.Contains('skipped')) { $summary.skipped++; if ($result.Contains('notEvaluated')) { $notEvaluated++ } }
             elseif ($madeChange) { $summary.changed++ }
             elseif ($result.Contains('inDesiredState')) {
                 if ($result.inDesiredState) { $summary.inDesiredState++ } else { $summary.drifted++ }
             }
         }
         # Partial: some changes were made (even one whose read-back then failed) but not all succeeded.
-        $partial = ($anyChange -and ($summary.failed + $summary.skipped) -gt 0)
+        $partial = ($anyChange -and ($summary.failed + $summary.skipped - $notEvaluated) -gt 0)
         $target = 'live'
         if ($offline) { $target = 'snapshot' }
         return [ordered]@{
@@ -10280,10 +10333,21 @@ function Assert-WsElevated {
     if ([System.Environment]::OSVersion.Platform -ne [System.PlatformID]::Win32NT) {
         throw "$Tool exists only on Windows; give a snapshot file instead"
     }
-    $principal = [System.Security.Principal.WindowsPrincipal]::new([System.Security.Principal.WindowsIdentity]::GetCurrent())
-    if (-not $principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)) {
+    if (-not (Test-WsElevated)) {
         throw "$Tool needs an elevated PowerShell (Run as administrator); nothing was read or changed"
     }
+}
+
+function Test-WsElevated {
+    <#
+    .SYNOPSIS
+    Whether this PowerShell holds an administrator token (Windows only; call it only there).
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param()
+    $principal = [System.Security.Principal.WindowsPrincipal]::new([System.Security.Principal.WindowsIdentity]::GetCurrent())
+    return $principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)
 }
 
 function Invoke-WsNativeTool {
@@ -14277,6 +14341,279 @@ function Get-WsAppLockerPolicyBackupEntries {
     $out = [object[]]::new($Resources.Count)
     for ($i = 0; $i -lt $Resources.Count; $i++) { $out[$i] = Get-WsAppLockerPolicyBackupEntry -Store $Store -Resource $Resources[$i] }
     return , $out
+}
+
+# --- runtime: src/kinds/cim-instance/cim-instance.ps1 ---
+# CimInstance: check-only runtime state (src/kinds/cim-instance/kind.ts). A row names a CIM
+# namespace and class and what some of its properties must hold; the state is read with
+# Get-CimInstance on the live system. The kind has no store: the engine passes it a stand-in that
+# only says whether the run is offline, and then nothing is queried ("not evaluated on a snapshot").
+# Set never changes anything and the engine never asks it to (CheckOnly in the kind table).
+
+function Test-WsCimNumber {
+    # A CIM number: any integer or floating type (not bool, char, text or date).
+    param($Value)
+    if ($null -eq $Value) { return $false }
+    $code = [int][System.Type]::GetTypeCode($Value.GetType())
+    return ($code -ge 5 -and $code -le 15)
+}
+
+function Test-WsCimSame {
+    # One CIM value against one expected value: numbers by value, text ignoring case, booleans exactly.
+    param($Actual, $Expected)
+    if ($null -eq $Actual) { return $false }
+    if ($Expected -is [bool] -or $Actual -is [bool]) { return ($Actual -is [bool] -and $Expected -is [bool] -and $Actual -eq $Expected) }
+    if ((Test-WsCimNumber -Value $Actual) -and (Test-WsCimNumber -Value $Expected)) { return ([decimal]$Actual -eq [decimal]$Expected) }
+    return ([string]$Actual -ieq [string]$Expected)
+}
+
+function Test-WsCimExpectation {
+    <#
+    .SYNOPSIS
+    Whether a property value meets an expectation: every test given holds (Equals, OneOf, AtLeast,
+    AtMost, Contains) and, when AnyOf is given, one of its expectations.
+    .PARAMETER Expectation
+    The row's Test: a hashtable with any of Equals, OneOf, AtLeast, AtMost, Contains, AnyOf.
+    .PARAMETER Value
+    The property's value (a list for array properties; $null when the instance has none).
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([Parameter(Mandatory = $true)] $Expectation, [AllowNull()] $Value)
+    $isList = ($Value -is [System.Array])
+    if ($Expectation.Contains('Equals') -and ($isList -or -not (Test-WsCimSame -Actual $Value -Expected $Expectation.Equals))) { return $false }
+    if ($Expectation.Contains('OneOf')) {
+        if ($isList) { return $false }
+        $found = $false
+        foreach ($allowed in $Expectation.OneOf) { if (Test-WsCimSame -Actual $Value -Expected $allowed) { $found = $true; break } }
+        if (-not $found) { return $false }
+    }
+    foreach ($bound in @('AtLeast', 'AtMost')) {
+        if (-not $Expectation.Contains($bound)) { continue }
+        if ($isList -or -not (Test-WsCimNumber -Value $Value)) { return $false }
+        if ($bound -eq 'AtLeast' -and [decimal]$Value -lt [decimal]$Expectation.AtLeast) { return $false }
+        if ($bound -eq 'AtMost' -and [decimal]$Value -gt [decimal]$Expectation.AtMost) { return $false }
+    }
+    if ($Expectation.Contains('Contains')) {
+        # A scalar is a list of one; no value holds nothing.
+        $items = @()
+        if ($null -ne $Value) { $items = @($Value) }
+        foreach ($wanted in $Expectation.Contains) {
+            $found = $false
+            foreach ($item in $items) { if (Test-WsCimSame -Actual $item -Expected $wanted) { $found = $true; break } }
+            if (-not $found) { return $false }
+        }
+    }
+    if ($Expectation.Contains('AnyOf')) {
+        foreach ($alternative in $Expectation.AnyOf) { if (Test-WsCimExpectation -Expectation $alternative -Value $Value) { return $true } }
+        return $false
+    }
+    return $true
+}
+
+function ConvertTo-WsCimViewValue {
+    # A property value as JSON carries it: numbers, text and booleans as they are, lists as lists,
+    # anything else (a date, an embedded instance) as its text.
+    param($Value)
+    if ($null -eq $Value) { return $null }
+    if ($Value -is [System.Array]) { return , [object[]]@(foreach ($item in $Value) { ConvertTo-WsCimViewValue -Value $item }) }
+    if ($Value -is [string] -or $Value -is [bool] -or (Test-WsCimNumber -Value $Value)) { return $Value }
+    return [string]$Value
+}
+
+function Get-WsCimDesiredView {
+    param($Resource)
+    $properties = [ordered]@{}
+    foreach ($item in $Resource.Expect) { $properties[$item.Property] = $item.View }
+    return [ordered]@{ properties = $properties }
+}
+
+function Invoke-WsCimQuery {
+    <#
+    .SYNOPSIS
+    The instances of a CIM class, or a clear error when the class cannot be queried here.
+    .PARAMETER Namespace
+    The namespace, e.g. root\Microsoft\Windows\DeviceGuard.
+    .PARAMETER ClassName
+    The class, e.g. Win32_DeviceGuard.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param([Parameter(Mandatory = $true)] [string] $Namespace, [Parameter(Mandatory = $true)] [string] $ClassName)
+    if ($null -eq (Get-Command -Name 'Get-CimInstance' -CommandType Cmdlet -ErrorAction SilentlyContinue)) {
+        throw ('cannot query {0}:{1}: Get-CimInstance is not available in this PowerShell ({2} {3}); CIM classes can be queried only on Windows' -f $Namespace, $ClassName, $PSVersionTable.PSEdition, $PSVersionTable.PSVersion)
+    }
+    try {
+        return , [object[]]@(Get-CimInstance -Namespace $Namespace -ClassName $ClassName -ErrorAction Stop)
+    } catch {
+        throw ('cannot query {0}:{1}: {2}' -f $Namespace, $ClassName, $_.Exception.Message)
+    }
+}
+
+function Test-WsCimInstances {
+    <#
+    .SYNOPSIS
+    Judges the instances a query returned: a property differs unless every instance meets its
+    expectation (no instance: every property differs). The view shows the first instance's values.
+    .PARAMETER Resource
+    A CimInstance row.
+    .PARAMETER Instances
+    What Get-CimInstance returned (any objects with those properties).
+    #>
+    [CmdletBinding()]
+    [OutputType([hashtable])]
+    param([Parameter(Mandatory = $true)] $Resource, [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Instances)
+    $properties = [ordered]@{}
+    $differing = [System.Collections.Generic.List[string]]::new()
+    foreach ($item in $Resource.Expect) {
+        $met = ($Instances.Count -gt 0)
+        for ($n = 0; $n -lt $Instances.Count; $n++) {
+            $property = $Instances[$n].PSObject.Properties[$item.Property]
+            if ($null -eq $property) { throw ('{0}:{1} has no property {2}' -f $Resource.Namespace, $Resource.ClassName, $item.Property) }
+            if ($n -eq 0) { $properties[$item.Property] = ConvertTo-WsCimViewValue -Value $property.Value }
+            if ($met -and -not (Test-WsCimExpectation -Expectation $item.Test -Value $property.Value)) { $met = $false }
+        }
+        if (-not $met) { $differing.Add($item.Property) }
+    }
+    $view = [ordered]@{ ensure = 'Present'; instances = $Instances.Count; properties = $properties }
+    if ($Instances.Count -eq 0) { $view = [ordered]@{ ensure = 'Absent'; instances = 0 } }
+    return @{ View = $view; Differing = $differing.ToArray(); Desired = (Get-WsCimDesiredView -Resource $Resource); Setting = $null; Recheck = $false }
+}
+
+function Get-WsCimInstanceStates {
+    <#
+    .SYNOPSIS
+    The state of CIM resources: each class queried once; every instance must meet every property's
+    expectation. Offline: not evaluated, and nothing is queried.
+    .PARAMETER Store
+    The engine's stand-in for a kind without a store: only Offline is read.
+    .PARAMETER Resources
+    CimInstance rows (Namespace, ClassName, Expect of Property, Test, View).
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] [object[]] $Resources)
+    $out = [object[]]::new($Resources.Count)
+    $queried = @{}
+    for ($i = 0; $i -lt $Resources.Count; $i++) {
+        $resource = $Resources[$i]
+        if ($Store.Offline) {
+            $out[$i] = @{ View = $null; Differing = [string[]]@(); Desired = (Get-WsCimDesiredView -Resource $resource); Setting = $null; Recheck = $false
+                NotEvaluated = ('not evaluated on a snapshot: {0}:{1} is runtime state, queried only on a live target' -f $resource.Namespace, $resource.ClassName) }
+            continue
+        }
+        $key = $resource.Namespace + ':' + $resource.ClassName
+        if (-not $queried.ContainsKey($key)) { $queried[$key] = Invoke-WsCimQuery -Namespace $resource.Namespace -ClassName $resource.ClassName }
+        $out[$i] = Test-WsCimInstances -Resource $resource -Instances $queried[$key]
+    }
+    return , $out
+}
+
+function Get-WsCimInstanceState {
+    <#
+    .SYNOPSIS
+    The state of one CIM resource (see Get-WsCimInstanceStates).
+    .PARAMETER Store
+    The engine's stand-in for a kind without a store.
+    .PARAMETER Resource
+    A CimInstance row.
+    #>
+    [CmdletBinding()]
+    [OutputType([hashtable])]
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
+    return (Get-WsCimInstanceStates -Store $Store -Resources @($Resource))[0]
+}
+
+function Set-WsCimInstanceState {
+    <#
+    .SYNOPSIS
+    Refuses: runtime state is checked, never set (the engine does not call it for a check-only kind).
+    .PARAMETER Store
+    The engine's stand-in for a kind without a store.
+    .PARAMETER Resource
+    A CimInstance row.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
+    throw ('{0} is check-only: winstate does not change {1}:{2}' -f $Resource.Name, $Resource.Namespace, $Resource.ClassName)
+}
+
+function Get-WsCimInstanceBackupEntry {
+    <#
+    .SYNOPSIS
+    Nothing: a check-only resource changes nothing, so it has no prior state to keep.
+    .PARAMETER Store
+    The engine's stand-in for a kind without a store.
+    .PARAMETER Resource
+    A CimInstance row.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
+    return $null
+}
+
+function Get-WsCimInstanceBackupEntries {
+    <#
+    .SYNOPSIS
+    Nothing for each resource (see Get-WsCimInstanceBackupEntry).
+    .PARAMETER Store
+    The engine's stand-in for a kind without a store.
+    .PARAMETER Resources
+    CimInstance rows.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] [object[]] $Resources)
+    return , [object[]]::new($Resources.Count)
+}
+
+function Format-WsCimExpectationText {
+    param($Expectation)
+    $parts = [System.Collections.Generic.List[string]]::new()
+    if ($Expectation.Contains('equals')) { $parts.Add('equals ' + (Format-WsCimWord -Value $Expectation.equals)) }
+    if ($Expectation.Contains('oneOf')) { $parts.Add('one of ' + (@(foreach ($v in $Expectation.oneOf) { Format-WsCimWord -Value $v }) -join ', ')) }
+    if ($Expectation.Contains('atLeast')) { $parts.Add('at least ' + (Format-WsCimWord -Value $Expectation.atLeast)) }
+    if ($Expectation.Contains('atMost')) { $parts.Add('at most ' + (Format-WsCimWord -Value $Expectation.atMost)) }
+    if ($Expectation.Contains('contains')) { $parts.Add('contains ' + (@(foreach ($v in $Expectation.contains) { Format-WsCimWord -Value $v }) -join ', ')) }
+    if ($Expectation.Contains('anyOf')) { $parts.Add('(' + (@(foreach ($a in $Expectation.anyOf) { Format-WsCimExpectationText -Expectation $a }) -join ' or ') + ')') }
+    return ($parts -join ' and ')
+}
+
+function Format-WsCimWord {
+    # Same as word() in kind.ts: text in JSON quotes, lists in braces, booleans lower case, null.
+    param($Value)
+    if ($null -eq $Value) { return 'null' }
+    if ($Value -is [string]) { return (ConvertTo-WsAsciiJson -InputObject $Value) }
+    if ($Value -is [bool]) { if ($Value) { return 'true' } return 'false' }
+    if ($Value -is [System.Collections.IList]) { return '{' + (@(foreach ($item in $Value) { Format-WsCimWord -Value $item }) -join ', ') + '}' }
+    return [string]$Value
+}
+
+function Format-WsCimInstanceStateText {
+    <#
+    .SYNOPSIS
+    A CIM view in words, as cimStateText in kind.ts: "no instance", or each property as
+    "Name = value" (actual) or "Name <expectation>" (desired), in ordinal order of their names
+    (as JavaScript sorts them), joined by "; ".
+    .PARAMETER View
+    A desired or actual view.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([AllowNull()] $View)
+    if ($null -eq $View) { return '?' }
+    if ($View.ensure -eq 'Absent') { return 'no instance' }
+    $parts = [System.Collections.Generic.List[string]]::new()
+    if ($null -ne $View.properties) {
+        $names = [string[]]@($View.properties.Keys)
+        [System.Array]::Sort($names, [System.StringComparer]::Ordinal)
+        foreach ($name in $names) {
+            $value = $View.properties[$name]
+            if ($value -is [System.Collections.IDictionary]) { $parts.Add($name + ' ' + (Format-WsCimExpectationText -Expectation $value)) }
+            else { $parts.Add($name + ' = ' + (Format-WsCimWord -Value $value)) }
+        }
+    }
+    if ($parts.Count -eq 0) { return 'no property' }
+    return ($parts -join '; ')
 }
 
 #endregion

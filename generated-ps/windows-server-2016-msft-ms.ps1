@@ -2970,7 +2970,7 @@ $WsResources = @(
     #     Impact:     Needs 64-bit hardware with virtualization extensions, SLAT, UEFI and Secure Boot, and
     #                 costs some memory and performance. Some drivers, nested hypervisors and virtualization
     #                 software are incompatible, so test before wide deployment.
-    #     References: CIS 18.9.5.1
+    #     References: STIG V-224923, V-73513, SV-88165, WN16-CC-000110; CIS 18.9.5.1
     @{
         Name = 'Turn On Virtualization Based Security'
         Type = 'Policy'
@@ -2999,7 +2999,7 @@ $WsResources = @(
     #     Impact:     On hardware without an IOMMU or with it turned off in firmware, virtualization-based
     #                 security, and so Credential Guard and HVCI, will not start. Check the platform
     #                 supports DMA protection first.
-    #     References: CIS 18.9.5.2
+    #     References: STIG V-224923, V-73513, SV-88165, WN16-CC-000110; CIS 18.9.5.2
     @{
         Name = 'Turn On Virtualization Based Security (Select Platform Security Level)'
         Type = 'Policy'
@@ -3050,7 +3050,7 @@ $WsResources = @(
     #     Set by the GPO SCM Windows 10 and Server 2016 - Credential Guard
     #     Policy:     Turn On Virtualization Based Security (Credential Guard Configuration) = Enabled with UEFI lock
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard
-    #     Severity:   medium
+    #     Severity:   high
     #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DeviceGuard!LsaCfgFlags (DWord) = 1
     #     Rationale:  Credential Guard moves NTLM hashes and Kerberos ticket-granting secrets out of the LSA
     #                 process into an isolated environment, so tools that dump LSASS memory cannot collect
@@ -3061,7 +3061,7 @@ $WsResources = @(
     #                 Disabled on domain controllers, where Credential Guard adds no protection to the
     #                 directory database and can cause compatibility problems; Microsoft's baseline sets it
     #                 on both roles. Reverting a UEFI-locked setting needs local access.
-    #     References: CIS 18.9.5.5, 18.9.5.6
+    #     References: STIG V-225012, V-73515, SV-88167, WN16-MS-000120; CIS 18.9.5.5, 18.9.5.6
     @{
         Name = 'Turn On Virtualization Based Security (Credential Guard Configuration)'
         Type = 'Policy'
@@ -4598,7 +4598,7 @@ $WsResources = @(
 #endregion
 
 #region Runtime (winstate 0.1.0)
-# winstate runtime 0.1.0 sha256:e3085d13166496e955769519e8c19be24c0913c60c442e0f2409be94f4eecda3
+# winstate runtime 0.1.0 sha256:66400c15e3eba74f4c896117981b9cc680f95873ce1771f0bae55c21b607f6c8
 # --- runtime: src/compile/runtime/core.ps1 ---
 # The engine core shared by every generated script: the kind and store tables, the run
 # (Invoke-WsConfiguration), the condition rules and the output. It knows no kind's internals:
@@ -4621,6 +4621,9 @@ $script:WsKindTable = @{
         DesiredColumns = @('Ensure', 'Success', 'Failure') }
     AppLockerPolicy = @{ Store = 'Registry'; Noun = 'AppLockerPolicy'; Payload = $null
         DesiredColumns = @('Collections', 'Exact') }
+    # Check only, no store: it queries the live system itself (Store 'None': see Invoke-WsConfiguration).
+    CimInstance    = @{ Store = 'None'; Noun = 'CimInstance'; Payload = $null; CheckOnly = $true
+        DesiredColumns = @('Expect') }
 }
 
 # Stores: how each opens and saves, offline (a file) and live; what a missing file is called.
@@ -4876,8 +4879,10 @@ function Format-WsText {
             if ($r.waiver.status -eq 'expired') { $note = ' [waiver expired {0}: enforced]' -f $r.waiver.expires }
             elseif ($r.waiver.Contains('override')) { $note = ' [waiver override until {0}]' -f $r.waiver.expires }
         }
+        if ($r.Contains('checkOnly') -and -not $r.inDesiredState) { $note += ' [check only: set does not change it]' }
         if ($r.Contains('error')) { $lines.Add(('[ERROR]   {0}: {1}' -f $r.name, $r.error)); continue }
         if ($r.Contains('waived')) { $lines.Add(('[WAIVED]  {0}: until {1}: {2}' -f $r.name, $r.waiver.expires, $r.waiver.justification)); continue }
+        if ($r.Contains('notEvaluated')) { $lines.Add(('[SKIPPED] {0}: {1}' -f $r.name, $r.notEvaluated)); continue }
         if ($r.Contains('skipped')) { $lines.Add(('[SKIPPED] {0}: not attempted (an earlier setting failed; -FailFast)' -f $r.name)); continue }
         if ($Report.mode -eq 'Get') { $lines.Add(('[GET]     {0}: {1}' -f $r.name, (Format-WsStateText -Kind $r.kind -View $r.actual))); continue }
         $current = $r.actual
@@ -4929,6 +4934,10 @@ function Invoke-WsConfiguration {
         $files[$name] = $given[$script:WsStoreTable[$name].Parameter]
         if ($files[$name]) { $offline = $true }
     }
+    # A live change from a PowerShell that is not elevated would fail value by value: said once, first.
+    if ($changing -and -not $offline -and [System.Environment]::OSVersion.Platform -eq [System.PlatformID]::Win32NT -and -not (Test-WsElevated)) {
+        throw 'changing the live machine needs administrator rights, and this PowerShell is not elevated: run the script from an elevated prompt (Run as administrator); nothing was changed'
+    }
     # Each resource's kind module, and the stores the run needs: checked before the lock or any read.
     $modules = [object[]]::new($Resources.Count)
     $needed = @{}
@@ -4939,7 +4948,7 @@ function Invoke-WsConfiguration {
         $module = $byKind[$kindName]
         if ($null -eq $module) { $module = Get-WsKindModule -Kind $kindName; $byKind[$kindName] = $module }
         $modules[$i] = $module
-        if (-not $needed.ContainsKey($module.Store)) {
+        if ($module.Store -ne 'None' -and -not $needed.ContainsKey($module.Store)) {
             $needed[$module.Store] = $module.Kind
             $store = $script:WsStoreTable[$module.Store]
             if ($offline -and -not $files[$module.Store]) {
@@ -4976,6 +4985,9 @@ function Invoke-WsConfiguration {
                 $stores[$name] = Open-WsStore -Name $name -LiteralPath $files[$name]
             }
         }
+        # What each kind is given: its store, or for a kind without one ('None') only whether the run is offline.
+        $storeOf = @{ None = @{ Name = 'None'; Offline = $offline; Immediate = $false; Dirty = $false } }
+        foreach ($name in $stores.Keys) { $storeOf[$name] = $stores[$name] }
         # Reports name every file used, and the one reports have always shown as 'snapshot'.
         $snapshots = [ordered]@{}
         $mainFile = $null
@@ -5026,7 +5038,7 @@ function Invoke-WsConfiguration {
             $rows = [object[]]::new($indexes.Count)
             for ($j = 0; $j -lt $indexes.Count; $j++) { $rows[$j] = $Resources[$indexes[$j]] }
             try {
-                $read = & $module.States -Store $stores[$module.Store] -Resources $rows
+                $read = & $module.States -Store $storeOf[$module.Store] -Resources $rows
                 for ($j = 0; $j -lt $indexes.Count; $j++) { $batch[$indexes[$j]] = $read[$j] }
             } catch { $null = $_ }
         }
@@ -5038,7 +5050,7 @@ function Invoke-WsConfiguration {
             if ($null -ne $resource.Id) { $result.id = $resource.Id }
             $current = $batch[$index]
             try {
-                if ($null -eq $current) { $current = & $module.State -Store $stores[$module.Store] -Resource $resource }
+                if ($null -eq $current) { $current = & $module.State -Store $storeOf[$module.Store] -Resource $resource }
                 if ($Mode -eq 'Get') {
                     $result.actual = $current.View
                 } else {
@@ -5046,6 +5058,14 @@ function Invoke-WsConfiguration {
                     if ($Mode -eq 'Test') { $result.actual = $current.View } else { $result.before = $current.View }
                     $result.inDesiredState = ($current.Differing.Length -eq 0)
                     $result.differingProperties = $current.Differing
+                    if ($module.CheckOnly) { $result.checkOnly = $true }
+                }
+                if ($null -ne $current.NotEvaluated) {
+                    # Not judged (a runtime query on a snapshot): counted once, as skipped, with why.
+                    foreach ($judged in @('inDesiredState', 'differingProperties', 'actual', 'before')) { if ($result.Contains($judged)) { $result.Remove($judged) } }
+                    $result.notEvaluated = [string]$current.NotEvaluated
+                    $result.skipped = $true
+                    $current = $null
                 }
             } catch {
                 $result = New-WsResult -Resource $resource
@@ -5073,7 +5093,7 @@ function Invoke-WsConfiguration {
             # What this run may touch: what drifts now, and what the kind wants judged again at
             # set time (a key to remove once empty, which earlier resources of the same run may empty).
             $touched = @(for ($i = 0; $i -lt $Resources.Count; $i++) {
-                    if ($null -ne $states[$i] -and ($states[$i].Differing.Length -gt 0 -or $states[$i].Recheck)) { $i }
+                    if ($null -ne $states[$i] -and -not $modules[$i].CheckOnly -and ($states[$i].Differing.Length -gt 0 -or $states[$i].Recheck)) { $i }
                 })
             $drifted = @(foreach ($i in $touched) { if ($states[$i].Differing.Length -gt 0) { $i } })
             if ($changing -and $drifted.Count -gt 0) {
@@ -5116,10 +5136,12 @@ function Invoke-WsConfiguration {
             for ($i = 0; $i -lt $Resources.Count; $i++) {
                 $resource = $Resources[$i]
                 $result = $results[$i]
-                if ($result.Contains('error') -or $result.Contains('waived')) { continue }
+                if ($result.Contains('error') -or $result.Contains('waived') -or $result.Contains('notEvaluated')) { continue }
                 if ($stopped) { $result.skipped = $true; continue }
                 $result.changed = $false
                 $module = $modules[$i]
+                # Check only: reported as it is, never changed.
+                if ($module.CheckOnly) { $result.after = $states[$i].View; continue }
                 $storeName = $module.Store
                 $store = $stores[$storeName]
                 # A change real at once is a save: a writer that lost the lock (or its parent) stops before it.
@@ -5182,19 +5204,21 @@ function Invoke-WsConfiguration {
         $summary = [ordered]@{ total = $Resources.Count; inDesiredState = 0; drifted = 0; changed = 0; failed = 0; skipped = 0; waived = 0 }
         # Each resource in at most one count (Get judges nothing), so that test and set add up to the total.
         $anyChange = $false
+        # Not evaluated (a runtime check on a snapshot) is skipped by design, not a change left undone.
+        $notEvaluated = 0
         foreach ($result in $results) {
             $madeChange = ($result.Contains('changed') -and $result.changed)
             if ($madeChange) { $anyChange = $true }
             if ($result.Contains('error')) { $summary.failed++ }
             elseif ($result.Contains('waived')) { $summary.waived++ }
-            elseif ($result.Contains('skipped')) { $summary.skipped++ }
+            elseif ($result.Contains('skipped')) { $summary.skipped++; if ($result.Contains('notEvaluated')) { $notEvaluated++ } }
             elseif ($madeChange) { $summary.changed++ }
             elseif ($result.Contains('inDesiredState')) {
                 if ($result.inDesiredState) { $summary.inDesiredState++ } else { $summary.drifted++ }
             }
         }
         # Partial: some changes were made (even one whose read-back then failed) but not all succeeded.
-        $partial = ($anyChange -and ($summary.failed + $summary.skipped) -gt 0)
+        $partial = ($anyChange -and ($summary.failed + $summary.skipped - $notEvaluated) -gt 0)
         $target = 'live'
         if ($offline) { $target = 'snapshot' }
         return [ordered]@{
@@ -5640,10 +5664,21 @@ function Assert-WsElevated {
     if ([System.Environment]::OSVersion.Platform -ne [System.PlatformID]::Win32NT) {
         throw "$Tool exists only on Windows; give a snapshot file instead"
     }
-    $principal = [System.Security.Principal.WindowsPrincipal]::new([System.Security.Principal.WindowsIdentity]::GetCurrent())
-    if (-not $principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)) {
+    if (-not (Test-WsElevated)) {
         throw "$Tool needs an elevated PowerShell (Run as administrator); nothing was read or changed"
     }
+}
+
+function Test-WsElevated {
+    <#
+    .SYNOPSIS
+    Whether this PowerShell holds an administrator token (Windows only; call it only there).
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param()
+    $principal = [System.Security.Principal.WindowsPrincipal]::new([System.Security.Principal.WindowsIdentity]::GetCurrent())
+    return $principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)
 }
 
 function Invoke-WsNativeTool {
@@ -9637,6 +9672,279 @@ function Get-WsAppLockerPolicyBackupEntries {
     $out = [object[]]::new($Resources.Count)
     for ($i = 0; $i -lt $Resources.Count; $i++) { $out[$i] = Get-WsAppLockerPolicyBackupEntry -Store $Store -Resource $Resources[$i] }
     return , $out
+}
+
+# --- runtime: src/kinds/cim-instance/cim-instance.ps1 ---
+# CimInstance: check-only runtime state (src/kinds/cim-instance/kind.ts). A row names a CIM
+# namespace and class and what some of its properties must hold; the state is read with
+# Get-CimInstance on the live system. The kind has no store: the engine passes it a stand-in that
+# only says whether the run is offline, and then nothing is queried ("not evaluated on a snapshot").
+# Set never changes anything and the engine never asks it to (CheckOnly in the kind table).
+
+function Test-WsCimNumber {
+    # A CIM number: any integer or floating type (not bool, char, text or date).
+    param($Value)
+    if ($null -eq $Value) { return $false }
+    $code = [int][System.Type]::GetTypeCode($Value.GetType())
+    return ($code -ge 5 -and $code -le 15)
+}
+
+function Test-WsCimSame {
+    # One CIM value against one expected value: numbers by value, text ignoring case, booleans exactly.
+    param($Actual, $Expected)
+    if ($null -eq $Actual) { return $false }
+    if ($Expected -is [bool] -or $Actual -is [bool]) { return ($Actual -is [bool] -and $Expected -is [bool] -and $Actual -eq $Expected) }
+    if ((Test-WsCimNumber -Value $Actual) -and (Test-WsCimNumber -Value $Expected)) { return ([decimal]$Actual -eq [decimal]$Expected) }
+    return ([string]$Actual -ieq [string]$Expected)
+}
+
+function Test-WsCimExpectation {
+    <#
+    .SYNOPSIS
+    Whether a property value meets an expectation: every test given holds (Equals, OneOf, AtLeast,
+    AtMost, Contains) and, when AnyOf is given, one of its expectations.
+    .PARAMETER Expectation
+    The row's Test: a hashtable with any of Equals, OneOf, AtLeast, AtMost, Contains, AnyOf.
+    .PARAMETER Value
+    The property's value (a list for array properties; $null when the instance has none).
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([Parameter(Mandatory = $true)] $Expectation, [AllowNull()] $Value)
+    $isList = ($Value -is [System.Array])
+    if ($Expectation.Contains('Equals') -and ($isList -or -not (Test-WsCimSame -Actual $Value -Expected $Expectation.Equals))) { return $false }
+    if ($Expectation.Contains('OneOf')) {
+        if ($isList) { return $false }
+        $found = $false
+        foreach ($allowed in $Expectation.OneOf) { if (Test-WsCimSame -Actual $Value -Expected $allowed) { $found = $true; break } }
+        if (-not $found) { return $false }
+    }
+    foreach ($bound in @('AtLeast', 'AtMost')) {
+        if (-not $Expectation.Contains($bound)) { continue }
+        if ($isList -or -not (Test-WsCimNumber -Value $Value)) { return $false }
+        if ($bound -eq 'AtLeast' -and [decimal]$Value -lt [decimal]$Expectation.AtLeast) { return $false }
+        if ($bound -eq 'AtMost' -and [decimal]$Value -gt [decimal]$Expectation.AtMost) { return $false }
+    }
+    if ($Expectation.Contains('Contains')) {
+        # A scalar is a list of one; no value holds nothing.
+        $items = @()
+        if ($null -ne $Value) { $items = @($Value) }
+        foreach ($wanted in $Expectation.Contains) {
+            $found = $false
+            foreach ($item in $items) { if (Test-WsCimSame -Actual $item -Expected $wanted) { $found = $true; break } }
+            if (-not $found) { return $false }
+        }
+    }
+    if ($Expectation.Contains('AnyOf')) {
+        foreach ($alternative in $Expectation.AnyOf) { if (Test-WsCimExpectation -Expectation $alternative -Value $Value) { return $true } }
+        return $false
+    }
+    return $true
+}
+
+function ConvertTo-WsCimViewValue {
+    # A property value as JSON carries it: numbers, text and booleans as they are, lists as lists,
+    # anything else (a date, an embedded instance) as its text.
+    param($Value)
+    if ($null -eq $Value) { return $null }
+    if ($Value -is [System.Array]) { return , [object[]]@(foreach ($item in $Value) { ConvertTo-WsCimViewValue -Value $item }) }
+    if ($Value -is [string] -or $Value -is [bool] -or (Test-WsCimNumber -Value $Value)) { return $Value }
+    return [string]$Value
+}
+
+function Get-WsCimDesiredView {
+    param($Resource)
+    $properties = [ordered]@{}
+    foreach ($item in $Resource.Expect) { $properties[$item.Property] = $item.View }
+    return [ordered]@{ properties = $properties }
+}
+
+function Invoke-WsCimQuery {
+    <#
+    .SYNOPSIS
+    The instances of a CIM class, or a clear error when the class cannot be queried here.
+    .PARAMETER Namespace
+    The namespace, e.g. root\Microsoft\Windows\DeviceGuard.
+    .PARAMETER ClassName
+    The class, e.g. Win32_DeviceGuard.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param([Parameter(Mandatory = $true)] [string] $Namespace, [Parameter(Mandatory = $true)] [string] $ClassName)
+    if ($null -eq (Get-Command -Name 'Get-CimInstance' -CommandType Cmdlet -ErrorAction SilentlyContinue)) {
+        throw ('cannot query {0}:{1}: Get-CimInstance is not available in this PowerShell ({2} {3}); CIM classes can be queried only on Windows' -f $Namespace, $ClassName, $PSVersionTable.PSEdition, $PSVersionTable.PSVersion)
+    }
+    try {
+        return , [object[]]@(Get-CimInstance -Namespace $Namespace -ClassName $ClassName -ErrorAction Stop)
+    } catch {
+        throw ('cannot query {0}:{1}: {2}' -f $Namespace, $ClassName, $_.Exception.Message)
+    }
+}
+
+function Test-WsCimInstances {
+    <#
+    .SYNOPSIS
+    Judges the instances a query returned: a property differs unless every instance meets its
+    expectation (no instance: every property differs). The view shows the first instance's values.
+    .PARAMETER Resource
+    A CimInstance row.
+    .PARAMETER Instances
+    What Get-CimInstance returned (any objects with those properties).
+    #>
+    [CmdletBinding()]
+    [OutputType([hashtable])]
+    param([Parameter(Mandatory = $true)] $Resource, [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Instances)
+    $properties = [ordered]@{}
+    $differing = [System.Collections.Generic.List[string]]::new()
+    foreach ($item in $Resource.Expect) {
+        $met = ($Instances.Count -gt 0)
+        for ($n = 0; $n -lt $Instances.Count; $n++) {
+            $property = $Instances[$n].PSObject.Properties[$item.Property]
+            if ($null -eq $property) { throw ('{0}:{1} has no property {2}' -f $Resource.Namespace, $Resource.ClassName, $item.Property) }
+            if ($n -eq 0) { $properties[$item.Property] = ConvertTo-WsCimViewValue -Value $property.Value }
+            if ($met -and -not (Test-WsCimExpectation -Expectation $item.Test -Value $property.Value)) { $met = $false }
+        }
+        if (-not $met) { $differing.Add($item.Property) }
+    }
+    $view = [ordered]@{ ensure = 'Present'; instances = $Instances.Count; properties = $properties }
+    if ($Instances.Count -eq 0) { $view = [ordered]@{ ensure = 'Absent'; instances = 0 } }
+    return @{ View = $view; Differing = $differing.ToArray(); Desired = (Get-WsCimDesiredView -Resource $Resource); Setting = $null; Recheck = $false }
+}
+
+function Get-WsCimInstanceStates {
+    <#
+    .SYNOPSIS
+    The state of CIM resources: each class queried once; every instance must meet every property's
+    expectation. Offline: not evaluated, and nothing is queried.
+    .PARAMETER Store
+    The engine's stand-in for a kind without a store: only Offline is read.
+    .PARAMETER Resources
+    CimInstance rows (Namespace, ClassName, Expect of Property, Test, View).
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] [object[]] $Resources)
+    $out = [object[]]::new($Resources.Count)
+    $queried = @{}
+    for ($i = 0; $i -lt $Resources.Count; $i++) {
+        $resource = $Resources[$i]
+        if ($Store.Offline) {
+            $out[$i] = @{ View = $null; Differing = [string[]]@(); Desired = (Get-WsCimDesiredView -Resource $resource); Setting = $null; Recheck = $false
+                NotEvaluated = ('not evaluated on a snapshot: {0}:{1} is runtime state, queried only on a live target' -f $resource.Namespace, $resource.ClassName) }
+            continue
+        }
+        $key = $resource.Namespace + ':' + $resource.ClassName
+        if (-not $queried.ContainsKey($key)) { $queried[$key] = Invoke-WsCimQuery -Namespace $resource.Namespace -ClassName $resource.ClassName }
+        $out[$i] = Test-WsCimInstances -Resource $resource -Instances $queried[$key]
+    }
+    return , $out
+}
+
+function Get-WsCimInstanceState {
+    <#
+    .SYNOPSIS
+    The state of one CIM resource (see Get-WsCimInstanceStates).
+    .PARAMETER Store
+    The engine's stand-in for a kind without a store.
+    .PARAMETER Resource
+    A CimInstance row.
+    #>
+    [CmdletBinding()]
+    [OutputType([hashtable])]
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
+    return (Get-WsCimInstanceStates -Store $Store -Resources @($Resource))[0]
+}
+
+function Set-WsCimInstanceState {
+    <#
+    .SYNOPSIS
+    Refuses: runtime state is checked, never set (the engine does not call it for a check-only kind).
+    .PARAMETER Store
+    The engine's stand-in for a kind without a store.
+    .PARAMETER Resource
+    A CimInstance row.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
+    throw ('{0} is check-only: winstate does not change {1}:{2}' -f $Resource.Name, $Resource.Namespace, $Resource.ClassName)
+}
+
+function Get-WsCimInstanceBackupEntry {
+    <#
+    .SYNOPSIS
+    Nothing: a check-only resource changes nothing, so it has no prior state to keep.
+    .PARAMETER Store
+    The engine's stand-in for a kind without a store.
+    .PARAMETER Resource
+    A CimInstance row.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
+    return $null
+}
+
+function Get-WsCimInstanceBackupEntries {
+    <#
+    .SYNOPSIS
+    Nothing for each resource (see Get-WsCimInstanceBackupEntry).
+    .PARAMETER Store
+    The engine's stand-in for a kind without a store.
+    .PARAMETER Resources
+    CimInstance rows.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] [object[]] $Resources)
+    return , [object[]]::new($Resources.Count)
+}
+
+function Format-WsCimExpectationText {
+    param($Expectation)
+    $parts = [System.Collections.Generic.List[string]]::new()
+    if ($Expectation.Contains('equals')) { $parts.Add('equals ' + (Format-WsCimWord -Value $Expectation.equals)) }
+    if ($Expectation.Contains('oneOf')) { $parts.Add('one of ' + (@(foreach ($v in $Expectation.oneOf) { Format-WsCimWord -Value $v }) -join ', ')) }
+    if ($Expectation.Contains('atLeast')) { $parts.Add('at least ' + (Format-WsCimWord -Value $Expectation.atLeast)) }
+    if ($Expectation.Contains('atMost')) { $parts.Add('at most ' + (Format-WsCimWord -Value $Expectation.atMost)) }
+    if ($Expectation.Contains('contains')) { $parts.Add('contains ' + (@(foreach ($v in $Expectation.contains) { Format-WsCimWord -Value $v }) -join ', ')) }
+    if ($Expectation.Contains('anyOf')) { $parts.Add('(' + (@(foreach ($a in $Expectation.anyOf) { Format-WsCimExpectationText -Expectation $a }) -join ' or ') + ')') }
+    return ($parts -join ' and ')
+}
+
+function Format-WsCimWord {
+    # Same as word() in kind.ts: text in JSON quotes, lists in braces, booleans lower case, null.
+    param($Value)
+    if ($null -eq $Value) { return 'null' }
+    if ($Value -is [string]) { return (ConvertTo-WsAsciiJson -InputObject $Value) }
+    if ($Value -is [bool]) { if ($Value) { return 'true' } return 'false' }
+    if ($Value -is [System.Collections.IList]) { return '{' + (@(foreach ($item in $Value) { Format-WsCimWord -Value $item }) -join ', ') + '}' }
+    return [string]$Value
+}
+
+function Format-WsCimInstanceStateText {
+    <#
+    .SYNOPSIS
+    A CIM view in words, as cimStateText in kind.ts: "no instance", or each property as
+    "Name = value" (actual) or "Name <expectation>" (desired), in ordinal order of their names
+    (as JavaScript sorts them), joined by "; ".
+    .PARAMETER View
+    A desired or actual view.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([AllowNull()] $View)
+    if ($null -eq $View) { return '?' }
+    if ($View.ensure -eq 'Absent') { return 'no instance' }
+    $parts = [System.Collections.Generic.List[string]]::new()
+    if ($null -ne $View.properties) {
+        $names = [string[]]@($View.properties.Keys)
+        [System.Array]::Sort($names, [System.StringComparer]::Ordinal)
+        foreach ($name in $names) {
+            $value = $View.properties[$name]
+            if ($value -is [System.Collections.IDictionary]) { $parts.Add($name + ' ' + (Format-WsCimExpectationText -Expectation $value)) }
+            else { $parts.Add($name + ' = ' + (Format-WsCimWord -Value $value)) }
+        }
+    }
+    if ($parts.Count -eq 0) { return 'no property' }
+    return ($parts -join '; ')
 }
 
 #endregion

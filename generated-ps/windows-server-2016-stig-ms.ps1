@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    Keeps the settings of "windows-server-2016-stig-ms" (163 resources) in their desired state.
+    Keeps the settings of "windows-server-2016-stig-ms" (168 resources) in their desired state.
 .DESCRIPTION
     Document: Microsoft Windows Server 2016 Security Technical Implementation Guide V2R10, member servers (and standalone systems): the rules winstate can express (registry values, user rights, account, security and audit policy), imported by winstate import stig
 
@@ -78,7 +78,7 @@ $WsDocument = @{ Name = 'windows-server-2016-stig-ms'; WinstateVersion = '0.1.0'
 #region Resources: one table row per setting; the runtime below interprets them.
 $WsResources = @(
     # ----------------------------------------------------------------------------------------------
-    # [1] WN16-00-000411: The Server Message Block (SMB) v1 protocol must be disabled on the SMB server (Policy, line 127)
+    # [1] WN16-00-000411: The Server Message Block (SMB) v1 protocol must be disabled on the SMB server (Policy, line 124)
     #     STIG applicability: Different methods are available to disable SMBv1 on Windows 2016, if V-73299 is configured, this is NA.
     #     Policy:     Configure SMBv1 Server = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -109,7 +109,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure SMBv1 Server'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [2] WN16-00-000412: The Server Message Block (SMB) v1 protocol must be disabled on the SMB client (Policy, line 140)
+    # [2] WN16-00-000412: The Server Message Block (SMB) v1 protocol must be disabled on the SMB client (Policy, line 137)
     #     STIG applicability: Different methods are available to disable SMBv1 on Windows 2016, if V-73299 is configured, this is NA.
     #     Policy:     Configure SMBv1 client driver = Disable driver (recommended)
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -139,7 +139,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure SMBv1 client driver'; Value = 'Disable driver (recommended)'; Choices = @(@{ Name = 'Disable driver (recommended)'; Data = [uint32]'4' }, @{ Name = 'Manual start (default for Win7/2008/2008R2/2012)'; Data = [uint32]'3' }, @{ Name = 'Automatic start (default for Win8.1/2012R2/newer)'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [3] WN16-AC-000010: Windows 2016 account lockout duration must be configured to 15 minutes or greater (Policy, line 153)
+    # [3] WN16-AC-000010: Windows 2016 account lockout duration must be configured to 15 minutes or greater (Policy, line 150)
     #     STIG exception: Configuring this to "0", requiring an administrator to unlock the account, is more restrictive and is not a finding.
     #     Policy:     Account lockout duration = 15 minutes or more, or 0 (locked until an administrator unlocks it)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Account Lockout Policy
@@ -166,7 +166,7 @@ $WsResources = @(
         Policy = @{ Title = 'Account lockout duration'; Value = '15 minutes or more, or 0 (locked until an administrator unlocks it)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [4] WN16-AC-000020: Windows Server 2016 must have the number of allowed bad logon attempts configured to three or less (Policy, line 166)
+    # [4] WN16-AC-000020: Windows Server 2016 must have the number of allowed bad logon attempts configured to three or less (Policy, line 163)
     #     Policy:     Account lockout threshold = 3 or fewer attempts, but not 0
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Account Lockout Policy
     #     Severity:   medium
@@ -191,7 +191,7 @@ $WsResources = @(
         Policy = @{ Title = 'Account lockout threshold'; Value = '3 or fewer attempts, but not 0'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [5] WN16-AC-000030: Windows Server 2016 must have the period of time before the bad logon counter is reset... (Policy, line 178)
+    # [5] WN16-AC-000030: Windows Server 2016 must have the period of time before the bad logon counter is reset... (Policy, line 175)
     #     Policy:     Reset account lockout counter after = 15 minutes or more
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Account Lockout Policy
     #     Severity:   medium
@@ -216,7 +216,7 @@ $WsResources = @(
         Policy = @{ Title = 'Reset account lockout counter after'; Value = '15 minutes or more'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [6] WN16-AC-000040: Windows Server 2016 password history must be configured to 24 passwords remembered (Policy, line 190)
+    # [6] WN16-AC-000040: Windows Server 2016 password history must be configured to 24 passwords remembered (Policy, line 187)
     #     Policy:     Enforce password history = 24 passwords remembered
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Password Policy
     #     Severity:   medium
@@ -241,7 +241,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enforce password history'; Value = '24 passwords remembered'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [7] WN16-AC-000050: Windows Server 2016 maximum password age must be configured to 60 days or less (Policy, line 202)
+    # [7] WN16-AC-000050: Windows Server 2016 maximum password age must be configured to 60 days or less (Policy, line 199)
     #     Policy:     Maximum password age = 60 days or less, but not 0
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Password Policy
     #     Severity:   medium
@@ -266,7 +266,7 @@ $WsResources = @(
         Policy = @{ Title = 'Maximum password age'; Value = '60 days or less, but not 0'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [8] WN16-AC-000060: Windows Server 2016 minimum password age must be configured to at least one day (Policy, line 214)
+    # [8] WN16-AC-000060: Windows Server 2016 minimum password age must be configured to at least one day (Policy, line 211)
     #     Policy:     Minimum password age = 1 day or more
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Password Policy
     #     Severity:   medium
@@ -292,7 +292,7 @@ $WsResources = @(
         Policy = @{ Title = 'Minimum password age'; Value = '1 day or more'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [9] WN16-AC-000070: Windows Server 2016 minimum password length must be configured to 14 characters (Policy, line 226)
+    # [9] WN16-AC-000070: Windows Server 2016 minimum password length must be configured to 14 characters (Policy, line 223)
     #     Policy:     Minimum password length = 14 characters or more
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Password Policy
     #     Severity:   medium
@@ -316,7 +316,7 @@ $WsResources = @(
         Policy = @{ Title = 'Minimum password length'; Value = '14 characters or more'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [10] WN16-AC-000080: Windows Server 2016 must have the built-in Windows password complexity policy enabled (Policy, line 238)
+    # [10] WN16-AC-000080: Windows Server 2016 must have the built-in Windows password complexity policy enabled (Policy, line 235)
     #     Policy:     Password must meet complexity requirements = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Password Policy
     #     Severity:   medium
@@ -339,7 +339,7 @@ $WsResources = @(
         Policy = @{ Title = 'Password must meet complexity requirements'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [11] WN16-AC-000090: Windows Server 2016 reversible password encryption must be disabled (Policy, line 250)
+    # [11] WN16-AC-000090: Windows Server 2016 reversible password encryption must be disabled (Policy, line 247)
     #     Policy:     Store passwords using reversible encryption = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Password Policy
     #     Severity:   high
@@ -363,7 +363,7 @@ $WsResources = @(
         Policy = @{ Title = 'Store passwords using reversible encryption'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [12] WN16-AU-000070, WN16-AU-000080: audit Credential Validation success and failure (Policy, line 262)
+    # [12] WN16-AU-000070, WN16-AU-000080: audit Credential Validation success and failure (Policy, line 259)
     #     Policy:     Audit Credential Validation = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Account Logon
     #     Severity:   medium
@@ -387,7 +387,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [13] WN16-AU-000100: Windows Server 2016 must be configured to audit Account Management - Other Account Management... (Policy, line 274)
+    # [13] WN16-AU-000100: Windows Server 2016 must be configured to audit Account Management - Other Account Management... (Policy, line 271)
     #     Policy:     Audit Other Account Management Events = includes Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Account Management
     #     Severity:   medium
@@ -409,7 +409,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [14] WN16-AU-000120: Windows Server 2016 must be configured to audit Account Management - Security Group Management... (Policy, line 286)
+    # [14] WN16-AU-000120: Windows Server 2016 must be configured to audit Account Management - Security Group Management... (Policy, line 283)
     #     Policy:     Audit Security Group Management = includes Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Account Management
     #     Severity:   medium
@@ -431,7 +431,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [15] WN16-AU-000140, WN16-AU-000150: audit User Account Management success and failure (Policy, line 298)
+    # [15] WN16-AU-000140, WN16-AU-000150: audit User Account Management success and failure (Policy, line 295)
     #     Policy:     Audit User Account Management = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Account Management
     #     Severity:   medium
@@ -454,7 +454,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [16] WN16-AU-000160: Windows Server 2016 must be configured to audit Detailed Tracking - Plug and Play Events successes (Policy, line 310)
+    # [16] WN16-AU-000160: Windows Server 2016 must be configured to audit Detailed Tracking - Plug and Play Events successes (Policy, line 307)
     #     Policy:     Audit PNP Activity = includes Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Detailed Tracking
     #     Severity:   medium
@@ -476,7 +476,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [17] WN16-AU-000170: Windows Server 2016 must be configured to audit Detailed Tracking - Process Creation successes (Policy, line 322)
+    # [17] WN16-AU-000170: Windows Server 2016 must be configured to audit Detailed Tracking - Process Creation successes (Policy, line 319)
     #     Policy:     Audit Process Creation = includes Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Detailed Tracking
     #     Severity:   medium
@@ -498,7 +498,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [18] WN16-AU-000230: Windows Server 2016 must be configured to audit Logon/Logoff - Account Lockout failures (Policy, line 334)
+    # [18] WN16-AU-000230: Windows Server 2016 must be configured to audit Logon/Logoff - Account Lockout failures (Policy, line 331)
     #     Policy:     Audit Account Lockout = includes Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
     #     Severity:   medium
@@ -520,7 +520,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [19] WN16-AU-000240: Windows Server 2016 must be configured to audit Logon/Logoff - Group Membership successes (Policy, line 346)
+    # [19] WN16-AU-000240: Windows Server 2016 must be configured to audit Logon/Logoff - Group Membership successes (Policy, line 343)
     #     Policy:     Audit Group Membership = includes Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
     #     Severity:   medium
@@ -542,7 +542,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [20] WN16-AU-000250: Windows Server 2016 must be configured to audit Logon/Logoff - Logoff successes (Policy, line 358)
+    # [20] WN16-AU-000250: Windows Server 2016 must be configured to audit Logon/Logoff - Logoff successes (Policy, line 355)
     #     Policy:     Audit Logoff = includes Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
     #     Severity:   medium
@@ -563,7 +563,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [21] WN16-AU-000260, WN16-AU-000270: audit Logon success and failure (Policy, line 370)
+    # [21] WN16-AU-000260, WN16-AU-000270: audit Logon success and failure (Policy, line 367)
     #     Policy:     Audit Logon = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
     #     Severity:   medium
@@ -585,7 +585,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [22] WN16-AU-000280: Windows Server 2016 must be configured to audit Logon/Logoff - Special Logon successes (Policy, line 382)
+    # [22] WN16-AU-000280: Windows Server 2016 must be configured to audit Logon/Logoff - Special Logon successes (Policy, line 379)
     #     Policy:     Audit Special Logon = includes Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
     #     Severity:   medium
@@ -607,7 +607,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [23] WN16-AU-000285, WN16-AU-000286: audit Other Object Access Events success and failure (Policy, line 394)
+    # [23] WN16-AU-000285, WN16-AU-000286: audit Other Object Access Events success and failure (Policy, line 391)
     #     Policy:     Audit Other Object Access Events = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Object Access
     #     Severity:   medium
@@ -629,7 +629,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [24] WN16-AU-000290, WN16-AU-000300: audit Removable Storage success and failure (Policy, line 406)
+    # [24] WN16-AU-000290, WN16-AU-000300: audit Removable Storage success and failure (Policy, line 403)
     #     STIG exception: Virtual machines or systems that use network attached storage may generate excessive audit events for secondary virtual drives or the network attached storage when this setting is enabled. This may be set to Not Configured in such cases and would not be a finding.
     #     Policy:     Audit Removable Storage = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Object Access
@@ -653,7 +653,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [25] WN16-AU-000310, WN16-AU-000320: audit Audit Policy Change success and failure (Policy, line 419)
+    # [25] WN16-AU-000310, WN16-AU-000320: audit Audit Policy Change success and failure (Policy, line 416)
     #     Policy:     Audit Audit Policy Change = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Policy Change
     #     Severity:   medium
@@ -676,7 +676,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [26] WN16-AU-000330: Windows Server 2016 must be configured to audit Policy Change - Authentication Policy Change... (Policy, line 431)
+    # [26] WN16-AU-000330: Windows Server 2016 must be configured to audit Policy Change - Authentication Policy Change... (Policy, line 428)
     #     Policy:     Audit Authentication Policy Change = includes Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Policy Change
     #     Severity:   medium
@@ -697,7 +697,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [27] WN16-AU-000340: Windows Server 2016 must be configured to audit Policy Change - Authorization Policy Change... (Policy, line 443)
+    # [27] WN16-AU-000340: Windows Server 2016 must be configured to audit Policy Change - Authorization Policy Change... (Policy, line 440)
     #     Policy:     Audit Authorization Policy Change = includes Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Policy Change
     #     Severity:   medium
@@ -718,7 +718,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [28] WN16-AU-000350, WN16-AU-000360: audit Sensitive Privilege Use success and failure (Policy, line 455)
+    # [28] WN16-AU-000350, WN16-AU-000360: audit Sensitive Privilege Use success and failure (Policy, line 452)
     #     Policy:     Audit Sensitive Privilege Use = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Privilege Use
     #     Severity:   medium
@@ -741,7 +741,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [29] WN16-AU-000370, WN16-AU-000380: audit IPsec Driver success and failure (Policy, line 467)
+    # [29] WN16-AU-000370, WN16-AU-000380: audit IPsec Driver success and failure (Policy, line 464)
     #     Policy:     Audit IPsec Driver = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
     #     Severity:   medium
@@ -764,7 +764,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [30] WN16-AU-000390, WN16-AU-000400: audit Other System Events success and failure (Policy, line 479)
+    # [30] WN16-AU-000390, WN16-AU-000400: audit Other System Events success and failure (Policy, line 476)
     #     Policy:     Audit Other System Events = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
     #     Severity:   medium
@@ -786,7 +786,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [31] WN16-AU-000410: Windows Server 2016 must be configured to audit System - Security State Change successes (Policy, line 491)
+    # [31] WN16-AU-000410: Windows Server 2016 must be configured to audit System - Security State Change successes (Policy, line 488)
     #     Policy:     Audit Security State Change = includes Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
     #     Severity:   medium
@@ -807,7 +807,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [32] WN16-AU-000420: Windows Server 2016 must be configured to audit System - Security System Extension successes (Policy, line 503)
+    # [32] WN16-AU-000420: Windows Server 2016 must be configured to audit System - Security System Extension successes (Policy, line 500)
     #     Policy:     Audit Security System Extension = includes Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
     #     Severity:   medium
@@ -828,7 +828,7 @@ $WsResources = @(
         Failure = $null
     },
     # ----------------------------------------------------------------------------------------------
-    # [33] WN16-AU-000440, WN16-AU-000450: audit System Integrity success and failure (Policy, line 515)
+    # [33] WN16-AU-000440, WN16-AU-000450: audit System Integrity success and failure (Policy, line 512)
     #     Policy:     Audit System Integrity = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
     #     Severity:   medium
@@ -851,7 +851,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [34] WN16-CC-000010: The display of slide shows on the lock screen must be disabled (Policy, line 527)
+    # [34] WN16-CC-000010: The display of slide shows on the lock screen must be disabled (Policy, line 524)
     #     Policy:     Prevent enabling lock screen slide show = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Personalization
     #     Severity:   medium
@@ -880,7 +880,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent enabling lock screen slide show'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [35] WN16-CC-000030: WDigest Authentication must be disabled on Windows Server 2016 (Policy, line 539)
+    # [35] WN16-CC-000030: WDigest Authentication must be disabled on Windows Server 2016 (Policy, line 536)
     #     Policy:     WDigest Authentication (disabling may require KB2871997) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
     #     Severity:   medium
@@ -909,7 +909,7 @@ $WsResources = @(
         Policy = @{ Title = 'WDigest Authentication (disabling may require KB2871997)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [36] WN16-CC-000040: Internet Protocol version 6 (IPv6) source routing must be configured to the highest protection... (Policy, line 551)
+    # [36] WN16-CC-000040: Internet Protocol version 6 (IPv6) source routing must be configured to the highest protection... (Policy, line 548)
     #     Policy:     MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
     #     Severity:   low
@@ -938,7 +938,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [37] WN16-CC-000050: Source routing must be configured to the highest protection level to prevent Internet Protocol... (Policy, line 563)
+    # [37] WN16-CC-000050: Source routing must be configured to the highest protection level to prevent Internet Protocol... (Policy, line 560)
     #     Policy:     MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
     #     Severity:   low
@@ -966,7 +966,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [38] WN16-CC-000060: Windows Server 2016 must be configured to prevent Internet Control Message Protocol (ICMP)... (Policy, line 575)
+    # [38] WN16-CC-000060: Windows Server 2016 must be configured to prevent Internet Control Message Protocol (ICMP)... (Policy, line 572)
     #     Policy:     MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
     #     Severity:   low
@@ -995,7 +995,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [39] WN16-CC-000070: Windows Server 2016 must be configured to ignore NetBIOS name release requests except from WINS... (Policy, line 587)
+    # [39] WN16-CC-000070: Windows Server 2016 must be configured to ignore NetBIOS name release requests except from WINS... (Policy, line 584)
     #     Policy:     MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
     #     Severity:   low
@@ -1024,7 +1024,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [40] WN16-CC-000080: Insecure logons to an SMB server must be disabled (Policy, line 599)
+    # [40] WN16-CC-000080: Insecure logons to an SMB server must be disabled (Policy, line 596)
     #     Policy:     Enable insecure guest logons = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Lanman Workstation
     #     Severity:   medium
@@ -1052,7 +1052,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable insecure guest logons'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [41] WN16-CC-000090: Hardened UNC paths must be defined to require mutual authentication and integrity for at least... (\\*\NETLOGON) (Registry, line 611)
+    # [41] WN16-CC-000090: Hardened UNC paths must be defined to require mutual authentication and integrity for at least... (\\*\NETLOGON) (Registry, line 608)
     #     STIG applicability: This requirement is applicable to domain-joined systems.
     #     Title:      Hardened UNC paths must be defined to require mutual authentication and integrity for at least the \\*\SYSVOL and \\*\NETLOGON shares.
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider\Hardened UNC Paths
@@ -1074,7 +1074,7 @@ $WsResources = @(
         WireData = 'RequireMutualAuthentication=1, RequireIntegrity=1'
     },
     # ----------------------------------------------------------------------------------------------
-    # [42] WN16-CC-000090: Hardened UNC paths must be defined to require mutual authentication and integrity for at least... (\\*\SYSVOL) (Registry, line 626)
+    # [42] WN16-CC-000090: Hardened UNC paths must be defined to require mutual authentication and integrity for at least... (\\*\SYSVOL) (Registry, line 623)
     #     STIG applicability: This requirement is applicable to domain-joined systems.
     #     Title:      Hardened UNC paths must be defined to require mutual authentication and integrity for at least the \\*\SYSVOL and \\*\NETLOGON shares.
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider\Hardened UNC Paths
@@ -1096,7 +1096,7 @@ $WsResources = @(
         WireData = 'RequireMutualAuthentication=1, RequireIntegrity=1'
     },
     # ----------------------------------------------------------------------------------------------
-    # [43] WN16-CC-000100: Command line data must be included in process creation events (Policy, line 641)
+    # [43] WN16-CC-000100: Command line data must be included in process creation events (Policy, line 638)
     #     Policy:     Include command line in process creation events = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Audit Process Creation
     #     Severity:   medium
@@ -1125,7 +1125,82 @@ $WsResources = @(
         Policy = @{ Title = 'Include command line in process creation events'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [44] WN16-CC-000140: Early Launch Antimalware, Boot-Start Driver Initialization Policy must prevent boot drivers... (Policy, line 653)
+    # [44] WN16-CC-000110: Windows Server 2016 virtualization-based security must be enabled with the platform security... (EnableVirtualizationBasedSecurity) (Policy, line 650)
+    #     STIG applicability: For standalone or nondomain-joined systems, this is NA.
+    #     Policy:     Turn On Virtualization Based Security = Enabled
+    #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard
+    #     Severity:   medium
+    #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DeviceGuard!EnableVirtualizationBasedSecurity (DWord) = 1
+    #     Rationale:  Virtualization-based security isolates sensitive parts of the operating system, such
+    #                 as credential secrets and kernel code checks, in memory that even a compromised kernel
+    #                 cannot read. It is the foundation for Credential Guard and hypervisor-protected code
+    #                 integrity.
+    #     Impact:     Needs 64-bit hardware with virtualization extensions, SLAT, UEFI and Secure Boot, and
+    #                 costs some memory and performance. Some drivers, nested hypervisors and virtualization
+    #                 software are incompatible, so test before wide deployment.
+    #     References: STIG V-224923, V-73513, SV-88165, WN16-CC-000110; CIS 18.9.5.1
+    @{
+        Name = 'WN16-CC-000110: Windows Server 2016 virtualization-based security must be enabled with the platform security... (EnableVirtualizationBasedSecurity)'
+        Type = 'Policy'
+        Kind = 'Registry'
+        Id = 'vbs-enabled'
+        Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DeviceGuard!EnableVirtualizationBasedSecurity'
+        Hive = 'HKEY_LOCAL_MACHINE'
+        SubKey = 'SOFTWARE\Policies\Microsoft\Windows\DeviceGuard'
+        ValueName = 'EnableVirtualizationBasedSecurity'
+        Ensure = 'Present'
+        ValueType = 'DWord'
+        ValueData = [uint32]'1'
+        WireData = 1
+        Policy = @{ Title = 'Turn On Virtualization Based Security'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [45] WN16-CC-000110: Windows Server 2016 virtualization-based security must be enabled with the platform security... (RequirePlatformSecurityFeatures) (Registry, line 663)
+    #     STIG applicability: For standalone or nondomain-joined systems, this is NA.
+    #     Title:      Windows Server 2016 virtualization-based security must be enabled with the platform security level configured to Secure Boot or Secure Boot with DMA Protection.
+    #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard\Turn On Virtualization Based Security
+    #     Severity:   medium
+    #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DeviceGuard!RequirePlatformSecurityFeatures (DWord) = 1; accepts {"oneOf":[1,3]}
+    #     References: STIG V-224923, V-73513, SV-88165, WN16-CC-000110
+    @{
+        Name = 'WN16-CC-000110: Windows Server 2016 virtualization-based security must be enabled with the platform security... (RequirePlatformSecurityFeatures)'
+        Type = 'Registry'
+        Kind = 'Registry'
+        Id = $null
+        Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DeviceGuard!RequirePlatformSecurityFeatures'
+        Hive = 'HKEY_LOCAL_MACHINE'
+        SubKey = 'SOFTWARE\Policies\Microsoft\Windows\DeviceGuard'
+        ValueName = 'RequirePlatformSecurityFeatures'
+        Ensure = 'Present'
+        ValueType = 'DWord'
+        ValueData = [uint32]'1'
+        WireData = 1
+        Condition = @{ OneOf = @([uint64]'1', [uint64]'3'); Numeric = $true }
+        ConditionView = @{ oneOf = @(1, 3) }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [46] WN16-CC-000110: Windows Server 2016 virtualization-based security must be enabled with the platform security... (runtime check) (CimInstance, line 679)
+    #     STIG applicability: For standalone or nondomain-joined systems, this is NA. Check only: whether Windows runs it; the registry values of this rule ask for it, set does not change this.
+    #     Title:      Windows Server 2016 virtualization-based security must be enabled with the platform security level configured to Secure Boot or Secure Boot with DMA Protection.
+    #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard\Turn On Virtualization Based Security
+    #     Severity:   medium
+    #     Check only: Get-CimInstance -Namespace root\Microsoft\Windows\DeviceGuard -ClassName Win32_DeviceGuard
+    #       RequiredSecurityProperties contains 2
+    #       VirtualizationBasedSecurityStatus equals 2
+    #     References: STIG V-224923, V-73513, SV-88165, WN16-CC-000110
+    @{
+        Name = 'WN16-CC-000110: Windows Server 2016 virtualization-based security must be enabled with the platform security... (runtime check)'
+        Type = 'CimInstance'
+        Kind = 'CimInstance'
+        Id = $null
+        Target = 'CIM root\Microsoft\Windows\DeviceGuard:Win32_DeviceGuard'
+        Namespace = 'root\Microsoft\Windows\DeviceGuard'
+        ClassName = 'Win32_DeviceGuard'
+        Ensure = 'Present'
+        Expect = @(@{ Property = 'RequiredSecurityProperties'; Test = @{ Contains = @(2) }; View = @{ contains = @(2) } }, @{ Property = 'VirtualizationBasedSecurityStatus'; Test = @{ Equals = 2 }; View = @{ equals = 2 } })
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [47] WN16-CC-000140: Early Launch Antimalware, Boot-Start Driver Initialization Policy must prevent boot drivers... (Policy, line 698)
     #     Policy:     Boot-Start Driver Initialization Policy = Not configured, or 1, 3 or 8 (any option except initialising all drivers): drivers classified as bad are not started unless critical
     #     GPO path:   Computer Configuration\Administrative Templates\System\Early Launch Antimalware
     #     Severity:   medium
@@ -1157,7 +1232,7 @@ $WsResources = @(
         Policy = @{ Title = 'Boot-Start Driver Initialization Policy'; Value = 'Not configured, or 1, 3 or 8 (any option except initialising all drivers): drivers classified as bad are not started unless critical'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [45] WN16-CC-000150: Group Policy objects must be reprocessed even if they have not changed (Policy, line 665)
+    # [48] WN16-CC-000150: Group Policy objects must be reprocessed even if they have not changed (Policy, line 710)
     #     Policy:     Configure registry policy processing = Process even if the Group Policy objects have not changed
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
     #     Severity:   medium
@@ -1185,7 +1260,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure registry policy processing'; Value = 'Process even if the Group Policy objects have not changed'; Choices = @(@{ Name = 'Process even if the Group Policy objects have not changed'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [46] WN16-CC-000160: Downloading print driver packages over HTTP must be prevented (Policy, line 677)
+    # [49] WN16-CC-000160: Downloading print driver packages over HTTP must be prevented (Policy, line 722)
     #     Policy:     Turn off downloading of print drivers over HTTP = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Internet Communication Management\Internet Communication settings
     #     Severity:   medium
@@ -1213,7 +1288,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off downloading of print drivers over HTTP'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [47] WN16-CC-000170: Printing over HTTP must be prevented (Policy, line 689)
+    # [50] WN16-CC-000170: Printing over HTTP must be prevented (Policy, line 734)
     #     Policy:     Turn off printing over HTTP = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Internet Communication Management\Internet Communication settings
     #     Severity:   medium
@@ -1241,7 +1316,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off printing over HTTP'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [48] WN16-CC-000180: The network selection user interface (UI) must not be displayed on the logon screen (Policy, line 701)
+    # [51] WN16-CC-000180: The network selection user interface (UI) must not be displayed on the logon screen (Policy, line 746)
     #     Policy:     Do not display network selection UI = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
     #     Severity:   medium
@@ -1269,7 +1344,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not display network selection UI'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [49] WN16-CC-000210: Users must be prompted to authenticate when the system wakes from sleep (on battery) (Policy, line 713)
+    # [52] WN16-CC-000210: Users must be prompted to authenticate when the system wakes from sleep (on battery) (Policy, line 758)
     #     Policy:     Require a password when a computer wakes (on battery) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Power Management\Sleep Settings
     #     Severity:   medium
@@ -1296,7 +1371,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require a password when a computer wakes (on battery)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [50] WN16-CC-000220: Users must be prompted to authenticate when the system wakes from sleep (plugged in) (Policy, line 725)
+    # [53] WN16-CC-000220: Users must be prompted to authenticate when the system wakes from sleep (plugged in) (Policy, line 770)
     #     Policy:     Require a password when a computer wakes (plugged in) = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Power Management\Sleep Settings
     #     Severity:   medium
@@ -1323,7 +1398,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require a password when a computer wakes (plugged in)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [51] WN16-CC-000240: The Application Compatibility Program Inventory must be prevented from collecting data and... (Policy, line 737)
+    # [54] WN16-CC-000240: The Application Compatibility Program Inventory must be prevented from collecting data and... (Policy, line 782)
     #     Policy:     Turn off Inventory Collector = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Application Compatibility
     #     Severity:   low
@@ -1351,7 +1426,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Inventory Collector'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [52] WN16-CC-000250: AutoPlay must be turned off for non-volume devices (Policy, line 749)
+    # [55] WN16-CC-000250: AutoPlay must be turned off for non-volume devices (Policy, line 794)
     #     Policy:     Disallow Autoplay for non-volume devices = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
     #     Severity:   high
@@ -1379,7 +1454,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Autoplay for non-volume devices'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [53] WN16-CC-000260: The default AutoRun behavior must be configured to prevent AutoRun commands (Policy, line 761)
+    # [56] WN16-CC-000260: The default AutoRun behavior must be configured to prevent AutoRun commands (Policy, line 806)
     #     Policy:     Set the default behavior for AutoRun = Do not execute any autorun commands
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
     #     Severity:   high
@@ -1407,7 +1482,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set the default behavior for AutoRun'; Value = 'Do not execute any autorun commands'; Choices = @(@{ Name = 'Do not execute any autorun commands'; Data = [uint32]'1' }, @{ Name = 'Automatically execute autorun commands'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [54] WN16-CC-000270: AutoPlay must be disabled for all drives (Policy, line 773)
+    # [57] WN16-CC-000270: AutoPlay must be disabled for all drives (Policy, line 818)
     #     Policy:     Turn off AutoPlay = All drives
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
     #     Severity:   high
@@ -1435,7 +1510,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off AutoPlay'; Value = 'All drives'; Choices = @(@{ Name = 'All drives'; Data = [uint32]'255' }, @{ Name = 'CD-ROM and removable media drives'; Data = [uint32]'181' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [55] WN16-CC-000280: Administrator accounts must not be enumerated during elevation (Policy, line 785)
+    # [58] WN16-CC-000280: Administrator accounts must not be enumerated during elevation (Policy, line 830)
     #     Policy:     Enumerate administrator accounts on elevation = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Credential User Interface
     #     Severity:   medium
@@ -1462,7 +1537,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enumerate administrator accounts on elevation'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [56] WN16-CC-000290: Windows Telemetry must be configured to Security or Basic (Registry, line 797)
+    # [59] WN16-CC-000290: Windows Telemetry must be configured to Security or Basic (Registry, line 842)
     #     Title:      Windows Telemetry must be configured to Security or Basic.
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Data Collection and Preview Builds\Allow Telemetry
     #     Severity:   medium
@@ -1485,7 +1560,7 @@ $WsResources = @(
         ConditionView = @{ oneOf = @(0, 1) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [57] WN16-CC-000300: The Application event log size must be configured to 32768 KB or greater (Policy, line 812)
+    # [60] WN16-CC-000300: The Application event log size must be configured to 32768 KB or greater (Policy, line 857)
     #     STIG applicability: If the system is configured to write events directly to an audit server, this is NA.
     #     Policy:     Specify the maximum log file size (KB) (Application) = 32768 KB or greater
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Application
@@ -1516,7 +1591,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Application)'; Value = '32768 KB or greater'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [58] WN16-CC-000310: The Security event log size must be configured to 196608 KB or greater (Policy, line 825)
+    # [61] WN16-CC-000310: The Security event log size must be configured to 196608 KB or greater (Policy, line 870)
     #     STIG applicability: If the system is configured to write events directly to an audit server, this is NA.
     #     Policy:     Specify the maximum log file size (KB) (Security) = 196608 KB or greater
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Security
@@ -1548,7 +1623,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Security)'; Value = '196608 KB or greater'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [59] WN16-CC-000320: The System event log size must be configured to 32768 KB or greater (Policy, line 838)
+    # [62] WN16-CC-000320: The System event log size must be configured to 32768 KB or greater (Policy, line 883)
     #     STIG applicability: If the system is configured to write events directly to an audit server, this is NA.
     #     Policy:     Specify the maximum log file size (KB) (System) = 32768 KB or greater
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\System
@@ -1579,7 +1654,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (System)'; Value = '32768 KB or greater'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [60] WN16-CC-000330: Windows Server 2016 Windows SmartScreen must be enabled (Policy, line 851)
+    # [63] WN16-CC-000330: Windows Server 2016 Windows SmartScreen must be enabled (Policy, line 896)
     #     STIG applicability: This is applicable to unclassified systems; for other systems, this is NA.
     #     Policy:     Configure Windows SmartScreen = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -1608,7 +1683,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows SmartScreen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [61] WN16-CC-000340: Explorer Data Execution Prevention must be enabled (Policy, line 864)
+    # [64] WN16-CC-000340: Explorer Data Execution Prevention must be enabled (Policy, line 909)
     #     Policy:     Turn off Data Execution Prevention for Explorer = Disabled or Not Configured (DEP stays on for File Explorer)
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
     #     Severity:   medium
@@ -1637,7 +1712,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Data Execution Prevention for Explorer'; Value = 'Disabled or Not Configured (DEP stays on for File Explorer)'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [62] WN16-CC-000350: Turning off File Explorer heap termination on corruption must be disabled (Policy, line 876)
+    # [65] WN16-CC-000350: Turning off File Explorer heap termination on corruption must be disabled (Policy, line 921)
     #     Policy:     Turn off heap termination on corruption = Disabled or Not Configured (Explorer terminates on heap corruption)
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
     #     Severity:   low
@@ -1666,7 +1741,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off heap termination on corruption'; Value = 'Disabled or Not Configured (Explorer terminates on heap corruption)'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [63] WN16-CC-000360: File Explorer shell protocol must run in protected mode (Policy, line 888)
+    # [66] WN16-CC-000360: File Explorer shell protocol must run in protected mode (Policy, line 933)
     #     Policy:     Turn off shell protocol protected mode = Disabled or Not Configured (protected mode stays on)
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
     #     Severity:   medium
@@ -1695,7 +1770,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off shell protocol protected mode'; Value = 'Disabled or Not Configured (protected mode stays on)'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [64] WN16-CC-000370: Passwords must not be saved in the Remote Desktop Client (Policy, line 900)
+    # [67] WN16-CC-000370: Passwords must not be saved in the Remote Desktop Client (Policy, line 945)
     #     Policy:     Do not allow passwords to be saved = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Connection Client
     #     Severity:   medium
@@ -1723,7 +1798,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow passwords to be saved'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [65] WN16-CC-000380: Local drives must be prevented from sharing with Remote Desktop Session Hosts (Policy, line 912)
+    # [68] WN16-CC-000380: Local drives must be prevented from sharing with Remote Desktop Session Hosts (Policy, line 957)
     #     Policy:     Do not allow drive redirection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Device and Resource Redirection
     #     Severity:   medium
@@ -1751,7 +1826,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow drive redirection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [66] WN16-CC-000390: Remote Desktop Services must always prompt a client for passwords upon connection (Policy, line 924)
+    # [69] WN16-CC-000390: Remote Desktop Services must always prompt a client for passwords upon connection (Policy, line 969)
     #     Policy:     Always prompt for password upon connection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
     #     Severity:   medium
@@ -1778,7 +1853,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always prompt for password upon connection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [67] WN16-CC-000400: The Remote Desktop Session Host must require secure Remote Procedure Call (RPC) communications (Policy, line 936)
+    # [70] WN16-CC-000400: The Remote Desktop Session Host must require secure Remote Procedure Call (RPC) communications (Policy, line 981)
     #     Policy:     Require secure RPC communication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
     #     Severity:   medium
@@ -1806,7 +1881,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require secure RPC communication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [68] WN16-CC-000410: Remote Desktop Services must be configured with the client connection encryption set to High Level (Policy, line 948)
+    # [71] WN16-CC-000410: Remote Desktop Services must be configured with the client connection encryption set to High Level (Policy, line 993)
     #     Policy:     Set client connection encryption level = High Level
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
     #     Severity:   medium
@@ -1834,7 +1909,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set client connection encryption level'; Value = 'High Level'; Choices = @(@{ Name = 'Low Level'; Data = [uint32]'1' }, @{ Name = 'Client Compatible'; Data = [uint32]'2' }, @{ Name = 'High Level'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [69] WN16-CC-000420: Attachments must be prevented from being downloaded from RSS feeds (Policy, line 960)
+    # [72] WN16-CC-000420: Attachments must be prevented from being downloaded from RSS feeds (Policy, line 1005)
     #     Policy:     Prevent downloading of enclosures = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\RSS Feeds
     #     Severity:   medium
@@ -1862,7 +1937,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent downloading of enclosures'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [70] WN16-CC-000430: Basic authentication for RSS feeds over HTTP must not be used (Policy, line 972)
+    # [73] WN16-CC-000430: Basic authentication for RSS feeds over HTTP must not be used (Policy, line 1017)
     #     Policy:     Turn on Basic feed authentication over HTTP = Disabled or Not Configured (no Basic authentication over HTTP)
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\RSS Feeds
     #     Severity:   medium
@@ -1891,7 +1966,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on Basic feed authentication over HTTP'; Value = 'Disabled or Not Configured (no Basic authentication over HTTP)'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [71] WN16-CC-000440: Indexing of encrypted files must be turned off (Policy, line 984)
+    # [74] WN16-CC-000440: Indexing of encrypted files must be turned off (Policy, line 1029)
     #     Policy:     Allow indexing of encrypted files = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Search
     #     Severity:   medium
@@ -1918,7 +1993,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow indexing of encrypted files'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [72] WN16-CC-000450: Users must be prevented from changing installation options (Policy, line 996)
+    # [75] WN16-CC-000450: Users must be prevented from changing installation options (Policy, line 1041)
     #     Policy:     Allow user control over installs = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
     #     Severity:   medium
@@ -1946,7 +2021,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow user control over installs'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [73] WN16-CC-000460: The Windows Installer Always install with elevated privileges option must be disabled (Policy, line 1008)
+    # [76] WN16-CC-000460: The Windows Installer Always install with elevated privileges option must be disabled (Policy, line 1053)
     #     Policy:     Always install with elevated privileges = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
     #     Severity:   high
@@ -1974,7 +2049,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always install with elevated privileges'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [74] WN16-CC-000470: Users must be notified if a web-based program attempts to install software (Policy, line 1020)
+    # [77] WN16-CC-000470: Users must be notified if a web-based program attempts to install software (Policy, line 1065)
     #     Policy:     Prevent Internet Explorer security prompt for Windows Installer scripts = Disabled or Not Configured (Internet Explorer keeps warning)
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
     #     Severity:   medium
@@ -2002,7 +2077,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent Internet Explorer security prompt for Windows Installer scripts'; Value = 'Disabled or Not Configured (Internet Explorer keeps warning)'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [75] WN16-CC-000480: Automatically signing in the last interactive user after a system-initiated restart must be disabled (Policy, line 1032)
+    # [78] WN16-CC-000480: Automatically signing in the last interactive user after a system-initiated restart must be disabled (Policy, line 1077)
     #     Policy:     Sign-in last interactive user automatically after a system-initiated restart = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Logon Options
     #     Severity:   medium
@@ -2030,7 +2105,7 @@ $WsResources = @(
         Policy = @{ Title = 'Sign-in last interactive user automatically after a system-initiated restart'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [76] WN16-CC-000490: PowerShell script block logging must be enabled (Policy, line 1044)
+    # [79] WN16-CC-000490: PowerShell script block logging must be enabled (Policy, line 1089)
     #     Policy:     Turn on PowerShell Script Block Logging = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows PowerShell
     #     Severity:   medium
@@ -2059,7 +2134,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on PowerShell Script Block Logging'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [77] WN16-CC-000500: The Windows Remote Management (WinRM) client must not use Basic authentication (Policy, line 1056)
+    # [80] WN16-CC-000500: The Windows Remote Management (WinRM) client must not use Basic authentication (Policy, line 1101)
     #     Policy:     Allow Basic authentication (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
     #     Severity:   high
@@ -2087,7 +2162,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [78] WN16-CC-000510: The Windows Remote Management (WinRM) client must not allow unencrypted traffic (Policy, line 1068)
+    # [81] WN16-CC-000510: The Windows Remote Management (WinRM) client must not allow unencrypted traffic (Policy, line 1113)
     #     Policy:     Allow unencrypted traffic (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
     #     Severity:   medium
@@ -2114,7 +2189,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [79] WN16-CC-000520: The Windows Remote Management (WinRM) client must not use Digest authentication (Policy, line 1080)
+    # [82] WN16-CC-000520: The Windows Remote Management (WinRM) client must not use Digest authentication (Policy, line 1125)
     #     Policy:     Disallow Digest authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
     #     Severity:   medium
@@ -2142,7 +2217,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Digest authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [80] WN16-CC-000530: The Windows Remote Management (WinRM) service must not use Basic authentication (Policy, line 1092)
+    # [83] WN16-CC-000530: The Windows Remote Management (WinRM) service must not use Basic authentication (Policy, line 1137)
     #     Policy:     Allow Basic authentication (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
     #     Severity:   high
@@ -2170,7 +2245,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [81] WN16-CC-000540: The Windows Remote Management (WinRM) service must not allow unencrypted traffic (Policy, line 1104)
+    # [84] WN16-CC-000540: The Windows Remote Management (WinRM) service must not allow unencrypted traffic (Policy, line 1149)
     #     Policy:     Allow unencrypted traffic (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
     #     Severity:   medium
@@ -2197,7 +2272,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [82] WN16-CC-000550: The Windows Remote Management (WinRM) service must not store RunAs credentials (Policy, line 1116)
+    # [85] WN16-CC-000550: The Windows Remote Management (WinRM) service must not store RunAs credentials (Policy, line 1161)
     #     Policy:     Disallow WinRM from storing RunAs credentials = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
     #     Severity:   medium
@@ -2225,7 +2300,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow WinRM from storing RunAs credentials'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [83] WN16-MS-000020: Local administrator accounts must have their privileged token filtered to prevent elevated... (Policy, line 1128)
+    # [86] WN16-MS-000020: Local administrator accounts must have their privileged token filtered to prevent elevated... (Policy, line 1173)
     #     STIG applicability: For domain controllers and standalone or nondomain-joined systems, this is NA.
     #     Policy:     Apply UAC restrictions to local accounts on network logons = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -2257,7 +2332,7 @@ $WsResources = @(
         Policy = @{ Title = 'Apply UAC restrictions to local accounts on network logons'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [84] WN16-MS-000030: Local users on domain-joined computers must not be enumerated (Policy, line 1141)
+    # [87] WN16-MS-000030: Local users on domain-joined computers must not be enumerated (Policy, line 1186)
     #     STIG applicability: For domain controllers and standalone or nondomain-joined systems, this is NA.
     #     Policy:     Enumerate local users on domain-joined computers = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -2286,7 +2361,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enumerate local users on domain-joined computers'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [85] WN16-MS-000040: Unauthenticated Remote Procedure Call (RPC) clients must be restricted from connecting to the... (Policy, line 1154)
+    # [88] WN16-MS-000040: Unauthenticated Remote Procedure Call (RPC) clients must be restricted from connecting to the... (Policy, line 1199)
     #     Policy:     Restrict Unauthenticated RPC clients = Authenticated
     #     GPO path:   Computer Configuration\Administrative Templates\System\Remote Procedure Call
     #     Severity:   medium
@@ -2316,7 +2391,7 @@ $WsResources = @(
         Policy = @{ Title = 'Restrict Unauthenticated RPC clients'; Value = 'Authenticated'; Choices = @(@{ Name = 'None'; Data = [uint32]'0' }, @{ Name = 'Authenticated'; Data = [uint32]'1' }, @{ Name = 'Authenticated without exceptions'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [86] WN16-MS-000050: Caching of logon credentials must be limited (SecurityOption, line 1166)
+    # [89] WN16-MS-000050: Caching of logon credentials must be limited (SecurityOption, line 1211)
     #     STIG applicability: For domain controllers and standalone or nondomain-joined systems, this is NA.
     #     Policy:     Interactive Logon: Number of previous logons to cache (in case Domain Controller is not available) = 4 cached logons or fewer
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2349,7 +2424,59 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive Logon: Number of previous logons to cache (in case Domain Controller is not available)'; Value = '4 cached logons or fewer'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [87] WN16-MS-000310: Remote calls to the Security Account Manager (SAM) must be restricted to Administrators (SecurityOption, line 1179)
+    # [90] WN16-MS-000120: Windows Server 2016 must be running Credential Guard on domain-joined member servers (Policy, line 1224)
+    #     STIG applicability: For domain controllers and standalone or nondomain-joined systems, this is NA.
+    #     Policy:     Turn On Virtualization Based Security (Credential Guard Configuration) = Enabled with UEFI lock
+    #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard
+    #     Severity:   high
+    #     Registry:   HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DeviceGuard!LsaCfgFlags (DWord) = 1
+    #     Rationale:  Credential Guard moves NTLM hashes and Kerberos ticket-granting secrets out of the LSA
+    #                 process into an isolated environment, so tools that dump LSASS memory cannot collect
+    #                 them for pass-the-hash or pass-the-ticket attacks. The UEFI lock keeps an attacker
+    #                 with administrative rights from simply turning it off.
+    #     Impact:     NTLMv1, MS-CHAPv2, Digest and CredSSP single sign-on with saved credentials, and
+    #                 unconstrained Kerberos delegation stop working for protected accounts. CIS recommends
+    #                 Disabled on domain controllers, where Credential Guard adds no protection to the
+    #                 directory database and can cause compatibility problems; Microsoft's baseline sets it
+    #                 on both roles. Reverting a UEFI-locked setting needs local access.
+    #     References: STIG V-225012, V-73515, SV-88167, WN16-MS-000120; CIS 18.9.5.5, 18.9.5.6
+    @{
+        Name = 'WN16-MS-000120: Windows Server 2016 must be running Credential Guard on domain-joined member servers'
+        Type = 'Policy'
+        Kind = 'Registry'
+        Id = 'credential-guard-uefi-lock'
+        Target = 'HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows\DeviceGuard!LsaCfgFlags'
+        Hive = 'HKEY_LOCAL_MACHINE'
+        SubKey = 'SOFTWARE\Policies\Microsoft\Windows\DeviceGuard'
+        ValueName = 'LsaCfgFlags'
+        Ensure = 'Present'
+        ValueType = 'DWord'
+        ValueData = [uint32]'1'
+        WireData = 1
+        Policy = @{ Title = 'Turn On Virtualization Based Security (Credential Guard Configuration)'; Value = 'Enabled with UEFI lock'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Enabled with UEFI lock'; Data = [uint32]'1' }, @{ Name = 'Enabled without lock'; Data = [uint32]'2' }, @{ Name = 'Not Configured'; Data = [uint32]'3' }) }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [91] WN16-MS-000120: Windows Server 2016 must be running Credential Guard on domain-joined member servers (runtime check) (CimInstance, line 1237)
+    #     STIG applicability: For domain controllers and standalone or nondomain-joined systems, this is NA. Check only: whether Windows runs it; the registry values of this rule ask for it, set does not change this.
+    #     Title:      Windows Server 2016 must be running Credential Guard on domain-joined member servers.
+    #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard\Turn On Virtualization Based Security
+    #     Severity:   high
+    #     Check only: Get-CimInstance -Namespace root\Microsoft\Windows\DeviceGuard -ClassName Win32_DeviceGuard
+    #       SecurityServicesRunning contains 1
+    #     References: STIG V-225012, V-73515, SV-88167, WN16-MS-000120
+    @{
+        Name = 'WN16-MS-000120: Windows Server 2016 must be running Credential Guard on domain-joined member servers (runtime check)'
+        Type = 'CimInstance'
+        Kind = 'CimInstance'
+        Id = $null
+        Target = 'CIM root\Microsoft\Windows\DeviceGuard:Win32_DeviceGuard'
+        Namespace = 'root\Microsoft\Windows\DeviceGuard'
+        ClassName = 'Win32_DeviceGuard'
+        Ensure = 'Present'
+        Expect = @(@{ Property = 'SecurityServicesRunning'; Test = @{ Contains = @(1) }; View = @{ contains = @(1) } })
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [92] WN16-MS-000310: Remote calls to the Security Account Manager (SAM) must be restricted to Administrators (SecurityOption, line 1254)
     #     Policy:     Network access: Restrict clients allowed to make remote calls to SAM = Only Administrators allowed remote access (O:BAG:BAD:(A;;RC;;;BA))
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2379,7 +2506,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Restrict clients allowed to make remote calls to SAM'; Value = 'Only Administrators allowed remote access (O:BAG:BAD:(A;;RC;;;BA))'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [88] WN16-MS-000340: The "Access this computer from the network" user right must only be assigned to the... (Policy, line 1191)
+    # [93] WN16-MS-000340: The "Access this computer from the network" user right must only be assigned to the... (Policy, line 1266)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Access this computer from the network = BUILTIN\Administrators, NT AUTHORITY\Authenticated Users
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -2407,7 +2534,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [89] WN16-MS-000370: The "Deny access to this computer from the network" user right on member servers must be... (UserRight, line 1204)
+    # [94] WN16-MS-000370: The "Deny access to this computer from the network" user right on member servers must be... (UserRight, line 1279)
     #     On domain-joined systems only (the STIG lists them under Domain Systems Only): Enterprise Admins, Domain Admins, Local account and member of Administrators group. The STIG accepts Local account (*S-1-5-113) instead of Local account and member of Administrators group (*S-1-5-114); the first one it lists is written here.
     #     Title:      The "Deny access to this computer from the network" user right on member servers must be configured to prevent access from highly privileged domain accounts and local accounts on domain systems and from unauthenticated access on all systems.
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment\Deny access to this computer from the network
@@ -2428,7 +2555,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [90] WN16-MS-000380: The "Deny log on as a batch job" user right on member servers must be configured to prevent... (UserRight, line 1217)
+    # [95] WN16-MS-000380: The "Deny log on as a batch job" user right on member servers must be configured to prevent... (UserRight, line 1292)
     #     On domain-joined systems only (the STIG lists them under Domain Systems Only): Enterprise Admins, Domain Admins.
     #     Title:      The "Deny log on as a batch job" user right on member servers must be configured to prevent access from highly privileged domain accounts on domain systems and from unauthenticated access on all systems.
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment\Deny log on as a batch job
@@ -2449,7 +2576,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [91] WN16-MS-000390: The "Deny log on as a service" user right on member servers must be configured to prevent access... (UserRight, line 1230)
+    # [96] WN16-MS-000390: The "Deny log on as a service" user right on member servers must be configured to prevent access... (UserRight, line 1305)
     #     On systems that are not domain-joined the STIG wants this right empty instead. On domain-joined systems only: Enterprise Admins, Domain Admins.
     #     Title:      The "Deny log on as a service" user right on member servers must be configured to prevent access from highly privileged domain accounts on domain systems. No other groups or accounts must be assigned this right.
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment\Deny log on as a service
@@ -2470,7 +2597,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [92] WN16-MS-000400: The "Deny log on locally" user right on member servers must be configured to prevent access from... (UserRight, line 1243)
+    # [97] WN16-MS-000400: The "Deny log on locally" user right on member servers must be configured to prevent access from... (UserRight, line 1318)
     #     On domain-joined systems only (the STIG lists them under Domain Systems Only): Enterprise Admins, Domain Admins.
     #     Title:      The "Deny log on locally" user right on member servers must be configured to prevent access from highly privileged domain accounts on domain systems and from unauthenticated access on all systems.
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment\Deny log on locally
@@ -2491,7 +2618,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [93] WN16-MS-000410: The "Deny log on through Remote Desktop Services" user right on member servers must be... (UserRight, line 1256)
+    # [98] WN16-MS-000410: The "Deny log on through Remote Desktop Services" user right on member servers must be... (UserRight, line 1331)
     #     On domain-joined systems only (the STIG lists them under Domain Systems Only): Enterprise Admins, Domain Admins, Local account.
     #     Title:      The "Deny log on through Remote Desktop Services" user right on member servers must be configured to prevent access from highly privileged domain accounts and all local accounts on domain systems and from unauthenticated access on all systems.
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment\Deny log on through Remote Desktop Services
@@ -2512,7 +2639,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [94] WN16-MS-000420: The "Enable computer and user accounts to be trusted for delegation" user right must not be... (Policy, line 1269)
+    # [99] WN16-MS-000420: The "Enable computer and user accounts to be trusted for delegation" user right must not be... (Policy, line 1344)
     #     Policy:     Enable computer and user accounts to be trusted for delegation = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -2536,7 +2663,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [95] WN16-SO-000010: Windows Server 2016 built-in guest account must be disabled (SecurityOption, line 1281)
+    # [100] WN16-SO-000010: Windows Server 2016 built-in guest account must be disabled (SecurityOption, line 1356)
     #     Policy:     Accounts: Guest account status = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2560,7 +2687,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Guest account status'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [96] WN16-SO-000020: Local accounts with blank passwords must be restricted to prevent access from the network (SecurityOption, line 1293)
+    # [101] WN16-SO-000020: Local accounts with blank passwords must be restricted to prevent access from the network (SecurityOption, line 1368)
     #     Policy:     Accounts: Limit local account use of blank passwords to console logon only = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
@@ -2589,7 +2716,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Limit local account use of blank passwords to console logon only'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [97] WN16-SO-000030: Windows Server 2016 built-in administrator account must be renamed (SecurityOption, line 1305)
+    # [102] WN16-SO-000030: Windows Server 2016 built-in administrator account must be renamed (SecurityOption, line 1380)
     #     The name is the organisation's choice: test checks it differs; set needs a value given in the document.
     #     Policy:     Accounts: Rename administrator account = any name other than Administrator
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2617,7 +2744,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Rename administrator account'; Value = 'any name other than Administrator'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [98] WN16-SO-000040: Windows Server 2016 built-in guest account must be renamed (SecurityOption, line 1318)
+    # [103] WN16-SO-000040: Windows Server 2016 built-in guest account must be renamed (SecurityOption, line 1393)
     #     The name is the organisation's choice: test checks it differs; set needs a value given in the document.
     #     Policy:     Accounts: Rename guest account = any name other than Guest
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2644,7 +2771,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Rename guest account'; Value = 'any name other than Guest'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [99] WN16-SO-000050: Audit policy using subcategories must be enabled (SecurityOption, line 1331)
+    # [104] WN16-SO-000050: Audit policy using subcategories must be enabled (SecurityOption, line 1406)
     #     Policy:     Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2673,7 +2800,7 @@ $WsResources = @(
         Policy = @{ Title = 'Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [100] WN16-SO-000080: The setting Domain member: Digitally encrypt or sign secure channel data (always) must be... (SecurityOption, line 1343)
+    # [105] WN16-SO-000080: The setting Domain member: Digitally encrypt or sign secure channel data (always) must be... (SecurityOption, line 1418)
     #     Policy:     Domain member: Digitally encrypt or sign secure channel data (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2702,7 +2829,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally encrypt or sign secure channel data (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [101] WN16-SO-000090: The setting Domain member: Digitally encrypt secure channel data (when possible) must be... (SecurityOption, line 1355)
+    # [106] WN16-SO-000090: The setting Domain member: Digitally encrypt secure channel data (when possible) must be... (SecurityOption, line 1430)
     #     Policy:     Domain member: Digitally encrypt secure channel data (when possible) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2730,7 +2857,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally encrypt secure channel data (when possible)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [102] WN16-SO-000100: The setting Domain member: Digitally sign secure channel data (when possible) must be configured... (SecurityOption, line 1367)
+    # [107] WN16-SO-000100: The setting Domain member: Digitally sign secure channel data (when possible) must be configured... (SecurityOption, line 1442)
     #     Policy:     Domain member: Digitally sign secure channel data (when possible) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2757,7 +2884,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally sign secure channel data (when possible)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [103] WN16-SO-000110: The computer account password must not be prevented from being reset (SecurityOption, line 1379)
+    # [108] WN16-SO-000110: The computer account password must not be prevented from being reset (SecurityOption, line 1454)
     #     Policy:     Domain member: Disable machine account password changes = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2785,7 +2912,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Disable machine account password changes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [104] WN16-SO-000120: The maximum age for machine account passwords must be configured to 30 days or less (SecurityOption, line 1391)
+    # [109] WN16-SO-000120: The maximum age for machine account passwords must be configured to 30 days or less (SecurityOption, line 1466)
     #     Policy:     Domain member: Maximum machine account password age = 30 days or less, but not 0
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2815,7 +2942,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Maximum machine account password age'; Value = '30 days or less, but not 0'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [105] WN16-SO-000130: Windows Server 2016 must be configured to require a strong session key (SecurityOption, line 1403)
+    # [110] WN16-SO-000130: Windows Server 2016 must be configured to require a strong session key (SecurityOption, line 1478)
     #     Policy:     Domain member: Require strong (Windows 2000 or Later) session key = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2843,7 +2970,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Require strong (Windows 2000 or Later) session key'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [106] WN16-SO-000140: The machine inactivity limit must be set to 15 minutes, locking the system with the screen saver (SecurityOption, line 1415)
+    # [111] WN16-SO-000140: The machine inactivity limit must be set to 15 minutes, locking the system with the screen saver (SecurityOption, line 1490)
     #     Policy:     Interactive logon: Machine inactivity limit = 900 seconds or less, but not 0
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2874,7 +3001,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Machine inactivity limit'; Value = '900 seconds or less, but not 0'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [107] WN16-SO-000180: The Smart Card removal option must be configured to Force Logoff or Lock Workstation (SecurityOption, line 1427)
+    # [112] WN16-SO-000180: The Smart Card removal option must be configured to Force Logoff or Lock Workstation (SecurityOption, line 1502)
     #     Policy:     Interactive logon: Smart card removal behavior = Lock Workstation (Force Logoff is also acceptable)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2905,7 +3032,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Smart card removal behavior'; Value = 'Lock Workstation (Force Logoff is also acceptable)'; Choices = @(@{ Name = 'No Action'; Data = '0' }, @{ Name = 'Lock Workstation'; Data = '1' }, @{ Name = 'Force Logoff'; Data = '2' }, @{ Name = 'Disconnect if a Remote Desktop Services session'; Data = '3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [108] WN16-SO-000190: The setting Microsoft network client: Digitally sign communications (always) must be configured... (SecurityOption, line 1439)
+    # [113] WN16-SO-000190: The setting Microsoft network client: Digitally sign communications (always) must be configured... (SecurityOption, line 1514)
     #     Policy:     Microsoft network client: Digitally sign communications (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2933,7 +3060,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network client: Digitally sign communications (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [109] WN16-SO-000200: The setting Microsoft network client: Digitally sign communications (if server agrees) must be... (SecurityOption, line 1451)
+    # [114] WN16-SO-000200: The setting Microsoft network client: Digitally sign communications (if server agrees) must be... (SecurityOption, line 1526)
     #     Policy:     Microsoft network client: Digitally sign communications (if server agrees) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2963,7 +3090,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network client: Digitally sign communications (if server agrees)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [110] WN16-SO-000210: Unencrypted passwords must not be sent to third-party Server Message Block (SMB) servers (SecurityOption, line 1463)
+    # [115] WN16-SO-000210: Unencrypted passwords must not be sent to third-party Server Message Block (SMB) servers (SecurityOption, line 1538)
     #     Policy:     Microsoft Network Client: Send unencrypted password to third-party SMB servers = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -2991,7 +3118,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft Network Client: Send unencrypted password to third-party SMB servers'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [111] WN16-SO-000230: The setting Microsoft network server: Digitally sign communications (always) must be configured... (SecurityOption, line 1475)
+    # [116] WN16-SO-000230: The setting Microsoft network server: Digitally sign communications (always) must be configured... (SecurityOption, line 1550)
     #     Policy:     Microsoft network server: Digitally sign communications (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3019,7 +3146,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Digitally sign communications (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [112] WN16-SO-000240: The setting Microsoft network server: Digitally sign communications (if client agrees) must be... (SecurityOption, line 1487)
+    # [117] WN16-SO-000240: The setting Microsoft network server: Digitally sign communications (if client agrees) must be... (SecurityOption, line 1562)
     #     Policy:     Microsoft network server: Digitally sign communications (if client agrees) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3046,7 +3173,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Digitally sign communications (if client agrees)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [113] WN16-SO-000250: Anonymous SID/Name translation must not be allowed (SecurityOption, line 1499)
+    # [118] WN16-SO-000250: Anonymous SID/Name translation must not be allowed (SecurityOption, line 1574)
     #     Policy:     Network access: Allow anonymous SID/Name translation = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
@@ -3070,7 +3197,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Allow anonymous SID/Name translation'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [114] WN16-SO-000260: Anonymous enumeration of Security Account Manager (SAM) accounts must not be allowed (SecurityOption, line 1511)
+    # [119] WN16-SO-000260: Anonymous enumeration of Security Account Manager (SAM) accounts must not be allowed (SecurityOption, line 1586)
     #     Policy:     Network access: Do not allow anonymous enumeration of SAM accounts = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
@@ -3097,7 +3224,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Do not allow anonymous enumeration of SAM accounts'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [115] WN16-SO-000270: Anonymous enumeration of shares must not be allowed (SecurityOption, line 1523)
+    # [120] WN16-SO-000270: Anonymous enumeration of shares must not be allowed (SecurityOption, line 1598)
     #     Policy:     Network access: Do not allow anonymous enumeration of SAM accounts and shares = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
@@ -3126,7 +3253,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Do not allow anonymous enumeration of SAM accounts and shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [116] WN16-SO-000290: Windows Server 2016 must be configured to prevent anonymous users from having the same... (SecurityOption, line 1535)
+    # [121] WN16-SO-000290: Windows Server 2016 must be configured to prevent anonymous users from having the same... (SecurityOption, line 1610)
     #     Policy:     Network access: Let everyone permissions apply to anonymous users = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3154,7 +3281,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Let everyone permissions apply to anonymous users'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [117] WN16-SO-000300: Anonymous access to Named Pipes and Shares must be restricted (SecurityOption, line 1547)
+    # [122] WN16-SO-000300: Anonymous access to Named Pipes and Shares must be restricted (SecurityOption, line 1622)
     #     Policy:     Network access: Restrict anonymous access to Named Pipes and Shares = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
@@ -3183,7 +3310,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Restrict anonymous access to Named Pipes and Shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [118] WN16-SO-000320: Services using Local System that use Negotiate when reverting to NTLM authentication must use... (SecurityOption, line 1559)
+    # [123] WN16-SO-000320: Services using Local System that use Negotiate when reverting to NTLM authentication must use... (SecurityOption, line 1634)
     #     Policy:     Network security: Allow Local System to use computer identity for NTLM = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3211,7 +3338,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow Local System to use computer identity for NTLM'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [119] WN16-SO-000330: NTLM must be prevented from falling back to a Null session (SecurityOption, line 1571)
+    # [124] WN16-SO-000330: NTLM must be prevented from falling back to a Null session (SecurityOption, line 1646)
     #     Policy:     Network security: Allow LocalSystem NULL session fallback = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3239,7 +3366,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow LocalSystem NULL session fallback'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [120] WN16-SO-000340: PKU2U authentication using online identities must be prevented (SecurityOption, line 1583)
+    # [125] WN16-SO-000340: PKU2U authentication using online identities must be prevented (SecurityOption, line 1658)
     #     Policy:     Network security: Allow PKU2U authentication requests to this computer to use online identities = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3266,7 +3393,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow PKU2U authentication requests to this computer to use online identities'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [121] WN16-SO-000350: Kerberos encryption types must be configured to prevent the use of DES and RC4 encryption suites (SecurityOption, line 1595)
+    # [126] WN16-SO-000350: Kerberos encryption types must be configured to prevent the use of DES and RC4 encryption suites (SecurityOption, line 1670)
     #     Policy:     Network security: Configure encryption types allowed for Kerberos = AES128_HMAC_SHA1, AES256_HMAC_SHA1 and future encryption types only (0x7ffffff8)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3295,7 +3422,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Configure encryption types allowed for Kerberos'; Value = 'AES128_HMAC_SHA1, AES256_HMAC_SHA1 and future encryption types only (0x7ffffff8)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [122] WN16-SO-000360: Windows Server 2016 must be configured to prevent the storage of the LAN Manager hash of passwords (SecurityOption, line 1607)
+    # [127] WN16-SO-000360: Windows Server 2016 must be configured to prevent the storage of the LAN Manager hash of passwords (SecurityOption, line 1682)
     #     Policy:     Network security: Do not store LAN Manager hash value on next password change = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
@@ -3322,7 +3449,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Do not store LAN Manager hash value on next password change'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [123] WN16-SO-000380: The LAN Manager authentication level must be set to send NTLMv2 response only and to refuse LM... (SecurityOption, line 1619)
+    # [128] WN16-SO-000380: The LAN Manager authentication level must be set to send NTLMv2 response only and to refuse LM... (SecurityOption, line 1694)
     #     Policy:     Network security: LAN Manager authentication level = Send NTLMv2 response only. Refuse LM & NTLM
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   high
@@ -3351,7 +3478,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LAN Manager authentication level'; Value = 'Send NTLMv2 response only. Refuse LM & NTLM'; Choices = @(@{ Name = 'Send LM & NTLM responses'; Data = [uint32]'0' }, @{ Name = 'Send LM & NTLM - use NTLMv2 session security if negotiated'; Data = [uint32]'1' }, @{ Name = 'Send NTLM response only'; Data = [uint32]'2' }, @{ Name = 'Send NTLMv2 response only'; Data = [uint32]'3' }, @{ Name = 'Send NTLMv2 response only. Refuse LM'; Data = [uint32]'4' }, @{ Name = 'Send NTLMv2 response only. Refuse LM & NTLM'; Data = [uint32]'5' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [124] WN16-SO-000390: Windows Server 2016 must be configured to at least negotiate signing for LDAP client signing (SecurityOption, line 1631)
+    # [129] WN16-SO-000390: Windows Server 2016 must be configured to at least negotiate signing for LDAP client signing (SecurityOption, line 1706)
     #     Policy:     Network security: LDAP client signing requirements = Negotiate signing
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3379,7 +3506,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LDAP client signing requirements'; Value = 'Negotiate signing'; Choices = @(@{ Name = 'None'; Data = [uint32]'0' }, @{ Name = 'Negotiate signing'; Data = [uint32]'1' }, @{ Name = 'Require signing'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [125] WN16-SO-000400: Session security for NTLM SSP-based clients must be configured to require NTLMv2 session... (SecurityOption, line 1643)
+    # [130] WN16-SO-000400: Session security for NTLM SSP-based clients must be configured to require NTLMv2 session... (SecurityOption, line 1718)
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) clients = Require NTLMv2 session security and 128-bit encryption (0x20080000)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3407,7 +3534,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) clients'; Value = 'Require NTLMv2 session security and 128-bit encryption (0x20080000)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [126] WN16-SO-000410: Session security for NTLM SSP-based servers must be configured to require NTLMv2 session... (SecurityOption, line 1655)
+    # [131] WN16-SO-000410: Session security for NTLM SSP-based servers must be configured to require NTLMv2 session... (SecurityOption, line 1730)
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) servers = Require NTLMv2 session security and 128-bit encryption (0x20080000)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3435,7 +3562,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) servers'; Value = 'Require NTLMv2 session security and 128-bit encryption (0x20080000)'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [127] WN16-SO-000420: Users must be required to enter a password to access private keys stored on the computer (SecurityOption, line 1667)
+    # [132] WN16-SO-000420: Users must be required to enter a password to access private keys stored on the computer (SecurityOption, line 1742)
     #     Policy:     System cryptography: Force strong key protection for user keys stored on the computer = User must enter a password each time they use a key
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3464,7 +3591,7 @@ $WsResources = @(
         Policy = @{ Title = 'System cryptography: Force strong key protection for user keys stored on the computer'; Value = 'User must enter a password each time they use a key'; Choices = @(@{ Name = 'User input is not required when new keys are stored and used'; Data = [uint32]'0' }, @{ Name = 'User is prompted when the key is first used'; Data = [uint32]'1' }, @{ Name = 'User must enter a password each time they use a key'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [128] WN16-SO-000430: Windows Server 2016 must be configured to use FIPS-compliant algorithms for encryption, hashing... (SecurityOption, line 1679)
+    # [133] WN16-SO-000430: Windows Server 2016 must be configured to use FIPS-compliant algorithms for encryption, hashing... (SecurityOption, line 1754)
     #     Policy:     System cryptography: Use FIPS compliant algorithms for encryption, hashing, and signing = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   medium
@@ -3492,7 +3619,7 @@ $WsResources = @(
         Policy = @{ Title = 'System cryptography: Use FIPS compliant algorithms for encryption, hashing, and signing'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [129] WN16-SO-000450: The default permissions of global system objects must be strengthened (SecurityOption, line 1691)
+    # [134] WN16-SO-000450: The default permissions of global system objects must be strengthened (SecurityOption, line 1766)
     #     Policy:     System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
     #     Severity:   low
@@ -3520,7 +3647,7 @@ $WsResources = @(
         Policy = @{ Title = 'System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [130] WN16-SO-000460: User Account Control approval mode for the built-in Administrator must be enabled (SecurityOption, line 1703)
+    # [135] WN16-SO-000460: User Account Control approval mode for the built-in Administrator must be enabled (SecurityOption, line 1778)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Policy:     User Account Control: Admin Approval Mode for the Built-in Administrator account = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -3549,7 +3676,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Admin Approval Mode for the Built-in Administrator account'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [131] WN16-SO-000470: UIAccess applications must not be allowed to prompt for elevation without using the secure desktop (SecurityOption, line 1716)
+    # [136] WN16-SO-000470: UIAccess applications must not be allowed to prompt for elevation without using the secure desktop (SecurityOption, line 1791)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Policy:     User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -3578,7 +3705,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [132] WN16-SO-000480: User Account Control must, at a minimum, prompt administrators for consent on the secure desktop (Registry, line 1729)
+    # [137] WN16-SO-000480: User Account Control must, at a minimum, prompt administrators for consent on the secure desktop (Registry, line 1804)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Title:      User Account Control must, at a minimum, prompt administrators for consent on the secure desktop.
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options\User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode
@@ -3602,7 +3729,7 @@ $WsResources = @(
         ConditionView = @{ oneOf = @(2, 1) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [133] WN16-SO-000490: User Account Control must automatically deny standard user requests for elevation (SecurityOption, line 1745)
+    # [138] WN16-SO-000490: User Account Control must automatically deny standard user requests for elevation (SecurityOption, line 1820)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Policy:     User Account Control: Behavior of the elevation prompt for standard users = Automatically deny elevation requests
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -3632,7 +3759,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for standard users'; Value = 'Automatically deny elevation requests'; Choices = @(@{ Name = 'Automatically deny elevation requests'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [134] WN16-SO-000500: User Account Control must be configured to detect application installations and prompt for elevation (SecurityOption, line 1758)
+    # [139] WN16-SO-000500: User Account Control must be configured to detect application installations and prompt for elevation (SecurityOption, line 1833)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Policy:     User Account Control: Detect application installations and prompt for elevation = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -3660,7 +3787,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Detect application installations and prompt for elevation'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [135] WN16-SO-000510: User Account Control must only elevate UIAccess applications that are installed in secure locations (SecurityOption, line 1771)
+    # [140] WN16-SO-000510: User Account Control must only elevate UIAccess applications that are installed in secure locations (SecurityOption, line 1846)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Policy:     User Account Control: Only elevate UIAccess applications that are installed in secure locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -3689,7 +3816,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Only elevate UIAccess applications that are installed in secure locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [136] WN16-SO-000520: User Account Control must run all administrators in Admin Approval Mode, enabling UAC (SecurityOption, line 1784)
+    # [141] WN16-SO-000520: User Account Control must run all administrators in Admin Approval Mode, enabling UAC (SecurityOption, line 1859)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Policy:     User Account Control: Run all administrators in Admin Approval Mode = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -3717,7 +3844,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Run all administrators in Admin Approval Mode'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [137] WN16-SO-000530: User Account Control must virtualize file and registry write failures to per-user locations (SecurityOption, line 1797)
+    # [142] WN16-SO-000530: User Account Control must virtualize file and registry write failures to per-user locations (SecurityOption, line 1872)
     #     STIG applicability: UAC requirements are NA for Server Core installations (this is the default installation option for Windows Server 2016 versus Server with Desktop Experience) as well as Nano Server.
     #     Policy:     User Account Control: Virtualize file and registry write failures to per-user locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -3746,7 +3873,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Virtualize file and registry write failures to per-user locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [138] WN16-UC-000030: Zone information must be preserved when saving attachments (Policy, line 1810)
+    # [143] WN16-UC-000030: Zone information must be preserved when saving attachments (Policy, line 1885)
     #     Policy:     Do not preserve zone information in file attachments = Disabled or Not Configured: zone information is kept
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\Attachment Manager
     #     Severity:   medium
@@ -3774,7 +3901,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not preserve zone information in file attachments'; Value = 'Disabled or Not Configured: zone information is kept'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [139] WN16-UR-000010: The Access Credential Manager as a trusted caller user right must not be assigned to any groups... (Policy, line 1822)
+    # [144] WN16-UR-000010: The Access Credential Manager as a trusted caller user right must not be assigned to any groups... (Policy, line 1897)
     #     Policy:     Access Credential Manager as a trusted caller = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -3798,7 +3925,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [140] WN16-UR-000030: The Act as part of the operating system user right must not be assigned to any groups or accounts (Policy, line 1834)
+    # [145] WN16-UR-000030: The Act as part of the operating system user right must not be assigned to any groups or accounts (Policy, line 1909)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Act as part of the operating system = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3823,7 +3950,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [141] WN16-UR-000050: The Allow log on locally user right must only be assigned to the Administrators group (Policy, line 1847)
+    # [146] WN16-UR-000050: The Allow log on locally user right must only be assigned to the Administrators group (Policy, line 1922)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Allow log on locally = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3850,7 +3977,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [142] WN16-UR-000070: The Back up files and directories user right must only be assigned to the Administrators group (Policy, line 1860)
+    # [147] WN16-UR-000070: The Back up files and directories user right must only be assigned to the Administrators group (Policy, line 1935)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Back up files and directories = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3876,7 +4003,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [143] WN16-UR-000080: The Create a pagefile user right must only be assigned to the Administrators group (Policy, line 1873)
+    # [148] WN16-UR-000080: The Create a pagefile user right must only be assigned to the Administrators group (Policy, line 1948)
     #     Policy:     Create a pagefile = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -3899,7 +4026,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [144] WN16-UR-000100: The Create global objects user right must only be assigned to Administrators, Service, Local... (Policy, line 1885)
+    # [149] WN16-UR-000100: The Create global objects user right must only be assigned to Administrators, Service, Local... (Policy, line 1960)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Create global objects = BUILTIN\Administrators, NT AUTHORITY\SERVICE, NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3924,7 +4051,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [145] WN16-UR-000110: The Create permanent shared objects user right must not be assigned to any groups or accounts (Policy, line 1898)
+    # [150] WN16-UR-000110: The Create permanent shared objects user right must not be assigned to any groups or accounts (Policy, line 1973)
     #     Policy:     Create permanent shared objects = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -3948,7 +4075,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [146] WN16-UR-000120: The Create symbolic links user right must only be assigned to the Administrators group (Policy, line 1910)
+    # [151] WN16-UR-000120: The Create symbolic links user right must only be assigned to the Administrators group (Policy, line 1985)
     #     STIG exception: Systems that have the Hyper-V role will also have "Virtual Machines" given this user right (this may be displayed as "NT Virtual Machine\Virtual Machines", SID S-1-5-83-0). This is not a finding.
     #     Policy:     Create symbolic links = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3974,7 +4101,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [147] WN16-UR-000130: The Debug programs user right must only be assigned to the Administrators group (Policy, line 1923)
+    # [152] WN16-UR-000130: The Debug programs user right must only be assigned to the Administrators group (Policy, line 1998)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Debug programs = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3999,7 +4126,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [148] WN16-UR-000200: The Force shutdown from a remote system user right must only be assigned to the Administrators group (Policy, line 1936)
+    # [153] WN16-UR-000200: The Force shutdown from a remote system user right must only be assigned to the Administrators group (Policy, line 2011)
     #     Policy:     Force shutdown from a remote system = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -4023,7 +4150,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [149] WN16-UR-000210: The Generate security audits user right must only be assigned to Local Service and Network Service (Policy, line 1948)
+    # [154] WN16-UR-000210: The Generate security audits user right must only be assigned to Local Service and Network Service (Policy, line 2023)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Generate security audits = NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4048,7 +4175,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [150] WN16-UR-000220: The Impersonate a client after authentication user right must only be assigned to... (Policy, line 1961)
+    # [155] WN16-UR-000220: The Impersonate a client after authentication user right must only be assigned to... (Policy, line 2036)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Impersonate a client after authentication = BUILTIN\Administrators, NT AUTHORITY\SERVICE, NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4073,7 +4200,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [151] WN16-UR-000230: The Increase scheduling priority user right must only be assigned to the Administrators group (Policy, line 1974)
+    # [156] WN16-UR-000230: The Increase scheduling priority user right must only be assigned to the Administrators group (Policy, line 2049)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Increase scheduling priority = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4098,7 +4225,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [152] WN16-UR-000240: The Load and unload device drivers user right must only be assigned to the Administrators group (Policy, line 1987)
+    # [157] WN16-UR-000240: The Load and unload device drivers user right must only be assigned to the Administrators group (Policy, line 2062)
     #     Policy:     Load and unload device drivers = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -4121,7 +4248,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [153] WN16-UR-000250: The Lock pages in memory user right must not be assigned to any groups or accounts (Policy, line 1999)
+    # [158] WN16-UR-000250: The Lock pages in memory user right must not be assigned to any groups or accounts (Policy, line 2074)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Lock pages in memory = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4146,7 +4273,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [154] WN16-UR-000260: The Manage auditing and security log user right must only be assigned to the Administrators group (Policy, line 2012)
+    # [159] WN16-UR-000260: The Manage auditing and security log user right must only be assigned to the Administrators group (Policy, line 2087)
     #     STIG exception: If the organization has an Auditors group, the assignment of this group to the user right would not be a finding. STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Manage auditing and security log = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4171,7 +4298,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [155] WN16-UR-000270: The Modify firmware environment values user right must only be assigned to the Administrators group (Policy, line 2025)
+    # [160] WN16-UR-000270: The Modify firmware environment values user right must only be assigned to the Administrators group (Policy, line 2100)
     #     Policy:     Modify firmware environment values = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -4194,7 +4321,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [156] WN16-UR-000280: The Perform volume maintenance tasks user right must only be assigned to the Administrators group (Policy, line 2037)
+    # [161] WN16-UR-000280: The Perform volume maintenance tasks user right must only be assigned to the Administrators group (Policy, line 2112)
     #     STIG exception: If an application requires this user right, this is not a finding.
     #     Policy:     Perform volume maintenance tasks = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4219,7 +4346,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [157] WN16-UR-000290: The Profile single process user right must only be assigned to the Administrators group (Policy, line 2050)
+    # [162] WN16-UR-000290: The Profile single process user right must only be assigned to the Administrators group (Policy, line 2125)
     #     Policy:     Profile single process = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
     #     Severity:   medium
@@ -4242,7 +4369,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [158] WN16-UR-000090: The Create a token object user right must not be assigned to any groups or accounts (Policy, line 2062)
+    # [163] WN16-UR-000090: The Create a token object user right must not be assigned to any groups or accounts (Policy, line 2137)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Create a token object = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4267,7 +4394,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [159] WN16-UR-000300: The Restore files and directories user right must only be assigned to the Administrators group (Policy, line 2075)
+    # [164] WN16-UR-000300: The Restore files and directories user right must only be assigned to the Administrators group (Policy, line 2150)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Restore files and directories = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4291,7 +4418,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [160] WN16-UR-000310: The Take ownership of files or other objects user right must only be assigned to the... (Policy, line 2088)
+    # [165] WN16-UR-000310: The Take ownership of files or other objects user right must only be assigned to the... (Policy, line 2163)
     #     STIG exception: If an application requires this user right, this would not be a finding.
     #     Policy:     Take ownership of files or other objects = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -4315,7 +4442,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [161] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoPreviewPane) (Policy, line 2101)
+    # [166] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoPreviewPane) (Policy, line 2176)
     #     Policy:     Turn off Preview Pane = Enabled
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\File Explorer\Explorer Frame Pane
     #     Severity:   medium
@@ -4342,7 +4469,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Preview Pane'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [162] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoReadingPane) (Policy, line 2113)
+    # [167] WN16-CC-000421: The Windows Explorer Preview pane must be disabled for Windows Server 2016 (NoReadingPane) (Policy, line 2188)
     #     Policy:     Turn on or off details pane = Always hide
     #     GPO path:   User Configuration\Administrative Templates\Windows Components\File Explorer\Explorer Frame Pane
     #     Severity:   medium
@@ -4369,7 +4496,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on or off details pane'; Value = 'Always hide'; Choices = @(@{ Name = 'Always hide'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [163] WN16-CC-000555: Windows Server 2016 must have PowerShell Transcription enabled (Policy, line 2125)
+    # [168] WN16-CC-000555: Windows Server 2016 must have PowerShell Transcription enabled (Policy, line 2200)
     #     Policy:     Turn on PowerShell Transcription = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows PowerShell
     #     Severity:   medium
@@ -4399,7 +4526,7 @@ $WsResources = @(
 #endregion
 
 #region Runtime (winstate 0.1.0)
-# winstate runtime 0.1.0 sha256:e3085d13166496e955769519e8c19be24c0913c60c442e0f2409be94f4eecda3
+# winstate runtime 0.1.0 sha256:66400c15e3eba74f4c896117981b9cc680f95873ce1771f0bae55c21b607f6c8
 # --- runtime: src/compile/runtime/core.ps1 ---
 # The engine core shared by every generated script: the kind and store tables, the run
 # (Invoke-WsConfiguration), the condition rules and the output. It knows no kind's internals:
@@ -4422,6 +4549,9 @@ $script:WsKindTable = @{
         DesiredColumns = @('Ensure', 'Success', 'Failure') }
     AppLockerPolicy = @{ Store = 'Registry'; Noun = 'AppLockerPolicy'; Payload = $null
         DesiredColumns = @('Collections', 'Exact') }
+    # Check only, no store: it queries the live system itself (Store 'None': see Invoke-WsConfiguration).
+    CimInstance    = @{ Store = 'None'; Noun = 'CimInstance'; Payload = $null; CheckOnly = $true
+        DesiredColumns = @('Expect') }
 }
 
 # Stores: how each opens and saves, offline (a file) and live; what a missing file is called.
@@ -4677,8 +4807,10 @@ function Format-WsText {
             if ($r.waiver.status -eq 'expired') { $note = ' [waiver expired {0}: enforced]' -f $r.waiver.expires }
             elseif ($r.waiver.Contains('override')) { $note = ' [waiver override until {0}]' -f $r.waiver.expires }
         }
+        if ($r.Contains('checkOnly') -and -not $r.inDesiredState) { $note += ' [check only: set does not change it]' }
         if ($r.Contains('error')) { $lines.Add(('[ERROR]   {0}: {1}' -f $r.name, $r.error)); continue }
         if ($r.Contains('waived')) { $lines.Add(('[WAIVED]  {0}: until {1}: {2}' -f $r.name, $r.waiver.expires, $r.waiver.justification)); continue }
+        if ($r.Contains('notEvaluated')) { $lines.Add(('[SKIPPED] {0}: {1}' -f $r.name, $r.notEvaluated)); continue }
         if ($r.Contains('skipped')) { $lines.Add(('[SKIPPED] {0}: not attempted (an earlier setting failed; -FailFast)' -f $r.name)); continue }
         if ($Report.mode -eq 'Get') { $lines.Add(('[GET]     {0}: {1}' -f $r.name, (Format-WsStateText -Kind $r.kind -View $r.actual))); continue }
         $current = $r.actual
@@ -4730,6 +4862,10 @@ function Invoke-WsConfiguration {
         $files[$name] = $given[$script:WsStoreTable[$name].Parameter]
         if ($files[$name]) { $offline = $true }
     }
+    # A live change from a PowerShell that is not elevated would fail value by value: said once, first.
+    if ($changing -and -not $offline -and [System.Environment]::OSVersion.Platform -eq [System.PlatformID]::Win32NT -and -not (Test-WsElevated)) {
+        throw 'changing the live machine needs administrator rights, and this PowerShell is not elevated: run the script from an elevated prompt (Run as administrator); nothing was changed'
+    }
     # Each resource's kind module, and the stores the run needs: checked before the lock or any read.
     $modules = [object[]]::new($Resources.Count)
     $needed = @{}
@@ -4740,7 +4876,7 @@ function Invoke-WsConfiguration {
         $module = $byKind[$kindName]
         if ($null -eq $module) { $module = Get-WsKindModule -Kind $kindName; $byKind[$kindName] = $module }
         $modules[$i] = $module
-        if (-not $needed.ContainsKey($module.Store)) {
+        if ($module.Store -ne 'None' -and -not $needed.ContainsKey($module.Store)) {
             $needed[$module.Store] = $module.Kind
             $store = $script:WsStoreTable[$module.Store]
             if ($offline -and -not $files[$module.Store]) {
@@ -4777,6 +4913,9 @@ function Invoke-WsConfiguration {
                 $stores[$name] = Open-WsStore -Name $name -LiteralPath $files[$name]
             }
         }
+        # What each kind is given: its store, or for a kind without one ('None') only whether the run is offline.
+        $storeOf = @{ None = @{ Name = 'None'; Offline = $offline; Immediate = $false; Dirty = $false } }
+        foreach ($name in $stores.Keys) { $storeOf[$name] = $stores[$name] }
         # Reports name every file used, and the one reports have always shown as 'snapshot'.
         $snapshots = [ordered]@{}
         $mainFile = $null
@@ -4827,7 +4966,7 @@ function Invoke-WsConfiguration {
             $rows = [object[]]::new($indexes.Count)
             for ($j = 0; $j -lt $indexes.Count; $j++) { $rows[$j] = $Resources[$indexes[$j]] }
             try {
-                $read = & $module.States -Store $stores[$module.Store] -Resources $rows
+                $read = & $module.States -Store $storeOf[$module.Store] -Resources $rows
                 for ($j = 0; $j -lt $indexes.Count; $j++) { $batch[$indexes[$j]] = $read[$j] }
             } catch { $null = $_ }
         }
@@ -4839,7 +4978,7 @@ function Invoke-WsConfiguration {
             if ($null -ne $resource.Id) { $result.id = $resource.Id }
             $current = $batch[$index]
             try {
-                if ($null -eq $current) { $current = & $module.State -Store $stores[$module.Store] -Resource $resource }
+                if ($null -eq $current) { $current = & $module.State -Store $storeOf[$module.Store] -Resource $resource }
                 if ($Mode -eq 'Get') {
                     $result.actual = $current.View
                 } else {
@@ -4847,6 +4986,14 @@ function Invoke-WsConfiguration {
                     if ($Mode -eq 'Test') { $result.actual = $current.View } else { $result.before = $current.View }
                     $result.inDesiredState = ($current.Differing.Length -eq 0)
                     $result.differingProperties = $current.Differing
+                    if ($module.CheckOnly) { $result.checkOnly = $true }
+                }
+                if ($null -ne $current.NotEvaluated) {
+                    # Not judged (a runtime query on a snapshot): counted once, as skipped, with why.
+                    foreach ($judged in @('inDesiredState', 'differingProperties', 'actual', 'before')) { if ($result.Contains($judged)) { $result.Remove($judged) } }
+                    $result.notEvaluated = [string]$current.NotEvaluated
+                    $result.skipped = $true
+                    $current = $null
                 }
             } catch {
                 $result = New-WsResult -Resource $resource
@@ -4874,7 +5021,7 @@ function Invoke-WsConfiguration {
             # What this run may touch: what drifts now, and what the kind wants judged again at
             # set time (a key to remove once empty, which earlier resources of the same run may empty).
             $touched = @(for ($i = 0; $i -lt $Resources.Count; $i++) {
-                    if ($null -ne $states[$i] -and ($states[$i].Differing.Length -gt 0 -or $states[$i].Recheck)) { $i }
+                    if ($null -ne $states[$i] -and -not $modules[$i].CheckOnly -and ($states[$i].Differing.Length -gt 0 -or $states[$i].Recheck)) { $i }
                 })
             $drifted = @(foreach ($i in $touched) { if ($states[$i].Differing.Length -gt 0) { $i } })
             if ($changing -and $drifted.Count -gt 0) {
@@ -4917,10 +5064,12 @@ function Invoke-WsConfiguration {
             for ($i = 0; $i -lt $Resources.Count; $i++) {
                 $resource = $Resources[$i]
                 $result = $results[$i]
-                if ($result.Contains('error') -or $result.Contains('waived')) { continue }
+                if ($result.Contains('error') -or $result.Contains('waived') -or $result.Contains('notEvaluated')) { continue }
                 if ($stopped) { $result.skipped = $true; continue }
                 $result.changed = $false
                 $module = $modules[$i]
+                # Check only: reported as it is, never changed.
+                if ($module.CheckOnly) { $result.after = $states[$i].View; continue }
                 $storeName = $module.Store
                 $store = $stores[$storeName]
                 # A change real at once is a save: a writer that lost the lock (or its parent) stops before it.
@@ -4983,19 +5132,21 @@ function Invoke-WsConfiguration {
         $summary = [ordered]@{ total = $Resources.Count; inDesiredState = 0; drifted = 0; changed = 0; failed = 0; skipped = 0; waived = 0 }
         # Each resource in at most one count (Get judges nothing), so that test and set add up to the total.
         $anyChange = $false
+        # Not evaluated (a runtime check on a snapshot) is skipped by design, not a change left undone.
+        $notEvaluated = 0
         foreach ($result in $results) {
             $madeChange = ($result.Contains('changed') -and $result.changed)
             if ($madeChange) { $anyChange = $true }
             if ($result.Contains('error')) { $summary.failed++ }
             elseif ($result.Contains('waived')) { $summary.waived++ }
-            elseif ($result.Contains('skipped')) { $summary.skipped++ }
+            elseif ($result.Contains('skipped')) { $summary.skipped++; if ($result.Contains('notEvaluated')) { $notEvaluated++ } }
             elseif ($madeChange) { $summary.changed++ }
             elseif ($result.Contains('inDesiredState')) {
                 if ($result.inDesiredState) { $summary.inDesiredState++ } else { $summary.drifted++ }
             }
         }
         # Partial: some changes were made (even one whose read-back then failed) but not all succeeded.
-        $partial = ($anyChange -and ($summary.failed + $summary.skipped) -gt 0)
+        $partial = ($anyChange -and ($summary.failed + $summary.skipped - $notEvaluated) -gt 0)
         $target = 'live'
         if ($offline) { $target = 'snapshot' }
         return [ordered]@{
@@ -5441,10 +5592,21 @@ function Assert-WsElevated {
     if ([System.Environment]::OSVersion.Platform -ne [System.PlatformID]::Win32NT) {
         throw "$Tool exists only on Windows; give a snapshot file instead"
     }
-    $principal = [System.Security.Principal.WindowsPrincipal]::new([System.Security.Principal.WindowsIdentity]::GetCurrent())
-    if (-not $principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)) {
+    if (-not (Test-WsElevated)) {
         throw "$Tool needs an elevated PowerShell (Run as administrator); nothing was read or changed"
     }
+}
+
+function Test-WsElevated {
+    <#
+    .SYNOPSIS
+    Whether this PowerShell holds an administrator token (Windows only; call it only there).
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param()
+    $principal = [System.Security.Principal.WindowsPrincipal]::new([System.Security.Principal.WindowsIdentity]::GetCurrent())
+    return $principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)
 }
 
 function Invoke-WsNativeTool {
@@ -9438,6 +9600,279 @@ function Get-WsAppLockerPolicyBackupEntries {
     $out = [object[]]::new($Resources.Count)
     for ($i = 0; $i -lt $Resources.Count; $i++) { $out[$i] = Get-WsAppLockerPolicyBackupEntry -Store $Store -Resource $Resources[$i] }
     return , $out
+}
+
+# --- runtime: src/kinds/cim-instance/cim-instance.ps1 ---
+# CimInstance: check-only runtime state (src/kinds/cim-instance/kind.ts). A row names a CIM
+# namespace and class and what some of its properties must hold; the state is read with
+# Get-CimInstance on the live system. The kind has no store: the engine passes it a stand-in that
+# only says whether the run is offline, and then nothing is queried ("not evaluated on a snapshot").
+# Set never changes anything and the engine never asks it to (CheckOnly in the kind table).
+
+function Test-WsCimNumber {
+    # A CIM number: any integer or floating type (not bool, char, text or date).
+    param($Value)
+    if ($null -eq $Value) { return $false }
+    $code = [int][System.Type]::GetTypeCode($Value.GetType())
+    return ($code -ge 5 -and $code -le 15)
+}
+
+function Test-WsCimSame {
+    # One CIM value against one expected value: numbers by value, text ignoring case, booleans exactly.
+    param($Actual, $Expected)
+    if ($null -eq $Actual) { return $false }
+    if ($Expected -is [bool] -or $Actual -is [bool]) { return ($Actual -is [bool] -and $Expected -is [bool] -and $Actual -eq $Expected) }
+    if ((Test-WsCimNumber -Value $Actual) -and (Test-WsCimNumber -Value $Expected)) { return ([decimal]$Actual -eq [decimal]$Expected) }
+    return ([string]$Actual -ieq [string]$Expected)
+}
+
+function Test-WsCimExpectation {
+    <#
+    .SYNOPSIS
+    Whether a property value meets an expectation: every test given holds (Equals, OneOf, AtLeast,
+    AtMost, Contains) and, when AnyOf is given, one of its expectations.
+    .PARAMETER Expectation
+    The row's Test: a hashtable with any of Equals, OneOf, AtLeast, AtMost, Contains, AnyOf.
+    .PARAMETER Value
+    The property's value (a list for array properties; $null when the instance has none).
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([Parameter(Mandatory = $true)] $Expectation, [AllowNull()] $Value)
+    $isList = ($Value -is [System.Array])
+    if ($Expectation.Contains('Equals') -and ($isList -or -not (Test-WsCimSame -Actual $Value -Expected $Expectation.Equals))) { return $false }
+    if ($Expectation.Contains('OneOf')) {
+        if ($isList) { return $false }
+        $found = $false
+        foreach ($allowed in $Expectation.OneOf) { if (Test-WsCimSame -Actual $Value -Expected $allowed) { $found = $true; break } }
+        if (-not $found) { return $false }
+    }
+    foreach ($bound in @('AtLeast', 'AtMost')) {
+        if (-not $Expectation.Contains($bound)) { continue }
+        if ($isList -or -not (Test-WsCimNumber -Value $Value)) { return $false }
+        if ($bound -eq 'AtLeast' -and [decimal]$Value -lt [decimal]$Expectation.AtLeast) { return $false }
+        if ($bound -eq 'AtMost' -and [decimal]$Value -gt [decimal]$Expectation.AtMost) { return $false }
+    }
+    if ($Expectation.Contains('Contains')) {
+        # A scalar is a list of one; no value holds nothing.
+        $items = @()
+        if ($null -ne $Value) { $items = @($Value) }
+        foreach ($wanted in $Expectation.Contains) {
+            $found = $false
+            foreach ($item in $items) { if (Test-WsCimSame -Actual $item -Expected $wanted) { $found = $true; break } }
+            if (-not $found) { return $false }
+        }
+    }
+    if ($Expectation.Contains('AnyOf')) {
+        foreach ($alternative in $Expectation.AnyOf) { if (Test-WsCimExpectation -Expectation $alternative -Value $Value) { return $true } }
+        return $false
+    }
+    return $true
+}
+
+function ConvertTo-WsCimViewValue {
+    # A property value as JSON carries it: numbers, text and booleans as they are, lists as lists,
+    # anything else (a date, an embedded instance) as its text.
+    param($Value)
+    if ($null -eq $Value) { return $null }
+    if ($Value -is [System.Array]) { return , [object[]]@(foreach ($item in $Value) { ConvertTo-WsCimViewValue -Value $item }) }
+    if ($Value -is [string] -or $Value -is [bool] -or (Test-WsCimNumber -Value $Value)) { return $Value }
+    return [string]$Value
+}
+
+function Get-WsCimDesiredView {
+    param($Resource)
+    $properties = [ordered]@{}
+    foreach ($item in $Resource.Expect) { $properties[$item.Property] = $item.View }
+    return [ordered]@{ properties = $properties }
+}
+
+function Invoke-WsCimQuery {
+    <#
+    .SYNOPSIS
+    The instances of a CIM class, or a clear error when the class cannot be queried here.
+    .PARAMETER Namespace
+    The namespace, e.g. root\Microsoft\Windows\DeviceGuard.
+    .PARAMETER ClassName
+    The class, e.g. Win32_DeviceGuard.
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param([Parameter(Mandatory = $true)] [string] $Namespace, [Parameter(Mandatory = $true)] [string] $ClassName)
+    if ($null -eq (Get-Command -Name 'Get-CimInstance' -CommandType Cmdlet -ErrorAction SilentlyContinue)) {
+        throw ('cannot query {0}:{1}: Get-CimInstance is not available in this PowerShell ({2} {3}); CIM classes can be queried only on Windows' -f $Namespace, $ClassName, $PSVersionTable.PSEdition, $PSVersionTable.PSVersion)
+    }
+    try {
+        return , [object[]]@(Get-CimInstance -Namespace $Namespace -ClassName $ClassName -ErrorAction Stop)
+    } catch {
+        throw ('cannot query {0}:{1}: {2}' -f $Namespace, $ClassName, $_.Exception.Message)
+    }
+}
+
+function Test-WsCimInstances {
+    <#
+    .SYNOPSIS
+    Judges the instances a query returned: a property differs unless every instance meets its
+    expectation (no instance: every property differs). The view shows the first instance's values.
+    .PARAMETER Resource
+    A CimInstance row.
+    .PARAMETER Instances
+    What Get-CimInstance returned (any objects with those properties).
+    #>
+    [CmdletBinding()]
+    [OutputType([hashtable])]
+    param([Parameter(Mandatory = $true)] $Resource, [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]] $Instances)
+    $properties = [ordered]@{}
+    $differing = [System.Collections.Generic.List[string]]::new()
+    foreach ($item in $Resource.Expect) {
+        $met = ($Instances.Count -gt 0)
+        for ($n = 0; $n -lt $Instances.Count; $n++) {
+            $property = $Instances[$n].PSObject.Properties[$item.Property]
+            if ($null -eq $property) { throw ('{0}:{1} has no property {2}' -f $Resource.Namespace, $Resource.ClassName, $item.Property) }
+            if ($n -eq 0) { $properties[$item.Property] = ConvertTo-WsCimViewValue -Value $property.Value }
+            if ($met -and -not (Test-WsCimExpectation -Expectation $item.Test -Value $property.Value)) { $met = $false }
+        }
+        if (-not $met) { $differing.Add($item.Property) }
+    }
+    $view = [ordered]@{ ensure = 'Present'; instances = $Instances.Count; properties = $properties }
+    if ($Instances.Count -eq 0) { $view = [ordered]@{ ensure = 'Absent'; instances = 0 } }
+    return @{ View = $view; Differing = $differing.ToArray(); Desired = (Get-WsCimDesiredView -Resource $Resource); Setting = $null; Recheck = $false }
+}
+
+function Get-WsCimInstanceStates {
+    <#
+    .SYNOPSIS
+    The state of CIM resources: each class queried once; every instance must meet every property's
+    expectation. Offline: not evaluated, and nothing is queried.
+    .PARAMETER Store
+    The engine's stand-in for a kind without a store: only Offline is read.
+    .PARAMETER Resources
+    CimInstance rows (Namespace, ClassName, Expect of Property, Test, View).
+    #>
+    [CmdletBinding()]
+    [OutputType([object[]])]
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] [object[]] $Resources)
+    $out = [object[]]::new($Resources.Count)
+    $queried = @{}
+    for ($i = 0; $i -lt $Resources.Count; $i++) {
+        $resource = $Resources[$i]
+        if ($Store.Offline) {
+            $out[$i] = @{ View = $null; Differing = [string[]]@(); Desired = (Get-WsCimDesiredView -Resource $resource); Setting = $null; Recheck = $false
+                NotEvaluated = ('not evaluated on a snapshot: {0}:{1} is runtime state, queried only on a live target' -f $resource.Namespace, $resource.ClassName) }
+            continue
+        }
+        $key = $resource.Namespace + ':' + $resource.ClassName
+        if (-not $queried.ContainsKey($key)) { $queried[$key] = Invoke-WsCimQuery -Namespace $resource.Namespace -ClassName $resource.ClassName }
+        $out[$i] = Test-WsCimInstances -Resource $resource -Instances $queried[$key]
+    }
+    return , $out
+}
+
+function Get-WsCimInstanceState {
+    <#
+    .SYNOPSIS
+    The state of one CIM resource (see Get-WsCimInstanceStates).
+    .PARAMETER Store
+    The engine's stand-in for a kind without a store.
+    .PARAMETER Resource
+    A CimInstance row.
+    #>
+    [CmdletBinding()]
+    [OutputType([hashtable])]
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
+    return (Get-WsCimInstanceStates -Store $Store -Resources @($Resource))[0]
+}
+
+function Set-WsCimInstanceState {
+    <#
+    .SYNOPSIS
+    Refuses: runtime state is checked, never set (the engine does not call it for a check-only kind).
+    .PARAMETER Store
+    The engine's stand-in for a kind without a store.
+    .PARAMETER Resource
+    A CimInstance row.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
+    throw ('{0} is check-only: winstate does not change {1}:{2}' -f $Resource.Name, $Resource.Namespace, $Resource.ClassName)
+}
+
+function Get-WsCimInstanceBackupEntry {
+    <#
+    .SYNOPSIS
+    Nothing: a check-only resource changes nothing, so it has no prior state to keep.
+    .PARAMETER Store
+    The engine's stand-in for a kind without a store.
+    .PARAMETER Resource
+    A CimInstance row.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
+    return $null
+}
+
+function Get-WsCimInstanceBackupEntries {
+    <#
+    .SYNOPSIS
+    Nothing for each resource (see Get-WsCimInstanceBackupEntry).
+    .PARAMETER Store
+    The engine's stand-in for a kind without a store.
+    .PARAMETER Resources
+    CimInstance rows.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] [object[]] $Resources)
+    return , [object[]]::new($Resources.Count)
+}
+
+function Format-WsCimExpectationText {
+    param($Expectation)
+    $parts = [System.Collections.Generic.List[string]]::new()
+    if ($Expectation.Contains('equals')) { $parts.Add('equals ' + (Format-WsCimWord -Value $Expectation.equals)) }
+    if ($Expectation.Contains('oneOf')) { $parts.Add('one of ' + (@(foreach ($v in $Expectation.oneOf) { Format-WsCimWord -Value $v }) -join ', ')) }
+    if ($Expectation.Contains('atLeast')) { $parts.Add('at least ' + (Format-WsCimWord -Value $Expectation.atLeast)) }
+    if ($Expectation.Contains('atMost')) { $parts.Add('at most ' + (Format-WsCimWord -Value $Expectation.atMost)) }
+    if ($Expectation.Contains('contains')) { $parts.Add('contains ' + (@(foreach ($v in $Expectation.contains) { Format-WsCimWord -Value $v }) -join ', ')) }
+    if ($Expectation.Contains('anyOf')) { $parts.Add('(' + (@(foreach ($a in $Expectation.anyOf) { Format-WsCimExpectationText -Expectation $a }) -join ' or ') + ')') }
+    return ($parts -join ' and ')
+}
+
+function Format-WsCimWord {
+    # Same as word() in kind.ts: text in JSON quotes, lists in braces, booleans lower case, null.
+    param($Value)
+    if ($null -eq $Value) { return 'null' }
+    if ($Value -is [string]) { return (ConvertTo-WsAsciiJson -InputObject $Value) }
+    if ($Value -is [bool]) { if ($Value) { return 'true' } return 'false' }
+    if ($Value -is [System.Collections.IList]) { return '{' + (@(foreach ($item in $Value) { Format-WsCimWord -Value $item }) -join ', ') + '}' }
+    return [string]$Value
+}
+
+function Format-WsCimInstanceStateText {
+    <#
+    .SYNOPSIS
+    A CIM view in words, as cimStateText in kind.ts: "no instance", or each property as
+    "Name = value" (actual) or "Name <expectation>" (desired), in ordinal order of their names
+    (as JavaScript sorts them), joined by "; ".
+    .PARAMETER View
+    A desired or actual view.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([AllowNull()] $View)
+    if ($null -eq $View) { return '?' }
+    if ($View.ensure -eq 'Absent') { return 'no instance' }
+    $parts = [System.Collections.Generic.List[string]]::new()
+    if ($null -ne $View.properties) {
+        $names = [string[]]@($View.properties.Keys)
+        [System.Array]::Sort($names, [System.StringComparer]::Ordinal)
+        foreach ($name in $names) {
+            $value = $View.properties[$name]
+            if ($value -is [System.Collections.IDictionary]) { $parts.Add($name + ' ' + (Format-WsCimExpectationText -Expectation $value)) }
+            else { $parts.Add($name + ' = ' + (Format-WsCimWord -Value $value)) }
+        }
+    }
+    if ($parts.Count -eq 0) { return 'no property' }
+    return ($parts -join '; ')
 }
 
 #endregion

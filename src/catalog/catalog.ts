@@ -43,7 +43,7 @@ export interface RecommendedKindValue {
 
 export interface CatalogEntry {
   id: string;
-  kind: 'SecurityOption' | 'AdministrativeTemplate' | 'MSS' | 'WindowsFirewall' | 'UserRightsAssignment' | 'AccountPolicy' | 'AdvancedAuditPolicy';
+  kind: 'SecurityOption' | 'AdministrativeTemplate' | 'MSS' | 'WindowsFirewall' | 'UserRightsAssignment' | 'AccountPolicy' | 'AdvancedAuditPolicy' | 'RegistryValue';
   title: string;
   gpoPath: string;
   area?: string;

@@ -31,6 +31,7 @@ export const RUNTIME_FILES = [
   'src/kinds/user-right/user-right.ps1',
   'src/kinds/audit-policy/audit-policy.ps1',
   'src/kinds/applocker/applocker.ps1',
+  'src/kinds/cim-instance/cim-instance.ps1',
 ];
 
 let runtimeText: string | undefined;

@@ -144,7 +144,7 @@ export class Engine {
       const whatIf = options.whatIf ?? false;
       const test = await this.test(plan, options);
       const items: PlanItem[] = test.results
-        .filter((r) => r.inDesiredState === false)
+        .filter((r) => r.inDesiredState === false && !r.checkOnly)
         .map((r) => ({ name: r.name, target: r.target, current: r.actual!, desired: r.desired!, differingProperties: r.differingProperties ?? [] }));
       const report: ApplyReport = { document: plan.name, whatIf, plan: items, test, converged: false, failed: test.summary.failed };
       if (items.length === 0) {

@@ -52,6 +52,10 @@ export interface ResourceResult {
   skipped?: boolean;
   /** An active waiver skips this resource (then skipped is true too). */
   waived?: boolean;
+  /** Not judged, and why: a check-only runtime query on a snapshot (then skipped is true too). */
+  notEvaluated?: string;
+  /** A check-only resource (CimInstance): set never changes it. */
+  checkOnly?: boolean;
   /** The catalog says this setting takes effect only after a restart. */
   restartRequired?: boolean;
   /** The resource's waiver, active or expired. */
@@ -70,7 +74,7 @@ export interface RunSummary {
   drifted: number;
   changed: number;
   failed: number;
-  /** Not attempted because an earlier setting failed under failFast. */
+  /** Not attempted because an earlier setting failed under failFast, or not evaluated (a runtime check on a snapshot). */
   skipped: number;
   /** Left alone under an active waiver. */
   waived: number;
@@ -143,7 +147,7 @@ export function applyCounts(report: Pick<ApplyReport, 'test' | 'set' | 'verify'>
     const v = verify.get(t.name);
     if (t.error !== undefined || s?.error !== undefined || v?.error !== undefined) counts.failed++;
     else if (t.waived) counts.waived++;
-    else if (s?.skipped) counts.skipped++;
+    else if (s?.skipped || t.notEvaluated !== undefined) counts.skipped++;
     else if (s?.changed && (!v || v.inDesiredState)) counts.changed++;
     else if ((v ?? t).inDesiredState) counts.inDesiredState++;
     else counts.drifted++;

@@ -6,10 +6,11 @@ import { accountPolicyUnit } from './account-policy/kind.js';
 import { securityPolicyUnit } from './security-policy/kind.js';
 import { auditPolicyUnit } from './audit-policy/kind.js';
 import { appLockerUnit } from './applocker/kind.js';
+import { cimInstanceUnit } from './cim-instance/kind.js';
 import { policyKind, securityOptionKind } from './policy.js';
 
 /** Every kind, in the order rollback documents list them. Adding a kind: its folder and this line. */
-export const KIND_UNITS: readonly KindUnit[] = [registryUnit, userRightUnit, accountPolicyUnit, securityPolicyUnit, auditPolicyUnit, appLockerUnit];
+export const KIND_UNITS: readonly KindUnit[] = [registryUnit, userRightUnit, accountPolicyUnit, securityPolicyUnit, auditPolicyUnit, appLockerUnit, cimInstanceUnit];
 
 /**
  * Every document `type`: each kind's own, then the catalog's (which dispatch on the entry's kind).

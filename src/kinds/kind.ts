@@ -3,7 +3,7 @@ import type { DiagnosticCode } from '../document/diagnostics.js';
 import type { WireData } from './registry/model.js';
 
 /** The kinds of setting winstate manages (src/kinds/CONTRACT.md). */
-export type KindName = 'Registry' | 'UserRight' | 'AccountPolicy' | 'SecurityPolicy' | 'AuditPolicy' | 'AppLockerPolicy';
+export type KindName = 'Registry' | 'UserRight' | 'AccountPolicy' | 'SecurityPolicy' | 'AuditPolicy' | 'AppLockerPolicy' | 'CimInstance';
 /** Where a kind's settings are read and written: one file per store offline. */
 export type StoreName = 'Registry' | 'SecurityTemplate' | 'AuditBackup';
 
@@ -85,7 +85,10 @@ export interface RollbackPart {
  */
 export interface KindUnit<Spec = any> {
   kind: KindName;
-  store: StoreName;
+  /** null: the kind reads the live system itself and has no snapshot file (CimInstance). */
+  store: StoreName | null;
+  /** Set never changes it: test judges it, set reports it as it is, and nothing is backed up. */
+  checkOnly?: boolean;
   /** The document types that name this kind's settings directly. */
   documentTypes: readonly ResourceKind[];
   /** A catalog entry of this kind with a document's value (`Policy`, `SecurityOption`): the entry's value forms. */

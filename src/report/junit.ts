@@ -51,7 +51,7 @@ function testcase(model: ReportModel, s: ReportSetting): string {
     case 'error':
       return `${open}>\n      <error message="${xmlAttr(s.error ?? 'failed')}" type="error">${xmlText(details(s))}</error>\n    </testcase>`;
     case 'skipped':
-      return `${open}>\n      <skipped message="not attempted: an earlier setting failed (fail-fast)"/>\n    </testcase>`;
+      return `${open}>\n      <skipped message="${xmlAttr(s.notEvaluated ?? 'not attempted: an earlier setting failed (fail-fast)')}"/>\n    </testcase>`;
     case 'waived':
       return `${open}>\n      <skipped message="${xmlAttr(`waived: ${s.waiver?.justification ?? ''}`)}">${xmlText(details(s))}</skipped>\n    </testcase>`;
     default:

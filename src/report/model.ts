@@ -118,6 +118,8 @@ export interface ReportSetting {
   lockoutRisk: ReportLockoutRisk | null;
   /** The catalog says the setting takes effect only after a restart. */
   restartRequired: boolean;
+  /** Skipped because it could not be judged here, and why (a runtime check on a snapshot). */
+  notEvaluated?: string;
 }
 
 export interface ReportChange {
@@ -313,6 +315,7 @@ export function buildReportModel(input: ReportInput): ReportModel {
       waiver: waiverOf(resource, final ?? run.results.find((r) => r.name === name)),
       lockoutRisk: lockoutRiskOf(resource, input.lockout),
       restartRequired: Boolean(resource?.entry?.restartRequired),
+      ...(final?.notEvaluated !== undefined ? { notEvaluated: final.notEvaluated } : {}),
     };
   });
 

@@ -124,6 +124,7 @@ export function renderRun(report: RunReport, options: TextOptions = {}): string 
       const current = r.actual ?? r.before;
       return tagged('WAIVED', r, safe(`until ${w.expires}${w.approvedBy ? `, approved by ${w.approvedBy}` : ''}: ${w.justification}${current ? ` (current: ${stateText(current, r.kind)})` : ''}`), p);
     }
+    if (r.notEvaluated !== undefined) return tagged('SKIPPED', r, safe(r.notEvaluated), p);
     if (r.skipped) return tagged('SKIPPED', r, 'not attempted (an earlier setting failed; --fail-fast)', p);
     if (report.mode === 'Get') return tagged('GET', r, `${safe(stateText(r.actual, r.kind))}  [${safe(r.target)}]`, p);
     if (report.mode === 'Test') return tagged(r.inDesiredState ? 'OK' : 'DRIFT', r, (r.inDesiredState ? safe(stateText(r.actual, r.kind)) : diffText(r.actual, r.desired, p, r.kind)) + note, p);

@@ -149,13 +149,13 @@ function samples(c: Condition, r: PlannedResource): (bigint | string | string[])
 
 test('every registry rule has a resource matching the raw check text (hive, path, value name, type) and the extractor (value or condition)', () => {
   const registry = extractions.filter((x) => x.extraction.kind === 'registry');
-  assert.is(registry.length, 99, 'the V2R10 fixture has 99 registry rules');
+  assert.is(registry.length, 101, 'the V2R10 fixture has 101 registry rules (2 of them with a runtime check beside their values)');
   let values = 0;
   for (const { rule, extraction } of registry) {
     if (extraction.kind !== 'registry') continue;
     const raw = rawRegistryValues(rule.checkText);
     assert.is(raw.length, extraction.values.length, `${rule.stigId}: the check text names ${raw.length} values`);
-    const resources = fullPlan.resources.filter((r) => stigIdOf(r) === rule.stigId);
+    const resources = fullPlan.resources.filter((r) => r.kind === 'Registry' && stigIdOf(r) === rule.stigId);
     assert.is(resources.length, raw.length, `${rule.stigId}: one resource per value`);
     raw.forEach((rv, i) => {
       const v = extraction.values[i]!;
@@ -178,9 +178,9 @@ test('every registry rule has a resource matching the raw check text (hive, path
       values++;
     });
   }
-  assert.is(values, 101);
-  assert.is(registryOnly(fullPlan).resources.length, 101);
-  assert.is(fullPlan.resources.length, 175, 'and 74 resources for the user right, account, security and audit policy rules');
+  assert.is(values, 104);
+  assert.is(registryOnly(fullPlan).resources.length, 104);
+  assert.is(fullPlan.resources.length, 180, 'and 74 resources for the user right, account, security and audit policy rules, 2 runtime checks');
 });
 
 test('every rule without a registry requirement is listed at the top of the document with its category and reason', () => {
@@ -195,7 +195,7 @@ test('every rule without a registry requirement is listed at the top of the docu
     if (m) listed.set(m[1]!, { category, reason: m[3]! });
   }
   const unsupported = extractions.filter((x) => x.extraction.kind === 'unsupported');
-  assert.is(unsupported.length, 174);
+  assert.is(unsupported.length, 172);
   // Rules of the other kinds have resources, except the orphaned-SID review and, without --scope, the member
   // server rules whose right the domain controller rule sets otherwise (listed as conflicts).
   const imported = unsupported.filter((x) => full.resources.some((r) => r.kind !== 'Registry' && r.rules.some((rule) => rule.stigId === x.rule.stigId)));
@@ -216,7 +216,7 @@ test('every rule without a registry requirement is listed at the top of the docu
     assert.is(entry!.reason, oneLine(extraction.reason), rule.stigId);
     assert.not.ok(full.resources.some((r) => r.rule.stigId === rule.stigId), `${rule.stigId} has no resource`);
   }
-  assert.match(header, /# 273 rules: 184 imported as 175 resources \(\d+ linked to the catalog as Policy\/SecurityOption, 4 of their own kind: Registry 4\), 89 not expressible as settings \(listed below\)\./);
+  assert.match(header, /# 273 rules: 186 imported as 180 resources \(\d+ linked to the catalog as Policy\/SecurityOption, 7 of their own kind: Registry 5, CimInstance 2\), 87 not expressible as settings \(listed below\)\./);
 });
 
 test('metadata: title, severity, scope, STIG ids, GPO path; names unique, prefixed by the STIG id, at most 200 characters', () => {
@@ -272,8 +272,47 @@ test('catalog-linked resources wherever the catalog covers the rule, raw Registr
     { id: 'explorer-preview-pane-off', value: 'Enabled' }, { id: 'explorer-details-pane-hidden', value: 'Always hide' },
   ]);
   // Raw Registry only where the catalog's values differ from the STIG's (another value written, or conditions in another order).
-  assert.equal(full.resources.filter((r) => !r.linked).map((r) => r.rule.stigId), ['WN16-CC-000090', 'WN16-CC-000090', 'WN16-CC-000290', 'WN16-SO-000480']);
+  // The runtime-state rules (VBS, Credential Guard): their values linked where the catalog asks for the same
+  // (RequirePlatformSecurityFeatures: the STIG accepts 1 or 3, the catalog recommends 3), and their CimInstance check.
+  assert.equal(full.resources.filter((r) => !r.linked).map((r) => `${r.rule.stigId} ${r.kind}`), [
+    'WN16-CC-000090 Registry', 'WN16-CC-000090 Registry', 'WN16-CC-000110 Registry', 'WN16-CC-000110 CimInstance',
+    'WN16-CC-000290 Registry', 'WN16-MS-000120 CimInstance', 'WN16-SO-000480 Registry',
+  ]);
   for (const r of full.resources) assert.is(fullPlan.resources.find((p) => p.name === r.name)!.type, r.linked?.type ?? (r.kind === 'Registry' ? 'Registry' : r.type), r.name);
+});
+
+test('runtime-state rules for member servers: the Device Guard and Credential Guard registry values, and the check-only CimInstance resources beside them', () => {
+  const { plan } = validateFile(CONFIG.MS);
+  assert.ok(plan, 'the committed MS document validates');
+  const of = (stigId: string) => plan!.resources.filter((r) => stigIdOf(r) === stigId);
+  const desiredOf = (r: PlannedResource) => {
+    const spec = registrySpec(r)!;
+    return [spec.target.valueName, spec.desired.valueData, spec.desired.condition ? Object.keys(spec.desired.condition) : null];
+  };
+  const vbs = of('WN16-CC-000110');
+  assert.equal(vbs.map((r) => r.kind), ['Registry', 'Registry', 'CimInstance'], 'the check right after the values');
+  assert.equal(vbs.slice(0, 2).map(desiredOf), [['EnableVirtualizationBasedSecurity', 1, null], ['RequirePlatformSecurityFeatures', 1, ['oneOf']]]);
+  // RequirePlatformSecurityFeatures as the fix states it: 1 (Secure Boot) or 3 (Secure Boot and DMA protection).
+  assert.equal(vbs[1]!.type, 'Registry');
+  const rpsf = registrySpec(vbs[1]!)!.desired.condition as { oneOf: bigint[] };
+  assert.equal(rpsf.oneOf.map(Number), [1, 3]);
+  const cg = of('WN16-MS-000120');
+  assert.equal(cg.map((r) => r.kind), ['Registry', 'CimInstance']);
+  assert.equal(desiredOf(cg[0]!), ['LsaCfgFlags', 1, null]);
+  assert.is(cg[0]!.entry!.id, 'credential-guard-uefi-lock', 'linked to the catalog entry');
+  for (const [check, values] of [[vbs[2]!, vbs.slice(0, 2)], [cg[1]!, cg.slice(0, 1)]] as const) {
+    assert.is(check.type, 'CimInstance');
+    assert.equal(check.metadata!.references!.stig, values[0]!.metadata!.references!.stig, `${check.name}: the same STIG ids`);
+    assert.is(check.metadata!.severity, values[0]!.metadata!.severity);
+  }
+  assert.equal((vbs[2]!.spec as { namespace: string; className: string; expect: unknown }), {
+    namespace: 'root\\Microsoft\\Windows\\DeviceGuard', className: 'Win32_DeviceGuard',
+    expect: [['RequiredSecurityProperties', { contains: [2] }], ['VirtualizationBasedSecurityStatus', { equals: 2 }]],
+  });
+  assert.equal((cg[1]!.spec as { expect: unknown }).expect, [['SecurityServicesRunning', { contains: [1] }]]);
+  // Credential Guard is for member servers only: the DC document has the VBS rule and its check, not Credential Guard.
+  const dc = validateFile(CONFIG.DC).plan!;
+  assert.equal(dc.resources.filter((r) => r.kind === 'CimInstance').map(stigIdOf), ['WN16-CC-000110']);
 });
 
 test('conditions in the document language: the STIG rules that are not a single exact value', () => {
@@ -318,7 +357,7 @@ test('--scope keeps the rules for that server role; every rule is a resource, li
     const registry = inScope.filter((x) => x.extraction.kind === 'registry');
     assert.equal([...new Set(registryOnly(plan).resources.map(stigIdOf))].sort(), registry.map((x) => x.rule.stigId).sort(), `${scope}: the registry rules for ${scope}`);
     const other = inScope.filter((x) => x.extraction.kind === 'unsupported' && POLICY_CATEGORIES.includes(x.extraction.category) && x.rule.stigId !== 'WN16-00-000460');
-    const covered = plan.resources.filter((r) => r.kind !== 'Registry').flatMap((r) => r.metadata!.references!.stig!.filter((id) => id.startsWith('WN16-')));
+    const covered = plan.resources.filter((r) => r.kind !== 'Registry' && r.kind !== 'CimInstance').flatMap((r) => r.metadata!.references!.stig!.filter((id) => id.startsWith('WN16-')));
     assert.equal(covered.sort(), other.map((x) => x.rule.stigId).sort(), `${scope}: the user right, account, security and audit policy rules for ${scope}`);
     assert.equal(result.notImported.map((n) => n.rule.stigId), inScope.filter((x) => x.extraction.kind === 'unsupported' && !other.includes(x)).map((x) => x.rule.stigId));
     assert.equal(result.outOfScope.map((r) => r.stigId), extractions.filter((x) => !x.extraction.applicability.scope.includes(scope)).map((x) => x.rule.stigId));
@@ -477,8 +516,8 @@ test('CLI: -o replaces the file atomically (a new file renamed over it), counts 
   assert.ok(withoutModeline(readFileSync(out)) === withoutModeline(readFileSync(CONFIG.MS)));
   assert.is.not(statSync(out).ino, before, 'renamed over, not rewritten in place');
   assert.equal(readdirSync(dir), ['baseline.yaml'], 'no temporary file left');
-  assert.match(r.stderr, /273 rules in U_MS_Windows_Server_2016_STIG_V2R10_Manual-xccdf\.xml; 43 not for MS; 171 imported as 163 resources into /);
-  assert.match(r.stderr, /59 not expressible \(listed at the top of the document\): access-control 10, accounts-directory 7, certificate 4, installed-feature 8, manual 23, platform 3, runtime-state 2, site-defined-value 2\n/);
+  assert.match(r.stderr, /273 rules in U_MS_Windows_Server_2016_STIG_V2R10_Manual-xccdf\.xml; 43 not for MS; 173 imported as 168 resources into /);
+  assert.match(r.stderr, /57 not expressible \(listed at the top of the document\): access-control 10, accounts-directory 7, certificate 4, installed-feature 8, manual 23, platform 3, site-defined-value 2\n/);
   assert.is(r.stdout, '');
 
   const nested = join(dir, 'a', 'b', 'dc.yaml');
@@ -489,7 +528,7 @@ test('CLI: -o replaces the file atomically (a new file renamed over it), counts 
   const std = await cli(['import', 'stig', XCCDF]);
   assert.is(std.code, 0);
   assert.is(std.stdout, full.yaml);
-  assert.match(std.stderr, /184 imported as 175 resources\n/);
+  assert.match(std.stderr, /186 imported as 180 resources\n/);
 
   // An output path that cannot be written: a runtime error, the directory left as it was.
   const blocker = join(dir, 'taken');

@@ -156,8 +156,6 @@ const CIS3_SET_AS_KIND: Record<string, string> = {
 };
 const CIS3_NOT_EXPRESSIBLE: Record<string, RegExp> = {
   '2.3.5.2': /Not Configured/, // the role writes DWord 0 into an SDDL string value that should be absent
-  '18.3.1': /installer/, // LAPS CSE registration, not a policy
-  '18.6.19.2.1': /not a Group Policy setting/, // IPv6 DisabledComponents, not a policy
   '2.3.7.4': /site-defined/, // the logon banner text: the role writes a DoD banner, the benchmark asks for the organisation's own
   '2.3.7.5': /site-defined/, // the logon banner title, likewise
 };
@@ -195,11 +193,19 @@ test('CIS baseline v3.0.0 (cis-ws2016): every registry recommendation of the tab
 
 test('CIS v3.0.0 coverage: every registry value of the table (key and value name) has a catalog entry with the same data', () => {
   const byPath = new Map(catalog.entries.filter(isRegistryEntry).map((e) => [entryKey(e), e]));
-  const rows = CIS3.recommendations.filter((r) => !(r.cis in CIS3_NOT_EXPRESSIBLE) || ['2.3.5.2', '2.3.11.6', '2.3.7.4', '2.3.7.5'].includes(r.cis));
-  const covered = rows.filter((r) => byPath.has(keyOf(r.hive, r.cis in CIS3_KEY_CORRECTED ? CIS3_KEY_CORRECTED[r.cis]!.slice(5) : r.key, r.valueName)));
-  assert.equal(rows.filter((r) => !covered.includes(r)).map((r) => `${r.cis} ${r.valueName}`), []);
-  // The two that are not policy settings (LAPS CSE registration, IPv6 DisabledComponents) are the only rows without an entry.
-  assert.equal(CIS3.recommendations.filter((r) => r.catalogId === null).map((r) => r.cis).sort(), ['18.3.1', '18.6.19.2.1']);
+  // Every row (those the baseline lists as not expressible too): 100% of the registry-based recommendations.
+  const rows = CIS3.recommendations;
+  const path = (r: (typeof rows)[number]) => keyOf(r.hive, r.cis in CIS3_KEY_CORRECTED ? CIS3_KEY_CORRECTED[r.cis]!.slice(5) : r.key, r.valueName);
+  assert.equal(rows.filter((r) => !byPath.has(path(r))).map((r) => `${r.cis} ${r.valueName}`), []);
+  // And the table's catalogId names the entry found by key and value name.
+  assert.equal(rows.filter((r) => byPath.get(path(r))!.id !== r.catalogId).map((r) => `${r.cis} ${r.catalogId} ${byPath.get(path(r))!.id}`), []);
+  // The two registry values no Group Policy template writes (LAPS client-side extension registration,
+  // IPv6 DisabledComponents) are entries of their own kind, set in the baseline with the table's data.
+  for (const [ref, id] of [['18.3.1', 'laps-client-extension-registered'], ['18.6.19.2.1', 'ipv6-disabled-components']] as const) {
+    assert.is(catalog.find(id)!.kind, 'RegistryValue', id);
+    assert.equal(baseline('cis-ws2016').settings.filter((s) => s.ref === ref).map((s) => s.entry), [id], ref);
+  }
+  assert.equal(baseline('cis-ws2016@1.2.0').settings.filter((s) => ['18.2.1', '18.5.19.2.1'].includes(s.ref)).map((s) => s.entry), ['laps-client-extension-registered', 'ipv6-disabled-components']);
 });
 
 test('ASR rules: one entry per rule GUID under the Rules key, REG_SZ with Block/Audit/(Warn)/Disabled, each in the v3.0.0 baseline or named by title', () => {

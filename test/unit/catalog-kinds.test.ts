@@ -219,10 +219,11 @@ const imported = { MS: importStig(RAW, { scope: 'MS' }), DC: importStig(RAW, { s
 
 test('import stig: counts per role, before and after the non-registry rules (the issue-11 numbers)', () => {
   // Before: MS 97 imported, 133 not expressible; DC 94 and 165.
-  assert.is(imported.MS.importedRules, 97 + 74);
-  assert.is(imported.MS.notImported.length, 133 - 74);
-  assert.is(imported.DC.importedRules, 94 + 85);
-  assert.is(imported.DC.notImported.length, 165 - 85);
+  // Registry rules, the policy rules, and the two runtime-state rules (issue 14: their registry values and a runtime check).
+  assert.is(imported.MS.importedRules, 97 + 74 + 2);
+  assert.is(imported.MS.notImported.length, 133 - 74 - 2);
+  assert.is(imported.DC.importedRules, 94 + 85 + 1);
+  assert.is(imported.DC.notImported.length, 165 - 85 - 1);
   for (const r of Object.values(imported)) {
     const left = r.notImported.filter((n) => POLICY.includes(n.category));
     assert.equal(left.map((n) => n.rule.stigId), [], 'no user right, audit, account or security policy rule is left out');
@@ -235,7 +236,7 @@ test('import stig: counts per role, before and after the non-registry rules (the
 
 test('import stig: each non-registry rule becomes the setting the check text states, linked to its entry where the catalog says the same', () => {
   for (const [scope, result] of Object.entries(imported)) {
-    const policy = result.resources.filter((r): r is ImportedPolicyResource => r.kind !== 'Registry');
+    const policy = result.resources.filter((r): r is ImportedPolicyResource => r.kind !== 'Registry' && r.kind !== 'CimInstance');
     assert.is(policy.reduce((n, r) => n + r.rules.length, 0), scope === 'MS' ? 74 : 85, `${scope}: rules`);
     for (const r of policy) {
       const entry = catalog.find(r.linked ? ('stig' in r.linked.properties ? r.linked.properties.stig : r.linked.properties.id) : r.rule.stigId);
@@ -258,7 +259,7 @@ test('import stig: each non-registry rule becomes the setting the check text sta
     assert.equal(cv.properties, { subcategory: '{0CCE923F-69AE-11D9-BED3-505054503030}', success: 'enabled', failure: 'enabled' });
     assert.equal(cv.linked?.properties, { id: 'audit-policy-credential-validation', value: 'recommended' });
   }
-  const ms = imported.MS.resources.filter((r): r is ImportedPolicyResource => r.kind !== 'Registry');
+  const ms = imported.MS.resources.filter((r): r is ImportedPolicyResource => r.kind !== 'Registry' && r.kind !== 'CimInstance');
   const deny = ms.find((r) => r.rule.stigId === 'WN16-MS-000370')!;
   assert.equal(deny.properties, { right: 'SeDenyNetworkLogonRight', mustInclude: ['Enterprise Admins', 'Domain Admins', '*S-1-5-114', '*S-1-5-32-546'] });
   assert.match(deny.description!, /The STIG accepts Local account \(\*S-1-5-113\) instead of Local account and member of Administrators group \(\*S-1-5-114\)/);
@@ -267,13 +268,13 @@ test('import stig: each non-registry rule becomes the setting the check text sta
   assert.equal(lockout.linked?.properties, { stig: 'WN16-AC-000010', value: 'recommended' });
   const guest = ms.find((r) => r.rule.stigId === 'WN16-SO-000010')!;
   assert.equal(guest.linked, { type: 'SecurityOption', properties: { stig: 'WN16-SO-000010', value: 'recommended' } });
-  const dc = imported.DC.resources.filter((r): r is ImportedPolicyResource => r.kind !== 'Registry');
+  const dc = imported.DC.resources.filter((r): r is ImportedPolicyResource => r.kind !== 'Registry' && r.kind !== 'CimInstance');
   assert.equal(dc.find((r) => r.rule.stigId === 'WN16-DC-000390')!.linked?.properties, { stig: 'WN16-DC-000390', value: [] });
   assert.equal(dc.find((r) => r.rule.stigId === 'WN16-DC-000030')!.properties, { policy: 'MaxServiceAge', value: 600, condition: { atLeast: 1, atMost: 600 } });
 });
 
 test('import stig: the document header counts the kinds and the reader refuses what it cannot read exactly', () => {
-  assert.match(imported.MS.yaml, /171 imported as \d+ resources \(\d+ linked to the catalog as Policy\/SecurityOption, \d+ of their own kind: [^)]*UserRight 5\), 59 not expressible as settings/);
+  assert.match(imported.MS.yaml, /173 imported as \d+ resources \(\d+ linked to the catalog as Policy\/SecurityOption, \d+ of their own kind: [^)]*CimInstance 2, UserRight 5\), 57 not expressible as settings/);
   const made = (checkText: string): StigRule => ({ ...policyRules[0]!, checkText });
   const bad = extractPolicyRequirement(made('If any SIDs other than the following are granted the "SeNoSuchRight" user right, this is a finding.\nS-1-5-32-544 (Administrators)'), 'user-right');
   assert.equal(bad, { ok: false, reason: "'SeNoSuchRight' is not a user right winstate knows" });

@@ -182,7 +182,7 @@ test('missing required property: Registry without key', () => {
 
 test('unknown resource type is one diagnostic on the type, listing the known types', () => {
   expectOnly(doc(...HEAD, '  - name: r', '    type: Regsitry', '    properties:', String.raw`      key: HKLM\Software\X`),
-    'schema', 5, 11, 'must be one of Registry, UserRight, AccountPolicy, SecurityPolicy, AuditPolicy, AppLockerPolicy, SecurityOption, Policy');
+    'schema', 5, 11, 'must be one of Registry, UserRight, AccountPolicy, SecurityPolicy, AuditPolicy, AppLockerPolicy, CimInstance, SecurityOption, Policy');
 });
 
 // --- SecurityOption -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import {
   extractAll,
   extractRegistryRequirement,
   parseXccdf,
+  readRuntimeCheck,
   readValueCondition,
   ruleApplicability,
   type Condition,
@@ -197,7 +198,7 @@ Value: 0x00000001 (1)]]></check-content></check></Rule></Group></Group></Benchma
 
 // --- counts and coverage ----------------------------------------------------------------------------------
 
-const REGISTRY_RULES = 99;
+const REGISTRY_RULES = 101;
 const UNSUPPORTED_BY_CATEGORY: Record<string, number> = {
   'user-right': 39,
   'audit-policy': 36,
@@ -209,11 +210,10 @@ const UNSUPPORTED_BY_CATEGORY: Record<string, number> = {
   certificate: 7,
   'security-policy': 4,
   platform: 3,
-  'runtime-state': 2,
   'site-defined-value': 2,
 };
 
-test('counts: 99 registry rules, 174 unsupported, by category; every rule in exactly one group', () => {
+test('counts: 101 registry rules, 172 unsupported, by category; every rule in exactly one group', () => {
   const registryIds = results.filter((r) => r.extraction.kind === 'registry').map((r) => r.rule.vulnId);
   const unsupportedIds = results.filter((r) => r.extraction.kind === 'unsupported').map((r) => r.rule.vulnId);
   assert.is(registryIds.length, REGISTRY_RULES);
@@ -224,7 +224,7 @@ test('counts: 99 registry rules, 174 unsupported, by category; every rule in exa
   for (const { extraction: e } of results) if (e.kind === 'unsupported') byCategory[e.category] = (byCategory[e.category] ?? 0) + 1;
   assert.equal(byCategory, UNSUPPORTED_BY_CATEGORY);
   const values = results.flatMap((r) => (r.extraction.kind === 'registry' ? r.extraction.values : []));
-  assert.is(values.length, 101); // two rules state two values each
+  assert.is(values.length, 104); // three rules state two values each
 });
 
 test('counts: every unsupported rule has a reason; every extraction names its own rule', () => {
@@ -242,8 +242,6 @@ test('coverage: rules naming a "Registry Hive" are extracted or refused with a r
   assert.is(withHive.length, 103);
   const refused = withHive.filter((r) => r.extraction.kind === 'unsupported').map((r) => [r.rule.stigId, (r.extraction as Unsupported).category]);
   assert.equal(refused, [
-    ['WN16-CC-000110', 'runtime-state'],
-    ['WN16-MS-000120', 'runtime-state'],
     ['WN16-SO-000150', 'site-defined-value'],
     ['WN16-SO-000160', 'site-defined-value'],
   ]);
@@ -281,7 +279,7 @@ test('cross-check: hive, path, value name and type agree with a naive reading of
       compared++;
     });
   }
-  assert.is(compared, 101);
+  assert.is(compared, 104);
 });
 
 test('cross-check: paths are normalised and accepted by parseKeyPath', () => {
@@ -310,7 +308,7 @@ test('cross-check: every single DWORD "equals" matches the hex and the decimal o
     assert.is(v.condition.value, expected, rule.stigId);
     checked++;
   }
-  assert.is(checked, 86);
+  assert.is(checked, 87);
 });
 
 test('applicability: DC-only and MS-only rules follow the DC / MS STIG ids', () => {
@@ -507,17 +505,35 @@ test('SMBv1 rules name each other by legacy id', () => {
   );
 });
 
-test('unsupported: runtime state keeps the policy values for reference; banner text; non-registry rules', () => {
-  const vbs = unsupported('WN16-CC-000110');
-  assert.is(vbs.category, 'runtime-state');
+test("runtime state: the fix's registry values with the CIM query beside them; unreadable findings stay unsupported", () => {
+  const vbs = registry('WN16-CC-000110');
   assert.equal(
-    vbs.relatedValues!.map((v) => [v.valueName, v.condition]),
+    vbs.values.map((v) => [v.valueName, v.condition]),
     [
       ['EnableVirtualizationBasedSecurity', { op: 'equals', value: 1 }],
       ['RequirePlatformSecurityFeatures', { op: 'oneOf', values: [1, 3] }],
     ],
   );
-  assert.is(unsupported('WN16-MS-000120').category, 'runtime-state');
+  assert.equal(vbs.runtimeCheck, {
+    className: 'Win32_DeviceGuard',
+    namespace: 'root\\Microsoft\\Windows\\DeviceGuard',
+    expect: [['RequiredSecurityProperties', { contains: [2] }], ['VirtualizationBasedSecurityStatus', { equals: 2 }]],
+  });
+  const credentialGuard = registry('WN16-MS-000120');
+  assert.equal(credentialGuard.values.map((v) => [v.valueName, v.condition]), [['LsaCfgFlags', { op: 'equals', value: 1 }]]);
+  assert.equal(credentialGuard.runtimeCheck!.expect, [['SecurityServicesRunning', { contains: [1] }]]);
+  // Only rules that say the registry values alone do not decide compliance carry a runtime check.
+  assert.equal(results.filter((r) => r.extraction.kind === 'registry' && r.extraction.runtimeCheck).map((r) => r.rule.stigId), ['WN16-CC-000110', 'WN16-MS-000120']);
+  // A query without findings read this way, or a property named twice: no runtime check, so the rule stays unsupported.
+  const query = 'Enter "Get-CimInstance -ClassName Win32_DeviceGuard -Namespace root\\Microsoft\\Windows\\DeviceGuard"\n';
+  assert.is(readRuntimeCheck(`${query}If the output looks wrong, this is a finding.`), undefined);
+  assert.is(readRuntimeCheck(`${query}If "A" is not a value of "2", this is a finding.\nIf "A" does not include a value of "1", this is a finding.`), undefined);
+  assert.is(readRuntimeCheck('If "A" is not a value of "2", this is a finding.'), undefined, 'no query');
+  const runtime = extractRegistryRequirement(madeUp(`${query}If the output looks wrong, this is a finding.\n\nThe registry value alone does not ensure proper function.\n\nRegistry Hive: HKEY_LOCAL_MACHINE\nRegistry Path: \\SOFTWARE\\X\\\n\nValue Name: A\nValue Type: REG_DWORD\nValue: 0x00000001 (1)\n`));
+  assert.is(runtime.kind === 'unsupported' && runtime.category, 'runtime-state');
+});
+
+test('unsupported: banner text; non-registry rules', () => {
   assert.is(unsupported('WN16-SO-000150').category, 'site-defined-value');
   assert.is(unsupported('WN16-SO-000160').category, 'site-defined-value');
   assert.is(unsupported('WN16-UR-000010').category, 'user-right');

@@ -28,6 +28,11 @@
  *   absentOk               absentOk: true; valueData is still a compliant value (set writes it only when
  *                          the value is present and fails)
  *
+ * A rule whose compliance is runtime state (virtualization-based security, Credential Guard: "the
+ * registry values alone do not ensure proper function") and whose check text gives the CIM query
+ * and its findings: the fix's registry values as above, and beside them a check-only `CimInstance`
+ * resource with the query's expectations, carrying the same STIG references.
+ *
  * A condition with only exclusions (`not` alone), contradicting parts, or whose chosen valueData does
  * not comply, is not imported: it is listed in category `condition`. Two rules requiring the same
  * registry value differently: the later one is listed in category `conflict`.
@@ -123,7 +128,21 @@ export interface ImportedPolicyResource {
   linked?: { type: 'Policy' | 'SecurityOption'; properties: ({ stig: string } | { id: string }) & { value: unknown } };
 }
 
-export type ImportedResource = ImportedRegistryResource | ImportedPolicyResource;
+/** The runtime query of a rule whose fix is registry values (a check-only CimInstance resource). */
+export interface ImportedCimResource {
+  kind: 'CimInstance';
+  rule: StigRule;
+  /** The one rule (as policy resources list theirs). */
+  rules: StigRule[];
+  name: string;
+  description?: string;
+  metadata: ResourceMetadata;
+  type: 'CimInstance';
+  properties: { namespace: string; className: string; expect: Record<string, unknown> };
+  linked?: undefined;
+}
+
+export type ImportedResource = ImportedRegistryResource | ImportedPolicyResource | ImportedCimResource;
 
 export interface StigImport {
   benchmark: StigBenchmark;
@@ -346,6 +365,14 @@ function resourceName(rule: StigRule, value: StigRegistryValue, several: boolean
   let name = `${prefix}${shortTitle(rule.title, room)}${suffix.length <= 60 ? suffix : ` (${shortTitle(value.valueName, 57)})`}`;
   name = name.slice(0, MAX_NAME - 6);
   const base = name;
+  for (let i = 2; taken.has(name); i++) name = `${base} [${i}]`;
+  taken.add(name);
+  return name;
+}
+
+function uniqueName(wanted: string, taken: Set<string>): string {
+  const base = wanted.slice(0, MAX_NAME - 6);
+  let name = base;
   for (let i = 2; taken.has(name); i++) name = `${base} [${i}]`;
   taken.add(name);
   return name;
@@ -643,6 +670,24 @@ export function importBenchmark(benchmark: StigBenchmark, options: ImportOptions
       if (!byTarget.has(identity)) byTarget.set(identity, r);
       resources.push(r);
     }
+    if (extraction.runtimeCheck) {
+      const check = extraction.runtimeCheck;
+      const first = ruleResources[0]!;
+      const name = uniqueName(`${rule.stigId}: ${shortTitle(rule.title, SHORT_TITLE)} (runtime check)`, names);
+      resources.push({
+        kind: 'CimInstance',
+        type: 'CimInstance',
+        rule,
+        rules: [rule],
+        name,
+        description: [
+          ...conditionsText.map((t) => `STIG applicability: ${t}`),
+          'Check only: whether Windows runs it; the registry values of this rule ask for it, set does not change this.',
+        ].join(' '),
+        metadata: structuredClone(first.metadata),
+        properties: { namespace: check.namespace, className: check.className, expect: Object.fromEntries(check.expect) },
+      });
+    }
     importedRules++;
   }
 
@@ -650,7 +695,7 @@ export function importBenchmark(benchmark: StigBenchmark, options: ImportOptions
   if (catalog) {
     for (const r of resources) {
       if (r.kind === 'Registry') r.linked = catalogLink(r, catalog);
-      else r.linked = policyLink(r, catalog);
+      else if (r.kind !== 'CimInstance') r.linked = policyLink(r, catalog);
     }
   }
   const documentName = documentNameOf(benchmark, scope);

@@ -262,6 +262,16 @@ export interface RegistryRequirement {
   applicability: Applicability;
   /** Every value the rule requires (at least one), in the order the check text lists them. */
   values: StigRegistryValue[];
+  /** A rule whose compliance is runtime state: the query that decides it, beside the values its fix writes. */
+  runtimeCheck?: RuntimeCheck;
+}
+
+/** A CIM query and what the check text says its properties must hold (a CimInstance resource). */
+export interface RuntimeCheck {
+  namespace: string;
+  className: string;
+  /** Property name -> `{ contains: [n] }` ("does not include a value of n") or `{ equals: n }` ("is not a value of n"). */
+  expect: [string, { contains: number[] } | { equals: number }][];
 }
 
 export type UnsupportedCategory =
@@ -765,6 +775,24 @@ function unsupportedNonRegistry(rule: StigRule): { category: UnsupportedCategory
 /** The check text lists registry values only as what a policy writes, while compliance is a runtime state. */
 const RUNTIME_STATE = /\bregistry values? alone (?:does|do) not ensure\b/i;
 
+/**
+ * The CIM query of a runtime-state check ("Get-CimInstance -ClassName Win32_DeviceGuard -Namespace
+ * root\Microsoft\Windows\DeviceGuard") and its findings, each 'If "<property>" does not include a
+ * value of "<n>"' (contains n) or 'If "<property>" is not a value of "<n>"' (equals n). Undefined
+ * when there is no query, no finding, or a finding about the query's output not read this way.
+ */
+export function readRuntimeCheck(checkText: string): RuntimeCheck | undefined {
+  const query = /Get-CimInstance\s+-ClassName\s+([A-Za-z_][A-Za-z0-9_]*)\s+-Namespace\s+([A-Za-z_][A-Za-z0-9_]*(?:\\[A-Za-z_][A-Za-z0-9_]*)*)/.exec(checkText);
+  if (!query) return undefined;
+  const expect: RuntimeCheck['expect'] = [];
+  for (const m of checkText.matchAll(/^If "([A-Za-z_][A-Za-z0-9_]*)" (does not include|is not) a value of "(\d+)"/gm)) {
+    const n = Number(m[3]);
+    if (expect.some(([name]) => name === m[1])) return undefined;
+    expect.push([m[1]!, m[2] === 'is not' ? { equals: n } : { contains: [n] }]);
+  }
+  return expect.length > 0 ? { className: query[1]!, namespace: query[2]!, expect } : undefined;
+}
+
 /** The exact registry requirement a rule states, or why there is none. */
 export function extractRegistryRequirement(rule: StigRule): Extraction {
   const base = { vulnId: rule.vulnId, stigId: rule.stigId, ruleId: rule.ruleId, applicability: ruleApplicability(rule) };
@@ -801,6 +829,9 @@ export function extractRegistryRequirement(rule: StigRule): Extraction {
     }
   }
   if (RUNTIME_STATE.test(rule.checkText)) {
+    // The fix's values are set and the query is checked beside them; without both, nothing is.
+    const runtimeCheck = readRuntimeCheck(rule.checkText);
+    if (runtimeCheck && problems.length === 0 && values.length > 0) return { kind: 'registry', ...base, values, runtimeCheck };
     return unsupported(
       'runtime-state',
       'compliance is a runtime state queried from Windows (e.g. a running security service); the registry values the policy writes do not decide it',

@@ -19,6 +19,9 @@ $script:WsKindTable = @{
         DesiredColumns = @('Ensure', 'Success', 'Failure') }
     AppLockerPolicy = @{ Store = 'Registry'; Noun = 'AppLockerPolicy'; Payload = $null
         DesiredColumns = @('Collections', 'Exact') }
+    # Check only, no store: it queries the live system itself (Store 'None': see Invoke-WsConfiguration).
+    CimInstance    = @{ Store = 'None'; Noun = 'CimInstance'; Payload = $null; CheckOnly = $true
+        DesiredColumns = @('Expect') }
 }
 
 # Stores: how each opens and saves, offline (a file) and live; what a missing file is called.
@@ -274,8 +277,10 @@ function Format-WsText {
             if ($r.waiver.status -eq 'expired') { $note = ' [waiver expired {0}: enforced]' -f $r.waiver.expires }
             elseif ($r.waiver.Contains('override')) { $note = ' [waiver override until {0}]' -f $r.waiver.expires }
         }
+        if ($r.Contains('checkOnly') -and -not $r.inDesiredState) { $note += ' [check only: set does not change it]' }
         if ($r.Contains('error')) { $lines.Add(('[ERROR]   {0}: {1}' -f $r.name, $r.error)); continue }
         if ($r.Contains('waived')) { $lines.Add(('[WAIVED]  {0}: until {1}: {2}' -f $r.name, $r.waiver.expires, $r.waiver.justification)); continue }
+        if ($r.Contains('notEvaluated')) { $lines.Add(('[SKIPPED] {0}: {1}' -f $r.name, $r.notEvaluated)); continue }
         if ($r.Contains('skipped')) { $lines.Add(('[SKIPPED] {0}: not attempted (an earlier setting failed; -FailFast)' -f $r.name)); continue }
         if ($Report.mode -eq 'Get') { $lines.Add(('[GET]     {0}: {1}' -f $r.name, (Format-WsStateText -Kind $r.kind -View $r.actual))); continue }
         $current = $r.actual
@@ -341,7 +346,7 @@ function Invoke-WsConfiguration {
         $module = $byKind[$kindName]
         if ($null -eq $module) { $module = Get-WsKindModule -Kind $kindName; $byKind[$kindName] = $module }
         $modules[$i] = $module
-        if (-not $needed.ContainsKey($module.Store)) {
+        if ($module.Store -ne 'None' -and -not $needed.ContainsKey($module.Store)) {
             $needed[$module.Store] = $module.Kind
             $store = $script:WsStoreTable[$module.Store]
             if ($offline -and -not $files[$module.Store]) {
@@ -378,6 +383,9 @@ function Invoke-WsConfiguration {
                 $stores[$name] = Open-WsStore -Name $name -LiteralPath $files[$name]
             }
         }
+        # What each kind is given: its store, or for a kind without one ('None') only whether the run is offline.
+        $storeOf = @{ None = @{ Name = 'None'; Offline = $offline; Immediate = $false; Dirty = $false } }
+        foreach ($name in $stores.Keys) { $storeOf[$name] = $stores[$name] }
         # Reports name every file used, and the one reports have always shown as 'snapshot'.
         $snapshots = [ordered]@{}
         $mainFile = $null
@@ -428,7 +436,7 @@ function Invoke-WsConfiguration {
             $rows = [object[]]::new($indexes.Count)
             for ($j = 0; $j -lt $indexes.Count; $j++) { $rows[$j] = $Resources[$indexes[$j]] }
             try {
-                $read = & $module.States -Store $stores[$module.Store] -Resources $rows
+                $read = & $module.States -Store $storeOf[$module.Store] -Resources $rows
                 for ($j = 0; $j -lt $indexes.Count; $j++) { $batch[$indexes[$j]] = $read[$j] }
             } catch { $null = $_ }
         }
@@ -440,7 +448,7 @@ function Invoke-WsConfiguration {
             if ($null -ne $resource.Id) { $result.id = $resource.Id }
             $current = $batch[$index]
             try {
-                if ($null -eq $current) { $current = & $module.State -Store $stores[$module.Store] -Resource $resource }
+                if ($null -eq $current) { $current = & $module.State -Store $storeOf[$module.Store] -Resource $resource }
                 if ($Mode -eq 'Get') {
                     $result.actual = $current.View
                 } else {
@@ -448,6 +456,14 @@ function Invoke-WsConfiguration {
                     if ($Mode -eq 'Test') { $result.actual = $current.View } else { $result.before = $current.View }
                     $result.inDesiredState = ($current.Differing.Length -eq 0)
                     $result.differingProperties = $current.Differing
+                    if ($module.CheckOnly) { $result.checkOnly = $true }
+                }
+                if ($null -ne $current.NotEvaluated) {
+                    # Not judged (a runtime query on a snapshot): counted once, as skipped, with why.
+                    foreach ($judged in @('inDesiredState', 'differingProperties', 'actual', 'before')) { if ($result.Contains($judged)) { $result.Remove($judged) } }
+                    $result.notEvaluated = [string]$current.NotEvaluated
+                    $result.skipped = $true
+                    $current = $null
                 }
             } catch {
                 $result = New-WsResult -Resource $resource
@@ -475,7 +491,7 @@ function Invoke-WsConfiguration {
             # What this run may touch: what drifts now, and what the kind wants judged again at
             # set time (a key to remove once empty, which earlier resources of the same run may empty).
             $touched = @(for ($i = 0; $i -lt $Resources.Count; $i++) {
-                    if ($null -ne $states[$i] -and ($states[$i].Differing.Length -gt 0 -or $states[$i].Recheck)) { $i }
+                    if ($null -ne $states[$i] -and -not $modules[$i].CheckOnly -and ($states[$i].Differing.Length -gt 0 -or $states[$i].Recheck)) { $i }
                 })
             $drifted = @(foreach ($i in $touched) { if ($states[$i].Differing.Length -gt 0) { $i } })
             if ($changing -and $drifted.Count -gt 0) {
@@ -518,10 +534,12 @@ function Invoke-WsConfiguration {
             for ($i = 0; $i -lt $Resources.Count; $i++) {
                 $resource = $Resources[$i]
                 $result = $results[$i]
-                if ($result.Contains('error') -or $result.Contains('waived')) { continue }
+                if ($result.Contains('error') -or $result.Contains('waived') -or $result.Contains('notEvaluated')) { continue }
                 if ($stopped) { $result.skipped = $true; continue }
                 $result.changed = $false
                 $module = $modules[$i]
+                # Check only: reported as it is, never changed.
+                if ($module.CheckOnly) { $result.after = $states[$i].View; continue }
                 $storeName = $module.Store
                 $store = $stores[$storeName]
                 # A change real at once is a save: a writer that lost the lock (or its parent) stops before it.
@@ -584,19 +602,21 @@ function Invoke-WsConfiguration {
         $summary = [ordered]@{ total = $Resources.Count; inDesiredState = 0; drifted = 0; changed = 0; failed = 0; skipped = 0; waived = 0 }
         # Each resource in at most one count (Get judges nothing), so that test and set add up to the total.
         $anyChange = $false
+        # Not evaluated (a runtime check on a snapshot) is skipped by design, not a change left undone.
+        $notEvaluated = 0
         foreach ($result in $results) {
             $madeChange = ($result.Contains('changed') -and $result.changed)
             if ($madeChange) { $anyChange = $true }
             if ($result.Contains('error')) { $summary.failed++ }
             elseif ($result.Contains('waived')) { $summary.waived++ }
-            elseif ($result.Contains('skipped')) { $summary.skipped++ }
+            elseif ($result.Contains('skipped')) { $summary.skipped++; if ($result.Contains('notEvaluated')) { $notEvaluated++ } }
             elseif ($madeChange) { $summary.changed++ }
             elseif ($result.Contains('inDesiredState')) {
                 if ($result.inDesiredState) { $summary.inDesiredState++ } else { $summary.drifted++ }
             }
         }
         # Partial: some changes were made (even one whose read-back then failed) but not all succeeded.
-        $partial = ($anyChange -and ($summary.failed + $summary.skipped) -gt 0)
+        $partial = ($anyChange -and ($summary.failed + $summary.skipped - $notEvaluated) -gt 0)
         $target = 'live'
         if ($offline) { $target = 'snapshot' }
         return [ordered]@{
