@@ -1,7 +1,8 @@
 // Property-based injection test: arbitrary text through every place user text reaches PowerShell
 // (key paths, value names, string and multi-string data, resource names, descriptions), through
-// the snapshot and through the generated script. 10 documents of 1,000 cases: 10,000 cases (few large
-// documents, because each new document costs PowerShell a parse of its whole script).
+// the snapshot and through the generated script. By default 4 documents of 250 cases: 1,000 cases,
+// the first document through `pwsh -File` (few large documents, because each new document costs
+// PowerShell a parse of its whole script). WINSTATE_FUZZ_DOCUMENTS and _PER_DOCUMENT run more.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
@@ -16,13 +17,14 @@ import { formatDiagnostic } from '../../src/document/diagnostics.js';
 import type { RunReport } from '../../src/engine/results.js';
 import { runPwshFile, tempDir, writeReg } from '../helpers.js';
 
-const DOCUMENTS = Number(process.env.WINSTATE_FUZZ_DOCUMENTS ?? 10);
-const PER_DOCUMENT = Number(process.env.WINSTATE_FUZZ_PER_DOCUMENT ?? 1000);
+const DOCUMENTS = Number(process.env.WINSTATE_FUZZ_DOCUMENTS ?? 4);
+const PER_DOCUMENT = Number(process.env.WINSTATE_FUZZ_PER_DOCUMENT ?? 250);
 const SEED = Number(process.env.WINSTATE_FUZZ_SEED ?? 20261125);
 const dir = tempDir('winstate-fuzz-');
 const canary = join(dir, 'canary');
-const engine = new Engine();
+// One PowerShell for the engine's runs and the quoting checks alike.
 const session = new PwshSession();
+const engine = new Engine({ session });
 test.after(async () => {
   await engine.close();
   await session.close();

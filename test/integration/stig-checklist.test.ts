@@ -10,7 +10,9 @@ import { parseXccdf, ruleApplicability } from '../../src/catalog/stig/xccdf.js';
 import { validateFile } from '../../src/document/validate.js';
 import { parseDocument } from 'yaml';
 import { writeFileSync } from 'node:fs';
-import { runCli, tempDir, writeReg } from '../helpers.js';
+import { runCli, shareCliSession, tempDir, writeReg } from '../helpers.js';
+
+shareCliSession(test.after);
 
 const XCCDF = resolve(process.cwd(), 'test', 'fixtures', 'stig', 'U_MS_Windows_Server_2016_STIG_V2R10_Manual-xccdf.xml');
 const DOC = 'configurations/windows-server-2016-stig-ms.yaml';
@@ -108,7 +110,7 @@ test('--benchmark is checked before anything runs', async () => {
     [['test', DOC, '--report', `ckl:${dir}/x.ckl`, '--benchmark', DOC], /is not a readable STIG XCCDF benchmark/],
   ];
   for (const [argv, message] of cases) {
-    const r = await runCli([...argv, '--pwsh', '/nonexistent/pwsh']);
+    const r = await runCli([...argv, '--pwsh', '/nonexistent/pwsh'], { session: undefined });
     assert.is(r.code, 3, `${argv.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message);
   }
