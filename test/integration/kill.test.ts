@@ -106,8 +106,9 @@ function releaseAll(hooks: string): void {
 const stateDir = tempDir('winstate-kill-state-');
 const yaml = documentYaml();
 const plan = planFromYaml(yaml);
+// The second writer and the rollbacks share one PowerShell; the runs under test have their own.
 const session = new PwshSession();
-const restorer = new Engine({ stateDir });
+const restorer = new Engine({ stateDir, session });
 test.after(async () => {
   await session.close();
   await restorer.close();

@@ -12,6 +12,8 @@ import type { BackupRecord, RegistryBackupEntry } from '../../src/engine/rollbac
 import type { RunReport } from '../../src/engine/results.js';
 import { planFromYaml, runPwshFile, tempDir, writeReg } from '../helpers.js';
 
+// One PowerShell for the whole file (the engines below run in it too, and never close it), except
+// where a test kills PowerShell.
 const session = new PwshSession();
 test.after(() => session.close());
 
@@ -63,7 +65,7 @@ function startSnapshot(dir: string): string {
 
 test('set records the prior state of everything it changes before changing it', async () => {
   const stateDir = tempDir('winstate-state-');
-  const engine = new Engine({ stateDir });
+  const engine = new Engine({ stateDir, session });
   try {
     const snapshot = startSnapshot(tempDir());
     const report = await engine.set(planFromYaml(DOC), { snapshot });
@@ -98,7 +100,7 @@ test('set records the prior state of everything it changes before changing it', 
 
 test('rollback restores exactly: data, types, absence, removed trees; created keys go when empty', async () => {
   const stateDir = tempDir('winstate-state-');
-  const engine = new Engine({ stateDir });
+  const engine = new Engine({ stateDir, session });
   try {
     const snapshot = startSnapshot(tempDir());
     const original = await dump(snapshot);
@@ -122,7 +124,7 @@ test('rollback restores exactly: data, types, absence, removed trees; created ke
 
 test('a key the run created is kept by rollback when something else was put in it since', async () => {
   const stateDir = tempDir('winstate-state-');
-  const engine = new Engine({ stateDir });
+  const engine = new Engine({ stateDir, session });
   try {
     const snapshot = startSnapshot(tempDir());
     const first = await engine.apply(planFromYaml(DOC), { snapshot });
@@ -139,7 +141,7 @@ test('a key the run created is kept by rollback when something else was put in i
 });
 
 test('a held lock stops a second apply with the holder named; a dead holder\'s lock is taken over', async () => {
-  const engine = new Engine({ stateDir: tempDir('winstate-state-') });
+  const engine = new Engine({ stateDir: tempDir('winstate-state-'), session });
   const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
   try {
     const snapshot = startSnapshot(tempDir());
