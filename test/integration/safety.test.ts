@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Engine, WinstateRunError } from '../../src/engine/engine.js';
 import { PwshSession } from '../../src/bridge/session.js';
@@ -10,7 +10,7 @@ import { compilePlan } from '../../src/compile/emit.js';
 import { listRuns, readJournal, TargetLockedError } from '../../src/engine/state.js';
 import type { BackupRecord, RegistryBackupEntry } from '../../src/engine/rollback.js';
 import type { RunReport } from '../../src/engine/results.js';
-import { planFromYaml, runPwshFile, tempDir, writeReg } from '../helpers.js';
+import { planFromYaml, runPwshFile, tempDir, waitFor, writeReg } from '../helpers.js';
 
 // One PowerShell for the whole file (the engines below run in it too, and never close it), except
 // where a test kills PowerShell.
@@ -183,19 +183,23 @@ test('PowerShell killed mid-set: reported as interrupted, snapshot untouched, ba
     const snapshot = join(dir, 'big.reg');
     writeReg(snapshot, ['[HKEY_LOCAL_MACHINE\\SOFTWARE\\Big]', '"seed"=dword:00000000']);
     const before = readFileSync(snapshot);
-    const resources = Array.from({ length: 3000 }, (_, i) => `  - { name: r${i}, type: Registry, properties: { key: 'HKLM\\SOFTWARE\\Big\\K${i % 50}', valueName: V${i}, valueType: String, valueData: v${i} } }`);
+    const resources = Array.from({ length: 300 }, (_, i) => `  - { name: r${i}, type: Registry, properties: { key: 'HKLM\\SOFTWARE\\Big\\K${i % 50}', valueName: V${i}, valueType: String, valueData: v${i} } }`);
     const plan = planFromYaml(`metadata: { name: big }\nresources:\n${resources.join('\n')}\n`);
-    await engine.test(plan, { snapshot }); // warm: the script is loaded
+    // The runtime's test hooks hold the run after its first change (backup written, nothing saved),
+    // where PowerShell is killed: no race against the run's speed.
+    const hooks = join(dir, 'hooks');
+    mkdirSync(hooks);
+    const armed = await engine.session.invoke(ps`$env:WINSTATE_TEST_HOOKS = ${hooks}`);
+    assert.ok(armed.ok, armed.error?.message);
     const running = engine.set(plan, { snapshot });
-    const runsDir = join(stateDir, 'runs');
-    const deadline = Date.now() + 60_000;
-    let backup: string | undefined;
-    while (!backup && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-      const id = existsSync(runsDir) ? readdirSync(runsDir)[0] : undefined;
-      if (id && existsSync(join(runsDir, id, 'backup.json'))) backup = join(runsDir, id, 'backup.json');
+    for (const phase of ['locked', 'backup']) {
+      await waitFor(() => existsSync(join(hooks, `${phase}.reached`)), `the run to reach ${phase}`, 120_000);
+      writeFileSync(join(hooks, `${phase}.go`), '');
     }
-    assert.ok(backup, 'the backup is written before changes start');
+    await waitFor(() => existsSync(join(hooks, 'changed.reached')), 'the first change', 120_000);
+    const runsDir = join(stateDir, 'runs');
+    const backup = join(runsDir, readdirSync(runsDir)[0]!, 'backup.json');
+    assert.ok(existsSync(backup), 'the backup is written before changes start');
     process.kill(engine.session.powershellPid!, 'SIGKILL');
     try {
       await running;
@@ -209,11 +213,12 @@ test('PowerShell killed mid-set: reported as interrupted, snapshot untouched, ba
     }
     assert.ok(readFileSync(snapshot).equals(before), 'snapshot not half-written');
     assert.not.ok(readdirSync(dir).some((f) => f.endsWith('.tmp')), 'no temp file left');
-    const record = JSON.parse(readFileSync(backup!, 'utf8')) as BackupRecord;
-    assert.is(record.entries.length, 3000);
+    const record = JSON.parse(readFileSync(backup, 'utf8')) as BackupRecord;
+    assert.is(record.entries.length, 300);
     assert.is(listRuns(stateDir)[0]!.status, 'interrupted');
+    // The new process has no hooks (they were set in the killed one only).
     const after = await engine.test(plan, { snapshot });
-    assert.is(after.summary.drifted, 3000, 'the session restarted and still works');
+    assert.is(after.summary.drifted, 300, 'the session restarted and still works');
     assert.ok(engine.session.starts >= 2);
   } finally {
     await engine.close();
