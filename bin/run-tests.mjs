@@ -123,9 +123,33 @@ function survivors(pgid) {
   return (ps.stdout ?? '').split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 2 && !f[1].startsWith('Z')).map((f) => [f[0], ...f.slice(2)].join(' '));
 }
 
-// Each file's process writes its CPU time in a file of this folder (bin/test-cpu.mjs); made by main.
+// Each file's process writes its own CPU time in a file of this folder (bin/test-cpu.mjs); made by main.
 let cpuDir;
 let cpuFiles = 0;
+
+/**
+ * Records, by process id, the CPU seconds each other process of a process group has used so far
+ * (Linux /proc). Sampled while the file runs: PowerShell behind a launcher is often not the
+ * test's own child, so the test process cannot count it when it exits.
+ */
+function sampleGroup(pgid, exclude, seen) {
+  if (process.platform !== 'linux') return;
+  let entries;
+  try { entries = readdirSync('/proc'); } catch { return; }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === exclude) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // After the command name: state, ppid, pgrp, ..., utime and stime (the 14th and 15th fields, in 1/100 s).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid) seen.set(entry, (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch { /* ended meanwhile */ }
+  }
+}
+
+function isWindows() {
+  return process.platform === 'win32';
+}
 
 function runFile(file, options) {
   return new Promise((resolve) => {
@@ -142,6 +166,8 @@ function runFile(file, options) {
     });
     let output = '';
     let timedOut = false;
+    const children = new Map();
+    const sampler = child.pid && !isWindows() ? setInterval(() => sampleGroup(child.pid, child.pid, children), 500) : undefined;
     const timer = setTimeout(() => {
       timedOut = true;
       try { process.kill(process.platform === 'win32' ? child.pid : -child.pid, 'SIGKILL'); } catch { /* gone */ }
@@ -151,6 +177,7 @@ function runFile(file, options) {
     child.on('error', (error) => { output += `\n${error.message}\n`; });
     child.on('close', async (code, signal) => {
       clearTimeout(timer);
+      clearInterval(sampler);
       // Children still on their way out (a console host closing behind a killed PowerShell) get a
       // few seconds; what is left after that was left behind.
       let left = child.pid ? survivors(child.pid) : [];
@@ -163,9 +190,9 @@ function runFile(file, options) {
       }
       let cpu;
       try {
-        cpu = Number(readFileSync(cpuFile, 'utf8'));
+        cpu = Number(readFileSync(cpuFile, 'utf8')) + [...children.values()].reduce((a, b) => a + b, 0);
         rmSync(cpuFile);
-      } catch { /* not measured (not Linux, or killed) */ }
+      } catch { /* not measured (killed) */ }
       resolve({ file, code, signal, output, left, timedOut, ms: Date.now() - started, cpu });
     });
   });
