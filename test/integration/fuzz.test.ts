@@ -2,8 +2,8 @@
 // (key paths, value names, string and multi-string data, resource names, descriptions), through
 // the snapshot and through the generated script. By default 3 documents of 150 cases (450 cases,
 // the first document through `pwsh -File`; few large documents, because each new document costs
-// PowerShell a parse of its whole script) and 4,000 strings through the quoting gate: about 20 s of
-// CPU. WINSTATE_FUZZ_DOCUMENTS, _PER_DOCUMENT and _STRINGS run more.
+// PowerShell a parse of its whole script) and 4,000 strings through the quoting gate.
+// WINSTATE_FUZZ_DOCUMENTS, _PER_DOCUMENT and _STRINGS run more.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
