@@ -3,15 +3,17 @@
 // `N passed, N failed[, N skipped]`. A file that crashes, fails to import, exits non-zero or
 // leaves processes behind counts as a failure under its own name; no test run at all fails.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const HELP = `Usage: node bin/run-tests.mjs [options] [file-pattern ...]
 
-Runs the compiled tests (dist/test/**/*.test.js; build first: npm run build).
+Runs the compiled tests (dist/test/**/*.test.js; build first: npm run build), several files at
+once, longest first. Each file's line gives its passed/total tests, wall time and, on Linux, its
+CPU time (its own and its child processes'), which a busy machine barely changes.
 
   file-pattern       run only files whose path contains it, e.g. snapshot-store, unit/ or
                      test/unit/cli.test.ts (a source path names its compiled file)
@@ -102,6 +104,16 @@ function writeTimes(times) {
   } catch { /* a cache only */ }
 }
 
+/**
+ * How long a file is expected to take: its last duration, else a guess by folder (a fresh clone has
+ * no durations yet): the live lane under Wine and the PowerShell integration tests take longest.
+ */
+function expectedMs(name, times) {
+  if (times[name] !== undefined) return times[name];
+  const guess = [['/windows/', 60_000], ['/integration/', 30_000], ['/fleet/', 20_000], ['/dsc/', 20_000]].find(([folder]) => `/${name}`.includes(folder));
+  return guess ? guess[1] : 5_000;
+}
+
 /** Processes still alive in a process group (Linux/macOS), as "pid command" lines. */
 function survivors(pgid) {
   if (process.platform === 'win32') return [];
@@ -111,20 +123,51 @@ function survivors(pgid) {
   return (ps.stdout ?? '').split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 2 && !f[1].startsWith('Z')).map((f) => [f[0], ...f.slice(2)].join(' '));
 }
 
+// Each file's process writes its own CPU time in a file of this folder (bin/test-cpu.mjs); made by main.
+let cpuDir;
+let cpuFiles = 0;
+
+/**
+ * Records, by process id, the CPU seconds each other process of a process group has used so far
+ * (Linux /proc). Sampled while the file runs: PowerShell behind a launcher is often not the
+ * test's own child, so the test process cannot count it when it exits.
+ */
+function sampleGroup(pgid, exclude, seen) {
+  if (process.platform !== 'linux') return;
+  let entries;
+  try { entries = readdirSync('/proc'); } catch { return; }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === exclude) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // After the command name: state, ppid, pgrp, ..., utime and stime (the 14th and 15th fields, in 1/100 s).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid) seen.set(entry, (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch { /* ended meanwhile */ }
+  }
+}
+
+function isWindows() {
+  return process.platform === 'win32';
+}
+
 function runFile(file, options) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const args = [];
+    const args = ['--import', pathToFileURL(join(root, 'bin', 'test-cpu.mjs')).href];
     if (options.name !== undefined) args.push('--import', pathToFileURL(join(root, 'bin', 'test-name-filter.mjs')).href);
     args.push(file);
+    const cpuFile = join(cpuDir, `${process.pid}-${++cpuFiles}.txt`);
     const child = spawn(process.execPath, args, {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: process.platform !== 'win32',
-      env: { ...process.env, NO_COLOR: '1', WINSTATE_TEST_NAME: options.name ?? '' },
+      env: { ...process.env, NO_COLOR: '1', WINSTATE_TEST_NAME: options.name ?? '', WINSTATE_TEST_CPU_FILE: cpuFile },
     });
     let output = '';
     let timedOut = false;
+    const children = new Map();
+    const sampler = child.pid && !isWindows() ? setInterval(() => sampleGroup(child.pid, child.pid, children), 500) : undefined;
     const timer = setTimeout(() => {
       timedOut = true;
       try { process.kill(process.platform === 'win32' ? child.pid : -child.pid, 'SIGKILL'); } catch { /* gone */ }
@@ -134,6 +177,7 @@ function runFile(file, options) {
     child.on('error', (error) => { output += `\n${error.message}\n`; });
     child.on('close', async (code, signal) => {
       clearTimeout(timer);
+      clearInterval(sampler);
       // Children still on their way out (a console host closing behind a killed PowerShell) get a
       // few seconds; what is left after that was left behind.
       let left = child.pid ? survivors(child.pid) : [];
@@ -144,7 +188,12 @@ function runFile(file, options) {
       if (left.length) {
         try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
       }
-      resolve({ file, code, signal, output, left, timedOut, ms: Date.now() - started });
+      let cpu;
+      try {
+        cpu = Number(readFileSync(cpuFile, 'utf8')) + [...children.values()].reduce((a, b) => a + b, 0);
+        rmSync(cpuFile);
+      } catch { /* not measured (killed) */ }
+      resolve({ file, code, signal, output, left, timedOut, ms: Date.now() - started, cpu });
     });
   });
 }
@@ -180,10 +229,11 @@ async function main() {
   }
   const times = readTimes();
   const key = (f) => relative(options.dir ? testRoot : root, f).split(sep).join('/');
-  files.sort((a, b) => (times[key(b)] ?? 1e9) - (times[key(a)] ?? 1e9) || a.localeCompare(b));
+  files.sort((a, b) => expectedMs(key(b), times) - expectedMs(key(a), times) || a.localeCompare(b));
 
   const started = Date.now();
-  let passed = 0, failed = 0, skipped = 0;
+  cpuDir = mkdtempSync(join(tmpdir(), 'winstate-test-cpu-'));
+  let passed = 0, failed = 0, skipped = 0, cpuTotal = 0;
   const broken = [];
   const queue = [...files];
   let stop = false;
@@ -213,7 +263,9 @@ async function main() {
       }
       const status = problems.length || (t && t.total !== t.passed) ? 'FAIL' : 'ok';
       const counts = t ? `${t.passed}/${t.total}${t.skipped ? `, ${t.skipped} skipped` : ''}` : 'no result';
-      process.stdout.write(`\n${status} ${name} (${counts}, ${(r.ms / 1000).toFixed(1)} s)\n`);
+      if (r.cpu !== undefined) cpuTotal += r.cpu;
+      const cpu = r.cpu !== undefined ? `, ${r.cpu.toFixed(1)} s CPU` : '';
+      process.stdout.write(`\n${status} ${name} (${counts}, ${(r.ms / 1000).toFixed(1)} s${cpu})\n`);
       if (status !== 'ok') {
         process.stdout.write(r.output.replace(/^/gm, '  ') + '\n');
         for (const p of problems) process.stdout.write(`  ${name}: ${p}\n`);
@@ -225,7 +277,9 @@ async function main() {
   if (!options.dir) writeTimes(times);
 
   const wall = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`\n${files.length} test files in ${wall} s wall time (${options.jobs} at once)`);
+  rmSync(cpuDir, { recursive: true, force: true });
+  const cpuText = cpuTotal > 0 ? `, ${cpuTotal.toFixed(0)} s of CPU` : '';
+  console.log(`\n${files.length} test files in ${wall} s wall time (${options.jobs} at once${cpuText})`);
   if (broken.length) console.log(`failing files: ${broken.join(', ')}`);
   if (passed + failed === 0) console.error('no tests ran');
   console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { validateText, type Plan } from '../src/document/validate.js';
 import { formatDiagnostic } from '../src/document/diagnostics.js';
 import { locatePwsh } from '../src/bridge/locate.js';
+import { PwshSession } from '../src/bridge/session.js';
 import { main, type CliIo } from '../src/cli/cli.js';
 
 // Runs record backups under the state directory: keep tests out of the user's own.
@@ -43,11 +44,42 @@ export function yamlQuote(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
 }
 
-/** The CLI as a function, its output captured; `extra` sets the rest of the io (isTTY, env...). */
+let fileSession: PwshSession | undefined;
+let sharing = false;
+
+/**
+ * One PowerShell for the whole test file, started on first use: starting pwsh and parsing the
+ * runtime costs seconds of CPU, a command run in a warm session a fraction of that. Closed by the
+ * `after` hook this registers. Tests about process start, kill, timeouts or locks between
+ * processes use their own.
+ */
+export function sharedSession(after?: (hook: () => Promise<void>) => void): PwshSession {
+  if (!fileSession) {
+    fileSession = new PwshSession();
+    if (!after) throw new Error('sharedSession: the first call registers the hook that closes it (pass test.after)');
+    after(async () => {
+      await fileSession?.close();
+      fileSession = undefined;
+    });
+  }
+  return fileSession;
+}
+
+/**
+ * From now on runCli runs this file's commands in the shared session (io.session, which the CLI
+ * never closes) unless a call sets `session` itself (`{ session: undefined }`: a PowerShell of its own).
+ */
+export function shareCliSession(after: (hook: () => Promise<void>) => void): void {
+  sharedSession(after);
+  sharing = true;
+}
+
+/** The CLI as a function, its output captured; `extra` sets the rest of the io (isTTY, env, session...). */
 export async function runCli(argv: string[], extra: Partial<CliIo> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), ...extra };
+  const shared = sharing && !('session' in extra) ? { session: sharedSession() } : {};
+  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), ...shared, ...extra };
   const code = await main(argv, io);
   return { code, stdout, stderr };
 }

@@ -5,7 +5,9 @@ import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApplyReport, RunReport } from '../../src/engine/results.js';
 import { readRegValues } from '../reg-reader.js';
-import { runCli, tempDir, writeReg } from '../helpers.js';
+import { runCli, shareCliSession, tempDir, writeReg } from '../helpers.js';
+
+shareCliSession(test.after);
 
 const SRP = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Windows\\SrpV2';
 const reg = (text: string) => text.replace(/\\/g, '\\\\').replace(/"/g, '\\"');

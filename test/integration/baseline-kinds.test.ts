@@ -6,7 +6,9 @@ import * as assert from 'uvu/assert';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApplyReport } from '../../src/engine/results.js';
-import { runCli, tempDir, writeReg } from '../helpers.js';
+import { runCli, shareCliSession, tempDir, writeReg } from '../helpers.js';
+
+shareCliSession(test.after);
 
 const INF = 'test/fixtures/secedit/SecurityPolicyDsc_sample.inf';
 const CSV = 'test/fixtures/auditpol/AuditPolicyDsc_audit.csv';

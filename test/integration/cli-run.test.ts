@@ -6,8 +6,9 @@ import { hostname } from 'node:os';
 import { main, type CliIo } from '../../src/cli/cli.js';
 import type { ApplyReport, RunReport } from '../../src/engine/results.js';
 import { runPwshFile, tempDir } from '../helpers.js';
-import { runCli } from '../helpers.js';
+import { runCli, shareCliSession } from '../helpers.js';
 
+shareCliSession(test.after);
 const SEED = 'configurations/smb-client-signing.yaml';
 
 const cli = runCli;
@@ -78,7 +79,7 @@ test('an invalid document runs nothing and exits 3', async () => {
 });
 
 test('no PowerShell found: exit 1 with install instructions', async () => {
-  const r = await cli(['test', SEED, '--snapshot', demoSnapshot(), '--pwsh', '/nonexistent/pwsh']);
+  const r = await cli(['test', SEED, '--snapshot', demoSnapshot(), '--pwsh', '/nonexistent/pwsh'], { session: undefined });
   assert.is(r.code, 1);
   assert.match(r.stderr, /dotnet tool install --tool-path \.tools PowerShell --version 7\.6\.9/);
 });

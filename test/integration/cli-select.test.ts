@@ -5,7 +5,9 @@ import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ApplyReport, RunReport } from '../../src/engine/results.js';
-import { runCli, tempDir } from '../helpers.js';
+import { runCli, shareCliSession, tempDir } from '../helpers.js';
+
+shareCliSession(test.after);
 
 const SEED = 'configurations/smb-client-signing.yaml';
 

@@ -1,7 +1,9 @@
 // Property-based injection test: arbitrary text through every place user text reaches PowerShell
 // (key paths, value names, string and multi-string data, resource names, descriptions), through
-// the snapshot and through the generated script. 10 documents of 1,000 cases: 10,000 cases (few large
-// documents, because each new document costs PowerShell a parse of its whole script).
+// the snapshot and through the generated script. By default 3 documents of 150 cases (450 cases,
+// the first document through `pwsh -File`; few large documents, because each new document costs
+// PowerShell a parse of its whole script) and 4,000 strings through the quoting gate.
+// WINSTATE_FUZZ_DOCUMENTS, _PER_DOCUMENT and _STRINGS run more.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
@@ -16,13 +18,15 @@ import { formatDiagnostic } from '../../src/document/diagnostics.js';
 import type { RunReport } from '../../src/engine/results.js';
 import { runPwshFile, tempDir, writeReg } from '../helpers.js';
 
-const DOCUMENTS = Number(process.env.WINSTATE_FUZZ_DOCUMENTS ?? 10);
-const PER_DOCUMENT = Number(process.env.WINSTATE_FUZZ_PER_DOCUMENT ?? 1000);
+const DOCUMENTS = Number(process.env.WINSTATE_FUZZ_DOCUMENTS ?? 3);
+const PER_DOCUMENT = Number(process.env.WINSTATE_FUZZ_PER_DOCUMENT ?? 150);
+const STRINGS = Number(process.env.WINSTATE_FUZZ_STRINGS ?? 4000);
 const SEED = Number(process.env.WINSTATE_FUZZ_SEED ?? 20261125);
 const dir = tempDir('winstate-fuzz-');
 const canary = join(dir, 'canary');
-const engine = new Engine();
+// One PowerShell for the engine's runs and the quoting checks alike.
 const session = new PwshSession();
+const engine = new Engine({ session });
 test.after(async () => {
   await engine.close();
   await session.close();
@@ -129,8 +133,8 @@ test(`${DOCUMENTS * PER_DOCUMENT} generated cases round-trip through the snapsho
   assert.is(runs, DOCUMENTS);
 });
 
-test('10,000 generated strings survive the quoting gate through the PowerShell parser exactly', async () => {
-  const strings = fc.sample(textArb, { numRuns: 10_000, seed: SEED });
+test(`${STRINGS} generated strings survive the quoting gate through the PowerShell parser exactly`, async () => {
+  const strings = fc.sample(textArb, { numRuns: STRINGS, seed: SEED });
   for (let start = 0; start < strings.length; start += 500) {
     const batch = strings.slice(start, start + 500);
     const list = batch.map((s) => psString(s).text).join(',\n');

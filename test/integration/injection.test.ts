@@ -36,8 +36,9 @@ const HOSTILE = [
   `\\\\server\\share\\"quoted"`,
 ];
 
+// One PowerShell for the engine's runs and the quoting checks alike.
 const session = new PwshSession();
-const engine = new Engine();
+const engine = new Engine({ session });
 test.after(async () => {
   await session.close();
   await engine.close();

@@ -13,7 +13,9 @@ import addFormatsModule from 'ajv-formats';
 import { main, type CliIo } from '../../src/cli/cli.js';
 import type { ReportModel } from '../../src/report/model.js';
 import { tempDir, writeReg } from '../helpers.js';
-import { runCli } from '../helpers.js';
+import { runCli, shareCliSession } from '../helpers.js';
+
+shareCliSession(test.after);
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SEED = 'configurations/smb-client-signing.yaml';
@@ -168,7 +170,7 @@ test('usage errors exit 3 before anything runs: unknown format, missing file, --
     [['test', SEED, '--report', `json:${dir}/same`, '--report', `junit:${dir}/same`], /written by both json and junit/],
   ];
   for (const [argv, message] of cases) {
-    const r = await cli([...argv, '--snapshot', snapshot, '--pwsh', '/nonexistent/pwsh']);
+    const r = await cli([...argv, '--snapshot', snapshot, '--pwsh', '/nonexistent/pwsh'], { session: undefined });
     assert.is(r.code, 3, `${argv.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message);
   }

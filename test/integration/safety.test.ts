@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Engine, WinstateRunError } from '../../src/engine/engine.js';
 import { PwshSession } from '../../src/bridge/session.js';
@@ -10,8 +10,10 @@ import { compilePlan } from '../../src/compile/emit.js';
 import { listRuns, readJournal, TargetLockedError } from '../../src/engine/state.js';
 import type { BackupRecord, RegistryBackupEntry } from '../../src/engine/rollback.js';
 import type { RunReport } from '../../src/engine/results.js';
-import { planFromYaml, runPwshFile, tempDir, writeReg } from '../helpers.js';
+import { planFromYaml, runPwshFile, tempDir, waitFor, writeReg } from '../helpers.js';
 
+// One PowerShell for the whole file (the engines below run in it too, and never close it), except
+// where a test kills PowerShell.
 const session = new PwshSession();
 test.after(() => session.close());
 
@@ -63,7 +65,7 @@ function startSnapshot(dir: string): string {
 
 test('set records the prior state of everything it changes before changing it', async () => {
   const stateDir = tempDir('winstate-state-');
-  const engine = new Engine({ stateDir });
+  const engine = new Engine({ stateDir, session });
   try {
     const snapshot = startSnapshot(tempDir());
     const report = await engine.set(planFromYaml(DOC), { snapshot });
@@ -98,7 +100,7 @@ test('set records the prior state of everything it changes before changing it', 
 
 test('rollback restores exactly: data, types, absence, removed trees; created keys go when empty', async () => {
   const stateDir = tempDir('winstate-state-');
-  const engine = new Engine({ stateDir });
+  const engine = new Engine({ stateDir, session });
   try {
     const snapshot = startSnapshot(tempDir());
     const original = await dump(snapshot);
@@ -122,7 +124,7 @@ test('rollback restores exactly: data, types, absence, removed trees; created ke
 
 test('a key the run created is kept by rollback when something else was put in it since', async () => {
   const stateDir = tempDir('winstate-state-');
-  const engine = new Engine({ stateDir });
+  const engine = new Engine({ stateDir, session });
   try {
     const snapshot = startSnapshot(tempDir());
     const first = await engine.apply(planFromYaml(DOC), { snapshot });
@@ -139,7 +141,7 @@ test('a key the run created is kept by rollback when something else was put in i
 });
 
 test('a held lock stops a second apply with the holder named; a dead holder\'s lock is taken over', async () => {
-  const engine = new Engine({ stateDir: tempDir('winstate-state-') });
+  const engine = new Engine({ stateDir: tempDir('winstate-state-'), session });
   const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
   try {
     const snapshot = startSnapshot(tempDir());
@@ -181,19 +183,23 @@ test('PowerShell killed mid-set: reported as interrupted, snapshot untouched, ba
     const snapshot = join(dir, 'big.reg');
     writeReg(snapshot, ['[HKEY_LOCAL_MACHINE\\SOFTWARE\\Big]', '"seed"=dword:00000000']);
     const before = readFileSync(snapshot);
-    const resources = Array.from({ length: 3000 }, (_, i) => `  - { name: r${i}, type: Registry, properties: { key: 'HKLM\\SOFTWARE\\Big\\K${i % 50}', valueName: V${i}, valueType: String, valueData: v${i} } }`);
+    const resources = Array.from({ length: 60 }, (_, i) => `  - { name: r${i}, type: Registry, properties: { key: 'HKLM\\SOFTWARE\\Big\\K${i % 10}', valueName: V${i}, valueType: String, valueData: v${i} } }`);
     const plan = planFromYaml(`metadata: { name: big }\nresources:\n${resources.join('\n')}\n`);
-    await engine.test(plan, { snapshot }); // warm: the script is loaded
+    // The runtime's test hooks hold the run after its first change (backup written, nothing saved),
+    // where PowerShell is killed: no race against the run's speed.
+    const hooks = join(dir, 'hooks');
+    mkdirSync(hooks);
+    const armed = await engine.session.invoke(ps`$env:WINSTATE_TEST_HOOKS = ${hooks}`);
+    assert.ok(armed.ok, armed.error?.message);
     const running = engine.set(plan, { snapshot });
-    const runsDir = join(stateDir, 'runs');
-    const deadline = Date.now() + 60_000;
-    let backup: string | undefined;
-    while (!backup && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-      const id = existsSync(runsDir) ? readdirSync(runsDir)[0] : undefined;
-      if (id && existsSync(join(runsDir, id, 'backup.json'))) backup = join(runsDir, id, 'backup.json');
+    for (const phase of ['locked', 'backup']) {
+      await waitFor(() => existsSync(join(hooks, `${phase}.reached`)), `the run to reach ${phase}`, 120_000);
+      writeFileSync(join(hooks, `${phase}.go`), '');
     }
-    assert.ok(backup, 'the backup is written before changes start');
+    await waitFor(() => existsSync(join(hooks, 'changed.reached')), 'the first change', 120_000);
+    const runsDir = join(stateDir, 'runs');
+    const backup = join(runsDir, readdirSync(runsDir)[0]!, 'backup.json');
+    assert.ok(existsSync(backup), 'the backup is written before changes start');
     process.kill(engine.session.powershellPid!, 'SIGKILL');
     try {
       await running;
@@ -207,11 +213,12 @@ test('PowerShell killed mid-set: reported as interrupted, snapshot untouched, ba
     }
     assert.ok(readFileSync(snapshot).equals(before), 'snapshot not half-written');
     assert.not.ok(readdirSync(dir).some((f) => f.endsWith('.tmp')), 'no temp file left');
-    const record = JSON.parse(readFileSync(backup!, 'utf8')) as BackupRecord;
-    assert.is(record.entries.length, 3000);
+    const record = JSON.parse(readFileSync(backup, 'utf8')) as BackupRecord;
+    assert.is(record.entries.length, 60);
     assert.is(listRuns(stateDir)[0]!.status, 'interrupted');
+    // The new process has no hooks (they were set in the killed one only).
     const after = await engine.test(plan, { snapshot });
-    assert.is(after.summary.drifted, 3000, 'the session restarted and still works');
+    assert.is(after.summary.drifted, 60, 'the session restarted and still works');
     assert.ok(engine.session.starts >= 2);
   } finally {
     await engine.close();

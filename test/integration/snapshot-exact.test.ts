@@ -4,13 +4,13 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { PwshSession } from '../../src/bridge/session.js';
 import { compilePlan } from '../../src/compile/emit.js';
-import { planFromYaml, runCli, tempDir } from '../helpers.js';
+import { planFromYaml, runCli, shareCliSession, sharedSession, tempDir } from '../helpers.js';
 import { readRegValues } from '../reg-reader.js';
 
-const session = new PwshSession();
-test.after(() => session.close());
+shareCliSession(test.after);
+
+const session = sharedSession();
 
 const utf16 = (text: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
 

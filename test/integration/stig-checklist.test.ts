@@ -9,10 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { parseXccdf, ruleApplicability } from '../../src/catalog/stig/xccdf.js';
 import { validateFile } from '../../src/document/validate.js';
 import { writeFileSync } from 'node:fs';
-import { runCli, tempDir, writeReg } from '../helpers.js';
+import { runCli, shareCliSession, tempDir, writeReg } from '../helpers.js';
 import { asUtf16Crlf } from '../kinds-helpers.js';
 import { assertCklSchema, assertXccdfSchema } from '../report-schemas.js';
 import { projectPath } from '../../src/paths.js';
+
+shareCliSession(test.after);
 
 const XCCDF = resolve(process.cwd(), 'test', 'fixtures', 'stig', 'U_MS_Windows_Server_2016_STIG_V2R10_Manual-xccdf.xml');
 const DOC = 'configurations/windows-server-2016-stig-ms.yaml';
@@ -222,7 +224,7 @@ test('--benchmark is checked before anything runs', async () => {
     [['test', DOC, '--report', `ckl:${dir}/x.ckl`, '--benchmark', DOC], /is not a readable STIG XCCDF benchmark/],
   ];
   for (const [argv, message] of cases) {
-    const r = await runCli([...argv, '--pwsh', '/nonexistent/pwsh']);
+    const r = await runCli([...argv, '--pwsh', '/nonexistent/pwsh'], { session: undefined });
     assert.is(r.code, 3, `${argv.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message);
   }

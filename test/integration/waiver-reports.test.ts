@@ -11,8 +11,10 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { ReportModel } from '../../src/report/model.js';
 import type { ApplyReport, RunReport, RunSummary } from '../../src/engine/results.js';
-import { runCli, tempDir, writeReg } from '../helpers.js';
+import { runCli, shareCliSession, tempDir, writeReg } from '../helpers.js';
 import { assertCklSchema, assertXccdfSchema } from '../report-schemas.js';
+
+shareCliSession(test.after);
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const reportAjv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });

@@ -92,7 +92,7 @@ test('the CLI prints an expired waiver as a warning and still runs', async () =>
   const doc = join(dir, 'w.yaml');
   (await import('node:fs')).writeFileSync(doc, RESOURCES);
   let stderr = '';
-  const code = await main(['test', doc, '--snapshot', snapshot()], { stdout: () => {}, stderr: (t) => void (stderr += t) });
+  const code = await main(['test', doc, '--snapshot', snapshot()], { stdout: () => {}, stderr: (t) => void (stderr += t), session: engine.session });
   assert.is(code, 2, 'drift from the enforced resources, not an input error');
   assert.match(stderr, /w\.yaml:21:\d+: warning: the waiver for "expired one" expired on 2020-01-31/);
 });

@@ -13,7 +13,11 @@ import { projectPath } from '../../src/paths.js';
 import { lockPathFor } from '../../src/engine/state.js';
 import type { BackupRecord, RegistryBackupEntry } from '../../src/engine/rollback.js';
 import type { ApplyReport, RunReport } from '../../src/engine/results.js';
-import { runCli, runPwshFile, tempDir } from '../helpers.js';
+import { runCli, runPwshFile, shareCliSession, tempDir } from '../helpers.js';
+
+// The CLI's commands share one PowerShell under Wine (its start alone takes seconds); `direct`
+// reads and writes the registry from a process of its own.
+shareCliSession(test.after);
 
 const TAG = randomBytes(4).toString('hex');
 const KEY = `HKCU\\Software\\winstate-cli-${TAG}`;

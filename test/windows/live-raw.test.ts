@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { PwshSession } from '../../src/bridge/session.js';
 import { ps } from '../../src/compile/quote.js';
 import type { ApplyReport } from '../../src/engine/results.js';
-import { runCli, tempDir } from '../helpers.js';
+import { runCli, shareCliSession, tempDir } from '../helpers.js';
+
+// apply and rollback share one PowerShell under Wine; `direct` (reg.exe) is a process of its own.
+shareCliSession(test.after);
 
 const TAG = randomBytes(4).toString('hex');
 const KEY = `HKCU\\Software\\winstate-raw-${TAG}`;
