@@ -1,6 +1,9 @@
 import { resourceKinds } from '../kinds/index.js';
 import { resourceMetadataSchema } from '../kinds/info.js';
 
+/** The longest resource name a document may give (writers that make names cut theirs to it). */
+export const RESOURCE_NAME_MAX = 200;
+
 export const DOCUMENT_SCHEMA_ID = 'urn:winstate:document:v1';
 
 /** The document JSON Schema, assembled from each resource kind's own part. */
@@ -101,7 +104,7 @@ export function documentSchema(): Record<string, unknown> {
         additionalProperties: false,
         required: ['name', 'type', 'properties'],
         properties: {
-          name: { type: 'string', minLength: 1, maxLength: 200, description: 'Unique within the document; reports use it.' },
+          name: { type: 'string', minLength: 1, maxLength: RESOURCE_NAME_MAX, description: 'Unique within the document; reports use it.' },
           type: { enum: RESOURCE_KINDS.map((k) => k.type) },
           description: { type: 'string' },
           acceptLockoutRisk: { type: 'string', minLength: 10, description: 'Why this resource may cut off the account a fleet run connects as (winstate --hosts): the lockout guard then records the risk instead of refusing the host.' },

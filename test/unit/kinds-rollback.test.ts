@@ -3,7 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
-import { rollbackDocument, type BackupRecord } from '../../src/engine/rollback.js';
+import { rollbackDocument, rollbackName, type BackupRecord } from '../../src/engine/rollback.js';
+import { RESOURCE_NAME_MAX } from '../../src/document/schema.js';
 import { validateText } from '../../src/document/validate.js';
 import { formatDiagnostic } from '../../src/document/diagnostics.js';
 
@@ -76,6 +77,21 @@ test('only the applied resources, and entries a document cannot express are name
     "Audit {x}: '{x}' is not a GUID",
   ]);
   assert.equal((parse(yaml) as { resources: unknown[] }).resources, [{ name: '1: lockout: restore System Access: LockoutDuration', type: 'AccountPolicy', properties: { policy: 'LockoutDuration', value: -1 } }]);
+});
+
+test('a rollback name keeps what the resource does and fits the name limit, shortening the setting\'s name first', () => {
+  const does = 'restore HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services!fEncryptRPCTraffic';
+  const long = `Remote Desktop Services: ${'x'.repeat(300)}`;
+  const name = rollbackName(12, long, does);
+  assert.is(name.length, RESOURCE_NAME_MAX);
+  assert.ok(name.startsWith('12: Remote Desktop Services: xxx') && name.endsWith(`...: ${does}`), name);
+  assert.is(rollbackName(1, 'short', 'remove it again'), '1: short: remove it again');
+  // No room for the setting's name: what it does, cut to the limit.
+  const huge = `restore ${'k'.repeat(400)}`;
+  assert.is(rollbackName(3, 'name', huge).length, RESOURCE_NAME_MAX);
+  assert.ok(rollbackName(3, 'name', huge).startsWith('3: restore kkk'));
+  const { yaml } = rollbackDocument({ ...record('Snapshot'), entries: [{ ...ENTRIES[0]!, resource: long }] }, 'r3');
+  assert.equal(validateText('rollback.yaml', yaml).diagnostics.map(formatDiagnostic), []);
 });
 
 test.run();

@@ -53,6 +53,7 @@ import type { ResourceMetadata } from '../../kinds/info.js';
 import { parseKeyPath, targetIdentity, type ValueType, type WireData } from '../../kinds/registry/model.js';
 import { deliverDocument, oneLine, renderDocument, SCHEMA_MODELINE } from '../../document/write.js';
 import { EXIT } from '../../engine/results.js';
+import { RESOURCE_NAME_MAX } from '../../document/schema.js';
 import { loadCatalog, type Catalog, type CatalogEntry } from '../catalog.js';
 import { extractPolicyRequirement, type PolicySetting } from './policy-rules.js';
 import { findAuditSubcategory, findUserRight } from '../../kinds/tables.js';
@@ -74,7 +75,7 @@ import {
 } from './xccdf.js';
 
 export { SCHEMA_MODELINE };
-const MAX_NAME = 200;
+const MAX_NAME = RESOURCE_NAME_MAX;
 const SHORT_TITLE = 100;
 
 export type NotImportedCategory = UnsupportedCategory | 'condition' | 'conflict';
