@@ -213,10 +213,8 @@ function parseArgs(argv: string[]): Args | { help: true } | { version: true } {
   let reports: string[] = [];
   for (const [name, value] of Object.entries(parsed.values)) {
     if (name === 'report') reports = value as string[];
-    else if (Array.isArray(value)) {
-      lists.set(`--${name}`, value as string[]);
-      flags.set(`--${name}`, (value as string[])[0]!);
-    } else flags.set(`--${name}`, value as string | true);
+    else if (Array.isArray(value)) lists.set(`--${name}`, value as string[]);
+    else flags.set(`--${name}`, value as string | true);
   }
   return { command, files: parsed.positionals, flags, reports, lists };
 }
@@ -265,7 +263,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
   }
   try {
     // Fleet and DSC v3 (src/fleet, src/dsc): --hosts/--host runs on many machines through remoting.
-    const fleet = args.flags.has('--hosts') || args.flags.has('--host') || args.flags.has('--key-file');
+    const fleet = args.flags.has('--hosts') || args.lists.has('--host') || args.flags.has('--key-file');
     const fleetExit = fleet || args.command === 'dsc' || args.flags.has('--as') ? await (await import('../fleet/cli-entry.js')).fleetEntry(args, io, fleet) : undefined;
     if (fleetExit !== undefined) return fleetExit;
     switch (args.command) {
@@ -525,7 +523,6 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
   }
 }
 
-/** An engine for this invocation, or undefined after saying how to install PowerShell. */
 /**
  * A PowerShell session started at once, with the runtime parsing in it (the caller's own session
  * when it gave one); undefined when PowerShell cannot be found, which startEngine then reports.

@@ -335,14 +335,6 @@ export class Engine {
     return { ...report, runId: report.backup !== null ? id : undefined };
   }
 
-  /**
-   * Starts PowerShell and loads the runtime now, while the caller does other work (reading and
-   * validating a document); the first run then finds both ready. Failures surface at that run.
-   */
-  preload(): void {
-    void this.session.preload(bridgeScript());
-  }
-
   async close(): Promise<void> {
     if (this.sessionInstance !== this.options.session || this.options.closesSession) await this.sessionInstance?.close();
     this.sessionInstance = undefined;

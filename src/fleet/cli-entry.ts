@@ -57,8 +57,7 @@ export async function fleetEntry(args: FleetArgs, io: FleetIo, fleet: boolean): 
     if (!fleet || !commands.includes(args.command)) throw new FleetUsageError(`${args.command} does not run on --hosts (fleet commands: ${commands.join(', ')})`);
     const command = await import('./command.js');
     if (args.command === 'runs') {
-      const names = args.flags.get('--host');
-      const name = Array.isArray(names) ? names : typeof names === 'string' ? [names] : [];
+      const name = command.listOf(args, '--host');
       if (name.length !== 1) throw new FleetUsageError('runs --host takes one host name');
       const { defaultStateDir } = await import('../engine/state.js');
       const dir = typeof args.flags.get('--state-dir') === 'string' ? (args.flags.get('--state-dir') as string) : defaultStateDir();

@@ -13,11 +13,11 @@ import { hostStateDir, plansForHosts, rollbackHost, runFleet, type FleetReport, 
 export interface FleetArgs {
   command: string;
   files: string[];
-  /** One value per option (the first, for a repeated one). */
-  flags: Map<string, string | true | string[]>;
+  /** The value of each option that is not repeatable. */
+  flags: Map<string, string | true>;
   reports: string[];
-  /** Every value of a repeated option (--host, --snapshot), in order. */
-  lists?: Map<string, string[]>;
+  /** Every value of a repeatable option (--host, --snapshot), in order. */
+  lists: Map<string, string[]>;
 }
 export interface FleetIo {
   stdout: (text: string) => void;
@@ -28,10 +28,9 @@ export interface FleetIo {
 
 export class FleetUsageError extends Error {}
 
-const str = (v: string | true | string[] | undefined) => (typeof v === 'string' ? v : undefined);
-const single = (v: string | true | string[] | undefined) => (Array.isArray(v) ? v : typeof v === 'string' ? [v] : []);
+const str = (v: string | true | undefined) => (typeof v === 'string' ? v : undefined);
 /** Every value of a repeatable option. */
-export const listOf = (args: Pick<FleetArgs, 'flags' | 'lists'>, name: string): string[] => args.lists?.get(name) ?? single(args.flags.get(name));
+export const listOf = (args: Pick<FleetArgs, 'lists'>, name: string): string[] => args.lists.get(name) ?? [];
 
 /** `--hosts inventory.yaml` (optionally narrowed by `--host name`), or `--host [user@]address[:port]`... alone. */
 export function selectHosts(args: FleetArgs, io: FleetIo): { hosts: FleetHost[]; throttle: number } | undefined {

@@ -300,4 +300,10 @@ test('a reader that stops early (catalog list | head) ends the CLI quietly', asy
   assert.is(stderr, '');
 });
 
+test('runs --host takes one host name: a repeated --host is refused, not cut to its first value', async () => {
+  const r = await run('runs', '--host', 'web1', '--host', 'web2', '--state-dir', mkdtempSync(join(tmpdir(), 'winstate-runs-')));
+  assert.is(r.code, 3);
+  assert.match(r.stderr, /runs --host takes one host name/);
+});
+
 test.run();
