@@ -128,7 +128,7 @@ $WsResources = @(
 #endregion
 
 #region Runtime (winstate 0.1.0)
-# winstate runtime 0.1.0 sha256:66400c15e3eba74f4c896117981b9cc680f95873ce1771f0bae55c21b607f6c8
+# winstate runtime 0.1.0 sha256:562929c4fa362994eba375cf26b34ff7fc8d52ba75ce57b598e110ec0a3d2e9c
 # --- runtime: src/compile/runtime/core.ps1 ---
 # The engine core shared by every generated script: the kind and store tables, the run
 # (Invoke-WsConfiguration), the condition rules and the output. It knows no kind's internals:
@@ -888,7 +888,10 @@ function Step-WsTestHook {
     param([string] $Phase)
     $dir = $env:WINSTATE_TEST_HOOKS
     if (-not $dir) { return }
-    [System.IO.File]::WriteAllText([System.IO.Path]::Combine($dir, $Phase + '.reached'), [string]$PID)
+    # Written aside and moved in: a test that sees the file must never read it empty.
+    $reached = [System.IO.Path]::Combine($dir, $Phase + '.reached')
+    [System.IO.File]::WriteAllText($reached + '.tmp', [string]$PID)
+    [System.IO.File]::Move($reached + '.tmp', $reached)
     $go = [System.IO.Path]::Combine($dir, $Phase + '.go')
     while (-not [System.IO.File]::Exists($go)) { Start-Sleep -Milliseconds 10 }
 }

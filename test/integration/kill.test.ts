@@ -92,7 +92,11 @@ async function until<T>(what: string, probe: () => T | undefined | false, ms = 3
 async function stepTo(hooks: string, at: Phase): Promise<number> {
   for (const phase of PHASES) {
     const reached = join(hooks, `${phase}.reached`);
-    const pid = await until(`phase ${phase}`, () => existsSync(reached) && Number(readFileSync(reached, 'utf8')));
+    // Only a real process id: signalling 0 would hit this test's own process group.
+    const pid = await until(`phase ${phase}`, () => {
+      const written = existsSync(reached) ? Number(readFileSync(reached, 'utf8')) : 0;
+      return written > 0 ? written : false;
+    });
     if (phase === at) return pid;
     writeFileSync(join(hooks, `${phase}.go`), '');
   }

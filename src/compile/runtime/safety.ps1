@@ -113,7 +113,10 @@ function Step-WsTestHook {
     param([string] $Phase)
     $dir = $env:WINSTATE_TEST_HOOKS
     if (-not $dir) { return }
-    [System.IO.File]::WriteAllText([System.IO.Path]::Combine($dir, $Phase + '.reached'), [string]$PID)
+    # Written aside and moved in: a test that sees the file must never read it empty.
+    $reached = [System.IO.Path]::Combine($dir, $Phase + '.reached')
+    [System.IO.File]::WriteAllText($reached + '.tmp', [string]$PID)
+    [System.IO.File]::Move($reached + '.tmp', $reached)
     $go = [System.IO.Path]::Combine($dir, $Phase + '.go')
     while (-not [System.IO.File]::Exists($go)) { Start-Sleep -Milliseconds 10 }
 }
