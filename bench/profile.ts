@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   const script = await step('bridge script text', () => bridgeScript());
   await step('import engine and bridge', () => import(dist('engine/engine.js')));
   const { renderRun } = await step('import the text report', () => import(dist('report/text.js')));
-  const { registryArea } = await import(dist('report/model.js'));
+  const { settingArea } = await import(dist('report/model.js'));
 
   const scriptPath = join(dir, 'bridge.ps1');
   const payloadPath = join(dir, 'payload.xml');
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
     reports[mode] = readFileSync(reportPath, 'utf8');
   }
   const report = await step('JSON.parse of the Test report', () => JSON.parse(reports.Test!));
-  const areas = new Map(plan.resources.map((r: { name: string }) => [r.name, registryArea(r, '')]));
+  const areas = new Map(plan.resources.map((r: { name: string }) => [r.name, settingArea(r as never)]));
   await step('render the text report (test)', () => renderRun(report, { areaOf: (name: string) => areas.get(name) }));
 
   console.log(`profile of one run at N = ${N} (payload ${(payload.length / 2 ** 20).toFixed(1)} MiB CLIXML, bridge script ${(script.text.length / 1024).toFixed(0)} KiB)`);
