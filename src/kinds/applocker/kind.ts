@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { childElements, parseXml, type XmlElement, type XmlNode } from '../../catalog/stig/xml.js';
-import { projectPath } from '../../paths.js';
+import { CATALOG_POLICIES_DIR } from '../../catalog/baseline.js';
 import { PsTyped } from '../../compile/quote.js';
 import type { KindBackupEntry, KindUnit, KindView, ResolvedResource, ResourceKind } from '../kind.js';
 import { registryRollback } from '../registry/rollback.js';
@@ -108,7 +108,6 @@ export function ruleDifference(wanted: readonly string[], actual: readonly strin
 
 /** `catalog:<file>` names a policy the catalog ships (src/catalog/policies); it resolves wherever the document is. */
 export const CATALOG_POLICY_PREFIX = 'catalog:';
-export const CATALOG_POLICIES_DIR = projectPath('src', 'catalog', 'policies');
 
 /** The file a policyFile names: catalog:<name> in the catalog's policies, anything else relative to the document. */
 export function policyFilePath(policyFile: string, documentFile?: string): string {
