@@ -112,6 +112,18 @@ test('a policy file that is missing, malformed or not AppLocker is a positioned 
   void snapshot;
 });
 
+test('catalog:<file> names a shipped policy by its file name alone; another form or an unknown name is a positioned error', async () => {
+  const dir = tempDir();
+  const doc = join(dir, 'c.yaml');
+  for (const [name, message] of [['catalog:../baselines/msft-ws2016.json', /a catalog policy is named by its file name alone/], ['catalog:nope.xml', /cannot read the policy file .*nope\.xml: ENOENT/]] as const) {
+    writeFileSync(doc, `metadata: { name: c }\nresources:\n  - name: AppLocker\n    type: AppLockerPolicy\n    properties: { policyFile: '${name}' }\n`);
+    const r = await runCli(['validate', doc]);
+    assert.is(r.code, 3, name);
+    assert.match(r.stderr, /c\.yaml:5:\d+: error: AppLocker: /);
+    assert.match(r.stderr, message);
+  }
+});
+
 // --- Microsoft's baseline for domain controllers: the shipped policy file ------------------------------------
 
 const MSFT = JSON.parse(readFileSync('test/fixtures/references/msft-ws2016-baseline.json', 'utf8')) as {

@@ -4,10 +4,11 @@
 import { test } from 'uvu';
 import { registrySpec } from '../../src/kinds/registry/kind.js';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { isRegistryEntry, loadCatalog, type RegistryCatalogEntry as CatalogEntry } from '../../src/catalog/catalog.js';
-import { allSettings, CATALOG_POLICIES_DIR, findBaseline, selectSettings, type Baseline, type BaselineSetting } from '../../src/catalog/baseline.js';
+import { allSettings, BASELINES_DIR, CATALOG_POLICIES_DIR, findBaseline, loadBaselines, selectSettings, type Baseline, type BaselineSetting } from '../../src/catalog/baseline.js';
 import { baselineDocument } from '../../src/catalog/baseline-document.js';
 import { validateText } from '../../src/document/validate.js';
 import { normaliseData } from '../../src/kinds/registry/data.js';
@@ -316,6 +317,23 @@ test('Microsoft baseline: the DC GPO\'s AppLocker rows (SrpV2) are the shipped p
   const pf = read.collections.find((c) => c.type === 'Exe')!.rules.find((x) => x.id === '921cc481-6e17-4653-8f75-050b80acca20')!;
   const moved = parseXml(pf.xml.replace('%PROGRAMFILES%\\*', '%PROGRAMFILES%\\Contoso\\*'));
   assert.equal(ruleDifference(pf.facts, ruleFacts(moved)), ['Conditions/FilePathCondition@Path']);
+});
+
+test('a baseline\'s policy files are schema-checked and must exist: a wrong type, a path instead of a file name, a missing file or field is refused', () => {
+  const shipped = JSON.parse(readFileSync(join(BASELINES_DIR, 'msft-ws2016.json'), 'utf8')) as Baseline;
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ type: 'Registry' }, /policyFiles\/0\/type must be equal to one of the allowed values/],
+    [{ file: '../entries/x.xml' }, /policyFiles\/0\/file must match pattern/],
+    [{ scope: [] }, /policyFiles\/0\/scope must NOT have fewer than 1 items/],
+    [{ title: undefined }, /policyFiles\/0 must have required property 'title'/],
+    [{ file: 'no-such-policy.xml' }, /names policy file .*no-such-policy\.xml, which does not exist/],
+  ];
+  for (const [change, message] of cases) {
+    const dir = mkdtempSync(join(tmpdir(), 'winstate-baseline-'));
+    const policy = JSON.parse(JSON.stringify({ ...shipped.policyFiles![0]!, ...change })) as Record<string, unknown>;
+    writeFileSync(join(dir, 'msft-ws2016.json'), JSON.stringify({ ...shipped, policyFiles: [policy] }));
+    assert.throws(() => loadBaselines(dir), message, JSON.stringify(change));
+  }
 });
 
 test('every baseline document (each role and level) validates, and catalog references name the baselines', () => {
