@@ -1,6 +1,7 @@
 /**
  * `winstate baseline`: a shipped baseline as a desired-state document, one Policy resource per
- * setting for the chosen role and level, with what it cannot express listed at its top.
+ * setting for the chosen role and level (a policy file as a resource of its kind naming
+ * catalog:<file>), with what it cannot express listed at its top.
  */
 import { deliverDocument, oneLine, renderDocument } from '../document/write.js';
 import { EXIT } from '../engine/results.js';

@@ -166,6 +166,10 @@ test('a server with Microsoft\'s DC AppLocker rules (Microsoft\'s names) is in t
     'Exe rule 6db6c8f3-cf7c-4754-a438-94c95345bb53: differs in Action',
     'Exe rule 881d54fe-3848-4d6a-95fd-42d48ebe60b8: differs in Action',
   ]);
+
+  microsoftAppLockerReg(snapshot, (xml) => (xml.includes(PROGRAM_FILES_RULE) ? xml.slice(0, 40) : xml));
+  const broken = await runCli(['test', doc, '--snapshot', snapshot, '--json']);
+  assert.equal((JSON.parse(broken.stdout) as RunReport).results[0]!.differingProperties, [`Exe rule ${PROGRAM_FILES_RULE} (Default: Program Files, everyone): differs: its XML cannot be read`]);
 });
 
 test('the generated DC baseline document (winstate baseline msft-ws2016 --scope DC -o elsewhere): its AppLocker resource tests compliant on Microsoft\'s keys; apply to an empty export writes our rules, a second test is compliant, rollback restores', async () => {
