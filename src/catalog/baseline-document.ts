@@ -8,6 +8,9 @@ import { EXIT } from '../engine/results.js';
 import { loadCatalog, type Catalog } from './catalog.js';
 import { allSettings, baselineName, baselineNames, baselineResources, findBaseline, findLevel, isNewest, selectSettings, type Baseline, type Scope } from './baseline.js';
 import { parseScope } from './stig/xccdf.js';
+import { join } from 'node:path';
+import { appLockerRegistryValues, readAppLockerPolicy } from '../kinds/applocker/kind.js';
+import { CATALOG_POLICIES_DIR } from './baseline.js';
 
 export interface BaselineDocument {
   documentName: string;
@@ -103,7 +106,7 @@ export interface BaselineSummary {
   settings: number;
   notExpressible: number;
   /** The settings made as a whole policy file (also counted in settings), and how a document names the file. */
-  policyFiles: { ref: string; title: string; type: string; policyFile: string; scope: Scope[]; level: string | null }[];
+  policyFiles: { ref: string; title: string; type: string; policyFile: string; scope: Scope[]; level: string | null; registryValues: string[] }[];
   /** Settings per level alone (not cumulative), with "none" for settings without a level. */
   byLevel: Record<string, number>;
   /** Settings for each role, and for each role at each level with the levels below it (what `--scope --level` writes). */
@@ -129,10 +132,17 @@ export function baselineSummary(b: Baseline, all: readonly Baseline[]): Baseline
     levels,
     settings: settings.length,
     notExpressible: b.notExpressible.length,
-    policyFiles: (b.policyFiles ?? []).map((p) => ({ ref: p.ref, title: p.title, type: p.type, policyFile: `catalog:${p.file}`, scope: [...p.scope], level: p.level ?? null })),
+    policyFiles: (b.policyFiles ?? []).map((p) => ({ ref: p.ref, title: p.title, type: p.type, policyFile: `catalog:${p.file}`, scope: [...p.scope], level: p.level ?? null, registryValues: policyRegistryValues(p.file) })),
     byLevel,
     byScope: { MS: role('MS'), DC: role('DC') },
   };
+}
+
+/** The registry values a shipped policy file sets (`HKLM\\...!Name`): what coverage by key and value name counts. */
+function policyRegistryValues(file: string): string[] {
+  const read = readAppLockerPolicy(join(CATALOG_POLICIES_DIR, file));
+  if ('problem' in read) throw new Error(`catalog policy file: ${read.problem}`);
+  return appLockerRegistryValues(read.collections);
 }
 
 function renderSummary(r: BaselineSummary): string {

@@ -75,8 +75,12 @@ test('CLI: baseline list names each baseline and version with its counts per lev
     }
   }
   // The Microsoft DC GPO's AppLocker rules: one setting made as a policy file, counted for DC only.
-  const msft = (JSON.parse(list.stdout) as { name: string; policyFiles: { type: string; policyFile: string; scope: string[] }[]; byScope: Record<'MS' | 'DC', { total: number }> }[]).find((r) => r.name === 'msft-ws2016')!;
+  const msft = (JSON.parse(list.stdout) as { name: string; policyFiles: { type: string; policyFile: string; scope: string[]; registryValues: string[] }[] }[]).find((r) => r.name === 'msft-ws2016')!;
   assert.equal(msft.policyFiles.map((p) => [p.type, p.policyFile, p.scope]), [['AppLockerPolicy', 'catalog:msft-ws2016-dc-applocker.xml', ['DC']]]);
+  // By key and value name, the values it sets are the Microsoft table's nine SrpV2 rows.
+  const srp = (JSON.parse(readFileSync('test/fixtures/references/msft-ws2016-baseline.json', 'utf8')) as { settings: { hive: string; key: string; valueName: string }[] }).settings
+    .filter((r) => /\\SrpV2\\/i.test(r.key)).map((r) => `${r.hive}\\${r.key}!${r.valueName}`.toLowerCase());
+  assert.equal(msft.policyFiles[0]!.registryValues.map((v) => v.toLowerCase()).sort(), srp.sort());
   const cis = rows[0]!;
   assert.ok(cis.byLevel.L1! > 250 && cis.byLevel.L2! > 50 && cis.byLevel.NG === 7, JSON.stringify(cis.byLevel));
   const text = await runCli(['baseline', 'list']);

@@ -347,6 +347,10 @@ test('every baseline document (each role and level) validates, and catalog refer
       }
     }
   }
+  // Included rather than written out, the policy file resolves the same way (catalog:<file>).
+  const included = validateText('dc.yaml', 'metadata: { name: dc }\ninclude:\n  - { baseline: msft-ws2016, scope: DC }\n', { catalog });
+  assert.equal(included.diagnostics.map((d) => d.message), []);
+  assert.equal(included.plan!.resources.filter((r) => r.kind === 'AppLockerPolicy').map((r) => [r.name, r.target]), [['AppLocker rules for domain controllers', 'AppLocker HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\SrpV2 (Appx, Exe)']]);
   for (const b of catalog.baselines) for (const n of b.notExpressible) assert.not.match(n.reason, /no catalog entry/, `${b.id} ${n.ref}: a registry setting without an entry is a gap, not a reason`);
   const seed = (catalog.find('smb-client-signing-if-server-agrees') as CatalogEntry);
   assert.ok(seed.references.cis!.includes('2.3.8.2'));

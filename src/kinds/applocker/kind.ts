@@ -161,6 +161,14 @@ export function readAppLockerPolicy(file: string): { collections: AppLockerColle
   return { collections };
 }
 
+/** The registry values a policy's collections set, as `HKLM\\...\\SrpV2\\Exe!EnforcementMode` and `...\\Exe\\<id>!Value`. */
+export function appLockerRegistryValues(collections: readonly AppLockerCollection[]): string[] {
+  return collections.flatMap((c) => [
+    ...(ENFORCEMENT[c.enforcementMode] === null ? [] : [`HKLM\\${SRPV2_KEY}\\${c.type}!EnforcementMode`]),
+    ...c.rules.map((r) => `HKLM\\${SRPV2_KEY}\\${c.type}\\${r.id}!Value`),
+  ]);
+}
+
 export const appLockerKind: ResourceKind = {
   type: 'AppLockerPolicy',
   description: 'AppLocker rule collections from a policy file (the XML Get-AppLockerPolicy -Xml exports), compared rule by rule with their registry form.',
