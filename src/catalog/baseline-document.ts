@@ -3,14 +3,13 @@
  * setting for the chosen role and level (a policy file as a resource of its kind naming
  * catalog:<file>), with what it cannot express listed at its top.
  */
+import { join } from 'node:path';
 import { deliverDocument, oneLine, renderDocument } from '../document/write.js';
 import { EXIT } from '../engine/results.js';
 import { loadCatalog, type Catalog } from './catalog.js';
-import { allSettings, baselineName, baselineNames, baselineResources, findBaseline, findLevel, isNewest, selectSettings, type Baseline, type Scope } from './baseline.js';
+import { allSettings, baselineName, baselineNames, baselineResources, CATALOG_POLICIES_DIR, findBaseline, findLevel, isNewest, selectSettings, type Baseline, type Scope } from './baseline.js';
 import { parseScope } from './stig/xccdf.js';
-import { join } from 'node:path';
 import { appLockerRegistryValues, readAppLockerPolicy } from '../kinds/applocker/kind.js';
-import { CATALOG_POLICIES_DIR } from './baseline.js';
 
 export interface BaselineDocument {
   documentName: string;

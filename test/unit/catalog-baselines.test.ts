@@ -12,7 +12,7 @@ import { allSettings, BASELINES_DIR, CATALOG_POLICIES_DIR, findBaseline, loadBas
 import { baselineDocument } from '../../src/catalog/baseline-document.js';
 import { validateText } from '../../src/document/validate.js';
 import { normaliseData } from '../../src/kinds/registry/data.js';
-import { readAppLockerPolicy, ruleDifference, ruleFacts } from '../../src/kinds/applocker/kind.js';
+import { CATALOG_POLICY_NAME, readAppLockerPolicy, ruleDifference, ruleFacts } from '../../src/kinds/applocker/kind.js';
 import { parseXml } from '../../src/catalog/stig/xml.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(resolve(process.cwd(), 'test', 'fixtures', 'references', name), 'utf8'));
@@ -328,6 +328,8 @@ test('a baseline\'s policy files are schema-checked and must exist: a wrong type
     [{ title: undefined }, /policyFiles\/0 must have required property 'title'/],
     [{ file: 'no-such-policy.xml' }, /names policy file .*no-such-policy\.xml, which does not exist/],
   ];
+  const schema = JSON.parse(readFileSync(resolve(process.cwd(), 'src', 'catalog', 'baseline.schema.json'), 'utf8')) as { properties: { policyFiles: { items: { properties: { file: { pattern: string } } } } } };
+  assert.is(schema.properties.policyFiles.items.properties.file.pattern, CATALOG_POLICY_NAME.source, 'one rule for a policy file name: the schema and catalog:<name>');
   for (const [change, message] of cases) {
     const dir = mkdtempSync(join(tmpdir(), 'winstate-baseline-'));
     const policy = JSON.parse(JSON.stringify({ ...shipped.policyFiles![0]!, ...change })) as Record<string, unknown>;

@@ -108,6 +108,8 @@ export function ruleDifference(wanted: readonly string[], actual: readonly strin
 
 /** `catalog:<file>` names a policy the catalog ships (src/catalog/policies); it resolves wherever the document is. */
 export const CATALOG_POLICY_PREFIX = 'catalog:';
+/** A shipped policy's name: a file name alone, so catalog:<name> cannot leave the folder (also the baseline schema's policyFiles file pattern). */
+export const CATALOG_POLICY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*\.xml$/;
 
 /** The file a policyFile names: catalog:<name> in the catalog's policies, anything else relative to the document. */
 export function policyFilePath(policyFile: string, documentFile?: string): string {
@@ -185,7 +187,7 @@ export const appLockerKind: ResourceKind = {
   },
   resolve(props, ctx) {
     const source = props.policyFile as string;
-    if (source.startsWith(CATALOG_POLICY_PREFIX) && !/^[A-Za-z0-9][A-Za-z0-9._-]*\.xml$/.test(source.slice(CATALOG_POLICY_PREFIX.length))) {
+    if (source.startsWith(CATALOG_POLICY_PREFIX) && !CATALOG_POLICY_NAME.test(source.slice(CATALOG_POLICY_PREFIX.length))) {
       ctx.error(['policyFile'], 'invalid-value', `${source}: a catalog policy is named by its file name alone (catalog:<name>.xml)`);
       return undefined;
     }
