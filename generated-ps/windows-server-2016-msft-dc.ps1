@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    Keeps the settings of "windows-server-2016-msft-dc" (164 resources) in their desired state.
+    Keeps the settings of "windows-server-2016-msft-dc" (165 resources) in their desired state.
 .DESCRIPTION
     Document: Microsoft security baseline for Windows Server 2016 v1607 (October 2016), domain controllers: the settings the winstate catalog can express
 
@@ -78,7 +78,7 @@ $WsDocument = @{ Name = 'windows-server-2016-msft-dc'; WinstateVersion = '0.1.0'
 #region Resources: one table row per setting; the runtime below interprets them.
 $WsResources = @(
     # ----------------------------------------------------------------------------------------------
-    # [1] Turn off AutoPlay (Policy, line 24)
+    # [1] Turn off AutoPlay (Policy, line 17)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Turn off AutoPlay = All drives
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -107,7 +107,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off AutoPlay'; Value = 'All drives'; Choices = @(@{ Name = 'All drives'; Data = [uint32]'255' }, @{ Name = 'CD-ROM and removable media drives'; Data = [uint32]'181' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [2] Set the default behavior for AutoRun (Policy, line 32)
+    # [2] Set the default behavior for AutoRun (Policy, line 25)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Set the default behavior for AutoRun = Do not execute any autorun commands
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -136,7 +136,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set the default behavior for AutoRun'; Value = 'Do not execute any autorun commands'; Choices = @(@{ Name = 'Do not execute any autorun commands'; Data = [uint32]'1' }, @{ Name = 'Automatically execute autorun commands'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [3] Sign-in last interactive user automatically after a system-initiated restart (Policy, line 40)
+    # [3] Sign-in last interactive user automatically after a system-initiated restart (Policy, line 33)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Sign-in last interactive user automatically after a system-initiated restart = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Logon Options
@@ -165,7 +165,7 @@ $WsResources = @(
         Policy = @{ Title = 'Sign-in last interactive user automatically after a system-initiated restart'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [4] Configure enhanced anti-spoofing (Policy, line 48)
+    # [4] Configure enhanced anti-spoofing (Policy, line 41)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Configure enhanced anti-spoofing = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Biometrics\Facial Features
@@ -194,7 +194,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure enhanced anti-spoofing'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [5] Specify the maximum log file size (KB) (Application) (Policy, line 56)
+    # [5] Specify the maximum log file size (KB) (Application) (Policy, line 49)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Specify the maximum log file size (KB) (Application) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Application
@@ -223,7 +223,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Application)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [6] Specify the maximum log file size (KB) (Security) (Policy, line 64)
+    # [6] Specify the maximum log file size (KB) (Security) (Policy, line 57)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Specify the maximum log file size (KB) (Security) = 196608
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\Security
@@ -253,7 +253,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (Security)'; Value = '196608'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [7] Specify the maximum log file size (KB) (System) (Policy, line 72)
+    # [7] Specify the maximum log file size (KB) (System) (Policy, line 65)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Specify the maximum log file size (KB) (System) = 32768
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Event Log Service\System
@@ -282,7 +282,7 @@ $WsResources = @(
         Policy = @{ Title = 'Specify the maximum log file size (KB) (System)'; Value = '32768'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [8] Disallow Autoplay for non-volume devices (Policy, line 80)
+    # [8] Disallow Autoplay for non-volume devices (Policy, line 73)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Disallow Autoplay for non-volume devices = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\AutoPlay Policies
@@ -311,7 +311,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Autoplay for non-volume devices'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [9] Turn off Data Execution Prevention for Explorer (Policy, line 88)
+    # [9] Turn off Data Execution Prevention for Explorer (Policy, line 81)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Turn off Data Execution Prevention for Explorer = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -340,7 +340,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Data Execution Prevention for Explorer'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [10] Turn off heap termination on corruption (Policy, line 96)
+    # [10] Turn off heap termination on corruption (Policy, line 89)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Turn off heap termination on corruption = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -369,7 +369,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off heap termination on corruption'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [11] Configure registry policy processing (background processing) (Policy, line 104)
+    # [11] Configure registry policy processing (background processing) (Policy, line 97)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Configure registry policy processing (background processing) = Apply during periodic background processing
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -397,7 +397,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure registry policy processing (background processing)'; Value = 'Apply during periodic background processing'; Choices = @(@{ Name = 'Apply during periodic background processing'; Data = [uint32]'0' }, @{ Name = 'Do not apply during periodic background processing'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [12] Configure registry policy processing (Policy, line 112)
+    # [12] Configure registry policy processing (Policy, line 105)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Configure registry policy processing = Process even if the Group Policy objects have not changed
     #     GPO path:   Computer Configuration\Administrative Templates\System\Group Policy
@@ -426,7 +426,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure registry policy processing'; Value = 'Process even if the Group Policy objects have not changed'; Choices = @(@{ Name = 'Process even if the Group Policy objects have not changed'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [13] Always install with elevated privileges (Policy, line 120)
+    # [13] Always install with elevated privileges (Policy, line 113)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Always install with elevated privileges = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
@@ -455,7 +455,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always install with elevated privileges'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [14] Allow user control over installs (Policy, line 128)
+    # [14] Allow user control over installs (Policy, line 121)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Allow user control over installs = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Installer
@@ -484,7 +484,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow user control over installs'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [15] Enable insecure guest logons (Policy, line 136)
+    # [15] Enable insecure guest logons (Policy, line 129)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Enable insecure guest logons = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Lanman Workstation
@@ -513,7 +513,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enable insecure guest logons'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [16] Hardened UNC Paths (SYSVOL) (Policy, line 144)
+    # [16] Hardened UNC Paths (SYSVOL) (Policy, line 137)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Hardened UNC Paths (SYSVOL) = RequireMutualAuthentication=1,RequireIntegrity=1
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider
@@ -544,7 +544,7 @@ $WsResources = @(
         Policy = @{ Title = 'Hardened UNC Paths (SYSVOL)'; Value = 'RequireMutualAuthentication=1,RequireIntegrity=1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [17] Hardened UNC Paths (NETLOGON) (Policy, line 152)
+    # [17] Hardened UNC Paths (NETLOGON) (Policy, line 145)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Hardened UNC Paths (NETLOGON) = RequireMutualAuthentication=1,RequireIntegrity=1
     #     GPO path:   Computer Configuration\Administrative Templates\Network\Network Provider
@@ -575,7 +575,7 @@ $WsResources = @(
         Policy = @{ Title = 'Hardened UNC Paths (NETLOGON)'; Value = 'RequireMutualAuthentication=1,RequireIntegrity=1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [18] Prevent enabling lock screen camera (Policy, line 160)
+    # [18] Prevent enabling lock screen camera (Policy, line 153)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Prevent enabling lock screen camera = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Personalization
@@ -603,7 +603,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent enabling lock screen camera'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [19] Prevent enabling lock screen slide show (Policy, line 168)
+    # [19] Prevent enabling lock screen slide show (Policy, line 161)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Prevent enabling lock screen slide show = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Control Panel\Personalization
@@ -633,7 +633,7 @@ $WsResources = @(
         Policy = @{ Title = 'Prevent enabling lock screen slide show'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [20] Turn on PowerShell Script Block Logging (Policy, line 176)
+    # [20] Turn on PowerShell Script Block Logging (Policy, line 169)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Turn on PowerShell Script Block Logging = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows PowerShell
@@ -663,7 +663,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on PowerShell Script Block Logging'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [21] Do not display network selection UI (Policy, line 184)
+    # [21] Do not display network selection UI (Policy, line 177)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Do not display network selection UI = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Logon
@@ -692,7 +692,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not display network selection UI'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [22] Configure Windows SmartScreen (Policy, line 192)
+    # [22] Configure Windows SmartScreen (Policy, line 185)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Configure Windows SmartScreen = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\File Explorer
@@ -721,7 +721,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure Windows SmartScreen'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [23] Allow indexing of encrypted files (Policy, line 200)
+    # [23] Allow indexing of encrypted files (Policy, line 193)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Allow indexing of encrypted files = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Search
@@ -749,7 +749,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow indexing of encrypted files'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [24] Allow Basic authentication (WinRM Client) (Policy, line 208)
+    # [24] Allow Basic authentication (WinRM Client) (Policy, line 201)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Allow Basic authentication (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -778,7 +778,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [25] Allow unencrypted traffic (WinRM Client) (Policy, line 216)
+    # [25] Allow unencrypted traffic (WinRM Client) (Policy, line 209)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Allow unencrypted traffic (WinRM Client) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -806,7 +806,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Client)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [26] Disallow Digest authentication (Policy, line 224)
+    # [26] Disallow Digest authentication (Policy, line 217)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Disallow Digest authentication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Client
@@ -835,7 +835,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow Digest authentication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [27] Allow Basic authentication (WinRM Service) (Policy, line 232)
+    # [27] Allow Basic authentication (WinRM Service) (Policy, line 225)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Allow Basic authentication (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -864,7 +864,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow Basic authentication (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [28] Allow unencrypted traffic (WinRM Service) (Policy, line 240)
+    # [28] Allow unencrypted traffic (WinRM Service) (Policy, line 233)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Allow unencrypted traffic (WinRM Service) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -892,7 +892,7 @@ $WsResources = @(
         Policy = @{ Title = 'Allow unencrypted traffic (WinRM Service)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [29] Disallow WinRM from storing RunAs credentials (Policy, line 248)
+    # [29] Disallow WinRM from storing RunAs credentials (Policy, line 241)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Disallow WinRM from storing RunAs credentials = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Remote Management (WinRM)\WinRM Service
@@ -921,7 +921,7 @@ $WsResources = @(
         Policy = @{ Title = 'Disallow WinRM from storing RunAs credentials'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [30] Untrusted Font Blocking (Policy, line 256)
+    # [30] Untrusted Font Blocking (Policy, line 249)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Untrusted Font Blocking = Block untrusted fonts and log events
     #     GPO path:   Computer Configuration\Administrative Templates\System\Mitigation Options
@@ -949,7 +949,7 @@ $WsResources = @(
         Policy = @{ Title = 'Untrusted Font Blocking'; Value = 'Block untrusted fonts and log events'; Choices = @(@{ Name = 'Block untrusted fonts and log events'; Data = '1000000000000' }, @{ Name = 'Do not block untrusted fonts'; Data = '2000000000000' }, @{ Name = 'Log events without blocking untrusted fonts'; Data = '3000000000000' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [31] Do not allow passwords to be saved (Policy, line 264)
+    # [31] Do not allow passwords to be saved (Policy, line 257)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Do not allow passwords to be saved = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Connection Client
@@ -978,7 +978,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow passwords to be saved'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [32] Do not allow drive redirection (Policy, line 272)
+    # [32] Do not allow drive redirection (Policy, line 265)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Do not allow drive redirection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Device and Resource Redirection
@@ -1007,7 +1007,7 @@ $WsResources = @(
         Policy = @{ Title = 'Do not allow drive redirection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [33] Always prompt for password upon connection (Policy, line 280)
+    # [33] Always prompt for password upon connection (Policy, line 273)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Always prompt for password upon connection = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -1035,7 +1035,7 @@ $WsResources = @(
         Policy = @{ Title = 'Always prompt for password upon connection'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [34] Require secure RPC communication (Policy, line 288)
+    # [34] Require secure RPC communication (Policy, line 281)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Require secure RPC communication = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -1064,7 +1064,7 @@ $WsResources = @(
         Policy = @{ Title = 'Require secure RPC communication'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [35] Set client connection encryption level (Policy, line 296)
+    # [35] Set client connection encryption level (Policy, line 289)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Set client connection encryption level = High Level
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Remote Desktop Services\Remote Desktop Session Host\Security
@@ -1093,7 +1093,7 @@ $WsResources = @(
         Policy = @{ Title = 'Set client connection encryption level'; Value = 'High Level'; Choices = @(@{ Name = 'Low Level'; Data = [uint32]'1' }, @{ Name = 'Client Compatible'; Data = [uint32]'2' }, @{ Name = 'High Level'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [36] Windows Firewall: Domain: Firewall state (Policy, line 304)
+    # [36] Windows Firewall: Domain: Firewall state (Policy, line 297)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Domain: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1122,7 +1122,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [37] Windows Firewall: Domain: Inbound connections (Policy, line 312)
+    # [37] Windows Firewall: Domain: Inbound connections (Policy, line 305)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Domain: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1152,7 +1152,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [38] Windows Firewall: Domain: Outbound connections (Policy, line 320)
+    # [38] Windows Firewall: Domain: Outbound connections (Policy, line 313)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Domain: Outbound connections = Allow (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Domain Profile
@@ -1180,7 +1180,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Domain: Outbound connections'; Value = 'Allow (default)'; Choices = @(@{ Name = 'Allow (default)'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [39] Windows Firewall: Private: Firewall state (Policy, line 328)
+    # [39] Windows Firewall: Private: Firewall state (Policy, line 321)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Private: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1209,7 +1209,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [40] Windows Firewall: Private: Inbound connections (Policy, line 336)
+    # [40] Windows Firewall: Private: Inbound connections (Policy, line 329)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Private: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1239,7 +1239,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [41] Windows Firewall: Private: Outbound connections (Policy, line 344)
+    # [41] Windows Firewall: Private: Outbound connections (Policy, line 337)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Private: Outbound connections = Allow (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Private Profile
@@ -1267,7 +1267,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Private: Outbound connections'; Value = 'Allow (default)'; Choices = @(@{ Name = 'Allow (default)'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [42] Windows Firewall: Public: Firewall state (Policy, line 352)
+    # [42] Windows Firewall: Public: Firewall state (Policy, line 345)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Public: Firewall state = On (recommended)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -1296,7 +1296,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Firewall state'; Value = 'On (recommended)'; Choices = @(@{ Name = 'On (recommended)'; Data = [uint32]'1' }, @{ Name = 'Off'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [43] Windows Firewall: Public: Inbound connections (Policy, line 360)
+    # [43] Windows Firewall: Public: Inbound connections (Policy, line 353)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Public: Inbound connections = Block (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -1326,7 +1326,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Inbound connections'; Value = 'Block (default)'; Choices = @(@{ Name = 'Block (default)'; Data = [uint32]'1' }, @{ Name = 'Allow'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [44] Windows Firewall: Public: Outbound connections (Policy, line 368)
+    # [44] Windows Firewall: Public: Outbound connections (Policy, line 361)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Windows Firewall: Public: Outbound connections = Allow (default)
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security\Windows Firewall with Advanced Security\Windows Firewall Properties\Public Profile
@@ -1354,7 +1354,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Public: Outbound connections'; Value = 'Allow (default)'; Choices = @(@{ Name = 'Allow (default)'; Data = [uint32]'0' }, @{ Name = 'Block'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [45] WDigest Authentication (disabling may require KB2871997) (Policy, line 376)
+    # [45] WDigest Authentication (disabling may require KB2871997) (Policy, line 369)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     WDigest Authentication (disabling may require KB2871997) = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MS Security Guide
@@ -1384,7 +1384,7 @@ $WsResources = @(
         Policy = @{ Title = 'WDigest Authentication (disabling may require KB2871997)'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [46] Boot-Start Driver Initialization Policy (Policy, line 384)
+    # [46] Boot-Start Driver Initialization Policy (Policy, line 377)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Boot-Start Driver Initialization Policy = 3
     #     GPO path:   Computer Configuration\Administrative Templates\System\Early Launch Antimalware
@@ -1414,7 +1414,7 @@ $WsResources = @(
         Policy = @{ Title = 'Boot-Start Driver Initialization Policy'; Value = '3'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [47] MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers (Policy, line 392)
+    # [47] MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers (Policy, line 385)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -1444,7 +1444,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (NoNameReleaseOnDemand) Allow the computer to ignore NetBIOS name release requests except from WINS servers'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [48] MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes (Policy, line 400)
+    # [48] MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes (Policy, line 393)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -1474,7 +1474,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (EnableICMPRedirect) Allow ICMP redirects to override OSPF generated routes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [49] MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) (Policy, line 408)
+    # [49] MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) (Policy, line 401)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -1503,7 +1503,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (DisableIPSourceRouting) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [50] MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) (Policy, line 416)
+    # [50] MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) (Policy, line 409)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing) = Highest protection, source routing is completely disabled
     #     GPO path:   Computer Configuration\Administrative Templates\MSS (Legacy)
@@ -1533,7 +1533,7 @@ $WsResources = @(
         Policy = @{ Title = 'MSS: (DisableIPSourceRouting IPv6) IP source routing protection level (protects against packet spoofing)'; Value = 'Highest protection, source routing is completely disabled'; Choices = @(@{ Name = 'No additional protection, source routed packets are allowed'; Data = [uint32]'0' }, @{ Name = 'Medium, source routed packets ignored when IP forwarding is enabled'; Data = [uint32]'1' }, @{ Name = 'Highest protection, source routing is completely disabled'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [51] Microsoft Network Client: Send unencrypted password to third-party SMB servers (Policy, line 424)
+    # [51] Microsoft Network Client: Send unencrypted password to third-party SMB servers (Policy, line 417)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Microsoft Network Client: Send unencrypted password to third-party SMB servers = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1562,7 +1562,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft Network Client: Send unencrypted password to third-party SMB servers'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [52] Interactive logon: Smart card removal behavior (Policy, line 432)
+    # [52] Interactive logon: Smart card removal behavior (Policy, line 425)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Interactive logon: Smart card removal behavior = Lock Workstation
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1592,7 +1592,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Smart card removal behavior'; Value = 'Lock Workstation'; Choices = @(@{ Name = 'No Action'; Data = '0' }, @{ Name = 'Lock Workstation'; Data = '1' }, @{ Name = 'Force Logoff'; Data = '2' }, @{ Name = 'Disconnect if a Remote Desktop Services session'; Data = '3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [53] User Account Control: Detect application installations and prompt for elevation (Policy, line 440)
+    # [53] User Account Control: Detect application installations and prompt for elevation (Policy, line 433)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Detect application installations and prompt for elevation = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1620,7 +1620,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Detect application installations and prompt for elevation'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [54] Domain member: Disable machine account password changes (Policy, line 448)
+    # [54] Domain member: Disable machine account password changes (Policy, line 441)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain member: Disable machine account password changes = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1649,7 +1649,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Disable machine account password changes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [55] Microsoft network server: Digitally sign communications (if client agrees) (Policy, line 456)
+    # [55] Microsoft network server: Digitally sign communications (if client agrees) (Policy, line 449)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Microsoft network server: Digitally sign communications (if client agrees) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1677,7 +1677,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Digitally sign communications (if client agrees)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [56] System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) (Policy, line 464)
+    # [56] System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) (Policy, line 457)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1706,7 +1706,7 @@ $WsResources = @(
         Policy = @{ Title = 'System objects: Strengthen default permissions of internal system objects (e.g., Symbolic Links)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [57] Domain controller: LDAP server signing requirements (Policy, line 472)
+    # [57] Domain controller: LDAP server signing requirements (Policy, line 465)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain controller: LDAP server signing requirements = Require signing
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1737,7 +1737,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain controller: LDAP server signing requirements'; Value = 'Require signing'; Choices = @(@{ Name = 'None'; Data = [uint32]'1' }, @{ Name = 'Require signing'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [58] User Account Control: Only elevate UIAccess applications that are installed in secure locations (Policy, line 480)
+    # [58] User Account Control: Only elevate UIAccess applications that are installed in secure locations (Policy, line 473)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Only elevate UIAccess applications that are installed in secure locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1766,7 +1766,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Only elevate UIAccess applications that are installed in secure locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [59] Network access: Do not allow anonymous enumeration of SAM accounts (Policy, line 488)
+    # [59] Network access: Do not allow anonymous enumeration of SAM accounts (Policy, line 481)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network access: Do not allow anonymous enumeration of SAM accounts = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1794,7 +1794,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Do not allow anonymous enumeration of SAM accounts'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [60] Network security: Minimum session security for NTLM SSP based (including secure RPC) servers (Policy, line 496)
+    # [60] Network security: Minimum session security for NTLM SSP based (including secure RPC) servers (Policy, line 489)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) servers = 537395200
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1823,7 +1823,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) servers'; Value = '537395200'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [61] System objects: Require case insensitivity for non-Windows subsystems (Policy, line 504)
+    # [61] System objects: Require case insensitivity for non-Windows subsystems (Policy, line 497)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     System objects: Require case insensitivity for non-Windows subsystems = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1850,7 +1850,7 @@ $WsResources = @(
         Policy = @{ Title = 'System objects: Require case insensitivity for non-Windows subsystems'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [62] User Account Control: Behavior of the elevation prompt for standard users (Policy, line 512)
+    # [62] User Account Control: Behavior of the elevation prompt for standard users (Policy, line 505)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Behavior of the elevation prompt for standard users = Automatically deny elevation requests
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1880,7 +1880,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for standard users'; Value = 'Automatically deny elevation requests'; Choices = @(@{ Name = 'Automatically deny elevation requests'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [63] Network access: Let everyone permissions apply to anonymous users (Policy, line 520)
+    # [63] Network access: Let everyone permissions apply to anonymous users (Policy, line 513)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network access: Let everyone permissions apply to anonymous users = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1909,7 +1909,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Let everyone permissions apply to anonymous users'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [64] Network access: Do not allow anonymous enumeration of SAM accounts and shares (Policy, line 528)
+    # [64] Network access: Do not allow anonymous enumeration of SAM accounts and shares (Policy, line 521)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network access: Do not allow anonymous enumeration of SAM accounts and shares = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1939,7 +1939,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Do not allow anonymous enumeration of SAM accounts and shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [65] Microsoft network client: Digitally sign communications (always) (Policy, line 536)
+    # [65] Microsoft network client: Digitally sign communications (always) (Policy, line 529)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Microsoft network client: Digitally sign communications (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1968,7 +1968,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network client: Digitally sign communications (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [66] Network security: Allow Local System to use computer identity for NTLM (Policy, line 544)
+    # [66] Network security: Allow Local System to use computer identity for NTLM (Policy, line 537)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network security: Allow Local System to use computer identity for NTLM = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -1997,7 +1997,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow Local System to use computer identity for NTLM'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [67] Network security: Allow LocalSystem NULL session fallback (Policy, line 552)
+    # [67] Network security: Allow LocalSystem NULL session fallback (Policy, line 545)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network security: Allow LocalSystem NULL session fallback = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2026,7 +2026,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Allow LocalSystem NULL session fallback'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [68] Network security: Do not store LAN Manager hash value on next password change (Policy, line 560)
+    # [68] Network security: Do not store LAN Manager hash value on next password change (Policy, line 553)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network security: Do not store LAN Manager hash value on next password change = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2054,7 +2054,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Do not store LAN Manager hash value on next password change'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [69] Network security: LAN Manager authentication level (Policy, line 568)
+    # [69] Network security: LAN Manager authentication level (Policy, line 561)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network security: LAN Manager authentication level = Send NTLMv2 response only. Refuse LM & NTLM
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2084,7 +2084,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LAN Manager authentication level'; Value = 'Send NTLMv2 response only. Refuse LM & NTLM'; Choices = @(@{ Name = 'Send LM & NTLM responses'; Data = [uint32]'0' }, @{ Name = 'Send LM & NTLM - use NTLMv2 session security if negotiated'; Data = [uint32]'1' }, @{ Name = 'Send NTLM response only'; Data = [uint32]'2' }, @{ Name = 'Send NTLMv2 response only'; Data = [uint32]'3' }, @{ Name = 'Send NTLMv2 response only. Refuse LM'; Data = [uint32]'4' }, @{ Name = 'Send NTLMv2 response only. Refuse LM & NTLM'; Data = [uint32]'5' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [70] Domain member: Digitally encrypt or sign secure channel data (always) (Policy, line 576)
+    # [70] Domain member: Digitally encrypt or sign secure channel data (always) (Policy, line 569)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain member: Digitally encrypt or sign secure channel data (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2114,7 +2114,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally encrypt or sign secure channel data (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [71] Microsoft network client: Digitally sign communications (if server agrees) (Policy, line 584)
+    # [71] Microsoft network client: Digitally sign communications (if server agrees) (Policy, line 577)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Microsoft network client: Digitally sign communications (if server agrees) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2145,7 +2145,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network client: Digitally sign communications (if server agrees)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [72] Network security: Minimum session security for NTLM SSP based (including secure RPC) clients (Policy, line 592)
+    # [72] Network security: Minimum session security for NTLM SSP based (including secure RPC) clients (Policy, line 585)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network security: Minimum session security for NTLM SSP based (including secure RPC) clients = 537395200
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2174,7 +2174,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Minimum session security for NTLM SSP based (including secure RPC) clients'; Value = '537395200'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [73] Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings (Policy, line 600)
+    # [73] Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings (Policy, line 593)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2204,7 +2204,7 @@ $WsResources = @(
         Policy = @{ Title = 'Audit: Force audit policy subcategory settings (Windows Vista or later) to override audit policy category settings'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [74] User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode (Policy, line 608)
+    # [74] User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode (Policy, line 601)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode = Prompt for consent on the secure desktop
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2233,7 +2233,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Behavior of the elevation prompt for administrators in Admin Approval Mode'; Value = 'Prompt for consent on the secure desktop'; Choices = @(@{ Name = 'Elevate without prompting'; Data = [uint32]'0' }, @{ Name = 'Prompt for credentials on the secure desktop'; Data = [uint32]'1' }, @{ Name = 'Prompt for consent on the secure desktop'; Data = [uint32]'2' }, @{ Name = 'Prompt for credentials'; Data = [uint32]'3' }, @{ Name = 'Prompt for consent'; Data = [uint32]'4' }, @{ Name = 'Prompt for consent for non-Windows binaries'; Data = [uint32]'5' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [75] Microsoft network server: Digitally sign communications (always) (Policy, line 616)
+    # [75] Microsoft network server: Digitally sign communications (always) (Policy, line 609)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Microsoft network server: Digitally sign communications (always) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2262,7 +2262,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Digitally sign communications (always)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [76] Domain member: Require strong (Windows 2000 or Later) session key (Policy, line 624)
+    # [76] Domain member: Require strong (Windows 2000 or Later) session key (Policy, line 617)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain member: Require strong (Windows 2000 or Later) session key = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2291,7 +2291,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Require strong (Windows 2000 or Later) session key'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [77] Network access: Restrict anonymous access to Named Pipes and Shares (Policy, line 632)
+    # [77] Network access: Restrict anonymous access to Named Pipes and Shares (Policy, line 625)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network access: Restrict anonymous access to Named Pipes and Shares = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2321,7 +2321,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Restrict anonymous access to Named Pipes and Shares'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [78] Domain member: Digitally encrypt secure channel data (when possible) (Policy, line 640)
+    # [78] Domain member: Digitally encrypt secure channel data (when possible) (Policy, line 633)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain member: Digitally encrypt secure channel data (when possible) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2350,7 +2350,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally encrypt secure channel data (when possible)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [79] Domain controller: Refuse machine account password changes (Policy, line 648)
+    # [79] Domain controller: Refuse machine account password changes (Policy, line 641)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain controller: Refuse machine account password changes = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2379,7 +2379,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain controller: Refuse machine account password changes'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [80] Network security: LDAP client signing requirements (Policy, line 656)
+    # [80] Network security: LDAP client signing requirements (Policy, line 649)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network security: LDAP client signing requirements = Negotiate signing
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2408,7 +2408,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: LDAP client signing requirements'; Value = 'Negotiate signing'; Choices = @(@{ Name = 'None'; Data = [uint32]'0' }, @{ Name = 'Negotiate signing'; Data = [uint32]'1' }, @{ Name = 'Require signing'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [81] Domain member: Maximum machine account password age (Policy, line 664)
+    # [81] Domain member: Maximum machine account password age (Policy, line 657)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain member: Maximum machine account password age = 30
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2437,7 +2437,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Maximum machine account password age'; Value = '30'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [82] User Account Control: Run all administrators in Admin Approval Mode (Policy, line 672)
+    # [82] User Account Control: Run all administrators in Admin Approval Mode (Policy, line 665)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Run all administrators in Admin Approval Mode = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2465,7 +2465,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Run all administrators in Admin Approval Mode'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [83] Microsoft network server: Amount of idle time required before suspending session (Policy, line 680)
+    # [83] Microsoft network server: Amount of idle time required before suspending session (Policy, line 673)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Microsoft network server: Amount of idle time required before suspending session = 15
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2492,7 +2492,7 @@ $WsResources = @(
         Policy = @{ Title = 'Microsoft network server: Amount of idle time required before suspending session'; Value = '15'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [84] User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop (Policy, line 688)
+    # [84] User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop (Policy, line 681)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2521,7 +2521,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Allow UIAccess applications to prompt for elevation without using the secure desktop'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [85] User Account Control: Virtualize file and registry write failures to per-user locations (Policy, line 696)
+    # [85] User Account Control: Virtualize file and registry write failures to per-user locations (Policy, line 689)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Virtualize file and registry write failures to per-user locations = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2550,7 +2550,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Virtualize file and registry write failures to per-user locations'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [86] Accounts: Limit local account use of blank passwords to console logon only (Policy, line 704)
+    # [86] Accounts: Limit local account use of blank passwords to console logon only (Policy, line 697)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Accounts: Limit local account use of blank passwords to console logon only = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2580,7 +2580,7 @@ $WsResources = @(
         Policy = @{ Title = 'Accounts: Limit local account use of blank passwords to console logon only'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [87] User Account Control: Admin Approval Mode for the Built-in Administrator account (Policy, line 712)
+    # [87] User Account Control: Admin Approval Mode for the Built-in Administrator account (Policy, line 705)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     User Account Control: Admin Approval Mode for the Built-in Administrator account = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2609,7 +2609,7 @@ $WsResources = @(
         Policy = @{ Title = 'User Account Control: Admin Approval Mode for the Built-in Administrator account'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [88] Domain member: Digitally sign secure channel data (when possible) (Policy, line 720)
+    # [88] Domain member: Digitally sign secure channel data (when possible) (Policy, line 713)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Domain member: Digitally sign secure channel data (when possible) = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2637,7 +2637,7 @@ $WsResources = @(
         Policy = @{ Title = 'Domain member: Digitally sign secure channel data (when possible)'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [89] Interactive logon: Machine inactivity limit (Policy, line 728)
+    # [89] Interactive logon: Machine inactivity limit (Policy, line 721)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Interactive logon: Machine inactivity limit = 900
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -2667,7 +2667,7 @@ $WsResources = @(
         Policy = @{ Title = 'Interactive logon: Machine inactivity limit'; Value = '900'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [90] Turn off Windows Defender Antivirus (Policy, line 736)
+    # [90] Turn off Windows Defender Antivirus (Policy, line 729)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Turn off Windows Defender Antivirus = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender
@@ -2696,7 +2696,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn off Windows Defender Antivirus'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [91] Turn on behavior monitoring (Policy, line 744)
+    # [91] Turn on behavior monitoring (Policy, line 737)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Turn on behavior monitoring = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Real-time Protection
@@ -2724,7 +2724,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on behavior monitoring'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [92] Scan removable drives (Policy, line 752)
+    # [92] Scan removable drives (Policy, line 745)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Scan removable drives = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Scan
@@ -2752,7 +2752,7 @@ $WsResources = @(
         Policy = @{ Title = 'Scan removable drives'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [93] Turn on e-mail scanning (Policy, line 760)
+    # [93] Turn on e-mail scanning (Policy, line 753)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Turn on e-mail scanning = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\Scan
@@ -2779,7 +2779,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on e-mail scanning'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'0' }, @{ Name = 'Disabled'; Data = [uint32]'1' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [94] Configure local setting override for reporting to Microsoft MAPS (Policy, line 768)
+    # [94] Configure local setting override for reporting to Microsoft MAPS (Policy, line 761)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Configure local setting override for reporting to Microsoft MAPS = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\MAPS
@@ -2807,7 +2807,7 @@ $WsResources = @(
         Policy = @{ Title = 'Configure local setting override for reporting to Microsoft MAPS'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [95] Send file samples when further analysis is required (Policy, line 776)
+    # [95] Send file samples when further analysis is required (Policy, line 769)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Send file samples when further analysis is required = Send safe samples
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\MAPS
@@ -2835,7 +2835,7 @@ $WsResources = @(
         Policy = @{ Title = 'Send file samples when further analysis is required'; Value = 'Send safe samples'; Choices = @(@{ Name = 'Always prompt'; Data = [uint32]'0' }, @{ Name = 'Send safe samples'; Data = [uint32]'1' }, @{ Name = 'Never send'; Data = [uint32]'2' }, @{ Name = 'Send all samples'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [96] Join Microsoft MAPS (Policy, line 784)
+    # [96] Join Microsoft MAPS (Policy, line 777)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Defender
     #     Policy:     Join Microsoft MAPS = Advanced MAPS
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows Defender\MAPS
@@ -2865,7 +2865,7 @@ $WsResources = @(
         Policy = @{ Title = 'Join Microsoft MAPS'; Value = 'Advanced MAPS'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Basic MAPS'; Data = [uint32]'1' }, @{ Name = 'Advanced MAPS'; Data = [uint32]'2' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [97] Turn On Virtualization Based Security (Policy, line 792)
+    # [97] Turn On Virtualization Based Security (Policy, line 785)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Credential Guard
     #     Policy:     Turn On Virtualization Based Security = Enabled
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard
@@ -2895,7 +2895,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn On Virtualization Based Security'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [98] Turn On Virtualization Based Security (Select Platform Security Level) (Policy, line 800)
+    # [98] Turn On Virtualization Based Security (Select Platform Security Level) (Policy, line 793)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Credential Guard
     #     Policy:     Turn On Virtualization Based Security (Select Platform Security Level) = Secure Boot and DMA Protection
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard
@@ -2924,7 +2924,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn On Virtualization Based Security (Select Platform Security Level)'; Value = 'Secure Boot and DMA Protection'; Choices = @(@{ Name = 'Secure Boot'; Data = [uint32]'1' }, @{ Name = 'Secure Boot and DMA Protection'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [99] Turn On Virtualization Based Security (Virtualization Based Protection of Code Integrity) (Policy, line 808)
+    # [99] Turn On Virtualization Based Security (Virtualization Based Protection of Code Integrity) (Policy, line 801)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Credential Guard
     #     Policy:     Turn On Virtualization Based Security (Virtualization Based Protection of Code Integrity) = Enabled with UEFI lock
     #     GPO path:   Computer Configuration\Administrative Templates\System\Device Guard
@@ -2954,7 +2954,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn On Virtualization Based Security (Virtualization Based Protection of Code Integrity)'; Value = 'Enabled with UEFI lock'; Choices = @(@{ Name = 'Disabled'; Data = [uint32]'0' }, @{ Name = 'Enabled with UEFI lock'; Data = [uint32]'1' }, @{ Name = 'Enabled without lock'; Data = [uint32]'2' }, @{ Name = 'Not Configured'; Data = [uint32]'3' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [100] Turn on PowerShell Script Block Logging: Log script block invocation start / stop events (Policy, line 816)
+    # [100] Turn on PowerShell Script Block Logging: Log script block invocation start / stop events (Policy, line 809)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline: Not set: the GPO deletes the value
     #     Policy:     Turn on PowerShell Script Block Logging: Log script block invocation start / stop events = Disabled
     #     GPO path:   Computer Configuration\Administrative Templates\Windows Components\Windows PowerShell
@@ -2982,7 +2982,7 @@ $WsResources = @(
         Policy = @{ Title = 'Turn on PowerShell Script Block Logging: Log script block invocation start / stop events'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = [uint32]'1' }, @{ Name = 'Disabled'; Data = [uint32]'0' }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [101] Windows Firewall: Policy version (Policy, line 825)
+    # [101] Windows Firewall: Policy version (Policy, line 818)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline: 538
     #     Policy:     Windows Firewall: Policy version = 538
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Windows Firewall with Advanced Security
@@ -3009,7 +3009,7 @@ $WsResources = @(
         Policy = @{ Title = 'Windows Firewall: Policy version'; Value = '538'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [102] Load and unload device drivers (Policy, line 833)
+    # [102] Load and unload device drivers (Policy, line 826)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Load and unload device drivers = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3033,7 +3033,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [103] Impersonate a client after authentication (Policy, line 841)
+    # [103] Impersonate a client after authentication (Policy, line 834)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Impersonate a client after authentication = BUILTIN\Administrators, NT AUTHORITY\SERVICE, NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3058,7 +3058,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [104] Take ownership of files or other objects (Policy, line 849)
+    # [104] Take ownership of files or other objects (Policy, line 842)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Take ownership of files or other objects = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3082,7 +3082,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [105] Deny log on locally (Policy, line 857)
+    # [105] Deny log on locally (Policy, line 850)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Deny log on locally = BUILTIN\Guests
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3108,7 +3108,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [106] Back up files and directories (Policy, line 865)
+    # [106] Back up files and directories (Policy, line 858)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Back up files and directories = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3134,7 +3134,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [107] Access Credential Manager as a trusted caller (Policy, line 873)
+    # [107] Access Credential Manager as a trusted caller (Policy, line 866)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Access Credential Manager as a trusted caller = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3159,7 +3159,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [108] Allow log on through Remote Desktop Services (Policy, line 881)
+    # [108] Allow log on through Remote Desktop Services (Policy, line 874)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Allow log on through Remote Desktop Services = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3184,7 +3184,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [109] Create symbolic links (Policy, line 889)
+    # [109] Create symbolic links (Policy, line 882)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Create symbolic links = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3210,7 +3210,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [110] Manage auditing and security log (Policy, line 897)
+    # [110] Manage auditing and security log (Policy, line 890)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Manage auditing and security log = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3235,7 +3235,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [111] Debug programs (Policy, line 905)
+    # [111] Debug programs (Policy, line 898)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Debug programs = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3260,7 +3260,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [112] Deny log on through Remote Desktop Services (Policy, line 913)
+    # [112] Deny log on through Remote Desktop Services (Policy, line 906)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Deny log on through Remote Desktop Services = BUILTIN\Guests
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3286,7 +3286,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [113] Lock pages in memory (Policy, line 921)
+    # [113] Lock pages in memory (Policy, line 914)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Lock pages in memory = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3311,7 +3311,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [114] Increase scheduling priority (Policy, line 929)
+    # [114] Increase scheduling priority (Policy, line 922)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Increase scheduling priority = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3336,7 +3336,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [115] Allow log on locally (Policy, line 937)
+    # [115] Allow log on locally (Policy, line 930)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Allow log on locally = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3363,7 +3363,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [116] Create a pagefile (Policy, line 945)
+    # [116] Create a pagefile (Policy, line 938)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Create a pagefile = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3387,7 +3387,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [117] Restore files and directories (Policy, line 953)
+    # [117] Restore files and directories (Policy, line 946)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Restore files and directories = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3411,7 +3411,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [118] Create a token object (Policy, line 961)
+    # [118] Create a token object (Policy, line 954)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Create a token object = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3436,7 +3436,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [119] Create permanent shared objects (Policy, line 969)
+    # [119] Create permanent shared objects (Policy, line 962)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Create permanent shared objects = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3461,7 +3461,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [120] Create global objects (Policy, line 977)
+    # [120] Create global objects (Policy, line 970)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Create global objects = BUILTIN\Administrators, NT AUTHORITY\SERVICE, NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3486,7 +3486,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [121] Deny access to this computer from the network (Policy, line 985)
+    # [121] Deny access to this computer from the network (Policy, line 978)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Deny access to this computer from the network = BUILTIN\Guests
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3515,7 +3515,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [122] Enable computer and user accounts to be trusted for delegation (Policy, line 993)
+    # [122] Enable computer and user accounts to be trusted for delegation (Policy, line 986)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Enable computer and user accounts to be trusted for delegation = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3541,7 +3541,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [123] Force shutdown from a remote system (Policy, line 1001)
+    # [123] Force shutdown from a remote system (Policy, line 994)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Force shutdown from a remote system = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3566,7 +3566,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [124] Access this computer from the network (Policy, line 1009)
+    # [124] Access this computer from the network (Policy, line 1002)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Access this computer from the network = BUILTIN\Administrators, NT AUTHORITY\Authenticated Users, NT AUTHORITY\ENTERPRISE DOMAIN CONTROLLERS
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3595,7 +3595,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [125] Perform volume maintenance tasks (Policy, line 1017)
+    # [125] Perform volume maintenance tasks (Policy, line 1010)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Perform volume maintenance tasks = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3620,7 +3620,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [126] Act as part of the operating system (Policy, line 1025)
+    # [126] Act as part of the operating system (Policy, line 1018)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Act as part of the operating system = no one
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3645,7 +3645,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [127] Generate security audits (Policy, line 1033)
+    # [127] Generate security audits (Policy, line 1026)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Generate security audits = NT AUTHORITY\LOCAL SERVICE, NT AUTHORITY\NETWORK SERVICE
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3670,7 +3670,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [128] Profile single process (Policy, line 1041)
+    # [128] Profile single process (Policy, line 1034)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Profile single process = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3694,7 +3694,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [129] Modify firmware environment values (Policy, line 1049)
+    # [129] Modify firmware environment values (Policy, line 1042)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Modify firmware environment values = BUILTIN\Administrators
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\User Rights Assignment
@@ -3718,7 +3718,7 @@ $WsResources = @(
         AllowLockout = $false
     },
     # ----------------------------------------------------------------------------------------------
-    # [130] Network access: Allow anonymous SID/Name translation (Policy, line 1057)
+    # [130] Network access: Allow anonymous SID/Name translation (Policy, line 1050)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network access: Allow anonymous SID/Name translation = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -3743,7 +3743,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network access: Allow anonymous SID/Name translation'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [131] Network security: Force logoff when logon hours expire (Policy, line 1065)
+    # [131] Network security: Force logoff when logon hours expire (Policy, line 1058)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Network security: Force logoff when logon hours expire = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Local Policies\Security Options
@@ -3767,7 +3767,7 @@ $WsResources = @(
         Policy = @{ Title = 'Network security: Force logoff when logon hours expire'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [132] Audit Credential Validation (Policy, line 1073)
+    # [132] Audit Credential Validation (Policy, line 1066)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit Credential Validation = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Account Logon
@@ -3792,7 +3792,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [133] Audit Computer Account Management (Policy, line 1081)
+    # [133] Audit Computer Account Management (Policy, line 1074)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit Computer Account Management = Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Account Management
@@ -3815,7 +3815,7 @@ $WsResources = @(
         Failure = 'disabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [134] Audit Other Account Management Events (Policy, line 1089)
+    # [134] Audit Other Account Management Events (Policy, line 1082)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit Other Account Management Events = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Account Management
@@ -3838,7 +3838,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [135] Audit Security Group Management (Policy, line 1097)
+    # [135] Audit Security Group Management (Policy, line 1090)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit Security Group Management = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Account Management
@@ -3861,7 +3861,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [136] Audit User Account Management (Policy, line 1105)
+    # [136] Audit User Account Management (Policy, line 1098)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit User Account Management = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Account Management
@@ -3885,7 +3885,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [137] Audit PNP Activity (Policy, line 1113)
+    # [137] Audit PNP Activity (Policy, line 1106)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit PNP Activity = Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Detailed Tracking
@@ -3908,7 +3908,7 @@ $WsResources = @(
         Failure = 'disabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [138] Audit Process Creation (Policy, line 1121)
+    # [138] Audit Process Creation (Policy, line 1114)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit Process Creation = Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Detailed Tracking
@@ -3931,7 +3931,7 @@ $WsResources = @(
         Failure = 'disabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [139] Audit Directory Service Access (Policy, line 1129)
+    # [139] Audit Directory Service Access (Policy, line 1122)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit Directory Service Access = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\DS Access
@@ -3955,7 +3955,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [140] Audit Directory Service Changes (Policy, line 1137)
+    # [140] Audit Directory Service Changes (Policy, line 1130)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit Directory Service Changes = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\DS Access
@@ -3977,7 +3977,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [141] Audit Account Lockout (Policy, line 1145)
+    # [141] Audit Account Lockout (Policy, line 1138)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit Account Lockout = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
@@ -4000,7 +4000,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [142] Audit Group Membership (Policy, line 1153)
+    # [142] Audit Group Membership (Policy, line 1146)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit Group Membership = Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
@@ -4023,7 +4023,7 @@ $WsResources = @(
         Failure = 'disabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [143] Audit Logoff (Policy, line 1161)
+    # [143] Audit Logoff (Policy, line 1154)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit Logoff = Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
@@ -4045,7 +4045,7 @@ $WsResources = @(
         Failure = 'disabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [144] Audit Logon (Policy, line 1169)
+    # [144] Audit Logon (Policy, line 1162)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit Logon = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
@@ -4068,7 +4068,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [145] Audit Special Logon (Policy, line 1177)
+    # [145] Audit Special Logon (Policy, line 1170)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit Special Logon = Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Logon/Logoff
@@ -4091,7 +4091,7 @@ $WsResources = @(
         Failure = 'disabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [146] Audit Removable Storage (Policy, line 1185)
+    # [146] Audit Removable Storage (Policy, line 1178)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit Removable Storage = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Object Access
@@ -4115,7 +4115,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [147] Audit Audit Policy Change (Policy, line 1193)
+    # [147] Audit Audit Policy Change (Policy, line 1186)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit Audit Policy Change = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Policy Change
@@ -4139,7 +4139,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [148] Audit Authentication Policy Change (Policy, line 1201)
+    # [148] Audit Authentication Policy Change (Policy, line 1194)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit Authentication Policy Change = Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Policy Change
@@ -4161,7 +4161,7 @@ $WsResources = @(
         Failure = 'disabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [149] Audit Authorization Policy Change (Policy, line 1209)
+    # [149] Audit Authorization Policy Change (Policy, line 1202)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit Authorization Policy Change = Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Policy Change
@@ -4183,7 +4183,7 @@ $WsResources = @(
         Failure = 'disabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [150] Audit Sensitive Privilege Use (Policy, line 1217)
+    # [150] Audit Sensitive Privilege Use (Policy, line 1210)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit Sensitive Privilege Use = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\Privilege Use
@@ -4207,7 +4207,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [151] Audit IPsec Driver (Policy, line 1225)
+    # [151] Audit IPsec Driver (Policy, line 1218)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit IPsec Driver = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
@@ -4231,7 +4231,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [152] Audit Other System Events (Policy, line 1233)
+    # [152] Audit Other System Events (Policy, line 1226)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit Other System Events = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
@@ -4254,7 +4254,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [153] Audit Security State Change (Policy, line 1241)
+    # [153] Audit Security State Change (Policy, line 1234)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit Security State Change = Success
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
@@ -4276,7 +4276,7 @@ $WsResources = @(
         Failure = 'disabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [154] Audit Security System Extension (Policy, line 1249)
+    # [154] Audit Security System Extension (Policy, line 1242)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit Security System Extension = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
@@ -4298,7 +4298,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [155] Audit System Integrity (Policy, line 1257)
+    # [155] Audit System Integrity (Policy, line 1250)
     #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline
     #     Policy:     Audit System Integrity = Success and Failure
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Advanced Audit Policy Configuration\Audit Policies\System
@@ -4322,7 +4322,7 @@ $WsResources = @(
         Failure = 'enabled'
     },
     # ----------------------------------------------------------------------------------------------
-    # [156] Reset account lockout counter after (Policy, line 1265)
+    # [156] Reset account lockout counter after (Policy, line 1258)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Domain Security
     #     Policy:     Reset account lockout counter after = 15
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Account Lockout Policy
@@ -4346,7 +4346,7 @@ $WsResources = @(
         Policy = @{ Title = 'Reset account lockout counter after'; Value = '15'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [157] Minimum password age (Policy, line 1273)
+    # [157] Minimum password age (Policy, line 1266)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Domain Security
     #     Policy:     Minimum password age = 1
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Password Policy
@@ -4371,7 +4371,7 @@ $WsResources = @(
         Policy = @{ Title = 'Minimum password age'; Value = '1'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [158] Maximum password age (Policy, line 1281)
+    # [158] Maximum password age (Policy, line 1274)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Domain Security
     #     Policy:     Maximum password age = 60
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Password Policy
@@ -4395,7 +4395,7 @@ $WsResources = @(
         Policy = @{ Title = 'Maximum password age'; Value = '60'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [159] Account lockout threshold (Policy, line 1289)
+    # [159] Account lockout threshold (Policy, line 1282)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Domain Security
     #     Policy:     Account lockout threshold = 10
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Account Lockout Policy
@@ -4419,7 +4419,7 @@ $WsResources = @(
         Policy = @{ Title = 'Account lockout threshold'; Value = '10'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [160] Password must meet complexity requirements (Policy, line 1297)
+    # [160] Password must meet complexity requirements (Policy, line 1290)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Domain Security
     #     Policy:     Password must meet complexity requirements = Enabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Password Policy
@@ -4443,7 +4443,7 @@ $WsResources = @(
         Policy = @{ Title = 'Password must meet complexity requirements'; Value = 'Enabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [161] Account lockout duration (Policy, line 1305)
+    # [161] Account lockout duration (Policy, line 1298)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Domain Security
     #     Policy:     Account lockout duration = 15
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Account Lockout Policy
@@ -4468,7 +4468,7 @@ $WsResources = @(
         Policy = @{ Title = 'Account lockout duration'; Value = '15'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [162] Enforce password history (Policy, line 1313)
+    # [162] Enforce password history (Policy, line 1306)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Domain Security
     #     Policy:     Enforce password history = 24
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Password Policy
@@ -4492,7 +4492,7 @@ $WsResources = @(
         Policy = @{ Title = 'Enforce password history'; Value = '24'; Choices = @() }
     },
     # ----------------------------------------------------------------------------------------------
-    # [163] Store passwords using reversible encryption (Policy, line 1321)
+    # [163] Store passwords using reversible encryption (Policy, line 1314)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Domain Security
     #     Policy:     Store passwords using reversible encryption = Disabled
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Password Policy
@@ -4517,7 +4517,7 @@ $WsResources = @(
         Policy = @{ Title = 'Store passwords using reversible encryption'; Value = 'Disabled'; Choices = @(@{ Name = 'Enabled'; Data = 1 }, @{ Name = 'Disabled'; Data = 0 }) }
     },
     # ----------------------------------------------------------------------------------------------
-    # [164] Minimum password length (Policy, line 1329)
+    # [164] Minimum password length (Policy, line 1322)
     #     Set by the GPO SCM Windows 10 and Server 2016 - Domain Security
     #     Policy:     Minimum password length = 14
     #     GPO path:   Computer Configuration\Windows Settings\Security Settings\Account Policies\Password Policy
@@ -4538,12 +4538,36 @@ $WsResources = @(
         Ensure = 'Present'
         Value = 14
         Policy = @{ Title = 'Minimum password length'; Value = '14'; Choices = @() }
+    },
+    # ----------------------------------------------------------------------------------------------
+    # [165] AppLocker rules for domain controllers (AppLockerPolicy, line 1330)
+    #     Set by the GPO SCM Windows Server 2016 - Domain Controller Baseline: Executable and packaged app rules enforced; the default allow rules, with Chrome, Firefox and Internet Explorer denied
+    #     AppLocker:  AppLocker HKLM\SOFTWARE\Policies\Microsoft\Windows\SrpV2 (Appx, Exe) from catalog:msft-ws2016-dc-applocker.xml
+    #       Appx: Enabled
+    #         rule a9e18c21-ff8f-43cf-b9fc-db40eed693ba: Default: signed packaged apps, everyone
+    #       Exe: Enabled
+    #         rule 5e3ec135-b5af-4961-ae4d-cde98710afc9: Deny Google Chrome, everyone
+    #         rule 6db6c8f3-cf7c-4754-a438-94c95345bb53: Deny Mozilla Firefox, everyone
+    #         rule 881d54fe-3848-4d6a-95fd-42d48ebe60b8: Deny Internet Explorer, everyone
+    #         rule 921cc481-6e17-4653-8f75-050b80acca20: Default: Program Files, everyone
+    #         rule a61c8b2c-a319-4cd0-9690-d2177cad7b51: Default: Windows folder, everyone
+    #         rule fd686d83-a829-4351-8ff4-27c7de5755d2: Default: any path, Administrators
+    @{
+        Name = 'AppLocker rules for domain controllers'
+        Type = 'AppLockerPolicy'
+        Kind = 'AppLockerPolicy'
+        Id = $null
+        Target = 'AppLocker HKLM\SOFTWARE\Policies\Microsoft\Windows\SrpV2 (Appx, Exe)'
+        Hive = 'HKEY_LOCAL_MACHINE'
+        SubKey = 'SOFTWARE\Policies\Microsoft\Windows\SrpV2'
+        Exact = $true
+        Collections = @(@{ Type = 'Appx'; EnforcementMode = 'Enabled'; EnforcementData = [uint32]'1'; Rules = @(@{ Id = 'a9e18c21-ff8f-43cf-b9fc-db40eed693ba'; Name = 'Default: signed packaged apps, everyone'; Xml = '<FilePublisherRule Id="a9e18c21-ff8f-43cf-b9fc-db40eed693ba" Name="Default: signed packaged apps, everyone" Description="Lets everyone run packaged apps that carry any valid signature." UserOrGroupSid="S-1-1-0" Action="Allow"><Conditions><FilePublisherCondition PublisherName="*" ProductName="*" BinaryName="*"><BinaryVersionRange LowSection="0.0.0.0" HighSection="*"/></FilePublisherCondition></Conditions></FilePublisherRule>' }) }, @{ Type = 'Exe'; EnforcementMode = 'Enabled'; EnforcementData = [uint32]'1'; Rules = @(@{ Id = '5e3ec135-b5af-4961-ae4d-cde98710afc9'; Name = 'Deny Google Chrome, everyone'; Xml = '<FilePublisherRule Id="5e3ec135-b5af-4961-ae4d-cde98710afc9" Name="Deny Google Chrome, everyone" Description="Stops everyone from running chrome.exe signed by Google, whatever its version." UserOrGroupSid="S-1-1-0" Action="Deny"><Conditions><FilePublisherCondition PublisherName="O=GOOGLE INC, L=MOUNTAIN VIEW, S=CALIFORNIA, C=US" ProductName="GOOGLE CHROME" BinaryName="CHROME.EXE"><BinaryVersionRange LowSection="*" HighSection="*"/></FilePublisherCondition></Conditions></FilePublisherRule>' }, @{ Id = '6db6c8f3-cf7c-4754-a438-94c95345bb53'; Name = 'Deny Mozilla Firefox, everyone'; Xml = '<FilePublisherRule Id="6db6c8f3-cf7c-4754-a438-94c95345bb53" Name="Deny Mozilla Firefox, everyone" Description="Stops everyone from running firefox.exe signed by Mozilla, whatever its version." UserOrGroupSid="S-1-1-0" Action="Deny"><Conditions><FilePublisherCondition PublisherName="O=MOZILLA CORPORATION, L=MOUNTAIN VIEW, S=CA, C=US" ProductName="FIREFOX" BinaryName="FIREFOX.EXE"><BinaryVersionRange LowSection="*" HighSection="*"/></FilePublisherCondition></Conditions></FilePublisherRule>' }, @{ Id = '881d54fe-3848-4d6a-95fd-42d48ebe60b8'; Name = 'Deny Internet Explorer, everyone'; Xml = '<FilePublisherRule Id="881d54fe-3848-4d6a-95fd-42d48ebe60b8" Name="Deny Internet Explorer, everyone" Description="Stops everyone from running iexplore.exe signed by Microsoft, whatever its version." UserOrGroupSid="S-1-1-0" Action="Deny"><Conditions><FilePublisherCondition PublisherName="O=MICROSOFT CORPORATION, L=REDMOND, S=WASHINGTON, C=US" ProductName="INTERNET EXPLORER" BinaryName="IEXPLORE.EXE"><BinaryVersionRange LowSection="*" HighSection="*"/></FilePublisherCondition></Conditions></FilePublisherRule>' }, @{ Id = '921cc481-6e17-4653-8f75-050b80acca20'; Name = 'Default: Program Files, everyone'; Xml = '<FilePathRule Id="921cc481-6e17-4653-8f75-050b80acca20" Name="Default: Program Files, everyone" Description="Lets everyone run programs under %PROGRAMFILES%." UserOrGroupSid="S-1-1-0" Action="Allow"><Conditions><FilePathCondition Path="%PROGRAMFILES%\*"/></Conditions></FilePathRule>' }, @{ Id = 'a61c8b2c-a319-4cd0-9690-d2177cad7b51'; Name = 'Default: Windows folder, everyone'; Xml = '<FilePathRule Id="a61c8b2c-a319-4cd0-9690-d2177cad7b51" Name="Default: Windows folder, everyone" Description="Lets everyone run programs under %WINDIR%." UserOrGroupSid="S-1-1-0" Action="Allow"><Conditions><FilePathCondition Path="%WINDIR%\*"/></Conditions></FilePathRule>' }, @{ Id = 'fd686d83-a829-4351-8ff4-27c7de5755d2'; Name = 'Default: any path, Administrators'; Xml = '<FilePathRule Id="fd686d83-a829-4351-8ff4-27c7de5755d2" Name="Default: any path, Administrators" Description="Lets members of the local Administrators group run programs from any folder." UserOrGroupSid="S-1-5-32-544" Action="Allow"><Conditions><FilePathCondition Path="*"/></Conditions></FilePathRule>' }) })
     }
 )
 #endregion
 
 #region Runtime (winstate 0.1.0)
-# winstate runtime 0.1.0 sha256:562929c4fa362994eba375cf26b34ff7fc8d52ba75ce57b598e110ec0a3d2e9c
+# winstate runtime 0.1.0 sha256:a9c5d2cd1aa0b10c4acb1be158690d3b5b4dba4cb3dab25b8e313f44273f2730
 # --- runtime: src/compile/runtime/core.ps1 ---
 # The engine core shared by every generated script: the kind and store tables, the run
 # (Invoke-WsConfiguration), the condition rules and the output. It knows no kind's internals:
@@ -9372,16 +9396,18 @@ function Format-WsAuditPolicyStateText {
 # enforced, absent not configured) and one key per rule id whose Value holds the rule's XML. Reads
 # and writes go through the registry store (live or .reg) and the registry kind's own functions.
 
-function ConvertTo-WsCanonicalXml {
+function ConvertTo-WsAppLockerRuleFacts {
     <#
     .SYNOPSIS
-    One text for any spelling of the same XML element: attributes sorted by name, whitespace between
-    elements dropped, empty elements closed the same way. Returns $null for text that is not XML.
+    A rule's facts, the one comparison rule (ruleFacts in kind.ts, same cases): a line per element,
+    attribute ('path@Name=value') and text ('path#text=value'), sorted ordinally; Name and
+    Description left out (labels only), the Id in lower case. Returns @{ Name; Facts } or $null for
+    text that is not XML.
     .PARAMETER Text
-    The XML of one element (an AppLocker rule).
+    The XML of one rule element.
     #>
     [CmdletBinding()]
-    [OutputType([string])]
+    [OutputType([hashtable])]
     param([AllowEmptyString()] [AllowNull()] [string] $Text)
     if (-not $Text) { return $null }
     # No DTD: a rule never has one, and entity expansion must not be possible.
@@ -9397,21 +9423,88 @@ function ConvertTo-WsCanonicalXml {
     } catch {
         return $null
     }
-    return (ConvertTo-WsCanonicalNode -Node $document.DocumentElement)
+    # Methods, not properties: PowerShell's XML adapter shows attributes as properties ($rule.Name is the Name attribute).
+    $root = $document.get_DocumentElement()
+    $lines = [System.Collections.Generic.List[string]]::new()
+    Add-WsAppLockerNodeFacts -Node $root -Path $root.get_Name() -Root $true -Lines $lines
+    $lines.Sort([System.StringComparer]::Ordinal)
+    return @{ Name = $root.GetAttribute('Name'); Facts = $lines.ToArray() }
 }
 
-function ConvertTo-WsCanonicalNode {
-    param([System.Xml.XmlNode] $Node)
-    $attributes = @($Node.Attributes | Sort-Object -Property Name | ForEach-Object { ' {0}="{1}"' -f $_.Name, [System.Security.SecurityElement]::Escape($_.Value) })
-    $children = foreach ($child in $Node.ChildNodes) {
-        if ($child.NodeType -eq [System.Xml.XmlNodeType]::Element) { ConvertTo-WsCanonicalNode -Node $child }
-        elseif ($child.NodeType -eq [System.Xml.XmlNodeType]::Text -or $child.NodeType -eq [System.Xml.XmlNodeType]::CDATA) { [System.Security.SecurityElement]::Escape($child.Value.Trim()) }
+function Add-WsAppLockerNodeFacts {
+    param([System.Xml.XmlNode] $Node, [string] $Path, [bool] $Root, [System.Collections.Generic.List[string]] $Lines)
+    $Lines.Add($Path)
+    foreach ($attribute in $Node.get_Attributes()) {
+        $name = $attribute.get_Name()
+        if ($Root -and ($name -ceq 'Name' -or $name -ceq 'Description')) { continue }
+        $value = $attribute.get_Value()
+        if ($Root -and $name -ceq 'Id') { $value = $value.ToLowerInvariant() }
+        $Lines.Add(('{0}@{1}={2}' -f $Path, $name, $value))
     }
-    return ('<{0}{1}>{2}</{0}>' -f $Node.Name, ($attributes -join ''), ($children -join ''))
+    $text = ''
+    $seen = [System.Collections.Generic.Dictionary[string, int]]::new([System.StringComparer]::Ordinal)
+    foreach ($child in $Node.get_ChildNodes()) {
+        $type = $child.get_NodeType()
+        if ($type -eq [System.Xml.XmlNodeType]::Text -or $type -eq [System.Xml.XmlNodeType]::CDATA) { $text += $child.get_Value().Trim() }
+    }
+    if ($text -ne '') { $Lines.Add(('{0}#text={1}' -f $Path, $text)) }
+    foreach ($child in $Node.get_ChildNodes()) {
+        if ($child.get_NodeType() -ne [System.Xml.XmlNodeType]::Element) { continue }
+        $name = $child.get_Name()
+        $n = 1
+        # Ordinal: element names are case-sensitive (a hashtable's keys are not).
+        if ($seen.ContainsKey($name)) { $n = $seen[$name] + 1 }
+        $seen[$name] = $n
+        $childPath = $Path + '/' + $name
+        if ($n -gt 1) { $childPath += ('[{0}]' -f $n) }
+        Add-WsAppLockerNodeFacts -Node $child -Path $childPath -Root $false -Lines $Lines
+    }
+}
+
+function Test-WsAppLockerFactsEqual {
+    param([string[]] $Wanted, [string[]] $Actual)
+    if ($null -eq $Actual -or $Wanted.Count -ne $Actual.Count) { return $false }
+    for ($i = 0; $i -lt $Wanted.Count; $i++) { if (-not [string]::Equals($Wanted[$i], $Actual[$i], [System.StringComparison]::Ordinal)) { return $false } }
+    return $true
+}
+
+function Get-WsAppLockerRuleDifference {
+    <#
+    .SYNOPSIS
+    Where two rules' facts differ (ruleDifference in kind.ts): 'rule type', or attribute and element
+    paths below the rule such as 'Action' or 'Conditions/FilePathCondition@Path'; an element only
+    one side has stands for everything below it.
+    #>
+    [CmdletBinding()]
+    [OutputType([string[]])]
+    param([string[]] $Wanted, [string[]] $Actual)
+    $root = $Wanted[0]
+    if (-not [string]::Equals($root, $Actual[0], [System.StringComparison]::Ordinal)) { return , @('rule type') }
+    $inWanted = [System.Collections.Generic.HashSet[string]]::new([string[]]$Wanted, [System.StringComparer]::Ordinal)
+    $inActual = [System.Collections.Generic.HashSet[string]]::new([string[]]$Actual, [System.StringComparer]::Ordinal)
+    $changed = [System.Collections.Generic.List[string]]::new()
+    foreach ($line in $Wanted) { if (-not $inActual.Contains($line)) { $changed.Add($line) } }
+    foreach ($line in $Actual) { if (-not $inWanted.Contains($line)) { $changed.Add($line) } }
+    $changed.Sort([System.StringComparer]::Ordinal)
+    $names = [System.Collections.Generic.List[string]]::new()
+    foreach ($line in $changed) {
+        $cut = $line.IndexOf([char]'=')
+        $name = $line
+        if ($cut -ge 0) { $name = $line.Substring(0, $cut) }
+        $name = $name.Substring($root.Length)
+        if ($name.StartsWith('@') -or $name.StartsWith('/')) { $name = $name.Substring(1) }
+        $covered = $names.Contains($name)
+        foreach ($known in $names) {
+            if ($known.Contains('@') -or $known.Contains('#')) { continue }
+            if ($name.StartsWith($known + '/', [System.StringComparison]::Ordinal) -or $name.StartsWith($known + '@', [System.StringComparison]::Ordinal) -or $name.StartsWith($known + '#', [System.StringComparison]::Ordinal)) { $covered = $true }
+        }
+        if (-not $covered) { $names.Add($name) }
+    }
+    return , $names.ToArray()
 }
 
 function Get-WsAppLockerCollectionState {
-    # One collection as the store holds it: its enforcement and its rules (id -> Name, canonical XML).
+    # One collection as the store holds it: its enforcement and its rules (id -> Name, Facts: $null when the XML cannot be read).
     param([hashtable] $Store, [string] $Hive, [string] $SubKey)
     $state = @{ KeyExists = $false; EnforcementMode = 'NotConfigured'; Rules = [ordered]@{} }
     $tree = & $Store.Ops.Tree -Store $Store -Hive $Hive -SubKey $SubKey
@@ -9433,13 +9526,14 @@ function Get-WsAppLockerCollectionState {
         if ($id.Contains('\')) { continue }
         $xml = $null
         foreach ($value in $key.Values) { if ($value.Name -eq 'Value' -and $value.Kind -eq 'String') { $xml = [string]$value.Data } }
-        $canonical = ConvertTo-WsCanonicalXml -Text $xml
+        $read = ConvertTo-WsAppLockerRuleFacts -Text $xml
         $name = '?'
-        if ($null -ne $canonical) {
-            $match = [regex]::Match($canonical, '\sName="([^"]*)"')
-            if ($match.Success) { $name = [System.Net.WebUtility]::HtmlDecode($match.Groups[1].Value) }
+        $facts = $null
+        if ($null -ne $read) {
+            $facts = $read.Facts
+            if ($read.Name) { $name = $read.Name }
         }
-        $state.Rules[$id.ToLowerInvariant()] = @{ Name = $name; Canonical = $canonical }
+        $state.Rules[$id.ToLowerInvariant()] = @{ Name = $name; Facts = $facts }
     }
     return $state
 }
@@ -9462,7 +9556,7 @@ function Get-WsAppLockerPolicyStates {
     Each AppLocker resource's rule collections compared rule by rule with the store.
     .OUTPUTS
     Per resource @{ View; Differing }: the view lists each collection's enforcement and rules (id ->
-    name); Differing names each difference, e.g. 'Exe rule 921cc481-... (Name): differs'.
+    name); Differing names each difference, e.g. 'Exe rule 921cc481-... (Name): differs in Action'.
     .PARAMETER Store
     A registry store.
     .PARAMETER Resources
@@ -9489,7 +9583,15 @@ function Get-WsAppLockerPolicyStates {
             foreach ($rule in $wanted.Rules) {
                 $null = $ids.Add($rule.Id)
                 if (-not $state.Rules.Contains($rule.Id)) { $differing.Add(('{0} rule {1} ({2}): missing' -f $wanted.Type, $rule.Id, $rule.Name)) }
-                elseif ($state.Rules[$rule.Id].Canonical -cne (ConvertTo-WsCanonicalXml -Text $rule.Xml)) { $differing.Add(('{0} rule {1} ({2}): differs' -f $wanted.Type, $rule.Id, $rule.Name)) }
+                else {
+                    $actual = $state.Rules[$rule.Id].Facts
+                    $facts = (ConvertTo-WsAppLockerRuleFacts -Text $rule.Xml).Facts
+                    if ($null -eq $actual) { $differing.Add(('{0} rule {1} ({2}): differs: its XML cannot be read' -f $wanted.Type, $rule.Id, $rule.Name)) }
+                    elseif (-not (Test-WsAppLockerFactsEqual -Wanted $facts -Actual $actual)) {
+                        $where = Get-WsAppLockerRuleDifference -Wanted $facts -Actual $actual
+                        $differing.Add(('{0} rule {1} ({2}): differs in {3}' -f $wanted.Type, $rule.Id, $rule.Name, ($where -join ', ')))
+                    }
+                }
             }
             if ($resource.Exact) {
                 foreach ($id in $state.Rules.Keys) {
@@ -9533,7 +9635,8 @@ function Get-WsAppLockerRegistryRows {
         $ids = [System.Collections.Generic.HashSet[string]]::new()
         foreach ($rule in $wanted.Rules) {
             $null = $ids.Add($rule.Id)
-            if ($state.Rules.Contains($rule.Id) -and $state.Rules[$rule.Id].Canonical -ceq (ConvertTo-WsCanonicalXml -Text $rule.Xml)) { continue }
+            # A rule with the same facts stays as it is, whatever it is called.
+            if ($state.Rules.Contains($rule.Id) -and (Test-WsAppLockerFactsEqual -Wanted (ConvertTo-WsAppLockerRuleFacts -Text $rule.Xml).Facts -Actual $state.Rules[$rule.Id].Facts)) { continue }
             $row = $base.Clone(); $row.SubKey = $collectionKey + '\' + $rule.Id; $row.ValueName = 'Value'
             $row.Ensure = 'Present'; $row.ValueType = 'String'; $row.ValueData = [string]$rule.Xml
             $rows.Add($row)

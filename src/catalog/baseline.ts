@@ -3,6 +3,7 @@
  * settings each one sets and to what. A baseline is the one place its references live: loading the
  * catalog adds each setting's CIS number or Microsoft GPO name to the entry's references.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectPath } from '../paths.js';
 import type { Catalog, CatalogEntry } from './catalog.js';
@@ -36,6 +37,22 @@ export interface BaselineKindValue {
   failure?: 'enabled' | 'disabled';
 }
 
+/**
+ * A setting the baseline makes as a whole policy file (AppLocker rule collections) rather than as a
+ * catalog entry: a resource of that kind whose file the catalog ships (src/catalog/policies).
+ */
+export interface BaselinePolicyFile {
+  ref: string;
+  /** The resource's name in a generated document. */
+  title: string;
+  type: 'AppLockerPolicy';
+  /** File name in src/catalog/policies; documents name it catalog:<file>. */
+  file: string;
+  setting?: string;
+  level?: string;
+  scope: Scope[];
+}
+
 export interface NotExpressible {
   ref: string;
   title: string;
@@ -55,19 +72,25 @@ export interface Baseline {
   source: { description: string; files: { repository: string; path: string; commit: string }[] };
   levels?: string[];
   settings: BaselineSetting[];
+  policyFiles?: BaselinePolicyFile[];
   notExpressible: NotExpressible[];
 }
 
 export const BASELINES_DIR = projectPath('src', 'catalog', 'baselines');
 export const BASELINE_SCHEMA_FILE = projectPath('src', 'catalog', 'baseline.schema.json');
+/** Policy files baselines set whole (BaselinePolicyFile.file); the AppLocker kind resolves catalog:<file> here. */
+export const CATALOG_POLICIES_DIR = projectPath('src', 'catalog', 'policies');
 
 /** Reads and schema-checks every baseline file, in file name order. */
 export function loadBaselines(dir = BASELINES_DIR): Baseline[] {
   return readJsonFiles<Baseline>(dir, BASELINE_SCHEMA_FILE, 'baseline').map(({ file, data: baseline }) => {
     // The newest version of a baseline is <id>.json; an older one kept by request is <id>@<version>.json.
     if (file !== `${baseline.id}.json` && file !== `${baseline.id}@${bareVersion(baseline.version)}.json`) throw new Error(`baseline ${join(dir, file)}: id '${baseline.id}' and version '${baseline.version}' do not match the file name`);
-    for (const s of baseline.settings) {
+    for (const s of [...baseline.settings, ...(baseline.policyFiles ?? [])]) {
       if (s.level !== undefined && !(baseline.levels ?? []).includes(s.level)) throw new Error(`baseline ${baseline.id}: ${s.ref} has level '${s.level}', not one of its levels`);
+    }
+    for (const p of baseline.policyFiles ?? []) {
+      if (!existsSync(join(CATALOG_POLICIES_DIR, p.file))) throw new Error(`baseline ${baseline.id}: ${p.ref} names policy file ${join(CATALOG_POLICIES_DIR, p.file)}, which does not exist`);
     }
     return baseline;
   });
@@ -123,9 +146,29 @@ export function selectSettings<T extends { scope?: Scope[]; level?: string }>(ba
   return items.filter((s) => (scope === undefined || !s.scope || s.scope.includes(scope)) && (allowed === undefined || s.level === undefined || allowed.has(s.level)));
 }
 
-/** A baseline's settings for one role and level as Policy resources, the way a document writes them. */
+/** Every setting of a baseline, catalog entries and policy files: what its counts count. */
+export function allSettings(baseline: Baseline): (BaselineSetting | BaselinePolicyFile)[] {
+  return [...baseline.settings, ...(baseline.policyFiles ?? [])];
+}
+
+/**
+ * A baseline's settings for one role and level as resources, the way a document writes them: Policy
+ * resources (or the entry's own kind), then the policy files as resources of their kind naming
+ * the shipped file as catalog:<file>, which resolves wherever the document is written or included.
+ */
 export function baselineResources(baseline: Baseline, catalog: Catalog, options: { scope?: Scope; level?: string } = {}): Record<string, unknown>[] {
   const names = new Set<string>();
+  const policyFiles = selectSettings(baseline, baseline.policyFiles ?? [], options.scope, options.level).map((p) => {
+    names.add(p.title.toLowerCase());
+    const metadata: Record<string, unknown> = { scope: [...p.scope] };
+    if (baseline.referenceKind === 'cis') metadata.references = { cis: [p.ref] };
+    const description = [baseline.referenceKind === 'microsoft' ? `Set by the GPO ${p.ref}` : `${baseline.publisher} ${p.ref}${p.level ? ` (${p.level})` : ''}`, p.setting].filter(Boolean).join(': ');
+    return { name: p.title, type: p.type, description, metadata, properties: { policyFile: `catalog:${p.file}` } };
+  });
+  return [...entryResources(baseline, catalog, options, names), ...policyFiles];
+}
+
+function entryResources(baseline: Baseline, catalog: Catalog, options: { scope?: Scope; level?: string }, names: Set<string>): Record<string, unknown>[] {
   return selectSettings(baseline, baseline.settings, options.scope, options.level).map((s) => {
     const entry = catalog.find(s.entry);
     if (!entry) throw new Error(`baseline ${baseline.id}: ${s.ref} names catalog entry '${s.entry}', which does not exist`);

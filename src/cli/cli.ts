@@ -74,6 +74,8 @@ usage:
   winstate baseline list [--json]                  the CIS and Microsoft baselines the catalog ships
   winstate baseline <id>[@version] --scope MS|DC [--level L1|L2|NG] [-o file.yaml]
                                                    a shipped baseline as a document of Policy resources
+                                                   (and of its policy files: AppLockerPolicy resources
+                                                   naming catalog:<file>, found wherever the document is)
 
 options (each command takes only its own; --name=value works as --name value):
   --snapshot <file>      work on exported files instead of the live machine, one per kind, told by

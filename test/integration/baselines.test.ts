@@ -74,11 +74,19 @@ test('CLI: baseline list names each baseline and version with its counts per lev
       }
     }
   }
+  // The Microsoft DC GPO's AppLocker rules: one setting made as a policy file, counted for DC only.
+  const msft = (JSON.parse(list.stdout) as { name: string; policyFiles: { type: string; policyFile: string; scope: string[]; registryValues: string[] }[] }[]).find((r) => r.name === 'msft-ws2016')!;
+  assert.equal(msft.policyFiles.map((p) => [p.type, p.policyFile, p.scope]), [['AppLockerPolicy', 'catalog:msft-ws2016-dc-applocker.xml', ['DC']]]);
+  // By key and value name, the values it sets are the Microsoft table's nine SrpV2 rows.
+  const srp = (JSON.parse(readFileSync('test/fixtures/references/msft-ws2016-baseline.json', 'utf8')) as { settings: { hive: string; key: string; valueName: string }[] }).settings
+    .filter((r) => /\\SrpV2\\/i.test(r.key)).map((r) => `${r.hive}\\${r.key}!${r.valueName}`.toLowerCase());
+  assert.equal(msft.policyFiles[0]!.registryValues.map((v) => v.toLowerCase()).sort(), srp.sort());
   const cis = rows[0]!;
   assert.ok(cis.byLevel.L1! > 250 && cis.byLevel.L2! > 50 && cis.byLevel.NG === 7, JSON.stringify(cis.byLevel));
   const text = await runCli(['baseline', 'list']);
   assert.match(text.stdout, /^cis-ws2016 +v3\.0\.0 +CIS Microsoft Windows Server 2016 Benchmark\n/m);
   assert.match(text.stdout, /^cis-ws2016@1\.2\.0 +v1\.2\.0 /m);
+  assert.match(text.stdout, /^ +AppLockerPolicy catalog:msft-ws2016-dc-applocker\.xml \[DC\]: AppLocker rules for domain controllers$/m);
   assert.match(text.stdout, new RegExp(`per document: MS L1 ${cis.byScope.MS.byLevel.L1}, L2 ${cis.byScope.MS.byLevel.L2}, NG ${cis.byScope.MS.byLevel.NG}; DC L1 ${cis.byScope.DC.byLevel.L1},`));
   const old = await runCli(['baseline', 'cis-ws2016@1.2.0', '--scope', 'MS', '--level', 'L1']);
   assert.is(old.code, 0);

@@ -11,6 +11,8 @@ import { psJoin, psLiteral, PsTyped, ps } from '../../src/compile/quote.js';
 import type { KindName } from '../../src/kinds/kind.js';
 import type { StateView } from '../../src/engine/results.js';
 import { KindsShell } from '../kinds-helpers.js';
+import { parseXml } from '../../src/catalog/stig/xml.js';
+import { ruleDifference, ruleFacts } from '../../src/kinds/applocker/kind.js';
 
 const shell = new KindsShell();
 test.after(() => shell.close());
@@ -49,6 +51,28 @@ test('each kind\'s Format function, found through the kind table, words every sh
   assert.is(texts.length, cases.length);
   const differing = cases.map((c, i) => ({ c, got: texts[i] })).filter(({ c, got }) => got !== c.text).map(({ c, got }) => `${c.kind} ${JSON.stringify(c.view)}: runtime "${got}", expected "${c.text}"`);
   assert.equal(differing, []);
+});
+
+test('AppLocker rule facts and differences: ConvertTo-WsAppLockerRuleFacts and Get-WsAppLockerRuleDifference answer every shared case as ruleFacts and ruleDifference do', async () => {
+  const { facts, differences } = JSON.parse(readFileSync(projectPath('test', 'fixtures', 'kinds', 'applocker-rule-cases.json'), 'utf8')) as {
+    facts: { xml: string; facts: string[] }[];
+    differences: { wanted: string; actual: string; where: string[] }[];
+  };
+  const of = (xml: string) => ruleFacts(parseXml(xml));
+  for (const c of facts) assert.equal(of(c.xml), c.facts, `TypeScript: ${c.xml}`);
+  for (const c of differences) assert.equal(ruleDifference(of(c.wanted), of(c.actual)), c.where, `TypeScript: ${c.actual}`);
+  assert.equal(facts[0]!.facts, facts[1]!.facts, 'labels, attribute order, Id case and spelling do not count');
+  assert.ok(differences.some((c) => c.where.length === 0) && differences.some((c) => c.where.length > 1), 'cases with no and with several differences');
+
+  const got = await shell.json<{ facts: string[]; where: string[] }>(ps`
+    $factsOf = { param($xml) [string[]](ConvertTo-WsAppLockerRuleFacts -Text $xml).Facts }
+    foreach ($xml in @(${psJoin(facts.map((c) => ps`${c.xml}`), ', ')})) { [pscustomobject]@{ facts = @(& $factsOf $xml); where = @() } }
+    foreach ($pair in @(${psJoin(differences.map((c) => ps`@(${c.wanted}, ${c.actual})`), ', ')})) {
+      [pscustomobject]@{ facts = @(); where = [string[]](Get-WsAppLockerRuleDifference -Wanted (& $factsOf $pair[0]) -Actual (& $factsOf $pair[1])) }
+    }`);
+  assert.is(got.length, facts.length + differences.length);
+  facts.forEach((c, i) => assert.equal(got[i]!.facts, c.facts, `PowerShell: ${c.xml}`));
+  differences.forEach((c, i) => assert.equal(got[facts.length + i]!.where, c.where, `PowerShell: ${c.actual}`));
 });
 
 test.run();

@@ -4,13 +4,16 @@
 import { test } from 'uvu';
 import { registrySpec } from '../../src/kinds/registry/kind.js';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { isRegistryEntry, loadCatalog, type RegistryCatalogEntry as CatalogEntry } from '../../src/catalog/catalog.js';
-import { findBaseline, selectSettings, type Baseline, type BaselineSetting } from '../../src/catalog/baseline.js';
+import { allSettings, BASELINES_DIR, CATALOG_POLICIES_DIR, findBaseline, loadBaselines, selectSettings, type Baseline, type BaselineSetting } from '../../src/catalog/baseline.js';
 import { baselineDocument } from '../../src/catalog/baseline-document.js';
 import { validateText } from '../../src/document/validate.js';
 import { normaliseData } from '../../src/kinds/registry/data.js';
+import { CATALOG_POLICY_NAME, readAppLockerPolicy, ruleDifference, ruleFacts } from '../../src/kinds/applocker/kind.js';
+import { parseXml } from '../../src/catalog/stig/xml.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(resolve(process.cwd(), 'test', 'fixtures', 'references', name), 'utf8'));
 const CIS = fixture('cis-ws2016.json') as {
@@ -239,9 +242,12 @@ test('ASR rules: one entry per rule GUID under the Rules key, REG_SZ with Block/
   assert.ok(bad.diagnostics.length > 0, 'a rule without Warn refuses it');
 });
 
+/** The table's AppLocker rows (SrpV2): the DC GPO's rule collections, which the baseline sets as one policy file. */
+const isAppLockerRow = (r: { key: string }) => /\\SrpV2\\/i.test(r.key);
+
 test('Microsoft baseline: every registry value of the table is a setting per GPO with its data, or listed with a reason', () => {
   const b = baseline('msft-ws2016');
-  const rows = MS.settings.flatMap((r) =>
+  const rows = MS.settings.filter((r) => !isAppLockerRow(r)).flatMap((r) =>
       r.gpoDisplayNames.map((gpo) => {
         const scope = r.gpoDisplayNames.length === 2 && r.scope.length === 2 ? [gpo.includes('Domain Controller') ? 'DC' : 'MS'] : r.scope;
         return {
@@ -265,8 +271,71 @@ test('Microsoft baseline: every registry value of the table is a setting per GPO
   for (const entry of ['firewall-policy-version', 'powershell-script-block-invocation-logging']) {
     assert.equal(b.settings.filter((s) => s.entry === entry).flatMap((s) => s.scope).sort(), ['DC', 'MS'], entry);
   }
-  const left = b.notExpressible.filter((n) => !/AppLocker/.test(n.title) && !/Credential Guard/.test(n.reason));
-  assert.equal(left.map((n) => n.title), [], 'only AppLocker rules and Credential Guard on DCs are left out');
+  const left = b.notExpressible.filter((n) => !/Credential Guard/.test(n.reason));
+  assert.equal(left.map((n) => n.title), [], 'only Credential Guard on DCs is left out');
+
+  // Coverage of the table's 116 rows: each is a setting of the catalog (for at least one of its GPOs) or an AppLocker row the policy file sets.
+  const settingPaths = new Set(registryPart(b).settings.map((s) => `${s.ref}|${entryKey(catalog.find(s.entry) as CatalogEntry)}`));
+  const covered = MS.settings.filter((r) => isAppLockerRow(r) || r.gpoDisplayNames.some((gpo) => settingPaths.has(`${gpo}|${keyOf(r.hive, r.key, r.valueName)}`)));
+  assert.is(MS.settings.length, 116);
+  assert.is(covered.length, MS.settings.length, `not covered: ${MS.settings.filter((r) => !covered.includes(r)).map((r) => r.key).join('; ')}`);
+});
+
+test('Microsoft baseline: the DC GPO\'s AppLocker rows (SrpV2) are the shipped policy file: enforcement per collection, each rule by id, SID, action and conditions', () => {
+  const b = baseline('msft-ws2016');
+  const rows = MS.settings.filter(isAppLockerRow);
+  assert.is(rows.length, 9);
+  assert.equal(b.policyFiles!.map((p) => [p.ref, p.type, p.file, p.scope]), [['SCM Windows Server 2016 - Domain Controller Baseline', 'AppLockerPolicy', 'msft-ws2016-dc-applocker.xml', ['DC']]]);
+  for (const r of rows) assert.equal([r.gpoDisplayNames, r.scope], [['SCM Windows Server 2016 - Domain Controller Baseline'], ['DC']], r.key);
+  const read = readAppLockerPolicy(resolve(CATALOG_POLICIES_DIR, b.policyFiles![0]!.file));
+  if ('problem' in read) throw new Error(read.problem);
+  const MODES: Record<number, string> = { 0: 'AuditOnly', 1: 'Enabled' };
+  const seen: string[] = [];
+  for (const r of rows) {
+    const [, type, id] = /\\SrpV2\\([^\\]+)(?:\\([^\\]+))?$/i.exec(r.key)!;
+    const collection = read.collections.find((c) => c.type === type);
+    assert.ok(collection, `${r.key}: the file has a ${type} collection`);
+    if (id === undefined) {
+      assert.equal([r.valueName, r.valueType], ['EnforcementMode', 'DWord']);
+      assert.is(collection!.enforcementMode, MODES[r.data as number], `${type} enforcement`);
+      seen.push(type!);
+      continue;
+    }
+    assert.equal([r.valueName, r.valueType], ['Value', 'String']);
+    const rule = collection!.rules.find((x) => x.id === id!.toLowerCase());
+    assert.ok(rule, `${type} rule ${id} is in the file`);
+    const theirs = parseXml(r.data as string);
+    // Equal facts: id, type, SID, action and every condition; only the labels are ours.
+    assert.equal(ruleDifference(ruleFacts(theirs), rule!.facts), [], `${type} rule ${id}`);
+    assert.is.not(rule!.name, theirs.attributes.Name, `${type} rule ${id}: a name in our own words`);
+    if (theirs.attributes.Description) assert.is.not(parseXml(rule!.xml).attributes.Description, theirs.attributes.Description, `${type} rule ${id}: a description in our own words`);
+    seen.push(`${type}/${id}`);
+  }
+  // Nothing in the file beyond the rows: the GPO leaves Dll, Msi and Script unconfigured (key only), so the file has no such collection.
+  assert.equal(read.collections.flatMap((c) => [c.type, ...c.rules.map((x) => `${c.type}/${x.id}`)]).sort(), seen.sort());
+  // One condition changed is a difference, named where it is.
+  const pf = read.collections.find((c) => c.type === 'Exe')!.rules.find((x) => x.id === '921cc481-6e17-4653-8f75-050b80acca20')!;
+  const moved = parseXml(pf.xml.replace('%PROGRAMFILES%\\*', '%PROGRAMFILES%\\Contoso\\*'));
+  assert.equal(ruleDifference(pf.facts, ruleFacts(moved)), ['Conditions/FilePathCondition@Path']);
+});
+
+test('a baseline\'s policy files are schema-checked and must exist: a wrong type, a path instead of a file name, a missing file or field is refused', () => {
+  const shipped = JSON.parse(readFileSync(join(BASELINES_DIR, 'msft-ws2016.json'), 'utf8')) as Baseline;
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ type: 'Registry' }, /policyFiles\/0\/type must be equal to one of the allowed values/],
+    [{ file: '../entries/x.xml' }, /policyFiles\/0\/file must match pattern/],
+    [{ scope: [] }, /policyFiles\/0\/scope must NOT have fewer than 1 items/],
+    [{ title: undefined }, /policyFiles\/0 must have required property 'title'/],
+    [{ file: 'no-such-policy.xml' }, /names policy file .*no-such-policy\.xml, which does not exist/],
+  ];
+  const schema = JSON.parse(readFileSync(resolve(process.cwd(), 'src', 'catalog', 'baseline.schema.json'), 'utf8')) as { properties: { policyFiles: { items: { properties: { file: { pattern: string } } } } } };
+  assert.is(schema.properties.policyFiles.items.properties.file.pattern, CATALOG_POLICY_NAME.source, 'one rule for a policy file name: the schema and catalog:<name>');
+  for (const [change, message] of cases) {
+    const dir = mkdtempSync(join(tmpdir(), 'winstate-baseline-'));
+    const policy = JSON.parse(JSON.stringify({ ...shipped.policyFiles![0]!, ...change })) as Record<string, unknown>;
+    writeFileSync(join(dir, 'msft-ws2016.json'), JSON.stringify({ ...shipped, policyFiles: [policy] }));
+    assert.throws(() => loadBaselines(dir), message, JSON.stringify(change));
+  }
 });
 
 test('every baseline document (each role and level) validates, and catalog references name the baselines', () => {
@@ -276,10 +345,14 @@ test('every baseline document (each role and level) validates, and catalog refer
         const doc = baselineDocument(b, catalog, { scope, level });
         const result = validateText(`${doc.documentName}.yaml`, doc.yaml, { catalog });
         assert.equal(result.diagnostics.map((d) => d.message), [], doc.documentName);
-        assert.is(result.plan!.resources.length, selectSettings(b, b.settings, scope, level).length);
+        assert.is(result.plan!.resources.length, selectSettings(b, allSettings(b), scope, level).length);
       }
     }
   }
+  // Included rather than written out, the policy file resolves the same way (catalog:<file>).
+  const included = validateText('dc.yaml', 'metadata: { name: dc }\ninclude:\n  - { baseline: msft-ws2016, scope: DC }\n', { catalog });
+  assert.equal(included.diagnostics.map((d) => d.message), []);
+  assert.equal(included.plan!.resources.filter((r) => r.kind === 'AppLockerPolicy').map((r) => [r.name, r.target]), [['AppLocker rules for domain controllers', 'AppLocker HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\SrpV2 (Appx, Exe)']]);
   for (const b of catalog.baselines) for (const n of b.notExpressible) assert.not.match(n.reason, /no catalog entry/, `${b.id} ${n.ref}: a registry setting without an entry is a gap, not a reason`);
   const seed = (catalog.find('smb-client-signing-if-server-agrees') as CatalogEntry);
   assert.ok(seed.references.cis!.includes('2.3.8.2'));

@@ -3,16 +3,18 @@
 # enforced, absent not configured) and one key per rule id whose Value holds the rule's XML. Reads
 # and writes go through the registry store (live or .reg) and the registry kind's own functions.
 
-function ConvertTo-WsCanonicalXml {
+function ConvertTo-WsAppLockerRuleFacts {
     <#
     .SYNOPSIS
-    One text for any spelling of the same XML element: attributes sorted by name, whitespace between
-    elements dropped, empty elements closed the same way. Returns $null for text that is not XML.
+    A rule's facts, the one comparison rule (ruleFacts in kind.ts, same cases): a line per element,
+    attribute ('path@Name=value') and text ('path#text=value'), sorted ordinally; Name and
+    Description left out (labels only), the Id in lower case. Returns @{ Name; Facts } or $null for
+    text that is not XML.
     .PARAMETER Text
-    The XML of one element (an AppLocker rule).
+    The XML of one rule element.
     #>
     [CmdletBinding()]
-    [OutputType([string])]
+    [OutputType([hashtable])]
     param([AllowEmptyString()] [AllowNull()] [string] $Text)
     if (-not $Text) { return $null }
     # No DTD: a rule never has one, and entity expansion must not be possible.
@@ -28,21 +30,88 @@ function ConvertTo-WsCanonicalXml {
     } catch {
         return $null
     }
-    return (ConvertTo-WsCanonicalNode -Node $document.DocumentElement)
+    # Methods, not properties: PowerShell's XML adapter shows attributes as properties ($rule.Name is the Name attribute).
+    $root = $document.get_DocumentElement()
+    $lines = [System.Collections.Generic.List[string]]::new()
+    Add-WsAppLockerNodeFacts -Node $root -Path $root.get_Name() -Root $true -Lines $lines
+    $lines.Sort([System.StringComparer]::Ordinal)
+    return @{ Name = $root.GetAttribute('Name'); Facts = $lines.ToArray() }
 }
 
-function ConvertTo-WsCanonicalNode {
-    param([System.Xml.XmlNode] $Node)
-    $attributes = @($Node.Attributes | Sort-Object -Property Name | ForEach-Object { ' {0}="{1}"' -f $_.Name, [System.Security.SecurityElement]::Escape($_.Value) })
-    $children = foreach ($child in $Node.ChildNodes) {
-        if ($child.NodeType -eq [System.Xml.XmlNodeType]::Element) { ConvertTo-WsCanonicalNode -Node $child }
-        elseif ($child.NodeType -eq [System.Xml.XmlNodeType]::Text -or $child.NodeType -eq [System.Xml.XmlNodeType]::CDATA) { [System.Security.SecurityElement]::Escape($child.Value.Trim()) }
+function Add-WsAppLockerNodeFacts {
+    param([System.Xml.XmlNode] $Node, [string] $Path, [bool] $Root, [System.Collections.Generic.List[string]] $Lines)
+    $Lines.Add($Path)
+    foreach ($attribute in $Node.get_Attributes()) {
+        $name = $attribute.get_Name()
+        if ($Root -and ($name -ceq 'Name' -or $name -ceq 'Description')) { continue }
+        $value = $attribute.get_Value()
+        if ($Root -and $name -ceq 'Id') { $value = $value.ToLowerInvariant() }
+        $Lines.Add(('{0}@{1}={2}' -f $Path, $name, $value))
     }
-    return ('<{0}{1}>{2}</{0}>' -f $Node.Name, ($attributes -join ''), ($children -join ''))
+    $text = ''
+    $seen = [System.Collections.Generic.Dictionary[string, int]]::new([System.StringComparer]::Ordinal)
+    foreach ($child in $Node.get_ChildNodes()) {
+        $type = $child.get_NodeType()
+        if ($type -eq [System.Xml.XmlNodeType]::Text -or $type -eq [System.Xml.XmlNodeType]::CDATA) { $text += $child.get_Value().Trim() }
+    }
+    if ($text -ne '') { $Lines.Add(('{0}#text={1}' -f $Path, $text)) }
+    foreach ($child in $Node.get_ChildNodes()) {
+        if ($child.get_NodeType() -ne [System.Xml.XmlNodeType]::Element) { continue }
+        $name = $child.get_Name()
+        $n = 1
+        # Ordinal: element names are case-sensitive (a hashtable's keys are not).
+        if ($seen.ContainsKey($name)) { $n = $seen[$name] + 1 }
+        $seen[$name] = $n
+        $childPath = $Path + '/' + $name
+        if ($n -gt 1) { $childPath += ('[{0}]' -f $n) }
+        Add-WsAppLockerNodeFacts -Node $child -Path $childPath -Root $false -Lines $Lines
+    }
+}
+
+function Test-WsAppLockerFactsEqual {
+    param([string[]] $Wanted, [string[]] $Actual)
+    if ($null -eq $Actual -or $Wanted.Count -ne $Actual.Count) { return $false }
+    for ($i = 0; $i -lt $Wanted.Count; $i++) { if (-not [string]::Equals($Wanted[$i], $Actual[$i], [System.StringComparison]::Ordinal)) { return $false } }
+    return $true
+}
+
+function Get-WsAppLockerRuleDifference {
+    <#
+    .SYNOPSIS
+    Where two rules' facts differ (ruleDifference in kind.ts): 'rule type', or attribute and element
+    paths below the rule such as 'Action' or 'Conditions/FilePathCondition@Path'; an element only
+    one side has stands for everything below it.
+    #>
+    [CmdletBinding()]
+    [OutputType([string[]])]
+    param([string[]] $Wanted, [string[]] $Actual)
+    $root = $Wanted[0]
+    if (-not [string]::Equals($root, $Actual[0], [System.StringComparison]::Ordinal)) { return , @('rule type') }
+    $inWanted = [System.Collections.Generic.HashSet[string]]::new([string[]]$Wanted, [System.StringComparer]::Ordinal)
+    $inActual = [System.Collections.Generic.HashSet[string]]::new([string[]]$Actual, [System.StringComparer]::Ordinal)
+    $changed = [System.Collections.Generic.List[string]]::new()
+    foreach ($line in $Wanted) { if (-not $inActual.Contains($line)) { $changed.Add($line) } }
+    foreach ($line in $Actual) { if (-not $inWanted.Contains($line)) { $changed.Add($line) } }
+    $changed.Sort([System.StringComparer]::Ordinal)
+    $names = [System.Collections.Generic.List[string]]::new()
+    foreach ($line in $changed) {
+        $cut = $line.IndexOf([char]'=')
+        $name = $line
+        if ($cut -ge 0) { $name = $line.Substring(0, $cut) }
+        $name = $name.Substring($root.Length)
+        if ($name.StartsWith('@') -or $name.StartsWith('/')) { $name = $name.Substring(1) }
+        $covered = $names.Contains($name)
+        foreach ($known in $names) {
+            if ($known.Contains('@') -or $known.Contains('#')) { continue }
+            if ($name.StartsWith($known + '/', [System.StringComparison]::Ordinal) -or $name.StartsWith($known + '@', [System.StringComparison]::Ordinal) -or $name.StartsWith($known + '#', [System.StringComparison]::Ordinal)) { $covered = $true }
+        }
+        if (-not $covered) { $names.Add($name) }
+    }
+    return , $names.ToArray()
 }
 
 function Get-WsAppLockerCollectionState {
-    # One collection as the store holds it: its enforcement and its rules (id -> Name, canonical XML).
+    # One collection as the store holds it: its enforcement and its rules (id -> Name, Facts: $null when the XML cannot be read).
     param([hashtable] $Store, [string] $Hive, [string] $SubKey)
     $state = @{ KeyExists = $false; EnforcementMode = 'NotConfigured'; Rules = [ordered]@{} }
     $tree = & $Store.Ops.Tree -Store $Store -Hive $Hive -SubKey $SubKey
@@ -64,13 +133,14 @@ function Get-WsAppLockerCollectionState {
         if ($id.Contains('\')) { continue }
         $xml = $null
         foreach ($value in $key.Values) { if ($value.Name -eq 'Value' -and $value.Kind -eq 'String') { $xml = [string]$value.Data } }
-        $canonical = ConvertTo-WsCanonicalXml -Text $xml
+        $read = ConvertTo-WsAppLockerRuleFacts -Text $xml
         $name = '?'
-        if ($null -ne $canonical) {
-            $match = [regex]::Match($canonical, '\sName="([^"]*)"')
-            if ($match.Success) { $name = [System.Net.WebUtility]::HtmlDecode($match.Groups[1].Value) }
+        $facts = $null
+        if ($null -ne $read) {
+            $facts = $read.Facts
+            if ($read.Name) { $name = $read.Name }
         }
-        $state.Rules[$id.ToLowerInvariant()] = @{ Name = $name; Canonical = $canonical }
+        $state.Rules[$id.ToLowerInvariant()] = @{ Name = $name; Facts = $facts }
     }
     return $state
 }
@@ -93,7 +163,7 @@ function Get-WsAppLockerPolicyStates {
     Each AppLocker resource's rule collections compared rule by rule with the store.
     .OUTPUTS
     Per resource @{ View; Differing }: the view lists each collection's enforcement and rules (id ->
-    name); Differing names each difference, e.g. 'Exe rule 921cc481-... (Name): differs'.
+    name); Differing names each difference, e.g. 'Exe rule 921cc481-... (Name): differs in Action'.
     .PARAMETER Store
     A registry store.
     .PARAMETER Resources
@@ -120,7 +190,15 @@ function Get-WsAppLockerPolicyStates {
             foreach ($rule in $wanted.Rules) {
                 $null = $ids.Add($rule.Id)
                 if (-not $state.Rules.Contains($rule.Id)) { $differing.Add(('{0} rule {1} ({2}): missing' -f $wanted.Type, $rule.Id, $rule.Name)) }
-                elseif ($state.Rules[$rule.Id].Canonical -cne (ConvertTo-WsCanonicalXml -Text $rule.Xml)) { $differing.Add(('{0} rule {1} ({2}): differs' -f $wanted.Type, $rule.Id, $rule.Name)) }
+                else {
+                    $actual = $state.Rules[$rule.Id].Facts
+                    $facts = (ConvertTo-WsAppLockerRuleFacts -Text $rule.Xml).Facts
+                    if ($null -eq $actual) { $differing.Add(('{0} rule {1} ({2}): differs: its XML cannot be read' -f $wanted.Type, $rule.Id, $rule.Name)) }
+                    elseif (-not (Test-WsAppLockerFactsEqual -Wanted $facts -Actual $actual)) {
+                        $where = Get-WsAppLockerRuleDifference -Wanted $facts -Actual $actual
+                        $differing.Add(('{0} rule {1} ({2}): differs in {3}' -f $wanted.Type, $rule.Id, $rule.Name, ($where -join ', ')))
+                    }
+                }
             }
             if ($resource.Exact) {
                 foreach ($id in $state.Rules.Keys) {
@@ -164,7 +242,8 @@ function Get-WsAppLockerRegistryRows {
         $ids = [System.Collections.Generic.HashSet[string]]::new()
         foreach ($rule in $wanted.Rules) {
             $null = $ids.Add($rule.Id)
-            if ($state.Rules.Contains($rule.Id) -and $state.Rules[$rule.Id].Canonical -ceq (ConvertTo-WsCanonicalXml -Text $rule.Xml)) { continue }
+            # A rule with the same facts stays as it is, whatever it is called.
+            if ($state.Rules.Contains($rule.Id) -and (Test-WsAppLockerFactsEqual -Wanted (ConvertTo-WsAppLockerRuleFacts -Text $rule.Xml).Facts -Actual $state.Rules[$rule.Id].Facts)) { continue }
             $row = $base.Clone(); $row.SubKey = $collectionKey + '\' + $rule.Id; $row.ValueName = 'Value'
             $row.Ensure = 'Present'; $row.ValueType = 'String'; $row.ValueData = [string]$rule.Xml
             $rows.Add($row)
