@@ -128,7 +128,7 @@ $WsResources = @(
 #endregion
 
 #region Runtime (winstate 0.1.0)
-# winstate runtime 0.1.0 sha256:a9c5d2cd1aa0b10c4acb1be158690d3b5b4dba4cb3dab25b8e313f44273f2730
+# winstate runtime 0.1.0 sha256:9166cbad53adbaabbb85d7a60634358dc99de8f17b0b321230b47271fc52583a
 # --- runtime: src/compile/runtime/core.ps1 ---
 # The engine core shared by every generated script: the kind and store tables, the run
 # (Invoke-WsConfiguration), the condition rules and the output. It knows no kind's internals:
@@ -446,6 +446,141 @@ function New-WsResult {
     return $result
 }
 
+function Invoke-WsSetPhase {
+    # The set phase of Invoke-WsConfiguration: the backup of what will change, the changes in
+    # order, the saves and the journal. A function of its own so that a read-only run never
+    # compiles it (PowerShell compiles a whole function body on its first call).
+    # Returns the backup file written, or $null.
+    param([hashtable] $Run)
+    $Resources = $Run.Resources
+    $results = $Run.results
+    $states = $Run.states
+    $modules = $Run.modules
+    $groups = $Run.groups
+    $stores = $Run.stores
+    $offline = $Run.offline
+    $changing = $Run.changing
+    $BackupPath = $Run.BackupPath
+    $Document = $Run.Document
+    $mainFile = $Run.mainFile
+    $snapshots = $Run.snapshots
+    $fence = $Run.fence
+    $Cmdlet = $Run.Cmdlet
+    $FailFast = $Run.FailFast
+    $backup = $null
+    # What this run may touch: what drifts now, and what the kind wants judged again at
+    # set time (a key to remove once empty, which earlier resources of the same run may empty).
+    $touched = @(for ($i = 0; $i -lt $Resources.Count; $i++) {
+            if ($null -ne $states[$i] -and -not $modules[$i].CheckOnly -and ($states[$i].Differing.Length -gt 0 -or $states[$i].Recheck)) { $i }
+        })
+    $drifted = @(foreach ($i in $touched) { if ($states[$i].Differing.Length -gt 0) { $i } })
+    if ($changing -and $drifted.Count -gt 0) {
+        if (-not $BackupPath) { $BackupPath = Get-WsDefaultBackupPath -Document $Document.Name }
+        $BackupPath = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($BackupPath)
+        # One call per kind; the entries keep the resources' order.
+        $entryAt = [object[]]::new($Resources.Count)
+        foreach ($kind in $groups.Keys) {
+            $module = Get-WsKindModule -Kind $kind
+            $mine = @(foreach ($i in $touched) { if ($modules[$i].Kind -eq $kind) { $i } })
+            if ($mine.Count -eq 0) { continue }
+            $made = & $module.Backups -Store $stores[$module.Store] -Resources ([object[]]@(foreach ($i in $mine) { $Resources[$i] }))
+            for ($j = 0; $j -lt $mine.Count; $j++) { $entryAt[$mine[$j]] = $made[$j] }
+        }
+        $entries = @(foreach ($i in $touched) { $entryAt[$i] })
+        $backupTarget = 'Live'
+        if ($offline) { $backupTarget = 'Snapshot' }
+        Write-WsBackup -Path $BackupPath -Record ([ordered]@{
+                tool = 'winstate'; version = $Document.WinstateVersion; document = $Document.Name
+                target = $backupTarget; snapshot = $mainFile; snapshots = $snapshots
+                createdAt = [System.DateTime]::UtcNow.ToString('o'); entries = $entries
+            })
+        $backup = $BackupPath
+        Step-WsTestHook -Phase 'backup'
+    }
+    $journal = $null
+    if ($null -ne $backup) { $journal = $backup + '.journal' }
+    $appliedCount = 0
+    # Changes waiting for their store's save before they are journaled.
+    $pending = @{}
+    foreach ($name in $stores.Keys) { $pending[$name] = [System.Collections.Generic.List[object]]::new() }
+    # Settings this run has changed (per store), and stores where a change touched more than
+    # one setting (a registry key): only resources those can affect are read again.
+    $touchedSettings = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::OrdinalIgnoreCase)
+    $changedStores = @{}
+    $broadStores = @{}
+    # -WhatIf, -Confirm and -Verbose show each change in words; otherwise the words are not needed.
+    $describe = ([bool]$WhatIfPreference -or $ConfirmPreference -ne 'High' -or $VerbosePreference -ne 'SilentlyContinue')
+    $stopped = $false
+    for ($i = 0; $i -lt $Resources.Count; $i++) {
+        $resource = $Resources[$i]
+        $result = $results[$i]
+        if ($result.Contains('error') -or $result.Contains('waived') -or $result.Contains('notEvaluated')) { continue }
+        if ($stopped) { $result.skipped = $true; continue }
+        $result.changed = $false
+        $module = $modules[$i]
+        # Check only: reported as it is, never changed.
+        if ($module.CheckOnly) { $result.after = $states[$i].View; continue }
+        $storeName = $module.Store
+        $store = $stores[$storeName]
+        # A change real at once is a save: a writer that lost the lock (or its parent) stops before it.
+        if ($store.Immediate -and $changing) { Assert-WsFence -Fence $fence }
+        try {
+            # Resources apply in order, so an earlier change can matter here (the same setting
+            # named twice, a key it emptied): read again what an earlier change may have touched.
+            $setting = $states[$i].Setting
+            if ($changedStores.ContainsKey($storeName) -and ($broadStores.ContainsKey($storeName) -or $null -eq $setting -or $touchedSettings.Contains($storeName + ':' + $setting))) {
+                $states[$i] = & $module.State -Store $store -Resource $resource
+                $result.before = $states[$i].View
+                $result.differingProperties = $states[$i].Differing
+            }
+            if ($states[$i].Differing.Length -gt 0) {
+                $target = '{0} [{1}]' -f $resource.Name, $resource.Target
+                $action = 'Change'
+                if ($describe) {
+                    $now = Format-WsStateText -Kind $module.Kind -View $states[$i].View
+                    $action = 'Set {0} -> {1}' -f $now, (Format-WsStateText -Kind $module.Kind -View $result.desired)
+                    if ($resource.Ensure -eq 'Absent') { $action = 'Remove ({0} now)' -f $now }
+                }
+                if ($Cmdlet.ShouldProcess($target, $action)) {
+                    $after = & $module.Set -Store $store -Resource $resource
+                    if ($null -eq $after) { $after = & $module.State -Store $store -Resource $resource }
+                    $changedStores[$storeName] = $true
+                    if ($null -eq $setting) { $broadStores[$storeName] = $true } else { $null = $touchedSettings.Add($storeName + ':' + $setting) }
+                    $result.changed = $true
+                    $change = [ordered]@{ resource = $resource.Name; target = $resource.Target }
+                    # Changes real at once are journaled at once; the others once their store is saved.
+                    if ($store.Immediate) { if ($null -ne $journal) { Add-WsJournal -Path $journal -Entry $change } }
+                    else { $pending[$storeName].Add($change) }
+                    $appliedCount++
+                    if ($appliedCount -eq 1) { Step-WsTestHook -Phase 'changed' }
+                    $states[$i] = $after
+                } else {
+                    $result.whatIf = $true
+                }
+            }
+        } catch {
+            $result.error = $_.Exception.Message
+            if ($FailFast) { $stopped = $true }
+            continue
+        }
+        $result.after = $states[$i].View
+        $result.inDesiredState = ($states[$i].Differing.Length -eq 0)
+    }
+    foreach ($name in $stores.Keys) {
+        $store = $stores[$name]
+        if (-not $store.Dirty) { continue }
+        $saved = Save-WsStore -Store $store -Fence $fence
+        if ($saved) { Step-WsTestHook -Phase 'saved' }
+        if ($saved -and $null -ne $journal) { foreach ($change in $pending[$name]) { Add-WsJournal -Path $journal -Entry $change } }
+    }
+    if ($null -ne $journal) {
+        Step-WsTestHook -Phase 'journal'
+        Add-WsJournal -Path $journal -Entry ([ordered]@{ complete = $true; applied = $appliedCount })
+    }
+    if ($changing) { Step-WsTestHook -Phase 'done' }
+    return $backup
+}
+
 function Invoke-WsConfiguration {
     param(
         $Document, $Resources, [string] $Mode, [AllowEmptyString()][string] $RegistrySnapshot, $Cmdlet,
@@ -620,116 +755,11 @@ function Invoke-WsConfiguration {
         $backup = $null
         $partial = $false
         if ($Mode -eq 'Set') {
-            # What this run may touch: what drifts now, and what the kind wants judged again at
-            # set time (a key to remove once empty, which earlier resources of the same run may empty).
-            $touched = @(for ($i = 0; $i -lt $Resources.Count; $i++) {
-                    if ($null -ne $states[$i] -and -not $modules[$i].CheckOnly -and ($states[$i].Differing.Length -gt 0 -or $states[$i].Recheck)) { $i }
-                })
-            $drifted = @(foreach ($i in $touched) { if ($states[$i].Differing.Length -gt 0) { $i } })
-            if ($changing -and $drifted.Count -gt 0) {
-                if (-not $BackupPath) { $BackupPath = Get-WsDefaultBackupPath -Document $Document.Name }
-                $BackupPath = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($BackupPath)
-                # One call per kind; the entries keep the resources' order.
-                $entryAt = [object[]]::new($Resources.Count)
-                foreach ($kind in $groups.Keys) {
-                    $module = Get-WsKindModule -Kind $kind
-                    $mine = @(foreach ($i in $touched) { if ($modules[$i].Kind -eq $kind) { $i } })
-                    if ($mine.Count -eq 0) { continue }
-                    $made = & $module.Backups -Store $stores[$module.Store] -Resources ([object[]]@(foreach ($i in $mine) { $Resources[$i] }))
-                    for ($j = 0; $j -lt $mine.Count; $j++) { $entryAt[$mine[$j]] = $made[$j] }
-                }
-                $entries = @(foreach ($i in $touched) { $entryAt[$i] })
-                $backupTarget = 'Live'
-                if ($offline) { $backupTarget = 'Snapshot' }
-                Write-WsBackup -Path $BackupPath -Record ([ordered]@{
-                        tool = 'winstate'; version = $Document.WinstateVersion; document = $Document.Name
-                        target = $backupTarget; snapshot = $mainFile; snapshots = $snapshots
-                        createdAt = [System.DateTime]::UtcNow.ToString('o'); entries = $entries
-                    })
-                $backup = $BackupPath
-                Step-WsTestHook -Phase 'backup'
+            $backup = Invoke-WsSetPhase -Run @{
+                Resources = $Resources; results = $results; states = $states; modules = $modules; groups = $groups; stores = $stores
+                offline = $offline; changing = $changing; BackupPath = $BackupPath; Document = $Document; mainFile = $mainFile
+                snapshots = $snapshots; fence = $fence; Cmdlet = $Cmdlet; FailFast = $FailFast
             }
-            $journal = $null
-            if ($null -ne $backup) { $journal = $backup + '.journal' }
-            $appliedCount = 0
-            # Changes waiting for their store's save before they are journaled.
-            $pending = @{}
-            foreach ($name in $stores.Keys) { $pending[$name] = [System.Collections.Generic.List[object]]::new() }
-            # Settings this run has changed (per store), and stores where a change touched more than
-            # one setting (a registry key): only resources those can affect are read again.
-            $touchedSettings = [System.Collections.Generic.HashSet[string]]::new([System.StringComparer]::OrdinalIgnoreCase)
-            $changedStores = @{}
-            $broadStores = @{}
-            # -WhatIf, -Confirm and -Verbose show each change in words; otherwise the words are not needed.
-            $describe = ([bool]$WhatIfPreference -or $ConfirmPreference -ne 'High' -or $VerbosePreference -ne 'SilentlyContinue')
-            $stopped = $false
-            for ($i = 0; $i -lt $Resources.Count; $i++) {
-                $resource = $Resources[$i]
-                $result = $results[$i]
-                if ($result.Contains('error') -or $result.Contains('waived') -or $result.Contains('notEvaluated')) { continue }
-                if ($stopped) { $result.skipped = $true; continue }
-                $result.changed = $false
-                $module = $modules[$i]
-                # Check only: reported as it is, never changed.
-                if ($module.CheckOnly) { $result.after = $states[$i].View; continue }
-                $storeName = $module.Store
-                $store = $stores[$storeName]
-                # A change real at once is a save: a writer that lost the lock (or its parent) stops before it.
-                if ($store.Immediate -and $changing) { Assert-WsFence -Fence $fence }
-                try {
-                    # Resources apply in order, so an earlier change can matter here (the same setting
-                    # named twice, a key it emptied): read again what an earlier change may have touched.
-                    $setting = $states[$i].Setting
-                    if ($changedStores.ContainsKey($storeName) -and ($broadStores.ContainsKey($storeName) -or $null -eq $setting -or $touchedSettings.Contains($storeName + ':' + $setting))) {
-                        $states[$i] = & $module.State -Store $store -Resource $resource
-                        $result.before = $states[$i].View
-                        $result.differingProperties = $states[$i].Differing
-                    }
-                    if ($states[$i].Differing.Length -gt 0) {
-                        $target = '{0} [{1}]' -f $resource.Name, $resource.Target
-                        $action = 'Change'
-                        if ($describe) {
-                            $now = Format-WsStateText -Kind $module.Kind -View $states[$i].View
-                            $action = 'Set {0} -> {1}' -f $now, (Format-WsStateText -Kind $module.Kind -View $result.desired)
-                            if ($resource.Ensure -eq 'Absent') { $action = 'Remove ({0} now)' -f $now }
-                        }
-                        if ($Cmdlet.ShouldProcess($target, $action)) {
-                            $after = & $module.Set -Store $store -Resource $resource
-                            if ($null -eq $after) { $after = & $module.State -Store $store -Resource $resource }
-                            $changedStores[$storeName] = $true
-                            if ($null -eq $setting) { $broadStores[$storeName] = $true } else { $null = $touchedSettings.Add($storeName + ':' + $setting) }
-                            $result.changed = $true
-                            $change = [ordered]@{ resource = $resource.Name; target = $resource.Target }
-                            # Changes real at once are journaled at once; the others once their store is saved.
-                            if ($store.Immediate) { if ($null -ne $journal) { Add-WsJournal -Path $journal -Entry $change } }
-                            else { $pending[$storeName].Add($change) }
-                            $appliedCount++
-                            if ($appliedCount -eq 1) { Step-WsTestHook -Phase 'changed' }
-                            $states[$i] = $after
-                        } else {
-                            $result.whatIf = $true
-                        }
-                    }
-                } catch {
-                    $result.error = $_.Exception.Message
-                    if ($FailFast) { $stopped = $true }
-                    continue
-                }
-                $result.after = $states[$i].View
-                $result.inDesiredState = ($states[$i].Differing.Length -eq 0)
-            }
-            foreach ($name in $stores.Keys) {
-                $store = $stores[$name]
-                if (-not $store.Dirty) { continue }
-                $saved = Save-WsStore -Store $store -Fence $fence
-                if ($saved) { Step-WsTestHook -Phase 'saved' }
-                if ($saved -and $null -ne $journal) { foreach ($change in $pending[$name]) { Add-WsJournal -Path $journal -Entry $change } }
-            }
-            if ($null -ne $journal) {
-                Step-WsTestHook -Phase 'journal'
-                Add-WsJournal -Path $journal -Entry ([ordered]@{ complete = $true; applied = $appliedCount })
-            }
-            if ($changing) { Step-WsTestHook -Phase 'done' }
         }
         $summary = [ordered]@{ total = $Resources.Count; inDesiredState = 0; drifted = 0; changed = 0; failed = 0; skipped = 0; waived = 0 }
         # Each resource in at most one count (Get judges nothing), so that test and set add up to the total.
