@@ -51,6 +51,18 @@ export function runtime(): string {
   return runtimeText;
 }
 
+/**
+ * One function of the runtime as the runtime carries it, for a request that needs that rule but
+ * not the whole runtime (the engine's writer probe asks Test-WsElevated).
+ */
+export function runtimeFunction(name: string): string {
+  const text = runtime();
+  const start = text.indexOf(`\nfunction ${name} {`);
+  const end = start < 0 ? -1 : text.indexOf('\n}\n', start);
+  if (end < 0) throw new Error(`the runtime has no function ${name}`);
+  return text.slice(start + 1, end + 2);
+}
+
 /** The runtime's first line for a runtime body (the text after that line, LF line endings). */
 export function runtimeHeader(body: string): string {
   return `# winstate runtime ${VERSION} sha256:${createHash('sha256').update(body, 'utf8').digest('hex')}`;

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { bridgePayload, bridgeScript, compilePlan } from '../compile/emit.js';
+import { runtimeFunction } from '../compile/runtime-text.js';
 import { PwshSession, type SessionOptions } from '../bridge/session.js';
 import { PsCode } from '../compile/quote.js';
 import type { Plan } from '../document/validate.js';
@@ -278,7 +279,7 @@ export class Engine {
    * whether it runs elevated on Windows ('n/a' elsewhere, where there is no live target).
    */
   private async writerProcess(): Promise<{ process?: { pid: number; processStarted: string }; elevation: 'elevated' | 'not-elevated' | 'n/a' }> {
-    const result = await this.session.invoke(new PsCode(WRITER_PROBE));
+    const result = await this.session.invoke(new PsCode(writerProbe()));
     const [pid, started, elevation] = result.output.split('\n').map((l) => l.trim());
     if (!result.ok || !pid || !started || !elevation) throw new WinstateRunError(`PowerShell did not start: ${result.error?.message ?? 'no process id'}`, { cause: result.error });
     const level = elevation === 'elevated' || elevation === 'not-elevated' ? elevation : 'n/a';
@@ -341,12 +342,16 @@ export class Engine {
   }
 }
 
-/** The writer's process id, start time and elevation (an administrator token on Windows). */
-const WRITER_PROBE =
-  "$PID; (Get-Process -Id $PID).StartTime.ToUniversalTime().ToString('o'); " +
-  "if ([System.Environment]::OSVersion.Platform -ne [System.PlatformID]::Win32NT) { 'n/a' } " +
-  "elseif (([Security.Principal.WindowsPrincipal][Security.Principal.WindowsIdentity]::GetCurrent()).IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)) { 'elevated' } " +
-  "else { 'not-elevated' }";
+/**
+ * The writer's process id, start time and elevation (an administrator token on Windows), the
+ * elevation judged by the runtime's own Test-WsElevated, which the generated scripts use too.
+ */
+function writerProbe(): string {
+  return `${runtimeFunction('Test-WsElevated')}\n` +
+    "$PID; (Get-Process -Id $PID).StartTime.ToUniversalTime().ToString('o'); " +
+    "if ([System.Environment]::OSVersion.Platform -ne [System.PlatformID]::Win32NT) { 'n/a' } " +
+    "elseif (Test-WsElevated) { 'elevated' } else { 'not-elevated' }";
+}
 
 /**
  * PowerShell's message apart from its position ("At line:990 char:43" and the code under it), and
