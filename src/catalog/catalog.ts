@@ -2,6 +2,7 @@ import { projectPath } from '../paths.js';
 import type { ValueType, WireData } from '../kinds/registry/model.js';
 import { BASELINES_DIR, isNewest, loadBaselines, type Baseline, type BaselineSetting } from './baseline.js';
 import { readJsonFiles } from './data-files.js';
+import { catalogPolicies, type CatalogPolicy } from './policy-items.js';
 
 export interface CatalogChoice {
   name: string;
@@ -135,6 +136,32 @@ export class Catalog {
         this.byKey.set(k, list);
       }
     }
+  }
+
+  private policyItems?: CatalogPolicy[];
+
+  /**
+   * The policy files the baselines set whole (AppLocker rule collections), as items beside the
+   * entries: read from the files when first asked for, since only listings and lookups that miss need them.
+   */
+  get policies(): readonly CatalogPolicy[] {
+    if (!this.policyItems) {
+      const items = catalogPolicies(this.baselines);
+      for (const item of items) {
+        for (const key of [item.id, item.title]) {
+          const other = this.byKey.get(titleKey(key))?.[0] ?? items.find((i) => i !== item && (titleKey(i.id) === titleKey(key) || titleKey(i.title) === titleKey(key)));
+          if (other) throw new Error(`catalog: '${key}' names both ${other.id} and ${item.id}`);
+        }
+      }
+      this.policyItems = items;
+    }
+    return this.policyItems;
+  }
+
+  /** A shipped policy file by its catalog id or title (ignoring case and doubled blanks). */
+  findPolicy(nameOrId: string): CatalogPolicy | undefined {
+    const k = titleKey(nameOrId);
+    return this.policies.find((p) => titleKey(p.id) === k || titleKey(p.title) === k);
   }
 
   /** By id, exact Group Policy title, STIG id or CIS number, ignoring case and doubled blanks (the first, for a reference several entries cite). */
