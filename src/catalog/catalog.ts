@@ -147,10 +147,12 @@ export class Catalog {
   get policies(): readonly CatalogPolicy[] {
     if (!this.policyItems) {
       const items = catalogPolicies(this.baselines);
+      // An id or title names one thing: a policy file's may not be an entry's or another file's.
       for (const item of items) {
         for (const key of [item.id, item.title]) {
-          const other = this.byKey.get(titleKey(key))?.[0] ?? items.find((i) => i !== item && (titleKey(i.id) === titleKey(key) || titleKey(i.title) === titleKey(key)));
-          if (other) throw new Error(`catalog: '${key}' names both ${other.id} and ${item.id}`);
+          const entry = this.byKey.get(titleKey(key))?.[0];
+          const other = items.find((i) => i !== item && (titleKey(i.id) === titleKey(key) || titleKey(i.title) === titleKey(key)));
+          if (entry || other) throw new Error(`catalog: policy file ${item.file} is named '${key}', which already names ${entry ? `catalog entry ${entry.id}` : `policy file ${other!.file}`}`);
         }
       }
       this.policyItems = items;

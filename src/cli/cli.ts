@@ -48,12 +48,14 @@ usage:
                                  [--report <format>:<file>]... [--benchmark <xccdf>]
                                                    run through one PowerShell process
   winstate catalog list [--json]                   every setting the catalog knows: id, kind, severity,
-                                                   STIG id, CIS numbers, title in aligned columns
+                                                   STIG id, CIS numbers, title in aligned columns; then
+                                                   each shipped policy file (kind AppLockerPolicy)
   winstate catalog show <id|title|STIG id|CIS number> [--json]
                                                    one setting: registry mapping or storage, choices,
-                                                   rationale, references
+                                                   rationale, references; a policy file: its rules
   winstate catalog search <words>... [--json]      entries whose id, title, GPO path, registry path, STIG
-                                                   ids or CIS numbers contain every word
+                                                   ids or CIS numbers contain every word (a policy
+                                                   file: also its rule ids and names)
   winstate runs [--limit n] [--target file.reg|live] [--json]
                                                    list past set/apply/rollback runs and what each changed
   winstate rollback <run-id|latest> | --backup <backup.json> [--snapshot <file>]... [--what-if] [--json]

@@ -15,6 +15,8 @@ import { normaliseData } from '../../src/kinds/registry/data.js';
 import { CATALOG_POLICY_NAME, readAppLockerPolicy, ruleDifference, ruleFacts } from '../../src/kinds/applocker/kind.js';
 import { parseXml } from '../../src/catalog/stig/xml.js';
 import { runCli } from '../helpers.js';
+import { Catalog } from '../../src/catalog/catalog.js';
+import { catalogPolicies, catalogPolicyId } from '../../src/catalog/policy-items.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(resolve(process.cwd(), 'test', 'fixtures', 'references', name), 'utf8'));
 const CIS = fixture('cis-ws2016.json') as {
@@ -365,6 +367,21 @@ test('Microsoft baseline coverage from `catalog list --json` alone: all 116 regi
   }
   // Nothing the item lists beyond the rows.
   assert.is(item.registryValues!.length, appLocker.length);
+});
+
+test('catalog policy items: one per file however many baseline versions name it, references from the newest only, an id that clashes with an entry is refused', () => {
+  const shipped = baseline('msft-ws2016');
+  const older: Baseline = { ...shipped, version: 'v1507', settings: [], policyFiles: [{ ...shipped.policyFiles![0]!, ref: 'Older DC GPO', scope: ['MS', 'DC'] }] };
+  const [item, ...more] = catalogPolicies([older, shipped]);
+  assert.equal(more, []);
+  assert.is(item!.id, 'applocker-msft-ws2016-dc');
+  assert.equal(item!.settings.map((s) => `${s.baseline.version} ${s.setting.ref}`), ['v1507 Older DC GPO', 'v1607 (October 2016) SCM Windows Server 2016 - Domain Controller Baseline'], 'every version, in the order given');
+  assert.equal(item!.references.microsoft, ['SCM Windows Server 2016 - Domain Controller Baseline'], 'the newest version names it');
+  assert.equal(item!.scope, ['MS', 'DC']);
+  assert.is(catalogPolicyId('AppLockerPolicy', 'Contoso.xml'), 'applocker-contoso');
+  const entry = catalog.find('smb-client-signing-if-server-agrees')!;
+  const clash = new Catalog([{ ...entry, id: 'applocker-msft-ws2016-dc', references: {} }], [{ ...shipped, settings: [] }]);
+  assert.throws(() => clash.policies, /policy file msft-ws2016-dc-applocker\.xml is named 'applocker-msft-ws2016-dc', which already names catalog entry applocker-msft-ws2016-dc/);
 });
 
 test('a baseline\'s policy files are schema-checked and must exist: a wrong type, a path instead of a file name, a missing file or field is refused', () => {
