@@ -181,12 +181,15 @@ export class Catalog {
     return this.baselines.flatMap((baseline) => baseline.settings.filter((s) => s.entry === entry.id).map((setting) => ({ baseline, setting })));
   }
 
-  /** The closest titles (of the given kinds), for "did you mean" hints. */
-  suggest(name: string, count = 3, kinds?: readonly CatalogEntry['kind'][]): string[] {
+  /** The closest titles (of the given kinds; with policies, the policy files' too), for "did you mean" hints. */
+  suggest(name: string, count = 3, kinds?: readonly CatalogEntry['kind'][], options: { policies?: boolean } = {}): string[] {
     const wanted = titleKey(name);
+    // A policy file's id is as likely to be mistyped as its (long) title: the closer of the two counts.
+    const policies = options.policies ? this.policies.map((p) => ({ title: p.title, score: Math.max(similarity(wanted, titleKey(p.id)), similarity(wanted, titleKey(p.title))) })) : [];
     return this.entries
       .filter((e) => !kinds || kinds.includes(e.kind))
       .map((e) => ({ title: e.title, score: similarity(wanted, titleKey(e.title)) }))
+      .concat(policies)
       .filter((s) => s.score > 0.4)
       .sort((a, b) => b.score - a.score || a.title.localeCompare(b.title))
       .slice(0, count)

@@ -603,7 +603,7 @@ async function catalogCommand(args: Args, io: CliIo): Promise<number> {
     if (json) io.stdout(`${JSON.stringify([...found.map((e) => catalogEntryView(e, catalog)), ...policies.map(catalogPolicyView)], null, 2)}\n`);
     else if (found.length || policies.length) io.stdout(catalogTable(found, policies));
     if (found.length === 0 && policies.length === 0) {
-      io.stderr(`winstate: no catalog entry matches '${printable(rest.join(' '))}'${didYouMean(catalog.suggest(rest.join(' ')))}\n`);
+      io.stderr(`winstate: no catalog entry matches '${printable(rest.join(' '))}'${didYouMean(catalog.suggest(rest.join(' '), 3, undefined, { policies: true }))}\n`);
       return EXIT.invalidInput;
     }
     return EXIT.ok;
@@ -617,7 +617,7 @@ async function catalogCommand(args: Args, io: CliIo): Promise<number> {
       io.stdout(json ? `${JSON.stringify(catalogPolicyView(policy), null, 2)}\n` : `${renderCatalogPolicy(policy)}\n`);
       return EXIT.ok;
     }
-    io.stderr(`winstate: no catalog entry '${printable(rest[0]!)}'${didYouMean(catalog.suggest(rest[0]!))}\n`);
+    io.stderr(`winstate: no catalog entry '${printable(rest[0]!)}'${didYouMean(catalog.suggest(rest[0]!, 3, undefined, { policies: true }))}\n`);
     return EXIT.invalidInput;
   }
   // A STIG rule or CIS recommendation that sets several values shows every entry (JSON: an array then).

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { main, type CliIo } from '../../src/cli/cli.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { validateText } from '../../src/document/validate.js';
-import { CATALOG_POLICY_NAME } from '../../src/kinds/applocker/kind.js';
+import { appLockerUnit, CATALOG_POLICY_NAME } from '../../src/kinds/applocker/kind.js';
 import { runCli } from '../helpers.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -176,6 +176,8 @@ test('a shipped policy file in catalog list --json: an AppLockerPolicy item deri
     { key: 'HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\SrpV2\\Appx\\a9e18c21-ff8f-43cf-b9fc-db40eed693ba', valueName: 'Value', valueType: 'String' },
   ]);
   assert.is(item.registryValues.length, 2 + 7);
+  // Reports group an AppLockerPolicy resource under its kind's area: the item says the same.
+  assert.is(item.area, appLockerUnit.area(''));
   const schema = JSON.parse(readFileSync(resolve(process.cwd(), 'schema', 'catalog.schema.json'), 'utf8'));
   const validate = new Ajv2020({ allErrors: true, allowUnionTypes: true }).compile(schema);
   assert.ok(validate([item]));
@@ -211,6 +213,9 @@ test('catalog show applocker-msft-ws2016-dc (or its title) prints the policy in 
   assert.is(byTitle.stdout, r.stdout, 'by title, in any case');
   const json = JSON.parse((await cli(['catalog', 'show', 'APPLOCKER-msft-ws2016-dc', '--json'])).stdout) as { id: string; kind: string };
   assert.equal([json.id, json.kind], ['applocker-msft-ws2016-dc', 'AppLockerPolicy']);
+  const typo = await cli(['catalog', 'show', 'applocker-msft-ws2016']);
+  assert.is(typo.code, 3);
+  assert.match(typo.stderr, /no catalog entry 'applocker-msft-ws2016'; did you mean "AppLocker rules for domain controllers \(Microsoft security baseline for Windows Server 2016\)"\?/);
 });
 
 test('a Policy (or SecurityOption) resource naming the AppLocker policy file gets an error pointing at AppLockerPolicy with policyFile: catalog:<file>', () => {
