@@ -2,6 +2,7 @@ import { projectPath } from '../paths.js';
 import type { ValueType, WireData } from '../kinds/registry/model.js';
 import { BASELINES_DIR, isNewest, loadBaselines, type Baseline, type BaselineSetting } from './baseline.js';
 import { readJsonFiles } from './data-files.js';
+import { catalogPolicies, type CatalogPolicy } from './policy-items.js';
 
 export interface CatalogChoice {
   name: string;
@@ -137,6 +138,34 @@ export class Catalog {
     }
   }
 
+  private policyItems?: CatalogPolicy[];
+
+  /**
+   * The policy files the baselines set whole (AppLocker rule collections), as items beside the
+   * entries: read from the files when first asked for, since only listings and lookups that miss need them.
+   */
+  get policies(): readonly CatalogPolicy[] {
+    if (!this.policyItems) {
+      const items = catalogPolicies(this.baselines);
+      // An id or title names one thing: a policy file's may not be an entry's or another file's.
+      for (const item of items) {
+        for (const key of [item.id, item.title]) {
+          const entry = this.byKey.get(titleKey(key))?.[0];
+          const other = items.find((i) => i !== item && (titleKey(i.id) === titleKey(key) || titleKey(i.title) === titleKey(key)));
+          if (entry || other) throw new Error(`catalog: policy file ${item.file} is named '${key}', which already names ${entry ? `catalog entry ${entry.id}` : `policy file ${other!.file}`}`);
+        }
+      }
+      this.policyItems = items;
+    }
+    return this.policyItems;
+  }
+
+  /** A shipped policy file by its catalog id or title (ignoring case and doubled blanks). */
+  findPolicy(nameOrId: string): CatalogPolicy | undefined {
+    const k = titleKey(nameOrId);
+    return this.policies.find((p) => titleKey(p.id) === k || titleKey(p.title) === k);
+  }
+
   /** By id, exact Group Policy title, STIG id or CIS number, ignoring case and doubled blanks (the first, for a reference several entries cite). */
   find(nameOrId: string): CatalogEntry | undefined {
     return this.findAll(nameOrId)[0];
@@ -152,12 +181,15 @@ export class Catalog {
     return this.baselines.flatMap((baseline) => baseline.settings.filter((s) => s.entry === entry.id).map((setting) => ({ baseline, setting })));
   }
 
-  /** The closest titles (of the given kinds), for "did you mean" hints. */
-  suggest(name: string, count = 3, kinds?: readonly CatalogEntry['kind'][]): string[] {
+  /** The closest titles (of the given kinds; with policies, the policy files' too), for "did you mean" hints. */
+  suggest(name: string, count = 3, kinds?: readonly CatalogEntry['kind'][], options: { policies?: boolean } = {}): string[] {
     const wanted = titleKey(name);
+    // A policy file's id is as likely to be mistyped as its (long) title: the closer of the two counts.
+    const policies = options.policies ? this.policies.map((p) => ({ title: p.title, score: Math.max(similarity(wanted, titleKey(p.id)), similarity(wanted, titleKey(p.title))) })) : [];
     return this.entries
       .filter((e) => !kinds || kinds.includes(e.kind))
       .map((e) => ({ title: e.title, score: similarity(wanted, titleKey(e.title)) }))
+      .concat(policies)
       .filter((s) => s.score > 0.4)
       .sort((a, b) => b.score - a.score || a.title.localeCompare(b.title))
       .slice(0, count)

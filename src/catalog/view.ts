@@ -1,5 +1,7 @@
 import { storageText, type Catalog, type CatalogEntry, type CatalogStorage } from './catalog.js';
 import type { BaselineSetting } from './baseline.js';
+import type { CatalogPolicy } from './policy-items.js';
+import { SRPV2_KEY } from '../kinds/applocker/kind.js';
 
 /**
  * The published machine-readable shape of a catalog entry (`winstate catalog list --json`):
@@ -45,6 +47,98 @@ export interface CatalogEntryView {
   references: { stig: string[]; cis: string[]; microsoft: string[]; oval: string[]; cce: string[] };
   /** What each shipped baseline (every shipped version) that sets this entry wants: its reference, level, roles and value. */
   baselines: { baseline: string; version: string; ref: string; level: string | null; scope: string[]; setting: string | null; value: BaselineSetting['value']; condition?: Record<string, unknown>; absentOk?: boolean }[];
+}
+
+/**
+ * A policy file the catalog ships (`kind` AppLockerPolicy), as `catalog list --json` lists it beside
+ * the entries: the file a document names, the registry values it sets, its rules and the baselines
+ * that set it. It has no registry, storage, desired or choices: its desired state is the file.
+ */
+export interface CatalogPolicyView {
+  id: string;
+  kind: 'AppLockerPolicy';
+  title: string;
+  gpoPath: string;
+  area: string;
+  /** As an AppLockerPolicy resource takes it: catalog:<file>. */
+  policyFile: string;
+  /** Each collection's EnforcementMode (DWord) and each rule's `<id>!Value` (String, the rule's XML). */
+  registryValues: { key: string; valueName: string; valueType: 'DWord' | 'String' }[];
+  collections: {
+    type: string;
+    enforcementMode: 'NotConfigured' | 'AuditOnly' | 'Enabled';
+    rules: { id: string; name: string; ruleType: string; action: 'Allow' | 'Deny'; userOrGroupSid: string }[];
+  }[];
+  scope: string[];
+  references: CatalogEntryView['references'];
+  baselines: { baseline: string; version: string; ref: string; level: string | null; scope: string[]; setting: string | null; value: string }[];
+}
+
+export function catalogPolicyView(policy: CatalogPolicy): CatalogPolicyView {
+  const policyFile = `catalog:${policy.file}`;
+  return {
+    id: policy.id,
+    kind: policy.kind,
+    title: policy.title,
+    gpoPath: policy.gpoPath,
+    area: policy.area,
+    policyFile,
+    registryValues: policy.registryValues.map((v) => ({ ...v })),
+    collections: policy.collections.map((c) => ({
+      type: c.type,
+      enforcementMode: c.enforcementMode,
+      rules: c.rules.map((r) => ({ id: r.id, name: r.name, ruleType: r.ruleType, action: r.action, userOrGroupSid: r.userOrGroupSid })),
+    })),
+    scope: [...policy.scope],
+    references: { stig: [], cis: [...policy.references.cis], microsoft: [...policy.references.microsoft], oval: [], cce: [] },
+    baselines: policy.settings.map(({ baseline, setting }) => ({
+      baseline: baseline.id,
+      version: baseline.version,
+      ref: setting.ref,
+      level: setting.level ?? null,
+      scope: [...setting.scope],
+      setting: setting.setting ?? null,
+      value: policyFile,
+    })),
+  };
+}
+
+/** `catalog list --json`: every entry, then every shipped policy file. */
+export function catalogListView(catalog: Catalog): (CatalogEntryView | CatalogPolicyView)[] {
+  return [...catalog.entries.map((e) => catalogEntryView(e, catalog)), ...catalog.policies.map(catalogPolicyView)];
+}
+
+const ENFORCEMENT_WORDS: Record<CatalogPolicyView['collections'][number]['enforcementMode'], string> = {
+  Enabled: 'enforced (EnforcementMode 1)',
+  AuditOnly: 'audit only (EnforcementMode 0)',
+  NotConfigured: 'not configured (no EnforcementMode)',
+};
+
+/** A shipped policy file's page: where it lives, each collection with its rules, and the baselines that set it. */
+export function renderCatalogPolicy(policy: CatalogPolicy): string {
+  const v = catalogPolicyView(policy);
+  const refs = [v.references.cis.length ? `CIS ${v.references.cis.join(', ')}` : '', v.references.microsoft.length ? `Microsoft baseline ${v.references.microsoft.join(', ')}` : ''].filter(Boolean);
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const width = (pick: (r: CatalogPolicyView['collections'][number]['rules'][number]) => string) => Math.max(0, ...v.collections.flatMap((c) => c.rules.map((r) => pick(r).length)));
+  const [actionWidth, sidWidth, typeWidth] = [width((r) => r.action), width((r) => r.userOrGroupSid), width((r) => r.ruleType)];
+  return [
+    v.title,
+    `  id:          ${v.id} (${v.kind})`,
+    `  GPO path:    ${v.gpoPath}`,
+    `  policy file: ${v.policyFile} (src/catalog/policies/${policy.file})`,
+    `  registry:    ${count(v.registryValues.length, 'value')} under HKLM\\${SRPV2_KEY}: each collection's EnforcementMode, each rule's <id>!Value (its XML)`,
+    `  collections: ${v.collections.map((c) => c.type).join(', ')} (the others are left as they are)`,
+    ...v.collections.flatMap((c) => [
+      `    ${c.type}: ${ENFORCEMENT_WORDS[c.enforcementMode]}, ${count(c.rules.length, 'rule')}`,
+      ...c.rules.map((r) => `      ${r.id}  ${r.action.padEnd(actionWidth)}  ${r.userOrGroupSid.padEnd(sidWidth)}  ${r.ruleType.padEnd(typeWidth)}  ${r.name}`),
+    ]),
+    `  compared:    rule by rule on its facts (id, type, SID, action, conditions); rule names and descriptions are not compared`,
+    `  scope:       ${v.scope.join(', ')}`,
+    `  references:  ${refs.join('; ') || '-'}`,
+    ...(v.baselines.length ? ['  baselines:'] : []),
+    ...v.baselines.map((b) => `    ${b.baseline} ${b.version} ${b.ref}${b.level ? ` (${b.level})` : ''} [${b.scope.join(', ')}]: ${b.setting ?? b.value}`),
+    `  in a document: type: AppLockerPolicy, properties: { policyFile: ${v.policyFile} }`,
+  ].join('\n');
 }
 
 export function catalogEntryView(entry: CatalogEntry, catalog?: Catalog): CatalogEntryView {

@@ -48,12 +48,14 @@ usage:
                                  [--report <format>:<file>]... [--benchmark <xccdf>]
                                                    run through one PowerShell process
   winstate catalog list [--json]                   every setting the catalog knows: id, kind, severity,
-                                                   STIG id, CIS numbers, title in aligned columns
+                                                   STIG id, CIS numbers, title in aligned columns; then
+                                                   each shipped policy file (kind AppLockerPolicy)
   winstate catalog show <id|title|STIG id|CIS number> [--json]
                                                    one setting: registry mapping or storage, choices,
-                                                   rationale, references
+                                                   rationale, references; a policy file: its rules
   winstate catalog search <words>... [--json]      entries whose id, title, GPO path, registry path, STIG
-                                                   ids or CIS numbers contain every word
+                                                   ids or CIS numbers contain every word (a policy
+                                                   file: also its rule ids and names)
   winstate runs [--limit n] [--target file.reg|live] [--json]
                                                    list past set/apply/rollback runs and what each changed
   winstate rollback <run-id|latest> | --backup <backup.json> [--snapshot <file>]... [--what-if] [--json]
@@ -578,26 +580,30 @@ async function catalogCommand(args: Args, io: CliIo): Promise<number> {
     throw new UsageError(`${hint ? `unknown catalog command '${printable(verb!)}'; did you mean '${hint}'?\n` : ''}${CATALOG_USAGE}`);
   }
   const { loadCatalog, storageText } = await import('../catalog/catalog.js');
-  const { catalogEntryView, renderCatalogEntry } = await import('../catalog/view.js');
+  const { catalogEntryView, catalogListView, catalogPolicyView, renderCatalogEntry, renderCatalogPolicy } = await import('../catalog/view.js');
   const catalog = loadCatalog();
   const json = args.flags.has('--json');
   const didYouMean = (hints: string[]) => (hints.length ? `; did you mean ${hints.map((h) => `"${h}"`).join(' or ')}?` : '');
   if (verb === 'list') {
-    if (json) io.stdout(`${JSON.stringify(catalog.entries.map((e) => catalogEntryView(e, catalog)), null, 2)}\n`);
-    else io.stdout(catalogTable(catalog.entries));
+    if (json) io.stdout(`${JSON.stringify(catalogListView(catalog), null, 2)}\n`);
+    else io.stdout(catalogTable(catalog.entries, catalog.policies));
     return EXIT.ok;
   }
   if (verb === 'search') {
-    // Every word must appear in the entry's id, title, GPO path, registry location, STIG ids or CIS numbers.
+    // Every word must appear in the item's id, title, GPO path, registry location, STIG ids or CIS numbers
+    // (a policy file: its file name, registry values and rule ids and names).
     const words = rest.join(' ').toLowerCase().split(/\s+/).filter(Boolean);
-    const found = catalog.entries.filter((e) => {
-      const text = [e.id, e.title, e.gpoPath, e.area ?? '', e.kind, e.registry ? `${e.registry.key}\\${e.registry.valueName}` : storageText(e), ...(e.references.stig ?? []), ...(e.references.cis ?? [])].join('\n').toLowerCase();
-      return words.every((w) => text.includes(w));
-    });
-    if (json) io.stdout(`${JSON.stringify(found.map((e) => catalogEntryView(e, catalog)), null, 2)}\n`);
-    else if (found.length) io.stdout(catalogTable(found));
-    if (found.length === 0) {
-      io.stderr(`winstate: no catalog entry matches '${printable(rest.join(' '))}'${didYouMean(catalog.suggest(rest.join(' ')))}\n`);
+    const matches = (text: string[]) => words.every((w) => text.join('\n').toLowerCase().includes(w));
+    const found = catalog.entries.filter((e) =>
+      matches([e.id, e.title, e.gpoPath, e.area ?? '', e.kind, e.registry ? `${e.registry.key}\\${e.registry.valueName}` : storageText(e), ...(e.references.stig ?? []), ...(e.references.cis ?? [])]),
+    );
+    const policies = catalog.policies.filter((p) =>
+      matches([p.id, p.title, p.gpoPath, p.area, p.kind, `catalog:${p.file}`, ...p.registryValues.map((v) => `${v.key}\\${v.valueName}`), ...p.collections.flatMap((c) => c.rules.flatMap((r) => [r.id, r.name])), ...p.references.cis]),
+    );
+    if (json) io.stdout(`${JSON.stringify([...found.map((e) => catalogEntryView(e, catalog)), ...policies.map(catalogPolicyView)], null, 2)}\n`);
+    else if (found.length || policies.length) io.stdout(catalogTable(found, policies));
+    if (found.length === 0 && policies.length === 0) {
+      io.stderr(`winstate: no catalog entry matches '${printable(rest.join(' '))}'${didYouMean(catalog.suggest(rest.join(' '), 3, undefined, { policies: true }))}\n`);
       return EXIT.invalidInput;
     }
     return EXIT.ok;
@@ -606,7 +612,12 @@ async function catalogCommand(args: Args, io: CliIo): Promise<number> {
   const found = catalog.findAll(rest[0]!);
   const entry = found[0];
   if (!entry) {
-    io.stderr(`winstate: no catalog entry '${printable(rest[0]!)}'${didYouMean(catalog.suggest(rest[0]!))}\n`);
+    const policy = catalog.findPolicy(rest[0]!);
+    if (policy) {
+      io.stdout(json ? `${JSON.stringify(catalogPolicyView(policy), null, 2)}\n` : `${renderCatalogPolicy(policy)}\n`);
+      return EXIT.ok;
+    }
+    io.stderr(`winstate: no catalog entry '${printable(rest[0]!)}'${didYouMean(catalog.suggest(rest[0]!, 3, undefined, { policies: true }))}\n`);
     return EXIT.invalidInput;
   }
   // A STIG rule or CIS recommendation that sets several values shows every entry (JSON: an array then).
@@ -617,16 +628,20 @@ async function catalogCommand(args: Args, io: CliIo): Promise<number> {
 
 const CATALOG_USAGE = 'usage: winstate catalog list [--json] | winstate catalog show <id|title|STIG id|CIS number> [--json] | winstate catalog search <words>... [--json]';
 
-/** Aligned columns: id, kind, severity, STIG id, CIS numbers, title (the last column is not padded). */
-function catalogTable(entries: readonly import('../catalog/catalog.js').CatalogEntry[]): string {
-  const rows = entries.map((e) => [
-    e.id,
-    e.kind,
-    e.severity,
-    (e.references.stig ?? []).filter((id) => /^WN16-/i.test(id)).join(',') || '-',
-    (e.references.cis ?? []).join(',') || '-',
-    e.title,
-  ]);
+/** Aligned columns: id, kind, severity, STIG id, CIS numbers, title (the last column is not padded); policy files after the entries. */
+function catalogTable(entries: readonly import('../catalog/catalog.js').CatalogEntry[], policies: readonly import('../catalog/policy-items.js').CatalogPolicy[] = []): string {
+  const rows = [
+    ...entries.map((e) => [
+      e.id,
+      e.kind,
+      e.severity,
+      (e.references.stig ?? []).filter((id) => /^WN16-/i.test(id)).join(',') || '-',
+      (e.references.cis ?? []).join(',') || '-',
+      e.title,
+    ]),
+    // A policy file has no severity or STIG id of its own.
+    ...policies.map((p) => [p.id, p.kind, '-', '-', p.references.cis.join(',') || '-', p.title]),
+  ];
   const header = ['ID', 'KIND', 'SEVERITY', 'STIG', 'CIS', 'TITLE'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');

@@ -51,6 +51,12 @@ function catalogKind(type: string, kinds: CatalogEntry['kind'][] | undefined, de
         ctx.error([by], 'unknown-policy', `no catalog entry implements STIG rule ${name}`);
         return undefined;
       }
+      // A shipped policy file is set whole by its own resource type, not as one value.
+      const policyFile = entry ? undefined : ctx.catalog.findPolicy(name);
+      if (policyFile) {
+        ctx.error([by], 'unknown-policy', `"${name}" is the catalog's ${policyFile.kind} policy file ${policyFile.id}, set as a whole: use type: ${policyFile.kind} with policyFile: catalog:${policyFile.file}`);
+        return undefined;
+      }
       if (!entry || (kinds && !kinds.includes(entry.kind))) {
         const hints = ctx.catalog.suggest(name, 3, kinds);
         const hint = hints.length ? `; did you mean ${hints.map((h) => `"${h}"`).join(' or ')}?` : '';

@@ -14,6 +14,9 @@ import { validateText } from '../../src/document/validate.js';
 import { normaliseData } from '../../src/kinds/registry/data.js';
 import { CATALOG_POLICY_NAME, readAppLockerPolicy, ruleDifference, ruleFacts } from '../../src/kinds/applocker/kind.js';
 import { parseXml } from '../../src/catalog/stig/xml.js';
+import { runCli } from '../helpers.js';
+import { Catalog } from '../../src/catalog/catalog.js';
+import { catalogPolicies, catalogPolicyId } from '../../src/catalog/policy-items.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(resolve(process.cwd(), 'test', 'fixtures', 'references', name), 'utf8'));
 const CIS = fixture('cis-ws2016.json') as {
@@ -317,6 +320,68 @@ test('Microsoft baseline: the DC GPO\'s AppLocker rows (SrpV2) are the shipped p
   const pf = read.collections.find((c) => c.type === 'Exe')!.rules.find((x) => x.id === '921cc481-6e17-4653-8f75-050b80acca20')!;
   const moved = parseXml(pf.xml.replace('%PROGRAMFILES%\\*', '%PROGRAMFILES%\\Contoso\\*'));
   assert.equal(ruleDifference(pf.facts, ruleFacts(moved)), ['Conditions/FilePathCondition@Path']);
+});
+
+test('Microsoft baseline coverage from `catalog list --json` alone: all 116 registry rows by key and value name, the SrpV2 rows on the AppLockerPolicy item with the same enforcement and rules', async () => {
+  const r = await runCli(['catalog', 'list', '--json']);
+  assert.is(r.code, 0, r.stderr);
+  type Item = {
+    id: string;
+    kind: string;
+    registry?: { key: string; valueName: string };
+    registryValues?: { key: string; valueName: string; valueType: string }[];
+    collections?: { type: string; enforcementMode: string; rules: { id: string; ruleType: string; action: string; userOrGroupSid: string }[] }[];
+  };
+  const items = JSON.parse(r.stdout) as Item[];
+  // Every registry value the listing names, with the item naming it: an entry's registry, a policy file's registryValues.
+  // Keys and value names compare as Windows does, ignoring case (the table writes some names in lower case).
+  const valueKey = (key: string, valueName: string) => `${key}!${valueName}`.toLowerCase();
+  const byValue = new Map<string, Item>();
+  for (const item of items) {
+    for (const v of [...(item.registry ? [item.registry] : []), ...(item.registryValues ?? [])]) byValue.set(valueKey(v.key, v.valueName), item);
+  }
+  const rowValue = (row: (typeof MS.settings)[number]) => valueKey(`${row.hive}\\${row.key}`, row.valueName);
+  assert.is(MS.settings.length, 116);
+  const missing = MS.settings.filter((row) => !byValue.has(rowValue(row)));
+  assert.equal(missing.map((row) => `${row.key}!${row.valueName}`), [], 'every row is named by the listing');
+  assert.is(MS.settings.length - missing.length, 116, '116/116');
+  const appLocker = MS.settings.filter(isAppLockerRow);
+  assert.is(appLocker.length, 9);
+  assert.equal([...new Set(appLocker.map((row) => byValue.get(rowValue(row))!.id))], ['applocker-msft-ws2016-dc'], 'the SrpV2 rows are the AppLockerPolicy item');
+  assert.equal(MS.settings.filter((row) => !isAppLockerRow(row)).filter((row) => byValue.get(rowValue(row))!.kind === 'AppLockerPolicy'), [], 'and only those');
+  // The same values: enforcement 1 is Enabled; each rule by type, action and SID as the GPO's rule XML has them.
+  const item = byValue.get(rowValue(appLocker[0]!))!;
+  assert.is(item.kind, 'AppLockerPolicy');
+  for (const row of appLocker) {
+    const [, type, id] = /\\SrpV2\\([^\\]+)(?:\\([^\\]+))?$/i.exec(row.key)!;
+    const collection = item.collections!.find((c) => c.type === type)!;
+    const listed = item.registryValues!.find((v) => valueKey(v.key, v.valueName) === rowValue(row))!;
+    assert.is(listed.valueType, row.valueType, row.key);
+    if (id === undefined) {
+      assert.equal([row.data, collection.enforcementMode], [1, 'Enabled'], row.key);
+      continue;
+    }
+    const theirs = parseXml(row.data as string);
+    const rule = collection.rules.find((x) => x.id === id.toLowerCase())!;
+    assert.equal([rule.ruleType, rule.action, rule.userOrGroupSid], [theirs.name, theirs.attributes.Action, theirs.attributes.UserOrGroupSid], row.key);
+  }
+  // Nothing the item lists beyond the rows.
+  assert.is(item.registryValues!.length, appLocker.length);
+});
+
+test('catalog policy items: one per file however many baseline versions name it, references from the newest only, an id that clashes with an entry is refused', () => {
+  const shipped = baseline('msft-ws2016');
+  const older: Baseline = { ...shipped, version: 'v1507', settings: [], policyFiles: [{ ...shipped.policyFiles![0]!, ref: 'Older DC GPO', scope: ['MS', 'DC'] }] };
+  const [item, ...more] = catalogPolicies([older, shipped]);
+  assert.equal(more, []);
+  assert.is(item!.id, 'applocker-msft-ws2016-dc');
+  assert.equal(item!.settings.map((s) => `${s.baseline.version} ${s.setting.ref}`), ['v1507 Older DC GPO', 'v1607 (October 2016) SCM Windows Server 2016 - Domain Controller Baseline'], 'every version, in the order given');
+  assert.equal(item!.references.microsoft, ['SCM Windows Server 2016 - Domain Controller Baseline'], 'the newest version names it');
+  assert.equal(item!.scope, ['MS', 'DC']);
+  assert.is(catalogPolicyId('AppLockerPolicy', 'Contoso.xml'), 'applocker-contoso');
+  const entry = catalog.find('smb-client-signing-if-server-agrees')!;
+  const clash = new Catalog([{ ...entry, id: 'applocker-msft-ws2016-dc', references: {} }], [{ ...shipped, settings: [] }]);
+  assert.throws(() => clash.policies, /policy file msft-ws2016-dc-applocker\.xml is named 'applocker-msft-ws2016-dc', which already names catalog entry applocker-msft-ws2016-dc/);
 });
 
 test('a baseline\'s policy files are schema-checked and must exist: a wrong type, a path instead of a file name, a missing file or field is refused', () => {

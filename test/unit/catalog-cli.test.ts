@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import { main, type CliIo } from '../../src/cli/cli.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { validateText } from '../../src/document/validate.js';
+import { appLockerUnit, CATALOG_POLICY_NAME } from '../../src/kinds/applocker/kind.js';
 import { runCli } from '../helpers.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -14,8 +15,11 @@ const cli = runCli;
 test('catalog list --json prints the documented shape for every entry', async () => {
   const r = await cli(['catalog', 'list', '--json']);
   assert.is(r.code, 0);
-  const list = JSON.parse(r.stdout) as Record<string, unknown>[];
-  assert.is(list.length, loadCatalog().entries.length);
+  const all = JSON.parse(r.stdout) as Record<string, unknown>[];
+  // The entries, then the shipped policy files (checked in the next test).
+  assert.is(all.length, loadCatalog().entries.length + loadCatalog().policies.length);
+  const list = all.slice(0, loadCatalog().entries.length);
+  assert.equal(all.slice(list.length).map((e) => e.kind), ['AppLockerPolicy']);
   for (const e of list) {
     for (const key of ['id', 'title', 'gpoPath', 'desired', 'scope', 'references', 'baselines']) assert.ok(key in e, `${String(e.id)} lacks ${key}`);
     // A registry value's location, or for user rights, account, security and audit policy a storage block instead.
@@ -25,7 +29,7 @@ test('catalog list --json prints the documented shape for every entry', async ()
     assert.equal(Object.keys(e.references as object), ['stig', 'cis', 'microsoft', 'oval', 'cce']);
   }
   const validate = new Ajv2020({ allErrors: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(resolve(process.cwd(), 'schema', 'catalog.schema.json'), 'utf8')));
-  assert.ok(validate(list), JSON.stringify(validate.errors?.slice(0, 3)));
+  assert.ok(validate(all), JSON.stringify(validate.errors?.slice(0, 3)));
   assert.not.ok(validate([{ ...list[0], references: { stig: [] } }]), 'the schema catches a missing reference list');
   const right = list.find((e) => e.id === 'user-right-debug-programs')!;
   assert.equal(right.storage, { kind: 'UserRight', right: 'SeDebugPrivilege' });
@@ -93,7 +97,7 @@ test('catalog list prints aligned columns with kind, STIG and CIS ids; catalog s
   assert.is(list.code, 0, list.stderr);
   const lines = list.stdout.trimEnd().split('\n');
   assert.match(lines[0]!, /^ID +KIND +SEVERITY +STIG +CIS +TITLE$/);
-  assert.is(lines.length, loadCatalog().entries.length + 1);
+  assert.is(lines.length, loadCatalog().entries.length + loadCatalog().policies.length + 1);
   // Aligned: every column starts where its header does.
   const starts = ['KIND', 'SEVERITY', 'STIG', 'CIS', 'TITLE'].map((h) => lines[0]!.indexOf(h));
   for (const line of lines.slice(1)) {
@@ -104,6 +108,8 @@ test('catalog list prints aligned columns with kind, STIG and CIS ids; catalog s
   }
   const row = lines.find((l) => l.startsWith('smb-client-signing-if-server-agrees '))!;
   assert.match(row, /SecurityOption +medium +WN16-SO-000200 +2\.3\.8\.2 +Microsoft network client: Digitally sign communications \(if server agrees\)$/);
+  // A shipped policy file is one line too, with no severity or STIG id of its own.
+  assert.match(lines.find((l) => l.startsWith('applocker-msft-ws2016-dc '))!, /AppLockerPolicy +- +- +- +AppLocker rules for domain controllers \(Microsoft security baseline for Windows Server 2016\)$/);
 
   const ids = async (...words: string[]) => {
     const r = await cli(['catalog', 'search', ...words]);
@@ -119,6 +125,117 @@ test('catalog list prints aligned columns with kind, STIG and CIS ids; catalog s
   assert.match(none.stderr, /no catalog entry matches 'zzzq'/);
   const json = JSON.parse((await cli(['catalog', 'search', 'sehop', '--json'])).stdout) as { id: string }[];
   assert.equal(json.map((e) => e.id), ['sehop-enabled']);
+  // Search reaches policy files by kind, registry path, rule id or rule name.
+  assert.equal((await ids('AppLockerPolicy')).ids, ['applocker-msft-ws2016-dc']);
+  assert.equal((await ids('SrpV2\\Exe\\921cc481-6e17-4653-8f75-050b80acca20')).ids, ['applocker-msft-ws2016-dc']);
+  assert.equal((await ids('deny', 'firefox')).ids, ['applocker-msft-ws2016-dc']);
+  const found = JSON.parse((await cli(['catalog', 'search', 'applocker', 'chrome', '--json'])).stdout) as { id: string; policyFile: string }[];
+  assert.equal(found.map((e) => [e.id, e.policyFile]), [['applocker-msft-ws2016-dc', 'catalog:msft-ws2016-dc-applocker.xml']]);
+});
+
+test('a shipped policy file in catalog list --json: an AppLockerPolicy item derived from the file and the baseline, in the published schema', async () => {
+  const all = JSON.parse((await cli(['catalog', 'list', '--json'])).stdout) as Record<string, unknown>[];
+  const item = all.find((e) => e.id === 'applocker-msft-ws2016-dc') as Record<string, any>;
+  assert.equal(
+    { ...item, registryValues: undefined, collections: undefined },
+    {
+      id: 'applocker-msft-ws2016-dc',
+      kind: 'AppLockerPolicy',
+      title: 'AppLocker rules for domain controllers (Microsoft security baseline for Windows Server 2016)',
+      gpoPath: 'Computer Configuration\\Windows Settings\\Security Settings\\Application Control Policies\\AppLocker',
+      area: 'AppLocker',
+      policyFile: 'catalog:msft-ws2016-dc-applocker.xml',
+      registryValues: undefined,
+      collections: undefined,
+      scope: ['DC'],
+      references: { stig: [], cis: [], microsoft: ['SCM Windows Server 2016 - Domain Controller Baseline'], oval: [], cce: [] },
+      baselines: [
+        {
+          baseline: 'msft-ws2016',
+          version: 'v1607 (October 2016)',
+          ref: 'SCM Windows Server 2016 - Domain Controller Baseline',
+          level: null,
+          scope: ['DC'],
+          setting: 'Executable and packaged app rules enforced; the default allow rules, with Chrome, Firefox and Internet Explorer denied',
+          value: 'catalog:msft-ws2016-dc-applocker.xml',
+        },
+      ],
+    },
+  );
+  // Read from the file: its collections and rules, and the values they set (EnforcementMode per collection, <id>!Value per rule).
+  assert.equal(item.collections.map((c: any) => [c.type, c.enforcementMode, c.rules.length]), [['Appx', 'Enabled', 1], ['Exe', 'Enabled', 6]]);
+  assert.equal(item.collections[1].rules.find((r: any) => r.id === 'fd686d83-a829-4351-8ff4-27c7de5755d2'), {
+    id: 'fd686d83-a829-4351-8ff4-27c7de5755d2',
+    name: 'Default: any path, Administrators',
+    ruleType: 'FilePathRule',
+    action: 'Allow',
+    userOrGroupSid: 'S-1-5-32-544',
+  });
+  assert.equal(item.registryValues.slice(0, 2), [
+    { key: 'HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\SrpV2\\Appx', valueName: 'EnforcementMode', valueType: 'DWord' },
+    { key: 'HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\SrpV2\\Appx\\a9e18c21-ff8f-43cf-b9fc-db40eed693ba', valueName: 'Value', valueType: 'String' },
+  ]);
+  assert.is(item.registryValues.length, 2 + 7);
+  // Reports group an AppLockerPolicy resource under its kind's area: the item says the same.
+  assert.is(item.area, appLockerUnit.area(''));
+  const schema = JSON.parse(readFileSync(resolve(process.cwd(), 'schema', 'catalog.schema.json'), 'utf8'));
+  const validate = new Ajv2020({ allErrors: true, allowUnionTypes: true }).compile(schema);
+  assert.ok(validate([item]));
+  assert.not.ok(validate([{ ...item, policyFile: undefined }]), 'the schema requires the policy file');
+  assert.not.ok(validate([{ ...item, collections: [{ ...item.collections[0], enforcementMode: 'On' }] }]), 'the schema knows the enforcement modes');
+  assert.not.ok(validate([{ ...item, kind: 'SecurityOption' }]), 'an item is an entry or a policy file, not a mix');
+  assert.is(schema.$defs.policy.properties.policyFile.pattern, `^catalog:${CATALOG_POLICY_NAME.source.slice(1)}`, 'one rule for a catalog policy name');
+});
+
+test('catalog show applocker-msft-ws2016-dc (or its title) prints the policy in full: collections, rules with id, action and SID, enforcement, baselines', async () => {
+  const r = await cli(['catalog', 'show', 'applocker-msft-ws2016-dc']);
+  assert.is(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.is(lines[0], 'AppLocker rules for domain controllers (Microsoft security baseline for Windows Server 2016)');
+  for (const expected of [
+    /^ {2}id: +applocker-msft-ws2016-dc \(AppLockerPolicy\)$/,
+    /^ {2}GPO path: +Computer Configuration\\Windows Settings\\Security Settings\\Application Control Policies\\AppLocker$/,
+    /^ {2}policy file: catalog:msft-ws2016-dc-applocker\.xml /,
+    /^ {2}registry: +9 values under HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\SrpV2: /,
+    /^ {4}Appx: enforced \(EnforcementMode 1\), 1 rule$/,
+    /^ {4}Exe: enforced \(EnforcementMode 1\), 6 rules$/,
+    /^ {6}5e3ec135-b5af-4961-ae4d-cde98710afc9 +Deny +S-1-1-0 +FilePublisherRule +Deny Google Chrome, everyone$/,
+    /^ {6}fd686d83-a829-4351-8ff4-27c7de5755d2 +Allow +S-1-5-32-544 +FilePathRule +Default: any path, Administrators$/,
+    /^ {2}scope: +DC$/,
+    /^ {2}references: +Microsoft baseline SCM Windows Server 2016 - Domain Controller Baseline$/,
+    /^ {4}msft-ws2016 v1607 \(October 2016\) SCM Windows Server 2016 - Domain Controller Baseline \[DC\]: Executable and packaged app rules enforced; /,
+    /^ {2}in a document: type: AppLockerPolicy, properties: \{ policyFile: catalog:msft-ws2016-dc-applocker\.xml \}$/,
+  ]) {
+    assert.ok(lines.some((l) => expected.test(l)), `${expected}\n${r.stdout}`);
+  }
+  assert.is(lines.filter((l) => /^ {6}[0-9a-f-]{36} /.test(l)).length, 7, 'every rule');
+  const byTitle = await cli(['catalog', 'show', 'applocker rules for domain controllers  (microsoft security baseline for windows server 2016)']);
+  assert.is(byTitle.stdout, r.stdout, 'by title, in any case');
+  const json = JSON.parse((await cli(['catalog', 'show', 'APPLOCKER-msft-ws2016-dc', '--json'])).stdout) as { id: string; kind: string };
+  assert.equal([json.id, json.kind], ['applocker-msft-ws2016-dc', 'AppLockerPolicy']);
+  const typo = await cli(['catalog', 'show', 'applocker-msft-ws2016']);
+  assert.is(typo.code, 3);
+  assert.match(typo.stderr, /no catalog entry 'applocker-msft-ws2016'; did you mean "AppLocker rules for domain controllers \(Microsoft security baseline for Windows Server 2016\)"\?/);
+});
+
+test('a Policy (or SecurityOption) resource naming the AppLocker policy file gets an error pointing at AppLockerPolicy with policyFile: catalog:<file>', () => {
+  const doc = (type: string, props: string) => validateText('a.yaml', `metadata: { name: a }\nresources:\n  - { name: r, type: ${type}, properties: { ${props}, value: recommended } }\n`);
+  const message = /"(applocker-msft-ws2016-dc|AppLocker rules for domain controllers \(Microsoft security baseline for Windows Server 2016\))" is the catalog's AppLockerPolicy policy file applocker-msft-ws2016-dc, set as a whole: use type: AppLockerPolicy with policyFile: catalog:msft-ws2016-dc-applocker\.xml/;
+  for (const [type, props] of [
+    ['Policy', 'id: applocker-msft-ws2016-dc'],
+    ['Policy', "policy: 'AppLocker rules for domain controllers (Microsoft security baseline for Windows Server 2016)'"],
+    ['SecurityOption', 'policy: applocker-msft-ws2016-dc'],
+  ]) {
+    const result = doc(type!, props!);
+    assert.is(result.diagnostics.length, 1, props);
+    assert.match(result.diagnostics[0]!.message, message);
+    assert.is(result.diagnostics[0]!.code, 'unknown-policy');
+    assert.equal(result.diagnostics[0]!.start.line, 3, 'positioned on the resource');
+  }
+  // What the error says to write validates.
+  const right = validateText('b.yaml', 'metadata: { name: b }\nresources:\n  - { name: r, type: AppLockerPolicy, properties: { policyFile: catalog:msft-ws2016-dc-applocker.xml } }\n');
+  assert.equal(right.diagnostics, []);
+  assert.is(right.plan!.resources[0]!.kind, 'AppLockerPolicy');
 });
 
 test.run();

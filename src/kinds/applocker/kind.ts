@@ -24,6 +24,11 @@ const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 export interface AppLockerRule {
   id: string;
   name: string;
+  /** The rule element: FilePathRule, FilePublisherRule or FileHashRule. */
+  ruleType: string;
+  action: 'Allow' | 'Deny';
+  /** Whom the rule applies to, e.g. S-1-1-0 (Everyone). */
+  userOrGroupSid: string;
   /** The rule element as one line of XML: what set writes as the rule key's Value. */
   xml: string;
   /** What makes it this rule (ruleFacts): two rules with the same facts are equal. */
@@ -155,7 +160,15 @@ export function readAppLockerPolicy(file: string): { collections: AppLockerColle
         if (rule.attributes[required] === undefined) return { problem: `${file}: ${type} rule ${id} has no ${required}` };
       }
       if (!['Allow', 'Deny'].includes(rule.attributes.Action!)) return { problem: `${file}: ${type} rule ${id}: Action "${rule.attributes.Action}" is neither Allow nor Deny` };
-      rules.push({ id: id.toLowerCase(), name: rule.attributes.Name!, xml: elementXml(rule), facts: ruleFacts(rule) });
+      rules.push({
+        id: id.toLowerCase(),
+        name: rule.attributes.Name!,
+        ruleType: rule.name,
+        action: rule.attributes.Action as AppLockerRule['action'],
+        userOrGroupSid: rule.attributes.UserOrGroupSid!,
+        xml: elementXml(rule),
+        facts: ruleFacts(rule),
+      });
     }
     collections.push({ type, enforcementMode: mode as AppLockerCollection['enforcementMode'], rules });
   }
@@ -163,12 +176,17 @@ export function readAppLockerPolicy(file: string): { collections: AppLockerColle
   return { collections };
 }
 
-/** The registry values a policy's collections set, as `HKLM\\...\\SrpV2\\Exe!EnforcementMode` and `...\\Exe\\<id>!Value`. */
-export function appLockerRegistryValues(collections: readonly AppLockerCollection[]): string[] {
+/** The registry values a policy's collections set: each collection's EnforcementMode (DWord, unless not configured) and each rule's Value (its XML). */
+export function appLockerRegistryEntries(collections: readonly AppLockerCollection[]): { key: string; valueName: string; valueType: 'DWord' | 'String' }[] {
   return collections.flatMap((c) => [
-    ...(ENFORCEMENT[c.enforcementMode] === null ? [] : [`HKLM\\${SRPV2_KEY}\\${c.type}!EnforcementMode`]),
-    ...c.rules.map((r) => `HKLM\\${SRPV2_KEY}\\${c.type}\\${r.id}!Value`),
+    ...(ENFORCEMENT[c.enforcementMode] === null ? [] : [{ key: `HKLM\\${SRPV2_KEY}\\${c.type}`, valueName: 'EnforcementMode', valueType: 'DWord' as const }]),
+    ...c.rules.map((r) => ({ key: `HKLM\\${SRPV2_KEY}\\${c.type}\\${r.id}`, valueName: 'Value', valueType: 'String' as const })),
   ]);
+}
+
+/** The same values as `HKLM\\...\\SrpV2\\Exe!EnforcementMode` and `...\\Exe\\<id>!Value`. */
+export function appLockerRegistryValues(collections: readonly AppLockerCollection[]): string[] {
+  return appLockerRegistryEntries(collections).map((v) => `${v.key}!${v.valueName}`);
 }
 
 export const appLockerKind: ResourceKind = {
