@@ -13,7 +13,9 @@ const HELP = `Usage: node bin/run-tests.mjs [options] [file-pattern ...]
 
 Runs the compiled tests (dist/test/**/*.test.js; build first: npm run build), several files at
 once, longest first. Each file's line gives its passed/total tests, wall time and, on Linux, its
-CPU time (its own and its child processes'), which a busy machine barely changes.
+CPU time (its own and its child processes'), which a busy machine barely changes. Each file runs
+with a temporary folder of its own as TMPDIR, removed when the file passes and kept (and named)
+when it fails, so a run leaves nothing behind.
 
   file-pattern       run only files whose path contains it, e.g. snapshot-store, unit/ or
                      test/unit/cli.test.ts (a source path names its compiled file)
@@ -126,6 +128,11 @@ function survivors(pgid) {
 // Each file's process writes its own CPU time in a file of this folder (bin/test-cpu.mjs); made by main.
 let cpuDir;
 let cpuFiles = 0;
+// The run's own temporary folder: each file gets a folder in it as its TMPDIR, removed once the
+// file passed, so a run leaves nothing behind in the system's temporary folder (a failing file's is
+// kept and named, to look into).
+let runTmp;
+let tmpFiles = 0;
 
 /**
  * Records, by process id, the CPU seconds each other process of a process group has used so far
@@ -158,11 +165,14 @@ function runFile(file, options) {
     if (options.name !== undefined) args.push('--import', pathToFileURL(join(root, 'bin', 'test-name-filter.mjs')).href);
     args.push(file);
     const cpuFile = join(cpuDir, `${process.pid}-${++cpuFiles}.txt`);
+    // Short names: sshd and PowerShell put Unix sockets in there, whose paths are limited to ~100 bytes.
+    const fileTmp = join(runTmp, String(++tmpFiles));
+    mkdirSync(fileTmp);
     const child = spawn(process.execPath, args, {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: process.platform !== 'win32',
-      env: { ...process.env, NO_COLOR: '1', WINSTATE_TEST_NAME: options.name ?? '', WINSTATE_TEST_CPU_FILE: cpuFile },
+      env: { ...process.env, NO_COLOR: '1', WINSTATE_TEST_NAME: options.name ?? '', WINSTATE_TEST_CPU_FILE: cpuFile, TMPDIR: fileTmp, TMP: fileTmp, TEMP: fileTmp },
     });
     let output = '';
     let timedOut = false;
@@ -193,7 +203,7 @@ function runFile(file, options) {
         cpu = Number(readFileSync(cpuFile, 'utf8')) + [...children.values()].reduce((a, b) => a + b, 0);
         rmSync(cpuFile);
       } catch { /* not measured (killed) */ }
-      resolve({ file, code, signal, output, left, timedOut, ms: Date.now() - started, cpu });
+      resolve({ file, code, signal, output, left, timedOut, ms: Date.now() - started, cpu, tmp: fileTmp });
     });
   });
 }
@@ -232,9 +242,12 @@ async function main() {
   files.sort((a, b) => expectedMs(key(b), times) - expectedMs(key(a), times) || a.localeCompare(b));
 
   const started = Date.now();
-  cpuDir = mkdtempSync(join(tmpdir(), 'winstate-test-cpu-'));
+  runTmp = mkdtempSync(join(tmpdir(), 'ws-run-'));
+  cpuDir = join(runTmp, 'cpu');
+  mkdirSync(cpuDir);
   let passed = 0, failed = 0, skipped = 0, cpuTotal = 0;
   const broken = [];
+  const keptTmp = [];
   const queue = [...files];
   let stop = false;
   const worker = async () => {
@@ -266,9 +279,12 @@ async function main() {
       if (r.cpu !== undefined) cpuTotal += r.cpu;
       const cpu = r.cpu !== undefined ? `, ${r.cpu.toFixed(1)} s CPU` : '';
       process.stdout.write(`\n${status} ${name} (${counts}, ${(r.ms / 1000).toFixed(1)} s${cpu})\n`);
+      if (status === 'ok') rmSync(r.tmp, { recursive: true, force: true });
+      else keptTmp.push(r.tmp);
       if (status !== 'ok') {
         process.stdout.write(r.output.replace(/^/gm, '  ') + '\n');
         for (const p of problems) process.stdout.write(`  ${name}: ${p}\n`);
+        process.stdout.write(`  ${name}: its temporary files are kept in ${r.tmp}\n`);
         if (options.bail) stop = true;
       }
     }
@@ -278,6 +294,7 @@ async function main() {
 
   const wall = ((Date.now() - started) / 1000).toFixed(1);
   rmSync(cpuDir, { recursive: true, force: true });
+  if (keptTmp.length === 0) rmSync(runTmp, { recursive: true, force: true });
   const cpuText = cpuTotal > 0 ? `, ${cpuTotal.toFixed(0)} s of CPU` : '';
   console.log(`\n${files.length} test files in ${wall} s wall time (${options.jobs} at once${cpuText})`);
   if (broken.length) console.log(`failing files: ${broken.join(', ')}`);

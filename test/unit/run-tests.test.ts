@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { tempDir } from '../helpers.js';
@@ -79,6 +79,28 @@ test('-t runs only matching tests; a file pattern only matching files; no match 
   const none = runner(dir, 'nothing-matches');
   assert.is(none.code, 1);
   assert.is(none.last, '0 passed, 1 failed');
+});
+
+test('each file gets its own temporary folder, removed once it passes; a failing file\'s is kept and named', () => {
+  // The runner's own TMPDIR, so that what it makes can be told from everything else in the system's.
+  const base = tempDir('winstate-runner-tmp-');
+  const body = (fail: boolean) =>
+    "import { mkdtempSync, writeFileSync } from 'node:fs'; import { tmpdir } from 'node:os'; import { join } from 'node:path';\n" +
+    `test('writes', () => { const d = mkdtempSync(join(tmpdir(), 'x-')); writeFileSync(join(d, 'f'), tmpdir()); ${fail ? "throw new Error('kept: ' + d);" : ''} }); test.run();`;
+  const dir = folder({ 'pass.test.js': body(false), 'fail.test.js': body(true) });
+  const r = spawnSync(process.execPath, [RUNNER, '--dir', dir], { encoding: 'utf8', env: { ...process.env, TMPDIR: base } });
+  assert.is(r.status, 1, r.stdout);
+  const kept = /fail\.test\.js: its temporary files are kept in (\S+)/.exec(r.stdout);
+  assert.ok(kept, r.stdout);
+  assert.ok(kept![1]!.startsWith(base), `${kept![1]} is under the runner's TMPDIR`);
+  assert.ok(existsSync(kept![1]!), 'the failing file\'s folder is still there');
+  // Only the failing file's folder is left: the passing file's went, with what it wrote.
+  const runDirs = readdirSync(base);
+  assert.is(runDirs.length, 1);
+  assert.equal(readdirSync(join(base, runDirs[0]!)).sort(), [kept![1]!.split('/').pop()!]);
+  const clean = spawnSync(process.execPath, [RUNNER, '--dir', folder({ 'pass.test.js': body(false) })], { encoding: 'utf8', env: { ...process.env, TMPDIR: base } });
+  assert.is(clean.status, 0, clean.stdout);
+  assert.equal(readdirSync(base), runDirs, 'a passing run leaves nothing behind');
 });
 
 test('--help says how to run one file or one test by name', () => {
