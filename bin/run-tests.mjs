@@ -167,7 +167,7 @@ function runFile(file, options) {
     const cpuFile = join(cpuDir, `${process.pid}-${++cpuFiles}.txt`);
     // Short names: sshd and PowerShell put Unix sockets in there, whose paths are limited to ~100 bytes.
     const fileTmp = join(runTmp, String(++tmpFiles));
-    mkdirSync(fileTmp);
+    mkdirSync(fileTmp, { recursive: true });
     const child = spawn(process.execPath, args, {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -253,7 +253,13 @@ async function main() {
   const worker = async () => {
     while (queue.length && !stop) {
       const file = queue.shift();
-      const r = await runFile(file, options);
+      let r;
+      try {
+        r = await runFile(file, options);
+      } catch (error) {
+        // The runner could not even start the file: that file fails, the run goes on.
+        r = { file, code: null, signal: null, output: `run-tests could not run this file: ${error?.stack ?? error}\n`, left: [], timedOut: false, ms: 0, cpu: undefined, tmp: join(runTmp, 'none') };
+      }
       const name = key(file);
       times[name] = r.ms;
       const t = totals(r.output);
