@@ -31,7 +31,7 @@ async function step<T>(name: string, run: () => T | Promise<T>): Promise<T> {
 }
 
 /** The phase functions of the runtime that get a timing wrapper (calls and total ms). */
-const TIMED = ['ConvertFrom-WsPayload', 'Invoke-WsConfiguration', 'Open-WsStore', 'Get-WsResourceStates', 'Get-WsBackupEntry', 'Write-WsBackup', 'Invoke-WsChange', 'Save-WsSnapshotStore', 'Add-WsJournal', 'ConvertTo-WsAsciiJson'];
+const TIMED = ['ConvertFrom-WsPayload', 'Invoke-WsConfiguration', 'Invoke-WsSetPhase', 'Open-WsStore', 'Get-WsRegistryStates', 'Get-WsRegistryState', 'Get-WsRegistryBackupEntries', 'Write-WsBackup', 'Set-WsRegistryState', 'Save-WsStore', 'Add-WsJournal', 'ConvertTo-WsAsciiJson'];
 
 function instrument(text: string): string {
   const wrappers = TIMED.map((f) => {
@@ -57,7 +57,7 @@ $cpuRead = [System.Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime
 $block = [scriptblock]::Create($text)
 $parsed = $clock.Elapsed.TotalMilliseconds
 $cpuParsed = [System.Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime
-$json = & $block -Mode $Mode -RegistrySnapshot $Snapshot -OutputFormat Json -Payload $payload -NoLock -BackupPath ($Snapshot + '.backup.json') -Confirm:$false
+$json = & $block -Mode $Mode -RegistrySnapshot $Snapshot -OutputFormat Json -Payload $payload -NoLock -BackupPath ($Snapshot + '.backup.json')
 $ran = $clock.Elapsed.TotalMilliseconds
 $cpuRan = [System.Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime
 [System.IO.File]::WriteAllText($ReportPath, [string]$json)
