@@ -25,6 +25,8 @@ export interface CliIo {
   progressIntervalMs?: number;
   /** A PowerShell session to run in, owned and closed by the caller (a library host or a test); otherwise each command starts its own. */
   session?: PwshSession;
+  /** Where `dsc` reads its instance; the process's stdin when absent. */
+  stdin?: () => Promise<string>;
 }
 
 const defaultIo: CliIo = {

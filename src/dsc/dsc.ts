@@ -92,7 +92,7 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function dscCommand(args: FleetArgs, io: FleetIo & { stdin?: () => Promise<string> }): Promise<number> {
+export async function dscCommand(args: FleetArgs, io: FleetIo): Promise<number> {
   const [verb, ...rest] = args.files;
   if (!verb || !['get', 'test', 'set'].includes(verb) || rest.length > 0) {
     io.stderr('winstate: usage: winstate dsc get|test|set [--what-if] (the instance as JSON on stdin)\n');
@@ -120,6 +120,7 @@ export async function dscCommand(args: FleetArgs, io: FleetIo & { stdin?: () => 
   const { Engine, WinstateRunError } = await import('../engine/engine.js');
   const timeout = args.flags.get('--timeout');
   const engine = new Engine({
+    ...(io.session ? { session: io.session } : {}),
     pwshPath: typeof args.flags.get('--pwsh') === 'string' ? (args.flags.get('--pwsh') as string) : undefined,
     stateDir: typeof args.flags.get('--state-dir') === 'string' ? (args.flags.get('--state-dir') as string) : undefined,
     ...(typeof timeout === 'string' && /^\d+$/.test(timeout) ? { timeoutMs: Number(timeout) } : {}),

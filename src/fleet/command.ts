@@ -1,3 +1,4 @@
+import type { PwshSession } from '../bridge/session.js';
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { printable, formatDiagnostic } from '../document/diagnostics.js';
@@ -24,6 +25,10 @@ export interface FleetIo {
   stderr: (text: string) => void;
   isTTY?: { stdout?: boolean; stderr?: boolean };
   progressIntervalMs?: number;
+  /** A caller-owned PowerShell session (the CLI's CliIo.session); DSC runs in it. */
+  session?: PwshSession;
+  /** Where `dsc` reads its instance; the process's stdin when absent. */
+  stdin?: () => Promise<string>;
 }
 
 export class FleetUsageError extends Error {}

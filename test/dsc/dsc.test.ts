@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { readReg, tempDir, writeReg } from '../helpers.js';
+import { readReg, runCli, shareCliSession, tempDir, writeReg } from '../helpers.js';
 
 // The DSC v3 resource: its manifest and every output checked against DSC v3's own published
 // schemas (test/fixtures/dsc, v3.1.0, MIT), with the real CLI and real PowerShell.
@@ -50,10 +50,20 @@ resources:
     properties: { key: 'HKLM\\SOFTWARE\\Winstate\\Dsc', valueName: Banner, valueType: String, valueData: hello }
 `;
 
-function dsc(args: string[], input: string, stateDir: string): { status: number | null; lines: unknown[]; stderr: string } {
+shareCliSession(test.after);
+
+/** `winstate dsc` as DSC runs it: a process of its own, the instance on its real stdin. */
+function dscProcess(args: string[], input: string, stateDir: string): { status: number | null; lines: unknown[]; stderr: string } {
   const r = spawnSync(process.execPath, [resolve(root, 'bin', 'winstate.js'), 'dsc', ...args, '--state-dir', stateDir], { input, encoding: 'utf8', timeout: 120_000 });
   const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown);
   return { status: r.status, lines, stderr: r.stderr };
+}
+
+/** The same command through the CLI function, in the file's one PowerShell (each process costs ~2 s of CPU). */
+async function dsc(args: string[], input: string, stateDir: string): Promise<{ status: number | null; lines: unknown[]; stderr: string }> {
+  const r = await runCli(['dsc', ...args, '--state-dir', stateDir], { stdin: async () => input });
+  const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown);
+  return { status: r.code, lines, stderr: r.stderr };
 }
 
 test('the manifest is valid against DSC v3\'s manifest schema and names our commands', () => {
@@ -65,7 +75,7 @@ test('the manifest is valid against DSC v3\'s manifest schema and names our comm
   assert.not.ok(validate({ ...manifest, type: 'no slash' }));
 });
 
-test('get, test, what-if and set through the CLI: every output valid against DSC v3\'s stdout schemas', () => {
+test('get, test, what-if and set through the CLI: every output valid against DSC v3\'s stdout schemas', async () => {
   const dir = tempDir('winstate-dsc-');
   const doc = join(dir, 'doc.yaml');
   writeFileSync(doc, DOC);
@@ -74,14 +84,14 @@ test('get, test, what-if and set through the CLI: every output valid against DSC
   const input = JSON.stringify({ path: doc, snapshot: snap });
   const state = join(dir, 'state');
 
-  const get = dsc(['get'], input, state);
+  const get = dscProcess(['get'], input, state);
   assert.is(get.status, 0, get.stderr);
   assert.is(get.lines.length, 1);
   check(stdout.get, get.lines[0], 'get');
   check(instanceSchema, get.lines[0], 'get state');
   assert.is((get.lines[0] as { settings: Record<string, { actual: { valueData: number } }> }).settings.Signing!.actual.valueData, 0);
 
-  const t = dsc(['test'], input, state);
+  const t = await dsc(['test'], input, state);
   assert.is(t.status, 0, t.stderr);
   assert.is(t.lines.length, 2);
   for (const line of t.lines) check(stdout.test, line, 'test');
@@ -90,30 +100,30 @@ test('get, test, what-if and set through the CLI: every output valid against DSC
   assert.equal(t.lines[1], ['Signing']);
 
   const before = readFileSync(snap);
-  const w = dsc(['set', '--what-if'], input, state);
+  const w = await dsc(['set', '--what-if'], input, state);
   assert.is(w.status, 0, w.stderr);
   for (const line of w.lines) check(stdout.whatIf, line, 'what-if');
   assert.equal(w.lines[1], ['Signing']);
   assert.ok(readFileSync(snap).equals(before), 'what-if changed nothing');
 
-  const s = dsc(['set'], input, state);
+  const s = await dsc(['set'], input, state);
   assert.is(s.status, 0, s.stderr);
   for (const line of s.lines) check(stdout.set, line, 'set');
   check(instanceSchema, s.lines[0], 'set state');
   assert.equal(s.lines[1], ['Signing']);
   assert.match(readReg(snap), /"Signing"=dword:00000001/);
-  const again = dsc(['test'], input, state);
+  const again = await dsc(['test'], input, state);
   assert.is((again.lines[0] as { _inDesiredState: boolean })._inDesiredState, true);
   assert.equal(again.lines[1], []);
 });
 
-test('bad instance input: exit 3 with the reason, nothing on stdout', () => {
+test('bad instance input: exit 3 with the reason, nothing on stdout', async () => {
   const dir = tempDir('winstate-dsc-');
-  const r = dsc(['test'], JSON.stringify({ path: join(dir, 'missing.yaml') }), join(dir, 'state'));
+  const r = await dsc(['test'], JSON.stringify({ path: join(dir, 'missing.yaml') }), join(dir, 'state'));
   assert.is(r.status, 3);
   assert.equal(r.lines, []);
   assert.match(r.stderr, /missing\.yaml does not exist/);
-  const extra = dsc(['get'], JSON.stringify({ path: join(dir, 'x.yaml'), colour: 'red' }), join(dir, 'state'));
+  const extra = await dsc(['get'], JSON.stringify({ path: join(dir, 'x.yaml'), colour: 'red' }), join(dir, 'state'));
   assert.is(extra.status, 3);
   assert.match(extra.stderr, /unknown property 'colour'/);
 });
