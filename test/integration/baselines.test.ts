@@ -9,7 +9,8 @@ import { Engine } from '../../src/engine/engine.js';
 import { validateFile, validateText, type Plan } from '../../src/document/validate.js';
 import { compilePlan } from '../../src/compile/emit.js';
 import { nonCompliantSnapshot } from '../../bench/stig.js';
-import { runCli, tempDir } from '../helpers.js';
+import { runCli, shareCliSession, tempDir } from '../helpers.js';
+
 
 const engine = new Engine();
 test.after(() => engine.close());
@@ -25,6 +26,9 @@ const configPath = (name: string) => resolve(process.cwd(), 'configurations', `$
 const scriptPath = (name: string) => resolve(process.cwd(), 'generated-ps', `${name}.ps1`);
 /** The registry part of a plan: applied to a .reg export here (user rights, account and audit policy need their own snapshots). */
 const registryOnly = (plan: Plan): Plan => ({ ...plan, resources: plan.resources.filter((r) => r.kind === 'Registry') });
+
+// CLI calls run in one PowerShell for the file (a process each costs ~2 s of CPU).
+shareCliSession(test.after);
 
 test('the committed baseline configurations and scripts equal a fresh winstate baseline and compile', async () => {
   for (const { file, args } of CONFIGS) {

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { RunReport, RunSummary } from '../../src/engine/results.js';
 import { bridgePayload } from '../../src/compile/emit.js';
 import { ps, psLiteral, PsCode } from '../../src/compile/quote.js';
-import { planFromYaml, runCli, tempDir, writeReg } from '../helpers.js';
+import { planFromYaml, runCli, shareCliSession, tempDir, writeReg } from '../helpers.js';
+
 import { KindsShell } from '../kinds-helpers.js';
 
 const shell = new KindsShell();
@@ -43,6 +44,9 @@ function countsAddUp(s: RunSummary): void {
 }
 
 // --- the runtime's rules -------------------------------------------------------------------------------
+
+// CLI calls run in one PowerShell for the file (a process each costs ~2 s of CPU).
+shareCliSession(test.after);
 
 test('Test-WsCimExpectation: equals, oneOf, atLeast/atMost, contains (a scalar is a list of one), anyOf; numbers by value, text ignoring case', async () => {
   const cases: [Record<string, unknown>, unknown, boolean][] = [
