@@ -39,6 +39,8 @@ export async function fleetEntry(args: FleetArgs, io: FleetIo, fleet: boolean): 
   const commands = ['get', 'test', 'set', 'apply', 'rollback', 'runs'];
   let session: PwshSession | undefined;
   const pwsh = async () => {
+    // A caller-owned session (a library host, a test) is used and left open.
+    if (io.session) return io.session;
     const { PwshSession } = await import('../bridge/session.js');
     const timeout = args.flags.get('--timeout');
     const timeoutMs = typeof timeout === 'string' && /^\d+$/.test(timeout) ? Number(timeout) : undefined;

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { readReg, runCli, tempDir, writeReg } from '../helpers.js';
+import { readReg, runCli, shareCliSession, tempDir, writeReg } from '../helpers.js';
 import type { ReportModel } from '../../src/report/model.js';
 import type { FleetReport } from '../../src/fleet/run.js';
 import { startSshd, type TestSshd } from './sshd.js';
@@ -57,6 +57,8 @@ test.before(async () => {
 test.after(async () => {
   await sshd?.stop();
 });
+// The controller's PowerShell is one for the file (each is ~2 s of CPU); the hosts' are their own.
+shareCliSession(test.after);
 
 function snapshot(name: string, extra: string[] = []): string {
   const file = join(dir, `${name}.reg`);
