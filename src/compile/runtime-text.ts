@@ -98,8 +98,12 @@ export function bridgeScript(): CompiledScript {
 }
 let bridgeScriptText: string | undefined;
 
-export const PARAM_BLOCK = `[CmdletBinding(SupportsShouldProcess = $true)]
+// Only -Mode binds by position (`.\script.ps1 Set`); a path given without its name would be
+// ambiguous between the three snapshot parameters. Output: text lines, one JSON string, or objects.
+export const PARAM_BLOCK = `[CmdletBinding(SupportsShouldProcess = $true, PositionalBinding = $false)]
+[OutputType([string], [System.Management.Automation.PSCustomObject])]
 param(
+    [Parameter(Position = 0)]
     [ValidateSet('Get', 'Test', 'Set')]
     [string] $Mode = 'Test',
 

@@ -33,12 +33,12 @@ function ConvertTo-WsAppLockerRuleFacts {
     # Methods, not properties: PowerShell's XML adapter shows attributes as properties ($rule.Name is the Name attribute).
     $root = $document.get_DocumentElement()
     $lines = [System.Collections.Generic.List[string]]::new()
-    Add-WsAppLockerNodeFacts -Node $root -Path $root.get_Name() -Root $true -Lines $lines
+    Add-WsAppLockerNodeFact -Node $root -Path $root.get_Name() -Root $true -Lines $lines
     $lines.Sort([System.StringComparer]::Ordinal)
     return @{ Name = $root.GetAttribute('Name'); Facts = $lines.ToArray() }
 }
 
-function Add-WsAppLockerNodeFacts {
+function Add-WsAppLockerNodeFact {
     param([System.Xml.XmlNode] $Node, [string] $Path, [bool] $Root, [System.Collections.Generic.List[string]] $Lines)
     $Lines.Add($Path)
     foreach ($attribute in $Node.get_Attributes()) {
@@ -64,7 +64,7 @@ function Add-WsAppLockerNodeFacts {
         $seen[$name] = $n
         $childPath = $Path + '/' + $name
         if ($n -gt 1) { $childPath += ('[{0}]' -f $n) }
-        Add-WsAppLockerNodeFacts -Node $child -Path $childPath -Root $false -Lines $Lines
+        Add-WsAppLockerNodeFact -Node $child -Path $childPath -Root $false -Lines $Lines
     }
 }
 
@@ -219,11 +219,11 @@ function Get-WsAppLockerPolicyState {
     #>
     [CmdletBinding()]
     [OutputType([hashtable])]
-    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] [hashtable] $Resource)
     return (Get-WsAppLockerPolicyStates -Store $Store -Resources @($Resource))[0]
 }
 
-function Get-WsAppLockerRegistryRows {
+function Get-WsAppLockerRegistryRow {
     # The registry changes that bring the collections to the policy: enforcement values, rule keys
     # whose Value is missing or differs, and (exact) rule keys to remove. Registry rows, so the
     # registry kind writes them and records their prior state.
@@ -272,8 +272,8 @@ function Set-WsAppLockerPolicyState {
     #>
     [CmdletBinding()]
     [OutputType([hashtable])]
-    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
-    foreach ($row in (Get-WsAppLockerRegistryRows -Store $Store -Resource $Resource)) { $null = Set-WsRegistryState -Store $Store -Resource $row }
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] [hashtable] $Resource)
+    foreach ($row in (Get-WsAppLockerRegistryRow -Store $Store -Resource $Resource)) { $null = Set-WsRegistryState -Store $Store -Resource $row }
     return Get-WsAppLockerPolicyState -Store $Store -Resource $Resource
 }
 
@@ -285,8 +285,8 @@ function Get-WsAppLockerPolicyBackupEntry {
     #>
     [CmdletBinding()]
     [OutputType([System.Collections.Specialized.OrderedDictionary])]
-    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
-    $entries = @(foreach ($row in (Get-WsAppLockerRegistryRows -Store $Store -Resource $Resource)) { Get-WsRegistryBackupEntry -Store $Store -Resource $row })
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] [hashtable] $Resource)
+    $entries = @(foreach ($row in (Get-WsAppLockerRegistryRow -Store $Store -Resource $Resource)) { Get-WsRegistryBackupEntry -Store $Store -Resource $row })
     return [ordered]@{ kind = 'AppLockerPolicy'; resource = $Resource.Name; target = $Resource.Target; registryEntries = $entries }
 }
 
@@ -297,7 +297,7 @@ function Format-WsAppLockerPolicyStateText {
     #>
     [CmdletBinding()]
     [OutputType([string])]
-    param($View)
+    param([AllowNull()] [System.Collections.IDictionary] $View)
     if ($null -eq $View -or $null -eq $View.collections -or $View.collections.Count -eq 0) { return 'no rule collection' }
     $parts = foreach ($type in $View.collections.Keys) {
         $c = $View.collections[$type]
