@@ -1,3 +1,5 @@
+#Requires -Version 5.1
+
 <#
 .SYNOPSIS
     Keeps the settings of "windows-server-2016-stig-ms" (168 resources) in their desired state.
@@ -4539,7 +4541,7 @@ $WsResources = @(
 #endregion
 
 #region Runtime (winstate 0.1.0)
-# winstate runtime 0.1.0 sha256:233ac962d312a0a50e6aedc6d8760c5c5a0e568dcf8f40cc28e266353d57c35b
+# winstate runtime 0.1.0 sha256:80536e0f09fa8de21815e778fd080817fbcf0e11b8549c39707c356a85571ec1
 # --- runtime: src/compile/runtime/core.ps1 ---
 # The engine core shared by every generated script: the kind and store tables, the run
 # (Invoke-WsConfiguration), the condition rules and the output. It knows no kind's internals:
@@ -5671,7 +5673,12 @@ function Invoke-WsNativeTool {
         [Parameter(Mandatory = $true)] [string[]] $Argument
     )
     $exe = [System.IO.Path]::Combine([System.Environment]::SystemDirectory, $Tool + '.exe')
-    $output = & $exe @Argument 2>&1 | Out-String
+    # Windows PowerShell 5.1 turns each redirected stderr line into an error record, which under
+    # the script's 'Stop' ends the call at the first line, before the exit code and the rest are seen.
+    $ErrorActionPreference = 'Continue'
+    # Under 'Continue' a missing program would only be reported, not stop the call: said here.
+    if (-not [System.IO.File]::Exists($exe)) { throw "$Tool was not found: $exe does not exist" }
+    $output = (& $exe @Argument 2>&1 | ForEach-Object { [string]$_ }) -join [System.Environment]::NewLine
     if ($LASTEXITCODE -ne 0) { throw "$Tool $($Argument -join ' ') failed (exit code $LASTEXITCODE): $($output.Trim())" }
 }
 

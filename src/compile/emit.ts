@@ -13,6 +13,9 @@ import { releaseGarbage } from '../bridge/memory.js';
 /** Plan -> one standalone, deterministic, ASCII-only .ps1 for Windows PowerShell 5.1 and PowerShell 7. */
 export function compilePlan(plan: Plan): CompiledScript {
   const text = [
+    // Older PowerShell then stops with one clear message instead of parse errors (::new is 5.0+).
+    '#Requires -Version 5.1',
+    '',
     helpBlock(plan),
     PARAM_BLOCK,
     "$ErrorActionPreference = 'Stop'",

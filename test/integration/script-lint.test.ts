@@ -11,9 +11,14 @@ import { PwshSession } from '../../src/bridge/session.js';
 import { ps } from '../../src/compile/quote.js';
 import { RUNTIME_FILES } from '../../src/compile/runtime-text.js';
 import { tempDir } from '../helpers.js';
+import { KindsShell } from '../kinds-helpers.js';
 
 const session = new PwshSession();
-test.after(() => session.close());
+const kinds = new KindsShell();
+test.after(async () => {
+  await session.close();
+  await kinds.close();
+});
 
 /**
  * Lints one file; prints one line per finding, `rule: detail at line N`. `-Contract` names the
@@ -57,6 +62,13 @@ foreach ($n in $all) {
         if ($noun -match '[^s]s$' -and $n.Name -notmatch $pluralAllowed) { 'noun: {0} has a plural noun at line {1}' -f $n.Name, $line }
     } elseif ($n -is [System.Management.Automation.Language.CommandAst]) {
         $name = $n.GetCommandName()
+        # Native stderr redirected: 5.1 makes each line an error record, terminating under 'Stop'.
+        $stderr = @($n.Redirections | Where-Object { $_.FromStream -eq 'Error' }).Count -gt 0
+        if ($stderr -and ($n.InvocationOperator -eq 'Ampersand' -or $name -like '*.exe')) {
+            $function = $n.Parent
+            while ($null -ne $function -and $function -isnot [System.Management.Automation.Language.FunctionDefinitionAst]) { $function = $function.Parent }
+            if ($null -eq $function -or $function.Extent.Text -notmatch '\\$ErrorActionPreference = ''(Silently)?Continue''') { 'stderr: a native command with redirected stderr needs $ErrorActionPreference = ''Continue'' in its function (Windows PowerShell 5.1 stops at the first stderr line) at line {0}' -f $line }
+        }
         if (-not $name) { continue }
         if ($aliases.ContainsKey($name)) { 'alias: {0} (use {1}) at line {2}' -f $name, $aliases[$name], $line }
         if ($forbidden.ContainsKey($name)) { 'forbidden: {0} ({1}) at line {2}' -f $name, $forbidden[$name], $line }
@@ -140,12 +152,13 @@ test('the lint finds each thing it looks for (it can fail)', async () => {
     '[IO.Path]::GetRelativePath($a, $b)',
     'try { 1 } catch { throw "failed: $($_.Exception.Message)" }',
     "try { 1 } catch { throw ('failed {0}' -f 1) }",
+    'function Invoke-WsTool { $out = & $exe @a 2>&1 }',
   ].join('\n'));
   const found = await lint(bad, ['Get-WsNoHelpState']);
   const expected = [
     'verb: Fetch-WsThing', 'prefix: Get-Thing', 'noun: Get-WsThings', 'alias: %', 'forbidden: Write-Host', 'forbidden: Invoke-Expression',
     'path: Get-Content', 'path: Test-Path', 'ps51: ConvertFrom-Json -AsHashtable', 'ps51: $IsWindows', 'ps51: [System.Convert::ToHexString]',
-    'ps51: [System.IO.Path::GetRelativePath]', 'contract: Get-WsNoHelpState is not an advanced', 'contract: Get-WsNoHelpState has no comment-based help',
+    'ps51: [System.IO.Path::GetRelativePath]', 'stderr: a native command', 'contract: Get-WsNoHelpState is not an advanced', 'contract: Get-WsNoHelpState has no comment-based help',
     'contract: Get-WsNoHelpState -Store has no type',
   ];
   for (const start of expected) assert.ok(found.some((f) => f.startsWith(start)), `expected "${start}" in:\n${found.join('\n')}`);
@@ -164,6 +177,8 @@ test('the lint finds each thing it looks for (it can fail)', async () => {
     '    try { Get-Content -LiteralPath $p } catch { throw }',
     '    try { 1 } catch { throw [System.InvalidOperationException]::new("failed", $_.Exception) }',
     '    $escaping = @{ EscapeHandling = "EscapeNonAscii" }; ConvertTo-Json -InputObject 1 @escaping',
+    "    $ErrorActionPreference = 'Continue'",
+    '    $out = & $exe @a 2>&1',
     '}',
   ].join('\n'));
   assert.equal(await lint(good, ['Get-WsGoodState']), []);
@@ -214,6 +229,36 @@ $lines -join [char]10
   // The offline example names every file this document's kinds need.
   assert.ok(examples.some((e) => e.includes('-RegistrySnapshot .\\server.reg -SecurityTemplate .\\secedit.inf -AuditBackup .\\audit.csv')), examples.join('\n'));
   assert.match(out.find((l) => l.startsWith('outputs='))!, /System\.String.*PSCustomObject/);
+});
+
+test('a runtime error raised in a catch block carries the caught exception as its inner exception', async () => {
+  const [found] = await kinds.json<{ message: string; type: string; inner: string }>(ps`
+try { $null = ConvertTo-WsSnapshotEntry -Name 'v' -Kind 'DWord' -Data 99999999999 } catch {
+    [ordered]@{ message = $_.Exception.Message; type = $_.Exception.GetType().FullName; inner = [string]$_.Exception.InnerException.GetType().FullName }
+}`);
+  assert.is(found!.message, "Data for value 'v' of kind DWord is out of range: 99999999999");
+  assert.is(found!.type, 'System.ArgumentException');
+  assert.ok(found!.inner.length > 0, 'the cast failure is kept');
+});
+
+test('the native tool call says so when the tool is missing (it no longer stops at the first stderr line, so it must check)', async () => {
+  // Off Windows the system directory is empty: the tool is never found.
+  const message = await kinds.error(ps`Invoke-WsNativeTool -Tool auditpol -Argument '/get'`);
+  assert.match(message, /^auditpol was not found: \S*auditpol\.exe does not exist/);
+});
+
+test('a generated script requires Windows PowerShell 5.1 or later, on its first line', async () => {
+  for (const f of readdirSync('generated-ps').filter((name) => name.endsWith('.ps1'))) {
+    assert.is(readFileSync(join('generated-ps', f), 'utf8').split('\n')[0], '#Requires -Version 5.1', f);
+  }
+  const file = resolve('generated-ps', 'smb-client-signing.ps1');
+  const r = await session.invoke(ps`
+$tokens = $null; $errors = $null
+$ast = [System.Management.Automation.Language.Parser]::ParseFile(${file}, [ref]$tokens, [ref]$errors)
+[string]$ast.ScriptRequirements.RequiredPSVersion
+`);
+  assert.ok(r.ok, r.error?.message);
+  assert.is(r.output.trim(), '5.1');
 });
 
 test('a generated script binds only -Mode by position', async () => {
