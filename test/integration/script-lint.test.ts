@@ -5,12 +5,12 @@
 // cause, the kind contract's functions as advanced functions with help, and the script's own help.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PwshSession } from '../../src/bridge/session.js';
 import { ps } from '../../src/compile/quote.js';
 import { RUNTIME_FILES } from '../../src/compile/runtime-text.js';
-import { tempDir } from '../helpers.js';
+import { runPwshFile, tempDir } from '../helpers.js';
 import { KindsShell } from '../kinds-helpers.js';
 
 const session = new PwshSession();
@@ -245,6 +245,36 @@ test('the native tool call says so when the tool is missing (it no longer stops 
   // Off Windows the system directory is empty: the tool is never found.
   const message = await kinds.error(ps`Invoke-WsNativeTool -Tool auditpol -Argument '/get'`);
   assert.match(message, /^auditpol was not found: \S*auditpol\.exe does not exist/);
+});
+
+test('Json output and the backup hold plain arrays even where Windows PowerShell 5.1 would show a wrapped array as {"value":..,"Count":..}', () => {
+  const dir = tempDir();
+  const files = { reg: join(dir, 's.reg'), inf: join(dir, 's.inf'), csv: join(dir, 's.csv'), backup: join(dir, 'backup.json') };
+  copyFileSync('test/fixtures/reg/plus3it_sceWin8.reg', files.reg);
+  copyFileSync('test/fixtures/secedit/SecurityPolicyDsc_sample.inf', files.inf);
+  copyFileSync('test/fixtures/auditpol/AuditPolicyDsc_audit.csv', files.csv);
+  // 5.1's types.ps1xml gives System.Array an extended Count: added here, PowerShell 7 serialises
+  // an array that went through a PSObject wrapper as 5.1 does.
+  const wrapper = join(dir, 'as-51.ps1');
+  writeFileSync(wrapper, [
+    'param([string] $Script, [string] $Mode)',
+    'Update-TypeData -TypeName System.Array -MemberType AliasProperty -MemberName Count -Value Length -Force',
+    "$check = ConvertTo-Json -Compress -InputObject @{ a = (Write-Output -NoEnumerate @(1, 2)) }",
+    "if ($check -notmatch '\"Count\":2') { throw 'the 5.1 emulation does not wrap arrays' }",
+    `& $Script -Mode $Mode -RegistrySnapshot ${files.reg} -SecurityTemplate ${files.inf} -AuditBackup ${files.csv} -BackupPath ${files.backup} -OutputFormat Json -Confirm:$false`,
+  ].join('\n'));
+  const script = resolve('generated-ps', 'windows-server-2016-stig-ms.ps1');
+  for (const mode of ['Test', 'Set']) {
+    const r = runPwshFile(wrapper, ['-Script', script, '-Mode', mode]);
+    assert.ok(r.stdout.startsWith('{"tool":"winstate"'), `${mode}: ${r.stderr.slice(0, 2000)}`);
+    assert.not.match(r.stdout, /"Count":\d/, mode);
+    const report = JSON.parse(r.stdout) as { summary: { total: number; changed: number } };
+    assert.ok(report.summary.total > 100, mode);
+    if (mode === 'Set') assert.ok(report.summary.changed > 0, 'Set changed settings, so it wrote a backup');
+  }
+  const backup = readFileSync(files.backup, 'utf8');
+  assert.ok(JSON.parse(backup).entries.length > 0);
+  assert.not.match(backup, /"Count":\d/);
 });
 
 test('a generated script requires Windows PowerShell 5.1 or later, on its first line', async () => {
