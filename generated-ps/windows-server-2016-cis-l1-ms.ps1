@@ -14796,7 +14796,12 @@ $WsReport = Invoke-WsConfiguration -Document $WsDocument -Resources $WsResources
     -SecurityTemplate $SecurityTemplate -AuditBackup $AuditBackup
 switch ($OutputFormat) {
     'Json' { ConvertTo-WsAsciiJson -InputObject $WsReport }
-    'Object' { [pscustomobject]$WsReport }
+    'Object' {
+        # Objects, not dictionaries: Select-Object, Format-Table and Export-Csv then see their properties.
+        $WsReport.summary = [pscustomobject]$WsReport.summary
+        $WsReport.results = @(foreach ($WsResult in $WsReport.results) { [pscustomobject]$WsResult })
+        [pscustomobject]$WsReport
+    }
     default { Format-WsText -Report $WsReport }
 }
 # Only a script file sets an exit code; a script block run inside a session must not end it.

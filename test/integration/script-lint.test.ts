@@ -277,6 +277,29 @@ test('Json output and the backup hold plain arrays even where Windows PowerShell
   assert.not.match(backup, /"Count":\d/);
 });
 
+test('-OutputFormat Object: the report, its summary and each result are objects the pipeline cmdlets can select and filter', () => {
+  const dir = tempDir();
+  const reg = join(dir, 's.reg');
+  copyFileSync('test/fixtures/reg/plus3it_sceWin8.reg', reg);
+  const wrapper = join(dir, 'objects.ps1');
+  writeFileSync(wrapper, [
+    'param([string] $Script, [string] $Reg)',
+    '$report = & $Script -Mode Test -RegistrySnapshot $Reg -OutputFormat Object',
+    '$drifted = @($report.results | Where-Object { -not $_.inDesiredState } | Select-Object -Property name, target)',
+    '$csv = @($report.results | Select-Object -Property name, inDesiredState | ConvertTo-Csv -NoTypeInformation)',
+    "[ordered]@{ report = $report.GetType().Name; summary = $report.summary.GetType().Name; result = $report.results[0].GetType().Name",
+    '    total = $report.summary.total; drifted = $drifted.Count; driftedCount = $report.summary.drifted; names = @($drifted | ForEach-Object { $_.name }); csvHeader = $csv[0] } | ConvertTo-Json -Compress',
+  ].join('\n'));
+  const r = runPwshFile(wrapper, ['-Script', resolve('generated-ps', 'smb-client-signing.ps1'), '-Reg', reg]);
+  assert.is(r.stderr, '');
+  const out = JSON.parse(r.stdout) as { report: string; summary: string; result: string; total: number; drifted: number; driftedCount: number; names: string[]; csvHeader: string };
+  assert.equal([out.report, out.summary, out.result], ['PSCustomObject', 'PSCustomObject', 'PSCustomObject']);
+  assert.is(out.total, 2);
+  assert.is(out.drifted, out.driftedCount);
+  assert.ok(out.drifted > 0 && out.names.every((n) => n.length > 0), r.stdout);
+  assert.is(out.csvHeader, '"name","inDesiredState"');
+});
+
 test('a generated script requires Windows PowerShell 5.1 or later, on its first line', async () => {
   for (const f of readdirSync('generated-ps').filter((name) => name.endsWith('.ps1'))) {
     assert.is(readFileSync(join('generated-ps', f), 'utf8').split('\n')[0], '#Requires -Version 5.1', f);
