@@ -4541,7 +4541,7 @@ $WsResources = @(
 #endregion
 
 #region Runtime (winstate 0.1.0)
-# winstate runtime 0.1.0 sha256:80536e0f09fa8de21815e778fd080817fbcf0e11b8549c39707c356a85571ec1
+# winstate runtime 0.1.0 sha256:95a6e0eaba3d0c9a904a665c97edccee05d48d26cdedea72067d073be8845747
 # --- runtime: src/compile/runtime/core.ps1 ---
 # The engine core shared by every generated script: the kind and store tables, the run
 # (Invoke-WsConfiguration), the condition rules and the output. It knows no kind's internals:
@@ -5036,7 +5036,7 @@ function Invoke-WsConfiguration {
     }
     # One lock per file of an offline run, taken in ordinal order of the full paths (the CLI's order,
     # so two runs cannot deadlock), or the machine's one lock for a live run.
-    $lockPaths = Get-WsLockPaths -Files @(foreach ($name in $script:WsStoreOrder) { if ($files[$name]) { $files[$name] } })
+    $lockPaths = Get-WsLockPathList -Files @(foreach ($name in $script:WsStoreOrder) { if ($files[$name]) { $files[$name] } })
     $taken = @()
     $fence = $null
     if ($changing -and $LockToken) {
@@ -5237,7 +5237,7 @@ function Get-WsLockPath {
     return [System.IO.Path]::Combine($env:ProgramData, 'winstate', 'registry.lock')
 }
 
-function Get-WsLockPaths {
+function Get-WsLockPathList {
     # Every lock a run takes: one per snapshot file in ordinal order of the full paths (as the CLI
     # sorts them), or the machine's lock when there is none.
     param([AllowEmptyCollection()][string[]] $Files)
@@ -9446,7 +9446,7 @@ function Format-WsAuditPolicyStateText {
 # enforced, absent not configured) and one key per rule id whose Value holds the rule's XML. Reads
 # and writes go through the registry store (live or .reg) and the registry kind's own functions.
 
-function ConvertTo-WsAppLockerRuleFacts {
+function ConvertTo-WsAppLockerRuleFactSet {
     <#
     .SYNOPSIS
     A rule's facts, the one comparison rule (ruleFacts in kind.ts, same cases): a line per element,
@@ -9576,7 +9576,7 @@ function Get-WsAppLockerCollectionState {
         if ($id.Contains('\')) { continue }
         $xml = $null
         foreach ($value in $key.Values) { if ($value.Name -eq 'Value' -and $value.Kind -eq 'String') { $xml = [string]$value.Data } }
-        $read = ConvertTo-WsAppLockerRuleFacts -Text $xml
+        $read = ConvertTo-WsAppLockerRuleFactSet -Text $xml
         $name = '?'
         $facts = $null
         if ($null -ne $read) {
@@ -9635,7 +9635,7 @@ function Get-WsAppLockerPolicyStates {
                 if (-not $state.Rules.Contains($rule.Id)) { $differing.Add(('{0} rule {1} ({2}): missing' -f $wanted.Type, $rule.Id, $rule.Name)) }
                 else {
                     $actual = $state.Rules[$rule.Id].Facts
-                    $facts = (ConvertTo-WsAppLockerRuleFacts -Text $rule.Xml).Facts
+                    $facts = (ConvertTo-WsAppLockerRuleFactSet -Text $rule.Xml).Facts
                     if ($null -eq $actual) { $differing.Add(('{0} rule {1} ({2}): differs: its XML cannot be read' -f $wanted.Type, $rule.Id, $rule.Name)) }
                     elseif (-not (Test-WsAppLockerFactsEqual -Wanted $facts -Actual $actual)) {
                         $where = Get-WsAppLockerRuleDifference -Wanted $facts -Actual $actual
@@ -9686,7 +9686,7 @@ function Get-WsAppLockerRegistryRow {
         foreach ($rule in $wanted.Rules) {
             $null = $ids.Add($rule.Id)
             # A rule with the same facts stays as it is, whatever it is called.
-            if ($state.Rules.Contains($rule.Id) -and (Test-WsAppLockerFactsEqual -Wanted (ConvertTo-WsAppLockerRuleFacts -Text $rule.Xml).Facts -Actual $state.Rules[$rule.Id].Facts)) { continue }
+            if ($state.Rules.Contains($rule.Id) -and (Test-WsAppLockerFactsEqual -Wanted (ConvertTo-WsAppLockerRuleFactSet -Text $rule.Xml).Facts -Actual $state.Rules[$rule.Id].Facts)) { continue }
             $row = $base.Clone(); $row.SubKey = $collectionKey + '\' + $rule.Id; $row.ValueName = 'Value'
             $row.Ensure = 'Present'; $row.ValueType = 'String'; $row.ValueData = [string]$rule.Xml
             $rows.Add($row)
@@ -9882,7 +9882,7 @@ function Invoke-WsCimQuery {
     }
 }
 
-function Test-WsCimInstances {
+function ConvertTo-WsCimInstanceState {
     <#
     .SYNOPSIS
     Judges the instances a query returned: a property differs unless every instance meets its
@@ -9936,7 +9936,7 @@ function Get-WsCimInstanceStates {
         }
         $key = $resource.Namespace + ':' + $resource.ClassName
         if (-not $queried.ContainsKey($key)) { $queried[$key] = Invoke-WsCimQuery -Namespace $resource.Namespace -ClassName $resource.ClassName }
-        $out[$i] = Test-WsCimInstances -Resource $resource -Instances $queried[$key]
+        $out[$i] = ConvertTo-WsCimInstanceState -Resource $resource -Instances $queried[$key]
     }
     return , $out
 }

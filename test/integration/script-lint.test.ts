@@ -31,8 +31,8 @@ $ast = [System.Management.Automation.Language.Parser]::ParseFile($Path, [ref]$to
 foreach ($e in $errors) { 'parse: {0} at line {1}' -f $e.Message, $e.Extent.StartLineNumber }
 $verbs = @{}; foreach ($v in Get-Verb) { $verbs[$v.Verb] = $true }
 $aliases = @{}; foreach ($a in Get-Alias) { $aliases[$a.Name] = $a.Definition }
-# The contract's batched forms (one call per kind) and names shared with TypeScript and test cases.
-$pluralAllowed = '^(Get-Ws\\w+States|Get-Ws\\w+BackupEntries|Get-WsLockPaths|ConvertTo-WsAppLockerRuleFacts|Test-WsCimInstances)$'
+# The kind contract's batched forms (one call per kind: src/kinds/CONTRACT.md).
+$pluralAllowed = '^(Get-Ws\\w+States|Get-Ws\\w+BackupEntries)$'
 $forbidden = @{ 'Write-Host' = 'data goes to the pipeline'; 'Invoke-Expression' = 'runs text as code' }
 $literalPath = @('Get-Content', 'Set-Content', 'Add-Content', 'Clear-Content', 'Test-Path', 'Get-Item', 'Get-ChildItem',
     'Remove-Item', 'Copy-Item', 'Move-Item', 'Rename-Item', 'Resolve-Path', 'Out-File', 'Get-FileHash', 'Import-Csv',

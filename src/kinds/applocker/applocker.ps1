@@ -3,7 +3,7 @@
 # enforced, absent not configured) and one key per rule id whose Value holds the rule's XML. Reads
 # and writes go through the registry store (live or .reg) and the registry kind's own functions.
 
-function ConvertTo-WsAppLockerRuleFacts {
+function ConvertTo-WsAppLockerRuleFactSet {
     <#
     .SYNOPSIS
     A rule's facts, the one comparison rule (ruleFacts in kind.ts, same cases): a line per element,
@@ -133,7 +133,7 @@ function Get-WsAppLockerCollectionState {
         if ($id.Contains('\')) { continue }
         $xml = $null
         foreach ($value in $key.Values) { if ($value.Name -eq 'Value' -and $value.Kind -eq 'String') { $xml = [string]$value.Data } }
-        $read = ConvertTo-WsAppLockerRuleFacts -Text $xml
+        $read = ConvertTo-WsAppLockerRuleFactSet -Text $xml
         $name = '?'
         $facts = $null
         if ($null -ne $read) {
@@ -192,7 +192,7 @@ function Get-WsAppLockerPolicyStates {
                 if (-not $state.Rules.Contains($rule.Id)) { $differing.Add(('{0} rule {1} ({2}): missing' -f $wanted.Type, $rule.Id, $rule.Name)) }
                 else {
                     $actual = $state.Rules[$rule.Id].Facts
-                    $facts = (ConvertTo-WsAppLockerRuleFacts -Text $rule.Xml).Facts
+                    $facts = (ConvertTo-WsAppLockerRuleFactSet -Text $rule.Xml).Facts
                     if ($null -eq $actual) { $differing.Add(('{0} rule {1} ({2}): differs: its XML cannot be read' -f $wanted.Type, $rule.Id, $rule.Name)) }
                     elseif (-not (Test-WsAppLockerFactsEqual -Wanted $facts -Actual $actual)) {
                         $where = Get-WsAppLockerRuleDifference -Wanted $facts -Actual $actual
@@ -243,7 +243,7 @@ function Get-WsAppLockerRegistryRow {
         foreach ($rule in $wanted.Rules) {
             $null = $ids.Add($rule.Id)
             # A rule with the same facts stays as it is, whatever it is called.
-            if ($state.Rules.Contains($rule.Id) -and (Test-WsAppLockerFactsEqual -Wanted (ConvertTo-WsAppLockerRuleFacts -Text $rule.Xml).Facts -Actual $state.Rules[$rule.Id].Facts)) { continue }
+            if ($state.Rules.Contains($rule.Id) -and (Test-WsAppLockerFactsEqual -Wanted (ConvertTo-WsAppLockerRuleFactSet -Text $rule.Xml).Facts -Actual $state.Rules[$rule.Id].Facts)) { continue }
             $row = $base.Clone(); $row.SubKey = $collectionKey + '\' + $rule.Id; $row.ValueName = 'Value'
             $row.Ensure = 'Present'; $row.ValueType = 'String'; $row.ValueData = [string]$rule.Xml
             $rows.Add($row)

@@ -104,7 +104,7 @@ function Invoke-WsCimQuery {
     }
 }
 
-function Test-WsCimInstances {
+function ConvertTo-WsCimInstanceState {
     <#
     .SYNOPSIS
     Judges the instances a query returned: a property differs unless every instance meets its
@@ -158,7 +158,7 @@ function Get-WsCimInstanceStates {
         }
         $key = $resource.Namespace + ':' + $resource.ClassName
         if (-not $queried.ContainsKey($key)) { $queried[$key] = Invoke-WsCimQuery -Namespace $resource.Namespace -ClassName $resource.ClassName }
-        $out[$i] = Test-WsCimInstances -Resource $resource -Instances $queried[$key]
+        $out[$i] = ConvertTo-WsCimInstanceState -Resource $resource -Instances $queried[$key]
     }
     return , $out
 }
