@@ -1,3 +1,5 @@
+#Requires -Version 5.1
+
 <#
 .SYNOPSIS
     Keeps the settings of "windows-server-2016-msft-dc" (165 resources) in their desired state.
@@ -36,19 +38,32 @@
     checks that the lock still carries it, and saves nothing otherwise.
 .PARAMETER LockPath
     With -LockToken: the lock file the caller took (default: the one this script would use).
+.INPUTS
+    None. The settings are in the script; nothing is read from the pipeline.
+.OUTPUTS
+    System.String. Text: one line per setting and a summary line. Json: one string, the run report.
+    System.Management.Automation.PSCustomObject. Object: the run report.
 .EXAMPLE
     .\windows-server-2016-msft-dc.ps1 -Mode Test
+
+    Compares every setting of this machine with the desired state; exits 2 when one drifts.
 .EXAMPLE
     .\windows-server-2016-msft-dc.ps1 -Mode Set -WhatIf
+
+    Shows each change Set would make, and makes none.
 .EXAMPLE
-    .\windows-server-2016-msft-dc.ps1 -Mode Test -RegistrySnapshot .\server.reg -OutputFormat Json
+    .\windows-server-2016-msft-dc.ps1 -Mode Test -RegistrySnapshot .\server.reg -SecurityTemplate .\secedit.inf -AuditBackup .\audit.csv -OutputFormat Json
+
+    Judges exported files instead of the live machine and prints the report as JSON.
 .NOTES
     Exit codes when run as a script file: 0 in desired state, 2 drift found (Test) or not
     converged (Set), 1 a setting or the run failed, 4 Set changed some settings but others
     failed or were skipped (see the backup to roll back).
 #>
-[CmdletBinding(SupportsShouldProcess = $true)]
+[CmdletBinding(SupportsShouldProcess = $true, PositionalBinding = $false)]
+[OutputType([string], [System.Management.Automation.PSCustomObject])]
 param(
+    [Parameter(Position = 0)]
     [ValidateSet('Get', 'Test', 'Set')]
     [string] $Mode = 'Test',
 
@@ -4567,7 +4582,7 @@ $WsResources = @(
 #endregion
 
 #region Runtime (winstate 0.1.0)
-# winstate runtime 0.1.0 sha256:9166cbad53adbaabbb85d7a60634358dc99de8f17b0b321230b47271fc52583a
+# winstate runtime 0.1.0 sha256:95a6e0eaba3d0c9a904a665c97edccee05d48d26cdedea72067d073be8845747
 # --- runtime: src/compile/runtime/core.ps1 ---
 # The engine core shared by every generated script: the kind and store tables, the run
 # (Invoke-WsConfiguration), the condition rules and the output. It knows no kind's internals:
@@ -5062,7 +5077,7 @@ function Invoke-WsConfiguration {
     }
     # One lock per file of an offline run, taken in ordinal order of the full paths (the CLI's order,
     # so two runs cannot deadlock), or the machine's one lock for a live run.
-    $lockPaths = Get-WsLockPaths -Files @(foreach ($name in $script:WsStoreOrder) { if ($files[$name]) { $files[$name] } })
+    $lockPaths = Get-WsLockPathList -Files @(foreach ($name in $script:WsStoreOrder) { if ($files[$name]) { $files[$name] } })
     $taken = @()
     $fence = $null
     if ($changing -and $LockToken) {
@@ -5263,7 +5278,7 @@ function Get-WsLockPath {
     return [System.IO.Path]::Combine($env:ProgramData, 'winstate', 'registry.lock')
 }
 
-function Get-WsLockPaths {
+function Get-WsLockPathList {
     # Every lock a run takes: one per snapshot file in ordinal order of the full paths (as the CLI
     # sorts them), or the machine's lock when there is none.
     param([AllowEmptyCollection()][string[]] $Files)
@@ -5458,7 +5473,7 @@ function ConvertFrom-WsTextContent {
     } catch {
         if ($utf16) {
             $loose = $encoding.GetString($Bytes, $bomLength, $count)
-            throw "${Path}:$(Get-WsLineNumber -Text $loose -Index $loose.IndexOf([char]0xFFFD)): the file is UTF-16 but holds an unpaired surrogate"
+            throw [System.IO.InvalidDataException]::new("${Path}:$(Get-WsLineNumber -Text $loose -Index $loose.IndexOf([char]0xFFFD)): the file is UTF-16 but holds an unpaired surrogate", $_.Exception)
         }
         # Not UTF-8: the ANSI code page, as Windows tools without a byte order mark write it.
         $encoding = [System.Text.Encoding]::GetEncoding([System.Globalization.CultureInfo]::CurrentCulture.TextInfo.ANSICodePage)
@@ -5643,7 +5658,7 @@ function Save-WsTextStore {
     try {
         Write-WsTextFile -File $Store.File -BeforeSwap $check
     } catch {
-        throw "Cannot save $Label '$($Store.Path)': $($_.Exception.Message)"
+        throw [System.IO.IOException]::new("Cannot save $Label '$($Store.Path)': $($_.Exception.Message)", $_.Exception)
     }
     $Store.Dirty = $false
     $Store.Changed.Clear()
@@ -5699,7 +5714,12 @@ function Invoke-WsNativeTool {
         [Parameter(Mandatory = $true)] [string[]] $Argument
     )
     $exe = [System.IO.Path]::Combine([System.Environment]::SystemDirectory, $Tool + '.exe')
-    $output = & $exe @Argument 2>&1 | Out-String
+    # Windows PowerShell 5.1 turns each redirected stderr line into an error record, which under
+    # the script's 'Stop' ends the call at the first line, before the exit code and the rest are seen.
+    $ErrorActionPreference = 'Continue'
+    # Under 'Continue' a missing program would only be reported, not stop the call: said here.
+    if (-not [System.IO.File]::Exists($exe)) { throw "$Tool was not found: $exe does not exist" }
+    $output = (& $exe @Argument 2>&1 | ForEach-Object { [string]$_ }) -join [System.Environment]::NewLine
     if ($LASTEXITCODE -ne 0) { throw "$Tool $($Argument -join ' ') failed (exit code $LASTEXITCODE): $($output.Trim())" }
 }
 
@@ -5737,6 +5757,15 @@ function Close-WsLiveStore {
 # Keys are opened through the 64-bit view so a 32-bit host sees what Group Policy sees.
 
 function Open-WsLiveStore {
+    <#
+    .SYNOPSIS
+    Opens the live registry as the Registry store (Windows only).
+    .OUTPUTS
+    The store hashtable: Kind 'Live', no Path, and the functions the registry kind calls (Ops).
+    #>
+    [CmdletBinding()]
+    [OutputType([hashtable])]
+    param()
     $onWindows = ([System.Environment]::OSVersion.Platform -eq [System.PlatformID]::Win32NT)
     if (-not $onWindows) {
         throw 'The live registry exists only on Windows. Pass -RegistrySnapshot <file.reg> to work on a registry export instead.'
@@ -5864,7 +5893,19 @@ function Remove-WsLiveKey {
 }
 
 function Save-WsLiveStore {
-    param($Store, $Fence)
+    <#
+    .SYNOPSIS
+    Saves the live registry store: nothing to write, each change was real when made.
+    .PARAMETER Store
+    The store from Open-WsLiveStore.
+    .PARAMETER Fence
+    The lock this run holds; the engine checked it before each change.
+    .OUTPUTS
+    $false: nothing was written now.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [AllowNull()] [hashtable] $Fence)
     # Live writes take effect immediately; nothing to flush.
     return $false
 }
@@ -6011,7 +6052,16 @@ $script:WsSnapshotRegistryOps = @{
 }
 
 function Open-WsSnapshotStore {
+    <#
+    .SYNOPSIS
+    Opens a regedit export (.reg) as the Registry store: reads and parses the whole file.
+    .PARAMETER LiteralPath
+    The export; a relative path is resolved against the PowerShell location.
+    .OUTPUTS
+    The store hashtable: the file's lines, keys and values, its encoding and the functions the registry kind calls (Ops).
+    #>
     [CmdletBinding()]
+    [OutputType([hashtable])]
     param(
         [Parameter(Mandatory = $true)] [string] $LiteralPath
     )
@@ -6032,13 +6082,13 @@ function Open-WsSnapshotStore {
         if ($bytes.Length -ge 3 -and $bytes[0] -eq 0xEF -and $bytes[1] -eq 0xBB -and $bytes[2] -eq 0xBF) { $bomLength = 3 }
         # regedit reads a REGEDIT4 file without a BOM in the ANSI code page, even when its bytes
         # happen to be valid UTF-8 (plain ASCII is); other files are UTF-8 if they are valid UTF-8.
-        $ansi = $bomLength -eq 0 -and (Test-WsRegedit4Bytes -Bytes $bytes)
+        $ansi = $bomLength -eq 0 -and (Test-WsRegedit4Header -Bytes $bytes)
         $encoding = [System.Text.UTF8Encoding]::new($false, $true)
         if (-not $ansi) {
             try {
                 $text = $encoding.GetString($bytes, $bomLength, $bytes.Length - $bomLength)
             } catch {
-                if ($bomLength -gt 0) { throw "${full}: the file starts with a UTF-8 byte order mark but is not valid UTF-8" }
+                if ($bomLength -gt 0) { throw [System.IO.InvalidDataException]::new("${full}: the file starts with a UTF-8 byte order mark but is not valid UTF-8", $_.Exception) }
                 $ansi = $true
             }
         }
@@ -6083,7 +6133,7 @@ function Open-WsSnapshotStore {
 # The name and '=' at the start of a value line, spaces included.
 $script:WsRegValuePrefix = [regex]'^\s*(?:@|"(?:[^"\\]|\\.)*")\s*=\s*'
 
-function Test-WsRegedit4Bytes {
+function Test-WsRegedit4Header {
     # True when the first non-blank line of 8-bit text is REGEDIT4 (the reader's header rule:
     # the line trimmed, compared case-sensitively).
     param([byte[]] $Bytes)
@@ -6293,7 +6343,7 @@ function ConvertFrom-WsRegText {
             } else {
                 $bytes = [System.Runtime.Remoting.Metadata.W3cXsd2001.SoapHexBinary]::Parse($hexDigits).Value
             }
-            $decoded = ConvertFrom-WsValueBytes -TypeCode $code -Bytes $bytes -TextEncoding $Store.TextEncoding
+            $decoded = ConvertFrom-WsRawValue -TypeCode $code -Bytes $bytes -TextEncoding $Store.TextEncoding
             $kind = $decoded.Kind
             $data = $decoded.Data
             $exact = $bytes
@@ -6396,15 +6446,15 @@ function ConvertTo-WsRegText {
             }
             # Strings with CR, LF or NUL cannot be quoted, so they go out as hex(1) like other hex kinds.
             if ($kind -eq 'String') {
-                $type = 'hex(1):'; $bytes = ConvertTo-WsSnapshotTextBytes -Store $Store -Text ($data + $terminator)
+                $type = 'hex(1):'; $bytes = ConvertTo-WsSnapshotTextData -Store $Store -Text ($data + $terminator)
             } elseif ($kind -eq 'ExpandString') {
-                $type = 'hex(2):'; $bytes = ConvertTo-WsSnapshotTextBytes -Store $Store -Text ($data + $terminator)
+                $type = 'hex(2):'; $bytes = ConvertTo-WsSnapshotTextData -Store $Store -Text ($data + $terminator)
             } elseif ($kind -eq 'MultiString') {
                 $type = 'hex(7):'
                 if ($data.Length -eq 0) {
-                    $bytes = ConvertTo-WsSnapshotTextBytes -Store $Store -Text $terminator
+                    $bytes = ConvertTo-WsSnapshotTextData -Store $Store -Text $terminator
                 } else {
-                    $bytes = ConvertTo-WsSnapshotTextBytes -Store $Store -Text ([string]::Join($terminator, $data) + $terminator + $terminator)
+                    $bytes = ConvertTo-WsSnapshotTextData -Store $Store -Text ([string]::Join($terminator, $data) + $terminator + $terminator)
                 }
             } elseif ($kind -eq 'QWord') {
                 $type = 'hex(b):'; $bytes = [System.BitConverter]::GetBytes([uint64]$data)
@@ -6466,14 +6516,14 @@ function ConvertTo-WsUtf16 {
     return , $bytes
 }
 
-function ConvertTo-WsSnapshotTextBytes {
+function ConvertTo-WsSnapshotTextData {
     # Text of a hex(1)/hex(2)/hex(7) value: UTF-16LE, or the ANSI code page in REGEDIT4 files.
     param([hashtable] $Store, [AllowEmptyString()][string] $Text)
     if ($null -eq $Store.TextEncoding) { return , (ConvertTo-WsUtf16 -Text $Text) }
     return , $Store.TextEncoding.GetBytes($Text)
 }
 
-function ConvertFrom-WsValueBytes {
+function ConvertFrom-WsRawValue {
     # Registry data bytes to the in-memory kind and data, as RegistryKey.GetValue reads them.
     # TextEncoding $null: UTF-16LE (char for char); else the encoding of a REGEDIT4 file.
     param([int] $TypeCode, [byte[]] $Bytes, $TextEncoding)
@@ -6502,7 +6552,7 @@ function ConvertFrom-WsValueBytes {
     return @{ Kind = 'String'; Data = $s }
 }
 
-function ConvertTo-WsValueBytes {
+function ConvertTo-WsRawValue {
     # The exact registry data of a stored value: its bytes as read or set, else its canonical encoding.
     param($Kind, $Data, $Bytes)
     if ($null -ne $Bytes) { return , ([byte[]]$Bytes) }
@@ -6527,7 +6577,7 @@ function Assert-WsSnapshotEncodable {
     param([hashtable] $Store, [AllowEmptyString()][string] $Text, [string] $What)
     if ($Store.Encoding -is [System.Text.UnicodeEncoding]) { return }
     try { $null = $Store.Encoding.GetBytes($Text) } catch {
-        throw ("{0} cannot be stored in {1}: it is a {2} file (code page {3}), which has no form for some of its characters" -f $What, $Store.Path, $Store.Header, $Store.Encoding.CodePage)
+        throw [System.ArgumentException]::new(("{0} cannot be stored in {1}: it is a {2} file (code page {3}), which has no form for some of its characters" -f $What, $Store.Path, $Store.Header, $Store.Encoding.CodePage), $_.Exception)
     }
 }
 
@@ -6657,7 +6707,7 @@ function ConvertTo-WsSnapshotEntry {
         try {
             if ($Kind -eq 'DWord') { $copy = [uint32]$Data } else { $copy = [uint64]$Data }
         } catch {
-            throw "Data for ${what} is out of range: $Data"
+            throw [System.ArgumentException]::new("Data for ${what} is out of range: $Data", $_.Exception)
         }
     } elseif ($Kind -eq 'MultiString') {
         if ($null -eq $Data) {
@@ -6674,7 +6724,7 @@ function ConvertTo-WsSnapshotEntry {
         } elseif ($Data -is [byte[]]) {
             $copy = $Data.Clone()
         } else {
-            try { $copy = [byte[]]@($Data) } catch { throw "Data for ${what} must be bytes (0..255)" }
+            try { $copy = [byte[]]@($Data) } catch { throw [System.ArgumentException]::new("Data for ${what} must be bytes (0..255)", $_.Exception) }
         }
     }
     # A Raw value must not be one the reader would decode as a typed kind.
@@ -6790,7 +6840,7 @@ function Set-WsSnapshotRawValue {
         [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [byte[]] $Bytes
     )
     $copy = [byte[]]$Bytes.Clone()
-    $decoded = ConvertFrom-WsValueBytes -TypeCode $TypeCode -Bytes $copy -TextEncoding $null
+    $decoded = ConvertFrom-WsRawValue -TypeCode $TypeCode -Bytes $copy -TextEncoding $null
     $entry = @{ Name = $ValueName; Kind = $decoded.Kind; TypeCode = $TypeCode; Data = $decoded.Data; Bytes = $copy; Source = $null; Before = $null; Raw = $false }
     Set-WsSnapshotEntry -Store $Store -Hive $Hive -SubKey $SubKey -Entry $entry
 }
@@ -6875,7 +6925,18 @@ function Remove-WsSnapshotKey {
 }
 
 function Save-WsSnapshotStore {
+    <#
+    .SYNOPSIS
+    Writes a changed registry export back atomically, in its own encoding and line endings.
+    .PARAMETER Store
+    The store from Open-WsSnapshotStore.
+    .PARAMETER Fence
+    The lock this run holds; checked right before the new file is swapped in.
+    .OUTPUTS
+    $true when the file was written; $false when nothing had changed.
+    #>
     [CmdletBinding()]
+    [OutputType([bool])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
         # The lock this writer holds (Path, Token); checked right before the file is swapped in.
@@ -6885,7 +6946,7 @@ function Save-WsSnapshotStore {
     $text = ConvertTo-WsRegText -Store $Store
     if ($Store.Encoding -is [System.Text.UnicodeEncoding]) { $body = ConvertTo-WsUtf16 -Text $text }
     else {
-        try { $body = $Store.Encoding.GetBytes($text) } catch { throw "Cannot save snapshot '$($Store.Path)': $($_.Exception.Message)" }
+        try { $body = $Store.Encoding.GetBytes($text) } catch { throw [System.IO.IOException]::new("Cannot save snapshot '$($Store.Path)': $($_.Exception.Message)", $_.Exception) }
     }
     $bom = $Store.Bom
     $bytes = [byte[]]::new($bom.Length + $body.Length)
@@ -6907,7 +6968,7 @@ function Save-WsSnapshotStore {
     try {
         Write-WsFileAtomic -Path $Store.Path -Bytes $bytes -BeforeSwap $check
     } catch {
-        throw "Cannot save snapshot '$($Store.Path)': $($_.Exception.Message)"
+        throw [System.IO.IOException]::new("Cannot save snapshot '$($Store.Path)': $($_.Exception.Message)", $_.Exception)
     }
     $Store.Dirty = $false
     return $true
@@ -7037,7 +7098,7 @@ function ConvertTo-WsRegistryStateView {
             # Raw form: the same type code and the same bytes.
             $differing = @('valueType', 'valueData')
             if ([int64]$state.TypeCode -eq [int64]$Resource.TypeCode -and
-                (ConvertTo-WsHex -Bytes (ConvertTo-WsValueBytes -Kind $kind -Data $data -Bytes $state.Bytes)) -ceq (ConvertTo-WsHex -Bytes $Resource.ValueData)) { $differing = @() }
+                (ConvertTo-WsHex -Bytes (ConvertTo-WsRawValue -Kind $kind -Data $data -Bytes $state.Bytes)) -ceq (ConvertTo-WsHex -Bytes $Resource.ValueData)) { $differing = @() }
         }
         elseif ($kind -ne $Resource.ValueType) { $differing = @('valueType', 'valueData') }
         elseif ($null -ne $Resource.Condition) {
@@ -7085,7 +7146,7 @@ function Get-WsRegistryState {
     [OutputType([hashtable])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     return (Get-WsRegistryStates -Store $Store -Resources @($Resource))[0]
 }
@@ -7106,7 +7167,7 @@ function Set-WsRegistryState {
     [OutputType([hashtable])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     $ops = $Store.Ops
     $common = @{ Store = $Store; Hive = $Resource.Hive; SubKey = $Resource.SubKey }
@@ -7150,7 +7211,7 @@ function Get-WsRegistryBackupEntry {
     [OutputType([System.Collections.Specialized.OrderedDictionary])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     $ops = $Store.Ops
     $state = (& $ops.States -Store $Store -Resources @(@{ Hive = $Resource.Hive; SubKey = $Resource.SubKey; ValueName = $Resource.ValueName }))[0]
@@ -7239,7 +7300,7 @@ function Format-WsRegistryStateText {
     #>
     [CmdletBinding()]
     [OutputType([string])]
-    param([AllowNull()] $View)
+    param([AllowNull()] [System.Collections.IDictionary] $View)
     if ($null -eq $View) { return '?' }
     if ($View.ensure -eq 'Absent') { return 'absent' }
     $raw = ''
@@ -7303,13 +7364,13 @@ function Add-WsRawData {
     $typed = ($Kind -ne 'Raw')
     # Typed numbers and lists read without their own bytes always re-encode exactly: nothing to add.
     if ($typed -and $null -eq $Bytes -and $Kind -ne 'String' -and $Kind -ne 'ExpandString' -and $Kind -ne 'MultiString') { return }
-    $exact = ConvertTo-WsHex -Bytes (ConvertTo-WsValueBytes -Kind $Kind -Data $Data -Bytes $Bytes)
+    $exact = ConvertTo-WsHex -Bytes (ConvertTo-WsRawValue -Kind $Kind -Data $Data -Bytes $Bytes)
     if ($typed -and ($Kind -eq 'String' -or $Kind -eq 'ExpandString' -or $Kind -eq 'MultiString')) {
         foreach ($text in @($Data)) {
             if ([regex]::IsMatch([string]$text, '\x00|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]')) { $typed = $false; break }
         }
     }
-    if ($typed -and $null -ne $Bytes) { $typed = ($exact -ceq (ConvertTo-WsHex -Bytes (ConvertTo-WsValueBytes -Kind $Kind -Data $Data -Bytes $null))) }
+    if ($typed -and $null -ne $Bytes) { $typed = ($exact -ceq (ConvertTo-WsHex -Bytes (ConvertTo-WsRawValue -Kind $Kind -Data $Data -Bytes $null))) }
     if (-not $typed) { $Value.rawData = $exact }
 }
 
@@ -8197,7 +8258,7 @@ function Save-WsLiveSecurityTemplate {
     try {
         Invoke-WsNativeTool -Tool secedit -Argument $arguments
     } catch {
-        throw "$($_.Exception.Message) (secedit's log: $([System.IO.Path]::Combine($dir, 'configure.log')))"
+        throw [System.InvalidOperationException]::new("$($_.Exception.Message) (secedit's log: $([System.IO.Path]::Combine($dir, 'configure.log')))", $_.Exception)
     }
     $Store.Changed.Clear()
     $Store.Dirty = $false
@@ -8342,7 +8403,7 @@ function Set-WsTemplatePolicyState {
     [OutputType([hashtable])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     if ($Resource.Ensure -eq 'Absent') {
         if (-not $Store.Offline) { throw "secedit cannot make [$($Resource.Section)] $($Resource.Key) undefined on a live system; give a value instead" }
@@ -8366,7 +8427,7 @@ function Get-WsTemplatePolicyState {
     [OutputType([hashtable])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     return (Get-WsTemplatePolicyStates -Store $Store -Resources @($Resource))[0]
 }
@@ -8384,7 +8445,7 @@ function Get-WsTemplatePolicyBackupEntry {
     [OutputType([System.Collections.Specialized.OrderedDictionary])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     return [ordered]@{
         kind = [string]$Resource.Kind; resource = $Resource.Name; target = $Resource.Target; section = $Resource.Section; key = $Resource.Key
@@ -8420,7 +8481,7 @@ function Format-WsTemplatePolicyStateText {
     #>
     [CmdletBinding()]
     [OutputType([string])]
-    param([AllowNull()] $View)
+    param([AllowNull()] [System.Collections.IDictionary] $View)
     if ($null -eq $View) { return '?' }
     if ($View.Contains('ensure') -and $View.ensure -eq 'Absent') { return 'not defined' }
     $raw = $null
@@ -9059,7 +9120,7 @@ function Get-WsUserRightState {
     [OutputType([hashtable])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     return (Get-WsUserRightStates -Store $Store -Resources @($Resource))[0]
 }
@@ -9150,7 +9211,7 @@ function Set-WsUserRightState {
     [OutputType([hashtable])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     $current = Get-WsPrivilegeRight -Store $Store -Right $Resource.Right
     $wanted = [string[]]@()
@@ -9187,7 +9248,7 @@ function Get-WsUserRightBackupEntry {
     [OutputType([System.Collections.Specialized.OrderedDictionary])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     $principals = $null
     if ($null -ne (Get-WsSecurityTemplateEntry -Store $Store -Section 'Privilege Rights' -Key $Resource.Right)) {
@@ -9224,7 +9285,7 @@ function Format-WsUserRightStateText {
     #>
     [CmdletBinding()]
     [OutputType([string])]
-    param([AllowNull()] $View)
+    param([AllowNull()] [System.Collections.IDictionary] $View)
     if ($null -eq $View) { return '?' }
     if ($View.Contains('ensure') -and $View.ensure -eq 'Absent') { return 'not defined' }
     $names = {
@@ -9317,7 +9378,7 @@ function Get-WsAuditPolicyState {
     [OutputType([hashtable])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     return (Get-WsAuditPolicyStates -Store $Store -Resources @($Resource))[0]
 }
@@ -9337,7 +9398,7 @@ function Set-WsAuditPolicyState {
     [OutputType([hashtable])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     if ($Resource.Ensure -eq 'Absent') {
         # auditpol has no "not configured" to go back to; only a file loses the row.
@@ -9367,7 +9428,7 @@ function Get-WsAuditPolicyBackupEntry {
     [OutputType([System.Collections.Specialized.OrderedDictionary])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     $row = Get-WsAuditSubcategory -Store $Store -Guid $Resource.Guid
     $value = $null
@@ -9403,7 +9464,7 @@ function Format-WsAuditPolicyStateText {
     #>
     [CmdletBinding()]
     [OutputType([string])]
-    param([AllowNull()] $View)
+    param([AllowNull()] [System.Collections.IDictionary] $View)
     if ($null -eq $View) { return '?' }
     if ($View.Contains('ensure') -and $View.ensure -eq 'Absent') { return 'not defined' }
     if ($View.Contains('setting') -and $null -ne $View.setting) { return [string]$View.setting }
@@ -9426,7 +9487,7 @@ function Format-WsAuditPolicyStateText {
 # enforced, absent not configured) and one key per rule id whose Value holds the rule's XML. Reads
 # and writes go through the registry store (live or .reg) and the registry kind's own functions.
 
-function ConvertTo-WsAppLockerRuleFacts {
+function ConvertTo-WsAppLockerRuleFactSet {
     <#
     .SYNOPSIS
     A rule's facts, the one comparison rule (ruleFacts in kind.ts, same cases): a line per element,
@@ -9456,12 +9517,12 @@ function ConvertTo-WsAppLockerRuleFacts {
     # Methods, not properties: PowerShell's XML adapter shows attributes as properties ($rule.Name is the Name attribute).
     $root = $document.get_DocumentElement()
     $lines = [System.Collections.Generic.List[string]]::new()
-    Add-WsAppLockerNodeFacts -Node $root -Path $root.get_Name() -Root $true -Lines $lines
+    Add-WsAppLockerNodeFact -Node $root -Path $root.get_Name() -Root $true -Lines $lines
     $lines.Sort([System.StringComparer]::Ordinal)
     return @{ Name = $root.GetAttribute('Name'); Facts = $lines.ToArray() }
 }
 
-function Add-WsAppLockerNodeFacts {
+function Add-WsAppLockerNodeFact {
     param([System.Xml.XmlNode] $Node, [string] $Path, [bool] $Root, [System.Collections.Generic.List[string]] $Lines)
     $Lines.Add($Path)
     foreach ($attribute in $Node.get_Attributes()) {
@@ -9487,7 +9548,7 @@ function Add-WsAppLockerNodeFacts {
         $seen[$name] = $n
         $childPath = $Path + '/' + $name
         if ($n -gt 1) { $childPath += ('[{0}]' -f $n) }
-        Add-WsAppLockerNodeFacts -Node $child -Path $childPath -Root $false -Lines $Lines
+        Add-WsAppLockerNodeFact -Node $child -Path $childPath -Root $false -Lines $Lines
     }
 }
 
@@ -9556,7 +9617,7 @@ function Get-WsAppLockerCollectionState {
         if ($id.Contains('\')) { continue }
         $xml = $null
         foreach ($value in $key.Values) { if ($value.Name -eq 'Value' -and $value.Kind -eq 'String') { $xml = [string]$value.Data } }
-        $read = ConvertTo-WsAppLockerRuleFacts -Text $xml
+        $read = ConvertTo-WsAppLockerRuleFactSet -Text $xml
         $name = '?'
         $facts = $null
         if ($null -ne $read) {
@@ -9615,7 +9676,7 @@ function Get-WsAppLockerPolicyStates {
                 if (-not $state.Rules.Contains($rule.Id)) { $differing.Add(('{0} rule {1} ({2}): missing' -f $wanted.Type, $rule.Id, $rule.Name)) }
                 else {
                     $actual = $state.Rules[$rule.Id].Facts
-                    $facts = (ConvertTo-WsAppLockerRuleFacts -Text $rule.Xml).Facts
+                    $facts = (ConvertTo-WsAppLockerRuleFactSet -Text $rule.Xml).Facts
                     if ($null -eq $actual) { $differing.Add(('{0} rule {1} ({2}): differs: its XML cannot be read' -f $wanted.Type, $rule.Id, $rule.Name)) }
                     elseif (-not (Test-WsAppLockerFactsEqual -Wanted $facts -Actual $actual)) {
                         $where = Get-WsAppLockerRuleDifference -Wanted $facts -Actual $actual
@@ -9642,11 +9703,11 @@ function Get-WsAppLockerPolicyState {
     #>
     [CmdletBinding()]
     [OutputType([hashtable])]
-    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] [hashtable] $Resource)
     return (Get-WsAppLockerPolicyStates -Store $Store -Resources @($Resource))[0]
 }
 
-function Get-WsAppLockerRegistryRows {
+function Get-WsAppLockerRegistryRow {
     # The registry changes that bring the collections to the policy: enforcement values, rule keys
     # whose Value is missing or differs, and (exact) rule keys to remove. Registry rows, so the
     # registry kind writes them and records their prior state.
@@ -9666,7 +9727,7 @@ function Get-WsAppLockerRegistryRows {
         foreach ($rule in $wanted.Rules) {
             $null = $ids.Add($rule.Id)
             # A rule with the same facts stays as it is, whatever it is called.
-            if ($state.Rules.Contains($rule.Id) -and (Test-WsAppLockerFactsEqual -Wanted (ConvertTo-WsAppLockerRuleFacts -Text $rule.Xml).Facts -Actual $state.Rules[$rule.Id].Facts)) { continue }
+            if ($state.Rules.Contains($rule.Id) -and (Test-WsAppLockerFactsEqual -Wanted (ConvertTo-WsAppLockerRuleFactSet -Text $rule.Xml).Facts -Actual $state.Rules[$rule.Id].Facts)) { continue }
             $row = $base.Clone(); $row.SubKey = $collectionKey + '\' + $rule.Id; $row.ValueName = 'Value'
             $row.Ensure = 'Present'; $row.ValueType = 'String'; $row.ValueData = [string]$rule.Xml
             $rows.Add($row)
@@ -9695,8 +9756,8 @@ function Set-WsAppLockerPolicyState {
     #>
     [CmdletBinding()]
     [OutputType([hashtable])]
-    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
-    foreach ($row in (Get-WsAppLockerRegistryRows -Store $Store -Resource $Resource)) { $null = Set-WsRegistryState -Store $Store -Resource $row }
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] [hashtable] $Resource)
+    foreach ($row in (Get-WsAppLockerRegistryRow -Store $Store -Resource $Resource)) { $null = Set-WsRegistryState -Store $Store -Resource $row }
     return Get-WsAppLockerPolicyState -Store $Store -Resource $Resource
 }
 
@@ -9708,8 +9769,8 @@ function Get-WsAppLockerPolicyBackupEntry {
     #>
     [CmdletBinding()]
     [OutputType([System.Collections.Specialized.OrderedDictionary])]
-    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
-    $entries = @(foreach ($row in (Get-WsAppLockerRegistryRows -Store $Store -Resource $Resource)) { Get-WsRegistryBackupEntry -Store $Store -Resource $row })
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] [hashtable] $Resource)
+    $entries = @(foreach ($row in (Get-WsAppLockerRegistryRow -Store $Store -Resource $Resource)) { Get-WsRegistryBackupEntry -Store $Store -Resource $row })
     return [ordered]@{ kind = 'AppLockerPolicy'; resource = $Resource.Name; target = $Resource.Target; registryEntries = $entries }
 }
 
@@ -9720,7 +9781,7 @@ function Format-WsAppLockerPolicyStateText {
     #>
     [CmdletBinding()]
     [OutputType([string])]
-    param($View)
+    param([AllowNull()] [System.Collections.IDictionary] $View)
     if ($null -eq $View -or $null -eq $View.collections -or $View.collections.Count -eq 0) { return 'no rule collection' }
     $parts = foreach ($type in $View.collections.Keys) {
         $c = $View.collections[$type]
@@ -9858,11 +9919,11 @@ function Invoke-WsCimQuery {
     try {
         return , [object[]]@(Get-CimInstance -Namespace $Namespace -ClassName $ClassName -ErrorAction Stop)
     } catch {
-        throw ('cannot query {0}:{1}: {2}' -f $Namespace, $ClassName, $_.Exception.Message)
+        throw [System.InvalidOperationException]::new(('cannot query {0}:{1}: {2}' -f $Namespace, $ClassName, $_.Exception.Message), $_.Exception)
     }
 }
 
-function Test-WsCimInstances {
+function ConvertTo-WsCimInstanceState {
     <#
     .SYNOPSIS
     Judges the instances a query returned: a property differs unless every instance meets its
@@ -9916,7 +9977,7 @@ function Get-WsCimInstanceStates {
         }
         $key = $resource.Namespace + ':' + $resource.ClassName
         if (-not $queried.ContainsKey($key)) { $queried[$key] = Invoke-WsCimQuery -Namespace $resource.Namespace -ClassName $resource.ClassName }
-        $out[$i] = Test-WsCimInstances -Resource $resource -Instances $queried[$key]
+        $out[$i] = ConvertTo-WsCimInstanceState -Resource $resource -Instances $queried[$key]
     }
     return , $out
 }
@@ -9932,7 +9993,7 @@ function Get-WsCimInstanceState {
     #>
     [CmdletBinding()]
     [OutputType([hashtable])]
-    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] [hashtable] $Resource)
     return (Get-WsCimInstanceStates -Store $Store -Resources @($Resource))[0]
 }
 
@@ -9946,7 +10007,7 @@ function Set-WsCimInstanceState {
     A CimInstance row.
     #>
     [CmdletBinding()]
-    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] [hashtable] $Resource)
     throw ('{0} is check-only: winstate does not change {1}:{2}' -f $Resource.Name, $Resource.Namespace, $Resource.ClassName)
 }
 
@@ -9960,7 +10021,7 @@ function Get-WsCimInstanceBackupEntry {
     A CimInstance row.
     #>
     [CmdletBinding()]
-    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] [hashtable] $Resource)
     return $null
 }
 
@@ -10011,7 +10072,7 @@ function Format-WsCimInstanceStateText {
     #>
     [CmdletBinding()]
     [OutputType([string])]
-    param([AllowNull()] $View)
+    param([AllowNull()] [System.Collections.IDictionary] $View)
     if ($null -eq $View) { return '?' }
     if ($View.ensure -eq 'Absent') { return 'no instance' }
     $parts = [System.Collections.Generic.List[string]]::new()
@@ -10035,7 +10096,12 @@ $WsReport = Invoke-WsConfiguration -Document $WsDocument -Resources $WsResources
     -SecurityTemplate $SecurityTemplate -AuditBackup $AuditBackup
 switch ($OutputFormat) {
     'Json' { ConvertTo-WsAsciiJson -InputObject $WsReport }
-    'Object' { [pscustomobject]$WsReport }
+    'Object' {
+        # Objects, not dictionaries: Select-Object, Format-Table and Export-Csv then see their properties.
+        $WsReport.summary = [pscustomobject]$WsReport.summary
+        $WsReport.results = @(foreach ($WsResult in $WsReport.results) { [pscustomobject]$WsResult })
+        [pscustomobject]$WsReport
+    }
     default { Format-WsText -Report $WsReport }
 }
 # Only a script file sets an exit code; a script block run inside a session must not end it.

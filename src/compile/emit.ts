@@ -13,6 +13,9 @@ import { releaseGarbage } from '../bridge/memory.js';
 /** Plan -> one standalone, deterministic, ASCII-only .ps1 for Windows PowerShell 5.1 and PowerShell 7. */
 export function compilePlan(plan: Plan): CompiledScript {
   const text = [
+    // Older PowerShell then stops with one clear message instead of parse errors (::new is 5.0+).
+    '#Requires -Version 5.1',
+    '',
     helpBlock(plan),
     PARAM_BLOCK,
     "$ErrorActionPreference = 'Stop'",
@@ -87,12 +90,23 @@ function helpBlock(plan: Plan): string {
     '    checks that the lock still carries it, and saves nothing otherwise.',
     '.PARAMETER LockPath',
     '    With -LockToken: the lock file the caller took (default: the one this script would use).',
+    '.INPUTS',
+    '    None. The settings are in the script; nothing is read from the pipeline.',
+    '.OUTPUTS',
+    '    System.String. Text: one line per setting and a summary line. Json: one string, the run report.',
+    '    System.Management.Automation.PSCustomObject. Object: the run report.',
     '.EXAMPLE',
     `    .\\${c(plan.name)}.ps1 -Mode Test`,
+    '',
+    '    Compares every setting of this machine with the desired state; exits 2 when one drifts.',
     '.EXAMPLE',
     `    .\\${c(plan.name)}.ps1 -Mode Set -WhatIf`,
+    '',
+    '    Shows each change Set would make, and makes none.',
     '.EXAMPLE',
-    `    .\\${c(plan.name)}.ps1 -Mode Test -RegistrySnapshot .\\server.reg -OutputFormat Json`,
+    `    .\\${c(plan.name)}.ps1 -Mode Test ${offlineArguments(plan)} -OutputFormat Json`,
+    '',
+    '    Judges exported files instead of the live machine and prints the report as JSON.',
     '.NOTES',
     '    Exit codes when run as a script file: 0 in desired state, 2 drift found (Test) or not',
     '    converged (Set), 1 a setting or the run failed, 4 Set changed some settings but others',
@@ -100,6 +114,18 @@ function helpBlock(plan: Plan): string {
     '#>',
   ];
   return lines.join('\n');
+}
+
+// The files an offline run of this plan needs (a run missing one of them fails), for the help example.
+const SNAPSHOT_ARGUMENTS: Record<string, string> = {
+  Registry: '-RegistrySnapshot .\\server.reg',
+  SecurityTemplate: '-SecurityTemplate .\\secedit.inf',
+  AuditBackup: '-AuditBackup .\\audit.csv',
+};
+function offlineArguments(plan: Plan): string {
+  const stores = new Set(plan.resources.map((r) => unitOf(r.kind).store));
+  const given = Object.keys(SNAPSHOT_ARGUMENTS).filter((store) => stores.has(store as never));
+  return (given.length ? given : ['Registry']).map((store) => SNAPSHOT_ARGUMENTS[store]).join(' ');
 }
 
 function resourceRow(r: PlannedResource, i: number): PsCode {

@@ -98,8 +98,12 @@ export function bridgeScript(): CompiledScript {
 }
 let bridgeScriptText: string | undefined;
 
-export const PARAM_BLOCK = `[CmdletBinding(SupportsShouldProcess = $true)]
+// Only -Mode binds by position (`.\script.ps1 Set`); a path given without its name would be
+// ambiguous between the three snapshot parameters. Output: text lines, one JSON string, or objects.
+export const PARAM_BLOCK = `[CmdletBinding(SupportsShouldProcess = $true, PositionalBinding = $false)]
+[OutputType([string], [System.Management.Automation.PSCustomObject])]
 param(
+    [Parameter(Position = 0)]
     [ValidateSet('Get', 'Test', 'Set')]
     [string] $Mode = 'Test',
 
@@ -128,7 +132,12 @@ export const ENTRY_POINT = `$WsReport = Invoke-WsConfiguration -Document $WsDocu
     -SecurityTemplate $SecurityTemplate -AuditBackup $AuditBackup
 switch ($OutputFormat) {
     'Json' { ConvertTo-WsAsciiJson -InputObject $WsReport }
-    'Object' { [pscustomobject]$WsReport }
+    'Object' {
+        # Objects, not dictionaries: Select-Object, Format-Table and Export-Csv then see their properties.
+        $WsReport.summary = [pscustomobject]$WsReport.summary
+        $WsReport.results = @(foreach ($WsResult in $WsReport.results) { [pscustomobject]$WsResult })
+        [pscustomobject]$WsReport
+    }
     default { Format-WsText -Report $WsReport }
 }
 # Only a script file sets an exit code; a script block run inside a session must not end it.

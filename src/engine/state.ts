@@ -156,7 +156,7 @@ export function lockPathFor(snapshot: string | undefined): string {
 
 /**
  * Every lock a run takes: one per snapshot file, in ordinal order of the lock paths, or the
- * machine's lock when there is none. Get-WsLockPaths (safety.ps1) takes the same order, so a CLI
+ * machine's lock when there is none. Get-WsLockPathList (safety.ps1) takes the same order, so a CLI
  * run and a script run by hand over the same files cannot each hold one lock and wait for the
  * other (test/fixtures/kinds/lock-path-cases.json holds the cases both must pass).
  */

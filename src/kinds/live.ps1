@@ -46,7 +46,12 @@ function Invoke-WsNativeTool {
         [Parameter(Mandatory = $true)] [string[]] $Argument
     )
     $exe = [System.IO.Path]::Combine([System.Environment]::SystemDirectory, $Tool + '.exe')
-    $output = & $exe @Argument 2>&1 | Out-String
+    # Windows PowerShell 5.1 turns each redirected stderr line into an error record, which under
+    # the script's 'Stop' ends the call at the first line, before the exit code and the rest are seen.
+    $ErrorActionPreference = 'Continue'
+    # Under 'Continue' a missing program would only be reported, not stop the call: said here.
+    if (-not [System.IO.File]::Exists($exe)) { throw "$Tool was not found: $exe does not exist" }
+    $output = (& $exe @Argument 2>&1 | ForEach-Object { [string]$_ }) -join [System.Environment]::NewLine
     if ($LASTEXITCODE -ne 0) { throw "$Tool $($Argument -join ' ') failed (exit code $LASTEXITCODE): $($output.Trim())" }
 }
 

@@ -72,7 +72,7 @@ function ConvertFrom-WsTextContent {
     } catch {
         if ($utf16) {
             $loose = $encoding.GetString($Bytes, $bomLength, $count)
-            throw "${Path}:$(Get-WsLineNumber -Text $loose -Index $loose.IndexOf([char]0xFFFD)): the file is UTF-16 but holds an unpaired surrogate"
+            throw [System.IO.InvalidDataException]::new("${Path}:$(Get-WsLineNumber -Text $loose -Index $loose.IndexOf([char]0xFFFD)): the file is UTF-16 but holds an unpaired surrogate", $_.Exception)
         }
         # Not UTF-8: the ANSI code page, as Windows tools without a byte order mark write it.
         $encoding = [System.Text.Encoding]::GetEncoding([System.Globalization.CultureInfo]::CurrentCulture.TextInfo.ANSICodePage)
@@ -257,7 +257,7 @@ function Save-WsTextStore {
     try {
         Write-WsTextFile -File $Store.File -BeforeSwap $check
     } catch {
-        throw "Cannot save $Label '$($Store.Path)': $($_.Exception.Message)"
+        throw [System.IO.IOException]::new("Cannot save $Label '$($Store.Path)': $($_.Exception.Message)", $_.Exception)
     }
     $Store.Dirty = $false
     $Store.Changed.Clear()

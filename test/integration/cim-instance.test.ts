@@ -84,12 +84,12 @@ test('Test-WsCimExpectation: equals, oneOf, atLeast/atMost, contains (a scalar i
   cases.forEach(([e, v, expected], i) => assert.is(answers[i], expected, `${JSON.stringify(e)} on ${JSON.stringify(v)}`));
 });
 
-test('Test-WsCimInstances: every instance must meet each property; no instance is absent; a property the class lacks is an error naming it', async () => {
+test('ConvertTo-WsCimInstanceState: every instance must meet each property; no instance is absent; a property the class lacks is an error naming it', async () => {
   const plan = planFromYaml(`metadata: { name: cim }\nresources:\n${DEVICE_GUARD}`);
   const payload = bridgePayload(plan);
   const judge = (instances: string) =>
     shell.json<{ View: Record<string, unknown>; Differing: string[] }>(ps`$data = ConvertFrom-WsPayload -Payload ${payload}
-$state = Test-WsCimInstances -Resource $data.Resources[0] -Instances @(${new PsCode(instances)})
+$state = ConvertTo-WsCimInstanceState -Resource $data.Resources[0] -Instances @(${new PsCode(instances)})
 [ordered]@{ View = $state.View; Differing = @($state.Differing) }`);
   const running = '[pscustomobject]@{ SecurityServicesRunning = [uint32[]]@(1, 2); VirtualizationBasedSecurityStatus = [uint32]2 }';
   const off = '[pscustomobject]@{ SecurityServicesRunning = [uint32[]]@(0); VirtualizationBasedSecurityStatus = [uint32]0 }';
@@ -105,7 +105,7 @@ $state = Test-WsCimInstances -Resource $data.Resources[0] -Instances @(${new PsC
   assert.equal(none!.View, { ensure: 'Absent', instances: 0 });
   assert.equal(none!.Differing, ['SecurityServicesRunning', 'VirtualizationBasedSecurityStatus']);
   const error = await shell.error(ps`$data = ConvertFrom-WsPayload -Payload ${payload}
-$null = Test-WsCimInstances -Resource $data.Resources[0] -Instances @([pscustomobject]@{ VirtualizationBasedSecurityStatus = 2 })`);
+$null = ConvertTo-WsCimInstanceState -Resource $data.Resources[0] -Instances @([pscustomobject]@{ VirtualizationBasedSecurityStatus = 2 })`);
   assert.match(error, /root\\Microsoft\\Windows\\DeviceGuard:Win32_DeviceGuard has no property SecurityServicesRunning/);
 });
 

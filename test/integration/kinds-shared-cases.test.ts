@@ -53,7 +53,7 @@ test('each kind\'s Format function, found through the kind table, words every sh
   assert.equal(differing, []);
 });
 
-test('AppLocker rule facts and differences: ConvertTo-WsAppLockerRuleFacts and Get-WsAppLockerRuleDifference answer every shared case as ruleFacts and ruleDifference do', async () => {
+test('AppLocker rule facts and differences: ConvertTo-WsAppLockerRuleFactSet and Get-WsAppLockerRuleDifference answer every shared case as ruleFacts and ruleDifference do', async () => {
   const { facts, differences } = JSON.parse(readFileSync(projectPath('test', 'fixtures', 'kinds', 'applocker-rule-cases.json'), 'utf8')) as {
     facts: { xml: string; facts: string[] }[];
     differences: { wanted: string; actual: string; where: string[] }[];
@@ -65,7 +65,7 @@ test('AppLocker rule facts and differences: ConvertTo-WsAppLockerRuleFacts and G
   assert.ok(differences.some((c) => c.where.length === 0) && differences.some((c) => c.where.length > 1), 'cases with no and with several differences');
 
   const got = await shell.json<{ facts: string[]; where: string[] }>(ps`
-    $factsOf = { param($xml) [string[]](ConvertTo-WsAppLockerRuleFacts -Text $xml).Facts }
+    $factsOf = { param($xml) [string[]](ConvertTo-WsAppLockerRuleFactSet -Text $xml).Facts }
     foreach ($xml in @(${psJoin(facts.map((c) => ps`${c.xml}`), ', ')})) { [pscustomobject]@{ facts = @(& $factsOf $xml); where = @() } }
     foreach ($pair in @(${psJoin(differences.map((c) => ps`@(${c.wanted}, ${c.actual})`), ', ')})) {
       [pscustomobject]@{ facts = @(); where = [string[]](Get-WsAppLockerRuleDifference -Wanted (& $factsOf $pair[0]) -Actual (& $factsOf $pair[1])) }

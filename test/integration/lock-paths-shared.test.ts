@@ -1,5 +1,5 @@
 // One rule, two languages: the order in which a run takes its locks, through TypeScript's
-// lockPathsFor and the runtime's Get-WsLockPaths, against the same cases.
+// lockPathsFor and the runtime's Get-WsLockPathList, against the same cases.
 import { readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,10 +29,10 @@ test('lockPathsFor gives every shared case', () => {
   for (const c of cases) assert.equal(lockPathsFor(c.files), expected(c), JSON.stringify(c.files));
 });
 
-test('Get-WsLockPaths gives every shared case', async () => {
+test('Get-WsLockPathList gives every shared case', async () => {
   // One line per case, the locks joined by a character no case uses.
   const code = psJoin(
-    cases.map((c) => ps`(Get-WsLockPaths -Files ([string[]]@(${psJoin(c.files.map((f) => ps`${f}`), ', ')}))) -join [string][char]9`),
+    cases.map((c) => ps`(Get-WsLockPathList -Files ([string[]]@(${psJoin(c.files.map((f) => ps`${f}`), ', ')}))) -join [string][char]9`),
     '\n',
   );
   const answers = (await shell.text(code)).split('\n').map((line) => line.split('\t'));

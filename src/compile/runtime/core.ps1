@@ -491,7 +491,7 @@ function Invoke-WsConfiguration {
     }
     # One lock per file of an offline run, taken in ordinal order of the full paths (the CLI's order,
     # so two runs cannot deadlock), or the machine's one lock for a live run.
-    $lockPaths = Get-WsLockPaths -Files @(foreach ($name in $script:WsStoreOrder) { if ($files[$name]) { $files[$name] } })
+    $lockPaths = Get-WsLockPathList -Files @(foreach ($name in $script:WsStoreOrder) { if ($files[$name]) { $files[$name] } })
     $taken = @()
     $fence = $null
     if ($changing -and $LockToken) {

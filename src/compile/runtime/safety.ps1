@@ -19,7 +19,7 @@ function Get-WsLockPath {
     return [System.IO.Path]::Combine($env:ProgramData, 'winstate', 'registry.lock')
 }
 
-function Get-WsLockPaths {
+function Get-WsLockPathList {
     # Every lock a run takes: one per snapshot file in ordinal order of the full paths (as the CLI
     # sorts them), or the machine's lock when there is none.
     param([AllowEmptyCollection()][string[]] $Files)

@@ -3,7 +3,7 @@
 # enforced, absent not configured) and one key per rule id whose Value holds the rule's XML. Reads
 # and writes go through the registry store (live or .reg) and the registry kind's own functions.
 
-function ConvertTo-WsAppLockerRuleFacts {
+function ConvertTo-WsAppLockerRuleFactSet {
     <#
     .SYNOPSIS
     A rule's facts, the one comparison rule (ruleFacts in kind.ts, same cases): a line per element,
@@ -33,12 +33,12 @@ function ConvertTo-WsAppLockerRuleFacts {
     # Methods, not properties: PowerShell's XML adapter shows attributes as properties ($rule.Name is the Name attribute).
     $root = $document.get_DocumentElement()
     $lines = [System.Collections.Generic.List[string]]::new()
-    Add-WsAppLockerNodeFacts -Node $root -Path $root.get_Name() -Root $true -Lines $lines
+    Add-WsAppLockerNodeFact -Node $root -Path $root.get_Name() -Root $true -Lines $lines
     $lines.Sort([System.StringComparer]::Ordinal)
     return @{ Name = $root.GetAttribute('Name'); Facts = $lines.ToArray() }
 }
 
-function Add-WsAppLockerNodeFacts {
+function Add-WsAppLockerNodeFact {
     param([System.Xml.XmlNode] $Node, [string] $Path, [bool] $Root, [System.Collections.Generic.List[string]] $Lines)
     $Lines.Add($Path)
     foreach ($attribute in $Node.get_Attributes()) {
@@ -64,7 +64,7 @@ function Add-WsAppLockerNodeFacts {
         $seen[$name] = $n
         $childPath = $Path + '/' + $name
         if ($n -gt 1) { $childPath += ('[{0}]' -f $n) }
-        Add-WsAppLockerNodeFacts -Node $child -Path $childPath -Root $false -Lines $Lines
+        Add-WsAppLockerNodeFact -Node $child -Path $childPath -Root $false -Lines $Lines
     }
 }
 
@@ -133,7 +133,7 @@ function Get-WsAppLockerCollectionState {
         if ($id.Contains('\')) { continue }
         $xml = $null
         foreach ($value in $key.Values) { if ($value.Name -eq 'Value' -and $value.Kind -eq 'String') { $xml = [string]$value.Data } }
-        $read = ConvertTo-WsAppLockerRuleFacts -Text $xml
+        $read = ConvertTo-WsAppLockerRuleFactSet -Text $xml
         $name = '?'
         $facts = $null
         if ($null -ne $read) {
@@ -192,7 +192,7 @@ function Get-WsAppLockerPolicyStates {
                 if (-not $state.Rules.Contains($rule.Id)) { $differing.Add(('{0} rule {1} ({2}): missing' -f $wanted.Type, $rule.Id, $rule.Name)) }
                 else {
                     $actual = $state.Rules[$rule.Id].Facts
-                    $facts = (ConvertTo-WsAppLockerRuleFacts -Text $rule.Xml).Facts
+                    $facts = (ConvertTo-WsAppLockerRuleFactSet -Text $rule.Xml).Facts
                     if ($null -eq $actual) { $differing.Add(('{0} rule {1} ({2}): differs: its XML cannot be read' -f $wanted.Type, $rule.Id, $rule.Name)) }
                     elseif (-not (Test-WsAppLockerFactsEqual -Wanted $facts -Actual $actual)) {
                         $where = Get-WsAppLockerRuleDifference -Wanted $facts -Actual $actual
@@ -219,11 +219,11 @@ function Get-WsAppLockerPolicyState {
     #>
     [CmdletBinding()]
     [OutputType([hashtable])]
-    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] [hashtable] $Resource)
     return (Get-WsAppLockerPolicyStates -Store $Store -Resources @($Resource))[0]
 }
 
-function Get-WsAppLockerRegistryRows {
+function Get-WsAppLockerRegistryRow {
     # The registry changes that bring the collections to the policy: enforcement values, rule keys
     # whose Value is missing or differs, and (exact) rule keys to remove. Registry rows, so the
     # registry kind writes them and records their prior state.
@@ -243,7 +243,7 @@ function Get-WsAppLockerRegistryRows {
         foreach ($rule in $wanted.Rules) {
             $null = $ids.Add($rule.Id)
             # A rule with the same facts stays as it is, whatever it is called.
-            if ($state.Rules.Contains($rule.Id) -and (Test-WsAppLockerFactsEqual -Wanted (ConvertTo-WsAppLockerRuleFacts -Text $rule.Xml).Facts -Actual $state.Rules[$rule.Id].Facts)) { continue }
+            if ($state.Rules.Contains($rule.Id) -and (Test-WsAppLockerFactsEqual -Wanted (ConvertTo-WsAppLockerRuleFactSet -Text $rule.Xml).Facts -Actual $state.Rules[$rule.Id].Facts)) { continue }
             $row = $base.Clone(); $row.SubKey = $collectionKey + '\' + $rule.Id; $row.ValueName = 'Value'
             $row.Ensure = 'Present'; $row.ValueType = 'String'; $row.ValueData = [string]$rule.Xml
             $rows.Add($row)
@@ -272,8 +272,8 @@ function Set-WsAppLockerPolicyState {
     #>
     [CmdletBinding()]
     [OutputType([hashtable])]
-    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
-    foreach ($row in (Get-WsAppLockerRegistryRows -Store $Store -Resource $Resource)) { $null = Set-WsRegistryState -Store $Store -Resource $row }
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] [hashtable] $Resource)
+    foreach ($row in (Get-WsAppLockerRegistryRow -Store $Store -Resource $Resource)) { $null = Set-WsRegistryState -Store $Store -Resource $row }
     return Get-WsAppLockerPolicyState -Store $Store -Resource $Resource
 }
 
@@ -285,8 +285,8 @@ function Get-WsAppLockerPolicyBackupEntry {
     #>
     [CmdletBinding()]
     [OutputType([System.Collections.Specialized.OrderedDictionary])]
-    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
-    $entries = @(foreach ($row in (Get-WsAppLockerRegistryRows -Store $Store -Resource $Resource)) { Get-WsRegistryBackupEntry -Store $Store -Resource $row })
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] [hashtable] $Resource)
+    $entries = @(foreach ($row in (Get-WsAppLockerRegistryRow -Store $Store -Resource $Resource)) { Get-WsRegistryBackupEntry -Store $Store -Resource $row })
     return [ordered]@{ kind = 'AppLockerPolicy'; resource = $Resource.Name; target = $Resource.Target; registryEntries = $entries }
 }
 
@@ -297,7 +297,7 @@ function Format-WsAppLockerPolicyStateText {
     #>
     [CmdletBinding()]
     [OutputType([string])]
-    param($View)
+    param([AllowNull()] [System.Collections.IDictionary] $View)
     if ($null -eq $View -or $null -eq $View.collections -or $View.collections.Count -eq 0) { return 'no rule collection' }
     $parts = foreach ($type in $View.collections.Keys) {
         $c = $View.collections[$type]

@@ -64,7 +64,7 @@ export function elementXml(element: XmlElement): string {
 const LABELS = ['Name', 'Description'];
 
 /**
- * A rule's facts, the one comparison rule (ConvertTo-WsAppLockerRuleFacts in applocker.ps1 gives
+ * A rule's facts, the one comparison rule (ConvertTo-WsAppLockerRuleFactSet in applocker.ps1 gives
  * the same lines, tested with test/fixtures/kinds/applocker-rule-cases.json): a line per element
  * (`FilePathRule/Conditions/FilePathCondition`, the nth of a name after the first as `[n]`), per
  * attribute (`...@Path=%WINDIR%\*`) and per text (`...#text=...`), sorted ordinally. Name and

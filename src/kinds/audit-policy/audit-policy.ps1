@@ -69,7 +69,7 @@ function Get-WsAuditPolicyState {
     [OutputType([hashtable])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     return (Get-WsAuditPolicyStates -Store $Store -Resources @($Resource))[0]
 }
@@ -89,7 +89,7 @@ function Set-WsAuditPolicyState {
     [OutputType([hashtable])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     if ($Resource.Ensure -eq 'Absent') {
         # auditpol has no "not configured" to go back to; only a file loses the row.
@@ -119,7 +119,7 @@ function Get-WsAuditPolicyBackupEntry {
     [OutputType([System.Collections.Specialized.OrderedDictionary])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     $row = Get-WsAuditSubcategory -Store $Store -Guid $Resource.Guid
     $value = $null
@@ -155,7 +155,7 @@ function Format-WsAuditPolicyStateText {
     #>
     [CmdletBinding()]
     [OutputType([string])]
-    param([AllowNull()] $View)
+    param([AllowNull()] [System.Collections.IDictionary] $View)
     if ($null -eq $View) { return '?' }
     if ($View.Contains('ensure') -and $View.ensure -eq 'Absent') { return 'not defined' }
     if ($View.Contains('setting') -and $null -ne $View.setting) { return [string]$View.setting }

@@ -100,11 +100,11 @@ function Invoke-WsCimQuery {
     try {
         return , [object[]]@(Get-CimInstance -Namespace $Namespace -ClassName $ClassName -ErrorAction Stop)
     } catch {
-        throw ('cannot query {0}:{1}: {2}' -f $Namespace, $ClassName, $_.Exception.Message)
+        throw [System.InvalidOperationException]::new(('cannot query {0}:{1}: {2}' -f $Namespace, $ClassName, $_.Exception.Message), $_.Exception)
     }
 }
 
-function Test-WsCimInstances {
+function ConvertTo-WsCimInstanceState {
     <#
     .SYNOPSIS
     Judges the instances a query returned: a property differs unless every instance meets its
@@ -158,7 +158,7 @@ function Get-WsCimInstanceStates {
         }
         $key = $resource.Namespace + ':' + $resource.ClassName
         if (-not $queried.ContainsKey($key)) { $queried[$key] = Invoke-WsCimQuery -Namespace $resource.Namespace -ClassName $resource.ClassName }
-        $out[$i] = Test-WsCimInstances -Resource $resource -Instances $queried[$key]
+        $out[$i] = ConvertTo-WsCimInstanceState -Resource $resource -Instances $queried[$key]
     }
     return , $out
 }
@@ -174,7 +174,7 @@ function Get-WsCimInstanceState {
     #>
     [CmdletBinding()]
     [OutputType([hashtable])]
-    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] [hashtable] $Resource)
     return (Get-WsCimInstanceStates -Store $Store -Resources @($Resource))[0]
 }
 
@@ -188,7 +188,7 @@ function Set-WsCimInstanceState {
     A CimInstance row.
     #>
     [CmdletBinding()]
-    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] [hashtable] $Resource)
     throw ('{0} is check-only: winstate does not change {1}:{2}' -f $Resource.Name, $Resource.Namespace, $Resource.ClassName)
 }
 
@@ -202,7 +202,7 @@ function Get-WsCimInstanceBackupEntry {
     A CimInstance row.
     #>
     [CmdletBinding()]
-    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] $Resource)
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [Parameter(Mandatory = $true)] [hashtable] $Resource)
     return $null
 }
 
@@ -253,7 +253,7 @@ function Format-WsCimInstanceStateText {
     #>
     [CmdletBinding()]
     [OutputType([string])]
-    param([AllowNull()] $View)
+    param([AllowNull()] [System.Collections.IDictionary] $View)
     if ($null -eq $View) { return '?' }
     if ($View.ensure -eq 'Absent') { return 'no instance' }
     $parts = [System.Collections.Generic.List[string]]::new()

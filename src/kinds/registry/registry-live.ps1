@@ -3,6 +3,15 @@
 # Keys are opened through the 64-bit view so a 32-bit host sees what Group Policy sees.
 
 function Open-WsLiveStore {
+    <#
+    .SYNOPSIS
+    Opens the live registry as the Registry store (Windows only).
+    .OUTPUTS
+    The store hashtable: Kind 'Live', no Path, and the functions the registry kind calls (Ops).
+    #>
+    [CmdletBinding()]
+    [OutputType([hashtable])]
+    param()
     $onWindows = ([System.Environment]::OSVersion.Platform -eq [System.PlatformID]::Win32NT)
     if (-not $onWindows) {
         throw 'The live registry exists only on Windows. Pass -RegistrySnapshot <file.reg> to work on a registry export instead.'
@@ -130,7 +139,19 @@ function Remove-WsLiveKey {
 }
 
 function Save-WsLiveStore {
-    param($Store, $Fence)
+    <#
+    .SYNOPSIS
+    Saves the live registry store: nothing to write, each change was real when made.
+    .PARAMETER Store
+    The store from Open-WsLiveStore.
+    .PARAMETER Fence
+    The lock this run holds; the engine checked it before each change.
+    .OUTPUTS
+    $false: nothing was written now.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([Parameter(Mandatory = $true)] [hashtable] $Store, [AllowNull()] [hashtable] $Fence)
     # Live writes take effect immediately; nothing to flush.
     return $false
 }

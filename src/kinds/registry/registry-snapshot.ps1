@@ -29,7 +29,16 @@ $script:WsSnapshotRegistryOps = @{
 }
 
 function Open-WsSnapshotStore {
+    <#
+    .SYNOPSIS
+    Opens a regedit export (.reg) as the Registry store: reads and parses the whole file.
+    .PARAMETER LiteralPath
+    The export; a relative path is resolved against the PowerShell location.
+    .OUTPUTS
+    The store hashtable: the file's lines, keys and values, its encoding and the functions the registry kind calls (Ops).
+    #>
     [CmdletBinding()]
+    [OutputType([hashtable])]
     param(
         [Parameter(Mandatory = $true)] [string] $LiteralPath
     )
@@ -50,13 +59,13 @@ function Open-WsSnapshotStore {
         if ($bytes.Length -ge 3 -and $bytes[0] -eq 0xEF -and $bytes[1] -eq 0xBB -and $bytes[2] -eq 0xBF) { $bomLength = 3 }
         # regedit reads a REGEDIT4 file without a BOM in the ANSI code page, even when its bytes
         # happen to be valid UTF-8 (plain ASCII is); other files are UTF-8 if they are valid UTF-8.
-        $ansi = $bomLength -eq 0 -and (Test-WsRegedit4Bytes -Bytes $bytes)
+        $ansi = $bomLength -eq 0 -and (Test-WsRegedit4Header -Bytes $bytes)
         $encoding = [System.Text.UTF8Encoding]::new($false, $true)
         if (-not $ansi) {
             try {
                 $text = $encoding.GetString($bytes, $bomLength, $bytes.Length - $bomLength)
             } catch {
-                if ($bomLength -gt 0) { throw "${full}: the file starts with a UTF-8 byte order mark but is not valid UTF-8" }
+                if ($bomLength -gt 0) { throw [System.IO.InvalidDataException]::new("${full}: the file starts with a UTF-8 byte order mark but is not valid UTF-8", $_.Exception) }
                 $ansi = $true
             }
         }
@@ -101,7 +110,7 @@ function Open-WsSnapshotStore {
 # The name and '=' at the start of a value line, spaces included.
 $script:WsRegValuePrefix = [regex]'^\s*(?:@|"(?:[^"\\]|\\.)*")\s*=\s*'
 
-function Test-WsRegedit4Bytes {
+function Test-WsRegedit4Header {
     # True when the first non-blank line of 8-bit text is REGEDIT4 (the reader's header rule:
     # the line trimmed, compared case-sensitively).
     param([byte[]] $Bytes)
@@ -311,7 +320,7 @@ function ConvertFrom-WsRegText {
             } else {
                 $bytes = [System.Runtime.Remoting.Metadata.W3cXsd2001.SoapHexBinary]::Parse($hexDigits).Value
             }
-            $decoded = ConvertFrom-WsValueBytes -TypeCode $code -Bytes $bytes -TextEncoding $Store.TextEncoding
+            $decoded = ConvertFrom-WsRawValue -TypeCode $code -Bytes $bytes -TextEncoding $Store.TextEncoding
             $kind = $decoded.Kind
             $data = $decoded.Data
             $exact = $bytes
@@ -414,15 +423,15 @@ function ConvertTo-WsRegText {
             }
             # Strings with CR, LF or NUL cannot be quoted, so they go out as hex(1) like other hex kinds.
             if ($kind -eq 'String') {
-                $type = 'hex(1):'; $bytes = ConvertTo-WsSnapshotTextBytes -Store $Store -Text ($data + $terminator)
+                $type = 'hex(1):'; $bytes = ConvertTo-WsSnapshotTextData -Store $Store -Text ($data + $terminator)
             } elseif ($kind -eq 'ExpandString') {
-                $type = 'hex(2):'; $bytes = ConvertTo-WsSnapshotTextBytes -Store $Store -Text ($data + $terminator)
+                $type = 'hex(2):'; $bytes = ConvertTo-WsSnapshotTextData -Store $Store -Text ($data + $terminator)
             } elseif ($kind -eq 'MultiString') {
                 $type = 'hex(7):'
                 if ($data.Length -eq 0) {
-                    $bytes = ConvertTo-WsSnapshotTextBytes -Store $Store -Text $terminator
+                    $bytes = ConvertTo-WsSnapshotTextData -Store $Store -Text $terminator
                 } else {
-                    $bytes = ConvertTo-WsSnapshotTextBytes -Store $Store -Text ([string]::Join($terminator, $data) + $terminator + $terminator)
+                    $bytes = ConvertTo-WsSnapshotTextData -Store $Store -Text ([string]::Join($terminator, $data) + $terminator + $terminator)
                 }
             } elseif ($kind -eq 'QWord') {
                 $type = 'hex(b):'; $bytes = [System.BitConverter]::GetBytes([uint64]$data)
@@ -484,14 +493,14 @@ function ConvertTo-WsUtf16 {
     return , $bytes
 }
 
-function ConvertTo-WsSnapshotTextBytes {
+function ConvertTo-WsSnapshotTextData {
     # Text of a hex(1)/hex(2)/hex(7) value: UTF-16LE, or the ANSI code page in REGEDIT4 files.
     param([hashtable] $Store, [AllowEmptyString()][string] $Text)
     if ($null -eq $Store.TextEncoding) { return , (ConvertTo-WsUtf16 -Text $Text) }
     return , $Store.TextEncoding.GetBytes($Text)
 }
 
-function ConvertFrom-WsValueBytes {
+function ConvertFrom-WsRawValue {
     # Registry data bytes to the in-memory kind and data, as RegistryKey.GetValue reads them.
     # TextEncoding $null: UTF-16LE (char for char); else the encoding of a REGEDIT4 file.
     param([int] $TypeCode, [byte[]] $Bytes, $TextEncoding)
@@ -520,7 +529,7 @@ function ConvertFrom-WsValueBytes {
     return @{ Kind = 'String'; Data = $s }
 }
 
-function ConvertTo-WsValueBytes {
+function ConvertTo-WsRawValue {
     # The exact registry data of a stored value: its bytes as read or set, else its canonical encoding.
     param($Kind, $Data, $Bytes)
     if ($null -ne $Bytes) { return , ([byte[]]$Bytes) }
@@ -545,7 +554,7 @@ function Assert-WsSnapshotEncodable {
     param([hashtable] $Store, [AllowEmptyString()][string] $Text, [string] $What)
     if ($Store.Encoding -is [System.Text.UnicodeEncoding]) { return }
     try { $null = $Store.Encoding.GetBytes($Text) } catch {
-        throw ("{0} cannot be stored in {1}: it is a {2} file (code page {3}), which has no form for some of its characters" -f $What, $Store.Path, $Store.Header, $Store.Encoding.CodePage)
+        throw [System.ArgumentException]::new(("{0} cannot be stored in {1}: it is a {2} file (code page {3}), which has no form for some of its characters" -f $What, $Store.Path, $Store.Header, $Store.Encoding.CodePage), $_.Exception)
     }
 }
 
@@ -675,7 +684,7 @@ function ConvertTo-WsSnapshotEntry {
         try {
             if ($Kind -eq 'DWord') { $copy = [uint32]$Data } else { $copy = [uint64]$Data }
         } catch {
-            throw "Data for ${what} is out of range: $Data"
+            throw [System.ArgumentException]::new("Data for ${what} is out of range: $Data", $_.Exception)
         }
     } elseif ($Kind -eq 'MultiString') {
         if ($null -eq $Data) {
@@ -692,7 +701,7 @@ function ConvertTo-WsSnapshotEntry {
         } elseif ($Data -is [byte[]]) {
             $copy = $Data.Clone()
         } else {
-            try { $copy = [byte[]]@($Data) } catch { throw "Data for ${what} must be bytes (0..255)" }
+            try { $copy = [byte[]]@($Data) } catch { throw [System.ArgumentException]::new("Data for ${what} must be bytes (0..255)", $_.Exception) }
         }
     }
     # A Raw value must not be one the reader would decode as a typed kind.
@@ -808,7 +817,7 @@ function Set-WsSnapshotRawValue {
         [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [byte[]] $Bytes
     )
     $copy = [byte[]]$Bytes.Clone()
-    $decoded = ConvertFrom-WsValueBytes -TypeCode $TypeCode -Bytes $copy -TextEncoding $null
+    $decoded = ConvertFrom-WsRawValue -TypeCode $TypeCode -Bytes $copy -TextEncoding $null
     $entry = @{ Name = $ValueName; Kind = $decoded.Kind; TypeCode = $TypeCode; Data = $decoded.Data; Bytes = $copy; Source = $null; Before = $null; Raw = $false }
     Set-WsSnapshotEntry -Store $Store -Hive $Hive -SubKey $SubKey -Entry $entry
 }
@@ -893,7 +902,18 @@ function Remove-WsSnapshotKey {
 }
 
 function Save-WsSnapshotStore {
+    <#
+    .SYNOPSIS
+    Writes a changed registry export back atomically, in its own encoding and line endings.
+    .PARAMETER Store
+    The store from Open-WsSnapshotStore.
+    .PARAMETER Fence
+    The lock this run holds; checked right before the new file is swapped in.
+    .OUTPUTS
+    $true when the file was written; $false when nothing had changed.
+    #>
     [CmdletBinding()]
+    [OutputType([bool])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
         # The lock this writer holds (Path, Token); checked right before the file is swapped in.
@@ -903,7 +923,7 @@ function Save-WsSnapshotStore {
     $text = ConvertTo-WsRegText -Store $Store
     if ($Store.Encoding -is [System.Text.UnicodeEncoding]) { $body = ConvertTo-WsUtf16 -Text $text }
     else {
-        try { $body = $Store.Encoding.GetBytes($text) } catch { throw "Cannot save snapshot '$($Store.Path)': $($_.Exception.Message)" }
+        try { $body = $Store.Encoding.GetBytes($text) } catch { throw [System.IO.IOException]::new("Cannot save snapshot '$($Store.Path)': $($_.Exception.Message)", $_.Exception) }
     }
     $bom = $Store.Bom
     $bytes = [byte[]]::new($bom.Length + $body.Length)
@@ -925,7 +945,7 @@ function Save-WsSnapshotStore {
     try {
         Write-WsFileAtomic -Path $Store.Path -Bytes $bytes -BeforeSwap $check
     } catch {
-        throw "Cannot save snapshot '$($Store.Path)': $($_.Exception.Message)"
+        throw [System.IO.IOException]::new("Cannot save snapshot '$($Store.Path)': $($_.Exception.Message)", $_.Exception)
     }
     $Store.Dirty = $false
     return $true

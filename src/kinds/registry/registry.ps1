@@ -93,7 +93,7 @@ function ConvertTo-WsRegistryStateView {
             # Raw form: the same type code and the same bytes.
             $differing = @('valueType', 'valueData')
             if ([int64]$state.TypeCode -eq [int64]$Resource.TypeCode -and
-                (ConvertTo-WsHex -Bytes (ConvertTo-WsValueBytes -Kind $kind -Data $data -Bytes $state.Bytes)) -ceq (ConvertTo-WsHex -Bytes $Resource.ValueData)) { $differing = @() }
+                (ConvertTo-WsHex -Bytes (ConvertTo-WsRawValue -Kind $kind -Data $data -Bytes $state.Bytes)) -ceq (ConvertTo-WsHex -Bytes $Resource.ValueData)) { $differing = @() }
         }
         elseif ($kind -ne $Resource.ValueType) { $differing = @('valueType', 'valueData') }
         elseif ($null -ne $Resource.Condition) {
@@ -141,7 +141,7 @@ function Get-WsRegistryState {
     [OutputType([hashtable])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     return (Get-WsRegistryStates -Store $Store -Resources @($Resource))[0]
 }
@@ -162,7 +162,7 @@ function Set-WsRegistryState {
     [OutputType([hashtable])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     $ops = $Store.Ops
     $common = @{ Store = $Store; Hive = $Resource.Hive; SubKey = $Resource.SubKey }
@@ -206,7 +206,7 @@ function Get-WsRegistryBackupEntry {
     [OutputType([System.Collections.Specialized.OrderedDictionary])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     $ops = $Store.Ops
     $state = (& $ops.States -Store $Store -Resources @(@{ Hive = $Resource.Hive; SubKey = $Resource.SubKey; ValueName = $Resource.ValueName }))[0]
@@ -295,7 +295,7 @@ function Format-WsRegistryStateText {
     #>
     [CmdletBinding()]
     [OutputType([string])]
-    param([AllowNull()] $View)
+    param([AllowNull()] [System.Collections.IDictionary] $View)
     if ($null -eq $View) { return '?' }
     if ($View.ensure -eq 'Absent') { return 'absent' }
     $raw = ''
@@ -359,13 +359,13 @@ function Add-WsRawData {
     $typed = ($Kind -ne 'Raw')
     # Typed numbers and lists read without their own bytes always re-encode exactly: nothing to add.
     if ($typed -and $null -eq $Bytes -and $Kind -ne 'String' -and $Kind -ne 'ExpandString' -and $Kind -ne 'MultiString') { return }
-    $exact = ConvertTo-WsHex -Bytes (ConvertTo-WsValueBytes -Kind $Kind -Data $Data -Bytes $Bytes)
+    $exact = ConvertTo-WsHex -Bytes (ConvertTo-WsRawValue -Kind $Kind -Data $Data -Bytes $Bytes)
     if ($typed -and ($Kind -eq 'String' -or $Kind -eq 'ExpandString' -or $Kind -eq 'MultiString')) {
         foreach ($text in @($Data)) {
             if ([regex]::IsMatch([string]$text, '\x00|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]')) { $typed = $false; break }
         }
     }
-    if ($typed -and $null -ne $Bytes) { $typed = ($exact -ceq (ConvertTo-WsHex -Bytes (ConvertTo-WsValueBytes -Kind $Kind -Data $Data -Bytes $null))) }
+    if ($typed -and $null -ne $Bytes) { $typed = ($exact -ceq (ConvertTo-WsHex -Bytes (ConvertTo-WsRawValue -Kind $Kind -Data $Data -Bytes $null))) }
     if (-not $typed) { $Value.rawData = $exact }
 }
 

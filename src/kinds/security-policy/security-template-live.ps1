@@ -90,7 +90,7 @@ function Save-WsLiveSecurityTemplate {
     try {
         Invoke-WsNativeTool -Tool secedit -Argument $arguments
     } catch {
-        throw "$($_.Exception.Message) (secedit's log: $([System.IO.Path]::Combine($dir, 'configure.log')))"
+        throw [System.InvalidOperationException]::new("$($_.Exception.Message) (secedit's log: $([System.IO.Path]::Combine($dir, 'configure.log')))", $_.Exception)
     }
     $Store.Changed.Clear()
     $Store.Dirty = $false

@@ -135,7 +135,7 @@ function Set-WsTemplatePolicyState {
     [OutputType([hashtable])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     if ($Resource.Ensure -eq 'Absent') {
         if (-not $Store.Offline) { throw "secedit cannot make [$($Resource.Section)] $($Resource.Key) undefined on a live system; give a value instead" }
@@ -159,7 +159,7 @@ function Get-WsTemplatePolicyState {
     [OutputType([hashtable])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     return (Get-WsTemplatePolicyStates -Store $Store -Resources @($Resource))[0]
 }
@@ -177,7 +177,7 @@ function Get-WsTemplatePolicyBackupEntry {
     [OutputType([System.Collections.Specialized.OrderedDictionary])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     return [ordered]@{
         kind = [string]$Resource.Kind; resource = $Resource.Name; target = $Resource.Target; section = $Resource.Section; key = $Resource.Key
@@ -213,7 +213,7 @@ function Format-WsTemplatePolicyStateText {
     #>
     [CmdletBinding()]
     [OutputType([string])]
-    param([AllowNull()] $View)
+    param([AllowNull()] [System.Collections.IDictionary] $View)
     if ($null -eq $View) { return '?' }
     if ($View.Contains('ensure') -and $View.ensure -eq 'Absent') { return 'not defined' }
     $raw = $null

@@ -150,7 +150,7 @@ function Get-WsUserRightState {
     [OutputType([hashtable])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     return (Get-WsUserRightStates -Store $Store -Resources @($Resource))[0]
 }
@@ -241,7 +241,7 @@ function Set-WsUserRightState {
     [OutputType([hashtable])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     $current = Get-WsPrivilegeRight -Store $Store -Right $Resource.Right
     $wanted = [string[]]@()
@@ -278,7 +278,7 @@ function Get-WsUserRightBackupEntry {
     [OutputType([System.Collections.Specialized.OrderedDictionary])]
     param(
         [Parameter(Mandatory = $true)] [hashtable] $Store,
-        [Parameter(Mandatory = $true)] $Resource
+        [Parameter(Mandatory = $true)] [hashtable] $Resource
     )
     $principals = $null
     if ($null -ne (Get-WsSecurityTemplateEntry -Store $Store -Section 'Privilege Rights' -Key $Resource.Right)) {
@@ -315,7 +315,7 @@ function Format-WsUserRightStateText {
     #>
     [CmdletBinding()]
     [OutputType([string])]
-    param([AllowNull()] $View)
+    param([AllowNull()] [System.Collections.IDictionary] $View)
     if ($null -eq $View) { return '?' }
     if ($View.Contains('ensure') -and $View.ensure -eq 'Absent') { return 'not defined' }
     $names = {
