@@ -154,6 +154,15 @@ function sampleGroup(pgid, exclude, seen) {
   }
 }
 
+/**
+ * The variables that name the temporary folder: TMPDIR for node and .NET on Linux and macOS. TMP
+ * and TEMP only on Windows: under Wine a Unix path there breaks the Windows PowerShell (it cannot
+ * load its own modules).
+ */
+function tempEnv(dir) {
+  return process.platform === 'win32' ? { TMP: dir, TEMP: dir } : { TMPDIR: dir };
+}
+
 function isWindows() {
   return process.platform === 'win32';
 }
@@ -172,7 +181,7 @@ function runFile(file, options) {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: process.platform !== 'win32',
-      env: { ...process.env, NO_COLOR: '1', WINSTATE_TEST_NAME: options.name ?? '', WINSTATE_TEST_CPU_FILE: cpuFile, TMPDIR: fileTmp, TMP: fileTmp, TEMP: fileTmp },
+      env: { ...process.env, NO_COLOR: '1', WINSTATE_TEST_NAME: options.name ?? '', WINSTATE_TEST_CPU_FILE: cpuFile, ...tempEnv(fileTmp) },
     });
     let output = '';
     let timedOut = false;
