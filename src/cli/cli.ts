@@ -235,9 +235,10 @@ function explainParseError(command: string, error: Error & { code?: string }, al
     return `${command} does not take ${option}${hint ? `; did you mean --${hint}?` : allowed.length ? ` (it takes ${allowed.map((o) => `--${o}`).join(', ')})` : ' (it takes no options)'}`;
   }
   if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) {
-    const bare = option.replace(/^-+/, '');
+    // Node names an option with a short form as '-o, --out <value>': the message names the long one.
+    const bare = option.replace(/^-+/, '').replace(/,$/, '');
     const name = bare.length === 1 ? Object.entries(OPTIONS).find(([, o]) => (o as OptionKind).short === bare)?.[0] ?? bare : bare;
-    return OPTIONS[name as OptionName]?.type === 'boolean' ? `--${name} takes no value` : `${option} needs a value`;
+    return OPTIONS[name as OptionName]?.type === 'boolean' ? `--${name} takes no value` : `--${name} needs a value`;
   }
   return error.message;
 }

@@ -274,7 +274,11 @@ test('--timeout is bounded by what a timer can hold, with a clear message', asyn
 });
 
 test('an option missing its value, and no document at all, exit 3', async () => {
-  assert.is((await run('compile', SEED, '--out')).code, 3);
+  const out = await run('compile', SEED, '--out');
+  assert.is(out.code, 3);
+  assert.match(out.stderr, /winstate: --out needs a value\n/);
+  assert.match((await run('baseline', 'cis-ws2016', '-o')).stderr, /winstate: --out needs a value\n/);
+  assert.match((await run('runs', '--limit')).stderr, /winstate: --limit needs a value\n/);
   const none = await run('validate');
   assert.is(none.code, 3);
   assert.ok(none.stderr.includes('name at least one document'), none.stderr);
