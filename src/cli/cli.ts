@@ -834,11 +834,8 @@ async function writeRequestedReports(
   const { buildReportModel } = await import('../report/model.js');
   const { writeReports } = await import('../report/formats.js');
   const model = buildReportModel({ command, plan, result, startedAt, finishedAt: new Date(), exitCode });
-  try {
-    for (const file of writeReports(specs, model, context)) io.stderr(`winstate: wrote ${file}\n`);
-  } catch (error) {
-    io.stderr(`winstate: could not write a report: ${(error as Error).message}\n`);
-    return EXIT.runtimeError;
-  }
-  return exitCode;
+  const { written, failed } = writeReports(specs, model, context);
+  for (const file of written) io.stderr(`winstate: wrote ${file}\n`);
+  for (const { file, message } of failed) io.stderr(`winstate: could not write the report ${file}: ${message}\n`);
+  return failed.length ? EXIT.runtimeError : exitCode;
 }

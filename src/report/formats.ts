@@ -76,14 +76,27 @@ export function parseReportSpecs(values: string[]): ReportSpec[] {
   return specs;
 }
 
-/** Renders and writes each report atomically; returns the files written. */
-export function writeReports(specs: ReportSpec[], model: ReportModel, context: ReportContext = {}): string[] {
-  const written: string[] = [];
+/** What writeReports did: the files written and, per file it could not write, why. */
+export interface ReportsWritten {
+  written: string[];
+  failed: { file: string; message: string }[];
+}
+
+/**
+ * Renders and writes each report atomically. One report that cannot be written (a read-only
+ * folder, a full disk) does not cost the others: every file is tried and each failure returned.
+ */
+export function writeReports(specs: ReportSpec[], model: ReportModel, context: ReportContext = {}): ReportsWritten {
+  const result: ReportsWritten = { written: [], failed: [] };
   for (const spec of specs) {
     for (const { file, render } of outputFiles(spec)) {
-      writeFileAtomic(file, render(model, context));
-      written.push(file);
+      try {
+        writeFileAtomic(file, render(model, context));
+        result.written.push(file);
+      } catch (error) {
+        result.failed.push({ file, message: (error as Error).message });
+      }
     }
   }
-  return written;
+  return result;
 }

@@ -177,12 +177,14 @@ test('usage errors exit 3 before anything runs: unknown format, missing file, --
   assert.equal(readdirSync(dir), ['server.reg'], 'no report written');
 });
 
-test('a report that cannot be written is a runtime error (exit 1) after the run', async () => {
+test('a report that cannot be written is a runtime error (exit 1) after the run; the other reports are still written', async () => {
   const dir = tempDir();
   mkdirSync(join(dir, 'taken'));
-  const r = await cli(['test', SEED, '--snapshot', demoSnapshot(dir), '--report', `json:${dir}/taken`]);
+  const r = await cli(['test', SEED, '--snapshot', demoSnapshot(dir), '--report', `json:${dir}/taken`, '--report', `html:${dir}/after.html`]);
   assert.is(r.code, 1);
-  assert.match(r.stderr, /could not write a report/);
+  assert.match(r.stderr, /could not write the report .*taken: /);
+  assert.ok(existsSync(join(dir, 'after.html')), `the report after the failing one is written: ${r.stderr}`);
+  assert.match(r.stderr, /wrote .*after\.html/);
 });
 
 test('hostile names and value names go through real PowerShell into every report intact and escaped', async () => {
