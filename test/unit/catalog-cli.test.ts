@@ -238,4 +238,26 @@ test('a Policy (or SecurityOption) resource naming the AppLocker policy file get
   assert.is(right.plan!.resources[0]!.kind, 'AppLockerPolicy');
 });
 
+
+test('the README\'s catalog size sentence counts what catalog list lists, kind by kind', async () => {
+  const readme = readFileSync(resolve(process.cwd(), 'README.md'), 'utf8').replace(/\s+/g, ' ');
+  const sentence = /The catalog \(`winstate catalog list`, (\d+) entries: (.*?)\) covers/.exec(readme);
+  assert.ok(sentence, 'the README states the catalog size');
+  const all = JSON.parse((await cli(['catalog', 'list', '--json'])).stdout) as { kind: string }[];
+  assert.is(Number(sentence![1]), all.length);
+  const perKind = new Map<string, number>();
+  for (const e of all) perKind.set(e.kind, (perKind.get(e.kind) ?? 0) + 1);
+  // The README's words for each kind, as a reader knows them.
+  const words: Record<string, string> = {
+    SecurityOption: 'Security Options', AdministrativeTemplate: 'Administrative Templates', MSS: 'MSS (Legacy) settings',
+    WindowsFirewall: 'Windows Firewall settings', UserRightsAssignment: 'user rights', AccountPolicy: 'account and Kerberos policies',
+    AdvancedAuditPolicy: 'advanced audit subcategories', RegistryValue: 'registry values no Group Policy template writes', AppLockerPolicy: 'AppLocker policy file',
+  };
+  for (const [kind, count] of perKind) {
+    const word = words[kind];
+    assert.ok(word, `the test knows the README's word for ${kind}`);
+    assert.ok(new RegExp(`\\b${count} ${word!.replace(/[()]/g, '\\$&')}`).test(sentence![2]!), `README: ${count} ${word} in "${sentence![2]}"`);
+  }
+});
+
 test.run();
