@@ -260,4 +260,20 @@ test('the README\'s catalog size sentence counts what catalog list lists, kind b
   }
 });
 
+test('the README\'s baseline table and its baseline list example say what baseline list prints', async () => {
+  const readme = readFileSync(resolve(process.cwd(), 'README.md'), 'utf8');
+  const listed = (await cli(['baseline', 'list'])).stdout;
+  const example = /`winstate baseline list` shows[\s\S]*?```\n([\s\S]*?)```/.exec(readme);
+  assert.ok(example, 'the README shows baseline list output');
+  assert.ok(listed.startsWith(example![1]!), `README example:\n${example![1]}\nbaseline list:\n${listed.split('\n').slice(0, 3).join('\n')}`);
+  const json = JSON.parse((await cli(['baseline', 'list', '--json'])).stdout) as { name: string; settings: number; levels: string[]; byLevel: Record<string, number> }[];
+  for (const b of json) {
+    const row = new RegExp(`^\\| \`${b.name.replace(/[.@]/g, '\\$&')}\` \\|.*\\| (\\d+)( \\(([^)]*)\\))? \\|$`, 'm').exec(readme);
+    assert.ok(row, `the README's baseline table has a row for ${b.name}`);
+    assert.is(Number(row![1]), b.settings, `${b.name}: settings`);
+    const levels = Object.entries(b.byLevel).map(([level, n]) => `${level} ${n}`).join(', ');
+    if (b.levels.length) assert.is(row![3], levels, `${b.name}: per level`);
+  }
+});
+
 test.run();
