@@ -276,4 +276,13 @@ test('the README\'s baseline table and its baseline list example say what baseli
   }
 });
 
+test('the README\'s reference counts are the number of catalog entries that carry each reference', async () => {
+  const readme = readFileSync(resolve(process.cwd(), 'README.md'), 'utf8').replace(/\s+/g, ' ');
+  const all = (JSON.parse((await cli(['catalog', 'list', '--json'])).stdout) as { kind: string; references?: Record<string, unknown[]> }[]).filter((e) => e.kind !== 'AppLockerPolicy');
+  const carrying = (reference: string) => all.filter((e) => (e.references?.[reference]?.length ?? 0) > 0).length;
+  const stated = /STIG ids \((\d+)\), OVAL definition ids \((\d+)\) and CCE ids \((\d+)\) .*? CIS numbers of the newest shipped benchmark \((\d+)\) and Microsoft baseline GPOs \((\d+)\)/.exec(readme);
+  assert.ok(stated, 'the README states the reference counts');
+  assert.equal(stated!.slice(1).map(Number), ['stig', 'oval', 'cce', 'cis', 'microsoft'].map(carrying));
+});
+
 test.run();
