@@ -661,6 +661,7 @@ async function runsCommand(args: Args, io: CliIo): Promise<number> {
   const { listRuns } = await import('../engine/state.js');
   const stateDir = await stateDirOf(args);
   let runs = listRuns(stateDir);
+  const recorded = runs.length;
   const target = args.flags.get('--target');
   if (typeof target === 'string') {
     const { runSnapshotsOf } = await import('../engine/engine.js');
@@ -680,7 +681,11 @@ async function runsCommand(args: Args, io: CliIo): Promise<number> {
     io.stdout(`${JSON.stringify(runs, null, 2)}\n`);
     return EXIT.ok;
   }
-  if (runs.length === 0) io.stdout(`no runs recorded in ${stateDir}\n`);
+  if (runs.length === 0 && recorded > 0 && typeof target === 'string') {
+    // Runs exist, just none on that target: say so, or the user thinks the history is gone.
+    const where = target.toLowerCase() === 'live' ? 'the live machine' : resolve(target);
+    io.stdout(`no runs on ${printable(where)} in ${stateDir} (${recorded} on other targets)\n`);
+  } else if (runs.length === 0) io.stdout(`no runs recorded in ${stateDir}\n`);
   for (const run of runs) {
     const where = run.snapshots ? Object.values(run.snapshots).join(', ') : run.snapshot ?? 'live machine';
     const what = run.rollbackOf ? ` (rollback of ${run.rollbackOf})` : '';
