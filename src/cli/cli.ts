@@ -363,11 +363,13 @@ async function selectedPlan(args: Args, plan: Plan): Promise<Plan> {
 /** Expands directories to the YAML documents in them, in a stable order. */
 function documentFiles(paths: string[]): string[] {
   if (paths.length === 0) throw new UsageError('name at least one document or directory');
-  return paths.flatMap((p) =>
-    existsSync(p) && statSync(p).isDirectory()
-      ? readdirSync(p).filter((f) => /\.ya?ml$/i.test(f)).sort().map((f) => join(p, f))
-      : [p],
-  );
+  return paths.flatMap((p) => {
+    if (!existsSync(p) || !statSync(p).isDirectory()) return [p];
+    const found = readdirSync(p).filter((f) => /\.ya?ml$/i.test(f)).sort().map((f) => join(p, f));
+    // A mistyped or emptied folder would otherwise "validate" in CI with nothing checked.
+    if (found.length === 0) throw new UsageError(`${printable(p)}: the folder holds no documents (.yaml or .yml files)`);
+    return found;
+  });
 }
 
 async function loadPlans(files: string[], io: CliIo): Promise<{ plans: Plan[]; diagnostics: Diagnostic[] }> {

@@ -100,6 +100,17 @@ test('validate: a directory is expanded to its YAML documents', async () => {
   assert.not.ok(r.stderr.includes('notes.txt'), r.stderr);
 });
 
+test('validate and compile: a folder without documents is an error (exit 3), not a silent pass', async () => {
+  const empty = mkdtempSync(join(tmpdir(), 'winstate-empty-'));
+  writeFileSync(join(empty, 'notes.txt'), 'not a document');
+  for (const command of ['validate', 'compile']) {
+    const r = await run(command, empty);
+    assert.is(r.code, 3, `${command}: ${r.stderr}`);
+    assert.match(r.stderr, /the folder holds no documents \(\.yaml or \.yml files\)/);
+  }
+  rmSync(empty, { recursive: true });
+});
+
 test('validate: the seed document exits 0', async () => {
   const r = await run('validate', SEED);
   assert.is(r.code, 0, r.stderr);
