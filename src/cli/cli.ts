@@ -458,6 +458,8 @@ async function schemaCommand(args: Args, io: CliIo): Promise<number> {
   const { writeFileAtomic } = await import('../fs.js');
   const text = `${JSON.stringify(documentSchema(), null, 2)}\n`;
   const out = args.flags.get('--out');
+  // Printing the schema under --check would pass a CI step that checked nothing.
+  if (typeof out !== 'string' && args.flags.has('--check')) throw new UsageError('schema --check compares the schema with a file: give it as --out <file>');
   if (typeof out !== 'string') {
     io.stdout(text);
     return EXIT.ok;

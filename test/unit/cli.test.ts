@@ -211,6 +211,13 @@ test('compile --check: 0 when up to date, 2 when edited, 2 with a stray script, 
 
 // --- schema, usage, version ----------------------------------------------------------------------------
 
+test('schema --check without --out is a usage error, not a printed schema and exit 0', async () => {
+  const r = await run('schema', '--check');
+  assert.is(r.code, 3);
+  assert.is(r.stdout, '');
+  assert.match(r.stderr, /schema --check compares the schema with a file: give it as --out <file>/);
+});
+
 test('schema prints the document JSON Schema, equal to the committed file', async () => {
   const r = await run('schema');
   assert.is(r.code, 0);
