@@ -285,4 +285,13 @@ test('the README\'s reference counts are the number of catalog entries that carr
   assert.equal(stated!.slice(1).map(Number), ['stig', 'oval', 'cce', 'cis', 'microsoft'].map(carrying));
 });
 
+test('baseline list refuses -o, --scope and --level rather than ignoring them', async () => {
+  for (const extra of [['-o', 'never-written.yaml'], ['--scope', 'MS'], ['--level', 'L1']]) {
+    const r = await cli(['baseline', 'list', ...extra]);
+    assert.is(r.code, 3, extra.join(' '));
+    assert.match(r.stderr, new RegExp(`baseline list takes only --json \\(not ${extra[0]}\\)`));
+    assert.is(r.stdout, '');
+  }
+});
+
 test.run();
