@@ -204,7 +204,8 @@ function parseArgs(argv: string[]): Args | { help: true } | { version: true } {
     const hint = closestWord(command, Object.keys(COMMANDS));
     throw new UsageError(`unknown command '${printable(command)}'${hint ? `; did you mean '${hint}'?` : ''}`);
   }
-  const rest = [...argv.slice(0, commandAt), ...argv.slice(commandAt + 1)];
+  // `-o=file` as `--out=file`: Node would take '=file' as the value (and write into a folder named '=').
+  const rest = [...argv.slice(0, commandAt), ...argv.slice(commandAt + 1)].flatMap((a) => (/^-[A-Za-z]=/.test(a) ? [a.slice(0, 2), a.slice(3)] : [a]));
   const options = Object.fromEntries(allowed.map((name) => [name, OPTIONS[name]]));
   let parsed: ReturnType<typeof parseNodeArgs>;
   try {

@@ -283,6 +283,14 @@ test('--name=value works like --name value; a flag given a value is an error', a
   assert.match(flag.stderr, /--json takes no value/);
 });
 
+test('-o=file works like -o file (not a file under a folder named "=")', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'winstate-short-eq-'));
+  const r = await run('baseline', 'msft-ws2016', '--scope', 'MS', `-o=${join(dir, 'ms.yaml')}`);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(readdirSync(dir), ['ms.yaml']);
+  rmSync(dir, { recursive: true });
+});
+
 test('--timeout is bounded by what a timer can hold, with a clear message', async () => {
   for (const bad of ['2147483648', '0', '-5', '1.5', 'soon']) {
     const r = await run('test', SEED, '--snapshot', SEED, `--timeout=${bad}`);
