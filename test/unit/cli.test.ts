@@ -310,6 +310,19 @@ test('an option missing its value, and no document at all, exit 3', async () => 
   assert.ok(none.stderr.includes('name at least one document'), none.stderr);
 });
 
+test('a damaged run record stops runs and rollback with its file named, never skipped', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'winstate-runs-damaged-'));
+  const record = join(stateDir, 'runs', '20261202T000000000Z-abcdef', 'run.json');
+  mkdirSync(join(stateDir, 'runs', '20261202T000000000Z-abcdef'), { recursive: true });
+  writeFileSync(record, '{"id": ');
+  for (const argv of [['runs'], ['rollback', 'latest', '--what-if']]) {
+    const r = await run(...argv, '--state-dir', stateDir);
+    assert.is(r.code, 1, `${argv.join(' ')}: ${r.stderr}`);
+    assert.ok(r.stderr.includes(`${record} is not a readable run record`), r.stderr);
+  }
+  rmSync(stateDir, { recursive: true });
+});
+
 test('--version prints the package.json version', async () => {
   const r = await run('--version');
   assert.is(r.code, 0);
