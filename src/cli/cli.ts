@@ -709,6 +709,8 @@ async function rollbackCommand(args: Args, io: CliIo): Promise<number> {
   if (typeof backupFile === 'string' ? args.files.length !== 0 : args.files.length !== 1) {
     throw new UsageError('rollback takes one run id, or latest, or --backup <file> that a generated script wrote');
   }
+  // A file named on the command line that is not there is invalid input, as a missing snapshot is: exit 3, no PowerShell.
+  if (typeof backupFile === 'string' && !existsSync(backupFile)) throw new UsageError(`--backup ${printable(backupFile)} does not exist`);
   const timeoutMs = timeoutOf(args);
   const { WinstateRunError } = await import('../engine/engine.js');
   const { TargetLockedError } = await import('../engine/state.js');

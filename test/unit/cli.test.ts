@@ -323,6 +323,12 @@ test('a damaged run record stops runs and rollback with its file named, never sk
   rmSync(stateDir, { recursive: true });
 });
 
+test('rollback --backup with a file that is not there is invalid input (exit 3), before PowerShell starts', async () => {
+  const r = await run('rollback', '--backup', '/nonexistent/backup.json', '--pwsh', '/nonexistent/pwsh');
+  assert.is(r.code, 3, r.stderr);
+  assert.match(r.stderr, /--backup \/nonexistent\/backup\.json does not exist/);
+});
+
 test('--version prints the package.json version', async () => {
   const r = await run('--version');
   assert.is(r.code, 0);
