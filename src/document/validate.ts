@@ -396,7 +396,8 @@ function describeSchemaError(error: ErrorObject, data?: unknown): { path: DataPa
     case 'additionalProperties': {
       const name = String(p.additionalProperty);
       const allowed = Object.keys((error.parentSchema as { properties?: object }).properties ?? {});
-      return { path: [...path, name], which: 'key', message: `${where}: unknown property '${name}'; allowed: ${allowed.join(', ')}` };
+      const hint = closestWord(name, allowed);
+      return { path: [...path, name], which: 'key', message: `${where}: unknown property '${name}'${hint ? `; did you mean '${hint}'? allowed` : '; allowed'}: ${allowed.join(', ')}` };
     }
     case 'required':
       return { path, which: 'value', message: `${where}: missing required property '${String(p.missingProperty)}'` };
