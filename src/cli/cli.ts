@@ -825,7 +825,9 @@ async function reportSpecs(args: Args): Promise<ReportSpec[]> {
   if (args.reports.length === 0) return [];
   const { parseReportSpecs, ReportSpecError } = await import('../report/formats.js');
   try {
-    return parseReportSpecs(args.reports);
+    const benchmark = args.flags.get('--benchmark');
+    const inputs = [...args.files, ...(args.lists.get('--snapshot') ?? []), ...(typeof benchmark === 'string' ? [benchmark] : [])];
+    return parseReportSpecs(args.reports, inputs);
   } catch (error) {
     if (error instanceof ReportSpecError) throw new UsageError(error.message);
     throw error;

@@ -125,7 +125,8 @@ export async function fleetCommand(args: FleetArgs, io: FleetIo, session: import
   const { parseReportSpecs, ReportSpecError } = await import('../report/formats.js');
   let specs;
   try {
-    specs = parseReportSpecs(args.reports);
+    const inventory = args.flags.get('--hosts');
+    specs = parseReportSpecs(args.reports, [documentFile, ...(typeof inventory === 'string' ? [inventory] : [])]);
   } catch (error) {
     if (error instanceof ReportSpecError) throw new FleetUsageError(error.message);
     throw error;

@@ -61,13 +61,18 @@ export function outputFiles(spec: ReportSpec): { file: string; render: (model: R
   });
 }
 
-/** Parses every `--report` value and rejects two reports writing one file. */
-export function parseReportSpecs(values: string[]): ReportSpec[] {
+/**
+ * Parses every `--report` value and rejects two reports writing one file, and a report that would
+ * overwrite a file the run reads (`inputs`: the document, a snapshot, the benchmark).
+ */
+export function parseReportSpecs(values: string[], inputs: string[] = []): ReportSpec[] {
   const specs = values.map(parseReportSpec);
   const seen = new Map<string, string>();
+  const read = new Set(inputs.map((f) => resolve(f)));
   for (const spec of specs) {
     for (const { file } of outputFiles(spec)) {
       const key = resolve(file);
+      if (read.has(key)) throw new ReportSpecError(`--report ${spec.format.name}: ${file} is a file this run reads; a report never overwrites it`);
       const other = seen.get(key);
       if (other) throw new ReportSpecError(`--report: ${file} is written by both ${other} and ${spec.format.name}`);
       seen.set(key, spec.format.name);

@@ -168,13 +168,19 @@ test('usage errors exit 3 before anything runs: unknown format, missing file, --
     [['test', SEED, '--report'], /--report needs a value/],
     [['get', SEED, '--report', `json:${dir}/r.json`], /get does not take --report \(it goes with test, set, apply\)/],
     [['test', SEED, '--report', `json:${dir}/same`, '--report', `junit:${dir}/same`], /written by both json and junit/],
+    // A report never overwrites what the run reads: the snapshot, the document, the benchmark.
+    [['test', SEED, '--report', `json:${snapshot}`], /--report json: .*server\.reg is a file this run reads; a report never overwrites it/],
+    [['apply', SEED, '--report', `html:${SEED}`], /--report html: .*smb-client-signing\.yaml is a file this run reads/],
+    [['test', SEED, '--benchmark', `${dir}/b.xml`, '--report', `ckl:${dir}/b.ckl`, '--report', `xccdf:${dir}/b.xml`], /--report xccdf: .*b\.xml is a file this run reads/],
   ];
+  const snapshotBefore = readFileSync(snapshot, 'utf8');
   for (const [argv, message] of cases) {
     const r = await cli([...argv, '--snapshot', snapshot, '--pwsh', '/nonexistent/pwsh'], { session: undefined });
     assert.is(r.code, 3, `${argv.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message);
   }
   assert.equal(readdirSync(dir), ['server.reg'], 'no report written');
+  assert.is(readFileSync(snapshot, 'utf8'), snapshotBefore, 'the snapshot is untouched');
 });
 
 test('a report that cannot be written is a runtime error (exit 1) after the run; the other reports are still written', async () => {
