@@ -491,6 +491,7 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
   // A valid document only: invalid input never starts PowerShell. It starts and parses the
   // runtime while node loads the engine and the report modules.
   const snapshots = await snapshotsOfArgs(args);
+  if (args.command === 'set' || args.command === 'apply') await checkStateDir(args);
   const early = await preloadedSession(args, io, timeoutMs);
   const { WinstateRunError } = await import('../engine/engine.js');
   const { TargetLockedError } = await import('../engine/state.js');
@@ -568,6 +569,12 @@ async function startEngine(args: Args, io: CliIo, timeoutMs?: number, started?: 
     }
     throw error;
   }
+}
+
+/** A state folder that is a file fails only when the run records itself, after its work: say so before. */
+async function checkStateDir(args: Args): Promise<void> {
+  const dir = await stateDirOf(args);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`the state folder ${printable(dir)} is a file; runs and backups are kept in a folder (--state-dir, WINSTATE_STATE_DIR)`);
 }
 
 async function stateDirOf(args: Args): Promise<string> {
@@ -711,6 +718,7 @@ async function rollbackCommand(args: Args, io: CliIo): Promise<number> {
   }
   // A file named on the command line that is not there is invalid input, as a missing snapshot is: exit 3, no PowerShell.
   if (typeof backupFile === 'string' && !existsSync(backupFile)) throw new UsageError(`--backup ${printable(backupFile)} does not exist`);
+  await checkStateDir(args);
   const timeoutMs = timeoutOf(args);
   const { WinstateRunError } = await import('../engine/engine.js');
   const { TargetLockedError } = await import('../engine/state.js');

@@ -329,6 +329,20 @@ test('rollback --backup with a file that is not there is invalid input (exit 3),
   assert.match(r.stderr, /--backup \/nonexistent\/backup\.json does not exist/);
 });
 
+test('a state folder that is a file is invalid input for set, apply and rollback, before PowerShell starts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'winstate-state-file-'));
+  const file = join(dir, 'state');
+  writeFileSync(file, '');
+  const snapshot = join(dir, 'server.reg');
+  writeFileSync(snapshot, readFileSync(join(ROOT, 'examples', 'demo', 'server-before.reg')));
+  for (const argv of [['apply', SEED, '--snapshot', snapshot], ['set', SEED, '--snapshot', snapshot], ['rollback', 'latest']]) {
+    const r = await run(...argv, '--state-dir', file, '--pwsh', '/nonexistent/pwsh');
+    assert.is(r.code, 3, `${argv[0]}: ${r.stderr}`);
+    assert.ok(r.stderr.includes(`the state folder ${file} is a file`), r.stderr);
+  }
+  rmSync(dir, { recursive: true });
+});
+
 test('--version prints the package.json version', async () => {
   const r = await run('--version');
   assert.is(r.code, 0);
