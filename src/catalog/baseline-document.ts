@@ -67,6 +67,9 @@ export function baselineCommand(
   if (id === undefined) return usage('baseline needs a baseline id, or list');
   if (extra.length > 0) return usage(`baseline takes one id (extra: ${extra.join(' ')})`);
   if (id === 'list') {
+    // list prints every baseline to stdout: an -o, --scope or --level would be dropped without a word.
+    const ignored = [args.out !== undefined && '-o', args.scope !== undefined && '--scope', args.level !== undefined && '--level'].filter(Boolean);
+    if (ignored.length > 0) return usage(`baseline list takes only --json (not ${ignored.join(', ')}); write one baseline with baseline <id> --scope MS|DC`);
     const rows = catalog.baselines.map((b) => baselineSummary(b, catalog.baselines));
     if (args.json) io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
     else for (const r of rows) io.stdout(renderSummary(r));

@@ -206,7 +206,8 @@ function parseArgs(argv: string[]): Args | { help: true } | { version: true } {
     const hint = closestWord(command, Object.keys(COMMANDS));
     throw new UsageError(`unknown command '${printable(command)}'${hint ? `; did you mean '${hint}'?` : ''}`);
   }
-  const rest = [...argv.slice(0, commandAt), ...argv.slice(commandAt + 1)];
+  // `-o=file` as `--out=file`: Node would take '=file' as the value (and write into a folder named '=').
+  const rest = [...argv.slice(0, commandAt), ...argv.slice(commandAt + 1)].flatMap((a) => (/^-[A-Za-z]=/.test(a) ? [a.slice(0, 2), a.slice(3)] : [a]));
   const options = Object.fromEntries(allowed.map((name) => [name, OPTIONS[name]]));
   let parsed: ReturnType<typeof parseNodeArgs>;
   try {
@@ -237,9 +238,10 @@ function explainParseError(command: string, error: Error & { code?: string }, al
     return `${command} does not take ${option}${hint ? `; did you mean --${hint}?` : allowed.length ? ` (it takes ${allowed.map((o) => `--${o}`).join(', ')})` : ' (it takes no options)'}`;
   }
   if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) {
-    const bare = option.replace(/^-+/, '');
+    // Node names an option with a short form as '-o, --out <value>': the message names the long one.
+    const bare = option.replace(/^-+/, '').replace(/,$/, '');
     const name = bare.length === 1 ? Object.entries(OPTIONS).find(([, o]) => (o as OptionKind).short === bare)?.[0] ?? bare : bare;
-    return OPTIONS[name as OptionName]?.type === 'boolean' ? `--${name} takes no value` : `${option} needs a value`;
+    return OPTIONS[name as OptionName]?.type === 'boolean' ? `--${name} takes no value` : `--${name} needs a value`;
   }
   return error.message;
 }
@@ -364,11 +366,13 @@ async function selectedPlan(args: Args, plan: Plan): Promise<Plan> {
 /** Expands directories to the YAML documents in them, in a stable order. */
 function documentFiles(paths: string[]): string[] {
   if (paths.length === 0) throw new UsageError('name at least one document or directory');
-  return paths.flatMap((p) =>
-    existsSync(p) && statSync(p).isDirectory()
-      ? readdirSync(p).filter((f) => /\.ya?ml$/i.test(f)).sort().map((f) => join(p, f))
-      : [p],
-  );
+  return paths.flatMap((p) => {
+    if (!existsSync(p) || !statSync(p).isDirectory()) return [p];
+    const found = readdirSync(p).filter((f) => /\.ya?ml$/i.test(f)).sort().map((f) => join(p, f));
+    // A mistyped or emptied folder would otherwise "validate" in CI with nothing checked.
+    if (found.length === 0) throw new UsageError(`${printable(p)}: the folder holds no documents (.yaml or .yml files)`);
+    return found;
+  });
 }
 
 async function loadPlans(files: string[], io: CliIo): Promise<{ plans: Plan[]; diagnostics: Diagnostic[] }> {
@@ -457,6 +461,8 @@ async function schemaCommand(args: Args, io: CliIo): Promise<number> {
   const { writeFileAtomic } = await import('../fs.js');
   const text = `${JSON.stringify(documentSchema(), null, 2)}\n`;
   const out = args.flags.get('--out');
+  // Printing the schema under --check would pass a CI step that checked nothing.
+  if (typeof out !== 'string' && args.flags.has('--check')) throw new UsageError('schema --check compares the schema with a file: give it as --out <file>');
   if (typeof out !== 'string') {
     io.stdout(text);
     return EXIT.ok;
@@ -487,6 +493,7 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
   // A valid document only: invalid input never starts PowerShell. It starts and parses the
   // runtime while node loads the engine and the report modules.
   const snapshots = await snapshotsOfArgs(args);
+  if (args.command === 'set' || args.command === 'apply') await checkStateDir(args);
   const early = await preloadedSession(args, io, timeoutMs);
   const { WinstateRunError } = await import('../engine/engine.js');
   const { TargetLockedError } = await import('../engine/state.js');
@@ -564,6 +571,12 @@ async function startEngine(args: Args, io: CliIo, timeoutMs?: number, started?: 
     }
     throw error;
   }
+}
+
+/** A state folder that is a file fails only when the run records itself, after its work: say so before. */
+async function checkStateDir(args: Args): Promise<void> {
+  const dir = await stateDirOf(args);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`the state folder ${printable(dir)} is a file; runs and backups are kept in a folder (--state-dir, WINSTATE_STATE_DIR)`);
 }
 
 async function stateDirOf(args: Args): Promise<string> {
@@ -662,6 +675,7 @@ async function runsCommand(args: Args, io: CliIo): Promise<number> {
   const { listRuns } = await import('../engine/state.js');
   const stateDir = await stateDirOf(args);
   let runs = listRuns(stateDir);
+  const recorded = runs.length;
   const target = args.flags.get('--target');
   if (typeof target === 'string') {
     const { runSnapshotsOf } = await import('../engine/engine.js');
@@ -681,7 +695,11 @@ async function runsCommand(args: Args, io: CliIo): Promise<number> {
     io.stdout(`${JSON.stringify(runs, null, 2)}\n`);
     return EXIT.ok;
   }
-  if (runs.length === 0) io.stdout(`no runs recorded in ${stateDir}\n`);
+  if (runs.length === 0 && recorded > 0 && typeof target === 'string') {
+    // Runs exist, just none on that target: say so, or the user thinks the history is gone.
+    const where = target.toLowerCase() === 'live' ? 'the live machine' : resolve(target);
+    io.stdout(`no runs on ${printable(where)} in ${stateDir} (${recorded} on other targets)\n`);
+  } else if (runs.length === 0) io.stdout(`no runs recorded in ${stateDir}\n`);
   for (const run of runs) {
     const where = run.snapshots ? Object.values(run.snapshots).join(', ') : run.snapshot ?? 'live machine';
     const what = run.rollbackOf ? ` (rollback of ${run.rollbackOf})` : '';
@@ -700,6 +718,9 @@ async function rollbackCommand(args: Args, io: CliIo): Promise<number> {
   if (typeof backupFile === 'string' ? args.files.length !== 0 : args.files.length !== 1) {
     throw new UsageError('rollback takes one run id, or latest, or --backup <file> that a generated script wrote');
   }
+  // A file named on the command line that is not there is invalid input, as a missing snapshot is: exit 3, no PowerShell.
+  if (typeof backupFile === 'string' && !existsSync(backupFile)) throw new UsageError(`--backup ${printable(backupFile)} does not exist`);
+  await checkStateDir(args);
   const timeoutMs = timeoutOf(args);
   const { WinstateRunError } = await import('../engine/engine.js');
   const { TargetLockedError } = await import('../engine/state.js');
@@ -814,7 +835,9 @@ async function reportSpecs(args: Args): Promise<ReportSpec[]> {
   if (args.reports.length === 0) return [];
   const { parseReportSpecs, ReportSpecError } = await import('../report/formats.js');
   try {
-    return parseReportSpecs(args.reports);
+    const benchmark = args.flags.get('--benchmark');
+    const inputs = [...args.files, ...(args.lists.get('--snapshot') ?? []), ...(typeof benchmark === 'string' ? [benchmark] : [])];
+    return parseReportSpecs(args.reports, inputs);
   } catch (error) {
     if (error instanceof ReportSpecError) throw new UsageError(error.message);
     throw error;
@@ -835,11 +858,8 @@ async function writeRequestedReports(
   const { buildReportModel } = await import('../report/model.js');
   const { writeReports } = await import('../report/formats.js');
   const model = buildReportModel({ command, plan, result, startedAt, finishedAt: new Date(), exitCode });
-  try {
-    for (const file of writeReports(specs, model, context)) io.stderr(`winstate: wrote ${file}\n`);
-  } catch (error) {
-    io.stderr(`winstate: could not write a report: ${(error as Error).message}\n`);
-    return EXIT.runtimeError;
-  }
-  return exitCode;
+  const { written, failed } = writeReports(specs, model, context);
+  for (const file of written) io.stderr(`winstate: wrote ${file}\n`);
+  for (const { file, message } of failed) io.stderr(`winstate: could not write the report ${file}: ${message}\n`);
+  return failed.length ? EXIT.runtimeError : exitCode;
 }

@@ -280,13 +280,25 @@ function referenceIds(r: PlannedResource): string[] {
 /** Resource names are unique (ignoring case), whatever else is wrong with the resources. */
 function checkNames(all: SourcedResource[], report: (path: DataPath, code: DiagnosticCode, message: string) => void, lineOf: (index: number) => number): void {
   const seen = new Map<string, number>();
+  // Two includes that bring in the same settings (one baseline twice) clash on hundreds of names:
+  // one error per pair of includes, not one per name.
+  const includeClashes = new Map<string, { path: DataPath; first: number; names: string[] }>();
   all.forEach(({ raw, path }, index) => {
     const name = (raw as { name?: unknown } | null)?.name;
     if (typeof name !== 'string') return;
     const first = seen.get(name.toLowerCase());
     if (first === undefined) seen.set(name.toLowerCase(), index);
-    else report(path[0] === 'resources' ? [...path, 'name'] : path, 'duplicate-name', `resource name "${name}" is already used at line ${lineOf(first)}`);
+    else if (path[0] === 'include' && all[first]!.path[0] === 'include') {
+      const key = `${String(path[1])}/${String(all[first]!.path[1])}`;
+      const clash = includeClashes.get(key) ?? { path, first, names: [] };
+      clash.names.push(name);
+      includeClashes.set(key, clash);
+    } else report(path[0] === 'resources' ? [...path, 'name'] : path, 'duplicate-name', `resource name "${name}" is already used at line ${lineOf(first)}`);
   });
+  for (const { path, first, names } of includeClashes.values()) {
+    const count = names.length === 1 ? `the resource "${names[0]}"` : `${names.length} resources (such as "${names[0]}")`;
+    report(path, 'duplicate-name', `this include brings in ${count} that the include at line ${lineOf(first)} already brings in: include each baseline once (a level includes the ones below it)`);
+  }
 }
 
 /** Where to point at a resource's properties: inside an own resource, or at the include line that brought it in. */
@@ -384,7 +396,8 @@ function describeSchemaError(error: ErrorObject, data?: unknown): { path: DataPa
     case 'additionalProperties': {
       const name = String(p.additionalProperty);
       const allowed = Object.keys((error.parentSchema as { properties?: object }).properties ?? {});
-      return { path: [...path, name], which: 'key', message: `${where}: unknown property '${name}'; allowed: ${allowed.join(', ')}` };
+      const hint = closestWord(name, allowed);
+      return { path: [...path, name], which: 'key', message: `${where}: unknown property '${name}'${hint ? `; did you mean '${hint}'? allowed` : '; allowed'}: ${allowed.join(', ')}` };
     }
     case 'required':
       return { path, which: 'value', message: `${where}: missing required property '${String(p.missingProperty)}'` };

@@ -72,7 +72,16 @@ export function listRuns(stateDir: string): RunRecord[] {
   return readdirSync(dir)
     .filter((id) => existsSync(join(dir, id, 'run.json')))
     .sort()
-    .map((id) => settle(JSON.parse(readFileSync(join(dir, id, 'run.json'), 'utf8')) as RunRecord));
+    .map((id) => settle(readRunRecord(join(dir, id, 'run.json'))));
+}
+
+/** A run record; one that cannot be read is an error naming its file (never skipped: `latest` would pick an older run). */
+function readRunRecord(file: string): RunRecord {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
+  } catch (error) {
+    throw new Error(`${file} is not a readable run record (${(error as Error).message}); repair it or move its folder out of the runs folder`);
+  }
 }
 
 /**

@@ -130,7 +130,8 @@ export async function fleetCommand(args: FleetArgs, io: FleetIo, session: import
   const { parseReportSpecs, ReportSpecError } = await import('../report/formats.js');
   let specs;
   try {
-    specs = parseReportSpecs(args.reports);
+    const inventory = args.flags.get('--hosts');
+    specs = parseReportSpecs(args.reports, [documentFile, ...(typeof inventory === 'string' ? [inventory] : [])]);
   } catch (error) {
     if (error instanceof ReportSpecError) throw new FleetUsageError(error.message);
     throw error;
@@ -226,7 +227,11 @@ async function writeFleetReports(
       written.push(spec.file);
       continue;
     }
-    for (const { run, model } of models) written.push(...writeReports([{ format: spec.format, file: perHost(spec.file, run.host) }], model));
+    for (const { run, model } of models) {
+      const result = writeReports([{ format: spec.format, file: perHost(spec.file, run.host) }], model);
+      written.push(...result.written);
+      if (result.failed.length) throw new Error(result.failed.map((f) => `${f.file}: ${f.message}`).join('; '));
+    }
     if (spec.format.name === 'html') {
       const rows = report.hosts.map((h) => {
         const link = h.report ? `<a href="${html(basename(perHost(spec.file, h.host)))}">${html(h.host)}</a>` : html(h.host);

@@ -61,13 +61,18 @@ export function outputFiles(spec: ReportSpec): { file: string; render: (model: R
   });
 }
 
-/** Parses every `--report` value and rejects two reports writing one file. */
-export function parseReportSpecs(values: string[]): ReportSpec[] {
+/**
+ * Parses every `--report` value and rejects two reports writing one file, and a report that would
+ * overwrite a file the run reads (`inputs`: the document, a snapshot, the benchmark).
+ */
+export function parseReportSpecs(values: string[], inputs: string[] = []): ReportSpec[] {
   const specs = values.map(parseReportSpec);
   const seen = new Map<string, string>();
+  const read = new Set(inputs.map((f) => resolve(f)));
   for (const spec of specs) {
     for (const { file } of outputFiles(spec)) {
       const key = resolve(file);
+      if (read.has(key)) throw new ReportSpecError(`--report ${spec.format.name}: ${file} is a file this run reads; a report never overwrites it`);
       const other = seen.get(key);
       if (other) throw new ReportSpecError(`--report: ${file} is written by both ${other} and ${spec.format.name}`);
       seen.set(key, spec.format.name);
@@ -76,14 +81,27 @@ export function parseReportSpecs(values: string[]): ReportSpec[] {
   return specs;
 }
 
-/** Renders and writes each report atomically; returns the files written. */
-export function writeReports(specs: ReportSpec[], model: ReportModel, context: ReportContext = {}): string[] {
-  const written: string[] = [];
+/** What writeReports did: the files written and, per file it could not write, why. */
+export interface ReportsWritten {
+  written: string[];
+  failed: { file: string; message: string }[];
+}
+
+/**
+ * Renders and writes each report atomically. One report that cannot be written (a read-only
+ * folder, a full disk) does not cost the others: every file is tried and each failure returned.
+ */
+export function writeReports(specs: ReportSpec[], model: ReportModel, context: ReportContext = {}): ReportsWritten {
+  const result: ReportsWritten = { written: [], failed: [] };
   for (const spec of specs) {
     for (const { file, render } of outputFiles(spec)) {
-      writeFileAtomic(file, render(model, context));
-      written.push(file);
+      try {
+        writeFileAtomic(file, render(model, context));
+        result.written.push(file);
+      } catch (error) {
+        result.failed.push({ file, message: (error as Error).message });
+      }
     }
   }
-  return written;
+  return result;
 }

@@ -128,6 +128,7 @@ test('runs lists what apply changed; rollback latest restores it; runs shows the
   assert.equal(newest.map((r) => r.command), ['rollback']);
   assert.is(JSON.parse((await cli(['runs', '--state-dir', stateDir, '--target', snapshot, '--json'])).stdout).length, 2);
   assert.is(JSON.parse((await cli(['runs', '--state-dir', stateDir, '--target', 'live', '--json'])).stdout).length, 0);
+  assert.match((await cli(['runs', '--state-dir', stateDir, '--target', 'live'])).stdout, /^no runs on the live machine in .* \(2 on other targets\)\n$/);
   assert.match((await cli(['runs', '--state-dir', stateDir])).stdout, /^\S+  \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z  apply /m);
   assert.is((await cli(['runs', '--state-dir', stateDir, '--limit', '0'])).code, 3);
   const nothing = await cli(['rollback', 'nope', '--state-dir', tempDir('winstate-state-')]);

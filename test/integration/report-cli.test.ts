@@ -168,21 +168,29 @@ test('usage errors exit 3 before anything runs: unknown format, missing file, --
     [['test', SEED, '--report'], /--report needs a value/],
     [['get', SEED, '--report', `json:${dir}/r.json`], /get does not take --report \(it goes with test, set, apply\)/],
     [['test', SEED, '--report', `json:${dir}/same`, '--report', `junit:${dir}/same`], /written by both json and junit/],
+    // A report never overwrites what the run reads: the snapshot, the document, the benchmark.
+    [['test', SEED, '--report', `json:${snapshot}`], /--report json: .*server\.reg is a file this run reads; a report never overwrites it/],
+    [['apply', SEED, '--report', `html:${SEED}`], /--report html: .*smb-client-signing\.yaml is a file this run reads/],
+    [['test', SEED, '--benchmark', `${dir}/b.xml`, '--report', `ckl:${dir}/b.ckl`, '--report', `xccdf:${dir}/b.xml`], /--report xccdf: .*b\.xml is a file this run reads/],
   ];
+  const snapshotBefore = readFileSync(snapshot, 'utf8');
   for (const [argv, message] of cases) {
     const r = await cli([...argv, '--snapshot', snapshot, '--pwsh', '/nonexistent/pwsh'], { session: undefined });
     assert.is(r.code, 3, `${argv.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message);
   }
   assert.equal(readdirSync(dir), ['server.reg'], 'no report written');
+  assert.is(readFileSync(snapshot, 'utf8'), snapshotBefore, 'the snapshot is untouched');
 });
 
-test('a report that cannot be written is a runtime error (exit 1) after the run', async () => {
+test('a report that cannot be written is a runtime error (exit 1) after the run; the other reports are still written', async () => {
   const dir = tempDir();
   mkdirSync(join(dir, 'taken'));
-  const r = await cli(['test', SEED, '--snapshot', demoSnapshot(dir), '--report', `json:${dir}/taken`]);
+  const r = await cli(['test', SEED, '--snapshot', demoSnapshot(dir), '--report', `json:${dir}/taken`, '--report', `html:${dir}/after.html`]);
   assert.is(r.code, 1);
-  assert.match(r.stderr, /could not write a report/);
+  assert.match(r.stderr, /could not write the report .*taken: /);
+  assert.ok(existsSync(join(dir, 'after.html')), `the report after the failing one is written: ${r.stderr}`);
+  assert.match(r.stderr, /wrote .*after\.html/);
 });
 
 test('hostile names and value names go through real PowerShell into every report intact and escaped', async () => {

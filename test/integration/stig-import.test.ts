@@ -4,7 +4,7 @@ import { registrySpec } from '../../src/kinds/registry/kind.js';
 // registry export that starts out of compliance, and the committed configurations kept fresh.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { main, type CliIo } from '../../src/cli/cli.js';
 import { Engine } from '../../src/engine/engine.js';
@@ -504,6 +504,13 @@ test('CLI: a missing file, an unknown scope, an unknown source kind or a file th
   assert.match(r.stderr, /not a readable STIG XCCDF benchmark/);
   assert.not.ok(existsSync(out), 'nothing written');
   assert.equal(readdirSync(dir).sort(), ['bad.xml']);
+  // -o naming the benchmark itself would replace the XCCDF with the document.
+  const own = join(dir, 'benchmark.xml');
+  copyFileSync(XCCDF, own);
+  r = await cli(['import', 'stig', own, '--scope', 'MS', '-o', own]);
+  assert.is(r.code, 3, r.stderr);
+  assert.match(r.stderr, /-o .*benchmark\.xml is the benchmark itself/);
+  assert.is(readFileSync(own, 'utf8'), readFileSync(XCCDF, 'utf8'), 'the benchmark is untouched');
 });
 
 test('CLI: -o replaces the file atomically (a new file renamed over it), counts by category on stderr; without -o the document goes to stdout', async () => {

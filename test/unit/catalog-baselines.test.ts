@@ -481,4 +481,13 @@ test('non-registry settings in documents: a Policy where the catalog says the sa
   assert.match(doc.yaml, /- name: '2\.2\.1: Access Credential Manager as a trusted caller'\n\s+type: 'Policy'[\s\S]*?value: \[\]/);
 });
 
+test('one baseline included twice is one error at the second include, not one per setting', () => {
+  const twice = validateText('twice.yaml', 'metadata: { name: twice }\ninclude:\n  - { baseline: cis-ws2016, scope: MS, level: L1 }\n  - { baseline: cis-ws2016, scope: MS, level: L2 }\nresources:\n  - name: "2.3.8.2: Microsoft network client: Digitally sign communications (if server agrees)"\n    type: Registry\n    properties: { key: HKLM\\SOFTWARE\\X }\n', { catalog: loadCatalog() });
+  const names = twice.diagnostics.filter((d) => d.code === 'duplicate-name');
+  // The include pair once; the document's own resource that reuses an included name, on its own line.
+  assert.equal(names.map((d) => d.start.line), [4, 6], names.map((d) => `${d.start.line}: ${d.message}`).join('\n'));
+  assert.match(names[0]!.message, /^this include brings in \d{3} resources \(such as "[^"]+"\) that the include at line 3 already brings in: include each baseline once/);
+  assert.match(names[1]!.message, /^resource name "2\.3\.8\.2: .*" is already used at line 3$/);
+});
+
 test.run();

@@ -238,4 +238,60 @@ test('a Policy (or SecurityOption) resource naming the AppLocker policy file get
   assert.is(right.plan!.resources[0]!.kind, 'AppLockerPolicy');
 });
 
+
+test('the README\'s catalog size sentence counts what catalog list lists, kind by kind', async () => {
+  const readme = readFileSync(resolve(process.cwd(), 'README.md'), 'utf8').replace(/\s+/g, ' ');
+  const sentence = /The catalog \(`winstate catalog list`, (\d+) entries: (.*?)\) covers/.exec(readme);
+  assert.ok(sentence, 'the README states the catalog size');
+  const all = JSON.parse((await cli(['catalog', 'list', '--json'])).stdout) as { kind: string }[];
+  assert.is(Number(sentence![1]), all.length);
+  const perKind = new Map<string, number>();
+  for (const e of all) perKind.set(e.kind, (perKind.get(e.kind) ?? 0) + 1);
+  // The README's words for each kind, as a reader knows them.
+  const words: Record<string, string> = {
+    SecurityOption: 'Security Options', AdministrativeTemplate: 'Administrative Templates', MSS: 'MSS (Legacy) settings',
+    WindowsFirewall: 'Windows Firewall settings', UserRightsAssignment: 'user rights', AccountPolicy: 'account and Kerberos policies',
+    AdvancedAuditPolicy: 'advanced audit subcategories', RegistryValue: 'registry values no Group Policy template writes', AppLockerPolicy: 'AppLocker policy file',
+  };
+  for (const [kind, count] of perKind) {
+    const word = words[kind];
+    assert.ok(word, `the test knows the README's word for ${kind}`);
+    assert.ok(new RegExp(`\\b${count} ${word!.replace(/[()]/g, '\\$&')}`).test(sentence![2]!), `README: ${count} ${word} in "${sentence![2]}"`);
+  }
+});
+
+test('the README\'s baseline table and its baseline list example say what baseline list prints', async () => {
+  const readme = readFileSync(resolve(process.cwd(), 'README.md'), 'utf8');
+  const listed = (await cli(['baseline', 'list'])).stdout;
+  const example = /`winstate baseline list` shows[\s\S]*?```\n([\s\S]*?)```/.exec(readme);
+  assert.ok(example, 'the README shows baseline list output');
+  assert.ok(listed.startsWith(example![1]!), `README example:\n${example![1]}\nbaseline list:\n${listed.split('\n').slice(0, 3).join('\n')}`);
+  const json = JSON.parse((await cli(['baseline', 'list', '--json'])).stdout) as { name: string; settings: number; levels: string[]; byLevel: Record<string, number> }[];
+  for (const b of json) {
+    const row = new RegExp(`^\\| \`${b.name.replace(/[.@]/g, '\\$&')}\` \\|.*\\| (\\d+)( \\(([^)]*)\\))? \\|$`, 'm').exec(readme);
+    assert.ok(row, `the README's baseline table has a row for ${b.name}`);
+    assert.is(Number(row![1]), b.settings, `${b.name}: settings`);
+    const levels = Object.entries(b.byLevel).map(([level, n]) => `${level} ${n}`).join(', ');
+    if (b.levels.length) assert.is(row![3], levels, `${b.name}: per level`);
+  }
+});
+
+test('the README\'s reference counts are the number of catalog entries that carry each reference', async () => {
+  const readme = readFileSync(resolve(process.cwd(), 'README.md'), 'utf8').replace(/\s+/g, ' ');
+  const all = (JSON.parse((await cli(['catalog', 'list', '--json'])).stdout) as { kind: string; references?: Record<string, unknown[]> }[]).filter((e) => e.kind !== 'AppLockerPolicy');
+  const carrying = (reference: string) => all.filter((e) => (e.references?.[reference]?.length ?? 0) > 0).length;
+  const stated = /STIG ids \((\d+)\), OVAL definition ids \((\d+)\) and CCE ids \((\d+)\) .*? CIS numbers of the newest shipped benchmark \((\d+)\) and Microsoft baseline GPOs \((\d+)\)/.exec(readme);
+  assert.ok(stated, 'the README states the reference counts');
+  assert.equal(stated!.slice(1).map(Number), ['stig', 'oval', 'cce', 'cis', 'microsoft'].map(carrying));
+});
+
+test('baseline list refuses -o, --scope and --level rather than ignoring them', async () => {
+  for (const extra of [['-o', 'never-written.yaml'], ['--scope', 'MS'], ['--level', 'L1']]) {
+    const r = await cli(['baseline', 'list', ...extra]);
+    assert.is(r.code, 3, extra.join(' '));
+    assert.match(r.stderr, new RegExp(`baseline list takes only --json \\(not ${extra[0]}\\)`));
+    assert.is(r.stdout, '');
+  }
+});
+
 test.run();

@@ -100,6 +100,17 @@ test('validate: a directory is expanded to its YAML documents', async () => {
   assert.not.ok(r.stderr.includes('notes.txt'), r.stderr);
 });
 
+test('validate and compile: a folder without documents is an error (exit 3), not a silent pass', async () => {
+  const empty = mkdtempSync(join(tmpdir(), 'winstate-empty-'));
+  writeFileSync(join(empty, 'notes.txt'), 'not a document');
+  for (const command of ['validate', 'compile']) {
+    const r = await run(command, empty);
+    assert.is(r.code, 3, `${command}: ${r.stderr}`);
+    assert.match(r.stderr, /the folder holds no documents \(\.yaml or \.yml files\)/);
+  }
+  rmSync(empty, { recursive: true });
+});
+
 test('validate: the seed document exits 0', async () => {
   const r = await run('validate', SEED);
   assert.is(r.code, 0, r.stderr);
@@ -200,6 +211,13 @@ test('compile --check: 0 when up to date, 2 when edited, 2 with a stray script, 
 
 // --- schema, usage, version ----------------------------------------------------------------------------
 
+test('schema --check without --out is a usage error, not a printed schema and exit 0', async () => {
+  const r = await run('schema', '--check');
+  assert.is(r.code, 3);
+  assert.is(r.stdout, '');
+  assert.match(r.stderr, /schema --check compares the schema with a file: give it as --out <file>/);
+});
+
 test('schema prints the document JSON Schema, equal to the committed file', async () => {
   const r = await run('schema');
   assert.is(r.code, 0);
@@ -265,6 +283,14 @@ test('--name=value works like --name value; a flag given a value is an error', a
   assert.match(flag.stderr, /--json takes no value/);
 });
 
+test('-o=file works like -o file (not a file under a folder named "=")', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'winstate-short-eq-'));
+  const r = await run('baseline', 'msft-ws2016', '--scope', 'MS', `-o=${join(dir, 'ms.yaml')}`);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(readdirSync(dir), ['ms.yaml']);
+  rmSync(dir, { recursive: true });
+});
+
 test('--timeout is bounded by what a timer can hold, with a clear message', async () => {
   for (const bad of ['2147483648', '0', '-5', '1.5', 'soon']) {
     const r = await run('test', SEED, '--snapshot', SEED, `--timeout=${bad}`);
@@ -274,10 +300,47 @@ test('--timeout is bounded by what a timer can hold, with a clear message', asyn
 });
 
 test('an option missing its value, and no document at all, exit 3', async () => {
-  assert.is((await run('compile', SEED, '--out')).code, 3);
+  const out = await run('compile', SEED, '--out');
+  assert.is(out.code, 3);
+  assert.match(out.stderr, /winstate: --out needs a value\n/);
+  assert.match((await run('baseline', 'cis-ws2016', '-o')).stderr, /winstate: --out needs a value\n/);
+  assert.match((await run('runs', '--limit')).stderr, /winstate: --limit needs a value\n/);
   const none = await run('validate');
   assert.is(none.code, 3);
   assert.ok(none.stderr.includes('name at least one document'), none.stderr);
+});
+
+test('a damaged run record stops runs and rollback with its file named, never skipped', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'winstate-runs-damaged-'));
+  const record = join(stateDir, 'runs', '20261202T000000000Z-abcdef', 'run.json');
+  mkdirSync(join(stateDir, 'runs', '20261202T000000000Z-abcdef'), { recursive: true });
+  writeFileSync(record, '{"id": ');
+  for (const argv of [['runs'], ['rollback', 'latest', '--what-if']]) {
+    const r = await run(...argv, '--state-dir', stateDir);
+    assert.is(r.code, 1, `${argv.join(' ')}: ${r.stderr}`);
+    assert.ok(r.stderr.includes(`${record} is not a readable run record`), r.stderr);
+  }
+  rmSync(stateDir, { recursive: true });
+});
+
+test('rollback --backup with a file that is not there is invalid input (exit 3), before PowerShell starts', async () => {
+  const r = await run('rollback', '--backup', '/nonexistent/backup.json', '--pwsh', '/nonexistent/pwsh');
+  assert.is(r.code, 3, r.stderr);
+  assert.match(r.stderr, /--backup \/nonexistent\/backup\.json does not exist/);
+});
+
+test('a state folder that is a file is invalid input for set, apply and rollback, before PowerShell starts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'winstate-state-file-'));
+  const file = join(dir, 'state');
+  writeFileSync(file, '');
+  const snapshot = join(dir, 'server.reg');
+  writeFileSync(snapshot, readFileSync(join(ROOT, 'examples', 'demo', 'server-before.reg')));
+  for (const argv of [['apply', SEED, '--snapshot', snapshot], ['set', SEED, '--snapshot', snapshot], ['rollback', 'latest']]) {
+    const r = await run(...argv, '--state-dir', file, '--pwsh', '/nonexistent/pwsh');
+    assert.is(r.code, 3, `${argv[0]}: ${r.stderr}`);
+    assert.ok(r.stderr.includes(`the state folder ${file} is a file`), r.stderr);
+  }
+  rmSync(dir, { recursive: true });
 });
 
 test('--version prints the package.json version', async () => {

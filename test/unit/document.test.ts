@@ -140,7 +140,12 @@ test('unknown property in a resource', () => {
 
 test('unknown property in Registry properties (a typo of valueName)', () => {
   expectOnly(doc(...HEAD, ...registry('r', String.raw`key: HKLM\Software\X`, 'valueNmae: Foo')),
-    'schema', 8, 7, "unknown property 'valueNmae'");
+    'schema', 8, 7, "unknown property 'valueNmae'; did you mean 'valueName'? allowed: key, valueName,");
+});
+
+test('unknown property far from any allowed one gets no suggestion, only the list', () => {
+  expectOnly(doc('metadata:', '  name: t', '  colour: red', 'resources:', ...registry('r', String.raw`key: HKLM\Software\X`)),
+    'schema', 3, 3, "metadata: unknown property 'colour'; allowed: name");
 });
 
 // --- schema: types, required properties, resource type --------------------------------------------

@@ -47,7 +47,7 @@
  * Output is deterministic: benchmark order, no dates or paths but the source file's base name.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, resolve as resolvePath } from 'node:path';
 import { meetsCondition, parseCondition } from '../../kinds/condition.js';
 import type { ResourceMetadata } from '../../kinds/info.js';
 import { parseKeyPath, targetIdentity, type ValueType, type WireData } from '../../kinds/registry/model.js';
@@ -873,6 +873,10 @@ export function importCommand(args: { files: string[]; out?: string; scope?: str
   }
   if (statSync(file).isDirectory()) {
     io.stderr(`winstate: import stig: ${file} is a directory, not an XCCDF file\n`);
+    return EXIT.invalidInput;
+  }
+  if (args.out !== undefined && resolvePath(args.out) === resolvePath(file)) {
+    io.stderr(`winstate: import stig: -o ${args.out} is the benchmark itself; write the document to another file\n`);
     return EXIT.invalidInput;
   }
   let result: StigImport;
