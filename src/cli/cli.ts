@@ -349,6 +349,15 @@ async function snapshotsOfArgs(args: Args): Promise<import('../engine/snapshots.
   }
 }
 
+/** Offline, every store the plan's kinds use needs its file: invalid input, before PowerShell starts. */
+async function checkSnapshotsCover(plan: Plan, snapshots: import('../engine/snapshots.js').Snapshots): Promise<void> {
+  const { missingStoreProblem } = await import('../engine/snapshots.js');
+  const { unitOf } = await import('../kinds/index.js');
+  const kinds = [...new Set(plan.resources.map((r) => r.kind))];
+  const problem = missingStoreProblem(kinds, snapshots, (kind) => unitOf(kind as Parameters<typeof unitOf>[0]).store);
+  if (problem) throw new UsageError(problem);
+}
+
 /** The plan limited by --only and --skip. */
 async function selectedPlan(args: Args, plan: Plan): Promise<Plan> {
   const only = args.lists.get('--only') ?? [];
@@ -493,6 +502,7 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
   // A valid document only: invalid input never starts PowerShell. It starts and parses the
   // runtime while node loads the engine and the report modules.
   const snapshots = await snapshotsOfArgs(args);
+  await checkSnapshotsCover(plan, snapshots);
   if (args.command === 'set' || args.command === 'apply') await checkStateDir(args);
   const early = await preloadedSession(args, io, timeoutMs);
   const { WinstateRunError } = await import('../engine/engine.js');

@@ -10,11 +10,32 @@ export type StoreName = 'Registry' | 'SecurityTemplate' | 'AuditBackup';
 /** The file each store works on in an offline run (full paths once resolved). */
 export type Snapshots = Partial<Record<StoreName, string>>;
 
-export const STORE_FILES: Record<StoreName, { what: string; parameter: string }> = {
-  Registry: { what: 'regedit export (.reg)', parameter: 'RegistrySnapshot' },
-  SecurityTemplate: { what: 'secedit export or security template (.inf)', parameter: 'SecurityTemplate' },
-  AuditBackup: { what: 'auditpol backup (.csv)', parameter: 'AuditBackup' },
+/**
+ * Each store's file. `parameter`, `need` and `example` are also in the runtime's store table
+ * (core.ps1, $script:WsStoreTable: Parameter, Need, Example); a test reads both and holds them equal.
+ */
+export const STORE_FILES: Record<StoreName, { what: string; parameter: string; need: string; example: string }> = {
+  Registry: { what: 'regedit export (.reg)', parameter: 'RegistrySnapshot', need: 'a registry export', example: 'file.reg' },
+  SecurityTemplate: { what: 'secedit export or security template (.inf)', parameter: 'SecurityTemplate', need: 'a security template', example: 'secedit.inf' },
+  AuditBackup: { what: 'auditpol backup (.csv)', parameter: 'AuditBackup', need: 'an audit policy backup', example: 'audit.csv' },
 };
+
+/**
+ * An offline run (some snapshot given) of a plan with a kind whose store has no file: the
+ * runtime's own refusal (Invoke-WsConfiguration, worded the same), said before PowerShell starts.
+ * Undefined when nothing is missing or the run is live. `storeOfKind` gives each kind's store
+ * (the kind units'), kept out of this module so that it stays free of the kinds.
+ */
+export function missingStoreProblem(kinds: readonly string[], snapshots: Snapshots, storeOfKind: (kind: string) => StoreName | null): string | undefined {
+  if (Object.keys(snapshots).length === 0) return undefined;
+  for (const kind of kinds) {
+    const store = storeOfKind(kind);
+    if (store === null || snapshots[store]) continue;
+    const facts = STORE_FILES[store];
+    return `${kind} resources need ${facts.need}: pass --snapshot <${facts.example}> (script parameter -${facts.parameter})`;
+  }
+  return undefined;
+}
 
 export class SnapshotError extends Error {
   constructor(message: string) {

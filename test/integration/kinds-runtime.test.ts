@@ -11,7 +11,9 @@ import { bridgeScript, compilePlan, runtimeHeader, RUNTIME_FILES } from '../../s
 import { ps, PsTyped } from '../../src/compile/quote.js';
 import { VERSION } from '../../src/version.js';
 import { projectPath } from '../../src/paths.js';
-import { planFromYaml, runPwshFile, tempDir, writeReg } from '../helpers.js';
+import { planFromYaml, runCli, runPwshFile, tempDir, writeReg } from '../helpers.js';
+import { missingStoreProblem, STORE_FILES } from '../../src/engine/snapshots.js';
+import { unitOf } from '../../src/kinds/index.js';
 import { ajv2020 } from '../../src/build-artifacts.js';
 import { asUtf16Crlf, KindsShell } from '../kinds-helpers.js';
 
@@ -285,6 +287,36 @@ test('offline, a kind whose store has no file fails the run naming the file it n
   assert.not.ok(existsSync(`${reg}.lock`), 'refused before the lock');
   const audit = await session.runScript(bridgeScript(), { Mode: 'Test', OutputFormat: 'Json', Payload: toClixml({ Document: { Name: 'k', WinstateVersion: VERSION }, Resources: [AUDITS[0]] }), SecurityTemplate: inf });
   assert.match(audit.error!.message, /AuditPolicy resources need an audit policy backup: pass --snapshot <audit\.csv> \(script parameter -AuditBackup\)/);
+  // The CLI says the same before PowerShell starts (missingStoreProblem): word for word, same cases.
+  const kindStore = (kind: string) => unitOf(kind as Parameters<typeof unitOf>[0]).store;
+  const said = (message: string) => /^[^\n]*resources need[^\n]*\)/m.exec(message)![0]!.replace(/^.*?(\w+ resources need)/, '$1');
+  assert.is(missingStoreProblem(['Registry', 'UserRight'], { Registry: reg }, kindStore), said(result.error!.message));
+  assert.is(missingStoreProblem(['AuditPolicy'], { SecurityTemplate: inf }, kindStore), said(audit.error!.message));
+  assert.is(missingStoreProblem(['UserRight'], {}, kindStore), undefined, 'a live run needs no file');
+  assert.is(missingStoreProblem(['CimInstance', 'Registry'], { Registry: reg }, kindStore), undefined, 'a kind without a store needs none');
+});
+
+test('the store facts the CLI words its refusal with are the runtime store table\'s (Parameter, Need, Example)', () => {
+  const whole = readFileSync(projectPath('src', 'compile', 'runtime', 'core.ps1'), 'utf8');
+  const core = whole.slice(whole.indexOf('$script:WsStoreTable = @{'), whole.indexOf('$script:WsStoreOrder'));
+  assert.ok(core.length > 0, 'the runtime has its store table');
+  for (const [store, facts] of Object.entries(STORE_FILES)) {
+    const row = new RegExp(`\\b${store}\\s*=\\s*@\\{[^}]*\\}`).exec(core)?.[0];
+    assert.ok(row, `the runtime's store table has ${store}`);
+    assert.match(row!, `Parameter = '${facts.parameter}'`, store);
+    assert.match(row!, `Need = '${facts.need}'`, store);
+    assert.match(row!, `Example = '${facts.example}'`, store);
+  }
+});
+
+test('the CLI refuses an offline run missing a store\'s file with exit 3, before it needs PowerShell', async () => {
+  const { dir, inf } = copies();
+  const doc = join(dir, 'doc.yaml');
+  writeFileSync(doc, `metadata: { name: missing-store }\nresources:\n  - { name: v, type: Registry, properties: { key: 'HKLM\\SOFTWARE\\Winstate', valueName: A, valueType: DWord, valueData: 1 } }\n`);
+  const r = await runCli(['test', doc, '--snapshot', inf, '--pwsh', join(dir, 'no-such-pwsh')]);
+  assert.is(r.code, 3, r.stderr);
+  assert.match(r.stderr, /Registry resources need a registry export: pass --snapshot <file\.reg> \(script parameter -RegistrySnapshot\)/);
+  assert.not.match(r.stderr, /PowerShell/, 'decided before PowerShell is looked for');
 });
 
 test('a waiver override replaces the kind\'s desired columns', async () => {
@@ -424,7 +456,9 @@ test('the runtime region starts with the version and the SHA-256 of the runtime 
 });
 
 test('no kind or store name outside the dispatch tables of the engine core; no store kind tests anywhere', () => {
-  const core = readFileSync(projectPath('src', 'compile', 'runtime', 'core.ps1'), 'utf8');
+  const whole = readFileSync(projectPath('src', 'compile', 'runtime', 'core.ps1'), 'utf8');
+  const core = whole.slice(whole.indexOf('$script:WsStoreTable = @{'), whole.indexOf('$script:WsStoreOrder'));
+  assert.ok(core.length > 0, 'the runtime has its store table');
   const engine = core.slice(core.indexOf('function Invoke-WsConfiguration'), core.indexOf('function Get-WsExitCode'));
   // The script's parameters name the files; nothing else in the run may name a kind or a store.
   const code = engine.split('\n').filter((l) => !/^\s+(\$Document, |\[AllowEmptyString\(\)\]\[string\] \$(BackupPath|LockFile)|\$given = )/.test(l));
