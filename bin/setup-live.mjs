@@ -154,6 +154,9 @@ for arg in "$@"; do
   line="$line \\"$(printf '%s' "$arg" | sed 's/%/%%/g')\\""
 done
 dir=$(mktemp -d "\${TMPDIR:-/tmp}/winstate-wine.XXXXXX") || exit 1
+# Wine runs without TMPDIR: with the test runner's per-file TMPDIR set, the Windows PowerShell on a
+# new prefix found no cmdlets of its own modules ("Join-Path is not recognized"); setup runs without.
+unset TMPDIR
 mkfifo "$dir/in" "$dir/out" "$dir/err" || exit 1
 printf '%s < "%s" > "%s" 2> "%s"\\r\\n@exit /b %%ERRORLEVEL%%\\r\\n' "$line" "$(windows_path "$dir/in")" "$(windows_path "$dir/out")" "$(windows_path "$dir/err")" >"$dir/run.cmd"
 exec 3<&0
