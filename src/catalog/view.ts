@@ -1,5 +1,5 @@
 import { storageText, type Catalog, type CatalogEntry, type CatalogStorage } from './catalog.js';
-import type { BaselineSetting } from './baseline.js';
+import type { Baseline, BaselineSetting } from './baseline.js';
 import type { CatalogPolicy } from './policy-items.js';
 import { SRPV2_KEY } from '../kinds/applocker/kind.js';
 
@@ -91,15 +91,7 @@ export function catalogPolicyView(policy: CatalogPolicy): CatalogPolicyView {
     })),
     scope: [...policy.scope],
     references: { stig: [], cis: [...policy.references.cis], microsoft: [...policy.references.microsoft], oval: [], cce: [] },
-    baselines: policy.settings.map(({ baseline, setting }) => ({
-      baseline: baseline.id,
-      version: baseline.version,
-      ref: setting.ref,
-      level: setting.level ?? null,
-      scope: [...setting.scope],
-      setting: setting.setting ?? null,
-      value: policyFile,
-    })),
+    baselines: policy.settings.map(({ baseline, setting }) => baselineUse(baseline, setting, policyFile)),
   };
 }
 
@@ -173,17 +165,16 @@ export function catalogEntryView(entry: CatalogEntry, catalog?: Catalog): Catalo
       cce: [...(entry.references.cce ?? [])],
     },
     baselines: (catalog?.baselineSettings(entry) ?? []).map(({ baseline, setting }) => ({
-      baseline: baseline.id,
-      version: baseline.version,
-      ref: setting.ref,
-      level: setting.level ?? null,
-      scope: [...setting.scope],
-      setting: setting.setting ?? null,
-      value: setting.value,
+      ...baselineUse(baseline, setting, setting.value),
       ...(setting.condition ? { condition: setting.condition } : {}),
       ...(setting.absentOk ? { absentOk: true } : {}),
     })),
   };
+}
+
+/** One baseline (and version) that sets an entry or a policy file, as the listings show it. */
+function baselineUse<V>(baseline: Baseline, setting: { ref: string; level?: string | null; scope: readonly string[]; setting?: string | null }, value: V) {
+  return { baseline: baseline.id, version: baseline.version, ref: setting.ref, level: setting.level ?? null, scope: [...setting.scope], setting: setting.setting ?? null, value };
 }
 
 /** Where a storage entry lives, for people: the store and its key. */
