@@ -267,7 +267,7 @@ async function main() {
         r = await runFile(file, options);
       } catch (error) {
         // The runner could not even start the file: that file fails, the run goes on.
-        r = { file, code: null, signal: null, output: `run-tests could not run this file: ${error?.stack ?? error}\n`, left: [], timedOut: false, ms: 0, cpu: undefined, tmp: join(runTmp, 'none') };
+        r = { file, code: null, signal: null, output: `run-tests could not run this file: ${error?.stack ?? error}\n`, left: [], timedOut: false, ms: 0, cpu: undefined, tmp: undefined };
       }
       const name = key(file);
       times[name] = r.ms;
@@ -294,12 +294,13 @@ async function main() {
       if (r.cpu !== undefined) cpuTotal += r.cpu;
       const cpu = r.cpu !== undefined ? `, ${r.cpu.toFixed(1)} s CPU` : '';
       process.stdout.write(`\n${status} ${name} (${counts}, ${(r.ms / 1000).toFixed(1)} s${cpu})\n`);
-      if (status === 'ok') rmSync(r.tmp, { recursive: true, force: true });
-      else keptTmp.push(r.tmp);
+      // A file the runner could not start has no folder of its own.
+      if (r.tmp !== undefined && status === 'ok') rmSync(r.tmp, { recursive: true, force: true });
+      else if (r.tmp !== undefined) keptTmp.push(r.tmp);
       if (status !== 'ok') {
         process.stdout.write(r.output.replace(/^/gm, '  ') + '\n');
         for (const p of problems) process.stdout.write(`  ${name}: ${p}\n`);
-        process.stdout.write(`  ${name}: its temporary files are kept in ${r.tmp}\n`);
+        if (r.tmp !== undefined) process.stdout.write(`  ${name}: its temporary files are kept in ${r.tmp}\n`);
         if (options.bail) stop = true;
       }
     }

@@ -354,7 +354,7 @@ async function checkSnapshotsCover(plan: Plan, snapshots: import('../engine/snap
   const { missingStoreProblem } = await import('../engine/snapshots.js');
   const { unitOf } = await import('../kinds/index.js');
   const kinds = [...new Set(plan.resources.map((r) => r.kind))];
-  const problem = missingStoreProblem(kinds, snapshots, (kind) => unitOf(kind as Parameters<typeof unitOf>[0]).store);
+  const problem = missingStoreProblem(kinds, snapshots, (kind) => unitOf(kind).store);
   if (problem) throw new UsageError(problem);
 }
 

@@ -26,7 +26,7 @@ export const STORE_FILES: Record<StoreName, { what: string; parameter: string; n
  * Undefined when nothing is missing or the run is live. `storeOfKind` gives each kind's store
  * (the kind units'), kept out of this module so that it stays free of the kinds.
  */
-export function missingStoreProblem(kinds: readonly string[], snapshots: Snapshots, storeOfKind: (kind: string) => StoreName | null): string | undefined {
+export function missingStoreProblem<Kind extends string>(kinds: readonly Kind[], snapshots: Snapshots, storeOfKind: (kind: Kind) => StoreName | null): string | undefined {
   if (Object.keys(snapshots).length === 0) return undefined;
   for (const kind of kinds) {
     const store = storeOfKind(kind);
