@@ -32,6 +32,7 @@ export interface RequestResult {
 }
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
+const STDERR_TAIL_CHARS = 4_000;
 
 /**
  * One persistent PowerShell process. Every request travels as a single line (a base64-encoded
@@ -43,6 +44,7 @@ export class PwshSession {
   private readonly timeoutMs: number;
   private shell: Shell | undefined;
   private readonly loadedScripts = new Set<string>();
+  private readonly stderrTails = new WeakMap<Shell, () => string>();
   private everStarted = false;
   /** Requests run one at a time; each one's timeout starts when it does, not while it waits. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -140,8 +142,11 @@ $global:WinstateScripts[${hash}] = [scriptblock]::Create([System.Text.Encoding]:
       else if ((shell as unknown as { isExited: boolean }).isExited) await this.stop(shell!, 'SIGKILL');
       return { ...parsed, restarted, timedOut: false, durationMs: Date.now() - started };
     } catch (error) {
-      if (shell) await this.stop(shell, 'SIGKILL');
-      return { ...base, ok: false, timedOut: false, durationMs: Date.now() - started, error: new Error(`PowerShell process failed: ${(error as Error).message}`, { cause: error }) };
+      // A process that died while starting is this.shell, not yet shell.
+      const failed = shell ?? this.shell;
+      const died = failed ? this.describeExit(failed, error) : '';
+      if (failed) await this.stop(failed, 'SIGKILL');
+      return { ...base, ok: false, timedOut: false, durationMs: Date.now() - started, error: new Error(`PowerShell process failed: ${died || (error as Error).message}`, { cause: error }) };
     } finally {
       clearTimeout(timer);
     }
@@ -155,6 +160,7 @@ $global:WinstateScripts[${hash}] = [scriptblock]::Create([System.Text.Encoding]:
       throwOnInvocationError: false,
     });
     this.shell = shell;
+    this.keepStderrTail(shell);
     this.starts++;
     this.everStarted = true;
     this.loadedScripts.clear();
@@ -169,6 +175,30 @@ $global:WinstateScripts[${hash}] = [scriptblock]::Create([System.Text.Encoding]:
     const sameSystem = (platform === 'Win32NT') === (process.platform === 'win32');
     this.powershellPid = sameSystem ? Number(pid) || undefined : undefined;
     return shell;
+  }
+
+  /**
+   * Keeps the last few KiB a process wrote to stderr, so that a PowerShell that dies (at start-up,
+   * or in a launcher before it) can say why instead of only that it exited.
+   */
+  private keepStderrTail(shell: Shell): void {
+    const stderr = (shell as unknown as { process: ChildProcess }).process.stderr;
+    let tail = '';
+    stderr?.on('data', (chunk: Buffer | string) => {
+      tail = (tail + chunk.toString()).slice(-STDERR_TAIL_CHARS);
+    });
+    this.stderrTails.set(shell, () => tail);
+  }
+
+  /** How a process ended, when it did: exit code or signal and the end of its stderr; '' while it runs. */
+  private describeExit(shell: Shell, error: unknown): string {
+    const child = (shell as unknown as { process: ChildProcess }).process;
+    const exitCode = (error as { exitCode?: number | null }).exitCode ?? child.exitCode;
+    const signal = (error as { signalCode?: string | null }).signalCode ?? child.signalCode;
+    if (exitCode === null && signal === null) return '';
+    const how = signal ? `was stopped by ${signal}` : `exited with code ${exitCode}`;
+    const said = stripTerminal(this.stderrTails.get(shell)?.() ?? '').trim();
+    return `the PowerShell process (${this.executable}) ${how}${said ? `; it last wrote to stderr:\n${said}` : ' and wrote nothing to stderr'}`;
   }
 
   /** Stops the current process; the next request starts a new one. */

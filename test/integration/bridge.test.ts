@@ -120,6 +120,34 @@ test('a PowerShell that hangs at start-up is bounded by the timeout', async () =
   await hanging.close();
 });
 
+test('a PowerShell that dies at start-up says how: exit code and the end of what it wrote to stderr', async () => {
+  const dir = tempDir();
+  const fake = join(dir, 'pwsh');
+  // As a launcher (e.g. one that starts PowerShell under another token) fails before PowerShell runs.
+  writeFileSync(fake, '#!/bin/sh\necho "launcher: could not start pwsh.exe (access denied)" >&2\nexit 7\n');
+  chmodSync(fake, 0o755);
+  const dying = new PwshSession({ pwshPath: fake, timeoutMs: 10_000 });
+  const r = await dying.invoke(ps`1`);
+  assert.is(r.ok, false);
+  assert.is(r.timedOut, false);
+  assert.match(r.error!.message, /exited with code 7; it last wrote to stderr:\nlauncher: could not start pwsh\.exe \(access denied\)/);
+  assert.ok(r.error!.message.includes(fake), 'names the executable');
+  await dying.close();
+});
+
+test('a PowerShell that exits during a request says its exit code; the next request starts a new one', async () => {
+  const own = new PwshSession({ timeoutMs: 30_000 });
+  const r = await own.invoke(ps`[Console]::Error.WriteLine('about to leave'); [Environment]::Exit(5)`);
+  assert.is(r.ok, false);
+  assert.match(r.error!.message, /exited with code 5/);
+  assert.match(r.error!.message, /about to leave/);
+  const next = await own.invoke(ps`'back'`);
+  assert.ok(next.ok, next.error?.message);
+  assert.is(next.output, 'back');
+  assert.is(own.starts, 2);
+  await own.close();
+});
+
 test('pwsh discovery: explicit path, environment variable, then a clear install hint', () => {
   assert.is(locatePwsh(process.execPath), process.execPath);
   assert.throws(() => locatePwsh('/nonexistent/pwsh'), (e: Error) => e instanceof PwshNotFoundError && /dotnet tool install --tool-path \.tools PowerShell --version 7\.6\.9/.test(e.message));
