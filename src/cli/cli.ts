@@ -10,6 +10,7 @@ import type { TextOptions } from '../report/text.js';
 import type { ReportContext, ReportSpec } from '../report/formats.js';
 import { VERSION } from '../version.js';
 import { closestWord } from '../suggest.js';
+import { counted } from '../plural.js';
 
 // Every command loads what it needs when it runs (dynamic import), so `winstate validate` never
 // pays for PowerShell, reports or the catalog it does not use.
@@ -406,7 +407,7 @@ async function validateCommand(args: Args, io: CliIo): Promise<number> {
   const { plans, diagnostics } = await loadPlans(files, io);
   if (args.flags.has('--json')) io.stdout(`${JSON.stringify({ valid: diagnostics.length === 0, diagnostics }, null, 2)}\n`);
   if (diagnostics.length > 0) return EXIT.invalidInput;
-  for (const plan of plans) io.stderr(`${plan.file}: valid, ${plan.resources.length} resources\n`);
+  for (const plan of plans) io.stderr(`${plan.file}: valid, ${counted(plan.resources.length, 'resource')}\n`);
   return EXIT.ok;
 }
 
@@ -517,7 +518,7 @@ async function runCommand(args: Args, io: CliIo): Promise<number> {
   const startedAt = new Date();
   const progress = startProgress(io, `${args.command} ${plan.name}`);
   try {
-    io.stderr(`winstate: ${args.command} ${plan.name} (${plan.resources.length} resources) on ${targetText(snapshots)}\n`);
+    io.stderr(`winstate: ${args.command} ${plan.name} (${counted(plan.resources.length, 'resource')}) on ${targetText(snapshots)}\n`);
     if (args.command === 'apply') {
       const report = await engine.apply(plan, { snapshots, whatIf, failFast, waitMs });
       progress.stop();

@@ -9,6 +9,7 @@ export { bridgeScript, runtime, runtimeHeader, RUNTIME_FILES, type CompiledScrip
 import { VERSION } from '../version.js';
 import { toClixml } from '../bridge/clixml.js';
 import { releaseGarbage } from '../bridge/memory.js';
+import { counted } from '../plural.js';
 
 /** Plan -> one standalone, deterministic, ASCII-only .ps1 for Windows PowerShell 5.1 and PowerShell 7. */
 export function compilePlan(plan: Plan): CompiledScript {
@@ -54,7 +55,7 @@ function helpBlock(plan: Plan): string {
   const lines = [
     '<#',
     '.SYNOPSIS',
-    `    Keeps the settings of "${c(plan.name)}" (${plan.resources.length} resources) in their desired state.`,
+    `    Keeps the settings of "${c(plan.name)}" (${counted(plan.resources.length, 'resource')}) in their desired state.`,
     '.DESCRIPTION',
     // A fixed prefix: a help line of user text starting with '.' would read as a help keyword.
     ...(plan.description ? [`    Document: ${c(plan.description)}`, ''] : []),

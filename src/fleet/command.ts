@@ -9,6 +9,7 @@ import type { FanOutProgress } from './fanout.js';
 import { readIdentityFile, type Identity } from './guard.js';
 import { adHocHost, DEFAULT_THROTTLE, loadInventory, MAX_THROTTLE, type FleetHost } from './inventory.js';
 import { hostStateDir, plansForHosts, rollbackHost, runFleet, type FleetReport, type HostRun } from './run.js';
+import { counted } from '../plural.js';
 
 /** What the CLI hands over: its parsed arguments (see src/cli/cli.ts) and its output streams. */
 export interface FleetArgs {
@@ -238,7 +239,7 @@ async function writeFleetReports(
         const accepted = (h.lockout ?? []).filter((f) => f.accepted).map((f) => `${f.resource}: ${f.accepted}`).join('; ');
         return `<tr><td>${link}</td><td>${html(h.status)}</td><td>${h.exitCode}</td><td>${html(h.error ?? (h.report ? countsText(h) : ''))}</td><td>${html(accepted)}</td></tr>`;
       });
-      writeFileAtomic(spec.file, `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>winstate ${html(command)}: ${report.summary.hosts} hosts</title></head><body>\n<h1>winstate ${html(command)} on ${report.summary.hosts} hosts</h1>\n<p>exit code ${report.exitCode} (the worst over the hosts)</p>\n<table><thead><tr><th>host</th><th>status</th><th>exit</th><th>details</th><th>lockout risks accepted</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></body></html>\n`);
+      writeFileAtomic(spec.file, `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>winstate ${html(command)}: ${counted(report.summary.hosts, 'host')}</title></head><body>\n<h1>winstate ${html(command)} on ${counted(report.summary.hosts, 'host')}</h1>\n<p>exit code ${report.exitCode} (the worst over the hosts)</p>\n<table><thead><tr><th>host</th><th>status</th><th>exit</th><th>details</th><th>lockout risks accepted</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></body></html>\n`);
       written.push(spec.file);
     }
   }

@@ -8,6 +8,7 @@ import { lockoutRiskText, rawStateText, snapshotFiles, stateText, STATUS_LABEL, 
 import { xmlAttr, xmlText } from './escape.js';
 import { ruleApplicability, type Scope, type StigBenchmark, type StigRule } from '../catalog/stig/xccdf.js';
 import { importBenchmark, type NotImported } from '../catalog/stig/import.js';
+import { counted } from '../plural.js';
 
 /** What a report may know besides the run: the STIG benchmark a checklist follows (--benchmark). */
 export interface ReportContext {
@@ -481,7 +482,7 @@ export function renderXccdf(model: ReportModel, context: ReportContext = {}): st
       ? `\t<benchmark href="${xmlAttr(basename(context.stig.file))}" id="${xmlAttr(`xccdf_mil.disa.stig_benchmark_${context.stig.benchmark.id}`)}"/>`
       : `\t<benchmark href="${xmlAttr(`urn:winstate:document:${model.document.name}`)}" id="${xmlAttr(xccdfId('benchmark', model.document.name))}"/>`,
     `\t<title>${xmlText(`winstate ${model.command} of ${model.document.name}`)}</title>`,
-    `\t<remark>${xmlText(`Outcome: ${model.outcome}; ${model.summary.total} settings from ${model.document.file}.`)}</remark>`,
+    `\t<remark>${xmlText(`Outcome: ${model.outcome}; ${counted(model.summary.total, 'setting')} from ${model.document.file}.`)}</remark>`,
     `\t<target>${xmlText(targetName(model))}</target>`,
     '\t<target-facts>',
     ...facts.map(([name, value]) => `\t\t<fact name="${xmlAttr(name)}" type="string">${xmlText(value)}</fact>`),

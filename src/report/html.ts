@@ -4,6 +4,7 @@
  * No network: inline CSS and JS only, and a Content-Security-Policy that forbids loading anything.
  */
 import { html, jsonForScript } from './escape.js';
+import { counted } from '../plural.js';
 import {
   emptyCounts, rawStateText, SEVERITIES, snapshotFiles, STATUS_LABEL, STATUSES, stateText,
   type Outcome, type ReportModel, type ReportSetting, type SettingStatus, type Severity, type StatusCounts,
@@ -48,10 +49,6 @@ const OUTCOME_COLOR: Record<Outcome, string> = {
 /** A registry path that wraps at its separators rather than anywhere. */
 function pathHtml(text: string): string {
   return html(text).replace(/\\/g, '\\<wbr>');
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function duration(ms: number | null): string {
@@ -222,7 +219,7 @@ function settingsTable(model: ReportModel): string {
 <label class="search"><span class="visually-hidden">Filter settings</span><input id="filter" type="search" placeholder="Filter: name, setting, value, reference…" autocomplete="off"></label>
 <label>Status <select id="status-filter"><option value="">All</option>${statusOptions}</select></label>
 <label>Severity <select id="severity-filter"><option value="">All</option>${severityOptions}</select></label>
-<span id="count" role="status" aria-live="polite">${model.settings.length} of ${model.settings.length} settings shown</span>
+<span id="count" role="status" aria-live="polite">${model.settings.length} of ${counted(model.settings.length, 'setting')} shown</span>
 </div>
 <div class="table-wrap">
 <table id="settings">
@@ -335,7 +332,7 @@ const SCRIPT = `
       row.hidden = !ok;
       if (ok) shown++;
     });
-    count.textContent = shown + ' of ' + rows.length + ' settings shown';
+    count.textContent = shown + ' of ' + rows.length + (rows.length === 1 ? ' setting shown' : ' settings shown');
     none.hidden = shown > 0;
   }
   text.addEventListener('input', filter);
@@ -398,7 +395,7 @@ export function renderHtml(model: ReportModel): string {
 <header>
 <h1>${html(model.document.name)} <span class="verdict" style="background:${OUTCOME_COLOR[model.outcome]}">${html(verdict)}</span></h1>
 <p class="meta">${meta.map((m) => `<span>${html(m)}</span>`).join('')}</p>
-<p class="desc">${html(verdictText)} ${html(`${plural(model.summary.total, 'setting')} from ${model.document.file}.`)}${model.document.description ? ` ${html(model.document.description)}` : ''}</p>
+<p class="desc">${html(verdictText)} ${html(`${counted(model.summary.total, 'setting')} from ${model.document.file}.`)}${model.document.description ? ` ${html(model.document.description)}` : ''}</p>
 </header>
 ${summary(model)}
 ${charts(model)}

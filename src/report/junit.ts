@@ -4,6 +4,7 @@
  */
 import { expectedActual, lockoutRiskText, snapshotFiles, stateText, stateWithRaw, waiverText, type ReportModel, type ReportSetting } from './model.js';
 import { xmlAttr, xmlText } from './escape.js';
+import { counted } from '../plural.js';
 
 function seconds(ms: number | null | undefined): string {
   return ((ms ?? 0) / 1000).toFixed(3);
@@ -74,7 +75,7 @@ export function renderJunit(model: ReportModel): string {
   ];
   const changes = model.changes.map((c) => `${c.status === 'changed' ? 'changed' : 'would change'} ${c.name}: ${stateText(c.before, c.kind)} -> ${stateText(c.after, c.kind)}`);
   const out = [
-    `${model.document.name} (${model.command}): ${s.total} settings, ${s.ok} in desired state, ${s.changed} changed, ${s.drift} drifted, ${s.whatif} would change, ${s.error} failed, ${s.skipped} skipped, ${s.waived} waived`,
+    `${model.document.name} (${model.command}): ${counted(s.total, 'setting')}, ${s.ok} in desired state, ${s.changed} changed, ${s.drift} drifted, ${s.whatif} would change, ${s.error} failed, ${s.skipped} skipped, ${s.waived} waived`,
     ...changes,
     // The Ant schema allows no output inside a passing testcase: every waiver is listed here.
     ...model.settings.filter((x) => x.waiver).map((x) => `${x.name}: ${waiverText(x.waiver!, x.kind)}`),

@@ -7,6 +7,7 @@ import { applyCounts, type ApplyReport, type ResourceResult, type RunReport, typ
 import type { KindName } from '../kinds/kind.js';
 import { terminalSafe } from './escape.js';
 import { stateText } from './model.js';
+import { counted } from '../plural.js';
 
 export { stateText };
 
@@ -111,7 +112,7 @@ export function summaryText(s: RunReport['summary'], alreadyWord = 'in desired s
   const parts = [`${s.changed} changed`, `${s.inDesiredState} ${alreadyWord}`, `${s.drifted} drifted`, `${s.failed} failed`];
   if (s.waived) parts.push(`${s.waived} waived`);
   if (s.skipped) parts.push(`${s.skipped} skipped`);
-  return `${s.total} resources: ${parts.join(', ')}`;
+  return `${counted(s.total, 'resource')}: ${parts.join(', ')}`;
 }
 
 export function renderRun(report: RunReport, options: TextOptions = {}): string {
@@ -135,7 +136,7 @@ export function renderRun(report: RunReport, options: TextOptions = {}): string 
   const files = Object.values(report.snapshots ?? {});
   const where = report.target === 'live' ? 'live settings' : safe(files.length ? files.join(', ') : (report.snapshot ?? 'snapshot'));
   const summary = report.mode === 'Get'
-    ? `${report.summary.total} resources read (${report.durationMs} ms)`
+    ? `${counted(report.summary.total, 'resource')} read (${report.durationMs} ms)`
     : `${summaryText(report.summary, report.mode === 'Set' ? 'already in desired state' : 'in desired state')} (${report.durationMs} ms)`;
   const restart = report.restartNeeded?.length ? [p.paint('yellow', `restart Windows for ${report.restartNeeded.length === 1 ? 'this change' : 'these changes'} to take effect: ${report.restartNeeded.map(safe).join(', ')}`)] : [];
   return [`${p.paint('bold', safe(report.document))} (${report.mode}, ${where})`, ...grouped(lines, options, p), p.paint('bold', summary), ...restart].join('\n');
@@ -144,7 +145,7 @@ export function renderRun(report: RunReport, options: TextOptions = {}): string 
 export function renderApply(report: ApplyReport, options: TextOptions = {}): string {
   const p = new Painter(options);
   const total = report.test.summary.total;
-  const out = [`${p.paint('bold', safe(report.document))}: plan (${report.plan.length} of ${total} settings to change)`];
+  const out = [`${p.paint('bold', safe(report.document))}: plan (${report.plan.length} of ${counted(total, 'setting')} to change)`];
   const planLines: Line[] = report.plan.map((item) => ({
     name: item.name,
     text: `${p.paint('yellow', '~')} ${safe(item.name)}: ${diffText(item.current, item.desired, p, item.kind)}`,
@@ -165,7 +166,7 @@ export function applySummary(report: ApplyReport): string {
   const s = report.summary ?? applyCounts(report);
   const extra = `${s.waived ? `, ${s.waived} waived` : ''}${s.skipped ? `, ${s.skipped} skipped` : ''}`;
   if (report.whatIf) {
-    return `apply (what-if) of ${s.total} resources: ${s.drifted} to change, ${s.inDesiredState} already in desired state, ${s.failed} failed${extra}`;
+    return `apply (what-if) of ${counted(s.total, 'resource')}: ${s.drifted} to change, ${s.inDesiredState} already in desired state, ${s.failed} failed${extra}`;
   }
-  return `apply of ${s.total} resources: ${s.changed} changed, ${s.inDesiredState} already in desired state, ${s.drifted} still drifted, ${s.failed} failed${extra}`;
+  return `apply of ${counted(s.total, 'resource')}: ${s.changed} changed, ${s.inDesiredState} already in desired state, ${s.drifted} still drifted, ${s.failed} failed${extra}`;
 }

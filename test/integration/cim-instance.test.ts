@@ -158,7 +158,7 @@ test('a snapshot run: "not evaluated on a snapshot", counted once as skipped; no
 
   const text = await runCli(['test', doc, '--snapshot', reg]);
   assert.match(text.stdout, /SKIPPED +Credential Guard running: not evaluated on a snapshot/);
-  assert.match(text.stdout, /1 resources: 0 changed, 0 in desired state, 0 drifted, 0 failed, 1 skipped/);
+  assert.match(text.stdout, /1 resource: 0 changed, 0 in desired state, 0 drifted, 0 failed, 1 skipped/);
 
   // A security template alone is a snapshot too: the CIM resource asks for no registry export.
   const inf = join(dir, 'secedit.inf');

@@ -163,7 +163,7 @@ resources:
   assert.match(run.stdout, /\[WHATIF\]  SMB signing: would change Disabled -> Enabled/);
   assert.ok(readFileSync(snapshot).equals(before), 'nothing written under -WhatIf');
   const test = runPwshFile(scriptFile, ['-Mode', 'Test', '-RegistrySnapshot', snapshot]);
-  assert.match(test.stdout, /\[DRIFT\]   SMB signing: Disabled -> Enabled\r?\n1 resources: 0 changed, 0 in desired state, 1 drifted, 0 failed/);
+  assert.match(test.stdout, /\[DRIFT\]   SMB signing: Disabled -> Enabled\r?\n1 resource: 0 changed, 0 in desired state, 1 drifted, 0 failed/);
 });
 
 test('policy resources report in the policy\'s own terms', async () => {

@@ -61,6 +61,7 @@ import { registryKind } from '../../kinds/registry/kind.js';
 import { policyKind } from '../../kinds/policy.js';
 import { unitOf } from '../../kinds/index.js';
 import type { ResolveContext, ResolvedResource } from '../../kinds/kind.js';
+import { counted } from '../../plural.js';
 import {
   extractAll,
   parseXccdf,
@@ -774,7 +775,7 @@ function headerComment(result: StigImport, sourceFile: string | undefined): stri
   lines.push(`${oneLine(b.title)} (${oneLine(b.id)}), ${release}.`);
   lines.push(`Scope: ${result.scope ? `${result.scope}, rules that apply to ${SCOPE_WORDS[result.scope]}` : 'all rules, member servers and domain controllers'}.`);
   lines.push(
-    `${b.rules.length} rules: ${result.importedRules} imported as ${result.resources.length} resources ` +
+    `${counted(b.rules.length, 'rule')}: ${result.importedRules} imported as ${counted(result.resources.length, 'resource')} ` +
       `(${linkedCount(result)} linked to the catalog as Policy/SecurityOption, ${result.resources.length - linkedCount(result)} of their own kind: ${rawCounts(result)}), ` +
       `${result.notImported.length} not expressible as settings (listed below)` +
       (result.scope ? `, ${result.outOfScope.length} not for ${result.scope}` : '') +
@@ -894,9 +895,9 @@ export function importCommand(args: { files: string[]; out?: string; scope?: str
   if (failed !== undefined) return failed;
   const counts = countsByCategory(result.notImported).map(([c, n]) => `${c} ${n}`).join(', ');
   io.stderr(
-    `winstate: import stig: ${result.benchmark.rules.length} rules in ${basename(file)}` +
+    `winstate: import stig: ${counted(result.benchmark.rules.length, 'rule')} in ${basename(file)}` +
       `${result.scope ? `; ${result.outOfScope.length} not for ${result.scope}` : ''}` +
-      `; ${result.importedRules} imported as ${result.resources.length} resources${args.out !== undefined ? ` into ${args.out}` : ''}\n` +
+      `; ${result.importedRules} imported as ${counted(result.resources.length, 'resource')}${args.out !== undefined ? ` into ${args.out}` : ''}\n` +
       `winstate: import stig: ${result.notImported.length} not expressible (listed at the top of the document)${counts ? `: ${counts}` : ''}\n`,
   );
   return EXIT.ok;
