@@ -761,7 +761,7 @@ async function rollbackCommand(args: Args, io: CliIo): Promise<number> {
   } catch (error) {
     if (error instanceof WinstateRunError || error instanceof TargetLockedError) {
       io.stderr(`winstate: ${error.message}\n${verboseDetail(args, error)}`);
-      return EXIT.runtimeError;
+      return error instanceof WinstateRunError && error.refused ? EXIT.invalidInput : EXIT.runtimeError;
     }
     throw error;
   } finally {

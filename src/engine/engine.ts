@@ -46,11 +46,14 @@ export class WinstateRunError extends Error {
   detail?: string;
   /** Set when a changing run was cut short: its record, with what was applied before it died. */
   readonly run?: RunRecord;
-  constructor(message: string, options: { cause?: unknown; timedOut?: boolean; run?: RunRecord } = {}) {
+  /** The request itself was wrong (an unknown run, another target, a file that is no backup): nothing ran or changed. */
+  readonly refused: boolean;
+  constructor(message: string, options: { cause?: unknown; timedOut?: boolean; run?: RunRecord; refused?: boolean } = {}) {
     super(message, { cause: options.cause });
     this.name = 'WinstateRunError';
     this.timedOut = options.timedOut ?? false;
     this.run = options.run;
+    this.refused = options.refused ?? false;
   }
 }
 
@@ -187,7 +190,7 @@ export class Engine {
    */
   async rollback(idOrLatest: string, options: RollbackOptions = {}): Promise<RollbackResult> {
     const of = findRun(this.stateDir, idOrLatest);
-    if (!of) throw new WinstateRunError(`no run '${idOrLatest}' with changes to roll back in ${join(this.stateDir, 'runs')}`);
+    if (!of) throw new WinstateRunError(`no run '${idOrLatest}' with changes to roll back in ${join(this.stateDir, 'runs')}`, { refused: true });
     if (of.status === 'running') throw new WinstateRunError(`run ${of.id} is still running (process ${of.owner?.pid ?? '?'}); roll it back once it has ended`);
     if (!of.backup || !existsSync(of.backup)) throw new WinstateRunError(`run ${of.id} has no backup to restore from`);
     const backup = JSON.parse(readFileSync(of.backup, 'utf8')) as BackupRecord;
@@ -203,15 +206,15 @@ export class Engine {
    * reading the target.
    */
   async rollbackBackup(file: string, options: RollbackOptions = {}): Promise<RollbackResult> {
-    if (!existsSync(file)) throw new WinstateRunError(`backup ${file} does not exist`);
+    if (!existsSync(file)) throw new WinstateRunError(`backup ${file} does not exist`, { refused: true });
     let backup: BackupRecord;
     try {
       backup = JSON.parse(readFileSync(file, 'utf8')) as BackupRecord;
     } catch (error) {
-      throw new WinstateRunError(`backup ${file} is not JSON: ${(error as Error).message}`, { cause: error });
+      throw new WinstateRunError(`backup ${file} is not JSON: ${(error as Error).message}`, { cause: error, refused: true });
     }
     if (backup?.tool !== 'winstate' || !Array.isArray(backup.entries) || (backup.target !== 'Snapshot' && backup.target !== 'Live')) {
-      throw new WinstateRunError(`${file} is not a backup written by winstate`);
+      throw new WinstateRunError(`${file} is not a backup written by winstate`, { refused: true });
     }
     const journal = readJournal(resolvePath(file));
     const snapshots: Snapshots = backup.snapshots ?? (backup.snapshot ? { Registry: backup.snapshot } : {});
@@ -236,7 +239,7 @@ export class Engine {
       const own = snapshotFiles(runSnapshots);
       if (wanted.join('\n') !== own.join('\n')) {
         const where = (files: string[]) => (files.length === 0 ? 'the live machine' : files.join(', '));
-        throw new WinstateRunError(`run ${of.id} changed ${where(own)}, not ${where(wanted)}: nothing was rolled back (name the run's own target, or leave --snapshot out to restore it there)`);
+        throw new WinstateRunError(`run ${of.id} changed ${where(own)}, not ${where(wanted)}: nothing was rolled back (name the run's own target, or leave --snapshot out to restore it there)`, { refused: true });
       }
     }
     if (applied?.size === 0 || backup.entries.length === 0) throw new WinstateRunError(`run ${of.id} changed nothing, so there is nothing to roll back`);

@@ -105,7 +105,7 @@ test('runs lists what apply changed; rollback latest restores it; runs shows the
   const other = demoSnapshot();
   const otherBefore = readFileSync(other);
   const elsewhere = await cli(['rollback', 'latest', '--snapshot', other, '--state-dir', stateDir]);
-  assert.is(elsewhere.code, 1);
+  assert.is(elsewhere.code, 3, 'a refusal: nothing ran');
   assert.match(elsewhere.stderr, /run \S+ changed .*server\.reg, not .*server\.reg: nothing was rolled back/);
   assert.equal(readFileSync(other), otherBefore);
   // A what-if rollback describes and records nothing, so latest still means the apply.
@@ -132,7 +132,7 @@ test('runs lists what apply changed; rollback latest restores it; runs shows the
   assert.match((await cli(['runs', '--state-dir', stateDir])).stdout, /^\S+  \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z  apply /m);
   assert.is((await cli(['runs', '--state-dir', stateDir, '--limit', '0'])).code, 3);
   const nothing = await cli(['rollback', 'nope', '--state-dir', tempDir('winstate-state-')]);
-  assert.is(nothing.code, 1);
+  assert.is(nothing.code, 3);
   assert.match(nothing.stderr, /no run 'nope'/);
 });
 
@@ -145,7 +145,7 @@ test('rollback --backup restores what a generated script changed when run by han
   assert.is(byHand.status, 0, byHand.stderr);
   assert.not.equal(readFileSync(snapshot), original, 'the script changed the file');
   const elsewhere = await cli(['rollback', '--backup', backup, '--snapshot', demoSnapshot(), '--state-dir', stateDir]);
-  assert.is(elsewhere.code, 1);
+  assert.is(elsewhere.code, 3);
   assert.match(elsewhere.stderr, /nothing was rolled back/);
   const rolled = await cli(['rollback', '--backup', backup, '--state-dir', stateDir]);
   assert.is(rolled.code, 0, rolled.stderr);
@@ -156,7 +156,7 @@ test('rollback --backup restores what a generated script changed when run by han
   const notOurs = join(tempDir(), 'other.json');
   writeFileSync(notOurs, '{"hello":1}');
   const foreign = await cli(['rollback', '--backup', notOurs, '--state-dir', stateDir]);
-  assert.is(foreign.code, 1);
+  assert.is(foreign.code, 3);
   assert.match(foreign.stderr, /is not a backup written by winstate/);
 });
 
