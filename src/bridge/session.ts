@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { processAlive } from '../processes.js';
 import type { ChildProcess } from 'node:child_process';
 import nodePowershell from 'node-powershell';
@@ -26,6 +27,8 @@ export interface RequestResult {
   stderr: string;
   durationMs: number;
   timedOut: boolean;
+  /** True when the process ended during this request (it died, or exited on its own); the next request starts a new one. */
+  exited: boolean;
   /** True when the process was gone and had to be restarted before this request. */
   restarted: boolean;
   error?: Error;
@@ -33,6 +36,7 @@ export interface RequestResult {
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
 const STDERR_TAIL_CHARS = 4_000;
+const STDERR_END_WAIT_MS = 2_000;
 
 /**
  * One persistent PowerShell process. Every request travels as a single line (a base64-encoded
@@ -134,19 +138,20 @@ $global:WinstateScripts[${hash}] = [scriptblock]::Create([System.Text.Encoding]:
       if (outcome === 'timeout') {
         work.catch(() => undefined);
         if (shell) await this.stop(shell, 'SIGKILL');
-        return { ...base, ok: false, timedOut: true, durationMs: Date.now() - started, error: new Error(`PowerShell request timed out after ${timeoutMs} ms; the process was killed and will be restarted`) };
+        return { ...base, ok: false, timedOut: true, exited: false, durationMs: Date.now() - started, error: new Error(`PowerShell request timed out after ${timeoutMs} ms; the process was killed and will be restarted`) };
       }
       shell!.history.splice(0); // node-powershell keeps every result otherwise
       const parsed = parseOutput(outcome.stdout?.toString('utf8') ?? '', stripTerminal(outcome.stderr?.toString('utf8') ?? ''), marker);
       if (parsed.ok) onSuccess?.();
-      else if ((shell as unknown as { isExited: boolean }).isExited) await this.stop(shell!, 'SIGKILL');
-      return { ...parsed, restarted, timedOut: false, durationMs: Date.now() - started };
+      const exited = (shell as unknown as { isExited: boolean }).isExited;
+      if (exited) await this.stop(shell!, 'SIGKILL');
+      return { ...parsed, restarted, timedOut: false, exited, durationMs: Date.now() - started };
     } catch (error) {
       // A process that died while starting is this.shell, not yet shell.
       const failed = shell ?? this.shell;
-      const died = failed ? this.describeExit(failed, error) : '';
+      const died = failed ? await this.describeExit(failed, error) : '';
       if (failed) await this.stop(failed, 'SIGKILL');
-      return { ...base, ok: false, timedOut: false, durationMs: Date.now() - started, error: new Error(`PowerShell process failed: ${died || (error as Error).message}`, { cause: error }) };
+      return { ...base, ok: false, timedOut: false, exited: died !== '', durationMs: Date.now() - started, error: new Error(`PowerShell process failed: ${died || (error as Error).message}`, { cause: error }) };
     } finally {
       clearTimeout(timer);
     }
@@ -191,11 +196,18 @@ $global:WinstateScripts[${hash}] = [scriptblock]::Create([System.Text.Encoding]:
   }
 
   /** How a process ended, when it did: exit code or signal and the end of its stderr; '' while it runs. */
-  private describeExit(shell: Shell, error: unknown): string {
+  private async describeExit(shell: Shell, error: unknown): Promise<string> {
     const child = (shell as unknown as { process: ChildProcess }).process;
     const exitCode = (error as { exitCode?: number | null }).exitCode ?? child.exitCode;
     const signal = (error as { signalCode?: string | null }).signalCode ?? child.signalCode;
     if (exitCode === null && signal === null) return '';
+    // 'exit' can come before the last of stderr is read; 'close' comes after. A grandchild holding
+    // the pipe open (a launcher's relay) must not hold the error up, hence the bound.
+    if (child.stderr && !child.stderr.readableEnded) {
+      let bound: NodeJS.Timeout | undefined;
+      await Promise.race([once(child.stderr, 'end').catch(() => undefined), new Promise((resolve) => (bound = setTimeout(resolve, STDERR_END_WAIT_MS)))]);
+      clearTimeout(bound);
+    }
     const how = signal ? `was stopped by ${signal}` : `exited with code ${exitCode}`;
     const said = stripTerminal(this.stderrTails.get(shell)?.() ?? '').trim();
     return `the PowerShell process (${this.executable}) ${how}${said ? `; it last wrote to stderr:\n${said}` : ' and wrote nothing to stderr'}`;
@@ -269,7 +281,7 @@ function stripTerminal(text: string): string {
   return text.replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g, '').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 }
 
-function parseOutput(stdout: string, stderr: string, marker: string): Omit<RequestResult, 'durationMs' | 'timedOut' | 'restarted'> {
+function parseOutput(stdout: string, stderr: string, marker: string): Omit<RequestResult, 'durationMs' | 'timedOut' | 'restarted' | 'exited'> {
   const host: string[] = [];
   let output: string | undefined;
   let error: Error | undefined;

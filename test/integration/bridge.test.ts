@@ -130,6 +130,7 @@ test('a PowerShell that dies at start-up says how: exit code and the end of what
   const r = await dying.invoke(ps`1`);
   assert.is(r.ok, false);
   assert.is(r.timedOut, false);
+  assert.is(r.exited, true);
   assert.match(r.error!.message, /exited with code 7; it last wrote to stderr:\nlauncher: could not start pwsh\.exe \(access denied\)/);
   assert.ok(r.error!.message.includes(fake), 'names the executable');
   await dying.close();
@@ -139,6 +140,7 @@ test('a PowerShell that exits during a request says its exit code; the next requ
   const own = new PwshSession({ timeoutMs: 30_000 });
   const r = await own.invoke(ps`[Console]::Error.WriteLine('about to leave'); [Environment]::Exit(5)`);
   assert.is(r.ok, false);
+  assert.is(r.exited, true);
   assert.match(r.error!.message, /exited with code 5/);
   assert.match(r.error!.message, /about to leave/);
   const next = await own.invoke(ps`'back'`);

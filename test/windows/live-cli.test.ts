@@ -1,7 +1,7 @@
 // The live registry through the CLI exactly as an administrator runs it (no --snapshot): get,
 // test, apply, set, rollback, runs, the lock, the shipped seed document, and a generated script
 // run with -File. On Linux this is the Windows build of PowerShell under Wine (see live-env.ts).
-import { underWine, readValues, writeValues, deleteTree, deleteValue, dumpTree, keyExists, type RegValue } from './live-env.js';
+import { underWine, invokeLive, readValues, writeValues, deleteTree, deleteValue, dumpTree, keyExists, type RegValue } from './live-env.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
@@ -222,7 +222,7 @@ test('the generated script run by hand: -Mode Set converges (exit 0), then -Mode
 
 test('the generated script takes the same lock when run by hand', async () => {
   // The lock file where the script itself looks for it (%ProgramData% as PowerShell sees it).
-  const placed = await direct.invoke(ps`$path = [System.IO.Path]::Combine($env:ProgramData, 'winstate', 'registry.lock')
+  const placed = await invokeLive(direct, ps`$path = [System.IO.Path]::Combine($env:ProgramData, 'winstate', 'registry.lock')
 $null = [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($path))
 [System.IO.File]::WriteAllText($path, '{"pid":4242,"host":"another-host","processStarted":"2026-01-01T00:00:00Z","document":"elsewhere","since":"2026-01-01T00:00:00Z"}')
 $path`);
@@ -232,7 +232,7 @@ $path`);
     assert.is(refused.status, 1, refused.stdout + refused.stderr);
     assert.match(refused.stdout + refused.stderr, /locked by process 4242 on another-host/);
   } finally {
-    const removed = await direct.invoke(ps`[System.IO.File]::Delete(${placed.output.trim()})`);
+    const removed = await invokeLive(direct, ps`[System.IO.File]::Delete(${placed.output.trim()})`);
     assert.ok(removed.ok, removed.error?.message);
   }
 });

@@ -1,7 +1,7 @@
 // A live change from a PowerShell that is not elevated is refused before anything is locked or
 // written, with a message that says so plainly; reading (test) still works. The PowerShell is the
 // live one started through limited-pwsh.ps1, which drops the administrator group from its token.
-import { underWine, keyExists, describeLivePowerShell } from './live-env.js';
+import { underWine, keyExists, describeLivePowerShell, invokeLive } from './live-env.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
@@ -47,7 +47,7 @@ test('apply and set on the live machine without elevation, and the generated scr
   const limited = new PwshSession({ pwshPath: pwsh });
   try {
     assert.is((await describeLivePowerShell(limited)).platform, 'Win32NT');
-    const role = await limited.invoke(ps`([Security.Principal.WindowsPrincipal][Security.Principal.WindowsIdentity]::GetCurrent()).IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)`);
+    const role = await invokeLive(limited, ps`([Security.Principal.WindowsPrincipal][Security.Principal.WindowsIdentity]::GetCurrent()).IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)`);
     assert.is(role.output.trim(), 'False', role.error?.message);
   } finally {
     await limited.close();

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectPath } from '../../src/paths.js';
-import { PwshSession } from '../../src/bridge/session.js';
+import { PwshSession, type RequestResult } from '../../src/bridge/session.js';
 import { ps, PsCode } from '../../src/compile/quote.js';
 
 export const underWine = process.platform !== 'win32';
@@ -30,9 +30,22 @@ export interface LivePowerShell {
   is64BitProcess: boolean;
 }
 
+/**
+ * A request of the tests' own (reads, and writes of fixed values: each may run twice). Once in a CI
+ * run on a loaded machine, a PowerShell under Wine died as it started ('Shell process exited'); the
+ * tests' scaffolding tries a second process then, and prints why the first ended. Requests of
+ * winstate itself never go through here.
+ */
+export async function invokeLive(session: PwshSession, code: PsCode): Promise<RequestResult> {
+  const result = await session.invoke(code);
+  if (result.ok || !result.exited) return result;
+  console.log(`  (the test's PowerShell ended during a request; trying a new one: ${result.error?.message})`);
+  return session.invoke(code);
+}
+
 /** Asks the PowerShell that the tests use what it is; a live test run must be on Windows (Win32NT). */
 export async function describeLivePowerShell(session: PwshSession): Promise<LivePowerShell> {
-  const result = await session.invoke(ps`ConvertTo-Json -Compress -InputObject ([ordered]@{
+  const result = await invokeLive(session, ps`ConvertTo-Json -Compress -InputObject ([ordered]@{
     version = $PSVersionTable.PSVersion.ToString(); edition = [string]$PSVersionTable.PSEdition
     platform = [string][System.Environment]::OSVersion.Platform; os = [System.Environment]::OSVersion.VersionString
     is64BitProcess = [System.Environment]::Is64BitProcess })`);
@@ -56,7 +69,7 @@ function split(key: string): { hive: string; subKey: string } {
 }
 
 async function run(session: PwshSession, code: ReturnType<typeof ps>): Promise<string> {
-  const result = await session.invoke(code);
+  const result = await invokeLive(session, code);
   // Slow requests are worth knowing about under Wine (start-up alone takes seconds).
   if (result.durationMs > 15_000 || result.restarted) console.log(`  (direct RegistryKey request took ${result.durationMs} ms${result.restarted ? ', PowerShell restarted' : ''})`);
   if (!result.ok) throw result.error!;

@@ -1,7 +1,7 @@
 // Values RegistryKey cannot write (REG_NONE, REG_LINK, a resource list, an odd-sized DWORD, a
 // type code beyond QWORD, text with a NUL) overwritten by an apply on the live registry, then put
 // back by rollback byte for byte. Written and compared with reg.exe, an independent reader.
-import { underWine, deleteTree } from './live-env.js';
+import { underWine, deleteTree, invokeLive } from './live-env.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
@@ -28,7 +28,7 @@ test.after(async () => {
 const windowsPath = (file: string) => (underWine ? `Z:${file.replace(/\//g, '\\')}` : file);
 
 async function reg(...args: string[]): Promise<void> {
-  const result = await direct.invoke(ps`$out = & (Join-Path ([System.Environment]::SystemDirectory) 'reg.exe') @(${args}) 2>&1; if ($LASTEXITCODE -ne 0) { throw ('reg.exe failed: ' + ($out -join ' ')) }; 'ok'`);
+  const result = await invokeLive(direct, ps`$out = & (Join-Path ([System.Environment]::SystemDirectory) 'reg.exe') @(${args}) 2>&1; if ($LASTEXITCODE -ne 0) { throw ('reg.exe failed: ' + ($out -join ' ')) }; 'ok'`);
   if (!result.ok) throw result.error!;
 }
 
