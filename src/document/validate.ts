@@ -95,12 +95,12 @@ export function validateSource(source: SourceDocument, options: ValidateOptions 
   };
 
   const validate = schemaValidator();
-  const brokenResources = new Set<number>();
+  const schemaProblems = new Map<number, SchemaProblems>();
   if (!validate(schemaView(source.data))) {
     for (const error of validate.errors!) {
       if (error.keyword === 'if') continue; // the failing `then` branch reports the real problem
       const { path, which, message } = describeSchemaError(error, source.data);
-      if (path[0] === 'resources' && typeof path[1] === 'number') brokenResources.add(path[1]);
+      if (path[0] === 'resources' && typeof path[1] === 'number') noteSchemaProblem(schemaProblems, path[1], error);
       report(path, 'schema', message, which);
     }
   }
@@ -113,14 +113,16 @@ export function validateSource(source: SourceDocument, options: ValidateOptions 
   if (!Array.isArray(data?.resources) && included.length === 0) return { diagnostics: sortDiagnostics(diagnostics) };
 
   // Included settings first, then the document's own resources, each with where it is written.
-  const all: SourcedResource[] = [...included, ...own.map((raw, i) => ({ raw: raw as RawResource, path: ['resources', i] as DataPath, broken: brokenResources.has(i) }))];
+  const all: SourcedResource[] = [...included, ...own.map((raw, i) => ({ raw: raw as RawResource, path: ['resources', i] as DataPath, ...sourcedSchemaState(schemaProblems.get(i)) }))];
   const lineOf = (index: number) => source.locate(all[index]!.path).start.line;
   const resources: PlannedResource[] = [];
-  all.forEach(({ raw, path, broken }, index) => {
+  all.forEach(({ raw, path, broken, unknownProperties }, index) => {
     if (broken) return;
     const r = raw as RawResource & { description?: string; metadata?: ResourceMetadata; acceptLockoutRisk?: string };
     const kind = findKind(r.type)!;
-    const resolved = kind.resolve(r.properties, {
+    // Unknown properties are already reported; the kind still checks the rest, so one typo does not hide another problem.
+    const properties = unknownProperties ? withoutKeys(r.properties, unknownProperties) : r.properties;
+    const resolved = kind.resolve(properties, {
       get catalog() { return catalog(); },
       documentFile: source.file,
       error: (sub, code, message) => report(propertiesAt(path, sub), code, `${r.name}: ${message}`),
@@ -150,7 +152,36 @@ export function validateSource(source: SourceDocument, options: ValidateOptions 
 }
 
 interface RawResource { name: string; type: string; properties: Record<string, unknown> }
-interface SourcedResource { raw: RawResource; path: DataPath; broken?: boolean }
+interface SourcedResource {
+  raw: RawResource;
+  path: DataPath;
+  /** The schema refused it in a way the kind cannot look past: it is not resolved. */
+  broken?: boolean;
+  /** Names under `properties` the schema reported as unknown (its only problems): left out when the kind checks the rest. */
+  unknownProperties?: Set<string>;
+}
+
+/** What the schema found wrong with one resource. */
+interface SchemaProblems { unknownOnly: boolean; unknownProperties: Set<string> }
+
+/** Unknown properties of the resource or of its `properties` leave the rest checkable; anything else does not. */
+function noteSchemaProblem(problems: Map<number, SchemaProblems>, index: number, error: ErrorObject): void {
+  const entry = problems.get(index) ?? { unknownOnly: true, unknownProperties: new Set<string>() };
+  problems.set(index, entry);
+  const name = String((error.params as { additionalProperty?: unknown }).additionalProperty);
+  if (error.keyword === 'additionalProperties' && error.instancePath === `/resources/${index}/properties`) entry.unknownProperties.add(name);
+  else if (!(error.keyword === 'additionalProperties' && error.instancePath === `/resources/${index}`)) entry.unknownOnly = false;
+}
+
+function sourcedSchemaState(problems: SchemaProblems | undefined): Pick<SourcedResource, 'broken' | 'unknownProperties'> {
+  if (!problems) return {};
+  return problems.unknownOnly ? { unknownProperties: problems.unknownProperties } : { broken: true };
+}
+
+function withoutKeys<T>(value: T, keys: Set<string>): T {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([k]) => !keys.has(k))) as T;
+}
 
 /** The schema already refused some include entry: nothing is expanded then. */
 function brokenInclude(errors: ErrorObject[] | null | undefined): boolean {

@@ -334,6 +334,26 @@ test('MultiString given a single string is invalid', () => {
 
 // --- many errors, resource limits -----------------------------------------------------------------------------
 
+test('an unknown property does not hide the same resource\'s other problems', () => {
+  const text = doc(
+    ...HEAD, //                                                                        1-3
+    ...value('a', 'DWord', 'notanumber'), //                                           4-10: value at 10:18
+    '      bogus: 1', //                                                               11: schema at 11:7
+    ...securityOption('b', 'policy: Nope', 'value: Enabled'), //                       12-16: unknown-policy at 15:15
+    '    extra: 1', //                                                                 17: schema at 17:5
+  );
+  const list = diagnosticsOf(text);
+  assert.equal(list.map((d) => [d.code, d.start.line, d.start.col]), [
+    ['invalid-value', 10, 18],
+    ['schema', 11, 7],
+    ['unknown-policy', 15, 15],
+    ['schema', 17, 5],
+  ], list.map(formatDiagnostic).join('\n'));
+  // A problem the kind cannot look past (a wrong type) still stops the kind's checks of that resource.
+  const typed = diagnosticsOf(doc(...HEAD, ...registry('c', 'key: 5', 'valueName: [x]')));
+  assert.ok(typed.every((d) => d.code === 'schema'), typed.map(formatDiagnostic).join('\n'));
+});
+
 test('several errors in one document are all reported, sorted by position', () => {
   // Schema errors are found before resolution errors; metadata comes last in the text on purpose.
   const text = doc(
