@@ -60,7 +60,8 @@ usage:
                                                    ids or CIS numbers contain every word (a policy
                                                    file: also its rule ids and names)
   winstate runs [--limit n] [--target file.reg|live] [--json]
-                                                   list past set/apply/rollback runs and what each changed
+                                                   list past set/apply/rollback runs, a line each with counts
+  winstate runs <run-id|latest> [--json]           one run in full: each change and each failure
   winstate rollback <run-id|latest> | --backup <backup.json> [--snapshot <file>]... [--what-if] [--json]
                                                    restore what a run changed, from its backup
   winstate schema [--out file] [--check]           print the document JSON Schema
@@ -680,12 +681,24 @@ function verboseDetail(args: Args, error: Error): string {
   return args.flags.has('--verbose') && detail ? `${detail}\n` : '';
 }
 
-/** `winstate runs`: past changing runs, oldest first. */
+/** `winstate runs`: past changing runs, oldest first, a line each; `winstate runs <id|latest>`: one run in full. */
 async function runsCommand(args: Args, io: CliIo): Promise<number> {
-  if (args.files.length > 0) throw new UsageError('runs takes no arguments');
+  if (args.files.length > 1) throw new UsageError('runs takes at most one run id (or latest)');
   const { listRuns } = await import('../engine/state.js');
   const stateDir = await stateDirOf(args);
   let runs = listRuns(stateDir);
+  if (args.files.length === 1) {
+    if (args.flags.has('--limit') || args.flags.has('--target')) throw new UsageError('runs <id> shows one run: --limit and --target go with the list');
+    const wanted = args.files[0]!;
+    const run = wanted === 'latest' ? runs[runs.length - 1] : runs.find((r) => r.id === wanted);
+    if (!run) {
+      io.stderr(`winstate: no run '${printable(wanted)}' in ${join(stateDir, 'runs')}\n`);
+      return EXIT.invalidInput;
+    }
+    if (args.flags.has('--json')) io.stdout(`${JSON.stringify(run, null, 2)}\n`);
+    else io.stdout(runDetail(run));
+    return EXIT.ok;
+  }
   const recorded = runs.length;
   const target = args.flags.get('--target');
   if (typeof target === 'string') {
@@ -711,16 +724,36 @@ async function runsCommand(args: Args, io: CliIo): Promise<number> {
     const where = target.toLowerCase() === 'live' ? 'the live machine' : resolve(target);
     io.stdout(`no runs on ${printable(where)} in ${stateDir} (${recorded} on other targets)\n`);
   } else if (runs.length === 0) io.stdout(`no runs recorded in ${stateDir}\n`);
-  for (const run of runs) {
-    const where = run.snapshots ? Object.values(run.snapshots).join(', ') : run.snapshot ?? 'live machine';
-    const what = run.rollbackOf ? ` (rollback of ${run.rollbackOf})` : '';
-    const when = run.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
-    io.stdout(`${run.id}  ${when}  ${run.command.padEnd(8)} ${run.status.padEnd(13)} ${printable(run.document.name)} on ${printable(where)}${what}\n`);
-    for (const change of run.changes) io.stdout(`    changed ${printable(change.name)}: ${printable(change.target)}\n`);
-    for (const name of run.appliedBeforeInterruption ?? []) io.stdout(`    applied before interruption: ${printable(name)}\n`);
-    for (const failure of run.failures) io.stdout(`    failed ${printable(failure.name)}: ${printable(failure.error)}\n`);
-  }
+  for (const run of runs) io.stdout(`${runHeadline(run)}: ${runCounts(run)}\n`);
   return EXIT.ok;
+}
+
+type RunRecordOf = ReturnType<typeof import('../engine/state.js')['listRuns']>[number];
+
+/** Id, start (UTC), command, status, document and target of a run, on one line. */
+function runHeadline(run: RunRecordOf): string {
+  const where = run.snapshots ? Object.values(run.snapshots).join(', ') : run.snapshot ?? 'live machine';
+  const what = run.rollbackOf ? ` (rollback of ${run.rollbackOf})` : '';
+  const when = run.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return `${run.id}  ${when}  ${run.command.padEnd(8)} ${run.status.padEnd(13)} ${printable(run.document.name)} on ${printable(where)}${what}`;
+}
+
+/** What a run did, in numbers: a listing of many runs stays a line each, however large a run was. */
+function runCounts(run: RunRecordOf): string {
+  const parts = [`${run.changes.length} changed`];
+  if (run.appliedBeforeInterruption?.length) parts.push(`${run.appliedBeforeInterruption.length} applied before interruption`);
+  if (run.failures.length) parts.push(`${run.failures.length} failed`);
+  return parts.join(', ');
+}
+
+/** One run in full: each change with its target, each failure with its error. */
+function runDetail(run: RunRecordOf): string {
+  const lines = [runHeadline(run)];
+  for (const change of run.changes) lines.push(`    changed ${printable(change.name)}: ${printable(change.target)}`);
+  for (const name of run.appliedBeforeInterruption ?? []) lines.push(`    applied before interruption: ${printable(name)}`);
+  for (const failure of run.failures) lines.push(`    failed ${printable(failure.name)}: ${printable(failure.error)}`);
+  lines.push(`  ${runCounts(run)}`);
+  return `${lines.join('\n')}\n`;
 }
 
 /** `winstate rollback <run-id|latest>`: applies the generated rollback document to the run's target. */

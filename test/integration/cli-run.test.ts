@@ -99,8 +99,19 @@ test('runs lists what apply changed; rollback latest restores it; runs shows the
   assert.is(applied.code, 0, applied.stderr);
   const listed = await cli(['runs', '--state-dir', stateDir]);
   assert.is(listed.code, 0);
-  assert.match(listed.stdout, /apply\s+converged\s+smb-client-signing on .*server\.reg/);
-  assert.match(listed.stdout, /changed SMB client signing \(if server agrees\)/);
+  assert.match(listed.stdout, /apply\s+converged\s+smb-client-signing on .*server\.reg: 1 changed\n$/);
+  // One run in full, by id or as latest: each change with its target.
+  const runId = listed.stdout.split(' ')[0]!;
+  for (const which of [runId, 'latest']) {
+    const shown = await cli(['runs', which, '--state-dir', stateDir]);
+    assert.is(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, new RegExp(`^${runId}  .*apply\\s+converged\\s+smb-client-signing on .*server\\.reg\n    changed SMB client signing \\(if server agrees\\): HKEY_LOCAL_MACHINE\\\\.*EnableSecuritySignature\n  1 changed\n$`));
+  }
+  assert.is((JSON.parse((await cli(['runs', runId, '--json', '--state-dir', stateDir])).stdout) as { id: string }).id, runId);
+  const unknown = await cli(['runs', 'no-such-run', '--state-dir', stateDir]);
+  assert.is(unknown.code, 3);
+  assert.match(unknown.stderr, /no run 'no-such-run'/);
+  assert.is((await cli(['runs', runId, '--limit', '1', '--state-dir', stateDir])).code, 3, '--limit goes with the list');
   // Another file named: refused, and that file untouched; the run's own target, named or not, is restored.
   const other = demoSnapshot();
   const otherBefore = readFileSync(other);
