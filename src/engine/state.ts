@@ -1,8 +1,8 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { writeFileAtomic } from '../fs.js';
+import { makeDirectory, writeFileAtomic } from '../fs.js';
 import { processAlive } from '../processes.js';
 import type { StateView } from './results.js';
 import type { Snapshots } from './snapshots.js';
@@ -199,7 +199,7 @@ export interface HeldLock {
  * holder; a stale lock (see stale) is taken over, and its former writer then fails at its next save.
  */
 export function acquireLock(file: string, document: string, writer?: { pid: number; processStarted: string }, token = randomBytes(16).toString('hex')): HeldLock {
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirectory(dirname(file));
   const record: LockHolder = {
     pid: writer?.pid ?? process.pid,
     host: hostname(),
