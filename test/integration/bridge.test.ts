@@ -88,9 +88,10 @@ test('a process that died between requests is noticed and replaced before the ne
 
 test('a queued request keeps its own timeout: only the hung request is killed', async () => {
   // Had the queued request's clock started while it waited, it would time out before the hung one
-  // is killed (10 s < 12 s); its own 10 s leave room for a restart on a busy machine.
-  const hung = session.invoke(ps`Start-Sleep -Seconds 30`, 12_000);
-  const queued = session.invoke(ps`'queued'`, 10_000);
+  // is killed (15 s < 20 s); its own 15 s leave room for a restart on a loaded CI machine (3 test
+  // files and Wine on 2 cores), where 10 s once did not.
+  const hung = session.invoke(ps`Start-Sleep -Seconds 60`, 20_000);
+  const queued = session.invoke(ps`'queued'`, 15_000);
   const [a, b] = await Promise.all([hung, queued]);
   assert.is(a.timedOut, true);
   assert.ok(b.ok, b.error?.message);
