@@ -143,6 +143,12 @@ const launcherText = `#!/bin/sh
 export WINEPREFIX=${shellQuote(prefix)}
 export WINEDEBUG=-all DISPLAY= DOTNET_EnableWriteXorExecute=0 WINEDLLOVERRIDES='winemenubuilder.exe=d'
 export POWERSHELL_TELEMETRY_OPTOUT=1 POWERSHELL_UPDATECHECK=Off
+# The pipes go in the caller's temporary folder; Wine itself runs without TMPDIR. Wine (Debian's
+# build) keeps its server socket under TMPDIR, so with the runner's per-file TMPDIR every test file
+# started a wineserver of its own on the one prefix, never stopped; and the Windows PowerShell on a
+# new prefix found no cmdlets of its own modules ("Join-Path is not recognized").
+pipes_parent=\${TMPDIR:-/tmp}
+unset TMPDIR
 # A wineserver started here would hand our pipes to Wine's services: make sure one runs already.
 wineserver -p </dev/null >/dev/null 2>&1
 windows_path() { printf 'Z:%s' "$1" | tr / '\\\\'; }
@@ -153,10 +159,7 @@ for arg in "$@"; do
   esac
   line="$line \\"$(printf '%s' "$arg" | sed 's/%/%%/g')\\""
 done
-dir=$(mktemp -d "\${TMPDIR:-/tmp}/winstate-wine.XXXXXX") || exit 1
-# Wine runs without TMPDIR: with the test runner's per-file TMPDIR set, the Windows PowerShell on a
-# new prefix found no cmdlets of its own modules ("Join-Path is not recognized"); setup runs without.
-unset TMPDIR
+dir=$(mktemp -d "$pipes_parent/winstate-wine.XXXXXX") || exit 1
 mkfifo "$dir/in" "$dir/out" "$dir/err" || exit 1
 printf '%s < "%s" > "%s" 2> "%s"\\r\\n@exit /b %%ERRORLEVEL%%\\r\\n' "$line" "$(windows_path "$dir/in")" "$(windows_path "$dir/out")" "$(windows_path "$dir/err")" >"$dir/run.cmd"
 exec 3<&0
@@ -187,7 +190,10 @@ if (!existsSync(launcher) || readFileSync(launcher, 'utf8') !== launcherText) {
 }
 
 // ---- 4. The Wine prefix, and a wineserver that outlives each PowerShell ----
-const wineEnv = { ...process.env, WINEPREFIX: prefix, WINEDEBUG: '-all', DISPLAY: '', WINEDLLOVERRIDES: 'winemenubuilder.exe=d' };
+// Without TMPDIR, as the launcher runs Wine: Wine finds its server under TMPDIR, so this is the one
+// wineserver every PowerShell of the run shares, and the one stopped at the end.
+const { TMPDIR: _ignoredTmpdir, ...envWithoutTmpdir } = process.env;
+const wineEnv = { ...envWithoutTmpdir, WINEPREFIX: prefix, WINEDEBUG: '-all', DISPLAY: '', WINEDLLOVERRIDES: 'winemenubuilder.exe=d' };
 logged('wineserver', 'wineserver', ['-p'], { env: wineEnv, allowFailure: true });
 if (!existsSync(join(prefix, 'system.reg'))) {
   const t = Date.now();
