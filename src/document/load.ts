@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { CST, isAlias, isMap, isScalar, isSeq, LineCounter, Parser, parseDocument, visit, type Document, type Node, type YAMLError } from 'yaml';
 import { printable, type Diagnostic, type DiagnosticCode, type SourcePosition } from './diagnostics.js';
 
 /**
@@ -77,7 +77,7 @@ export function loadText(file: string, rawText: string): { source?: SourceDocume
   if (tooDeep !== undefined) {
     return { diagnostics: [positioned('yaml-syntax', `flow collections nest more than ${MAX_FLOW_DEPTH} levels deep from here`, tooDeep)] };
   }
-  const syntax = [...doc.errors, ...doc.warnings].map((e) =>
+  const syntax = atUnclosedOpener([...doc.errors, ...doc.warnings], text, at).map((e) =>
     e.code === 'DUPLICATE_KEY'
       ? positioned('duplicate-key', 'duplicate key: a mapping may name each key only once', e.pos[0], e.pos[1])
       : e.code === 'MULTIPLE_DOCS'
@@ -111,6 +111,60 @@ export function loadText(file: string, rawText: string): { source?: SourceDocume
     return { start: at(range[0]), end: at(range[1]) };
   };
   return { source: { file, data, locate }, diagnostics: [] };
+}
+
+/** A quote, '[' or '{' that is never closed: where it opens, and what kind it is. */
+interface UnclosedOpener { offset: number; kind: 'double-quote' | 'single-quote' | 'sequence' | 'map' }
+
+/**
+ * The parser notices a quote, '[' or '{' left open only where the text stops making sense: the end
+ * of the file for a quote, the next line that is not indented enough for a bracket. This moves that
+ * error to the opener, says what it is, and drops the errors after it, which are only the rest of
+ * the document read as part of the open text.
+ */
+function atUnclosedOpener(errors: YAMLError[], text: string, at: (offset: number) => SourcePosition): YAMLError[] {
+  const noticed = errors.find((e) => (e.code === 'MISSING_CHAR' && /closing ["']quote/.test(e.message)) || (e.code === 'BAD_INDENT' && /end with a [\]}]/.test(e.message)));
+  if (!noticed) return errors;
+  const opener = firstUnclosedOpener(text);
+  if (!opener || opener.offset >= noticed.pos[0]) return errors;
+  const where = at(noticed.pos[0]);
+  const messages: Record<UnclosedOpener['kind'], string> = {
+    'double-quote': `Missing closing "quote: the text quoted from here never ends (the parser read on to line ${where.line} looking for its closing ")`,
+    'single-quote': `Missing closing 'quote: the text quoted from here never ends (the parser read on to line ${where.line} looking for its closing ')`,
+    sequence: `this [ is never closed: a flow sequence must end with a ] (the parser noticed on line ${where.line})`,
+    map: `this { is never closed: a flow mapping must end with a } (the parser noticed on line ${where.line})`,
+  };
+  const relocated = Object.assign(Object.create(Object.getPrototypeOf(noticed) as object) as YAMLError, noticed, {
+    pos: [opener.offset, opener.offset + 1] as [number, number],
+    message: messages[opener.kind],
+  });
+  return [...errors.filter((e) => e.pos[0] < opener.offset), relocated];
+}
+
+/** The first quoted scalar or flow collection in the text that has no closing character, from the parser's syntax tree. */
+function firstUnclosedOpener(text: string): UnclosedOpener | undefined {
+  let first: UnclosedOpener | undefined;
+  const consider = (found: UnclosedOpener) => {
+    if (!first || found.offset < first.offset) first = found;
+  };
+  const check = (token: CST.Token | undefined) => {
+    if (!token) return;
+    if (token.type === 'double-quoted-scalar' && !/^"(?:[^"\\]|\\[\s\S])*"$/.test(token.source)) consider({ offset: token.offset, kind: 'double-quote' });
+    if (token.type === 'single-quoted-scalar' && !/^'(?:[^']|'')*'$/.test(token.source)) consider({ offset: token.offset, kind: 'single-quote' });
+    if (token.type === 'flow-collection') {
+      const sequence = token.start.source === '[';
+      if (!token.end.some((t) => t.source === (sequence ? ']' : '}'))) consider({ offset: token.offset, kind: sequence ? 'sequence' : 'map' });
+    }
+  };
+  for (const token of new Parser().parse(text)) {
+    if (token.type !== 'document') continue;
+    check(token.value);
+    CST.visit(token, (item) => {
+      check(item.key ?? undefined);
+      check(item.value);
+    });
+  }
+  return first;
 }
 
 /**

@@ -57,9 +57,6 @@ type Aspect = 'diagnostics' | 'stderr';
 const KNOWN_BUGS: Record<string, { aspects: Aspect[]; reason: string }> = {
   '01-indent-dedented-key': { aspects: ['diagnostics'], reason: 'a key indented one column too little is reported at column 1 of its line (the indentation), not at the key (9:6)' },
   '02-indent-overindented-key': { aspects: ['diagnostics'], reason: 'an over-indented key is reported on the line before (6:11, "Nested mappings are not allowed in compact mappings" / "Implicit keys need to be on a single line"), not at the key (7:7) nor as an indentation problem' },
-  '03-unclosed-double-quote': { aspects: ['diagnostics'], reason: 'an unclosed quote is reported at the end of the file (19:1), not at the opening quote (11:18); the swallowed text adds "Invalid escape sequence" errors on line 15' },
-  '04-unclosed-flow-sequence': { aspects: ['diagnostics'], reason: 'an unclosed [ is reported on the next line (12:3), not at the [ (11:18)' },
-  '05-unclosed-flow-mapping': { aspects: ['diagnostics'], reason: 'an unclosed { is reported two lines below (9:3), not at the { (7:17)' },
 };
 
 // --- helpers --------------------------------------------------------------------------------------

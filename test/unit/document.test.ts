@@ -101,11 +101,21 @@ test('YAML syntax error: tab indentation is reported where it occurs', () => {
   expectOnly(doc('metadata:', '\tname: t', 'resources: []'), 'yaml-syntax', 2, 1, /tab/i);
 });
 
+test('YAML syntax error: an unclosed single quote is reported where it opens, not at the end of the file', () => {
+  const list = diagnosticsOf(doc(...HEAD, ...registry('r', String.raw`key: 'HKLM\Software\X`, 'valueName: A', 'valueType: DWord', 'valueData: 1')));
+  expectDiagnostic(list[0], 'yaml-syntax', 7, 12, /^Missing closing 'quote: the text quoted from here never ends \(the parser read on to line \d+/);
+  // A quote that is closed, with '' inside, is no opener: the error there is someone else's.
+  const closed = diagnosticsOf(doc(...HEAD, ...registry('r', "key: 'HKLM\\Software\\it''s'", 'valueName: [A')));
+  expectDiagnostic(closed[0], 'yaml-syntax', 8, 18, /this \[ is never closed/);
+});
+
 test('YAML syntax error: unterminated flow sequence', () => {
   const list = diagnosticsOf(doc(...HEAD, '  - name: [unclosed', '    type: Registry'));
   assert.ok(list.length >= 1);
   assert.ok(list.every((d) => d.code === 'yaml-syntax'));
-  expectDiagnostic(list[0], 'yaml-syntax', 5, 5, /flow sequence/i);
+  // At the [ itself, not on the next line where the parser noticed.
+  expectDiagnostic(list[0], 'yaml-syntax', 4, 11, /this \[ is never closed: a flow sequence must end with a \] \(the parser noticed on line 5\)/);
+  assert.is(list.length, 1, 'the rest of the document, read as part of the open [, adds nothing');
 });
 
 test('duplicate key is reported at the second occurrence', () => {
