@@ -4613,7 +4613,7 @@ $WsResources = @(
 #endregion
 
 #region Runtime (winstate 0.1.0)
-# winstate runtime 0.1.0 sha256:95a6e0eaba3d0c9a904a665c97edccee05d48d26cdedea72067d073be8845747
+# winstate runtime 0.1.0 sha256:d2f82d96701d69233a39ddeecfd217020e6b908abe208acf329c27c51a726754
 # --- runtime: src/compile/runtime/core.ps1 ---
 # The engine core shared by every generated script: the kind and store tables, the run
 # (Invoke-WsConfiguration), the condition rules and the output. It knows no kind's internals:
@@ -4909,12 +4909,14 @@ function Format-WsText {
         else { $lines.Add(('[OK]      {0}: {1}{2}' -f $r.name, (Format-WsStateText -Kind $r.kind -View $current), $note)) }
     }
     $s = $Report.summary
+    # As the CLI says it (src/plural.ts): '1 resource', '2 resources'.
+    $resources = if ($s.total -eq 1) { 'resource' } else { 'resources' }
     if ($Report.mode -eq 'Get') {
-        $lines.Add(('{0} resources read' -f $s.total))
+        $lines.Add(('{0} {1} read' -f $s.total, $resources))
     } else {
         $already = 'in desired state'
         if ($Report.mode -eq 'Set') { $already = 'already in desired state' }
-        $line = '{0} resources: {1} changed, {2} {3}, {4} drifted, {5} failed' -f $s.total, $s.changed, $s.inDesiredState, $already, $s.drifted, $s.failed
+        $line = '{0} {1}: {2} changed, {3} {4}, {5} drifted, {6} failed' -f $s.total, $resources, $s.changed, $s.inDesiredState, $already, $s.drifted, $s.failed
         if ($s.waived -gt 0) { $line += (', {0} waived' -f $s.waived) }
         if ($s.skipped -gt 0) { $line += (', {0} skipped' -f $s.skipped) }
         $lines.Add($line)

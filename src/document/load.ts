@@ -77,7 +77,7 @@ export function loadText(file: string, rawText: string): { source?: SourceDocume
   if (tooDeep !== undefined) {
     return { diagnostics: [positioned('yaml-syntax', `flow collections nest more than ${MAX_FLOW_DEPTH} levels deep from here`, tooDeep)] };
   }
-  const syntax = atUnclosedOpener([...doc.errors, ...doc.warnings], text, at).map((e) =>
+  const syntax = atIndentMistake(atUnclosedOpener([...doc.errors, ...doc.warnings], text, at), text).map((e) =>
     e.code === 'DUPLICATE_KEY'
       ? positioned('duplicate-key', 'duplicate key: a mapping may name each key only once', e.pos[0], e.pos[1])
       : e.code === 'MULTIPLE_DOCS'
@@ -113,6 +113,61 @@ export function loadText(file: string, rawText: string): { source?: SourceDocume
   return { source: { file, data, locate }, diagnostics: [] };
 }
 
+/**
+ * Indentation mistakes, said at the line that has them. The parser puts a key indented too little
+ * at the start of its line, and reads a line indented too much as more of the value on the line
+ * above ("Implicit keys need to be on a single line", at that value). The implicit-key errors
+ * after a misaligned key only follow from it, and are dropped.
+ */
+function atIndentMistake(errors: YAMLError[], text: string): YAMLError[] {
+  const lineStart = (offset: number) => text.lastIndexOf('\n', offset - 1) + 1;
+  const indentOf = (start: number) => /^ */.exec(text.slice(start))![0].length;
+  const cascade = new Set(['BLOCK_AS_IMPLICIT_KEY', 'MULTILINE_IMPLICIT_KEY']);
+  const out: YAMLError[] = [];
+  let misaligned = false;
+  for (const e of errors) {
+    if (e.code === 'BAD_INDENT' && /must start at the same column/.test(e.message) && lineStart(e.pos[0]) === e.pos[0]) {
+      const key = e.pos[0] + indentOf(e.pos[0]);
+      const previous = previousContentLine(text, e.pos[0]);
+      const before = previous === undefined ? '' : `, the line before at column ${indentOf(previous) + 1}`;
+      out.push(withPlace(e, key, `All mapping items must start at the same column: this key starts at column ${key - e.pos[0] + 1}${before}`));
+      misaligned = true;
+      continue;
+    }
+    if (misaligned && cascade.has(e.code)) continue;
+    if (e.code === 'MULTILINE_IMPLICIT_KEY') {
+      const first = lineStart(e.pos[0]);
+      const next = text.indexOf('\n', e.pos[0]) + 1;
+      const valueOfKey = /^ *(?:- +)?[^\s#][^:#]*: +$/.test(text.slice(first, e.pos[0]));
+      if (next > 0 && next < e.pos[1] && valueOfKey && indentOf(next) > indentOf(first)) {
+        const column = /^ *(?:- +)?/.exec(text.slice(first))![0].length + 1;
+        // The same place's "Nested mappings are not allowed in compact mappings" says the same.
+        const i = out.findIndex((o) => o.code === 'BLOCK_AS_IMPLICIT_KEY' && o.pos[0] === e.pos[0]);
+        if (i >= 0) out.splice(i, 1);
+        out.push(withPlace(e, next + indentOf(next), `this line is indented more than the key above it (column ${column}), so YAML reads it as more of that key's value; indent it as that key`));
+        continue;
+      }
+    }
+    out.push(e);
+  }
+  return out;
+}
+
+function previousContentLine(text: string, start: number): number | undefined {
+  let end = start - 1;
+  while (end > 0) {
+    const begin = text.lastIndexOf('\n', end - 1) + 1;
+    if (/\S/.test(text.slice(begin, end)) && !/^\s*#/.test(text.slice(begin, end))) return begin;
+    end = begin - 1;
+  }
+  return undefined;
+}
+
+/** The same parser error, said at another place and in other words. */
+function withPlace(error: YAMLError, offset: number, message: string): YAMLError {
+  return Object.assign(Object.create(Object.getPrototypeOf(error) as object) as YAMLError, error, { pos: [offset, offset + 1] as [number, number], message });
+}
+
 /** A quote, '[' or '{' that is never closed: where it opens, and what kind it is. */
 interface UnclosedOpener { offset: number; kind: 'double-quote' | 'single-quote' | 'sequence' | 'map' }
 
@@ -134,11 +189,7 @@ function atUnclosedOpener(errors: YAMLError[], text: string, at: (offset: number
     sequence: `this [ is never closed: a flow sequence must end with a ] (the parser noticed on line ${where.line})`,
     map: `this { is never closed: a flow mapping must end with a } (the parser noticed on line ${where.line})`,
   };
-  const relocated = Object.assign(Object.create(Object.getPrototypeOf(noticed) as object) as YAMLError, noticed, {
-    pos: [opener.offset, opener.offset + 1] as [number, number],
-    message: messages[opener.kind],
-  });
-  return [...errors.filter((e) => e.pos[0] < opener.offset), relocated];
+  return [...errors.filter((e) => e.pos[0] < opener.offset), withPlace(noticed, opener.offset, messages[opener.kind])];
 }
 
 /** The first quoted scalar or flow collection in the text that has no closing character, from the parser's syntax tree. */

@@ -14,6 +14,7 @@ import { projectPath } from '../../src/paths.js';
 import { planFromYaml, runCli, runPwshFile, tempDir, writeReg } from '../helpers.js';
 import { missingStoreProblem, STORE_FILES } from '../../src/engine/snapshots.js';
 import { unitOf } from '../../src/kinds/index.js';
+import { summaryText } from '../../src/report/text.js';
 import { ajv2020 } from '../../src/build-artifacts.js';
 import { asUtf16Crlf, KindsShell } from '../kinds-helpers.js';
 
@@ -235,6 +236,21 @@ test('audit policy: success/failure with either, set keeps the flag left unstate
   const again = await run('Set', AUDITS, { AuditBackup: csv }, { BackupPath: join(dir, 'c.json') });
   assert.is(again.summary.changed, 0);
   assert.ok(readFileSync(csv).equals(bytes), 'second apply leaves every byte');
+});
+
+test('the generated script\'s summary line reads as the CLI\'s, on the same counts (one resource, several, waived, skipped)', async () => {
+  const cases = [
+    { mode: 'Test', summary: { total: 1, changed: 0, inDesiredState: 0, drifted: 1, failed: 0, waived: 0, skipped: 0 } },
+    { mode: 'Test', summary: { total: 2, changed: 0, inDesiredState: 1, drifted: 0, failed: 0, waived: 1, skipped: 0 } },
+    { mode: 'Set', summary: { total: 1, changed: 1, inDesiredState: 0, drifted: 0, failed: 0, waived: 0, skipped: 0 } },
+    { mode: 'Set', summary: { total: 0, changed: 0, inDesiredState: 0, drifted: 0, failed: 0, waived: 0, skipped: 0 } },
+    { mode: 'Set', summary: { total: 3, changed: 1, inDesiredState: 0, drifted: 0, failed: 1, waived: 0, skipped: 1 } },
+  ];
+  for (const c of cases) {
+    const line = await shell.text(ps`$s = ${c.summary}
+(Format-WsText -Report @{ mode = ${c.mode}; results = @(); summary = $s }) | Select-Object -Last 1`);
+    assert.is(line.trim(), summaryText(c.summary, c.mode === 'Set' ? 'already in desired state' : 'in desired state'), JSON.stringify(c));
+  }
 });
 
 test('one run over three stores: each opened once, reported in snapshots; text output in each kind\'s words', async () => {

@@ -54,10 +54,7 @@ interface Expectation {
  *   diagnostics: the expected code/position/message/count;  stderr: one `file:line:col: error:` line per diagnostic.
  */
 type Aspect = 'diagnostics' | 'stderr';
-const KNOWN_BUGS: Record<string, { aspects: Aspect[]; reason: string }> = {
-  '01-indent-dedented-key': { aspects: ['diagnostics'], reason: 'a key indented one column too little is reported at column 1 of its line (the indentation), not at the key (9:6)' },
-  '02-indent-overindented-key': { aspects: ['diagnostics'], reason: 'an over-indented key is reported on the line before (6:11, "Nested mappings are not allowed in compact mappings" / "Implicit keys need to be on a single line"), not at the key (7:7) nor as an indentation problem' },
-};
+const KNOWN_BUGS: Record<string, { aspects: Aspect[]; reason: string }> = {};
 
 // --- helpers --------------------------------------------------------------------------------------
 
