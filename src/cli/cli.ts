@@ -71,7 +71,7 @@ usage:
                                                    (exit code: the worst over the hosts)
   winstate rollback <run-id|latest> --host <name> [--hosts <inventory.yaml>]
                                                    restore one host from the backup its run recorded
-  winstate runs --host <name>                      the runs recorded for one host
+  winstate runs [<run-id|latest>] --host <name>    the runs recorded for one host, or one of them in full
   winstate dsc get|test|set [--what-if]            DSC v3 resource Winstate/Document: JSON on stdin and stdout
   winstate import stig <xccdf> [--scope MS|DC] [-o file.yaml]
                                                    a DISA STIG XCCDF as a document: one resource per registry
@@ -685,12 +685,13 @@ function verboseDetail(args: Args, error: Error): string {
 async function runsCommand(args: Args, io: CliIo): Promise<number> {
   if (args.files.length > 1) throw new UsageError('runs takes at most one run id (or latest)');
   const { listRuns } = await import('../engine/state.js');
+  const { runDetail, runLine, pickRun } = await import('../engine/run-text.js');
   const stateDir = await stateDirOf(args);
   let runs = listRuns(stateDir);
   if (args.files.length === 1) {
     if (args.flags.has('--limit') || args.flags.has('--target')) throw new UsageError('runs <id> shows one run: --limit and --target go with the list');
     const wanted = args.files[0]!;
-    const run = wanted === 'latest' ? runs[runs.length - 1] : runs.find((r) => r.id === wanted);
+    const run = pickRun(runs, wanted);
     if (!run) {
       io.stderr(`winstate: no run '${printable(wanted)}' in ${join(stateDir, 'runs')}\n`);
       return EXIT.invalidInput;
@@ -724,36 +725,8 @@ async function runsCommand(args: Args, io: CliIo): Promise<number> {
     const where = target.toLowerCase() === 'live' ? 'the live machine' : resolve(target);
     io.stdout(`no runs on ${printable(where)} in ${stateDir} (${recorded} on other targets)\n`);
   } else if (runs.length === 0) io.stdout(`no runs recorded in ${stateDir}\n`);
-  for (const run of runs) io.stdout(`${runHeadline(run)}: ${runCounts(run)}\n`);
+  for (const run of runs) io.stdout(runLine(run));
   return EXIT.ok;
-}
-
-type RunRecordOf = ReturnType<typeof import('../engine/state.js')['listRuns']>[number];
-
-/** Id, start (UTC), command, status, document and target of a run, on one line. */
-function runHeadline(run: RunRecordOf): string {
-  const where = run.snapshots ? Object.values(run.snapshots).join(', ') : run.snapshot ?? 'live machine';
-  const what = run.rollbackOf ? ` (rollback of ${run.rollbackOf})` : '';
-  const when = run.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
-  return `${run.id}  ${when}  ${run.command.padEnd(8)} ${run.status.padEnd(13)} ${printable(run.document.name)} on ${printable(where)}${what}`;
-}
-
-/** What a run did, in numbers: a listing of many runs stays a line each, however large a run was. */
-function runCounts(run: RunRecordOf): string {
-  const parts = [`${run.changes.length} changed`];
-  if (run.appliedBeforeInterruption?.length) parts.push(`${run.appliedBeforeInterruption.length} applied before interruption`);
-  if (run.failures.length) parts.push(`${run.failures.length} failed`);
-  return parts.join(', ');
-}
-
-/** One run in full: each change with its target, each failure with its error. */
-function runDetail(run: RunRecordOf): string {
-  const lines = [runHeadline(run)];
-  for (const change of run.changes) lines.push(`    changed ${printable(change.name)}: ${printable(change.target)}`);
-  for (const name of run.appliedBeforeInterruption ?? []) lines.push(`    applied before interruption: ${printable(name)}`);
-  for (const failure of run.failures) lines.push(`    failed ${printable(failure.name)}: ${printable(failure.error)}`);
-  lines.push(`  ${runCounts(run)}`);
-  return `${lines.join('\n')}\n`;
 }
 
 /** `winstate rollback <run-id|latest>`: applies the generated rollback document to the run's target. */

@@ -154,6 +154,12 @@ test('mixed fleet apply: unreachable, bad key, broken snapshot and lockout each 
   const runs = await runCli(['runs', '--host', 'a2', '--state-dir', stateDir()]);
   assert.match(runs.stdout, /apply\s+converged\s+fleet-doc/);
   assert.match(runs.stdout, /rollback\s+converged/);
+  // A line per run with its counts; one run in full by id or latest.
+  assert.match(runs.stdout, /apply\s+converged\s+fleet-doc on .*: 2 changed\n/);
+  const last = await runCli(['runs', 'latest', '--host', 'a2', '--state-dir', stateDir()]);
+  assert.is(last.code, 0, last.stderr);
+  assert.match(last.stdout, /rollback\s+converged[^\n]*\n(?:    changed [^\n]+\n){2}  2 changed\n$/);
+  assert.is((await runCli(['runs', 'nope', '--host', 'a2', '--state-dir', stateDir()])).code, 3);
 });
 
 test('accepted lockout risks: the host proceeds; each risk is in the console, --json and every report format, per setting', async () => {
