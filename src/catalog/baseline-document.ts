@@ -92,7 +92,7 @@ export function baselineCommand(
   }
   const failed = deliverDocument(`baseline ${baseline.id}`, args.out, result.documentName, result.yaml, io);
   if (failed !== undefined) return failed;
-  io.stderr(`winstate: baseline ${baseline.id}: ${counted(result.resources, 'setting')}${args.out !== undefined ? ` into ${args.out}` : ''}; ${result.notExpressible} not expressible (listed at the top of the document)\n`);
+  io.stderr(`winstate: baseline ${baseline.id} ${baseline.version}: ${counted(result.resources, 'setting')}${args.out !== undefined ? ` into ${args.out}` : ''}; ${result.notExpressible} not expressible (listed at the top of the document)\n`);
   return EXIT.ok;
 }
 
