@@ -109,6 +109,12 @@ test('YAML syntax error: an unclosed single quote is reported where it opens, no
   expectDiagnostic(closed[0], 'yaml-syntax', 8, 18, /this \[ is never closed/);
 });
 
+test('YAML indentation: a key of a sequence item indented less than the item\'s first key is reported at the key, with both columns', () => {
+  const list = diagnosticsOf(doc(...HEAD, '  - name: r', '   type: Registry', '    properties: {}'));
+  expectDiagnostic(list[0], 'yaml-syntax', 5, 4, /^All mapping items must start at the same column: this key starts at column 4, the key of the item above at column 5 \(or, for a new item, start the line with '- '\)$/);
+  assert.is(list.length, 1, list.map(formatDiagnostic).join('\n'));
+});
+
 test('YAML syntax error: unterminated flow sequence', () => {
   const list = diagnosticsOf(doc(...HEAD, '  - name: [unclosed', '    type: Registry'));
   assert.ok(list.length >= 1);
