@@ -685,20 +685,12 @@ function verboseDetail(args: Args, error: Error): string {
 async function runsCommand(args: Args, io: CliIo): Promise<number> {
   if (args.files.length > 1) throw new UsageError('runs takes at most one run id (or latest)');
   const { listRuns } = await import('../engine/state.js');
-  const { runDetail, runLine, pickRun } = await import('../engine/run-text.js');
+  const { runLine, showRun } = await import('../engine/run-text.js');
   const stateDir = await stateDirOf(args);
   let runs = listRuns(stateDir);
   if (args.files.length === 1) {
     if (args.flags.has('--limit') || args.flags.has('--target')) throw new UsageError('runs <id> shows one run: --limit and --target go with the list');
-    const wanted = args.files[0]!;
-    const run = pickRun(runs, wanted);
-    if (!run) {
-      io.stderr(`winstate: no run '${printable(wanted)}' in ${join(stateDir, 'runs')}\n`);
-      return EXIT.invalidInput;
-    }
-    if (args.flags.has('--json')) io.stdout(`${JSON.stringify(run, null, 2)}\n`);
-    else io.stdout(runDetail(run));
-    return EXIT.ok;
+    return showRun(runs, args.files[0]!, `in ${join(stateDir, 'runs')}`, args.flags.has('--json'), io);
   }
   const recorded = runs.length;
   const target = args.flags.get('--target');

@@ -125,26 +125,29 @@ function atIndentMistake(errors: YAMLError[], text: string): YAMLError[] {
   const cascade = new Set(['BLOCK_AS_IMPLICIT_KEY', 'MULTILINE_IMPLICIT_KEY']);
   const out: YAMLError[] = [];
   let misaligned = false;
-  for (const e of errors) {
-    if (e.code === 'BAD_INDENT' && /must start at the same column/.test(e.message) && lineStart(e.pos[0]) === e.pos[0]) {
-      const key = e.pos[0] + indentOf(e.pos[0]);
+  /** For a key the parser found misaligned, the column it should share, said as where that column is; undefined otherwise. */
+  const misalignedKey = (e: YAMLError): string | undefined => {
+    if (lineStart(e.pos[0]) !== e.pos[0]) return undefined;
+    if (e.code === 'BAD_INDENT' && /must start at the same column/.test(e.message)) {
       const previous = previousContentLine(text, e.pos[0]);
-      const before = previous === undefined ? '' : `, the line before at column ${indentOf(previous) + 1}`;
-      out.push(withPlace(e, key, `All mapping items must start at the same column: this key starts at column ${key - e.pos[0] + 1}${before}`));
-      misaligned = true;
-      continue;
+      return previous === undefined ? '' : `, the line before at column ${indentOf(previous) + 1}`;
     }
     // A key indented less than the key of the sequence item above it (but more than its '-'): the
     // parser says "Sequence item without - indicator" at the start of the line.
-    if (e.code === 'MISSING_CHAR' && /Sequence item without - indicator/.test(e.message) && lineStart(e.pos[0]) === e.pos[0]) {
+    if (e.code === 'MISSING_CHAR' && /Sequence item without - indicator/.test(e.message)) {
       const previous = previousContentLine(text, e.pos[0]);
       const item = previous === undefined ? null : /^( *- +)\S/.exec(text.slice(previous));
-      if (item && indentOf(e.pos[0]) > indentOf(previous!)) {
-        const key = e.pos[0] + indentOf(e.pos[0]);
-        out.push(withPlace(e, key, `All mapping items must start at the same column: this key starts at column ${key - e.pos[0] + 1}, the key of the item above at column ${item[1]!.length + 1} (or, for a new item, start the line with '- ')`));
-        misaligned = true;
-        continue;
-      }
+      if (item && indentOf(e.pos[0]) > indentOf(previous!)) return `, the key of the item above at column ${item[1]!.length + 1} (or, for a new item, start the line with '- ')`;
+    }
+    return undefined;
+  };
+  for (const e of errors) {
+    const above = misalignedKey(e);
+    if (above !== undefined) {
+      const indent = indentOf(e.pos[0]);
+      out.push(withPlace(e, e.pos[0] + indent, `All mapping items must start at the same column: this key starts at column ${indent + 1}${above}`));
+      misaligned = true;
+      continue;
     }
     if (misaligned && cascade.has(e.code)) continue;
     if (e.code === 'MULTILINE_IMPLICIT_KEY') {
@@ -156,8 +159,7 @@ function atIndentMistake(errors: YAMLError[], text: string): YAMLError[] {
         // The same place's "Nested mappings are not allowed in compact mappings" says the same.
         const i = out.findIndex((o) => o.code === 'BLOCK_AS_IMPLICIT_KEY' && o.pos[0] === e.pos[0]);
         if (i >= 0) out.splice(i, 1);
-        const how = indentOf(next) + 1 > column ? 'is indented more than' : 'does not start at the column of';
-        out.push(withPlace(e, next + indentOf(next), `this line ${how} the key above it (column ${column}), so YAML reads it as more of that key's value; indent it as that key`));
+        out.push(withPlace(e, next + indentOf(next), `this line is indented more than the key above it (column ${column}), so YAML reads it as more of that key's value; indent it as that key`));
         continue;
       }
     }

@@ -1,9 +1,10 @@
 // How runs read in a terminal, for `runs` and `runs --host`: a line each, or one in full.
 import { printable } from '../document/diagnostics.js';
+import { EXIT } from './results.js';
 import type { RunRecord } from './state.js';
 
 /** A run by id, or 'latest' for the newest recorded. */
-export function pickRun(runs: RunRecord[], idOrLatest: string): RunRecord | undefined {
+function pickRun(runs: RunRecord[], idOrLatest: string): RunRecord | undefined {
   return idOrLatest === 'latest' ? runs[runs.length - 1] : runs.find((r) => r.id === idOrLatest);
 }
 
@@ -12,6 +13,19 @@ export function runLine(run: RunRecord): string {
   return `${runHeadline(run)}: ${runCounts(run)}\n`;
 }
 
+/**
+ * `runs <id|latest>` here or for one host: the run in full (its record whole with --json), or exit 3
+ * naming where no such run is recorded (`where`, e.g. "in <state>/runs").
+ */
+export function showRun(runs: RunRecord[], idOrLatest: string, where: string, json: boolean, io: { stdout: (text: string) => void; stderr: (text: string) => void }): number {
+  const run = pickRun(runs, idOrLatest);
+  if (!run) {
+    io.stderr(`winstate: no run '${printable(idOrLatest)}' ${where}\n`);
+    return EXIT.invalidInput;
+  }
+  io.stdout(json ? `${JSON.stringify(run, null, 2)}\n` : runDetail(run));
+  return EXIT.ok;
+}
 
 /** Id, start (UTC), command, status, document and target of a run, on one line. */
 function runHeadline(run: RunRecord): string {
@@ -30,7 +44,7 @@ function runCounts(run: RunRecord): string {
 }
 
 /** One run in full: each change with its target, each failure with its error. */
-export function runDetail(run: RunRecord): string {
+function runDetail(run: RunRecord): string {
   const lines = [runHeadline(run)];
   for (const change of run.changes) lines.push(`    changed ${printable(change.name)}: ${printable(change.target)}`);
   for (const name of run.appliedBeforeInterruption ?? []) lines.push(`    applied before interruption: ${printable(name)}`);

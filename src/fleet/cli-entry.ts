@@ -63,19 +63,11 @@ export async function fleetEntry(args: FleetArgs, io: FleetIo, fleet: boolean): 
       if (name.length !== 1) throw new FleetUsageError('runs --host takes one host name');
       if (args.files.length > 1) throw new FleetUsageError('runs --host takes at most one run id (or latest)');
       const { defaultStateDir } = await import('../engine/state.js');
-      const { pickRun, runDetail, runLine } = await import('../engine/run-text.js');
+      const { runLine, showRun } = await import('../engine/run-text.js');
       const dir = typeof args.flags.get('--state-dir') === 'string' ? (args.flags.get('--state-dir') as string) : defaultStateDir();
       const runs = command.fleetRunsOf(dir, name[0]!);
       // One run in full, as `runs <id>` on this machine.
-      if (args.files.length === 1) {
-        const run = pickRun(runs, args.files[0]!);
-        if (!run) {
-          io.stderr(`winstate: no run '${printable(args.files[0]!)}' recorded for host ${printable(name[0]!)}\n`);
-          return EXIT.invalidInput;
-        }
-        io.stdout(args.flags.has('--json') ? `${JSON.stringify(run, null, 2)}\n` : runDetail(run));
-        return EXIT.ok;
-      }
+      if (args.files.length === 1) return showRun(runs, args.files[0]!, `recorded for host ${printable(name[0]!)}`, args.flags.has('--json'), io);
       if (args.flags.has('--json')) io.stdout(`${JSON.stringify(runs, null, 2)}\n`);
       else if (runs.length === 0) io.stdout(`no runs recorded for host ${printable(name[0]!)}\n`);
       else for (const run of runs) io.stdout(runLine(run));
